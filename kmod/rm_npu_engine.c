@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rm_npu PE engines: one kernel thread and FIFO queue per PE, chunked
+ * execution with a watchdog, fused execution split across two PEs, and
+ * per-PE telemetry.
+ */
+#include <linux/kthread.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/timekeeping.h>
+
+#include "rm_npu_job.h"
+#include "npu_ops.h"
+
+/* Work between two cancellation/watchdog checks: about a millisecond. */
+#define RM_NPU_CHUNK_OPS	(1u << 20)
+
+static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
+{
+	u64 per_unit = div64_u64(npu_cmd_ops(cmd), units);
+
+	return max_t(u64, 1, div64_u64(RM_NPU_CHUNK_OPS, max_t(u64, 1, per_unit)));
+}
+
+/* Runs units [begin, end) in chunks, stopping when cancelled or late. */
+static int rm_npu_run_range(struct rm_npu_job *job, const struct rm_npu_cmd *cmd,
+			    u64 begin, u64 end, u64 chunk)
+{
+	int ret;
+
+	while (begin < end) {
+		u64 stop = begin + min(chunk, end - begin);
+
+		if (atomic_read(&job->cancel))
+			return -ECANCELED;
+		if (ktime_get_ns() > job->deadline_ns)
+			return -ETIMEDOUT;
+		ret = npu_cmd_exec(cmd, job->bo_base, begin, stop);
+		if (ret)
+			return ret;
+		begin = stop;
+		cond_resched();
+	}
+	return 0;
+}
+
+static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd,
+			      u64 done, u64 units)
+{
+	if (!units)
+		return;
+	atomic64_add(mul_u64_u64_div_u64(npu_cmd_ops(cmd), done, units),
+		     &pe->ops);
+	atomic64_add(mul_u64_u64_div_u64(npu_cmd_bytes(cmd), done, units),
+		     &pe->bytes_moved);
+}
+
+static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
+{
+	u64 start = ktime_get_ns();
+
+	WRITE_ONCE(pe->part_active, true);
+	part->result = rm_npu_run_range(part->job, part->cmd, part->begin,
+					part->end, part->chunk);
+	if (!part->result)
+		rm_npu_pe_account(pe, part->cmd, part->end - part->begin,
+				  npu_cmd_units(part->cmd));
+	atomic64_add(ktime_get_ns() - start, &pe->busy_ns);
+	WRITE_ONCE(pe->part_active, false);
+	complete(&part->done);
+}
+
+/* Splits one command across the fused pair and joins before returning. */
+static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
+				const struct rm_npu_cmd *cmd, u64 units, u64 chunk)
+{
+	struct rm_npu_pe *partner = job->partner;
+	struct rm_npu_part part = {
+		.job = job,
+		.cmd = cmd,
+		.begin = units / 2,
+		.end = units,
+		.chunk = chunk,
+	};
+	int ret;
+
+	init_completion(&part.done);
+	spin_lock(&partner->lock);
+	/* The fused node owns the partner: nothing else can post to it. */
+	WARN_ON_ONCE(partner->part);
+	partner->part = &part;
+	spin_unlock(&partner->lock);
+	wake_up(&partner->wq);
+
+	ret = rm_npu_run_range(job, cmd, 0, part.begin, chunk);
+	if (!ret)
+		rm_npu_pe_account(job->pe, cmd, part.begin, units);
+	/*
+	 * The partner also stops early once it sees cancel or the deadline.
+	 * TASK_IDLE: a long split command must not look like a hung task.
+	 */
+	wait_for_completion_state(&part.done, TASK_IDLE);
+	return ret ? ret : part.result;
+}
+
+void rm_npu_job_execute(struct rm_npu_job *job)
+{
+	struct rm_npu_pe *pe = job->pe;
+	u64 start = ktime_get_ns();
+	u32 timeout_ms = READ_ONCE(rm_npu_job_timeout_ms);
+	u32 i;
+	int ret = 0;
+
+	job->deadline_ns = start + (u64)timeout_ms * NSEC_PER_MSEC;
+	dev_dbg(pe->ndev->pe_nodes[pe->index].dev, "job %llu start\n", job->id);
+
+	for (i = 0; i < job->num_cmds; i++) {
+		const struct rm_npu_cmd *cmd = &job->cmds[i];
+		u64 units = npu_cmd_units(cmd);
+		u64 chunk;
+
+		if (atomic_read(&job->cancel)) {
+			ret = -ECANCELED;
+			break;
+		}
+		if (!units)
+			continue;
+		chunk = rm_npu_chunk_units(cmd, units);
+		if (job->partner && units >= 2 &&
+		    npu_cmd_ops(cmd) >= RM_NPU_SPLIT_MIN_OPS) {
+			ret = rm_npu_cmd_run_fused(job, cmd, units, chunk);
+		} else {
+			ret = rm_npu_run_range(job, cmd, 0, units, chunk);
+			if (!ret)
+				rm_npu_pe_account(pe, cmd, units, units);
+		}
+		if (ret)
+			break;
+	}
+
+	job->duration_ns = ktime_get_ns() - start;
+	atomic64_add(job->duration_ns, &pe->busy_ns);
+	job->result = ret;
+	/* A cancelled job did not fail at a command of its own. */
+	if (ret && ret != -ECANCELED)
+		job->error_index = i;
+
+	if (ret == -ETIMEDOUT) {
+		/* The engine holds no state across jobs: a reset is a count. */
+		atomic64_inc(&pe->resets);
+		if (job->partner)
+			atomic64_inc(&job->partner->resets);
+		dev_warn_ratelimited(&pe->ndev->pdev->dev,
+			 "npu%upe%u: job %llu exceeded %u ms at command %u; cancelled, PE reset\n",
+			 pe->ndev->index, pe->index, job->id, timeout_ms, i);
+	}
+
+	atomic64_inc(ret ? &pe->jobs_failed : &pe->jobs_completed);
+	if (job->partner)
+		atomic64_inc(ret ? &job->partner->jobs_failed :
+			     &job->partner->jobs_completed);
+}
+
+/*
+ * Retires a job, then frees its PE. The PE stays busy until the job's fence
+ * signalled, so no later job of the file can complete first.
+ */
+void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job)
+{
+	bool more;
+
+	spin_lock(&pe->lock);
+	pe->running = NULL;
+	spin_unlock(&pe->lock);
+
+	rm_npu_job_retire(job);
+
+	spin_lock(&pe->lock);
+	pe->busy = false;
+	more = !list_empty(&pe->queue);
+	spin_unlock(&pe->lock);
+	if (more)
+		wake_up(&pe->wq);
+}
+
+void rm_npu_engine_kick(struct rm_npu_pe *pe)
+{
+	wake_up(&pe->wq);
+}
+
+/* Takes the next piece of work: partner work first, then a ready job. */
+static bool rm_npu_engine_take(struct rm_npu_pe *pe, struct rm_npu_part **part,
+			       struct rm_npu_job **job)
+{
+	struct rm_npu_job *head;
+
+	*part = NULL;
+	*job = NULL;
+	spin_lock(&pe->lock);
+	if (pe->part) {
+		*part = pe->part;
+		pe->part = NULL;
+	} else if (!pe->busy && !list_empty(&pe->queue)) {
+		head = list_first_entry(&pe->queue, struct rm_npu_job,
+					queue_link);
+		if (rm_npu_job_ready(head)) {
+			list_del_init(&head->queue_link);
+			pe->busy = true;
+			pe->running = head;
+			*job = head;
+		}
+	}
+	spin_unlock(&pe->lock);
+	return *part || *job;
+}
+
+static int rm_npu_engine_thread(void *data)
+{
+	struct rm_npu_pe *pe = data;
+	struct rm_npu_part *part;
+	struct rm_npu_job *job;
+
+	while (!kthread_should_stop()) {
+		/* Interruptible: an idle engine must not look like a hung task. */
+		wait_event_interruptible(pe->wq,
+					 rm_npu_engine_take(pe, &part, &job) ||
+					 kthread_should_stop());
+		if (part) {
+			rm_npu_part_run(pe, part);
+		} else if (job) {
+			rm_npu_job_execute(job);
+			rm_npu_engine_finish(pe, job);
+		}
+	}
+	return 0;
+}
+
+int rm_npu_engine_start(struct rm_npu_pe *pe)
+{
+	spin_lock_init(&pe->lock);
+	init_waitqueue_head(&pe->wq);
+	INIT_LIST_HEAD(&pe->queue);
+	pe->thread = kthread_run(rm_npu_engine_thread, pe, "npu%upe%u",
+				 pe->ndev->index, pe->index);
+	if (IS_ERR(pe->thread)) {
+		int ret = PTR_ERR(pe->thread);
+
+		pe->thread = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+/* Only called with no open file, so the queue is empty. */
+void rm_npu_engine_stop(struct rm_npu_pe *pe)
+{
+	if (!pe->thread)
+		return;
+	WARN_ON(!list_empty(&pe->queue) || pe->busy);
+	kthread_stop(pe->thread);
+	pe->thread = NULL;
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rm_npu file operations: exclusive PE opens, the ioctl dispatcher (with
+ * size-versioned argument structs) and mmap of buffer objects.
+ */
+#include <linux/fs.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "rm_npu_drv.h"
+#include "rm_npu_job.h"
+
+/* Claims every PE of the node for @nfile, or none. */
+static int rm_npu_pes_claim(struct rm_npu_file *nfile)
+{
+	struct rm_npu_node *node = nfile->node;
+	struct rm_npu_device *ndev = node->ndev;
+	u32 i;
+
+	mutex_lock(&ndev->lock);
+	for (i = 0; i < node->pe_count; i++) {
+		if (ndev->pes[node->pe_first + i].owner) {
+			mutex_unlock(&ndev->lock);
+			return -EBUSY;
+		}
+	}
+	for (i = 0; i < node->pe_count; i++) {
+		struct rm_npu_pe *pe = &ndev->pes[node->pe_first + i];
+
+		pe->owner = nfile;
+		pe->owner_pid = get_pid(task_tgid(current));
+	}
+	mutex_unlock(&ndev->lock);
+	return 0;
+}
+
+static void rm_npu_pes_release(struct rm_npu_file *nfile)
+{
+	struct rm_npu_node *node = nfile->node;
+	struct rm_npu_device *ndev = node->ndev;
+	u32 i;
+
+	mutex_lock(&ndev->lock);
+	for (i = 0; i < node->pe_count; i++) {
+		struct rm_npu_pe *pe = &ndev->pes[node->pe_first + i];
+
+		pe->owner = NULL;
+		put_pid(pe->owner_pid);
+		pe->owner_pid = NULL;
+	}
+	mutex_unlock(&ndev->lock);
+}
+
+static int rm_npu_open(struct inode *inode, struct file *filp)
+{
+	struct rm_npu_node *node = container_of(inode->i_cdev,
+						struct rm_npu_node, cdev);
+	struct rm_npu_file *nfile;
+	int ret;
+
+	if (node->type != RM_NPU_NODE_MGMT &&
+	    node->ndev->fw_state != RM_NPU_FW_READY)
+		return -ENODEV;
+
+	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
+	if (!nfile)
+		return -ENOMEM;
+	kref_init(&nfile->ref);
+	nfile->ndev = node->ndev;
+	nfile->node = node;
+	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
+	atomic_set(&nfile->num_bos, 0);
+	mt_init_flags(&nfile->mmap_offsets, MT_FLAGS_ALLOC_RANGE);
+	mutex_init(&nfile->bo_lock);
+
+	if (node->type != RM_NPU_NODE_MGMT) {
+		ret = rm_npu_file_jobs_init(nfile);
+		if (ret)
+			goto err_free;
+		ret = rm_npu_pes_claim(nfile);
+		if (ret)
+			goto err_free;
+	}
+
+	filp->private_data = nfile;
+	return nonseekable_open(inode, filp);
+
+err_free:
+	rm_npu_file_jobs_fini(nfile);
+	kfree(nfile);
+	return ret;
+}
+
+static void rm_npu_file_free(struct kref *ref)
+{
+	struct rm_npu_file *nfile = container_of(ref, struct rm_npu_file, ref);
+
+	rm_npu_file_jobs_fini(nfile);
+	mutex_destroy(&nfile->bo_lock);
+	kfree(nfile);
+}
+
+void rm_npu_file_put(struct rm_npu_file *nfile)
+{
+	kref_put(&nfile->ref, rm_npu_file_free);
+}
+
+static int rm_npu_release(struct inode *inode, struct file *filp)
+{
+	struct rm_npu_file *nfile = filp->private_data;
+
+	if (nfile->node->type != RM_NPU_NODE_MGMT) {
+		/* Jobs stop first: they hold buffers and run on our PEs. */
+		rm_npu_file_jobs_cancel(nfile);
+		rm_npu_bo_release_all(nfile);
+		rm_npu_pes_release(nfile);
+	}
+	xa_destroy(&nfile->bos);
+	rm_npu_file_put(nfile);
+	return 0;
+}
+
+static int rm_npu_get_info_ioctl(struct rm_npu_file *nfile, void *data)
+{
+	struct rm_npu_device *ndev = nfile->ndev;
+	struct rm_npu_node *node = nfile->node;
+	struct rm_npu_info *info = data;
+
+	if (info->flags)
+		return -EINVAL;
+
+	/* Everything below is output: start from zero, leak nothing. */
+	memset(info, 0, sizeof(*info));
+	info->abi_version = RM_NPU_ABI_VERSION;
+	info->node_type = node->type;
+	info->dev_index = ndev->index;
+	info->num_pes = ndev->num_pes;
+	info->pe_first = node->pe_first;
+	info->pe_count = node->pe_count;
+	info->fw_state = ndev->fw_state;
+	info->numa_node = ndev->numa_node;
+	if (ndev->fw_state == RM_NPU_FW_READY) {
+		info->fw_version = ndev->fw_version;
+		info->fw_caps = ndev->fw_caps;
+		strscpy(info->fw_version_str, ndev->fw_version_str,
+			sizeof(info->fw_version_str));
+	}
+	info->mem_total = ndev->mem_total;
+	info->mem_used = atomic64_read(&ndev->mem_used);
+	info->max_bo_size = ndev->mem_total;
+	info->max_bos = RM_NPU_MAX_BOS;
+	info->max_cmds = RM_NPU_MAX_CMDS;
+	info->max_job_bos = RM_NPU_MAX_JOB_BOS;
+	info->cmd_size = sizeof(struct rm_npu_cmd);
+	strscpy(info->arch, RM_NPU_ARCH, sizeof(info->arch));
+	memcpy(info->uuid, ndev->uuid.b, sizeof(info->uuid));
+	return 0;
+}
+
+#define RM_NPU_ON_MGMT	BIT(RM_NPU_NODE_MGMT)
+#define RM_NPU_ON_PE	(BIT(RM_NPU_NODE_PE) | BIT(RM_NPU_NODE_FUSED))
+
+struct rm_npu_ioctl_desc {
+	unsigned int cmd;
+	/* First published size: smaller callers are rejected. */
+	unsigned int min_size;
+	unsigned int nodes;
+	/* Copy the argument back even when the ioctl fails. */
+	bool out_on_error;
+	int (*func)(struct rm_npu_file *nfile, void *data);
+	/* Called after the copy back (@copied: it succeeded). */
+	void (*commit)(struct rm_npu_file *nfile, void *data, bool copied);
+};
+
+#define RM_NPU_IOCTL(name, type, nodes_, fn, ...)			\
+	[_IOC_NR(RM_NPU_IOCTL_##name)] = {				\
+		.cmd = RM_NPU_IOCTL_##name,				\
+		.min_size = sizeof(type),				\
+		.nodes = (nodes_),					\
+		.func = (fn),						\
+		__VA_ARGS__						\
+	}
+
+static const struct rm_npu_ioctl_desc rm_npu_ioctls[] = {
+	RM_NPU_IOCTL(GET_INFO, struct rm_npu_info,
+		     RM_NPU_ON_MGMT | RM_NPU_ON_PE, rm_npu_get_info_ioctl),
+	RM_NPU_IOCTL(BO_CREATE, struct rm_npu_bo_create, RM_NPU_ON_PE,
+		     rm_npu_bo_create_ioctl),
+	RM_NPU_IOCTL(BO_INFO, struct rm_npu_bo_info, RM_NPU_ON_PE,
+		     rm_npu_bo_info_ioctl),
+	RM_NPU_IOCTL(BO_MMAP, struct rm_npu_bo_mmap, RM_NPU_ON_PE,
+		     rm_npu_bo_mmap_ioctl),
+	RM_NPU_IOCTL(BO_CLOSE, struct rm_npu_bo_close, RM_NPU_ON_PE,
+		     rm_npu_bo_close_ioctl),
+	RM_NPU_IOCTL(SUBMIT, struct rm_npu_submit, RM_NPU_ON_PE,
+		     rm_npu_submit_ioctl, .out_on_error = true,
+		     .commit = rm_npu_submit_commit),
+	RM_NPU_IOCTL(WAIT, struct rm_npu_wait, RM_NPU_ON_PE,
+		     rm_npu_wait_ioctl),
+};
+
+/* Large enough for the biggest ioctl argument this kernel knows. */
+union rm_npu_ioctl_arg {
+	struct rm_npu_info info;
+	struct rm_npu_bo_create bo_create;
+	struct rm_npu_bo_info bo_info;
+	struct rm_npu_bo_mmap bo_mmap;
+	struct rm_npu_bo_close bo_close;
+	struct rm_npu_submit_karg submit;
+	struct rm_npu_wait wait;
+};
+
+static long rm_npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct rm_npu_file *nfile = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct rm_npu_ioctl_desc *desc;
+	union rm_npu_ioctl_arg karg;
+	unsigned int nr = _IOC_NR(cmd);
+	size_t usize = _IOC_SIZE(cmd);
+	size_t ksize;
+	bool copied;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != RM_NPU_IOCTL_BASE ||
+	    nr >= ARRAY_SIZE(rm_npu_ioctls))
+		return -ENOTTY;
+	desc = &rm_npu_ioctls[nr];
+	if (!desc->func || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd) ||
+	    !(desc->nodes & BIT(nfile->node->type)))
+		return -ENOTTY;
+	if (usize < desc->min_size)
+		return -EINVAL;
+
+	ksize = _IOC_SIZE(desc->cmd);
+	BUILD_BUG_ON(sizeof(karg) > 256);
+	BUILD_BUG_ON(offsetof(struct rm_npu_submit_karg, args) != 0);
+	ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = desc->func(nfile, &karg);
+	if (ret && !desc->out_on_error)
+		return ret;
+
+	copied = !(_IOC_DIR(cmd) & _IOC_READ) ||
+		 !copy_to_user(uarg, &karg, min(usize, ksize));
+	if (desc->commit)
+		desc->commit(nfile, &karg, !ret && copied);
+	return copied ? ret : -EFAULT;
+}
+
+static int rm_npu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct rm_npu_file *nfile = filp->private_data;
+
+	if (nfile->node->type == RM_NPU_NODE_MGMT)
+		return -ENODEV;
+	return rm_npu_bo_mmap(nfile, vma);
+}
+
+const struct file_operations rm_npu_fops = {
+	.owner = THIS_MODULE,
+	.open = rm_npu_open,
+	.release = rm_npu_release,
+	.unlocked_ioctl = rm_npu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = rm_npu_mmap,
+	.llseek = no_llseek,
+};

@@ -1,0 +1,769 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * npurt.h - libnpurt, the userspace runtime of the rm_npu NPU stack.
+ *
+ * One program runs on whatever NPU processing elements (PEs) a device spec
+ * names, or on the CPU, with bit-identical results. Objects:
+ *
+ *   npurt_runtime   the devices a spec selected ("warboy(2)*1", "cpu(4)")
+ *   npurt_device    one execution device: an NPU PE, a fused PE pair, or
+ *                   the CPU with N threads
+ *   npurt_program   a compiled program (.npuprog): tensors, weights,
+ *                   logical buffer slots, a command stream over the slots
+ *   npurt_model     a program seen through its input/output tensors
+ *   npurt_tensor_desc  name, dtype, shape, layout, quantization of a tensor
+ *   npurt_tensor    memory holding one tensor (host, device, or wrapped)
+ *   npurt_runner    synchronous inference, thread-safe, spread over devices
+ *   npurt_queue     asynchronous inference: submit / recv with contexts
+ *
+ * Conventions:
+ * - Functions returning int return 0 (or a non-negative count) on success
+ *   and a negative errno value on failure: `if (ret < 0)` is the only check.
+ *   npurt_strerror(ret) names the error; npurt_last_error() gives the detail
+ *   message of the latest failure on the calling thread.
+ * - Handles are opaque. Every *_destroy() accepts NULL.
+ * - Option structs have reserved fields that must be zero (-EINVAL), so
+ *   they can grow without breaking binaries.
+ * - Errors listed for a function are the ones it produces itself; -ENOMEM
+ *   is possible wherever memory is allocated and is not listed.
+ *
+ * Environment: NPU_DEVICES (default device spec), NPU_LOG_LEVEL (INFO,
+ * WARN, ERROR, OFF; default WARN), NPU_PROFILE (path of a Chrome trace
+ * written when the runtime is destroyed).
+ */
+#ifndef NPURT_H
+#define NPURT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The kernel ABI: command structs (struct rm_npu_cmd) for the builder. */
+#include "rm_npu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NPURT_BUILD) && defined(__GNUC__)
+#define NPURT_API __attribute__((visibility("default")))
+#else
+#define NPURT_API
+#endif
+
+#define NPURT_VERSION_MAJOR	1
+#define NPURT_VERSION_MINOR	0
+#define NPURT_VERSION_PATCH	0
+#define NPURT_VERSION_CODE \
+	((NPURT_VERSION_MAJOR << 16) | (NPURT_VERSION_MINOR << 8) | \
+	 NPURT_VERSION_PATCH)
+
+#define NPURT_MAX_DIMS		8	/* tensor rank limit */
+#define NPURT_NAME_MAX		128	/* tensor/program names, with the NUL */
+
+typedef struct npurt_runtime npurt_runtime;
+typedef struct npurt_device npurt_device;
+typedef struct npurt_tensor_desc npurt_tensor_desc;
+typedef struct npurt_tensor npurt_tensor;
+typedef struct npurt_program npurt_program;
+typedef struct npurt_program_builder npurt_program_builder;
+typedef struct npurt_model npurt_model;
+typedef struct npurt_runner npurt_runner;
+typedef struct npurt_queue npurt_queue;
+
+/* ====================================================================== */
+/* Errors, version, logging                                               */
+/* ====================================================================== */
+
+/*
+ * Error codes with a library-specific meaning (npurt_strerror() says so):
+ *   -EINVAL    bad argument; device spec syntax error (position in the
+ *              detail message and from npurt_spec_check())
+ *   -ENODEV    no such device / node / architecture present at all
+ *   -EBUSY     a node the spec names is held by another process
+ *   -EXDEV     architecture mismatch: NPUs exist, none of the asked arch
+ *   -ENOSPC    fewer free devices than the spec asks for
+ *   -EBADMSG   malformed program file
+ *   -EOPNOTSUPP a device's firmware lacks an opcode the program uses
+ *   -EPIPE     queue: submit side closed / end of stream
+ *   -ECANCELED queue: receive side closed
+ */
+
+/**
+ * npurt_strerror() - describe an error code
+ * @err: a negative (or positive) errno value returned by this library.
+ *
+ * Return: a static string; never NULL.
+ */
+NPURT_API const char *npurt_strerror(int err);
+
+/**
+ * npurt_last_error() - detail message of the latest failure on this thread
+ *
+ * Every failing call stores a sentence naming what failed and why (file
+ * names, positions, device names). Successful calls leave it unchanged.
+ *
+ * Return: a thread-local string ("" if nothing failed yet), valid until the
+ * next failing call on the same thread.
+ */
+NPURT_API const char *npurt_last_error(void);
+
+/** npurt_version() - NPURT_VERSION_CODE of the library actually loaded. */
+NPURT_API unsigned int npurt_version(void);
+
+/** npurt_version_string() - "MAJOR.MINOR.PATCH" of the loaded library. */
+NPURT_API const char *npurt_version_string(void);
+
+/**
+ * npurt_version_full() - runtime, driver ABI and firmware versions
+ * @rt:  a runtime whose NPU devices are described, or NULL for the first
+ *       NPU found in sysfs (if any).
+ * @buf: destination, NUL-terminated (truncated to @len).
+ * @len: size of @buf.
+ *
+ * Example: "libnpurt 1.0.0 (uapi 1.0); npu0: driver abi 1.0, firmware
+ * 1.0.0 (warboy)" or "libnpurt 1.0.0 (uapi 1.0); no NPU".
+ *
+ * Return: the length of the full string (as snprintf), or -EINVAL.
+ */
+NPURT_API int npurt_version_full(const npurt_runtime *rt, char *buf,
+				 size_t len);
+
+enum npurt_log_level {
+	NPURT_LOG_INFO = 0,
+	NPURT_LOG_WARN = 1,
+	NPURT_LOG_ERROR = 2,
+	NPURT_LOG_OFF = 3,
+};
+
+/**
+ * npurt_log_set_level() - messages below @level are not printed (stderr)
+ *
+ * Overrides NPU_LOG_LEVEL. Return: 0, or -EINVAL for an unknown level.
+ */
+NPURT_API int npurt_log_set_level(enum npurt_log_level level);
+
+/** npurt_log_get_level() - the current threshold. */
+NPURT_API enum npurt_log_level npurt_log_get_level(void);
+
+/* ====================================================================== */
+/* Device specs and discovery                                             */
+/* ====================================================================== */
+
+/*
+ * Device spec grammar (blanks allowed around list items):
+ *
+ *   spec  := "auto" | item ("," item)*
+ *   item  := ARCH ["(" X ")"] ["*" Y]   Y devices of X fused PEs (X 1|2,
+ *                                        default 1; Y >= 1, default 1),
+ *                                        allocated greedily in device order
+ *          | "npu:" D ":" P ["-" Q]     PE P (or fused P-Q) of NPU D
+ *          | "npu" D "pe" P ["-" Q]     the same, as the node name
+ *          | "cpu" ["(" N ")"]          the CPU with N threads (default:
+ *                                        online CPUs), 1 <= N <= 1024
+ *   ARCH  := [a-z][a-z0-9_]*  ("warboy")
+ *
+ * "auto" takes every free NPU PE (as single PEs) and falls back to the CPU
+ * (logged at INFO) when there is none.
+ */
+
+/**
+ * npurt_spec_check() - check the syntax of a device spec, open nothing
+ * @spec:    the spec.
+ * @err_pos: if not NULL, receives the 0-based position of the first error.
+ *
+ * Return: 0, or -EINVAL (syntax error; position also in the detail
+ * message).
+ */
+NPURT_API int npurt_spec_check(const char *spec, size_t *err_pos);
+
+/* One NPU as sysfs describes it (/sys/class/npu/npuX). */
+struct npurt_npu_info {
+	uint32_t index;			/* X of npuX */
+	uint32_t num_pes;
+	char arch[16];
+	char fw_state[16];		/* "ready", "missing", "invalid" */
+	char fw_version[16];		/* "none" unless ready */
+	char abi_version[16];		/* driver ABI "MAJOR.MINOR" */
+	char uuid[40];
+	uint64_t fw_caps;
+	uint64_t mem_total;		/* bytes */
+	uint64_t mem_used;		/* bytes */
+	uint32_t bo_count;
+	int32_t numa_node;		/* -1: none */
+	uint32_t reserved[8];
+};
+
+/* One PE node or fused node (/sys/class/npu/npuXpeY[-Z]). */
+struct npurt_node_info {
+	char name[32];			/* "npu0pe0", "npu0pe0-1" */
+	char devnode[48];		/* "/dev/npu0pe0" */
+	uint32_t dev_index;
+	uint32_t pe_first;
+	uint32_t pe_count;		/* 1 or 2 */
+	int32_t owner_pid;		/* 0: not open */
+	char state[16];			/* "free", "open", "unavailable" */
+	/* Telemetry of single-PE nodes (0 for fused nodes). */
+	uint64_t busy_ns;
+	uint64_t jobs_completed;
+	uint64_t jobs_failed;
+	uint64_t bytes_moved;
+	uint64_t ops;
+	uint32_t reserved[8];
+};
+
+/**
+ * npurt_discover() - list the NPUs present (through libudev and sysfs)
+ * @devs:  array of @max entries filled in index order (may be NULL if
+ *         @max is 0).
+ * @max:   capacity of @devs.
+ * @count: receives the number of NPUs present (may exceed @max).
+ *
+ * Return: 0 (no NPU is not an error: *@count is 0), -EINVAL, -EIO (udev).
+ */
+NPURT_API int npurt_discover(struct npurt_npu_info *devs, size_t max,
+			     size_t *count);
+
+/**
+ * npurt_discover_nodes() - list the PE and fused nodes of NPU @dev_index
+ *
+ * Nodes are ordered single PEs first (by PE), then fused pairs.
+ * Return: 0, -EINVAL, -ENODEV (no such NPU), -EIO.
+ */
+NPURT_API int npurt_discover_nodes(unsigned int dev_index,
+				   struct npurt_node_info *nodes, size_t max,
+				   size_t *count);
+
+/* ====================================================================== */
+/* Runtime and devices                                                    */
+/* ====================================================================== */
+
+/**
+ * npurt_runtime_create() - open the devices a spec names
+ * @spec: device spec; NULL means $NPU_DEVICES, or "auto" when unset.
+ * @out:  receives the runtime.
+ *
+ * PE nodes are opened exclusively and stay held until
+ * npurt_runtime_destroy(). Starts the profiler when NPU_PROFILE is set.
+ *
+ * Return: 0; -EINVAL (syntax error), -ENODEV (no such device, or firmware
+ * not ready), -EBUSY (a named node is held), -EXDEV (arch mismatch),
+ * -ENOSPC (fewer free devices than asked), -EPROTO (driver ABI major or
+ * command size differs from this library's).
+ */
+NPURT_API int npurt_runtime_create(const char *spec, npurt_runtime **out);
+
+/** npurt_runtime_destroy() - close the devices; tensors, runners and
+ * queues of the runtime must already be destroyed. */
+NPURT_API void npurt_runtime_destroy(npurt_runtime *rt);
+
+/** npurt_runtime_spec() - the spec the runtime was created from. */
+NPURT_API const char *npurt_runtime_spec(const npurt_runtime *rt);
+
+/** npurt_runtime_device_count() - devices selected by the spec. */
+NPURT_API unsigned int npurt_runtime_device_count(const npurt_runtime *rt);
+
+/** npurt_runtime_device() - device @index, or NULL when out of range. */
+NPURT_API npurt_device *npurt_runtime_device(const npurt_runtime *rt,
+					     unsigned int index);
+
+enum npurt_device_kind {
+	NPURT_DEVICE_NPU = 1,
+	NPURT_DEVICE_CPU = 2,
+};
+
+struct npurt_device_info {
+	uint32_t kind;			/* enum npurt_device_kind */
+	char name[32];			/* "npu0pe0-1", "cpu(4)" */
+	char arch[16];			/* "warboy", "cpu" */
+	uint32_t dev_index;		/* NPU: X of npuX; CPU: 0 */
+	uint32_t pe_first;		/* NPU only */
+	uint32_t pe_count;		/* NPU: 1 or 2; CPU: 0 */
+	uint32_t threads;		/* CPU: worker threads; NPU: 0 */
+	int32_t numa_node;		/* -1 when unknown */
+	uint32_t abi_version;		/* NPU: RM_NPU_ABI_VERSION of driver */
+	uint32_t fw_version;		/* NPU: (maj << 16)|(min << 8)|patch */
+	char fw_version_str[16];
+	uint64_t fw_caps;		/* opcodes accepted (CPU: all) */
+	uint64_t mem_total;		/* NPU: bytes of device memory */
+	uint32_t reserved[8];
+};
+
+/** npurt_device_get_info() - facts about a device. Return: 0, -EINVAL. */
+NPURT_API int npurt_device_get_info(const npurt_device *dev,
+				    struct npurt_device_info *info);
+
+/** npurt_device_name() - "npu0pe0", "npu0pe0-1", "cpu(4)". */
+NPURT_API const char *npurt_device_name(const npurt_device *dev);
+
+/* ====================================================================== */
+/* Data types and tensor descriptions                                     */
+/* ====================================================================== */
+
+enum npurt_dtype {
+	NPURT_DTYPE_FLOAT16 = 1,
+	NPURT_DTYPE_FLOAT32 = 2,
+	NPURT_DTYPE_BFLOAT16 = 3,
+	NPURT_DTYPE_INT8 = 4,
+	NPURT_DTYPE_INT16 = 5,
+	NPURT_DTYPE_INT32 = 6,
+	NPURT_DTYPE_INT64 = 7,
+	NPURT_DTYPE_UINT8 = 8,
+};
+
+/** npurt_dtype_name() - "INT8", ...; "UNKNOWN" for an invalid value. */
+NPURT_API const char *npurt_dtype_name(enum npurt_dtype dtype);
+
+/** npurt_dtype_size() - bytes per element; 0 for an invalid value. */
+NPURT_API size_t npurt_dtype_size(enum npurt_dtype dtype);
+
+/*
+ * What a tensor is, as given to npurt_tensor_desc_create() and to the
+ * program builder. Tensors are dense and row-major: the last dimension is
+ * contiguous.
+ * @name:   NUL-terminated, 1..NPURT_NAME_MAX-1 bytes.
+ * @dims:   @ndim dimensions (1..NPURT_MAX_DIMS), each >= 1, outermost
+ *          first; size in bytes at most 2^48.
+ * @layout: one upper-case letter per axis ("NCHW", "NHWC", "NC"), or NULL /
+ *          "" when unknown. N, C, H, W, D, T, L name batch, channel, height,
+ *          width, depth, time, length; other letters name themselves.
+ * @scale, @zero_point: affine quantization (real = scale * (q - zp));
+ *          scale 0 means not quantized.
+ */
+struct npurt_tensor_info {
+	const char *name;
+	uint32_t dtype;			/* enum npurt_dtype */
+	uint32_t ndim;
+	uint64_t dims[NPURT_MAX_DIMS];
+	const char *layout;
+	float scale;
+	int32_t zero_point;
+	uint32_t reserved[4];
+};
+
+/**
+ * npurt_tensor_desc_create() - a standalone tensor description
+ *
+ * Return: 0, -EINVAL (bad name, dtype, rank, dims, size, layout length
+ * not @ndim, reserved fields not zero).
+ */
+NPURT_API int npurt_tensor_desc_create(const struct npurt_tensor_info *info,
+				       npurt_tensor_desc **out);
+
+/** npurt_tensor_desc_destroy() - only for descs from _create(). */
+NPURT_API void npurt_tensor_desc_destroy(npurt_tensor_desc *desc);
+
+NPURT_API const char *npurt_tensor_desc_name(const npurt_tensor_desc *d);
+NPURT_API enum npurt_dtype npurt_tensor_desc_dtype(const npurt_tensor_desc *d);
+NPURT_API unsigned int npurt_tensor_desc_ndim(const npurt_tensor_desc *d);
+/** npurt_tensor_desc_dim() - dimension @axis, 0 when out of range. */
+NPURT_API uint64_t npurt_tensor_desc_dim(const npurt_tensor_desc *d,
+					 unsigned int axis);
+/** npurt_tensor_desc_shape() - the @ndim dimensions. */
+NPURT_API const uint64_t *npurt_tensor_desc_shape(const npurt_tensor_desc *d);
+/** npurt_tensor_desc_strides() - per-axis strides in items (elements). */
+NPURT_API const uint64_t *
+npurt_tensor_desc_strides(const npurt_tensor_desc *d);
+/** npurt_tensor_desc_size() - bytes. */
+NPURT_API uint64_t npurt_tensor_desc_size(const npurt_tensor_desc *d);
+/** npurt_tensor_desc_elements() - element count. */
+NPURT_API uint64_t npurt_tensor_desc_elements(const npurt_tensor_desc *d);
+/** npurt_tensor_desc_layout() - "NCHW", or "" when unknown. */
+NPURT_API const char *npurt_tensor_desc_layout(const npurt_tensor_desc *d);
+/**
+ * npurt_tensor_desc_axis_name() - "batch", "channel", "height", "width",
+ * ... from the layout letter, "dim<i>" without a layout; NULL out of range.
+ */
+NPURT_API const char *npurt_tensor_desc_axis_name(const npurt_tensor_desc *d,
+						  unsigned int axis);
+NPURT_API float npurt_tensor_desc_scale(const npurt_tensor_desc *d);
+NPURT_API int32_t npurt_tensor_desc_zero_point(const npurt_tensor_desc *d);
+
+/* ====================================================================== */
+/* Tensors                                                                */
+/* ====================================================================== */
+
+/**
+ * npurt_tensor_alloc() - host memory for a tensor, zeroed
+ * @rt:   the memory is placed on the NUMA node of the runtime's first
+ *        device (libnuma), when known; may be NULL.
+ * @desc: the tensor; copied.
+ *
+ * Return: 0, -EINVAL.
+ */
+NPURT_API int npurt_tensor_alloc(npurt_runtime *rt,
+				 const npurt_tensor_desc *desc,
+				 npurt_tensor **out);
+
+/**
+ * npurt_device_tensor_alloc() - a tensor in a device's memory, zeroed
+ *
+ * On an NPU the tensor lives in a buffer object mapped into the process
+ * (sub-allocated: small tensors share one buffer object), and runs on that
+ * device read and write it in place, without copies. On the CPU device it
+ * is host memory on the device's NUMA node. Must be destroyed before the
+ * runtime.
+ *
+ * Return: 0, -EINVAL, -ENOMEM (device memory exhausted).
+ */
+NPURT_API int npurt_device_tensor_alloc(npurt_device *dev,
+					const npurt_tensor_desc *desc,
+					npurt_tensor **out);
+
+/**
+ * npurt_tensor_wrap() - describe caller-owned memory as a tensor
+ * @data: at least npurt_tensor_desc_size(@desc) bytes, owned by the
+ *        caller, alive until the tensor is destroyed.
+ * @size: bytes at @data.
+ *
+ * Return: 0, -EINVAL (NULL data or @size too small).
+ */
+NPURT_API int npurt_tensor_wrap(const npurt_tensor_desc *desc, void *data,
+				size_t size, npurt_tensor **out);
+
+NPURT_API void npurt_tensor_destroy(npurt_tensor *t);
+NPURT_API void *npurt_tensor_data(const npurt_tensor *t);
+NPURT_API size_t npurt_tensor_size(const npurt_tensor *t);
+NPURT_API const npurt_tensor_desc *npurt_tensor_get_desc(const npurt_tensor *t);
+/** npurt_tensor_device() - the device holding the tensor, NULL for host. */
+NPURT_API npurt_device *npurt_tensor_device(const npurt_tensor *t);
+
+/* ====================================================================== */
+/* Programs (.npuprog) and the program builder                            */
+/* ====================================================================== */
+
+/*
+ * A program's logical buffers. Commands name a slot in rm_npu_ref.bo and a
+ * byte offset inside it; the runtime binds slots to memory for each run.
+ * Commands may write OUTPUT and SCRATCH slots only.
+ */
+enum npurt_slot_kind {
+	NPURT_SLOT_INPUT = 1,		/* a model input, one per tensor */
+	NPURT_SLOT_OUTPUT = 2,		/* a model output */
+	NPURT_SLOT_WEIGHTS = 3,		/* constant data stored in the file */
+	NPURT_SLOT_SCRATCH = 4,		/* per-run intermediate memory */
+};
+
+struct npurt_slot_info {
+	uint32_t kind;			/* enum npurt_slot_kind */
+	uint32_t reserved0;
+	uint64_t size;			/* bytes */
+	const npurt_tensor_desc *desc;	/* valid while the program lives */
+	uint32_t reserved[4];
+};
+
+/**
+ * npurt_program_load() - read and validate a .npuprog file
+ *
+ * Everything is checked (runtime/PROGRAM_FORMAT.md): header, checksum,
+ * section bounds, counts, strings, tensor shapes, and every command with
+ * the shared command validator against the slot sizes. A bad file is an
+ * error, never a crash.
+ *
+ * Return: 0; -EBADMSG (malformed, with the reason in the detail message),
+ * -EPROTONOSUPPORT (a format major version this library does not know),
+ * -EFBIG (above the library's size limits), -errno from open/read.
+ */
+NPURT_API int npurt_program_load(const char *path, npurt_program **out);
+
+/** npurt_program_load_memory() - as npurt_program_load(), from memory;
+ * the data is copied. */
+NPURT_API int npurt_program_load_memory(const void *data, size_t size,
+					npurt_program **out);
+
+/**
+ * npurt_program_serialize() - the program in .npuprog form
+ * @data: receives a malloc()ed buffer; release it with free().
+ *
+ * Return: 0, -EINVAL.
+ */
+NPURT_API int npurt_program_serialize(const npurt_program *prog,
+				      void **data, size_t *size);
+
+/** npurt_program_save() - write the program to @path (replaced
+ * atomically). Return: 0, -EINVAL, -errno of the file operations. */
+NPURT_API int npurt_program_save(const npurt_program *prog,
+				 const char *path);
+
+NPURT_API void npurt_program_destroy(npurt_program *prog);
+NPURT_API const char *npurt_program_name(const npurt_program *prog);
+NPURT_API unsigned int npurt_program_slot_count(const npurt_program *prog);
+NPURT_API unsigned int npurt_program_cmd_count(const npurt_program *prog);
+/** npurt_program_slot() - slot @index. Return: 0, -EINVAL. */
+NPURT_API int npurt_program_slot(const npurt_program *prog,
+				 unsigned int index,
+				 struct npurt_slot_info *info);
+/** npurt_program_cmd() - command @index (over slots), NULL out of range. */
+NPURT_API const struct rm_npu_cmd *
+npurt_program_cmd(const npurt_program *prog, unsigned int index);
+
+/**
+ * npurt_program_builder_create() - start building a program named @name
+ *
+ * Slots are numbered in the order they are added, from 0; commands refer
+ * to them by that number. Return: 0, -EINVAL (bad name).
+ */
+NPURT_API int npurt_program_builder_create(const char *name,
+					   npurt_program_builder **out);
+NPURT_API void npurt_program_builder_destroy(npurt_program_builder *b);
+
+/**
+ * npurt_program_builder_add_input() - add an input slot for a tensor
+ * npurt_program_builder_add_output() - add an output slot
+ *
+ * Return: the slot index (>= 0), or -EINVAL (bad tensor info, duplicate
+ * name), -E2BIG (too many slots).
+ */
+NPURT_API int npurt_program_builder_add_input(npurt_program_builder *b,
+					      const struct npurt_tensor_info *t);
+NPURT_API int npurt_program_builder_add_output(npurt_program_builder *b,
+					       const struct npurt_tensor_info *t);
+
+/**
+ * npurt_program_builder_add_weights() - add a constant slot
+ * @t:    its tensor (@size must equal the tensor's size).
+ * @data: @size bytes, copied.
+ *
+ * Return: the slot index, or -EINVAL, -E2BIG.
+ */
+NPURT_API int npurt_program_builder_add_weights(npurt_program_builder *b,
+						const struct npurt_tensor_info *t,
+						const void *data, size_t size);
+
+/**
+ * npurt_program_builder_add_scratch() - add @size bytes of per-run memory
+ *
+ * Return: the slot index, or -EINVAL (bad name, size 0 or above 2^48),
+ * -E2BIG.
+ */
+NPURT_API int npurt_program_builder_add_scratch(npurt_program_builder *b,
+						const char *name,
+						uint64_t size);
+
+/**
+ * npurt_program_builder_add_cmd() - append a command over the slots
+ *
+ * The command is validated now (npu_cmd_validate() against the slot
+ * sizes, writes only into OUTPUT or SCRATCH slots).
+ *
+ * Return: the command index, or -EINVAL (invalid command: detail message),
+ * -E2BIG (too many commands).
+ */
+NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
+					    const struct rm_npu_cmd *cmd);
+
+/**
+ * npurt_program_builder_finish() - produce the program
+ *
+ * The program is serialized and loaded back through the same validating
+ * loader as files. The builder stays usable.
+ *
+ * Return: 0, -EINVAL (no command).
+ */
+NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
+					   npurt_program **out);
+
+/* ====================================================================== */
+/* Models                                                                 */
+/* ====================================================================== */
+
+/**
+ * npurt_model_load() - load a model file
+ * @rt:   the runtime it will run on (used by compiling loaders); may be
+ *        NULL.
+ * @path: a .npuprog program. Other formats are dispatched on their
+ *        extension: ".onnx" goes to the ONNX compiler when the library was
+ *        built with it (-EOPNOTSUPP otherwise).
+ *
+ * Return: 0, errors of npurt_program_load(), -EOPNOTSUPP.
+ */
+NPURT_API int npurt_model_load(npurt_runtime *rt, const char *path,
+			       npurt_model **out);
+
+/** npurt_model_load_memory() - a model from .npuprog bytes (copied). */
+NPURT_API int npurt_model_load_memory(npurt_runtime *rt, const void *data,
+				      size_t size, npurt_model **out);
+
+/** npurt_model_from_program() - a model over @prog, which it references:
+ * the caller may destroy @prog afterwards. Return: 0, -EINVAL. */
+NPURT_API int npurt_model_from_program(npurt_program *prog,
+				       npurt_model **out);
+
+/** npurt_model_destroy() - runners and queues keep their own reference,
+ * so a model may be destroyed while they run. */
+NPURT_API void npurt_model_destroy(npurt_model *model);
+
+NPURT_API const char *npurt_model_name(const npurt_model *model);
+NPURT_API unsigned int npurt_model_input_count(const npurt_model *model);
+NPURT_API unsigned int npurt_model_output_count(const npurt_model *model);
+/** npurt_model_input() - input @index (slot order), NULL out of range. */
+NPURT_API const npurt_tensor_desc *npurt_model_input(const npurt_model *model,
+						     unsigned int index);
+NPURT_API const npurt_tensor_desc *
+npurt_model_output(const npurt_model *model, unsigned int index);
+NPURT_API const npurt_program *npurt_model_program(const npurt_model *model);
+
+/**
+ * npurt_model_summary() - multi-line human description: name, inputs and
+ * outputs with dtype, shape, layout, size and quantization, command count.
+ *
+ * Return: a string owned by the model.
+ */
+NPURT_API const char *npurt_model_summary(const npurt_model *model);
+
+/* ====================================================================== */
+/* Runner: synchronous inference                                          */
+/* ====================================================================== */
+
+/*
+ * @worker_num: concurrent runs per device (each has its own staging and
+ *              scratch memory); 0 means 2. At most 64.
+ * @batch_size: runs per call; 0 means 1. Input and output tensors of the
+ *              runner have their outermost dimension multiplied by it, and
+ *              each batch item runs the program once, on any free worker.
+ */
+struct npurt_runner_opts {
+	uint32_t worker_num;
+	uint32_t batch_size;
+	uint32_t reserved[6];
+};
+
+/**
+ * npurt_runner_create() - prepare @model on every device of @rt
+ *
+ * Weights are uploaded once per device; each worker gets its memory now,
+ * so runs do not allocate device memory.
+ *
+ * Return: 0; -EINVAL (bad options), -EOPNOTSUPP (a device lacks an
+ * opcode), -E2BIG (the program needs more buffers per job than a device
+ * accepts), -ENOMEM (device memory).
+ */
+NPURT_API int npurt_runner_create(npurt_runtime *rt, npurt_model *model,
+				  const struct npurt_runner_opts *opts,
+				  npurt_runner **out);
+
+/**
+ * npurt_runner_run() - run the model once (batch_size program runs)
+ * @inputs:  npurt_runner_input_count() tensors, in model input order, each
+ *           at least as large as npurt_runner_input()'s size.
+ * @outputs: npurt_runner_output_count() tensors, written.
+ *
+ * Safe to call from many threads at once: calls are spread over every
+ * worker of every device. Inputs and outputs must not overlap. Tensors
+ * allocated on the device that runs them are used in place.
+ *
+ * Return: 0; -EINVAL (NULL or too small tensor), the negative errno of a
+ * failed job (detail message names the device and command), -ESHUTDOWN
+ * (runner being destroyed).
+ */
+NPURT_API int npurt_runner_run(npurt_runner *runner,
+			       npurt_tensor *const *inputs,
+			       npurt_tensor *const *outputs);
+
+/** npurt_runner_destroy() - waits for runs in progress to finish. */
+NPURT_API void npurt_runner_destroy(npurt_runner *runner);
+
+NPURT_API unsigned int npurt_runner_input_count(const npurt_runner *runner);
+NPURT_API unsigned int npurt_runner_output_count(const npurt_runner *runner);
+/** npurt_runner_input() - batched input description; NULL out of range. */
+NPURT_API const npurt_tensor_desc *
+npurt_runner_input(const npurt_runner *runner, unsigned int index);
+NPURT_API const npurt_tensor_desc *
+npurt_runner_output(const npurt_runner *runner, unsigned int index);
+
+/* ====================================================================== */
+/* Queue: asynchronous inference                                          */
+/* ====================================================================== */
+
+/*
+ * @worker_num, @batch_size: as struct npurt_runner_opts.
+ * @input_queue_size:  submitted runs waiting for a worker before
+ *                     npurt_queue_submit() blocks; 0 means 8.
+ * @output_queue_size: finished runs waiting for npurt_queue_recv() before
+ *                     workers stop; 0 means 8.
+ */
+struct npurt_queue_opts {
+	uint32_t worker_num;
+	uint32_t batch_size;
+	uint32_t input_queue_size;
+	uint32_t output_queue_size;
+	uint32_t reserved[4];
+};
+
+/** npurt_queue_create() - errors as npurt_runner_create(). */
+NPURT_API int npurt_queue_create(npurt_runtime *rt, npurt_model *model,
+				 const struct npurt_queue_opts *opts,
+				 npurt_queue **out);
+
+/**
+ * npurt_queue_submit() - queue one run
+ * @inputs:  as npurt_runner_run(); copied before the call returns.
+ * @context: returned with the result by npurt_queue_recv().
+ *
+ * Blocks while input_queue_size runs are waiting for a worker.
+ *
+ * Return: 0; -EINVAL; -EPIPE (submit side closed); -ECANCELED (receive side
+ * closed, also when it happens while blocked).
+ */
+NPURT_API int npurt_queue_submit(npurt_queue *queue,
+				 npurt_tensor *const *inputs, void *context);
+
+/**
+ * npurt_queue_recv() - take one finished run, in completion order
+ * @context:    receives the run's context (also for a failed run).
+ * @outputs:    receive the run's outputs (copied).
+ * @timeout_ms: -1 waits forever, 0 polls.
+ *
+ * Return: 0; the negative errno of a failed run (its context is set, its
+ * outputs unspecified); -ETIMEDOUT; -EPIPE (the submit side is closed and
+ * every run was received: end of stream); -ECANCELED (receive side
+ * closed); -EINVAL.
+ */
+NPURT_API int npurt_queue_recv(npurt_queue *queue, void **context,
+			       npurt_tensor *const *outputs, int timeout_ms);
+
+/**
+ * npurt_queue_fd() - an fd that polls readable (POLLIN) while
+ * npurt_queue_recv() would not block. Owned by the queue; do not read it.
+ */
+NPURT_API int npurt_queue_fd(const npurt_queue *queue);
+
+/** npurt_queue_close_submit() - no more submits (-EPIPE); runs already
+ * submitted finish and are received, then recv returns -EPIPE. */
+NPURT_API void npurt_queue_close_submit(npurt_queue *queue);
+
+/** npurt_queue_close_recv() - cancel: waiting runs are dropped (their
+ * contexts are never returned), running ones are discarded when done,
+ * submit and recv return -ECANCELED. */
+NPURT_API void npurt_queue_close_recv(npurt_queue *queue);
+
+/** npurt_queue_destroy() - closes both sides and waits for the workers. */
+NPURT_API void npurt_queue_destroy(npurt_queue *queue);
+
+NPURT_API unsigned int npurt_queue_input_count(const npurt_queue *queue);
+NPURT_API unsigned int npurt_queue_output_count(const npurt_queue *queue);
+NPURT_API const npurt_tensor_desc *
+npurt_queue_input(const npurt_queue *queue, unsigned int index);
+NPURT_API const npurt_tensor_desc *
+npurt_queue_output(const npurt_queue *queue, unsigned int index);
+
+/* ====================================================================== */
+/* Profiler                                                               */
+/* ====================================================================== */
+
+/**
+ * npurt_profiler_start() - record a Chrome trace (Perfetto opens it) of
+ * submissions, copies, jobs on their PEs and CPU work, for @path.
+ *
+ * Return: 0, -EINVAL, -EALREADY (already recording).
+ */
+NPURT_API int npurt_profiler_start(npurt_runtime *rt, const char *path);
+
+/** npurt_profiler_stop() - write the trace. Return: 0, -EINVAL (not
+ * recording), -errno of the write. */
+NPURT_API int npurt_profiler_stop(npurt_runtime *rt);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NPURT_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device.h - runtimes, devices and the backend interface (NPU through the
+ * rm_npu uAPI, CPU through a thread pool), and spec resolution: which
+ * nodes a parsed spec claims, greedily, on the discovered system.
+ */
+#ifndef NPURT_DEVICE_H
+#define NPURT_DEVICE_H
+
+#include <rm_npu.h>
+
+#include "discovery.h"
+#include "memory.h"
+#include "spec.h"
+
+#define NPURT_MAX_DEVICES	256
+#define NPURT_JOB_MAX_BUFS	1024	/* CPU: slots; NPU: max_job_bos */
+
+struct npurt_profiler;
+struct npurt_cpu_pool;
+
+/*
+ * One run of a program, bound to memory. Commands name buffers by index:
+ * CPU jobs use @bases/@sizes, NPU jobs @handles (commands rewritten to
+ * buffer-object offsets).
+ */
+struct npurt_job {
+	const struct rm_npu_cmd *cmds;
+	uint32_t num_cmds;
+	uint32_t num_bufs;
+	uint8_t *const *bases;
+	const uint64_t *sizes;
+	const uint32_t *handles;
+};
+
+struct npurt_backend_ops {
+	int (*mem_alloc)(npurt_device *dev, uint64_t size,
+			 struct npurt_mem *mem);
+	void (*mem_free)(npurt_device *dev, struct npurt_mem *mem);
+	/* Run @job to completion. Return: 0 or the job's negative errno. */
+	int (*run)(npurt_device *dev, const struct npurt_job *job);
+	void (*close)(npurt_device *dev);
+};
+
+struct npurt_device {
+	npurt_runtime *rt;
+	unsigned int index;		/* in the runtime */
+	const struct npurt_backend_ops *ops;
+	struct npurt_device_info info;
+	uint32_t max_job_bos;		/* buffers one job may name */
+	uint32_t max_cmds;		/* commands per job */
+	int fd;				/* NPU node */
+	struct npurt_pool pool;		/* NPU buffer-object chunks */
+	struct npurt_cpu_pool *cpu;	/* CPU thread pool */
+};
+
+struct npurt_runtime {
+	char *spec;
+	unsigned int num_devices;
+	npurt_device **devices;
+	struct npurt_profiler *prof;
+};
+
+/* ---- spec resolution (device.c) ---- */
+
+enum npurt_claim_kind { NPURT_CLAIM_NPU, NPURT_CLAIM_CPU };
+
+struct npurt_claim {
+	enum npurt_claim_kind kind;
+	int fd;				/* NPU: the opened node */
+	unsigned int threads;		/* CPU */
+	struct npurt_node_info node;	/* NPU */
+	int numa_node;
+};
+
+struct npurt_claims {
+	unsigned int num;
+	struct npurt_claim items[NPURT_MAX_DEVICES];
+};
+
+/* How nodes are opened: the real open(2), or a test double. */
+struct npurt_open_ops {
+	/* Return: an fd, or -EBUSY, -ENODEV (firmware not ready), -errno. */
+	int (*open)(void *ctx, const struct npurt_node_info *node);
+	void (*close)(void *ctx, int fd);
+	void *ctx;
+};
+
+extern const struct npurt_open_ops npurt_sys_open_ops;
+
+/*
+ * Claim what @spec (parsed from @text) names on @sys. On failure nothing
+ * stays open. Return: 0, -ENODEV, -EBUSY, -EXDEV, -ENOSPC.
+ */
+int npurt_spec_resolve(const char *text, const struct npurt_spec *spec,
+		       const struct npurt_sys *sys,
+		       const struct npurt_open_ops *ops,
+		       struct npurt_claims *claims);
+void npurt_claims_release(struct npurt_claims *claims,
+			  const struct npurt_open_ops *ops);
+unsigned int npurt_online_cpus(void);
+
+/* ---- backends ---- */
+
+/* npu_backend.c: takes @fd over (closed on failure too). */
+int npurt_npu_device_init(npurt_device *dev, int fd,
+			  const struct npurt_node_info *node);
+/* cpu_backend.c */
+int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
+			  int numa_node);
+
+/* Memory of @dev: buffer objects for NPUs, NUMA host memory for the CPU. */
+static inline int npurt_dev_mem_alloc(npurt_device *dev, uint64_t size,
+				      struct npurt_mem *mem)
+{
+	return dev->ops->mem_alloc(dev, size, mem);
+}
+
+static inline void npurt_dev_mem_free(npurt_device *dev,
+				      struct npurt_mem *mem)
+{
+	if (mem->kind != NPURT_MEM_NONE)
+		dev->ops->mem_free(dev, mem);
+}
+
+static inline bool npurt_dev_is_npu(const npurt_device *dev)
+{
+	return dev->info.kind == NPURT_DEVICE_NPU;
+}
+
+#endif /* NPURT_DEVICE_H */

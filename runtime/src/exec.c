@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: MIT
+/*
+ * exec.c - running program items on devices: per-device resident weights,
+ * per-worker staging and scratch, slot binding (zero-copy for tensors that
+ * already live where the run goes), NPU command rewriting from slots to
+ * buffer objects, and the worker threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "profiler.h"
+
+void (*npurt_exec_test_hook)(npurt_tensor *const *inputs, unsigned int item);
+
+struct exec_dev {
+	npurt_device *dev;
+	struct npurt_mem *weights;	/* per slot (NPU only) */
+};
+
+struct slot_bind {
+	uint8_t *ptr;
+	uint32_t handle;
+	uint64_t offset;
+	const uint8_t *copy_in;		/* copy from here before the run */
+	uint8_t *copy_out;		/* copy to here after the run */
+};
+
+struct npurt_worker {
+	struct npurt_exec *ex;
+	struct exec_dev *ed;
+	unsigned int index;
+	pthread_t thread;
+	struct npurt_mem *mem;		/* per slot: scratch, NPU staging */
+	struct slot_bind *bind;		/* per slot, this item */
+	struct rm_npu_cmd *cmds;	/* NPU: commands over buffer objects */
+	uint8_t **bases;		/* CPU: per slot */
+	uint64_t *sizes;		/* CPU: per slot */
+	uint32_t *buf_of;		/* NPU: slot -> index in @handles */
+	uint32_t handles[NPURT_JOB_MAX_BUFS];
+	unsigned int num_handles;
+};
+
+struct npurt_exec {
+	npurt_runtime *rt;
+	npurt_model *model;
+	const npurt_program *prog;
+	unsigned int batch;
+	unsigned int *slot_io;		/* slot -> input/output index */
+	struct npurt_tensor_desc *descs[2];	/* batched inputs, outputs */
+	unsigned int num_devs;
+	struct exec_dev *devs;
+	unsigned int num_workers;
+	unsigned int started;
+	struct npurt_worker *workers;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct npurt_work *head, *tail;
+	unsigned int queued;
+	bool stop;
+	void (*on_start)(struct npurt_run *run);
+};
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int exec_descs(struct npurt_exec *ex)
+{
+	const npurt_program *p = ex->prog;
+	unsigned int i, n, k;
+
+	for (k = 0; k < 2; k++) {
+		const unsigned int *idx = k ? p->outputs : p->inputs;
+
+		n = k ? p->num_outputs : p->num_inputs;
+		ex->descs[k] = calloc(n + 1, sizeof(*ex->descs[k]));
+		if (!ex->descs[k])
+			return npurt_err(-ENOMEM, "out of memory");
+		for (i = 0; i < n; i++) {
+			struct npurt_tensor_desc *d = &ex->descs[k][i];
+
+			*d = p->slots[idx[i]].desc;
+			ex->slot_io[idx[i]] = i;
+			if (!npurt_mul_ok(d->dims[0], ex->batch, &d->dims[0]) ||
+			    npurt_desc_finish(d))
+				return npurt_err(-EINVAL, "tensor \"%s\" too "
+						 "large for batch %u", d->name,
+						 ex->batch);
+		}
+	}
+	return 0;
+}
+
+static int exec_dev_check(const struct npurt_exec *ex, const npurt_device *dev)
+{
+	const npurt_program *p = ex->prog;
+	unsigned int i;
+
+	for (i = 0; i < p->num_cmds; i++)
+		if (!(dev->info.fw_caps & RM_NPU_CAP(p->cmds[i].opcode)))
+			return npurt_err(-EOPNOTSUPP, "%s: the firmware does "
+					 "not run %s (command %u)",
+					 dev->info.name,
+					 npurt_op_name(p->cmds[i].opcode), i);
+	return 0;
+}
+
+/* NPU: weights into device memory, once per device. */
+static int exec_dev_init(struct npurt_exec *ex, struct exec_dev *ed)
+{
+	const npurt_program *p = ex->prog;
+	unsigned int i;
+	int ret;
+
+	ret = exec_dev_check(ex, ed->dev);
+	if (ret || !npurt_dev_is_npu(ed->dev))
+		return ret;
+	ed->weights = calloc(p->num_slots + 1, sizeof(*ed->weights));
+	if (!ed->weights)
+		return npurt_err(-ENOMEM, "out of memory");
+	for (i = 0; i < p->num_slots; i++) {
+		if (p->slots[i].kind != NPURT_SLOT_WEIGHTS)
+			continue;
+		ret = npurt_dev_mem_alloc(ed->dev, p->slots[i].size,
+					  &ed->weights[i]);
+		if (ret)
+			return ret;
+		memcpy(ed->weights[i].ptr, p->slots[i].data, p->slots[i].size);
+	}
+	return 0;
+}
+
+static bool slot_is_io(const struct npurt_slot *s)
+{
+	return s->kind == NPURT_SLOT_INPUT || s->kind == NPURT_SLOT_OUTPUT;
+}
+
+static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
+{
+	size_t n = p->num_slots + 1;
+
+	w->mem = calloc(n, sizeof(*w->mem));
+	w->bind = calloc(n, sizeof(*w->bind));
+	w->bases = calloc(n, sizeof(*w->bases));
+	w->sizes = calloc(n, sizeof(*w->sizes));
+	w->buf_of = calloc(n, sizeof(*w->buf_of));
+	w->cmds = calloc(p->num_cmds, sizeof(*w->cmds));
+	if (!w->mem || !w->bind || !w->bases || !w->sizes || !w->buf_of ||
+	    !w->cmds)
+		return npurt_err(-ENOMEM, "out of memory");
+	return 0;
+}
+
+static int plan_handles(struct npurt_worker *w, bool fail);
+
+/* Scratch for every device, staging for NPU inputs and outputs. */
+static int worker_init(struct npurt_exec *ex, struct npurt_worker *w)
+{
+	const npurt_program *p = ex->prog;
+	npurt_device *dev = w->ed->dev;
+	unsigned int i;
+	int ret;
+
+	ret = worker_alloc(w, p);
+	for (i = 0; i < p->num_slots && !ret; i++) {
+		const struct npurt_slot *s = &p->slots[i];
+
+		if (s->kind == NPURT_SLOT_SCRATCH ||
+		    (slot_is_io(s) && npurt_dev_is_npu(dev)))
+			ret = npurt_dev_mem_alloc(dev, s->size, &w->mem[i]);
+	}
+	if (ret || !npurt_dev_is_npu(dev))
+		return ret;
+	/* Staging everywhere is the fallback binding: it must fit a job. */
+	for (i = 0; i < p->num_slots; i++)
+		w->bind[i].handle = p->slots[i].kind == NPURT_SLOT_WEIGHTS ?
+				    w->ed->weights[i].handle : w->mem[i].handle;
+	return plan_handles(w, true);
+}
+
+/* ---- binding and running one item ------------------------------------ */
+
+static void bind_mem(struct slot_bind *b, const struct npurt_mem *m)
+{
+	b->ptr = m->ptr;
+	b->handle = m->handle;
+	b->offset = m->offset;
+}
+
+/* Where slot @i of item @item lives; @zero_copy allows device tensors. */
+static void bind_slot(struct npurt_worker *w, const struct npurt_run *run,
+		      unsigned int item, unsigned int i, bool zero_copy)
+{
+	const struct npurt_slot *s = &w->ex->prog->slots[i];
+	npurt_device *dev = w->ed->dev;
+	struct slot_bind *b = &w->bind[i];
+	const npurt_tensor *t;
+	uint8_t *src;
+
+	memset(b, 0, sizeof(*b));
+	if (s->kind == NPURT_SLOT_WEIGHTS) {
+		if (npurt_dev_is_npu(dev))
+			bind_mem(b, &w->ed->weights[i]);
+		else
+			b->ptr = (uint8_t *)s->data;	/* never written */
+		return;
+	}
+	if (s->kind == NPURT_SLOT_SCRATCH) {
+		bind_mem(b, &w->mem[i]);
+		return;
+	}
+	t = (s->kind == NPURT_SLOT_INPUT ? run->inputs :
+	     run->outputs)[w->ex->slot_io[i]];
+	src = t->data + (uint64_t)item * s->size;
+	if (!npurt_dev_is_npu(dev)) {
+		b->ptr = src;
+	} else if (zero_copy && t->dev == dev &&
+		   t->mem.kind == NPURT_MEM_POOL) {
+		b->ptr = src;
+		b->handle = t->mem.handle;
+		b->offset = t->mem.offset + (uint64_t)item * s->size;
+	} else {
+		bind_mem(b, &w->mem[i]);
+		if (s->kind == NPURT_SLOT_INPUT)
+			b->copy_in = src;
+		else
+			b->copy_out = src;
+	}
+}
+
+/* NPU: the distinct buffer objects of the bound slots. */
+static int plan_handles(struct npurt_worker *w, bool fail)
+{
+	const npurt_program *p = w->ex->prog;
+	uint32_t max = w->ed->dev->max_job_bos;
+	unsigned int i, j;
+
+	w->num_handles = 0;
+	for (i = 0; i < p->num_slots; i++) {
+		for (j = 0; j < w->num_handles; j++)
+			if (w->handles[j] == w->bind[i].handle)
+				break;
+		if (j == w->num_handles) {
+			if (w->num_handles == max)
+				return fail ? npurt_err(-E2BIG, "%s: the program "
+					"needs more than %u buffer objects per "
+					"job", w->ed->dev->info.name, max) :
+					-E2BIG;
+			w->handles[w->num_handles++] = w->bind[i].handle;
+		}
+		w->buf_of[i] = j;
+	}
+	return 0;
+}
+
+static void bind_all(struct npurt_worker *w, const struct npurt_run *run,
+		     unsigned int item)
+{
+	unsigned int i, n = w->ex->prog->num_slots;
+
+	for (i = 0; i < n; i++)
+		bind_slot(w, run, item, i, true);
+	if (!npurt_dev_is_npu(w->ed->dev) || !plan_handles(w, false))
+		return;
+	/* Too many distinct buffer objects: stage everything (fits). */
+	for (i = 0; i < n; i++)
+		bind_slot(w, run, item, i, false);
+	plan_handles(w, true);
+}
+
+/* NPU: slot references become (buffer index, offset in the object). */
+static void rewrite_cmds(struct npurt_worker *w)
+{
+	const npurt_program *p = w->ex->prog;
+	struct rm_npu_ref *refs[5];
+	bool writes[5];
+	unsigned int c, r, n;
+
+	for (c = 0; c < p->num_cmds; c++) {
+		w->cmds[c] = p->cmds[c];
+		n = npurt_cmd_refs(&w->cmds[c], refs, writes);
+		for (r = 0; r < n; r++) {
+			uint32_t slot = refs[r]->bo;
+
+			refs[r]->bo = w->buf_of[slot];
+			refs[r]->offset += w->bind[slot].offset;
+		}
+	}
+}
+
+static void build_job(struct npurt_worker *w, struct npurt_job *job)
+{
+	const npurt_program *p = w->ex->prog;
+	unsigned int i;
+
+	memset(job, 0, sizeof(*job));
+	job->num_cmds = p->num_cmds;
+	if (npurt_dev_is_npu(w->ed->dev)) {
+		rewrite_cmds(w);
+		job->cmds = w->cmds;
+		job->handles = w->handles;
+		job->num_bufs = w->num_handles;
+		return;
+	}
+	for (i = 0; i < p->num_slots; i++) {
+		w->bases[i] = w->bind[i].ptr;
+		w->sizes[i] = p->slots[i].size;
+	}
+	job->cmds = p->cmds;
+	job->bases = w->bases;
+	job->sizes = w->sizes;
+	job->num_bufs = p->num_slots;
+}
+
+static void copy_slots(struct npurt_worker *w, bool in)
+{
+	const npurt_program *p = w->ex->prog;
+	uint64_t t0 = npurt_now_ns(), bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < p->num_slots; i++) {
+		struct slot_bind *b = &w->bind[i];
+
+		if (in && b->copy_in)
+			memcpy(b->ptr, b->copy_in, p->slots[i].size);
+		else if (!in && b->copy_out)
+			memcpy(b->copy_out, b->ptr, p->slots[i].size);
+		else
+			continue;
+		bytes += p->slots[i].size;
+	}
+	if (bytes)
+		npurt_prof_span(w->ex->rt, "copy", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "copy %s %llu bytes",
+				in ? "in" : "out", (unsigned long long)bytes);
+}
+
+static int worker_run(struct npurt_worker *w, struct npurt_run *run,
+		      unsigned int item)
+{
+	npurt_device *dev = w->ed->dev;
+	uint64_t t0 = npurt_now_ns();
+	struct npurt_job job;
+	int ret;
+
+	if (npurt_exec_test_hook)
+		npurt_exec_test_hook(run->inputs, item);
+	bind_all(w, run, item);
+	copy_slots(w, true);
+	build_job(w, &job);
+	ret = dev->ops->run(dev, &job);
+	if (!ret)
+		copy_slots(w, false);
+	npurt_prof_span(w->ex->rt, "run", NPURT_PROF_THREAD, t0, npurt_now_ns(),
+			"%s item %u on %s%s", w->ex->prog->name, item,
+			dev->info.name, ret ? " (failed)" : "");
+	return ret;
+}
+
+/* ---- queueing ----------------------------------------------------------- */
+
+static void run_item_done(struct npurt_run *run, int err)
+{
+	int none = 0;
+
+	if (err && atomic_compare_exchange_strong(&run->err, &none, err))
+		snprintf(run->errmsg, sizeof(run->errmsg), "%s",
+			 err == -ECANCELED || err == -ESHUTDOWN ?
+			 "run cancelled" : npurt_last_error());
+	if (atomic_fetch_sub(&run->remaining, 1) == 1)
+		run->complete(run);
+}
+
+static void *worker_main(void *arg)
+{
+	struct npurt_worker *w = arg;
+	struct npurt_exec *ex = w->ex;
+	struct npurt_work *work;
+	char name[64];
+
+	snprintf(name, sizeof(name), "worker %u (%s)", w->index,
+		 w->ed->dev->info.name);
+	npurt_prof_name_thread(ex->rt, name);
+	for (;;) {
+		pthread_mutex_lock(&ex->lock);
+		while (!ex->head && !ex->stop)
+			pthread_cond_wait(&ex->cond, &ex->lock);
+		work = ex->head;
+		if (work) {
+			ex->head = work->next;
+			if (!ex->head)
+				ex->tail = NULL;
+			ex->queued--;
+		}
+		pthread_mutex_unlock(&ex->lock);
+		if (!work)
+			return NULL;
+		if (!atomic_exchange(&work->run->started, true) && ex->on_start)
+			ex->on_start(work->run);
+		run_item_done(work->run, worker_run(w, work->run, work->item));
+	}
+}
+
+void npurt_exec_submit(struct npurt_exec *ex, struct npurt_run *run)
+{
+	unsigned int i;
+
+	atomic_init(&run->remaining, ex->batch);
+	atomic_init(&run->err, 0);
+	atomic_init(&run->started, false);
+	run->errmsg[0] = '\0';
+	pthread_mutex_lock(&ex->lock);
+	for (i = 0; i < ex->batch; i++) {
+		struct npurt_work *w = &run->works[i];
+
+		w->run = run;
+		w->item = i;
+		w->next = NULL;
+		if (ex->tail)
+			ex->tail->next = w;
+		else
+			ex->head = w;
+		ex->tail = w;
+		ex->queued++;
+	}
+	pthread_cond_broadcast(&ex->cond);
+	pthread_mutex_unlock(&ex->lock);
+}
+
+unsigned int npurt_exec_cancel(struct npurt_exec *ex, int err)
+{
+	struct npurt_work *list, *next;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ex->lock);
+	list = ex->head;
+	ex->head = ex->tail = NULL;
+	ex->queued = 0;
+	pthread_mutex_unlock(&ex->lock);
+	for (; list; list = next, n++) {
+		next = list->next;	/* @list may be freed by completion */
+		run_item_done(list->run, err);
+	}
+	return n;
+}
+
+unsigned int npurt_exec_queued(struct npurt_exec *ex)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&ex->lock);
+	n = ex->queued;
+	pthread_mutex_unlock(&ex->lock);
+	return n;
+}
+
+unsigned int npurt_exec_batch(const struct npurt_exec *ex)
+{
+	return ex->batch;
+}
+
+unsigned int npurt_exec_workers(const struct npurt_exec *ex)
+{
+	return ex->num_workers;
+}
+
+void npurt_exec_on_start(struct npurt_exec *ex,
+			 void (*fn)(struct npurt_run *run))
+{
+	ex->on_start = fn;
+}
+
+/* ---- inputs and outputs -------------------------------------------------- */
+
+unsigned int npurt_exec_io_count(const struct npurt_exec *ex, bool out)
+{
+	return out ? ex->prog->num_outputs : ex->prog->num_inputs;
+}
+
+const npurt_tensor_desc *npurt_exec_io_desc(const struct npurt_exec *ex,
+					    bool out, unsigned int index)
+{
+	return index < npurt_exec_io_count(ex, out) ? &ex->descs[out][index] :
+	       NULL;
+}
+
+int npurt_exec_check_io(const struct npurt_exec *ex, bool out,
+			npurt_tensor *const *tensors)
+{
+	unsigned int i, n = npurt_exec_io_count(ex, out);
+	const char *what = out ? "output" : "input";
+
+	if (n && !tensors)
+		return npurt_err(-EINVAL, "%ss: array is NULL", what);
+	for (i = 0; i < n; i++) {
+		const struct npurt_tensor_desc *d = &ex->descs[out][i];
+
+		if (!tensors[i] || !tensors[i]->data)
+			return npurt_err(-EINVAL, "%s %u (\"%s\") is NULL", what,
+					 i, d->name);
+		if (tensors[i]->size < d->size)
+			return npurt_err(-EINVAL, "%s %u (\"%s\"): %zu bytes, "
+					 "needs %llu", what, i, d->name,
+					 tensors[i]->size,
+					 (unsigned long long)d->size);
+	}
+	return 0;
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static void exec_free(struct npurt_exec *ex)
+{
+	unsigned int i, s;
+
+	for (i = 0; i < ex->num_workers && ex->workers; i++) {
+		struct npurt_worker *w = &ex->workers[i];
+
+		for (s = 0; w->mem && s < ex->prog->num_slots; s++)
+			npurt_dev_mem_free(w->ed->dev, &w->mem[s]);
+		free(w->mem);
+		free(w->bind);
+		free(w->bases);
+		free(w->sizes);
+		free(w->buf_of);
+		free(w->cmds);
+	}
+	for (i = 0; i < ex->num_devs && ex->devs; i++) {
+		for (s = 0; ex->devs[i].weights && s < ex->prog->num_slots; s++)
+			npurt_dev_mem_free(ex->devs[i].dev,
+					   &ex->devs[i].weights[s]);
+		free(ex->devs[i].weights);
+	}
+	free(ex->workers);
+	free(ex->devs);
+	free(ex->descs[0]);
+	free(ex->descs[1]);
+	free(ex->slot_io);
+	pthread_cond_destroy(&ex->cond);
+	pthread_mutex_destroy(&ex->lock);
+	npurt_model_put(ex->model);
+	free(ex);
+}
+
+static int exec_setup(struct npurt_exec *ex, unsigned int worker_num)
+{
+	npurt_runtime *rt = ex->rt;
+	unsigned int d, k;
+	int ret;
+
+	ex->num_devs = rt->num_devices;
+	ex->num_workers = rt->num_devices * worker_num;
+	ex->slot_io = calloc(ex->prog->num_slots + 1, sizeof(*ex->slot_io));
+	ex->devs = calloc(ex->num_devs, sizeof(*ex->devs));
+	ex->workers = calloc(ex->num_workers, sizeof(*ex->workers));
+	if (!ex->slot_io || !ex->devs || !ex->workers)
+		return npurt_err(-ENOMEM, "out of memory");
+	ret = exec_descs(ex);
+	for (d = 0; d < ex->num_devs && !ret; d++) {
+		ex->devs[d].dev = rt->devices[d];
+		ret = exec_dev_init(ex, &ex->devs[d]);
+	}
+	/* Workers interleave devices, so idle ones spread over all of them. */
+	for (k = 0; k < ex->num_workers && !ret; k++) {
+		struct npurt_worker *w = &ex->workers[k];
+
+		w->ex = ex;
+		w->index = k;
+		w->ed = &ex->devs[k % ex->num_devs];
+		ret = worker_init(ex, w);
+	}
+	return ret;
+}
+
+static int exec_start(struct npurt_exec *ex)
+{
+	unsigned int k;
+	int ret;
+
+	for (k = 0; k < ex->num_workers; k++) {
+		ret = -pthread_create(&ex->workers[k].thread, NULL, worker_main,
+				      &ex->workers[k]);
+		if (ret)
+			return npurt_err(ret, "starting worker threads: %s",
+					 npurt_strerror(ret));
+		ex->started++;
+	}
+	return 0;
+}
+
+static void exec_stop(struct npurt_exec *ex)
+{
+	unsigned int k;
+
+	pthread_mutex_lock(&ex->lock);
+	ex->stop = true;
+	pthread_cond_broadcast(&ex->cond);
+	pthread_mutex_unlock(&ex->lock);
+	for (k = 0; k < ex->started; k++)
+		pthread_join(ex->workers[k].thread, NULL);
+	ex->started = 0;
+}
+
+int npurt_exec_create(npurt_runtime *rt, npurt_model *model,
+		      unsigned int worker_num, unsigned int batch,
+		      struct npurt_exec **out)
+{
+	struct npurt_exec *ex;
+	int ret;
+
+	*out = NULL;
+	if (!rt || !model || !rt->num_devices)
+		return npurt_err(-EINVAL, "runtime or model missing");
+	if (worker_num > NPURT_MAX_WORKERS_PER_DEV || batch > NPURT_MAX_BATCH)
+		return npurt_err(-EINVAL, "worker_num %u (most %d) or batch_size "
+				 "%u (most %d) too large", worker_num,
+				 NPURT_MAX_WORKERS_PER_DEV, batch,
+				 NPURT_MAX_BATCH);
+	ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return npurt_err(-ENOMEM, "out of memory");
+	pthread_mutex_init(&ex->lock, NULL);
+	pthread_cond_init(&ex->cond, NULL);
+	ex->rt = rt;
+	ex->model = npurt_model_get(model);
+	ex->prog = model->prog;
+	ex->batch = batch ? batch : 1;
+	ret = exec_setup(ex, worker_num ? worker_num : NPURT_DEFAULT_WORKERS);
+	if (!ret)
+		ret = exec_start(ex);
+	if (ret) {
+		exec_stop(ex);
+		exec_free(ex);
+		return ret;
+	}
+	*out = ex;
+	return 0;
+}
+
+void npurt_exec_destroy(struct npurt_exec *ex)
+{
+	if (!ex)
+		return;
+	exec_stop(ex);		/* workers drain the FIFO before they exit */
+	exec_free(ex);
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * model.c - model loading (dispatch on the file type: .npuprog now, .onnx
+ * through the compiler hook), metadata queries and the human summary.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model.h"
+
+typedef int (*model_loader_fn)(npurt_runtime *rt, const char *path,
+			       npurt_program **prog);
+
+/*
+ * Where ONNX compilation plugs in: compile @path for @rt's devices into a
+ * program (the compiler caches by content hash). Not built in yet.
+ */
+static int model_load_onnx(npurt_runtime *rt, const char *path,
+			   npurt_program **prog)
+{
+	(void)rt;
+	(void)prog;
+	return npurt_err(-EOPNOTSUPP, "%s: ONNX models need the compiler, "
+			 "which this build of libnpurt does not include", path);
+}
+
+static int model_load_prog(npurt_runtime *rt, const char *path,
+			   npurt_program **prog)
+{
+	(void)rt;
+	return npurt_program_load(path, prog);
+}
+
+static const struct {
+	const char *ext;
+	model_loader_fn load;
+} model_loaders[] = {
+	{ ".onnx", model_load_onnx },
+	{ ".npuprog", model_load_prog },
+};
+
+static model_loader_fn model_loader_for(const char *path)
+{
+	size_t len = strlen(path), i;
+
+	for (i = 0; i < NPURT_ARRAY_SIZE(model_loaders); i++) {
+		size_t n = strlen(model_loaders[i].ext);
+
+		if (len > n && !strcasecmp(path + len - n, model_loaders[i].ext))
+			return model_loaders[i].load;
+	}
+	return model_load_prog;	/* other names: the loader checks the magic */
+}
+
+static char *model_summary_build(const npurt_program *p);
+
+static int model_wrap(npurt_program *prog, npurt_model **out)
+{
+	npurt_model *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->summary = model_summary_build(prog);
+	if (!m || !m->summary) {
+		free(m);
+		return npurt_err(-ENOMEM, "out of memory");
+	}
+	atomic_init(&m->refs, 1);
+	m->prog = prog;
+	*out = m;
+	return 0;
+}
+
+NPURT_API int npurt_model_load(npurt_runtime *rt, const char *path,
+			       npurt_model **out)
+{
+	npurt_program *prog;
+	int ret;
+
+	if (!path || !out)
+		return npurt_err(-EINVAL, "npurt_model_load: NULL argument");
+	*out = NULL;
+	ret = model_loader_for(path)(rt, path, &prog);
+	if (ret)
+		return ret;
+	ret = model_wrap(prog, out);
+	if (ret)
+		npurt_program_put(prog);
+	return ret;
+}
+
+NPURT_API int npurt_model_load_memory(npurt_runtime *rt, const void *data,
+				      size_t size, npurt_model **out)
+{
+	npurt_program *prog;
+	int ret;
+
+	(void)rt;
+	if (!out)
+		return npurt_err(-EINVAL, "npurt_model_load_memory: out is NULL");
+	*out = NULL;
+	ret = npurt_program_load_memory(data, size, &prog);
+	if (ret)
+		return ret;
+	ret = model_wrap(prog, out);
+	if (ret)
+		npurt_program_put(prog);
+	return ret;
+}
+
+NPURT_API int npurt_model_from_program(npurt_program *prog,
+				       npurt_model **out)
+{
+	int ret;
+
+	if (!prog || !out)
+		return npurt_err(-EINVAL, "npurt_model_from_program: NULL "
+				 "argument");
+	*out = NULL;
+	ret = model_wrap(npurt_program_get(prog), out);
+	if (ret)
+		npurt_program_put(prog);
+	return ret;
+}
+
+npurt_model *npurt_model_get(npurt_model *model)
+{
+	atomic_fetch_add(&model->refs, 1);
+	return model;
+}
+
+void npurt_model_put(npurt_model *model)
+{
+	if (!model || atomic_fetch_sub(&model->refs, 1) != 1)
+		return;
+	npurt_program_put(model->prog);
+	free(model->summary);
+	free(model);
+}
+
+NPURT_API void npurt_model_destroy(npurt_model *model)
+{
+	npurt_model_put(model);
+}
+
+NPURT_API const char *npurt_model_name(const npurt_model *model)
+{
+	return model ? model->prog->name : NULL;
+}
+
+NPURT_API unsigned int npurt_model_input_count(const npurt_model *model)
+{
+	return model ? model->prog->num_inputs : 0;
+}
+
+NPURT_API unsigned int npurt_model_output_count(const npurt_model *model)
+{
+	return model ? model->prog->num_outputs : 0;
+}
+
+NPURT_API const npurt_tensor_desc *npurt_model_input(const npurt_model *model,
+						     unsigned int index)
+{
+	const npurt_program *p = model ? model->prog : NULL;
+
+	return p && index < p->num_inputs ? &p->slots[p->inputs[index]].desc :
+	       NULL;
+}
+
+NPURT_API const npurt_tensor_desc *
+npurt_model_output(const npurt_model *model, unsigned int index)
+{
+	const npurt_program *p = model ? model->prog : NULL;
+
+	return p && index < p->num_outputs ? &p->slots[p->outputs[index]].desc :
+	       NULL;
+}
+
+NPURT_API const npurt_program *npurt_model_program(const npurt_model *model)
+{
+	return model ? model->prog : NULL;
+}
+
+/* ---- summary ------------------------------------------------------------ */
+
+struct text {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) NPURT_PRINTF(2, 3);
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *b;
+	int n;
+
+	if (t->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = true;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		b = realloc(t->buf, 2 * t->cap + (size_t)n);
+		if (!b) {
+			t->oom = true;
+			return;
+		}
+		t->buf = b;
+		t->cap = 2 * t->cap + (size_t)n;
+	}
+}
+
+static void summary_tensor(struct text *t, const char *what, unsigned int i,
+			   const struct npurt_tensor_desc *d)
+{
+	unsigned int a;
+
+	text_add(t, "  %s %u \"%s\": %s [", what, i, d->name,
+		 npurt_dtype_name(d->dtype));
+	for (a = 0; a < d->ndim; a++)
+		text_add(t, "%s%llu", a ? ", " : "",
+			 (unsigned long long)d->dims[a]);
+	text_add(t, "]");
+	if (d->layout[0]) {
+		text_add(t, " %s (", d->layout);
+		for (a = 0; a < d->ndim; a++)
+			text_add(t, "%s%s", a ? ", " : "",
+				 npurt_tensor_desc_axis_name(d, a));
+		text_add(t, ")");
+	}
+	text_add(t, ", %llu elements, %llu bytes",
+		 (unsigned long long)d->elements, (unsigned long long)d->size);
+	if (d->scale > 0)
+		text_add(t, ", scale %g zero point %d", (double)d->scale,
+			 d->zero_point);
+	text_add(t, "\n");
+}
+
+static void summary_body(struct text *t, const npurt_program *p)
+{
+	unsigned int ops[RM_NPU_OP_COUNT] = { 0 }, i, first = 1;
+	uint64_t weights = 0, scratch = 0;
+
+	for (i = 0; i < p->num_cmds; i++)
+		ops[p->cmds[i].opcode]++;
+	for (i = 0; i < p->num_slots; i++) {
+		if (p->slots[i].kind == NPURT_SLOT_WEIGHTS)
+			weights += p->slots[i].size;
+		else if (p->slots[i].kind == NPURT_SLOT_SCRATCH)
+			scratch += p->slots[i].size;
+	}
+	text_add(t, "model \"%s\": %u input(s), %u output(s), %u command(s) (",
+		 p->name, p->num_inputs, p->num_outputs, p->num_cmds);
+	for (i = 0; i < RM_NPU_OP_COUNT; i++) {
+		if (!ops[i])
+			continue;
+		text_add(t, "%s%u %s", first ? "" : ", ", ops[i],
+			 npurt_op_name(i));
+		first = 0;
+	}
+	text_add(t, "), weights %llu bytes, scratch %llu bytes\n",
+		 (unsigned long long)weights, (unsigned long long)scratch);
+	for (i = 0; i < p->num_inputs; i++)
+		summary_tensor(t, "input ", i, &p->slots[p->inputs[i]].desc);
+	for (i = 0; i < p->num_outputs; i++)
+		summary_tensor(t, "output", i, &p->slots[p->outputs[i]].desc);
+}
+
+/* Built once, with the model: queries stay read-only and thread-safe. */
+static char *model_summary_build(const npurt_program *p)
+{
+	struct text t = { .cap = 256 };
+
+	t.buf = malloc(t.cap);
+	if (!t.buf)
+		return NULL;
+	t.buf[0] = '\0';
+	summary_body(&t, p);
+	if (t.oom) {
+		free(t.buf);
+		return NULL;
+	}
+	return t.buf;
+}
+
+NPURT_API const char *npurt_model_summary(const npurt_model *model)
+{
+	return model ? model->summary : NULL;
+}
