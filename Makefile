@@ -30,7 +30,7 @@ VM_TEST_TARGETS   :=
 BENCH_TARGETS     :=
 
 .PHONY: all module userspace firmware check unit-test vm-test test bench \
-	checkpatch sparse clean deps main
+	checkpatch sparse clean deps main install-test print-kdir
 all: module firmware userspace
 
 include $(sort $(wildcard */build.mk */*/build.mk))
@@ -55,7 +55,14 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check
 	$(MAKE) unit-test
+	$(MAKE) install-test
 	$(MAKE) vm-test
+
+install-test: all
+	BUILD=$(BUILD) tests/install/test-install
+
+print-kdir:
+	@echo $(KDIR)
 
 check: checkpatch sparse
 

@@ -14,6 +14,7 @@
 #define EXAMPLE_MLP_H
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 

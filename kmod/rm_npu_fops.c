@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -261,6 +262,30 @@ static int rm_npu_mmap(struct file *filp, struct vm_area_struct *vma)
 	return rm_npu_bo_mmap(nfile, vma);
 }
 
+/*
+ * /proc/PID/fdinfo/FD lines, read by npu-smi ps: the node, and the device
+ * memory and buffer objects this open file holds. BO_CLOSE erases a handle
+ * under the xarray lock before dropping its reference, so every BO found
+ * with the lock held is alive.
+ */
+static void rm_npu_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct rm_npu_file *nfile = filp->private_data;
+	struct rm_npu_bo *bo;
+	unsigned long handle;
+	u64 bytes = 0, count = 0;
+
+	xa_lock(&nfile->bos);
+	xa_for_each(&nfile->bos, handle, bo) {
+		bytes += bo->size;
+		count++;
+	}
+	xa_unlock(&nfile->bos);
+	seq_printf(m, "npu-node:\t%s\n", dev_name(nfile->node->dev));
+	seq_printf(m, "npu-memory:\t%llu\n", bytes);
+	seq_printf(m, "npu-buffers:\t%llu\n", count);
+}
+
 const struct file_operations rm_npu_fops = {
 	.owner = THIS_MODULE,
 	.open = rm_npu_open,
@@ -269,4 +294,5 @@ const struct file_operations rm_npu_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = rm_npu_mmap,
 	.llseek = no_llseek,
+	.show_fdinfo = rm_npu_show_fdinfo,
 };

@@ -164,25 +164,30 @@ static void rm_npu_job_in_fence_cb(struct dma_fence *fence,
 }
 
 /*
- * Records the job's status, signals its fence, drops its buffers, and only
- * then leaves the file's job list: release() waits for that list to empty,
- * so close() returns with the device memory already given back. Called
- * with the PE still marked busy, so a file's fences signal in id order.
+ * Drops the job's buffers, records its status and leaves the in-flight
+ * count, signals its fence, and only then leaves the file's job list. So
+ * once WAIT or the fence reports a job retired, its buffers are released
+ * and it no longer counts against the in-flight caps; and release() waits
+ * for that list to empty, so close() returns with the device memory given
+ * back and every fence signalled. Called with the PE still marked busy, so
+ * a file's fences signal in id order.
  */
 void rm_npu_job_retire(struct rm_npu_job *job)
 {
 	struct rm_npu_file *nfile = job->nfile;
 	struct rm_npu_job_record *rec;
-	struct dma_fence *rec_fence;
+	struct dma_fence *rec_fence = NULL;
+
+	rm_npu_job_release_resources(job);
 
 	spin_lock(&nfile->lock);
 	rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
-	rec_fence = rec->fence;
-	rec->fence = NULL;
 	rec->retired = true;
 	rec->result = job->result;
 	rec->error_index = job->error_index;
 	rec->duration_ns = job->duration_ns;
+	nfile->inflight--;
+	nfile->inflight_cmds -= job->num_cmds;
 	spin_unlock(&nfile->lock);
 
 	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
@@ -190,18 +195,19 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	if (job->result)
 		dma_fence_set_error(job->fence, job->result);
 	dma_fence_signal(job->fence);
-	dma_fence_put(rec_fence);
-
-	rm_npu_job_release_resources(job);
 
 	spin_lock(&nfile->lock);
+	/* A later job may already own the record (the count dropped above). */
+	if (rec->id == job->id) {
+		rec_fence = rec->fence;
+		rec->fence = NULL;
+	}
 	list_del(&job->file_link);
-	nfile->inflight--;
-	nfile->inflight_cmds -= job->num_cmds;
 	if (list_empty(&nfile->jobs))
 		wake_up_all(&nfile->idle_wq);
 	spin_unlock(&nfile->lock);
 
+	dma_fence_put(rec_fence);
 	rm_npu_job_free(job);
 }
 
@@ -264,11 +270,13 @@ static int rm_npu_job_validate(struct rm_npu_file *nfile,
  * as soon as this returns: the caller must not touch it.
  */
 static int rm_npu_job_enqueue(struct rm_npu_file *nfile,
-			      struct rm_npu_job *job, u64 *id, bool *run_inline)
+			      struct rm_npu_job *job, u64 *id, bool *run_inline,
+			      struct dma_fence **old_fence)
 {
 	struct rm_npu_pe *pe = job->pe;
 	struct rm_npu_job_record *rec;
 
+	*old_fence = NULL;
 	spin_lock(&nfile->lock);
 	if (nfile->inflight >= RM_NPU_MAX_INFLIGHT ||
 	    nfile->inflight_cmds + job->num_cmds > RM_NPU_MAX_INFLIGHT_CMDS) {
@@ -280,6 +288,8 @@ static int rm_npu_job_enqueue(struct rm_npu_file *nfile,
 	/* Not yet visible to anyone: the sync_file fd is not installed. */
 	job->fence->seqno = job->id;
 	rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
+	/* The job that had the record retired but may still hold its fence. */
+	*old_fence = rec->fence;
 	rec->id = job->id;
 	rec->retired = false;
 	rec->fence = dma_fence_get(job->fence);
@@ -383,6 +393,7 @@ int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_submit_karg *karg = data;
 	struct rm_npu_submit *args = &karg->args;
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
+	struct dma_fence *old_fence;
 	struct sync_file *sync_file = NULL;
 	struct rm_npu_job *job;
 	int out_fd = -1;
@@ -424,9 +435,10 @@ int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
 
 	dev_dbg(nfile->node->dev, "submit: %u cmds, %u bufs, %llu ops\n",
 		job->num_cmds, job->num_bos, job->total_ops);
-	ret = rm_npu_job_enqueue(nfile, job, &id, &run_inline);
+	ret = rm_npu_job_enqueue(nfile, job, &id, &run_inline, &old_fence);
 	if (ret)
 		goto err_put_sync_file;
+	dma_fence_put(old_fence);
 
 	if (run_inline) {
 		rm_npu_job_execute(job);
@@ -470,19 +482,28 @@ void rm_npu_submit_commit(struct rm_npu_file *nfile, void *data, bool copied)
 	}
 }
 
-/* Copies a retired job's status; false when its record was overwritten. */
+/*
+ * Looks job args->job_id up; false when its record was overwritten. With
+ * @fence, returns a reference to the job's fence while it may still be
+ * unsignalled (the record drops it only after the signal), else copies the
+ * status of the retired job. Without @fence (after waiting on it), copies
+ * the status; -EIO if the job is unexpectedly not retired.
+ */
 static bool rm_npu_record_read(struct rm_npu_file *nfile,
 			       struct rm_npu_wait *args,
-			       struct dma_fence **fence)
+			       struct dma_fence **fence, int *err)
 {
 	struct rm_npu_job_record *rec;
 	bool found;
 
+	*err = 0;
 	spin_lock(&nfile->lock);
 	rec = &nfile->records[args->job_id % RM_NPU_MAX_INFLIGHT];
 	found = rec->id == args->job_id;
-	if (found && !rec->retired) {
+	if (found && fence && rec->fence) {
 		*fence = dma_fence_get(rec->fence);
+	} else if (found && !rec->retired) {
+		*err = -EIO;
 	} else if (found) {
 		args->result = rec->result;
 		args->error_index = rec->error_index;
@@ -498,6 +519,7 @@ int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 	struct dma_fence *fence = NULL;
 	unsigned long timeout;
 	long ret;
+	int err;
 
 	if (args->flags || args->pad)
 		return -EINVAL;
@@ -511,10 +533,10 @@ int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 	if (ret)
 		return -ENOENT;
 
-	if (!rm_npu_record_read(nfile, args, &fence))
+	if (!rm_npu_record_read(nfile, args, &fence, &err))
 		return -ENODATA;
 	if (!fence)
-		return 0;
+		return err;
 
 	if (args->timeout_ns < 0)
 		timeout = MAX_SCHEDULE_TIMEOUT;
@@ -529,13 +551,9 @@ int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 	if (ret == 0)
 		return -ETIMEDOUT;
 
-	fence = NULL;
-	if (!rm_npu_record_read(nfile, args, &fence))
-		return -ENODATA;
 	/* Signalled fences belong to retired records. */
-	if (WARN_ON_ONCE(fence)) {
-		dma_fence_put(fence);
-		return -EIO;
-	}
-	return 0;
+	if (!rm_npu_record_read(nfile, args, NULL, &err))
+		return -ENODATA;
+	WARN_ON_ONCE(err);
+	return err;
 }

@@ -87,7 +87,18 @@ $(NPURT_PC): runtime/npurt.pc.in runtime/build.mk
 	$(call NPURT_PC_GEN,$(CURDIR),$(CURDIR)/runtime/include,$(abspath \
 		$(BUILD)/lib),-I$${includedir} -I$(CURDIR)/uapi)
 
-$(NPURT_PC_INST): runtime/npurt.pc.in runtime/build.mk
+# The installed npurt.pc depends on PREFIX, INCLUDEDIR and LIBDIR given on
+# the command line: a stamp file that changes only when they do.
+NPURT_PC_VARS := $(PREFIX)|$(INCLUDEDIR)|$(LIBDIR)
+$(BUILD)/runtime/pc-vars: npurt-pc-vars-check
+	@:
+.PHONY: npurt-pc-vars-check
+npurt-pc-vars-check:
+	@mkdir -p $(BUILD)/runtime
+	@echo '$(NPURT_PC_VARS)' | cmp -s - $(BUILD)/runtime/pc-vars || \
+		echo '$(NPURT_PC_VARS)' > $(BUILD)/runtime/pc-vars
+
+$(NPURT_PC_INST): runtime/npurt.pc.in runtime/build.mk $(BUILD)/runtime/pc-vars
 	$(call NPURT_PC_GEN,$(PREFIX),$(INCLUDEDIR),$(LIBDIR),-I$${includedir}/npurt)
 
 .PHONY: install-runtime uninstall-runtime bench-runtime
@@ -116,7 +127,7 @@ uninstall-runtime:
 # sorted include order guarantees: runtime/ < tests/).
 NPURT_UNIT_TESTS := test_spec test_suballoc test_program test_queue \
 	test_cpu_backend test_model test_runner
-NPURT_UNIT_CFLAGS := $(NPURT_CFLAGS) -Itests/unit
+NPURT_UNIT_CFLAGS := $(NPURT_CFLAGS) -Itests/unit -Iexamples
 $(foreach t,$(NPURT_UNIT_TESTS),\
 	$(eval $(t)_CFLAGS := $(NPURT_UNIT_CFLAGS))\
 	$(eval $(t)_LIBS := $(NPURT_SAN_A) $(NPURT_LIBS))\
@@ -126,7 +137,7 @@ $(foreach t,$(NPURT_UNIT_TESTS),\
 NPURT_VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,\
 	$(wildcard tests/vm/test_rt_*.c))
 $(NPURT_VM_TESTS): VM_TEST_CFLAGS += -Iruntime/include -Iexamples
-$(NPURT_VM_TESTS): VM_TEST_LDLIBS += -L$(BUILD)/lib -lnpurt
+$(NPURT_VM_TESTS): VM_TEST_LDLIBS += -L$(BUILD)/lib -lnpurt -lm
 $(NPURT_VM_TESTS): | $(NPURT_SO_LNKS)
 $(NPURT_VM_TESTS): runtime/include/npurt.h examples/example_mlp.h
 
@@ -143,7 +154,7 @@ $(BUILD)/examples/%: examples/%.c examples/example_mlp.h $(NPURT_PC) \
 		$$(PKG_CONFIG_PATH=$(BUILD)/lib/pkgconfig pkg-config --cflags npurt) \
 		-o $@ $< $(LDFLAGS) \
 		$$(PKG_CONFIG_PATH=$(BUILD)/lib/pkgconfig pkg-config --libs npurt) \
-		-Wl,-rpath,$(abspath $(BUILD)/lib) -lpthread
+		-Wl,-rpath,$(abspath $(BUILD)/lib) -lpthread -lm
 
 # ---- benchmark ----
 NPURT_BENCH := $(BUILD)/bench/npurt-bench
@@ -154,7 +165,17 @@ $(NPURT_BENCH): runtime/bench/npurt-bench.c examples/example_mlp.h \
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(NPURT_CFLAGS) -Iexamples $(CFLAGS) -o $@ $< \
 		$(LDFLAGS) -L$(BUILD)/lib -lnpurt -Wl,-rpath,$(abspath \
-		$(BUILD)/lib) -ljson-c -lpthread
+		$(BUILD)/lib) -ljson-c -lpthread -lm
 
 bench-runtime: $(NPURT_BENCH)
 	$(NPURT_BENCH) --json $(BUILD)/bench/npurt.json
+
+# The examples also go to $(BUILD)/bin, which the VM puts in /usr/bin (the
+# README main job runs basic_runner on the NPU and on the CPU).
+NPURT_EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/bin/%,\
+	$(wildcard examples/*.c))
+BIN_TARGETS += $(NPURT_EXAMPLE_BINS)
+
+$(NPURT_EXAMPLE_BINS): $(BUILD)/bin/%: $(BUILD)/examples/%
+	@mkdir -p $(@D)
+	install -m 755 $< $@

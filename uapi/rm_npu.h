@@ -227,7 +227,10 @@ struct rm_npu_submit {
  * @result:	out: 0 when the job succeeded, else its negative errno:
  *		-ETIMEDOUT (ran past job_timeout_ms: cancelled, PE reset),
  *		-EINVAL (a command met invalid data while running, e.g. a
- *		per-channel requantization pair out of range).
+ *		per-channel requantization pair out of range), -ECANCELED
+ *		(cancelled because its file was closed: seen as the
+ *		out-fence's error). An in-fence that signals with an error
+ *		does not cancel the job: it runs once the fence signals.
  * @error_index: out: the failing (or timed-out) command's index, or
  *		RM_NPU_NO_INDEX.
  * @pad:	in: must be 0; out: 0.
@@ -295,7 +298,8 @@ struct rm_npu_ref {
 
 /**
  * struct rm_npu_requant - int32 accumulator to int8/uint8 output
- * @mult:	Q31 multiplier, 1..2^31-1 (per-tensor form).
+ * @mult:	Q31 multiplier, 0..2^31-1 (0 maps every value to
+ *		@zero_point before the clamp).
  * @shift:	-31..30; scale = @mult * 2^(@shift - 31).
  * @zero_point: output zero point, inside the output type's range.
  * @act_min:	lower clamp (output domain), inside the output type's range.
@@ -316,7 +320,7 @@ struct rm_npu_requant {
  * @dst:	destination.
  * @count:	elements.
  * @elem_size:	1, 2 or 4; the low @elem_size bytes of @value, little endian.
- * @value:	fill value.
+ * @value:	fill value; bits above the low @elem_size bytes must be 0.
  */
 struct rm_npu_cmd_fill {
 	struct rm_npu_ref dst;
@@ -364,7 +368,8 @@ struct rm_npu_cmd_copy {
  * @a_dtype, @out_dtype: RM_NPU_DT_*.
  * @a_zero_point: zero point of A, inside its type's range.
  * @b_zero_point: zero point of B, -128..127.
- * @rq:		requantization (ignored for INT32 output but must be 0).
+ * @rq:		requantization (ignored for INT32 output but must be 0;
+ *		RM_NPU_MM_PER_CHANNEL is refused with INT32 output).
  */
 struct rm_npu_cmd_gemm {
 	struct rm_npu_ref a;
@@ -400,7 +405,8 @@ struct rm_npu_cmd_gemm {
  * @dil_h, @dil_w: dilation, 1..RM_NPU_MAX_KERNEL.
  * @pad_top, @pad_left, @pad_bottom, @pad_right: implicit padding with the
  *		input zero point, 0..RM_NPU_MAX_KERNEL.
- * @groups:	divides @in_c and @out_c (@groups == @in_c: depthwise).
+ * @groups:	divides @in_c and @out_c (@groups == @in_c: depthwise);
+ *		@k_h * @k_w * @in_c / @groups <= RM_NPU_MAX_GEMM_K.
  * @in_dtype, @out_dtype, @in_zero_point, @w_zero_point, @rq: as GEMM.
  */
 struct rm_npu_cmd_conv2d {
@@ -446,7 +452,9 @@ struct rm_npu_cmd_conv2d {
  * @out:	[@batch][@out_h][@out_w][@c], dense, @dtype.
  * @mode:	RM_NPU_POOL_MAX or RM_NPU_POOL_AVG.
  * @batch, @in_h, @in_w, @c, @out_h, @out_w, @k_h, @k_w, @stride_h,
- * @stride_w, @pad_top, @pad_left, @pad_bottom, @pad_right: as CONV2D.
+ * @stride_w, @pad_top, @pad_left, @pad_bottom, @pad_right: as CONV2D,
+ *		but each padding must be smaller than the window side on its
+ *		axis (so every window covers at least one real element).
  * @dtype:	RM_NPU_DT_INT8 or RM_NPU_DT_UINT8.
  * @zero_point: value padded positions take when RM_NPU_POOL_COUNT_PAD
  *		averages them in; inside the type's range; 0 for MAX.
@@ -488,8 +496,8 @@ struct rm_npu_cmd_pool2d {
  * @row_stride: elements between rows (0 broadcasts one row to all).
  * @col_stride: elements between columns (0 broadcasts one column).
  * @zero_point: inside the input type's range.
- * @mult, @shift: input rescale for ADD/SUB (see rm_npu_commands.md);
- *		must be 0 for MUL.
+ * @mult, @shift: input rescale for ADD/SUB (see rm_npu_commands.md),
+ *		@mult 0..2^31-1, @shift -31..0; both must be 0 for MUL.
  * @pad:	must be 0.
  */
 struct rm_npu_elt_input {

@@ -588,10 +588,12 @@ static int exec_start(struct npurt_exec *ex)
 	return 0;
 }
 
-static void exec_stop(struct npurt_exec *ex)
+void npurt_exec_stop(struct npurt_exec *ex)
 {
 	unsigned int k;
 
+	if (!ex)
+		return;
 	pthread_mutex_lock(&ex->lock);
 	ex->stop = true;
 	pthread_cond_broadcast(&ex->cond);
@@ -629,7 +631,7 @@ int npurt_exec_create(npurt_runtime *rt, npurt_model *model,
 	if (!ret)
 		ret = exec_start(ex);
 	if (ret) {
-		exec_stop(ex);
+		npurt_exec_stop(ex);
 		exec_free(ex);
 		return ret;
 	}
@@ -641,6 +643,6 @@ void npurt_exec_destroy(struct npurt_exec *ex)
 {
 	if (!ex)
 		return;
-	exec_stop(ex);		/* workers drain the FIFO before they exit */
+	npurt_exec_stop(ex);	/* workers drain the FIFO before they exit */
 	exec_free(ex);
 }

@@ -52,7 +52,9 @@ struct npurt_exec;
 int npurt_exec_create(npurt_runtime *rt, npurt_model *model,
 		      unsigned int worker_num, unsigned int batch,
 		      struct npurt_exec **out);
-/* Finish queued and running items, stop the workers, free everything. */
+/* Finish queued and running items and join the workers (idempotent). */
+void npurt_exec_stop(struct npurt_exec *ex);
+/* npurt_exec_stop(), then free everything. */
 void npurt_exec_destroy(struct npurt_exec *ex);
 /* Queue every item of @run (remaining, err set here). */
 void npurt_exec_submit(struct npurt_exec *ex, struct npurt_run *run);

@@ -100,6 +100,7 @@ static int npu_submit(npurt_device *dev, const struct npurt_job *job,
 		.bo_handles = (uintptr_t)job->handles,
 		.num_cmds = count,
 		.num_bos = job->num_bufs,
+		.cmd_size = sizeof(struct rm_npu_cmd),
 	};
 	int ret;
 

@@ -249,8 +249,11 @@ static int sections_check(struct prog_reader *r)
 		ret = section_check(r, "weights", h->weights_off,
 				    h->weights_size, 1, NPUPROG_WEIGHT_ALIGN,
 				    end, &end);
+	if (ret)
+		return ret;
+	/* Only now is the offset known to lie inside the data. */
 	r->strings = (const char *)r->data + h->strings_off;
-	return ret;
+	return 0;
 }
 
 /*
@@ -526,8 +529,12 @@ NPURT_API int npurt_program_load(const char *path, npurt_program **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return npurt_err(-errno, "%s: %s", path, npurt_strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > NPUPROG_MAX_FILE) {
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		close(fd);
+		return npurt_err(ret, "%s: %s", path, npurt_strerror(ret));
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > NPUPROG_MAX_FILE) {
 		close(fd);
 		return npurt_err(S_ISREG(st.st_mode) ? -EFBIG : -EINVAL,
 				 "%s: not a regular file or too large", path);

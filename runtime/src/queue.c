@@ -183,6 +183,8 @@ static void queue_free(struct npurt_queue *q)
 {
 	unsigned int i, k, n;
 
+	/* Workers first: a run still executing uses its record. */
+	npurt_exec_stop(q->ex);
 	for (i = 0; q->recs && i < q->num_recs; i++) {
 		struct queue_rec *r = &q->recs[i];
 
@@ -211,6 +213,7 @@ NPURT_API int npurt_queue_create(npurt_runtime *rt, npurt_model *model,
 				 const struct npurt_queue_opts *opts,
 				 npurt_queue **out)
 {
+	pthread_condattr_t attr;
 	npurt_queue *q;
 	int ret;
 
@@ -224,9 +227,13 @@ NPURT_API int npurt_queue_create(npurt_runtime *rt, npurt_model *model,
 	if (!q)
 		return npurt_err(-ENOMEM, "out of memory");
 	pthread_mutex_init(&q->lock, NULL);
+	/* recv deadlines are CLOCK_MONOTONIC: immune to clock changes. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&q->can_submit, NULL);
-	pthread_cond_init(&q->can_recv, NULL);
+	pthread_cond_init(&q->can_recv, &attr);
 	pthread_cond_init(&q->can_finish, NULL);
+	pthread_condattr_destroy(&attr);
 	q->inq = opts && opts->input_queue_size ? opts->input_queue_size :
 		 QUEUE_DEFAULT_SIZE;
 	q->outq = opts && opts->output_queue_size ? opts->output_queue_size :

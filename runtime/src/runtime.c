@@ -124,11 +124,17 @@ NPURT_API void npurt_runtime_destroy(npurt_runtime *rt)
 
 	if (!rt)
 		return;
-	npurt_prof_fini(rt);
+	/*
+	 * Write the trace first, free the profiler last: device threads
+	 * (CPU pool workers) name their tracks in it until they are joined.
+	 */
+	if (npurt_prof_active(rt) && npurt_profiler_stop(rt))
+		npurt_warn("profiler: %s", npurt_last_error());
 	for (i = 0; i < rt->num_devices; i++) {
 		rt->devices[i]->ops->close(rt->devices[i]);
 		free(rt->devices[i]);
 	}
+	npurt_prof_fini(rt);
 	free(rt->devices);
 	free(rt->spec);
 	free(rt);

@@ -9,6 +9,8 @@
 #include "common.h"
 #include "spec.h"
 
+#define NPURT_SPEC_ECHO_MAX	80	/* spec characters quoted in messages */
+
 struct spec_parser {
 	const char *text;
 	size_t pos;
@@ -18,9 +20,13 @@ struct spec_parser {
 
 static int spec_fail(struct spec_parser *p, size_t pos, const char *why)
 {
+	/* Long specs are cut so that the position and reason always fit. */
+	bool cut = strlen(p->text) > NPURT_SPEC_ECHO_MAX;
+
 	p->err_pos = pos;
-	return npurt_err(-EINVAL, "device spec \"%s\": syntax error at "
-			 "position %zu: %s", p->text, pos, why);
+	return npurt_err(-EINVAL, "device spec \"%.*s%s\": syntax error at "
+			 "position %zu: %s", NPURT_SPEC_ECHO_MAX, p->text,
+			 cut ? "..." : "", pos, why);
 }
 
 static bool is_lower(char c)

@@ -17,6 +17,13 @@ UNIT_TEST_NAMES := $(UNIT_TEST_SRCS:tests/unit/%.c=%)
 test_fw_image_SRCS := firmware-stubs/rm_npu_fw_image.c
 test_fw_image_LIBS := -lz
 
+# The test_ops family (sources of the engine set in kmod/ops/build.mk) also
+# links the naive references and command generators of tests/common/.
+NPU_REF_SRCS := tests/common/npu_ref.c
+$(foreach t,test_ops test_ops_baseline test_ops_scalar,\
+	$(eval $(t)_SRCS += $(NPU_REF_SRCS))\
+	$(eval $(t)_CFLAGS += -Itests/common))
+
 # $(1): test name.  Recipe variables are escaped so that _CFLAGS and _LIBS
 # may also be set later; _SRCS must be set before the expansion below.
 define UNIT_TEST_RULES

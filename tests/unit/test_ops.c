@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Host tests of the command engine (kmod/ops/npu_ops.c): every opcode
- * against naive reference loops written from uapi/rm_npu_commands.md
+ * against the naive reference loops of tests/common/npu_ref.c
  * (int64 arithmetic, no shortcuts), split invariance, concurrency,
  * validation rules, overflow attempts and fuzzing. Built with ASan and
  * UBSan; every buffer is its own exact-size heap block, so any access
@@ -23,38 +23,11 @@
 #include <string.h>
 
 #include "npu_ops.h"
+#include "npu_ref.h"
 
 #define ALL_CAPS	((1ULL << RM_NPU_OP_COUNT) - 1)
-#define MAX_BOS		8
 
-/* ------------------------------------------------------------------ */
-/* Random numbers                                                      */
-/* ------------------------------------------------------------------ */
-
-static u64 rng_state = 0x9e3779b97f4a7c15ULL;
 static unsigned int scale_pct = 100;
-
-static u64 rnd(void)
-{
-	u64 x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-/* Uniform in [lo, hi]. */
-static u32 rr(u32 lo, u32 hi)
-{
-	return lo + (u32)(rnd() % ((u64)hi - lo + 1));
-}
-
-static bool coin(unsigned int pct)
-{
-	return rnd() % 100 < pct;
-}
 
 static unsigned int iters(unsigned int n)
 {
@@ -63,59 +36,7 @@ static unsigned int iters(unsigned int n)
 	return k ? k : 1;
 }
 
-static void fill_random(u8 *p, u64 n)
-{
-	u64 i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (u8)rnd();
-}
-
-/* ------------------------------------------------------------------ */
-/* Buffers                                                             */
-/* ------------------------------------------------------------------ */
-
-struct world {
-	u32 n;
-	u64 size[MAX_BOS];
-	u8 *buf[MAX_BOS];
-};
-
-static u32 w_add(struct world *w, u64 size)
-{
-	u32 i = w->n++;
-
-	assert_true(i < MAX_BOS);
-	w->size[i] = size;
-	w->buf[i] = malloc(size ? size : 1);
-	assert_non_null(w->buf[i]);
-	fill_random(w->buf[i], size);
-	return i;
-}
-
-static void w_free(struct world *w)
-{
-	u32 i;
-
-	for (i = 0; i < w->n; i++)
-		free(w->buf[i]);
-	w->n = 0;
-}
-
-static void w_clone(struct world *dst, const struct world *src)
-{
-	u32 i;
-
-	dst->n = src->n;
-	for (i = 0; i < src->n; i++) {
-		dst->size[i] = src->size[i];
-		dst->buf[i] = malloc(src->size[i] ? src->size[i] : 1);
-		assert_non_null(dst->buf[i]);
-		memcpy(dst->buf[i], src->buf[i], src->size[i]);
-	}
-}
-
-static void w_assert_equal(const struct world *got, const struct world *want,
+static void w_assert_equal(const struct npu_world *got, const struct npu_world *want,
 			   const struct rm_npu_cmd *cmd, const char *what)
 {
 	u32 i;
@@ -135,337 +56,20 @@ static void w_assert_equal(const struct world *got, const struct world *want,
 	}
 }
 
-/*
- * Place an operand of @ext bytes in a new buffer of exactly offset + ext
- * bytes (random offset 0..40).
- */
-static void place(struct world *w, struct rm_npu_ref *r, u64 ext)
-{
-	u64 off = coin(40) ? 0 : rr(1, 40);
-
-	r->bo = w_add(w, off + ext);
-	r->pad = 0;
-	r->offset = off;
-}
-
-/* Replace buffer @bo by one of @size random bytes. */
-static void resize(struct world *w, u32 bo, u64 size)
-{
-	free(w->buf[bo]);
-	w->size[bo] = size;
-	w->buf[bo] = malloc(size ? size : 1);
-	assert_non_null(w->buf[bo]);
-	fill_random(w->buf[bo], size);
-}
-
-static u8 *at(const struct world *w, const struct rm_npu_ref *r)
-{
-	return w->buf[r->bo] + r->offset;
-}
-
-static void st32(u8 *p, s32 v)
-{
-	u32 u = (u32)v;
-
-	p[0] = (u8)u;
-	p[1] = (u8)(u >> 8);
-	p[2] = (u8)(u >> 16);
-	p[3] = (u8)(u >> 24);
-}
-
-static s64 ld32(const u8 *p)
-{
-	return (s32)((u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 |
-		     (u32)p[3] << 24);
-}
-
-/* ------------------------------------------------------------------ */
-/* Reference semantics (uapi/rm_npu_commands.md), deliberately naive   */
-/* ------------------------------------------------------------------ */
-
-static s64 ref_ld(const u8 *p, u32 dt)
-{
-	return dt == RM_NPU_DT_INT8 ? (s64)(s8)*p : (s64)*p;
-}
-
-static s64 floordiv(s64 a, s64 d)
-{
-	s64 q = a / d;
-
-	if (a % d && (a < 0) != (d < 0))
-		q--;
-	return q;
-}
-
-static s64 clamp64(s64 v, s64 lo, s64 hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* floor((x * m + 2^(total - 1)) / 2^total), total = 31 - shift */
-static s64 ref_scale(s64 x, s64 m, s64 shift)
-{
-	s64 total = 31 - shift;
-	s64 d = (s64)1 << total;
-
-	return floordiv(x * m + d / 2, d);
-}
-
-static s64 ref_requant(s64 acc, s64 mult, s64 shift, s64 zp, s64 lo, s64 hi)
-{
-	return clamp64(ref_scale(acc, mult, shift) + zp, lo, hi);
-}
-
-static void ref_epilogue(s64 acc, u32 ch, u32 flags, u32 out_dtype,
-			 const struct rm_npu_requant *rq, const u8 *bias,
-			 const u8 *quant, u8 *out)
-{
-	s64 mult = rq->mult, shift = rq->shift;
-
-	if (flags & RM_NPU_MM_BIAS)
-		acc = clamp64(acc + ld32(bias + 4 * (u64)ch), INT32_MIN,
-			      INT32_MAX);
-	if (out_dtype == RM_NPU_DT_INT32) {
-		st32(out, (s32)acc);
-		return;
-	}
-	if (flags & RM_NPU_MM_PER_CHANNEL) {
-		mult = ld32(quant + 8 * (u64)ch);
-		shift = ld32(quant + 8 * (u64)ch + 4);
-	}
-	*out = (u8)ref_requant(acc, mult, shift, rq->zero_point, rq->act_min,
-			       rq->act_max);
-}
-
-static void ref_gemm(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_gemm *g = &cmd->gemm;
-	u32 osz = g->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
-	u64 m, n, k;
-
-	for (m = 0; m < g->m; m++)
-		for (n = 0; n < g->n; n++) {
-			s64 acc = 0;
-
-			for (k = 0; k < g->k; k++) {
-				s64 a = ref_ld(at(w, &g->a) + m * g->lda + k,
-					       g->a_dtype);
-				s64 b = (s8)at(w, &g->b)[k * g->ldb + n];
-
-				acc += (a - g->a_zero_point) *
-				       (b - g->b_zero_point);
-			}
-			assert_true(acc >= INT32_MIN && acc <= INT32_MAX);
-			ref_epilogue(acc, (u32)n, cmd->flags, g->out_dtype,
-				     &g->rq, at(w, &g->bias), at(w, &g->quant),
-				     at(w, &g->out) + (m * g->ldo + n) * osz);
-		}
-}
-
-static void ref_conv(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u32 osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
-	s64 cig = c->in_c / c->groups, cpo = c->out_c / c->groups;
-	s64 nb, oy, ox, oc, ky, kx, ci;
-
-	for (nb = 0; nb < c->batch; nb++)
-	for (oy = 0; oy < c->out_h; oy++)
-	for (ox = 0; ox < c->out_w; ox++)
-	for (oc = 0; oc < c->out_c; oc++) {
-		s64 g = oc / cpo, acc = 0;
-
-		for (ky = 0; ky < c->k_h; ky++)
-		for (kx = 0; kx < c->k_w; kx++)
-		for (ci = 0; ci < cig; ci++) {
-			s64 iy = oy * c->stride_h - c->pad_top + ky * c->dil_h;
-			s64 ix = ox * c->stride_w - c->pad_left +
-				 kx * c->dil_w;
-			s64 x = c->in_zero_point, wv;
-
-			if (iy >= 0 && iy < c->in_h && ix >= 0 && ix < c->in_w)
-				x = ref_ld(at(w, &c->in) +
-					   ((nb * c->in_h + iy) * c->in_w +
-					    ix) * c->in_c + g * cig + ci,
-					   c->in_dtype);
-			wv = (s8)at(w, &c->weights)[((oc * c->k_h + ky) *
-						     c->k_w + kx) * cig + ci];
-			acc += (x - c->in_zero_point) *
-			       (wv - c->w_zero_point);
-		}
-		assert_true(acc >= INT32_MIN && acc <= INT32_MAX);
-		ref_epilogue(acc, (u32)oc, cmd->flags, c->out_dtype, &c->rq,
-			     at(w, &c->bias), at(w, &c->quant),
-			     at(w, &c->out) + (((nb * c->out_h + oy) *
-						c->out_w + ox) * c->out_c +
-					       oc) * osz);
-	}
-}
-
-static void ref_pool(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_pool2d *p = &cmd->pool2d;
-	bool cpad = cmd->flags & RM_NPU_POOL_COUNT_PAD;
-	s64 nb, oy, ox, ch, ky, kx;
-
-	for (nb = 0; nb < p->batch; nb++)
-	for (oy = 0; oy < p->out_h; oy++)
-	for (ox = 0; ox < p->out_w; ox++)
-	for (ch = 0; ch < p->c; ch++) {
-		s64 mx = INT64_MIN, sum = 0, cnt = 0, r;
-
-		for (ky = 0; ky < p->k_h; ky++)
-		for (kx = 0; kx < p->k_w; kx++) {
-			s64 iy = oy * p->stride_h - p->pad_top + ky;
-			s64 ix = ox * p->stride_w - p->pad_left + kx;
-			s64 x;
-
-			if (iy < 0 || iy >= p->in_h || ix < 0 ||
-			    ix >= p->in_w) {
-				if (cpad)
-					sum += p->zero_point;
-				continue;
-			}
-			x = ref_ld(at(w, &p->in) +
-				   ((nb * p->in_h + iy) * p->in_w + ix) * p->c +
-				   ch, p->dtype);
-			if (x > mx)
-				mx = x;
-			sum += x;
-			cnt++;
-		}
-		assert_true(cnt > 0);
-		if (p->mode == RM_NPU_POOL_MAX) {
-			r = mx;
-		} else {
-			if (cpad)
-				cnt = (s64)p->k_h * p->k_w;
-			r = sum >= 0 ? (sum + cnt / 2) / cnt :
-				       -((-sum + cnt / 2) / cnt);
-		}
-		at(w, &p->out)[((nb * p->out_h + oy) * p->out_w + ox) * p->c +
-			       ch] = (u8)clamp64(r, p->act_min, p->act_max);
-	}
-}
-
-static void ref_elt(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
-	const struct rm_npu_elt_input *a = &e->a, *b = &e->b;
-	u64 r, c;
-
-	for (r = 0; r < e->rows; r++)
-		for (c = 0; c < e->cols; c++) {
-			s64 xa = ref_ld(at(w, &a->ref) + r * a->row_stride +
-					c * a->col_stride, e->dtype) -
-				 a->zero_point;
-			s64 xb = ref_ld(at(w, &b->ref) + r * b->row_stride +
-					c * b->col_stride, e->dtype) -
-				 b->zero_point;
-			s64 s;
-
-			if (e->op == RM_NPU_ELT_MUL) {
-				s = xa * xb;
-			} else {
-				s64 ra = ref_scale(xa * (1 << 20), a->mult,
-						   a->shift);
-				s64 rb = ref_scale(xb * (1 << 20), b->mult,
-						   b->shift);
-
-				s = e->op == RM_NPU_ELT_ADD ? ra + rb : ra - rb;
-			}
-			at(w, &e->out)[r * e->out_row_stride + c] =
-				(u8)ref_requant(s, e->rq.mult, e->rq.shift,
-						e->rq.zero_point,
-						e->rq.act_min, e->rq.act_max);
-		}
-}
-
-static void ref_lut(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_lut *l = &cmd->lut;
-	u64 i;
-
-	for (i = 0; i < l->count; i++) {
-		s64 v = ref_ld(at(w, &l->in) + i, l->dtype);
-		s64 idx = l->dtype == RM_NPU_DT_INT8 ? v + 128 : v;
-
-		at(w, &l->out)[i] = at(w, &l->table)[idx];
-	}
-}
-
-static void ref_fill(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_fill *f = &cmd->fill;
-	u64 i, b;
-
-	for (i = 0; i < f->count; i++)
-		for (b = 0; b < f->elem_size; b++)
-			at(w, &f->dst)[i * f->elem_size + b] =
-				(u8)(f->value >> (8 * b));
-}
-
-static void ref_copy(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	const struct rm_npu_cmd_copy *c = &cmd->copy;
-	u64 i0, i1, i2, i3;
-
-	for (i0 = 0; i0 < c->dims[0]; i0++)
-	for (i1 = 0; i1 < c->dims[1]; i1++)
-	for (i2 = 0; i2 < c->dims[2]; i2++)
-	for (i3 = 0; i3 < c->dims[3]; i3++) {
-		u64 so = i0 * c->src_stride[0] + i1 * c->src_stride[1] +
-			 i2 * c->src_stride[2] + i3 * c->src_stride[3];
-		u64 d = i0 * c->dst_stride[0] + i1 * c->dst_stride[1] +
-			i2 * c->dst_stride[2] + i3 * c->dst_stride[3];
-
-		memcpy(at(w, &c->dst) + d, at(w, &c->src) + so, c->elem_size);
-	}
-}
-
-static void ref_exec(const struct rm_npu_cmd *cmd, struct world *w)
-{
-	switch (cmd->opcode) {
-	case RM_NPU_OP_FILL:
-		ref_fill(cmd, w);
-		break;
-	case RM_NPU_OP_COPY:
-		ref_copy(cmd, w);
-		break;
-	case RM_NPU_OP_GEMM:
-		ref_gemm(cmd, w);
-		break;
-	case RM_NPU_OP_CONV2D:
-		ref_conv(cmd, w);
-		break;
-	case RM_NPU_OP_POOL2D:
-		ref_pool(cmd, w);
-		break;
-	case RM_NPU_OP_ELTWISE:
-		ref_elt(cmd, w);
-		break;
-	case RM_NPU_OP_LUT:
-		ref_lut(cmd, w);
-		break;
-	default:
-		break;
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* Running and checking                                                */
 /* ------------------------------------------------------------------ */
 
 /* Units [0, U) cut into 2..5 ranges, run in random order. */
-static void run_split(const struct rm_npu_cmd *cmd, struct world *w, u64 units)
+static void run_split(const struct rm_npu_cmd *cmd, struct npu_world *w, u64 units)
 {
 	u64 cut[6], t;
-	unsigned int n = rr(2, 5), i, j, order[5];
+	unsigned int n = npu_rr(2, 5), i, j, order[5];
 
 	cut[0] = 0;
 	cut[n] = units;
 	for (i = 1; i < n; i++)
-		cut[i] = units ? rnd() % (units + 1) : 0;
+		cut[i] = units ? npu_rnd() % (units + 1) : 0;
 	for (i = 1; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (cut[j] < cut[i]) {
@@ -476,7 +80,7 @@ static void run_split(const struct rm_npu_cmd *cmd, struct world *w, u64 units)
 	for (i = 0; i < n; i++)
 		order[i] = i;
 	for (i = n - 1; i > 0; i--) {
-		j = rr(0, i);
+		j = npu_rr(0, i);
 		t = order[i];
 		order[i] = order[j];
 		order[j] = (unsigned int)t;
@@ -491,508 +95,32 @@ static void run_split(const struct rm_npu_cmd *cmd, struct world *w, u64 units)
  * over every byte of every buffer; then, with @splits, compare random
  * splits with the one-pass result.
  */
-static void check_cmd(const struct rm_npu_cmd *cmd, const struct world *w,
+static void check_cmd(const struct rm_npu_cmd *cmd, const struct npu_world *w,
 		      unsigned int splits)
 {
-	struct world got, want;
+	struct npu_world got, want;
 	u64 units;
 	unsigned int s;
 
 	assert_int_equal(npu_cmd_validate(cmd, w->size, w->n, ALL_CAPS), 0);
 	units = npu_cmd_units(cmd);
-	w_clone(&got, w);
-	w_clone(&want, w);
+	npu_w_clone(&got, w);
+	npu_w_clone(&want, w);
 	assert_int_equal(npu_cmd_exec(cmd, got.buf, 0, units), 0);
-	ref_exec(cmd, &want);
+	assert_int_equal(npu_ref_exec(cmd, want.buf), 0);
 	w_assert_equal(&got, &want, cmd, "one pass vs reference");
 	for (s = 0; s < splits; s++) {
-		struct world sp;
+		struct npu_world sp;
 
-		w_clone(&sp, w);
+		npu_w_clone(&sp, w);
 		run_split(cmd, &sp, units);
 		w_assert_equal(&sp, &got, cmd, "split vs one pass");
-		w_free(&sp);
+		npu_w_free(&sp);
 	}
-	w_free(&got);
-	w_free(&want);
+	npu_w_free(&got);
+	npu_w_free(&want);
 }
 
-/* ------------------------------------------------------------------ */
-/* Random valid commands                                               */
-/* ------------------------------------------------------------------ */
-
-static u32 rnd_dt(void)
-{
-	return coin(50) ? RM_NPU_DT_INT8 : RM_NPU_DT_UINT8;
-}
-
-static s32 dt_min(u32 dt)
-{
-	return dt == RM_NPU_DT_INT8 ? -128 : 0;
-}
-
-static s32 dt_max(u32 dt)
-{
-	return dt == RM_NPU_DT_INT8 ? 127 : 255;
-}
-
-/* Zero point of @dt, often an extreme. */
-static s32 rnd_zp(u32 dt)
-{
-	switch (rr(0, 5)) {
-	case 0:
-		return dt_min(dt);
-	case 1:
-		return dt_max(dt);
-	case 2:
-		return 0;
-	default:
-		return (s32)rr(0, 255) + dt_min(dt);
-	}
-}
-
-static s32 rnd_mult(void)
-{
-	switch (rr(0, 7)) {
-	case 0:
-		return 0;
-	case 1:
-		return 1;
-	case 2:
-		return INT32_MAX;
-	case 3:
-		return 1 << 30;
-	default:
-		return (s32)rr(1u << 29, INT32_MAX);
-	}
-}
-
-/* Output shift: extremes sometimes, mostly a useful range. */
-static s32 rnd_shift(void)
-{
-	switch (rr(0, 7)) {
-	case 0:
-		return -31;
-	case 1:
-		return 30;
-	case 2:
-		return 0;
-	default:
-		return -(s32)rr(0, 20);
-	}
-}
-
-static void rnd_rq(struct rm_npu_requant *rq, u32 dt, bool scale)
-{
-	s32 a, b;
-
-	if (scale) {
-		rq->mult = rnd_mult();
-		rq->shift = rnd_shift();
-	}
-	rq->zero_point = rnd_zp(dt);
-	if (coin(50)) {
-		rq->act_min = dt_min(dt);
-		rq->act_max = dt_max(dt);
-		return;
-	}
-	a = (s32)rr(0, 255) + dt_min(dt);
-	b = (s32)rr(0, 255) + dt_min(dt);
-	rq->act_min = a < b ? a : b;
-	rq->act_max = a < b ? b : a;
-}
-
-/* Per-channel pairs and bias values (bias often at the int32 ends). */
-static void fill_extras(struct world *w, u32 flags, u32 n,
-			const struct rm_npu_ref *bias,
-			const struct rm_npu_ref *quant)
-{
-	u32 i;
-
-	if (flags & RM_NPU_MM_BIAS)
-		for (i = 0; i < n; i++) {
-			s32 v = (s32)rnd();
-
-			if (coin(10))
-				v = coin(50) ? INT32_MAX : INT32_MIN;
-			else if (coin(50))
-				v >>= rr(8, 30);
-			st32(at(w, bias) + 4 * i, v);
-		}
-	if (flags & RM_NPU_MM_PER_CHANNEL)
-		for (i = 0; i < n; i++) {
-			st32(at(w, quant) + 8 * i, rnd_mult());
-			st32(at(w, quant) + 8 * i + 4, rnd_shift());
-		}
-}
-
-static u32 rnd_mm_flags(u32 out_dtype)
-{
-	u32 f = coin(50) ? RM_NPU_MM_BIAS : 0;
-
-	if (out_dtype != RM_NPU_DT_INT32 && coin(50))
-		f |= RM_NPU_MM_PER_CHANNEL;
-	return f;
-}
-
-static u32 rnd_out_dt(void)
-{
-	switch (rr(0, 2)) {
-	case 0:
-		return RM_NPU_DT_INT8;
-	case 1:
-		return RM_NPU_DT_UINT8;
-	default:
-		return RM_NPU_DT_INT32;
-	}
-}
-
-/* A dimension, biased to the edges of the 64-wide blocks. */
-static u32 rnd_dim(u32 max)
-{
-	static const u32 edge[] = { 1, 2, 15, 16, 17, 63, 64, 65, 127, 128,
-				    129 };
-
-	if (coin(30)) {
-		u32 e = edge[rr(0, sizeof(edge) / sizeof(edge[0]) - 1)];
-
-		if (e <= max)
-			return e;
-	}
-	return rr(1, max);
-}
-
-/* Saturated/extreme data sometimes: all one value. */
-static void maybe_flat(u8 *p, u64 n)
-{
-	static const u8 v[] = { 0x00, 0xff, 0x80, 0x7f };
-
-	if (coin(15))
-		memset(p, v[rr(0, 3)], n);
-}
-
-static void gen_gemm(struct rm_npu_cmd *cmd, struct world *w, u32 maxd,
-		     u32 maxk)
-{
-	struct rm_npu_cmd_gemm *g = &cmd->gemm;
-	u32 osz;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_GEMM;
-	g->m = rnd_dim(maxd);
-	g->n = rnd_dim(maxd);
-	g->k = rnd_dim(maxk);
-	g->lda = g->k + (coin(30) ? rr(1, 9) : 0);
-	g->ldb = g->n + (coin(30) ? rr(1, 9) : 0);
-	g->ldo = g->n + (coin(30) ? rr(1, 9) : 0);
-	g->a_dtype = rnd_dt();
-	g->out_dtype = rnd_out_dt();
-	g->a_zero_point = rnd_zp(g->a_dtype);
-	g->b_zero_point = rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = rnd_mm_flags(g->out_dtype);
-	if (g->out_dtype != RM_NPU_DT_INT32)
-		rnd_rq(&g->rq, g->out_dtype,
-		       !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	osz = g->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
-	place(w, &g->a, (u64)(g->m - 1) * g->lda + g->k);
-	place(w, &g->b, (u64)(g->k - 1) * g->ldb + g->n);
-	place(w, &g->out, ((u64)(g->m - 1) * g->ldo + g->n) * osz);
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		place(w, &g->bias, 4 * (u64)g->n);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		place(w, &g->quant, 8 * (u64)g->n);
-	maybe_flat(at(w, &g->a), (u64)(g->m - 1) * g->lda + g->k);
-	maybe_flat(at(w, &g->b), (u64)(g->k - 1) * g->ldb + g->n);
-	fill_extras(w, cmd->flags, g->n, &g->bias, &g->quant);
-}
-
-static void gen_conv(struct rm_npu_cmd *cmd, struct world *w)
-{
-	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u32 kind = rr(0, 3), cig, cpo, osz;
-	u64 n;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_CONV2D;
-	do {
-		c->batch = rr(1, 2);
-		c->in_h = rr(1, 9);
-		c->in_w = rr(1, 9);
-		c->k_h = coin(20) ? 1 : rr(1, 4);
-		c->k_w = coin(20) ? 1 : rr(1, 4);
-		c->stride_h = rr(1, 3);
-		c->stride_w = rr(1, 3);
-		c->dil_h = coin(70) ? 1 : rr(2, 3);
-		c->dil_w = coin(70) ? 1 : rr(2, 3);
-		c->pad_top = coin(40) ? 0 : rr(0, 3);
-		c->pad_bottom = coin(40) ? 0 : rr(0, 3);
-		c->pad_left = coin(40) ? 0 : rr(0, 3);
-		c->pad_right = coin(40) ? 0 : rr(0, 3);
-		c->out_h = (c->in_h + c->pad_top + c->pad_bottom +
-			    c->stride_h - 1 - c->dil_h * (c->k_h - 1) - 1) /
-			   c->stride_h;
-		if (c->in_h + c->pad_top + c->pad_bottom <
-		    c->dil_h * (c->k_h - 1) + 1)
-			continue;
-		if (c->in_w + c->pad_left + c->pad_right <
-		    c->dil_w * (c->k_w - 1) + 1)
-			continue;
-		break;
-	} while (1);
-	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
-		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
-	c->out_w = (c->in_w + c->pad_left + c->pad_right -
-		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
-	switch (kind) {
-	case 0:	/* dense, channels past the 16/64 blocks sometimes */
-		c->groups = 1;
-		cig = coin(30) ? rr(16, 80) : rr(1, 8);
-		cpo = coin(30) ? rr(60, 70) : rr(1, 9);
-		break;
-	case 1:	/* depthwise */
-		c->groups = rr(1, 70);
-		cig = 1;
-		cpo = coin(70) ? 1 : rr(2, 3);
-		break;
-	default: /* grouped */
-		c->groups = rr(2, 5);
-		cig = rr(1, 6);
-		cpo = rr(1, 20);
-		break;
-	}
-	c->in_c = c->groups * cig;
-	c->out_c = c->groups * cpo;
-	c->in_dtype = rnd_dt();
-	c->out_dtype = rnd_out_dt();
-	c->in_zero_point = rnd_zp(c->in_dtype);
-	c->w_zero_point = coin(50) ? 0 : rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		rnd_rq(&c->rq, c->out_dtype,
-		       !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
-	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
-	place(w, &c->in, n);
-	maybe_flat(at(w, &c->in), n);
-	n = (u64)c->out_c * c->k_h * c->k_w * cig;
-	place(w, &c->weights, n);
-	maybe_flat(at(w, &c->weights), n);
-	place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
-		  osz);
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		place(w, &c->quant, 8 * (u64)c->out_c);
-	fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
-}
-
-static void gen_pool(struct rm_npu_cmd *cmd, struct world *w)
-{
-	struct rm_npu_cmd_pool2d *p = &cmd->pool2d;
-	u64 n;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_POOL2D;
-	p->mode = coin(50) ? RM_NPU_POOL_MAX : RM_NPU_POOL_AVG;
-	if (p->mode == RM_NPU_POOL_AVG && coin(50))
-		cmd->flags = RM_NPU_POOL_COUNT_PAD;
-	do {
-		p->batch = rr(1, 2);
-		p->in_h = rr(1, 9);
-		p->in_w = rr(1, 9);
-		p->k_h = rr(1, 5);
-		p->k_w = rr(1, 5);
-		p->stride_h = rr(1, 3);
-		p->stride_w = rr(1, 3);
-		p->pad_top = coin(40) ? 0 : rr(0, p->k_h - 1);
-		p->pad_bottom = coin(40) ? 0 : rr(0, p->k_h - 1);
-		p->pad_left = coin(40) ? 0 : rr(0, p->k_w - 1);
-		p->pad_right = coin(40) ? 0 : rr(0, p->k_w - 1);
-	} while (p->in_h + p->pad_top + p->pad_bottom < p->k_h ||
-		 p->in_w + p->pad_left + p->pad_right < p->k_w);
-	p->out_h = (p->in_h + p->pad_top + p->pad_bottom - p->k_h) /
-		   p->stride_h + 1;
-	p->out_w = (p->in_w + p->pad_left + p->pad_right - p->k_w) /
-		   p->stride_w + 1;
-	p->c = rnd_dim(140);
-	p->dtype = rnd_dt();
-	p->zero_point = p->mode == RM_NPU_POOL_MAX ? 0 : rnd_zp(p->dtype);
-	if (coin(50)) {
-		p->act_min = dt_min(p->dtype);
-		p->act_max = dt_max(p->dtype);
-	} else {
-		p->act_min = dt_min(p->dtype) + (s32)rr(0, 100);
-		p->act_max = p->act_min + (s32)rr(0, 155);
-	}
-	n = (u64)p->batch * p->in_h * p->in_w * p->c;
-	place(w, &p->in, n);
-	maybe_flat(at(w, &p->in), n);
-	place(w, &p->out, (u64)p->batch * p->out_h * p->out_w * p->c);
-}
-
-static void gen_elt_input(struct rm_npu_elt_input *x, const struct rm_npu_cmd_eltwise *e)
-{
-	x->row_stride = coin(20) ? 0 : e->cols + (coin(30) ? rr(1, 5) : 0);
-	x->col_stride = coin(15) ? 0 : coin(80) ? 1 : rr(2, 3);
-	if (x->col_stride > 1)
-		x->row_stride = coin(20) ? 0 : e->cols * x->col_stride;
-	x->zero_point = rnd_zp(e->dtype);
-	if (e->op != RM_NPU_ELT_MUL) {
-		x->mult = rnd_mult();
-		x->shift = coin(20) ? -31 : -(s32)rr(0, 12);
-	}
-}
-
-static void gen_elt(struct rm_npu_cmd *cmd, struct world *w)
-{
-	struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
-	struct rm_npu_elt_input *xs[2] = { &e->a, &e->b };
-	unsigned int i;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_ELTWISE;
-	e->op = rr(0, 2);
-	e->dtype = rnd_dt();
-	if (coin(10)) {
-		e->rows = rr(1, 2);
-		e->cols = rr(4090, 8300);
-	} else {
-		e->rows = rr(1, 9);
-		e->cols = rnd_dim(70);
-	}
-	e->out_row_stride = e->cols + (coin(30) ? rr(1, 5) : 0);
-	e->rq.mult = rnd_mult();
-	e->rq.shift = e->op == RM_NPU_ELT_MUL ? rnd_shift() :
-		      coin(20) ? rnd_shift() : -(s32)rr(10, 24);
-	rnd_rq(&e->rq, e->dtype, false);
-	place(w, &e->out, (u64)(e->rows - 1) * e->out_row_stride + e->cols);
-	for (i = 0; i < 2; i++) {
-		struct rm_npu_elt_input *x = xs[i];
-
-		gen_elt_input(x, e);
-		if (coin(15)) {
-			/* in place */
-			x->ref = e->out;
-			x->row_stride = e->out_row_stride;
-			x->col_stride = 1;
-			continue;
-		}
-		place(w, &x->ref, (u64)(e->rows - 1) * x->row_stride +
-				  (u64)(e->cols - 1) * x->col_stride + 1);
-	}
-}
-
-static void gen_lut(struct rm_npu_cmd *cmd, struct world *w)
-{
-	struct rm_npu_cmd_lut *l = &cmd->lut;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_LUT;
-	l->dtype = rnd_dt();
-	l->count = coin(20) ? rr(4090, 13000) : rr(1, 300);
-	place(w, &l->table, 256);
-	place(w, &l->out, l->count);
-	if (coin(20))
-		l->in = l->out;
-	else
-		place(w, &l->in, l->count);
-}
-
-static void gen_fill(struct rm_npu_cmd *cmd, struct world *w)
-{
-	struct rm_npu_cmd_fill *f = &cmd->fill;
-	static const u32 es[] = { 1, 2, 4 };
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_FILL;
-	f->elem_size = es[rr(0, 2)];
-	f->count = coin(20) ? rr(4090, 13000) : rr(1, 300);
-	f->value = (u32)rnd();
-	if (f->elem_size < 4)
-		f->value &= (1u << (8 * f->elem_size)) - 1;
-	place(w, &f->dst, f->count * f->elem_size);
-}
-
-static void gen_copy(struct rm_npu_cmd *cmd, struct world *w)
-{
-	struct rm_npu_cmd_copy *c = &cmd->copy;
-	u32 perm[4] = { 0, 1, 2, 3 }, i, j, t;
-	u64 ext;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_COPY;
-	c->elem_size = coin(10) ? 256 : coin(50) ? rr(1, 4) : rr(1, 12);
-	for (i = 0; i < 4; i++)
-		c->dims[i] = coin(30) ? 1 : rr(1, 5);
-	if (coin(15))
-		c->dims[3] = rr(250, 600);
-	/* destination: a permuted dense nesting, with gaps sometimes */
-	for (i = 3; i > 0; i--) {
-		j = rr(0, i);
-		t = perm[i];
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	ext = c->elem_size;
-	for (i = 0; i < 4; i++) {
-		u32 d = perm[3 - i];
-
-		c->dst_stride[d] = ext + (coin(20) ? rr(1, 7) : 0);
-		ext = c->dst_stride[d] * c->dims[d];
-	}
-	/* source: anything, broadcasts included */
-	for (i = 0; i < 4; i++) {
-		switch (rr(0, 3)) {
-		case 0:
-			c->src_stride[i] = 0;
-			break;
-		case 1:
-			c->src_stride[i] = c->dst_stride[i];
-			break;
-		default:
-			c->src_stride[i] = rr(1, 3 * c->elem_size);
-			break;
-		}
-	}
-	ext = c->elem_size;
-	for (i = 0; i < 4; i++)
-		ext += (u64)(c->dims[i] - 1) * c->src_stride[i];
-	place(w, &c->src, ext);
-	ext = c->elem_size;
-	for (i = 0; i < 4; i++)
-		ext += (u64)(c->dims[i] - 1) * c->dst_stride[i];
-	place(w, &c->dst, ext);
-}
-
-static void gen_any(struct rm_npu_cmd *cmd, struct world *w, u32 op)
-{
-	switch (op) {
-	case RM_NPU_OP_FILL:
-		gen_fill(cmd, w);
-		break;
-	case RM_NPU_OP_COPY:
-		gen_copy(cmd, w);
-		break;
-	case RM_NPU_OP_GEMM:
-		gen_gemm(cmd, w, 100, 100);
-		break;
-	case RM_NPU_OP_CONV2D:
-		gen_conv(cmd, w);
-		break;
-	case RM_NPU_OP_POOL2D:
-		gen_pool(cmd, w);
-		break;
-	case RM_NPU_OP_ELTWISE:
-		gen_elt(cmd, w);
-		break;
-	case RM_NPU_OP_LUT:
-		gen_lut(cmd, w);
-		break;
-	default:
-		memset(cmd, 0, sizeof(*cmd));
-		break;
-	}
-}
 
 /* ------------------------------------------------------------------ */
 /* Execution tests                                                     */
@@ -1001,14 +129,14 @@ static void gen_any(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 static void random_op_test(u32 op, unsigned int n)
 {
 	struct rm_npu_cmd cmd;
-	struct world w;
+	struct npu_world w;
 	unsigned int i;
 
 	for (i = 0; i < iters(n); i++) {
 		memset(&w, 0, sizeof(w));
-		gen_any(&cmd, &w, op);
+		npu_gen_any(&cmd, &w, op);
 		check_cmd(&cmd, &w, i % 4 == 0 ? 1 : 0);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1071,7 +199,7 @@ static void test_nop(void **state)
 static void test_gemm_max_k(void **state)
 {
 	struct rm_npu_cmd cmd;
-	struct world w;
+	struct npu_world w;
 	unsigned int i;
 
 	(void)state;
@@ -1079,35 +207,35 @@ static void test_gemm_max_k(void **state)
 		struct rm_npu_cmd_gemm *g = &cmd.gemm;
 
 		memset(&w, 0, sizeof(w));
-		gen_gemm(&cmd, &w, 3, 1);
-		w_free(&w);
+		npu_gen_gemm(&cmd, &w, 3, 1);
+		npu_w_free(&w);
 		memset(&w, 0, sizeof(w));
-		g->n = i < 8 ? rr(1, 3) : rr(60, 70);
+		g->n = i < 8 ? npu_rr(1, 3) : npu_rr(60, 70);
 		g->k = RM_NPU_MAX_GEMM_K;
 		g->lda = g->k;
 		g->ldb = g->n;
 		g->ldo = g->n;
-		place(&w, &g->a, (u64)(g->m - 1) * g->lda + g->k);
-		place(&w, &g->b, (u64)(g->k - 1) * g->ldb + g->n);
-		place(&w, &g->out, ((u64)(g->m - 1) * g->ldo + g->n) *
+		npu_place(&w, &g->a, (u64)(g->m - 1) * g->lda + g->k);
+		npu_place(&w, &g->b, (u64)(g->k - 1) * g->ldb + g->n);
+		npu_place(&w, &g->out, ((u64)(g->m - 1) * g->ldo + g->n) *
 				   (g->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
 		if (cmd.flags & RM_NPU_MM_BIAS)
-			place(&w, &g->bias, 4 * (u64)g->n);
+			npu_place(&w, &g->bias, 4 * (u64)g->n);
 		if (cmd.flags & RM_NPU_MM_PER_CHANNEL)
-			place(&w, &g->quant, 8 * (u64)g->n);
-		fill_extras(&w, cmd.flags, g->n, &g->bias, &g->quant);
+			npu_place(&w, &g->quant, 8 * (u64)g->n);
+		npu_fill_extras(&w, cmd.flags, g->n, &g->bias, &g->quant);
 		if (i % 2 == 0) {
 			/* |sum| = 255 * 255 * 32768: the largest possible */
 			g->a_dtype = RM_NPU_DT_UINT8;
 			g->a_zero_point = i % 4 ? 255 : 0;
 			g->b_zero_point = 127;
-			memset(at(&w, &g->a), i % 4 ? 0 : 255,
+			memset(npu_at(&w, &g->a), i % 4 ? 0 : 255,
 			       (u64)(g->m - 1) * g->lda + g->k);
-			memset(at(&w, &g->b), 0x80,
+			memset(npu_at(&w, &g->b), 0x80,
 			       (u64)(g->k - 1) * g->ldb + g->n);
 		}
 		check_cmd(&cmd, &w, 1);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1140,7 +268,7 @@ static void test_requant_edges(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rm_npu_cmd cmd;
 		struct rm_npu_cmd_gemm *g = &cmd.gemm;
-		struct world w;
+		struct npu_world w;
 
 		memset(&cmd, 0, sizeof(cmd));
 		memset(&w, 0, sizeof(w));
@@ -1154,16 +282,16 @@ static void test_requant_edges(void **state)
 		g->rq.zero_point = cases[i].zp;
 		g->rq.act_min = -128;
 		g->rq.act_max = 127;
-		place(&w, &g->a, 1);
-		place(&w, &g->b, 1);
-		place(&w, &g->bias, 4);
-		place(&w, &g->out, 1);
-		at(&w, &g->a)[0] = 0;	/* sum 0: the bias is the sum */
-		st32(at(&w, &g->bias), cases[i].acc);
+		npu_place(&w, &g->a, 1);
+		npu_place(&w, &g->b, 1);
+		npu_place(&w, &g->bias, 4);
+		npu_place(&w, &g->out, 1);
+		npu_at(&w, &g->a)[0] = 0;	/* sum 0: the bias is the sum */
+		npu_st32(npu_at(&w, &g->bias), cases[i].acc);
 		check_cmd(&cmd, &w, 0);
 		assert_int_equal(npu_cmd_exec(&cmd, w.buf, 0, 1), 0);
-		assert_int_equal((s8)at(&w, &g->out)[0], cases[i].want);
-		w_free(&w);
+		assert_int_equal((s8)npu_at(&w, &g->out)[0], cases[i].want);
+		npu_w_free(&w);
 	}
 }
 
@@ -1176,20 +304,20 @@ static void test_elt_edges(void **state)
 	for (i = 0; i < iters(300); i++) {
 		struct rm_npu_cmd cmd;
 		struct rm_npu_cmd_eltwise *e = &cmd.eltwise;
-		struct world w;
+		struct npu_world w;
 
 		memset(&w, 0, sizeof(w));
-		gen_elt(&cmd, &w);
+		npu_gen_elt(&cmd, &w);
 		if (e->op != RM_NPU_ELT_MUL) {
-			e->a.mult = coin(50) ? INT32_MAX : 1;
-			e->a.shift = coin(50) ? 0 : -31;
-			e->b.mult = coin(50) ? INT32_MAX : 0;
-			e->b.shift = coin(50) ? 0 : -31;
+			e->a.mult = npu_coin(50) ? INT32_MAX : 1;
+			e->a.shift = npu_coin(50) ? 0 : -31;
+			e->b.mult = npu_coin(50) ? INT32_MAX : 0;
+			e->b.shift = npu_coin(50) ? 0 : -31;
 		}
-		e->rq.mult = coin(50) ? INT32_MAX : 1;
-		e->rq.shift = coin(50) ? 30 : -31;
+		e->rq.mult = npu_coin(50) ? INT32_MAX : 1;
+		e->rq.shift = npu_coin(50) ? 30 : -31;
 		check_cmd(&cmd, &w, 1);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1202,9 +330,9 @@ static void tie_scale(s32 *mult, s32 *shift)
 	s32 t;
 	u32 odd;
 
-	*shift = -(s32)rr(0, 20);
+	*shift = -(s32)npu_rr(0, 20);
 	t = 31 - *shift;
-	odd = 2 * rr(0, (1u << (51 - t)) > 4 ? 4 : 0) + 1;
+	odd = 2 * npu_rr(0, (1u << (51 - t)) > 4 ? 4 : 0) + 1;
 	*mult = (s32)(odd << (t - 21));
 }
 
@@ -1221,15 +349,15 @@ static void test_elt_exact(void **state)
 	for (i = 0; i < iters(400); i++) {
 		struct rm_npu_cmd cmd;
 		struct rm_npu_cmd_eltwise *e = &cmd.eltwise;
-		struct world w;
+		struct npu_world w;
 
 		memset(&w, 0, sizeof(w));
-		gen_elt(&cmd, &w);
+		npu_gen_elt(&cmd, &w);
 		if (e->op != RM_NPU_ELT_MUL) {
-			e->a.mult = (s32)rr(1, INT32_MAX);
-			e->a.shift = -(s32)rr(20, 31);
-			e->b.mult = (s32)rr(1, INT32_MAX);
-			e->b.shift = -(s32)rr(20, 31);
+			e->a.mult = (s32)npu_rr(1, INT32_MAX);
+			e->a.shift = -(s32)npu_rr(20, 31);
+			e->b.mult = (s32)npu_rr(1, INT32_MAX);
+			e->b.shift = -(s32)npu_rr(20, 31);
 			if (i % 2)
 				tie_scale(&e->a.mult, &e->a.shift);
 			if (i % 4 < 2)
@@ -1237,14 +365,14 @@ static void test_elt_exact(void **state)
 			e->rq.mult = 1 << 30;
 			e->rq.shift = 1;
 		} else {
-			e->rq.mult = (s32)rr(1u << 30, INT32_MAX);
-			e->rq.shift = -(s32)rr(6, 9);
+			e->rq.mult = (s32)npu_rr(1u << 30, INT32_MAX);
+			e->rq.shift = -(s32)npu_rr(6, 9);
 		}
 		e->rq.zero_point = e->dtype == RM_NPU_DT_INT8 ? 0 : 128;
-		e->rq.act_min = dt_min(e->dtype);
-		e->rq.act_max = dt_max(e->dtype);
+		e->rq.act_min = npu_dt_min(e->dtype);
+		e->rq.act_max = npu_dt_max(e->dtype);
 		check_cmd(&cmd, &w, 0);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1253,7 +381,7 @@ static void test_conv_max(void **state)
 {
 	struct rm_npu_cmd cmd;
 	struct rm_npu_cmd_conv2d *c = &cmd.conv2d;
-	struct world w;
+	struct npu_world w;
 	unsigned int i;
 
 	(void)state;
@@ -1279,20 +407,20 @@ static void test_conv_max(void **state)
 		c->out_dtype = RM_NPU_DT_INT32;
 		c->in_zero_point = 255;
 		c->w_zero_point = 127;
-		place(&w, &c->in, (u64)c->in_h * c->in_w * c->in_c);
-		memset(at(&w, &c->in), 0, (u64)c->in_h * c->in_w * c->in_c);
-		place(&w, &c->weights, (u64)c->out_c * c->k_h * c->k_w *
+		npu_place(&w, &c->in, (u64)c->in_h * c->in_w * c->in_c);
+		memset(npu_at(&w, &c->in), 0, (u64)c->in_h * c->in_w * c->in_c);
+		npu_place(&w, &c->weights, (u64)c->out_c * c->k_h * c->k_w *
 				       (c->in_c / c->groups));
-		memset(at(&w, &c->weights), 0x80, (u64)c->out_c * c->k_h *
+		memset(npu_at(&w, &c->weights), 0x80, (u64)c->out_c * c->k_h *
 		       c->k_w * (c->in_c / c->groups));
-		place(&w, &c->out, (u64)c->out_h * c->out_w * c->out_c * 4);
+		npu_place(&w, &c->out, (u64)c->out_h * c->out_w * c->out_c * 4);
 		if (cmd.flags & RM_NPU_MM_BIAS) {
-			place(&w, &c->bias, 4 * (u64)c->out_c);
-			fill_extras(&w, cmd.flags, c->out_c, &c->bias,
+			npu_place(&w, &c->bias, 4 * (u64)c->out_c);
+			npu_fill_extras(&w, cmd.flags, c->out_c, &c->bias,
 				    &c->quant);
 		}
 		check_cmd(&cmd, &w, 1);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1304,12 +432,12 @@ static void test_split_invariance(void **state)
 	(void)state;
 	for (i = 0; i < iters(700); i++) {
 		struct rm_npu_cmd cmd;
-		struct world w;
+		struct npu_world w;
 
 		memset(&w, 0, sizeof(w));
-		gen_any(&cmd, &w, rr(1, RM_NPU_OP_COUNT - 1));
+		npu_gen_any(&cmd, &w, npu_rr(1, RM_NPU_OP_COUNT - 1));
 		check_cmd(&cmd, &w, 3);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1336,19 +464,19 @@ static void test_concurrent(void **state)
 	(void)state;
 	for (i = 0; i < iters(150); i++) {
 		struct rm_npu_cmd cmd;
-		struct world w, one, two;
+		struct npu_world w, one, two;
 		struct thr_arg ta[2];
 		pthread_t th;
 		u64 u, mid;
 
 		memset(&w, 0, sizeof(w));
-		gen_any(&cmd, &w, rr(1, RM_NPU_OP_COUNT - 1));
+		npu_gen_any(&cmd, &w, npu_rr(1, RM_NPU_OP_COUNT - 1));
 		assert_int_equal(npu_cmd_validate(&cmd, w.size, w.n,
 						  ALL_CAPS), 0);
 		u = npu_cmd_units(&cmd);
-		mid = u ? rnd() % (u + 1) : 0;
-		w_clone(&one, &w);
-		w_clone(&two, &w);
+		mid = u ? npu_rnd() % (u + 1) : 0;
+		npu_w_clone(&one, &w);
+		npu_w_clone(&two, &w);
 		assert_int_equal(npu_cmd_exec(&cmd, one.buf, 0, u), 0);
 		ta[0] = (struct thr_arg){ &cmd, two.buf, 0, mid, -1 };
 		ta[1] = (struct thr_arg){ &cmd, two.buf, mid, u, -1 };
@@ -1358,9 +486,9 @@ static void test_concurrent(void **state)
 		assert_int_equal(ta[0].ret, 0);
 		assert_int_equal(ta[1].ret, 0);
 		w_assert_equal(&two, &one, &cmd, "two threads vs one pass");
-		w_free(&one);
-		w_free(&two);
-		w_free(&w);
+		npu_w_free(&one);
+		npu_w_free(&two);
+		npu_w_free(&w);
 	}
 }
 
@@ -1377,7 +505,7 @@ static void test_bad_quant_runtime(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		for (r = 0; r < 2; r++) {
 			struct rm_npu_cmd cmd;
-			struct world w;
+			struct npu_world w;
 			u32 n, col, nch;
 			u64 u, cut;
 			const struct rm_npu_ref *q;
@@ -1385,16 +513,16 @@ static void test_bad_quant_runtime(void **state)
 
 			memset(&w, 0, sizeof(w));
 			do {
-				w_free(&w);
+				npu_w_free(&w);
 				memset(&w, 0, sizeof(w));
-				gen_any(&cmd, &w, r ? RM_NPU_OP_CONV2D :
+				npu_gen_any(&cmd, &w, r ? RM_NPU_OP_CONV2D :
 						      RM_NPU_OP_GEMM);
 			} while (!(cmd.flags & RM_NPU_MM_PER_CHANNEL));
 			nch = r ? cmd.conv2d.out_c : cmd.gemm.n;
 			q = r ? &cmd.conv2d.quant : &cmd.gemm.quant;
-			col = rr(0, nch - 1);
-			st32(at(&w, q) + 8 * col, bad[i][0]);
-			st32(at(&w, q) + 8 * col + 4, bad[i][1]);
+			col = npu_rr(0, nch - 1);
+			npu_st32(npu_at(&w, q) + 8 * col, bad[i][0]);
+			npu_st32(npu_at(&w, q) + 8 * col + 4, bad[i][1]);
 			assert_int_equal(npu_cmd_validate(&cmd, w.size, w.n,
 							  ALL_CAPS), 0);
 			u = npu_cmd_units(&cmd);
@@ -1402,31 +530,31 @@ static void test_bad_quant_runtime(void **state)
 					 -EINVAL);
 			/* a split fails in the ranges holding the column */
 			n = 0;
-			cut = rnd() % (u + 1);
+			cut = npu_rnd() % (u + 1);
 			got = npu_cmd_exec(&cmd, w.buf, 0, cut);
 			n += got == -EINVAL;
 			got = npu_cmd_exec(&cmd, w.buf, cut, u);
 			n += got == -EINVAL;
 			assert_true(n >= 1);
-			w_free(&w);
+			npu_w_free(&w);
 		}
 }
 
 static void test_exec_range(void **state)
 {
 	struct rm_npu_cmd cmd;
-	struct world w;
+	struct npu_world w;
 	u64 u;
 
 	(void)state;
 	memset(&w, 0, sizeof(w));
-	gen_gemm(&cmd, &w, 10, 10);
+	npu_gen_gemm(&cmd, &w, 10, 10);
 	assert_int_equal(npu_cmd_validate(&cmd, w.size, w.n, ALL_CAPS), 0);
 	u = npu_cmd_units(&cmd);
 	assert_int_equal(npu_cmd_exec(&cmd, w.buf, 0, u + 1), -EINVAL);
 	assert_int_equal(npu_cmd_exec(&cmd, w.buf, 2, 1), -EINVAL);
 	assert_int_equal(npu_cmd_exec(&cmd, w.buf, u, u), 0);
-	w_free(&w);
+	npu_w_free(&w);
 }
 
 /* Unit counts, operation and byte counts of fixed commands. */
@@ -1489,13 +617,13 @@ static void test_counts(void **state)
 /* Validation rules                                                    */
 /* ------------------------------------------------------------------ */
 
-static int validate_w(const struct rm_npu_cmd *cmd, const struct world *w)
+static int validate_w(const struct rm_npu_cmd *cmd, const struct npu_world *w)
 {
 	return npu_cmd_validate(cmd, w->size, w->n, ALL_CAPS);
 }
 
 /* A deterministic valid command of @op, operands in exact-size buffers. */
-static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
+static void base_cmd(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op)
 {
 	memset(cmd, 0, sizeof(*cmd));
 	memset(w, 0, sizeof(*w));
@@ -1505,7 +633,7 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 		cmd->fill.count = 100;
 		cmd->fill.elem_size = 2;
 		cmd->fill.value = 0xffff;
-		place(w, &cmd->fill.dst, 200);
+		npu_place(w, &cmd->fill.dst, 200);
 		break;
 	case RM_NPU_OP_COPY:
 		cmd->copy.dims[0] = 2;
@@ -1519,8 +647,8 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 		cmd->copy.dst_stride[0] = 60;
 		cmd->copy.dst_stride[1] = 20;
 		cmd->copy.dst_stride[3] = 4;
-		place(w, &cmd->copy.src, 120);
-		place(w, &cmd->copy.dst, 120);
+		npu_place(w, &cmd->copy.src, 120);
+		npu_place(w, &cmd->copy.dst, 120);
 		break;
 	case RM_NPU_OP_GEMM: {
 		struct rm_npu_cmd_gemm *g = &cmd->gemm;
@@ -1539,12 +667,12 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 		g->rq.zero_point = 1;
 		g->rq.act_min = -100;
 		g->rq.act_max = 100;
-		place(w, &g->a, 4 * 10 + 9);
-		place(w, &g->b, 8 * 8 + 7);
-		place(w, &g->bias, 28);
-		place(w, &g->quant, 56);
-		place(w, &g->out, 35);
-		fill_extras(w, cmd->flags, 7, &g->bias, &g->quant);
+		npu_place(w, &g->a, 4 * 10 + 9);
+		npu_place(w, &g->b, 8 * 8 + 7);
+		npu_place(w, &g->bias, 28);
+		npu_place(w, &g->quant, 56);
+		npu_place(w, &g->out, 35);
+		npu_fill_extras(w, cmd->flags, 7, &g->bias, &g->quant);
 		break;
 	}
 	case RM_NPU_OP_CONV2D: {
@@ -1579,10 +707,10 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 		c->rq.zero_point = 128;
 		c->rq.act_min = 0;
 		c->rq.act_max = 255;
-		place(w, &c->in, 2 * 6 * 5 * 4);
-		place(w, &c->weights, 6 * 3 * 2 * 2);
-		place(w, &c->bias, 24);
-		place(w, &c->out, 2 * 4 * 4 * 6);
+		npu_place(w, &c->in, 2 * 6 * 5 * 4);
+		npu_place(w, &c->weights, 6 * 3 * 2 * 2);
+		npu_place(w, &c->bias, 24);
+		npu_place(w, &c->out, 2 * 4 * 4 * 6);
 		break;
 	}
 	case RM_NPU_OP_POOL2D: {
@@ -1609,8 +737,8 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 		p->zero_point = -1;
 		p->act_min = -128;
 		p->act_max = 127;
-		place(w, &p->in, 7 * 6 * 3);
-		place(w, &p->out, 4 * 3 * 3);
+		npu_place(w, &p->in, 7 * 6 * 3);
+		npu_place(w, &p->out, 4 * 3 * 3);
 		break;
 	}
 	case RM_NPU_OP_ELTWISE: {
@@ -1635,17 +763,17 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 		e->rq.zero_point = 3;
 		e->rq.act_min = 0;
 		e->rq.act_max = 255;
-		place(w, &e->a.ref, 30);
-		place(w, &e->b.ref, 10);
-		place(w, &e->out, 2 * 12 + 10);
+		npu_place(w, &e->a.ref, 30);
+		npu_place(w, &e->b.ref, 10);
+		npu_place(w, &e->out, 2 * 12 + 10);
 		break;
 	}
 	case RM_NPU_OP_LUT:
 		cmd->lut.count = 77;
 		cmd->lut.dtype = RM_NPU_DT_INT8;
-		place(w, &cmd->lut.in, 77);
-		place(w, &cmd->lut.table, 256);
-		place(w, &cmd->lut.out, 77);
+		npu_place(w, &cmd->lut.in, 77);
+		npu_place(w, &cmd->lut.table, 256);
+		npu_place(w, &cmd->lut.out, 77);
 		break;
 	default:
 		break;
@@ -1662,8 +790,8 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 #define REJECT_SIZED(op, big, stmt)					\
 	do {								\
 		struct rm_npu_cmd cmd_, *c = &cmd_;			\
-		struct world w_, *w = &w_;				\
-		u64 saved_[MAX_BOS];					\
+		struct npu_world w_, *w = &w_;				\
+		u64 saved_[NPU_WORLD_MAX_BOS];					\
 		u32 i_;							\
 									\
 		base_cmd(c, w, (op));					\
@@ -1677,15 +805,15 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 			fail();						\
 		}							\
 		memcpy(w->size, saved_, sizeof(saved_));		\
-		w_free(&w_);						\
+		npu_w_free(&w_);						\
 	} while (0)
 
 /* Accepted by validation (buffers 2^40 bytes; not executed). */
 #define VALID(op, stmt)							\
 	do {								\
 		struct rm_npu_cmd cmd_, *c = &cmd_;			\
-		struct world w_, *w = &w_;				\
-		u64 saved_[MAX_BOS];					\
+		struct npu_world w_, *w = &w_;				\
+		u64 saved_[NPU_WORLD_MAX_BOS];					\
 		u32 i_;							\
 									\
 		base_cmd(c, w, (op));					\
@@ -1699,7 +827,7 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 			fail();						\
 		}							\
 		memcpy(w->size, saved_, sizeof(saved_));		\
-		w_free(&w_);						\
+		npu_w_free(&w_);						\
 	} while (0)
 
 #define REJECT(op, stmt)	REJECT_SIZED(op, true, stmt)
@@ -1708,7 +836,7 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 #define ACCEPT(op, stmt)						\
 	do {								\
 		struct rm_npu_cmd cmd_, *c = &cmd_;			\
-		struct world w_, *w = &w_;				\
+		struct npu_world w_, *w = &w_;				\
 									\
 		base_cmd(c, w, (op));					\
 		(void)w;						\
@@ -1719,13 +847,13 @@ static void base_cmd(struct rm_npu_cmd *cmd, struct world *w, u32 op)
 			fail();						\
 		}							\
 		check_cmd(c, w, 1);					\
-		w_free(&w_);						\
+		npu_w_free(&w_);						\
 	} while (0)
 
 static void test_validate_common(void **state)
 {
 	struct rm_npu_cmd cmd;
-	struct world w;
+	struct npu_world w;
 	u32 op;
 
 	(void)state;
@@ -1753,7 +881,7 @@ static void test_validate_common(void **state)
 		if (op != RM_NPU_OP_NOP)
 			assert_int_equal(npu_cmd_validate(&cmd, w.size, 0,
 							  ALL_CAPS), -EINVAL);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opcode = RM_NPU_OP_COUNT;
@@ -1780,7 +908,7 @@ static void test_validate_tail(void **state)
 		sizeof(struct rm_npu_cmd_lut),
 	};
 	struct rm_npu_cmd cmd;
-	struct world w;
+	struct npu_world w;
 	size_t i;
 	u32 op;
 
@@ -1793,7 +921,7 @@ static void test_validate_tail(void **state)
 			cmd.raw[i] = 0;
 		}
 		assert_int_equal(validate_w(&cmd, &w), 0);
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1801,7 +929,7 @@ static void test_validate_tail(void **state)
 static void test_validate_extents(void **state)
 {
 	struct rm_npu_cmd cmd;
-	struct world w;
+	struct npu_world w;
 	u32 op, i;
 
 	(void)state;
@@ -1812,7 +940,7 @@ static void test_validate_extents(void **state)
 			assert_int_equal(validate_w(&cmd, &w), -EINVAL);
 			w.size[i]++;
 		}
-		w_free(&w);
+		npu_w_free(&w);
 	}
 }
 
@@ -1923,7 +1051,7 @@ static void test_validate_gemm(void **state)
 	       w->size[c->gemm.out.bo] = c->gemm.out.offset + 4 * 35);
 	{
 		struct rm_npu_cmd cmd_, *c = &cmd_;
-		struct world w_, *w = &w_;
+		struct npu_world w_, *w = &w_;
 
 		base_cmd(c, w, RM_NPU_OP_GEMM);
 		c->flags = RM_NPU_MM_BIAS;
@@ -1942,7 +1070,7 @@ static void test_validate_gemm(void **state)
 		c->gemm.rq.act_max = 0;
 		c->gemm.rq.zero_point = 1;
 		assert_int_equal(validate_w(c, w), -EINVAL);
-		w_free(w);
+		npu_w_free(w);
 	}
 	/* output overlapping an input */
 	REJECT(RM_NPU_OP_GEMM, c->gemm.out = c->gemm.a);
@@ -1954,7 +1082,7 @@ static void test_validate_gemm(void **state)
 	       w->size[c->gemm.out.bo] = 1000);
 	ACCEPT(RM_NPU_OP_GEMM, c->gemm.bias.bo = c->gemm.out.bo;
 	       c->gemm.bias.offset = c->gemm.out.offset + 35;
-	       resize(w, c->gemm.out.bo, c->gemm.out.offset + 35 + 28));
+	       npu_resize(w, c->gemm.out.bo, c->gemm.out.offset + 35 + 28));
 	REJECT(RM_NPU_OP_GEMM, c->gemm.quant.bo = c->gemm.out.bo;
 	       c->gemm.quant.offset = 0;
 	       w->size[c->gemm.out.bo] = 1000);
@@ -1972,7 +1100,7 @@ static void test_validate_gemm(void **state)
 	      c->gemm.quant.offset = 100);
 	/* inputs may overlap each other */
 	ACCEPT(RM_NPU_OP_GEMM, c->gemm.b = c->gemm.a; c->gemm.ldb = 10;
-	       resize(w, c->gemm.a.bo, c->gemm.a.offset + 87));
+	       npu_resize(w, c->gemm.a.bo, c->gemm.a.offset + 87));
 }
 
 static void test_validate_conv(void **state)
@@ -2013,12 +1141,12 @@ static void test_validate_conv(void **state)
 	REJECT(RM_NPU_OP_CONV2D, c->conv2d.out = c->conv2d.in);
 	REJECT(RM_NPU_OP_CONV2D, c->conv2d.weights = c->conv2d.out);
 	ACCEPT(RM_NPU_OP_CONV2D, c->conv2d.groups = 1;
-	       resize(w, c->conv2d.weights.bo,
+	       npu_resize(w, c->conv2d.weights.bo,
 		      c->conv2d.weights.offset + 6 * 3 * 2 * 4));
 	REJECT_EXT(RM_NPU_OP_CONV2D, c->conv2d.groups = 1);
 	ACCEPT(RM_NPU_OP_CONV2D, c->conv2d.pad_top = RM_NPU_MAX_KERNEL;
 	       c->conv2d.out_h = 35;
-	       resize(w, c->conv2d.out.bo,
+	       npu_resize(w, c->conv2d.out.bo,
 		      c->conv2d.out.offset + 2 * 35 * 4 * 6));
 }
 
@@ -2081,7 +1209,7 @@ static void test_validate_pool(void **state)
 	       c->pool2d.out_w = 4);
 	ACCEPT(RM_NPU_OP_POOL2D, c->pool2d.pad_right = 1;
 	       c->pool2d.out_w = 4;
-	       resize(w, c->pool2d.out.bo, c->pool2d.out.offset + 4 * 4 * 3));
+	       npu_resize(w, c->pool2d.out.bo, c->pool2d.out.offset + 4 * 4 * 3));
 	REJECT(RM_NPU_OP_POOL2D, c->pool2d.out_h = 3);
 	REJECT(RM_NPU_OP_POOL2D, c->pool2d.out_w = 4);
 	REJECT(RM_NPU_OP_POOL2D, c->pool2d.dtype = RM_NPU_DT_INT32);
@@ -2160,7 +1288,7 @@ static void test_validate_lut(void **state)
 	REJECT(RM_NPU_OP_LUT, c->lut.table = c->lut.out);
 	REJECT_EXT(RM_NPU_OP_LUT, c->lut.table = c->lut.in);	/* 77 < 256 */
 	ACCEPT(RM_NPU_OP_LUT, c->lut.table = c->lut.in;
-	       resize(w, c->lut.in.bo, c->lut.in.offset + 256));
+	       npu_resize(w, c->lut.in.bo, c->lut.in.offset + 256));
 }
 
 static void test_validate_fill(void **state)
@@ -2206,7 +1334,7 @@ static void test_validate_copy(void **state)
 	       w->size[c->copy.src.bo] += 200);
 	ACCEPT(RM_NPU_OP_COPY, c->copy.dst.bo = c->copy.src.bo;
 	       c->copy.dst.offset = c->copy.src.offset + 120;
-	       resize(w, c->copy.src.bo, c->copy.src.offset + 240));
+	       npu_resize(w, c->copy.src.bo, c->copy.src.offset + 240));
 	/* destination elements must be distinct */
 	REJECT(RM_NPU_OP_COPY, c->copy.dst_stride[3] = 0);
 	REJECT(RM_NPU_OP_COPY, c->copy.dst_stride[3] = 3);
@@ -2332,9 +1460,9 @@ static u64 interesting(void)
 		1ULL << 32, 1ULL << 63,
 	};
 
-	if (coin(30))
-		return rnd() % 32;
-	return v[rnd() % (sizeof(v) / sizeof(v[0]))];
+	if (npu_coin(30))
+		return npu_rnd() % 32;
+	return v[npu_rnd() % (sizeof(v) / sizeof(v[0]))];
 }
 
 /*
@@ -2342,15 +1470,15 @@ static u64 interesting(void)
  * accesses), in one pass and split, and check it against the reference
  * when it is cheap enough.
  */
-static void fuzz_run(const struct rm_npu_cmd *cmd, const struct world *w)
+static void fuzz_run(const struct rm_npu_cmd *cmd, const struct npu_world *w)
 {
-	struct world a;
+	struct npu_world a;
 	u64 units = npu_cmd_units(cmd);
 	int ret;
 
-	w_clone(&a, w);
+	npu_w_clone(&a, w);
 	ret = npu_cmd_exec(cmd, a.buf, 0, units);
-	w_free(&a);
+	npu_w_free(&a);
 	if (ret) {
 		/* only per-channel pairs read from a buffer can fail */
 		assert_int_equal(ret, -EINVAL);
@@ -2366,17 +1494,17 @@ static void fuzz_run(const struct rm_npu_cmd *cmd, const struct world *w)
 /* A random 4-byte field value, mostly small. */
 static u32 fuzz_field(void)
 {
-	switch (rr(0, 19)) {
+	switch (npu_rr(0, 19)) {
 	case 0: case 1: case 2: case 3: case 4:
 		return 0;
 	case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12:
-		return rr(1, 4);
+		return npu_rr(1, 4);
 	case 13: case 14:
-		return rr(1, 300);
+		return npu_rr(1, 300);
 	case 15: case 16: case 17:
 		return (u32)interesting();
 	default:
-		return (u32)rnd();
+		return (u32)npu_rnd();
 	}
 }
 
@@ -2388,21 +1516,21 @@ static void test_fuzz_random(void **state)
 	(void)state;
 	for (i = 0; i < iters(100000); i++) {
 		struct rm_npu_cmd cmd;
-		struct world w;
-		u32 nb = rr(0, 4);
+		struct npu_world w;
+		u32 nb = npu_rr(0, 4);
 
 		memset(&w, 0, sizeof(w));
 		for (j = 0; j < nb; j++)
-			w_add(&w, coin(10) ? 0 : rr(1, 4096));
+			npu_w_add(&w, npu_coin(10) ? 0 : npu_rr(1, 4096));
 		if (i % 2) {
-			fill_random((u8 *)&cmd, sizeof(cmd));
-			cmd.opcode = (u32)rr(0, RM_NPU_OP_COUNT);
-			if (coin(80))
+			npu_fill_random((u8 *)&cmd, sizeof(cmd));
+			cmd.opcode = (u32)npu_rr(0, RM_NPU_OP_COUNT);
+			if (npu_coin(80))
 				cmd.flags &= 3;
 		} else {
 			memset(&cmd, 0, sizeof(cmd));
-			cmd.opcode = (u32)rr(0, RM_NPU_OP_COUNT);
-			cmd.flags = coin(60) ? 0 : coin(80) ? rr(1, 3) :
+			cmd.opcode = (u32)npu_rr(0, RM_NPU_OP_COUNT);
+			cmd.flags = npu_coin(60) ? 0 : npu_coin(80) ? npu_rr(1, 3) :
 				    (u32)interesting();
 			for (j = 0; j < sizeof(cmd.raw) / 4; j++) {
 				u32 v = fuzz_field();
@@ -2410,7 +1538,7 @@ static void test_fuzz_random(void **state)
 				memcpy(cmd.raw + 4 * j, &v, 4);
 			}
 			/* usually nothing past the opcode's struct */
-			if (coin(90) && cmd.opcode < RM_NPU_OP_COUNT) {
+			if (npu_coin(90) && cmd.opcode < RM_NPU_OP_COUNT) {
 				static const size_t used[] = {
 					0, sizeof(struct rm_npu_cmd_fill),
 					sizeof(struct rm_npu_cmd_copy),
@@ -2429,7 +1557,7 @@ static void test_fuzz_random(void **state)
 			ok++;
 			fuzz_run(&cmd, &w);
 		}
-		w_free(&w);
+		npu_w_free(&w);
 	}
 	print_message("fuzz: %u of %u random commands accepted\n", ok,
 		      iters(100000));
@@ -2443,19 +1571,19 @@ static void test_fuzz_mutate(void **state)
 	(void)state;
 	for (i = 0; i < iters(20000); i++) {
 		struct rm_npu_cmd cmd;
-		struct world w;
-		unsigned int nm = rr(1, 3);
+		struct npu_world w;
+		unsigned int nm = npu_rr(1, 3);
 
 		memset(&w, 0, sizeof(w));
-		gen_any(&cmd, &w, rr(1, RM_NPU_OP_COUNT - 1));
+		npu_gen_any(&cmd, &w, npu_rr(1, RM_NPU_OP_COUNT - 1));
 		for (j = 0; j < nm; j++) {
-			u32 pos = rr(0, sizeof(cmd.raw) / 4 - 1);
+			u32 pos = npu_rr(0, sizeof(cmd.raw) / 4 - 1);
 			u32 v;
 
-			switch (rr(0, 4)) {
+			switch (npu_rr(0, 4)) {
 			case 0:
-				cmd.raw[rr(0, sizeof(cmd.raw) - 1)] ^=
-					(u8)(1u << rr(0, 7));
+				cmd.raw[npu_rr(0, sizeof(cmd.raw) - 1)] ^=
+					(u8)(1u << npu_rr(0, 7));
 				break;
 			case 1:
 				v = (u32)interesting();
@@ -2463,14 +1591,14 @@ static void test_fuzz_mutate(void **state)
 				break;
 			case 2:
 				memcpy(&v, cmd.raw + 4 * pos, 4);
-				v += coin(50) ? 1 : -1;
+				v += npu_coin(50) ? 1 : -1;
 				memcpy(cmd.raw + 4 * pos, &v, 4);
 				break;
 			case 3:
-				cmd.flags ^= 1u << rr(0, 3);
+				cmd.flags ^= 1u << npu_rr(0, 3);
 				break;
 			default:
-				v = w.n ? rr(0, w.n - 1) : 0;
+				v = w.n ? npu_rr(0, w.n - 1) : 0;
 				if (w.n && w.size[v])
 					w.size[v] -= 1;
 				break;
@@ -2480,7 +1608,7 @@ static void test_fuzz_mutate(void **state)
 			ok++;
 			fuzz_run(&cmd, &w);
 		}
-		w_free(&w);
+		npu_w_free(&w);
 	}
 	print_message("fuzz: %u of %u mutated commands accepted\n", ok,
 		      iters(20000));
@@ -2527,10 +1655,10 @@ int main(void)
 	};
 
 	if (s && *s)
-		rng_state = strtoull(s, NULL, 0) | 1;
+		npu_rng_state = strtoull(s, NULL, 0) | 1;
 	if (sc && *sc)
 		scale_pct = (unsigned int)strtoul(sc, NULL, 0);
-	print_message("test_ops: seed %#" PRIx64 " scale %u%%\n", rng_state,
+	print_message("test_ops: seed %#" PRIx64 " scale %u%%\n", npu_rng_state,
 		      scale_pct);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

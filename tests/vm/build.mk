@@ -35,4 +35,16 @@ $(VM_TEST_PROGS): $(VM_TEST_DIR)/%: tests/vm/%.c | $(VM_TEST_DIR)/ $(BUILD)/.dep
 		-MMD -MP -MF $(BUILD)/.deps/tests/vm/$*.d \
 		-o $@ $< $(LDFLAGS) $(VM_TEST_LDLIBS) -lcmocka -lpthread
 
+# The job tests link the naive references of tests/common/ (npu_ref.c).
+VM_NPU_REF_OBJ := $(BUILD)/tests/common/npu_ref.o
+VM_JOB_TESTS   := $(VM_TEST_DIR)/test_cmds $(VM_TEST_DIR)/test_malformed
+$(VM_JOB_TESTS): VM_TEST_CFLAGS += -Itests/common
+$(VM_JOB_TESTS): VM_TEST_LDLIBS += $(VM_NPU_REF_OBJ)
+$(VM_JOB_TESTS): $(VM_NPU_REF_OBJ)
+
+$(VM_NPU_REF_OBJ): tests/common/npu_ref.c | $(BUILD)/.deps/tests/vm/
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/common \
+		-MMD -MP -MF $(BUILD)/.deps/tests/vm/npu_ref.d -c -o $@ $<
+
 -include $(wildcard $(BUILD)/.deps/tests/vm/*.d)

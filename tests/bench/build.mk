@@ -1,0 +1,35 @@
+# tests/bench/build.mk - `make bench`: rm_npu micro-benchmarks run inside
+# one VM boot (tools/npu-vm). Included by the top-level Makefile.
+#
+#   $(BUILD)/bench/npu-bench   tests/bench/npu-bench.c with two builds of
+#                              kmod/ops/npu_ops.c: the userspace one
+#                              (libnpurt's) and the scalar one (the loops of
+#                              the kernel build, renamed *_scalar)
+#   $(BUILD)/bench/npu.txt     the figures, "name value unit" per line
+#   $(BUILD)/bench/npu.json    the same as JSON
+#
+# Figures only: `make bench` fails when the VM, a node, an ioctl or a result
+# check fails, never because of a timing. BENCH_ARGS are passed to
+# npu-bench (e.g. BENCH_ARGS="-r 3 -q"), BENCH_MODPARAMS to insmod.
+
+NPU_BENCH        := $(BUILD)/bench/npu-bench
+BENCH_ARGS       ?=
+BENCH_MODPARAMS  ?= num_pes=2
+BENCH_TARGETS    += $(NPU_BENCH)
+
+NPU_BENCH_SCALAR_DEFS := -DNPU_OPS_SCALAR -DNPU_OPS_NO_CLONES \
+	-fno-tree-vectorize \
+	$(foreach f,validate units exec ops bytes,-Dnpu_cmd_$(f)=npu_cmd_$(f)_scalar)
+
+$(BUILD)/bench/npu_ops_scalar.o: $(NPU_OPS_SRCS) $(NPU_OPS_HDRS) | $(BUILD)/bench/
+	$(CC) $(BASE_CFLAGS) $(NPU_BENCH_SCALAR_DEFS) $(CFLAGS) -c -o $@ $<
+
+$(NPU_BENCH): tests/bench/npu-bench.c $(NPU_OPS_SRCS) $(NPU_OPS_HDRS) \
+		$(BUILD)/bench/npu_ops_scalar.o | $(BUILD)/bench/
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/bench/npu-bench.c \
+		$(NPU_OPS_SRCS) $(BUILD)/bench/npu_ops_scalar.o $(LDFLAGS) \
+		-lpthread
+
+bench: all $(NPU_BENCH)
+	BUILD=$(BUILD) tests/bench/run-bench --modparams "$(BENCH_MODPARAMS)" \
+		$(NPU_BENCH) $(BUILD)/bench/npu $(BENCH_ARGS)

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cpu_backend.c - the CPU device: the example MLP (two GEMMs with
+ * requantization, a LUT) on cpu(N) for several N, several workers and
+ * several CPU devices gives exactly the bytes of a naive reference written
+ * from the arithmetic contract, and of a single-threaded run.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "example_mlp.h"
+
+static const struct mlp_shape shape = { .m = 8, .k = 200, .hid = 130,
+					.n = 70, .seed = 99 };
+
+/* round(acc * mult / 2^(31 - shift)), half up, + zp, clamped. */
+static int32_t ref_requant(int64_t acc, int32_t mult, int32_t shift,
+			   int32_t lo, int32_t hi)
+{
+	__int128 p = (__int128)acc * mult;
+	__int128 d = (__int128)1 << (31 - shift);
+	__int128 q = p / d, r = p % d;
+
+	if (r < 0) {		/* floor division */
+		q--;
+		r += d;
+	}
+	if (2 * r >= d)
+		q++;
+	return q < lo ? lo : q > hi ? hi : (int32_t)q;
+}
+
+/* The MLP by naive loops: @y gets m * n bytes. */
+static void ref_mlp(const struct mlp_shape *s, const int8_t *x, uint8_t *y)
+{
+	int8_t *w1 = malloc((size_t)s->k * s->hid);
+	int8_t *w2 = malloc((size_t)s->hid * s->n);
+	int32_t *b1 = malloc(4 * (size_t)s->hid), *b2 = malloc(4 * (size_t)s->n);
+	int8_t *h = malloc((size_t)s->m * s->hid);
+	uint8_t lut[256];
+	uint32_t i, j, k;
+
+	assert_true(w1 && w2 && b1 && b2 && h);
+	mlp_weights(s, w1, b1, w2, b2, lut);
+	for (i = 0; i < s->m; i++)
+		for (j = 0; j < s->hid; j++) {
+			int64_t acc = b1[j];
+
+			for (k = 0; k < s->k; k++)
+				acc += x[i * s->k + k] * w1[k * s->hid + j];
+			h[i * s->hid + j] = (int8_t)ref_requant(acc, MLP_MULT,
+								MLP_SHIFT1, 0,
+								127);
+		}
+	for (i = 0; i < s->m; i++)
+		for (j = 0; j < s->n; j++) {
+			int64_t acc = b2[j];
+			int32_t z;
+
+			for (k = 0; k < s->hid; k++)
+				acc += h[i * s->hid + k] * w2[k * s->n + j];
+			z = ref_requant(acc, MLP_MULT, MLP_SHIFT2, -128, 127);
+			y[i * s->n + j] = lut[z + 128];
+		}
+	free(w1);
+	free(w2);
+	free(b1);
+	free(b2);
+	free(h);
+}
+
+/* Run the MLP on @spec with @workers; @y gets the output. */
+static void run_on(const char *spec, unsigned int workers, const int8_t *x,
+		   uint8_t *y)
+{
+	struct npurt_runner_opts o = { .worker_num = workers };
+	npurt_runtime *rt = NULL;
+	npurt_program *p = NULL;
+	npurt_model *m = NULL;
+	npurt_runner *r = NULL;
+	npurt_tensor *in = NULL, *out = NULL;
+	int ret;
+
+	assert_int_equal(mlp_build(&shape, &p), 0);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	assert_int_equal(npurt_runtime_create(spec, &rt), 0);
+	assert_int_equal(npurt_runner_create(rt, m, &o, &r), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_input(r, 0),
+					   (void *)x, (size_t)shape.m * shape.k,
+					   &in), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_output(r, 0), y,
+					   (size_t)shape.m * shape.n, &out), 0);
+	ret = npurt_runner_run(r, &in, &out);
+	if (ret)
+		fail_msg("%s: %d (%s)", spec, ret, npurt_last_error());
+	npurt_tensor_destroy(in);
+	npurt_tensor_destroy(out);
+	npurt_runner_destroy(r);
+	npurt_model_destroy(m);
+	npurt_runtime_destroy(rt);
+}
+
+static void test_reference(void **state)
+{
+	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
+	int8_t *x = malloc(nx);
+	uint8_t *ref = malloc(ny), *y1 = malloc(ny), *y = malloc(ny);
+	static const char *const specs[] = { "cpu(2)", "cpu(3)", "cpu(4)",
+		"cpu(7)", "cpu(64)", "cpu(2),cpu(3)" };
+	unsigned int s, w, distinct = 0;
+	size_t i;
+
+	(void)state;
+	assert_true(x && ref && y1 && y);
+	mlp_input(x, nx, 1234);
+	ref_mlp(&shape, x, ref);
+	/* The reference is not trivial: many distinct output values. */
+	for (i = 1; i < ny; i++)
+		distinct += ref[i] != ref[i - 1];
+	assert_true(distinct > ny / 4);
+
+	run_on("cpu(1)", 1, x, y1);
+	assert_memory_equal(y1, ref, ny);
+	for (s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
+		for (w = 1; w <= 3; w += 2) {
+			memset(y, 0x55, ny);
+			run_on(specs[s], w, x, y);
+			if (memcmp(y, y1, ny))
+				fail_msg("%s with %u worker(s) differs from "
+					 "cpu(1)", specs[s], w);
+		}
+	}
+	free(x);
+	free(ref);
+	free(y1);
+	free(y);
+}
+
+/* Device info of the CPU device. */
+static void test_device_info(void **state)
+{
+	struct npurt_device_info info;
+	npurt_runtime *rt = NULL;
+
+	(void)state;
+	assert_int_equal(npurt_runtime_create("cpu(3),cpu(1)", &rt), 0);
+	assert_int_equal(npurt_runtime_device_count(rt), 2);
+	assert_int_equal(npurt_device_get_info(npurt_runtime_device(rt, 0),
+					       &info), 0);
+	assert_int_equal(info.kind, NPURT_DEVICE_CPU);
+	assert_string_equal(info.name, "cpu(3)");
+	assert_int_equal(info.threads, 3);
+	assert_int_equal(info.pe_count, 0);
+	assert_int_equal(info.fw_caps, (1ULL << RM_NPU_OP_COUNT) - 1);
+	assert_string_equal(npurt_device_name(npurt_runtime_device(rt, 1)),
+			    "cpu(1)");
+	assert_int_equal(npurt_device_get_info(NULL, &info), -EINVAL);
+	assert_int_equal(npurt_device_get_info(npurt_runtime_device(rt, 0),
+					       NULL), -EINVAL);
+	npurt_runtime_destroy(rt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reference),
+		cmocka_unit_test(test_device_info),
+	};
+
+	npurt_log_set_level(NPURT_LOG_OFF);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * test_fuzz: a bounded ioctl fuzzer over the management and PE nodes:
+ * random ioctl numbers in and around the 0xB8 magic with random sizes and
+ * contents, argument pointers at the edge of unmapped memory, random
+ * buffer object creates, closes and mmaps, plausible-but-wrong SUBMIT
+ * streams (random opcodes and fields over real buffers, bad handle lists,
+ * fences), WAITs on random ids, and node closes with jobs in flight.
+ *
+ * Nothing may crash or hang (run-tests fails on a dirty kernel log); the
+ * errnos the uAPI pins down are asserted, and at the end every buffer and
+ * byte of device memory is given back.
+ *
+ * Environment: NPU_FUZZ_SEED (default: time based; printed either way),
+ * NPU_FUZZ_ITERS (default sized for about 15 s under TCG). Expects
+ * job_timeout_ms=200 so that random huge commands end quickly.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "job_util.h"
+
+#define DEFAULT_ITERS	200000
+#define ARG_BUF		32768
+#define MAX_HANDLES	32
+#define MAX_FENCES	16
+#define MAX_MAPS	16
+#define MAX_JOBS	24
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64* */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+
+static uint32_t rn(uint32_t n)
+{
+	return n ? (uint32_t)(rnd() % n) : 0;
+}
+
+/* Values that sit on validation edges. */
+static uint64_t edge(void)
+{
+	static const uint64_t v[] = {
+		0, 1, 2, 3, 4, 7, 8, 15, 16, 63, 64, 65, 127, 128, 255, 256,
+		4095, 4096, 4097, 32768, 65535, 65536, 65537, 0x7fffffff,
+		0x80000000, 0xffffffff, 0x100000000ULL, ~0ULL, ~0ULL >> 1,
+		(uint64_t)-128, (uint64_t)-1 << 31,
+	};
+
+	switch (rn(4)) {
+	case 0:
+		return rnd();
+	case 1:
+		return rn(16);
+	default:
+		return v[rn(sizeof(v) / sizeof(v[0]))];
+	}
+}
+
+struct pe_file {
+	const char *node;
+	int fd;
+	__u32 handles[MAX_HANDLES];
+	__u64 sizes[MAX_HANDLES];
+	int nhandles;
+	__u64 jobs[MAX_JOBS];
+	int njobs;
+	__u64 last_id;
+};
+
+static struct pe_file pes[3] = {
+	{ .node = "npu0pe0", .fd = -1 },
+	{ .node = "npu0pe1", .fd = -1 },
+	{ .node = "npu0pe0-1", .fd = -1 },
+};
+static int mgmt_fd = -1;
+static int fences[MAX_FENCES];
+static int nfences;
+static struct { void *p; size_t len; } maps[MAX_MAPS];
+static int nmaps;
+static unsigned char *argbuf;	/* ARG_BUF bytes, then a PROT_NONE page */
+static long long stats[8];
+
+static void pe_close(struct pe_file *f)
+{
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	f->nhandles = 0;
+	f->njobs = 0;
+	f->last_id = 0;
+}
+
+static void pe_open(struct pe_file *f)
+{
+	int fd;
+
+	if (f->fd >= 0)
+		return;
+	fd = npu_try_open(f->node);
+	/* A fused node and its PEs exclude each other. */
+	if (fd == -EBUSY)
+		return;
+	if (fd < 0)
+		fail_msg("open %s: %s", f->node, strerror(-fd));
+	f->fd = fd;
+}
+
+static void unmap_all(void)
+{
+	while (nmaps) {
+		nmaps--;
+		munmap(maps[nmaps].p, maps[nmaps].len);
+	}
+}
+
+static struct pe_file *any_open_pe(void)
+{
+	int i, start = (int)rn(3);
+
+	for (i = 0; i < 3; i++) {
+		struct pe_file *f = &pes[(start + i) % 3];
+
+		if (f->fd >= 0)
+			return f;
+	}
+	pe_open(&pes[0]);
+	pe_open(&pes[1]);
+	if (pes[0].fd < 0 && pes[1].fd < 0) {
+		/* Mappings of a closed node keep its PEs claimed. */
+		unmap_all();
+		pe_open(&pes[0]);
+		pe_open(&pes[1]);
+	}
+	if (pes[0].fd < 0 && pes[1].fd < 0)
+		fail_msg("cannot open npu0pe0 or npu0pe1");
+	return pes[0].fd >= 0 ? &pes[0] : &pes[1];
+}
+
+static void fill_random(void *p, size_t len)
+{
+	unsigned char *b = p;
+	size_t i;
+
+	switch (rn(3)) {
+	case 0:
+		memset(p, 0, len);
+		break;
+	case 1:
+		for (i = 0; i < len; i++)
+			b[i] = (unsigned char)rnd();
+		break;
+	default:
+		memset(p, 0, len);
+		for (i = 0; i < len / 8 && i < 8; i++)
+			b[rn((uint32_t)len)] = (unsigned char)rnd();
+		break;
+	}
+}
+
+/* An argument pointer for @size bytes: usually valid, sometimes not. */
+static void *arg_ptr(size_t size)
+{
+	switch (rn(16)) {
+	case 0:
+		return NULL;
+	case 1:
+		return (void *)(uintptr_t)0x1000;
+	case 2:
+		/* Straddles into the guard page. */
+		return argbuf + ARG_BUF - (size ? size / 2 : 0);
+	default:
+		return argbuf + ARG_BUF - size;	/* ends at the guard page */
+	}
+}
+
+static void track_fence(int fd)
+{
+	if (fd < 0)
+		return;
+	if (nfences == MAX_FENCES) {
+		int i = (int)rn(MAX_FENCES);
+
+		close(fences[i]);
+		fences[i] = fd;
+		return;
+	}
+	fences[nfences++] = fd;
+}
+
+static int random_fence_fd(void)
+{
+	switch (rn(6)) {
+	case 0:
+		return -1;
+	case 1:
+		return (int)edge();
+	case 2:
+		return mgmt_fd;
+	case 3:
+		return 0;
+	default:
+		return nfences ? fences[rn(nfences)] : (int)rn(64);
+	}
+}
+
+/* Raw ioctl in and around the magic, random direction, number and size. */
+static void fuzz_raw_ioctl(void)
+{
+	static const unsigned int types[] = { 0xB8, 0xB8, 0xB8, 0xB7, 0xB9 };
+	unsigned int type = types[rn(5)];
+	unsigned int nr = rn(4) ? rn(8) : rn(256);
+	unsigned int dir = rn(4);
+	struct pe_file *f;
+	unsigned int size;
+	unsigned long cmd;
+	int fd, ret, err;
+	void *arg;
+
+	switch (rn(4)) {
+	case 0:
+		size = rn(1u << 14);
+		break;
+	case 1:
+		size = rn(512);
+		break;
+	default:
+		size = (unsigned int)(sizeof(struct rm_npu_info) - 8 + rn(24));
+		if (nr == 5)
+			size = (unsigned int)sizeof(struct rm_npu_submit) -
+			       8 + rn(24);
+		break;
+	}
+	if (size > ARG_BUF)
+		size = ARG_BUF;
+	cmd = _IOC(dir, type, nr, size);
+	arg = arg_ptr(size);
+	if (arg == argbuf + ARG_BUF - size)
+		fill_random(arg, size);
+	f = rn(4) ? any_open_pe() : NULL;
+	fd = f ? f->fd : mgmt_fd;
+	errno = 0;
+	ret = ioctl(fd, cmd, arg);
+	err = errno;
+	stats[0]++;
+	/* A lucky SUBMIT: follow its id, keep its out-fence. */
+	if (!ret && f && type == 0xB8 && nr == 5) {
+		const struct rm_npu_submit *s = arg;
+
+		f->last_id = s->job_id;
+		if (s->flags & RM_NPU_SUBMIT_OUT_FENCE)
+			track_fence(s->out_fence_fd);
+	}
+	if (type != 0xB8 || nr > 6) {
+		if (ret != -1 || err != ENOTTY)
+			fail_msg("ioctl %#lx: %d %s, expected ENOTTY", cmd, ret,
+				 strerror(err));
+	}
+	if (fd == mgmt_fd && type == 0xB8 && nr >= 1 && nr <= 6 &&
+	    (ret != -1 || err != ENOTTY))
+		fail_msg("ioctl %#lx on npu0: %d %s, expected ENOTTY", cmd, ret,
+			 strerror(err));
+}
+
+static void fuzz_bo(void)
+{
+	struct pe_file *f = any_open_pe();
+	struct rm_npu_bo_create c;
+	struct rm_npu_bo_close cl;
+	int i;
+
+	switch (rn(4)) {
+	case 0:
+	case 1:
+		memset(&c, 0, sizeof(c));
+		c.size = rn(3) ? 1 + rn(65536) : edge();
+		if (!rn(16))
+			c.flags = (__u32)edge();
+		if (ioctl(f->fd, RM_NPU_IOCTL_BO_CREATE, &c)) {
+			if (errno != EINVAL && errno != ENOMEM &&
+			    errno != EMFILE)
+				fail_msg("BO_CREATE %llu: %s",
+					 (unsigned long long)c.size,
+					 strerror(errno));
+			return;
+		}
+		stats[1]++;
+		if (f->nhandles == MAX_HANDLES) {
+			i = (int)rn(MAX_HANDLES);
+			cl.handle = f->handles[i];
+			cl.flags = 0;
+			ioctl(f->fd, RM_NPU_IOCTL_BO_CLOSE, &cl);
+		} else {
+			i = f->nhandles++;
+		}
+		f->handles[i] = c.handle;
+		f->sizes[i] = c.alloc_size;
+		break;
+	case 2:
+		memset(&cl, 0, sizeof(cl));
+		if (f->nhandles && rn(2)) {
+			i = (int)rn(f->nhandles);
+			cl.handle = f->handles[i];
+			f->handles[i] = f->handles[--f->nhandles];
+			f->sizes[i] = f->sizes[f->nhandles];
+		} else {
+			cl.handle = (__u32)edge();
+		}
+		ioctl(f->fd, RM_NPU_IOCTL_BO_CLOSE, &cl);
+		break;
+	default: {
+		struct rm_npu_bo_mmap m = { 0 };
+		size_t pg = npu_page_size(), len;
+		off_t off;
+		void *p;
+
+		m.handle = f->nhandles && rn(4) ? f->handles[rn(f->nhandles)] :
+						  (__u32)edge();
+		if (ioctl(f->fd, RM_NPU_IOCTL_BO_MMAP, &m))
+			return;
+		off = (off_t)m.offset + (off_t)(rn(4) * pg);
+		if (!rn(8))
+			off += (off_t)rn((uint32_t)pg);
+		len = rn(8) ? (1 + rn(4)) * pg : rn(1u << 20);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 rn(8) ? MAP_SHARED : MAP_PRIVATE, f->fd, off);
+		if (p == MAP_FAILED)
+			return;
+		stats[2]++;
+		/* An accepted mapping must be backed: touch its ends. */
+		((volatile unsigned char *)p)[0] = 1;
+		((volatile unsigned char *)p)[len - 1] = 2;
+		if (nmaps == MAX_MAPS) {
+			i = (int)rn(MAX_MAPS);
+			munmap(maps[i].p, maps[i].len);
+		} else {
+			i = nmaps++;
+		}
+		maps[i].p = p;
+		maps[i].len = len;
+		break;
+	}
+	}
+}
+
+/* A command with random fields over the file's buffers. */
+static void random_cmd(struct rm_npu_cmd *c, __u32 nbos, const __u64 *sizes,
+		       int mutate)
+{
+	__u32 *w = (__u32 *)c;
+	unsigned int i, n;
+
+	memset(c, 0, sizeof(*c));
+	switch (mutate ? rn(8) : rn(4)) {
+	case 0:
+		c->opcode = RM_NPU_OP_NOP;
+		break;
+	case 1:
+		if (nbos) {
+			__u32 b = rn(nbos);
+			__u64 sz = sizes[b];
+
+			*c = npu_cmd_fill(b, rn((uint32_t)sz), 1 + rn(64),
+					  1u << rn(3), rn(256));
+			if (!rn(4))
+				c->fill.count = edge();
+		}
+		break;
+	case 2:
+		if (nbos) {
+			__u32 a = rn(nbos), b = rn(nbos);
+
+			*c = npu_cmd_copy(a, rn(256), b, 256 + rn(256),
+					  1 + rn(200));
+			if (!rn(3))
+				c->copy.dims[rn(4)] = (__u32)edge();
+			if (!rn(3))
+				c->copy.src_stride[rn(4)] = edge();
+		}
+		break;
+	case 3:
+		if (nbos)
+			*c = npu_cmd_gemm32(rn(nbos), rn(nbos), rn(nbos),
+					    1 + rn(16), 1 + rn(16), 1 + rn(16));
+		break;
+	default:
+		/* Plausible opcode, then random small words. */
+		c->opcode = rn(10);
+		c->flags = rn(4) ? 0 : (__u32)edge();
+		n = 2 + rn(30);
+		for (i = 2; i < n; i++)
+			w[i] = rn(3) ? (rn(2) ? rn(nbos + 2) : rn(64)) :
+				       (__u32)edge();
+		break;
+	}
+	if (!mutate)
+		return;
+	/* Mutate one field of an otherwise valid command. */
+	if (!rn(3))
+		w[2 + rn(60)] = (__u32)edge();
+	if (!rn(16))
+		c->opcode = (__u32)edge();
+}
+
+static struct rm_npu_cmd cmds[64];
+
+static void fuzz_submit(void)
+{
+	struct pe_file *f = any_open_pe();
+	__u32 handles[72] = { 0 };
+	__u64 sizes[72] = { 0 };
+	struct rm_npu_submit s;
+	__u32 ncmds = 1 + rn(8), nbos = f->nhandles ? rn(f->nhandles + 1) : 0;
+	__u32 i, bad;
+	int ret, err, valid;
+
+	if (!rn(16))
+		ncmds = rn(2) ? rn(70) : (__u32)edge();
+	/* Distinct handles unless mutated on purpose below. */
+	for (i = 0; i < nbos; i++) {
+		handles[i] = f->handles[i];
+		sizes[i] = f->sizes[i];
+	}
+	if (nbos && !rn(8))
+		handles[rn(nbos)] = rn(2) ? (__u32)edge() : handles[0];
+	if (ncmds > 64 && !rn(2))
+		ncmds = 64;
+	/* Half the jobs are well formed but for at most one command. */
+	valid = rn(2);
+	bad = valid && rn(2) ? rn(ncmds) : ~0u;
+	for (i = 0; i < ncmds && i < 64; i++)
+		random_cmd(&cmds[i], nbos, sizes, !valid || i == bad);
+
+	npu_submit_args(&s, cmds, ncmds, handles, nbos, 0, 0);
+	if (valid)
+		goto submit;
+	if (!rn(3))
+		s.flags |= RM_NPU_SUBMIT_OUT_FENCE;
+	if (!rn(4)) {
+		s.flags |= RM_NPU_SUBMIT_IN_FENCE;
+		s.in_fence_fd = random_fence_fd();
+	}
+	if (!rn(16))
+		s.flags = (__u32)edge();
+	if (!rn(16))
+		s.cmd_size = (__u32)edge();
+	if (!rn(16))
+		s.pad = (__u32)edge();
+	if (!rn(16))
+		s.num_bos = (__u32)edge();
+	if (!rn(32))
+		s.cmds = edge();
+	if (!rn(32))
+		s.bo_handles = edge();
+	if (ncmds > 64)
+		s.cmds = (__u64)(uintptr_t)(argbuf + ARG_BUF - 256 * rn(4));
+submit:
+	errno = 0;
+	ret = npu_submit_raw(f->fd, &s);
+	err = errno;
+	stats[3]++;
+	if (ret) {
+		if (err != EINVAL && err != ENOENT && err != EFAULT &&
+		    err != EAGAIN && err != ENOMEM)
+			fail_msg("SUBMIT on %s fd %d (flags %#x in %d): %s",
+				 f->node, f->fd, s.flags, s.in_fence_fd,
+				 strerror(err));
+		if (s.job_id || s.out_fence_fd != -1)
+			fail_msg("failed SUBMIT: job %llu fence %d",
+				 (unsigned long long)s.job_id, s.out_fence_fd);
+		if (s.error_index != RM_NPU_NO_INDEX &&
+		    (err != EINVAL || s.error_index >= s.num_cmds))
+			fail_msg("SUBMIT %s: error_index %u of %u",
+				 strerror(err), s.error_index, s.num_cmds);
+		return;
+	}
+	stats[4]++;
+	if (s.job_id != f->last_id + 1)
+		fail_msg("job id %llu after %llu", (unsigned long long)s.job_id,
+			 (unsigned long long)f->last_id);
+	f->last_id = s.job_id;
+	if (s.flags & RM_NPU_SUBMIT_OUT_FENCE)
+		track_fence(s.out_fence_fd);
+	else if (s.out_fence_fd != -1)
+		fail_msg("fence %d without OUT_FENCE", s.out_fence_fd);
+	if (f->njobs == MAX_JOBS) {
+		struct rm_npu_wait w;
+
+		/* Bounded by the 200 ms watchdog per job ahead. */
+		if (npu_wait_raw(f->fd, f->jobs[0], -1, &w))
+			fail_msg("WAIT %llu: %s",
+				 (unsigned long long)f->jobs[0],
+				 strerror(errno));
+		memmove(f->jobs, f->jobs + 1, sizeof(f->jobs[0]) * --f->njobs);
+	}
+	f->jobs[f->njobs++] = s.job_id;
+}
+
+static void fuzz_wait(void)
+{
+	struct pe_file *f = any_open_pe();
+	struct rm_npu_wait w;
+	__u64 id;
+	int ret;
+
+	id = f->njobs && rn(2) ? f->jobs[rn(f->njobs)] : edge();
+	memset(&w, 0, sizeof(w));
+	w.job_id = id;
+	w.timeout_ns = rn(2) ? 0 : (long long)rn(2000000);
+	if (!rn(16))
+		w.flags = (__u32)edge();
+	if (!rn(16))
+		w.pad = (__u32)edge();
+	ret = ioctl(f->fd, RM_NPU_IOCTL_WAIT, &w);
+	stats[5]++;
+	if (w.flags || w.pad) {
+		if (ret != -1 || errno != EINVAL)
+			fail_msg("WAIT with flags/pad: %d %s", ret,
+				 strerror(errno));
+		return;
+	}
+	if (!id || id > f->last_id) {
+		if (ret != -1 || errno != ENOENT)
+			fail_msg("WAIT unknown id %llu (last %llu): %d %s",
+				 (unsigned long long)id,
+				 (unsigned long long)f->last_id, ret,
+				 strerror(errno));
+		return;
+	}
+	if (ret && errno != ETIMEDOUT && errno != ENODATA)
+		fail_msg("WAIT %llu: %s", (unsigned long long)id,
+			 strerror(errno));
+	if (!ret && w.result && w.result != -ETIMEDOUT &&
+	    w.result != -EINVAL && w.result != -ECANCELED)
+		fail_msg("job %llu result %d", (unsigned long long)id,
+			 w.result);
+}
+
+static void fuzz_misc(void)
+{
+	struct pe_file *f = &pes[rn(3)];
+	struct rm_npu_info info;
+	int i;
+
+	switch (rn(6)) {
+	case 0:
+		/* Close a node, jobs, buffers and maps and all. */
+		pe_close(f);
+		break;
+	case 1:
+		pe_open(f);
+		break;
+	case 2:
+		if (nmaps) {
+			i = (int)rn(nmaps);
+			munmap(maps[i].p, maps[i].len);
+			maps[i] = maps[--nmaps];
+		}
+		break;
+	case 3:
+		if (nfences) {
+			i = (int)rn(nfences);
+			close(fences[i]);
+			fences[i] = fences[--nfences];
+		}
+		break;
+	default:
+		memset(&info, 0, sizeof(info));
+		assert_ok(ioctl(mgmt_fd, RM_NPU_IOCTL_GET_INFO, &info));
+		assert_int_equal(info.node_type, RM_NPU_NODE_MGMT);
+		break;
+	}
+}
+
+static void test_fuzz(void **state)
+{
+	const char *e = getenv("NPU_FUZZ_SEED");
+	long iters = DEFAULT_ITERS, i;
+	long long t0 = npu_now_ns();
+	size_t pg = npu_page_size();
+	int k;
+
+	(void)state;
+	rng = e ? strtoull(e, NULL, 0) : (uint64_t)npu_now_ns() ^ (uint64_t)getpid();
+	if (!rng)
+		rng = 1;
+	e = getenv("NPU_FUZZ_ITERS");
+	if (e)
+		iters = strtol(e, NULL, 0);
+	print_message("test_fuzz: NPU_FUZZ_SEED=%#llx NPU_FUZZ_ITERS=%ld\n",
+		      (unsigned long long)rng, iters);
+	assert_int_equal(npu_param("job_timeout_ms"), 200);
+
+	argbuf = mmap(NULL, ARG_BUF + pg, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(argbuf != MAP_FAILED);
+	assert_ok(mprotect(argbuf + ARG_BUF, pg, PROT_NONE));
+	mgmt_fd = npu_open("npu0");
+	pe_open(&pes[0]);
+	pe_open(&pes[1]);
+
+	for (i = 0; i < iters; i++) {
+		switch (rn(10)) {
+		case 0:
+		case 1:
+			fuzz_raw_ioctl();
+			break;
+		case 2:
+		case 3:
+		case 4:
+			fuzz_bo();
+			break;
+		case 5:
+		case 6:
+		case 7:
+			fuzz_submit();
+			break;
+		case 8:
+			fuzz_wait();
+			break;
+		default:
+			if (!rn(4))
+				fuzz_misc();
+			else
+				fuzz_wait();
+			break;
+		}
+	}
+	print_message("test_fuzz: %ld iterations in %.1f s: %lld raw ioctls, %lld BOs, %lld maps, %lld submits (%lld queued), %lld waits\n",
+		      iters, (double)(npu_now_ns() - t0) / 1e9, stats[0],
+		      stats[1], stats[2], stats[3], stats[4], stats[5]);
+
+	/* Everything goes back. */
+	for (k = 0; k < 3; k++)
+		pe_close(&pes[k]);
+	unmap_all();
+	while (nfences)
+		close(fences[--nfences]);
+	close(mgmt_fd);
+	assert_int_equal(npu_mem_used(0), 0);
+	assert_int_equal(npu_bo_count(0), 0);
+	for (k = 0; k < 2; k++) {
+		char pe[16];
+
+		snprintf(pe, sizeof(pe), "npu0pe%d", k);
+		assert_sysfs(pe, "state", "free");
+	}
+	/* And the PEs still work. */
+	{
+		int fd = npu_open("npu0pe0-1");
+		struct npu_long l;
+
+		npu_long_init(fd, &l);
+		npu_long_check(fd, &l);
+		close(fd);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_fuzz, npu_close_fds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

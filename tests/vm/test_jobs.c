@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * test_jobs: the job path of the uAPI (SUBMIT, WAIT, fences) on real
+ * engines: jobs complete with their results, WAIT's errnos and timeouts,
+ * per-file ordering, the in-flight caps, failing commands, out-fences and
+ * in-fences, buffers kept alive by jobs, per-PE telemetry and debugfs.
+ * Expects job_timeout_ms=60000: long jobs are sized from a calibration and
+ * must not meet the watchdog on a loaded host (test_watchdog covers it).
+ */
+#include <linux/sync_file.h>
+
+#include "job_util.h"
+
+#define DEBUGFS_ENGINES	"/sys/kernel/debug/rm_npu/npu0/engines"
+
+static struct npu_long lj;
+
+/* Status of a sync_file: 1 signalled, 0 active, < 0 its error. */
+static int fence_status(int fence_fd)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
+	assert_int_equal(info.num_fences, 1);
+	return info.status;
+}
+
+static int open_pe0_long(void)
+{
+	int fd = npu_open("npu0pe0");
+
+	npu_long_init(fd, &lj);
+	return fd;
+}
+
+static void test_nop_fill(void **state)
+{
+	int fd = npu_open("npu0pe0");
+	struct rm_npu_cmd c[4];
+	__u32 h[2];
+	__u64 id;
+	unsigned char *p;
+	uint16_t *p16;
+	uint32_t *p32;
+	size_t i, pg = npu_page_size();
+	__u32 idx;
+
+	(void)state;
+	c[0] = npu_cmd_nop();
+	id = npu_submit(fd, c, 1, NULL, 0, NULL);
+	assert_int_equal(id, 1);
+	npu_wait_ok(fd, id);
+
+	h[0] = npu_bo_create(fd, 3 * pg, NULL);
+	h[1] = npu_bo_create(fd, 2 * pg, NULL);
+	c[0] = npu_cmd_fill(0, 1, 3 * pg - 2, 1, 0x5a);
+	c[1] = npu_cmd_nop();
+	c[2] = npu_cmd_fill(1, 0, pg / 2, 2, 0xbeef);
+	c[3] = npu_cmd_fill(1, pg, pg / 4, 4, 0xdeadbeef);
+	id = npu_submit(fd, c, 4, h, 2, NULL);
+	assert_int_equal(id, 2);
+	assert_int_equal(npu_wait_result(fd, id, &idx, NULL), 0);
+	assert_int_equal(idx, RM_NPU_NO_INDEX);
+	/* A retired job can be waited for again. */
+	npu_wait_ok(fd, id);
+
+	p = npu_bo_map(fd, h[0], 0, 3 * pg);
+	assert_int_equal(p[0], 0);
+	for (i = 1; i < 3 * pg - 1; i++)
+		if (p[i] != 0x5a)
+			fail_msg("fill byte %zu = %#x", i, p[i]);
+	assert_int_equal(p[3 * pg - 1], 0);
+	p16 = npu_bo_map(fd, h[1], 0, 2 * pg);
+	for (i = 0; i < pg / 2; i++)
+		assert_int_equal(p16[i], 0xbeef);
+	p32 = (uint32_t *)p16;
+	for (i = pg / 4; i < pg / 2; i++)
+		assert_int_equal(p32[i], 0xdeadbeef);
+	munmap(p, 3 * pg);
+	munmap(p16, 2 * pg);
+	close(fd);
+}
+
+static void test_wait_errors(void **state)
+{
+	int fd = npu_open("npu0pe0");
+	struct rm_npu_cmd nop = npu_cmd_nop();
+	struct rm_npu_wait w;
+	__u64 id, i;
+
+	(void)state;
+	/* No job issued yet: every id is unknown. */
+	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENOENT);
+	assert_errno(npu_wait_raw(fd, 0, -1, &w), ENOENT);
+
+	for (i = 1; i <= NPU_MAX_INFLIGHT + 5; i++) {
+		id = npu_submit(fd, &nop, 1, NULL, 0, NULL);
+		assert_int_equal(id, i);
+	}
+	id = i - 1;
+	assert_errno(npu_wait_raw(fd, 0, 0, &w), ENOENT);
+	assert_errno(npu_wait_raw(fd, id + 1, 0, &w), ENOENT);
+	assert_errno(npu_wait_raw(fd, ~0ULL, -1, &w), ENOENT);
+	/* Records of the last 1024 jobs only. */
+	npu_wait_ok(fd, id);
+	npu_wait_ok(fd, id - NPU_MAX_INFLIGHT + 1);
+	assert_errno(npu_wait_raw(fd, id - NPU_MAX_INFLIGHT, -1, &w),
+		     ENODATA);
+	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENODATA);
+
+	/* Flags and pad. */
+	memset(&w, 0, sizeof(w));
+	w.job_id = id;
+	w.flags = 1;
+	assert_errno(ioctl(fd, RM_NPU_IOCTL_WAIT, &w), EINVAL);
+	w.flags = 0;
+	w.pad = 1;
+	assert_errno(ioctl(fd, RM_NPU_IOCTL_WAIT, &w), EINVAL);
+
+	/* Ids are per file. */
+	{
+		int fd1 = npu_open("npu0pe1");
+
+		assert_errno(npu_wait_raw(fd1, 1, 0, &w), ENOENT);
+		assert_int_equal(npu_submit(fd1, &nop, 1, NULL, 0, NULL), 1);
+		npu_wait_ok(fd1, 1);
+		close(fd1);
+	}
+	close(fd);
+}
+
+static void test_wait_timeout(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_wait w;
+	long long t0, dt;
+	__u64 id;
+
+	(void)state;
+	id = npu_long_submit(fd, &lj, 3000, NULL);
+	assert_errno(npu_wait_raw(fd, id, 0, &w), ETIMEDOUT);
+	t0 = npu_now_ns();
+	assert_errno(npu_wait_raw(fd, id, 20 * NS_PER_MS, &w), ETIMEDOUT);
+	dt = npu_now_ns() - t0;
+	if (dt < 20 * NS_PER_MS)
+		fail_msg("WAIT with 20 ms timeout returned after %lld ns", dt);
+	assert_errno(npu_wait_raw(fd, id, 1, &w), ETIMEDOUT);
+	/* Still running after all that: the wait did not end it early. */
+	assert_true(npu_job_pending(fd, id));
+	assert_int_equal(npu_wait_raw(fd, id, 600 * NS_PER_S, &w), 0);
+	assert_int_equal(w.result, 0);
+	assert_int_equal(w.error_index, RM_NPU_NO_INDEX);
+	assert_true(w.duration_ns > 0);
+	npu_long_check(fd, &lj);
+	close(fd);
+}
+
+#define ORDER_JOBS	48
+
+/*
+ * A long job, then short jobs behind it, each with an out-fence. Fences are
+ * sampled last to first: a later fence seen signalled before an earlier one
+ * seen unsignalled means the later job completed first.
+ */
+static void test_order(void **state)
+{
+	int fd = open_pe0_long();
+	int fences[ORDER_JOBS + 1];
+	__u64 ids[ORDER_JOBS + 1];
+	__u32 h[3];
+	uint32_t *p;
+	int i, done, rounds = 0;
+
+	(void)state;
+	h[0] = npu_bo_create(fd, 4096, NULL);
+	ids[0] = npu_long_submit(fd, &lj, 1500, &fences[0]);
+	for (i = 1; i <= ORDER_JOBS; i++) {
+		/* Job i writes i over words [0, 975) and at word 1023 - i. */
+		struct rm_npu_cmd cc[2];
+
+		cc[0] = npu_cmd_fill(0, 0, 1024 - ORDER_JOBS - 1, 4, (__u32)i);
+		cc[1] = npu_cmd_fill(0, 4096 - 4 * (__u64)i - 4, 1, 4,
+				     (__u32)i);
+		ids[i] = npu_submit(fd, cc, 2, h, 1, &fences[i]);
+		assert_int_equal(ids[i], ids[i - 1] + 1);
+	}
+	do {
+		int seen[ORDER_JOBS + 1];
+
+		for (i = ORDER_JOBS; i >= 0; i--)
+			seen[i] = npu_fence_signalled(fences[i], 0);
+		for (i = 1, done = 1; i <= ORDER_JOBS; i++)
+			if (seen[i] && !seen[i - 1])
+				fail_msg("job %d signalled before job %d",
+					 i, i - 1);
+		done = seen[ORDER_JOBS];
+		if (!done)
+			npu_sleep_ms(5);
+	} while (!done && ++rounds < 20000);
+	assert_true(done);
+	/* Once the last signalled, every earlier one has, and retired. */
+	for (i = 0; i <= ORDER_JOBS; i++) {
+		assert_int_equal(npu_fence_signalled(fences[i], 0), 1);
+		assert_int_equal(fence_status(fences[i]), 1);
+		assert_false(npu_job_pending(fd, ids[i]));
+		npu_wait_ok(fd, ids[i]);
+		close(fences[i]);
+	}
+	p = npu_bo_map(fd, h[0], 0, 4096);
+	for (i = 0; i < 1024 - ORDER_JOBS - 1; i++)
+		assert_int_equal(p[i], ORDER_JOBS);
+	for (i = 1; i <= ORDER_JOBS; i++)
+		assert_int_equal(p[1023 - i], i);
+	munmap(p, 4096);
+	npu_long_check(fd, &lj);
+	close(fd);
+}
+
+static void test_inflight_cap(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_cmd *nops = calloc(NPU_MAX_CMDS, sizeof(*nops));
+	struct rm_npu_submit s;
+	__u32 nlong = npu_long_cmds(&lj, 4000), left;
+	__u64 first, id, i;
+
+	(void)state;
+	assert_non_null(nops);
+	for (i = 0; i < NPU_MAX_CMDS; i++)
+		nops[i] = npu_cmd_nop();
+
+	/* 1024 jobs in flight behind a long one; the 1025th is refused. */
+	first = npu_long_submit(fd, &lj, 4000, NULL);
+	for (i = 1; i < NPU_MAX_INFLIGHT; i++)
+		assert_int_equal(npu_submit(fd, nops, 1, NULL, 0, NULL),
+				 first + i);
+	npu_submit_args(&s, nops, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
+	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	assert_int_equal(s.job_id, 0);
+	assert_int_equal(s.out_fence_fd, -1);
+	assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
+	/* The refusal happened with the long job in flight. */
+	assert_true(npu_job_pending(fd, first));
+	id = first + NPU_MAX_INFLIGHT - 1;
+	npu_wait_ok(fd, id);
+	npu_wait_ok(fd, first);
+	/* Refused submits issued no id. */
+	assert_int_equal(npu_submit(fd, nops, 1, NULL, 0, NULL), id + 1);
+	npu_wait_ok(fd, id + 1);
+	/* Now 1024 jobs behind it: its record is gone. */
+	{
+		struct rm_npu_wait w;
+
+		assert_errno(npu_wait_raw(fd, first, 0, &w), ENODATA);
+	}
+	npu_long_check(fd, &lj);
+
+	/* 65536 commands in flight. */
+	first = npu_long_submit(fd, &lj, 4000, NULL);
+	left = NPU_MAX_INFLIGHT_CMDS - nlong;
+	id = first;
+	while (left >= NPU_MAX_CMDS) {
+		assert_int_equal(npu_submit(fd, nops, NPU_MAX_CMDS, NULL, 0,
+					    NULL), ++id);
+		left -= NPU_MAX_CMDS;
+	}
+	npu_submit_args(&s, nops, left + 1, NULL, 0, 0, 0);
+	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	if (left)
+		assert_int_equal(npu_submit(fd, nops, left, NULL, 0, NULL),
+				 ++id);
+	npu_submit_args(&s, nops, 1, NULL, 0, 0, 0);
+	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	assert_true(npu_job_pending(fd, first));
+	npu_wait_ok(fd, id);
+	npu_wait_ok(fd, first);
+	free(nops);
+	close(fd);
+}
+
+/* A job whose third command meets an invalid per-channel pair. */
+static void test_failed_job(void **state)
+{
+	int fd = npu_open("npu0pe0");
+	struct rm_npu_cmd c[4];
+	__u32 h[4], idx;
+	unsigned char *p;
+	int fence, i;
+	__u64 id;
+
+	(void)state;
+	h[0] = npu_bo_create(fd, 4096, NULL);	/* A 8x8, B 8x8 */
+	h[1] = npu_bo_create(fd, 4096, NULL);	/* quant */
+	h[2] = npu_bo_create(fd, 4096, NULL);	/* out */
+	h[3] = npu_bo_create(fd, 4096, NULL);	/* never written */
+	c[0] = npu_cmd_fill(0, 0, 128, 1, 1);
+	c[1] = npu_cmd_fill(1, 0, 16, 4, 0xffffffff);	/* mult -1 */
+	memset(&c[2], 0, sizeof(c[2]));
+	c[2].opcode = RM_NPU_OP_GEMM;
+	c[2].flags = RM_NPU_MM_PER_CHANNEL;
+	c[2].gemm.a.bo = 0;
+	c[2].gemm.b.bo = 0;
+	c[2].gemm.b.offset = 64;
+	c[2].gemm.quant.bo = 1;
+	c[2].gemm.out.bo = 2;
+	c[2].gemm.m = 8;
+	c[2].gemm.n = 8;
+	c[2].gemm.k = 8;
+	c[2].gemm.lda = 8;
+	c[2].gemm.ldb = 8;
+	c[2].gemm.ldo = 8;
+	c[2].gemm.a_dtype = RM_NPU_DT_INT8;
+	c[2].gemm.out_dtype = RM_NPU_DT_INT8;
+	c[2].gemm.rq.act_min = -128;
+	c[2].gemm.rq.act_max = 127;
+	c[3] = npu_cmd_fill(3, 0, 16, 1, 7);
+	id = npu_submit(fd, c, 4, h, 4, &fence);
+	assert_int_equal(npu_wait_result(fd, id, &idx, NULL), -EINVAL);
+	assert_int_equal(idx, 2);
+	assert_int_equal(npu_fence_signalled(fence, 0), 1);
+	assert_int_equal(fence_status(fence), -EINVAL);
+	close(fence);
+	p = npu_bo_map(fd, h[3], 0, 4096);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(p[i], 0);
+	munmap(p, 4096);
+	/* The file goes on: a next job works. */
+	id = npu_submit(fd, &c[3], 1, h, 4, NULL);
+	npu_wait_ok(fd, id);
+	close(fd);
+}
+
+static void test_out_fence(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_cmd nop = npu_cmd_nop();
+	int fence, fence2;
+	__u64 id, id2;
+
+	(void)state;
+	id = npu_long_submit(fd, &lj, 1500, &fence);
+	assert_true(fence > 2);
+	assert_int_equal(fcntl(fence, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(npu_fence_signalled(fence, 0), 0);
+	assert_int_equal(fence_status(fence), 0);
+	assert_true(npu_job_pending(fd, id));
+	assert_int_equal(npu_fence_signalled(fence, 0), 0);
+	/* Readable exactly when the job retired. */
+	assert_int_equal(npu_fence_signalled(fence, 600000), 1);
+	assert_false(npu_job_pending(fd, id));
+	assert_int_equal(fence_status(fence), 1);
+	npu_long_check(fd, &lj);
+
+	/* The other way round: retired, so readable. */
+	id2 = npu_long_submit(fd, &lj, 300, &fence2);
+	npu_wait_ok(fd, id2);
+	assert_int_equal(npu_fence_signalled(fence2, 0), 1);
+	close(fence2);
+
+	/* A short job's fence, and one that outlives the file. */
+	id2 = npu_submit(fd, &nop, 1, NULL, 0, &fence2);
+	npu_wait_ok(fd, id2);
+	assert_int_equal(npu_fence_signalled(fence2, 0), 1);
+	close(fence);
+	npu_long_submit(fd, &lj, 3000, &fence);
+	close(fd);	/* cancels the job */
+	assert_int_equal(npu_fence_signalled(fence, 0), 1);
+	assert_int_equal(fence_status(fence) < 0, 1);
+	close(fence);
+	close(fence2);
+}
+
+static void test_in_fence(void **state)
+{
+	int fd0 = open_pe0_long();
+	int fd1 = npu_open("npu0pe1");
+	int fa, fb, fc, fbad;
+	struct rm_npu_submit s;
+	struct rm_npu_cmd c[2];
+	__u32 h[1];
+	__u64 a, b, b2;
+	uint32_t *p;
+	int i;
+
+	(void)state;
+	h[0] = npu_bo_create(fd1, 4096, NULL);
+	a = npu_long_submit(fd0, &lj, 1500, &fa);
+
+	/* B on pe1 waits for A on pe0; B2, behind B in pe1's FIFO, too. */
+	c[0] = npu_cmd_fill(0, 0, 512, 4, 0x11111111);
+	npu_submit_args(&s, c, 1, h, 1,
+			RM_NPU_SUBMIT_IN_FENCE | RM_NPU_SUBMIT_OUT_FENCE, fa);
+	assert_ok(npu_submit_raw(fd1, &s));
+	b = s.job_id;
+	fb = s.out_fence_fd;
+	assert_int_equal(b, 1);
+	c[1] = npu_cmd_fill(0, 2048, 512, 4, 0x22222222);
+	b2 = npu_submit(fd1, &c[1], 1, h, 1, NULL);
+	assert_true(npu_job_pending(fd1, b2));
+	assert_true(npu_job_pending(fd1, b));
+	assert_true(npu_job_pending(fd0, a));
+	npu_wait_ok(fd1, b);
+	/* B retired: A must have, before. */
+	assert_false(npu_job_pending(fd0, a));
+	assert_int_equal(npu_fence_signalled(fa, 0), 1);
+	npu_wait_ok(fd1, b2);
+	p = npu_bo_map(fd1, h[0], 0, 4096);
+	for (i = 0; i < 512; i++)
+		assert_int_equal(p[i], 0x11111111);
+	for (i = 512; i < 1024; i++)
+		assert_int_equal(p[i], 0x22222222);
+	munmap(p, 4096);
+	npu_long_check(fd0, &lj);
+
+	/* A signalled fence, a fence of the same file, a failed fence. */
+	npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, fa);
+	assert_ok(npu_submit_raw(fd1, &s));
+	assert_int_equal(s.out_fence_fd, -1);
+	npu_wait_ok(fd1, s.job_id);
+	npu_submit_args(&s, c, 1, h, 1,
+			RM_NPU_SUBMIT_IN_FENCE | RM_NPU_SUBMIT_OUT_FENCE, fb);
+	assert_ok(npu_submit_raw(fd1, &s));
+	fc = s.out_fence_fd;
+	npu_wait_ok(fd1, s.job_id);
+	{
+		int fd2, ff;
+
+		/* A failed fence: a job cancelled by closing its file. */
+		close(fd0);
+		fd2 = npu_open("npu0pe0");
+		npu_long_init(fd2, &lj);
+		npu_long_submit(fd2, &lj, 3000, &ff);
+		close(fd2);
+		assert_true(fence_status(ff) < 0);
+		npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, ff);
+		assert_ok(npu_submit_raw(fd1, &s));
+		npu_wait_ok(fd1, s.job_id);
+		close(ff);
+	}
+
+	/* Bad in-fences: EINVAL, nothing queued, no id issued. */
+	fbad = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fbad >= 0);
+	{
+		int bad_fds[] = { fbad, -1, 1000, fd1 };
+		__u64 next = s.job_id + 1;
+
+		for (i = 0; i < 4; i++) {
+			npu_submit_args(&s, c, 1, h, 1,
+					RM_NPU_SUBMIT_IN_FENCE |
+					RM_NPU_SUBMIT_OUT_FENCE, bad_fds[i]);
+			assert_errno(npu_submit_raw(fd1, &s), EINVAL);
+			assert_int_equal(s.job_id, 0);
+			assert_int_equal(s.out_fence_fd, -1);
+			assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
+		}
+		/* A fence fd without the flag. */
+		npu_submit_args(&s, c, 1, h, 1, 0, 0);
+		s.in_fence_fd = fc;
+		assert_errno(npu_submit_raw(fd1, &s), EINVAL);
+		assert_int_equal(npu_submit(fd1, c, 1, h, 1, NULL), next);
+	}
+	close(fbad);
+	close(fa);
+	close(fb);
+	close(fc);
+	close(fd1);
+}
+
+/* Buffers closed right after SUBMIT stay alive until the job retires. */
+static void test_bo_close_during_job(void **state)
+{
+	int fd = open_pe0_long();
+	long long mem0 = npu_mem_used(0), bos0 = npu_bo_count(0);
+	__u64 out_alloc = 0, id;
+	int32_t *o;
+	int i;
+
+	(void)state;
+	assert_int_equal(bos0, 3);
+	o = npu_bo_map(fd, lj.handles[2], 0, GEMM_OUT_SIZE);
+	memset(o, 0, GEMM_OUT_SIZE);
+	out_alloc = GEMM_OUT_SIZE;
+	id = npu_long_submit(fd, &lj, 1500, NULL);
+	for (i = 0; i < 3; i++)
+		npu_bo_close(fd, lj.handles[i]);
+	assert_errno(npu_bo_close_raw(fd, lj.handles[0]), ENOENT);
+	assert_int_equal(npu_mem_used(0), mem0);
+	assert_int_equal(npu_bo_count(0), 3);
+	assert_true(npu_job_pending(fd, id));
+	npu_wait_ok(fd, id);
+	/* Only the mapped output is left. */
+	assert_int_equal(npu_bo_count(0), 1);
+	assert_int_equal(npu_mem_used(0), (long long)out_alloc);
+	for (i = 0; i < GEMM_DIM * GEMM_DIM; i++)
+		if (o[i] != 2 * GEMM_DIM)
+			fail_msg("out[%d] = %d", i, o[i]);
+	munmap(o, GEMM_OUT_SIZE);
+	assert_int_equal(npu_bo_count(0), 0);
+	assert_int_equal(npu_mem_used(0), 0);
+	close(fd);
+}
+
+struct pe_counters {
+	long long busy_ns, completed, failed, bytes, ops;
+};
+
+static void read_counters(const char *pe, struct pe_counters *c)
+{
+	c->busy_ns = npu_sysfs_ll(pe, "busy_ns");
+	c->completed = npu_sysfs_ll(pe, "jobs_completed");
+	c->failed = npu_sysfs_ll(pe, "jobs_failed");
+	c->bytes = npu_sysfs_ll(pe, "bytes_moved");
+	c->ops = npu_sysfs_ll(pe, "ops");
+}
+
+static void assert_counters(const char *pe, const struct pe_counters *base,
+			    long long completed, long long failed,
+			    long long bytes, long long ops, int busy)
+{
+	struct pe_counters now;
+
+	read_counters(pe, &now);
+	if (now.completed - base->completed != completed ||
+	    now.failed - base->failed != failed ||
+	    now.bytes - base->bytes != bytes ||
+	    now.ops - base->ops != ops ||
+	    (busy ? now.busy_ns <= base->busy_ns :
+		    now.busy_ns != base->busy_ns))
+		fail_msg("%s: completed +%lld failed +%lld bytes +%lld ops +%lld busy_ns +%lld; expected +%lld +%lld +%lld +%lld %s",
+			 pe, now.completed - base->completed,
+			 now.failed - base->failed, now.bytes - base->bytes,
+			 now.ops - base->ops, now.busy_ns - base->busy_ns,
+			 completed, failed, bytes, ops, busy ? ">0" : "0");
+}
+
+static void read_engines(char *buf, size_t len)
+{
+	int ret = npu_read_file(DEBUGFS_ENGINES, buf, len);
+
+	if (ret)
+		fail_msg("read %s: %s", DEBUGFS_ENGINES, strerror(-ret));
+}
+
+static void test_telemetry(void **state)
+{
+	struct pe_counters b0, b1;
+	struct rm_npu_cmd c[3];
+	const long long g_ops = 2LL * GEMM_DIM * GEMM_DIM * GEMM_DIM;
+	const long long g_bytes = 2LL * GEMM_AB_SIZE + GEMM_OUT_SIZE;
+	char buf[4096], want[128];
+	__u32 h[1];
+	__u64 id, id2;
+	int fd, i;
+
+	(void)state;
+	read_counters("npu0pe0", &b0);
+	read_counters("npu0pe1", &b1);
+	fd = open_pe0_long();
+	/* Setup: one FILL job of 2 x 16384 bytes, 3 GEMMs. */
+	assert_counters("npu0pe0", &b0, 4, 0, 2LL * GEMM_AB_SIZE + 3 * g_bytes,
+			2LL * GEMM_AB_SIZE + 3 * g_ops, 1);
+	read_counters("npu0pe0", &b0);
+
+	h[0] = npu_bo_create(fd, 65536, NULL);
+	c[0] = npu_cmd_fill(0, 0, 10000, 2, 3);
+	c[1] = npu_cmd_nop();
+	c[2] = npu_cmd_copy(0, 0, 0, 32768, 20000);
+	id = npu_submit(fd, c, 3, h, 1, NULL);
+	npu_wait_ok(fd, id);
+	assert_counters("npu0pe0", &b0, 1, 0, 20000 + 40000, 10000 + 20000, 1);
+	read_counters("npu0pe0", &b0);
+
+	/* Failed at its second command: the first counts. */
+	{
+		struct rm_npu_cmd f[3];
+		__u32 hh[3];
+
+		hh[0] = npu_bo_create(fd, 4096, NULL);
+		hh[1] = npu_bo_create(fd, 4096, NULL);
+		hh[2] = npu_bo_create(fd, 4096, NULL);
+		f[0] = npu_cmd_fill(1, 0, 16, 4, 0x80000000);
+		memset(&f[1], 0, sizeof(f[1]));
+		f[1].opcode = RM_NPU_OP_GEMM;
+		f[1].flags = RM_NPU_MM_PER_CHANNEL;
+		f[1].gemm.b.offset = 64;
+		f[1].gemm.quant.bo = 1;
+		f[1].gemm.out.bo = 2;
+		f[1].gemm.m = 8;
+		f[1].gemm.n = 8;
+		f[1].gemm.k = 8;
+		f[1].gemm.lda = 8;
+		f[1].gemm.ldb = 8;
+		f[1].gemm.ldo = 8;
+		f[1].gemm.a_dtype = RM_NPU_DT_INT8;
+		f[1].gemm.out_dtype = RM_NPU_DT_INT8;
+		f[1].gemm.rq.act_min = -128;
+		f[1].gemm.rq.act_max = 127;
+		f[2] = npu_cmd_nop();
+		id = npu_submit(fd, f, 3, hh, 3, NULL);
+		assert_int_equal(npu_wait_result(fd, id, NULL, NULL), -EINVAL);
+		assert_counters("npu0pe0", &b0, 0, 1, 64, 16, 1);
+		read_counters("npu0pe0", &b0);
+	}
+
+	/* debugfs: idle, then a running long job and one queued behind. */
+	if (!npu_file_poll(DEBUGFS_ENGINES, "pe0: busy=0 running_job=0 queued=0 partner_work=0 resets=0\npe1: busy=0 running_job=0 queued=0 partner_work=0 resets=0",
+			   buf, sizeof(buf)))
+		fail_msg("engines file when idle:\n%s", buf);
+	id = npu_long_submit(fd, &lj, 1500, NULL);
+	id2 = npu_submit(fd, c, 1, h, 1, NULL);
+	snprintf(want, sizeof(want),
+		 "pe0: busy=1 running_job=%llu queued=1 ",
+		 (unsigned long long)id);
+	for (i = 0; i < 1000; i++) {
+		read_engines(buf, sizeof(buf));
+		if (strstr(buf, want))
+			break;
+		npu_sleep_ms(5);
+	}
+	if (!strstr(buf, want))
+		fail_msg("engines never showed \"%s\":\n%s", want, buf);
+	assert_true(npu_job_pending(fd, id));
+	npu_wait_ok(fd, id2);
+	assert_counters("npu0pe0", &b0, 2, 0,
+			npu_long_cmds(&lj, 1500) * g_bytes + 20000,
+			npu_long_cmds(&lj, 1500) * g_ops + 10000, 1);
+	assert_counters("npu0pe1", &b1, 0, 0, 0, 0, 0);
+	close(fd);
+
+	/* Fused: a big GEMM is split in halves across the pair. */
+	read_counters("npu0pe0", &b0);
+	fd = npu_open("npu0pe0-1");
+	npu_long_init(fd, &lj);
+	assert_counters("npu0pe0", &b0, 4, 0,
+			2LL * GEMM_AB_SIZE + 3 * g_bytes / 2,
+			2LL * GEMM_AB_SIZE + 3 * g_ops / 2, 1);
+	assert_counters("npu0pe1", &b1, 4, 0, 3 * g_bytes / 2, 3 * g_ops / 2,
+			1);
+	npu_long_check(fd, &lj);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_nop_fill, npu_close_fds),
+		cmocka_unit_test_teardown(test_wait_errors, npu_close_fds),
+		cmocka_unit_test_teardown(test_wait_timeout, npu_close_fds),
+		cmocka_unit_test_teardown(test_order, npu_close_fds),
+		cmocka_unit_test_teardown(test_inflight_cap, npu_close_fds),
+		cmocka_unit_test_teardown(test_failed_job, npu_close_fds),
+		cmocka_unit_test_teardown(test_out_fence, npu_close_fds),
+		cmocka_unit_test_teardown(test_in_fence, npu_close_fds),
+		cmocka_unit_test_teardown(test_bo_close_during_job,
+					  npu_close_fds),
+		cmocka_unit_test_teardown(test_telemetry, npu_close_fds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

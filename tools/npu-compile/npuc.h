@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * npuc.h - npu-compile: ONNX models to rm_npu programs (.npuprog).
+ *
+ * libnpuc is a static library the npu-compile tool, the conformance runner
+ * and (later) libnpurt's npurt_model_load("x.onnx") link:
+ *
+ *   npuc_load_file()/npuc_load_memory()  parse and check an ONNX model
+ *                                        (protobuf-c, onnx.proto of Debian's
+ *                                        python3-onnx), topological order,
+ *                                        cycles, shapes, initializers
+ *   npuc_freeze_input()                  make a graph input a constant
+ *   npuc_compile()                       lower to commands with libnpurt's
+ *                                        program builder
+ *
+ * Every function returns 0 or a negative errno; npuc_last_error() holds a
+ * sentence saying what was wrong (thread-local).
+ */
+#ifndef NPUC_H
+#define NPUC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <npurt.h>
+
+#define NPUC_VERSION		"0.1.0"
+#define NPUC_MAX_DIMS		8
+/* Models import opset 13 or later; see onnx_import.c for the exception. */
+#define NPUC_MIN_OPSET		13
+#define NPUC_MAX_MODEL_BYTES	(1ull << 31)	/* protobuf's own limit */
+#define NPUC_MAX_ELEMENTS	(1ull << 32)	/* per tensor */
+
+/* ONNX TensorProto.DataType values used here. */
+enum {
+	NPUC_FLOAT = 1, NPUC_UINT8 = 2, NPUC_INT8 = 3, NPUC_UINT16 = 4,
+	NPUC_INT16 = 5, NPUC_INT32 = 6, NPUC_INT64 = 7, NPUC_BOOL = 9,
+	NPUC_FLOAT16 = 10, NPUC_DOUBLE = 11, NPUC_UINT32 = 12,
+	NPUC_UINT64 = 13,
+};
+
+struct npuc_loc {
+	int slot;			/* -1: nowhere yet */
+	uint64_t off;
+};
+
+struct npuc_tensor {
+	char *name;
+	int32_t elem;			/* ONNX data type, 0 unknown */
+	int ndim;			/* -1 unknown */
+	int64_t dims[NPUC_MAX_DIMS];
+	void *data;			/* constant: dense, little endian */
+	size_t nbytes;
+	int producer;			/* node index, -1 for inputs/consts */
+	int nconsumers;
+	bool is_input;			/* a graph input (runtime or frozen) */
+	bool is_output;
+	/* lowering state */
+	struct npuc_loc loc;		/* logical (row-major) layout */
+	struct npuc_loc nhwc;		/* NHWC copy of a 4-D tensor */
+	bool phys_nhwc;			/* loc holds NHWC, not row-major */
+	int out_slot;			/* graph output slot, -1 */
+	int in_slot;			/* graph input slot, -1 */
+	/* QDQ: a DequantizeLinear output viewed as its integer source */
+	int dq_src;			/* tensor index, -1 */
+	double dq_scale;
+	int32_t dq_zp;
+};
+
+struct npuc_node {
+	const void *proto;		/* Onnx__NodeProto */
+	const char *op;
+	const char *domain;		/* "" for ai.onnx */
+	const char *name;
+	int nin, nout;
+	int *in;			/* tensor index or -1 (omitted) */
+	int *out;
+	bool done;			/* lowered or fused into another */
+	char where[200];		/* --explain text */
+};
+
+struct npuc_graph {
+	void *model;			/* Onnx__ModelProto */
+	int64_t opset;			/* ai.onnx */
+	int64_t ms_opset;		/* com.microsoft, 0 if absent */
+	struct npuc_tensor *t;
+	int nt, capt;
+	struct npuc_node *n;
+	int nn;
+	int *order;			/* topological order of n[] */
+	int *inputs, ninputs;		/* graph inputs (not initializers) */
+	int *outputs, noutputs;
+	char name[NPURT_NAME_MAX];
+};
+
+struct npuc_opts {
+	int min_opset;			/* 0: NPUC_MIN_OPSET */
+	FILE *explain;			/* non-NULL: print node placement */
+	const char *name;		/* program name; NULL: graph name */
+};
+
+const char *npuc_last_error(void);
+int npuc_err(int ret, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int npuc_load_memory(const void *data, size_t size, struct npuc_graph **out);
+int npuc_load_file(const char *path, struct npuc_graph **out);
+void npuc_graph_free(struct npuc_graph *g);
+
+/* Decode a serialized TensorProto (a test's input_K.pb). */
+int npuc_tensor_decode(const void *pb, size_t len, struct npuc_tensor *t);
+void npuc_tensor_release(struct npuc_tensor *t);
+size_t npuc_elem_size(int32_t elem);
+const char *npuc_elem_name(int32_t elem);
+uint64_t npuc_tensor_elements(const struct npuc_tensor *t);
+
+/* Whether graph input @idx (0-based among graph inputs) sits in a position
+ * the lowering needs as a compile-time constant (scales, zero points,
+ * weights, shapes, clip bounds). */
+bool npuc_input_is_param(const struct npuc_graph *g, int idx);
+/* Replace graph input @name with the constant @t (whose data is taken). */
+int npuc_freeze_input(struct npuc_graph *g, const char *name,
+		      struct npuc_tensor *t);
+
+/* Whether the compiler claims operator @op of @domain. */
+bool npuc_op_supported(const char *domain, const char *op);
+
+int npuc_compile(struct npuc_graph *g, const struct npuc_opts *opts,
+		 npurt_program **out);
+
+/* quant.c: real multiplier -> {mult, shift} with
+ * real ~= mult * 2^(shift - 31), mult in [2^30, 2^31) or smaller when the
+ * value is below 2^-31. -ERANGE when not representable. */
+int npuc_quantize_multiplier(double real, int32_t *mult, int32_t *shift);
+/* The ELTWISE input rescale: real in (0, 1], shift -31..0. */
+int npuc_quantize_multiplier_le1(double real, int32_t *mult, int32_t *shift);
+/* The NPU requantization function (rm_npu_commands.md section 2). */
+int64_t npuc_requant_ref(int64_t acc, int32_t mult, int32_t shift);
+float npuc_half_to_float(uint16_t h);
+
+#endif /* NPUC_H */
