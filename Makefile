@@ -55,6 +55,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check
 	$(MAKE) unit-test
+	$(MAKE) onnx-test
 	$(MAKE) install-test
 	$(MAKE) vm-test
 

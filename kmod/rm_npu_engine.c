@@ -45,15 +45,28 @@ static int rm_npu_run_range(struct rm_npu_job *job, const struct rm_npu_cmd *cmd
 	return 0;
 }
 
-static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd,
-			      u64 done, u64 units)
+/* The part of @total that units [0, @upto) of @units stand for. */
+static u64 rm_npu_share(u64 total, u64 upto, u64 units)
 {
+	return mul_u64_u64_div_u64(total, upto, units);
+}
+
+/*
+ * Credits @pe with units [begin, end) of @cmd's operations and bytes. Each
+ * range is charged as the difference of two prefix shares, so the ranges of
+ * a split command add up to its exact totals, however they round.
+ */
+static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd,
+			      u64 begin, u64 end, u64 units)
+{
+	u64 ops = npu_cmd_ops(cmd), bytes = npu_cmd_bytes(cmd);
+
 	if (!units)
 		return;
-	atomic64_add(mul_u64_u64_div_u64(npu_cmd_ops(cmd), done, units),
-		     &pe->ops);
-	atomic64_add(mul_u64_u64_div_u64(npu_cmd_bytes(cmd), done, units),
-		     &pe->bytes_moved);
+	atomic64_add(rm_npu_share(ops, end, units) -
+		     rm_npu_share(ops, begin, units), &pe->ops);
+	atomic64_add(rm_npu_share(bytes, end, units) -
+		     rm_npu_share(bytes, begin, units), &pe->bytes_moved);
 }
 
 static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
@@ -64,7 +77,7 @@ static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 	part->result = rm_npu_run_range(part->job, part->cmd, part->begin,
 					part->end, part->chunk);
 	if (!part->result)
-		rm_npu_pe_account(pe, part->cmd, part->end - part->begin,
+		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
 				  npu_cmd_units(part->cmd));
 	atomic64_add(ktime_get_ns() - start, &pe->busy_ns);
 	WRITE_ONCE(pe->part_active, false);
@@ -95,7 +108,7 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 
 	ret = rm_npu_run_range(job, cmd, 0, part.begin, chunk);
 	if (!ret)
-		rm_npu_pe_account(job->pe, cmd, part.begin, units);
+		rm_npu_pe_account(job->pe, cmd, 0, part.begin, units);
 	/*
 	 * The partner also stops early once it sees cancel or the deadline.
 	 * TASK_IDLE: a long split command must not look like a hung task.
@@ -133,7 +146,7 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 		} else {
 			ret = rm_npu_run_range(job, cmd, 0, units, chunk);
 			if (!ret)
-				rm_npu_pe_account(pe, cmd, units, units);
+				rm_npu_pe_account(pe, cmd, 0, units, units);
 		}
 		if (ret)
 			break;

@@ -2,7 +2,7 @@
 # install rules, the sanitized archive the host unit tests link, examples,
 # the VM tests that link the library, and the runtime benchmark.
 #
-# $(BUILD)/lib/libnpurt.so.1.0.0 (+ .so.1, .so links)   SONAME libnpurt.so.1
+# $(BUILD)/lib/libnpurt.so.1.1.0 (+ .so.1, .so links)   SONAME libnpurt.so.1
 # $(BUILD)/lib/libnpurt.a
 # $(BUILD)/lib/pkgconfig/npurt.pc      for building against the build tree
 # $(BUILD)/runtime/npurt.pc            the installed one (PREFIX)
@@ -19,13 +19,13 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 
-NPURT_VERSION := 1.0.0
+NPURT_VERSION := 1.1.0
 NPURT_SONAME  := libnpurt.so.1
 NPURT_SRCS    := $(sort $(wildcard runtime/src/*.c)) kmod/ops/npu_ops.c
 NPURT_HDRS    := runtime/include/npurt.h $(wildcard runtime/src/*.h) \
 	uapi/rm_npu.h kmod/ops/npu_ops.h kmod/ops/npu_ops_shim.h
 NPURT_CFLAGS  := -Iruntime/include -Iruntime/src -pthread
-NPURT_LIBS    := -ludev -lnuma -ljson-c -lz -lpthread -lm
+NPURT_LIBS    := -ludev -lnuma -ljson-c -lz -lpthread -ldl -lm
 NPURT_MAP     := runtime/libnpurt.map
 
 NPURT_OBJDIR  := $(BUILD)/runtime/obj
@@ -126,7 +126,7 @@ uninstall-runtime:
 # binary; these variables must exist before it is included, which the
 # sorted include order guarantees: runtime/ < tests/).
 NPURT_UNIT_TESTS := test_spec test_suballoc test_program test_queue \
-	test_cpu_backend test_model test_runner
+	test_cpu_backend test_model test_runner test_diag
 NPURT_UNIT_CFLAGS := $(NPURT_CFLAGS) -Itests/unit -Iexamples
 $(foreach t,$(NPURT_UNIT_TESTS),\
 	$(eval $(t)_CFLAGS := $(NPURT_UNIT_CFLAGS))\
@@ -179,3 +179,6 @@ BIN_TARGETS += $(NPURT_EXAMPLE_BINS)
 $(NPURT_EXAMPLE_BINS): $(BUILD)/bin/%: $(BUILD)/examples/%
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# test_rt_env parses the runtime's Chrome trace back with json-c.
+$(BUILD)/tests/vm/test_rt_env: VM_TEST_LDLIBS += -ljson-c

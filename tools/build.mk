@@ -11,6 +11,8 @@
 #   $(BINDIR)/npu-smi, npu-mkfw (and the other tools built in $(BUILD)/bin)
 #   $(MANDIR)/man1/*.1
 #   libnpurt, npurt.h + rm_npu.h, npurt.pc  (runtime/build.mk: install-runtime)
+#   $(LIBDIR)/libnpuc.so.1         the ONNX compiler plugin libnpurt loads
+#                                  (tools/npu-compile/build.mk: install-npuc)
 #
 # Without DESTDIR, install also runs depmod and reloads udev rules when it
 # can, and reminds you to create the "npu" group.
@@ -31,7 +33,7 @@ DKMS_SRCS := Kbuild dkms.conf $(wildcard kmod/*.[ch] kmod/ops/*.[ch]) \
 
 .PHONY: install uninstall
 
-install: all install-runtime
+install: all install-runtime install-npuc
 	@test -n "$(KVER)" || { echo "install: cannot tell the kernel release of KDIR=$(KDIR)"; exit 1; }
 	install -D -m 644 rm_npu.ko $(DESTDIR)$(MODDIR)/rm_npu.ko
 	install -D -m 644 $(BUILD)/firmware/rm_npu/warboy.bin \
@@ -54,7 +56,7 @@ install: all install-runtime
 			echo "install: create the device group: groupadd npu"; \
 	fi
 
-uninstall: uninstall-runtime
+uninstall: uninstall-runtime uninstall-npuc
 	rm -f $(DESTDIR)$(MODDIR)/rm_npu.ko \
 		$(DESTDIR)$(FWDIR)/rm_npu/warboy.bin \
 		$(DESTDIR)$(UDEVDIR)/60-rm_npu.rules

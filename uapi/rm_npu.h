@@ -202,8 +202,9 @@ struct rm_npu_bo_close {
  * retires. Errors: EINVAL (bad command: see @error_index; bad counts,
  * flags, @cmd_size; a handle listed twice; @in_fence_fd not a sync_file),
  * ENOENT (unknown handle in @bo_handles), EAGAIN (the file has 1024 jobs
- * or 65536 commands in flight), ENOMEM. EFAULT on the copy back means the
- * job may have been queued.
+ * or 65536 commands in flight), ENOMEM, EMFILE (no free descriptor for
+ * the out-fence; nothing queued). EFAULT on the copy back means the job
+ * may have been queued (its out-fence is then not installed).
  */
 struct rm_npu_submit {
 	__u64 cmds;

@@ -24,6 +24,8 @@
  *                         the input into its buffer object, SUBMIT the
  *                         three commands, WAIT, copy the output out, us
  *   raw_runs_per_s        1e6 / raw_run_latency, runs/s
+ *   raw_job_pe_time       the job's time on the PE (WAIT's duration_ns):
+ *                         what of raw_run_latency is execution, us
  *   runner_run_latency    npurt_runner_run() of the same model on
  *                         npuDEVpe0 (1 worker), host tensors (copied), us
  *   runner_runs_per_s     runs/s
@@ -253,6 +255,7 @@ struct raw {
 	void *maps[MAX_SLOTS];
 	size_t sizes[MAX_SLOTS];
 	struct rm_npu_cmd cmds[MAX_CMDS];
+	uint64_t pe_ns;			/* sum of WAIT's duration_ns */
 };
 
 static void raw_ioctl(int fd, unsigned long req, void *arg, const char *what)
@@ -346,8 +349,6 @@ static void raw_run(struct raw *rw, const int8_t *x, uint8_t *y)
 	s.bo_handles = (uintptr_t)rw->handles;
 	s.num_cmds = rw->ncmds;
 	s.num_bos = rw->nslots;
-	s.in_fence_fd = -1;
-	s.out_fence_fd = -1;
 	s.cmd_size = sizeof(struct rm_npu_cmd);
 	raw_ioctl(rw->fd, RM_NPU_IOCTL_SUBMIT, &s, "SUBMIT");
 	memset(&w, 0, sizeof(w));
@@ -357,6 +358,7 @@ static void raw_run(struct raw *rw, const int8_t *x, uint8_t *y)
 	if (w.result)
 		die("raw job failed: %s (command %u)", strerror(-w.result),
 		    w.error_index);
+	rw->pe_ns += w.duration_ns;
 	memcpy(y, rw->maps[rw->y_slot], NY);
 }
 
@@ -375,9 +377,9 @@ static void raw_close(struct raw *rw)
 
 /* ---- runner vs raw ---------------------------------------------------- */
 
-static double bench_raw(npurt_model *m)
+static double bench_raw(npurt_model *m, double *pe_us)
 {
-	double t[MAX_REPS + 1];
+	double t[MAX_REPS + 1], pe[MAX_REPS + 1];
 	uint8_t y[NY];
 	struct raw rw;
 	unsigned int r, i;
@@ -389,12 +391,15 @@ static double bench_raw(npurt_model *m)
 	for (r = 0; r <= reps; r++) {
 		uint64_t t0 = now_ns();
 
+		rw.pe_ns = 0;
 		for (i = 0; i < run_iters; i++)
 			raw_run(&rw, mlp_x, y);
 		t[r] = (now_ns() - t0) / 1e3 / run_iters;
+		pe[r] = rw.pe_ns / 1e3 / run_iters;
 	}
 	check_y(y, "raw uAPI");
 	raw_close(&rw);
+	*pe_us = median(pe + 1, reps);
 	return median(t + 1, reps);
 }
 
@@ -736,7 +741,7 @@ int main(int argc, char **argv)
 	npurt_model *m;
 	bool have_npu;
 	char ver[256];
-	double raw, runner, zc, mt;
+	double raw, raw_pe, runner, zc, mt;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -768,11 +773,12 @@ int main(int argc, char **argv)
 	m = mlp_model();
 	mlp_reference(m);
 	if (have_npu) {
-		raw = bench_raw(m);
+		raw = bench_raw(m, &raw_pe);
 		runner = bench_runner(m, false);
 		zc = bench_runner(m, true);
 		figure("raw_run_latency", raw, "us");
 		figure("raw_runs_per_s", 1e6 / raw, "runs/s");
+		figure("raw_job_pe_time", raw_pe, "us");
 		figure("runner_run_latency", runner, "us");
 		figure("runner_runs_per_s", 1e6 / runner, "runs/s");
 		figure("runner_overhead", runner - raw, "us");

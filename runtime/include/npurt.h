@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define NPURT_VERSION_MAJOR	1
-#define NPURT_VERSION_MINOR	0
+#define NPURT_VERSION_MINOR	1
 #define NPURT_VERSION_PATCH	0
 #define NPURT_VERSION_CODE \
 	((NPURT_VERSION_MAJOR << 16) | (NPURT_VERSION_MINOR << 8) | \
@@ -120,8 +120,8 @@ NPURT_API const char *npurt_version_string(void);
  * @buf: destination, NUL-terminated (truncated to @len).
  * @len: size of @buf.
  *
- * Example: "libnpurt 1.0.0 (uapi 1.0); npu0: driver abi 1.0, firmware
- * 1.0.0 (warboy)" or "libnpurt 1.0.0 (uapi 1.0); no NPU".
+ * Example: "libnpurt 1.1.0 (uapi 1.0); npu0: driver abi 1.0, firmware
+ * 1.0.0 (warboy)" or "libnpurt 1.1.0 (uapi 1.0); no NPU".
  *
  * Return: the length of the full string (as snprintf), or -EINVAL.
  */
@@ -551,13 +551,140 @@ NPURT_API int npurt_program_builder_add_scratch(npurt_program_builder *b,
 NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
 					    const struct rm_npu_cmd *cmd);
 
+/*
+ * CPU steps (program format 1.1): operations the NPU cannot run, executed
+ * by the host between NPU command runs. A program is an ordered sequence:
+ * a CPU step added after N commands runs once those N commands are done and
+ * before the next; consecutive commands go to an NPU as one job. The CPU
+ * backend runs commands and steps alike. Operands are (slot, byte offset,
+ * element count, dtype) like command references; steps may write only
+ * OUTPUT and SCRATCH slots. Shapes are in @p (int64), constants in @f:
+ *
+ * QUANTIZE    in[0] FLOAT32 -> out INT8/UINT8 (same count):
+ *             y = saturate(round_half_even(x / scale) + zp). Per tensor:
+ *             p[0] = 0, f[0] = scale (finite, > 0), p[1] = zp. Per axis:
+ *             p[0] = channels C, p[2] = inner I (count = outer x C x I),
+ *             in[1] FLOAT32 scales [C], in[2] zero points [C] (out dtype).
+ * DEQUANTIZE  in[0] INT8/UINT8/INT32 -> out FLOAT32: (x - zp) * scale,
+ *             parameters as QUANTIZE.
+ * RELU, SIGMOID, TANH, EXP, ABS, NEG, SQRT   FLOAT32 -> FLOAT32, same count.
+ * CLIP        FLOAT32 -> FLOAT32: min(max(x, f[0]), f[1]).
+ * LEAKY_RELU  FLOAT32 -> FLOAT32: x < 0 ? f[0] * x : x.
+ * ADD, SUB, MUL, DIV, MAX, MIN   FLOAT32 (in[0], in[1]) -> FLOAT32 with
+ *             broadcasting: p[0] = rank R (1..6), p[1..R] the output dims,
+ *             p[7..7+R) the element strides of in[0] per output axis,
+ *             p[13..13+R) those of in[1] (0 on broadcast axes).
+ * SOFTMAX, LOG_SOFTMAX   FLOAT32 -> FLOAT32 along one axis: p[0] = outer,
+ *             p[1] = axis length, p[2] = inner.
+ * GEMM        FLOAT32: for b < p[5] (batch, >= 1):
+ *             Y_b[M][N] = f[0] * A_b' B_b' + f[1] * C, M = p[0], N = p[1],
+ *             K = p[2], A' = A^T when p[3], B' = B^T when p[4], batch
+ *             strides (elements) p[6] of A, p[7] of B (0: shared), C
+ *             (in[2], optional) indexed C[m * p[8] + n * p[9]].
+ * CONV        FLOAT32 NCHW 2-D: p[0..3] = N, C, H, W; p[4] = OC;
+ *             p[5], p[6] = KH, KW; p[7], p[8] = strides; p[9..12] = pads
+ *             top, left, bottom, right; p[13], p[14] = dilations;
+ *             p[15] = group; p[16], p[17] = OH, OW. in[1] weights
+ *             [OC][C/group][KH][KW], in[2] (optional) bias [OC].
+ *             3-D: p[19] = D (0 for 2-D), p[20] = KD, p[21] = stride,
+ *             p[22], p[23] = front and back pads, p[24] = dilation,
+ *             p[25] = OD; tensors [N][C][D][H][W] (weights [..][KD][KH][KW]).
+ * HARD_SIGMOID FLOAT32 -> FLOAT32: max(0, min(1, f[0] * x + f[1])).
+ * HARD_SWISH  FLOAT32 -> FLOAT32: x * max(0, min(1, x / 6 + 1 / 2)).
+ * POOL        FLOAT32 NCHW 2-D or 3-D pooling, parameters as CONV without OC,
+ *             group and weights (p[4] = p[15] = 0); p[18] = 0 max,
+ *             1 average over the taps inside the input, 2 average over
+ *             the taps inside the padded input; p[16], p[17] = OH, OW
+ *             (floor or ceil mode: the last window starts inside the
+ *             input or its leading pad).
+ *
+ * An absent operand has slot NPURT_CPU_NONE. @flags and unused fields are
+ * zero.
+ */
+enum npurt_cpu_opcode {
+	NPURT_CPU_QUANTIZE = 1,
+	NPURT_CPU_DEQUANTIZE = 2,
+	NPURT_CPU_RELU = 3,
+	NPURT_CPU_SIGMOID = 4,
+	NPURT_CPU_TANH = 5,
+	NPURT_CPU_EXP = 6,
+	NPURT_CPU_ABS = 7,
+	NPURT_CPU_NEG = 8,
+	NPURT_CPU_SQRT = 9,
+	NPURT_CPU_CLIP = 10,
+	NPURT_CPU_LEAKY_RELU = 11,
+	NPURT_CPU_ADD = 12,
+	NPURT_CPU_SUB = 13,
+	NPURT_CPU_MUL = 14,
+	NPURT_CPU_DIV = 15,
+	NPURT_CPU_MAX = 16,
+	NPURT_CPU_MIN = 17,
+	NPURT_CPU_SOFTMAX = 18,
+	NPURT_CPU_LOG_SOFTMAX = 19,
+	NPURT_CPU_GEMM = 20,
+	NPURT_CPU_CONV = 21,
+	NPURT_CPU_HARD_SIGMOID = 22,
+	NPURT_CPU_HARD_SWISH = 23,
+	NPURT_CPU_POOL = 24,
+	NPURT_CPU_OP_COUNT
+};
+
+#define NPURT_CPU_NONE		0xffffffffu	/* operand absent */
+#define NPURT_CPU_MAX_IN	3
+#define NPURT_CPU_MAX_RANK	6
+
+struct npurt_cpu_ref {
+	uint32_t slot;			/* or NPURT_CPU_NONE */
+	uint32_t dtype;			/* enum npurt_dtype */
+	uint64_t offset;		/* bytes into the slot */
+	uint64_t count;			/* elements */
+};
+
+struct npurt_cpu_op {
+	uint32_t opcode;		/* enum npurt_cpu_opcode */
+	uint32_t flags;			/* 0 */
+	struct npurt_cpu_ref in[NPURT_CPU_MAX_IN];
+	struct npurt_cpu_ref out;
+	int64_t p[32];
+	float f[4];
+};
+
+/**
+ * npurt_program_builder_add_cpu_op() - append a CPU step, to run after the
+ * commands added so far
+ *
+ * Validated now like commands (opcode, dtypes, counts against the shape
+ * parameters, extents inside their slots, writes only into OUTPUT or
+ * SCRATCH slots, finite constants).
+ *
+ * Return: the step index, or -EINVAL (detail message), -E2BIG.
+ */
+NPURT_API int npurt_program_builder_add_cpu_op(npurt_program_builder *b,
+					       const struct npurt_cpu_op *op);
+
+/** npurt_program_cpu_op_count() - the CPU steps of a program (0 for
+ * programs of format 1.0). */
+NPURT_API unsigned int npurt_program_cpu_op_count(const npurt_program *prog);
+
+/**
+ * npurt_program_cpu_op() - CPU step @index; *@after_cmd (if not NULL)
+ * receives the number of commands that run before it.
+ * Return: the step, or NULL when out of range.
+ */
+NPURT_API const struct npurt_cpu_op *
+npurt_program_cpu_op(const npurt_program *prog, unsigned int index,
+		     unsigned int *after_cmd);
+
+/** npurt_cpu_op_name() - "SOFTMAX", ...; "UNKNOWN" for an invalid value. */
+NPURT_API const char *npurt_cpu_op_name(uint32_t opcode);
+
 /**
  * npurt_program_builder_finish() - produce the program
  *
  * The program is serialized and loaded back through the same validating
  * loader as files. The builder stays usable.
  *
- * Return: 0, -EINVAL (no command).
+ * Return: 0, -EINVAL (no command and no CPU step).
  */
 NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
 					   npurt_program **out);
@@ -571,10 +698,21 @@ NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
  * @rt:   the runtime it will run on (used by compiling loaders); may be
  *        NULL.
  * @path: a .npuprog program. Other formats are dispatched on their
- *        extension: ".onnx" goes to the ONNX compiler when the library was
- *        built with it (-EOPNOTSUPP otherwise).
+ *        extension: ".onnx" is compiled by the ONNX compiler plugin
+ *        libnpuc.so.1, loaded at run time from $NPURT_COMPILER_PLUGIN,
+ *        else the directory of libnpurt.so, else the dynamic loader's
+ *        search path (-EOPNOTSUPP naming it when it is not installed).
+ *        Compiles go through the compile cache ($NPURT_CACHE_DIR, else
+ *        $XDG_CACHE_HOME/npurt, else ~/.cache/npurt), keyed on the model
+ *        bytes, the compiler and command-set versions, the target (arch
+ *        and firmware capabilities of @rt's first NPU; "cpu" with every
+ *        capability when @rt is NULL or has CPU devices only) and the
+ *        options: the second load of a model reads the cached program.
  *
- * Return: 0, errors of npurt_program_load(), -EOPNOTSUPP.
+ * Return: 0, errors of npurt_program_load(), -EOPNOTSUPP (no compiler
+ * plugin, or an operator the compiler cannot place), the compiler's errors
+ * (-EBADMSG malformed model, -EINVAL, ...) with its message in
+ * npurt_last_error().
  */
 NPURT_API int npurt_model_load(npurt_runtime *rt, const char *path,
 			       npurt_model **out);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_ops.h"
 #include "program.h"
 
 struct npurt_program_builder {
@@ -19,6 +20,9 @@ struct npurt_program_builder {
 	unsigned int num_cmds;
 	unsigned int cap_cmds;
 	struct rm_npu_cmd *cmds;
+	unsigned int num_cpuops;
+	unsigned int cap_cpuops;
+	struct npuprog_cpuop *cpuops;
 };
 
 NPURT_API int npurt_program_builder_create(const char *name,
@@ -55,6 +59,7 @@ NPURT_API void npurt_program_builder_destroy(npurt_program_builder *b)
 	free(b->slots);
 	free(b->sizes);
 	free(b->cmds);
+	free(b->cpuops);
 	free(b);
 }
 
@@ -175,6 +180,35 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
 	return (int)b->num_cmds++;
 }
 
+NPURT_API int npurt_program_builder_add_cpu_op(npurt_program_builder *b,
+					       const struct npurt_cpu_op *op)
+{
+	struct npuprog_cpuop *v;
+	unsigned int cap;
+
+	if (!b || !op)
+		return npurt_err(-EINVAL, "npurt_program_builder_add_cpu_op: "
+				 "NULL argument");
+	if (b->num_cpuops >= NPUPROG_MAX_CPUOPS)
+		return npurt_err(-E2BIG, "program: more than %u CPU steps",
+				 NPUPROG_MAX_CPUOPS);
+	if (npurt_cpu_op_check(op, b->num_cpuops, b->slots, b->sizes,
+			       b->num_slots))
+		return -EINVAL;
+	if (b->num_cpuops == b->cap_cpuops) {
+		cap = b->cap_cpuops ? 2 * b->cap_cpuops : 8;
+		v = realloc(b->cpuops, cap * sizeof(*v));
+		if (!v)
+			return npurt_err(-ENOMEM, "out of memory");
+		b->cpuops = v;
+		b->cap_cpuops = cap;
+	}
+	memset(&b->cpuops[b->num_cpuops], 0, sizeof(*v));
+	b->cpuops[b->num_cpuops].after_cmd = b->num_cmds;
+	b->cpuops[b->num_cpuops].op = *op;
+	return (int)b->num_cpuops++;
+}
+
 NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
 					   npurt_program **out)
 {
@@ -186,10 +220,12 @@ NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
 		return npurt_err(-EINVAL, "npurt_program_builder_finish: NULL "
 				 "argument");
 	*out = NULL;
-	if (!b->num_cmds)
-		return npurt_err(-EINVAL, "program \"%s\": no command", b->name);
+	if (!b->num_cmds && !b->num_cpuops)
+		return npurt_err(-EINVAL, "program \"%s\": no command and no "
+				 "CPU step", b->name);
 	ret = npurt_prog_write(b->name, b->slots, b->num_slots, b->cmds,
-			       b->num_cmds, &data, &size);
+			       b->num_cmds, b->cpuops, b->num_cpuops, &data,
+			       &size);
 	if (ret)
 		return ret;
 	ret = npurt_program_load_memory(data, size, out);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_ops.h"
 #include "exec.h"
 #include "profiler.h"
 
@@ -288,6 +289,7 @@ static void rewrite_cmds(struct npurt_worker *w)
 	}
 }
 
+/* The whole command stream; run_segments() narrows it per segment. */
 static void build_job(struct npurt_worker *w, struct npurt_job *job)
 {
 	const npurt_program *p = w->ex->prog;
@@ -295,16 +297,17 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job)
 
 	memset(job, 0, sizeof(*job));
 	job->num_cmds = p->num_cmds;
+	/* Host addresses of the slots, for CPU steps (mapped on an NPU). */
+	for (i = 0; i < p->num_slots; i++) {
+		w->bases[i] = w->bind[i].ptr;
+		w->sizes[i] = p->slots[i].size;
+	}
 	if (npurt_dev_is_npu(w->ed->dev)) {
 		rewrite_cmds(w);
 		job->cmds = w->cmds;
 		job->handles = w->handles;
 		job->num_bufs = w->num_handles;
 		return;
-	}
-	for (i = 0; i < p->num_slots; i++) {
-		w->bases[i] = w->bind[i].ptr;
-		w->sizes[i] = p->slots[i].size;
 	}
 	job->cmds = p->cmds;
 	job->bases = w->bases;
@@ -335,6 +338,45 @@ static void copy_slots(struct npurt_worker *w, bool in)
 				in ? "in" : "out", (unsigned long long)bytes);
 }
 
+/*
+ * The program as an ordered sequence: runs of consecutive commands go to
+ * the device as one job each, CPU steps run here in between on the slots'
+ * host addresses (NPU buffer objects are mapped; the job has completed
+ * when run() returns, so ordering is all the coherence needed).
+ */
+static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
+{
+	const npurt_program *p = w->ex->prog;
+	npurt_device *dev = w->ed->dev;
+	unsigned int c = 0, s = 0, end;
+	struct npurt_job job;
+	int ret;
+
+	if (!p->num_cpuops)
+		return dev->ops->run(dev, all);
+	while (c < p->num_cmds || s < p->num_cpuops) {
+		end = s < p->num_cpuops ? p->cpuops[s].after_cmd : p->num_cmds;
+		if (end > c) {
+			job = *all;
+			job.cmds = all->cmds + c;
+			job.num_cmds = end - c;
+			ret = dev->ops->run(dev, &job);
+			if (ret)
+				return ret;
+			c = end;
+		}
+		for (; s < p->num_cpuops && p->cpuops[s].after_cmd == c; s++) {
+			uint64_t t0 = npurt_now_ns();
+
+			npurt_cpu_op_run(&p->cpuops[s].op, w->bases);
+			npurt_prof_span(w->ex->rt, "cpu", NPURT_PROF_THREAD, t0,
+					npurt_now_ns(), "CPU step %u %s", s,
+					npurt_cpu_op_name(p->cpuops[s].op.opcode));
+		}
+	}
+	return 0;
+}
+
 static int worker_run(struct npurt_worker *w, struct npurt_run *run,
 		      unsigned int item)
 {
@@ -348,7 +390,7 @@ static int worker_run(struct npurt_worker *w, struct npurt_run *run,
 	bind_all(w, run, item);
 	copy_slots(w, true);
 	build_job(w, &job);
-	ret = dev->ops->run(dev, &job);
+	ret = run_segments(w, &job);
 	if (!ret)
 		copy_slots(w, false);
 	npurt_prof_span(w->ex->rt, "run", NPURT_PROF_THREAD, t0, npurt_now_ns(),

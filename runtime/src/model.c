@@ -1,30 +1,135 @@
 // SPDX-License-Identifier: MIT
 /*
- * model.c - model loading (dispatch on the file type: .npuprog now, .onnx
- * through the compiler hook), metadata queries and the human summary.
+ * model.c - model loading (dispatch on the file type: .npuprog, .onnx
+ * through the compiler plugin), metadata queries and the human summary.
  */
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "model.h"
+#include "npuc_plugin.h"
 
 typedef int (*model_loader_fn)(npurt_runtime *rt, const char *path,
 			       npurt_program **prog);
 
 /*
- * Where ONNX compilation plugs in: compile @path for @rt's devices into a
- * program (the compiler caches by content hash). Not built in yet.
+ * ONNX models compile through the compiler plugin libnpuc.so.1
+ * (npuc_plugin.h), looked up at run time so that libnpurt keeps no
+ * dependency on protobuf-c or libcrypto: $NPURT_COMPILER_PLUGIN when set,
+ * else next to this library (dladdr), else the loader's search path. The
+ * plugin compiles through its cache, keyed on the model bytes, the compiler
+ * and command-set versions, the target (arch and firmware capabilities of
+ * @rt's first NPU, else "cpu" with every capability) and the options.
+ * Handles are kept (RTLD_NODELETE): the plugin's libraries register exit
+ * handlers and must not be unloaded.
  */
+struct npuc_plugin {
+	npuc_plugin_compile_fn compile;
+	npuc_plugin_free_fn free;
+};
+
+static int plugin_try(const char *path, struct npuc_plugin *pl, char *why,
+		      size_t whylen)
+{
+	npuc_plugin_abi_fn abi;
+	void *h;
+
+	dlerror();
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!h) {
+		const char *e = dlerror();
+
+		snprintf(why, whylen, "%s", e ? e : path);
+		return -ENOENT;
+	}
+	abi = (npuc_plugin_abi_fn)dlsym(h, "npuc_plugin_abi");
+	pl->compile = (npuc_plugin_compile_fn)dlsym(h, "npuc_plugin_compile");
+	pl->free = (npuc_plugin_free_fn)dlsym(h, "npuc_plugin_free");
+	if (!abi || !pl->compile || !pl->free || abi() != NPUC_PLUGIN_ABI) {
+		snprintf(why, whylen, "%s: not an ABI %d compiler plugin", path,
+			 NPUC_PLUGIN_ABI);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int plugin_open(struct npuc_plugin *pl, char *why, size_t whylen)
+{
+	const char *env = getenv("NPURT_COMPILER_PLUGIN");
+	char path[4096];
+	Dl_info di;
+
+	if (env && env[0])
+		return plugin_try(env, pl, why, whylen);
+	if (dladdr((void *)npurt_model_load, &di) && di.dli_fname &&
+	    strchr(di.dli_fname, '/')) {
+		const char *slash = strrchr(di.dli_fname, '/');
+		int n = snprintf(path, sizeof(path), "%.*s/%s",
+				 (int)(slash - di.dli_fname), di.dli_fname,
+				 NPUC_PLUGIN_SONAME);
+
+		if (n > 0 && (size_t)n < sizeof(path) &&
+		    !access(path, F_OK) && !plugin_try(path, pl, why, whylen))
+			return 0;
+	}
+	return plugin_try(NPUC_PLUGIN_SONAME, pl, why, whylen);
+}
+
+/* The compile target: the first NPU of @rt, else the CPU backend. */
+static void onnx_target(npurt_runtime *rt, char arch[16], uint64_t *caps)
+{
+	struct npurt_device_info info;
+	unsigned int i, n = rt ? npurt_runtime_device_count(rt) : 0;
+
+	snprintf(arch, 16, "cpu");
+	*caps = NPURT_ALL_CAPS;
+	for (i = 0; i < n; i++) {
+		if (npurt_device_get_info(npurt_runtime_device(rt, i), &info) ||
+		    info.kind != NPURT_DEVICE_NPU)
+			continue;
+		snprintf(arch, 16, "%s", info.arch);
+		*caps = info.fw_caps;
+		return;
+	}
+}
+
 static int model_load_onnx(npurt_runtime *rt, const char *path,
 			   npurt_program **prog)
 {
-	(void)rt;
-	(void)prog;
-	return npurt_err(-EOPNOTSUPP, "%s: ONNX models need the compiler, "
-			 "which this build of libnpurt does not include", path);
+	struct npuc_plugin pl;
+	char why[512], err[512], arch[16];
+	uint64_t caps, t0 = npurt_now_ns();
+	void *bytes = NULL;
+	size_t len = 0;
+	int ret, hit = 0;
+
+	if (plugin_open(&pl, why, sizeof(why)))
+		return npurt_err(-EOPNOTSUPP, "%s: ONNX models need the compiler "
+				 "plugin %s, which is not installed (%s)", path,
+				 NPUC_PLUGIN_SONAME, why);
+	onnx_target(rt, arch, &caps);
+	err[0] = 0;
+	ret = pl.compile(path, arch, caps, "", &bytes, &len, &hit, err,
+			 sizeof(err));
+	if (ret < 0 || !bytes) {
+		if (bytes)
+			pl.free(bytes);
+		return npurt_err(ret < 0 ? ret : -EIO, "%s", err[0] ? err :
+				 "the compiler plugin failed");
+	}
+	ret = npurt_program_load_memory(bytes, len, prog);
+	pl.free(bytes);
+	if (ret)
+		return npurt_err_prefix(ret, "%s: compiled program", path);
+	npurt_info("%s: %s for %s (cache %s) in %.1f ms", path,
+		   hit ? "loaded" : "compiled", arch, hit ? "hit" : "miss",
+		   (double)(npurt_now_ns() - t0) / 1e6);
+	return 0;
 }
 
 static int model_load_prog(npurt_runtime *rt, const char *path,
@@ -272,7 +377,23 @@ static void summary_body(struct text *t, const npurt_program *p)
 			 npurt_op_name(i));
 		first = 0;
 	}
-	text_add(t, "), weights %llu bytes, scratch %llu bytes\n",
+	text_add(t, ")");
+	if (p->num_cpuops) {
+		unsigned int cpu[NPURT_CPU_OP_COUNT] = { 0 };
+
+		for (i = 0; i < p->num_cpuops; i++)
+			cpu[p->cpuops[i].op.opcode]++;
+		text_add(t, ", %u CPU step(s) (", p->num_cpuops);
+		for (first = 1, i = 0; i < NPURT_CPU_OP_COUNT; i++) {
+			if (!cpu[i])
+				continue;
+			text_add(t, "%s%u %s", first ? "" : ", ", cpu[i],
+				 npurt_cpu_op_name(i));
+			first = 0;
+		}
+		text_add(t, ")");
+	}
+	text_add(t, ", weights %llu bytes, scratch %llu bytes\n",
 		 (unsigned long long)weights, (unsigned long long)scratch);
 	for (i = 0; i < p->num_inputs; i++)
 		summary_tensor(t, "input ", i, &p->slots[p->inputs[i]].desc);

@@ -13,6 +13,7 @@
 
 #include <zlib.h>
 
+#include "cpu_ops.h"
 #include "npu_ops.h"
 #include "program.h"
 
@@ -194,6 +195,14 @@ static int header_check(struct prog_reader *r)
 		return BAD("checksum mismatch (file corrupted)");
 	if (h->flags || !all_zero(h->reserved, sizeof(h->reserved)))
 		return BAD("unknown flags or nonzero reserved header bytes");
+	if (h->version_minor < 1 && (h->cpuops_off || h->num_cpuops ||
+				     h->cpuop_size))
+		return BAD("nonzero reserved header bytes (CPU steps in a "
+			   "format 1.0 file)");
+	if (h->num_cpuops ? h->cpuop_size != NPUPROG_CPUOP_SIZE :
+	    h->cpuop_size || h->cpuops_off)
+		return BAD("CPU step size %u, expected %d", h->cpuop_size,
+			   h->num_cpuops ? NPUPROG_CPUOP_SIZE : 0);
 	if (h->cmdset_version != RM_NPU_CMDSET_VERSION ||
 	    h->cmd_size != sizeof(struct rm_npu_cmd))
 		return BAD("command set %u (size %u), expected %d (size %zu)",
@@ -207,8 +216,12 @@ static int header_check(struct prog_reader *r)
 				 (unsigned long long)h->strings_size,
 				 NPUPROG_MAX_SLOTS, NPUPROG_MAX_CMDS,
 				 NPUPROG_MAX_STRINGS);
-	if (!h->num_cmds)
-		return BAD("no command");
+	if (h->num_cpuops > NPUPROG_MAX_CPUOPS)
+		return npurt_err(-EFBIG, "program: %u CPU steps, above the "
+				 "limit (%u)", h->num_cpuops,
+				 NPUPROG_MAX_CPUOPS);
+	if (!h->num_cmds && !h->num_cpuops)
+		return BAD("no command and no CPU step");
 	return 0;
 }
 
@@ -241,6 +254,10 @@ static int sections_check(struct prog_reader *r)
 	if (!ret)
 		ret = section_check(r, "command", h->cmds_off, h->num_cmds,
 				    sizeof(struct rm_npu_cmd),
+				    NPUPROG_SECTION_ALIGN, end, &end);
+	if (!ret && h->num_cpuops)
+		ret = section_check(r, "CPU step", h->cpuops_off,
+				    h->num_cpuops, NPUPROG_CPUOP_SIZE,
 				    NPUPROG_SECTION_ALIGN, end, &end);
 	if (!ret)
 		ret = section_check(r, "string", h->strings_off, h->strings_size,
@@ -402,12 +419,29 @@ static int cmds_check(struct prog_reader *r)
 		return npurt_err(-ENOMEM, "out of memory");
 	for (i = 0; i < p->num_slots; i++)
 		sizes[i] = p->slots[i].size;
-	memcpy(p->cmds, r->data + r->h.cmds_off,
-	       (size_t)p->num_cmds * sizeof(*p->cmds));
+	if (p->num_cmds)
+		memcpy(p->cmds, r->data + r->h.cmds_off,
+		       (size_t)p->num_cmds * sizeof(*p->cmds));
 	for (i = 0; i < p->num_cmds && !ret; i++)
 		if (npurt_cmd_check(&p->cmds[i], i, p->slots, sizes,
 				    p->num_slots))
 			ret = npurt_err_prefix(-EBADMSG, "program");
+	if (p->num_cpuops)
+		memcpy(p->cpuops, r->data + r->h.cpuops_off,
+		       (size_t)p->num_cpuops * sizeof(*p->cpuops));
+	for (i = 0; i < p->num_cpuops && !ret; i++) {
+		const struct npuprog_cpuop *c = &p->cpuops[i];
+
+		if (c->reserved || c->after_cmd > p->num_cmds ||
+		    (i && c->after_cmd < p->cpuops[i - 1].after_cmd))
+			ret = BAD("CPU step %u: position after command %u "
+				  "out of order or past the %u commands, or "
+				  "nonzero reserved field", i, c->after_cmd,
+				  p->num_cmds);
+		else if (npurt_cpu_op_check(&c->op, i, p->slots, sizes,
+					    p->num_slots))
+			ret = npurt_err_prefix(-EBADMSG, "program");
+	}
 	free(sizes);
 	return ret;
 }
@@ -425,11 +459,13 @@ static int prog_alloc(struct prog_reader *r)
 	p->num_cmds = h->num_cmds;
 	p->weights_size = h->weights_size;
 	p->slots = calloc(h->num_slots + 1, sizeof(*p->slots));
-	p->cmds = calloc(h->num_cmds, sizeof(*p->cmds));
+	p->cmds = calloc(h->num_cmds + 1, sizeof(*p->cmds));
+	p->num_cpuops = h->num_cpuops;
+	p->cpuops = calloc(h->num_cpuops + 1, sizeof(*p->cpuops));
 	p->weights = aligned_alloc(NPUPROG_WEIGHT_ALIGN,
 				   npurt_align_up(h->weights_size + 1,
 						  NPUPROG_WEIGHT_ALIGN));
-	if (!p->slots || !p->cmds || !p->weights)
+	if (!p->slots || !p->cmds || !p->cpuops || !p->weights)
 		return npurt_err(-ENOMEM, "program: out of memory (%llu bytes "
 				 "of weights)",
 				 (unsigned long long)h->weights_size);
@@ -473,6 +509,7 @@ static void prog_free(npurt_program *p)
 		return;
 	free(p->slots);
 	free(p->cmds);
+	free(p->cpuops);
 	free(p->weights);
 	free(p->inputs);
 	free(p->outputs);
@@ -620,7 +657,8 @@ static uint64_t weights_layout(const struct npurt_slot *slots, unsigned int n,
 
 static void prog_fill(struct prog_writer *w, struct npuprog_header *h,
 		      const char *name, const struct npurt_slot *slots,
-		      const struct rm_npu_cmd *cmds, const uint64_t *woffs)
+		      const struct rm_npu_cmd *cmds,
+		      const struct npuprog_cpuop *cpuops, const uint64_t *woffs)
 {
 	unsigned int i;
 
@@ -633,8 +671,12 @@ static void prog_fill(struct prog_writer *w, struct npuprog_header *h,
 			memcpy(w->buf + h->weights_off + woffs[i],
 			       slots[i].data, slots[i].size);
 	}
-	memcpy(w->buf + h->cmds_off, cmds,
-	       (size_t)h->num_cmds * sizeof(*cmds));
+	if (h->num_cmds)
+		memcpy(w->buf + h->cmds_off, cmds,
+		       (size_t)h->num_cmds * sizeof(*cmds));
+	if (h->num_cpuops)
+		memcpy(w->buf + h->cpuops_off, cpuops,
+		       (size_t)h->num_cpuops * sizeof(*cpuops));
 	memcpy(w->buf, h, sizeof(*h));
 	h->checksum = prog_crc(w->buf, h->file_size);
 	memcpy(w->buf, h, sizeof(*h));
@@ -642,7 +684,8 @@ static void prog_fill(struct prog_writer *w, struct npuprog_header *h,
 
 int npurt_prog_write(const char *name, const struct npurt_slot *slots,
 		     unsigned int num_slots, const struct rm_npu_cmd *cmds,
-		     unsigned int num_cmds, void **data, size_t *size)
+		     unsigned int num_cmds, const struct npuprog_cpuop *cpuops,
+		     unsigned int num_cpuops, void **data, size_t *size)
 {
 	struct npuprog_header h = { .version_major = NPUPROG_MAJOR,
 		.version_minor = NPUPROG_MINOR,
@@ -659,6 +702,12 @@ int npurt_prog_write(const char *name, const struct npurt_slot *slots,
 	h.slots_off = NPUPROG_HEADER_SIZE;
 	h.cmds_off = h.slots_off + (uint64_t)num_slots * NPUPROG_SLOT_SIZE;
 	h.strings_off = h.cmds_off + (uint64_t)num_cmds * sizeof(*cmds);
+	if (num_cpuops) {
+		h.num_cpuops = num_cpuops;
+		h.cpuop_size = NPUPROG_CPUOP_SIZE;
+		h.cpuops_off = h.strings_off;
+		h.strings_off += (uint64_t)num_cpuops * NPUPROG_CPUOP_SIZE;
+	}
 	h.strings_size = strings_needed(name, slots, num_slots);
 	h.weights_off = npurt_align_up(h.strings_off + h.strings_size,
 				       NPUPROG_WEIGHT_ALIGN);
@@ -670,7 +719,7 @@ int npurt_prog_write(const char *name, const struct npurt_slot *slots,
 		return npurt_err(-ENOMEM, "program: out of memory (%llu bytes)",
 				 (unsigned long long)h.file_size);
 	}
-	prog_fill(&w, &h, name, slots, cmds, woffs);
+	prog_fill(&w, &h, name, slots, cmds, cpuops, woffs);
 	free(woffs);
 	*data = w.buf;
 	*size = h.file_size;
@@ -684,7 +733,8 @@ NPURT_API int npurt_program_serialize(const npurt_program *prog,
 		return npurt_err(-EINVAL, "npurt_program_serialize: NULL "
 				 "argument");
 	return npurt_prog_write(prog->name, prog->slots, prog->num_slots,
-				prog->cmds, prog->num_cmds, data, size);
+				prog->cmds, prog->num_cmds, prog->cpuops,
+				prog->num_cpuops, data, size);
 }
 
 static int write_all(int fd, const uint8_t *buf, size_t size)
@@ -782,4 +832,20 @@ NPURT_API const struct rm_npu_cmd *
 npurt_program_cmd(const npurt_program *prog, unsigned int index)
 {
 	return prog && index < prog->num_cmds ? &prog->cmds[index] : NULL;
+}
+
+NPURT_API unsigned int npurt_program_cpu_op_count(const npurt_program *prog)
+{
+	return prog ? prog->num_cpuops : 0;
+}
+
+NPURT_API const struct npurt_cpu_op *
+npurt_program_cpu_op(const npurt_program *prog, unsigned int index,
+		     unsigned int *after_cmd)
+{
+	if (!prog || index >= prog->num_cpuops)
+		return NULL;
+	if (after_cmd)
+		*after_cmd = prog->cpuops[index].after_cmd;
+	return &prog->cpuops[index].op;
 }

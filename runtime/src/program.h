@@ -14,7 +14,7 @@
 
 #define NPUPROG_MAGIC		"NPUPROG"	/* 8 bytes with the NUL */
 #define NPUPROG_MAJOR		1
-#define NPUPROG_MINOR		0
+#define NPUPROG_MINOR		1	/* 1: CPU steps */
 #define NPUPROG_HEADER_SIZE	128
 #define NPUPROG_SLOT_SIZE	128
 #define NPUPROG_WEIGHT_ALIGN	64
@@ -23,6 +23,8 @@
 /* Library limits (-EFBIG above them). */
 #define NPUPROG_MAX_SLOTS	4096
 #define NPUPROG_MAX_CMDS	(1u << 20)
+#define NPUPROG_MAX_CPUOPS	(1u << 20)
+#define NPUPROG_CPUOP_SIZE	384
 #define NPUPROG_MAX_STRINGS	(16u << 20)
 #define NPUPROG_MAX_FILE	(1ULL << 36)
 
@@ -47,7 +49,18 @@ struct npuprog_header {
 	uint64_t strings_size;
 	uint64_t weights_off;
 	uint64_t weights_size;
-	uint8_t reserved[24];
+	/* 1.1; zero (reserved) in 1.0 files */
+	uint64_t cpuops_off;
+	uint32_t num_cpuops;
+	uint32_t cpuop_size;		/* NPUPROG_CPUOP_SIZE, 0 without steps */
+	uint8_t reserved[8];
+};
+
+/* A CPU step in the file: it runs after the first @after_cmd commands. */
+struct npuprog_cpuop {
+	uint32_t after_cmd;
+	uint32_t reserved;
+	struct npurt_cpu_op op;
 };
 
 struct npuprog_slot {
@@ -71,6 +84,8 @@ _Static_assert(sizeof(struct npuprog_header) == NPUPROG_HEADER_SIZE,
 	       "npuprog header layout");
 _Static_assert(sizeof(struct npuprog_slot) == NPUPROG_SLOT_SIZE,
 	       "npuprog slot layout");
+_Static_assert(sizeof(struct npuprog_cpuop) == NPUPROG_CPUOP_SIZE,
+	       "npuprog CPU step layout");
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the .npuprog reader assumes a little-endian host");
 
@@ -89,6 +104,8 @@ struct npurt_program {
 	struct npurt_slot *slots;
 	unsigned int num_cmds;
 	struct rm_npu_cmd *cmds;
+	unsigned int num_cpuops;
+	struct npuprog_cpuop *cpuops;	/* after_cmd non-decreasing */
 	uint8_t *weights;		/* NPUPROG_WEIGHT_ALIGN aligned */
 	uint64_t weights_size;
 	unsigned int num_inputs;
@@ -100,7 +117,8 @@ struct npurt_program {
 /* Serialize a program given as parts. Return: 0 or -EINVAL/-ENOMEM. */
 int npurt_prog_write(const char *name, const struct npurt_slot *slots,
 		     unsigned int num_slots, const struct rm_npu_cmd *cmds,
-		     unsigned int num_cmds, void **data, size_t *size);
+		     unsigned int num_cmds, const struct npuprog_cpuop *cpuops,
+		     unsigned int num_cpuops, void **data, size_t *size);
 
 /*
  * The operands of @cmd that name buffers: pointers into @cmd in @refs

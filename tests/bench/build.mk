@@ -7,10 +7,14 @@
 #                              the kernel build, renamed *_scalar)
 #   $(BUILD)/bench/npu.txt     the figures, "name value unit" per line
 #   $(BUILD)/bench/npu.json    the same as JSON
+#   $(BUILD)/bench/npurt-bench runtime/bench/npurt-bench.c (runtime/build.mk),
+#                              libnpurt's figures, run in the same boot
+#   $(BUILD)/bench/npurt.txt, npurt.json   its figures, the same way
 #
 # Figures only: `make bench` fails when the VM, a node, an ioctl or a result
 # check fails, never because of a timing. BENCH_ARGS are passed to
-# npu-bench (e.g. BENCH_ARGS="-r 3 -q"), BENCH_MODPARAMS to insmod.
+# npu-bench and npurt-bench (e.g. BENCH_ARGS="-r 3 -q"), BENCH_MODPARAMS
+# to insmod.
 
 NPU_BENCH        := $(BUILD)/bench/npu-bench
 BENCH_ARGS       ?=
@@ -30,6 +34,16 @@ $(NPU_BENCH): tests/bench/npu-bench.c $(NPU_OPS_SRCS) $(NPU_OPS_HDRS) \
 		$(NPU_OPS_SRCS) $(BUILD)/bench/npu_ops_scalar.o $(LDFLAGS) \
 		-lpthread
 
-bench: all $(NPU_BENCH)
+# libnpurt's benchmark (runtime/build.mk's $(NPURT_BENCH)) runs in the
+# same boot, after npu-bench: $(BUILD)/bench/npurt.txt and npurt.json.
+BENCH_NPURT := $(if $(NPURT_BENCH),--npurt $(NPURT_BENCH) $(BUILD)/bench/npurt)
+
+# npu-compile's figures (tools/npu-compile/npuc-bench.c), when it is built:
+# $(BUILD)/bench/npuc.txt and npuc.json.
+BENCH_NPUC = $(if $(filter $(BUILD)/bin/npuc-bench,$(BIN_TARGETS)),--npuc \
+	$(BUILD)/bin/npuc-bench $(NPUC_BENCH_MODEL) $(BUILD)/bench/npuc)
+
+bench: all $(NPU_BENCH) $(NPURT_BENCH)
 	BUILD=$(BUILD) tests/bench/run-bench --modparams "$(BENCH_MODPARAMS)" \
-		$(NPU_BENCH) $(BUILD)/bench/npu $(BENCH_ARGS)
+		$(BENCH_NPURT) $(BENCH_NPUC) $(NPU_BENCH) $(BUILD)/bench/npu \
+		$(BENCH_ARGS)

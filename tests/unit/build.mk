@@ -24,6 +24,30 @@ $(foreach t,test_ops test_ops_baseline test_ops_scalar,\
 	$(eval $(t)_SRCS += $(NPU_REF_SRCS))\
 	$(eval $(t)_CFLAGS += -Itests/common))
 
+# The ONNX compiler's tests (tests/unit/test_onnx_*.c, tools/npu-compile):
+# libnpuc's sources built with the sanitizers, the generated onnx.pb-c.o
+# (protoc-c output in $(BUILD), built by tools/npu-compile/build.mk) and
+# libnpurt-san. Left out when protoc-c, libprotobuf-c-dev or python3-onnx's
+# onnx.proto are missing (the compiler itself is skipped then).
+ONNX_UNIT_OK := $(and $(wildcard /usr/lib/python3/dist-packages/onnx/onnx.proto \
+	/usr/lib/python3/dist-packages/onnx/onnx-ml.proto),$(shell command -v \
+	protoc-c 2>/dev/null),$(wildcard /usr/include/protobuf-c/protobuf-c.h))
+ONNX_UNIT_TESTS := $(filter test_onnx_%,$(UNIT_TEST_NAMES))
+ifeq ($(ONNX_UNIT_OK),)
+UNIT_TEST_NAMES := $(filter-out $(ONNX_UNIT_TESTS),$(UNIT_TEST_NAMES))
+else
+ONNX_UNIT_GEN := $(BUILD)/tools/npu-compile/gen
+ONNX_UNIT_PBO := $(BUILD)/tools/npu-compile/obj/onnx.pb-c.o
+$(foreach t,$(ONNX_UNIT_TESTS),\
+	$(eval $(t)_SRCS += tools/npu-compile/onnx_import.c \
+		tools/npu-compile/lower.c tools/npu-compile/quant.c \
+		tools/npu-compile/cache.c)\
+	$(eval $(t)_CFLAGS += -Iruntime/include -Itools/npu-compile \
+		-I$(ONNX_UNIT_GEN) -Itests/unit)\
+	$(eval $(t)_LIBS += $(NPURT_SAN_A) $(NPURT_LIBS) -lprotobuf-c -lcrypto -lm)\
+	$(eval $(BUILD)/tests/unit/$(t): $(ONNX_UNIT_PBO) $(NPURT_SAN_A)))
+endif
+
 # $(1): test name.  Recipe variables are escaped so that _CFLAGS and _LIBS
 # may also be set later; _SRCS must be set before the expansion below.
 define UNIT_TEST_RULES
@@ -42,3 +66,7 @@ UNIT_TESTS += $$(BUILD)/tests/unit/$(1)
 endef
 
 $(foreach t,$(UNIT_TEST_NAMES),$(eval $(call UNIT_TEST_RULES,$(t))))
+
+# test_onnx_*: the generated header must exist before their objects build.
+$(foreach t,$(if $(ONNX_UNIT_OK),$(ONNX_UNIT_TESTS)),\
+	$(eval $($(t)_OBJS): | $(ONNX_UNIT_GEN)/onnx.pb-c.h))

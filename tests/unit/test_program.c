@@ -5,8 +5,12 @@
  * files (every truncation, every single-bit flip with and without a fixed
  * checksum, and targeted bad counts, offsets, overflows, strings, shapes
  * and commands) is always an exact error, never a crash (ASan, UBSan);
- * builder errors; files on disk.
+ * builder errors; files on disk. Format 1.1 CPU steps: a float program
+ * (QUANTIZE, an NPU LUT, DEQUANTIZE, SOFTMAX; GEMM, CONV, broadcast ADD)
+ * run on the CPU backend against references, 1.0 files still loading, and
+ * the same corpus (truncations, bit flips, targeted step mutations).
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,7 +266,7 @@ static void m_header_size0(uint8_t *b) { H(b)->header_size = 0; }
 static void m_header_size_odd(uint8_t *b) { H(b)->header_size = 132; }
 static void m_header_size_big(uint8_t *b) { H(b)->header_size = 0xfffffff8; }
 static void m_flags(uint8_t *b) { H(b)->flags = 1; }
-static void m_reserved(uint8_t *b) { H(b)->reserved[23] = 1; }
+static void m_reserved(uint8_t *b) { H(b)->reserved[7] = 1; }
 static void m_cmdset(uint8_t *b) { H(b)->cmdset_version = 2; }
 static void m_cmd_size(uint8_t *b) { H(b)->cmd_size = 128; }
 static void m_slots_many(uint8_t *b) { H(b)->num_slots = 4097; }
@@ -403,7 +407,7 @@ static void m_cmd_write_weights(uint8_t *b) { cmd_at(b, 0)->gemm.out.bo = 6; }
 
 static const struct mutation mutations[] = {
 	{ "magic", m_magic, -EBADMSG, "bad magic" },
-	{ "major version", m_major, -EPROTONOSUPPORT, "format version 2.0" },
+	{ "major version", m_major, -EPROTONOSUPPORT, "format version 2." },
 	{ "file size", m_file_size, -EBADMSG, "file size field" },
 	{ "header size 0", m_header_size0, -EBADMSG, "bad header size 0" },
 	{ "header size unaligned", m_header_size_odd, -EBADMSG,
@@ -654,6 +658,404 @@ static void test_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- CPU steps (format 1.1) ------------------------------------------ */
+
+enum { CX, CY, CLUT, CS, CW, CZ, CB, CNSLOTS };
+
+static struct npurt_cpu_op cpu_op(uint32_t opcode)
+{
+	struct npurt_cpu_op op;
+	unsigned int i;
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = opcode;
+	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
+		op.in[i].slot = NPURT_CPU_NONE;
+	op.out.slot = NPURT_CPU_NONE;
+	return op;
+}
+
+static struct npurt_cpu_ref cref(uint32_t slot, uint32_t dtype, uint64_t off,
+				 uint64_t count)
+{
+	return (struct npurt_cpu_ref){ slot, dtype, off, count };
+}
+
+static const float cw[12] = { 0.5f, -1, 2, 0.25f, 1, 1, -0.5f, 3, 0, 1, 2, -2 };
+static const float cbias[3] = { 0.5f, -0.25f, 1 };
+
+/*
+ * x FLOAT32 [2,4] -> QUANTIZE (0.1) -> LUT relu (NPU) -> DEQUANTIZE ->
+ * SOFTMAX -> y FLOAT32 [2,4]; z = GEMM(x [2,4], w^T [4,3]... as B^T) + bias
+ * -> ADD broadcast over rows with bias -> CONV 1x1 of x seen as [1,2,2,2].
+ * Outputs: y [2,4], z [2,3], conv out into the tail of z's scratch.
+ */
+static npurt_program *cpu_program(void)
+{
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 2, 4,
+						NULL);
+	npurt_program_builder *b = NULL;
+	npurt_program *p = NULL;
+	struct npurt_cpu_op op;
+	struct rm_npu_cmd c;
+	uint8_t lut[256];
+	unsigned int i;
+
+	for (i = 0; i < 256; i++)
+		lut[i] = i > 128 ? (uint8_t)(i - 128) : 0;	/* index = v + 128 */
+	assert_int_equal(npurt_program_builder_create("cpu", &b), 0);
+	assert_int_equal(npurt_program_builder_add_input(b, &t), CX);
+	t.name = "y";
+	assert_int_equal(npurt_program_builder_add_output(b, &t), CY);
+	t = mlp_tensor("lut", NPURT_DTYPE_UINT8, 1, 256, NULL);
+	assert_int_equal(npurt_program_builder_add_weights(b, &t, lut, 256),
+			 CLUT);
+	assert_int_equal(npurt_program_builder_add_scratch(b, "s", 256), CS);
+	t = mlp_tensor("w", NPURT_DTYPE_FLOAT32, 3, 4, NULL);
+	assert_int_equal(npurt_program_builder_add_weights(b, &t, cw,
+							   sizeof(cw)), CW);
+	t = mlp_tensor("z", NPURT_DTYPE_FLOAT32, 2, 3, NULL);
+	assert_int_equal(npurt_program_builder_add_output(b, &t), CZ);
+	t = mlp_tensor("bias", NPURT_DTYPE_FLOAT32, 1, 3, NULL);
+	assert_int_equal(npurt_program_builder_add_weights(b, &t, cbias,
+							   sizeof(cbias)), CB);
+
+	op = cpu_op(NPURT_CPU_QUANTIZE);
+	op.in[0] = cref(CX, NPURT_DTYPE_FLOAT32, 0, 8);
+	op.out = cref(CS, NPURT_DTYPE_INT8, 0, 8);
+	op.f[0] = 0.1f;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
+	memset(&c, 0, sizeof(c));
+	c.opcode = RM_NPU_OP_LUT;
+	c.lut.in.bo = CS;
+	c.lut.table.bo = CLUT;
+	c.lut.out.bo = CS;
+	c.lut.out.offset = 8;
+	c.lut.count = 8;
+	c.lut.dtype = RM_NPU_DT_INT8;
+	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 0);
+	op = cpu_op(NPURT_CPU_DEQUANTIZE);
+	op.in[0] = cref(CS, NPURT_DTYPE_INT8, 8, 8);
+	op.out = cref(CS, NPURT_DTYPE_FLOAT32, 16, 8);
+	op.f[0] = 0.1f;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 1);
+	op = cpu_op(NPURT_CPU_SOFTMAX);
+	op.in[0] = cref(CS, NPURT_DTYPE_FLOAT32, 16, 8);
+	op.out = cref(CY, NPURT_DTYPE_FLOAT32, 0, 8);
+	op.p[0] = 2;
+	op.p[1] = 4;
+	op.p[2] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 2);
+	/* z' = x w^T (scratch 64..), z = z' + bias (row broadcast) */
+	op = cpu_op(NPURT_CPU_GEMM);
+	op.in[0] = cref(CX, NPURT_DTYPE_FLOAT32, 0, 8);
+	op.in[1] = cref(CW, NPURT_DTYPE_FLOAT32, 0, 12);
+	op.out = cref(CS, NPURT_DTYPE_FLOAT32, 64, 6);
+	op.p[0] = 2; op.p[1] = 3; op.p[2] = 4; op.p[4] = 1; op.p[5] = 1;
+	op.f[0] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 3);
+	op = cpu_op(NPURT_CPU_ADD);
+	op.in[0] = cref(CS, NPURT_DTYPE_FLOAT32, 64, 6);
+	op.in[1] = cref(CB, NPURT_DTYPE_FLOAT32, 0, 3);
+	op.out = cref(CZ, NPURT_DTYPE_FLOAT32, 0, 6);
+	op.p[0] = 2; op.p[1] = 2; op.p[2] = 3;
+	op.p[7] = 3; op.p[8] = 1;	/* a: row-major [2][3] */
+	op.p[13] = 0; op.p[14] = 1;	/* bias: broadcast over rows */
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 4);
+	/* CONV: x as [1][2][2][2], w[0..4) as [2][2][1][1] -> s[128..] */
+	op = cpu_op(NPURT_CPU_CONV);
+	op.in[0] = cref(CX, NPURT_DTYPE_FLOAT32, 0, 8);
+	op.in[1] = cref(CW, NPURT_DTYPE_FLOAT32, 0, 4);
+	op.in[2] = cref(CB, NPURT_DTYPE_FLOAT32, 0, 2);
+	op.out = cref(CS, NPURT_DTYPE_FLOAT32, 128, 8);
+	op.p[0] = 1; op.p[1] = 2; op.p[2] = 2; op.p[3] = 2; op.p[4] = 2;
+	op.p[5] = 1; op.p[6] = 1; op.p[7] = 1; op.p[8] = 1;
+	op.p[13] = 1; op.p[14] = 1; op.p[15] = 1; op.p[16] = 2; op.p[17] = 2;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 5);
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	npurt_program_builder_destroy(b);
+	return p;
+}
+
+static void test_cpu_steps_run(void **state)
+{
+	static const float x[8] = { -0.31f, 0.04f, 0.26f, 1.0f,
+				    12.9f, -13.0f, 0.55f, 0.149f };
+	float y[8], z[6], want[8];
+	npurt_tensor *in = NULL, *out[2] = { NULL, NULL };
+	npurt_runtime *rt = NULL;
+	npurt_runner *r = NULL;
+	npurt_model *m = NULL;
+	npurt_program *p = cpu_program();
+	unsigned int i, j, after = 99;
+	void *d1, *d2;
+	size_t n1, n2;
+
+	(void)state;
+	/* round trip, accessors, version 1.1 */
+	assert_int_equal(npurt_program_cpu_op_count(p), 6);
+	assert_int_equal(npurt_program_cpu_op(p, 0, &after)->opcode,
+			 NPURT_CPU_QUANTIZE);
+	assert_int_equal(after, 0);
+	assert_non_null(npurt_program_cpu_op(p, 2, &after));
+	assert_int_equal(after, 1);
+	assert_null(npurt_program_cpu_op(p, 6, NULL));
+	assert_string_equal(npurt_cpu_op_name(NPURT_CPU_SOFTMAX), "SOFTMAX");
+	assert_string_equal(npurt_cpu_op_name(99), "UNKNOWN");
+	assert_int_equal(npurt_program_serialize(p, &d1, &n1), 0);
+	assert_int_equal(hdr(d1)->version_minor, 1);
+	assert_int_equal(hdr(d1)->num_cpuops, 6);
+	npurt_program_destroy(p);
+	assert_int_equal(npurt_program_load_memory(d1, n1, &p), 0);
+	assert_int_equal(npurt_program_serialize(p, &d2, &n2), 0);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(d1, d2, n1);
+	free(d1);
+	free(d2);
+
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	assert_non_null(strstr(npurt_model_summary(m), "6 CPU step(s)"));
+	assert_int_equal(npurt_runtime_create("cpu(1)", &rt), 0);
+	assert_int_equal(npurt_runner_create(rt, m, NULL, &r), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_input(r, 0), (void *)x,
+					   sizeof(x), &in), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_output(r, 0), y,
+					   sizeof(y), &out[0]), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_output(r, 1), z,
+					   sizeof(z), &out[1]), 0);
+	assert_int_equal(npurt_runner_run(r, &in, out), 0);
+	for (i = 0; i < 2; i++) {
+		double sum = 0;
+
+		for (j = 0; j < 4; j++) {
+			float q = nearbyintf(x[4 * i + j] / 0.1f);
+
+			q = q > 127 ? 127 : q < -128 ? -128 : q;
+			want[4 * i + j] = (q > 0 ? q : 0) * 0.1f;
+		}
+		for (j = 0; j < 4; j++)
+			sum += exp(want[4 * i + j]);
+		for (j = 0; j < 4; j++)
+			assert_float_equal(y[4 * i + j],
+					   exp(want[4 * i + j]) / sum, 1e-6);
+		for (j = 0; j < 3; j++) {
+			double acc = cbias[j];
+			unsigned int k;
+
+			for (k = 0; k < 4; k++)
+				acc += (double)x[4 * i + k] * cw[4 * j + k];
+			assert_float_equal(z[3 * i + j], acc, 1e-5);
+		}
+	}
+	npurt_tensor_destroy(in);
+	npurt_tensor_destroy(out[0]);
+	npurt_tensor_destroy(out[1]);
+	npurt_runner_destroy(r);
+	npurt_runtime_destroy(rt);
+	npurt_model_destroy(m);
+}
+
+static struct npuprog_cpuop *cpuop_at(uint8_t *buf, unsigned int i)
+{
+	return (struct npuprog_cpuop *)(buf + hdr(buf)->cpuops_off +
+					(size_t)i * NPUPROG_CPUOP_SIZE);
+}
+
+#define OP(b, i) (&cpuop_at(b, i)->op)
+static void c_opcode(uint8_t *b) { OP(b, 0)->opcode = 99; }
+static void c_opcode0(uint8_t *b) { OP(b, 0)->opcode = 0; }
+static void c_flags(uint8_t *b) { OP(b, 1)->flags = 1; }
+static void c_reserved(uint8_t *b) { cpuop_at(b, 1)->reserved = 1; }
+static void c_after_past(uint8_t *b) { cpuop_at(b, 5)->after_cmd = 2; }
+static void c_order(uint8_t *b) { cpuop_at(b, 3)->after_cmd = 0; }
+static void c_slot(uint8_t *b) { OP(b, 0)->in[0].slot = 7; }
+static void c_slot_huge(uint8_t *b) { OP(b, 0)->out.slot = 0xfffffffe; }
+static void c_dtype(uint8_t *b) { OP(b, 0)->in[0].dtype = NPURT_DTYPE_INT8; }
+static void c_dtype_bad(uint8_t *b) { OP(b, 0)->in[0].dtype = 99; }
+static void c_count(uint8_t *b) { OP(b, 0)->out.count = 9; }
+static void c_offset(uint8_t *b) { OP(b, 2)->out.offset = 4; }
+static void c_offset_wrap(uint8_t *b) { OP(b, 3)->in[0].offset = UINT64_MAX - 3; }
+static void c_misaligned(uint8_t *b) { OP(b, 1)->out.offset = 17; }
+static void c_count_huge(uint8_t *b)
+{
+	OP(b, 0)->in[0].count = 1ULL << 62;
+	OP(b, 0)->out.count = 1ULL << 62;
+}
+static void c_write_input(uint8_t *b) { OP(b, 0)->out.slot = CX; }
+static void c_write_weights(uint8_t *b) { OP(b, 4)->out.slot = CW; OP(b, 4)->out.count = 6; }
+static void c_scale_nan(uint8_t *b) { OP(b, 0)->f[0] = NAN; }
+static void c_scale_zero(uint8_t *b) { OP(b, 1)->f[0] = 0; }
+static void c_zp_range(uint8_t *b) { OP(b, 0)->p[1] = 128; }
+static void c_missing(uint8_t *b) { OP(b, 2)->in[0].slot = NPURT_CPU_NONE; }
+static void c_extra(uint8_t *b) { OP(b, 2)->in[2] = cref(CS, NPURT_DTYPE_FLOAT32, 0, 1); }
+static void c_softmax_shape(uint8_t *b) { OP(b, 2)->p[1] = 5; }
+static void c_softmax_neg(uint8_t *b) { OP(b, 2)->p[0] = -2; }
+static void c_gemm_k(uint8_t *b) { OP(b, 3)->p[2] = 5; }
+static void c_gemm_trans(uint8_t *b) { OP(b, 3)->p[3] = 2; }
+static void c_gemm_huge(uint8_t *b) { OP(b, 3)->p[0] = 1LL << 31; OP(b, 3)->p[1] = 1LL << 31; }
+static void c_gemm_alpha(uint8_t *b) { OP(b, 3)->f[0] = INFINITY; }
+static void c_rank(uint8_t *b) { OP(b, 4)->p[0] = 7; }
+static void c_stride(uint8_t *b) { OP(b, 4)->p[14] = 2; }
+static void c_stride_neg(uint8_t *b) { OP(b, 4)->p[13] = -1; }
+static void c_conv_out(uint8_t *b) { OP(b, 5)->p[16] = 3; }
+static void c_conv_group(uint8_t *b) { OP(b, 5)->p[15] = 3; }
+static void c_conv_stride0(uint8_t *b) { OP(b, 5)->p[7] = 0; }
+static void c_conv_pad_huge(uint8_t *b) { OP(b, 5)->p[9] = 1LL << 40; }
+static void c_depth_2d(uint8_t *b) { OP(b, 5)->p[21] = 1; }
+static void c_depth_out(uint8_t *b)
+{
+	OP(b, 5)->p[19] = 1; OP(b, 5)->p[20] = 1; OP(b, 5)->p[21] = 1;
+	OP(b, 5)->p[24] = 1; OP(b, 5)->p[25] = 2;
+}
+static void c_size(uint8_t *b) { H(b)->cpuop_size = 256; }
+static void c_num_plus(uint8_t *b) { H(b)->num_cpuops++; }
+static void c_num_many(uint8_t *b) { H(b)->num_cpuops = (1u << 20) + 1; }
+static void c_off_overlap(uint8_t *b) { H(b)->cpuops_off -= 8; }
+static void c_off_wrap(uint8_t *b) { H(b)->cpuops_off = UINT64_MAX - 7; }
+static void c_minor0(uint8_t *b) { H(b)->version_minor = 0; }
+static void c_none_off(uint8_t *b) { H(b)->num_cpuops = 0; }
+
+static const struct mutation cpu_mutations[] = {
+	{ "unknown opcode", c_opcode, -EBADMSG, "CPU step 0: unknown opcode 99" },
+	{ "opcode 0", c_opcode0, -EBADMSG, "unknown opcode 0" },
+	{ "flags", c_flags, -EBADMSG, "unknown flags" },
+	{ "reserved", c_reserved, -EBADMSG, "nonzero reserved field" },
+	{ "position past the commands", c_after_past, -EBADMSG, "past the 1 commands" },
+	{ "positions out of order", c_order, -EBADMSG, "out of order" },
+	{ "slot out of range", c_slot, -EBADMSG, "in[0]: slot 7 of 7" },
+	{ "slot huge", c_slot_huge, -EBADMSG, "out: slot 4294967294" },
+	{ "dtype", c_dtype, -EBADMSG, "dtype INT8 not allowed" },
+	{ "dtype invalid", c_dtype_bad, -EBADMSG, "not allowed" },
+	{ "count", c_count, -EBADMSG, "out: 9 elements, 8 expected" },
+	{ "offset past the slot", c_offset, -EBADMSG, "outside slot 1" },
+	{ "offset wraps", c_offset_wrap, -EBADMSG, "outside slot 0" },
+	{ "misaligned", c_misaligned, -EBADMSG, "misaligned" },
+	{ "count huge", c_count_huge, -EBADMSG, "outside slot" },
+	{ "writes an input", c_write_input, -EBADMSG, "writes slot 0 \"x\"" },
+	{ "writes weights", c_write_weights, -EBADMSG, "writes slot 4 \"w\"" },
+	{ "scale NaN", c_scale_nan, -EBADMSG, "not finite and positive" },
+	{ "scale 0", c_scale_zero, -EBADMSG, "not finite and positive" },
+	{ "zero point range", c_zp_range, -EBADMSG, "zero point 128" },
+	{ "operand missing", c_missing, -EBADMSG, "in[0] missing" },
+	{ "extra operand", c_extra, -EBADMSG, "must be absent" },
+	{ "softmax shape", c_softmax_shape, -EBADMSG, "CPU step 2 (SOFTMAX)" },
+	{ "softmax negative", c_softmax_neg, -EBADMSG, "p[0] = -2" },
+	{ "gemm K", c_gemm_k, -EBADMSG, "CPU step 3 (GEMM)" },
+	{ "gemm transpose", c_gemm_trans, -EBADMSG, "transpose flags" },
+	{ "gemm huge", c_gemm_huge, -EBADMSG, "CPU step 3 (GEMM)" },
+	{ "gemm alpha", c_gemm_alpha, -EBADMSG, "not finite" },
+	{ "rank", c_rank, -EBADMSG, "rank 7" },
+	{ "stride past", c_stride, -EBADMSG, "in[1]" },
+	{ "stride negative", c_stride_neg, -EBADMSG, "stride p[13]" },
+	{ "conv output", c_conv_out, -EBADMSG, "does not follow" },
+	{ "conv group", c_conv_group, -EBADMSG, "divisible by group" },
+	{ "conv stride 0", c_conv_stride0, -EBADMSG, "p[7] = 0" },
+	{ "conv pad huge", c_conv_pad_huge, -EBADMSG, "p[9]" },
+	{ "depth field of a 2-D conv", c_depth_2d, -EBADMSG, "p[21] of a 2-D" },
+	{ "conv output depth", c_depth_out, -EBADMSG, "output depth 2" },
+	{ "step size", c_size, -EBADMSG, "CPU step size 256" },
+	{ "step count + 1", c_num_plus, -EBADMSG, "string section" },
+	{ "step count above limit", c_num_many, -EFBIG, "CPU steps, above" },
+	{ "step section overlaps", c_off_overlap, -EBADMSG, "CPU step section" },
+	{ "step section wraps", c_off_wrap, -EBADMSG, "CPU step section" },
+	{ "steps in a 1.0 file", c_minor0, -EBADMSG, "format 1.0 file" },
+	{ "offset without steps", c_none_off, -EBADMSG, "CPU step size" },
+};
+
+static void test_cpu_steps_corpus(void **state)
+{
+	npurt_program *p = cpu_program(), *q;
+	struct corpus c = { 0 };
+	void *data;
+	size_t i, len;
+	int bit, ret;
+
+	(void)state;
+	assert_int_equal(npurt_program_serialize(p, &data, &c.size), 0);
+	npurt_program_destroy(p);
+	c.data = data;
+	c.work = malloc(c.size);
+	assert_non_null(c.work);
+	memcpy(c.work, c.data, c.size);
+	for (len = 0; len < c.size; len++)
+		if ((ret = load_work(&c, len)) != -EBADMSG)
+			fail_msg("truncated to %zu: %d", len, ret);
+	for (i = 0; i < c.size; i++)
+		for (bit = 0; bit < 8; bit++) {
+			memcpy(c.work, c.data, c.size);
+			c.work[i] ^= (uint8_t)(1u << bit);
+			fix_crc(c.work, c.size);
+			q = NULL;
+			ret = npurt_program_load_memory(c.work, c.size, &q);
+			if (ret && ret != -EBADMSG && ret != -EPROTONOSUPPORT &&
+			    ret != -EFBIG)
+				fail_msg("flip byte %zu bit %d: %d (%s)", i, bit,
+					 ret, npurt_last_error());
+			npurt_program_destroy(q);
+		}
+	for (i = 0; i < sizeof(cpu_mutations) / sizeof(cpu_mutations[0]); i++) {
+		const struct mutation *m = &cpu_mutations[i];
+
+		memcpy(c.work, c.data, c.size);
+		m->fn(c.work);
+		fix_crc(c.work, c.size);
+		ret = load_work(&c, c.size);
+		if (ret != m->err)
+			fail_msg("%s: got %d (%s), expected %d", m->what, ret,
+				 npurt_last_error(), m->err);
+		if (!strstr(npurt_last_error(), m->msg))
+			fail_msg("%s: message \"%s\" lacks \"%s\"", m->what,
+				 npurt_last_error(), m->msg);
+	}
+	free(c.data);
+	free(c.work);
+}
+
+/* Format 1.0 files (no CPU step fields) still load. */
+static void test_format_1_0(void **state)
+{
+	struct corpus *c = *state;
+	npurt_program *p = NULL;
+
+	memcpy(c->work, c->data, c->size);
+	assert_int_equal(hdr(c->work)->num_cpuops, 0);
+	hdr(c->work)->version_minor = 0;
+	fix_crc(c->work, c->size);
+	assert_int_equal(npurt_program_load_memory(c->work, c->size, &p), 0);
+	assert_int_equal(npurt_program_cpu_op_count(p), 0);
+	npurt_program_destroy(p);
+}
+
+static void test_cpu_builder(void **state)
+{
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 1, 4,
+						NULL);
+	npurt_program_builder *b = NULL;
+	npurt_program *p = NULL;
+	struct npurt_cpu_op op = cpu_op(NPURT_CPU_TANH);
+
+	(void)state;
+	assert_int_equal(npurt_program_builder_create("t", &b), 0);
+	assert_int_equal(npurt_program_builder_add_input(b, &t), 0);
+	t.name = "y";
+	assert_int_equal(npurt_program_builder_add_output(b, &t), 1);
+	assert_int_equal(npurt_program_builder_add_cpu_op(NULL, &op), -EINVAL);
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, NULL), -EINVAL);
+	op.in[0] = cref(0, NPURT_DTYPE_FLOAT32, 0, 4);
+	op.out = cref(0, NPURT_DTYPE_FLOAT32, 0, 4);
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), -EINVAL);
+	assert_non_null(strstr(npurt_last_error(), "CPU step 0 (TANH): writes"));
+	op.out.slot = 1;
+	/* steps only, no command: a valid program */
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	assert_int_equal(npurt_program_cmd_count(p), 0);
+	assert_int_equal(npurt_program_cpu_op_count(p), 1);
+	npurt_program_destroy(p);
+	npurt_program_builder_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +1066,10 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_builder_errors),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_cpu_steps_run),
+		cmocka_unit_test(test_cpu_steps_corpus),
+		cmocka_unit_test(test_format_1_0),
+		cmocka_unit_test(test_cpu_builder),
 	};
 
 	return cmocka_run_group_tests(tests, corpus_setup, corpus_teardown);

@@ -12,6 +12,7 @@
 #define RM_NPU_VM_JOB_UTIL_H
 
 #include <poll.h>
+#include <sys/mount.h>
 #include <time.h>
 
 #include "test_util.h"
@@ -230,6 +231,20 @@ static inline int npu_fence_signalled(int fence_fd, int timeout_ms)
 	return r;
 }
 
+#define NPU_DEBUGFS	"/sys/kernel/debug"
+
+/* Mounts debugfs unless it is (tools/npu-vm mounts it); fails the test. */
+static inline void npu_debugfs_mount(void)
+{
+	if (!access(NPU_DEBUGFS "/rm_npu", F_OK))
+		return;
+	if (mount("debugfs", NPU_DEBUGFS, "debugfs", 0, NULL) &&
+	    errno != EBUSY)
+		fail_msg("mount debugfs: %s", strerror(errno));
+	if (access(NPU_DEBUGFS "/rm_npu", F_OK))
+		fail_msg(NPU_DEBUGFS "/rm_npu: %s", strerror(errno));
+}
+
 /*
  * Polls text file @path (up to 10 s) until it contains @want; returns 1
  * then, else 0 with the last contents in @buf. For state that settles a
@@ -240,6 +255,8 @@ static inline int npu_file_poll(const char *path, const char *want,
 {
 	int i, ret;
 
+	if (!strncmp(path, NPU_DEBUGFS "/", sizeof(NPU_DEBUGFS)))
+		npu_debugfs_mount();
 	for (i = 0; i < 2000; i++) {
 		ret = npu_read_file(path, buf, len);
 		if (ret)

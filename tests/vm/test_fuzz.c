@@ -15,19 +15,21 @@
  * NPU_FUZZ_ITERS (default sized for about 15 s under TCG). Expects
  * job_timeout_ms=200 so that random huge commands end quickly.
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "job_util.h"
 
-#define DEFAULT_ITERS	200000
+#define DEFAULT_ITERS	600000
 #define ARG_BUF		32768
 #define MAX_HANDLES	32
 #define MAX_FENCES	16
 #define MAX_MAPS	16
 #define MAX_JOBS	24
 
-static uint64_t rng;
+static __thread uint64_t rng;
 
 static uint64_t rnd(void)
 {
@@ -663,10 +665,191 @@ static void test_fuzz(void **state)
 	}
 }
 
+/* --- Threads racing on one file ---------------------------------------- */
+
+#define RACE_THREADS	5
+#define RACE_HANDLES	24
+
+static int race_fd, race_fd1;
+static long race_iters;
+static _Atomic int race_fence = -1;
+static _Atomic long race_queued;
+static _Atomic int race_bad;	/* line of the first unexpected result */
+static _Atomic int race_errno;
+/* Handles the BO thread created (cyclic allocation: they keep growing). */
+static _Atomic __u32 race_handles[RACE_HANDLES];
+
+static __u32 race_handle(void)
+{
+	return rn(8) ? race_handles[rn(RACE_HANDLES)] : 1 + rn(1u << 20);
+}
+
+static void race_fail(int line, int err)
+{
+	int zero = 0;
+
+	if (atomic_compare_exchange_strong(&race_bad, &zero, line))
+		race_errno = err;
+}
+
+static int race_errno_ok(int err, int queued_ok)
+{
+	return err == EINVAL || err == ENOENT || (queued_ok && err == EAGAIN);
+}
+
+/* Small valid-looking jobs over guessed handles, fences in and out. */
+static void race_submit(int fd, int use_in_fence)
+{
+	struct rm_npu_cmd c[4];
+	__u32 h[3] = { race_handle(), race_handle(), race_handle() };
+	struct rm_npu_submit s;
+	__u32 n = 1 + rn(4), i;
+	int old;
+
+	for (i = 0; i < n; i++) {
+		switch (rn(4)) {
+		case 0:
+			c[i] = npu_cmd_nop();
+			break;
+		case 1:
+			c[i] = npu_cmd_fill(rn(3), rn(4096), 1 + rn(4096), 1,
+					    rn(256));
+			break;
+		case 2:
+			c[i] = npu_cmd_copy(0, rn(1024), 1, rn(1024),
+					    1 + rn(2048));
+			break;
+		default:
+			c[i] = npu_cmd_gemm32(0, 1, 2, 1 + rn(32), 1 + rn(32),
+					      1 + rn(32));
+			break;
+		}
+	}
+	npu_submit_args(&s, c, n, h, 3, rn(2) ? RM_NPU_SUBMIT_OUT_FENCE : 0,
+			0);
+	if (use_in_fence && rn(2)) {
+		s.flags |= RM_NPU_SUBMIT_IN_FENCE;
+		s.in_fence_fd = race_fence;
+	}
+	if (npu_submit_raw(fd, &s)) {
+		if (!race_errno_ok(errno, 1))
+			race_fail(__LINE__, errno);
+		return;
+	}
+	race_queued++;
+	if (s.out_fence_fd >= 0) {
+		old = atomic_exchange(&race_fence, s.out_fence_fd);
+		if (old >= 0)
+			close(old);
+	}
+}
+
+static void *race_thread(void *arg)
+{
+	long k = (long)(intptr_t)arg, i;
+	size_t pg = npu_page_size();
+
+	rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(k + 1) ^ (uint64_t)npu_now_ns();
+	for (i = 0; i < race_iters && !race_bad; i++) {
+		switch (k) {
+		case 0:
+			race_submit(race_fd, 0);
+			break;
+		case 1:
+			race_submit(race_fd1, 1);
+			break;
+		case 2: {
+			struct rm_npu_bo_create c = { .size = 1 + rn(65536) };
+			struct rm_npu_bo_close cl = { 0 };
+			__u32 slot = rn(RACE_HANDLES);
+
+			if (rn(2)) {
+				if (ioctl(race_fd, RM_NPU_IOCTL_BO_CREATE, &c)) {
+					if (errno != ENOMEM)
+						race_fail(__LINE__, errno);
+					break;
+				}
+				cl.handle = atomic_exchange(&race_handles[slot],
+							    c.handle);
+			} else {
+				cl.handle = atomic_exchange(&race_handles[slot],
+							    0);
+			}
+			if (cl.handle &&
+			    ioctl(race_fd, RM_NPU_IOCTL_BO_CLOSE, &cl))
+				race_fail(__LINE__, errno);
+			break;
+		}
+		case 3: {
+			struct rm_npu_wait w;
+
+			if (npu_wait_raw(rn(2) ? race_fd : race_fd1,
+					 1 + rn(2000), rn(2) ? 0 : 100000, &w) &&
+			    errno != ENOENT && errno != ENODATA &&
+			    errno != ETIMEDOUT)
+				race_fail(__LINE__, errno);
+			break;
+		}
+		default: {
+			struct rm_npu_bo_mmap m = {
+				.handle = race_handle() };
+			volatile unsigned char *p;
+
+			if (ioctl(race_fd, RM_NPU_IOCTL_BO_MMAP, &m))
+				break;
+			p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 race_fd, (off_t)m.offset);
+			if (p == MAP_FAILED)
+				break;
+			p[rn((uint32_t)pg)] ^= 1;
+			munmap((void *)p, pg);
+			break;
+		}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Threads race SUBMIT (with fences across two files), BO_CREATE/BO_CLOSE
+ * of the handles the jobs name, WAIT and mmap on the same files; then both
+ * files close with jobs in flight.
+ */
+static void test_fuzz_threads(void **state)
+{
+	pthread_t t[RACE_THREADS];
+	const char *e = getenv("NPU_FUZZ_ITERS");
+	long k;
+	int f;
+
+	(void)state;
+	race_iters = (e ? strtol(e, NULL, 0) : DEFAULT_ITERS) / 20;
+	race_fd = npu_open("npu0pe0");
+	race_fd1 = npu_open("npu0pe1");
+	for (k = 0; k < RACE_THREADS; k++)
+		assert_int_equal(pthread_create(&t[k], NULL, race_thread,
+						(void *)(intptr_t)k), 0);
+	for (k = 0; k < RACE_THREADS; k++)
+		assert_int_equal(pthread_join(t[k], NULL), 0);
+	if (race_bad)
+		fail_msg("test_fuzz.c:%d: unexpected %s", race_bad,
+			 strerror(race_errno));
+	close(race_fd);
+	close(race_fd1);
+	f = atomic_exchange(&race_fence, -1);
+	if (f >= 0)
+		close(f);
+	print_message("test_fuzz_threads: %ld iterations per thread, %ld jobs queued\n",
+		      race_iters, (long)race_queued);
+	assert_int_equal(npu_mem_used(0), 0);
+	assert_int_equal(npu_bo_count(0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_fuzz, npu_close_fds),
+		cmocka_unit_test_teardown(test_fuzz_threads, npu_close_fds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,9 @@
  * Expects job_timeout_ms=60000: long jobs are sized from a calibration and
  * must not meet the watchdog on a loaded host (test_watchdog covers it).
  */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <linux/sync_file.h>
 
 #include "job_util.h"
@@ -24,6 +27,28 @@ static int fence_status(int fence_fd)
 	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
 	assert_int_equal(info.num_fences, 1);
 	return info.status;
+}
+
+/* The fence's names, as SYNC_IOC_FILE_INFO reports them. */
+static void assert_fence_names(int fence_fd)
+{
+	struct sync_fence_info fi;
+	struct sync_file_info info;
+
+	memset(&fi, 0, sizeof(fi));
+	memset(&info, 0, sizeof(info));
+	info.num_fences = 1;
+	info.sync_fence_info = (__u64)(uintptr_t)&fi;
+	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
+	assert_int_equal(info.num_fences, 1);
+	assert_string_equal(fi.driver_name, "rm_npu");
+	assert_string_equal(fi.obj_name, "pe-queue");
+	assert_int_equal(fi.status, info.status);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 static int open_pe0_long(void)
@@ -146,6 +171,17 @@ static void test_wait_timeout(void **state)
 	if (dt < 20 * NS_PER_MS)
 		fail_msg("WAIT with 20 ms timeout returned after %lld ns", dt);
 	assert_errno(npu_wait_raw(fd, id, 1, &w), ETIMEDOUT);
+	/* A signal interrupts a wait: EINTR, the job goes on. */
+	{
+		struct sigaction sa = { .sa_handler = on_alarm };
+		struct itimerval it = { .it_value = { 0, 100000 } };
+
+		assert_ok(sigaction(SIGALRM, &sa, NULL));
+		assert_ok(setitimer(ITIMER_REAL, &it, NULL));
+		assert_errno(npu_wait_raw(fd, id, -1, &w), EINTR);
+		sa.sa_handler = SIG_DFL;
+		assert_ok(sigaction(SIGALRM, &sa, NULL));
+	}
 	/* Still running after all that: the wait did not end it early. */
 	assert_true(npu_job_pending(fd, id));
 	assert_int_equal(npu_wait_raw(fd, id, 600 * NS_PER_S, &w), 0);
@@ -346,10 +382,12 @@ static void test_out_fence(void **state)
 	assert_int_equal(fence_status(fence), 0);
 	assert_true(npu_job_pending(fd, id));
 	assert_int_equal(npu_fence_signalled(fence, 0), 0);
+	assert_fence_names(fence);
 	/* Readable exactly when the job retired. */
 	assert_int_equal(npu_fence_signalled(fence, 600000), 1);
 	assert_false(npu_job_pending(fd, id));
 	assert_int_equal(fence_status(fence), 1);
+	assert_fence_names(fence);
 	npu_long_check(fd, &lj);
 
 	/* The other way round: retired, so readable. */
@@ -439,6 +477,21 @@ static void test_in_fence(void **state)
 		close(ff);
 	}
 
+	/* A merged fence (SYNC_IOC_MERGE of two of ours) works as in-fence. */
+	{
+		struct sync_merge_data md;
+
+		memset(&md, 0, sizeof(md));
+		strcpy(md.name, "merged");
+		md.fd2 = fc;
+		assert_ok(ioctl(fb, SYNC_IOC_MERGE, &md));
+		npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE,
+				md.fence);
+		assert_ok(npu_submit_raw(fd1, &s));
+		npu_wait_ok(fd1, s.job_id);
+		close(md.fence);
+	}
+
 	/* Bad in-fences: EINVAL, nothing queued, no id issued. */
 	fbad = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	assert_true(fbad >= 0);
@@ -502,6 +555,88 @@ static void test_bo_close_during_job(void **state)
 	close(fd);
 }
 
+static int count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (!access(path, F_OK))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * SUBMIT arguments in read-only memory: the job is queued but the copy
+ * back fails (EFAULT); the out-fence fd is not installed and not leaked.
+ */
+static void test_submit_efault(void **state)
+{
+	int fd = npu_open("npu0pe0");
+	size_t pg = npu_page_size();
+	struct rm_npu_cmd c = npu_cmd_nop();
+	struct rm_npu_submit *s;
+	int nfds, fence;
+	__u64 id;
+
+	(void)state;
+	s = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	assert_true(s != MAP_FAILED);
+	npu_submit_args(s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
+	assert_ok(mprotect(s, pg, PROT_READ));
+	nfds = count_fds();
+	assert_errno(npu_submit_raw(fd, s), EFAULT);
+	assert_int_equal(count_fds(), nfds);
+	/* It was queued as job 1 and runs. */
+	npu_wait_ok(fd, 1);
+	id = npu_submit(fd, &c, 1, NULL, 0, &fence);
+	assert_int_equal(id, 2);
+	assert_int_equal(count_fds(), nfds + 1);
+	npu_wait_ok(fd, id);
+	close(fence);
+	/* Validation failures in read-only memory: EFAULT, nothing queued. */
+	assert_ok(mprotect(s, pg, PROT_READ | PROT_WRITE));
+	s->num_cmds = 0;
+	assert_ok(mprotect(s, pg, PROT_READ));
+	assert_errno(npu_submit_raw(fd, s), EFAULT);
+	assert_int_equal(npu_submit(fd, &c, 1, NULL, 0, NULL), 3);
+	munmap(s, pg);
+	close(fd);
+}
+
+/* No descriptor left for the out-fence: EMFILE, nothing queued. */
+static void test_submit_emfile(void **state)
+{
+	int fd = npu_open("npu0pe0");
+	struct rm_npu_cmd c = npu_cmd_nop();
+	struct rm_npu_submit s;
+	struct rlimit old, lim;
+	int fds[64], n = 0, i;
+
+	(void)state;
+	assert_ok(getrlimit(RLIMIT_NOFILE, &old));
+	lim = old;
+	lim.rlim_cur = 48;
+	assert_ok(setrlimit(RLIMIT_NOFILE, &lim));
+	while (n < 64 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	npu_submit_args(&s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
+	assert_errno(npu_submit_raw(fd, &s), EMFILE);
+	assert_int_equal(s.job_id, 0);
+	assert_int_equal(s.out_fence_fd, -1);
+	/* Without an out-fence it goes. */
+	assert_int_equal(npu_submit(fd, &c, 1, NULL, 0, NULL), 1);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	assert_ok(setrlimit(RLIMIT_NOFILE, &old));
+	npu_wait_ok(fd, 1);
+	close(fd);
+}
+
 struct pe_counters {
 	long long busy_ns, completed, failed, bytes, ops;
 };
@@ -537,7 +672,10 @@ static void assert_counters(const char *pe, const struct pe_counters *base,
 
 static void read_engines(char *buf, size_t len)
 {
-	int ret = npu_read_file(DEBUGFS_ENGINES, buf, len);
+	int ret;
+
+	npu_debugfs_mount();
+	ret = npu_read_file(DEBUGFS_ENGINES, buf, len);
 
 	if (ret)
 		fail_msg("read %s: %s", DEBUGFS_ENGINES, strerror(-ret));
@@ -570,6 +708,14 @@ static void test_telemetry(void **state)
 	id = npu_submit(fd, c, 3, h, 1, NULL);
 	npu_wait_ok(fd, id);
 	assert_counters("npu0pe0", &b0, 1, 0, 20000 + 40000, 10000 + 20000, 1);
+	/* On one PE, busy time is exactly the jobs' execution time. */
+	{
+		__u64 dur;
+
+		npu_wait_result(fd, id, NULL, &dur);
+		assert_int_equal(npu_sysfs_ll("npu0pe0", "busy_ns") -
+				 b0.busy_ns, dur);
+	}
 	read_counters("npu0pe0", &b0);
 
 	/* Failed at its second command: the first counts. */
@@ -639,6 +785,32 @@ static void test_telemetry(void **state)
 	assert_counters("npu0pe1", &b1, 4, 0, 3 * g_bytes / 2, 3 * g_ops / 2,
 			1);
 	npu_long_check(fd, &lj);
+
+	/*
+	 * A split whose halves do not divide the byte count evenly (3 rows:
+	 * 1 + 2): the two PEs' shares still add up to the command's total.
+	 */
+	{
+		struct pe_counters f0, f1, n0, n1;
+		const long long m = 3, n = 64, k = 700;
+		__u32 hh[3];
+
+		read_counters("npu0pe0", &f0);
+		read_counters("npu0pe1", &f1);
+		hh[0] = npu_bo_create(fd, m * k, NULL);
+		hh[1] = npu_bo_create(fd, k * n, NULL);
+		hh[2] = npu_bo_create(fd, m * n * 4, NULL);
+		c[0] = npu_cmd_gemm32(0, 1, 2, m, n, k);
+		id = npu_submit(fd, c, 1, hh, 3, NULL);
+		npu_wait_ok(fd, id);
+		read_counters("npu0pe0", &n0);
+		read_counters("npu0pe1", &n1);
+		assert_int_equal(n0.ops - f0.ops + n1.ops - f1.ops,
+				 2 * m * n * k);
+		assert_true(n1.ops > f1.ops);
+		assert_int_equal(n0.bytes - f0.bytes + n1.bytes - f1.bytes,
+				 m * k + k * n + m * n * 4);
+	}
 	close(fd);
 }
 
@@ -655,6 +827,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_in_fence, npu_close_fds),
 		cmocka_unit_test_teardown(test_bo_close_during_job,
 					  npu_close_fds),
+		cmocka_unit_test_teardown(test_submit_efault, npu_close_fds),
+		cmocka_unit_test_teardown(test_submit_emfile, npu_close_fds),
 		cmocka_unit_test_teardown(test_telemetry, npu_close_fds),
 	};
 

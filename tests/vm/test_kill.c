@@ -8,6 +8,7 @@
  */
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/sync_file.h>
 
@@ -302,6 +303,36 @@ static void test_close_queued(void **state)
 	assert_int_equal(npu_bo_count(0), 0);
 }
 
+/* Closing a fused node stops a command split across both PEs. */
+static void test_close_fused(void **state)
+{
+	char buf[2048];
+	int fd, fence;
+
+	(void)state;
+	fd = npu_open("npu0pe0-1");
+	npu_long_init(fd, &lj);
+	npu_long_submit(fd, &lj, 5000, &fence);
+	npu_long_submit(fd, &lj, 5000, NULL);
+	/* Both halves at work. */
+	if (!npu_file_poll(ENGINES, "pe1: busy=0 running_job=0 queued=0 partner_work=1",
+			   buf, sizeof(buf)))
+		fail_msg("pe1 never got partner work:\n%s", buf);
+	assert_ok(close(fd));
+	assert_int_equal(npu_fence_signalled(fence, 0), 1);
+	assert_int_equal(fence_status(fence), -ECANCELED);
+	close(fence);
+	assert_int_equal(npu_mem_used(0), 0);
+	assert_int_equal(npu_bo_count(0), 0);
+	if (!npu_file_poll(ENGINES, "pe0: busy=0 running_job=0 queued=0 partner_work=0 resets=0\npe1: busy=0 running_job=0 queued=0 partner_work=0 resets=0",
+			   buf, sizeof(buf)))
+		fail_msg("engines not idle:\n%s", buf);
+	fd = npu_open("npu0pe1");
+	npu_long_init(fd, &lj);
+	npu_long_check(fd, &lj);
+	close(fd);
+}
+
 #define CONC_CHILDREN	4
 
 /* Child of test_concurrent: jobs on pe@i with A = i + 1; exit 0 if right. */
@@ -387,12 +418,38 @@ static void test_concurrent(void **state)
 	assert_mem_drains();
 }
 
+/*
+ * An out-fence outlives its file and pins the module (its ops live there):
+ * rmmod is refused until the fence fd is closed. Unloads the module: last.
+ */
+static void test_fence_pins_module(void **state)
+{
+	struct rm_npu_cmd c = npu_cmd_nop();
+	int fd, fence;
+
+	(void)state;
+	fd = npu_open("npu0pe0");
+	npu_submit(fd, &c, 1, NULL, 0, &fence);
+	close(fd);
+	assert_int_equal(npu_fence_signalled(fence, 10000), 1);
+	assert_errno(syscall(SYS_delete_module, "rm_npu", O_NONBLOCK),
+		     EWOULDBLOCK);
+	assert_int_equal(fence_status(fence), 1);
+	close(fence);
+	assert_ok(syscall(SYS_delete_module, "rm_npu", O_NONBLOCK));
+	assert_int_equal(access(NPU_PARAMS_DIR, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_sigkill, npu_close_fds),
 		cmocka_unit_test_teardown(test_close_queued, npu_close_fds),
+		cmocka_unit_test_teardown(test_close_fused, npu_close_fds),
 		cmocka_unit_test_teardown(test_concurrent, npu_close_fds),
+		/* Last: it unloads rm_npu. */
+		cmocka_unit_test_teardown(test_fence_pins_module,
+					  npu_close_fds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

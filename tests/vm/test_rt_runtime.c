@@ -10,6 +10,11 @@
  *    greedy spec ENOSPC;
  *  - a process killed with SIGKILL in the middle of runs leaves no device
  *    memory and no buffer objects behind.
+ * Every test keeps its runtime objects, helper process and pipes in
+ * `cur`; the teardown releases them, so that a failed check (cmocka jumps
+ * out of the test) does not leave PEs held for the next test (EBUSY):
+ * closing the fds is not enough, the buffer objects' mappings keep the
+ * PE files open.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -56,6 +61,35 @@ static void ctx_close(struct ctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* What a test holds; released by teardown() whatever happened. */
+static struct {
+	struct ctx c;
+	npurt_runtime *rt;
+	pid_t child;
+	int fds[4];
+} cur = { .fds = { -1, -1, -1, -1 } };
+
+static int teardown(void **state)
+{
+	unsigned int i;
+	int status;
+
+	ctx_close(&cur.c);
+	npurt_runtime_destroy(cur.rt);
+	cur.rt = NULL;
+	for (i = 0; i < 4; i++) {
+		if (cur.fds[i] >= 0)
+			close(cur.fds[i]);
+		cur.fds[i] = -1;
+	}
+	if (cur.child > 0) {	/* a helper left by a failed check */
+		kill(cur.child, SIGKILL);
+		waitpid(cur.child, &status, 0);
+		cur.child = 0;
+	}
+	return npu_close_fds(state);
+}
+
 static int run_once(npurt_runner *r, const int8_t *x, uint8_t *y)
 {
 	npurt_tensor *in = NULL, *out = NULL;
@@ -80,11 +114,9 @@ static void must(int ret, const char *what)
 
 static void run_on(const char *spec, const int8_t *x, uint8_t *y)
 {
-	struct ctx c;
-
-	must(ctx_open(&c, spec, 1), spec);
-	must(run_once(c.r, x, y), spec);
-	ctx_close(&c);
+	must(ctx_open(&cur.c, spec, 1), spec);
+	must(run_once(cur.c.r, x, y), spec);
+	ctx_close(&cur.c);
 }
 
 static void test_cpu_equals_npu(void **state)
@@ -144,33 +176,37 @@ static void *worker_main(void *arg)
 static void test_threads(void **state)
 {
 	struct worker w[THREADS];
-	struct ctx c;
-	unsigned int i;
+	unsigned int i, started;
 	long long jobs0, jobs1;
 
 	(void)state;
-	must(ctx_open(&c, "cpu(1)", 1), "cpu(1)");
+	must(ctx_open(&cur.c, "cpu(1)", 1), "cpu(1)");
 	for (i = 0; i < THREADS * RUNS; i++) {
 		mlp_input(inputs[i], NX, 1000 + i);
-		must(run_once(c.r, inputs[i], expect[i]), "cpu run");
+		must(run_once(cur.c.r, inputs[i], expect[i]), "cpu run");
 	}
-	ctx_close(&c);
+	ctx_close(&cur.c);
 
 	jobs0 = npu_sysfs_ll("npu0pe0", "jobs_completed");
 	jobs1 = npu_sysfs_ll("npu0pe1", "jobs_completed");
-	must(ctx_open(&c, "npu0pe0,npu0pe1", 2), "npu0pe0,npu0pe1");
-	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ .r = c.r, .index = i };
-		assert_int_equal(pthread_create(&w[i].t, NULL, worker_main,
-						&w[i]), 0);
+	must(ctx_open(&cur.c, "npu0pe0,npu0pe1", 2), "npu0pe0,npu0pe1");
+	/* Join every started thread before any check can leave the test:
+	 * the teardown destroys the runner they use. */
+	for (started = 0; started < THREADS; started++) {
+		w[started] = (struct worker){ .r = cur.c.r, .index = started };
+		if (pthread_create(&w[started].t, NULL, worker_main,
+				   &w[started]))
+			break;
 	}
+	for (i = 0; i < started; i++)
+		pthread_join(w[i].t, NULL);
+	assert_int_equal(started, THREADS);
 	for (i = 0; i < THREADS; i++) {
-		assert_int_equal(pthread_join(w[i].t, NULL), 0);
 		if (w[i].err)
 			fail_msg("thread %u: %s", i, npurt_strerror(w[i].err));
 		assert_int_equal(w[i].bad, 0);
 	}
-	ctx_close(&c);
+	ctx_close(&cur.c);
 	/* Both PEs did work: the runner spreads over the spec. */
 	assert_true(npu_sysfs_ll("npu0pe0", "jobs_completed") > jobs0);
 	assert_true(npu_sysfs_ll("npu0pe1", "jobs_completed") > jobs1);
@@ -202,12 +238,15 @@ static pid_t hold(const char *spec, int up[2], int down[2])
 	}
 	close(up[1]);
 	close(down[0]);
+	cur.child = pid;
+	cur.fds[0] = up[0];
+	cur.fds[1] = down[1];
 	return pid;
 }
 
 static void test_busy_between_processes(void **state)
 {
-	npurt_runtime *rt = NULL;
+	npurt_runtime **rtp = &cur.rt;
 	int up[2], down[2], status;
 	pid_t pid;
 	char b = 0;
@@ -216,27 +255,31 @@ static void test_busy_between_processes(void **state)
 	pid = hold("npu0pe0", up, down);
 	assert_int_equal(read(up[0], &b, 1), 1);
 	assert_int_equal(b, 'K');
-	assert_int_equal(npurt_runtime_create("npu0pe0", &rt), -EBUSY);
-	assert_null(rt);
+	assert_int_equal(npurt_runtime_create("npu0pe0", rtp), -EBUSY);
+	assert_null(*rtp);
 	assert_non_null(strstr(npurt_last_error(), "npu0pe0: busy (held by "
 			       "pid"));
-	assert_int_equal(npurt_runtime_create("npu0pe0-1", &rt), -EBUSY);
-	assert_int_equal(npurt_runtime_create("warboy(2)", &rt), -ENOSPC);
-	assert_int_equal(npurt_runtime_create("warboy*2", &rt), -ENOSPC);
-	assert_int_equal(npurt_runtime_create("rngd", &rt), -EXDEV);
-	assert_int_equal(npurt_runtime_create("npu3pe0", &rt), -ENODEV);
+	assert_int_equal(npurt_runtime_create("npu0pe0-1", rtp), -EBUSY);
+	assert_int_equal(npurt_runtime_create("warboy(2)", rtp), -ENOSPC);
+	assert_int_equal(npurt_runtime_create("warboy*2", rtp), -ENOSPC);
+	assert_int_equal(npurt_runtime_create("rngd", rtp), -EXDEV);
+	assert_int_equal(npurt_runtime_create("npu3pe0", rtp), -ENODEV);
 	/* The greedy spec takes what is free. */
-	assert_int_equal(npurt_runtime_create("warboy", &rt), 0);
-	assert_string_equal(npurt_device_name(npurt_runtime_device(rt, 0)),
+	assert_int_equal(npurt_runtime_create("warboy", rtp), 0);
+	assert_string_equal(npurt_device_name(npurt_runtime_device(*rtp, 0)),
 			    "npu0pe1");
-	npurt_runtime_destroy(rt);
+	npurt_runtime_destroy(*rtp);
+	*rtp = NULL;
 	close(down[1]);
 	close(up[0]);
+	cur.fds[0] = cur.fds[1] = -1;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	cur.child = 0;
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* Released with the process: free again. */
-	assert_int_equal(npurt_runtime_create("npu0pe0-1", &rt), 0);
-	npurt_runtime_destroy(rt);
+	assert_int_equal(npurt_runtime_create("npu0pe0-1", rtp), 0);
+	npurt_runtime_destroy(*rtp);
+	*rtp = NULL;
 }
 
 static void test_killed_mid_run(void **state)
@@ -247,6 +290,8 @@ static void test_killed_mid_run(void **state)
 
 	(void)state;
 	assert_int_equal(pipe(up), 0);
+	cur.fds[0] = up[0];
+	cur.fds[1] = up[1];
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -265,14 +310,18 @@ static void test_killed_mid_run(void **state)
 		for (;;)		/* until killed */
 			run_once(c.r, x, y);
 	}
+	cur.child = pid;
 	close(up[1]);
+	cur.fds[1] = -1;
 	assert_int_equal(read(up[0], &b, 1), 1);
 	assert_int_equal(b, 'K');
 	assert_true(npu_mem_used(0) > 0);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	cur.child = 0;
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	close(up[0]);
+	cur.fds[0] = -1;
 	/* A job may still retire after the exit: allow it a few seconds. */
 	for (i = 0; i < 100 && npu_mem_used(0); i++)
 		usleep(50000);
@@ -285,11 +334,11 @@ static void test_killed_mid_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_cpu_equals_npu, npu_close_fds),
-		cmocka_unit_test_teardown(test_threads, npu_close_fds),
+		cmocka_unit_test_teardown(test_cpu_equals_npu, teardown),
+		cmocka_unit_test_teardown(test_threads, teardown),
 		cmocka_unit_test_teardown(test_busy_between_processes,
-					  npu_close_fds),
-		cmocka_unit_test_teardown(test_killed_mid_run, npu_close_fds),
+					  teardown),
+		cmocka_unit_test_teardown(test_killed_mid_run, teardown),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);

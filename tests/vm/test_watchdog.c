@@ -96,7 +96,8 @@ static void test_load_param(void **state)
 	long long failed0 = npu_sysfs_ll("npu0pe0", "jobs_failed");
 	long long done0 = npu_sysfs_ll("npu0pe0", "jobs_completed");
 	struct rm_npu_cmd c[1];
-	__u32 n, h[1];
+	long long ops0;
+	__u32 n, h[1], idx;
 	__u64 late, behind, after;
 	uint32_t *p;
 	int i;
@@ -112,12 +113,17 @@ static void test_load_param(void **state)
 
 	/* A late job, a short one queued behind it, a long one after. */
 	n = npu_long_cmds(&lj, 20 * LOAD_TIMEOUT_MS);
+	ops0 = npu_sysfs_ll("npu0pe0", "ops");
 	late = npu_long_submit(fd, &lj, 20 * LOAD_TIMEOUT_MS, NULL);
 	c[0] = npu_cmd_fill(0, 0, 1024, 4, 0x01020304);
 	behind = npu_submit(fd, c, 1, h, 1, NULL);
 	assert_true(npu_job_pending(fd, behind));
-	assert_late(fd, late, n, LOAD_TIMEOUT_MS, "npu0pe0");
+	idx = assert_late(fd, late, n, LOAD_TIMEOUT_MS, "npu0pe0");
 	npu_wait_ok(fd, behind);
+	/* The commands before the late one count, then the fill's 1024. */
+	assert_int_equal(npu_sysfs_ll("npu0pe0", "ops") - ops0,
+			 (long long)idx * 2 * GEMM_DIM * GEMM_DIM * GEMM_DIM +
+			 1024);
 	p = npu_bo_map(fd, h[0], 0, 4096);
 	for (i = 0; i < 1024; i++)
 		assert_int_equal(p[i], 0x01020304);
@@ -125,7 +131,7 @@ static void test_load_param(void **state)
 
 	/* The PE works afterwards; a job under the limit completes. */
 	assert_pe_works(fd);
-	after = npu_long_submit(fd, &lj, LOAD_TIMEOUT_MS / 4, NULL);
+	after = npu_long_submit(fd, &lj, LOAD_TIMEOUT_MS / 10, NULL);
 	npu_wait_ok(fd, after);
 	assert_resets(0, 1);
 	assert_resets(1, 0);
@@ -133,6 +139,43 @@ static void test_load_param(void **state)
 	assert_int_equal(npu_sysfs_ll("npu0pe0", "jobs_failed"), failed0 + 1);
 	assert_int_equal(npu_sysfs_ll("npu0pe0", "jobs_completed"), done0 + 7);
 	close(fd);
+}
+
+/*
+ * The watchdog times execution: a short job that first waits longer than
+ * job_timeout_ms for an in-fence (jobs on another PE) still completes.
+ */
+static void test_wait_not_timed(void **state)
+{
+	int fd0 = npu_open("npu0pe0"), fd1 = npu_open("npu0pe1");
+	struct rm_npu_cmd c = npu_cmd_fill(0, 0, 16, 1, 5);
+	struct rm_npu_submit s;
+	__u64 ids[8], dur, waited = 0;
+	int fence = -1, i;
+	__u32 h;
+
+	(void)state;
+	assert_int_equal(npu_param("job_timeout_ms"), LOAD_TIMEOUT_MS);
+	npu_long_init(fd0, &lj);
+	h = npu_bo_create(fd1, 4096, NULL);
+	/* 8 jobs of a third of the limit each, the last with a fence. */
+	for (i = 0; i < 8; i++)
+		ids[i] = npu_long_submit(fd0, &lj, LOAD_TIMEOUT_MS / 3,
+					 i == 7 ? &fence : NULL);
+	npu_submit_args(&s, &c, 1, &h, 1, RM_NPU_SUBMIT_IN_FENCE, fence);
+	assert_ok(npu_submit_raw(fd1, &s));
+	npu_wait_ok(fd1, s.job_id);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(npu_wait_result(fd0, ids[i], NULL, &dur), 0);
+		waited += dur;
+	}
+	/* The premise: the fill waited past the limit. */
+	if (waited <= LOAD_TIMEOUT_MS * NS_PER_MS)
+		fail_msg("the jobs ahead ran only %llu ns",
+			 (unsigned long long)waited);
+	close(fence);
+	close(fd0);
+	close(fd1);
 }
 
 static void test_runtime_param(void **state)
@@ -181,6 +224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_load_param, npu_close_fds),
+		cmocka_unit_test_teardown(test_wait_not_timed, npu_close_fds),
 		cmocka_unit_test_teardown(test_runtime_param, npu_close_fds),
 	};
 

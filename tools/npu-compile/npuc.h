@@ -3,7 +3,8 @@
  * npuc.h - npu-compile: ONNX models to rm_npu programs (.npuprog).
  *
  * libnpuc is a static library the npu-compile tool, the conformance runner
- * and (later) libnpurt's npurt_model_load("x.onnx") link:
+ * and the plugin libnpuc.so.1 (plugin.c) that libnpurt dlopen()s for
+ * npurt_model_load("x.onnx") link:
  *
  *   npuc_load_file()/npuc_load_memory()  parse and check an ONNX model
  *                                        (protobuf-c, onnx.proto of Debian's
@@ -78,6 +79,7 @@ struct npuc_node {
 	int *in;			/* tensor index or -1 (omitted) */
 	int *out;
 	bool done;			/* lowered or fused into another */
+	bool on_npu, on_cpu;		/* emitted commands / CPU steps */
 	char where[200];		/* --explain text */
 };
 
@@ -129,6 +131,12 @@ bool npuc_op_supported(const char *domain, const char *op);
 
 int npuc_compile(struct npuc_graph *g, const struct npuc_opts *opts,
 		 npurt_program **out);
+
+/* Progress of npuc_compile() in this thread (also through the cache):
+ * @fn(@arg, done, total) before each node is lowered and once with
+ * done == total at the end. NULL turns it off. */
+typedef void (*npuc_progress_fn)(void *arg, int done, int total);
+void npuc_set_progress(npuc_progress_fn fn, void *arg);
 
 /* quant.c: real multiplier -> {mult, shift} with
  * real ~= mult * 2^(shift - 31), mult in [2^30, 2^31) or smaller when the

@@ -124,7 +124,7 @@ static int tensor_from_proto(const Onnx__TensorProto *p, struct npuc_tensor *t)
 	t->elem = p->has_data_type ? p->data_type : 0;
 	esz = npuc_elem_size(t->elem);
 	if (!esz)
-		return npuc_err(-EINVAL, "tensor \"%s\": data type %d (%s) is "
+		return npuc_err(-EOPNOTSUPP, "tensor \"%s\": data type %d (%s) is "
 				"not supported", name, t->elem,
 				npuc_elem_name(t->elem));
 	if (p->has_data_location &&
@@ -150,9 +150,12 @@ static int tensor_from_proto(const Onnx__TensorProto *p, struct npuc_tensor *t)
 			return npuc_err(-EBADMSG, "tensor \"%s\": raw_data has "
 					"%zu bytes, %zu x %zu expected", name,
 					p->raw_data.len, n, esz);
-		memcpy(d, p->raw_data.data, n * esz);
+		if (n)
+			memcpy(d, p->raw_data.data, n * esz);
 		return 0;
 	}
+	if (!n)		/* no elements: nothing to copy (fields may be NULL) */
+		return 0;
 	switch (t->elem) {
 	case NPUC_FLOAT:
 		if (p->n_float_data != n)
@@ -290,7 +293,7 @@ static int value_info(const Onnx__ValueInfoProto *v, struct npuc_tensor *t)
 	tt = v->type->tensor_type;
 	t->elem = tt->has_elem_type ? tt->elem_type : 0;
 	if (!npuc_elem_size(t->elem))
-		return npuc_err(-EINVAL, "value \"%s\": element type %d (%s) "
+		return npuc_err(-EOPNOTSUPP, "value \"%s\": element type %d (%s) "
 				"is not supported", t->name, t->elem,
 				npuc_elem_name(t->elem));
 	if (!tt->shape)

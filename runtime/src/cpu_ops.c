@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cpu_ops.c - CPU steps: validation (a bad step is an error, never an
+ * out-of-bounds access) and naive float32 kernels. Quantization rounds half
+ * to even (nearbyintf in the default rounding mode) and saturates, NaN
+ * going to the lowest value, as ONNX QuantizeLinear does.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_ops.h"
+
+#define DIM_MAX		(1LL << 31)
+
+static const char *const cpu_op_names[NPURT_CPU_OP_COUNT] = {
+	[NPURT_CPU_QUANTIZE] = "QUANTIZE", [NPURT_CPU_DEQUANTIZE] = "DEQUANTIZE",
+	[NPURT_CPU_RELU] = "RELU", [NPURT_CPU_SIGMOID] = "SIGMOID",
+	[NPURT_CPU_TANH] = "TANH", [NPURT_CPU_EXP] = "EXP",
+	[NPURT_CPU_ABS] = "ABS", [NPURT_CPU_NEG] = "NEG",
+	[NPURT_CPU_SQRT] = "SQRT", [NPURT_CPU_CLIP] = "CLIP",
+	[NPURT_CPU_LEAKY_RELU] = "LEAKY_RELU", [NPURT_CPU_ADD] = "ADD",
+	[NPURT_CPU_SUB] = "SUB", [NPURT_CPU_MUL] = "MUL",
+	[NPURT_CPU_DIV] = "DIV", [NPURT_CPU_MAX] = "MAX",
+	[NPURT_CPU_MIN] = "MIN", [NPURT_CPU_SOFTMAX] = "SOFTMAX",
+	[NPURT_CPU_LOG_SOFTMAX] = "LOG_SOFTMAX", [NPURT_CPU_GEMM] = "GEMM",
+	[NPURT_CPU_CONV] = "CONV", [NPURT_CPU_HARD_SIGMOID] = "HARD_SIGMOID",
+	[NPURT_CPU_HARD_SWISH] = "HARD_SWISH", [NPURT_CPU_POOL] = "POOL",
+};
+
+NPURT_API const char *npurt_cpu_op_name(uint32_t opcode)
+{
+	return opcode < NPURT_CPU_OP_COUNT && cpu_op_names[opcode] ?
+	       cpu_op_names[opcode] : "UNKNOWN";
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+struct ck {
+	const struct npurt_cpu_op *op;
+	unsigned int index;
+	const struct npurt_slot *slots;
+	const uint64_t *sizes;
+	unsigned int num_slots;
+};
+
+#define BADOP(c, ...)	bad_op(c, __VA_ARGS__)
+
+static int bad_op(const struct ck *c, const char *fmt, ...) NPURT_PRINTF(2, 3);
+
+static int bad_op(const struct ck *c, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return npurt_err(-EINVAL, "CPU step %u (%s): %s", c->index,
+			 npurt_cpu_op_name(c->op->opcode), msg);
+}
+
+#define M_F32	(1u << NPURT_DTYPE_FLOAT32)
+#define M_Q8	((1u << NPURT_DTYPE_INT8) | (1u << NPURT_DTYPE_UINT8))
+#define M_I32	(1u << NPURT_DTYPE_INT32)
+
+/* Operand @r ("in[k]"/"out"): dtype in @mask, exactly @count elements (or
+ * at least @count when @at_least), inside its slot, aligned. */
+static int ref_ck(const struct ck *c, const struct npurt_cpu_ref *r,
+		  const char *what, uint32_t mask, uint64_t count,
+		  bool at_least, bool write, bool optional)
+{
+	uint64_t bytes, end;
+	size_t esz;
+
+	if (r->slot == NPURT_CPU_NONE) {
+		if (optional && !r->dtype && !r->offset && !r->count)
+			return 0;
+		return BADOP(c, "%s missing", what);
+	}
+	if (r->slot >= c->num_slots)
+		return BADOP(c, "%s: slot %u of %u", what, r->slot,
+			     c->num_slots);
+	if (r->dtype >= 32 || !(mask & (1u << r->dtype)))
+		return BADOP(c, "%s: dtype %s not allowed", what,
+			     npurt_dtype_name((enum npurt_dtype)r->dtype));
+	if (at_least ? r->count < count : r->count != count)
+		return BADOP(c, "%s: %llu elements, %s%llu expected", what,
+			     (unsigned long long)r->count,
+			     at_least ? "at least " : "",
+			     (unsigned long long)count);
+	esz = npurt_dtype_size((enum npurt_dtype)r->dtype);
+	if (!r->count || !npurt_mul_ok(r->count, esz, &bytes) ||
+	    !npurt_add_ok(r->offset, bytes, &end) ||
+	    end > c->sizes[r->slot] || r->offset % esz)
+		return BADOP(c, "%s: [%llu, +%llu elements) outside slot %u "
+			     "(%llu bytes) or misaligned", what,
+			     (unsigned long long)r->offset,
+			     (unsigned long long)r->count, r->slot,
+			     (unsigned long long)c->sizes[r->slot]);
+	if (write && c->slots[r->slot].kind != NPURT_SLOT_OUTPUT &&
+	    c->slots[r->slot].kind != NPURT_SLOT_SCRATCH)
+		return BADOP(c, "writes slot %u \"%s\", which is not an output "
+			     "or scratch slot", r->slot,
+			     c->slots[r->slot].desc.name);
+	return 0;
+}
+
+static bool none(const struct npurt_cpu_ref *r)
+{
+	return r->slot == NPURT_CPU_NONE && !r->dtype && !r->offset &&
+	       !r->count;
+}
+
+/* p[from, from + n) each in [lo, DIM_MAX]. */
+static int params_ck(const struct ck *c, unsigned int from, unsigned int n,
+		     int64_t lo)
+{
+	unsigned int i;
+
+	for (i = from; i < from + n; i++)
+		if (c->op->p[i] < lo || c->op->p[i] > DIM_MAX)
+			return BADOP(c, "parameter p[%u] = %lld out of range",
+				     i, (long long)c->op->p[i]);
+	return 0;
+}
+
+/* Product of p[from..from+n) into *out without overflow. */
+static int prod_ck(const struct ck *c, unsigned int from, unsigned int n,
+		   uint64_t *out)
+{
+	unsigned int i;
+
+	*out = 1;
+	for (i = from; i < from + n; i++)
+		if (!npurt_mul_ok(*out, (uint64_t)c->op->p[i], out) ||
+		    *out > (1ULL << 48))
+			return BADOP(c, "shape too large");
+	return 0;
+}
+
+static int finite_ck(const struct ck *c, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(c->op->f[i]))
+			return BADOP(c, "constant f[%u] is not finite", i);
+	return 0;
+}
+
+static int quant_ck(const struct ck *c, bool quant)
+{
+	const struct npurt_cpu_op *op = c->op;
+	uint32_t qmask = quant ? M_Q8 : M_Q8 | M_I32;
+	uint32_t qdt = quant ? op->out.dtype : op->in[0].dtype;
+	uint64_t n = op->in[0].count, ci;
+	int ret;
+
+	ret = ref_ck(c, &op->in[0], "in[0]", quant ? M_F32 : qmask, n, false,
+		     false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", quant ? qmask : M_F32, n,
+			     false, true, false);
+	if (ret)
+		return ret;
+	if (!op->p[0]) {
+		if (!isfinite(op->f[0]) || !(op->f[0] > 0))
+			return BADOP(c, "scale %g not finite and positive",
+				     (double)op->f[0]);
+		if ((qdt == NPURT_DTYPE_INT8 && (op->p[1] < -128 ||
+						 op->p[1] > 127)) ||
+		    (qdt == NPURT_DTYPE_UINT8 && (op->p[1] < 0 ||
+						  op->p[1] > 255)) ||
+		    op->p[1] < INT32_MIN || op->p[1] > INT32_MAX)
+			return BADOP(c, "zero point %lld out of range",
+				     (long long)op->p[1]);
+		if (!none(&op->in[1]) || !none(&op->in[2]))
+			return BADOP(c, "per-tensor step with scale operands");
+		return 0;
+	}
+	ret = params_ck(c, 0, 1, 1);
+	if (!ret)
+		ret = params_ck(c, 2, 1, 1);
+	if (!ret)
+		ret = prod_ck(c, 0, 1, &ci);
+	if (ret)
+		return ret;
+	ci = (uint64_t)op->p[0] * (uint64_t)op->p[2];
+	if (n % ci)
+		return BADOP(c, "%llu elements are not a multiple of %llu "
+			     "channels x inner", (unsigned long long)n,
+			     (unsigned long long)ci);
+	ret = ref_ck(c, &op->in[1], "in[1] (scales)", M_F32,
+		     (uint64_t)op->p[0], false, false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[2], "in[2] (zero points)",
+			     1u << qdt, (uint64_t)op->p[0], false, false, true);
+	return ret;
+}
+
+static int unary_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	int ret;
+
+	ret = ref_ck(c, &op->in[0], "in[0]", M_F32, op->in[0].count, false,
+		     false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, op->in[0].count, false,
+			     true, false);
+	if (!ret && (!none(&op->in[1]) || !none(&op->in[2])))
+		ret = BADOP(c, "unused operands must be absent");
+	if (!ret && op->opcode == NPURT_CPU_CLIP &&
+	    (isnan(op->f[0]) || isnan(op->f[1])))
+		ret = BADOP(c, "NaN bounds");
+	if (!ret && op->opcode == NPURT_CPU_LEAKY_RELU)
+		ret = finite_ck(c, 1);
+	if (!ret && op->opcode == NPURT_CPU_HARD_SIGMOID)
+		ret = finite_ck(c, 2);
+	return ret;
+}
+
+/* Largest element index + 1 reached by strides p[s..s+r) over dims. */
+static int reach_ck(const struct ck *c, unsigned int s, unsigned int r,
+		    uint64_t *reach)
+{
+	const int64_t *p = c->op->p;
+	uint64_t t;
+	unsigned int a;
+
+	*reach = 1;
+	for (a = 0; a < r; a++) {
+		if (p[s + a] < 0 || p[s + a] > (1LL << 48) ||
+		    !npurt_mul_ok((uint64_t)(p[1 + a] - 1), (uint64_t)p[s + a],
+				  &t) || !npurt_add_ok(*reach, t, reach))
+			return BADOP(c, "stride p[%u] out of range", s + a);
+	}
+	return 0;
+}
+
+static int binary_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	uint64_t n, ra, rb;
+	unsigned int r;
+	int ret;
+
+	if (op->p[0] < 1 || op->p[0] > NPURT_CPU_MAX_RANK)
+		return BADOP(c, "rank %lld not in 1..%d", (long long)op->p[0],
+			     NPURT_CPU_MAX_RANK);
+	r = (unsigned int)op->p[0];
+	ret = params_ck(c, 1, r, 1);
+	if (!ret)
+		ret = prod_ck(c, 1, r, &n);
+	if (!ret)
+		ret = reach_ck(c, 7, r, &ra);
+	if (!ret)
+		ret = reach_ck(c, 13, r, &rb);
+	if (!ret)
+		ret = ref_ck(c, &op->in[0], "in[0]", M_F32, ra, true, false,
+			     false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[1], "in[1]", M_F32, rb, true, false,
+			     false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, n, false, true, false);
+	if (!ret && !none(&op->in[2]))
+		ret = BADOP(c, "in[2] must be absent");
+	return ret;
+}
+
+static int softmax_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	uint64_t n;
+	int ret;
+
+	ret = params_ck(c, 0, 3, 1);
+	if (!ret)
+		ret = prod_ck(c, 0, 3, &n);
+	if (!ret)
+		ret = ref_ck(c, &op->in[0], "in[0]", M_F32, n, false, false,
+			     false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, n, false, true, false);
+	if (!ret && (!none(&op->in[1]) || !none(&op->in[2])))
+		ret = BADOP(c, "unused operands must be absent");
+	return ret;
+}
+
+static int gemm_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	const int64_t *p = op->p;
+	uint64_t mk, kn, mn, ra, rb, rc, t;
+	int ret;
+
+	ret = params_ck(c, 0, 3, 1);
+	if (!ret)
+		ret = params_ck(c, 3, 2, 0);
+	if (!ret)
+		ret = params_ck(c, 5, 1, 1);
+	if (!ret)
+		ret = params_ck(c, 6, 4, 0);
+	if (!ret)
+		ret = finite_ck(c, 2);
+	if (ret)
+		return ret;
+	if (p[3] > 1 || p[4] > 1)
+		return BADOP(c, "transpose flags must be 0 or 1");
+	if (!npurt_mul_ok((uint64_t)p[0], (uint64_t)p[2], &mk) ||
+	    !npurt_mul_ok((uint64_t)p[2], (uint64_t)p[1], &kn) ||
+	    !npurt_mul_ok((uint64_t)p[0], (uint64_t)p[1], &mn) ||
+	    !npurt_mul_ok((uint64_t)(p[5] - 1), (uint64_t)p[6], &ra) ||
+	    !npurt_add_ok(ra, mk, &ra) ||
+	    !npurt_mul_ok((uint64_t)(p[5] - 1), (uint64_t)p[7], &rb) ||
+	    !npurt_add_ok(rb, kn, &rb) ||
+	    !npurt_mul_ok(mn, (uint64_t)p[5], &mn) || mn > (1ULL << 48))
+		return BADOP(c, "shape too large");
+	rc = 1 + (uint64_t)(p[0] - 1) * (uint64_t)p[8];
+	t = (uint64_t)(p[1] - 1) * (uint64_t)p[9];
+	if (!npurt_add_ok(rc, t, &rc))
+		return BADOP(c, "shape too large");
+	ret = ref_ck(c, &op->in[0], "in[0] (A)", M_F32, ra, true, false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[1], "in[1] (B)", M_F32, rb, true, false,
+			     false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[2], "in[2] (C)", M_F32, rc, true, false,
+			     true);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, mn, false, true, false);
+	return ret;
+}
+
+/*
+ * The depth of a 3-D CONV/POOL (p[19] = D > 0; p[20] KD, p[21] stride,
+ * p[22], p[23] front/back pads, p[24] dilation, p[25] OD; all 0 for 2-D):
+ * *d, *kd, *od receive the factors of the element counts (1 for 2-D).
+ */
+static int depth_ck(const struct ck *c, bool pool, uint64_t *d, uint64_t *kd,
+		    uint64_t *od)
+{
+	const int64_t *p = c->op->p;
+	int64_t span;
+	int ret, i;
+
+	*d = *kd = *od = 1;
+	if (!p[19]) {
+		for (i = 20; i <= 25; i++)
+			if (p[i])
+				return BADOP(c, "depth parameter p[%d] of a 2-D "
+					     "step is not 0", i);
+		return 0;
+	}
+	ret = params_ck(c, 19, 3, 1);
+	if (!ret)
+		ret = params_ck(c, 22, 2, 0);
+	if (!ret)
+		ret = params_ck(c, 24, 2, 1);
+	if (ret)
+		return ret;
+	span = p[19] + p[22] + p[23] - p[24] * (p[20] - 1) - 1;
+	if (span < 0 || (p[25] != span / p[21] + 1 &&
+			 (!pool || p[25] != span / p[21] + 2)) ||
+	    (pool && (p[25] - 1) * p[21] >= p[19] + p[22]))
+		return BADOP(c, "output depth %lld does not follow from the "
+			     "input, kernel, stride and pads",
+			     (long long)p[25]);
+	*d = (uint64_t)p[19];
+	*kd = (uint64_t)p[20];
+	*od = (uint64_t)p[25];
+	return 0;
+}
+
+static int conv_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	const int64_t *p = op->p;
+	uint64_t nx, nw, ny, d, kd, od;
+	int64_t oh, ow;
+	int ret;
+
+	ret = params_ck(c, 0, 9, 1);
+	if (!ret)
+		ret = params_ck(c, 9, 4, 0);
+	if (!ret)
+		ret = params_ck(c, 13, 5, 1);
+	if (ret)
+		return ret;
+	if (p[1] % p[15] || p[4] % p[15])
+		return BADOP(c, "channels %lld, %lld not divisible by group "
+			     "%lld", (long long)p[1], (long long)p[4],
+			     (long long)p[15]);
+	oh = (p[2] + p[9] + p[11] - p[13] * (p[5] - 1) - 1);
+	ow = (p[3] + p[10] + p[12] - p[14] * (p[6] - 1) - 1);
+	if (oh < 0 || ow < 0 || oh / p[7] + 1 != p[16] ||
+	    ow / p[8] + 1 != p[17])
+		return BADOP(c, "output %lld x %lld does not follow from the "
+			     "input, kernel, strides, pads and dilations",
+			     (long long)p[16], (long long)p[17]);
+	if ((ret = depth_ck(c, false, &d, &kd, &od)))
+		return ret;
+	if (!npurt_mul_ok((uint64_t)p[0] * (uint64_t)p[1], (uint64_t)p[2] *
+			  (uint64_t)p[3], &nx) || !npurt_mul_ok(nx, d, &nx) ||
+	    !npurt_mul_ok((uint64_t)p[4] * (uint64_t)(p[1] / p[15]),
+			  (uint64_t)p[5] * (uint64_t)p[6], &nw) ||
+	    !npurt_mul_ok(nw, kd, &nw) ||
+	    !npurt_mul_ok((uint64_t)p[0] * (uint64_t)p[4], (uint64_t)p[16] *
+			  (uint64_t)p[17], &ny) || !npurt_mul_ok(ny, od, &ny))
+		return BADOP(c, "shape too large");
+	ret = ref_ck(c, &op->in[0], "in[0] (X)", M_F32, nx, false, false,
+		     false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[1], "in[1] (W)", M_F32, nw, false,
+			     false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[2], "in[2] (B)", M_F32,
+			     (uint64_t)p[4], false, false, true);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, ny, false, true, false);
+	return ret;
+}
+
+static int pool_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	const int64_t *p = op->p;
+	uint64_t nx, ny, d, kd, od;
+	int64_t span[2], k;
+	int ret;
+
+	ret = params_ck(c, 0, 4, 1);
+	if (!ret)
+		ret = params_ck(c, 5, 4, 1);
+	if (!ret)
+		ret = params_ck(c, 9, 4, 0);
+	if (!ret)
+		ret = params_ck(c, 13, 2, 1);
+	if (!ret)
+		ret = params_ck(c, 16, 2, 1);
+	if (ret)
+		return ret;
+	if (p[4] || p[15] || p[18] < 0 || p[18] > 2)
+		return BADOP(c, "OC, group or mode out of range");
+	for (k = 0; k < 2; k++) {
+		/* floor mode: the window fits the padded input; ceil mode:
+		 * one more, starting inside the input or its leading pad */
+		span[k] = p[2 + k] + p[9 + k] + p[11 + k] -
+			  p[13 + k] * (p[5 + k] - 1) - 1;
+		if (span[k] < 0 || (p[16 + k] != span[k] / p[7 + k] + 1 &&
+				    p[16 + k] != span[k] / p[7 + k] + 2) ||
+		    (p[16 + k] - 1) * p[7 + k] >= p[2 + k] + p[9 + k])
+			return BADOP(c, "output %lld x %lld does not follow "
+				     "from the input, kernel, strides and pads",
+				     (long long)p[16], (long long)p[17]);
+	}
+	if ((ret = depth_ck(c, true, &d, &kd, &od)))
+		return ret;
+	if (!npurt_mul_ok((uint64_t)p[0] * (uint64_t)p[1], (uint64_t)p[2] *
+			  (uint64_t)p[3], &nx) || !npurt_mul_ok(nx, d, &nx) ||
+	    !npurt_mul_ok((uint64_t)p[0] * (uint64_t)p[1], (uint64_t)p[16] *
+			  (uint64_t)p[17], &ny) || !npurt_mul_ok(ny, od, &ny))
+		return BADOP(c, "shape too large");
+	ret = ref_ck(c, &op->in[0], "in[0]", M_F32, nx, false, false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, ny, false, true, false);
+	if (!ret && (!none(&op->in[1]) || !none(&op->in[2])))
+		ret = BADOP(c, "unused operands must be absent");
+	return ret;
+}
+
+int npurt_cpu_op_check(const struct npurt_cpu_op *op, unsigned int index,
+		       const struct npurt_slot *slots, const uint64_t *sizes,
+		       unsigned int num_slots)
+{
+	const struct ck c = { op, index, slots, sizes, num_slots };
+
+	if (op->flags)
+		return BADOP(&c, "unknown flags 0x%x", op->flags);
+	switch (op->opcode) {
+	case NPURT_CPU_QUANTIZE:
+		return quant_ck(&c, true);
+	case NPURT_CPU_DEQUANTIZE:
+		return quant_ck(&c, false);
+	case NPURT_CPU_RELU: case NPURT_CPU_SIGMOID: case NPURT_CPU_TANH:
+	case NPURT_CPU_EXP: case NPURT_CPU_ABS: case NPURT_CPU_NEG:
+	case NPURT_CPU_SQRT: case NPURT_CPU_CLIP: case NPURT_CPU_LEAKY_RELU:
+	case NPURT_CPU_HARD_SIGMOID: case NPURT_CPU_HARD_SWISH:
+		return unary_ck(&c);
+	case NPURT_CPU_POOL:
+		return pool_ck(&c);
+	case NPURT_CPU_ADD: case NPURT_CPU_SUB: case NPURT_CPU_MUL:
+	case NPURT_CPU_DIV: case NPURT_CPU_MAX: case NPURT_CPU_MIN:
+		return binary_ck(&c);
+	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
+		return softmax_ck(&c);
+	case NPURT_CPU_GEMM:
+		return gemm_ck(&c);
+	case NPURT_CPU_CONV:
+		return conv_ck(&c);
+	default:
+		return npurt_err(-EINVAL, "CPU step %u: unknown opcode %u",
+				 index, op->opcode);
+	}
+}
+
+/* ---- kernels ------------------------------------------------------------ */
+
+static void *at(uint8_t *const *bases, const struct npurt_cpu_ref *r)
+{
+	return r->slot == NPURT_CPU_NONE ? NULL : bases[r->slot] + r->offset;
+}
+
+static int32_t qload(const void *p, uint32_t dt, uint64_t i)
+{
+	switch (dt) {
+	case NPURT_DTYPE_INT8: return ((const int8_t *)p)[i];
+	case NPURT_DTYPE_UINT8: return ((const uint8_t *)p)[i];
+	default: return ((const int32_t *)p)[i];
+	}
+}
+
+static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
+		      bool quant)
+{
+	const void *x = at(bases, &op->in[0]);
+	void *y = at(bases, &op->out);
+	const float *scales = at(bases, &op->in[1]);
+	const void *zps = at(bases, &op->in[2]);
+	uint32_t qdt = quant ? op->out.dtype : op->in[0].dtype;
+	uint64_t i, n = op->in[0].count, ch, inner = op->p[2] ? op->p[2] : 1;
+	int32_t lo = qdt == NPURT_DTYPE_INT8 ? -128 : 0;
+	int32_t hi = qdt == NPURT_DTYPE_INT8 ? 127 : 255;
+
+	for (i = 0; i < n; i++) {
+		float s = op->f[0];
+		int32_t zp = (int32_t)op->p[1];
+
+		if (op->p[0]) {
+			ch = (i / inner) % (uint64_t)op->p[0];
+			s = scales[ch];
+			zp = zps ? qload(zps, qdt, ch) : 0;
+		}
+		if (quant) {
+			double t = (double)nearbyintf(((const float *)x)[i] /
+						      s) + zp;
+			int32_t q = !(t >= lo) ? lo : t > hi ? hi : (int32_t)t;
+
+			if (qdt == NPURT_DTYPE_INT8)
+				((int8_t *)y)[i] = (int8_t)q;
+			else
+				((uint8_t *)y)[i] = (uint8_t)q;
+		} else {
+			((float *)y)[i] = (float)((int64_t)qload(x, qdt, i) -
+						  zp) * s;
+		}
+	}
+}
+
+static void unary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]);
+	float *y = at(bases, &op->out);
+	uint64_t i, n = op->in[0].count;
+
+	for (i = 0; i < n; i++) {
+		float v = x[i];
+
+		switch (op->opcode) {
+		case NPURT_CPU_RELU: v = v > 0 ? v : 0; break;
+		case NPURT_CPU_SIGMOID: v = 1.0f / (1.0f + expf(-v)); break;
+		case NPURT_CPU_TANH: v = tanhf(v); break;
+		case NPURT_CPU_EXP: v = expf(v); break;
+		case NPURT_CPU_ABS: v = fabsf(v); break;
+		case NPURT_CPU_NEG: v = -v; break;
+		case NPURT_CPU_SQRT: v = sqrtf(v); break;
+		case NPURT_CPU_CLIP:
+			v = v < op->f[0] ? op->f[0] : v;
+			v = v > op->f[1] ? op->f[1] : v;
+			break;
+		case NPURT_CPU_LEAKY_RELU: v = v < 0 ? op->f[0] * v : v; break;
+		case NPURT_CPU_HARD_SIGMOID:
+			v = op->f[0] * v + op->f[1];
+			v = v < 0 ? 0 : v > 1 ? 1 : v;
+			break;
+		case NPURT_CPU_HARD_SWISH: {
+			float h = v / 6.0f + 0.5f;
+
+			v = v * (h < 0 ? 0 : h > 1 ? 1 : h);
+			break;
+		}
+		default: break;
+		}
+		y[i] = v;
+	}
+}
+
+static void binary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *a = at(bases, &op->in[0]), *b = at(bases, &op->in[1]);
+	float *y = at(bases, &op->out);
+	unsigned int r = (unsigned int)op->p[0], k;
+	uint64_t idx[NPURT_CPU_MAX_RANK] = { 0 }, n = op->out.count, i;
+	uint64_t ia = 0, ib = 0;
+
+	for (i = 0; i < n; i++) {
+		float u = a[ia], v = b[ib], w;
+
+		switch (op->opcode) {
+		case NPURT_CPU_ADD: w = u + v; break;
+		case NPURT_CPU_SUB: w = u - v; break;
+		case NPURT_CPU_MUL: w = u * v; break;
+		case NPURT_CPU_DIV: w = u / v; break;
+		case NPURT_CPU_MAX: w = u > v ? u : v; break;
+		default: w = u < v ? u : v; break;
+		}
+		y[i] = w;
+		/* odometer over the output dims, innermost last */
+		for (k = r; k-- > 0;) {
+			if (++idx[k] < (uint64_t)op->p[1 + k]) {
+				ia += (uint64_t)op->p[7 + k];
+				ib += (uint64_t)op->p[13 + k];
+				break;
+			}
+			ia -= (idx[k] - 1) * (uint64_t)op->p[7 + k];
+			ib -= (idx[k] - 1) * (uint64_t)op->p[13 + k];
+			idx[k] = 0;
+		}
+	}
+}
+
+static void softmax_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]);
+	float *y = at(bases, &op->out);
+	uint64_t outer = op->p[0], len = op->p[1], inner = op->p[2];
+	uint64_t o, i, k;
+
+	for (o = 0; o < outer; o++)
+		for (i = 0; i < inner; i++) {
+			const float *xs = x + o * len * inner + i;
+			float *ys = y + o * len * inner + i;
+			float mx = xs[0];
+			double sum = 0;
+
+			for (k = 1; k < len; k++)
+				mx = xs[k * inner] > mx ? xs[k * inner] : mx;
+			for (k = 0; k < len; k++)
+				sum += exp((double)xs[k * inner] - mx);
+			for (k = 0; k < len; k++)
+				ys[k * inner] = op->opcode == NPURT_CPU_SOFTMAX ?
+					(float)(exp((double)xs[k * inner] - mx) /
+						sum) :
+					(float)((double)xs[k * inner] - mx -
+						log(sum));
+		}
+}
+
+static void gemm_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *a0 = at(bases, &op->in[0]), *b0 = at(bases, &op->in[1]);
+	const float *cc = at(bases, &op->in[2]);
+	float *y = at(bases, &op->out);
+	const int64_t *p = op->p;
+	uint64_t m, n, k, bt, M = p[0], N = p[1], K = p[2];
+
+	for (bt = 0; bt < (uint64_t)p[5]; bt++) {
+		const float *a = a0 + bt * (uint64_t)p[6];
+		const float *b = b0 + bt * (uint64_t)p[7];
+		float *yb = y + bt * M * N;
+
+		for (m = 0; m < M; m++)
+			for (n = 0; n < N; n++) {
+				double acc = 0;
+
+				for (k = 0; k < K; k++)
+					acc += (double)(p[3] ? a[k * M + m] :
+							a[m * K + k]) *
+					       (p[4] ? b[n * K + k] :
+						b[k * N + n]);
+				acc *= op->f[0];
+				if (cc)
+					acc += (double)op->f[1] *
+					       cc[m * (uint64_t)p[8] +
+						  n * (uint64_t)p[9]];
+				yb[m * N + n] = (float)acc;
+			}
+	}
+}
+
+/* CONV/POOL geometry with the depth of 3-D steps (1 for 2-D). */
+struct geo {
+	int64_t D, KD, sd, pf, dd, OD;
+};
+
+static struct geo geo_of(const int64_t *p)
+{
+	struct geo g = { 1, 1, 1, 0, 1, 1 };
+
+	if (p[19])
+		g = (struct geo){ p[19], p[20], p[21], p[22], p[24], p[25] };
+	return g;
+}
+
+static void conv_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]), *w = at(bases, &op->in[1]);
+	const float *bias = at(bases, &op->in[2]);
+	float *y = at(bases, &op->out);
+	const int64_t *p = op->p;
+	const struct geo g3 = geo_of(p);
+	int64_t N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5];
+	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
+	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
+	int64_t D = g3.D, KD = g3.KD, OD = g3.OD;
+	int64_t cg = C / G, og = OC / G, nb, oc, oz, oy, ox, ci, kz, ky, kx;
+
+	for (nb = 0; nb < N; nb++)
+	for (oc = 0; oc < OC; oc++)
+	for (oz = 0; oz < OD; oz++)
+	for (oy = 0; oy < OH; oy++)
+	for (ox = 0; ox < OW; ox++) {
+		int64_t g = oc / og;
+		double acc = bias ? bias[oc] : 0;
+
+		for (ci = 0; ci < cg; ci++)
+		for (kz = 0; kz < KD; kz++) {
+			int64_t iz = oz * g3.sd - g3.pf + kz * g3.dd;
+
+			if (iz < 0 || iz >= D)
+				continue;
+			for (ky = 0; ky < KH; ky++) {
+				int64_t iy = oy * sh - pt + ky * dh;
+
+				if (iy < 0 || iy >= H)
+					continue;
+				for (kx = 0; kx < KW; kx++) {
+					int64_t ix = ox * sw - pl + kx * dw;
+
+					if (ix < 0 || ix >= W)
+						continue;
+					acc += (double)x[(((nb * C + g * cg + ci) *
+							   D + iz) * H + iy) * W + ix] *
+					       w[(((oc * cg + ci) * KD + kz) * KH +
+						  ky) * KW + kx];
+				}
+			}
+		}
+		y[(((nb * OC + oc) * OD + oz) * OH + oy) * OW + ox] = (float)acc;
+	}
+}
+
+static void pool_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]);
+	float *y = at(bases, &op->out);
+	const int64_t *p = op->p;
+	const struct geo g3 = geo_of(p);
+	int64_t NC = p[0] * p[1], H = p[2], W = p[3], KH = p[5], KW = p[6];
+	int64_t sh = p[7], sw = p[8], pt = p[9], pl = p[10], pb = p[11];
+	int64_t pr = p[12], dh = p[13], dw = p[14], OH = p[16], OW = p[17];
+	int64_t D = g3.D, OD = g3.OD, pk = p[19] ? p[23] : 0;
+	int64_t c, oz, oy, ox, kz, ky, kx;
+
+	for (c = 0; c < NC; c++)
+	for (oz = 0; oz < OD; oz++)
+	for (oy = 0; oy < OH; oy++)
+	for (ox = 0; ox < OW; ox++) {
+		double acc = 0;
+		float mx = -INFINITY;
+		int64_t in = 0, padded = 0, div;
+
+		for (kz = 0; kz < g3.KD; kz++) {
+			int64_t iz = oz * g3.sd - g3.pf + kz * g3.dd;
+
+			for (ky = 0; ky < KH; ky++) {
+				int64_t iy = oy * sh - pt + ky * dh;
+
+				for (kx = 0; kx < KW; kx++) {
+					int64_t ix = ox * sw - pl + kx * dw;
+					float v;
+
+					if (iz >= -g3.pf && iz < D + pk &&
+					    iy >= -pt && iy < H + pb &&
+					    ix >= -pl && ix < W + pr)
+						padded++;
+					if (iz < 0 || iz >= D || iy < 0 ||
+					    iy >= H || ix < 0 || ix >= W)
+						continue;
+					v = x[((c * D + iz) * H + iy) * W + ix];
+					mx = v > mx ? v : mx;
+					acc += v;
+					in++;
+				}
+			}
+		}
+		div = p[18] == 1 ? in : padded;
+		y[((c * OD + oz) * OH + oy) * OW + ox] = p[18] == 0 ? mx :
+			(float)(acc / (double)(div ? div : 1));
+	}
+}
+
+void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	switch (op->opcode) {
+	case NPURT_CPU_QUANTIZE:
+		quant_run(op, bases, true);
+		break;
+	case NPURT_CPU_DEQUANTIZE:
+		quant_run(op, bases, false);
+		break;
+	case NPURT_CPU_ADD: case NPURT_CPU_SUB: case NPURT_CPU_MUL:
+	case NPURT_CPU_DIV: case NPURT_CPU_MAX: case NPURT_CPU_MIN:
+		binary_run(op, bases);
+		break;
+	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
+		softmax_run(op, bases);
+		break;
+	case NPURT_CPU_GEMM:
+		gemm_run(op, bases);
+		break;
+	case NPURT_CPU_CONV:
+		conv_run(op, bases);
+		break;
+	case NPURT_CPU_POOL:
+		pool_run(op, bases);
+		break;
+	default:
+		unary_run(op, bases);
+		break;
+	}
+}

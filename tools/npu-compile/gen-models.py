@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+# gen-models.py OUTDIR - small ONNX models for test-npu-compile (built with
+# Debian's python3-onnx): a QDQ CNN, a QOperator CNN, a float-boundary CNN
+# (CPU fallback steps around an NPU convolution, with reference data), and
+# malformed ones.
+import sys, os
+import numpy as np
+import onnx
+from onnx import helper as h, TensorProto as T, numpy_helper as nh
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(1)
+
+def save(m, name):
+    onnx.save(m, os.path.join(out, name))
+
+def c(name, arr):
+    return nh.from_array(np.asarray(arr), name)
+
+# QDQ CNN: x(u8) -DQ-> Conv(DQ w, DQ b) -> Relu -> Q -> MaxPool(int)
+#          -> DQ -> Gemm -> Q -> y(u8)
+inits = [c('xs', np.float32(0.02)), c('xz', np.uint8(128)),
+         c('w', rng.integers(-64, 64, (8, 3, 3, 3), dtype=np.int8)),
+         c('ws', (rng.random(8) * 0.01 + 0.005).astype(np.float32)),
+         c('wz', np.zeros(8, np.int8)),
+         c('b', rng.integers(-500, 500, 8, dtype=np.int32)),
+         c('bs', np.float32(0.0002)), c('bz', np.zeros(8, np.int32)),
+         c('ys', np.float32(0.05)), c('yz', np.uint8(10)),
+         c('shape', np.array([1, 8 * 4 * 4], np.int64)),
+         c('fw', rng.integers(-64, 64, (10, 128), dtype=np.int8)),
+         c('fws', np.float32(0.01)), c('fwz', np.int8(0)),
+         c('os', np.float32(0.1)), c('oz', np.uint8(128))]
+nodes = [h.make_node('DequantizeLinear', ['x', 'xs', 'xz'], ['xf']),
+         h.make_node('DequantizeLinear', ['w', 'ws', 'wz'], ['wf'], axis=0),
+         h.make_node('DequantizeLinear', ['b', 'bs', 'bz'], ['bf']),
+         h.make_node('Conv', ['xf', 'wf', 'bf'], ['cf'], pads=[1, 1, 1, 1],
+                     name='conv1'),
+         h.make_node('Relu', ['cf'], ['rf']),
+         h.make_node('QuantizeLinear', ['rf', 'ys', 'yz'], ['cq']),
+         h.make_node('MaxPool', ['cq'], ['pq'], kernel_shape=[2, 2],
+                     strides=[2, 2], name='pool1'),
+         h.make_node('Reshape', ['pq', 'shape'], ['fq'], name='flatten'),
+         h.make_node('DequantizeLinear', ['fq', 'ys', 'yz'], ['ff']),
+         h.make_node('DequantizeLinear', ['fw', 'fws', 'fwz'], ['fwf']),
+         h.make_node('Gemm', ['ff', 'fwf'], ['gf'], transB=1, name='fc'),
+         h.make_node('QuantizeLinear', ['gf', 'os', 'oz'], ['y'])]
+g = h.make_graph(nodes, 'qdq_cnn',
+                 [h.make_tensor_value_info('x', T.UINT8, [1, 3, 8, 8])],
+                 [h.make_tensor_value_info('y', T.UINT8, [1, 10])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)])
+m.ir_version = 7
+save(m, 'qdq_cnn.onnx')
+
+# QOperator CNN: QLinearConv -> QLinearConv (depthwise) -> QLinearAdd ->
+# QLinearGlobalAveragePool -> Flatten -> QLinearMatMul
+ms = [h.make_opsetid('', 13), h.make_opsetid('com.microsoft', 1)]
+inits = [c('s', np.float32(0.05)), c('z', np.int8(0)),
+         c('w1', rng.integers(-50, 50, (16, 3, 3, 3), dtype=np.int8)),
+         c('w1s', np.float32(0.01)), c('w1z', np.int8(0)),
+         c('b1', rng.integers(-100, 100, 16, dtype=np.int32)),
+         c('w2', rng.integers(-50, 50, (16, 1, 3, 3), dtype=np.int8)),
+         c('w2s', (rng.random(16) * 0.02 + 0.01).astype(np.float32)),
+         c('w2z', np.zeros(16, np.int8)),
+         c('w3', rng.integers(-50, 50, (16, 10), dtype=np.int8)),
+         c('w3s', np.float32(0.02)), c('w3z', np.int8(0))]
+nodes = [h.make_node('QLinearConv', ['x', 's', 'z', 'w1', 'w1s', 'w1z', 's',
+                                     'z', 'b1'], ['c1'], pads=[1, 1, 1, 1]),
+         h.make_node('QLinearConv', ['c1', 's', 'z', 'w2', 'w2s', 'w2z', 's',
+                                     'z'], ['c2'], pads=[1, 1, 1, 1],
+                     group=16),
+         h.make_node('QLinearAdd', ['c1', 's', 'z', 'c2', 's', 'z', 's', 'z'],
+                     ['a'], domain='com.microsoft'),
+         h.make_node('QLinearGlobalAveragePool', ['a', 's', 'z', 's', 'z'],
+                     ['p'], domain='com.microsoft'),
+         h.make_node('Flatten', ['p'], ['f']),
+         h.make_node('QLinearMatMul', ['f', 's', 'z', 'w3', 'w3s', 'w3z', 's',
+                                       'z'], ['y'])]
+g = h.make_graph(nodes, 'qop_cnn',
+                 [h.make_tensor_value_info('x', T.INT8, [1, 3, 16, 16])],
+                 [h.make_tensor_value_info('y', T.INT8, [1, 10])], inits)
+m = h.make_model(g, opset_imports=ms)
+m.ir_version = 7
+save(m, 'qop_cnn.onnx')
+
+# Float model boundaries (CPU fallback around NPU work): x(f32)
+# -QuantizeLinear (CPU)-> QLinearConv (NPU) -DequantizeLinear (CPU)->
+# Softmax (CPU) -> y(f32), with one test data set (numpy reference) in the
+# layout of ONNX's node tests: conf/test_float_cnn/.
+xs, ws_, ys = 0.05, 0.01, 0.0731  # M = xs * ws / ys: no exact ties
+w = rng.integers(-60, 60, (4, 3, 3, 3), dtype=np.int8)
+b = rng.integers(-300, 300, 4, dtype=np.int32)
+inits = [c('xs', np.float32(xs)), c('xz', np.int8(0)), c('w', w),
+         c('ws', np.float32(ws_)), c('wz', np.int8(0)), c('b', b),
+         c('ys', np.float32(ys)), c('yz', np.int8(0))]
+nodes = [h.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq'], name='q'),
+         h.make_node('QLinearConv', ['xq', 'xs', 'xz', 'w', 'ws', 'wz', 'ys',
+                                     'yz', 'b'], ['cq'], pads=[1, 1, 1, 1],
+                     name='conv'),
+         h.make_node('DequantizeLinear', ['cq', 'ys', 'yz'], ['cf'], name='dq'),
+         h.make_node('Softmax', ['cf'], ['y'], axis=1, name='softmax')]
+g = h.make_graph(nodes, 'float_cnn',
+                 [h.make_tensor_value_info('x', T.FLOAT, [1, 3, 6, 6])],
+                 [h.make_tensor_value_info('y', T.FLOAT, [1, 4, 6, 6])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)])
+m.ir_version = 7
+save(m, 'float_cnn.onnx')
+x = (rng.random((1, 3, 6, 6)) * 8 - 4).astype(np.float32)
+xq = np.clip(np.rint(x / np.float32(xs)), -128, 127).astype(np.int64)
+xp = np.pad(xq, ((0, 0), (0, 0), (1, 1), (1, 1)))
+acc = np.zeros((4, 6, 6), np.int64)
+for oc in range(4):
+    for oy in range(6):
+        for ox in range(6):
+            acc[oc, oy, ox] = (xp[0, :, oy:oy + 3, ox:ox + 3] *
+                               w[oc].astype(np.int64)).sum() + b[oc]
+cq = np.clip(np.rint(acc * (xs * ws_ / ys)), -128, 127)
+cf = (cq * np.float32(ys)).astype(np.float32)[None]
+e = np.exp(cf.astype(np.float64) - cf.max(axis=1, keepdims=True))
+yref = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+td = os.path.join(out, 'conf', 'test_float_cnn')
+os.makedirs(os.path.join(td, 'test_data_set_0'), exist_ok=True)
+save(m, os.path.join('conf', 'test_float_cnn', 'model.onnx'))
+open(os.path.join(td, 'test_data_set_0', 'input_0.pb'), 'wb').write(
+    nh.from_array(x, 'x').SerializeToString())
+open(os.path.join(td, 'test_data_set_0', 'output_0.pb'), 'wb').write(
+    nh.from_array(yref, 'y').SerializeToString())
+
+# Malformed models
+raw = open(os.path.join(out, 'qop_cnn.onnx'), 'rb').read()
+open(os.path.join(out, 'bad_truncated.onnx'), 'wb').write(raw[:len(raw) // 2])
+open(os.path.join(out, 'bad_garbage.onnx'), 'wb').write(bytes(range(256)) * 4)
+open(os.path.join(out, 'bad_empty.onnx'), 'wb').write(b'')
+nodes = [h.make_node('Relu', ['b'], ['a']), h.make_node('Relu', ['a'], ['b'])]
+g = h.make_graph(nodes, 'cycle', [h.make_tensor_value_info('x', T.INT8, [4])],
+                 [h.make_tensor_value_info('a', T.INT8, [4])])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]), 'bad_cycle.onnx')
+g = h.make_graph([h.make_node('Relu', ['x'], ['y'])], 'absurd',
+                 [h.make_tensor_value_info('x', T.INT8, [1 << 40, 1 << 40])],
+                 [h.make_tensor_value_info('y', T.INT8, [1 << 40, 1 << 40])])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]), 'bad_absurd.onnx')
+g = h.make_graph([h.make_node('Relu', ['x'], ['y'])], 'neg',
+                 [h.make_tensor_value_info('x', T.INT8, [-3, 4])],
+                 [h.make_tensor_value_info('y', T.INT8, [-3, 4])])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]), 'bad_negdim.onnx')
+# wrong types: an initializer whose raw_data does not match its type/shape
+t = c('w', np.zeros(10, np.int8))
+t.data_type = T.INT32
+g = h.make_graph([h.make_node('Add', ['x', 'w'], ['y'])], 'wrongtype',
+                 [h.make_tensor_value_info('x', T.INT8, [10])],
+                 [h.make_tensor_value_info('y', T.INT8, [10])], [t])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]), 'bad_wrongtype.onnx')
+g = h.make_graph([h.make_node('Relu', ['x'], ['y'])], 'old',
+                 [h.make_tensor_value_info('x', T.INT8, [4])],
+                 [h.make_tensor_value_info('y', T.INT8, [4])])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 11)]), 'bad_opset11.onnx')
+g = h.make_graph([h.make_node('Relu', ['x'], ['y'])], 'undef',
+                 [h.make_tensor_value_info('x', T.INT8, [4])],
+                 [h.make_tensor_value_info('y', T.INT8, [4])])
+g.node[0].input[0] = 'nope'
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]), 'bad_undefined.onnx')

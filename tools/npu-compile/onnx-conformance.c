@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: MIT
+/*
+ * onnx-conformance - run ONNX's node tests (../shared/onnx/node/<test>/:
+ * model.onnx, test_data_set_N/input_K.pb, output_K.pb) through npu-compile
+ * and libnpurt on a device spec ("cpu", "warboy(1)*1", ...).
+ *
+ *   onnx-conformance [--device SPEC] [--verbose] [--all] [--list FILE]
+ *                    NODE_DIR [TEST...]
+ *
+ * --list FILE runs the tests named in FILE (one a line, '#' comments), the
+ * claimed list (tests/onnx/claimed.list): there a claimed test that is
+ * missing or not claimed by the compiler counts as a failure.
+ *
+ * A test is claimed when every operator is one the compiler supports and
+ * the compiler accepts the model; a model it refuses (-EOPNOTSUPP: float
+ * arithmetic, unsupported attributes) is listed as "skip" with the reason.
+ * Graph inputs in parameter positions (scales, zero points, weights,
+ * shapes, clip bounds: what quantizers store as initializers) are frozen
+ * to the test's values before compiling; the others are fed at run time.
+ * Integer outputs must match exactly; float outputs (data movement on the
+ * NPU, float operators in CPU steps) within rtol 1e-3, atol 1e-7. Ends
+ * with "N passed, N failed".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "npuc.h"
+
+static int verbose;
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size > (1 << 30)) {
+		close(fd);
+		return -EFBIG;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = got;
+	return 0;
+}
+
+static int load_pb(const char *dir, int set, const char *kind, int k,
+		   struct npuc_tensor *t)
+{
+	char path[4200];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/test_data_set_%d/%s_%d.pb", dir, set,
+		 kind, k);
+	ret = read_file(path, &buf, &len);
+	if (ret)
+		return npuc_err(ret, "%s: %s", path, strerror(-ret));
+	ret = npuc_tensor_decode(buf, len, t);
+	free(buf);
+	return ret;
+}
+
+static bool close_enough(const struct npuc_tensor *exp, const void *got)
+{
+	uint64_t i, n = npuc_tensor_elements(exp);
+
+	if (exp->elem != NPUC_FLOAT)
+		return !memcmp(exp->data, got, exp->nbytes);
+	for (i = 0; i < n; i++) {
+		float e, g;
+
+		memcpy(&e, (const uint8_t *)exp->data + 4 * i, 4);
+		memcpy(&g, (const uint8_t *)got + 4 * i, 4);
+		if (isnan(e) != isnan(g) ||
+		    (!isnan(e) && fabsf(e - g) > 1e-7f + 1e-3f * fabsf(e)))
+			return false;
+	}
+	return true;
+}
+
+/* Returns 1 pass, 0 fail, -1 skip; @why gets the reason. */
+static int run_set(npurt_runtime *rt, const char *dir, int set, char *why,
+		   size_t wl)
+{
+	struct npuc_graph *g = NULL;
+	npurt_program *prog = NULL;
+	npurt_model *model = NULL;
+	npurt_runner *runner = NULL;
+	npurt_tensor *ins[64] = { 0 }, *outs[64] = { 0 };
+	struct npuc_tensor in_data[64], exp[64];
+	struct npuc_opts opts = { 0 };
+	bool param[64];
+	void *obuf[64] = { 0 };
+	char path[4200];
+	int ret, i, nin, nout, r = 0, fed = 0;
+
+	memset(in_data, 0, sizeof(in_data));
+	memset(exp, 0, sizeof(exp));
+	snprintf(path, sizeof(path), "%s/model.onnx", dir);
+	ret = npuc_load_file(path, &g);
+	if (ret) {
+		snprintf(why, wl, "import: %s", npuc_last_error());
+		return ret == -EOPNOTSUPP || ret == -EPROTONOSUPPORT ? -1 : 0;
+	}
+	for (i = 0; i < g->nn; i++)
+		if (!npuc_op_supported(g->n[i].domain, g->n[i].op)) {
+			snprintf(why, wl, "operator %s not claimed", g->n[i].op);
+			npuc_graph_free(g);
+			return -1;
+		}
+	nin = g->ninputs;
+	nout = g->noutputs;
+	if (nin > 64 || nout > 64) {
+		snprintf(why, wl, "too many inputs/outputs");
+		npuc_graph_free(g);
+		return 0;
+	}
+	for (i = 0; i < nin; i++) {
+		param[i] = npuc_input_is_param(g, i);
+		ret = load_pb(dir, set, "input", i, &in_data[i]);
+		if (ret)
+			goto out_err;
+	}
+	for (i = 0; i < nin; i++)
+		if (param[i] && (ret = npuc_freeze_input(g, g->t[g->inputs[fed]].name,
+							 &in_data[i])))
+			goto out_err;
+		else if (!param[i])
+			fed++;
+	ret = npuc_compile(g, verbose ? (opts.explain = stdout, &opts) :
+			   &opts, &prog);
+	if (ret) {
+		snprintf(why, wl, "%s", npuc_last_error());
+		r = ret == -EOPNOTSUPP ? -1 : 0;
+		goto out;
+	}
+	ret = npurt_model_from_program(prog, &model);
+	if (!ret)
+		ret = npurt_runner_create(rt, model, NULL, &runner);
+	if (ret)
+		goto out_rt;
+	for (i = 0, fed = 0; i < nin; i++) {
+		const npurt_tensor_desc *d;
+
+		if (param[i])
+			continue;
+		d = npurt_runner_input(runner, (unsigned int)fed);
+		if (!d || npurt_tensor_desc_size(d) != in_data[i].nbytes) {
+			snprintf(why, wl, "input %d: size mismatch", i);
+			goto out;
+		}
+		ret = npurt_tensor_wrap(d, in_data[i].data, in_data[i].nbytes,
+					&ins[fed++]);
+		if (ret)
+			goto out_rt;
+	}
+	for (i = 0; i < nout; i++) {
+		const npurt_tensor_desc *d = npurt_runner_output(runner,
+							(unsigned int)i);
+
+		ret = load_pb(dir, set, "output", i, &exp[i]);
+		if (ret)
+			goto out_err;
+		if (!d || npurt_tensor_desc_size(d) != exp[i].nbytes) {
+			snprintf(why, wl, "output %d: %llu bytes, %zu expected",
+				 i, d ? (unsigned long long)
+				 npurt_tensor_desc_size(d) : 0ull,
+				 exp[i].nbytes);
+			goto out;
+		}
+		obuf[i] = calloc(1, exp[i].nbytes + 1);
+		if (!obuf[i])
+			goto out;
+		ret = npurt_tensor_wrap(d, obuf[i], exp[i].nbytes, &outs[i]);
+		if (ret)
+			goto out_rt;
+	}
+	ret = npurt_runner_run(runner, ins, outs);
+	if (ret)
+		goto out_rt;
+	r = 1;
+	for (i = 0; i < nout; i++)
+		if (!close_enough(&exp[i], obuf[i])) {
+			uint64_t k, n = exp[i].nbytes, diff = 0;
+
+			for (k = 0; k < n; k++)
+				diff += ((uint8_t *)exp[i].data)[k] !=
+					((uint8_t *)obuf[i])[k];
+			snprintf(why, wl, "output %d differs (%llu of %llu "
+				 "bytes)", i, (unsigned long long)diff,
+				 (unsigned long long)n);
+			r = 0;
+		}
+	if (r)
+		snprintf(why, wl, "%u commands, %u CPU steps",
+			 npurt_program_cmd_count(prog),
+			 npurt_program_cpu_op_count(prog));
+	goto out;
+out_rt:
+	snprintf(why, wl, "runtime: %s: %s", npurt_strerror(ret),
+		 npurt_last_error());
+	goto out;
+out_err:
+	snprintf(why, wl, "%s", npuc_last_error());
+out:
+	for (i = 0; i < 64; i++) {
+		npurt_tensor_destroy(ins[i]);
+		npurt_tensor_destroy(outs[i]);
+		free(obuf[i]);
+		npuc_tensor_release(&in_data[i]);
+		npuc_tensor_release(&exp[i]);
+	}
+	npurt_runner_destroy(runner);
+	npurt_model_destroy(model);
+	npurt_program_destroy(prog);
+	npuc_graph_free(g);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "list", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *spec = "cpu";
+	int c, i, ntests = 0, pass = 0, fail = 0, skip = 0, show_all = 0;
+	char **tests = NULL, why[600], dir[4096];
+	bool owned = false, claimed = false;
+	const char *listp = NULL;
+	npurt_runtime *rt = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	while ((c = getopt_long(argc, argv, "d:val:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': spec = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'a': show_all = 1; break;
+		case 'l': listp = optarg; break;
+		default:
+			fprintf(stderr, "usage: onnx-conformance [--device SPEC] "
+				"[--verbose] [--all] [--list FILE] NODE_DIR "
+				"[TEST...]\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "onnx-conformance: NODE_DIR missing\n");
+		return 2;
+	}
+	if (listp) {
+		FILE *fp = fopen(listp, "r");
+		char line[512];
+
+		if (!fp) {
+			fprintf(stderr, "onnx-conformance: %s: %s\n", listp,
+				strerror(errno));
+			return 1;
+		}
+		while (fgets(line, sizeof(line), fp)) {
+			char *p = line + strspn(line, " \t");
+
+			p[strcspn(p, " \t\r\n#")] = 0;
+			if (!*p)
+				continue;
+			tests = realloc(tests, (size_t)(ntests + 1) *
+					sizeof(*tests));
+			if (!tests || !(tests[ntests++] = strdup(p))) {
+				fclose(fp);
+				return 1;
+			}
+		}
+		fclose(fp);
+		owned = true;
+		claimed = true;
+	} else if (optind + 1 < argc) {
+		tests = &argv[optind + 1];
+		ntests = argc - optind - 1;
+	} else {
+		d = opendir(argv[optind]);
+		if (!d) {
+			fprintf(stderr, "onnx-conformance: %s: %s\n",
+				argv[optind], strerror(errno));
+			return 1;
+		}
+		while ((de = readdir(d))) {
+			if (strncmp(de->d_name, "test_", 5))
+				continue;
+			tests = realloc(tests, (size_t)(ntests + 1) *
+					sizeof(*tests));
+			if (!tests)
+				return 1;
+			tests[ntests++] = strdup(de->d_name);
+		}
+		closedir(d);
+		owned = true;
+		qsort(tests, (size_t)ntests, sizeof(*tests), cmp_str);
+	}
+	if (npurt_runtime_create(spec, &rt) < 0) {
+		fprintf(stderr, "onnx-conformance: device \"%s\": %s\n", spec,
+			npurt_last_error());
+		return 1;
+	}
+	printf("%-58s %-6s %s\n", "test", "result", "detail");
+	for (i = 0; i < ntests; i++) {
+		int set, r = -1, sets = 0;
+
+		snprintf(dir, sizeof(dir), "%s/%s", argv[optind], tests[i]);
+		for (set = 0; set < 16; set++) {
+			char p[4200];
+
+			snprintf(p, sizeof(p), "%s/test_data_set_%d", dir, set);
+			if (access(p, F_OK))
+				break;
+			r = run_set(rt, dir, set, why, sizeof(why));
+			sets++;
+			if (r != 1)
+				break;
+		}
+		if (!sets) {
+			r = 0;
+			snprintf(why, sizeof(why), "no test data");
+		}
+		if (r < 0 && claimed) {
+			char tmp[sizeof(why)];
+
+			memcpy(tmp, why, sizeof(tmp));
+			snprintf(why, sizeof(why), "claimed but %.500s", tmp);
+			r = 0;
+		}
+		if (r == 1)
+			pass++;
+		else if (r == 0)
+			fail++;
+		else
+			skip++;
+		if (r >= 0 || show_all)
+			printf("%-58s %-6s %s\n", tests[i],
+			       r == 1 ? "pass" : r == 0 ? "FAIL" : "skip", why);
+	}
+	npurt_runtime_destroy(rt);
+	for (i = 0; owned && i < ntests; i++)
+		free(tests[i]);
+	if (owned)
+		free(tests);
+	printf("device %s: %d passed, %d failed (%d tests not claimed%s)\n",
+	       spec, pass, fail, skip, show_all ? "" : "; --all lists them");
+	return fail ? 1 : 0;
+}
