@@ -30,7 +30,8 @@ VM_TEST_TARGETS   :=
 BENCH_TARGETS     :=
 
 .PHONY: all module userspace firmware check unit-test vm-test test bench \
-	checkpatch sparse clean deps main install-test print-kdir
+	checkpatch sparse clean deps main install-test print-kdir \
+	vm-test-debug
 all: module firmware userspace
 
 include $(sort $(wildcard */build.mk */*/build.mk))
@@ -58,6 +59,7 @@ test: deps
 	$(MAKE) onnx-test
 	$(MAKE) install-test
 	$(MAKE) vm-test
+	$(MAKE) vm-test-debug
 
 install-test: all
 	BUILD=$(BUILD) tests/install/test-install
