@@ -19,7 +19,11 @@
 
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
-KVER     ?= $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+# The release the module is built for (its vermagic), which names
+# /lib/modules/KVER. Not `make kernelrelease`: Debian's headers answer that
+# with the upstream version (6.1.192), not the package's (6.1.0-56-amd64).
+KVER     ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODDIR   ?= /lib/modules/$(KVER)/extra
 FWDIR    ?= /lib/firmware
 UDEVDIR  ?= /lib/udev/rules.d
