@@ -37,7 +37,8 @@ $(VM_TEST_PROGS): $(VM_TEST_DIR)/%: tests/vm/%.c | $(VM_TEST_DIR)/ $(BUILD)/.dep
 
 # The job tests link the naive references of tests/common/ (npu_ref.c).
 VM_NPU_REF_OBJ := $(BUILD)/tests/common/npu_ref.o
-VM_JOB_TESTS   := $(VM_TEST_DIR)/test_cmds $(VM_TEST_DIR)/test_malformed
+VM_JOB_TESTS   := $(VM_TEST_DIR)/test_cmds $(VM_TEST_DIR)/test_malformed \
+	$(VM_TEST_DIR)/test_soak
 $(VM_JOB_TESTS): VM_TEST_CFLAGS += -Itests/common
 $(VM_JOB_TESTS): VM_TEST_LDLIBS += $(VM_NPU_REF_OBJ)
 $(VM_JOB_TESTS): $(VM_NPU_REF_OBJ)

@@ -82,6 +82,23 @@ $(ONNX_VM_DIR)/.stamp: $(ONNX_CLAIMED) $(wildcard tests/onnx/node/*/model.onnx)
 	cp $(ONNX_CLAIMED) $(@D)/claimed.list
 	touch $@
 
+# gen-models.py's models that mix NPU commands and CPU steps, as .onnx and
+# precompiled .npuprog, for tests/vm/test_rt_mixed (/tests/vm/mixed/).
+NPUC_MIXED_MODELS := float_cnn mixed_mlp
+NPUC_MIXED_DIR := $(BUILD)/tests/vm/mixed
+VM_TEST_TARGETS += $(NPUC_MIXED_DIR)/.stamp
+$(NPUC_MIXED_DIR)/.stamp: tools/npu-compile/gen-models.py \
+		$(BUILD)/bin/npu-compile
+	rm -rf $(@D) $(@D).gen
+	/usr/bin/python3 $< $(@D).gen > /dev/null
+	mkdir -p $(@D)
+	for m in $(NPUC_MIXED_MODELS); do \
+		cp $(@D).gen/$$m.onnx $(@D)/ && \
+		$(BUILD)/bin/npu-compile $(@D)/$$m.onnx \
+			-o $(@D)/$$m.npuprog || exit 1; done
+	rm -rf $(@D).gen
+	touch $@
+
 # The generated .h is produced together with the .c.
 $(NPUC_GEN)/onnx.pb-c.c: $(NPUC_PROTO)
 	@mkdir -p $(@D)

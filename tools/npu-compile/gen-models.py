@@ -126,6 +126,36 @@ open(os.path.join(td, 'test_data_set_0', 'input_0.pb'), 'wb').write(
 open(os.path.join(td, 'test_data_set_0', 'output_0.pb'), 'wb').write(
     nh.from_array(yref, 'y').SerializeToString())
 
+# Mixed MLP (CPU steps between NPU commands): x(f32) -Q (CPU)->
+# QLinearMatMul (NPU) -DQ (CPU)-> Sigmoid (CPU) -Q (CPU)-> QLinearMatMul
+# (NPU) -DQ (CPU)-> y(f32). Run on the NPU and the CPU by
+# tests/vm/test_rt_mixed.
+inits = [c('xs', np.float32(0.03)), c('xz', np.int8(0)),
+         c('w1', rng.integers(-60, 60, (16, 12), dtype=np.int8)),
+         c('w1s', np.float32(0.01)), c('w1z', np.int8(0)),
+         c('hs', np.float32(0.0613)), c('hz', np.int8(0)),
+         c('ss', np.float32(1 / 256)), c('sz', np.int8(-128)),
+         c('w2', rng.integers(-60, 60, (12, 8), dtype=np.int8)),
+         c('w2s', np.float32(0.02)), c('w2z', np.int8(0)),
+         c('ys', np.float32(0.0457)), c('yz', np.int8(0))]
+nodes = [h.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq'], name='q1'),
+         h.make_node('QLinearMatMul', ['xq', 'xs', 'xz', 'w1', 'w1s', 'w1z',
+                                       'hs', 'hz'], ['hq'], name='fc1'),
+         h.make_node('DequantizeLinear', ['hq', 'hs', 'hz'], ['hf'],
+                     name='dq1'),
+         h.make_node('Sigmoid', ['hf'], ['sf'], name='sigmoid'),
+         h.make_node('QuantizeLinear', ['sf', 'ss', 'sz'], ['sq'], name='q2'),
+         h.make_node('QLinearMatMul', ['sq', 'ss', 'sz', 'w2', 'w2s', 'w2z',
+                                       'ys', 'yz'], ['yq'], name='fc2'),
+         h.make_node('DequantizeLinear', ['yq', 'ys', 'yz'], ['y'],
+                     name='dq2')]
+g = h.make_graph(nodes, 'mixed_mlp',
+                 [h.make_tensor_value_info('x', T.FLOAT, [4, 16])],
+                 [h.make_tensor_value_info('y', T.FLOAT, [4, 8])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)])
+m.ir_version = 7
+save(m, 'mixed_mlp.onnx')
+
 # Malformed models
 raw = open(os.path.join(out, 'qop_cnn.onnx'), 'rb').read()
 open(os.path.join(out, 'bad_truncated.onnx'), 'wb').write(raw[:len(raw) // 2])

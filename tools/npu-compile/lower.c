@@ -200,6 +200,9 @@ static int need_in(struct lctx *x, const struct npuc_node *n, int i,
 static int need_const(const struct npuc_node *n, const struct npuc_tensor *t,
 		      const char *what)
 {
+	if (!t)		/* an optional input left out */
+		return npuc_err(-EINVAL, "node \"%s\" (%s): %s is missing",
+				n->name, n->op, what);
 	if (!t->data)
 		return npuc_err(-EOPNOTSUPP, "node \"%s\" (%s): %s \"%s\" must be "
 				"a constant (initializer) for the NPU",
@@ -1882,11 +1885,13 @@ static int reshape_like(struct lctx *x, struct npuc_node *n, bool flatten)
 						"dimension %lld", n->name,
 						(long long)od[i]);
 			} else {
-				known *= od[i];
-				if (known > (int64_t)NPUC_MAX_ELEMENTS)
+				/* Checked before multiplying: a dimension
+				 * may be up to 2^63 (found by fuzz_onnx). */
+				if (od[i] > (int64_t)NPUC_MAX_ELEMENTS / known)
 					return npuc_err(-EINVAL, "node \"%s\": "
 							"absurd shape",
 							n->name);
+				known *= od[i];
 			}
 		}
 		if (neg >= 0)

@@ -112,6 +112,23 @@ static int check_dims(const char *what, const char *name, size_t n,
 	return 0;
 }
 
+/* Elements the typed data field of @p that holds type @elem has. */
+static size_t tensor_typed_count(const Onnx__TensorProto *p, int32_t elem)
+{
+	switch (elem) {
+	case NPUC_FLOAT:
+		return p->n_float_data;
+	case NPUC_INT64:
+		return p->n_int64_data;
+	case NPUC_DOUBLE:
+		return p->n_double_data;
+	case NPUC_UINT32: case NPUC_UINT64:
+		return p->n_uint64_data;
+	default:	/* INT32 and the 8/16-bit types: int32_data */
+		return p->n_int32_data;
+	}
+}
+
 /* Decode a TensorProto into t (name, type, dims, dense data). */
 static int tensor_from_proto(const Onnx__TensorProto *p, struct npuc_tensor *t)
 {
@@ -140,16 +157,22 @@ static int tensor_from_proto(const Onnx__TensorProto *p, struct npuc_tensor *t)
 		return ret;
 	elems = npuc_tensor_elements(t);
 	n = (size_t)elems;
+	/*
+	 * The data must be there before the buffer is allocated: a model of a
+	 * few bytes may declare dims of 2^32 elements (found by fuzz_onnx).
+	 */
+	if (p->has_raw_data && p->raw_data.len != n * esz)
+		return npuc_err(-EBADMSG, "tensor \"%s\": raw_data has "
+				"%zu bytes, %zu x %zu expected", name,
+				p->raw_data.len, n, esz);
+	if (!p->has_raw_data && n && tensor_typed_count(p, t->elem) != n)
+		goto count;
 	d = calloc(n ? n : 1, esz);
 	if (!d)
 		return npuc_err(-ENOMEM, "tensor \"%s\": out of memory", name);
 	t->data = d;
 	t->nbytes = n * esz;
 	if (p->has_raw_data) {
-		if (p->raw_data.len != n * esz)
-			return npuc_err(-EBADMSG, "tensor \"%s\": raw_data has "
-					"%zu bytes, %zu x %zu expected", name,
-					p->raw_data.len, n, esz);
 		if (n)
 			memcpy(d, p->raw_data.data, n * esz);
 		return 0;
