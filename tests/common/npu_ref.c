@@ -8,6 +8,8 @@
  * index formulas, no blocking, no shortcuts, and no code shared with
  * kmod/ops/npu_ops.c (only its integer type names).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,19 @@ bool npu_coin(unsigned int pct)
 	return npu_rnd() % 100 < pct;
 }
 
+void npu_seed_env(const char *test, u64 def)
+{
+	const char *s = getenv("RM_NPU_TEST_SEED");
+
+	npu_rng_state = def;
+	if (s && *s)
+		npu_rng_state = strtoull(s, NULL, 0);
+	npu_rng_state |= 1;
+	printf("%s: seed %#" PRIx64 " (override with RM_NPU_TEST_SEED)\n",
+	       test, npu_rng_state);
+	fflush(stdout);
+}
+
 void npu_fill_random(u8 *p, u64 n)
 {
 	u64 i;
@@ -70,6 +85,27 @@ void npu_w_free(struct npu_world *w)
 	for (i = 0; i < w->n; i++)
 		free(w->buf[i]);
 	w->n = 0;
+}
+
+void npu_w_pad(struct npu_world *w, u64 page)
+{
+	u32 i;
+
+	for (i = 0; i < w->n; i++) {
+		u64 sz = (w->size[i] + page - 1) / page * page;
+		u8 *p;
+
+		if (!sz)
+			sz = page;
+		if (sz == w->size[i])
+			continue;
+		p = realloc(w->buf[i], sz);
+		if (!p)
+			abort();
+		npu_fill_random(p + w->size[i], sz - w->size[i]);
+		w->buf[i] = p;
+		w->size[i] = sz;
+	}
 }
 
 void npu_w_clone(struct npu_world *dst, const struct npu_world *src)

@@ -22,6 +22,9 @@
 /* --- Random numbers (xorshift64*; seed with npu_rng_state, never 0) --- */
 
 extern u64 npu_rng_state;
+/* Seeds npu_rng_state from $RM_NPU_TEST_SEED (default @def) and prints
+ * "@test: seed 0x..." so that a failing run can be repeated. */
+void npu_seed_env(const char *test, u64 def);
 
 u64 npu_rnd(void);
 /* Uniform in [@lo, @hi]. */
@@ -43,6 +46,9 @@ struct npu_world {
  * full or out of memory). */
 u32 npu_w_add(struct npu_world *w, u64 size);
 void npu_w_free(struct npu_world *w);
+/* Rounds every buffer up to a whole number of @page bytes, the new bytes
+ * random (buffer objects are page sized); aborts when out of memory. */
+void npu_w_pad(struct npu_world *w, u64 page);
 /* Deep copy of @src into @dst (uninitialized). */
 void npu_w_clone(struct npu_world *dst, const struct npu_world *src);
 /* Places an operand of @ext bytes in a new buffer of exactly offset + @ext

@@ -15,39 +15,14 @@
 /* Seeds npu_rnd() from $RM_NPU_TEST_SEED (default @def) and prints it. */
 static inline void npu_vm_seed(const char *test, u64 def)
 {
-	const char *s = getenv("RM_NPU_TEST_SEED");
-
-	npu_rng_state = def;
-	if (s && *s)
-		npu_rng_state = strtoull(s, NULL, 0);
-	npu_rng_state |= 1;
-	printf("%s: seed %#" PRIx64 " (override with RM_NPU_TEST_SEED)\n",
-	       test, npu_rng_state);
-	fflush(stdout);
+	npu_seed_env(test, def);
 }
 
 /* Rounds every buffer of @w up to whole pages (new bytes random): buffer
  * objects are page sized, and validation sees their page-sized extents. */
 static inline void npu_world_pad(struct npu_world *w)
 {
-	u64 pg = npu_page_size();
-	u32 i;
-
-	for (i = 0; i < w->n; i++) {
-		u64 sz = (w->size[i] + pg - 1) / pg * pg;
-		u8 *p;
-
-		if (!sz)
-			sz = pg;
-		if (sz == w->size[i])
-			continue;
-		p = realloc(w->buf[i], sz);
-		if (!p)
-			fail_msg("out of memory");
-		npu_fill_random(p + w->size[i], sz - w->size[i]);
-		w->buf[i] = p;
-		w->size[i] = sz;
-	}
+	npu_w_pad(w, npu_page_size());
 }
 
 /* A world's buffers as buffer objects of one file, mapped. */

@@ -52,43 +52,6 @@ static void sh_add(long long *p, long long v)
 	__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
 }
 
-/* As npu_vm_job.h's (whose npu_submit_raw clashes with job_util.h's). */
-static void soak_seed(u64 def)
-{
-	const char *s = getenv("RM_NPU_TEST_SEED");
-
-	npu_rng_state = def;
-	if (s && *s)
-		npu_rng_state = strtoull(s, NULL, 0);
-	npu_rng_state |= 1;
-	printf("test_soak: seed %#" PRIx64 " (override with RM_NPU_TEST_SEED)\n",
-	       npu_rng_state);
-	fflush(stdout);
-}
-
-/* Rounds every buffer of @w up to whole pages (buffer objects are). */
-static void soak_world_pad(struct npu_world *w)
-{
-	u64 pg = npu_page_size();
-	u32 i;
-
-	for (i = 0; i < w->n; i++) {
-		u64 sz = (w->size[i] + pg - 1) / pg * pg;
-		u8 *p;
-
-		if (!sz)
-			sz = pg;
-		if (sz == w->size[i])
-			continue;
-		p = realloc(w->buf[i], sz);
-		if (!p)
-			abort();
-		npu_fill_random(p + w->size[i], sz - w->size[i]);
-		w->buf[i] = p;
-		w->size[i] = sz;
-	}
-}
-
 /* --- Workers: plain syscalls only (no cmocka asserts in a child) ------ */
 
 struct worker {
@@ -148,7 +111,7 @@ static void sjob_gen(struct worker *wk, struct sjob *j)
 			npu_gen_any(&j->cmd[i], &j->w, op);
 		sh_add(&sh->ops[op], 1);
 	}
-	soak_world_pad(&j->w);
+	npu_w_pad(&j->w, npu_page_size());
 	pthread_mutex_unlock(&wk->lock);
 
 	npu_w_clone(&j->want, &j->w);
@@ -417,7 +380,7 @@ static void test_soak(void **state)
 
 	(void)state;
 	assert_int_equal(npu_param("num_pes"), 4);
-	soak_seed(0x50a4c0de);
+	npu_seed_env("test_soak", 0x50a4c0de);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(sh != MAP_FAILED);
