@@ -42,10 +42,19 @@ enum {
 	NPUC_UINT64 = 13,
 };
 
-struct npuc_loc {
-	int slot;			/* -1: nowhere yet */
-	uint64_t off;
+/*
+ * Affine quantization of an integer tensor: real = scale * (q - zp), per
+ * tensor (axis -1, n 1) or per axis (n values along @axis).
+ */
+struct npuc_quant {
+	int32_t elem;			/* INT8, UINT8, INT32; 0: none */
+	int axis;			/* -1: per tensor */
+	uint64_t n;			/* values in scale[] and zp[] */
+	double *scale;			/* owned */
+	int32_t *zp;			/* owned */
 };
+
+struct npuc_opdef;
 
 struct npuc_tensor {
 	char *name;
@@ -55,30 +64,45 @@ struct npuc_tensor {
 	void *data;			/* constant: dense, little endian */
 	size_t nbytes;
 	int producer;			/* node index, -1 for inputs/consts */
-	int nconsumers;
+	int nconsumers;			/* uses by live nodes */
 	bool is_input;			/* a graph input (runtime or frozen) */
 	bool is_output;
-	/* lowering state */
-	struct npuc_loc loc;		/* logical (row-major) layout */
-	struct npuc_loc nhwc;		/* NHWC copy of a 4-D tensor */
-	bool phys_nhwc;			/* loc holds NHWC, not row-major */
-	int out_slot;			/* graph output slot, -1 */
-	int in_slot;			/* graph input slot, -1 */
-	/* QDQ: a DequantizeLinear output viewed as its integer source */
-	int dq_src;			/* tensor index, -1 */
-	double dq_scale;
-	int32_t dq_zp;
+	/* prepare: what quantization the integer values carry (from the
+	 * QuantizeLinear/DequantizeLinear or QLinear* node that names it) */
+	struct npuc_quant q;
+	/* a DequantizeLinear output: the integer tensor it dequantizes */
+	int dq_of;			/* tensor index, -1 */
 };
 
+/* An attribute a graph rewrite gives a node (looked up before the
+ * node's ONNX attributes). */
+struct npuc_attr {
+	const char *name;		/* static string */
+	int64_t i;
+	double f;
+	int64_t ints[NPUC_MAX_DIMS];
+	int nints;			/* -1: scalar (i, f) */
+};
+
+#define NPUC_MAX_ATTRS		4
+
 struct npuc_node {
-	const void *proto;		/* Onnx__NodeProto */
-	const char *op;
+	const void *proto;		/* Onnx__NodeProto, NULL if synthesized */
+	const char *op;			/* as in the model */
 	const char *domain;		/* "" for ai.onnx */
 	const char *name;
+	const struct npuc_opdef *def;	/* registry row; NULL: unknown */
 	int nin, nout;
 	int *in;			/* tensor index or -1 (omitted) */
 	int *out;
-	bool done;			/* lowered or fused into another */
+	bool dead;			/* folded, fused or unused */
+	struct npuc_attr attrs[NPUC_MAX_ATTRS];
+	int nattrs;
+	/* a pointwise subgraph fused into one table (rm_npu::Lut): the
+	 * nodes, in order, evaluated per input value */
+	int *sub, nsub;
+	int sub_in;			/* the float tensor the nodes read */
+	/* lowering */
 	bool on_npu, on_cpu;		/* emitted commands / CPU steps */
 	char where[200];		/* --explain text */
 };
@@ -90,16 +114,21 @@ struct npuc_graph {
 	struct npuc_tensor *t;
 	int nt, capt;
 	struct npuc_node *n;
-	int nn;
-	int *order;			/* topological order of n[] */
+	int nn, capn;
+	int *order;			/* topological order of the live nodes */
+	int norder;
 	int *inputs, ninputs;		/* graph inputs (not initializers) */
 	int *outputs, noutputs;
 	char name[NPURT_NAME_MAX];
+	void *names;			/* name -> tensor index (uthash) */
+	char **strs;			/* names made by rewrites, owned */
+	int nstrs, capstrs;
 };
 
 struct npuc_opts {
 	int min_opset;			/* 0: NPUC_MIN_OPSET */
 	FILE *explain;			/* non-NULL: print node placement */
+	bool cpu_only;			/* every node on the CPU (reference) */
 	const char *name;		/* program name; NULL: graph name */
 };
 
@@ -129,8 +158,23 @@ int npuc_freeze_input(struct npuc_graph *g, const char *name,
 /* Whether the compiler claims operator @op of @domain. */
 bool npuc_op_supported(const char *domain, const char *op);
 
+/* What a compile produced, for --explain and the model summary. */
+struct npuc_stats {
+	int nodes;			/* live nodes after preparation */
+	int npu_nodes, cpu_nodes;	/* placed (a node may count in both) */
+	int folded;			/* nodes folded to constants */
+	int fused;			/* nodes fused into others */
+	uint64_t weight_bytes;		/* stored once (deduplicated) */
+	uint64_t scratch_bytes;		/* peak, after liveness planning */
+	uint64_t scratch_naive;		/* without reuse */
+	int cmds, cpu_steps;
+};
+
 int npuc_compile(struct npuc_graph *g, const struct npuc_opts *opts,
 		 npurt_program **out);
+/* As npuc_compile(), with figures (@st may be NULL). */
+int npuc_compile_stats(struct npuc_graph *g, const struct npuc_opts *opts,
+		       npurt_program **out, struct npuc_stats *st);
 
 /* Progress of npuc_compile() in this thread (also through the cache):
  * @fn(@arg, done, total) before each node is lowered and once with
