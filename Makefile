@@ -57,6 +57,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) unit-test
 	$(MAKE) onnx-test
+	$(MAKE) ort-ref-test
 	$(MAKE) fuzz FUZZ_RUNS=1000000
 	$(MAKE) install-test
 	$(MAKE) vm-test

@@ -597,9 +597,41 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             the taps inside the padded input; p[16], p[17] = OH, OW
  *             (floor or ceil mode: the last window starts inside the
  *             input or its leading pad).
+ * ERF         FLOAT32 -> FLOAT32, same count: erff(x).
+ * GELU        FLOAT32 -> FLOAT32, same count, in double: p[0] = 0 exact,
+ *             0.5 x (1 + erf(x / sqrt 2)) (as 0.5 x erfc(-x / sqrt 2));
+ *             p[0] = 1 the tanh approximation, 0.5 x (1 + tanh(u)), u =
+ *             sqrt(2 / pi) (x + 0.044715 x^3) (as x / (1 + exp(-2u))).
+ * LAYER_NORM  FLOAT32 in[0] X [p[0] = outer][p[1] = n] -> out, same shape:
+ *             (x - mean) / sqrt(var + f[0]) * scale + bias per row, mean and
+ *             population variance in double; in[1] scale [n], in[2] bias
+ *             [n] (optional); f[0] = epsilon (finite, > 0).
+ * REDUCE      FLOAT32 [p[0] = outer][p[1] = len][p[2] = inner] -> out
+ *             [outer][inner], in double; p[3] = 0 mean, 1 sum, 2 max, 3 min
+ *             (both propagate NaN), 4 product, 5 sum of squares, 6 L2 norm,
+ *             7 L1 norm, 8 log of the sum, 9 log of the sum of exp.
+ * POW         FLOAT32 powf(in[0], in[1]), broadcasting as ADD (same p[]).
+ * RESIZE      FLOAT32 NCHW over H and W, as ONNX Resize (opset 11+) and
+ *             Upsample: p[0..3] = N, C, H, W; p[4], p[5] = OH, OW;
+ *             p[6] mode: 0 nearest, 1 linear, 2 cubic; p[7] coordinate
+ *             transformation: 0 half_pixel, 1 asymmetric, 2 align_corners,
+ *             3 pytorch_half_pixel, 4 tf_half_pixel_for_nearest; p[8]
+ *             nearest rounding (nearest only, else 0): 0 round_prefer_floor,
+ *             1 round_prefer_ceil, 2 floor, 3 ceil; p[9] exclude_outside
+ *             (cubic only, else 0); f[0], f[1] the H and W scales as the
+ *             model's scales input gives them, or 0 when it gives sizes
+ *             (the scale is then OH / H, OW / W in double); f[2] =
+ *             cubic_coeff_a (cubic only, else 0). PROGRAM_FORMAT.md has the
+ *             coordinate arithmetic.
+ * QLINEAR_SOFTMAX  INT8/UINT8 [p[0] = outer][p[1] = len][p[2] = inner] ->
+ *             INT8/UINT8 along the len axis: DEQUANTIZE (f[0] = input
+ *             scale, p[3] = input zero point), SOFTMAX, QUANTIZE (f[1] =
+ *             output scale, p[4] = output zero point) in one step, equal to
+ *             those three steps; in and out dtypes may differ.
  *
  * An absent operand has slot NPURT_CPU_NONE. @flags and unused fields are
- * zero.
+ * zero (checked for the opcodes from ERF on: every p[] and f[] past those
+ * an opcode uses).
  */
 enum npurt_cpu_opcode {
 	NPURT_CPU_QUANTIZE = 1,
@@ -626,6 +658,13 @@ enum npurt_cpu_opcode {
 	NPURT_CPU_HARD_SIGMOID = 22,
 	NPURT_CPU_HARD_SWISH = 23,
 	NPURT_CPU_POOL = 24,
+	NPURT_CPU_ERF = 25,
+	NPURT_CPU_GELU = 26,
+	NPURT_CPU_LAYER_NORM = 27,
+	NPURT_CPU_REDUCE = 28,
+	NPURT_CPU_POW = 29,
+	NPURT_CPU_RESIZE = 30,
+	NPURT_CPU_QLINEAR_SOFTMAX = 31,
 	NPURT_CPU_OP_COUNT
 };
 

@@ -13,6 +13,7 @@
 #include "cpu_ops.h"
 
 #define DIM_MAX		(1LL << 31)
+#define GELU_TANH_K	0.7978845608028654	/* sqrt(2 / pi) */
 
 static const char *const cpu_op_names[NPURT_CPU_OP_COUNT] = {
 	[NPURT_CPU_QUANTIZE] = "QUANTIZE", [NPURT_CPU_DEQUANTIZE] = "DEQUANTIZE",
@@ -27,6 +28,10 @@ static const char *const cpu_op_names[NPURT_CPU_OP_COUNT] = {
 	[NPURT_CPU_LOG_SOFTMAX] = "LOG_SOFTMAX", [NPURT_CPU_GEMM] = "GEMM",
 	[NPURT_CPU_CONV] = "CONV", [NPURT_CPU_HARD_SIGMOID] = "HARD_SIGMOID",
 	[NPURT_CPU_HARD_SWISH] = "HARD_SWISH", [NPURT_CPU_POOL] = "POOL",
+	[NPURT_CPU_ERF] = "ERF", [NPURT_CPU_GELU] = "GELU",
+	[NPURT_CPU_LAYER_NORM] = "LAYER_NORM", [NPURT_CPU_REDUCE] = "REDUCE",
+	[NPURT_CPU_POW] = "POW", [NPURT_CPU_RESIZE] = "RESIZE",
+	[NPURT_CPU_QLINEAR_SOFTMAX] = "QLINEAR_SOFTMAX",
 };
 
 NPURT_API const char *npurt_cpu_op_name(uint32_t opcode)
@@ -472,6 +477,225 @@ static int pool_ck(const struct ck *c)
 	return ret;
 }
 
+/* p[np..] and f[nf..] unused by the opcode: zero, so they can gain a
+ * meaning later. */
+static int unused_ck(const struct ck *c, unsigned int np, unsigned int nf)
+{
+	unsigned int i;
+
+	for (i = np; i < sizeof(c->op->p) / sizeof(c->op->p[0]); i++)
+		if (c->op->p[i])
+			return BADOP(c, "unused parameter p[%u] is not 0", i);
+	for (i = nf; i < sizeof(c->op->f) / sizeof(c->op->f[0]); i++)
+		if (c->op->f[i] != 0 || signbit(c->op->f[i]))
+			return BADOP(c, "unused constant f[%u] is not 0", i);
+	return 0;
+}
+
+/* Zero point @zp of a quantized operand of dtype @dt. */
+static int zp_ck(const struct ck *c, const char *what, int64_t zp,
+		 uint32_t dt)
+{
+	int64_t lo = dt == NPURT_DTYPE_INT8 ? -128 : 0;
+	int64_t hi = dt == NPURT_DTYPE_INT8 ? 127 : 255;
+
+	if (zp < lo || zp > hi)
+		return BADOP(c, "%s zero point %lld out of range %lld..%lld",
+			     what, (long long)zp, (long long)lo, (long long)hi);
+	return 0;
+}
+
+static int scale_ck(const struct ck *c, unsigned int i)
+{
+	if (!isfinite(c->op->f[i]) || !(c->op->f[i] > 0))
+		return BADOP(c, "scale f[%u] = %g not finite and positive", i,
+			     (double)c->op->f[i]);
+	return 0;
+}
+
+/* ERF, GELU: element-wise like unary_ck, with GELU's variant in p[0]. */
+static int unary2_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	bool gelu = op->opcode == NPURT_CPU_GELU;
+	int ret;
+
+	if (gelu && (op->p[0] < 0 || op->p[0] > 1))
+		return BADOP(c, "variant p[0] = %lld is not 0 (exact) or 1 "
+			     "(tanh)", (long long)op->p[0]);
+	ret = unused_ck(c, gelu ? 1 : 0, 0);
+	if (!ret)
+		ret = unary_ck(c);
+	return ret;
+}
+
+static int layer_norm_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	uint64_t n;
+	int ret;
+
+	ret = params_ck(c, 0, 2, 1);
+	if (!ret)
+		ret = prod_ck(c, 0, 2, &n);
+	if (!ret)
+		ret = unused_ck(c, 2, 1);
+	if (ret)
+		return ret;
+	if (!isfinite(op->f[0]) || !(op->f[0] > 0))
+		return BADOP(c, "epsilon f[0] = %g not finite and positive",
+			     (double)op->f[0]);
+	ret = ref_ck(c, &op->in[0], "in[0] (X)", M_F32, n, false, false,
+		     false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[1], "in[1] (scale)", M_F32,
+			     (uint64_t)op->p[1], false, false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->in[2], "in[2] (bias)", M_F32,
+			     (uint64_t)op->p[1], false, false, true);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, n, false, true, false);
+	return ret;
+}
+
+static int reduce_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	uint64_t n;
+	int ret;
+
+	ret = params_ck(c, 0, 3, 1);
+	if (!ret)
+		ret = prod_ck(c, 0, 3, &n);
+	if (!ret)
+		ret = unused_ck(c, 4, 0);
+	if (ret)
+		return ret;
+	if (op->p[3] < 0 || op->p[3] > 9)
+		return BADOP(c, "mode p[3] = %lld not in 0..9",
+			     (long long)op->p[3]);
+	ret = ref_ck(c, &op->in[0], "in[0]", M_F32, n, false, false, false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32,
+			     (uint64_t)op->p[0] * (uint64_t)op->p[2], false,
+			     true, false);
+	if (!ret && (!none(&op->in[1]) || !none(&op->in[2])))
+		ret = BADOP(c, "unused operands must be absent");
+	return ret;
+}
+
+/* POW: binary_ck, and the dims and strides past the rank are zero. */
+static int pow_ck(const struct ck *c)
+{
+	unsigned int a, r;
+	int ret;
+
+	ret = binary_ck(c);
+	if (!ret)
+		ret = unused_ck(c, 19, 0);
+	if (ret)
+		return ret;
+	r = (unsigned int)c->op->p[0];
+	for (a = r; a < NPURT_CPU_MAX_RANK; a++)
+		if (c->op->p[1 + a] || c->op->p[7 + a] || c->op->p[13 + a])
+			return BADOP(c, "dims and strides of axis %u, past the "
+				     "rank %u, are not 0", a, r);
+	return 0;
+}
+
+/* The scale f[i] of an input length @in resized to @out: 0 (from the
+ * sizes) or within one of out / in, as ONNX makes out = floor(scale x in). */
+static int resize_scale_ck(const struct ck *c, unsigned int i, int64_t in,
+			   int64_t out)
+{
+	double s = c->op->f[i];
+
+	if (s == 0 && !signbit(s))
+		return 0;
+	if (!isfinite(s) || !(s > 0) ||
+	    fabs(s * (double)in - (double)out) > 1 + 1e-6 * (double)out)
+		return BADOP(c, "scale f[%u] = %g does not resize %lld to "
+			     "%lld", i, s, (long long)in, (long long)out);
+	return 0;
+}
+
+static int resize_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	const int64_t *p = op->p;
+	uint64_t nx, nc, ny;
+	int ret;
+
+	ret = params_ck(c, 0, 6, 1);
+	if (!ret)
+		ret = prod_ck(c, 0, 4, &nx);
+	if (!ret)
+		ret = prod_ck(c, 0, 2, &nc);
+	/* OH, OW <= 2^31: their product does not wrap */
+	if (!ret && (!npurt_mul_ok(nc, (uint64_t)p[4] * (uint64_t)p[5], &ny) ||
+		     ny > (1ULL << 48)))
+		ret = BADOP(c, "shape too large");
+	if (!ret)
+		ret = unused_ck(c, 10, 3);
+	if (ret)
+		return ret;
+	if (p[6] < 0 || p[6] > 2)
+		return BADOP(c, "mode p[6] = %lld not in 0..2", (long long)p[6]);
+	if (p[7] < 0 || p[7] > 4)
+		return BADOP(c, "coordinate transformation p[7] = %lld not in "
+			     "0..4", (long long)p[7]);
+	if (p[8] < 0 || p[8] > 3 || (p[6] != 0 && p[8]))
+		return BADOP(c, "nearest mode p[8] = %lld not in 0..3 (0 "
+			     "unless mode is nearest)", (long long)p[8]);
+	if (p[9] < 0 || p[9] > 1 || (p[6] != 2 && p[9]))
+		return BADOP(c, "exclude_outside p[9] = %lld not 0 or 1 (0 "
+			     "unless mode is cubic)", (long long)p[9]);
+	if (!isfinite(op->f[2]) || (p[6] != 2 && op->f[2] != 0))
+		return BADOP(c, "cubic coefficient f[2] = %g: not finite, "
+			     "or not 0 for a mode other than cubic",
+			     (double)op->f[2]);
+	ret = resize_scale_ck(c, 0, p[2], p[4]);
+	if (!ret)
+		ret = resize_scale_ck(c, 1, p[3], p[5]);
+	if (!ret)
+		ret = ref_ck(c, &op->in[0], "in[0]", M_F32, nx, false, false,
+			     false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_F32, ny, false, true, false);
+	if (!ret && (!none(&op->in[1]) || !none(&op->in[2])))
+		ret = BADOP(c, "unused operands must be absent");
+	return ret;
+}
+
+static int qsoftmax_ck(const struct ck *c)
+{
+	const struct npurt_cpu_op *op = c->op;
+	uint64_t n;
+	int ret;
+
+	ret = params_ck(c, 0, 3, 1);
+	if (!ret)
+		ret = prod_ck(c, 0, 3, &n);
+	if (!ret)
+		ret = unused_ck(c, 5, 2);
+	if (!ret)
+		ret = ref_ck(c, &op->in[0], "in[0]", M_Q8, n, false, false,
+			     false);
+	if (!ret)
+		ret = ref_ck(c, &op->out, "out", M_Q8, n, false, true, false);
+	if (!ret)
+		ret = scale_ck(c, 0);
+	if (!ret)
+		ret = scale_ck(c, 1);
+	if (!ret)
+		ret = zp_ck(c, "input", op->p[3], op->in[0].dtype);
+	if (!ret)
+		ret = zp_ck(c, "output", op->p[4], op->out.dtype);
+	if (!ret && (!none(&op->in[1]) || !none(&op->in[2])))
+		ret = BADOP(c, "unused operands must be absent");
+	return ret;
+}
+
 int npurt_cpu_op_check(const struct npurt_cpu_op *op, unsigned int index,
 		       const struct npurt_slot *slots, const uint64_t *sizes,
 		       unsigned int num_slots)
@@ -501,6 +725,18 @@ int npurt_cpu_op_check(const struct npurt_cpu_op *op, unsigned int index,
 		return gemm_ck(&c);
 	case NPURT_CPU_CONV:
 		return conv_ck(&c);
+	case NPURT_CPU_ERF: case NPURT_CPU_GELU:
+		return unary2_ck(&c);
+	case NPURT_CPU_LAYER_NORM:
+		return layer_norm_ck(&c);
+	case NPURT_CPU_REDUCE:
+		return reduce_ck(&c);
+	case NPURT_CPU_POW:
+		return pow_ck(&c);
+	case NPURT_CPU_RESIZE:
+		return resize_ck(&c);
+	case NPURT_CPU_QLINEAR_SOFTMAX:
+		return qsoftmax_ck(&c);
 	default:
 		return npurt_err(-EINVAL, "CPU step %u: unknown opcode %u",
 				 index, op->opcode);
@@ -521,6 +757,22 @@ static int32_t qload(const void *p, uint32_t dt, uint64_t i)
 	case NPURT_DTYPE_UINT8: return ((const uint8_t *)p)[i];
 	default: return ((const int32_t *)p)[i];
 	}
+}
+
+/* round_half_even(v / s) + zp saturated to [lo, hi], NaN to lo. */
+static int32_t quant_one(float v, float s, int32_t zp, int32_t lo, int32_t hi)
+{
+	double t = (double)nearbyintf(v / s) + zp;
+
+	return !(t >= lo) ? lo : t > hi ? hi : (int32_t)t;
+}
+
+static void qstore(void *p, uint32_t dt, uint64_t i, int32_t q)
+{
+	if (dt == NPURT_DTYPE_INT8)
+		((int8_t *)p)[i] = (int8_t)q;
+	else
+		((uint8_t *)p)[i] = (uint8_t)q;
 }
 
 static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
@@ -545,14 +797,8 @@ static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
 			zp = zps ? qload(zps, qdt, ch) : 0;
 		}
 		if (quant) {
-			double t = (double)nearbyintf(((const float *)x)[i] /
-						      s) + zp;
-			int32_t q = !(t >= lo) ? lo : t > hi ? hi : (int32_t)t;
-
-			if (qdt == NPURT_DTYPE_INT8)
-				((int8_t *)y)[i] = (int8_t)q;
-			else
-				((uint8_t *)y)[i] = (uint8_t)q;
+			qstore(y, qdt, i, quant_one(((const float *)x)[i], s,
+						    zp, lo, hi));
 		} else {
 			((float *)y)[i] = (float)((int64_t)qload(x, qdt, i) -
 						  zp) * s;
@@ -592,6 +838,18 @@ static void unary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 			v = v * (h < 0 ? 0 : h > 1 ? 1 : h);
 			break;
 		}
+		case NPURT_CPU_ERF: v = erff(v); break;
+		case NPURT_CPU_GELU: {
+			/* 1 + erf(u) = erfc(-u) and 1 + tanh(u) = 2 / (1 +
+			 * exp(-2u)) stay accurate where the tails cancel */
+			double d = v;
+
+			v = (float)(op->p[0] ?
+				d / (1 + exp(-2 * GELU_TANH_K *
+					     (d + 0.044715 * d * d * d))) :
+				0.5 * d * erfc(-d * M_SQRT1_2));
+			break;
+		}
 		default: break;
 		}
 		y[i] = v;
@@ -615,6 +873,7 @@ static void binary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 		case NPURT_CPU_MUL: w = u * v; break;
 		case NPURT_CPU_DIV: w = u / v; break;
 		case NPURT_CPU_MAX: w = u > v ? u : v; break;
+		case NPURT_CPU_POW: w = powf(u, v); break;
 		default: w = u < v ? u : v; break;
 		}
 		y[i] = w;
@@ -803,6 +1062,249 @@ static void pool_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 	}
 }
 
+static void layer_norm_run(const struct npurt_cpu_op *op,
+			   uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]), *scale = at(bases, &op->in[1]);
+	const float *bias = at(bases, &op->in[2]);
+	float *y = at(bases, &op->out);
+	uint64_t o, k, n = (uint64_t)op->p[1];
+
+	for (o = 0; o < (uint64_t)op->p[0]; o++) {
+		const float *xr = x + o * n;
+		float *yr = y + o * n;
+		double mean = 0, var = 0, inv;
+
+		for (k = 0; k < n; k++)
+			mean += xr[k];
+		mean /= (double)n;
+		for (k = 0; k < n; k++)
+			var += ((double)xr[k] - mean) * ((double)xr[k] - mean);
+		var /= (double)n;
+		inv = 1 / sqrt(var + op->f[0]);
+		for (k = 0; k < n; k++)
+			yr[k] = (float)(((double)xr[k] - mean) * inv * scale[k] +
+					(bias ? bias[k] : 0));
+	}
+}
+
+enum { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD, R_SUMSQ, R_L2, R_L1, R_LOGSUM,
+       R_LOGSUMEXP };
+
+/* One reduction of @len elements @stride apart. */
+static float reduce_one(const float *x, uint64_t len, uint64_t stride,
+			int64_t mode)
+{
+	double acc = mode == R_PROD ? 1 : 0, mx = x[0];
+	uint64_t k;
+
+	if (mode == R_MAX || mode == R_MIN || mode == R_LOGSUMEXP) {
+		for (k = 1; k < len && !isnan(mx); k++) {
+			double v = x[k * stride];
+
+			if (isnan(v) || (mode == R_MIN ? v < mx : v > mx))
+				mx = v;
+		}
+		if (mode != R_LOGSUMEXP)
+			return (float)mx;
+		if (!isfinite(mx))	/* +-inf or NaN: no shift */
+			mx = 0;
+	}
+	for (k = 0; k < len; k++) {
+		double v = x[k * stride];
+
+		switch (mode) {
+		case R_PROD: acc *= v; break;
+		case R_SUMSQ: case R_L2: acc += v * v; break;
+		case R_L1: acc += fabs(v); break;
+		case R_LOGSUMEXP: acc += exp(v - mx); break;
+		default: acc += v; break;
+		}
+	}
+	switch (mode) {
+	case R_MEAN: return (float)(acc / (double)len);
+	case R_L2: return (float)sqrt(acc);
+	case R_LOGSUM: return (float)log(acc);
+	case R_LOGSUMEXP: return (float)(mx + log(acc));
+	default: return (float)acc;
+	}
+}
+
+static void reduce_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]);
+	float *y = at(bases, &op->out);
+	uint64_t outer = op->p[0], len = op->p[1], inner = op->p[2], o, i;
+
+	for (o = 0; o < outer; o++)
+		for (i = 0; i < inner; i++)
+			y[o * inner + i] = reduce_one(x + o * len * inner + i,
+						      len, inner, op->p[3]);
+}
+
+/*
+ * RESIZE along one axis: the source coordinate of output index @o
+ * (ONNX's reference, in double), then up to 4 taps (clamped indexes into
+ * [0, in)) and their weights. Returns the number of taps.
+ */
+struct rs_axis {
+	int64_t in;		/* input length */
+	double scale;		/* output / input */
+	double len;		/* scale x in: ONNX's length_resized */
+};
+
+static int resize_taps(const struct npurt_cpu_op *op, const struct rs_axis *a,
+		       int64_t o, int64_t *idx, double *w)
+{
+	double x = (double)o, xo, fl, r, sum;
+	int64_t i0;
+	int n, k;
+
+	switch (op->p[7]) {
+	case 1: xo = x / a->scale; break;
+	case 2: xo = a->len == 1 ? 0 : x * (double)(a->in - 1) / (a->len - 1);
+		break;
+	case 3: xo = a->len == 1 ? -0.5 : (x + 0.5) / a->scale - 0.5; break;
+	case 4: xo = (x + 0.5) / a->scale; break;
+	default: xo = (x + 0.5) / a->scale - 0.5; break;
+	}
+	/* 8 or more outside the input, every tap is clamped to the edge (or
+	 * excluded): clamping the coordinate there keeps the result and
+	 * keeps floor() in int64 range */
+	xo = fmax(-8.0, fmin(xo, (double)a->in + 8));
+	fl = floor(xo);
+	r = xo - fl;
+	i0 = (int64_t)fl;
+	if (op->p[6] == 0) {
+		if (r != 0 && (op->p[8] == 3 ||
+			       (op->p[8] == 0 && r > 0.5) ||
+			       (op->p[8] == 1 && r >= 0.5)))
+			i0++;
+		idx[0] = i0;
+		w[0] = 1;
+		n = 1;
+	} else if (op->p[6] == 1) {
+		idx[0] = i0;
+		idx[1] = i0 + 1;
+		w[0] = 1 - r;
+		w[1] = r;
+		n = 2;
+	} else {
+		double A = op->f[2], s = r + 1, t = 1 - r, u = 2 - r;
+
+		for (k = 0; k < 4; k++)
+			idx[k] = i0 - 1 + k;
+		w[0] = ((A * s - 5 * A) * s + 8 * A) * s - 4 * A;
+		w[1] = ((A + 2) * r - (A + 3)) * r * r + 1;
+		w[2] = ((A + 2) * t - (A + 3)) * t * t + 1;
+		w[3] = ((A * u - 5 * A) * u + 8 * A) * u - 4 * A;
+		n = 4;
+		if (op->p[9]) {
+			for (sum = 0, k = 0; k < 4; k++) {
+				if (idx[k] < 0 || idx[k] >= a->in)
+					w[k] = 0;
+				sum += w[k];
+			}
+			for (k = 0; k < 4; k++)
+				w[k] /= sum ? sum : 1;
+		}
+	}
+	for (k = 0; k < n; k++)
+		idx[k] = idx[k] < 0 ? 0 : idx[k] >= a->in ? a->in - 1 : idx[k];
+	return n;
+}
+
+static struct rs_axis resize_axis(int64_t in, int64_t out, float f)
+{
+	struct rs_axis a = { in, f > 0 ? f : (double)out / (double)in, 0 };
+
+	a.len = a.scale * (double)in;
+	return a;
+}
+
+#define RS_CHUNK	64	/* output columns whose taps are computed at once */
+
+static void resize_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]);
+	float *y = at(bases, &op->out);
+	const int64_t *p = op->p;
+	int64_t NC = p[0] * p[1], H = p[2], W = p[3], OH = p[4], OW = p[5];
+	const struct rs_axis ah = resize_axis(H, OH, op->f[0]);
+	const struct rs_axis aw = resize_axis(W, OW, op->f[1]);
+	int64_t x0, xn, c, oy, ox, iy[4], ix[RS_CHUNK][4];
+	double wy[4], wx[RS_CHUNK][4];
+	int ny, nx = 0, i, j;
+
+	for (x0 = 0; x0 < OW; x0 += RS_CHUNK) {
+		xn = OW - x0 < RS_CHUNK ? OW - x0 : RS_CHUNK;
+		for (ox = 0; ox < xn; ox++)
+			nx = resize_taps(op, &aw, x0 + ox, ix[ox], wx[ox]);
+		for (c = 0; c < NC; c++)
+		for (oy = 0; oy < OH; oy++) {
+			const float *xc = x + c * H * W;
+			float *yr = y + (c * OH + oy) * OW + x0;
+
+			ny = resize_taps(op, &ah, oy, iy, wy);
+			for (ox = 0; ox < xn; ox++) {
+				double acc = 0;
+
+				if (p[6] == 0) {
+					yr[ox] = xc[iy[0] * W + ix[ox][0]];
+					continue;
+				}
+				/* along H, then W, as ONNX's reference */
+				for (j = 0; j < nx; j++) {
+					double col = 0;
+
+					for (i = 0; i < ny; i++)
+						col += wy[i] *
+						       xc[iy[i] * W + ix[ox][j]];
+					acc += wx[ox][j] * col;
+				}
+				yr[ox] = (float)acc;
+			}
+		}
+	}
+}
+
+static void qsoftmax_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
+{
+	const void *x = at(bases, &op->in[0]);
+	void *y = at(bases, &op->out);
+	uint32_t dx = op->in[0].dtype, dy = op->out.dtype;
+	uint64_t outer = op->p[0], len = op->p[1], inner = op->p[2];
+	int32_t zx = (int32_t)op->p[3], zy = (int32_t)op->p[4];
+	int32_t lo = dy == NPURT_DTYPE_INT8 ? -128 : 0;
+	int32_t hi = dy == NPURT_DTYPE_INT8 ? 127 : 255;
+	float sx = op->f[0], sy = op->f[1];
+	uint64_t o, i, k, e;
+
+/* the dequantized element, as DEQUANTIZE computes it */
+#define QSM_X(e)	((float)((int64_t)qload(x, dx, e) - zx) * sx)
+	for (o = 0; o < outer; o++)
+		for (i = 0; i < inner; i++) {
+			uint64_t base = o * len * inner + i;
+			float mx = QSM_X(base);
+			double sum = 0;
+
+			for (k = 1; k < len; k++) {
+				float v = QSM_X(base + k * inner);
+
+				mx = v > mx ? v : mx;
+			}
+			for (k = 0; k < len; k++)
+				sum += exp((double)QSM_X(base + k * inner) - mx);
+			for (k = 0; k < len; k++) {
+				e = base + k * inner;
+				qstore(y, dy, e, quant_one(
+					(float)(exp((double)QSM_X(e) - mx) /
+						sum), sy, zy, lo, hi));
+			}
+		}
+#undef QSM_X
+}
+
 void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 {
 	switch (op->opcode) {
@@ -814,7 +1316,20 @@ void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 		break;
 	case NPURT_CPU_ADD: case NPURT_CPU_SUB: case NPURT_CPU_MUL:
 	case NPURT_CPU_DIV: case NPURT_CPU_MAX: case NPURT_CPU_MIN:
+	case NPURT_CPU_POW:
 		binary_run(op, bases);
+		break;
+	case NPURT_CPU_LAYER_NORM:
+		layer_norm_run(op, bases);
+		break;
+	case NPURT_CPU_REDUCE:
+		reduce_run(op, bases);
+		break;
+	case NPURT_CPU_RESIZE:
+		resize_run(op, bases);
+		break;
+	case NPURT_CPU_QLINEAR_SOFTMAX:
+		qsoftmax_run(op, bases);
 		break;
 	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
 		softmax_run(op, bases);

@@ -6,7 +6,9 @@
 # The seeds: device specs of the grammar in npurt.h; tiny models of
 # tests/onnx/node and of tools/npu-compile/gen-models.py (qop_cnn, qdq_cnn,
 # mixed_mlp, float_cnn, three bad_*); .npuprog files compiled from those
-# models by npu-compile (MODEL.onnx -o MODEL.npuprog).
+# models by npu-compile (MODEL.onnx -o MODEL.npuprog), and
+# float_islands.npuprog, the program of test_program.c's float-island CPU
+# steps (ERF .. QLINEAR_SOFTMAX) saved by npurt_program_save().
 #
 #   make fuzz                      each target FUZZ_SECONDS (20) s, -seed=1,
 #                                  fails on any crash, leak or timeout

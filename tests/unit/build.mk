@@ -17,6 +17,10 @@ UNIT_TEST_NAMES := $(UNIT_TEST_SRCS:tests/unit/%.c=%)
 test_fw_image_SRCS := firmware-stubs/rm_npu_fw_image.c
 test_fw_image_LIBS := -lz
 
+# The CPU steps' test reads ONNX node test data (TensorProto files).
+test_cpu_ops_SRCS := tests/common/tensor_pb.c
+test_cpu_ops_CFLAGS += -Itests/common
+
 # The test_ops family (sources of the engine set in kmod/ops/build.mk) also
 # links the naive references and command generators of tests/common/.
 NPU_REF_SRCS := tests/common/npu_ref.c

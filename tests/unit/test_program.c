@@ -8,7 +8,9 @@
  * builder errors; files on disk. Format 1.1 CPU steps: a float program
  * (QUANTIZE, an NPU LUT, DEQUANTIZE, SOFTMAX; GEMM, CONV, broadcast ADD)
  * run on the CPU backend against references, 1.0 files still loading, and
- * the same corpus (truncations, bit flips, targeted step mutations).
+ * the same corpus (truncations, bit flips, targeted step mutations); the
+ * same for a program of the float-island steps (ERF .. QLINEAR_SOFTMAX)
+ * saved to a file and loaded back.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -24,6 +26,7 @@
 #include <zlib.h>
 
 #include "example_mlp.h"
+#include "cpu_ops.h"
 #include "program.h"
 
 static const struct mlp_shape shape = { .m = 2, .k = 8, .hid = 16, .n = 4,
@@ -963,15 +966,17 @@ static const struct mutation cpu_mutations[] = {
 	{ "offset without steps", c_none_off, -EBADMSG, "CPU step size" },
 };
 
-static void test_cpu_steps_corpus(void **state)
+/* Every truncation and bit flip of @p's file, and @muts, are exact
+ * errors. Destroys @p. */
+static void cpu_corpus(npurt_program *p, const struct mutation *muts,
+		       size_t nmuts)
 {
-	npurt_program *p = cpu_program(), *q;
+	npurt_program *q;
 	struct corpus c = { 0 };
 	void *data;
 	size_t i, len;
 	int bit, ret;
 
-	(void)state;
 	assert_int_equal(npurt_program_serialize(p, &data, &c.size), 0);
 	npurt_program_destroy(p);
 	c.data = data;
@@ -994,8 +999,8 @@ static void test_cpu_steps_corpus(void **state)
 					 ret, npurt_last_error());
 			npurt_program_destroy(q);
 		}
-	for (i = 0; i < sizeof(cpu_mutations) / sizeof(cpu_mutations[0]); i++) {
-		const struct mutation *m = &cpu_mutations[i];
+	for (i = 0; i < nmuts; i++) {
+		const struct mutation *m = &muts[i];
 
 		memcpy(c.work, c.data, c.size);
 		m->fn(c.work);
@@ -1010,6 +1015,226 @@ static void test_cpu_steps_corpus(void **state)
 	}
 	free(c.data);
 	free(c.work);
+}
+
+static void test_cpu_steps_corpus(void **state)
+{
+	(void)state;
+	cpu_corpus(cpu_program(), cpu_mutations,
+		   sizeof(cpu_mutations) / sizeof(cpu_mutations[0]));
+}
+
+/* ---- the float-island steps (ERF .. QLINEAR_SOFTMAX) ------------------ */
+
+enum { FX, FR, FM, FQ, FW, FB, FE, FS, FNSLOTS };
+
+static const float f_scale[4] = { 1, 0.5f, -2, 0.25f };
+static const float f_bias[4] = { 0, 0.1f, -0.3f, 1 };
+static const float f_exp[4] = { 1, 2, 3, 2 };
+
+/*
+ * x FLOAT32 [8][4] -> ERF -> GELU (tanh) -> LAYER_NORM (rows of 4) ->
+ * POW (row of exponents) -> RESIZE ([1][2][4][4] linear x2) -> r [16][8]
+ * and REDUCE (L2 of two halves) -> m [1][2]; x -> QUANTIZE int8 ->
+ * QLINEAR_SOFTMAX (rows of 4) -> q UINT8 [8][4]. CPU steps only.
+ */
+static npurt_program *float_island_program(void)
+{
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 8, 4,
+						NULL);
+	npurt_program_builder *b = NULL;
+	npurt_program *p = NULL;
+	struct npurt_cpu_op op;
+
+	assert_int_equal(npurt_program_builder_create("islands", &b), 0);
+	assert_int_equal(npurt_program_builder_add_input(b, &t), FX);
+	t = mlp_tensor("r", NPURT_DTYPE_FLOAT32, 16, 8, NULL);
+	assert_int_equal(npurt_program_builder_add_output(b, &t), FR);
+	t = mlp_tensor("m", NPURT_DTYPE_FLOAT32, 1, 2, NULL);
+	assert_int_equal(npurt_program_builder_add_output(b, &t), FM);
+	t = mlp_tensor("q", NPURT_DTYPE_UINT8, 8, 4, NULL);
+	assert_int_equal(npurt_program_builder_add_output(b, &t), FQ);
+	t = mlp_tensor("ln_scale", NPURT_DTYPE_FLOAT32, 1, 4, NULL);
+	assert_int_equal(npurt_program_builder_add_weights(b, &t, f_scale,
+							   sizeof(f_scale)), FW);
+	t.name = "ln_bias";
+	assert_int_equal(npurt_program_builder_add_weights(b, &t, f_bias,
+							   sizeof(f_bias)), FB);
+	t.name = "exponents";
+	assert_int_equal(npurt_program_builder_add_weights(b, &t, f_exp,
+							   sizeof(f_exp)), FE);
+	assert_int_equal(npurt_program_builder_add_scratch(b, "s", 1024), FS);
+
+	op = cpu_op(NPURT_CPU_ERF);
+	op.in[0] = cref(FX, NPURT_DTYPE_FLOAT32, 0, 32);
+	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 0, 32);
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
+	op = cpu_op(NPURT_CPU_GELU);
+	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 0, 32);
+	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 128, 32);
+	op.p[0] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 1);
+	op = cpu_op(NPURT_CPU_LAYER_NORM);
+	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 128, 32);
+	op.in[1] = cref(FW, NPURT_DTYPE_FLOAT32, 0, 4);
+	op.in[2] = cref(FB, NPURT_DTYPE_FLOAT32, 0, 4);
+	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 256, 32);
+	op.p[0] = 8;
+	op.p[1] = 4;
+	op.f[0] = 1e-5f;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 2);
+	op = cpu_op(NPURT_CPU_POW);
+	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 256, 32);
+	op.in[1] = cref(FE, NPURT_DTYPE_FLOAT32, 0, 4);
+	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 384, 32);
+	op.p[0] = 2; op.p[1] = 8; op.p[2] = 4;
+	op.p[7] = 4; op.p[8] = 1;
+	op.p[13] = 0; op.p[14] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 3);
+	op = cpu_op(NPURT_CPU_RESIZE);
+	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 384, 32);
+	op.out = cref(FR, NPURT_DTYPE_FLOAT32, 0, 128);
+	op.p[0] = 1; op.p[1] = 2; op.p[2] = 4; op.p[3] = 4;
+	op.p[4] = 8; op.p[5] = 8; op.p[6] = 1;
+	op.f[0] = 2;
+	op.f[1] = 2;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 4);
+	op = cpu_op(NPURT_CPU_REDUCE);
+	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 384, 32);
+	op.out = cref(FM, NPURT_DTYPE_FLOAT32, 0, 2);
+	op.p[0] = 2; op.p[1] = 16; op.p[2] = 1; op.p[3] = 6;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 5);
+	op = cpu_op(NPURT_CPU_QUANTIZE);
+	op.in[0] = cref(FX, NPURT_DTYPE_FLOAT32, 0, 32);
+	op.out = cref(FS, NPURT_DTYPE_INT8, 512, 32);
+	op.f[0] = 0.05f;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 6);
+	op = cpu_op(NPURT_CPU_QLINEAR_SOFTMAX);
+	op.in[0] = cref(FS, NPURT_DTYPE_INT8, 512, 32);
+	op.out = cref(FQ, NPURT_DTYPE_UINT8, 0, 32);
+	op.p[0] = 8; op.p[1] = 4; op.p[2] = 1;
+	op.f[0] = 0.05f;
+	op.f[1] = 1.0f / 256;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 7);
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	npurt_program_builder_destroy(b);
+	return p;
+}
+
+/*
+ * Built, saved to a file, loaded back byte for byte; run by the CPU
+ * backend through a runner, the outputs equal the steps run one by one
+ * over plain buffers (the kernels themselves are test_cpu_ops's).
+ */
+static void test_float_islands(void **state)
+{
+	static float x[32], r[128], m[2], r2[128], m2[2];
+	static uint8_t q[32], q2[32], scratch[1024];
+	uint8_t *bases[FNSLOTS] = {
+		[FX] = (uint8_t *)x, [FR] = (uint8_t *)r2, [FM] = (uint8_t *)m2,
+		[FQ] = q2, [FW] = (uint8_t *)f_scale, [FB] = (uint8_t *)f_bias,
+		[FE] = (uint8_t *)f_exp, [FS] = scratch,
+	};
+	char dir[] = "/tmp/npurt-islands-XXXXXX", path[128];
+	npurt_tensor *in = NULL, *out[3] = { NULL, NULL, NULL };
+	npurt_program *p = float_island_program(), *p2 = NULL;
+	npurt_runtime *rt = NULL;
+	npurt_runner *run = NULL;
+	npurt_model *model = NULL;
+	void *d1, *d2;
+	size_t n1, n2;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		x[i] = (float)((int)(i * 37 % 29) - 14) * 0.21f;
+	assert_int_equal(npurt_program_cpu_op_count(p), 8);
+	assert_int_equal(npurt_program_cmd_count(p), 0);
+	assert_int_equal(npurt_program_cpu_op(p, 7, NULL)->opcode,
+			 NPURT_CPU_QLINEAR_SOFTMAX);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/islands.npuprog", dir);
+	assert_int_equal(npurt_program_save(p, path), 0);
+	assert_int_equal(npurt_program_load(path, &p2), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(npurt_program_serialize(p, &d1, &n1), 0);
+	assert_int_equal(npurt_program_serialize(p2, &d2, &n2), 0);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(d1, d2, n1);
+	free(d1);
+	free(d2);
+	for (i = 0; i < 8; i++)
+		npurt_cpu_op_run(npurt_program_cpu_op(p2, i, NULL), bases);
+
+	assert_int_equal(npurt_model_from_program(p2, &model), 0);
+	npurt_program_destroy(p2);
+	assert_non_null(strstr(npurt_model_summary(model), "8 CPU step(s)"));
+	assert_non_null(strstr(npurt_model_summary(model), "RESIZE"));
+	assert_int_equal(npurt_runtime_create("cpu(2)", &rt), 0);
+	assert_int_equal(npurt_runner_create(rt, model, NULL, &run), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_input(run, 0), x,
+					   sizeof(x), &in), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_output(run, 0), r,
+					   sizeof(r), &out[0]), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_output(run, 1), m,
+					   sizeof(m), &out[1]), 0);
+	assert_int_equal(npurt_tensor_wrap(npurt_runner_output(run, 2), q,
+					   sizeof(q), &out[2]), 0);
+	assert_int_equal(npurt_runner_run(run, &in, out), 0);
+	assert_memory_equal(r, r2, sizeof(r));
+	assert_memory_equal(m, m2, sizeof(m));
+	assert_memory_equal(q, q2, sizeof(q));
+	/* not trivially equal: the outputs carry values */
+	assert_true(m[0] > 0 && m[1] > 0 && q[0] + q[1] + q[2] + q[3] > 200);
+	for (i = 0; i < 3; i++)
+		npurt_tensor_destroy(out[i]);
+	npurt_tensor_destroy(in);
+	npurt_runner_destroy(run);
+	npurt_runtime_destroy(rt);
+	npurt_model_destroy(model);
+	npurt_program_destroy(p);
+}
+
+static void f_erf_p31(uint8_t *b) { OP(b, 0)->p[31] = 1; }
+static void f_gelu(uint8_t *b) { OP(b, 1)->p[0] = 2; }
+static void f_ln_eps(uint8_t *b) { OP(b, 2)->f[0] = 0; }
+static void f_ln_scale(uint8_t *b) { OP(b, 2)->in[1].count = 5; }
+static void f_red_write_weights(uint8_t *b) { OP(b, 5)->out = cref(FB, NPURT_DTYPE_FLOAT32, 0, 2); }
+static void f_pow_rank(uint8_t *b) { OP(b, 3)->p[5] = 1; }
+static void f_pow_exp(uint8_t *b) { OP(b, 3)->p[14] = 2; }
+static void f_rs_mode(uint8_t *b) { OP(b, 4)->p[6] = 3; }
+static void f_rs_scale(uint8_t *b) { OP(b, 4)->f[0] = 3; }
+static void f_rs_a(uint8_t *b) { OP(b, 4)->f[2] = -0.75f; }
+static void f_red_mode(uint8_t *b) { OP(b, 5)->p[3] = 10; }
+static void f_red_out(uint8_t *b) { OP(b, 5)->out.count = 1; }
+static void f_qs_zp(uint8_t *b) { OP(b, 7)->p[3] = 128; }
+static void f_qs_scale(uint8_t *b) { OP(b, 7)->f[1] = NAN; }
+static void f_qs_write(uint8_t *b) { OP(b, 7)->out.slot = FX; OP(b, 7)->out.dtype = NPURT_DTYPE_INT8; }
+
+static const struct mutation island_mutations[] = {
+	{ "ERF p[31]", f_erf_p31, -EBADMSG, "CPU step 0 (ERF): unused parameter p[31]" },
+	{ "GELU variant", f_gelu, -EBADMSG, "CPU step 1 (GELU): variant p[0] = 2" },
+	{ "LAYER_NORM epsilon", f_ln_eps, -EBADMSG, "CPU step 2 (LAYER_NORM): epsilon f[0] = 0" },
+	{ "LAYER_NORM scale", f_ln_scale, -EBADMSG, "in[1] (scale): 5 elements, 4 expected" },
+	{ "REDUCE writes weights", f_red_write_weights, -EBADMSG, "writes slot 5 \"ln_bias\"" },
+	{ "POW past the rank", f_pow_rank, -EBADMSG, "CPU step 3 (POW): dims and strides of axis 4" },
+	{ "POW exponent stride", f_pow_exp, -EBADMSG, "in[1]: 4 elements, at least 7" },
+	{ "RESIZE mode", f_rs_mode, -EBADMSG, "CPU step 4 (RESIZE): mode p[6] = 3" },
+	{ "RESIZE scale", f_rs_scale, -EBADMSG, "does not resize 4 to 8" },
+	{ "RESIZE cubic coefficient", f_rs_a, -EBADMSG, "cubic coefficient f[2]" },
+	{ "REDUCE mode", f_red_mode, -EBADMSG, "CPU step 5 (REDUCE): mode p[3] = 10" },
+	{ "REDUCE out", f_red_out, -EBADMSG, "out: 1 elements, 2 expected" },
+	{ "QLINEAR_SOFTMAX zero point", f_qs_zp, -EBADMSG, "CPU step 7 (QLINEAR_SOFTMAX): input zero point 128" },
+	{ "QLINEAR_SOFTMAX scale", f_qs_scale, -EBADMSG, "scale f[1] = nan" },
+	{ "QLINEAR_SOFTMAX writes an input", f_qs_write, -EBADMSG, "writes slot 0 \"x\"" },
+};
+
+static void test_float_islands_corpus(void **state)
+{
+	(void)state;
+	cpu_corpus(float_island_program(), island_mutations,
+		   sizeof(island_mutations) / sizeof(island_mutations[0]));
 }
 
 /* Format 1.0 files (no CPU step fields) still load. */
@@ -1070,6 +1295,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_steps_corpus),
 		cmocka_unit_test(test_format_1_0),
 		cmocka_unit_test(test_cpu_builder),
+		cmocka_unit_test(test_float_islands),
+		cmocka_unit_test(test_float_islands_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, corpus_setup, corpus_teardown);
