@@ -25,6 +25,7 @@ NPUC_PBC_H := $(wildcard /usr/include/protobuf-c/protobuf-c.h)
 NPUC_DIR := $(BUILD)/tools/npu-compile
 NPUC_GEN := $(NPUC_DIR)/gen
 NPUC_BINS := $(BUILD)/bin/npu-compile $(BUILD)/bin/onnx-conformance \
+	$(BUILD)/bin/model-check \
 	$(BUILD)/bin/quant-ulp $(BUILD)/bin/onnx-refcheck $(BUILD)/bin/npuc-bench
 ONNX_SHARED_DIR := ../shared/onnx/node
 ONNX_NODE_DIR ?= $(if $(wildcard $(ONNX_SHARED_DIR)/INDEX.json),$(ONNX_SHARED_DIR),tests/onnx/node)
@@ -38,8 +39,16 @@ uninstall-npuc:
 
 ifneq ($(and $(NPUC_PROTO),$(NPUC_PROTOC),$(NPUC_PBC_H)),)
 
-NPUC_SRCS := tools/npu-compile/onnx_import.c tools/npu-compile/lower.c \
-	tools/npu-compile/quant.c tools/npu-compile/cache.c
+NPUC_SRCS := tools/npu-compile/onnx_import.c tools/npu-compile/graph.c \
+	tools/npu-compile/quantinfo.c tools/npu-compile/registry.c \
+	tools/npu-compile/prepare.c tools/npu-compile/ops_math.c \
+	tools/npu-compile/ops_shape.c tools/npu-compile/ops_nn.c \
+	tools/npu-compile/qdq.c tools/npu-compile/lower.c \
+	tools/npu-compile/lower_mm.c tools/npu-compile/lower_elt.c \
+	tools/npu-compile/lower_pool.c tools/npu-compile/lower_move.c \
+	tools/npu-compile/lower_cpu.c tools/npu-compile/memplan.c \
+	tools/npu-compile/quant.c tools/npu-compile/cache.c \
+	tools/npu-compile/testdata.c
 NPUC_OBJS := $(NPUC_SRCS:tools/npu-compile/%.c=$(NPUC_DIR)/obj/%.o) \
 	$(NPUC_DIR)/obj/onnx.pb-c.o
 NPUC_LIB := $(NPUC_DIR)/libnpuc.a
@@ -113,6 +122,8 @@ $(NPUC_DIR)/obj/onnx.pb-c.o: $(NPUC_GEN)/onnx.pb-c.c $(NPUC_GEN)/onnx.pb-c.h
 	$(CC) -std=c11 -O2 -g -fPIC -I$(NPUC_GEN) $(CFLAGS) -c -o $@ $<
 
 $(NPUC_DIR)/obj/%.o: tools/npu-compile/%.c tools/npu-compile/npuc.h \
+		tools/npu-compile/npuc_ir.h tools/npu-compile/npuc_ops.h \
+		tools/npu-compile/lower.h \
 		tools/npu-compile/npuc_cache.h $(NPUC_GEN)/onnx.pb-c.h \
 		runtime/include/npurt.h uapi/rm_npu.h
 	@mkdir -p $(@D)
@@ -123,6 +134,7 @@ $(NPUC_LIB): $(NPUC_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/bin/npu-compile $(BUILD)/bin/onnx-conformance \
+		$(BUILD)/bin/model-check \
 		$(BUILD)/bin/onnx-refcheck $(BUILD)/bin/npuc-bench: $(BUILD)/bin/%: \
 		$(NPUC_DIR)/obj/%.o $(NPUC_LIB) | $(NPURT_SO_LNKS)
 	@mkdir -p $(@D)

@@ -38,6 +38,10 @@ int graph_add_tensor(struct npuc_graph *g, const char *name)
 	if (g->nt == g->capt) {
 		int cap = g->capt ? 2 * g->capt : 64;
 
+		/* after graph_reserve() tensors never move */
+		if (g->reserved)
+			return npuc_err(-E2BIG, "more tensors than the graph's "
+					"rewrites may add");
 		t = realloc(g->t, (size_t)cap * sizeof(*t));
 		if (!t)
 			return npuc_err(-ENOMEM, "out of memory");
@@ -108,15 +112,9 @@ int graph_add_node(struct npuc_graph *g, const struct npuc_opdef *def,
 	struct npuc_node *n;
 	int i;
 
-	if (g->nn == g->capn) {
-		int cap = g->capn ? 2 * g->capn : 64;
-
-		n = realloc(g->n, (size_t)cap * sizeof(*n));
-		if (!n)
-			return npuc_err(-ENOMEM, "out of memory");
-		g->n = n;
-		g->capn = cap;
-	}
+	if (g->nn == g->capn)
+		return npuc_err(-E2BIG, "more nodes than the graph's rewrites "
+				"may add");
 	n = &g->n[g->nn];
 	memset(n, 0, sizeof(*n));
 	n->in = malloc(((size_t)nin + 1) * sizeof(int));
@@ -137,6 +135,30 @@ int graph_add_node(struct npuc_graph *g, const struct npuc_opdef *def,
 	n->domain = def->domain;
 	n->name = name;
 	return g->nn++;
+}
+
+/*
+ * Room for what rewrites add (an alias per quantized reading, a table
+ * node per QuantizeLinear): reserved once after import, so that node and
+ * tensor pointers held by the passes stay valid.
+ */
+int graph_reserve(struct npuc_graph *g)
+{
+	int cn = 3 * g->nn + 64, ct = 3 * g->nt + 64;
+	struct npuc_node *n = realloc(g->n, (size_t)cn * sizeof(*n));
+	struct npuc_tensor *t;
+
+	if (!n)
+		return npuc_err(-ENOMEM, "out of memory");
+	g->n = n;
+	g->capn = cn;
+	t = realloc(g->t, (size_t)ct * sizeof(*t));
+	if (!t)
+		return npuc_err(-ENOMEM, "out of memory");
+	g->t = t;
+	g->capt = ct;
+	g->reserved = true;
+	return 0;
 }
 
 void graph_replace_uses(struct npuc_graph *g, int from, int to)
@@ -378,7 +400,7 @@ void attr_s(const struct npuc_node *n, const char *name, char *buf,
 		snprintf(buf, len, "%s", def);
 }
 
-int npuc_tensor_from_proto(const void *proto, struct npuc_tensor *t);
+
 
 int attr_tensor(const struct npuc_node *n, const char *name,
 		struct npuc_tensor *t)

@@ -988,9 +988,15 @@ static void patch_cmd(struct lctx *x, struct rm_npu_cmd *c, int wslot,
 				r[k] = NULL;
 		cnt = 5;
 	}
-	for (k = 0; k < cnt; k++)
-		if (r[k])
-			patch(x, &r[k]->bo, &r[k]->offset, wslot, sslot);
+	for (k = 0; k < cnt; k++) {
+		uint64_t off;
+
+		if (!r[k])
+			continue;
+		off = r[k]->offset;
+		patch(x, &r[k]->bo, &off, wslot, sslot);
+		r[k]->offset = off;
+	}
 }
 
 static void slot_name(char *dst, const char *src)
@@ -1005,13 +1011,17 @@ static void slot_name(char *dst, const char *src)
 		snprintf(dst, NPURT_NAME_MAX, "unnamed");
 }
 
-static int add_io_slot(npurt_program_builder *b, const struct npuc_tensor *t,
-		       bool input)
+static int add_io_slot(npurt_program_builder *b, const struct npuc_graph *g,
+		       const struct npuc_tensor *t, bool input)
 {
+	const struct npuc_quant *q = NULL;
 	struct npurt_tensor_info ti;
 	char name[NPURT_NAME_MAX];
 	int k;
 
+	if (t->producer >= 0 && IS_OP(&g->n[t->producer], DEQUANTIZE) &&
+	    g->n[t->producer].in[0] >= 0)
+		q = &g->t[g->n[t->producer].in[0]].q;
 	memset(&ti, 0, sizeof(ti));
 	slot_name(name, t->name);
 	ti.name = name;
@@ -1026,6 +1036,10 @@ static int add_io_slot(npurt_program_builder *b, const struct npuc_tensor *t,
 	if (t->q.elem && quant_per_tensor(&t->q) && is_q8(t->elem)) {
 		ti.scale = (float)t->q.scale[0];
 		ti.zero_point = t->q.zp[0];
+	} else if (q && quant_per_tensor(q) && t->elem == NPUC_FLOAT) {
+		/* a float output of a final DequantizeLinear: its step */
+		ti.scale = (float)q->scale[0];
+		ti.zero_point = q->zp[0];
 	}
 	return input ? npurt_program_builder_add_input(b, &ti) :
 		       npurt_program_builder_add_output(b, &ti);
@@ -1041,9 +1055,9 @@ static int build(struct lctx *x, const char *name, npurt_program **out)
 	if (ret < 0)
 		return npuc_err(ret, "program builder: %s", npurt_last_error());
 	for (i = 0; ret >= 0 && i < g->ninputs; i++)
-		ret = add_io_slot(b, &g->t[g->inputs[i]], true);
+		ret = add_io_slot(b, g, &g->t[g->inputs[i]], true);
 	for (i = 0; ret >= 0 && i < g->noutputs; i++)
-		ret = add_io_slot(b, &g->t[g->outputs[i]], false);
+		ret = add_io_slot(b, g, &g->t[g->outputs[i]], false);
 	if (ret >= 0 && x->wsize) {
 		struct npurt_tensor_info ti;
 

@@ -231,7 +231,7 @@ static int elt_cmd(struct lctx *x, const struct rm_npu_cmd *proto,
 	c.eltwise.out.offset = out.off;
 	c.eltwise.rows = (uint32_t)rows;
 	c.eltwise.cols = (uint32_t)cols;
-	c.eltwise.out_row_stride = (uint32_t)(rows > 1 ? ors : cols);
+	c.eltwise.out_row_stride = (uint32_t)(rows > 1 ? ors : (int64_t)cols);
 	return emit(x, &c);
 }
 

@@ -248,8 +248,8 @@ static int make_epi(const struct npuc_node *n, const struct npuc_tensor *xq,
 	if (!e->rmult)
 		return npuc_err(-ENOMEM, "out of memory");
 	for (c = 0; c < nch; c++)
-		e->rmult[c] = alpha * xq->q.scale[0] * qs(&w->q, c) /
-			      o->q.scale[0];
+		e->rmult[c] = (float)((float)((float)xq->q.scale[0] * (float)qs(&w->q, c)) /
+			      (float)o->q.scale[0]) * alpha;
 	return 0;
 }
 

@@ -55,18 +55,26 @@ static int do_move(void *arg, const struct mview *v)
 	d = m->dst[v->out];
 	d.off += (uint64_t)(ob * e);
 	if (!in) {
-		uint64_t cnt = 1;
+		uint64_t cnt = 1, used = 0;
 		int64_t expect = e;
 
-		/* a fill must be one dense run (Pad fills the whole output) */
-		for (k = v->nd - 1; k >= 0; k--) {
-			if (v->dims[k] == 1)
+		/* a fill must be one dense run in some order of its
+		 * dimensions (Pad fills the whole output) */
+		while (used != (1ull << v->nd) - 1) {
+			int best = -1;
+
+			for (k = 0; k < v->nd; k++)
+				if (!(used & (1ull << k)) &&
+				    (best < 0 || ds[k] < ds[best]))
+					best = k;
+			used |= 1ull << best;
+			if (v->dims[best] == 1)
 				continue;
-			if (ds[k] != expect)
+			if (ds[best] != expect)
 				return npuc_err(-EOPNOTSUPP, "node \"%s\": a "
 						"strided fill", m->n->name);
-			expect *= (int64_t)v->dims[k];
-			cnt *= v->dims[k];
+			expect *= (int64_t)v->dims[best];
+			cnt *= v->dims[best];
 		}
 		return fill_bytes(m->x, d, cnt, (uint32_t)e, v->fill);
 	}

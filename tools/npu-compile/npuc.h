@@ -121,6 +121,7 @@ struct npuc_graph {
 	int *outputs, noutputs;
 	char name[NPURT_NAME_MAX];
 	void *names;			/* name -> tensor index (uthash) */
+	bool reserved;			/* room made for rewrites */
 	char **strs;			/* names made by rewrites, owned */
 	int nstrs, capstrs;
 };
@@ -146,6 +147,11 @@ void npuc_tensor_release(struct npuc_tensor *t);
 size_t npuc_elem_size(int32_t elem);
 const char *npuc_elem_name(int32_t elem);
 uint64_t npuc_tensor_elements(const struct npuc_tensor *t);
+
+/* testdata.c: a whole file; DIR/test_data_set_SET/KIND_K.pb decoded. */
+int npuc_read_file(const char *path, uint8_t **buf, size_t *len);
+int npuc_testdata_load(const char *dir, int set, const char *kind, int k,
+		       struct npuc_tensor *t);
 
 /* Whether graph input @idx (0-based among graph inputs) sits in a position
  * the lowering needs as a compile-time constant (scales, zero points,

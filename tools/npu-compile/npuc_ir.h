@@ -55,6 +55,7 @@ typedef int (*mview_fn)(void *arg, const struct mview *v);
 #define OPF_QDQ		(1u << 2)	/* fuses DQ -> op -> Q into one op */
 #define OPF_KEEP_DQ	(1u << 3)	/* not folded (DequantizeLinear) */
 #define OPF_INTERNAL	(1u << 4)	/* made by rewrites, not in models */
+#define OPF_KEEPQ	(1u << 5)	/* output keeps input 0's quantization */
 
 struct npuc_opdef {
 	const char *domain;		/* "", "com.microsoft", "rm_npu" */
@@ -166,6 +167,10 @@ const char *graph_name(struct npuc_graph *g, const char *base,
 int graph_add_node(struct npuc_graph *g, const struct npuc_opdef *def,
 		   const char *name, int nin, int nout);
 int graph_find_tensor(const struct npuc_graph *g, const char *name);
+void graph_names_free(struct npuc_graph *g);
+int graph_reserve(struct npuc_graph *g);
+/* Decode an Onnx__TensorProto (onnx_import.c). */
+int npuc_tensor_from_proto(const void *proto, struct npuc_tensor *t);
 /* Make every live use of tensor @from use @to. */
 void graph_replace_uses(struct npuc_graph *g, int from, int to);
 /* Consumers' counts and the topological order of the live nodes. */

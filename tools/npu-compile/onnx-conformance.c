@@ -36,53 +36,6 @@
 
 static int verbose;
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || st.st_size > (1 << 30)) {
-		close(fd);
-		return -EFBIG;
-	}
-	*buf = malloc((size_t)st.st_size + 1);
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	*len = got;
-	return 0;
-}
-
-static int load_pb(const char *dir, int set, const char *kind, int k,
-		   struct npuc_tensor *t)
-{
-	char path[4200];
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int ret;
-
-	snprintf(path, sizeof(path), "%s/test_data_set_%d/%s_%d.pb", dir, set,
-		 kind, k);
-	ret = read_file(path, &buf, &len);
-	if (ret)
-		return npuc_err(ret, "%s: %s", path, strerror(-ret));
-	ret = npuc_tensor_decode(buf, len, t);
-	free(buf);
-	return ret;
-}
-
 static bool close_enough(const struct npuc_tensor *exp, const void *got)
 {
 	uint64_t i, n = npuc_tensor_elements(exp);
@@ -140,7 +93,7 @@ static int run_set(npurt_runtime *rt, const char *dir, int set, char *why,
 	}
 	for (i = 0; i < nin; i++) {
 		param[i] = npuc_input_is_param(g, i);
-		ret = load_pb(dir, set, "input", i, &in_data[i]);
+		ret = npuc_testdata_load(dir, set, "input", i, &in_data[i]);
 		if (ret)
 			goto out_err;
 	}
@@ -181,7 +134,7 @@ static int run_set(npurt_runtime *rt, const char *dir, int set, char *why,
 		const npurt_tensor_desc *d = npurt_runner_output(runner,
 							(unsigned int)i);
 
-		ret = load_pb(dir, set, "output", i, &exp[i]);
+		ret = npuc_testdata_load(dir, set, "output", i, &exp[i]);
 		if (ret)
 			goto out_err;
 		if (!d || npurt_tensor_desc_size(d) != exp[i].nbytes) {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "onnx.pb-c.h"
-#include "npuc.h"
+#include "npuc_ir.h"
 
 static _Thread_local char npuc_errbuf[512];
 
@@ -130,8 +130,9 @@ static size_t tensor_typed_count(const Onnx__TensorProto *p, int32_t elem)
 }
 
 /* Decode a TensorProto into t (name, type, dims, dense data). */
-static int tensor_from_proto(const Onnx__TensorProto *p, struct npuc_tensor *t)
+int npuc_tensor_from_proto(const void *proto, struct npuc_tensor *t)
 {
+	const Onnx__TensorProto *p = proto;
 	const char *name = p->name ? p->name : "";
 	size_t esz, n, i;
 	uint64_t elems;
@@ -253,7 +254,7 @@ int npuc_tensor_decode(const void *pb, size_t len, struct npuc_tensor *t)
 	if (!p)
 		return npuc_err(-EBADMSG, "not a valid TensorProto (%zu bytes)",
 				len);
-	ret = tensor_from_proto(p, t);
+	ret = npuc_tensor_from_proto(p, t);
 	if (!ret) {
 		t->name = strdup(p->name ? p->name : "");
 		if (!t->name)
@@ -263,44 +264,6 @@ int npuc_tensor_decode(const void *pb, size_t len, struct npuc_tensor *t)
 	if (ret)
 		npuc_tensor_release(t);
 	return ret;
-}
-
-static int find_tensor(const struct npuc_graph *g, const char *name)
-{
-	int i;
-
-	for (i = 0; i < g->nt; i++)
-		if (!strcmp(g->t[i].name, name))
-			return i;
-	return -1;
-}
-
-static int add_tensor(struct npuc_graph *g, const char *name)
-{
-	struct npuc_tensor *t;
-
-	if (g->nt == g->capt) {
-		int cap = g->capt ? 2 * g->capt : 32;
-
-		t = realloc(g->t, (size_t)cap * sizeof(*t));
-		if (!t)
-			return npuc_err(-ENOMEM, "out of memory");
-		g->t = t;
-		g->capt = cap;
-	}
-	t = &g->t[g->nt];
-	memset(t, 0, sizeof(*t));
-	t->name = strdup(name);
-	if (!t->name)
-		return npuc_err(-ENOMEM, "out of memory");
-	t->ndim = -1;
-	t->producer = -1;
-	t->loc.slot = -1;
-	t->nhwc.slot = -1;
-	t->out_slot = -1;
-	t->in_slot = -1;
-	t->dq_src = -1;
-	return g->nt++;
 }
 
 static int value_info(const Onnx__ValueInfoProto *v, struct npuc_tensor *t)
@@ -352,52 +315,6 @@ static bool op_same_since_10(const char *op)
 	return false;
 }
 
-static int topo_sort(struct npuc_graph *g)
-{
-	int *indeg = calloc((size_t)g->nn + 1, sizeof(int));
-	int *queue = malloc(((size_t)g->nn + 1) * sizeof(int));
-	int head = 0, tail = 0, i, j, k, done = 0;
-
-	if (!indeg || !queue) {
-		free(indeg);
-		free(queue);
-		return npuc_err(-ENOMEM, "out of memory");
-	}
-	for (i = 0; i < g->nn; i++)
-		for (j = 0; j < g->n[i].nin; j++) {
-			int ti = g->n[i].in[j];
-
-			if (ti >= 0 && g->t[ti].producer >= 0)
-				indeg[i]++;
-		}
-	for (i = 0; i < g->nn; i++)
-		if (!indeg[i])
-			queue[tail++] = i;
-	while (head < tail) {
-		int ni = queue[head++];
-
-		g->order[done++] = ni;
-		for (j = 0; j < g->n[ni].nout; j++) {
-			int ti = g->n[ni].out[j];
-
-			if (ti < 0)
-				continue;
-			for (i = 0; i < g->nn; i++)
-				for (k = 0; k < g->n[i].nin; k++)
-					if (g->n[i].in[k] == ti &&
-					    --indeg[i] == 0)
-						queue[tail++] = i;
-		}
-	}
-	free(indeg);
-	free(queue);
-	if (done != g->nn)
-		return npuc_err(-EINVAL, "graph \"%s\": the nodes form a cycle "
-				"(%d of %d nodes can be ordered)", g->name,
-				done, g->nn);
-	return 0;
-}
-
 static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 {
 	const Onnx__GraphProto *gp = m->graph;
@@ -417,13 +334,13 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 		if (!p->name || !p->name[0])
 			return npuc_err(-EINVAL, "initializer %zu has no name",
 					i);
-		if (find_tensor(g, p->name) >= 0)
+		if (graph_find_tensor(g, p->name) >= 0)
 			return npuc_err(-EINVAL, "initializer \"%s\" is defined "
 					"twice", p->name);
-		ti = add_tensor(g, p->name);
+		ti = graph_add_tensor(g, p->name);
 		if (ti < 0)
 			return ti;
-		ret = tensor_from_proto(p, &g->t[ti]);
+		ret = npuc_tensor_from_proto(p, &g->t[ti]);
 		if (ret)
 			return ret;
 	}
@@ -437,13 +354,13 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 		if (!v->name || !v->name[0])
 			return npuc_err(-EINVAL, "graph input %zu has no name",
 					i);
-		ti = find_tensor(g, v->name);
+		ti = graph_find_tensor(g, v->name);
 		if (ti >= 0 && g->t[ti].data)
 			continue;	/* IR < 4: initializers listed as inputs */
 		if (ti >= 0)
 			return npuc_err(-EINVAL, "graph input \"%s\" is listed "
 					"twice", v->name);
-		ti = add_tensor(g, v->name);
+		ti = graph_add_tensor(g, v->name);
 		if (ti < 0)
 			return ti;
 		ret = value_info(v, &g->t[ti]);
@@ -456,9 +373,9 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 		g->inputs[g->ninputs++] = ti;
 	}
 	g->nn = (int)gp->n_node;
+	g->capn = g->nn + 1;
 	g->n = calloc(gp->n_node + 1, sizeof(*g->n));
-	g->order = calloc(gp->n_node + 1, sizeof(int));
-	if (!g->n || !g->order)
+	if (!g->n)
 		return npuc_err(-ENOMEM, "out of memory");
 	/* outputs of every node first, so inputs can refer to later nodes
 	 * (the order is checked by the topological sort, not assumed) */
@@ -486,11 +403,11 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 			n->out[j] = -1;
 			if (!on || !on[0])
 				continue;
-			if (find_tensor(g, on) >= 0)
+			if (graph_find_tensor(g, on) >= 0)
 				return npuc_err(-EINVAL, "node \"%s\" (%s): "
 						"output \"%s\" is defined twice",
 						n->name, n->op, on);
-			ti = add_tensor(g, on);
+			ti = graph_add_tensor(g, on);
 			if (ti < 0)
 				return ti;
 			g->t[ti].producer = (int)i;
@@ -517,7 +434,7 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 			n->in[j] = -1;
 			if (!in || !in[0])
 				continue;
-			ti = find_tensor(g, in);
+			ti = graph_find_tensor(g, in);
 			if (ti < 0)
 				return npuc_err(-EINVAL, "node \"%s\" (%s): input "
 						"\"%s\" is not defined", n->name,
@@ -530,7 +447,7 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 		const Onnx__ValueInfoProto *v = gp->output[i];
 		struct npuc_tensor tmp;
 
-		ti = v->name ? find_tensor(g, v->name) : -1;
+		ti = v->name ? graph_find_tensor(g, v->name) : -1;
 		if (ti < 0)
 			return npuc_err(-EINVAL, "graph output \"%s\" is not "
 					"produced", v->name ? v->name : "");
@@ -538,6 +455,7 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 			return npuc_err(-EINVAL, "graph output \"%s\" is listed "
 					"twice", v->name);
 		memset(&tmp, 0, sizeof(tmp));
+		tmp.ndim = -1;		/* no shape given: unknown rank */
 		tmp.name = g->t[ti].name;
 		ret = value_info(v, &tmp);
 		if (ret)
@@ -552,7 +470,8 @@ static int import_graph(struct npuc_graph *g, const Onnx__ModelProto *m)
 	}
 	if (!g->noutputs)
 		return npuc_err(-EINVAL, "graph has no output");
-	return topo_sort(g);
+	ret = graph_reserve(g);
+	return ret ? ret : graph_refresh(g);
 }
 
 int npuc_load_memory(const void *data, size_t size, struct npuc_graph **out)
@@ -662,12 +581,19 @@ void npuc_graph_free(struct npuc_graph *g)
 
 	if (!g)
 		return;
-	for (i = 0; i < g->nt; i++)
+	for (i = 0; i < g->nt; i++) {
 		npuc_tensor_release(&g->t[i]);
+		quant_release(&g->t[i].q);
+	}
 	for (i = 0; i < g->nn; i++) {
 		free(g->n[i].in);
 		free(g->n[i].out);
+		free(g->n[i].sub);
 	}
+	for (i = 0; i < g->nstrs; i++)
+		free(g->strs[i]);
+	free(g->strs);
+	graph_names_free(g);
 	free(g->t);
 	free(g->n);
 	free(g->order);
@@ -705,37 +631,4 @@ int npuc_freeze_input(struct npuc_graph *g, const char *name,
 		return 0;
 	}
 	return npuc_err(-ENOENT, "no graph input \"%s\"", name);
-}
-
-/* Input positions that must be constant, per operator. */
-static bool param_position(const char *op, int pos)
-{
-	if (!strcmp(op, "QLinearMatMul") || !strcmp(op, "QLinearConv"))
-		return pos != 0;
-	if (!strcmp(op, "MatMulInteger") || !strcmp(op, "ConvInteger") ||
-	    !strcmp(op, "QGemm"))
-		return pos != 0;
-	if (!strcmp(op, "QLinearAdd") || !strcmp(op, "QLinearMul"))
-		return pos != 0 && pos != 3;
-	if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear") ||
-	    !strcmp(op, "Reshape") || !strcmp(op, "Clip") ||
-	    !strcmp(op, "QLinearGlobalAveragePool") ||
-	    !strcmp(op, "QLinearAveragePool"))
-		return pos != 0;
-	return false;
-}
-
-bool npuc_input_is_param(const struct npuc_graph *g, int idx)
-{
-	int ti, i, j;
-
-	if (idx < 0 || idx >= g->ninputs)
-		return false;
-	ti = g->inputs[idx];
-	for (i = 0; i < g->nn; i++)
-		for (j = 0; j < g->n[i].nin; j++)
-			if (g->n[i].in[j] == ti &&
-			    param_position(g->n[i].op, j))
-				return true;
-	return false;
 }

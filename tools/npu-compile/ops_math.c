@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "npuc_ir.h"
+#include "npuc_ops.h"
 
 /* ---- scalar functions ----------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "npuc_ir.h"
+#include "npuc_ops.h"
 
 static int norm_axis(const struct npuc_node *n, int64_t *axis, int rank,
 		     bool inclusive)
@@ -1007,8 +1008,10 @@ static uint64_t pad_fill(struct npuc_graph *g, const struct npuc_node *n)
 	double v = c && c->data && npuc_tensor_elements(c) ? cval(c, 0) : 0;
 	uint64_t bits = 0;
 
-	if (o->q.elem)
-		v = quant_int(&o->q, 0, v);
+	if (o->q.elem && c && is_float(c->elem))
+		v = quant_int(&o->q, 0, v);	/* a real pad value */
+	else if (o->q.elem && !c)
+		v = o->q.zp[0];			/* real 0 */
 	if (o->elem == NPUC_FLOAT) {
 		float f = (float)v;
 

@@ -75,6 +75,34 @@ int npuc_dead_code(struct npuc_graph *g)
 	return ret ? ret : graph_refresh(g);
 }
 
+/*
+ * Operators that move values (Reshape, Transpose, Concat, ..., MaxPool)
+ * keep their input's quantization: an integer output nobody annotated
+ * (QOperator models leave them between QLinear nodes) gets input 0's.
+ */
+static int keep_quant(struct npuc_graph *g, struct npuc_node *n)
+{
+	struct npuc_tensor *in = in_t(g, n, 0);
+	int j, ret;
+
+	if (!(n->def->flags & (OPF_MOVE | OPF_KEEPQ)) || !in || !in->q.elem)
+		return 0;
+	for (j = 0; j < n->nout; j++) {
+		struct npuc_tensor *o = out_t(g, n, j);
+
+		if (!o || o->q.elem || o->elem != in->elem || o->data)
+			continue;
+		if ((ret = quant_copy(&o->q, &in->q)))
+			return ret;
+		/* a per-axis quantization follows the axis only when the
+		 * shape does; otherwise requantized later as needed */
+		if (o->q.axis >= 0 && (o->ndim != in->ndim ||
+				       o->dims[o->q.axis] != (int64_t)o->q.n))
+			quant_release(&o->q);
+	}
+	return 0;
+}
+
 static int prepare_node(struct npuc_graph *g, struct npuc_node *n,
 			struct npuc_stats *st)
 {
@@ -90,6 +118,8 @@ static int prepare_node(struct npuc_graph *g, struct npuc_node *n,
 	if (n->def->canon && (ret = n->def->canon(g, n)))
 		return ret;
 	if (n->def->infer && (ret = n->def->infer(g, n)))
+		return ret;
+	if ((ret = keep_quant(g, n)))
 		return ret;
 	if (outputs_const(g, n) && !(n->def->flags & OPF_KEEP_DQ)) {
 		n->dead = true;		/* Constant, Shape, ... */
