@@ -48,7 +48,7 @@ NPUC_SRCS := tools/npu-compile/onnx_import.c tools/npu-compile/graph.c \
 	tools/npu-compile/lower_pool.c tools/npu-compile/lower_move.c \
 	tools/npu-compile/lower_cpu.c tools/npu-compile/memplan.c \
 	tools/npu-compile/quant.c tools/npu-compile/cache.c \
-	tools/npu-compile/testdata.c
+	tools/npu-compile/testdata.c tools/npu-compile/ortmath.c
 NPUC_OBJS := $(NPUC_SRCS:tools/npu-compile/%.c=$(NPUC_DIR)/obj/%.o) \
 	$(NPUC_DIR)/obj/onnx.pb-c.o
 NPUC_LIB := $(NPUC_DIR)/libnpuc.a

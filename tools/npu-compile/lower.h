@@ -15,6 +15,13 @@
 
 #include "npuc_ir.h"
 
+/* ELTWISE float32 modes (uapi/rm_npu.h) */
+#ifndef RM_NPU_ELT_F32
+#define RM_NPU_ELT_F32			(1u << 0)
+#define RM_NPU_ELT_F32_SCALAR_A		(1u << 1)
+#define RM_NPU_ELT_F32_SCALAR_B		(1u << 2)
+#endif
+
 /* Slot numbers of locations made before the program's slots exist. */
 #define SLOT_WEIGHTS	0x3fff0000u	/* the packed weights */
 #define SLOT_VBUF	0x40000000u	/* + scratch buffer id */

@@ -22,19 +22,19 @@ static int idx_value(int32_t elem, int j)
 	return elem == NPUC_INT8 ? j - 128 : j;
 }
 
-static uint8_t out_byte(const struct npuc_quant *q, double real)
-{
-	return (uint8_t)quant_int(q, 0, real);
-}
-
+/*
+ * Tables follow onnxruntime's float32 steps (ortmath.c): dequantize,
+ * the function, quantize; a requantization table is the identity
+ * between them (QLinearConcat's and QuantizeLinear(DequantizeLinear)'s).
+ */
 int requant_table(const struct npuc_quant *from, const struct npuc_quant *to,
 		  uint8_t table[256])
 {
 	int j;
 
 	for (j = 0; j < 256; j++)
-		table[j] = out_byte(to, quant_real(from, 0,
-						   idx_value(from->elem, j)));
+		table[j] = (uint8_t)ort_quant(to, ort_dequant(from,
+						idx_value(from->elem, j)));
 	return 0;
 }
 
@@ -70,11 +70,18 @@ int requant_into(struct lctx *x, struct npuc_tensor *in, struct npuc_tensor *o)
 
 /* ---- tables ------------------------------------------------------------------- */
 
-/* rm_npu::Lut: the fused nodes evaluated at one input value. */
-static double eval_chain(struct npuc_graph *g, const struct npuc_node *n,
-			 double xv)
+/* Constant @t's value in float32 (a quantized one dequantized). */
+static float const_f32(const struct npuc_tensor *t)
 {
-	double val[64], v[8];
+	return t->q.elem ? ort_dequant(&t->q, (int)cval(t, 0)) :
+	       (float)cval(t, 0);
+}
+
+/* rm_npu::Lut: the fused nodes evaluated at one input value. */
+static float eval_chain(struct npuc_graph *g, const struct npuc_node *n,
+			float xv)
+{
+	float val[64], v[8];
 	int i, j, k;
 
 	for (i = 0; i < n->nsub && i < 64; i++) {
@@ -93,9 +100,9 @@ static double eval_chain(struct npuc_graph *g, const struct npuc_node *n,
 			for (k = 0; k < i; k++)
 				if (g->n[n->sub[k]].out[0] == ti)
 					break;
-			v[j] = k < i ? val[k] : cval(&g->t[ti], 0);
+			v[j] = k < i ? val[k] : const_f32(&g->t[ti]);
 		}
-		val[i] = s->def->eval1(s, v);
+		val[i] = npuc_evalf(s, v);
 	}
 	return val[n->nsub - 1];
 }
@@ -121,14 +128,6 @@ static int runtime_input(struct npuc_graph *g, const struct npuc_node *n)
 		r = i;
 	}
 	return r;
-}
-
-/* Constant inputs' real values (a quantized constant dequantized). */
-static double const_real(const struct npuc_tensor *t)
-{
-	double v = cval(t, 0);
-
-	return t->q.elem ? quant_real(&t->q, 0, v) : v;
 }
 
 int lower_lut(struct lctx *x, struct npuc_node *n)
@@ -158,27 +157,30 @@ int lower_lut(struct lctx *x, struct npuc_node *n)
 		return npuc_err(-EOPNOTSUPP, "node \"%s\" (%s): integer "
 				"arithmetic that may overflow", n->name, n->op);
 	for (j = 0; j < 256; j++) {
-		double v[8], xv = idx_value(in->elem, j), y;
+		int xi = idx_value(in->elem, j);
 
-		if (in->q.elem)
-			xv = quant_real(&in->q, 0, xv);
-		if (IS_OP(n, LUT)) {
-			y = eval_chain(g, n, xv);
-		} else {
-			for (i = 0; i < n->nin && i < 8; i++) {
-				struct npuc_tensor *t = in_t(g, n, i);
+		if (!in->q.elem) {	/* integer semantics: exact in range */
+			double v[8], y;
 
-				v[i] = !t ? 0 : i == r || n->in[i] == n->in[r] ?
-				       xv : const_real(t);
-			}
+			for (i = 0; i < n->nin && i < 8; i++)
+				v[i] = !in_t(g, n, i) ? 0 :
+				       n->in[i] == n->in[r] ? xi :
+				       cval(in_t(g, n, i), 0);
 			y = n->def->eval1(n, v);
-		}
-		if (in->q.elem) {
-			table[j] = out_byte(&o->q, y);
-		} else {	/* integer semantics: exact in range */
 			y = y < type_min(o->elem) ? type_min(o->elem) :
 			    y > type_max(o->elem) ? type_max(o->elem) : y;
 			table[j] = (uint8_t)(int)y;
+		} else if (IS_OP(n, LUT)) {
+			table[j] = (uint8_t)ort_quant(&o->q, eval_chain(g, n,
+					ort_dequant(&in->q, xi)));
+		} else {
+			float v[8], xv = ort_dequant(&in->q, xi);
+
+			for (i = 0; i < n->nin && i < 8; i++)
+				v[i] = !in_t(g, n, i) ? 0 :
+				       n->in[i] == n->in[r] ? xv :
+				       const_f32(in_t(g, n, i));
+			table[j] = (uint8_t)ort_quant(&o->q, npuc_evalf(n, v));
 		}
 	}
 	if ((ret = get_any(x, in, true, &li, &lay)) ||
@@ -382,6 +384,61 @@ static int elt_grid(struct lctx *x, const struct rm_npu_cmd *proto,
 	return elt_nest(x, proto, a, b, lo, nd, dims, ao, bo, oo);
 }
 
+static int32_t f32_bits(float f)
+{
+	int32_t b;
+
+	memcpy(&b, &f, 4);
+	return b;
+}
+
+/*
+ * Quantized Add and Mul in float32, as onnxruntime's QLinearAdd (AVX2:
+ * fused multiply-adds of each input by its scale ratio onto a fixed part
+ * holding the zero points; an input broadcast across the innermost run
+ * rounds its product separately) and QLinearMul ((a - za)(b - zb) times
+ * one ratio, plus the zero point, rounded): see rm_npu_commands.md.
+ */
+static int elt_f32(struct lctx *x, struct rm_npu_cmd *c,
+		   struct npuc_tensor *a, struct npuc_tensor *b,
+		   struct npuc_tensor *o)
+{
+	float sa = (float)a->q.scale[0], sb = (float)b->q.scale[0];
+	float sc = (float)o->q.scale[0];
+	int k;
+
+	c->flags = RM_NPU_ELT_F32;
+	if (c->eltwise.op == RM_NPU_ELT_MUL) {
+		c->eltwise.a.zero_point = a->q.zp[0];
+		c->eltwise.b.zero_point = b->q.zp[0];
+		c->eltwise.rq.mult = f32_bits(sa * sb / sc);
+		c->eltwise.rq.zero_point = o->q.zp[0];
+	} else {
+		float rac = sa / sc, rbc = sb / sc;
+		float fixed = (float)o->q.zp[0] - (rac * (float)a->q.zp[0] +
+						   rbc * (float)b->q.zp[0]);
+
+		c->eltwise.a.mult = f32_bits(rac);
+		c->eltwise.b.mult = f32_bits(rbc);
+		c->eltwise.rq.mult = f32_bits(fixed);
+		/* the innermost run of the output: a broadcast operand is
+		 * one value there */
+		for (k = o->ndim - 1; k >= 0 && o->dims[k] == 1; k--)
+			;
+		if (k >= 0) {
+			int ka = k - (o->ndim - a->ndim);
+			int kb = k - (o->ndim - b->ndim);
+
+			if (kb < 0 || b->dims[kb] == 1)
+				c->flags |= RM_NPU_ELT_F32_SCALAR_B;
+			else if (ka < 0 || a->dims[ka] == 1)
+				c->flags |= RM_NPU_ELT_F32_SCALAR_A;
+		}
+	}
+	note(x, "(float32)");
+	return elt_grid(x, c, a, b, o);
+}
+
 int lower_eltwise(struct lctx *x, struct npuc_node *n)
 {
 	struct npuc_tensor *a = in_t(x->g, n, 0), *b = in_t(x->g, n, 1);
@@ -424,6 +481,9 @@ int lower_eltwise(struct lctx *x, struct npuc_node *n)
 			c.eltwise.rq.shift = -18;
 		}
 		note(x, "(saturating)");
+	} else if (op != RM_NPU_ELT_SUB && quant_per_tensor(&a->q) &&
+		   quant_per_tensor(&b->q) && quant_per_tensor(&o->q)) {
+		return elt_f32(x, &c, a, b, o);
 	} else {
 		double sa, sb, sc, big;
 

@@ -203,8 +203,16 @@ static int check_model(npurt_runtime *rt, const char *spec, const char *dir,
 		       int max_sets, bool do_timing, bool explain, int *pass,
 		       int *fail)
 {
-	char path[4200], why[600] = "";
-	const char *name = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	char path[4200], why[600] = "", name[256];
+	size_t len = strlen(dir);
+	const char *base;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	snprintf(name, sizeof(name), "%.*s", (int)len, dir);
+	base = strrchr(name, '/');
+	if (base)
+		memmove(name, base + 1, strlen(base));
 	struct npuc_opts opts = { 0 };
 	struct npuc_graph *g = NULL;
 	npurt_program *prog = NULL;

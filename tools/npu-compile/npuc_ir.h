@@ -81,6 +81,9 @@ struct npuc_opdef {
 	int (*npu)(struct lctx *x, struct npuc_node *n);
 	int (*cpu)(struct lctx *x, struct npuc_node *n);
 	const char *npu_doc, *cpu_doc;	/* what each lowering emits */
+	/* pointwise, in binary32 as onnxruntime's kernel computes it (for
+	 * tables); NULL: eval1 rounded to float (ortmath.c) */
+	float (*evalf)(const struct npuc_node *n, const float *v);
 };
 
 enum npuc_opid {
@@ -208,6 +211,11 @@ int npuc_dead_code(struct npuc_graph *g);
 int npuc_fuse_qdq(struct npuc_graph *g, struct npuc_stats *st);
 /* Evaluate node @n (pointwise) over doubles: @v[i] for input i. */
 double npuc_eval1(const struct npuc_node *n, const double *v);
+/* ortmath.c: the same in binary32, as onnxruntime computes it; and its
+ * float32 DequantizeLinear / QuantizeLinear of one value */
+float npuc_evalf(const struct npuc_node *n, const float *v);
+float ort_dequant(const struct npuc_quant *q, int v);
+int32_t ort_quant(const struct npuc_quant *q, float y);
 
 /* infer.c / fold.c: shared row functions */
 int infer_same(struct npuc_graph *g, struct npuc_node *n);

@@ -54,6 +54,23 @@ int infer_cast(struct npuc_graph *g, struct npuc_node *n);
 int infer_rowwise(struct npuc_graph *g, struct npuc_node *n);
 int infer_reduce(struct npuc_graph *g, struct npuc_node *n);
 
+/* ortmath.c: binary32 element functions */
+float f32_relu(const struct npuc_node *n, const float *v);
+float f32_clip(const struct npuc_node *n, const float *v);
+float f32_sigmoid(const struct npuc_node *n, const float *v);
+float f32_erf(const struct npuc_node *n, const float *v);
+float f32_hardsigmoid(const struct npuc_node *n, const float *v);
+float f32_leakyrelu(const struct npuc_node *n, const float *v);
+float f32_add(const struct npuc_node *n, const float *v);
+float f32_sub(const struct npuc_node *n, const float *v);
+float f32_mul(const struct npuc_node *n, const float *v);
+float f32_div(const struct npuc_node *n, const float *v);
+float f32_neg(const struct npuc_node *n, const float *v);
+float f32_abs(const struct npuc_node *n, const float *v);
+float f32_sqrt(const struct npuc_node *n, const float *v);
+float ort_logistic(float x);
+float ort_erf(float x);
+
 /* ops_shape.c */
 int infer_constant(struct npuc_graph *g, struct npuc_node *n);
 int infer_shape_op(struct npuc_graph *g, struct npuc_node *n);

@@ -20,12 +20,19 @@
  *
  * What is left of DequantizeLinear and QuantizeLinear becomes CPU steps
  * at the edges of float islands and of the graph.
+ *
+ * First, as onnxruntime's QDQ propagation does, DequantizeLinear moves
+ * forward and QuantizeLinear backward through operators that only move
+ * values (Reshape, Transpose, Squeeze, Unsqueeze, Slice, MaxPool): a float
+ * operator next to such a chain then sees quantized neighbours and joins a
+ * group, where onnxruntime would run it quantized too.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "npuc_ir.h"
+#include "npuc_ops.h"
 
 #define CHAIN_MAX	64
 
@@ -96,6 +103,149 @@ static int pos_in_order(const struct npuc_graph *g, int ni)
 		if (g->order[i] == ni)
 			return i;
 	return -1;
+}
+
+/* ---- 0. Q/DQ propagation through value-moving operators ---------------------- */
+
+static bool propagates(const struct npuc_node *n)
+{
+	return IS_OP(n, RESHAPE) || IS_OP(n, TRANSPOSE) || IS_OP(n, SQUEEZE) ||
+	       IS_OP(n, UNSQUEEZE) || IS_OP(n, SLICE) || IS_OP(n, MAXPOOL);
+}
+
+/* The single live consumer of tensor @ti, or NULL. */
+static struct npuc_node *only_consumer(struct npuc_graph *g, int ti)
+{
+	struct npuc_node *c = NULL;
+	int i, j;
+
+	if (g->t[ti].is_output)
+		return NULL;
+	for (i = 0; i < g->norder; i++) {
+		struct npuc_node *n = &g->n[g->order[i]];
+
+		for (j = 0; !n->dead && j < n->nin; j++) {
+			if (n->in[j] != ti)
+				continue;
+			if (c)
+				return NULL;
+			c = n;
+		}
+	}
+	return c;
+}
+
+/*
+ * Insert QuantizeLinear -> DequantizeLinear on tensor @ti with the
+ * parameters of Q/DQ node @like; the uses by nodes other than the new Q
+ * move to the new float tensor. Returns the new DequantizeLinear's index.
+ */
+static int insert_qdq(struct npuc_graph *g, int ti, const struct npuc_node *like)
+{
+	const char *qn = graph_name(g, g->t[ti].name, "q");
+	const char *fn = graph_name(g, g->t[ti].name, "dq");
+	int qi, fi, nq, nd, ret, k;
+	struct npuc_node *q, *d;
+
+	if (!qn || !fn)
+		return npuc_err(-ENOMEM, "out of memory");
+	if ((qi = graph_add_tensor(g, qn)) < 0 || (fi = graph_add_tensor(g, fn)) < 0)
+		return qi < 0 ? qi : fi;
+	graph_replace_uses(g, ti, fi);
+	nq = graph_add_node(g, OPDEF(QUANTIZE), qn, 3, 1);
+	nd = nq < 0 ? nq : graph_add_node(g, OPDEF(DEQUANTIZE), fn, 3, 1);
+	if (nd < 0)
+		return nd;
+	q = &g->n[nq];
+	d = &g->n[nd];
+	q->in[0] = ti;
+	d->in[0] = qi;
+	for (k = 1; k < 3; k++)
+		q->in[k] = d->in[k] = like->in[k];
+	q->out[0] = qi;
+	d->out[0] = fi;
+	g->t[qi].producer = nq;
+	g->t[fi].producer = nd;
+	if (attr_has(like, "axis")) {
+		attr_set_i(q, "axis", attr_i(like, "axis", 1));
+		attr_set_i(d, "axis", attr_i(like, "axis", 1));
+	}
+	if ((ret = canon_quantize(g, q)) || (ret = infer_quantize(g, q)) ||
+	    (ret = canon_dequantize(g, &g->n[nd])) ||
+	    (ret = infer_dequantize(g, &g->n[nd])))
+		return ret;
+	return nd;
+}
+
+static bool per_tensor_qdq(struct npuc_graph *g, const struct npuc_node *n)
+{
+	struct npuc_tensor *s = in_t(g, n, 1);
+
+	return s && s->data && npuc_tensor_elements(s) == 1 &&
+	       (!in_t(g, n, 2) || (in_t(g, n, 2)->data &&
+				   npuc_tensor_elements(in_t(g, n, 2)) == 1));
+}
+
+/* DQ(x) -> move -> f: f becomes DQ(Q(f)), so the move can run on x. */
+static int forward_dq(struct npuc_graph *g, struct npuc_node *d,
+		      struct npuc_stats *st)
+{
+	int cur = d->out[0], moved = 0;
+
+	(void)st;
+	if (!per_tensor_qdq(g, d) || g->t[d->in[0]].data)
+		return 0;
+	for (;;) {
+		struct npuc_node *m = only_consumer(g, cur), *q;
+		int ret, oi;
+
+		if (!m || !propagates(m) || m->in[0] != cur || m->nout != 1 ||
+		    (oi = m->out[0]) < 0 || g->t[oi].is_output)
+			break;
+		q = only_consumer(g, oi);
+		if (q && IS_OP(q, QUANTIZE))
+			break;		/* already a group */
+		ret = insert_qdq(g, oi, d);
+		if (ret < 0)
+			return ret;
+		moved++;
+		cur = g->n[ret].out[0];
+		if ((ret = graph_refresh(g)))
+			return ret;
+	}
+	return moved > 0;
+}
+
+/* f -> move -> Q: f gets its own Q -> DQ, so f's producer can fuse. */
+static int backward_q(struct npuc_graph *g, struct npuc_node *q,
+		      struct npuc_stats *st)
+{
+	int cur = q->in[0], moved = 0;
+
+	(void)st;
+	if (!per_tensor_qdq(g, q))
+		return 0;
+	for (;;) {
+		struct npuc_node *m = producer(g, &g->t[cur]), *p;
+		int ret, fi;
+
+		if (!m || !propagates(m) || m->nout != 1 ||
+		    (fi = m->in[0]) < 0 || g->t[fi].data ||
+		    g->t[fi].dq_of >= 0 || !is_float(g->t[fi].elem) ||
+		    only_consumer(g, fi) != m)
+			break;
+		p = producer(g, &g->t[fi]);
+		if (p && IS_OP(p, DEQUANTIZE))
+			break;
+		ret = insert_qdq(g, fi, q);
+		if (ret < 0)
+			return ret;
+		moved++;
+		cur = fi;
+		if ((ret = graph_refresh(g)))
+			return ret;
+	}
+	return moved > 0;
 }
 
 /* ---- 1. pointwise chains ---------------------------------------------------- */
@@ -396,10 +546,19 @@ static bool is_group_op(const struct npuc_node *n)
 	return !n->dead && (n->def->flags & OPF_QDQ);
 }
 
+static bool is_dequantize(const struct npuc_node *n)
+{
+	return !n->dead && IS_OP(n, DEQUANTIZE);
+}
+
 int npuc_fuse_qdq(struct npuc_graph *g, struct npuc_stats *st)
 {
 	int ret = graph_refresh(g);
 
+	if (!ret)
+		ret = each(g, st, is_dequantize, forward_dq);
+	if (!ret)
+		ret = each(g, st, is_quantize, backward_q);
 	if (!ret)
 		ret = each(g, st, is_quantize, fuse_chain);
 	if (!ret)
