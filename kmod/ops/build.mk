@@ -9,8 +9,10 @@
 # are included in sorted order), which reads the test_*_SRCS set here.
 
 NPU_OPS_DIR  := kmod/ops
-NPU_OPS_SRCS := $(NPU_OPS_DIR)/npu_ops.c
+NPU_OPS_SRCS := $(NPU_OPS_DIR)/npu_ops.c $(NPU_OPS_DIR)/npu_ops_scalar.c \
+	$(NPU_OPS_DIR)/npu_ops_avx2.c $(NPU_OPS_DIR)/npu_ops_avx512.c
 NPU_OPS_HDRS := $(NPU_OPS_DIR)/npu_ops.h $(NPU_OPS_DIR)/npu_ops_shim.h \
+	$(NPU_OPS_DIR)/npu_ops_impl.h $(NPU_OPS_DIR)/npu_ops_mm.h \
 	uapi/rm_npu.h
 
 # tests/unit/test_ops.c: the engine as userspace builds it (vectorizable

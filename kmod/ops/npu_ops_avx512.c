@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * npu_ops_avx512.c - the AVX-512 (F, BW, VL, VNNI) execution variant:
+ * GEMM and dense CONV2D on VPDPBUSD (exact: it adds four u8 x s8 products
+ * to an int32 without saturation), depthwise CONV2D across channels, the
+ * epilogue 16 channels at a time; other opcodes run the portable variant.
+ * Userspace builds it with a target pragma, the kernel with Kbuild's flags,
+ * and runs it between kernel_fpu_begin() and kernel_fpu_end().
+ */
+#define NPU_OPS_SIMD_UNIT
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__KERNEL__)
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,bmi2")
+#endif
+#include "npu_ops_impl.h"
+
+#ifdef NPU_OPS_HAVE_AVX512
+
+#define NPU_MM_MR	6
+#define NPU_MM_KSTEP	4
+#define NPU_MM_KC	4096
+#define NPU_MM_ASZ	1
+
+struct npu_mm;
+struct npu_mm_epi;
+static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
+			u32 kc, u8 *dst, s32 *colsum);
+static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
+			  const u8 *const *rows, const u8 *panel, u32 kc,
+			  s32 *acc, bool first);
+static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
+		       const s32 *acc, s32 rowsum, u32 w, u8 *out);
+
+#include "npu_ops_mm.h"
+
+_Static_assert(NPU_MM_SC_END <= NPU_OPS_SCRATCH_SIZE, "scratch size");
+
+static inline __mmask64 npu_mask64(u32 n)
+{
+	return n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
+static inline __mmask16 npu_mask16(u32 n)
+{
+	return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Panels: [k quad][16-column vector][16 columns][4 k]                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Quads [k0/4, (k0 + kc)/4) of columns [col0, col0 + w) (w <= 64): four
+ * rows of B interleaved byte by byte so that each int32 lane holds four
+ * consecutive k of one column; k >= K and columns >= w are 0. For signed A
+ * the panel holds B + 128 (B ^ 0x80, the unsigned operand), its padding
+ * still 0. @colsum gets sum_k B for each of the 64 columns.
+ */
+static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
+			u32 kc, u8 *dst, s32 *colsum)
+{
+	const __m512i ones = _mm512_set1_epi8(1);
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	u32 nq = npu_mm_ksteps(kc), nv = (w + 15) / 16, q, v, i;
+	__m512i cs[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),
+			  _mm512_setzero_si512(), _mm512_setzero_si512() };
+	__m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11,
+							  10, 9, 8, 7, 6, 5, 4,
+							  3, 2, 1, 0),
+					 _mm512_set1_epi32((int)mm->ldb));
+
+	for (q = 0; q < nq; q++) {
+		u32 k = k0 + 4 * q, kn = npu_min_u32(4, k0 + kc - k);
+		/* bytes of each lane that hold a k < K */
+		__mmask64 kmask = kn == 4 ? ~0ULL :
+				  0x1111111111111111ULL * ((1u << kn) - 1);
+		__m512i vec[4];
+
+		if (mm->bt) {
+			/* columns are rows of W: one u32 (4 k) per column */
+			for (v = 0; v < nv; v++) {
+				const s8 *base = mm->b + (u64)(col0 + 16 * v) *
+						 mm->ldb + k;
+				__mmask16 cm = npu_mask16(w - 16 * v);
+
+				if (kn == 4) {
+					vec[v] = _mm512_mask_i32gather_epi32(
+						_mm512_setzero_si512(), cm, idx,
+						base, 1);
+				} else {
+					u32 t[16] = { 0 };
+
+					for (i = 0; i < 16 && 16 * v + i < w; i++)
+						memcpy(&t[i], base +
+						       (u64)i * mm->ldb, kn);
+					vec[v] = _mm512_loadu_si512(t);
+				}
+			}
+		} else {
+			__m512i r[4], t0, t1, t2, t3, q0, q1, q2, q3, a, b;
+			__mmask64 cm = npu_mask64(w);
+
+			for (i = 0; i < 4; i++)
+				r[i] = i < kn ? _mm512_maskz_loadu_epi8(cm,
+					mm->b + (u64)(k + i) * mm->ldb + col0) :
+					_mm512_setzero_si512();
+			t0 = _mm512_unpacklo_epi8(r[0], r[1]);
+			t1 = _mm512_unpackhi_epi8(r[0], r[1]);
+			t2 = _mm512_unpacklo_epi8(r[2], r[3]);
+			t3 = _mm512_unpackhi_epi8(r[2], r[3]);
+			/* qi, lane L: columns 16 L + 4 i .. + 3 */
+			q0 = _mm512_unpacklo_epi16(t0, t2);
+			q1 = _mm512_unpackhi_epi16(t0, t2);
+			q2 = _mm512_unpacklo_epi16(t1, t3);
+			q3 = _mm512_unpackhi_epi16(t1, t3);
+			/* 4x4 transpose of 128-bit lanes: vector v, columns 16 v.. */
+			a = _mm512_shuffle_i32x4(q0, q1, 0x44);	/* q0L0 q0L1 q1L0 q1L1 */
+			b = _mm512_shuffle_i32x4(q2, q3, 0x44);
+			vec[0] = _mm512_shuffle_i32x4(a, b, 0x88);
+			vec[1] = _mm512_shuffle_i32x4(a, b, 0xdd);
+			a = _mm512_shuffle_i32x4(q0, q1, 0xee);
+			b = _mm512_shuffle_i32x4(q2, q3, 0xee);
+			vec[2] = _mm512_shuffle_i32x4(a, b, 0x88);
+			vec[3] = _mm512_shuffle_i32x4(a, b, 0xdd);
+		}
+		for (v = 0; v < nv; v++) {
+			__m512i x = vec[v];
+
+			cs[v] = _mm512_dpbusd_epi32(cs[v], ones, x);
+			if (mm->sgn)
+				x = _mm512_xor_si512(x, flip);
+			x = _mm512_maskz_mov_epi8(kmask, x);
+			_mm512_storeu_si512(dst + ((u64)q * nv + v) * 64, x);
+		}
+	}
+	for (v = 0; v < 4; v++)
+		_mm512_storeu_si512(colsum + 16 * v, cs[v]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Micro-kernel: NR rows x NV vectors of 16 columns                    */
+/* ------------------------------------------------------------------ */
+
+static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
+				     u32 nq, s32 *acc, bool first,
+				     const u32 NR, const u32 NV, bool sgn)
+{
+	__m512i c[NPU_MM_MR][4];
+	u32 q, i, v;
+
+#pragma GCC unroll 8
+	for (i = 0; i < NR; i++)
+#pragma GCC unroll 4
+		for (v = 0; v < NV; v++)
+			c[i][v] = first ? _mm512_setzero_si512() :
+				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
+						     16 * v);
+	for (q = 0; q < nq; q++) {
+		const u8 *p = panel + (u64)q * NV * 64;
+		__m512i b[4];
+
+#pragma GCC unroll 4
+		for (v = 0; v < NV; v++)
+			b[v] = _mm512_loadu_si512(p + 64 * v);
+#pragma GCC unroll 8
+		for (i = 0; i < NR; i++) {
+			u32 x;
+			__m512i a;
+
+			memcpy(&x, rows[i] + 4 * (u64)q, 4);
+			a = _mm512_set1_epi32((int)x);
+#pragma GCC unroll 4
+			for (v = 0; v < NV; v++)
+				c[i][v] = sgn ?
+					  _mm512_dpbusd_epi32(c[i][v], b[v], a) :
+					  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
+		}
+	}
+#pragma GCC unroll 8
+	for (i = 0; i < NR; i++)
+#pragma GCC unroll 4
+		for (v = 0; v < NV; v++)
+			_mm512_storeu_si512(acc + i * NPU_MM_COLS + 16 * v,
+					    c[i][v]);
+}
+
+#define NPU_K512_NV(nr, sgn)						\
+	do {								\
+		switch (nv) {						\
+		case 1:							\
+			npu_k512(rows, panel, nq, acc, first, nr, 1, sgn); \
+			break;						\
+		case 2:							\
+			npu_k512(rows, panel, nq, acc, first, nr, 2, sgn); \
+			break;						\
+		case 3:							\
+			npu_k512(rows, panel, nq, acc, first, nr, 3, sgn); \
+			break;						\
+		default:						\
+			npu_k512(rows, panel, nq, acc, first, nr, 4, sgn); \
+			break;						\
+		}							\
+	} while (0)
+
+#define NPU_K512_NR(sgn)						\
+	do {								\
+		switch (nr) {						\
+		case 1:							\
+			NPU_K512_NV(1, sgn);				\
+			break;						\
+		case 2:							\
+			NPU_K512_NV(2, sgn);				\
+			break;						\
+		case 3:							\
+			NPU_K512_NV(3, sgn);				\
+			break;						\
+		case 4:							\
+			NPU_K512_NV(4, sgn);				\
+			break;						\
+		case 5:							\
+			NPU_K512_NV(5, sgn);				\
+			break;						\
+		default:						\
+			NPU_K512_NV(6, sgn);				\
+			break;						\
+		}							\
+	} while (0)
+
+static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
+			  const u8 *const *rows, const u8 *panel, u32 kc,
+			  s32 *acc, bool first)
+{
+	u32 nq = npu_mm_ksteps(kc);
+
+	if (mm->sgn)
+		NPU_K512_NR(true);
+	else
+		NPU_K512_NR(false);
+}
+
+/* sum of @n bytes, signed or not */
+static s32 npu_mm_rowsum(const u8 *p, u32 n, bool sgn)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	__m512i s = _mm512_setzero_si512();
+	u32 i;
+
+	for (i = 0; i < n; i += 64) {
+		__m512i x = _mm512_maskz_loadu_epi8(npu_mask64(n - i), p + i);
+
+		if (sgn)
+			x = _mm512_xor_si512(x, flip);
+		/* masked-off lanes became 0x80 under the flip: sum them out */
+		x = _mm512_maskz_mov_epi8(npu_mask64(n - i), x);
+		s = _mm512_add_epi64(s, _mm512_sad_epu8(x, _mm512_setzero_si512()));
+	}
+	return (s32)((u32)_mm512_reduce_add_epi64(s) - (sgn ? 128u * n : 0));
+}
+
+/* ------------------------------------------------------------------ */
+/* Epilogue, 16 channels at a time                                     */
+/* ------------------------------------------------------------------ */
+
+/* requant of 8 int64 lanes, clamped to a range that narrows safely */
+static inline __m256i npu_rq8(__m512i x, const s64 *mult, const s64 *rnd,
+			      const s64 *total)
+{
+	__m512i p = _mm512_mul_epi32(x, _mm512_loadu_si512(mult));
+
+	p = _mm512_add_epi64(p, _mm512_loadu_si512(rnd));
+	p = _mm512_srav_epi64(p, _mm512_loadu_si512(total));
+	p = _mm512_min_epi64(p, _mm512_set1_epi64(1 << 20));
+	p = _mm512_max_epi64(p, _mm512_set1_epi64(-(1 << 20)));
+	return _mm512_cvtepi64_epi32(p);
+}
+
+static void npu_epi16(const struct npu_mm_epi *e, __m512i x, u32 j, u32 n,
+		      u8 *out)
+{
+	__mmask16 m = npu_mask16(n);
+	__m512i y;
+
+	if (e->has_bias) {
+		__m512i b = _mm512_loadu_si512(e->bias + j);
+		__m512i s = _mm512_add_epi32(x, b);
+		__mmask16 ovf = _mm512_movepi32_mask(
+			_mm512_and_si512(_mm512_xor_si512(x, s),
+					 _mm512_xor_si512(b, s)));
+		__m512i sat = _mm512_xor_si512(_mm512_srai_epi32(x, 31),
+					       _mm512_set1_epi32(0x7fffffff));
+
+		x = _mm512_mask_mov_epi32(s, ovf, sat);
+	}
+	if (e->out_dtype == RM_NPU_DT_INT32) {
+		_mm512_mask_storeu_epi32(out + 4 * (u64)j, m, x);
+		return;
+	}
+	y = _mm512_inserti64x4(_mm512_castsi256_si512(
+		npu_rq8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(x)),
+			e->mult + j, e->rnd + j, e->total + j)),
+		npu_rq8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1)),
+			e->mult + j + 8, e->rnd + j + 8, e->total + j + 8), 1);
+	y = _mm512_add_epi32(y, _mm512_set1_epi32(e->zp));
+	y = _mm512_max_epi32(y, _mm512_set1_epi32(e->lo));
+	y = _mm512_min_epi32(y, _mm512_set1_epi32(e->hi));
+	_mm_mask_storeu_epi8(out + j, m, _mm512_cvtepi32_epi8(y));
+}
+
+static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
+		       const s32 *acc, s32 rowsum, u32 w, u8 *out)
+{
+	__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm, rowsum));
+	u32 j;
+
+	for (j = 0; j < w; j += 16) {
+		__m512i x = _mm512_add_epi32(_mm512_loadu_si512(acc + j), rt);
+
+		x = _mm512_add_epi32(x, _mm512_loadu_si512(e->colterm + j));
+		npu_epi16(e, x, j, w - j, out);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Depthwise CONV2D (one weight per input channel and tap)             */
+/* ------------------------------------------------------------------ */
+
+#define NPU_DW_MAX_TAPS	1024
+
+/*
+ * Channels [oc0, oc0 + w) of output pixels [p, pend): per tap, the input
+ * bytes of 16 channels widened to int32 times (weight - w_zero_point),
+ * kept as int32 in the scratch ([tap][64]).
+ */
+static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
+						     NPU_MM_SC_EPI);
+	s32 *wt = (s32 *)(ctx->scratch + NPU_MM_SC_PANEL);
+	u32 taps = c->k_h * c->k_w, t, j;
+	u64 npix = npu_conv_pixels(c);
+	const u8 *in = bo[c->in.bo] + c->in.offset;
+	const s8 *wsrc = (const s8 *)(bo[c->weights.bo] + c->weights.offset);
+	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
+	__m512i zx = _mm512_set1_epi32(c->in_zero_point);
+	struct npu_mm mm;
+	int ret;
+
+	npu_mm_from_conv(cmd, bo, &mm);
+	while (u < ue) {
+		u64 cb = npu_div_u64(u, npix);
+		u64 p = u - cb * npix;
+		u64 pend = npu_min_u64(npix, p + (ue - u));
+		u32 oc0 = (u32)cb * NPU_MM_COLS;
+		u32 w = npu_min_u32(NPU_MM_COLS, c->out_c - oc0);
+		u64 key = cb << 32 | 0xffffffffu;
+
+		u += pend - p;
+		ret = npu_mm_epi_load(&mm, oc0, w, e);
+		if (ret)
+			return ret;
+		for (j = 0; j < NPU_MM_COLS; j++)
+			e->colterm[j] = 0;
+		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
+		    ctx->cache_key != key) {
+			for (t = 0; t < taps; t++)
+				for (j = 0; j < NPU_MM_COLS; j++)
+					wt[t * NPU_MM_COLS + j] = j < w ?
+						wsrc[(u64)(oc0 + j) * taps + t] -
+						c->w_zero_point : 0;
+			ctx->cache_tag = ctx->tag;
+			ctx->cache_key = key;
+		}
+		for (; p < pend; p++) {
+			u64 q = npu_div_u64(p, c->out_w);
+			u32 ox = (u32)(p - q * c->out_w);
+			u32 nb = (u32)npu_div_u64(q, c->out_h);
+			u32 oy = (u32)(q - (u64)nb * c->out_h);
+			s32 iy0 = (s32)(oy * c->stride_h) - (s32)c->pad_top;
+			s32 ix0 = (s32)(ox * c->stride_w) - (s32)c->pad_left;
+			const u8 *img = in + (u64)nb * c->in_h * c->in_w *
+					c->in_c + oc0;
+			u8 *o = bo[c->out.bo] + c->out.offset +
+				(p * c->out_c + oc0) * mm.osz;
+			__m512i acc[4] = { _mm512_setzero_si512(),
+					   _mm512_setzero_si512(),
+					   _mm512_setzero_si512(),
+					   _mm512_setzero_si512() };
+			u32 ky, kx, v, nv = (w + 15) / 16;
+
+			for (ky = 0; ky < c->k_h; ky++) {
+				s32 iy = iy0 + (s32)(ky * c->dil_h);
+
+				if (iy < 0 || iy >= (s32)c->in_h)
+					continue;
+				for (kx = 0; kx < c->k_w; kx++) {
+					s32 ix = ix0 + (s32)(kx * c->dil_w);
+					const u8 *x;
+					const s32 *wk;
+
+					if (ix < 0 || ix >= (s32)c->in_w)
+						continue;
+					x = img + ((u64)iy * c->in_w + (u32)ix) *
+					    c->in_c;
+					wk = wt + (ky * c->k_w + kx) * NPU_MM_COLS;
+					for (v = 0; v < nv; v++) {
+						__m128i b = _mm_maskz_loadu_epi8(
+							npu_mask16(w - 16 * v),
+							x + 16 * v);
+						__m512i xv = sgn ?
+							_mm512_cvtepi8_epi32(b) :
+							_mm512_cvtepu8_epi32(b);
+
+						xv = _mm512_sub_epi32(xv, zx);
+						acc[v] = _mm512_add_epi32(acc[v],
+							_mm512_mullo_epi32(xv,
+							_mm512_loadu_si512(wk + 16 * v)));
+					}
+				}
+			}
+			for (v = 0; v < nv; v++)
+				npu_epi16(e, acc[v], 16 * v, w - 16 * v, o);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The variant                                                         */
+/* ------------------------------------------------------------------ */
+
+static bool npu_is_dw(const struct rm_npu_cmd_conv2d *c)
+{
+	return c->groups == c->in_c && c->out_c == c->in_c &&
+	       c->k_h * c->k_w <= NPU_DW_MAX_TAPS;
+}
+
+static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			   struct npu_ops_ctx *ctx, const void *packed, u64 u,
+			   u64 ue)
+{
+	struct npu_mm mm;
+
+	switch (cmd->opcode) {
+	case RM_NPU_OP_GEMM:
+		npu_mm_from_gemm(cmd, bo, &mm);
+		return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX512, u, ue);
+	case RM_NPU_OP_CONV2D:
+		if (npu_mm_from_conv(cmd, bo, &mm))
+			return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX512, u,
+					  ue);
+		if (npu_is_dw(&cmd->conv2d))
+			return npu_dw_run(cmd, bo, ctx, u, ue);
+		break;
+	default:
+		break;
+	}
+	return npu_scalar_exec(cmd, bo, u, ue);
+}
+
+static bool npu_avx512_mm(const struct rm_npu_cmd *cmd, struct npu_mm *mm)
+{
+	if (cmd->opcode == RM_NPU_OP_GEMM) {
+		npu_mm_from_gemm(cmd, NULL, mm);
+		return true;
+	}
+	return cmd->opcode == RM_NPU_OP_CONV2D &&
+	       npu_mm_from_conv(cmd, NULL, mm);
+}
+
+static u64 npu_avx512_pack_size(const struct rm_npu_cmd *cmd)
+{
+	struct npu_mm mm;
+
+	return npu_avx512_mm(cmd, &mm) ? npu_mm_pack_bytes(&mm) : 0;
+}
+
+static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			    void *dst)
+{
+	struct npu_mm mm;
+
+	if (cmd->opcode == RM_NPU_OP_GEMM)
+		npu_mm_from_gemm(cmd, bo, &mm);
+	else
+		npu_mm_from_conv(cmd, bo, &mm);
+	npu_mm_pack_all(&mm, NPU_ISA_AVX512, dst);
+}
+
+const struct npu_isa_ops npu_isa_avx512 = {
+	.name = "avx512",
+	.simd = true,
+	.exec = npu_avx512_exec,
+	.pack_size = npu_avx512_pack_size,
+	.pack = npu_avx512_pack,
+};
+
+#endif /* NPU_OPS_HAVE_AVX512 */
