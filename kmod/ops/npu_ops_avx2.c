@@ -173,21 +173,11 @@ static int npu_avx2_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return npu_scalar_exec(cmd, bo, u, ue);
 }
 
-static bool npu_avx2_mm(const struct rm_npu_cmd *cmd, u8 *const *bo,
-			struct npu_mm *mm)
-{
-	if (cmd->opcode == RM_NPU_OP_GEMM) {
-		npu_mm_from_gemm(cmd, bo, mm);
-		return true;
-	}
-	return cmd->opcode == RM_NPU_OP_CONV2D && npu_mm_from_conv(cmd, bo, mm);
-}
-
 static u64 npu_avx2_pack_size(const struct rm_npu_cmd *cmd)
 {
 	struct npu_mm mm;
 
-	return npu_avx2_mm(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
+	return npu_mm_for_pack(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
 }
 
 static void npu_avx2_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
@@ -195,7 +185,7 @@ static void npu_avx2_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 {
 	struct npu_mm mm;
 
-	if (npu_avx2_mm(cmd, bo, &mm))
+	if (npu_mm_for_pack(cmd, bo, &mm))
 		npu_mm_pack_all(&mm, NPU_ISA_AVX2, dst);
 }
 

@@ -458,33 +458,20 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return npu_scalar_exec(cmd, bo, u, ue);
 }
 
-static bool npu_avx512_mm(const struct rm_npu_cmd *cmd, struct npu_mm *mm)
-{
-	if (cmd->opcode == RM_NPU_OP_GEMM) {
-		npu_mm_from_gemm(cmd, NULL, mm);
-		return true;
-	}
-	return cmd->opcode == RM_NPU_OP_CONV2D &&
-	       npu_mm_from_conv(cmd, NULL, mm);
-}
-
 static u64 npu_avx512_pack_size(const struct rm_npu_cmd *cmd)
 {
 	struct npu_mm mm;
 
-	return npu_avx512_mm(cmd, &mm) ? npu_mm_pack_bytes(&mm) : 0;
+	return npu_mm_for_pack(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
 }
 
 static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
-			    void *dst)
+			  void *dst)
 {
 	struct npu_mm mm;
 
-	if (cmd->opcode == RM_NPU_OP_GEMM)
-		npu_mm_from_gemm(cmd, bo, &mm);
-	else
-		npu_mm_from_conv(cmd, bo, &mm);
-	npu_mm_pack_all(&mm, NPU_ISA_AVX512, dst);
+	if (npu_mm_for_pack(cmd, bo, &mm))
+		npu_mm_pack_all(&mm, NPU_ISA_AVX512, dst);
 }
 
 const struct npu_isa_ops npu_isa_avx512 = {

@@ -559,4 +559,28 @@ static bool npu_mm_from_conv(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return c->groups == 1;
 }
 
+/*
+ * The multiply of a GEMM or dense CONV2D for packing: geometry, and only
+ * the weight operand's address (the only bytes npu_cmd_pack() reads; the
+ * other buffers need not exist yet).
+ */
+static bool npu_mm_for_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			    struct npu_mm *mm)
+{
+	const struct rm_npu_ref *w;
+
+	if (cmd->opcode == RM_NPU_OP_GEMM) {
+		npu_mm_from_gemm(cmd, NULL, mm);
+		w = &cmd->gemm.b;
+	} else if (cmd->opcode == RM_NPU_OP_CONV2D &&
+		   npu_mm_from_conv(cmd, NULL, mm)) {
+		w = &cmd->conv2d.weights;
+	} else {
+		return false;
+	}
+	if (bo)
+		mm->b = (const s8 *)(bo[w->bo] + w->offset);
+	return true;
+}
+
 #endif /* _NPU_OPS_MM_H */

@@ -24,12 +24,12 @@
  *   gemm512_pe_device        same, from WAIT's duration_ns (PE time), GOPS
  *   gemm512_fused            same on /dev/npuXpe0-1, GOPS
  *   gemm512_fused_device     same, PE time, GOPS
- *   gemm512_user             npu_cmd_exec() of the same command in this
- *                            process, one thread, the userspace build of
- *                            kmod/ops/npu_ops.c (libnpurt's), GOPS
- *   gemm512_user_scalar      same, built with NPU_OPS_SCALAR (the loops the
- *                            kernel build uses), GOPS
- *   gemm512_user_scalar_2t   the scalar build over two threads, units split
+ *   gemm512_user             npu_cmd_exec_ctx() of the same command in this
+ *                            process, one thread, the best variant of the
+ *                            op kernels (the one the PEs run, ops_isa=auto;
+ *                            weights packed per run as on a PE), GOPS
+ *   gemm512_user_scalar      same, the portable variant, GOPS
+ *   gemm512_user_scalar_2t   the best variant over two threads, units split
  *                            in halves as the fused node splits them: how
  *                            much two CPUs of this machine can give, GOPS
  *   gemm512_fused_vs_pe, gemm512_pe_vs_user, gemm512_pe_vs_user_scalar,
@@ -52,12 +52,38 @@
 #include <rm_npu.h>
 #include "npu_ops.h"
 
-/* The scalar build of the engine, linked under other names (build.mk). */
-int npu_cmd_validate_scalar(const struct rm_npu_cmd *cmd, const u64 *bo_sizes,
-			    u32 num_bos, u64 caps);
-u64 npu_cmd_units_scalar(const struct rm_npu_cmd *cmd);
-int npu_cmd_exec_scalar(const struct rm_npu_cmd *cmd, u8 *const *bo_base,
-			u64 unit_begin, u64 unit_end);
+/*
+ * The engine in this process through a context of one variant: the best
+ * one this CPU runs (what the PE engines run with ops_isa=auto), or the
+ * portable one. One scratch per thread, allocated once.
+ */
+static __thread void *tl_scratch;
+
+static int exec_isa(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		    u64 e, u32 isa)
+{
+	struct npu_ops_ctx ctx;
+
+	if (!tl_scratch)
+		tl_scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
+					   NPU_OPS_SCRATCH_SIZE);
+	if (!tl_scratch || npu_ctx_init(&ctx, isa, tl_scratch))
+		return -ENOMEM;
+	ctx.tag = 1;
+	return npu_cmd_exec_ctx(cmd, bo, &ctx, NULL, b, e);
+}
+
+static int exec_best(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		     u64 e)
+{
+	return exec_isa(cmd, bo, b, e, NPU_ISA_AUTO);
+}
+
+static int exec_scalar(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		       u64 e)
+{
+	return exec_isa(cmd, bo, b, e, NPU_ISA_SCALAR);
+}
 
 #define MAX_REPS		64
 #define JOBS_IN_FLIGHT		512
@@ -443,7 +469,7 @@ static void bench_gemm(void)
 	if (!tmp)
 		die("out of memory");
 	/* The reference output: the userspace build, one thread. */
-	gemm_user_once(&g, npu_cmd_validate, npu_cmd_units, npu_cmd_exec, ref,
+	gemm_user_once(&g, npu_cmd_validate, npu_cmd_units, exec_best, ref,
 		       false);
 
 	for (k = 0; k <= reps; k++) {
@@ -452,17 +478,16 @@ static void bench_gemm(void)
 		r[V_PE] = gemm_node_once(&g, "pe0", ref, &r[V_PE_DEV]);
 		r[V_FUSED] = gemm_node_once(&g, "pe0-1", ref, &r[V_FUSED_DEV]);
 		r[V_USER] = gemm_user_once(&g, npu_cmd_validate, npu_cmd_units,
-					   npu_cmd_exec, tmp, false);
+					   exec_best, tmp, false);
 		if (memcmp(tmp, ref, g.sizes[3]))
 			die("userspace GEMM runs disagree");
-		r[V_SCALAR] = gemm_user_once(&g, npu_cmd_validate_scalar,
-					     npu_cmd_units_scalar,
-					     npu_cmd_exec_scalar, tmp, false);
+		r[V_SCALAR] = gemm_user_once(&g, npu_cmd_validate,
+					     npu_cmd_units, exec_scalar, tmp,
+					     false);
 		if (memcmp(tmp, ref, g.sizes[3]))
-			die("the scalar and vector builds of npu_ops.c disagree");
-		r[V_2T] = gemm_user_once(&g, npu_cmd_validate_scalar,
-					 npu_cmd_units_scalar,
-					 npu_cmd_exec_scalar, tmp, true);
+			die("the scalar and SIMD variants disagree");
+		r[V_2T] = gemm_user_once(&g, npu_cmd_validate, npu_cmd_units,
+					 exec_best, tmp, true);
 		if (memcmp(tmp, ref, g.sizes[3]))
 			die("the two-thread userspace GEMM differs");
 		if (!k)
@@ -483,7 +508,7 @@ static void bench_gemm(void)
 	figure("gemm512_fused_vs_pe", m[V_FUSED] / m[V_PE], "x");
 	figure("gemm512_pe_vs_user", m[V_PE] / m[V_USER], "x");
 	figure("gemm512_pe_vs_user_scalar", m[V_PE] / m[V_SCALAR], "x");
-	figure("gemm512_user_2t_vs_1t", m[V_2T] / m[V_SCALAR], "x");
+	figure("gemm512_user_2t_vs_1t", m[V_2T] / m[V_USER], "x");
 
 	free(tmp);
 	for (i = 0; i < GEMM_BOS; i++)
