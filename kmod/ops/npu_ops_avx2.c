@@ -14,7 +14,8 @@
 #endif
 #include "npu_ops_impl.h"
 
-#ifdef NPU_OPS_HAVE_AVX2
+/* sparse cannot parse the compiler's intrinsics headers: it skips this file */
+#if defined(NPU_OPS_HAVE_AVX2) && !defined(__CHECKER__)
 
 #define NPU_MM_MR	4
 #define NPU_MM_KSTEP	2
@@ -197,4 +198,4 @@ const struct npu_isa_ops npu_isa_avx2 = {
 	.pack = npu_avx2_pack,
 };
 
-#endif /* NPU_OPS_HAVE_AVX2 */
+#endif /* NPU_OPS_HAVE_AVX2 && !__CHECKER__ */

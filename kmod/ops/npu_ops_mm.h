@@ -74,7 +74,7 @@ struct npu_mm_epi {
 	s32 zp;
 	s32 lo;
 	s32 hi;
-} __attribute__((aligned(64)));
+};
 
 /* What a unit range multiplies; rows are GEMM rows or output pixels. */
 struct npu_mm {

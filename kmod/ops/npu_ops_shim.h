@@ -152,7 +152,7 @@ static inline bool npu_cpu_avx512(void)
  * <mm_malloc.h> includes <stdlib.h>, which the kernel has not: its guard is
  * set first (nothing here allocates).
  */
-#ifdef NPU_OPS_SIMD_UNIT
+#if defined(NPU_OPS_SIMD_UNIT) && !defined(__CHECKER__)
 #ifdef __KERNEL__
 #define _MM_MALLOC_H_INCLUDED
 #endif
