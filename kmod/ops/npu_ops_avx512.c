@@ -261,7 +261,7 @@ static s32 npu_mm_rowsum(const u8 *p, u32 n, bool sgn)
 /* Epilogue, 16 channels at a time                                     */
 /* ------------------------------------------------------------------ */
 
-/* requant of 8 int64 lanes, clamped to a range that narrows safely */
+/* requant of 8 int64 lanes, saturated to int32 (the clamp comes after) */
 static inline __m256i npu_rq8(__m512i x, const s64 *mult, const s64 *rnd,
 			      const s64 *total)
 {
@@ -269,9 +269,7 @@ static inline __m256i npu_rq8(__m512i x, const s64 *mult, const s64 *rnd,
 
 	p = _mm512_add_epi64(p, _mm512_loadu_si512(rnd));
 	p = _mm512_srav_epi64(p, _mm512_loadu_si512(total));
-	p = _mm512_min_epi64(p, _mm512_set1_epi64(1 << 20));
-	p = _mm512_max_epi64(p, _mm512_set1_epi64(-(1 << 20)));
-	return _mm512_cvtepi64_epi32(p);
+	return _mm512_cvtsepi64_epi32(p);
 }
 
 static void npu_epi16(const struct npu_mm_epi *e, __m512i x, u32 j, u32 n,
@@ -300,9 +298,10 @@ static void npu_epi16(const struct npu_mm_epi *e, __m512i x, u32 j, u32 n,
 			e->mult + j, e->rnd + j, e->total + j)),
 		npu_rq8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1)),
 			e->mult + j + 8, e->rnd + j + 8, e->total + j + 8), 1);
+	/* clamp(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, no overflow */
+	y = _mm512_max_epi32(y, _mm512_set1_epi32(e->lo - e->zp));
+	y = _mm512_min_epi32(y, _mm512_set1_epi32(e->hi - e->zp));
 	y = _mm512_add_epi32(y, _mm512_set1_epi32(e->zp));
-	y = _mm512_max_epi32(y, _mm512_set1_epi32(e->lo));
-	y = _mm512_min_epi32(y, _mm512_set1_epi32(e->hi));
 	_mm_mask_storeu_epi8(out + j, m, _mm512_cvtepi32_epi8(y));
 }
 
@@ -324,29 +323,95 @@ static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 /* Depthwise CONV2D (one weight per input channel and tap)             */
 /* ------------------------------------------------------------------ */
 
-#define NPU_DW_MAX_TAPS	1024
+#define NPU_DW_MAX_TAPS	64
 
 /*
- * Channels [oc0, oc0 + w) of output pixels [p, pend): per tap, the input
- * bytes of 16 channels widened to int32 times (weight - w_zero_point),
- * kept as int32 in the scratch ([tap][64]).
+ * Taps go four at a time through VPDPBUSD: the input bytes of four taps
+ * are interleaved so that each int32 lane holds one channel's four taps
+ * (unsigned: x, or x ^ 0x80 = x + 128 for INT8 input), against the packed
+ * weights (signed, raw). The in-lane byte and word interleaves leave lane
+ * L of vector i with channels 16 L + 4 i .. + 3; the weights are packed in
+ * that order and the four sums are put back in channel order once per
+ * pixel. Taps past the last group of four and taps outside the input read
+ * the (shifted) input zero point, so they add 0 to
+ *   sum (x - zx)(w - zw) = S - zw sum x - zx sum w + T zx zw
+ * (T the padded tap count; sum w over the real taps, padding weights 0).
  */
+struct npu_dw {
+	u32 groups;		/* of four taps */
+	s32 zx;			/* input zero point as the unsigned operand */
+};
+
+static void npu_dw_pack(const struct rm_npu_cmd_conv2d *c, const s8 *wsrc,
+			u32 oc0, u32 w, const struct npu_dw *dw, u8 *dst,
+			s32 *colterm)
+{
+	u32 taps = c->k_h * c->k_w, g, i, l, d, t;
+
+	/* group g, vector i, lane l: channel 16 (l / 4) + 4 i + l % 4 */
+	for (g = 0; g < dw->groups; g++)
+		for (i = 0; i < 4; i++)
+			for (l = 0; l < 16; l++) {
+				u32 ch = 16 * (l / 4) + 4 * i + l % 4;
+
+				for (t = 0; t < 4; t++) {
+					u32 tap = 4 * g + t;
+
+					*dst++ = tap < taps && ch < w ?
+						 (u8)wsrc[(u64)(oc0 + ch) *
+							  taps + tap] : 0;
+				}
+			}
+	for (d = 0; d < NPU_MM_COLS; d++) {
+		s32 sw = 0;
+
+		for (t = 0; t < taps && d < w; t++)
+			sw += wsrc[(u64)(oc0 + d) * taps + t];
+		colterm[d] = npu_add32(npu_mul32(-dw->zx, sw),
+				       npu_mul32(npu_mul32(4 * (s32)dw->groups,
+							   dw->zx),
+						 c->w_zero_point));
+	}
+}
+
+/* Four vectors in lane-permuted channel order back to channel order. */
+static inline void npu_unpermute(__m512i *v)
+{
+	__m512i a = _mm512_shuffle_i32x4(v[0], v[1], 0x44);
+	__m512i b = _mm512_shuffle_i32x4(v[2], v[3], 0x44);
+	__m512i e = _mm512_shuffle_i32x4(v[0], v[1], 0xee);
+	__m512i f = _mm512_shuffle_i32x4(v[2], v[3], 0xee);
+
+	v[0] = _mm512_shuffle_i32x4(a, b, 0x88);
+	v[1] = _mm512_shuffle_i32x4(a, b, 0xdd);
+	v[2] = _mm512_shuffle_i32x4(e, f, 0x88);
+	v[3] = _mm512_shuffle_i32x4(e, f, 0xdd);
+}
+
 static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
 	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
 						     NPU_MM_SC_EPI);
-	s32 *wt = (s32 *)(ctx->scratch + NPU_MM_SC_PANEL);
-	u32 taps = c->k_h * c->k_w, t, j;
+	u8 *wpk = ctx->scratch + NPU_MM_SC_PANEL;
+	u32 taps = c->k_h * c->k_w;
 	u64 npix = npu_conv_pixels(c);
 	const u8 *in = bo[c->in.bo] + c->in.offset;
 	const s8 *wsrc = (const s8 *)(bo[c->weights.bo] + c->weights.offset);
 	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
-	__m512i zx = _mm512_set1_epi32(c->in_zero_point);
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	const __m512i ones = _mm512_set1_epi8(1);
+	s32 zw = c->w_zero_point;
+	u8 *zbuf = ctx->scratch + NPU_MM_SC_AROWS;
+	struct npu_dw dw;
 	struct npu_mm mm;
 	int ret;
 
+	dw.groups = (taps + 3) / 4;
+	dw.zx = c->in_zero_point + (sgn ? 128 : 0);
+	/* 64 input zero points: what a tap outside the input reads */
+	memset(zbuf, (u8)c->in_zero_point, 64);
 	npu_mm_from_conv(cmd, bo, &mm);
 	while (u < ue) {
 		u64 cb = npu_div_u64(u, npix);
@@ -354,24 +419,22 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		u64 pend = npu_min_u64(npix, p + (ue - u));
 		u32 oc0 = (u32)cb * NPU_MM_COLS;
 		u32 w = npu_min_u32(NPU_MM_COLS, c->out_c - oc0);
+		__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
 		u64 key = cb << 32 | 0xffffffffu;
 
 		u += pend - p;
 		ret = npu_mm_epi_load(&mm, oc0, w, e);
 		if (ret)
 			return ret;
-		for (j = 0; j < NPU_MM_COLS; j++)
-			e->colterm[j] = 0;
 		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
 		    ctx->cache_key != key) {
-			for (t = 0; t < taps; t++)
-				for (j = 0; j < NPU_MM_COLS; j++)
-					wt[t * NPU_MM_COLS + j] = j < w ?
-						wsrc[(u64)(oc0 + j) * taps + t] -
-						c->w_zero_point : 0;
+			npu_dw_pack(c, wsrc, oc0, w, &dw, wpk,
+				    (s32 *)(ctx->scratch + NPU_MM_SC_COLSUM));
 			ctx->cache_tag = ctx->tag;
 			ctx->cache_key = key;
 		}
+		memcpy(e->colterm, ctx->scratch + NPU_MM_SC_COLSUM,
+		       sizeof(e->colterm));
 		for (; p < pend; p++) {
 			u64 q = npu_div_u64(p, c->out_w);
 			u32 ox = (u32)(p - q * c->out_w);
@@ -383,44 +446,77 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 					c->in_c + oc0;
 			u8 *o = bo[c->out.bo] + c->out.offset +
 				(p * c->out_c + oc0) * mm.osz;
-			__m512i acc[4] = { _mm512_setzero_si512(),
-					   _mm512_setzero_si512(),
-					   _mm512_setzero_si512(),
-					   _mm512_setzero_si512() };
-			u32 ky, kx, v, nv = (w + 15) / 16;
+			const u8 *tp[NPU_DW_MAX_TAPS];
+			__m512i acc[4], sx[4];
+			u32 g, t = 0, ky, kx, v;
 
+			/* each tap's input, or the zero point outside */
 			for (ky = 0; ky < c->k_h; ky++) {
 				s32 iy = iy0 + (s32)(ky * c->dil_h);
 
-				if (iy < 0 || iy >= (s32)c->in_h)
-					continue;
-				for (kx = 0; kx < c->k_w; kx++) {
+				for (kx = 0; kx < c->k_w; kx++, t++) {
 					s32 ix = ix0 + (s32)(kx * c->dil_w);
-					const u8 *x;
-					const s32 *wk;
 
-					if (ix < 0 || ix >= (s32)c->in_w)
-						continue;
-					x = img + ((u64)iy * c->in_w + (u32)ix) *
-					    c->in_c;
-					wk = wt + (ky * c->k_w + kx) * NPU_MM_COLS;
-					for (v = 0; v < nv; v++) {
-						__m128i b = _mm_maskz_loadu_epi8(
-							npu_mask16(w - 16 * v),
-							x + 16 * v);
-						__m512i xv = sgn ?
-							_mm512_cvtepi8_epi32(b) :
-							_mm512_cvtepu8_epi32(b);
-
-						xv = _mm512_sub_epi32(xv, zx);
-						acc[v] = _mm512_add_epi32(acc[v],
-							_mm512_mullo_epi32(xv,
-							_mm512_loadu_si512(wk + 16 * v)));
-					}
+					tp[t] = iy < 0 || iy >= (s32)c->in_h ||
+						ix < 0 || ix >= (s32)c->in_w ?
+						zbuf : img + ((u64)iy * c->in_w +
+							      (u32)ix) * c->in_c;
 				}
 			}
-			for (v = 0; v < nv; v++)
-				npu_epi16(e, acc[v], 16 * v, w - 16 * v, o);
+			for (; t < 4 * dw.groups; t++)
+				tp[t] = zbuf;
+			for (v = 0; v < 4; v++) {
+				acc[v] = _mm512_setzero_si512();
+				sx[v] = _mm512_setzero_si512();
+			}
+			for (g = 0; g < dw.groups; g++) {
+				const u8 *wg = wpk + (u64)g * 4 * 64;
+				__m512i x0 = _mm512_maskz_loadu_epi8(cm, tp[4 * g]);
+				__m512i x1 = _mm512_maskz_loadu_epi8(cm, tp[4 * g + 1]);
+				__m512i x2 = _mm512_maskz_loadu_epi8(cm, tp[4 * g + 2]);
+				__m512i x3 = _mm512_maskz_loadu_epi8(cm, tp[4 * g + 3]);
+				__m512i t0, t1, t2, t3, q0, q1, q2, q3;
+
+				x0 = _mm512_xor_si512(x0, flip);
+				x1 = _mm512_xor_si512(x1, flip);
+				x2 = _mm512_xor_si512(x2, flip);
+				x3 = _mm512_xor_si512(x3, flip);
+				t0 = _mm512_unpacklo_epi8(x0, x1);
+				t1 = _mm512_unpackhi_epi8(x0, x1);
+				t2 = _mm512_unpacklo_epi8(x2, x3);
+				t3 = _mm512_unpackhi_epi8(x2, x3);
+				q0 = _mm512_unpacklo_epi16(t0, t2);
+				q1 = _mm512_unpackhi_epi16(t0, t2);
+				q2 = _mm512_unpacklo_epi16(t1, t3);
+				q3 = _mm512_unpackhi_epi16(t1, t3);
+				acc[0] = _mm512_dpbusd_epi32(acc[0], q0,
+					_mm512_loadu_si512(wg));
+				acc[1] = _mm512_dpbusd_epi32(acc[1], q1,
+					_mm512_loadu_si512(wg + 64));
+				acc[2] = _mm512_dpbusd_epi32(acc[2], q2,
+					_mm512_loadu_si512(wg + 128));
+				acc[3] = _mm512_dpbusd_epi32(acc[3], q3,
+					_mm512_loadu_si512(wg + 192));
+				if (!zw)
+					continue;
+				sx[0] = _mm512_dpbusd_epi32(sx[0], q0, ones);
+				sx[1] = _mm512_dpbusd_epi32(sx[1], q1, ones);
+				sx[2] = _mm512_dpbusd_epi32(sx[2], q2, ones);
+				sx[3] = _mm512_dpbusd_epi32(sx[3], q3, ones);
+			}
+			npu_unpermute(acc);
+			if (zw)
+				npu_unpermute(sx);
+			for (v = 0; v < (w + 15) / 16; v++) {
+				__m512i y = _mm512_add_epi32(acc[v],
+					_mm512_loadu_si512(e->colterm + 16 * v));
+
+				if (zw)
+					y = _mm512_sub_epi32(y,
+						_mm512_mullo_epi32(sx[v],
+						_mm512_set1_epi32(zw)));
+				npu_epi16(e, y, 16 * v, w - 16 * v, o);
+			}
 		}
 	}
 	return 0;

@@ -6,13 +6,14 @@
  * on the host). Prints "name value unit" lines and "# " notes; never
  * judges a timing. Exit status 1 only when variants disagree on a result.
  *
- *   ops-bench [-r REPS] [-q] [-t THREADS] [-f FILTER]
+ *   ops-bench [-r REPS] [-q] [-t THREADS] [-f FILTER] [-i VARIANT]
  *
  * -r REPS     repetitions (median reported, default 5)
  * -q          quick: the small shapes only
  * -t THREADS  also run each shape split over THREADS threads (units in
  *             contiguous ranges, one context each), figure *_Nt
  * -f FILTER   only shapes whose name contains FILTER
+ * -i VARIANT  only this variant (scalar, avx2, avx512)
  *
  * Figures, GOPS (2 operations per multiply-accumulate, npu_cmd_ops()):
  *   SHAPE_VARIANT        one thread, weights packed in the scratch per run
@@ -38,6 +39,7 @@
 
 static unsigned int reps = 5, nthreads;
 static const char *filter;
+static int only_isa = -1;
 
 struct shape {
 	const char *name;
@@ -260,7 +262,8 @@ static int bench_shape(const struct shape *s, void **scratch)
 		void *packed = psz ? xalloc(psz) : NULL;
 		unsigned int mode, k;
 
-		if (!npu_isa_available(isa))
+		if (!npu_isa_available(isa) ||
+		    (only_isa >= 0 && isa != (u32)only_isa))
 			continue;
 		if (packed)
 			npu_cmd_pack(&j.cmd, bo, isa, packed);
@@ -314,7 +317,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int opt, bad = 0;
 
-	while ((opt = getopt(argc, argv, "r:qt:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:qt:f:i:")) != -1) {
 		switch (opt) {
 		case 'r':
 			reps = (unsigned int)strtoul(optarg, NULL, 10);
@@ -332,9 +335,12 @@ int main(int argc, char **argv)
 		case 'f':
 			filter = optarg;
 			break;
+		case 'i':
+			only_isa = npu_isa_from_name(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: ops-bench [-r REPS] [-q] "
-				"[-t THREADS] [-f FILTER]\n");
+				"[-t THREADS] [-f FILTER] [-i VARIANT]\n");
 			return 2;
 		}
 	}
