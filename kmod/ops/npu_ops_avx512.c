@@ -9,7 +9,7 @@
  */
 #define NPU_OPS_SIMD_UNIT
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__KERNEL__)
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,bmi2")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,avx2,bmi2")
 #endif
 #include "npu_ops_impl.h"
 
@@ -523,6 +523,247 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 }
 
 /* ------------------------------------------------------------------ */
+/* POOL2D, 64 channels at a time                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * floor(n / d) for 16 lanes, 0 <= n < 256 d, 2 <= d <= 4096: n * m >> 32
+ * with m = floor(2^32 / d) + 1 is exact while n d < 2^32 (the error of m,
+ * at most d / 2^32 per unit of n, stays under 1 / d).
+ */
+static inline __m512i npu_divu16(__m512i n, u32 m)
+{
+	__m512i mv = _mm512_set1_epi32((int)m);
+	__m512i ev = _mm512_srli_epi64(_mm512_mul_epu32(n, mv), 32);
+	__m512i od = _mm512_mul_epu32(_mm512_srli_epi64(n, 32), mv);
+
+	return _mm512_mask_blend_epi32(0xaaaa, ev, od);
+}
+
+static int npu_pool_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
+			u64 ue)
+{
+	const struct rm_npu_cmd_pool2d *p = &cmd->pool2d;
+	const u8 *in = bo[p->in.bo] + p->in.offset;
+	u8 *out = bo[p->out.bo] + p->out.offset;
+	u32 nblk = (u32)npu_ceil_div(p->c, NPU_OPS_POOL_BLOCK);
+	bool sgn = p->dtype == RM_NPU_DT_INT8;
+	bool avg = p->mode == RM_NPU_POOL_AVG;
+	bool cpad = cmd->flags & RM_NPU_POOL_COUNT_PAD;
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+
+	for (; u < ue; u++) {
+		u64 pix = npu_div_u64(u, nblk);
+		u32 cb = (u32)(u - pix * nblk);
+		u64 t = npu_div_u64(pix, p->out_w);
+		u32 ox = (u32)(pix - t * p->out_w);
+		u32 nb = (u32)npu_div_u64(t, p->out_h);
+		u32 oy = (u32)(t - (u64)nb * p->out_h);
+		s32 iy0 = (s32)(oy * p->stride_h) - (s32)p->pad_top;
+		s32 ix0 = (s32)(ox * p->stride_w) - (s32)p->pad_left;
+		u32 c0 = cb * NPU_OPS_POOL_BLOCK;
+		u32 w = npu_min_u32(NPU_OPS_POOL_BLOCK, p->c - c0);
+		__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+		u32 ky0 = iy0 < 0 ? (u32)-iy0 : 0, kx0 = ix0 < 0 ? (u32)-ix0 : 0;
+		u32 ky1 = npu_min_u32(p->k_h, (u32)((s32)p->in_h - iy0));
+		u32 kx1 = npu_min_u32(p->k_w, (u32)((s32)p->in_w - ix0));
+		const u8 *img = in + (u64)nb * p->in_h * p->in_w * p->c + c0;
+		u8 *o = out + pix * p->c + c0;
+		__m512i mx = _mm512_setzero_si512(), sum[4], q;
+		u32 ky, kx, cnt, i;
+
+		for (i = 0; i < 4; i++)
+			sum[i] = _mm512_setzero_si512();
+		/* the biased bytes (x ^ 0x80 for INT8) order as unsigned */
+		for (ky = ky0; ky < ky1; ky++)
+			for (kx = kx0; kx < kx1; kx++) {
+				const u8 *x = img + ((u64)(iy0 + (s32)ky) *
+						     p->in_w + (u32)(ix0 + (s32)kx)) *
+					      p->c;
+				__m512i v = _mm512_xor_si512(flip,
+					_mm512_maskz_loadu_epi8(cm, x));
+
+				if (!avg) {
+					mx = _mm512_max_epu8(mx, v);
+					continue;
+				}
+				sum[0] = _mm512_add_epi32(sum[0],
+					_mm512_cvtepu8_epi32(
+					_mm512_castsi512_si128(v)));
+				sum[1] = _mm512_add_epi32(sum[1],
+					_mm512_cvtepu8_epi32(
+					_mm512_extracti32x4_epi32(v, 1)));
+				sum[2] = _mm512_add_epi32(sum[2],
+					_mm512_cvtepu8_epi32(
+					_mm512_extracti32x4_epi32(v, 2)));
+				sum[3] = _mm512_add_epi32(sum[3],
+					_mm512_cvtepu8_epi32(
+					_mm512_extracti32x4_epi32(v, 3)));
+			}
+		if (!avg) {
+			__m512i lo = _mm512_set1_epi8((char)(p->act_min ^
+							     (sgn ? 0x80 : 0)));
+			__m512i hi = _mm512_set1_epi8((char)(p->act_max ^
+							     (sgn ? 0x80 : 0)));
+
+			mx = _mm512_min_epu8(_mm512_max_epu8(mx, lo), hi);
+			_mm512_mask_storeu_epi8(o, cm, _mm512_xor_si512(mx, flip));
+			continue;
+		}
+		cnt = (ky1 - ky0) * (kx1 - kx0);
+		for (i = 0; i < 4; i++) {
+			__m512i sv = sum[i];
+			__mmask16 neg;
+			u32 d = cnt;
+
+			/* back to the signed values: 128 per element */
+			if (sgn)
+				sv = _mm512_sub_epi32(sv, _mm512_set1_epi32(128 * (s32)cnt));
+			if (cpad) {
+				sv = _mm512_add_epi32(sv, _mm512_set1_epi32(
+					(s32)(p->k_h * p->k_w - cnt) * p->zero_point));
+				d = p->k_h * p->k_w;
+			}
+			neg = _mm512_cmplt_epi32_mask(sv, _mm512_setzero_si512());
+			sv = _mm512_add_epi32(_mm512_abs_epi32(sv),
+					      _mm512_set1_epi32((s32)(d / 2)));
+			q = d == 1 ? sv : npu_divu16(sv, (u32)(0x100000000ULL / d) + 1);
+			q = _mm512_mask_sub_epi32(q, neg, _mm512_setzero_si512(), q);
+			q = _mm512_max_epi32(q, _mm512_set1_epi32(p->act_min));
+			q = _mm512_min_epi32(q, _mm512_set1_epi32(p->act_max));
+			if (16 * i < w)
+				_mm_mask_storeu_epi8(o + 16 * i,
+						     npu_mask16(w - 16 * i),
+						     _mm512_cvtepi32_epi8(q));
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ELTWISE, 16 elements at a time                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * clamp((x * m + 2^(t - 1)) >> t, lo, hi) for 16 int32 lanes, t in 1..62,
+ * exact in int64 (even and odd lanes apart).
+ */
+static inline __m512i npu_scale16(__m512i x, s32 m, u32 t, s32 lo, s32 hi)
+{
+	__m512i mv = _mm512_set1_epi32(m);
+	__m512i r = _mm512_set1_epi64((s64)1 << (t - 1));
+	__m512i lv = _mm512_set1_epi64(lo), hv = _mm512_set1_epi64(hi);
+	__m128i c = _mm_cvtsi32_si128((int)t);
+	__m512i ev = _mm512_sra_epi64(_mm512_add_epi64(
+		_mm512_mul_epi32(x, mv), r), c);
+	__m512i od = _mm512_sra_epi64(_mm512_add_epi64(
+		_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mv), r), c);
+
+	ev = _mm512_min_epi64(_mm512_max_epi64(ev, lv), hv);
+	od = _mm512_min_epi64(_mm512_max_epi64(od, lv), hv);
+	/* in int32 range now: keep the low halves */
+	return _mm512_mask_blend_epi32(0xaaaa, ev, _mm512_slli_epi64(od, 32));
+}
+
+static inline __m512i npu_elt_ld(const u8 *p, u32 cs, __mmask16 m, bool sgn,
+				 s32 zp)
+{
+	__m512i v;
+
+	if (cs)
+		v = sgn ? _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)) :
+			  _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p));
+	else
+		v = _mm512_set1_epi32(sgn ? (s32)(s8)*p : (s32)*p);
+	return _mm512_sub_epi32(v, _mm512_set1_epi32(zp));
+}
+
+/* Inputs with column stride 1 or 0 (broadcast); false for the others. */
+static bool npu_elt_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
+			u64 ue)
+{
+	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
+	const struct rm_npu_elt_input *ia = &e->a, *ib = &e->b;
+	const struct rm_npu_requant *rq = &e->rq;
+	u32 nblk = (u32)npu_ceil_div(e->cols, NPU_OPS_ELT_BLOCK);
+	bool sgn = e->dtype == RM_NPU_DT_INT8;
+	s32 lo = rq->act_min - rq->zero_point, hi = rq->act_max - rq->zero_point;
+
+	if (ia->col_stride > 1 || ib->col_stride > 1)
+		return false;
+	for (; u < ue; u++) {
+		u64 r = npu_div_u64(u, nblk);
+		u32 c0 = (u32)(u - r * nblk) * NPU_OPS_ELT_BLOCK;
+		u32 c1 = npu_min_u32(e->cols, c0 + NPU_OPS_ELT_BLOCK), c;
+		const u8 *pa = bo[ia->ref.bo] + ia->ref.offset + r * ia->row_stride;
+		const u8 *pb = bo[ib->ref.bo] + ib->ref.offset + r * ib->row_stride;
+		u8 *po = bo[e->out.bo] + e->out.offset + r * e->out_row_stride;
+
+		for (c = c0; c < c1; c += 16) {
+			__mmask16 m = npu_mask16(c1 - c);
+			__m512i xa = npu_elt_ld(pa + (u64)c * ia->col_stride,
+						ia->col_stride, m, sgn,
+						ia->zero_point);
+			__m512i xb = npu_elt_ld(pb + (u64)c * ib->col_stride,
+						ib->col_stride, m, sgn,
+						ib->zero_point);
+			__m512i v;
+
+			if (e->op == RM_NPU_ELT_MUL) {
+				v = _mm512_mullo_epi32(xa, xb);
+			} else {
+				/* |result| <= 255 * 2^20: the clamp is a no-op */
+				xa = npu_scale16(_mm512_slli_epi32(xa, 20),
+						 ia->mult, (u32)(31 - ia->shift),
+						 -(1 << 29), 1 << 29);
+				xb = npu_scale16(_mm512_slli_epi32(xb, 20),
+						 ib->mult, (u32)(31 - ib->shift),
+						 -(1 << 29), 1 << 29);
+				v = e->op == RM_NPU_ELT_ADD ?
+				    _mm512_add_epi32(xa, xb) :
+				    _mm512_sub_epi32(xa, xb);
+			}
+			v = npu_scale16(v, rq->mult, (u32)(31 - rq->shift), lo,
+					hi);
+			v = _mm512_add_epi32(v, _mm512_set1_epi32(rq->zero_point));
+			_mm_mask_storeu_epi8(po + c, m, _mm512_cvtepi32_epi8(v));
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* LUT: 256-byte table lookups, 64 at a time (AVX-512 VBMI)            */
+/* ------------------------------------------------------------------ */
+
+static void npu_lut_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
+			u64 ue)
+{
+	const struct rm_npu_cmd_lut *l = &cmd->lut;
+	const u8 *in = bo[l->in.bo] + l->in.offset;
+	const u8 *tab = bo[l->table.bo] + l->table.offset;
+	u8 *out = bo[l->out.bo] + l->out.offset;
+	u64 i = u * NPU_OPS_STREAM_BLOCK;
+	u64 end = npu_min_u64(l->count, npu_sat_mul(ue, NPU_OPS_STREAM_BLOCK));
+	const __m512i flip = _mm512_set1_epi8(l->dtype == RM_NPU_DT_INT8 ?
+					      (char)0x80 : 0);
+	/* the table loaded once: the lookups read these copies */
+	__m512i t0 = _mm512_loadu_si512(tab), t1 = _mm512_loadu_si512(tab + 64);
+	__m512i t2 = _mm512_loadu_si512(tab + 128);
+	__m512i t3 = _mm512_loadu_si512(tab + 192);
+
+	for (; i < end; i += 64) {
+		__mmask64 m = npu_mask64((u32)npu_min_u64(64, end - i));
+		__m512i x = _mm512_xor_si512(flip, _mm512_maskz_loadu_epi8(m, in + i));
+		__m512i lo = _mm512_permutex2var_epi8(t0, x, t1);
+		__m512i hi = _mm512_permutex2var_epi8(t2, x, t3);
+
+		_mm512_mask_storeu_epi8(out + i, m, _mm512_mask_blend_epi8(
+			_mm512_movepi8_mask(x), lo, hi));
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* The variant                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -549,6 +790,17 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		if (npu_is_dw(&cmd->conv2d))
 			return npu_dw_run(cmd, bo, ctx, u, ue);
 		break;
+	case RM_NPU_OP_POOL2D:
+		return npu_pool_run(cmd, bo, u, ue);
+	case RM_NPU_OP_ELTWISE:
+		if (npu_elt_run(cmd, bo, u, ue))
+			return 0;
+		break;
+	case RM_NPU_OP_LUT:
+		if (!npu_cpu_avx512_vbmi())
+			break;
+		npu_lut_run(cmd, bo, u, ue);
+		return 0;
 	default:
 		break;
 	}

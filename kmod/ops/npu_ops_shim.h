@@ -66,6 +66,11 @@ static inline bool npu_cpu_avx512(void)
 				 XFEATURE_MASK_AVX512, NULL);
 }
 
+static inline bool npu_cpu_avx512_vbmi(void)
+{
+	return boot_cpu_has(X86_FEATURE_AVX512VBMI);
+}
+
 #define npu_simd_begin()	kernel_fpu_begin()
 #define npu_simd_end()		kernel_fpu_end()
 #else
@@ -139,6 +144,12 @@ static inline bool npu_cpu_avx512(void)
 	return __builtin_cpu_supports("avx512f") &&
 	       __builtin_cpu_supports("avx512bw") &&
 	       __builtin_cpu_supports("avx512vnni");
+}
+
+static inline bool npu_cpu_avx512_vbmi(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512vbmi");
 }
 #endif
 
