@@ -238,23 +238,27 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 		NPU_K512_NR(false);
 }
 
-/* sum of @n bytes, signed or not */
+/* sum of @n bytes, signed or not: VPDPBUSD against ones, 64 at a time */
 static s32 npu_mm_rowsum(const u8 *p, u32 n, bool sgn)
 {
-	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	const __m512i ones = _mm512_set1_epi8(1);
 	__m512i s = _mm512_setzero_si512();
-	u32 i;
+	u32 i = 0;
 
-	for (i = 0; i < n; i += 64) {
-		__m512i x = _mm512_maskz_loadu_epi8(npu_mask64(n - i), p + i);
-
-		if (sgn)
-			x = _mm512_xor_si512(x, flip);
-		/* masked-off lanes became 0x80 under the flip: sum them out */
-		x = _mm512_maskz_mov_epi8(npu_mask64(n - i), x);
-		s = _mm512_add_epi64(s, _mm512_sad_epu8(x, _mm512_setzero_si512()));
+	if (sgn) {
+		for (; i + 64 <= n; i += 64)
+			s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(p + i));
+		if (i < n)
+			s = _mm512_dpbusd_epi32(s, ones, _mm512_maskz_loadu_epi8(
+				npu_mask64(n - i), p + i));
+	} else {
+		for (; i + 64 <= n; i += 64)
+			s = _mm512_dpbusd_epi32(s, _mm512_loadu_si512(p + i), ones);
+		if (i < n)
+			s = _mm512_dpbusd_epi32(s, _mm512_maskz_loadu_epi8(
+				npu_mask64(n - i), p + i), ones);
 	}
-	return (s32)((u32)_mm512_reduce_add_epi64(s) - (sgn ? 128u * n : 0));
+	return _mm512_reduce_add_epi32(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -262,21 +266,20 @@ static s32 npu_mm_rowsum(const u8 *p, u32 n, bool sgn)
 /* ------------------------------------------------------------------ */
 
 /* requant of 8 int64 lanes, saturated to int32 (the clamp comes after) */
-static inline __m256i npu_rq8(__m512i x, const s64 *mult, const s64 *rnd,
-			      const s64 *total)
+static __always_inline __m256i npu_rq8(__m512i x, __m512i mult, __m512i rnd,
+				       __m512i total)
 {
-	__m512i p = _mm512_mul_epi32(x, _mm512_loadu_si512(mult));
+	__m512i p = _mm512_add_epi64(_mm512_mul_epi32(x, mult), rnd);
 
-	p = _mm512_add_epi64(p, _mm512_loadu_si512(rnd));
-	p = _mm512_srav_epi64(p, _mm512_loadu_si512(total));
-	return _mm512_cvtsepi64_epi32(p);
+	return _mm512_cvtsepi64_epi32(_mm512_srav_epi64(p, total));
 }
 
-static void npu_epi16(const struct npu_mm_epi *e, __m512i x, u32 j, u32 n,
-		      u8 *out)
+/* The epilogue of 16 channels from j; per-tensor scales broadcast. */
+static __always_inline void npu_epi16(const struct npu_mm_epi *e, __m512i x,
+				      u32 j, u32 n, u8 *out)
 {
 	__mmask16 m = npu_mask16(n);
-	__m512i y;
+	__m512i y, m0, m1, r0, r1, t0, t1;
 
 	if (e->has_bias) {
 		__m512i b = _mm512_loadu_si512(e->bias + j);
@@ -293,11 +296,26 @@ static void npu_epi16(const struct npu_mm_epi *e, __m512i x, u32 j, u32 n,
 		_mm512_mask_storeu_epi32(out + 4 * (u64)j, m, x);
 		return;
 	}
+	if (e->per_channel) {
+		m0 = _mm512_loadu_si512(e->mult + j);
+		m1 = _mm512_loadu_si512(e->mult + j + 8);
+		r0 = _mm512_loadu_si512(e->rnd + j);
+		r1 = _mm512_loadu_si512(e->rnd + j + 8);
+		t0 = _mm512_loadu_si512(e->total + j);
+		t1 = _mm512_loadu_si512(e->total + j + 8);
+	} else {
+		m0 = _mm512_set1_epi64(e->mult[0]);
+		r0 = _mm512_set1_epi64(e->rnd[0]);
+		t0 = _mm512_set1_epi64(e->total[0]);
+		m1 = m0;
+		r1 = r0;
+		t1 = t0;
+	}
 	y = _mm512_inserti64x4(_mm512_castsi256_si512(
 		npu_rq8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(x)),
-			e->mult + j, e->rnd + j, e->total + j)),
+			m0, r0, t0)),
 		npu_rq8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1)),
-			e->mult + j + 8, e->rnd + j + 8, e->total + j + 8), 1);
+			m1, r1, t1), 1);
 	/* clamp(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, no overflow */
 	y = _mm512_max_epi32(y, _mm512_set1_epi32(e->lo - e->zp));
 	y = _mm512_min_epi32(y, _mm512_set1_epi32(e->hi - e->zp));

@@ -71,6 +71,7 @@ struct npu_mm_epi {
 	s32 colsum[NPU_MM_COLS];	/* sum of B over K (ASZ 1) */
 	u32 out_dtype;
 	bool has_bias;
+	bool per_channel;	/* else mult, rnd, total are the same for all */
 	s32 zp;
 	s32 lo;
 	s32 hi;
@@ -244,6 +245,7 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 
 	e->out_dtype = mm->out_dtype;
 	e->has_bias = mm->bias;
+	e->per_channel = mm->quant;
 	e->zp = rq->zero_point;
 	e->lo = rq->act_min;
 	e->hi = rq->act_max;
