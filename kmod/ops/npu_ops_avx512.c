@@ -281,7 +281,9 @@ static __always_inline void npu_epi16(const struct npu_mm_epi *e, __m512i x,
 	__mmask16 m = npu_mask16(n);
 	__m512i y, m0, m1, r0, r1, t0, t1;
 
-	if (e->has_bias) {
+	if (e->has_bias && e->bias_safe) {
+		x = _mm512_add_epi32(x, _mm512_loadu_si512(e->bias + j));
+	} else if (e->has_bias) {
 		__m512i b = _mm512_loadu_si512(e->bias + j);
 		__m512i s = _mm512_add_epi32(x, b);
 		__mmask16 ovf = _mm512_movepi32_mask(
@@ -295,6 +297,26 @@ static __always_inline void npu_epi16(const struct npu_mm_epi *e, __m512i x,
 	if (e->out_dtype == RM_NPU_DT_INT32) {
 		_mm512_mask_storeu_epi32(out + 4 * (u64)j, m, x);
 		return;
+	}
+	if (e->hi_only) {
+		__m512i mv, pe, po;
+
+		if (e->per_channel) {
+			mv = _mm512_loadu_si512(e->mult32 + j);
+			r0 = _mm512_loadu_si512(e->rnd32 + j);
+			t0 = _mm512_loadu_si512(e->sh32 + j);
+		} else {
+			mv = _mm512_set1_epi32(e->mult32[0]);
+			r0 = _mm512_set1_epi32(e->rnd32[0]);
+			t0 = _mm512_set1_epi32(e->sh32[0]);
+		}
+		pe = _mm512_mul_epi32(x, mv);
+		po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+				      _mm512_srli_epi64(mv, 32));
+		y = _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(pe, 32),
+					    po);
+		y = _mm512_srav_epi32(_mm512_add_epi32(y, r0), t0);
+		goto clamp;
 	}
 	if (e->per_channel) {
 		m0 = _mm512_loadu_si512(e->mult + j);
@@ -316,6 +338,7 @@ static __always_inline void npu_epi16(const struct npu_mm_epi *e, __m512i x,
 			m0, r0, t0)),
 		npu_rq8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1)),
 			m1, r1, t1), 1);
+clamp:
 	/* clamp(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, no overflow */
 	y = _mm512_max_epi32(y, _mm512_set1_epi32(e->lo - e->zp));
 	y = _mm512_min_epi32(y, _mm512_set1_epi32(e->hi - e->zp));
@@ -431,6 +454,7 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	/* 64 input zero points: what a tap outside the input reads */
 	memset(zbuf, (u8)c->in_zero_point, 64);
 	npu_mm_from_conv(cmd, bo, &mm);
+	mm.k = taps;	/* the dot-product length, for the epilogue's bounds */
 	while (u < ue) {
 		u64 cb = npu_div_u64(u, npix);
 		u64 p = u - cb * npix;

@@ -69,6 +69,12 @@ struct npu_mm_epi {
 	s64 rnd[NPU_MM_COLS];		/* 2^(total - 1) */
 	s64 total[NPU_MM_COLS];		/* 31 - shift */
 	s32 colsum[NPU_MM_COLS];	/* sum of B over K (ASZ 1) */
+	/* total >= 33 in every lane: r = (hi32(x * mult) + rnd32) >> sh32 */
+	s32 mult32[NPU_MM_COLS];
+	s32 rnd32[NPU_MM_COLS];		/* 2^(total - 33) */
+	s32 sh32[NPU_MM_COLS];		/* total - 32 */
+	bool hi_only;
+	bool bias_safe;		/* no |acc + bias| can pass int32 */
 	u32 out_dtype;
 	bool has_bias;
 	bool per_channel;	/* else mult, rnd, total are the same for all */
@@ -241,8 +247,12 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 			   struct npu_mm_epi *e)
 {
 	const struct rm_npu_requant *rq = mm->rq;
+	/* the largest |acc|: 255 * 255 per product */
+	s64 room = 0x7fffffffLL - (s64)mm->k * 255 * 255;
 	u32 j;
 
+	e->hi_only = true;
+	e->bias_safe = true;
 	e->out_dtype = mm->out_dtype;
 	e->has_bias = mm->bias;
 	e->per_channel = mm->quant;
@@ -268,6 +278,17 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 		e->mult[j] = mult;
 		e->total[j] = 31 - shift;
 		e->rnd[j] = (s64)1 << (30 - shift);
+		/*
+		 * With total >= 33 the low 32 bits of x * mult cannot carry
+		 * into the result: floor((P + 2^(t-1)) / 2^t) =
+		 * (floor(P / 2^32) + 2^(t-33)) >> (t - 32).
+		 */
+		e->hi_only &= 31 - shift >= 33;
+		e->mult32[j] = mult;
+		e->sh32[j] = 31 - shift - 32;
+		e->rnd32[j] = 31 - shift >= 33 ? 1 << (31 - shift - 33) : 0;
+		if (e->bias[j] > room || e->bias[j] < -room)
+			e->bias_safe = false;
 	}
 	return 0;
 }
