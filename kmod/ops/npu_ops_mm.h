@@ -454,7 +454,9 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 
 					rows[i] = npu_mm_row(mm, t + i, k0, kc,
 							     buf);
-					if (NPU_MM_ASZ == 1)
+					/* c1 = 0 (uint8 A, zb 0): no row term */
+					if (NPU_MM_ASZ == 1 &&
+					    (mm->sgn || mm->zb))
 						rs[i] = npu_mm_rowsum(rows[i],
 								      kc,
 								      mm->sgn);
