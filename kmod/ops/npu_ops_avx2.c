@@ -32,6 +32,11 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 		       const s32 *acc, s32 rowsum, u32 w, u8 *out);
 
+static inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
+{
+	memcpy(dst, src, n);
+}
+
 #include "npu_ops_mm.h"
 
 _Static_assert(NPU_MM_SC_END <= NPU_OPS_SCRATCH_SIZE, "scratch size");

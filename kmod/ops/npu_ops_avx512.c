@@ -31,6 +31,18 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 		       const s32 *acc, s32 rowsum, u32 w, u8 *out);
 
+/* Copies of up to 64 bytes in one masked load and store (no call). */
+static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
+{
+	if (n <= 64) {
+		__mmask64 m = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+
+		_mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
 #include "npu_ops_mm.h"
 
 _Static_assert(NPU_MM_SC_END <= NPU_OPS_SCRATCH_SIZE, "scratch size");

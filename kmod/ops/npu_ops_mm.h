@@ -109,6 +109,11 @@ struct npu_mm {
 	u32 out_dtype;
 };
 
+static inline s32 npu_max_s32(s32 a, s32 b)
+{
+	return a > b ? a : b;
+}
+
 static inline u32 npu_mm_ksteps(u32 k)
 {
 	return (k + NPU_MM_KSTEP - 1) / NPU_MM_KSTEP;
@@ -155,7 +160,7 @@ static void npu_mm_copy(u8 *dst, u32 i, const u8 *src, u32 n, s32 za,
 	u32 j;
 
 	if (NPU_MM_ASZ == 1) {
-		memcpy(dst + i, src, n);
+		npu_mm_bytes(dst + i, src, n);
 		return;
 	}
 	if (sgn)
@@ -175,9 +180,26 @@ static void npu_mm_fill(u8 *dst, u32 i, u32 n, s32 za)
 		memset(dst + 2 * (u64)i, 0, 2 * (u64)n);
 }
 
+/* Part [a, b) of a run of the im2col row starting at @k: copied or filled. */
+static __always_inline void npu_mm_run_part(const struct npu_mm *mm, u8 *dst,
+					    u32 k0, u32 k1, u32 k, u32 len,
+					    const u8 *src)
+{
+	u32 a = k > k0 ? k : k0, b = k + len < k1 ? k + len : k1;
+
+	if (a >= b)
+		return;
+	if (src)
+		npu_mm_copy(dst, a - k0, src + (a - k), b - a, mm->za, mm->sgn);
+	else
+		npu_mm_fill(dst, a - k0, b - a, mm->za);
+}
+
 /*
  * Values [k0, k0 + kc) of the im2col row of output pixel @p (groups 1):
  * k = (ky * k_w + kx) * in_c + ci; taps outside the input read in_zp.
+ * Without dilation the in-range taps of a kernel row are one run of
+ * the input, copied at once.
  */
 static void npu_mm_im2col(const struct npu_mm *mm, u64 p, u32 k0, u32 kc,
 			  u8 *dst)
@@ -190,25 +212,40 @@ static void npu_mm_im2col(const struct npu_mm *mm, u64 p, u32 k0, u32 kc,
 	s32 iy0 = (s32)(oy * c->stride_h) - (s32)c->pad_top;
 	s32 ix0 = (s32)(ox * c->stride_w) - (s32)c->pad_left;
 	const u8 *img = mm->a + (u64)nb * c->in_h * c->in_w * c->in_c;
-	u32 cin = c->in_c, k1 = k0 + kc;
-	u32 tap = k0 / cin, ci = k0 - tap * cin, k = k0;
+	u32 cin = c->in_c, kwl = c->k_w * cin, k1 = k0 + kc;
+	u32 ky = k0 / kwl, kx, kxa, kxb;
 
-	while (k < k1) {
-		u32 ky = tap / c->k_w, kx = tap - ky * c->k_w;
+	for (; ky < c->k_h && ky * kwl < k1; ky++) {
 		s32 iy = iy0 + (s32)(ky * c->dil_h);
-		s32 ix = ix0 + (s32)(kx * c->dil_w);
-		u32 n = npu_min_u32(cin - ci, k1 - k);
+		u32 kr = ky * kwl;
+		const u8 *row = img + (u64)iy * c->in_w * cin;
 
-		if (iy < 0 || iy >= (s32)c->in_h || ix < 0 ||
-		    ix >= (s32)c->in_w)
-			npu_mm_fill(dst, k - k0, n, mm->za);
-		else
-			npu_mm_copy(dst, k - k0,
-				    img + ((u64)iy * c->in_w + (u32)ix) * cin +
-				    ci, n, mm->za, mm->sgn);
-		k += n;
-		ci = 0;
-		tap++;
+		if (iy < 0 || iy >= (s32)c->in_h) {
+			npu_mm_run_part(mm, dst, k0, k1, kr, kwl, NULL);
+			continue;
+		}
+		if (c->dil_w != 1) {
+			for (kx = 0; kx < c->k_w; kx++) {
+				s32 ix = ix0 + (s32)(kx * c->dil_w);
+				bool in = ix >= 0 && ix < (s32)c->in_w;
+
+				npu_mm_run_part(mm, dst, k0, k1, kr + kx * cin,
+						cin, in ? row + (u64)(u32)ix * cin :
+						NULL);
+			}
+			continue;
+		}
+		/* taps [kxa, kxb) are inside the input */
+		kxa = ix0 < 0 ? npu_min_u32((u32)-ix0, c->k_w) : 0;
+		kxb = ix0 + (s32)c->k_w <= (s32)c->in_w ? c->k_w :
+		      (u32)npu_max_s32((s32)c->in_w - ix0, (s32)kxa);
+		npu_mm_run_part(mm, dst, k0, k1, kr, kxa * cin, NULL);
+		if (kxb > kxa)
+			npu_mm_run_part(mm, dst, k0, k1, kr + kxa * cin,
+					(kxb - kxa) * cin,
+					row + (u64)(u32)(ix0 + (s32)kxa) * cin);
+		npu_mm_run_part(mm, dst, k0, k1, kr + kxb * cin,
+				(c->k_w - kxb) * cin, NULL);
 	}
 }
 
