@@ -200,39 +200,58 @@ static void *range_run(void *arg)
 	return NULL;
 }
 
-/* One timed run over @n threads; returns seconds, or < 0 on failure. */
+/*
+ * Worker threads made once (creating a thread per run costs up to a
+ * millisecond on some virtual machines): each run is two barriers.
+ */
+static struct range ranges[MAX_THREADS];
+static pthread_barrier_t run_start, run_end;
+static bool workers_stop;
+
+static void *worker(void *arg)
+{
+	struct range *r = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&run_start);
+		if (workers_stop)
+			return NULL;
+		range_run(r);
+		pthread_barrier_wait(&run_end);
+	}
+}
+
+/* One timed run over @n threads (1 or nthreads); seconds, < 0 on failure. */
 static double run_once(const struct job *j, u8 *const *bo, u32 isa,
 		       const void *packed, unsigned int n, void **scratch)
 {
-	static struct range r[MAX_THREADS];
-	pthread_t th[MAX_THREADS];
 	u64 units = npu_cmd_units(&j->cmd), t0, b = 0;
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
+		struct range *r = &ranges[i];
 		u64 len = units / n + (i < units % n);
 
-		r[i].j = j;
-		r[i].bo = bo;
-		r[i].packed = packed;
-		r[i].b = b;
-		r[i].e = b + len;
+		r->j = j;
+		r->bo = bo;
+		r->packed = packed;
+		r->b = b;
+		r->e = b + len;
 		b += len;
-		if (npu_ctx_init(&r[i].ctx, isa, scratch[i]))
+		if (npu_ctx_init(&r->ctx, isa, scratch[i]))
 			return -1;
-		r[i].ctx.tag = 1;
+		r->ctx.tag = 1;
 	}
 	t0 = now_ns();
-	for (i = 1; i < n; i++)
-		if (pthread_create(&th[i], NULL, range_run, &r[i]))
-			return -1;
-	range_run(&r[0]);
-	for (i = 1; i < n; i++)
-		pthread_join(th[i], NULL);
+	if (n > 1)
+		pthread_barrier_wait(&run_start);
+	range_run(&ranges[0]);
+	if (n > 1)
+		pthread_barrier_wait(&run_end);
 	t0 = now_ns() - t0;
 	for (i = 0; i < n; i++)
-		ret |= r[i].ret;
+		ret |= ranges[i].ret;
 	return ret ? -1 : (double)t0 / 1e9;
 }
 
@@ -313,6 +332,7 @@ static int bench_shape(const struct shape *s, void **scratch)
 int main(int argc, char **argv)
 {
 	void *scratch[MAX_THREADS];
+	pthread_t workers[MAX_THREADS];
 	bool quick = false;
 	unsigned int i;
 	int opt, bad = 0;
@@ -346,6 +366,16 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < MAX_THREADS; i++)
 		scratch[i] = xalloc(NPU_OPS_SCRATCH_SIZE);
+	if (nthreads > 1) {
+		pthread_barrier_init(&run_start, NULL, nthreads);
+		pthread_barrier_init(&run_end, NULL, nthreads);
+		for (i = 1; i < nthreads; i++)
+			if (pthread_create(&workers[i], NULL, worker,
+					   &ranges[i])) {
+				fprintf(stderr, "ops-bench: no threads\n");
+				return 1;
+			}
+	}
 	printf("# ops-bench: best variant %s, %u reps, medians\n",
 	       npu_isa_name(npu_isa_best()), reps);
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
@@ -353,6 +383,12 @@ int main(int argc, char **argv)
 		    (filter && !strstr(shapes[i].name, filter)))
 			continue;
 		bad |= bench_shape(&shapes[i], scratch);
+	}
+	if (nthreads > 1) {
+		workers_stop = true;
+		pthread_barrier_wait(&run_start);
+		for (i = 1; i < nthreads; i++)
+			pthread_join(workers[i], NULL);
 	}
 	for (i = 0; i < MAX_THREADS; i++)
 		free(scratch[i]);
