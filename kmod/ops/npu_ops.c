@@ -777,7 +777,7 @@ int npu_cmd_exec_ctx(const struct rm_npu_cmd *cmd, u8 *const *bo_base,
 		     struct npu_ops_ctx *ctx, const void *packed,
 		     u64 unit_begin, u64 unit_end)
 {
-	const struct npu_isa_ops *ops = npu_isa_ops_of(ctx->isa);
+	const struct npu_isa_ops *ops = ctx ? npu_isa_ops_of(ctx->isa) : NULL;
 	int ret;
 
 	if (!ops || unit_begin > unit_end || unit_end > npu_cmd_units(cmd))

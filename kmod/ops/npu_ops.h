@@ -81,7 +81,7 @@ enum npu_isa {
 	NPU_ISA_AUTO = 0,	/* the best one this CPU runs */
 	NPU_ISA_SCALAR,		/* portable C */
 	NPU_ISA_AVX2,		/* x86-64 AVX2 */
-	NPU_ISA_AVX512,		/* x86-64 AVX-512 F, BW and VNNI */
+	NPU_ISA_AVX512,		/* x86-64 AVX-512 F, BW, VL, DQ and VNNI */
 	NPU_ISA_COUNT,
 };
 

@@ -10,7 +10,7 @@
  */
 #define NPU_OPS_SIMD_UNIT
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__KERNEL__)
-#pragma GCC target("avx2,bmi2")
+#pragma GCC target("avx2")
 #endif
 #include "npu_ops_impl.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * npu_ops_avx512.c - the AVX-512 (F, BW, VL, VNNI) execution variant:
+ * npu_ops_avx512.c - the AVX-512 (F, BW, VL, DQ, VNNI) execution variant:
  * GEMM and dense CONV2D on VPDPBUSD (exact: it adds four u8 x s8 products
  * to an int32 without saturation), depthwise CONV2D across channels, the
  * epilogue 16 channels at a time; other opcodes run the portable variant.
@@ -9,7 +9,7 @@
  */
 #define NPU_OPS_SIMD_UNIT
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__KERNEL__)
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,avx2,bmi2")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2")
 #endif
 #include "npu_ops_impl.h"
 
@@ -790,6 +790,8 @@ static bool npu_elt_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 /* LUT: 256-byte table lookups, 64 at a time (AVX-512 VBMI)            */
 /* ------------------------------------------------------------------ */
 
+/* VBMI for this function only: the rest must run on CPUs without it */
+__attribute__((target("avx512vbmi")))
 static void npu_lut_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 			u64 ue)
 {

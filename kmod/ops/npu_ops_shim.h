@@ -61,6 +61,8 @@ static inline bool npu_cpu_avx512(void)
 {
 	return boot_cpu_has(X86_FEATURE_AVX512F) &&
 	       boot_cpu_has(X86_FEATURE_AVX512BW) &&
+	       boot_cpu_has(X86_FEATURE_AVX512VL) &&
+	       boot_cpu_has(X86_FEATURE_AVX512DQ) &&
 	       boot_cpu_has(X86_FEATURE_AVX512_VNNI) &&
 	       cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM |
 				 XFEATURE_MASK_AVX512, NULL);
@@ -143,6 +145,8 @@ static inline bool npu_cpu_avx512(void)
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx512f") &&
 	       __builtin_cpu_supports("avx512bw") &&
+	       __builtin_cpu_supports("avx512vl") &&
+	       __builtin_cpu_supports("avx512dq") &&
 	       __builtin_cpu_supports("avx512vnni");
 }
 
