@@ -29,8 +29,10 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 			  const u8 *const *rows, const u8 *panel, u32 kc,
 			  s32 *acc, bool first);
-static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
-		       const s32 *acc, s32 rowsum, u32 w, u8 *out);
+static void npu_mm_epi_rows(const struct npu_mm *mm,
+			    const struct npu_mm_epi *e, const s32 *acc,
+			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
+			    u64 stride);
 
 static inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
 {
@@ -162,6 +164,18 @@ static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 		x = (x * e->mult[j] + e->rnd[j]) >> e->total[j];
 		out[j] = (u8)npu_clamp(x + e->zp, e->lo, e->hi);
 	}
+}
+
+static void npu_mm_epi_rows(const struct npu_mm *mm,
+			    const struct npu_mm_epi *e, const s32 *acc,
+			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
+			    u64 stride)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		npu_mm_epi(mm, e, acc + i * NPU_MM_COLS, rowsum[i], w,
+			   out + i * stride);
 }
 
 static int npu_avx2_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,

@@ -28,8 +28,10 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 			  const u8 *const *rows, const u8 *panel, u32 kc,
 			  s32 *acc, bool first);
-static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
-		       const s32 *acc, s32 rowsum, u32 w, u8 *out);
+static void npu_mm_epi_rows(const struct npu_mm *mm,
+			    const struct npu_mm_epi *e, const s32 *acc,
+			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
+			    u64 stride);
 
 /* Copies of up to 64 bytes in one masked load and store (no call). */
 static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
@@ -369,6 +371,68 @@ static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 
 		x = _mm512_add_epi32(x, _mm512_loadu_si512(e->colterm + j));
 		npu_epi16(e, x, j, w - j, out);
+	}
+}
+
+/*
+ * Rows of a tile: the common case (per-tensor or per-channel scales with
+ * total >= 33, no bias saturation, byte output) with every per-channel
+ * vector loaded once for all rows; the others row by row.
+ */
+static void npu_mm_epi_rows(const struct npu_mm *mm,
+			    const struct npu_mm_epi *e, const s32 *acc,
+			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
+			    u64 stride)
+{
+	__m512i ct[4], mv[4], mo[4], rv[4], sv[4], lo, hi, zp;
+	u32 nv = (w + 15) / 16, i, v;
+
+	if (!e->hi_only || e->out_dtype == RM_NPU_DT_INT32 ||
+	    (e->has_bias && !e->bias_safe)) {
+		for (i = 0; i < nr; i++)
+			npu_mm_epi(mm, e, acc + i * NPU_MM_COLS, rowsum[i], w,
+				   out + i * stride);
+		return;
+	}
+	for (v = 0; v < nv; v++) {
+		/* no sum can overflow with the bias: fold it in */
+		ct[v] = _mm512_loadu_si512(e->colterm + 16 * v);
+		if (e->has_bias)
+			ct[v] = _mm512_add_epi32(ct[v],
+				_mm512_loadu_si512(e->bias + 16 * v));
+		if (e->per_channel) {
+			mv[v] = _mm512_loadu_si512(e->mult32 + 16 * v);
+			rv[v] = _mm512_loadu_si512(e->rnd32 + 16 * v);
+			sv[v] = _mm512_loadu_si512(e->sh32 + 16 * v);
+		} else {
+			mv[v] = _mm512_set1_epi32(e->mult32[0]);
+			rv[v] = _mm512_set1_epi32(e->rnd32[0]);
+			sv[v] = _mm512_set1_epi32(e->sh32[0]);
+		}
+		mo[v] = _mm512_srli_epi64(mv[v], 32);
+	}
+	lo = _mm512_set1_epi32(e->lo - e->zp);
+	hi = _mm512_set1_epi32(e->hi - e->zp);
+	zp = _mm512_set1_epi32(e->zp);
+	for (i = 0; i < nr; i++) {
+		__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm, rowsum[i]));
+		u8 *o = out + i * stride;
+
+		for (v = 0; v < nv; v++) {
+			__m512i x = _mm512_add_epi32(_mm512_add_epi32(
+				_mm512_loadu_si512(acc + i * NPU_MM_COLS + 16 * v),
+				rt), ct[v]);
+			__m512i pe = _mm512_mul_epi32(x, mv[v]);
+			__m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+						      mo[v]);
+			__m512i y = _mm512_mask_blend_epi32(0xaaaa,
+				_mm512_srli_epi64(pe, 32), po);
+
+			y = _mm512_srav_epi32(_mm512_add_epi32(y, rv[v]), sv[v]);
+			y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
+			_mm_mask_storeu_epi8(o + 16 * v, npu_mask16(w - 16 * v),
+				_mm512_cvtepi32_epi8(_mm512_add_epi32(y, zp)));
+		}
 	}
 }
 

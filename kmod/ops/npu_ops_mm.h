@@ -15,7 +15,8 @@
  *                   [col0, col0 + w) of B, in the micro-kernel's layout,
  *                   and (ASZ 1) the column sums of B over the block
  *   npu_mm_kernel() acc[nr][64] (+)= rows x panel over kc values of k
- *   npu_mm_epi()    the epilogue of one output row (struct npu_mm_epi)
+ *   npu_mm_epi_rows() the epilogue of @nr output rows @stride bytes apart
+ *                   (struct npu_mm_epi), their sums acc[nr][64]
  *
  * A panel is one 64-column unit block of B over one k block, so packed
  * weights (npu_cmd_pack(), or the scratch, cached per context tag) are
@@ -506,20 +507,17 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 					      kb == 0);
 				if (nkb > 1)
 					continue;
-				for (i = 0; i < nr; i++)
-					npu_mm_epi(mm, e, acc + i * NPU_MM_COLS,
-						   rs[i], w, mm->out +
-						   ((t + i) * mm->ldo + col0) *
-						   mm->osz);
+				npu_mm_epi_rows(mm, e, acc, rs, nr, w,
+						mm->out + (t * mm->ldo + col0) *
+						mm->osz, mm->ldo * mm->osz);
 			}
 		}
 		if (nkb == 1)
 			continue;
 		npu_mm_colterm(mm, e);
-		for (t = g; t < gend; t++)
-			npu_mm_epi(mm, e, accbuf + (t - g) * NPU_MM_COLS,
-				   rowsum[t - g], w,
-				   mm->out + (t * mm->ldo + col0) * mm->osz);
+		npu_mm_epi_rows(mm, e, accbuf, rowsum, (u32)(gend - g), w,
+				mm->out + (g * mm->ldo + col0) * mm->osz,
+				mm->ldo * mm->osz);
 	}
 	return 0;
 }
