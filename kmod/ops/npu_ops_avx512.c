@@ -463,31 +463,22 @@ static void npu_dw_pack(const struct rm_npu_cmd_conv2d *c, const s8 *wsrc,
 			u32 oc0, u32 w, const struct npu_dw *dw, u8 *dst,
 			s32 *colterm)
 {
-	u32 taps = c->k_h * c->k_w, g, i, l, d, t;
+	u32 taps = c->k_h * c->k_w, ch, t;
+	s32 tz = npu_mul32(npu_mul32(4 * (s32)dw->groups, dw->zx),
+			   c->w_zero_point);
 
-	/* group g, vector i, lane l: channel 16 (l / 4) + 4 i + l % 4 */
-	for (g = 0; g < dw->groups; g++)
-		for (i = 0; i < 4; i++)
-			for (l = 0; l < 16; l++) {
-				u32 ch = 16 * (l / 4) + 4 * i + l % 4;
-
-				for (t = 0; t < 4; t++) {
-					u32 tap = 4 * g + t;
-
-					*dst++ = tap < taps && ch < w ?
-						 (u8)wsrc[(u64)(oc0 + ch) *
-							  taps + tap] : 0;
-				}
-			}
-	for (d = 0; d < NPU_MM_COLS; d++) {
+	memset(dst, 0, (u64)dw->groups * 4 * 64);
+	for (ch = 0; ch < NPU_MM_COLS; ch++) {
+		/* channel ch: vector (ch / 4) % 4, lane 4 (ch / 16) + ch % 4 */
+		u8 *d = dst + (((ch / 4) % 4) * 16 + 4 * (ch / 16) + ch % 4) * 4;
+		const s8 *ws = wsrc + (u64)(oc0 + ch) * taps;
 		s32 sw = 0;
 
-		for (t = 0; t < taps && d < w; t++)
-			sw += wsrc[(u64)(oc0 + d) * taps + t];
-		colterm[d] = npu_add32(npu_mul32(-dw->zx, sw),
-				       npu_mul32(npu_mul32(4 * (s32)dw->groups,
-							   dw->zx),
-						 c->w_zero_point));
+		for (t = 0; t < taps && ch < w; t++) {
+			d[(t / 4) * 4 * 64 + t % 4] = (u8)ws[t];
+			sw += ws[t];
+		}
+		colterm[ch] = npu_add32(npu_mul32(-dw->zx, sw), tz);
 	}
 }
 
@@ -521,6 +512,8 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	const __m512i ones = _mm512_set1_epi8(1);
 	s32 zw = c->w_zero_point;
 	u8 *zbuf = ctx->scratch + NPU_MM_SC_AROWS;
+	u32 ox, oy, nb;
+	u64 q;
 	struct npu_dw dw;
 	struct npu_mm mm;
 	int ret;
@@ -553,11 +546,11 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		}
 		memcpy(e->colterm, ctx->scratch + NPU_MM_SC_COLSUM,
 		       sizeof(e->colterm));
+		q = npu_div_u64(p, c->out_w);
+		ox = (u32)(p - q * c->out_w);
+		nb = (u32)npu_div_u64(q, c->out_h);
+		oy = (u32)(q - (u64)nb * c->out_h);
 		for (; p < pend; p++) {
-			u64 q = npu_div_u64(p, c->out_w);
-			u32 ox = (u32)(p - q * c->out_w);
-			u32 nb = (u32)npu_div_u64(q, c->out_h);
-			u32 oy = (u32)(q - (u64)nb * c->out_h);
 			s32 iy0 = (s32)(oy * c->stride_h) - (s32)c->pad_top;
 			s32 ix0 = (s32)(ox * c->stride_w) - (s32)c->pad_left;
 			const u8 *img = in + (u64)nb * c->in_h * c->in_w *
@@ -634,6 +627,13 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 						_mm512_mullo_epi32(sx[v],
 						_mm512_set1_epi32(zw)));
 				npu_epi16(e, y, 16 * v, w - 16 * v, o);
+			}
+			if (++ox == c->out_w) {
+				ox = 0;
+				if (++oy == c->out_h) {
+					oy = 0;
+					nb++;
+				}
 			}
 		}
 	}

@@ -100,6 +100,7 @@ struct npu_mm {
 	bool bt;		/* B stored transposed: n rows of @ldb (conv) */
 	const struct rm_npu_cmd_conv2d *c;	/* CONV2D, else NULL */
 	bool direct;		/* CONV2D 1x1 without padding: rows in place */
+	/* (GEMM, and CONV2D 1x1 stride 1 without padding: row r at a + r lda) */
 	u8 *out;
 	u64 ldo;		/* output elements per row */
 	u32 osz;
@@ -260,8 +261,8 @@ static const u8 *npu_mm_row(const struct npu_mm *mm, u64 r, u32 k0, u32 kc,
 	u32 kp = npu_mm_ksteps(kc) * NPU_MM_KSTEP;
 
 	if (!mm->c || mm->direct) {
-		const u8 *src = mm->c ? npu_mm_direct_row(mm, r) :
-					mm->a + r * mm->lda;
+		const u8 *src = mm->lda ? mm->a + r * mm->lda :
+					  npu_mm_direct_row(mm, r);
 
 #if NPU_MM_ASZ == 1
 		/* only the last block may end inside a k step */
@@ -606,6 +607,9 @@ static bool npu_mm_from_conv(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	mm->bt = true;
 	mm->direct = c->k_h == 1 && c->k_w == 1 && !c->pad_top &&
 		     !c->pad_left && !c->pad_bottom && !c->pad_right;
+	/* stride 1 as well: output pixel p reads input pixel p, a GEMM row */
+	if (mm->direct && c->stride_h == 1 && c->stride_w == 1)
+		mm->lda = c->in_c;
 	mm->out = bo ? bo[c->out.bo] + c->out.offset : NULL;
 	mm->ldo = c->out_c;
 	mm->osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
