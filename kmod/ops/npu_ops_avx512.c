@@ -496,6 +496,147 @@ static inline void npu_unpermute(__m512i *v)
 	v[3] = _mm512_shuffle_i32x4(e, f, 0xdd);
 }
 
+/*
+ * What the pixels of one 64-channel block of a depthwise CONV2D share (in
+ * the scratch, after the GEMM driver's part: too large for a kernel stack).
+ */
+struct npu_dwb {
+	u64 toff[NPU_DW_MAX_TAPS];	/* tap t of an interior pixel */
+	const u8 *tp[NPU_DW_MAX_TAPS];	/* each tap's input of a pixel */
+	const u8 *wpk;		/* packed weights */
+	u32 groups;
+	__mmask64 cm;		/* the block's channels */
+	u32 w;
+	const struct npu_mm_epi *e;
+	bool fast;		/* the tile epilogue's case: vectors below */
+	__m512i ct[4], mv[4], mo[4], rv[4], sv[4];
+};
+
+#define NPU_DW_SC_BLK	((NPU_MM_SC_END + 63) & ~(u64)63)
+_Static_assert(NPU_DW_SC_BLK + sizeof(struct npu_dwb) <= NPU_OPS_SCRATCH_SIZE,
+	       "depthwise scratch");
+
+/* acc[0..3] (+)= the four-tap groups of one pixel, taps at @tp */
+static __always_inline void npu_dw_taps(const struct npu_dwb *b,
+					const u8 *const *tp, __m512i *acc,
+					__m512i *sx, const bool SGN,
+					const bool ZW)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	const __m512i ones = _mm512_set1_epi8(1);
+	u32 g;
+
+	for (g = 0; g < b->groups; g++) {
+		const u8 *wg = b->wpk + (u64)g * 4 * 64;
+		__m512i x0 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g]);
+		__m512i x1 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g + 1]);
+		__m512i x2 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g + 2]);
+		__m512i x3 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g + 3]);
+		__m512i t0, t1, t2, t3, q0, q1, q2, q3;
+
+		if (SGN) {
+			x0 = _mm512_xor_si512(x0, flip);
+			x1 = _mm512_xor_si512(x1, flip);
+			x2 = _mm512_xor_si512(x2, flip);
+			x3 = _mm512_xor_si512(x3, flip);
+		}
+		t0 = _mm512_unpacklo_epi8(x0, x1);
+		t1 = _mm512_unpackhi_epi8(x0, x1);
+		t2 = _mm512_unpacklo_epi8(x2, x3);
+		t3 = _mm512_unpackhi_epi8(x2, x3);
+		q0 = _mm512_unpacklo_epi16(t0, t2);
+		q1 = _mm512_unpackhi_epi16(t0, t2);
+		q2 = _mm512_unpacklo_epi16(t1, t3);
+		q3 = _mm512_unpackhi_epi16(t1, t3);
+		acc[0] = _mm512_dpbusd_epi32(acc[0], q0, _mm512_loadu_si512(wg));
+		acc[1] = _mm512_dpbusd_epi32(acc[1], q1,
+					     _mm512_loadu_si512(wg + 64));
+		acc[2] = _mm512_dpbusd_epi32(acc[2], q2,
+					     _mm512_loadu_si512(wg + 128));
+		acc[3] = _mm512_dpbusd_epi32(acc[3], q3,
+					     _mm512_loadu_si512(wg + 192));
+		if (!ZW)
+			continue;
+		sx[0] = _mm512_dpbusd_epi32(sx[0], q0, ones);
+		sx[1] = _mm512_dpbusd_epi32(sx[1], q1, ones);
+		sx[2] = _mm512_dpbusd_epi32(sx[2], q2, ones);
+		sx[3] = _mm512_dpbusd_epi32(sx[3], q3, ones);
+	}
+}
+
+/* One output pixel: sums, back in channel order, epilogue. */
+static __always_inline void npu_dw_pixel(const struct npu_dwb *b,
+					 const u8 *const *tp, s32 zw, u8 *o,
+					 const bool SGN, const bool ZW)
+{
+	__m512i acc[4], sx[4];
+	u32 v, nv = (b->w + 15) / 16;
+
+	for (v = 0; v < 4; v++) {
+		acc[v] = _mm512_setzero_si512();
+		sx[v] = _mm512_setzero_si512();
+	}
+	npu_dw_taps(b, tp, acc, sx, SGN, ZW);
+	npu_unpermute(acc);
+	if (ZW)
+		npu_unpermute(sx);
+	for (v = 0; v < nv; v++) {
+		__m512i y = acc[v];
+
+		if (ZW)
+			y = _mm512_sub_epi32(y, _mm512_mullo_epi32(sx[v],
+					     _mm512_set1_epi32(zw)));
+		if (b->fast) {
+			__m512i x = _mm512_add_epi32(y, b->ct[v]);
+			__m512i pe = _mm512_mul_epi32(x, b->mv[v]);
+			__m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+						      b->mo[v]);
+
+			y = _mm512_mask_blend_epi32(0xaaaa,
+				_mm512_srli_epi64(pe, 32), po);
+			y = _mm512_srav_epi32(_mm512_add_epi32(y, b->rv[v]),
+					      b->sv[v]);
+			y = _mm512_max_epi32(y, _mm512_set1_epi32(b->e->lo -
+								  b->e->zp));
+			y = _mm512_min_epi32(y, _mm512_set1_epi32(b->e->hi -
+								  b->e->zp));
+			y = _mm512_add_epi32(y, _mm512_set1_epi32(b->e->zp));
+			_mm_mask_storeu_epi8(o + 16 * v,
+					     npu_mask16(b->w - 16 * v),
+					     _mm512_cvtepi32_epi8(y));
+			continue;
+		}
+		y = _mm512_add_epi32(y, _mm512_loadu_si512(b->e->colterm +
+							   16 * v));
+		npu_epi16(b->e, y, 16 * v, b->w - 16 * v, o);
+	}
+}
+
+static void npu_dw_block_vectors(struct npu_dwb *b)
+{
+	const struct npu_mm_epi *e = b->e;
+	u32 v;
+
+	b->fast = e->hi_only && e->out_dtype != RM_NPU_DT_INT32 &&
+		  (!e->has_bias || e->bias_safe);
+	for (v = 0; v < 4 && b->fast; v++) {
+		b->ct[v] = _mm512_loadu_si512(e->colterm + 16 * v);
+		if (e->has_bias)
+			b->ct[v] = _mm512_add_epi32(b->ct[v],
+				_mm512_loadu_si512(e->bias + 16 * v));
+		if (e->per_channel) {
+			b->mv[v] = _mm512_loadu_si512(e->mult32 + 16 * v);
+			b->rv[v] = _mm512_loadu_si512(e->rnd32 + 16 * v);
+			b->sv[v] = _mm512_loadu_si512(e->sh32 + 16 * v);
+		} else {
+			b->mv[v] = _mm512_set1_epi32(e->mult32[0]);
+			b->rv[v] = _mm512_set1_epi32(e->rnd32[0]);
+			b->sv[v] = _mm512_set1_epi32(e->sh32[0]);
+		}
+		b->mo[v] = _mm512_srli_epi64(b->mv[v], 32);
+	}
+}
+
 static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
 {
@@ -503,15 +644,18 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
 						     NPU_MM_SC_EPI);
 	u8 *wpk = ctx->scratch + NPU_MM_SC_PANEL;
-	u32 taps = c->k_h * c->k_w;
+	u32 taps = c->k_h * c->k_w, t, ky, kx;
 	u64 npix = npu_conv_pixels(c);
 	const u8 *in = bo[c->in.bo] + c->in.offset;
 	const s8 *wsrc = (const s8 *)(bo[c->weights.bo] + c->weights.offset);
 	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
-	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
-	const __m512i ones = _mm512_set1_epi8(1);
 	s32 zw = c->w_zero_point;
 	u8 *zbuf = ctx->scratch + NPU_MM_SC_AROWS;
+	struct npu_dwb *blk = (struct npu_dwb *)(ctx->scratch + NPU_DW_SC_BLK);
+	u64 *toff = blk->toff;
+	const u8 **tp = blk->tp;
+	s32 span_h = (s32)((c->k_h - 1) * c->dil_h);
+	s32 span_w = (s32)((c->k_w - 1) * c->dil_w);
 	u32 ox, oy, nb;
 	u64 q;
 	struct npu_dw dw;
@@ -522,15 +666,21 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	dw.zx = c->in_zero_point + (sgn ? 128 : 0);
 	/* 64 input zero points: what a tap outside the input reads */
 	memset(zbuf, (u8)c->in_zero_point, 64);
+	for (t = 0, ky = 0; ky < c->k_h; ky++)
+		for (kx = 0; kx < c->k_w; kx++, t++)
+			toff[t] = ((u64)ky * c->dil_h * c->in_w +
+				   (u64)kx * c->dil_w) * c->in_c;
 	npu_mm_from_conv(cmd, bo, &mm);
 	mm.k = taps;	/* the dot-product length, for the epilogue's bounds */
+	blk->wpk = wpk;
+	blk->groups = dw.groups;
+	blk->e = e;
 	while (u < ue) {
 		u64 cb = npu_div_u64(u, npix);
 		u64 p = u - cb * npix;
 		u64 pend = npu_min_u64(npix, p + (ue - u));
 		u32 oc0 = (u32)cb * NPU_MM_COLS;
 		u32 w = npu_min_u32(NPU_MM_COLS, c->out_c - oc0);
-		__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
 		u64 key = cb << 32 | 0xffffffffu;
 
 		u += pend - p;
@@ -546,6 +696,9 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		}
 		memcpy(e->colterm, ctx->scratch + NPU_MM_SC_COLSUM,
 		       sizeof(e->colterm));
+		blk->cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+		blk->w = w;
+		npu_dw_block_vectors(blk);
 		q = npu_div_u64(p, c->out_w);
 		ox = (u32)(p - q * c->out_w);
 		nb = (u32)npu_div_u64(q, c->out_h);
@@ -557,77 +710,39 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 					c->in_c + oc0;
 			u8 *o = bo[c->out.bo] + c->out.offset +
 				(p * c->out_c + oc0) * mm.osz;
-			const u8 *tp[NPU_DW_MAX_TAPS];
-			__m512i acc[4], sx[4];
-			u32 g, t = 0, ky, kx, v;
 
-			/* each tap's input, or the zero point outside */
-			for (ky = 0; ky < c->k_h; ky++) {
-				s32 iy = iy0 + (s32)(ky * c->dil_h);
+			if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < (s32)c->in_h &&
+			    ix0 + span_w < (s32)c->in_w) {
+				const u8 *base = img + ((u64)iy0 * c->in_w +
+							(u32)ix0) * c->in_c;
 
-				for (kx = 0; kx < c->k_w; kx++, t++) {
-					s32 ix = ix0 + (s32)(kx * c->dil_w);
+				for (t = 0; t < taps; t++)
+					tp[t] = base + toff[t];
+			} else {
+				/* each tap's input, or the zero point outside */
+				for (t = 0, ky = 0; ky < c->k_h; ky++) {
+					s32 iy = iy0 + (s32)(ky * c->dil_h);
 
-					tp[t] = iy < 0 || iy >= (s32)c->in_h ||
-						ix < 0 || ix >= (s32)c->in_w ?
-						zbuf : img + ((u64)iy * c->in_w +
-							      (u32)ix) * c->in_c;
+					for (kx = 0; kx < c->k_w; kx++, t++) {
+						s32 ix = ix0 + (s32)(kx * c->dil_w);
+
+						tp[t] = iy < 0 || iy >= (s32)c->in_h ||
+							ix < 0 || ix >= (s32)c->in_w ?
+							zbuf : img + ((u64)iy * c->in_w +
+								      (u32)ix) * c->in_c;
+					}
 				}
 			}
-			for (; t < 4 * dw.groups; t++)
+			for (t = taps; t < 4 * dw.groups; t++)
 				tp[t] = zbuf;
-			for (v = 0; v < 4; v++) {
-				acc[v] = _mm512_setzero_si512();
-				sx[v] = _mm512_setzero_si512();
-			}
-			for (g = 0; g < dw.groups; g++) {
-				const u8 *wg = wpk + (u64)g * 4 * 64;
-				__m512i x0 = _mm512_maskz_loadu_epi8(cm, tp[4 * g]);
-				__m512i x1 = _mm512_maskz_loadu_epi8(cm, tp[4 * g + 1]);
-				__m512i x2 = _mm512_maskz_loadu_epi8(cm, tp[4 * g + 2]);
-				__m512i x3 = _mm512_maskz_loadu_epi8(cm, tp[4 * g + 3]);
-				__m512i t0, t1, t2, t3, q0, q1, q2, q3;
-
-				x0 = _mm512_xor_si512(x0, flip);
-				x1 = _mm512_xor_si512(x1, flip);
-				x2 = _mm512_xor_si512(x2, flip);
-				x3 = _mm512_xor_si512(x3, flip);
-				t0 = _mm512_unpacklo_epi8(x0, x1);
-				t1 = _mm512_unpackhi_epi8(x0, x1);
-				t2 = _mm512_unpacklo_epi8(x2, x3);
-				t3 = _mm512_unpackhi_epi8(x2, x3);
-				q0 = _mm512_unpacklo_epi16(t0, t2);
-				q1 = _mm512_unpackhi_epi16(t0, t2);
-				q2 = _mm512_unpacklo_epi16(t1, t3);
-				q3 = _mm512_unpackhi_epi16(t1, t3);
-				acc[0] = _mm512_dpbusd_epi32(acc[0], q0,
-					_mm512_loadu_si512(wg));
-				acc[1] = _mm512_dpbusd_epi32(acc[1], q1,
-					_mm512_loadu_si512(wg + 64));
-				acc[2] = _mm512_dpbusd_epi32(acc[2], q2,
-					_mm512_loadu_si512(wg + 128));
-				acc[3] = _mm512_dpbusd_epi32(acc[3], q3,
-					_mm512_loadu_si512(wg + 192));
-				if (!zw)
-					continue;
-				sx[0] = _mm512_dpbusd_epi32(sx[0], q0, ones);
-				sx[1] = _mm512_dpbusd_epi32(sx[1], q1, ones);
-				sx[2] = _mm512_dpbusd_epi32(sx[2], q2, ones);
-				sx[3] = _mm512_dpbusd_epi32(sx[3], q3, ones);
-			}
-			npu_unpermute(acc);
-			if (zw)
-				npu_unpermute(sx);
-			for (v = 0; v < (w + 15) / 16; v++) {
-				__m512i y = _mm512_add_epi32(acc[v],
-					_mm512_loadu_si512(e->colterm + 16 * v));
-
-				if (zw)
-					y = _mm512_sub_epi32(y,
-						_mm512_mullo_epi32(sx[v],
-						_mm512_set1_epi32(zw)));
-				npu_epi16(e, y, 16 * v, w - 16 * v, o);
-			}
+			if (sgn && zw)
+				npu_dw_pixel(blk, tp, zw, o, true, true);
+			else if (sgn)
+				npu_dw_pixel(blk, tp, zw, o, true, false);
+			else if (zw)
+				npu_dw_pixel(blk, tp, zw, o, false, true);
+			else
+				npu_dw_pixel(blk, tp, zw, o, false, false);
 			if (++ox == c->out_w) {
 				ox = 0;
 				if (++oy == c->out_h) {
