@@ -885,6 +885,36 @@ static int npu_lut_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
  * COPY unit u: one run of up to 65536 / elem_size elements of the
  * innermost dimension; units in order (i0, i1, i2, run).
  */
+/*
+ * COPY whose innermost dimension is strided but whose dims[2] is dense on
+ * both sides (a concatenation along channels lowered with the pixels
+ * innermost): a unit is one i2 (one run), so a range of units is a block
+ * of consecutive i2 of one (i0, i1); each of its dims[3] elements is then
+ * one contiguous piece. Same bytes, copied by pieces instead of bytes.
+ */
+static void npu_copy_blocks(const struct rm_npu_cmd_copy *c, const u8 *src,
+			    u8 *dst, u64 u, u64 ue)
+{
+	u32 es = c->elem_size, e;
+
+	while (u < ue) {
+		u64 t = npu_div_u64(u, c->dims[2]);
+		u32 i2 = (u32)(u - t * c->dims[2]);
+		u32 i0 = (u32)npu_div_u64(t, c->dims[1]);
+		u32 i1 = (u32)(t - (u64)i0 * c->dims[1]);
+		u32 n = (u32)npu_min_u64(c->dims[2] - i2, ue - u);
+		const u8 *s = src + i0 * c->src_stride[0] +
+			      i1 * c->src_stride[1] + (u64)i2 * es;
+		u8 *d = dst + i0 * c->dst_stride[0] + i1 * c->dst_stride[1] +
+			(u64)i2 * es;
+
+		for (e = 0; e < c->dims[3]; e++)
+			memcpy(d + e * c->dst_stride[3], s + e * c->src_stride[3],
+			       (size_t)n * es);
+		u += n;
+	}
+}
+
 static int npu_copy_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 			 u64 ue)
 {
@@ -901,6 +931,11 @@ static int npu_copy_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 	u32 i1 = (u32)(t2 - (u64)i0 * c->dims[1]);
 	u64 ss = c->src_stride[3], ds = c->dst_stride[3];
 
+	if (nrun == 1 && c->dims[2] > 1 && c->src_stride[2] == es &&
+	    c->dst_stride[2] == es && (ss != es || ds != es)) {
+		npu_copy_blocks(c, src, dst, u, ue);
+		return 0;
+	}
 	for (; u < ue; u++) {
 		u32 e0 = run * chunk;
 		u32 n = npu_min_u32(c->dims[3] - e0, chunk), e;

@@ -241,6 +241,45 @@ static void test_copy_random(void **state)
 	random_op_test(RM_NPU_OP_COPY, 600);
 }
 
+/*
+ * COPY as a channel concatenation is lowered: pixels innermost (strided),
+ * channels in dims[2] (dense on both sides), elements of 1, 2 or 4 bytes;
+ * the engine copies such ranges by pieces (npu_copy_blocks()).
+ */
+static void test_copy_concat(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(100); i++) {
+		struct rm_npu_cmd cmd;
+		struct npu_world w;
+		struct rm_npu_cmd_copy *c = &cmd.copy;
+		u32 es = 1u << npu_rr(0, 2), ch = npu_rr(2, 70);
+		u32 pix = npu_rr(1, 300), extra = npu_rr(0, 70);
+		u32 outer = npu_rr(1, 3);
+
+		memset(&cmd, 0, sizeof(cmd));
+		memset(&w, 0, sizeof(w));
+		cmd.opcode = RM_NPU_OP_COPY;
+		c->elem_size = es;
+		c->dims[0] = 1;
+		c->dims[1] = outer;
+		c->dims[2] = ch;
+		c->dims[3] = pix;
+		c->src_stride[2] = es;
+		c->src_stride[3] = (u64)ch * es;
+		c->src_stride[1] = (u64)pix * ch * es;
+		c->dst_stride[2] = es;
+		c->dst_stride[3] = (u64)(ch + extra) * es;
+		c->dst_stride[1] = (u64)pix * (ch + extra) * es;
+		npu_place(&w, &c->src, (u64)outer * pix * ch * es);
+		npu_place(&w, &c->dst, (u64)outer * pix * (ch + extra) * es);
+		check_cmd(&cmd, &w, 2);
+		npu_w_free(&w);
+	}
+}
+
 static void test_nop(void **state)
 {
 	struct rm_npu_cmd cmd;
@@ -1699,6 +1738,7 @@ int main(void)
 		cmocka_unit_test(test_lut_random),
 		cmocka_unit_test(test_fill_random),
 		cmocka_unit_test(test_copy_random),
+		cmocka_unit_test(test_copy_concat),
 		cmocka_unit_test(test_split_invariance),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bad_quant_runtime),
