@@ -20,23 +20,34 @@
 /* Commands with fewer operations run on the calling thread alone. */
 #define CPU_SPLIT_MIN_OPS	(256u * 1024)
 
+/*
+ * One command shared by the calling thread and the pool: its units in
+ * chunks claimed one at a time (a thread that gets no CPU time holds up at
+ * most the chunk it runs, never a fixed share).
+ */
 struct cpu_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	unsigned int remaining;
+	unsigned int remaining;		/* helpers queued or running */
 	int err;
-};
-
-struct cpu_task {
-	struct cpu_task *next;
 	const struct rm_npu_cmd *cmd;
 	const void *packed;
 	uint8_t *const *bases;
-	uint64_t begin;
-	uint64_t end;
 	uint32_t index;			/* command index, for the trace */
+	uint64_t units;
+	uint64_t chunk;			/* units per chunk */
+	uint64_t nchunks;
+	_Atomic uint64_t next;		/* next chunk to claim */
+};
+
+/* A pool thread's invitation to help with a batch. */
+struct cpu_task {
+	struct cpu_task *next;
 	struct cpu_batch *batch;
 };
+
+/* Chunks per thread of a shared command. */
+#define CPU_CHUNKS_PER_THREAD	4
 
 struct npurt_cpu_pool {
 	npurt_device *dev;
@@ -86,26 +97,37 @@ static const char *const cpu_op_names[RM_NPU_OP_COUNT] = {
 	"NOP", "FILL", "COPY", "GEMM", "CONV2D", "POOL2D", "ELTWISE", "LUT",
 };
 
-/* Runs @t on @scratch (the portable kernels without one). */
-static void cpu_task_run(npurt_device *dev, struct cpu_task *t, void *scratch)
+static void cpu_batch_error(struct cpu_batch *b, int ret)
 {
-	uint64_t t0 = npurt_now_ns();
-	struct npu_ops_ctx c, *ctx = cpu_ctx(dev->cpu, &c, scratch);
-	int ret = ctx ? npu_cmd_exec_ctx(t->cmd, t->bases, ctx, t->packed,
-					 t->begin, t->end) :
-		  npu_cmd_exec(t->cmd, t->bases, t->begin, t->end);
+	pthread_mutex_lock(&b->lock);
+	if (!b->err)
+		b->err = ret;
+	pthread_mutex_unlock(&b->lock);
+}
 
-	npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0, npurt_now_ns(),
-			"cmd %u %s units %llu-%llu", t->index,
-			cpu_op_names[t->cmd->opcode],
-			(unsigned long long)t->begin,
-			(unsigned long long)t->end);
-	pthread_mutex_lock(&t->batch->lock);
-	if (ret && !t->batch->err)
-		t->batch->err = ret;
-	if (!--t->batch->remaining)
-		pthread_cond_signal(&t->batch->done);
-	pthread_mutex_unlock(&t->batch->lock);
+/* Claims and runs chunks of @b until none is left, on @scratch. */
+static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
+			   void *scratch)
+{
+	struct npu_ops_ctx c, *ctx = cpu_ctx(dev->cpu, &c, scratch);
+	uint64_t k;
+
+	while ((k = atomic_fetch_add(&b->next, 1)) < b->nchunks) {
+		uint64_t begin = k * b->chunk, t0 = npurt_now_ns();
+		uint64_t end = begin + b->chunk < b->units ? begin + b->chunk :
+			       b->units;
+		int ret = ctx ? npu_cmd_exec_ctx(b->cmd, b->bases, ctx,
+						 b->packed, begin, end) :
+			  npu_cmd_exec(b->cmd, b->bases, begin, end);
+
+		npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "cmd %u %s units %llu-%llu",
+				b->index, cpu_op_names[b->cmd->opcode],
+				(unsigned long long)begin,
+				(unsigned long long)end);
+		if (ret)
+			cpu_batch_error(b, ret);
+	}
 }
 
 static void *cpu_thread(void *arg)
@@ -132,7 +154,11 @@ static void *cpu_thread(void *arg)
 		if (!pool->head)
 			pool->tail = NULL;
 		pthread_mutex_unlock(&pool->lock);
-		cpu_task_run(pool->dev, t, scratch);
+		cpu_batch_work(pool->dev, t->batch, scratch);
+		pthread_mutex_lock(&t->batch->lock);
+		if (!--t->batch->remaining)
+			pthread_cond_signal(&t->batch->done);
+		pthread_mutex_unlock(&t->batch->lock);
 	}
 }
 
@@ -154,46 +180,74 @@ static void cpu_push(struct npurt_cpu_pool *pool, struct cpu_task *tasks,
 	pthread_mutex_unlock(&pool->lock);
 }
 
+/* Takes back the tasks of @b no pool thread has started; returns how many. */
+static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
+				struct cpu_batch *b)
+{
+	struct cpu_task **pp, *prev = NULL;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&pool->lock);
+	for (pp = &pool->head; *pp;) {
+		if ((*pp)->batch == b) {
+			*pp = (*pp)->next;
+			n++;
+			continue;
+		}
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	pool->tail = prev;
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}
+
 /*
- * One command: its units in @n near-equal contiguous ranges (each range
- * packs or reuses weights once), the first on this thread, the others on
- * the pool; small commands all here.
+ * One command: small ones here; large ones in chunks claimed by this
+ * thread and up to N - 1 pool threads (contiguous units: each chunk packs
+ * or reuses weights once). Pool threads that have not started when the
+ * chunks run out are not waited for.
  */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
-		       struct cpu_batch *batch)
+		       struct cpu_batch *b)
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
-	uint64_t units = npu_cmd_units(cmd), begin = 0;
+	uint64_t units = npu_cmd_units(cmd);
 	unsigned int n = dev->cpu->num_threads, i;
 
 	if (!units)
 		return 0;
-	if (units < n)
-		n = (unsigned int)units;
 	if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
 		n = 1;
-	batch->remaining = n;
-	batch->err = 0;
-	for (i = 0; i < n; i++) {
-		uint64_t len = units / n + (i < units % n);
-
-		tasks[i] = (struct cpu_task){ .cmd = cmd, .bases = job->bases,
-			.packed = job->packed ? job->packed[index] : NULL,
-			.begin = begin, .end = begin + len, .index = index,
-			.batch = batch };
-		begin += len;
-	}
+	b->err = 0;
+	b->cmd = cmd;
+	b->packed = job->packed ? job->packed[index] : NULL;
+	b->bases = job->bases;
+	b->index = index;
+	b->units = units;
+	b->nchunks = n > 1 ? (uint64_t)n * CPU_CHUNKS_PER_THREAD : 1;
+	if (b->nchunks > units)
+		b->nchunks = units;
+	b->chunk = (units + b->nchunks - 1) / b->nchunks;
+	b->nchunks = (units + b->chunk - 1) / b->chunk;
+	atomic_store(&b->next, 0);
+	b->remaining = n - 1;
+	for (i = 0; i + 1 < n; i++)
+		tasks[i] = (struct cpu_task){ .batch = b };
 	if (n > 1)
-		cpu_push(dev->cpu, tasks + 1, n - 1);
-	cpu_task_run(dev, &tasks[0], cpu_caller_scratch(dev->cpu));
+		cpu_push(dev->cpu, tasks, n - 1);
+	cpu_batch_work(dev, b, cpu_caller_scratch(dev->cpu));
 	if (n > 1) {
-		pthread_mutex_lock(&batch->lock);
-		while (batch->remaining)
-			pthread_cond_wait(&batch->done, &batch->lock);
-		pthread_mutex_unlock(&batch->lock);
+		unsigned int gone = cpu_retract(dev->cpu, b);
+
+		pthread_mutex_lock(&b->lock);
+		b->remaining -= gone;
+		while (b->remaining)
+			pthread_cond_wait(&b->done, &b->lock);
+		pthread_mutex_unlock(&b->lock);
 	}
-	return batch->err;
+	return b->err;
 }
 
 static int cpu_run(npurt_device *dev, const struct npurt_job *job)
