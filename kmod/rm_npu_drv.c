@@ -24,6 +24,13 @@ unsigned int rm_npu_mem_mib = 256;
 module_param_named(mem_mib, rm_npu_mem_mib, uint, 0444);
 MODULE_PARM_DESC(mem_mib, "Device memory per NPU in MiB (1-4096, default 256)");
 
+static char *rm_npu_ops_isa_name = "auto";
+module_param_named(ops_isa, rm_npu_ops_isa_name, charp, 0444);
+MODULE_PARM_DESC(ops_isa,
+		 "Op kernels of the PE engines: auto (the best this CPU runs), scalar, avx2, avx512");
+
+u32 rm_npu_ops_isa;
+
 /* A static class registers the same way on every kernel version. */
 static struct class rm_npu_class_obj = {
 	.name = "npu",
@@ -72,6 +79,8 @@ dev_t rm_npu_devt(u32 dev_index, u32 minor_in_dev)
 
 static int rm_npu_check_params(void)
 {
+	int isa;
+
 	if (rm_npu_num_devices < 1 || rm_npu_num_devices > RM_NPU_MAX_DEVICES) {
 		pr_err("num_devices=%u is out of range 1..%u\n",
 		       rm_npu_num_devices, RM_NPU_MAX_DEVICES);
@@ -87,6 +96,21 @@ static int rm_npu_check_params(void)
 		       rm_npu_mem_mib, RM_NPU_MAX_MEM_MIB);
 		return -EINVAL;
 	}
+	isa = npu_isa_from_name(rm_npu_ops_isa_name);
+	if (isa < 0) {
+		pr_err("ops_isa=%s is not one of auto, scalar, avx2, avx512\n",
+		       rm_npu_ops_isa_name);
+		return -EINVAL;
+	}
+	if (isa == NPU_ISA_AUTO)
+		isa = npu_isa_best();
+	if (!npu_isa_available(isa)) {
+		pr_err("ops_isa=%s: this CPU or build lacks it\n",
+		       rm_npu_ops_isa_name);
+		return -EINVAL;
+	}
+	rm_npu_ops_isa = isa;
+	pr_info("op kernels: %s\n", npu_isa_name(isa));
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <linux/xarray.h>
 
 #include <rm_npu.h>
+#include "npu_ops.h"
 
 #define RM_NPU_NAME		"rm_npu"
 #define RM_NPU_ARCH		"warboy"
@@ -48,6 +49,7 @@ extern unsigned int rm_npu_num_devices;
 extern unsigned int rm_npu_num_pes;
 extern unsigned int rm_npu_mem_mib;
 extern unsigned int rm_npu_job_timeout_ms;
+extern u32 rm_npu_ops_isa;		/* enum npu_isa, resolved at load */
 
 struct rm_npu_device;
 struct rm_npu_file;
@@ -73,6 +75,11 @@ struct rm_npu_pe {
 	struct rm_npu_part *part;	/* work posted by a fused partner */
 	bool part_active;		/* running a partner's work */
 	atomic64_t resets;
+
+	/* The op engine's state of this PE's thread (rm_npu_engine.c). */
+	struct npu_ops_ctx ops_ctx;
+	void *ops_scratch;
+	u64 cmd_seq;			/* ops_ctx.tag of each command run */
 
 	/* Telemetry, filled by the engine. */
 	atomic64_t busy_ns;

@@ -5,6 +5,7 @@
  * per-PE telemetry.
  */
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
@@ -13,22 +14,36 @@
 #include "rm_npu_job.h"
 #include "npu_ops.h"
 
-/* Work between two cancellation/watchdog checks: about a millisecond. */
+/*
+ * Work between two cancellation/watchdog checks: about a millisecond of the
+ * scalar kernels; the SIMD ones (one kernel_fpu_begin()/_end() section per
+ * chunk) take chunks four times larger, still well under a millisecond.
+ */
 #define RM_NPU_CHUNK_OPS	(1u << 20)
+#define RM_NPU_CHUNK_OPS_SIMD	(1u << 22)
 
 static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
 {
 	u64 per_unit = div64_u64(npu_cmd_ops(cmd), units);
+	u64 ops = rm_npu_ops_isa == NPU_ISA_SCALAR ? RM_NPU_CHUNK_OPS :
+		  RM_NPU_CHUNK_OPS_SIMD;
 
-	return max_t(u64, 1, div64_u64(RM_NPU_CHUNK_OPS, max_t(u64, 1, per_unit)));
+	return max_t(u64, 1, div64_u64(ops, max_t(u64, 1, per_unit)));
 }
 
-/* Runs units [begin, end) in chunks, stopping when cancelled or late. */
-static int rm_npu_run_range(struct rm_npu_job *job, const struct rm_npu_cmd *cmd,
-			    u64 begin, u64 end, u64 chunk)
+/*
+ * Runs units [begin, end) on @pe's kernels in chunks, stopping when
+ * cancelled or late. The chunks of one range share a tag, so that weights
+ * packed by the first are reused by the next ones: the packing is per run,
+ * as userspace may change a buffer object's bytes at any time.
+ */
+static int rm_npu_run_range(struct rm_npu_pe *pe, struct rm_npu_job *job,
+			    const struct rm_npu_cmd *cmd, u64 begin, u64 end,
+			    u64 chunk)
 {
 	int ret;
 
+	pe->ops_ctx.tag = ++pe->cmd_seq;
 	while (begin < end) {
 		u64 stop = begin + min(chunk, end - begin);
 
@@ -36,7 +51,8 @@ static int rm_npu_run_range(struct rm_npu_job *job, const struct rm_npu_cmd *cmd
 			return -ECANCELED;
 		if (ktime_get_ns() > job->deadline_ns)
 			return -ETIMEDOUT;
-		ret = npu_cmd_exec(cmd, job->bo_base, begin, stop);
+		ret = npu_cmd_exec_ctx(cmd, job->bo_base, &pe->ops_ctx, NULL,
+				       begin, stop);
 		if (ret)
 			return ret;
 		begin = stop;
@@ -74,7 +90,7 @@ static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 	u64 start = ktime_get_ns();
 
 	WRITE_ONCE(pe->part_active, true);
-	part->result = rm_npu_run_range(part->job, part->cmd, part->begin,
+	part->result = rm_npu_run_range(pe, part->job, part->cmd, part->begin,
 					part->end, part->chunk);
 	if (!part->result)
 		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
@@ -106,7 +122,7 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	spin_unlock(&partner->lock);
 	wake_up(&partner->wq);
 
-	ret = rm_npu_run_range(job, cmd, 0, part.begin, chunk);
+	ret = rm_npu_run_range(job->pe, job, cmd, 0, part.begin, chunk);
 	if (!ret)
 		rm_npu_pe_account(job->pe, cmd, 0, part.begin, units);
 	/*
@@ -144,7 +160,7 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 		    npu_cmd_ops(cmd) >= RM_NPU_SPLIT_MIN_OPS) {
 			ret = rm_npu_cmd_run_fused(job, cmd, units, chunk);
 		} else {
-			ret = rm_npu_run_range(job, cmd, 0, units, chunk);
+			ret = rm_npu_run_range(pe, job, cmd, 0, units, chunk);
 			if (!ret)
 				rm_npu_pe_account(pe, cmd, 0, units, units);
 		}
@@ -251,15 +267,28 @@ static int rm_npu_engine_thread(void *data)
 
 int rm_npu_engine_start(struct rm_npu_pe *pe)
 {
+	int ret;
+
+	/* kvmalloc: page aligned, or a power-of-two kmalloc (aligned too) */
+	pe->ops_scratch = kvmalloc(NPU_OPS_SCRATCH_SIZE, GFP_KERNEL);
+	if (!pe->ops_scratch)
+		return -ENOMEM;
+	ret = npu_ctx_init(&pe->ops_ctx, rm_npu_ops_isa, pe->ops_scratch);
+	if (ret) {
+		kvfree(pe->ops_scratch);
+		pe->ops_scratch = NULL;
+		return ret;
+	}
 	spin_lock_init(&pe->lock);
 	init_waitqueue_head(&pe->wq);
 	INIT_LIST_HEAD(&pe->queue);
 	pe->thread = kthread_run(rm_npu_engine_thread, pe, "npu%upe%u",
 				 pe->ndev->index, pe->index);
 	if (IS_ERR(pe->thread)) {
-		int ret = PTR_ERR(pe->thread);
-
+		ret = PTR_ERR(pe->thread);
 		pe->thread = NULL;
+		kvfree(pe->ops_scratch);
+		pe->ops_scratch = NULL;
 		return ret;
 	}
 	return 0;
@@ -273,4 +302,6 @@ void rm_npu_engine_stop(struct rm_npu_pe *pe)
 	WARN_ON(!list_empty(&pe->queue) || pe->busy);
 	kthread_stop(pe->thread);
 	pe->thread = NULL;
+	kvfree(pe->ops_scratch);
+	pe->ops_scratch = NULL;
 }

@@ -21,7 +21,7 @@ DESTDIR    ?=
 
 NPURT_VERSION := 1.1.0
 NPURT_SONAME  := libnpurt.so.1
-NPURT_SRCS    := $(sort $(wildcard runtime/src/*.c)) kmod/ops/npu_ops.c
+NPURT_SRCS    := $(sort $(wildcard runtime/src/*.c)) $(NPU_OPS_SRCS)
 NPURT_HDRS    := runtime/include/npurt.h $(wildcard runtime/src/*.h) \
 	uapi/rm_npu.h kmod/ops/npu_ops.h kmod/ops/npu_ops_shim.h
 NPURT_CFLAGS  := -Iruntime/include -Iruntime/src -pthread

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * cpu_backend.c - the CPU device: a pool of N threads running each command
- * of a job through the shared op semantics (npu_cmd_exec), its work units
- * split into N ranges; results are bit-exact with the PE engines because
- * the code is the same.
+ * cpu_backend.c - the CPU device: each command of a job runs through the
+ * shared op kernels (npu_cmd_exec_ctx()) of the best variant this CPU has
+ * ($NPU_OPS_ISA forces one: scalar, avx2, avx512); a large command's work
+ * units are split into N ranges run at once by the calling thread and N - 1
+ * threads of a pool kept for the device's life. Results are bit-exact with
+ * the PE engines because the code is the same.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,22 +17,37 @@
 #include "npu_ops.h"
 #include "profiler.h"
 
+/* Commands with fewer operations run on the calling thread alone. */
+#define CPU_SPLIT_MIN_OPS	(256u * 1024)
+
+/*
+ * One command shared by the calling thread and the pool: its units in
+ * chunks claimed one at a time (a thread that gets no CPU time holds up at
+ * most the chunk it runs, never a fixed share).
+ */
 struct cpu_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	unsigned int remaining;
+	unsigned int remaining;		/* helpers queued or running */
 	int err;
+	const struct rm_npu_cmd *cmd;
+	const void *packed;
+	uint8_t *const *bases;
+	uint32_t index;			/* command index, for the trace */
+	uint64_t units;
+	uint64_t chunk;			/* units per chunk */
+	uint64_t nchunks;
+	_Atomic uint64_t next;		/* next chunk to claim */
 };
 
+/* A pool thread's invitation to help with a batch. */
 struct cpu_task {
 	struct cpu_task *next;
-	const struct rm_npu_cmd *cmd;
-	uint8_t *const *bases;
-	uint64_t begin;
-	uint64_t end;
-	uint32_t index;			/* command index, for the trace */
 	struct cpu_batch *batch;
 };
+
+/* Chunks per thread of a shared command. */
+#define CPU_CHUNKS_PER_THREAD	4
 
 struct npurt_cpu_pool {
 	npurt_device *dev;
@@ -38,35 +56,85 @@ struct npurt_cpu_pool {
 	struct cpu_task *head, *tail;
 	bool stop;
 	unsigned int num_threads;	/* ranges per command */
-	unsigned int num_started;	/* pool threads (0 for one range) */
+	unsigned int num_started;	/* pool threads (N - 1) */
 	pthread_t *threads;
+	uint32_t isa;			/* enum npu_isa of every context */
+	pthread_key_t caller_key;	/* scratch of each calling thread */
+	bool key_ok;
 };
+
+/* A context of the pool's variant on @scratch, or NULL without memory. */
+static struct npu_ops_ctx *cpu_ctx(struct npurt_cpu_pool *pool,
+				   struct npu_ops_ctx *ctx, void *scratch)
+{
+	static _Atomic uint64_t tags = 1;
+
+	if (!scratch || npu_ctx_init(ctx, pool->isa, scratch))
+		return NULL;
+	ctx->tag = atomic_fetch_add(&tags, 1);
+	return ctx;
+}
+
+/* The calling thread's scratch, allocated at its first command. */
+static void *cpu_caller_scratch(struct npurt_cpu_pool *pool)
+{
+	void *s;
+
+	if (!pool->key_ok)
+		return NULL;
+	s = pthread_getspecific(pool->caller_key);
+	if (!s) {
+		s = aligned_alloc(NPU_OPS_SCRATCH_ALIGN, NPU_OPS_SCRATCH_SIZE);
+		if (s && pthread_setspecific(pool->caller_key, s)) {
+			free(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
 
 static const char *const cpu_op_names[RM_NPU_OP_COUNT] = {
 	"NOP", "FILL", "COPY", "GEMM", "CONV2D", "POOL2D", "ELTWISE", "LUT",
 };
 
-static void cpu_task_run(npurt_device *dev, struct cpu_task *t)
+static void cpu_batch_error(struct cpu_batch *b, int ret)
 {
-	uint64_t t0 = npurt_now_ns();
-	int ret = npu_cmd_exec(t->cmd, t->bases, t->begin, t->end);
+	pthread_mutex_lock(&b->lock);
+	if (!b->err)
+		b->err = ret;
+	pthread_mutex_unlock(&b->lock);
+}
 
-	npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0, npurt_now_ns(),
-			"cmd %u %s units %llu-%llu", t->index,
-			cpu_op_names[t->cmd->opcode],
-			(unsigned long long)t->begin,
-			(unsigned long long)t->end);
-	pthread_mutex_lock(&t->batch->lock);
-	if (ret && !t->batch->err)
-		t->batch->err = ret;
-	if (!--t->batch->remaining)
-		pthread_cond_signal(&t->batch->done);
-	pthread_mutex_unlock(&t->batch->lock);
+/* Claims and runs chunks of @b until none is left, on @scratch. */
+static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
+			   void *scratch)
+{
+	struct npu_ops_ctx c, *ctx = cpu_ctx(dev->cpu, &c, scratch);
+	uint64_t k;
+
+	while ((k = atomic_fetch_add(&b->next, 1)) < b->nchunks) {
+		uint64_t begin = k * b->chunk, t0 = npurt_now_ns();
+		uint64_t end = begin + b->chunk < b->units ? begin + b->chunk :
+			       b->units;
+		int ret = ctx ? npu_cmd_exec_ctx(b->cmd, b->bases, ctx,
+						 b->packed, begin, end) :
+			  npu_cmd_exec(b->cmd, b->bases, begin, end);
+
+		npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "cmd %u %s units %llu-%llu",
+				b->index, cpu_op_names[b->cmd->opcode],
+				(unsigned long long)begin,
+				(unsigned long long)end);
+		if (ret)
+			cpu_batch_error(b, ret);
+	}
 }
 
 static void *cpu_thread(void *arg)
 {
 	struct npurt_cpu_pool *pool = arg;
+	void *scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
+				      NPU_OPS_SCRATCH_SIZE);
 	struct cpu_task *t;
 	char name[48];
 
@@ -79,13 +147,18 @@ static void *cpu_thread(void *arg)
 		t = pool->head;
 		if (!t) {
 			pthread_mutex_unlock(&pool->lock);
+			free(scratch);
 			return NULL;
 		}
 		pool->head = t->next;
 		if (!pool->head)
 			pool->tail = NULL;
 		pthread_mutex_unlock(&pool->lock);
-		cpu_task_run(pool->dev, t);
+		cpu_batch_work(pool->dev, t->batch, scratch);
+		pthread_mutex_lock(&t->batch->lock);
+		if (!--t->batch->remaining)
+			pthread_cond_signal(&t->batch->done);
+		pthread_mutex_unlock(&t->batch->lock);
 	}
 }
 
@@ -107,40 +180,74 @@ static void cpu_push(struct npurt_cpu_pool *pool, struct cpu_task *tasks,
 	pthread_mutex_unlock(&pool->lock);
 }
 
-/* One command: its units in @n near-equal ranges over the pool. */
+/* Takes back the tasks of @b no pool thread has started; returns how many. */
+static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
+				struct cpu_batch *b)
+{
+	struct cpu_task **pp, *prev = NULL;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&pool->lock);
+	for (pp = &pool->head; *pp;) {
+		if ((*pp)->batch == b) {
+			*pp = (*pp)->next;
+			n++;
+			continue;
+		}
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	pool->tail = prev;
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}
+
+/*
+ * One command: small ones here; large ones in chunks claimed by this
+ * thread and up to N - 1 pool threads (contiguous units: each chunk packs
+ * or reuses weights once). Pool threads that have not started when the
+ * chunks run out are not waited for.
+ */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
-		       struct cpu_batch *batch)
+		       struct cpu_batch *b)
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
-	uint64_t units = npu_cmd_units(cmd), begin = 0;
+	uint64_t units = npu_cmd_units(cmd);
 	unsigned int n = dev->cpu->num_threads, i;
 
 	if (!units)
 		return 0;
-	if (units < n)
-		n = (unsigned int)units;
-	batch->remaining = n;
-	batch->err = 0;
-	for (i = 0; i < n; i++) {
-		uint64_t len = units / n + (i < units % n);
+	if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
+		n = 1;
+	b->err = 0;
+	b->cmd = cmd;
+	b->packed = job->packed ? job->packed[index] : NULL;
+	b->bases = job->bases;
+	b->index = index;
+	b->units = units;
+	b->nchunks = n > 1 ? (uint64_t)n * CPU_CHUNKS_PER_THREAD : 1;
+	if (b->nchunks > units)
+		b->nchunks = units;
+	b->chunk = (units + b->nchunks - 1) / b->nchunks;
+	b->nchunks = (units + b->chunk - 1) / b->chunk;
+	atomic_store(&b->next, 0);
+	b->remaining = n - 1;
+	for (i = 0; i + 1 < n; i++)
+		tasks[i] = (struct cpu_task){ .batch = b };
+	if (n > 1)
+		cpu_push(dev->cpu, tasks, n - 1);
+	cpu_batch_work(dev, b, cpu_caller_scratch(dev->cpu));
+	if (n > 1) {
+		unsigned int gone = cpu_retract(dev->cpu, b);
 
-		tasks[i] = (struct cpu_task){ .cmd = cmd, .bases = job->bases,
-			.begin = begin, .end = begin + len, .index = index,
-			.batch = batch };
-		begin += len;
+		pthread_mutex_lock(&b->lock);
+		b->remaining -= gone;
+		while (b->remaining)
+			pthread_cond_wait(&b->done, &b->lock);
+		pthread_mutex_unlock(&b->lock);
 	}
-	if (n == 1) {
-		/* Nothing to share: run it here, without two thread hops. */
-		cpu_task_run(dev, &tasks[0]);
-	} else {
-		cpu_push(dev->cpu, tasks, n);
-		pthread_mutex_lock(&batch->lock);
-		while (batch->remaining)
-			pthread_cond_wait(&batch->done, &batch->lock);
-		pthread_mutex_unlock(&batch->lock);
-	}
-	return batch->err;
+	return b->err;
 }
 
 static int cpu_run(npurt_device *dev, const struct npurt_job *job)
@@ -202,6 +309,11 @@ static void cpu_pool_stop(struct npurt_cpu_pool *pool)
 		pthread_join(pool->threads[i], NULL);
 	pthread_cond_destroy(&pool->work);
 	pthread_mutex_destroy(&pool->lock);
+	if (pool->key_ok) {
+		/* other callers' scratch goes with their threads */
+		free(pthread_getspecific(pool->caller_key));
+		pthread_key_delete(pool->caller_key);
+	}
 	free(pool->threads);
 	free(pool);
 }
@@ -220,7 +332,8 @@ static const struct npurt_backend_ops cpu_ops = {
 	.close = cpu_close,
 };
 
-static int cpu_pool_start(npurt_device *dev, unsigned int threads)
+static int cpu_pool_start(npurt_device *dev, unsigned int threads,
+			  uint32_t isa)
 {
 	struct npurt_cpu_pool *pool = calloc(1, sizeof(*pool));
 	unsigned int i;
@@ -232,10 +345,12 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads)
 	}
 	pool->dev = dev;
 	pool->num_threads = threads;
+	pool->isa = isa;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->work, NULL);
-	/* One thread runs single-range commands inline: none is needed. */
-	for (i = 0; i < threads && threads > 1; i++) {
+	pool->key_ok = !pthread_key_create(&pool->caller_key, free);
+	/* The calling thread runs one range of each command. */
+	for (i = 0; i + 1 < threads; i++) {
 		ret = -pthread_create(&pool->threads[i], NULL, cpu_thread, pool);
 		if (ret)
 			break;
@@ -254,6 +369,8 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node)
 {
 	struct npurt_device_info *info = &dev->info;
+	const char *env = getenv("NPU_OPS_ISA");
+	uint32_t isa;
 	int ret;
 
 	info->kind = NPURT_DEVICE_CPU;
@@ -264,9 +381,25 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 	info->fw_caps = NPURT_ALL_CAPS;
 	dev->max_cmds = UINT32_MAX;
 	dev->max_job_bos = NPURT_JOB_MAX_BUFS;
-	ret = cpu_pool_start(dev, threads);
+	isa = npu_isa_best();
+	if (env && *env) {
+		int want = npu_isa_from_name(env);
+
+		if (want < 0 || !npu_isa_available((uint32_t)want))
+			return npurt_err(-EINVAL, "NPU_OPS_ISA=%s: not a "
+					 "variant this CPU runs (auto, scalar, "
+					 "avx2, avx512)", env);
+		if (want != NPU_ISA_AUTO)
+			isa = (uint32_t)want;
+	}
+	ret = cpu_pool_start(dev, threads, isa);
 	if (ret)
 		return ret;
 	dev->ops = &cpu_ops;
 	return 0;
+}
+
+uint32_t npurt_cpu_isa(const npurt_device *dev)
+{
+	return dev->cpu->isa;
 }

@@ -31,6 +31,8 @@ struct npurt_job {
 	uint8_t *const *bases;
 	const uint64_t *sizes;
 	const uint32_t *handles;
+	/* CPU: per command, its weights packed for the pool's kernels, or NULL */
+	const void *const *packed;
 };
 
 struct npurt_backend_ops {
@@ -106,6 +108,8 @@ unsigned int npurt_online_cpus(void);
 int npurt_npu_device_init(npurt_device *dev, int fd,
 			  const struct npurt_node_info *node);
 /* cpu_backend.c */
+/* CPU: the op-kernel variant (enum npu_isa) the pool runs. */
+uint32_t npurt_cpu_isa(const npurt_device *dev);
 int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpu_ops.h"
+#include "npu_ops.h"
 #include "exec.h"
 #include "profiler.h"
 
@@ -18,6 +19,7 @@ void (*npurt_exec_test_hook)(npurt_tensor *const *inputs, unsigned int item);
 struct exec_dev {
 	npurt_device *dev;
 	struct npurt_mem *weights;	/* per slot (NPU only) */
+	void **packed;			/* per command (CPU only), or NULL */
 };
 
 struct slot_bind {
@@ -106,7 +108,58 @@ static int exec_dev_check(const struct npurt_exec *ex, const npurt_device *dev)
 	return 0;
 }
 
-/* NPU: weights into device memory, once per device. */
+/* The weight operand of a GEMM or CONV2D, else NULL. */
+static const struct rm_npu_ref *cmd_weights(const struct rm_npu_cmd *cmd)
+{
+	if (cmd->opcode == RM_NPU_OP_GEMM)
+		return &cmd->gemm.b;
+	if (cmd->opcode == RM_NPU_OP_CONV2D)
+		return &cmd->conv2d.weights;
+	return NULL;
+}
+
+/*
+ * CPU: the weights of each GEMM and CONV2D whose weight operand is a
+ * program constant, packed once for the pool's op kernels (the per-run
+ * packing of the kernels is then skipped).
+ */
+static int exec_dev_pack(struct npurt_exec *ex, struct exec_dev *ed)
+{
+	const npurt_program *p = ex->prog;
+	uint32_t isa = npurt_cpu_isa(ed->dev);
+	uint8_t **bases;
+	unsigned int c, i;
+
+	ed->packed = calloc(p->num_cmds + 1, sizeof(*ed->packed));
+	bases = calloc(p->num_slots + 1, sizeof(*bases));
+	if (!ed->packed || !bases) {
+		free(bases);
+		return npurt_err(-ENOMEM, "out of memory");
+	}
+	for (i = 0; i < p->num_slots; i++)
+		if (p->slots[i].kind == NPURT_SLOT_WEIGHTS)
+			bases[i] = (uint8_t *)p->slots[i].data;
+	for (c = 0; c < p->num_cmds; c++) {
+		const struct rm_npu_ref *w = cmd_weights(&p->cmds[c]);
+		uint64_t size;
+
+		if (!w || w->bo >= p->num_slots || !bases[w->bo])
+			continue;
+		size = npu_cmd_pack_size(&p->cmds[c], isa);
+		if (!size)
+			continue;
+		ed->packed[c] = aligned_alloc(64, (size + 63) & ~63ULL);
+		if (!ed->packed[c] ||
+		    npu_cmd_pack(&p->cmds[c], bases, isa, ed->packed[c])) {
+			free(ed->packed[c]);
+			ed->packed[c] = NULL;	/* packed per run instead */
+		}
+	}
+	free(bases);
+	return 0;
+}
+
+/* NPU: weights into device memory, once per device; CPU: packed. */
 static int exec_dev_init(struct npurt_exec *ex, struct exec_dev *ed)
 {
 	const npurt_program *p = ex->prog;
@@ -114,8 +167,10 @@ static int exec_dev_init(struct npurt_exec *ex, struct exec_dev *ed)
 	int ret;
 
 	ret = exec_dev_check(ex, ed->dev);
-	if (ret || !npurt_dev_is_npu(ed->dev))
+	if (ret)
 		return ret;
+	if (!npurt_dev_is_npu(ed->dev))
+		return exec_dev_pack(ex, ed);
 	ed->weights = calloc(p->num_slots + 1, sizeof(*ed->weights));
 	if (!ed->weights)
 		return npurt_err(-ENOMEM, "out of memory");
@@ -313,6 +368,7 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job)
 	job->bases = w->bases;
 	job->sizes = w->sizes;
 	job->num_bufs = p->num_slots;
+	job->packed = (const void *const *)w->ed->packed;
 }
 
 static void copy_slots(struct npurt_worker *w, bool in)
@@ -360,6 +416,8 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			job = *all;
 			job.cmds = all->cmds + c;
 			job.num_cmds = end - c;
+			if (all->packed)
+				job.packed = all->packed + c;
 			ret = dev->ops->run(dev, &job);
 			if (ret)
 				return ret;
@@ -572,6 +630,9 @@ static void exec_free(struct npurt_exec *ex)
 			npurt_dev_mem_free(ex->devs[i].dev,
 					   &ex->devs[i].weights[s]);
 		free(ex->devs[i].weights);
+		for (s = 0; ex->devs[i].packed && s < ex->prog->num_cmds; s++)
+			free(ex->devs[i].packed[s]);
+		free(ex->devs[i].packed);
 	}
 	free(ex->workers);
 	free(ex->devs);

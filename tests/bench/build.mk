@@ -21,18 +21,26 @@ BENCH_ARGS       ?=
 BENCH_MODPARAMS  ?= num_pes=2
 BENCH_TARGETS    += $(NPU_BENCH)
 
-NPU_BENCH_SCALAR_DEFS := -DNPU_OPS_SCALAR -DNPU_OPS_NO_CLONES \
-	-fno-tree-vectorize \
-	$(foreach f,validate units exec ops bytes,-Dnpu_cmd_$(f)=npu_cmd_$(f)_scalar)
-
-$(BUILD)/bench/npu_ops_scalar.o: $(NPU_OPS_SRCS) $(NPU_OPS_HDRS) | $(BUILD)/bench/
-	$(CC) $(BASE_CFLAGS) $(NPU_BENCH_SCALAR_DEFS) $(CFLAGS) -c -o $@ $<
-
 $(NPU_BENCH): tests/bench/npu-bench.c $(NPU_OPS_SRCS) $(NPU_OPS_HDRS) \
-		$(BUILD)/bench/npu_ops_scalar.o | $(BUILD)/bench/
+		| $(BUILD)/bench/
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/bench/npu-bench.c \
-		$(NPU_OPS_SRCS) $(BUILD)/bench/npu_ops_scalar.o $(LDFLAGS) \
-		-lpthread
+		$(NPU_OPS_SRCS) $(LDFLAGS) -lpthread
+
+# ops-bench: the op kernels of every variant this CPU has, in this process
+# (tests/bench/ops-bench.c). `make bench` runs it in the guest too (the
+# variants the VM's CPU has); `make ops-bench` runs it on the host.
+OPS_BENCH        := $(BUILD)/bench/ops-bench
+OPS_BENCH_ARGS   ?= -r 5 -t 2
+BENCH_TARGETS    += $(OPS_BENCH)
+
+$(OPS_BENCH): tests/bench/ops-bench.c $(NPU_OPS_SRCS) $(NPU_OPS_HDRS) \
+		| $(BUILD)/bench/
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/bench/ops-bench.c \
+		$(NPU_OPS_SRCS) $(LDFLAGS) -lpthread
+
+.PHONY: ops-bench
+ops-bench: $(OPS_BENCH)
+	$(OPS_BENCH) $(OPS_BENCH_ARGS)
 
 # libnpurt's benchmark (runtime/build.mk's $(NPURT_BENCH)) runs in the
 # same boot, after npu-bench: $(BUILD)/bench/npurt.txt and npurt.json.

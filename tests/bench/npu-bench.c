@@ -24,16 +24,21 @@
  *   gemm512_pe_device        same, from WAIT's duration_ns (PE time), GOPS
  *   gemm512_fused            same on /dev/npuXpe0-1, GOPS
  *   gemm512_fused_device     same, PE time, GOPS
- *   gemm512_user             npu_cmd_exec() of the same command in this
- *                            process, one thread, the userspace build of
- *                            kmod/ops/npu_ops.c (libnpurt's), GOPS
- *   gemm512_user_scalar      same, built with NPU_OPS_SCALAR (the loops the
- *                            kernel build uses), GOPS
- *   gemm512_user_scalar_2t   the scalar build over two threads, units split
+ *   gemm512_user             npu_cmd_exec_ctx() of the same command in this
+ *                            process, one thread, the best variant of the
+ *                            op kernels (the one the PEs run, ops_isa=auto;
+ *                            weights packed per run as on a PE), GOPS
+ *   gemm512_user_scalar      same, the portable variant, GOPS
+ *   gemm512_user_2t          the best variant over two threads, units split
  *                            in halves as the fused node splits them: how
  *                            much two CPUs of this machine can give, GOPS
- *   gemm512_fused_vs_pe, gemm512_pe_vs_user, gemm512_pe_vs_user_scalar,
+ *   gemm512_fused_vs_pe, gemm512_fused_vs_pe_device, gemm512_pe_vs_user,
+ *   gemm512_pe_device_vs_user, gemm512_pe_vs_user_scalar,
  *   gemm512_user_2t_vs_1t:   ratios, x
+ *   conv3x3_*                the same for a CONV2D 3x3, 28x28x64 -> 64,
+ *                            uint8 (bias, requant)
+ * The PEs run the variant ops_isa selects (default: the best the CPU has;
+ * the VM's default CPU model, max, has AVX2), the same as gemm512_user.
  * GOPS counts two operations per multiply-accumulate (npu_cmd_ops()).
  */
 #include <errno.h>
@@ -52,12 +57,38 @@
 #include <rm_npu.h>
 #include "npu_ops.h"
 
-/* The scalar build of the engine, linked under other names (build.mk). */
-int npu_cmd_validate_scalar(const struct rm_npu_cmd *cmd, const u64 *bo_sizes,
-			    u32 num_bos, u64 caps);
-u64 npu_cmd_units_scalar(const struct rm_npu_cmd *cmd);
-int npu_cmd_exec_scalar(const struct rm_npu_cmd *cmd, u8 *const *bo_base,
-			u64 unit_begin, u64 unit_end);
+/*
+ * The engine in this process through a context of one variant: the best
+ * one this CPU runs (what the PE engines run with ops_isa=auto), or the
+ * portable one. One scratch per thread, allocated once.
+ */
+static __thread void *tl_scratch;
+
+static int exec_isa(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		    u64 e, u32 isa)
+{
+	struct npu_ops_ctx ctx;
+
+	if (!tl_scratch)
+		tl_scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
+					   NPU_OPS_SCRATCH_SIZE);
+	if (!tl_scratch || npu_ctx_init(&ctx, isa, tl_scratch))
+		return -ENOMEM;
+	ctx.tag = 1;
+	return npu_cmd_exec_ctx(cmd, bo, &ctx, NULL, b, e);
+}
+
+static int exec_best(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		     u64 e)
+{
+	return exec_isa(cmd, bo, b, e, NPU_ISA_AUTO);
+}
+
+static int exec_scalar(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		       u64 e)
+{
+	return exec_isa(cmd, bo, b, e, NPU_ISA_SCALAR);
+}
 
 #define MAX_REPS		64
 #define JOBS_IN_FLIGHT		512
@@ -328,6 +359,59 @@ static void gemm_init(struct gemm *g)
 	g->ops = npu_cmd_ops(&g->cmd);
 }
 
+/*
+ * CONV2D 3x3, stride 1, pad 1, 28x28x64 -> 28x28x64 NHWC, uint8 -> uint8
+ * (bias, requant): 57.8 M operations, a dense ResNet/MobileNet-size layer.
+ */
+static void conv_init(struct gemm *g)
+{
+	struct rm_npu_cmd_conv2d *c = &g->cmd.conv2d;
+	unsigned int i;
+	size_t j;
+
+	memset(&g->cmd, 0, sizeof(g->cmd));
+	g->cmd.opcode = RM_NPU_OP_CONV2D;
+	g->cmd.flags = RM_NPU_MM_BIAS;
+	c->in.bo = 0;
+	c->weights.bo = 1;
+	c->bias.bo = 2;
+	c->out.bo = 3;
+	c->batch = 1;
+	c->in_h = c->in_w = c->out_h = c->out_w = 28;
+	c->in_c = c->out_c = 64;
+	c->k_h = c->k_w = 3;
+	c->stride_h = c->stride_w = c->dil_h = c->dil_w = 1;
+	c->pad_top = c->pad_left = c->pad_bottom = c->pad_right = 1;
+	c->groups = 1;
+	c->in_dtype = c->out_dtype = RM_NPU_DT_UINT8;
+	c->in_zero_point = 7;
+	c->rq.mult = 1518500250;
+	c->rq.shift = -10;
+	c->rq.zero_point = 3;
+	c->rq.act_min = 0;
+	c->rq.act_max = 255;
+
+	g->sizes[0] = 28 * 28 * 64;
+	g->sizes[1] = 64 * 3 * 3 * 64;
+	g->sizes[2] = 64 * 4;
+	g->sizes[3] = 28 * 28 * 64;
+	for (i = 0; i < GEMM_BOS; i++) {
+		g->host[i] = aligned_alloc(64, g->sizes[i]);
+		if (!g->host[i])
+			die("out of memory");
+	}
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < g->sizes[i]; j++)
+			g->host[i][j] = (uint8_t)rng();
+	for (j = 0; j < 64; j++) {
+		int32_t b = (int32_t)(rng() % 20001) - 10000;
+
+		memcpy(g->host[2] + 4 * j, &b, 4);
+	}
+	memset(g->host[3], 0, g->sizes[3]);
+	g->ops = npu_cmd_ops(&g->cmd);
+}
+
 typedef int (*exec_fn)(const struct rm_npu_cmd *, u8 *const *, u64, u64);
 typedef int (*validate_fn)(const struct rm_npu_cmd *, const u64 *, u32, u64);
 typedef u64 (*units_fn)(const struct rm_npu_cmd *);
@@ -429,21 +513,26 @@ enum { V_PE, V_PE_DEV, V_FUSED, V_FUSED_DEV, V_USER, V_SCALAR, V_2T, V_N };
  * Every variant once per round, rounds interleaved so that drift of the
  * (emulated, shared) machine hits all of them alike; round 0 warms up.
  */
-static void bench_gemm(void)
+static void bench_mm(const char *name, void (*init)(struct gemm *g))
 {
 	static double v[V_N][MAX_REPS];
+	static const char *const suffix[V_N] = {
+		"pe", "pe_device", "fused", "fused_device", "user",
+		"user_scalar", "user_2t",
+	};
+	char fig[64];
 	double m[V_N];
 	struct gemm g;
 	uint8_t *ref, *tmp;
 	unsigned int k, i;
 
-	gemm_init(&g);
+	init(&g);
 	ref = g.host[3];
 	tmp = aligned_alloc(64, g.sizes[3]);
 	if (!tmp)
 		die("out of memory");
 	/* The reference output: the userspace build, one thread. */
-	gemm_user_once(&g, npu_cmd_validate, npu_cmd_units, npu_cmd_exec, ref,
+	gemm_user_once(&g, npu_cmd_validate, npu_cmd_units, exec_best, ref,
 		       false);
 
 	for (k = 0; k <= reps; k++) {
@@ -452,17 +541,16 @@ static void bench_gemm(void)
 		r[V_PE] = gemm_node_once(&g, "pe0", ref, &r[V_PE_DEV]);
 		r[V_FUSED] = gemm_node_once(&g, "pe0-1", ref, &r[V_FUSED_DEV]);
 		r[V_USER] = gemm_user_once(&g, npu_cmd_validate, npu_cmd_units,
-					   npu_cmd_exec, tmp, false);
+					   exec_best, tmp, false);
 		if (memcmp(tmp, ref, g.sizes[3]))
 			die("userspace GEMM runs disagree");
-		r[V_SCALAR] = gemm_user_once(&g, npu_cmd_validate_scalar,
-					     npu_cmd_units_scalar,
-					     npu_cmd_exec_scalar, tmp, false);
+		r[V_SCALAR] = gemm_user_once(&g, npu_cmd_validate,
+					     npu_cmd_units, exec_scalar, tmp,
+					     false);
 		if (memcmp(tmp, ref, g.sizes[3]))
-			die("the scalar and vector builds of npu_ops.c disagree");
-		r[V_2T] = gemm_user_once(&g, npu_cmd_validate_scalar,
-					 npu_cmd_units_scalar,
-					 npu_cmd_exec_scalar, tmp, true);
+			die("the scalar and SIMD variants disagree");
+		r[V_2T] = gemm_user_once(&g, npu_cmd_validate, npu_cmd_units,
+					 exec_best, tmp, true);
 		if (memcmp(tmp, ref, g.sizes[3]))
 			die("the two-thread userspace GEMM differs");
 		if (!k)
@@ -473,17 +561,22 @@ static void bench_gemm(void)
 	for (i = 0; i < V_N; i++)
 		m[i] = median(v[i], reps);
 
-	figure("gemm512_pe", m[V_PE], "GOPS");
-	figure("gemm512_pe_device", m[V_PE_DEV], "GOPS");
-	figure("gemm512_fused", m[V_FUSED], "GOPS");
-	figure("gemm512_fused_device", m[V_FUSED_DEV], "GOPS");
-	figure("gemm512_user", m[V_USER], "GOPS");
-	figure("gemm512_user_scalar", m[V_SCALAR], "GOPS");
-	figure("gemm512_user_scalar_2t", m[V_2T], "GOPS");
-	figure("gemm512_fused_vs_pe", m[V_FUSED] / m[V_PE], "x");
-	figure("gemm512_pe_vs_user", m[V_PE] / m[V_USER], "x");
-	figure("gemm512_pe_vs_user_scalar", m[V_PE] / m[V_SCALAR], "x");
-	figure("gemm512_user_2t_vs_1t", m[V_2T] / m[V_SCALAR], "x");
+	for (i = 0; i < V_N; i++) {
+		snprintf(fig, sizeof(fig), "%s_%s", name, suffix[i]);
+		figure(fig, m[i], "GOPS");
+	}
+	snprintf(fig, sizeof(fig), "%s_fused_vs_pe", name);
+	figure(fig, m[V_FUSED] / m[V_PE], "x");
+	snprintf(fig, sizeof(fig), "%s_fused_vs_pe_device", name);
+	figure(fig, m[V_FUSED_DEV] / m[V_PE_DEV], "x");
+	snprintf(fig, sizeof(fig), "%s_pe_vs_user", name);
+	figure(fig, m[V_PE] / m[V_USER], "x");
+	snprintf(fig, sizeof(fig), "%s_pe_device_vs_user", name);
+	figure(fig, m[V_PE_DEV] / m[V_USER], "x");
+	snprintf(fig, sizeof(fig), "%s_pe_vs_user_scalar", name);
+	figure(fig, m[V_PE] / m[V_SCALAR], "x");
+	snprintf(fig, sizeof(fig), "%s_user_2t_vs_1t", name);
+	figure(fig, m[V_2T] / m[V_USER], "x");
 
 	free(tmp);
 	for (i = 0; i < GEMM_BOS; i++)
@@ -568,7 +661,8 @@ int main(int argc, char **argv)
 	bench_latency(fd);
 	bench_small_jobs(fd);
 	close(fd);
-	bench_gemm();
+	bench_mm("gemm512", gemm_init);
+	bench_mm("conv3x3", conv_init);
 
 	restore_timeout(old_timeout);
 	return 0;

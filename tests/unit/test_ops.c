@@ -7,6 +7,12 @@
  * UBSan; every buffer is its own exact-size heap block, so any access
  * outside a validated extent is caught.
  *
+ * Every execution test runs once per execution variant this CPU has
+ * (scalar, avx2, avx512: npu_cmd_exec_ctx() with a context forced to it),
+ * GEMM and CONV2D sometimes with weights packed by npu_cmd_pack(), splits
+ * sharing one context and tag (packed panels reused across ranges).
+ * NPU_OPS_ISA=NAME runs one variant only.
+ *
  * Seed: RM_NPU_TEST_SEED in the environment (default fixed), iterations
  * scaled by RM_NPU_TEST_SCALE (percent, default 100).
  */
@@ -28,6 +34,54 @@
 #define ALL_CAPS	((1ULL << RM_NPU_OP_COUNT) - 1)
 
 static unsigned int scale_pct = 100;
+
+/* The execution variant under test (main() runs the tests once per one). */
+static u32 cur_isa = NPU_ISA_SCALAR;
+static u64 next_tag = 1;
+
+/*
+ * npu_cmd_exec() through a fresh context of the variant under test, with
+ * weights packed ahead when @pack (and the variant packs the command).
+ */
+static int t_exec_ctx(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		      u64 e, struct npu_ops_ctx *ctx, bool pack)
+{
+	void *packed = NULL;
+	u64 psz = pack ? npu_cmd_pack_size(cmd, ctx->isa) : 0;
+	int ret;
+
+	if (psz) {
+		packed = aligned_alloc(64, (psz + 63) & ~63ULL);
+		assert_non_null(packed);
+		assert_int_equal(npu_cmd_pack(cmd, bo, ctx->isa, packed), 0);
+	}
+	ret = npu_cmd_exec_ctx(cmd, bo, ctx, packed, b, e);
+	free(packed);
+	return ret;
+}
+
+/* Scratch of the main thread; other threads bring their own. */
+static void *main_scratch;
+
+static void t_ctx_init(struct npu_ops_ctx *ctx, void *scratch)
+{
+	assert_int_equal(npu_ctx_init(ctx, cur_isa, scratch), 0);
+	ctx->tag = __atomic_fetch_add(&next_tag, 1, __ATOMIC_RELAXED);
+}
+
+static int t_exec_on(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
+		     u64 e, void *scratch)
+{
+	struct npu_ops_ctx ctx;
+
+	t_ctx_init(&ctx, scratch);
+	return t_exec_ctx(cmd, bo, b, e, &ctx, npu_coin(50));
+}
+
+static int t_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b, u64 e)
+{
+	return t_exec_on(cmd, bo, b, e, main_scratch);
+}
 
 static unsigned int iters(unsigned int n)
 {
@@ -65,6 +119,8 @@ static void run_split(const struct rm_npu_cmd *cmd, struct npu_world *w, u64 uni
 {
 	u64 cut[6], t;
 	unsigned int n = npu_rr(2, 5), i, j, order[5];
+	struct npu_ops_ctx ctx;
+	bool pack;
 
 	cut[0] = 0;
 	cut[n] = units;
@@ -85,9 +141,12 @@ static void run_split(const struct rm_npu_cmd *cmd, struct npu_world *w, u64 uni
 		order[i] = order[j];
 		order[j] = (unsigned int)t;
 	}
+	/* one context and tag: later ranges may reuse packed panels */
+	t_ctx_init(&ctx, main_scratch);
+	pack = npu_coin(30);
 	for (i = 0; i < n; i++)
-		assert_int_equal(npu_cmd_exec(cmd, w->buf, cut[order[i]],
-					      cut[order[i] + 1]), 0);
+		assert_int_equal(t_exec_ctx(cmd, w->buf, cut[order[i]],
+					    cut[order[i] + 1], &ctx, pack), 0);
 }
 
 /*
@@ -106,7 +165,7 @@ static void check_cmd(const struct rm_npu_cmd *cmd, const struct npu_world *w,
 	units = npu_cmd_units(cmd);
 	npu_w_clone(&got, w);
 	npu_w_clone(&want, w);
-	assert_int_equal(npu_cmd_exec(cmd, got.buf, 0, units), 0);
+	assert_int_equal(t_exec(cmd, got.buf, 0, units), 0);
 	assert_int_equal(npu_ref_exec(cmd, want.buf), 0);
 	w_assert_equal(&got, &want, cmd, "one pass vs reference");
 	for (s = 0; s < splits; s++) {
@@ -180,6 +239,45 @@ static void test_copy_random(void **state)
 {
 	(void)state;
 	random_op_test(RM_NPU_OP_COPY, 600);
+}
+
+/*
+ * COPY as a channel concatenation is lowered: pixels innermost (strided),
+ * channels in dims[2] (dense on both sides), elements of 1, 2 or 4 bytes;
+ * the engine copies such ranges by pieces (npu_copy_blocks()).
+ */
+static void test_copy_concat(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(100); i++) {
+		struct rm_npu_cmd cmd;
+		struct npu_world w;
+		struct rm_npu_cmd_copy *c = &cmd.copy;
+		u32 es = 1u << npu_rr(0, 2), ch = npu_rr(2, 70);
+		u32 pix = npu_rr(1, 300), extra = npu_rr(0, 70);
+		u32 outer = npu_rr(1, 3);
+
+		memset(&cmd, 0, sizeof(cmd));
+		memset(&w, 0, sizeof(w));
+		cmd.opcode = RM_NPU_OP_COPY;
+		c->elem_size = es;
+		c->dims[0] = 1;
+		c->dims[1] = outer;
+		c->dims[2] = ch;
+		c->dims[3] = pix;
+		c->src_stride[2] = es;
+		c->src_stride[3] = (u64)ch * es;
+		c->src_stride[1] = (u64)pix * ch * es;
+		c->dst_stride[2] = es;
+		c->dst_stride[3] = (u64)(ch + extra) * es;
+		c->dst_stride[1] = (u64)pix * (ch + extra) * es;
+		npu_place(&w, &c->src, (u64)outer * pix * ch * es);
+		npu_place(&w, &c->dst, (u64)outer * pix * (ch + extra) * es);
+		check_cmd(&cmd, &w, 2);
+		npu_w_free(&w);
+	}
 }
 
 static void test_nop(void **state)
@@ -289,7 +387,7 @@ static void test_requant_edges(void **state)
 		npu_at(&w, &g->a)[0] = 0;	/* sum 0: the bias is the sum */
 		npu_st32(npu_at(&w, &g->bias), cases[i].acc);
 		check_cmd(&cmd, &w, 0);
-		assert_int_equal(npu_cmd_exec(&cmd, w.buf, 0, 1), 0);
+		assert_int_equal(t_exec(&cmd, w.buf, 0, 1), 0);
 		assert_int_equal((s8)npu_at(&w, &g->out)[0], cases[i].want);
 		npu_w_free(&w);
 	}
@@ -451,8 +549,12 @@ struct thr_arg {
 static void *thr_run(void *p)
 {
 	struct thr_arg *a = p;
+	void *scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
+				      NPU_OPS_SCRATCH_SIZE);
 
-	a->ret = npu_cmd_exec(a->cmd, a->bo, a->b, a->e);
+	a->ret = scratch ? t_exec_on(a->cmd, a->bo, a->b, a->e, scratch) :
+		 -ENOMEM;
+	free(scratch);
 	return NULL;
 }
 
@@ -477,11 +579,11 @@ static void test_concurrent(void **state)
 		mid = u ? npu_rnd() % (u + 1) : 0;
 		npu_w_clone(&one, &w);
 		npu_w_clone(&two, &w);
-		assert_int_equal(npu_cmd_exec(&cmd, one.buf, 0, u), 0);
+		assert_int_equal(t_exec(&cmd, one.buf, 0, u), 0);
 		ta[0] = (struct thr_arg){ &cmd, two.buf, 0, mid, -1 };
 		ta[1] = (struct thr_arg){ &cmd, two.buf, mid, u, -1 };
 		assert_int_equal(pthread_create(&th, NULL, thr_run, &ta[0]), 0);
-		thr_run(&ta[1]);
+		ta[1].ret = t_exec(&cmd, two.buf, mid, u);
 		assert_int_equal(pthread_join(th, NULL), 0);
 		assert_int_equal(ta[0].ret, 0);
 		assert_int_equal(ta[1].ret, 0);
@@ -526,14 +628,13 @@ static void test_bad_quant_runtime(void **state)
 			assert_int_equal(npu_cmd_validate(&cmd, w.size, w.n,
 							  ALL_CAPS), 0);
 			u = npu_cmd_units(&cmd);
-			assert_int_equal(npu_cmd_exec(&cmd, w.buf, 0, u),
-					 -EINVAL);
+			assert_int_equal(t_exec(&cmd, w.buf, 0, u), -EINVAL);
 			/* a split fails in the ranges holding the column */
 			n = 0;
 			cut = npu_rnd() % (u + 1);
-			got = npu_cmd_exec(&cmd, w.buf, 0, cut);
+			got = t_exec(&cmd, w.buf, 0, cut);
 			n += got == -EINVAL;
-			got = npu_cmd_exec(&cmd, w.buf, cut, u);
+			got = t_exec(&cmd, w.buf, cut, u);
 			n += got == -EINVAL;
 			assert_true(n >= 1);
 			npu_w_free(&w);
@@ -1477,7 +1578,7 @@ static void fuzz_run(const struct rm_npu_cmd *cmd, const struct npu_world *w)
 	int ret;
 
 	npu_w_clone(&a, w);
-	ret = npu_cmd_exec(cmd, a.buf, 0, units);
+	ret = t_exec(cmd, a.buf, 0, units);
 	npu_w_free(&a);
 	if (ret) {
 		/* only per-channel pairs read from a buffer can fail */
@@ -1618,6 +1719,10 @@ int main(void)
 {
 	const char *s = getenv("RM_NPU_TEST_SEED");
 	const char *sc = getenv("RM_NPU_TEST_SCALE");
+	const char *only = getenv("NPU_OPS_ISA");
+	u64 seed;
+	u32 isa;
+	int ret = 0, want = -1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nop),
 		cmocka_unit_test(test_counts),
@@ -1633,6 +1738,7 @@ int main(void)
 		cmocka_unit_test(test_lut_random),
 		cmocka_unit_test(test_fill_random),
 		cmocka_unit_test(test_copy_random),
+		cmocka_unit_test(test_copy_concat),
 		cmocka_unit_test(test_split_invariance),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bad_quant_runtime),
@@ -1658,7 +1764,33 @@ int main(void)
 		npu_rng_state = strtoull(s, NULL, 0) | 1;
 	if (sc && *sc)
 		scale_pct = (unsigned int)strtoul(sc, NULL, 0);
-	print_message("test_ops: seed %#" PRIx64 " scale %u%%\n", npu_rng_state,
-		      scale_pct);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (only && *only) {
+		want = npu_isa_from_name(only);
+		if (want <= NPU_ISA_AUTO || !npu_isa_available((u32)want)) {
+			print_error("NPU_OPS_ISA=%s: not a variant this CPU "
+				    "runs\n", only);
+			return 1;
+		}
+	}
+	seed = npu_rng_state;
+	main_scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN, NPU_OPS_SCRATCH_SIZE);
+	if (!main_scratch)
+		return 1;
+	for (isa = NPU_ISA_SCALAR; isa < NPU_ISA_COUNT; isa++) {
+		if (!npu_isa_available(isa) || (want >= 0 && isa != (u32)want)) {
+			print_message("test_ops: variant %s not run\n",
+				      npu_isa_name(isa));
+			continue;
+		}
+		cur_isa = isa;
+		npu_rng_state = seed;
+		print_message("test_ops: variant %s, seed %#" PRIx64
+			      " scale %u%%\n", npu_isa_name(isa), seed,
+			      scale_pct);
+		ret |= _cmocka_run_group_tests(npu_isa_name(isa), tests,
+					       sizeof(tests) / sizeof(tests[0]),
+					       NULL, NULL);
+	}
+	free(main_scratch);
+	return ret;
 }

@@ -118,6 +118,7 @@ for case in \
 	"num_pes=9|rm_npu: num_pes=9 is out of range 1..8" \
 	"mem_mib=0|rm_npu: mem_mib=0 is out of range 1..4096" \
 	"mem_mib=5000|rm_npu: mem_mib=5000 is out of range 1..4096" \
+	"ops_isa=sse9|rm_npu: ops_isa=sse9 is not one of auto, scalar, avx2, avx512" \
 	"num_pes=abc|rm_npu: \`abc' invalid for parameter \`num_pes'" \
 	"num_devices=-1|rm_npu: \`-1' invalid for parameter \`num_devices'"
 do

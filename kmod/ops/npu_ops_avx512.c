@@ -1,0 +1,1069 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * npu_ops_avx512.c - the AVX-512 (F, BW, VL, DQ, VNNI) execution variant:
+ * GEMM and dense CONV2D on VPDPBUSD (exact: it adds four u8 x s8 products
+ * to an int32 without saturation), depthwise CONV2D across channels, the
+ * epilogue 16 channels at a time; other opcodes run the portable variant.
+ * Userspace builds it with a target pragma, the kernel with Kbuild's flags,
+ * and runs it between kernel_fpu_begin() and kernel_fpu_end().
+ */
+#define NPU_OPS_SIMD_UNIT
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__KERNEL__)
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2")
+#endif
+#include "npu_ops_impl.h"
+
+/* sparse cannot parse the compiler's intrinsics headers: it skips this file */
+#if defined(NPU_OPS_HAVE_AVX512) && !defined(__CHECKER__)
+
+#define NPU_MM_MR	6
+#define NPU_MM_KSTEP	4
+#define NPU_MM_KC	4096
+#define NPU_MM_ASZ	1
+
+struct npu_mm;
+struct npu_mm_epi;
+static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
+			u32 kc, u8 *dst, s32 *colsum);
+static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
+			  const u8 *const *rows, const u8 *panel, u32 kc,
+			  s32 *acc, bool first);
+static void npu_mm_epi_rows(const struct npu_mm *mm,
+			    const struct npu_mm_epi *e, const s32 *acc,
+			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
+			    u64 stride);
+
+/* Copies of up to 64 bytes in one masked load and store (no call). */
+static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
+{
+	if (n <= 64) {
+		__mmask64 m = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+
+		_mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
+#include "npu_ops_mm.h"
+
+_Static_assert(NPU_MM_SC_END <= NPU_OPS_SCRATCH_SIZE, "scratch size");
+
+static inline __mmask64 npu_mask64(u32 n)
+{
+	return n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
+static inline __mmask16 npu_mask16(u32 n)
+{
+	return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Panels: [k quad][16-column vector][16 columns][4 k]                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Quads [k0/4, (k0 + kc)/4) of columns [col0, col0 + w) (w <= 64): four
+ * rows of B interleaved byte by byte so that each int32 lane holds four
+ * consecutive k of one column; k >= K and columns >= w are 0. For signed A
+ * the panel holds B + 128 (B ^ 0x80, the unsigned operand), its padding
+ * still 0. @colsum gets sum_k B for each of the 64 columns.
+ */
+static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
+			u32 kc, u8 *dst, s32 *colsum)
+{
+	const __m512i ones = _mm512_set1_epi8(1);
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	u32 nq = npu_mm_ksteps(kc), nv = (w + 15) / 16, q, v, i;
+	__m512i cs[4] = { _mm512_setzero_si512(), _mm512_setzero_si512(),
+			  _mm512_setzero_si512(), _mm512_setzero_si512() };
+	__m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11,
+							  10, 9, 8, 7, 6, 5, 4,
+							  3, 2, 1, 0),
+					 _mm512_set1_epi32((int)mm->ldb));
+
+	for (q = 0; q < nq; q++) {
+		u32 k = k0 + 4 * q, kn = npu_min_u32(4, k0 + kc - k);
+		/* bytes of each lane that hold a k < K */
+		__mmask64 kmask = kn == 4 ? ~0ULL :
+				  0x1111111111111111ULL * ((1u << kn) - 1);
+		__m512i vec[4];
+
+		if (mm->bt) {
+			/* columns are rows of W: one u32 (4 k) per column */
+			for (v = 0; v < nv; v++) {
+				const s8 *base = mm->b + (u64)(col0 + 16 * v) *
+						 mm->ldb + k;
+				__mmask16 cm = npu_mask16(w - 16 * v);
+
+				if (kn == 4) {
+					vec[v] = _mm512_mask_i32gather_epi32(
+						_mm512_setzero_si512(), cm, idx,
+						base, 1);
+				} else {
+					u32 t[16] = { 0 };
+
+					for (i = 0; i < 16 && 16 * v + i < w; i++)
+						memcpy(&t[i], base +
+						       (u64)i * mm->ldb, kn);
+					vec[v] = _mm512_loadu_si512(t);
+				}
+			}
+		} else {
+			__m512i r[4], t0, t1, t2, t3, q0, q1, q2, q3, a, b;
+			__mmask64 cm = npu_mask64(w);
+
+			for (i = 0; i < 4; i++)
+				r[i] = i < kn ? _mm512_maskz_loadu_epi8(cm,
+					mm->b + (u64)(k + i) * mm->ldb + col0) :
+					_mm512_setzero_si512();
+			t0 = _mm512_unpacklo_epi8(r[0], r[1]);
+			t1 = _mm512_unpackhi_epi8(r[0], r[1]);
+			t2 = _mm512_unpacklo_epi8(r[2], r[3]);
+			t3 = _mm512_unpackhi_epi8(r[2], r[3]);
+			/* qi, lane L: columns 16 L + 4 i .. + 3 */
+			q0 = _mm512_unpacklo_epi16(t0, t2);
+			q1 = _mm512_unpackhi_epi16(t0, t2);
+			q2 = _mm512_unpacklo_epi16(t1, t3);
+			q3 = _mm512_unpackhi_epi16(t1, t3);
+			/* 4x4 transpose of 128-bit lanes: vector v, columns 16 v.. */
+			a = _mm512_shuffle_i32x4(q0, q1, 0x44);	/* q0L0 q0L1 q1L0 q1L1 */
+			b = _mm512_shuffle_i32x4(q2, q3, 0x44);
+			vec[0] = _mm512_shuffle_i32x4(a, b, 0x88);
+			vec[1] = _mm512_shuffle_i32x4(a, b, 0xdd);
+			a = _mm512_shuffle_i32x4(q0, q1, 0xee);
+			b = _mm512_shuffle_i32x4(q2, q3, 0xee);
+			vec[2] = _mm512_shuffle_i32x4(a, b, 0x88);
+			vec[3] = _mm512_shuffle_i32x4(a, b, 0xdd);
+		}
+		for (v = 0; v < nv; v++) {
+			__m512i x = vec[v];
+
+			cs[v] = _mm512_dpbusd_epi32(cs[v], ones, x);
+			if (mm->sgn)
+				x = _mm512_xor_si512(x, flip);
+			x = _mm512_maskz_mov_epi8(kmask, x);
+			_mm512_storeu_si512(dst + ((u64)q * nv + v) * 64, x);
+		}
+	}
+	for (v = 0; v < 4; v++)
+		_mm512_storeu_si512(colsum + 16 * v, cs[v]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Micro-kernel: NR rows x NV vectors of 16 columns                    */
+/* ------------------------------------------------------------------ */
+
+static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
+				     u32 nq, s32 *acc, bool first,
+				     const u32 NR, const u32 NV, bool sgn)
+{
+	__m512i c[NPU_MM_MR][4];
+	u32 q, i, v;
+
+#pragma GCC unroll 8
+	for (i = 0; i < NR; i++)
+#pragma GCC unroll 4
+		for (v = 0; v < NV; v++)
+			c[i][v] = first ? _mm512_setzero_si512() :
+				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
+						     16 * v);
+	for (q = 0; q < nq; q++) {
+		const u8 *p = panel + (u64)q * NV * 64;
+		__m512i b[4];
+
+#pragma GCC unroll 4
+		for (v = 0; v < NV; v++)
+			b[v] = _mm512_loadu_si512(p + 64 * v);
+#pragma GCC unroll 8
+		for (i = 0; i < NR; i++) {
+			u32 x;
+			__m512i a;
+
+			memcpy(&x, rows[i] + 4 * (u64)q, 4);
+			a = _mm512_set1_epi32((int)x);
+#pragma GCC unroll 4
+			for (v = 0; v < NV; v++)
+				c[i][v] = sgn ?
+					  _mm512_dpbusd_epi32(c[i][v], b[v], a) :
+					  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
+		}
+	}
+#pragma GCC unroll 8
+	for (i = 0; i < NR; i++)
+#pragma GCC unroll 4
+		for (v = 0; v < NV; v++)
+			_mm512_storeu_si512(acc + i * NPU_MM_COLS + 16 * v,
+					    c[i][v]);
+}
+
+#define NPU_K512_NV(nr, sgn)						\
+	do {								\
+		switch (nv) {						\
+		case 1:							\
+			npu_k512(rows, panel, nq, acc, first, nr, 1, sgn); \
+			break;						\
+		case 2:							\
+			npu_k512(rows, panel, nq, acc, first, nr, 2, sgn); \
+			break;						\
+		case 3:							\
+			npu_k512(rows, panel, nq, acc, first, nr, 3, sgn); \
+			break;						\
+		default:						\
+			npu_k512(rows, panel, nq, acc, first, nr, 4, sgn); \
+			break;						\
+		}							\
+	} while (0)
+
+#define NPU_K512_NR(sgn)						\
+	do {								\
+		switch (nr) {						\
+		case 1:							\
+			NPU_K512_NV(1, sgn);				\
+			break;						\
+		case 2:							\
+			NPU_K512_NV(2, sgn);				\
+			break;						\
+		case 3:							\
+			NPU_K512_NV(3, sgn);				\
+			break;						\
+		case 4:							\
+			NPU_K512_NV(4, sgn);				\
+			break;						\
+		case 5:							\
+			NPU_K512_NV(5, sgn);				\
+			break;						\
+		default:						\
+			NPU_K512_NV(6, sgn);				\
+			break;						\
+		}							\
+	} while (0)
+
+static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
+			  const u8 *const *rows, const u8 *panel, u32 kc,
+			  s32 *acc, bool first)
+{
+	u32 nq = npu_mm_ksteps(kc);
+
+	if (mm->sgn)
+		NPU_K512_NR(true);
+	else
+		NPU_K512_NR(false);
+}
+
+/* sum of @n bytes, signed or not: VPDPBUSD against ones, 64 at a time */
+static s32 npu_mm_rowsum(const u8 *p, u32 n, bool sgn)
+{
+	const __m512i ones = _mm512_set1_epi8(1);
+	__m512i s = _mm512_setzero_si512();
+	u32 i = 0;
+
+	if (sgn) {
+		for (; i + 64 <= n; i += 64)
+			s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(p + i));
+		if (i < n)
+			s = _mm512_dpbusd_epi32(s, ones, _mm512_maskz_loadu_epi8(
+				npu_mask64(n - i), p + i));
+	} else {
+		for (; i + 64 <= n; i += 64)
+			s = _mm512_dpbusd_epi32(s, _mm512_loadu_si512(p + i), ones);
+		if (i < n)
+			s = _mm512_dpbusd_epi32(s, _mm512_maskz_loadu_epi8(
+				npu_mask64(n - i), p + i), ones);
+	}
+	return _mm512_reduce_add_epi32(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Epilogue, 16 channels at a time                                     */
+/* ------------------------------------------------------------------ */
+
+/* requant of 8 int64 lanes, saturated to int32 (the clamp comes after) */
+static __always_inline __m256i npu_rq8(__m512i x, __m512i mult, __m512i rnd,
+				       __m512i total)
+{
+	__m512i p = _mm512_add_epi64(_mm512_mul_epi32(x, mult), rnd);
+
+	return _mm512_cvtsepi64_epi32(_mm512_srav_epi64(p, total));
+}
+
+/* The epilogue of 16 channels from j; per-tensor scales broadcast. */
+static __always_inline void npu_epi16(const struct npu_mm_epi *e, __m512i x,
+				      u32 j, u32 n, u8 *out)
+{
+	__mmask16 m = npu_mask16(n);
+	__m512i y, m0, m1, r0, r1, t0, t1;
+
+	if (e->has_bias && e->bias_safe) {
+		x = _mm512_add_epi32(x, _mm512_loadu_si512(e->bias + j));
+	} else if (e->has_bias) {
+		__m512i b = _mm512_loadu_si512(e->bias + j);
+		__m512i s = _mm512_add_epi32(x, b);
+		__mmask16 ovf = _mm512_movepi32_mask(
+			_mm512_and_si512(_mm512_xor_si512(x, s),
+					 _mm512_xor_si512(b, s)));
+		__m512i sat = _mm512_xor_si512(_mm512_srai_epi32(x, 31),
+					       _mm512_set1_epi32(0x7fffffff));
+
+		x = _mm512_mask_mov_epi32(s, ovf, sat);
+	}
+	if (e->out_dtype == RM_NPU_DT_INT32) {
+		_mm512_mask_storeu_epi32(out + 4 * (u64)j, m, x);
+		return;
+	}
+	if (e->hi_only) {
+		__m512i mv, pe, po;
+
+		if (e->per_channel) {
+			mv = _mm512_loadu_si512(e->mult32 + j);
+			r0 = _mm512_loadu_si512(e->rnd32 + j);
+			t0 = _mm512_loadu_si512(e->sh32 + j);
+		} else {
+			mv = _mm512_set1_epi32(e->mult32[0]);
+			r0 = _mm512_set1_epi32(e->rnd32[0]);
+			t0 = _mm512_set1_epi32(e->sh32[0]);
+		}
+		pe = _mm512_mul_epi32(x, mv);
+		po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+				      _mm512_srli_epi64(mv, 32));
+		y = _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(pe, 32),
+					    po);
+		y = _mm512_srav_epi32(_mm512_add_epi32(y, r0), t0);
+		goto clamp;
+	}
+	if (e->per_channel) {
+		m0 = _mm512_loadu_si512(e->mult + j);
+		m1 = _mm512_loadu_si512(e->mult + j + 8);
+		r0 = _mm512_loadu_si512(e->rnd + j);
+		r1 = _mm512_loadu_si512(e->rnd + j + 8);
+		t0 = _mm512_loadu_si512(e->total + j);
+		t1 = _mm512_loadu_si512(e->total + j + 8);
+	} else {
+		m0 = _mm512_set1_epi64(e->mult[0]);
+		r0 = _mm512_set1_epi64(e->rnd[0]);
+		t0 = _mm512_set1_epi64(e->total[0]);
+		m1 = m0;
+		r1 = r0;
+		t1 = t0;
+	}
+	y = _mm512_inserti64x4(_mm512_castsi256_si512(
+		npu_rq8(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(x)),
+			m0, r0, t0)),
+		npu_rq8(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1)),
+			m1, r1, t1), 1);
+clamp:
+	/* clamp(r + zp, lo, hi) = clamp(r, lo - zp, hi - zp) + zp, no overflow */
+	y = _mm512_max_epi32(y, _mm512_set1_epi32(e->lo - e->zp));
+	y = _mm512_min_epi32(y, _mm512_set1_epi32(e->hi - e->zp));
+	y = _mm512_add_epi32(y, _mm512_set1_epi32(e->zp));
+	_mm_mask_storeu_epi8(out + j, m, _mm512_cvtepi32_epi8(y));
+}
+
+static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
+		       const s32 *acc, s32 rowsum, u32 w, u8 *out)
+{
+	__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm, rowsum));
+	u32 j;
+
+	for (j = 0; j < w; j += 16) {
+		__m512i x = _mm512_add_epi32(_mm512_loadu_si512(acc + j), rt);
+
+		x = _mm512_add_epi32(x, _mm512_loadu_si512(e->colterm + j));
+		npu_epi16(e, x, j, w - j, out);
+	}
+}
+
+/*
+ * Rows of a tile: the common case (per-tensor or per-channel scales with
+ * total >= 33, no bias saturation, byte output) with every per-channel
+ * vector loaded once for all rows; the others row by row.
+ */
+static void npu_mm_epi_rows(const struct npu_mm *mm,
+			    const struct npu_mm_epi *e, const s32 *acc,
+			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
+			    u64 stride)
+{
+	__m512i ct[4], mv[4], mo[4], rv[4], sv[4], lo, hi, zp;
+	u32 nv = (w + 15) / 16, i, v;
+
+	if (!e->hi_only || e->out_dtype == RM_NPU_DT_INT32 ||
+	    (e->has_bias && !e->bias_safe)) {
+		for (i = 0; i < nr; i++)
+			npu_mm_epi(mm, e, acc + i * NPU_MM_COLS, rowsum[i], w,
+				   out + i * stride);
+		return;
+	}
+	for (v = 0; v < nv; v++) {
+		/* no sum can overflow with the bias: fold it in */
+		ct[v] = _mm512_loadu_si512(e->colterm + 16 * v);
+		if (e->has_bias)
+			ct[v] = _mm512_add_epi32(ct[v],
+				_mm512_loadu_si512(e->bias + 16 * v));
+		if (e->per_channel) {
+			mv[v] = _mm512_loadu_si512(e->mult32 + 16 * v);
+			rv[v] = _mm512_loadu_si512(e->rnd32 + 16 * v);
+			sv[v] = _mm512_loadu_si512(e->sh32 + 16 * v);
+		} else {
+			mv[v] = _mm512_set1_epi32(e->mult32[0]);
+			rv[v] = _mm512_set1_epi32(e->rnd32[0]);
+			sv[v] = _mm512_set1_epi32(e->sh32[0]);
+		}
+		mo[v] = _mm512_srli_epi64(mv[v], 32);
+	}
+	lo = _mm512_set1_epi32(e->lo - e->zp);
+	hi = _mm512_set1_epi32(e->hi - e->zp);
+	zp = _mm512_set1_epi32(e->zp);
+	for (i = 0; i < nr; i++) {
+		__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm, rowsum[i]));
+		u8 *o = out + i * stride;
+
+		for (v = 0; v < nv; v++) {
+			__m512i x = _mm512_add_epi32(_mm512_add_epi32(
+				_mm512_loadu_si512(acc + i * NPU_MM_COLS + 16 * v),
+				rt), ct[v]);
+			__m512i pe = _mm512_mul_epi32(x, mv[v]);
+			__m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+						      mo[v]);
+			__m512i y = _mm512_mask_blend_epi32(0xaaaa,
+				_mm512_srli_epi64(pe, 32), po);
+
+			y = _mm512_srav_epi32(_mm512_add_epi32(y, rv[v]), sv[v]);
+			y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
+			_mm_mask_storeu_epi8(o + 16 * v, npu_mask16(w - 16 * v),
+				_mm512_cvtepi32_epi8(_mm512_add_epi32(y, zp)));
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Depthwise CONV2D (one weight per input channel and tap)             */
+/* ------------------------------------------------------------------ */
+
+#define NPU_DW_MAX_TAPS	64
+
+/*
+ * Taps go four at a time through VPDPBUSD: the input bytes of four taps
+ * are interleaved so that each int32 lane holds one channel's four taps
+ * (unsigned: x, or x ^ 0x80 = x + 128 for INT8 input), against the packed
+ * weights (signed, raw). The in-lane byte and word interleaves leave lane
+ * L of vector i with channels 16 L + 4 i .. + 3; the weights are packed in
+ * that order and the four sums are put back in channel order once per
+ * pixel. Taps past the last group of four and taps outside the input read
+ * the (shifted) input zero point, so they add 0 to
+ *   sum (x - zx)(w - zw) = S - zw sum x - zx sum w + T zx zw
+ * (T the padded tap count; sum w over the real taps, padding weights 0).
+ */
+struct npu_dw {
+	u32 groups;		/* of four taps */
+	s32 zx;			/* input zero point as the unsigned operand */
+};
+
+static void npu_dw_pack(const struct rm_npu_cmd_conv2d *c, const s8 *wsrc,
+			u32 oc0, u32 w, const struct npu_dw *dw, u8 *dst,
+			s32 *colterm)
+{
+	u32 taps = c->k_h * c->k_w, ch, t;
+	s32 tz = npu_mul32(npu_mul32(4 * (s32)dw->groups, dw->zx),
+			   c->w_zero_point);
+
+	memset(dst, 0, (u64)dw->groups * 4 * 64);
+	for (ch = 0; ch < NPU_MM_COLS; ch++) {
+		/* channel ch: vector (ch / 4) % 4, lane 4 (ch / 16) + ch % 4 */
+		u8 *d = dst + (((ch / 4) % 4) * 16 + 4 * (ch / 16) + ch % 4) * 4;
+		const s8 *ws = wsrc + (u64)(oc0 + ch) * taps;
+		s32 sw = 0;
+
+		for (t = 0; t < taps && ch < w; t++) {
+			d[(t / 4) * 4 * 64 + t % 4] = (u8)ws[t];
+			sw += ws[t];
+		}
+		colterm[ch] = npu_add32(npu_mul32(-dw->zx, sw), tz);
+	}
+}
+
+/* Four vectors in lane-permuted channel order back to channel order. */
+static inline void npu_unpermute(__m512i *v)
+{
+	__m512i a = _mm512_shuffle_i32x4(v[0], v[1], 0x44);
+	__m512i b = _mm512_shuffle_i32x4(v[2], v[3], 0x44);
+	__m512i e = _mm512_shuffle_i32x4(v[0], v[1], 0xee);
+	__m512i f = _mm512_shuffle_i32x4(v[2], v[3], 0xee);
+
+	v[0] = _mm512_shuffle_i32x4(a, b, 0x88);
+	v[1] = _mm512_shuffle_i32x4(a, b, 0xdd);
+	v[2] = _mm512_shuffle_i32x4(e, f, 0x88);
+	v[3] = _mm512_shuffle_i32x4(e, f, 0xdd);
+}
+
+/*
+ * What the pixels of one 64-channel block of a depthwise CONV2D share (in
+ * the scratch, after the GEMM driver's part: too large for a kernel stack).
+ */
+struct npu_dwb {
+	u64 toff[NPU_DW_MAX_TAPS];	/* tap t of an interior pixel */
+	const u8 *tp[NPU_DW_MAX_TAPS];	/* each tap's input of a pixel */
+	const u8 *wpk;		/* packed weights */
+	u32 groups;
+	__mmask64 cm;		/* the block's channels */
+	u32 w;
+	const struct npu_mm_epi *e;
+	bool fast;		/* the tile epilogue's case: vectors below */
+	__m512i ct[4], mv[4], mo[4], rv[4], sv[4];
+};
+
+#define NPU_DW_SC_BLK	((NPU_MM_SC_END + 63) & ~(u64)63)
+_Static_assert(NPU_DW_SC_BLK + sizeof(struct npu_dwb) <= NPU_OPS_SCRATCH_SIZE,
+	       "depthwise scratch");
+
+/* acc[0..3] (+)= the four-tap groups of one pixel, taps at @tp */
+static __always_inline void npu_dw_taps(const struct npu_dwb *b,
+					const u8 *const *tp, __m512i *acc,
+					__m512i *sx, const bool SGN,
+					const bool ZW)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	const __m512i ones = _mm512_set1_epi8(1);
+	u32 g;
+
+	for (g = 0; g < b->groups; g++) {
+		const u8 *wg = b->wpk + (u64)g * 4 * 64;
+		__m512i x0 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g]);
+		__m512i x1 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g + 1]);
+		__m512i x2 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g + 2]);
+		__m512i x3 = _mm512_maskz_loadu_epi8(b->cm, tp[4 * g + 3]);
+		__m512i t0, t1, t2, t3, q0, q1, q2, q3;
+
+		if (SGN) {
+			x0 = _mm512_xor_si512(x0, flip);
+			x1 = _mm512_xor_si512(x1, flip);
+			x2 = _mm512_xor_si512(x2, flip);
+			x3 = _mm512_xor_si512(x3, flip);
+		}
+		t0 = _mm512_unpacklo_epi8(x0, x1);
+		t1 = _mm512_unpackhi_epi8(x0, x1);
+		t2 = _mm512_unpacklo_epi8(x2, x3);
+		t3 = _mm512_unpackhi_epi8(x2, x3);
+		q0 = _mm512_unpacklo_epi16(t0, t2);
+		q1 = _mm512_unpackhi_epi16(t0, t2);
+		q2 = _mm512_unpacklo_epi16(t1, t3);
+		q3 = _mm512_unpackhi_epi16(t1, t3);
+		acc[0] = _mm512_dpbusd_epi32(acc[0], q0, _mm512_loadu_si512(wg));
+		acc[1] = _mm512_dpbusd_epi32(acc[1], q1,
+					     _mm512_loadu_si512(wg + 64));
+		acc[2] = _mm512_dpbusd_epi32(acc[2], q2,
+					     _mm512_loadu_si512(wg + 128));
+		acc[3] = _mm512_dpbusd_epi32(acc[3], q3,
+					     _mm512_loadu_si512(wg + 192));
+		if (!ZW)
+			continue;
+		sx[0] = _mm512_dpbusd_epi32(sx[0], q0, ones);
+		sx[1] = _mm512_dpbusd_epi32(sx[1], q1, ones);
+		sx[2] = _mm512_dpbusd_epi32(sx[2], q2, ones);
+		sx[3] = _mm512_dpbusd_epi32(sx[3], q3, ones);
+	}
+}
+
+/* One output pixel: sums, back in channel order, epilogue. */
+static __always_inline void npu_dw_pixel(const struct npu_dwb *b,
+					 const u8 *const *tp, s32 zw, u8 *o,
+					 const bool SGN, const bool ZW)
+{
+	__m512i acc[4], sx[4];
+	u32 v, nv = (b->w + 15) / 16;
+
+	for (v = 0; v < 4; v++) {
+		acc[v] = _mm512_setzero_si512();
+		sx[v] = _mm512_setzero_si512();
+	}
+	npu_dw_taps(b, tp, acc, sx, SGN, ZW);
+	npu_unpermute(acc);
+	if (ZW)
+		npu_unpermute(sx);
+	for (v = 0; v < nv; v++) {
+		__m512i y = acc[v];
+
+		if (ZW)
+			y = _mm512_sub_epi32(y, _mm512_mullo_epi32(sx[v],
+					     _mm512_set1_epi32(zw)));
+		if (b->fast) {
+			__m512i x = _mm512_add_epi32(y, b->ct[v]);
+			__m512i pe = _mm512_mul_epi32(x, b->mv[v]);
+			__m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+						      b->mo[v]);
+
+			y = _mm512_mask_blend_epi32(0xaaaa,
+				_mm512_srli_epi64(pe, 32), po);
+			y = _mm512_srav_epi32(_mm512_add_epi32(y, b->rv[v]),
+					      b->sv[v]);
+			y = _mm512_max_epi32(y, _mm512_set1_epi32(b->e->lo -
+								  b->e->zp));
+			y = _mm512_min_epi32(y, _mm512_set1_epi32(b->e->hi -
+								  b->e->zp));
+			y = _mm512_add_epi32(y, _mm512_set1_epi32(b->e->zp));
+			_mm_mask_storeu_epi8(o + 16 * v,
+					     npu_mask16(b->w - 16 * v),
+					     _mm512_cvtepi32_epi8(y));
+			continue;
+		}
+		y = _mm512_add_epi32(y, _mm512_loadu_si512(b->e->colterm +
+							   16 * v));
+		npu_epi16(b->e, y, 16 * v, b->w - 16 * v, o);
+	}
+}
+
+static void npu_dw_block_vectors(struct npu_dwb *b)
+{
+	const struct npu_mm_epi *e = b->e;
+	u32 v;
+
+	b->fast = e->hi_only && e->out_dtype != RM_NPU_DT_INT32 &&
+		  (!e->has_bias || e->bias_safe);
+	for (v = 0; v < 4 && b->fast; v++) {
+		b->ct[v] = _mm512_loadu_si512(e->colterm + 16 * v);
+		if (e->has_bias)
+			b->ct[v] = _mm512_add_epi32(b->ct[v],
+				_mm512_loadu_si512(e->bias + 16 * v));
+		if (e->per_channel) {
+			b->mv[v] = _mm512_loadu_si512(e->mult32 + 16 * v);
+			b->rv[v] = _mm512_loadu_si512(e->rnd32 + 16 * v);
+			b->sv[v] = _mm512_loadu_si512(e->sh32 + 16 * v);
+		} else {
+			b->mv[v] = _mm512_set1_epi32(e->mult32[0]);
+			b->rv[v] = _mm512_set1_epi32(e->rnd32[0]);
+			b->sv[v] = _mm512_set1_epi32(e->sh32[0]);
+		}
+		b->mo[v] = _mm512_srli_epi64(b->mv[v], 32);
+	}
+}
+
+static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
+						     NPU_MM_SC_EPI);
+	u8 *wpk = ctx->scratch + NPU_MM_SC_PANEL;
+	u32 taps = c->k_h * c->k_w, t, ky, kx;
+	u64 npix = npu_conv_pixels(c);
+	const u8 *in = bo[c->in.bo] + c->in.offset;
+	const s8 *wsrc = (const s8 *)(bo[c->weights.bo] + c->weights.offset);
+	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
+	s32 zw = c->w_zero_point;
+	u8 *zbuf = ctx->scratch + NPU_MM_SC_AROWS;
+	struct npu_dwb *blk = (struct npu_dwb *)(ctx->scratch + NPU_DW_SC_BLK);
+	u64 *toff = blk->toff;
+	const u8 **tp = blk->tp;
+	s32 span_h = (s32)((c->k_h - 1) * c->dil_h);
+	s32 span_w = (s32)((c->k_w - 1) * c->dil_w);
+	u32 ox, oy, nb;
+	u64 q;
+	struct npu_dw dw;
+	struct npu_mm mm;
+	int ret;
+
+	dw.groups = (taps + 3) / 4;
+	dw.zx = c->in_zero_point + (sgn ? 128 : 0);
+	/* 64 input zero points: what a tap outside the input reads */
+	memset(zbuf, (u8)c->in_zero_point, 64);
+	for (t = 0, ky = 0; ky < c->k_h; ky++)
+		for (kx = 0; kx < c->k_w; kx++, t++)
+			toff[t] = ((u64)ky * c->dil_h * c->in_w +
+				   (u64)kx * c->dil_w) * c->in_c;
+	npu_mm_from_conv(cmd, bo, &mm);
+	mm.k = taps;	/* the dot-product length, for the epilogue's bounds */
+	blk->wpk = wpk;
+	blk->groups = dw.groups;
+	blk->e = e;
+	while (u < ue) {
+		u64 cb = npu_div_u64(u, npix);
+		u64 p = u - cb * npix;
+		u64 pend = npu_min_u64(npix, p + (ue - u));
+		u32 oc0 = (u32)cb * NPU_MM_COLS;
+		u32 w = npu_min_u32(NPU_MM_COLS, c->out_c - oc0);
+		u64 key = cb << 32 | 0xffffffffu;
+
+		u += pend - p;
+		ret = npu_mm_epi_load(&mm, oc0, w, e);
+		if (ret)
+			return ret;
+		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
+		    ctx->cache_key != key) {
+			npu_dw_pack(c, wsrc, oc0, w, &dw, wpk,
+				    (s32 *)(ctx->scratch + NPU_MM_SC_COLSUM));
+			ctx->cache_tag = ctx->tag;
+			ctx->cache_key = key;
+		}
+		memcpy(e->colterm, ctx->scratch + NPU_MM_SC_COLSUM,
+		       sizeof(e->colterm));
+		blk->cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+		blk->w = w;
+		npu_dw_block_vectors(blk);
+		q = npu_div_u64(p, c->out_w);
+		ox = (u32)(p - q * c->out_w);
+		nb = (u32)npu_div_u64(q, c->out_h);
+		oy = (u32)(q - (u64)nb * c->out_h);
+		for (; p < pend; p++) {
+			s32 iy0 = (s32)(oy * c->stride_h) - (s32)c->pad_top;
+			s32 ix0 = (s32)(ox * c->stride_w) - (s32)c->pad_left;
+			const u8 *img = in + (u64)nb * c->in_h * c->in_w *
+					c->in_c + oc0;
+			u8 *o = bo[c->out.bo] + c->out.offset +
+				(p * c->out_c + oc0) * mm.osz;
+
+			if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < (s32)c->in_h &&
+			    ix0 + span_w < (s32)c->in_w) {
+				const u8 *base = img + ((u64)iy0 * c->in_w +
+							(u32)ix0) * c->in_c;
+
+				for (t = 0; t < taps; t++)
+					tp[t] = base + toff[t];
+			} else {
+				/* each tap's input, or the zero point outside */
+				for (t = 0, ky = 0; ky < c->k_h; ky++) {
+					s32 iy = iy0 + (s32)(ky * c->dil_h);
+
+					for (kx = 0; kx < c->k_w; kx++, t++) {
+						s32 ix = ix0 + (s32)(kx * c->dil_w);
+
+						tp[t] = iy < 0 || iy >= (s32)c->in_h ||
+							ix < 0 || ix >= (s32)c->in_w ?
+							zbuf : img + ((u64)iy * c->in_w +
+								      (u32)ix) * c->in_c;
+					}
+				}
+			}
+			for (t = taps; t < 4 * dw.groups; t++)
+				tp[t] = zbuf;
+			if (sgn && zw)
+				npu_dw_pixel(blk, tp, zw, o, true, true);
+			else if (sgn)
+				npu_dw_pixel(blk, tp, zw, o, true, false);
+			else if (zw)
+				npu_dw_pixel(blk, tp, zw, o, false, true);
+			else
+				npu_dw_pixel(blk, tp, zw, o, false, false);
+			if (++ox == c->out_w) {
+				ox = 0;
+				if (++oy == c->out_h) {
+					oy = 0;
+					nb++;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* POOL2D, 64 channels at a time                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * floor(n / d) for 16 lanes, 0 <= n < 256 d, 2 <= d <= 4096: n * m >> 32
+ * with m = floor(2^32 / d) + 1 is exact while n d < 2^32 (the error of m,
+ * at most d / 2^32 per unit of n, stays under 1 / d).
+ */
+static inline __m512i npu_divu16(__m512i n, u32 m)
+{
+	__m512i mv = _mm512_set1_epi32((int)m);
+	__m512i ev = _mm512_srli_epi64(_mm512_mul_epu32(n, mv), 32);
+	__m512i od = _mm512_mul_epu32(_mm512_srli_epi64(n, 32), mv);
+
+	return _mm512_mask_blend_epi32(0xaaaa, ev, od);
+}
+
+static int npu_pool_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
+			u64 ue)
+{
+	const struct rm_npu_cmd_pool2d *p = &cmd->pool2d;
+	const u8 *in = bo[p->in.bo] + p->in.offset;
+	u8 *out = bo[p->out.bo] + p->out.offset;
+	u32 nblk = (u32)npu_ceil_div(p->c, NPU_OPS_POOL_BLOCK);
+	bool sgn = p->dtype == RM_NPU_DT_INT8;
+	bool avg = p->mode == RM_NPU_POOL_AVG;
+	bool cpad = cmd->flags & RM_NPU_POOL_COUNT_PAD;
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+
+	for (; u < ue; u++) {
+		u64 pix = npu_div_u64(u, nblk);
+		u32 cb = (u32)(u - pix * nblk);
+		u64 t = npu_div_u64(pix, p->out_w);
+		u32 ox = (u32)(pix - t * p->out_w);
+		u32 nb = (u32)npu_div_u64(t, p->out_h);
+		u32 oy = (u32)(t - (u64)nb * p->out_h);
+		s32 iy0 = (s32)(oy * p->stride_h) - (s32)p->pad_top;
+		s32 ix0 = (s32)(ox * p->stride_w) - (s32)p->pad_left;
+		u32 c0 = cb * NPU_OPS_POOL_BLOCK;
+		u32 w = npu_min_u32(NPU_OPS_POOL_BLOCK, p->c - c0);
+		__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+		u32 ky0 = iy0 < 0 ? (u32)-iy0 : 0, kx0 = ix0 < 0 ? (u32)-ix0 : 0;
+		u32 ky1 = npu_min_u32(p->k_h, (u32)((s32)p->in_h - iy0));
+		u32 kx1 = npu_min_u32(p->k_w, (u32)((s32)p->in_w - ix0));
+		const u8 *img = in + (u64)nb * p->in_h * p->in_w * p->c + c0;
+		u8 *o = out + pix * p->c + c0;
+		__m512i mx = _mm512_setzero_si512(), sum[4], q;
+		u32 ky, kx, cnt, i;
+
+		for (i = 0; i < 4; i++)
+			sum[i] = _mm512_setzero_si512();
+		/* the biased bytes (x ^ 0x80 for INT8) order as unsigned */
+		for (ky = ky0; ky < ky1; ky++)
+			for (kx = kx0; kx < kx1; kx++) {
+				const u8 *x = img + ((u64)(iy0 + (s32)ky) *
+						     p->in_w + (u32)(ix0 + (s32)kx)) *
+					      p->c;
+				__m512i v = _mm512_xor_si512(flip,
+					_mm512_maskz_loadu_epi8(cm, x));
+
+				if (!avg) {
+					mx = _mm512_max_epu8(mx, v);
+					continue;
+				}
+				sum[0] = _mm512_add_epi32(sum[0],
+					_mm512_cvtepu8_epi32(
+					_mm512_castsi512_si128(v)));
+				sum[1] = _mm512_add_epi32(sum[1],
+					_mm512_cvtepu8_epi32(
+					_mm512_extracti32x4_epi32(v, 1)));
+				sum[2] = _mm512_add_epi32(sum[2],
+					_mm512_cvtepu8_epi32(
+					_mm512_extracti32x4_epi32(v, 2)));
+				sum[3] = _mm512_add_epi32(sum[3],
+					_mm512_cvtepu8_epi32(
+					_mm512_extracti32x4_epi32(v, 3)));
+			}
+		if (!avg) {
+			__m512i lo = _mm512_set1_epi8((char)(p->act_min ^
+							     (sgn ? 0x80 : 0)));
+			__m512i hi = _mm512_set1_epi8((char)(p->act_max ^
+							     (sgn ? 0x80 : 0)));
+
+			mx = _mm512_min_epu8(_mm512_max_epu8(mx, lo), hi);
+			_mm512_mask_storeu_epi8(o, cm, _mm512_xor_si512(mx, flip));
+			continue;
+		}
+		cnt = (ky1 - ky0) * (kx1 - kx0);
+		for (i = 0; i < 4; i++) {
+			__m512i sv = sum[i];
+			__mmask16 neg;
+			u32 d = cnt;
+
+			/* back to the signed values: 128 per element */
+			if (sgn)
+				sv = _mm512_sub_epi32(sv, _mm512_set1_epi32(128 * (s32)cnt));
+			if (cpad) {
+				sv = _mm512_add_epi32(sv, _mm512_set1_epi32(
+					(s32)(p->k_h * p->k_w - cnt) * p->zero_point));
+				d = p->k_h * p->k_w;
+			}
+			neg = _mm512_cmplt_epi32_mask(sv, _mm512_setzero_si512());
+			sv = _mm512_add_epi32(_mm512_abs_epi32(sv),
+					      _mm512_set1_epi32((s32)(d / 2)));
+			q = d == 1 ? sv : npu_divu16(sv, (u32)(0x100000000ULL / d) + 1);
+			q = _mm512_mask_sub_epi32(q, neg, _mm512_setzero_si512(), q);
+			q = _mm512_max_epi32(q, _mm512_set1_epi32(p->act_min));
+			q = _mm512_min_epi32(q, _mm512_set1_epi32(p->act_max));
+			if (16 * i < w)
+				_mm_mask_storeu_epi8(o + 16 * i,
+						     npu_mask16(w - 16 * i),
+						     _mm512_cvtepi32_epi8(q));
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ELTWISE, 16 elements at a time                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * clamp((x * m + 2^(t - 1)) >> t, lo, hi) for 16 int32 lanes, t in 1..62,
+ * exact in int64 (even and odd lanes apart).
+ */
+static inline __m512i npu_scale16(__m512i x, s32 m, u32 t, s32 lo, s32 hi)
+{
+	__m512i mv = _mm512_set1_epi32(m);
+	__m512i r = _mm512_set1_epi64((s64)1 << (t - 1));
+	__m512i lv = _mm512_set1_epi64(lo), hv = _mm512_set1_epi64(hi);
+	__m128i c = _mm_cvtsi32_si128((int)t);
+	__m512i ev = _mm512_sra_epi64(_mm512_add_epi64(
+		_mm512_mul_epi32(x, mv), r), c);
+	__m512i od = _mm512_sra_epi64(_mm512_add_epi64(
+		_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mv), r), c);
+
+	ev = _mm512_min_epi64(_mm512_max_epi64(ev, lv), hv);
+	od = _mm512_min_epi64(_mm512_max_epi64(od, lv), hv);
+	/* in int32 range now: keep the low halves */
+	return _mm512_mask_blend_epi32(0xaaaa, ev, _mm512_slli_epi64(od, 32));
+}
+
+static inline __m512i npu_elt_ld(const u8 *p, u32 cs, __mmask16 m, bool sgn,
+				 s32 zp)
+{
+	__m512i v;
+
+	if (cs)
+		v = sgn ? _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p)) :
+			  _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p));
+	else
+		v = _mm512_set1_epi32(sgn ? (s32)(s8)*p : (s32)*p);
+	return _mm512_sub_epi32(v, _mm512_set1_epi32(zp));
+}
+
+/* Inputs with column stride 1 or 0 (broadcast); false for the others. */
+static bool npu_elt_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
+			u64 ue)
+{
+	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
+	const struct rm_npu_elt_input *ia = &e->a, *ib = &e->b;
+	const struct rm_npu_requant *rq = &e->rq;
+	u32 nblk = (u32)npu_ceil_div(e->cols, NPU_OPS_ELT_BLOCK);
+	bool sgn = e->dtype == RM_NPU_DT_INT8;
+	s32 lo = rq->act_min - rq->zero_point, hi = rq->act_max - rq->zero_point;
+
+	if (ia->col_stride > 1 || ib->col_stride > 1)
+		return false;
+	for (; u < ue; u++) {
+		u64 r = npu_div_u64(u, nblk);
+		u32 c0 = (u32)(u - r * nblk) * NPU_OPS_ELT_BLOCK;
+		u32 c1 = npu_min_u32(e->cols, c0 + NPU_OPS_ELT_BLOCK), c;
+		const u8 *pa = bo[ia->ref.bo] + ia->ref.offset + r * ia->row_stride;
+		const u8 *pb = bo[ib->ref.bo] + ib->ref.offset + r * ib->row_stride;
+		u8 *po = bo[e->out.bo] + e->out.offset + r * e->out_row_stride;
+
+		for (c = c0; c < c1; c += 16) {
+			__mmask16 m = npu_mask16(c1 - c);
+			__m512i xa = npu_elt_ld(pa + (u64)c * ia->col_stride,
+						ia->col_stride, m, sgn,
+						ia->zero_point);
+			__m512i xb = npu_elt_ld(pb + (u64)c * ib->col_stride,
+						ib->col_stride, m, sgn,
+						ib->zero_point);
+			__m512i v;
+
+			if (e->op == RM_NPU_ELT_MUL) {
+				v = _mm512_mullo_epi32(xa, xb);
+			} else {
+				/* |result| <= 255 * 2^20: the clamp is a no-op */
+				xa = npu_scale16(_mm512_slli_epi32(xa, 20),
+						 ia->mult, (u32)(31 - ia->shift),
+						 -(1 << 29), 1 << 29);
+				xb = npu_scale16(_mm512_slli_epi32(xb, 20),
+						 ib->mult, (u32)(31 - ib->shift),
+						 -(1 << 29), 1 << 29);
+				v = e->op == RM_NPU_ELT_ADD ?
+				    _mm512_add_epi32(xa, xb) :
+				    _mm512_sub_epi32(xa, xb);
+			}
+			v = npu_scale16(v, rq->mult, (u32)(31 - rq->shift), lo,
+					hi);
+			v = _mm512_add_epi32(v, _mm512_set1_epi32(rq->zero_point));
+			_mm_mask_storeu_epi8(po + c, m, _mm512_cvtepi32_epi8(v));
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* LUT: 256-byte table lookups, 64 at a time (AVX-512 VBMI)            */
+/* ------------------------------------------------------------------ */
+
+/* VBMI for this function only: the rest must run on CPUs without it */
+__attribute__((target("avx512vbmi")))
+static void npu_lut_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
+			u64 ue)
+{
+	const struct rm_npu_cmd_lut *l = &cmd->lut;
+	const u8 *in = bo[l->in.bo] + l->in.offset;
+	const u8 *tab = bo[l->table.bo] + l->table.offset;
+	u8 *out = bo[l->out.bo] + l->out.offset;
+	u64 i = u * NPU_OPS_STREAM_BLOCK;
+	u64 end = npu_min_u64(l->count, npu_sat_mul(ue, NPU_OPS_STREAM_BLOCK));
+	const __m512i flip = _mm512_set1_epi8(l->dtype == RM_NPU_DT_INT8 ?
+					      (char)0x80 : 0);
+	/* the table loaded once: the lookups read these copies */
+	__m512i t0 = _mm512_loadu_si512(tab), t1 = _mm512_loadu_si512(tab + 64);
+	__m512i t2 = _mm512_loadu_si512(tab + 128);
+	__m512i t3 = _mm512_loadu_si512(tab + 192);
+
+	for (; i < end; i += 64) {
+		__mmask64 m = npu_mask64((u32)npu_min_u64(64, end - i));
+		__m512i x = _mm512_xor_si512(flip, _mm512_maskz_loadu_epi8(m, in + i));
+		__m512i lo = _mm512_permutex2var_epi8(t0, x, t1);
+		__m512i hi = _mm512_permutex2var_epi8(t2, x, t3);
+
+		_mm512_mask_storeu_epi8(out + i, m, _mm512_mask_blend_epi8(
+			_mm512_movepi8_mask(x), lo, hi));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The variant                                                         */
+/* ------------------------------------------------------------------ */
+
+static bool npu_is_dw(const struct rm_npu_cmd_conv2d *c)
+{
+	return c->groups == c->in_c && c->out_c == c->in_c &&
+	       c->k_h * c->k_w <= NPU_DW_MAX_TAPS;
+}
+
+static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			   struct npu_ops_ctx *ctx, const void *packed, u64 u,
+			   u64 ue)
+{
+	struct npu_mm mm;
+
+	switch (cmd->opcode) {
+	case RM_NPU_OP_GEMM:
+		npu_mm_from_gemm(cmd, bo, &mm);
+		return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX512, u, ue);
+	case RM_NPU_OP_CONV2D:
+		if (npu_mm_from_conv(cmd, bo, &mm))
+			return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX512, u,
+					  ue);
+		if (npu_is_dw(&cmd->conv2d))
+			return npu_dw_run(cmd, bo, ctx, u, ue);
+		break;
+	case RM_NPU_OP_POOL2D:
+		return npu_pool_run(cmd, bo, u, ue);
+	case RM_NPU_OP_ELTWISE:
+		if (npu_elt_run(cmd, bo, u, ue))
+			return 0;
+		break;
+	case RM_NPU_OP_LUT:
+		if (!npu_cpu_avx512_vbmi())
+			break;
+		npu_lut_run(cmd, bo, u, ue);
+		return 0;
+	default:
+		break;
+	}
+	return npu_scalar_exec(cmd, bo, u, ue);
+}
+
+static u64 npu_avx512_pack_size(const struct rm_npu_cmd *cmd)
+{
+	struct npu_mm mm;
+
+	return npu_mm_for_pack(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
+}
+
+static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			  void *dst)
+{
+	struct npu_mm mm;
+
+	if (npu_mm_for_pack(cmd, bo, &mm))
+		npu_mm_pack_all(&mm, NPU_ISA_AVX512, dst);
+}
+
+const struct npu_isa_ops npu_isa_avx512 = {
+	.name = "avx512",
+	.simd = true,
+	.exec = npu_avx512_exec,
+	.pack_size = npu_avx512_pack_size,
+	.pack = npu_avx512_pack,
+};
+
+#endif /* NPU_OPS_HAVE_AVX512 && !__CHECKER__ */
