@@ -8,13 +8,26 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
-#include <linux/timekeeping.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 
 #include "rm_npu_job.h"
 #include "npu_ops.h"
 
 /* Work between two cancellation/watchdog checks: about a millisecond. */
 #define RM_NPU_CHUNK_OPS	(1u << 20)
+
+/*
+ * Job times (watchdog, durations, busy time) come from local_clock(): the
+ * CPU's own counter, not the clocksource, which may be a device register
+ * (HPET, ACPI PM timer) that costs microseconds per read when the TSC is
+ * not trusted, as in VMs. Its small drift between CPUs is far below the
+ * watchdog's millisecond resolution.
+ */
+static u64 rm_npu_now(void)
+{
+	return local_clock();
+}
 
 static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
 {
@@ -32,13 +45,18 @@ static int rm_npu_run_range(struct rm_npu_job *job, const struct rm_npu_cmd *cmd
 	while (begin < end) {
 		u64 stop = begin + min(chunk, end - begin);
 
+		/* A dying submitter stops its job as closing its file would. */
+		if (job->in_caller && fatal_signal_pending(current))
+			atomic_set(&job->cancel, 1);
 		if (atomic_read(&job->cancel))
 			return -ECANCELED;
-		if (ktime_get_ns() > job->deadline_ns)
+		/* The job's start was just read: the first chunk needs no look. */
+		if (READ_ONCE(job->ran) && rm_npu_now() > job->deadline_ns)
 			return -ETIMEDOUT;
 		ret = npu_cmd_exec(cmd, job->bo_base, begin, stop);
 		if (ret)
 			return ret;
+		WRITE_ONCE(job->ran, true);
 		begin = stop;
 		cond_resched();
 	}
@@ -71,7 +89,7 @@ static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd
 
 static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 {
-	u64 start = ktime_get_ns();
+	u64 start = rm_npu_now();
 
 	WRITE_ONCE(pe->part_active, true);
 	part->result = rm_npu_run_range(part->job, part->cmd, part->begin,
@@ -79,7 +97,7 @@ static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 	if (!part->result)
 		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
 				  npu_cmd_units(part->cmd));
-	atomic64_add(ktime_get_ns() - start, &pe->busy_ns);
+	atomic64_add(rm_npu_now() - start, &pe->busy_ns);
 	WRITE_ONCE(pe->part_active, false);
 	complete(&part->done);
 }
@@ -120,7 +138,7 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 void rm_npu_job_execute(struct rm_npu_job *job)
 {
 	struct rm_npu_pe *pe = job->pe;
-	u64 start = ktime_get_ns();
+	u64 start = rm_npu_now();
 	u32 timeout_ms = READ_ONCE(rm_npu_job_timeout_ms);
 	u32 i;
 	int ret = 0;
@@ -152,7 +170,7 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 			break;
 	}
 
-	job->duration_ns = ktime_get_ns() - start;
+	job->duration_ns = rm_npu_now() - start;
 	atomic64_add(job->duration_ns, &pe->busy_ns);
 	job->result = ret;
 	/* A cancelled job did not fail at a command of its own. */
@@ -195,6 +213,30 @@ void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job)
 	spin_unlock(&pe->lock);
 	if (more)
 		wake_up(&pe->wq);
+}
+
+/*
+ * Runs @job in the calling thread on the PE the caller claimed when it
+ * queued the job (pe->busy set). After the @last of them the PE is freed
+ * and the jobs queued behind go to the PE thread.
+ */
+void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct rm_npu_job *job,
+			       bool last)
+{
+	spin_lock(&pe->lock);
+	pe->running = job;
+	spin_unlock(&pe->lock);
+
+	job->in_caller = true;
+	rm_npu_job_execute(job);
+	if (last) {
+		rm_npu_engine_finish(pe, job);
+		return;
+	}
+	spin_lock(&pe->lock);
+	pe->running = NULL;
+	spin_unlock(&pe->lock);
+	rm_npu_job_retire(job);
 }
 
 void rm_npu_engine_kick(struct rm_npu_pe *pe)

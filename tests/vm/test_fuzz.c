@@ -261,12 +261,12 @@ static void fuzz_raw_ioctl(void)
 		if (s->flags & RM_NPU_SUBMIT_OUT_FENCE)
 			track_fence(s->out_fence_fd);
 	}
-	if (type != 0xB8 || nr > 6) {
+	if (type != 0xB8 || nr > 7) {
 		if (ret != -1 || err != ENOTTY)
 			fail_msg("ioctl %#lx: %d %s, expected ENOTTY", cmd, ret,
 				 strerror(err));
 	}
-	if (fd == mgmt_fd && type == 0xB8 && nr >= 1 && nr <= 6 &&
+	if (fd == mgmt_fd && type == 0xB8 && nr >= 1 && nr <= 7 &&
 	    (ret != -1 || err != ENOTTY))
 		fail_msg("ioctl %#lx on npu0: %d %s, expected ENOTTY", cmd, ret,
 			 strerror(err));
