@@ -10,6 +10,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
 
 #include "rm_npu_job.h"
 #include "npu_ops.h"
@@ -18,15 +19,15 @@
 #define RM_NPU_CHUNK_OPS	(1u << 20)
 
 /*
- * Job times (watchdog, durations, busy time) come from local_clock(): the
- * CPU's own counter, not the clocksource, which may be a device register
- * (HPET, ACPI PM timer) that costs microseconds per read when the TSC is
- * not trusted, as in VMs. Its small drift between CPUs is far below the
- * watchdog's millisecond resolution.
+ * Job times (watchdog, durations, busy time). The clocksource may be a
+ * device register (HPET when the TSC is not trusted, as in emulated VMs)
+ * whose reading costs about a microsecond, so the paths of small jobs read
+ * it as few times as they can. local_clock() would be cheaper but is
+ * clamped to the last tick's window on such machines, and stalls.
  */
 static u64 rm_npu_now(void)
 {
-	return local_clock();
+	return ktime_get_ns();
 }
 
 static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
@@ -135,11 +136,12 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	return ret ? ret : part.result;
 }
 
-void rm_npu_job_execute(struct rm_npu_job *job)
+/* Runs @job from @start (a rm_npu_now() reading); returns when it ended. */
+static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 {
 	struct rm_npu_pe *pe = job->pe;
-	u64 start = rm_npu_now();
 	u32 timeout_ms = READ_ONCE(rm_npu_job_timeout_ms);
+	u64 end;
 	u32 i;
 	int ret = 0;
 
@@ -170,7 +172,8 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 			break;
 	}
 
-	job->duration_ns = rm_npu_now() - start;
+	end = rm_npu_now();
+	job->duration_ns = end - start;
 	atomic64_add(job->duration_ns, &pe->busy_ns);
 	job->result = ret;
 	/* A cancelled job did not fail at a command of its own. */
@@ -191,6 +194,12 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 	if (job->partner)
 		atomic64_inc(ret ? &job->partner->jobs_failed :
 			     &job->partner->jobs_completed);
+	return end;
+}
+
+void rm_npu_job_execute(struct rm_npu_job *job)
+{
+	rm_npu_job_run(job, rm_npu_now());
 }
 
 /*
@@ -216,27 +225,36 @@ void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job)
 }
 
 /*
- * Runs @job in the calling thread on the PE the caller claimed when it
- * queued the job (pe->busy set). After the @last of them the PE is freed
- * and the jobs queued behind go to the PE thread.
+ * Runs @jobs (linked by queue_link) in the calling thread, on the PE the
+ * caller claimed when it queued them (pe->busy set), back to back: one
+ * clock reading ends a job and starts the next, and the jobs retire, in
+ * order, once the last ran, so no retire work falls into a job's time.
+ * Then the PE is freed and the jobs queued behind go to the PE thread.
  */
-void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct rm_npu_job *job,
-			       bool last)
+void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct list_head *jobs)
 {
-	spin_lock(&pe->lock);
-	pe->running = job;
-	spin_unlock(&pe->lock);
+	struct rm_npu_job *job, *next;
+	u64 t = rm_npu_now();
 
-	job->in_caller = true;
-	rm_npu_job_execute(job);
-	if (last) {
-		rm_npu_engine_finish(pe, job);
-		return;
+	list_for_each_entry(job, jobs, queue_link) {
+		/* Time spent scheduled out is no job's. */
+		if (!list_is_first(&job->queue_link, jobs) && cond_resched())
+			t = rm_npu_now();
+		spin_lock(&pe->lock);
+		pe->running = job;
+		spin_unlock(&pe->lock);
+		job->in_caller = true;
+		t = rm_npu_job_run(job, t);
 	}
 	spin_lock(&pe->lock);
 	pe->running = NULL;
 	spin_unlock(&pe->lock);
-	rm_npu_job_retire(job);
+	list_for_each_entry_safe(job, next, jobs, queue_link) {
+		if (list_is_last(&job->queue_link, jobs))
+			rm_npu_engine_finish(pe, job);
+		else
+			rm_npu_job_retire(job);
+	}
 }
 
 void rm_npu_engine_kick(struct rm_npu_pe *pe)

@@ -332,32 +332,37 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 }
 
 /*
- * Resolves the job's buffer handles, read one by one (no stack array: the
- * kernel may zero-initialise every one on each call).
+ * Resolves the job's buffer handles: all read first (EFAULT before any
+ * other error), repeats refused, then looked up. They are read into the
+ * job's bo_size array, which the sizes overwrite: no stack array, which
+ * the kernel may zero-initialise on every call.
  */
 static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
 				 struct rm_npu_job *job, u64 uptr, u32 num_bos)
 {
 	u32 __user *uhandles = u64_to_user_ptr(uptr);
+	u64 *handles = job->bo_size;
 	u32 i, j, handle;
 
 	for (i = 0; i < num_bos; i++) {
-		struct rm_npu_bo *bo;
-
 		if (get_user(handle, &uhandles[i]))
 			return -EFAULT;
-		bo = rm_npu_bo_lookup(nfile, handle);
+		handles[i] = handle;
+	}
+
+	/* One buffer per index: overlap checks reason about indexes. */
+	for (i = 0; i < num_bos; i++)
+		for (j = 0; j < i; j++)
+			if (handles[i] == handles[j])
+				return -EINVAL;
+
+	for (i = 0; i < num_bos; i++) {
+		struct rm_npu_bo *bo = rm_npu_bo_lookup(nfile, handles[i]);
+
 		if (!bo)
 			return -ENOENT;
 		job->bos[i] = bo;
 		job->num_bos = i + 1;
-		/*
-		 * One buffer per index: overlap checks reason about indexes.
-		 * A handle names one buffer, so equal buffers are a repeat.
-		 */
-		for (j = 0; j < i; j++)
-			if (job->bos[j] == bo)
-				return -EINVAL;
 		job->bo_base[i] = bo->vaddr;
 		job->bo_size[i] = bo->size;
 	}
@@ -573,15 +578,15 @@ static bool rm_npu_job_inline_ok(struct rm_npu_job *job)
 
 /*
  * Issues ids to @n prepared jobs and queues them in order, all or none
- * (-EAGAIN past the in-flight caps). When the PE is idle, the caller claims
- * it for the leading jobs it may run itself: those (*@n_inline of them)
- * stay off the PE queue and in their slots. The others may retire and be
- * freed as soon as the locks drop: their slots are cleared.
+ * (-EAGAIN past the in-flight caps), taking them out of their slots. When
+ * the PE is idle, the caller claims it for the leading jobs it may run
+ * itself: those go on @inline_jobs instead of the PE queue. The others may
+ * retire and be freed as soon as the locks drop.
  */
 static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 			       struct rm_npu_submit *args,
 			       struct rm_npu_submit_slot *slots, u32 n,
-			       u32 *n_inline)
+			       struct list_head *inline_jobs)
 {
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
 	u64 cmds = 0;
@@ -590,7 +595,6 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 
 	for (i = 0; i < n; i++)
 		cmds += slots[i].job->num_cmds;
-	*n_inline = 0;
 
 	spin_lock(&nfile->lock);
 	if (nfile->inflight + n > RM_NPU_MAX_INFLIGHT ||
@@ -617,14 +621,11 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 		nfile->inflight++;
 		nfile->inflight_cmds += job->num_cmds;
 
-		if (claim && *n_inline == i && rm_npu_job_inline_ok(job)) {
-			(*n_inline)++;
-		} else {
-			list_add_tail(&job->queue_link, &pe->queue);
-			slots[i].job = NULL;
-		}
+		claim = claim && rm_npu_job_inline_ok(job);
+		list_add_tail(&job->queue_link, claim ? inline_jobs : &pe->queue);
+		slots[i].job = NULL;
 	}
-	if (*n_inline)
+	if (!list_empty(inline_jobs))
 		pe->busy = true;
 	spin_unlock(&pe->lock);
 	spin_unlock(&nfile->lock);
@@ -663,9 +664,10 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 			       struct rm_npu_submit_slot *slots, u32 n)
 {
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
+	LIST_HEAD(inline_jobs);
 	bool waits = false;
 	u64 wait_id = 0;
-	u32 i, n_inline;
+	u32 i;
 	int ret;
 
 	/* A job is waited for when it or a later one asks to be. */
@@ -674,7 +676,7 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 			waits = true;
 		slots[i].job->caller_waits = waits;
 	}
-	ret = rm_npu_jobs_enqueue(nfile, args, slots, n, &n_inline);
+	ret = rm_npu_jobs_enqueue(nfile, args, slots, n, &inline_jobs);
 	if (ret)
 		return ret;
 	for (i = n; i-- > 0;) {
@@ -684,14 +686,10 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 		}
 	}
 
-	for (i = 0; i < n_inline; i++) {
-		if (i)
-			cond_resched();
-		rm_npu_engine_run_claimed(pe, slots[i].job, i == n_inline - 1);
-		slots[i].job = NULL;
-	}
-	if (!n_inline)
+	if (list_empty(&inline_jobs))
 		rm_npu_engine_kick(pe);
+	else
+		rm_npu_engine_run_claimed(pe, &inline_jobs);
 
 	if (wait_id && !rm_npu_job_retired(nfile, wait_id))
 		rm_npu_wait_retired(nfile, wait_id, MAX_SCHEDULE_TIMEOUT);

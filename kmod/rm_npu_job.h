@@ -94,8 +94,7 @@ bool rm_npu_job_ready(struct rm_npu_job *job);
 void rm_npu_job_execute(struct rm_npu_job *job);
 void rm_npu_job_retire(struct rm_npu_job *job);
 void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job);
-void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct rm_npu_job *job,
-			       bool last);
+void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct list_head *jobs);
 void rm_npu_submit_commit(struct rm_npu_file *nfile, void *data, bool copied);
 
 #endif /* _RM_NPU_JOB_H */
