@@ -733,8 +733,8 @@ static int rm_npu_batch_check(const struct rm_npu_submit_batch *b)
 
 /*
  * Reads the batch's job arguments: in one copy when the caller's struct is
- * this kernel's, else one by one with the size rules of a single SUBMIT.
- * On failure, *@bad is the job at fault (RM_NPU_NO_INDEX: the whole copy).
+ * this kernel's, else (or to find the job at fault) one by one with the
+ * size rules of a single SUBMIT. On failure, *@bad is the job at fault.
  */
 static int rm_npu_batch_read(struct rm_npu_submit *args,
 			     const struct rm_npu_submit_batch *b, u32 *bad)
@@ -744,9 +744,9 @@ static int rm_npu_batch_read(struct rm_npu_submit *args,
 	u32 i;
 	int ret;
 
-	if (esize == sizeof(*args))
-		return copy_from_user(args, ujobs, b->num_jobs * esize) ?
-		       -EFAULT : 0;
+	if (esize == sizeof(*args) &&
+	    !copy_from_user(args, ujobs, b->num_jobs * esize))
+		return 0;
 	for (i = 0; i < b->num_jobs; i++) {
 		ret = copy_struct_from_user(&args[i], sizeof(*args),
 					    ujobs + i * esize, esize);

@@ -280,15 +280,16 @@ struct rm_npu_submit {
  *		a multiple of 8 from RM_NPU_SUBMIT_SIZE_VER0 to 4096.
  * @flags:	in: must be 0 (RM_NPU_BATCH_FLAGS).
  * @error_job:	out: on failure, the index in @jobs of the job that failed
- *		the call (its @error_index names the command when the
- *		command was at fault); RM_NPU_NO_INDEX when no single job
- *		did (bad header, EAGAIN). Written back even when the ioctl
+ *		the call (unreadable, E2BIG tail, or refused as SUBMIT
+ *		would refuse it); RM_NPU_NO_INDEX when no single job did
+ *		(bad header, EAGAIN). Written back even when the ioctl
  *		fails.
  *
  * All or nothing: every job is copied, looked up and validated, and every
  * out-fence descriptor reserved, before any is queued; on an error nothing
- * is queued and only @error_job and the failing job's @error_index are
- * written back. On success the jobs are queued in array order (consecutive
+ * is queued and only @error_job and, for a job refused as SUBMIT would
+ * refuse it, that job's @error_index (its command at fault, else
+ * RM_NPU_NO_INDEX) are written back. On success the jobs are queued in array order (consecutive
  * ids, completing in that order) and every job's out fields are written
  * back, as SUBMIT writes them: @job_id, @out_fence_fd, @error_index
  * (RM_NPU_NO_INDEX), and with a 1.1 @job_size the status of the jobs that
@@ -296,10 +297,11 @@ struct rm_npu_submit {
  * the call wait for it, and so for every job before it.
  *
  * Errors: as SUBMIT, per job (@error_job says which), and EINVAL (@flags,
- * @num_jobs, @job_size), EAGAIN (the whole batch does not fit the in-flight
- * caps: nothing queued; retry after jobs retire), EFAULT (@jobs unreadable;
- * or a job's copy back failed: every job is queued and only the out-fences
- * of the jobs written back are installed).
+ * @num_jobs, @job_size), E2BIG (a job's tail, @error_job), EAGAIN (the
+ * whole batch does not fit the in-flight caps: nothing queued; retry after
+ * jobs retire), EFAULT (a job unreadable, @error_job; or a job's copy back
+ * failed: every job is queued and only the out-fences of the jobs written
+ * back whole are installed).
  */
 struct rm_npu_submit_batch {
 	__u64 jobs;

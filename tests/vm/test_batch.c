@@ -303,7 +303,7 @@ static void test_batch_errors(void **state)
 	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
 	assert_errno(npu_batch_raw(fd, jobs, 0, sizeof(jobs[0]), &b), EINVAL);
 	assert_errno(npu_batch_raw(fd, NULL, 4, sizeof(jobs[0]), &b), EFAULT);
-	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
+	assert_int_equal(b.error_job, 0);
 	pg = npu_page_size();
 	ro = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -311,7 +311,12 @@ static void test_batch_errors(void **state)
 	assert_ok(mprotect((char *)ro + pg, pg, PROT_NONE));
 	assert_errno(npu_batch_raw(fd, (char *)ro + pg, 4, sizeof(jobs[0]),
 				   &b), EFAULT);
-	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
+	assert_int_equal(b.error_job, 0);
+	/* This build's elements, the third one unreadable. */
+	memcpy((char *)ro + pg - 2 * sizeof(jobs[0]), jobs, 2 * sizeof(jobs[0]));
+	assert_errno(npu_batch_raw(fd, (char *)ro + pg - 2 * sizeof(jobs[0]),
+				   3, sizeof(jobs[0]), &b), EFAULT);
+	assert_int_equal(b.error_job, 2);
 	/* 1.0-sized elements, read one by one: the second one faults. */
 	memcpy((char *)ro + pg - RM_NPU_SUBMIT_SIZE_VER0, jobs,
 	       RM_NPU_SUBMIT_SIZE_VER0);
