@@ -19,11 +19,12 @@
 #define RM_NPU_CHUNK_OPS	(1u << 20)
 
 /*
- * Job times (watchdog, durations, busy time). The clocksource may be a
- * device register (HPET when the TSC is not trusted, as in emulated VMs)
- * whose reading costs about a microsecond, so the paths of small jobs read
- * it as few times as they can. local_clock() would be cheaper but is
- * clamped to the last tick's window on such machines, and stalls.
+ * Job times (watchdog, durations, busy time, out-fence timestamps): CLOCK_
+ * MONOTONIC. The clocksource may be a device register (HPET when the TSC
+ * is not trusted, as in emulated VMs) whose reading costs about a
+ * microsecond, so the paths of small jobs read it as few times as they
+ * can. local_clock() would be cheaper but is clamped to the last tick's
+ * window on such machines, and stalls.
  */
 static u64 rm_npu_now(void)
 {
@@ -173,6 +174,7 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 	}
 
 	end = rm_npu_now();
+	job->end_ns = end;
 	job->duration_ns = end - start;
 	atomic64_add(job->duration_ns, &pe->busy_ns);
 	job->result = ret;

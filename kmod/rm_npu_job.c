@@ -323,7 +323,9 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	if (job->fence) {
 		if (job->result)
 			dma_fence_set_error(job->fence, job->result);
-		dma_fence_signal(job->fence);
+		/* The job's end, already read: no second clock reading. */
+		dma_fence_signal_timestamp(job->fence,
+					   ns_to_ktime(job->end_ns));
 		spin_lock(&nfile->lock);
 		rm_npu_job_unlist(nfile, job);
 		spin_unlock(&nfile->lock);

@@ -38,6 +38,7 @@ struct rm_npu_job {
 	int result;
 	u32 error_index;
 	u64 duration_ns;
+	u64 end_ns;			/* ktime_get_ns() when it ended */
 
 	u32 num_cmds;
 	u32 num_bos;			/* references held in @bos */

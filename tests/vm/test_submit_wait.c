@@ -2,10 +2,10 @@
 /*
  * test_submit_wait: SUBMIT's ABI 1.1 side through the uAPI: the status of
  * jobs that retired before the call returned, RM_NPU_SUBMIT_WAIT (submit
- * and wait in one call: jobs of any size in the caller, queued jobs,
- * in-fences, a signal ending the wait, a fatal signal cancelling a job in
- * the caller), binaries built for ABI 1.0 and for a later ABI on one file,
- * and WAITs of threads sharing a file.
+ * and wait in one call: jobs of any size in the caller, on a fused node
+ * too, queued jobs, in-fences, a signal ending the wait, a fatal signal
+ * cancelling a job in the caller), binaries built for ABI 1.0 and for a
+ * later ABI on one file, and WAITs of threads sharing a file.
  * Expects job_timeout_ms=60000: long jobs are sized from a calibration.
  */
 #include <pthread.h>
@@ -195,6 +195,35 @@ static void test_wait_flag(void **state)
 	}
 	free(cmds);
 	close(fd1);
+	close(fd);
+}
+
+/*
+ * On a fused node: the caller runs the leader's half of each split
+ * command, the partner PE its thread the other half; both are counted.
+ */
+static void test_wait_flag_fused(void **state)
+{
+	int fd = npu_open("npu0pe0-1");
+	long long done0, done1;
+	struct rm_npu_submit s;
+	struct rm_npu_cmd *cmds;
+	__u32 n;
+
+	(void)state;
+	npu_long_init(fd, &lj);
+	long_clear(fd);
+	done0 = npu_sysfs_ll("npu0pe0", "jobs_completed");
+	done1 = npu_sysfs_ll("npu0pe1", "jobs_completed");
+	n = npu_long_cmds(&lj, 300);
+	cmds = npu_long_build(n);
+	npu_submit_args(&s, cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT, 0);
+	assert_ok(npu_submit_raw(fd, &s));
+	assert_retired(&s, 0, RM_NPU_NO_INDEX);
+	npu_long_check(fd, &lj);
+	assert_int_equal(npu_sysfs_ll("npu0pe0", "jobs_completed"), done0 + 1);
+	assert_int_equal(npu_sysfs_ll("npu0pe1", "jobs_completed"), done1 + 1);
+	free(cmds);
 	close(fd);
 }
 
@@ -426,6 +455,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_status, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_flag, npu_close_fds),
+		cmocka_unit_test_teardown(test_wait_flag_fused, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_fatal_signal, npu_close_fds),
 		cmocka_unit_test_teardown(test_mixed_binaries, npu_close_fds),
 		cmocka_unit_test_teardown(test_shared_file_waits,
