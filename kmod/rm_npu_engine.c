@@ -8,7 +8,6 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
-#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/timekeeping.h>
 
@@ -227,36 +226,57 @@ void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job)
 }
 
 /*
+ * Retires, in order, the jobs on @ran that the caller ran on its claimed
+ * PE; with @free_pe, the PE is freed after the last.
+ */
+static void rm_npu_engine_retire_ran(struct rm_npu_pe *pe,
+				     struct list_head *ran, bool free_pe)
+{
+	struct rm_npu_job *job, *next;
+
+	spin_lock(&pe->lock);
+	pe->running = NULL;
+	spin_unlock(&pe->lock);
+	list_for_each_entry_safe(job, next, ran, queue_link) {
+		list_del(&job->queue_link);
+		if (free_pe && list_empty(ran))
+			rm_npu_engine_finish(pe, job);
+		else
+			rm_npu_job_retire(job);
+	}
+}
+
+/*
  * Runs @jobs (linked by queue_link) in the calling thread, on the PE the
  * caller claimed when it queued them (pe->busy set), back to back: one
  * clock reading ends a job and starts the next, and the jobs retire, in
- * order, once the last ran, so no retire work falls into a job's time.
+ * order, after the last, so no retire work falls into a job's time; but
+ * before a long job, so that it does not hold back the others' completion.
  * Then the PE is freed and the jobs queued behind go to the PE thread.
  */
 void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct list_head *jobs)
 {
 	struct rm_npu_job *job, *next;
+	LIST_HEAD(ran);
 	u64 t = rm_npu_now();
 
-	list_for_each_entry(job, jobs, queue_link) {
-		/* Time spent scheduled out is no job's. */
-		if (!list_is_first(&job->queue_link, jobs) && cond_resched())
+	list_for_each_entry_safe(job, next, jobs, queue_link) {
+		if (!list_empty(&ran) &&
+		    job->total_ops > RM_NPU_INLINE_MAX_OPS) {
+			rm_npu_engine_retire_ran(pe, &ran, false);
 			t = rm_npu_now();
+		} else if (!list_empty(&ran) && cond_resched()) {
+			/* Time spent scheduled out is no job's. */
+			t = rm_npu_now();
+		}
+		list_move_tail(&job->queue_link, &ran);
 		spin_lock(&pe->lock);
 		pe->running = job;
 		spin_unlock(&pe->lock);
 		job->in_caller = true;
 		t = rm_npu_job_run(job, t);
 	}
-	spin_lock(&pe->lock);
-	pe->running = NULL;
-	spin_unlock(&pe->lock);
-	list_for_each_entry_safe(job, next, jobs, queue_link) {
-		if (list_is_last(&job->queue_link, jobs))
-			rm_npu_engine_finish(pe, job);
-		else
-			rm_npu_job_retire(job);
-	}
+	rm_npu_engine_retire_ran(pe, &ran, true);
 }
 
 void rm_npu_engine_kick(struct rm_npu_pe *pe)

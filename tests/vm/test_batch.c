@@ -4,10 +4,12 @@
  * consecutive ids and their status, element sizes of ABI 1.0 and of later
  * ABIs, every error path (header, per job with its index, nothing queued,
  * no descriptor leaked), the in-flight caps, the copy back failing, out-
- * and in-fences, RM_NPU_SUBMIT_WAIT inside a batch, and cancellation of a
- * batch's jobs when the file closes.
+ * and in-fences, RM_NPU_SUBMIT_WAIT inside a batch (and the jobs ahead of
+ * a long one retiring before it runs), and cancellation of a batch's jobs
+ * when the file closes.
  * Expects job_timeout_ms=60000: long jobs are sized from a calibration.
  */
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include "job_util.h"
@@ -566,6 +568,69 @@ static void test_batch_wait_flag(void **state)
 	close(fd);
 }
 
+struct early_waiter {
+	int fd;
+	__u64 id;
+	int ret;
+	char engines[4096];	/* the engines file when the WAIT returned */
+};
+
+/*
+ * WAITs for job ->id (retrying while it is not issued yet), then reads
+ * what the engines run. Plain calls: no cmocka in a thread.
+ */
+static void *early_waiter_main(void *arg)
+{
+	struct early_waiter *e = arg;
+	struct rm_npu_wait w;
+
+	while ((e->ret = npu_wait_raw(e->fd, e->id, -1, &w)) && errno == ENOENT)
+		npu_sleep_ms(1);
+	npu_read_file(NPU_DEBUGFS "/rm_npu/npu0/engines", e->engines,
+		      sizeof(e->engines));
+	return NULL;
+}
+
+/*
+ * A small job ahead of a long one in a batch that waits for the long one
+ * (both run by the caller): the small one retires before the long one
+ * runs, not after it: another thread's WAIT for it returns while the
+ * engine still runs the long job.
+ */
+static void test_batch_completion_order(void **state)
+{
+	static struct early_waiter e;
+	static struct rm_npu_submit jobs[2];
+	int fd = open_pe0_long();
+	struct rm_npu_cmd nop = npu_cmd_nop(), *cmds;
+	__u32 n = npu_long_cmds(&lj, 2000);
+	char want[64];
+	pthread_t t;
+
+	(void)state;
+	npu_debugfs_mount();
+	cmds = npu_long_build(n);
+	e.fd = fd;
+	e.id = next_id(fd) + 1;
+	npu_submit_args(&jobs[0], &nop, 1, NULL, 0, 0, 0);
+	npu_submit_args(&jobs[1], cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT,
+			0);
+	assert_int_equal(pthread_create(&t, NULL, early_waiter_main, &e), 0);
+	npu_batch(fd, jobs, 2);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(jobs[0].job_id, e.id);
+	assert_int_equal(e.ret, 0);
+	snprintf(want, sizeof(want), "pe0: busy=1 running_job=%llu ",
+		 (unsigned long long)e.id + 1);
+	if (!strstr(e.engines, want))
+		fail_msg("job %llu retired, engines:\n%s\nwithout \"%s\"",
+			 (unsigned long long)e.id, e.engines, want);
+	assert_int_equal(jobs[1].retired, 1);
+	npu_long_check(fd, &lj);
+	free(cmds);
+	close(fd);
+}
+
 /* Closing the file cancels a batch's waiting jobs: fences say ECANCELED. */
 static void test_batch_cancel_on_close(void **state)
 {
@@ -613,6 +678,8 @@ int main(void)
 					  npu_close_fds),
 		cmocka_unit_test_teardown(test_batch_fences, npu_close_fds),
 		cmocka_unit_test_teardown(test_batch_wait_flag, npu_close_fds),
+		cmocka_unit_test_teardown(test_batch_completion_order,
+					  npu_close_fds),
 		cmocka_unit_test_teardown(test_batch_cancel_on_close,
 					  npu_close_fds),
 	};
