@@ -226,20 +226,24 @@ void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job)
 }
 
 /*
- * Retires, in order, the jobs on @ran that the caller ran on its claimed
- * PE; with @free_pe, the PE is freed after the last.
+ * Retires, in order, the jobs at the head of @jobs up to @stop (NULL: all,
+ * then frees the PE), which the caller ran on its claimed PE.
  */
 static void rm_npu_engine_retire_ran(struct rm_npu_pe *pe,
-				     struct list_head *ran, bool free_pe)
+				     struct list_head *jobs,
+				     struct rm_npu_job *stop)
 {
-	struct rm_npu_job *job, *next;
+	struct rm_npu_job *job;
 
 	spin_lock(&pe->lock);
 	pe->running = NULL;
 	spin_unlock(&pe->lock);
-	list_for_each_entry_safe(job, next, ran, queue_link) {
+	while (!list_empty(jobs)) {
+		job = list_first_entry(jobs, struct rm_npu_job, queue_link);
+		if (job == stop)
+			return;
 		list_del(&job->queue_link);
-		if (free_pe && list_empty(ran))
+		if (!stop && list_empty(jobs))
 			rm_npu_engine_finish(pe, job);
 		else
 			rm_npu_job_retire(job);
@@ -256,27 +260,28 @@ static void rm_npu_engine_retire_ran(struct rm_npu_pe *pe,
  */
 void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct list_head *jobs)
 {
-	struct rm_npu_job *job, *next;
-	LIST_HEAD(ran);
+	struct rm_npu_job *job;
 	u64 t = rm_npu_now();
 
-	list_for_each_entry_safe(job, next, jobs, queue_link) {
-		if (!list_empty(&ran) &&
-		    job->total_ops > RM_NPU_INLINE_MAX_OPS) {
-			rm_npu_engine_retire_ran(pe, &ran, false);
+	list_for_each_entry(job, jobs, queue_link) {
+		bool first = list_is_first(&job->queue_link, jobs);
+
+		if (!first && job->total_ops > RM_NPU_INLINE_MAX_OPS) {
+			rm_npu_engine_retire_ran(pe, jobs, job);
 			t = rm_npu_now();
-		} else if (!list_empty(&ran) && cond_resched()) {
+		} else if (!first && cond_resched()) {
 			/* Time spent scheduled out is no job's. */
 			t = rm_npu_now();
 		}
-		list_move_tail(&job->queue_link, &ran);
-		spin_lock(&pe->lock);
-		pe->running = job;
-		spin_unlock(&pe->lock);
+		/*
+		 * Set without the lock (readers hold it): it is cleared with
+		 * the lock before any job it named retires.
+		 */
+		WRITE_ONCE(pe->running, job);
 		job->in_caller = true;
 		t = rm_npu_job_run(job, t);
 	}
-	rm_npu_engine_retire_ran(pe, &ran, true);
+	rm_npu_engine_retire_ran(pe, jobs, NULL);
 }
 
 void rm_npu_engine_kick(struct rm_npu_pe *pe)

@@ -201,7 +201,8 @@ static void rm_npu_job_release_resources(struct rm_npu_job *job)
 }
 
 /*
- * A zeroed job with room for @num_cmds commands and @num_bos buffers. Small
+ * A job with room for @num_cmds commands and @num_bos buffers, its header
+ * zeroed (the arrays are filled as far as num_cmds and num_bos go). Small
  * ones come from the file's cache when it has one: allocating, charging
  * and zero-initialising a fresh one is a good part of a small job's cost.
  */
@@ -213,46 +214,50 @@ static struct rm_npu_job *rm_npu_job_alloc(struct rm_npu_file *nfile,
 	size_t bos_size = num_bos * (sizeof(*job->bos) +
 				     sizeof(*job->bo_base) +
 				     sizeof(*job->bo_size));
+	bool small = size + bos_size <= RM_NPU_JOB_SMALL_SIZE;
 
-	if (size + bos_size > RM_NPU_JOB_SMALL_SIZE) {
-		job = kvzalloc(size + bos_size, GFP_KERNEL_ACCOUNT);
-	} else {
+	if (small) {
 		spin_lock(&nfile->lock);
 		if (nfile->job_cached)
 			job = nfile->job_cache[--nfile->job_cached];
 		spin_unlock(&nfile->lock);
-		if (job)
-			memset(job, 0, size + bos_size);
-		else
-			job = kzalloc(RM_NPU_JOB_SMALL_SIZE,
-				      GFP_KERNEL_ACCOUNT);
-		if (job)
-			job->small = true;
 	}
 	if (!job)
+		job = kvmalloc(small ? RM_NPU_JOB_SMALL_SIZE : size + bos_size,
+			       GFP_KERNEL_ACCOUNT);
+	if (!job)
 		return NULL;
+	memset(job, 0, sizeof(*job));
+	job->small = small;
 	job->bo_size = (u64 *)((u8 *)job + size);
 	job->bos = (struct rm_npu_bo **)(job->bo_size + num_bos);
 	job->bo_base = (u8 **)(job->bos + num_bos);
 	return job;
 }
 
+/* Keeps a small job's memory for reuse, under nfile->lock. */
+static bool rm_npu_job_cache_put(struct rm_npu_file *nfile,
+				 struct rm_npu_job *job)
+{
+	if (!job->small || nfile->job_cached == RM_NPU_JOB_CACHE)
+		return false;
+	nfile->job_cache[nfile->job_cached++] = job;
+	return true;
+}
+
 static void rm_npu_job_free(struct rm_npu_job *job)
 {
 	struct rm_npu_file *nfile = job->nfile;
+	bool cached;
 
 	rm_npu_job_release_resources(job);
 	if (job->fence)
 		dma_fence_put(job->fence);
-	if (job->small) {
-		spin_lock(&nfile->lock);
-		if (nfile->job_cached < RM_NPU_JOB_CACHE) {
-			nfile->job_cache[nfile->job_cached++] = job;
-			job = NULL;
-		}
-		spin_unlock(&nfile->lock);
-	}
-	kvfree(job);
+	spin_lock(&nfile->lock);
+	cached = rm_npu_job_cache_put(nfile, job);
+	spin_unlock(&nfile->lock);
+	if (!cached)
+		kvfree(job);
 	rm_npu_file_put(nfile);
 }
 
@@ -298,8 +303,11 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	struct rm_npu_file *nfile = job->nfile;
 	struct rm_npu_job_record *rec;
 	u64 id = job->id;
+	bool freed = false;
 
 	rm_npu_job_release_resources(job);
+	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
+		id, job->result, (int)job->error_index, job->duration_ns);
 
 	spin_lock(&nfile->lock);
 	rec = &nfile->records[id % RM_NPU_MAX_INFLIGHT];
@@ -311,14 +319,19 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	nfile->inflight_cmds -= job->num_cmds;
 	/* The record is complete before anyone sees the job retired. */
 	smp_store_release(&nfile->retired_upto, id);
-	if (!job->fence)
+	if (!job->fence) {
 		rm_npu_job_unlist(nfile, job);
+		/* Nothing left to drop but the memory: keep it, or free it. */
+		freed = rm_npu_job_cache_put(nfile, job);
+	}
 	spin_unlock(&nfile->lock);
 
-	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
-		id, job->result, (int)job->error_index, job->duration_ns);
 	if (wq_has_sleeper(&nfile->retire_wq))
 		__wake_up(&nfile->retire_wq, TASK_NORMAL, 0, &id);
+	if (freed) {
+		rm_npu_file_put(nfile);
+		return;
+	}
 
 	if (job->fence) {
 		if (job->result)
