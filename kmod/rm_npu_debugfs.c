@@ -17,7 +17,7 @@ static int rm_npu_engines_show(struct seq_file *s, void *unused)
 
 	for (i = 0; i < ndev->num_pes; i++) {
 		struct rm_npu_pe *pe = &ndev->pes[i];
-		struct rm_npu_job *job;
+		struct rm_npu_job *job, *run;
 		u64 running = 0;
 		u32 queued = 0;
 		bool partner_work, busy;
@@ -25,8 +25,10 @@ static int rm_npu_engines_show(struct seq_file *s, void *unused)
 		spin_lock(&pe->lock);
 		list_for_each_entry(job, &pe->queue, queue_link)
 			queued++;
-		if (pe->running)
-			running = pe->running->id;
+		/* Set without the lock, cleared with it before the job goes. */
+		run = READ_ONCE(pe->running);
+		if (run)
+			running = run->id;
 		busy = pe->busy;
 		partner_work = pe->part || READ_ONCE(pe->part_active);
 		spin_unlock(&pe->lock);

@@ -36,6 +36,8 @@
 #define RM_NPU_MAX_INFLIGHT	1024
 /* Commands one file may have in flight: bounds the copies it pins. */
 #define RM_NPU_MAX_INFLIGHT_CMDS	65536
+/* Small job allocations a file keeps for reuse (a batch's worth). */
+#define RM_NPU_JOB_CACHE	64
 
 /*
  * mmap offsets are page ranges handed out per file, never 0, below 2^44
@@ -130,7 +132,6 @@ struct rm_npu_device {
 /* Status of a job, kept in a ring of RM_NPU_MAX_INFLIGHT per file. */
 struct rm_npu_job_record {
 	u64 id;
-	struct dma_fence *fence;	/* held until the job retires */
 	bool retired;
 	s32 result;
 	u32 error_index;
@@ -151,15 +152,24 @@ struct rm_npu_file {
 	struct maple_tree mmap_offsets;	/* page offset range -> bo */
 	struct mutex bo_lock;		/* serialises mmap_offsets writers */
 
-	/* Jobs: ids and records under @lock; ids count up from 1. */
+	/*
+	 * Jobs: ids and records under @lock; ids count up from 1. A file's
+	 * jobs retire one at a time in id order (they share one PE queue),
+	 * so "job N retired" is @retired_upto >= N.
+	 */
 	spinlock_t lock;
 	u64 fence_context;
 	u64 next_job_id;	/* last id issued */
+	u64 retired_upto;	/* last id retired; read without @lock */
 	u32 inflight;
 	u32 inflight_cmds;
 	struct list_head jobs;	/* unretired jobs, in id order */
 	wait_queue_head_t idle_wq;
+	wait_queue_head_t retire_wq;	/* WAIT: keyed by the retired id */
 	struct rm_npu_job_record *records;
+	/* Freed small job allocations kept for reuse (a LIFO, under @lock). */
+	void *job_cache[RM_NPU_JOB_CACHE];
+	u32 job_cached;
 };
 
 /* A buffer object: device memory, modelled by zeroed vmalloc_user pages. */
@@ -187,6 +197,7 @@ void rm_npu_file_put(struct rm_npu_file *nfile);
 
 /* rm_npu_job.c */
 int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data);
+int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data);
 int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data);
 int rm_npu_file_jobs_init(struct rm_npu_file *nfile);
 void rm_npu_file_jobs_cancel(struct rm_npu_file *nfile);

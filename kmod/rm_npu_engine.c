@@ -9,6 +9,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/timekeeping.h>
 
 #include "rm_npu_job.h"
@@ -21,6 +22,19 @@
  */
 #define RM_NPU_CHUNK_OPS	(1u << 20)
 #define RM_NPU_CHUNK_OPS_SIMD	(1u << 22)
+
+/*
+ * Job times (watchdog, durations, busy time, out-fence timestamps): CLOCK_
+ * MONOTONIC. The clocksource may be a device register (HPET when the TSC
+ * is not trusted, as in emulated VMs) whose reading costs about a
+ * microsecond, so the paths of small jobs read it as few times as they
+ * can. local_clock() would be cheaper but is clamped to the last tick's
+ * window on such machines, and stalls.
+ */
+static u64 rm_npu_now(void)
+{
+	return ktime_get_ns();
+}
 
 static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
 {
@@ -47,14 +61,19 @@ static int rm_npu_run_range(struct rm_npu_pe *pe, struct rm_npu_job *job,
 	while (begin < end) {
 		u64 stop = begin + min(chunk, end - begin);
 
+		/* A dying submitter stops its job as closing its file would. */
+		if (job->in_caller && fatal_signal_pending(current))
+			atomic_set(&job->cancel, 1);
 		if (atomic_read(&job->cancel))
 			return -ECANCELED;
-		if (ktime_get_ns() > job->deadline_ns)
+		/* The job's start was just read: the first chunk needs no look. */
+		if (READ_ONCE(job->ran) && rm_npu_now() > job->deadline_ns)
 			return -ETIMEDOUT;
 		ret = npu_cmd_exec_ctx(cmd, job->bo_base, &pe->ops_ctx, NULL,
 				       begin, stop);
 		if (ret)
 			return ret;
+		WRITE_ONCE(job->ran, true);
 		begin = stop;
 		cond_resched();
 	}
@@ -87,7 +106,7 @@ static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd
 
 static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 {
-	u64 start = ktime_get_ns();
+	u64 start = rm_npu_now();
 
 	WRITE_ONCE(pe->part_active, true);
 	part->result = rm_npu_run_range(pe, part->job, part->cmd, part->begin,
@@ -95,7 +114,7 @@ static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 	if (!part->result)
 		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
 				  npu_cmd_units(part->cmd));
-	atomic64_add(ktime_get_ns() - start, &pe->busy_ns);
+	atomic64_add(rm_npu_now() - start, &pe->busy_ns);
 	WRITE_ONCE(pe->part_active, false);
 	complete(&part->done);
 }
@@ -133,11 +152,12 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	return ret ? ret : part.result;
 }
 
-void rm_npu_job_execute(struct rm_npu_job *job)
+/* Runs @job from @start (a rm_npu_now() reading); returns when it ended. */
+static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 {
 	struct rm_npu_pe *pe = job->pe;
-	u64 start = ktime_get_ns();
 	u32 timeout_ms = READ_ONCE(rm_npu_job_timeout_ms);
+	u64 end;
 	u32 i;
 	int ret = 0;
 
@@ -168,7 +188,9 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 			break;
 	}
 
-	job->duration_ns = ktime_get_ns() - start;
+	end = rm_npu_now();
+	job->end_ns = end;
+	job->duration_ns = end - start;
 	atomic64_add(job->duration_ns, &pe->busy_ns);
 	job->result = ret;
 	/* A cancelled job did not fail at a command of its own. */
@@ -189,6 +211,12 @@ void rm_npu_job_execute(struct rm_npu_job *job)
 	if (job->partner)
 		atomic64_inc(ret ? &job->partner->jobs_failed :
 			     &job->partner->jobs_completed);
+	return end;
+}
+
+void rm_npu_job_execute(struct rm_npu_job *job)
+{
+	rm_npu_job_run(job, rm_npu_now());
 }
 
 /*
@@ -211,6 +239,65 @@ void rm_npu_engine_finish(struct rm_npu_pe *pe, struct rm_npu_job *job)
 	spin_unlock(&pe->lock);
 	if (more)
 		wake_up(&pe->wq);
+}
+
+/*
+ * Retires, in order, the jobs at the head of @jobs up to @stop (NULL: all,
+ * then frees the PE), which the caller ran on its claimed PE.
+ */
+static void rm_npu_engine_retire_ran(struct rm_npu_pe *pe,
+				     struct list_head *jobs,
+				     struct rm_npu_job *stop)
+{
+	struct rm_npu_job *job;
+
+	spin_lock(&pe->lock);
+	pe->running = NULL;
+	spin_unlock(&pe->lock);
+	while (!list_empty(jobs)) {
+		job = list_first_entry(jobs, struct rm_npu_job, queue_link);
+		if (job == stop)
+			return;
+		list_del(&job->queue_link);
+		if (!stop && list_empty(jobs))
+			rm_npu_engine_finish(pe, job);
+		else
+			rm_npu_job_retire(job);
+	}
+}
+
+/*
+ * Runs @jobs (linked by queue_link) in the calling thread, on the PE the
+ * caller claimed when it queued them (pe->busy set), back to back: one
+ * clock reading ends a job and starts the next, and the jobs retire, in
+ * order, after the last, so no retire work falls into a job's time; but
+ * before a long job, so that it does not hold back the others' completion.
+ * Then the PE is freed and the jobs queued behind go to the PE thread.
+ */
+void rm_npu_engine_run_claimed(struct rm_npu_pe *pe, struct list_head *jobs)
+{
+	struct rm_npu_job *job;
+	u64 t = rm_npu_now();
+
+	list_for_each_entry(job, jobs, queue_link) {
+		bool first = list_is_first(&job->queue_link, jobs);
+
+		if (!first && job->total_ops > RM_NPU_INLINE_MAX_OPS) {
+			rm_npu_engine_retire_ran(pe, jobs, job);
+			t = rm_npu_now();
+		} else if (!first && cond_resched()) {
+			/* Time spent scheduled out is no job's. */
+			t = rm_npu_now();
+		}
+		/*
+		 * Set without the lock (readers hold it): it is cleared with
+		 * the lock before any job it named retires.
+		 */
+		WRITE_ONCE(pe->running, job);
+		job->in_caller = true;
+		t = rm_npu_job_run(job, t);
+	}
+	rm_npu_engine_retire_ran(pe, jobs, NULL);
 }
 
 void rm_npu_engine_kick(struct rm_npu_pe *pe)

@@ -155,6 +155,7 @@ static int rm_npu_get_info_ioctl(struct rm_npu_file *nfile, void *data)
 	info->max_cmds = RM_NPU_MAX_CMDS;
 	info->max_job_bos = RM_NPU_MAX_JOB_BOS;
 	info->cmd_size = sizeof(struct rm_npu_cmd);
+	info->max_batch_jobs = RM_NPU_MAX_BATCH_JOBS;
 	strscpy(info->arch, RM_NPU_ARCH, sizeof(info->arch));
 	memcpy(info->uuid, ndev->uuid.b, sizeof(info->uuid));
 	return 0;
@@ -175,31 +176,41 @@ struct rm_npu_ioctl_desc {
 	void (*commit)(struct rm_npu_file *nfile, void *data, bool copied);
 };
 
-#define RM_NPU_IOCTL(name, type, nodes_, fn, ...)			\
+/* @min_size: the struct's first published size (its whole size unless it grew). */
+#define RM_NPU_IOCTL(name, min_size_, nodes_, fn, ...)			\
 	[_IOC_NR(RM_NPU_IOCTL_##name)] = {				\
 		.cmd = RM_NPU_IOCTL_##name,				\
-		.min_size = sizeof(type),				\
+		.min_size = (min_size_),				\
 		.nodes = (nodes_),					\
 		.func = (fn),						\
 		__VA_ARGS__						\
 	}
 
+/* The ABI 1.0 structs end where they ended: old binaries keep working. */
+static_assert(offsetofend(struct rm_npu_info, fw_version_str) ==
+	      RM_NPU_INFO_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_submit, pad) ==
+	      RM_NPU_SUBMIT_SIZE_VER0);
+
 static const struct rm_npu_ioctl_desc rm_npu_ioctls[] = {
-	RM_NPU_IOCTL(GET_INFO, struct rm_npu_info,
+	RM_NPU_IOCTL(GET_INFO, RM_NPU_INFO_SIZE_VER0,
 		     RM_NPU_ON_MGMT | RM_NPU_ON_PE, rm_npu_get_info_ioctl),
-	RM_NPU_IOCTL(BO_CREATE, struct rm_npu_bo_create, RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_CREATE, sizeof(struct rm_npu_bo_create), RM_NPU_ON_PE,
 		     rm_npu_bo_create_ioctl),
-	RM_NPU_IOCTL(BO_INFO, struct rm_npu_bo_info, RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_INFO, sizeof(struct rm_npu_bo_info), RM_NPU_ON_PE,
 		     rm_npu_bo_info_ioctl),
-	RM_NPU_IOCTL(BO_MMAP, struct rm_npu_bo_mmap, RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_MMAP, sizeof(struct rm_npu_bo_mmap), RM_NPU_ON_PE,
 		     rm_npu_bo_mmap_ioctl),
-	RM_NPU_IOCTL(BO_CLOSE, struct rm_npu_bo_close, RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_CLOSE, sizeof(struct rm_npu_bo_close), RM_NPU_ON_PE,
 		     rm_npu_bo_close_ioctl),
-	RM_NPU_IOCTL(SUBMIT, struct rm_npu_submit, RM_NPU_ON_PE,
+	RM_NPU_IOCTL(SUBMIT, RM_NPU_SUBMIT_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_submit_ioctl, .out_on_error = true,
 		     .commit = rm_npu_submit_commit),
-	RM_NPU_IOCTL(WAIT, struct rm_npu_wait, RM_NPU_ON_PE,
+	RM_NPU_IOCTL(WAIT, sizeof(struct rm_npu_wait), RM_NPU_ON_PE,
 		     rm_npu_wait_ioctl),
+	RM_NPU_IOCTL(SUBMIT_BATCH, sizeof(struct rm_npu_submit_batch),
+		     RM_NPU_ON_PE, rm_npu_submit_batch_ioctl,
+		     .out_on_error = true),
 };
 
 /* Large enough for the biggest ioctl argument this kernel knows. */
@@ -211,6 +222,7 @@ union rm_npu_ioctl_arg {
 	struct rm_npu_bo_close bo_close;
 	struct rm_npu_submit_karg submit;
 	struct rm_npu_wait wait;
+	struct rm_npu_submit_batch submit_batch;
 };
 
 static long rm_npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

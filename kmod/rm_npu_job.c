@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rm_npu job submission: copying and validating command streams, fences
- * (dma_fence, sync_file in and out), job status records and waiting, and
- * cancelling a closing file's jobs.
+ * rm_npu job submission: copying and validating command streams, one job
+ * or a batch per call, fences (dma_fence, sync_file in and out), job
+ * status records and waiting, and cancelling a closing file's jobs.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -10,9 +10,11 @@
 #include <linux/overflow.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include "rm_npu_job.h"
 #include "npu_ops.h"
@@ -74,6 +76,7 @@ int rm_npu_file_jobs_init(struct rm_npu_file *nfile)
 	spin_lock_init(&nfile->lock);
 	INIT_LIST_HEAD(&nfile->jobs);
 	init_waitqueue_head(&nfile->idle_wq);
+	init_waitqueue_head(&nfile->retire_wq);
 	nfile->fence_context = dma_fence_context_alloc(1);
 	nfile->records = kvcalloc(RM_NPU_MAX_INFLIGHT,
 				  sizeof(*nfile->records), GFP_KERNEL_ACCOUNT);
@@ -114,12 +117,74 @@ void rm_npu_file_jobs_cancel(struct rm_npu_file *nfile)
 
 void rm_npu_file_jobs_fini(struct rm_npu_file *nfile)
 {
+	while (nfile->job_cached)
+		kfree(nfile->job_cache[--nfile->job_cached]);
 	kvfree(nfile->records);
+}
+
+/* --- Waiting for jobs to retire ---------------------------------------- */
+
+static bool rm_npu_job_retired(struct rm_npu_file *nfile, u64 id)
+{
+	/* Pairs with the release in rm_npu_job_retire(). */
+	return smp_load_acquire(&nfile->retired_upto) >= id;
+}
+
+/*
+ * A WAIT sleeping for one job. Retirement wakes the queue with the retired
+ * id as key, and jobs retire in id order, so only the waiters of that job
+ * and earlier ones wake: threads sharing a file do not wake each other.
+ */
+struct rm_npu_retire_waiter {
+	struct wait_queue_entry entry;
+	u64 id;
+};
+
+static int rm_npu_retire_wake(struct wait_queue_entry *entry,
+			      unsigned int mode, int sync, void *key)
+{
+	struct rm_npu_retire_waiter *w =
+		container_of(entry, struct rm_npu_retire_waiter, entry);
+
+	if (*(const u64 *)key < w->id)
+		return 0;
+	return autoremove_wake_function(entry, mode, sync, key);
+}
+
+/*
+ * Sleeps until job @id of @nfile retired: 0, -ETIMEDOUT after @timeout
+ * jiffies (MAX_SCHEDULE_TIMEOUT: none; 0 polls), -EINTR on a signal.
+ */
+static int rm_npu_wait_retired(struct rm_npu_file *nfile, u64 id,
+			       long timeout)
+{
+	struct rm_npu_retire_waiter w = { .id = id };
+	int ret = 0;
+
+	init_wait(&w.entry);
+	w.entry.func = rm_npu_retire_wake;
+	for (;;) {
+		prepare_to_wait(&nfile->retire_wq, &w.entry,
+				TASK_INTERRUPTIBLE);
+		if (rm_npu_job_retired(nfile, id))
+			break;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timeout) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		timeout = schedule_timeout(timeout);
+	}
+	finish_wait(&nfile->retire_wq, &w.entry);
+	return ret;
 }
 
 /* --- Jobs --------------------------------------------------------------- */
 
-/* Drops what the job holds of the file: buffers, commands, its in-fence. */
+/* Drops what the job holds of the file: buffers, its in-fence. */
 static void rm_npu_job_release_resources(struct rm_npu_job *job)
 {
 	u32 i;
@@ -130,23 +195,70 @@ static void rm_npu_job_release_resources(struct rm_npu_job *job)
 		dma_fence_put(job->in_fence);
 		job->in_fence = NULL;
 	}
-	for (i = 0; i < job->num_bos; i++) {
-		if (job->bos[i])
-			rm_npu_bo_put(job->bos[i]);
-		job->bos[i] = NULL;
+	for (i = 0; i < job->num_bos; i++)
+		rm_npu_bo_put(job->bos[i]);
+	job->num_bos = 0;
+}
+
+/*
+ * A job with room for @num_cmds commands and @num_bos buffers, its header
+ * zeroed (the arrays are filled as far as num_cmds and num_bos go). Small
+ * ones come from the file's cache when it has one: allocating, charging
+ * and zero-initialising a fresh one is a good part of a small job's cost.
+ */
+static struct rm_npu_job *rm_npu_job_alloc(struct rm_npu_file *nfile,
+					   u32 num_cmds, u32 num_bos)
+{
+	struct rm_npu_job *job = NULL;
+	size_t size = sizeof(*job) + num_cmds * sizeof(job->cmds[0]);
+	size_t bos_size = num_bos * (sizeof(*job->bos) +
+				     sizeof(*job->bo_base) +
+				     sizeof(*job->bo_size));
+	bool small = size + bos_size <= RM_NPU_JOB_SMALL_SIZE;
+
+	if (small) {
+		spin_lock(&nfile->lock);
+		if (nfile->job_cached)
+			job = nfile->job_cache[--nfile->job_cached];
+		spin_unlock(&nfile->lock);
 	}
-	kvfree(job->cmds);
-	job->cmds = NULL;
+	if (!job)
+		job = kvmalloc(small ? RM_NPU_JOB_SMALL_SIZE : size + bos_size,
+			       GFP_KERNEL_ACCOUNT);
+	if (!job)
+		return NULL;
+	memset(job, 0, sizeof(*job));
+	job->small = small;
+	job->bo_size = (u64 *)((u8 *)job + size);
+	job->bos = (struct rm_npu_bo **)(job->bo_size + num_bos);
+	job->bo_base = (u8 **)(job->bos + num_bos);
+	return job;
+}
+
+/* Keeps a small job's memory for reuse, under nfile->lock. */
+static bool rm_npu_job_cache_put(struct rm_npu_file *nfile,
+				 struct rm_npu_job *job)
+{
+	if (!job->small || nfile->job_cached == RM_NPU_JOB_CACHE)
+		return false;
+	nfile->job_cache[nfile->job_cached++] = job;
+	return true;
 }
 
 static void rm_npu_job_free(struct rm_npu_job *job)
 {
+	struct rm_npu_file *nfile = job->nfile;
+	bool cached;
+
 	rm_npu_job_release_resources(job);
 	if (job->fence)
 		dma_fence_put(job->fence);
-	if (job->nfile)
-		rm_npu_file_put(job->nfile);
-	kfree(job);
+	spin_lock(&nfile->lock);
+	cached = rm_npu_job_cache_put(nfile, job);
+	spin_unlock(&nfile->lock);
+	if (!cached)
+		kvfree(job);
+	rm_npu_file_put(nfile);
 }
 
 bool rm_npu_job_ready(struct rm_npu_job *job)
@@ -163,79 +275,111 @@ static void rm_npu_job_in_fence_cb(struct dma_fence *fence,
 	rm_npu_engine_kick(job->pe);
 }
 
+/* Takes @job off the file's list, under nfile->lock. */
+static void rm_npu_job_unlist(struct rm_npu_file *nfile,
+			      struct rm_npu_job *job)
+{
+	list_del(&job->file_link);
+	/*
+	 * release() adds itself to idle_wq before it checks the list under
+	 * nfile->lock, which we hold: a sleeper cannot be missed here.
+	 */
+	if (list_empty(&nfile->jobs) && waitqueue_active(&nfile->idle_wq))
+		wake_up_all(&nfile->idle_wq);
+}
+
 /*
  * Drops the job's buffers, records its status and leaves the in-flight
- * count, signals its fence, and only then leaves the file's job list. So
- * once WAIT or the fence reports a job retired, its buffers are released
- * and it no longer counts against the in-flight caps; and release() waits
- * for that list to empty, so close() returns with the device memory given
- * back and every fence signalled. Called with the PE still marked busy, so
- * a file's fences signal in id order.
+ * count, wakes its WAITs, signals its fence if it has one, and only then
+ * leaves the file's job list. So once WAIT or the fence reports a job
+ * retired, its buffers are released and it no longer counts against the
+ * in-flight caps; and release() waits for that list to empty, so close()
+ * returns with the device memory given back and every fence signalled.
+ * Called with the PE still marked busy, so a file's jobs retire one at a
+ * time, in id order.
  */
 void rm_npu_job_retire(struct rm_npu_job *job)
 {
 	struct rm_npu_file *nfile = job->nfile;
 	struct rm_npu_job_record *rec;
-	struct dma_fence *rec_fence = NULL;
+	u64 id = job->id;
+	bool freed = false;
 
 	rm_npu_job_release_resources(job);
+	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
+		id, job->result, (int)job->error_index, job->duration_ns);
 
 	spin_lock(&nfile->lock);
-	rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
+	rec = &nfile->records[id % RM_NPU_MAX_INFLIGHT];
 	rec->retired = true;
 	rec->result = job->result;
 	rec->error_index = job->error_index;
 	rec->duration_ns = job->duration_ns;
 	nfile->inflight--;
 	nfile->inflight_cmds -= job->num_cmds;
-	spin_unlock(&nfile->lock);
-
-	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
-		job->id, job->result, (int)job->error_index, job->duration_ns);
-	if (job->result)
-		dma_fence_set_error(job->fence, job->result);
-	dma_fence_signal(job->fence);
-
-	spin_lock(&nfile->lock);
-	/* A later job may already own the record (the count dropped above). */
-	if (rec->id == job->id) {
-		rec_fence = rec->fence;
-		rec->fence = NULL;
+	/* The record is complete before anyone sees the job retired. */
+	smp_store_release(&nfile->retired_upto, id);
+	if (!job->fence) {
+		rm_npu_job_unlist(nfile, job);
+		/* Nothing left to drop but the memory: keep it, or free it. */
+		freed = rm_npu_job_cache_put(nfile, job);
 	}
-	list_del(&job->file_link);
-	if (list_empty(&nfile->jobs))
-		wake_up_all(&nfile->idle_wq);
 	spin_unlock(&nfile->lock);
 
-	dma_fence_put(rec_fence);
+	if (wq_has_sleeper(&nfile->retire_wq))
+		__wake_up(&nfile->retire_wq, TASK_NORMAL, 0, &id);
+	if (freed) {
+		rm_npu_file_put(nfile);
+		return;
+	}
+
+	if (job->fence) {
+		if (job->result)
+			dma_fence_set_error(job->fence, job->result);
+		/* The job's end, already read: no second clock reading. */
+		dma_fence_signal_timestamp(job->fence,
+					   ns_to_ktime(job->end_ns));
+		spin_lock(&nfile->lock);
+		rm_npu_job_unlist(nfile, job);
+		spin_unlock(&nfile->lock);
+	}
 	rm_npu_job_free(job);
 }
 
+/*
+ * Resolves the job's buffer handles: all read first (EFAULT before any
+ * other error), repeats refused, then looked up. They are read into the
+ * job's bo_size array, which the sizes overwrite: no stack array, which
+ * the kernel may zero-initialise on every call.
+ */
 static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
-				 struct rm_npu_job *job, u64 uptr)
+				 struct rm_npu_job *job, u64 uptr, u32 num_bos)
 {
-	u32 handles[RM_NPU_MAX_JOB_BOS];
-	u32 i, j;
+	u32 __user *uhandles = u64_to_user_ptr(uptr);
+	u64 *handles = job->bo_size;
+	u32 i, j, handle;
 
-	if (!job->num_bos)
-		return 0;
-	if (copy_from_user(handles, u64_to_user_ptr(uptr),
-			   job->num_bos * sizeof(handles[0])))
-		return -EFAULT;
+	for (i = 0; i < num_bos; i++) {
+		if (get_user(handle, &uhandles[i]))
+			return -EFAULT;
+		handles[i] = handle;
+	}
 
 	/* One buffer per index: overlap checks reason about indexes. */
-	for (i = 0; i < job->num_bos; i++)
+	for (i = 0; i < num_bos; i++)
 		for (j = 0; j < i; j++)
 			if (handles[i] == handles[j])
 				return -EINVAL;
 
-	for (i = 0; i < job->num_bos; i++) {
+	for (i = 0; i < num_bos; i++) {
 		struct rm_npu_bo *bo = rm_npu_bo_lookup(nfile, handles[i]);
 
 		if (!bo)
 			return -ENOENT;
 		job->bos[i] = bo;
+		job->num_bos = i + 1;
 		job->bo_base[i] = bo->vaddr;
+		job->bo_size[i] = bo->size;
 	}
 	return 0;
 }
@@ -243,16 +387,12 @@ static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
 static int rm_npu_job_validate(struct rm_npu_file *nfile,
 			       struct rm_npu_job *job, u32 *error_index)
 {
-	u64 sizes[RM_NPU_MAX_JOB_BOS];
 	u32 i;
 	int ret;
 
-	for (i = 0; i < job->num_bos; i++)
-		sizes[i] = job->bos[i]->size;
-
 	for (i = 0; i < job->num_cmds; i++) {
-		ret = npu_cmd_validate(&job->cmds[i], sizes, job->num_bos,
-				       nfile->ndev->fw_caps);
+		ret = npu_cmd_validate(&job->cmds[i], job->bo_size,
+				       job->num_bos, nfile->ndev->fw_caps);
 		if (ret) {
 			*error_index = i;
 			return ret;
@@ -263,58 +403,9 @@ static int rm_npu_job_validate(struct rm_npu_file *nfile,
 	return 0;
 }
 
-/*
- * Issues the job's id and queues it, or claims the idle PE so the caller
- * runs it inline (*run_inline). Ids are issued in queue order, so a file's
- * jobs retire in id order. Unless inline, the job may be retired and freed
- * as soon as this returns: the caller must not touch it.
- */
-static int rm_npu_job_enqueue(struct rm_npu_file *nfile,
-			      struct rm_npu_job *job, u64 *id, bool *run_inline,
-			      struct dma_fence **old_fence)
-{
-	struct rm_npu_pe *pe = job->pe;
-	struct rm_npu_job_record *rec;
-
-	*old_fence = NULL;
-	spin_lock(&nfile->lock);
-	if (nfile->inflight >= RM_NPU_MAX_INFLIGHT ||
-	    nfile->inflight_cmds + job->num_cmds > RM_NPU_MAX_INFLIGHT_CMDS) {
-		spin_unlock(&nfile->lock);
-		return -EAGAIN;
-	}
-	job->id = ++nfile->next_job_id;
-	*id = job->id;
-	/* Not yet visible to anyone: the sync_file fd is not installed. */
-	job->fence->seqno = job->id;
-	rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
-	/* The job that had the record retired but may still hold its fence. */
-	*old_fence = rec->fence;
-	rec->id = job->id;
-	rec->retired = false;
-	rec->fence = dma_fence_get(job->fence);
-	list_add_tail(&job->file_link, &nfile->jobs);
-	nfile->inflight++;
-	nfile->inflight_cmds += job->num_cmds;
-
-	spin_lock(&pe->lock);
-	*run_inline = list_empty(&pe->queue) && !pe->busy &&
-		      job->total_ops <= RM_NPU_INLINE_MAX_OPS &&
-		      rm_npu_job_ready(job);
-	if (*run_inline) {
-		pe->busy = true;
-		pe->running = job;
-	} else {
-		list_add_tail(&job->queue_link, &pe->queue);
-	}
-	spin_unlock(&pe->lock);
-	spin_unlock(&nfile->lock);
-	return 0;
-}
-
 static int rm_npu_submit_check(const struct rm_npu_submit *args)
 {
-	if (args->flags & ~RM_NPU_SUBMIT_FLAGS || args->pad)
+	if (args->flags & ~RM_NPU_SUBMIT_FLAGS || args->pad || args->pad2)
 		return -EINVAL;
 	if (args->cmd_size != sizeof(struct rm_npu_cmd))
 		return -EINVAL;
@@ -326,15 +417,22 @@ static int rm_npu_submit_check(const struct rm_npu_submit *args)
 	return 0;
 }
 
-/* Builds a validated job from the arguments; nothing is queued yet. */
+/*
+ * Builds a validated job from the arguments, its commands in the same
+ * allocation; nothing is queued yet. A fence is made only for a job that
+ * hands one out: WAIT follows jobs through their records.
+ */
 static int rm_npu_job_create(struct rm_npu_file *nfile,
 			     struct rm_npu_submit *args, struct rm_npu_job **out)
 {
 	struct rm_npu_node *node = nfile->node;
+	struct rm_npu_cmd __user *ucmds = u64_to_user_ptr(args->cmds);
 	struct rm_npu_job *job;
+	unsigned long left;
 	int ret;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	/* Counts bounded by rm_npu_submit_check(): no overflow. */
+	job = rm_npu_job_alloc(nfile, args->num_cmds, args->num_bos);
 	if (!job)
 		return -ENOMEM;
 	kref_get(&nfile->ref);
@@ -343,22 +441,24 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (node->pe_count == 2)
 		job->partner = &nfile->ndev->pes[node->pe_first + 1];
 	job->error_index = RM_NPU_NO_INDEX;
-	job->num_bos = args->num_bos;
 	job->num_cmds = args->num_cmds;
 	atomic_set(&job->cancel, 0);
 
-	ret = rm_npu_job_lookup_bos(nfile, job, args->bo_handles);
+	ret = rm_npu_job_lookup_bos(nfile, job, args->bo_handles,
+				    args->num_bos);
 	if (ret)
 		goto err_free_job;
 
-	job->cmds = kvmalloc_array(job->num_cmds, sizeof(*job->cmds),
-				   GFP_KERNEL_ACCOUNT);
-	if (!job->cmds) {
-		ret = -ENOMEM;
-		goto err_free_job;
-	}
-	if (copy_from_user(job->cmds, u64_to_user_ptr(args->cmds),
-			   job->num_cmds * sizeof(*job->cmds))) {
+	/*
+	 * One command, the common small job, is copied with a constant size,
+	 * which the usercopy hardening checks at build time, not per call.
+	 */
+	if (job->num_cmds == 1)
+		left = copy_from_user(job->cmds, ucmds, sizeof(*job->cmds));
+	else
+		left = copy_from_user(job->cmds, ucmds,
+				      job->num_cmds * sizeof(*job->cmds));
+	if (left) {
 		ret = -EFAULT;
 		goto err_free_job;
 	}
@@ -367,10 +467,12 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (ret)
 		goto err_free_job;
 
-	job->fence = rm_npu_fence_create(nfile->fence_context);
-	if (!job->fence) {
-		ret = -ENOMEM;
-		goto err_free_job;
+	if (args->flags & RM_NPU_SUBMIT_OUT_FENCE) {
+		job->fence = rm_npu_fence_create(nfile->fence_context);
+		if (!job->fence) {
+			ret = -ENOMEM;
+			goto err_free_job;
+		}
 	}
 
 	if (args->flags & RM_NPU_SUBMIT_IN_FENCE) {
@@ -388,23 +490,27 @@ err_free_job:
 	return ret;
 }
 
-int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
+/*
+ * Checks one SUBMIT argument and builds its job, with the out-fence's
+ * descriptor reserved (installed once the arguments are copied back).
+ * Sets the out fields to their "not queued" values first.
+ */
+static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
+				 struct rm_npu_submit *args,
+				 struct rm_npu_submit_slot *slot)
 {
-	struct rm_npu_submit_karg *karg = data;
-	struct rm_npu_submit *args = &karg->args;
-	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
-	struct dma_fence *old_fence;
-	struct sync_file *sync_file = NULL;
 	struct rm_npu_job *job;
-	int out_fd = -1;
-	bool run_inline;
-	u64 id;
-	int ret;
+	int out_fd, ret;
 
-	karg->sync_file = NULL;
-	args->error_index = RM_NPU_NO_INDEX;
+	slot->sync_file = NULL;
+	slot->job = NULL;
 	args->out_fence_fd = -1;
+	args->error_index = RM_NPU_NO_INDEX;
 	args->job_id = 0;
+	args->retired = 0;
+	args->result = 0;
+	args->result_index = RM_NPU_NO_INDEX;
+	args->duration_ns = 0;
 	ret = rm_npu_submit_check(args);
 	if (ret)
 		return ret;
@@ -413,17 +519,19 @@ int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
 	if (ret)
 		return ret;
 
-	if (args->flags & RM_NPU_SUBMIT_OUT_FENCE) {
+	if (job->fence) {
 		out_fd = get_unused_fd_flags(O_CLOEXEC);
 		if (out_fd < 0) {
 			ret = out_fd;
 			goto err_free_job;
 		}
-		sync_file = sync_file_create(job->fence);
-		if (!sync_file) {
+		slot->sync_file = sync_file_create(job->fence);
+		if (!slot->sync_file) {
+			put_unused_fd(out_fd);
 			ret = -ENOMEM;
-			goto err_put_fd;
+			goto err_free_job;
 		}
+		args->out_fence_fd = out_fd;
 	}
 
 	/* Armed before queueing: the job may retire as soon as it is queued. */
@@ -432,79 +540,337 @@ int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
 					     rm_npu_job_in_fence_cb);
 		job->in_cb_armed = !ret;
 	}
-
 	dev_dbg(nfile->node->dev, "submit: %u cmds, %u bufs, %llu ops\n",
 		job->num_cmds, job->num_bos, job->total_ops);
-	ret = rm_npu_job_enqueue(nfile, job, &id, &run_inline, &old_fence);
-	if (ret)
-		goto err_put_sync_file;
-	dma_fence_put(old_fence);
-
-	if (run_inline) {
-		rm_npu_job_execute(job);
-		rm_npu_engine_finish(pe, job);
-	} else {
-		rm_npu_engine_kick(pe);
-	}
-
-	/* The fd is installed by rm_npu_submit_commit() once copied out. */
-	karg->sync_file = sync_file;
-	args->out_fence_fd = out_fd;
-	args->job_id = id;
+	slot->job = job;
 	return 0;
 
-err_put_sync_file:
-	if (sync_file)
-		fput(sync_file->file);
-err_put_fd:
-	if (out_fd >= 0)
-		put_unused_fd(out_fd);
 err_free_job:
 	rm_npu_job_free(job);
 	return ret;
 }
 
-/*
- * Runs after the arguments were copied back: installs the out-fence fd, or
- * discards it when userspace could not learn its number.
- */
-void rm_npu_submit_commit(struct rm_npu_file *nfile, void *data, bool copied)
+/* Undoes rm_npu_submit_prepare() of a job that was not queued. */
+static void rm_npu_submit_unprepare(struct rm_npu_submit *args,
+				    struct rm_npu_submit_slot *slot)
 {
-	struct rm_npu_submit_karg *karg = data;
-
-	if (!karg->sync_file)
-		return;
-	if (copied) {
-		fd_install(karg->args.out_fence_fd, karg->sync_file->file);
-	} else {
-		fput(karg->sync_file->file);
-		put_unused_fd(karg->args.out_fence_fd);
+	if (slot->sync_file) {
+		fput(slot->sync_file->file);
+		put_unused_fd(args->out_fence_fd);
+		slot->sync_file = NULL;
+		args->out_fence_fd = -1;
 	}
+	if (slot->job)
+		rm_npu_job_free(slot->job);
+	slot->job = NULL;
 }
 
 /*
- * Looks job args->job_id up; false when its record was overwritten. With
- * @fence, returns a reference to the job's fence while it may still be
- * unsignalled (the record drops it only after the signal), else copies the
- * status of the retired job. Without @fence (after waiting on it), copies
- * the status; -EIO if the job is unexpectedly not retired.
+ * Installs a queued job's out-fence fd once its arguments were copied back
+ * (@copied), or discards it when userspace could not learn its number.
+ */
+static void rm_npu_submit_install(struct rm_npu_submit *args,
+				  struct rm_npu_submit_slot *slot, bool copied)
+{
+	if (!slot->sync_file)
+		return;
+	if (copied) {
+		fd_install(args->out_fence_fd, slot->sync_file->file);
+	} else {
+		fput(slot->sync_file->file);
+		put_unused_fd(args->out_fence_fd);
+	}
+	slot->sync_file = NULL;
+}
+
+/* A job the submitting thread may run itself, on an idle PE. */
+static bool rm_npu_job_inline_ok(struct rm_npu_job *job)
+{
+	return (job->caller_waits ||
+		job->total_ops <= RM_NPU_INLINE_MAX_OPS) &&
+	       rm_npu_job_ready(job);
+}
+
+/*
+ * Issues ids to @n prepared jobs and queues them in order, all or none
+ * (-EAGAIN past the in-flight caps), taking them out of their slots. When
+ * the PE is idle, the caller claims it for the leading jobs it may run
+ * itself: those go on @inline_jobs instead of the PE queue. The others may
+ * retire and be freed as soon as the locks drop.
+ */
+static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
+			       struct rm_npu_submit *args,
+			       struct rm_npu_submit_slot *slots, u32 n,
+			       struct list_head *inline_jobs)
+{
+	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
+	u64 cmds = 0;
+	bool claim;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		cmds += slots[i].job->num_cmds;
+
+	spin_lock(&nfile->lock);
+	if (nfile->inflight + n > RM_NPU_MAX_INFLIGHT ||
+	    nfile->inflight_cmds + cmds > RM_NPU_MAX_INFLIGHT_CMDS) {
+		spin_unlock(&nfile->lock);
+		return -EAGAIN;
+	}
+	spin_lock(&pe->lock);
+	claim = list_empty(&pe->queue) && !pe->busy;
+	for (i = 0; i < n; i++) {
+		struct rm_npu_job *job = slots[i].job;
+		struct rm_npu_job_record *rec;
+
+		job->id = ++nfile->next_job_id;
+		args[i].job_id = job->id;
+		/* Not yet visible to anyone: the sync_file fd is not installed. */
+		if (job->fence)
+			job->fence->seqno = job->id;
+		/* Within the caps, the job that had the record retired. */
+		rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
+		rec->id = job->id;
+		rec->retired = false;
+		list_add_tail(&job->file_link, &nfile->jobs);
+		nfile->inflight++;
+		nfile->inflight_cmds += job->num_cmds;
+
+		claim = claim && rm_npu_job_inline_ok(job);
+		list_add_tail(&job->queue_link, claim ? inline_jobs : &pe->queue);
+		slots[i].job = NULL;
+	}
+	if (!list_empty(inline_jobs))
+		pe->busy = true;
+	spin_unlock(&pe->lock);
+	spin_unlock(&nfile->lock);
+	return 0;
+}
+
+/* Copies the status of every job of @args that retired into it. */
+static void rm_npu_submit_status(struct rm_npu_file *nfile,
+				 struct rm_npu_submit *args, u32 n)
+{
+	u32 i;
+
+	spin_lock(&nfile->lock);
+	for (i = 0; i < n; i++) {
+		struct rm_npu_submit *a = &args[i];
+		struct rm_npu_job_record *rec =
+			&nfile->records[a->job_id % RM_NPU_MAX_INFLIGHT];
+
+		if (nfile->retired_upto < a->job_id || rec->id != a->job_id)
+			continue;
+		a->retired = 1;
+		a->result = rec->result;
+		a->result_index = rec->error_index;
+		a->duration_ns = rec->duration_ns;
+	}
+	spin_unlock(&nfile->lock);
+}
+
+/*
+ * Queues @n prepared jobs (all or none), runs those the caller may run
+ * itself, waits for the last one with RM_NPU_SUBMIT_WAIT (a signal ends
+ * the wait early, not the call), and reports what retired.
+ */
+static int rm_npu_submit_queue(struct rm_npu_file *nfile,
+			       struct rm_npu_submit *args,
+			       struct rm_npu_submit_slot *slots, u32 n)
+{
+	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
+	LIST_HEAD(inline_jobs);
+	bool waits = false;
+	u64 wait_id = 0;
+	u32 i;
+	int ret;
+
+	/* A job is waited for when it or a later one asks to be. */
+	for (i = n; i-- > 0;) {
+		if (args[i].flags & RM_NPU_SUBMIT_WAIT)
+			waits = true;
+		slots[i].job->caller_waits = waits;
+	}
+	ret = rm_npu_jobs_enqueue(nfile, args, slots, n, &inline_jobs);
+	if (ret)
+		return ret;
+	for (i = n; i-- > 0;) {
+		if (args[i].flags & RM_NPU_SUBMIT_WAIT) {
+			wait_id = args[i].job_id;
+			break;
+		}
+	}
+
+	if (list_empty(&inline_jobs))
+		rm_npu_engine_kick(pe);
+	else
+		rm_npu_engine_run_claimed(pe, &inline_jobs);
+
+	if (wait_id && !rm_npu_job_retired(nfile, wait_id))
+		rm_npu_wait_retired(nfile, wait_id, MAX_SCHEDULE_TIMEOUT);
+	rm_npu_submit_status(nfile, args, n);
+	return 0;
+}
+
+int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
+{
+	struct rm_npu_submit_karg *k = data;
+	int ret;
+
+	ret = rm_npu_submit_prepare(nfile, &k->args, &k->slot);
+	if (ret)
+		return ret;
+	ret = rm_npu_submit_queue(nfile, &k->args, &k->slot, 1);
+	if (ret)
+		rm_npu_submit_unprepare(&k->args, &k->slot);
+	return ret;
+}
+
+/* Runs after the arguments were copied back (@copied: they were). */
+void rm_npu_submit_commit(struct rm_npu_file *nfile, void *data, bool copied)
+{
+	struct rm_npu_submit_karg *k = data;
+
+	rm_npu_submit_install(&k->args, &k->slot, copied);
+}
+
+static int rm_npu_batch_check(const struct rm_npu_submit_batch *b)
+{
+	if (b->flags & ~RM_NPU_BATCH_FLAGS)
+		return -EINVAL;
+	if (!b->num_jobs || b->num_jobs > RM_NPU_MAX_BATCH_JOBS)
+		return -EINVAL;
+	if (b->job_size < RM_NPU_SUBMIT_SIZE_VER0 ||
+	    b->job_size > RM_NPU_MAX_BATCH_JOB_SIZE || b->job_size % 8)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Reads the batch's job arguments: in one copy when the caller's struct is
+ * this kernel's, else (or to find the job at fault) one by one with the
+ * size rules of a single SUBMIT. On failure, *@bad is the job at fault.
+ */
+static int rm_npu_batch_read(struct rm_npu_submit *args,
+			     const struct rm_npu_submit_batch *b, u32 *bad)
+{
+	u8 __user *ujobs = u64_to_user_ptr(b->jobs);
+	size_t esize = b->job_size;
+	u32 i;
+	int ret;
+
+	if (esize == sizeof(*args) &&
+	    !copy_from_user(args, ujobs, b->num_jobs * esize))
+		return 0;
+	for (i = 0; i < b->num_jobs; i++) {
+		ret = copy_struct_from_user(&args[i], sizeof(*args),
+					    ujobs + i * esize, esize);
+		if (ret) {
+			*bad = i;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Writes the queued jobs' arguments back and installs the out-fences of
+ * those written completely. Returns 0 or -EFAULT.
+ */
+static int rm_npu_batch_write(struct rm_npu_submit *args,
+			      struct rm_npu_submit_slot *slots,
+			      const struct rm_npu_submit_batch *b)
+{
+	u8 __user *ujobs = u64_to_user_ptr(b->jobs);
+	size_t esize = b->job_size, len, left;
+	u32 i, written = b->num_jobs;
+
+	if (esize == sizeof(*args)) {
+		len = b->num_jobs * esize;
+		left = copy_to_user(ujobs, args, len);
+		written = (len - left) / esize;
+	} else {
+		for (i = 0; i < b->num_jobs && written == b->num_jobs; i++)
+			if (copy_to_user(ujobs + i * esize, &args[i],
+					 min(esize, sizeof(*args))))
+				written = i;
+	}
+	for (i = 0; i < b->num_jobs; i++)
+		rm_npu_submit_install(&args[i], &slots[i], i < written);
+	return written == b->num_jobs ? 0 : -EFAULT;
+}
+
+/*
+ * SUBMIT_BATCH: every job prepared before any is queued, so a failure
+ * leaves nothing behind; then the jobs are queued as one SUBMIT would
+ * queue each, and written back.
+ */
+int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
+{
+	struct rm_npu_submit_batch *b = data;
+	struct rm_npu_submit_slot *slots;
+	struct rm_npu_submit *args;
+	struct rm_npu_submit __user *ujob;
+	u32 i, n = b->num_jobs, prepared = 0;
+	int ret;
+
+	b->error_job = RM_NPU_NO_INDEX;
+	ret = rm_npu_batch_check(b);
+	if (ret)
+		return ret;
+	args = kvmalloc_array(n, sizeof(*args), GFP_KERNEL_ACCOUNT);
+	slots = kvmalloc_array(n, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	if (!args || !slots) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	ret = rm_npu_batch_read(args, b, &b->error_job);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < n; i++) {
+		ret = rm_npu_submit_prepare(nfile, &args[i], &slots[i]);
+		if (ret) {
+			b->error_job = i;
+			/* Which command, when one was at fault. */
+			ujob = u64_to_user_ptr(b->jobs + (u64)i * b->job_size);
+			if (put_user(args[i].error_index, &ujob->error_index))
+				ret = -EFAULT;
+			goto err_unprepare;
+		}
+		prepared++;
+	}
+
+	ret = rm_npu_submit_queue(nfile, args, slots, n);
+	if (ret)
+		goto err_unprepare;
+	ret = rm_npu_batch_write(args, slots, b);
+	goto out_free;
+
+err_unprepare:
+	for (i = 0; i < prepared; i++)
+		rm_npu_submit_unprepare(&args[i], &slots[i]);
+out_free:
+	kvfree(slots);
+	kvfree(args);
+	return ret;
+}
+
+/*
+ * Copies the status of retired job args->job_id; false when its record
+ * was overwritten (more than RM_NPU_MAX_INFLIGHT jobs ago).
  */
 static bool rm_npu_record_read(struct rm_npu_file *nfile,
-			       struct rm_npu_wait *args,
-			       struct dma_fence **fence, int *err)
+			       struct rm_npu_wait *args)
 {
 	struct rm_npu_job_record *rec;
 	bool found;
 
-	*err = 0;
 	spin_lock(&nfile->lock);
 	rec = &nfile->records[args->job_id % RM_NPU_MAX_INFLIGHT];
 	found = rec->id == args->job_id;
-	if (found && fence && rec->fence) {
-		*fence = dma_fence_get(rec->fence);
-	} else if (found && !rec->retired) {
-		*err = -EIO;
-	} else if (found) {
+	if (found) {
+		WARN_ON_ONCE(!rec->retired);
 		args->result = rec->result;
 		args->error_index = rec->error_index;
 		args->duration_ns = rec->duration_ns;
@@ -516,10 +882,9 @@ static bool rm_npu_record_read(struct rm_npu_file *nfile,
 int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 {
 	struct rm_npu_wait *args = data;
-	struct dma_fence *fence = NULL;
-	unsigned long timeout;
-	long ret;
-	int err;
+	long timeout;
+	bool unknown;
+	int ret;
 
 	if (args->flags || args->pad)
 		return -EINVAL;
@@ -528,32 +893,22 @@ int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 	args->duration_ns = 0;
 
 	spin_lock(&nfile->lock);
-	ret = !args->job_id || args->job_id > nfile->next_job_id;
+	unknown = !args->job_id || args->job_id > nfile->next_job_id;
 	spin_unlock(&nfile->lock);
-	if (ret)
+	if (unknown)
 		return -ENOENT;
 
-	if (!rm_npu_record_read(nfile, args, &fence, &err))
-		return -ENODATA;
-	if (!fence)
-		return err;
-
-	if (args->timeout_ns < 0)
-		timeout = MAX_SCHEDULE_TIMEOUT;
-	else
-		timeout = min_t(u64, nsecs_to_jiffies64(args->timeout_ns) +
-				(args->timeout_ns ? 1 : 0),
-				MAX_SCHEDULE_TIMEOUT - 1);
-	ret = dma_fence_wait_timeout(fence, true, timeout);
-	dma_fence_put(fence);
-	if (ret < 0)
-		return -EINTR;
-	if (ret == 0)
-		return -ETIMEDOUT;
-
-	/* Signalled fences belong to retired records. */
-	if (!rm_npu_record_read(nfile, args, NULL, &err))
-		return -ENODATA;
-	WARN_ON_ONCE(err);
-	return err;
+	if (!rm_npu_job_retired(nfile, args->job_id)) {
+		if (args->timeout_ns < 0)
+			timeout = MAX_SCHEDULE_TIMEOUT;
+		else
+			timeout = min_t(u64,
+					nsecs_to_jiffies64(args->timeout_ns) +
+					(args->timeout_ns ? 1 : 0),
+					MAX_SCHEDULE_TIMEOUT - 1);
+		ret = rm_npu_wait_retired(nfile, args->job_id, timeout);
+		if (ret)
+			return ret;
+	}
+	return rm_npu_record_read(nfile, args) ? 0 : -ENODATA;
 }

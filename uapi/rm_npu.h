@@ -7,7 +7,8 @@
  *
  * - Every argument struct may grow at its end in later ABI minors. The
  *   ioctl number encodes the caller's struct size; the kernel accepts any
- *   size at least as large as the first published one, zero-fills fields a
+ *   size at least as large as the first published one (RM_NPU_*_SIZE_VER0
+ *   for the structs that grew since), zero-fills fields a
  *   shorter (older) caller did not pass, rejects a longer (newer) caller's
  *   unknown tail with E2BIG unless it is all zero, and copies back only as
  *   many bytes as the caller passed.
@@ -31,9 +32,13 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* ABI version: major changes break binaries (never planned), minor adds. */
+/*
+ * ABI version: major changes break binaries (never planned), minor adds.
+ * 1.1: SUBMIT's status fields and RM_NPU_SUBMIT_WAIT, SUBMIT_BATCH,
+ *      rm_npu_info.max_batch_jobs.
+ */
 #define RM_NPU_ABI_MAJOR		1
-#define RM_NPU_ABI_MINOR		0
+#define RM_NPU_ABI_MINOR		1
 #define RM_NPU_ABI_VERSION		((RM_NPU_ABI_MAJOR << 16) | RM_NPU_ABI_MINOR)
 
 /* Kinds of node (struct rm_npu_info.node_type). */
@@ -73,6 +78,8 @@
  * @arch:	out: architecture name, NUL-terminated (e.g. "warboy").
  * @uuid:	out: device UUID (stable for a given device index).
  * @fw_version_str: out: firmware version string, NUL-terminated.
+ * @max_batch_jobs: out (ABI 1.1): most jobs in one SUBMIT_BATCH.
+ * @pad:	out: 0.
  */
 struct rm_npu_info {
 	__u32 flags;
@@ -96,7 +103,13 @@ struct rm_npu_info {
 	__u8 arch[RM_NPU_ARCH_LEN];
 	__u8 uuid[16];
 	__u8 fw_version_str[RM_NPU_VERSION_STR_LEN];
+	/* ABI 1.1 */
+	__u32 max_batch_jobs;
+	__u32 pad;
 };
+
+/* Size of struct rm_npu_info in ABI 1.0, the first published one. */
+#define RM_NPU_INFO_SIZE_VER0		136
 
 /**
  * struct rm_npu_bo_create - RM_NPU_IOCTL_BO_CREATE: allocate device memory
@@ -169,8 +182,10 @@ struct rm_npu_bo_close {
 
 #define RM_NPU_SUBMIT_IN_FENCE		(1u << 0)	/* wait on @in_fence_fd */
 #define RM_NPU_SUBMIT_OUT_FENCE		(1u << 1)	/* return @out_fence_fd */
+#define RM_NPU_SUBMIT_WAIT		(1u << 2)	/* ABI 1.1: return retired */
 #define RM_NPU_SUBMIT_FLAGS		(RM_NPU_SUBMIT_IN_FENCE | \
-					 RM_NPU_SUBMIT_OUT_FENCE)
+					 RM_NPU_SUBMIT_OUT_FENCE | \
+					 RM_NPU_SUBMIT_WAIT)
 
 #define RM_NPU_NO_INDEX			0xffffffffu
 
@@ -194,17 +209,39 @@ struct rm_npu_bo_close {
  * @cmd_size:	in: sizeof(struct rm_npu_cmd) the caller was built with;
  *		must equal rm_npu_info.cmd_size (256 in ABI 1.0).
  * @pad:	in: must be 0.
+ * @retired:	out (ABI 1.1): 1 when the job retired before the call
+ *		returned, its status in the three fields below (the same
+ *		values WAIT would give); 0 while it is queued or running
+ *		(the three fields are then 0: use WAIT or the out-fence).
+ * @result:	out (ABI 1.1): with @retired, as rm_npu_wait.result.
+ * @result_index: out (ABI 1.1): with @retired, as rm_npu_wait.error_index;
+ *		else RM_NPU_NO_INDEX.
+ * @pad2:	in: must be 0; out: 0.
+ * @duration_ns: out (ABI 1.1): with @retired, as rm_npu_wait.duration_ns.
  *
  * Every command is validated (opcode allowed by the firmware, buffer
  * indexes, full strided extents inside their buffers, dimension limits,
  * overflow-safe) before any of the job runs. Jobs of one file complete in
  * submission order. The job holds references on its buffers until it
- * retires. Errors: EINVAL (bad command: see @error_index; bad counts,
- * flags, @cmd_size; a handle listed twice; @in_fence_fd not a sync_file),
- * ENOENT (unknown handle in @bo_handles), EAGAIN (the file has 1024 jobs
- * or 65536 commands in flight), ENOMEM, EMFILE (no free descriptor for
- * the out-fence; nothing queued). EFAULT on the copy back means the job
- * may have been queued (its out-fence is then not installed).
+ * retires. Small jobs on an idle PE run in the calling thread, so they
+ * have often retired when the call returns.
+ *
+ * RM_NPU_SUBMIT_WAIT (ABI 1.1) makes the call return only once the job
+ * retired: a submit and a WAIT in one call, with the status in @retired,
+ * @result, @result_index and @duration_ns. The job then runs in the calling
+ * thread whenever its PE is idle, whatever its size (a fatal signal
+ * cancels it there, with -ECANCELED, as closing the file would). A signal
+ * ends the wait early: the call still succeeds, with @retired 0, and the
+ * job goes on (follow it with WAIT). A caller built with the 1.0 struct
+ * may pass the flag; it reads the status with WAIT.
+ *
+ * Errors: EINVAL (bad command: see @error_index; bad counts, flags,
+ * @cmd_size, @pad, @pad2; a handle listed twice; @in_fence_fd not a
+ * sync_file), ENOENT (unknown handle in @bo_handles), EAGAIN (the file has
+ * 1024 jobs or 65536 commands in flight), ENOMEM, EMFILE (no free
+ * descriptor for the out-fence; nothing queued). EFAULT on the copy back
+ * means the job may have been queued (its out-fence is then not
+ * installed).
  */
 struct rm_npu_submit {
 	__u64 cmds;
@@ -218,6 +255,60 @@ struct rm_npu_submit {
 	__u64 job_id;
 	__u32 cmd_size;
 	__u32 pad;
+	/* ABI 1.1 */
+	__u32 retired;
+	__s32 result;
+	__u32 result_index;
+	__u32 pad2;
+	__u64 duration_ns;
+};
+
+/* Size of struct rm_npu_submit in ABI 1.0, the first published one. */
+#define RM_NPU_SUBMIT_SIZE_VER0		56
+
+#define RM_NPU_BATCH_FLAGS		0
+
+/**
+ * struct rm_npu_submit_batch - RM_NPU_IOCTL_SUBMIT_BATCH (ABI 1.1): queue
+ *		several jobs on this node in one call
+ * @jobs:	in: user pointer to @num_jobs struct rm_npu_submit, @job_size
+ *		bytes apart; each is read and written back as one SUBMIT
+ *		argument of @job_size bytes would be (same fields, same size
+ *		rules: a tail past the kernel's struct must be zero, E2BIG).
+ * @num_jobs:	in: 1..rm_npu_info.max_batch_jobs.
+ * @job_size:	in: sizeof(struct rm_npu_submit) the caller was built with:
+ *		a multiple of 8 from RM_NPU_SUBMIT_SIZE_VER0 to 4096.
+ * @flags:	in: must be 0 (RM_NPU_BATCH_FLAGS).
+ * @error_job:	out: on failure, the index in @jobs of the job that failed
+ *		the call (unreadable, E2BIG tail, or refused as SUBMIT
+ *		would refuse it); RM_NPU_NO_INDEX when no single job did
+ *		(bad header, EAGAIN). Written back even when the ioctl
+ *		fails.
+ *
+ * All or nothing: every job is copied, looked up and validated, and every
+ * out-fence descriptor reserved, before any is queued; on an error nothing
+ * is queued and only @error_job and, for a job refused as SUBMIT would
+ * refuse it, that job's @error_index (its command at fault, else
+ * RM_NPU_NO_INDEX) are written back. On success the jobs are queued in array order (consecutive
+ * ids, completing in that order) and every job's out fields are written
+ * back, as SUBMIT writes them: @job_id, @out_fence_fd, @error_index
+ * (RM_NPU_NO_INDEX), and with a 1.1 @job_size the status of the jobs that
+ * retired before the call returned. A job with RM_NPU_SUBMIT_WAIT makes
+ * the call wait for it, and so for every job before it.
+ *
+ * Errors: as SUBMIT, per job (@error_job says which), and EINVAL (@flags,
+ * @num_jobs, @job_size), E2BIG (a job's tail, @error_job), EAGAIN (the
+ * whole batch does not fit the in-flight caps: nothing queued; retry after
+ * jobs retire), EFAULT (a job unreadable, @error_job; or a job's copy back
+ * failed: every job is queued and only the out-fences of the jobs written
+ * back whole are installed).
+ */
+struct rm_npu_submit_batch {
+	__u64 jobs;
+	__u32 num_jobs;
+	__u32 job_size;
+	__u32 flags;
+	__u32 error_job;
 };
 
 /**
@@ -589,5 +680,6 @@ struct rm_npu_cmd {
 #define RM_NPU_IOCTL_BO_CLOSE	_IOW(RM_NPU_IOCTL_BASE, 0x04, struct rm_npu_bo_close)
 #define RM_NPU_IOCTL_SUBMIT	_IOWR(RM_NPU_IOCTL_BASE, 0x05, struct rm_npu_submit)
 #define RM_NPU_IOCTL_WAIT	_IOWR(RM_NPU_IOCTL_BASE, 0x06, struct rm_npu_wait)
+#define RM_NPU_IOCTL_SUBMIT_BATCH _IOWR(RM_NPU_IOCTL_BASE, 0x07, struct rm_npu_submit_batch)
 
 #endif /* _UAPI_RM_NPU_H */

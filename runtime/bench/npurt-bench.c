@@ -22,7 +22,9 @@
  *
  *   raw_run_latency       the MLP through the bare uAPI on npuDEVpe0: copy
  *                         the input into its buffer object, SUBMIT the
- *                         three commands, WAIT, copy the output out, us
+ *                         three commands with RM_NPU_SUBMIT_WAIT (ABI 1.1:
+ *                         the job's status comes back with the call), copy
+ *                         the output out, us
  *   raw_runs_per_s        1e6 / raw_run_latency, runs/s
  *   raw_job_pe_time       the job's time on the PE (WAIT's duration_ns):
  *                         what of raw_run_latency is execution, us
@@ -350,11 +352,17 @@ static void raw_run(struct raw *rw, const int8_t *x, uint8_t *y)
 	s.num_cmds = rw->ncmds;
 	s.num_bos = rw->nslots;
 	s.cmd_size = sizeof(struct rm_npu_cmd);
+	s.flags = RM_NPU_SUBMIT_WAIT;
 	raw_ioctl(rw->fd, RM_NPU_IOCTL_SUBMIT, &s, "SUBMIT");
 	memset(&w, 0, sizeof(w));
-	w.job_id = s.job_id;
-	w.timeout_ns = -1;
-	raw_ioctl(rw->fd, RM_NPU_IOCTL_WAIT, &w, "WAIT");
+	w.result = s.result;
+	w.error_index = s.result_index;
+	w.duration_ns = s.duration_ns;
+	if (!s.retired) {	/* a signal ended the wait early */
+		w.job_id = s.job_id;
+		w.timeout_ns = -1;
+		raw_ioctl(rw->fd, RM_NPU_IOCTL_WAIT, &w, "WAIT");
+	}
 	if (w.result)
 		die("raw job failed: %s (command %u)", strerror(-w.result),
 		    w.error_index);

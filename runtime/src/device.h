@@ -51,6 +51,7 @@ struct npurt_device {
 	struct npurt_device_info info;
 	uint32_t max_job_bos;		/* buffers one job may name */
 	uint32_t max_cmds;		/* commands per job */
+	bool submit_sync;		/* NPU: driver ABI 1.1 submission */
 	int fd;				/* NPU node */
 	struct npurt_pool pool;		/* NPU buffer-object chunks */
 	struct npurt_cpu_pool *cpu;	/* CPU thread pool */

@@ -2,7 +2,8 @@
 /*
  * npu_backend.c - devices behind the rm_npu uAPI: GET_INFO checks, memory
  * as buffer objects mapped into the process (sub-allocated in chunks), and
- * jobs through SUBMIT and WAIT.
+ * jobs: with a 1.1 driver one call per run (SUBMIT with RM_NPU_SUBMIT_WAIT,
+ * SUBMIT_BATCH when the program spans several jobs), else SUBMIT and WAIT.
  */
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,22 @@ static int npu_submit(npurt_device *dev, const struct npurt_job *job,
 	return 0;
 }
 
+/* The status of a retired job (WAIT's, or SUBMIT's own): 0 or its error. */
+static int npu_job_status(npurt_device *dev, uint64_t job_id, uint32_t first,
+			  int result, uint32_t index)
+{
+	if (result && index != RM_NPU_NO_INDEX)
+		return npurt_err(result, "%s: job %llu failed at command "
+				 "%u: %s", dev->info.name,
+				 (unsigned long long)job_id, first + index,
+				 npurt_strerror(result));
+	if (result)
+		return npurt_err(result, "%s: job %llu failed: %s",
+				 dev->info.name, (unsigned long long)job_id,
+				 npurt_strerror(result));
+	return 0;
+}
+
 static int npu_wait(npurt_device *dev, uint64_t job_id, uint32_t first,
 		    uint64_t *duration_ns)
 {
@@ -127,36 +144,34 @@ static int npu_wait(npurt_device *dev, uint64_t job_id, uint32_t first,
 		return npurt_err(ret, "%s: WAIT job %llu: %s", dev->info.name,
 				 (unsigned long long)job_id, npurt_strerror(ret));
 	*duration_ns = w.duration_ns;
-	if (w.result && w.error_index != RM_NPU_NO_INDEX)
-		return npurt_err(w.result, "%s: job %llu failed at command "
-				 "%u: %s", dev->info.name,
-				 (unsigned long long)job_id,
-				 first + w.error_index, npurt_strerror(w.result));
-	if (w.result)
-		return npurt_err(w.result, "%s: job %llu failed: %s",
-				 dev->info.name, (unsigned long long)job_id,
-				 npurt_strerror(w.result));
-	return 0;
+	return npu_job_status(dev, job_id, first, w.result, w.error_index);
 }
 
 #define NPU_MAX_PARTS	64
 
+/* A job's span on its PE's track in the profile, ending now. */
+static void npu_prof_job(npurt_device *dev, uint64_t job_id, uint64_t dur)
+{
+	uint64_t t1 = npurt_now_ns();
+
+	if (dur)	/* the job ran */
+		npurt_prof_span(dev->rt, "job", npurt_prof_dev_track(dev),
+				t1 - (dur < t1 ? dur : 0), t1, "job %llu on %s",
+				(unsigned long long)job_id, dev->info.name);
+}
+
 /*
- * Programs longer than max_cmds go as several jobs; a file's jobs retire
- * in order, so that keeps the program's sequential meaning. Every job
+ * ABI 1.0: every part through SUBMIT, then WAIT for each. Every job
  * submitted is waited for, even after an error, so no buffer is reused
  * while the device still runs on it.
  */
-static int npu_run(npurt_device *dev, const struct npurt_job *job)
+static int npu_run_ver0(npurt_device *dev, const struct npurt_job *job)
 {
-	uint64_t ids[NPU_MAX_PARTS], dur, t0, t1;
+	uint64_t ids[NPU_MAX_PARTS], dur, t0;
 	uint32_t firsts[NPU_MAX_PARTS], first = 0;
 	unsigned int parts = 0, i;
 	int ret = 0, wret;
 
-	if (job->num_cmds > (uint64_t)dev->max_cmds * NPU_MAX_PARTS)
-		return npurt_err(-E2BIG, "%s: program of %u commands is too "
-				 "long", dev->info.name, job->num_cmds);
 	t0 = npurt_now_ns();
 	while (first < job->num_cmds && !ret) {
 		uint32_t n = job->num_cmds - first;
@@ -174,17 +189,97 @@ static int npu_run(npurt_device *dev, const struct npurt_job *job)
 	for (i = 0; i < parts; i++) {
 		dur = 0;
 		wret = npu_wait(dev, ids[i], firsts[i], &dur);
-		t1 = npurt_now_ns();
-		if (dur)	/* the job ran: show it on its PE's track */
-			npurt_prof_span(dev->rt, "job", npurt_prof_dev_track(dev),
-					t1 - (dur < t1 ? dur : 0), t1,
-					"job %llu on %s",
-					(unsigned long long)ids[i],
-					dev->info.name);
+		npu_prof_job(dev, ids[i], dur);
 		if (wret && !ret)
 			ret = wret;
 	}
 	return ret;
+}
+
+/*
+ * ABI 1.1: the parts in one call (SUBMIT, or SUBMIT_BATCH for several),
+ * the last with RM_NPU_SUBMIT_WAIT: the call returns with every job
+ * retired and its status, and a job on an idle PE runs in this thread. A
+ * signal may end the wait early: the jobs still running are waited for.
+ * A batch is all or nothing, so an error queues no job.
+ */
+static int npu_run_sync(npurt_device *dev, const struct npurt_job *job)
+{
+	struct rm_npu_submit s[NPU_MAX_PARTS];
+	struct rm_npu_submit_batch b = { 0 };
+	uint32_t firsts[NPU_MAX_PARTS], first = 0, bad;
+	unsigned int parts = 0, i;
+	uint64_t t0, dur;
+	int ret, jret;
+
+	for (; first < job->num_cmds; first += s[parts++].num_cmds) {
+		firsts[parts] = first;
+		memset(&s[parts], 0, sizeof(s[parts]));
+		s[parts].cmds = (uintptr_t)(job->cmds + first);
+		s[parts].bo_handles = (uintptr_t)job->handles;
+		s[parts].num_cmds = job->num_cmds - first < dev->max_cmds ?
+				    job->num_cmds - first : dev->max_cmds;
+		s[parts].num_bos = job->num_bufs;
+		s[parts].cmd_size = sizeof(struct rm_npu_cmd);
+	}
+	s[parts - 1].flags = RM_NPU_SUBMIT_WAIT;
+	b.jobs = (uintptr_t)s;
+	b.num_jobs = parts;
+	b.job_size = sizeof(s[0]);
+
+	t0 = npurt_now_ns();
+	/* The file's in-flight limit is transient: wait for room. */
+	for (;;) {
+		ret = parts == 1 ?
+		      npu_ioctl(dev->fd, RM_NPU_IOCTL_SUBMIT, &s[0]) :
+		      npu_ioctl(dev->fd, RM_NPU_IOCTL_SUBMIT_BATCH, &b);
+		if (ret != -EAGAIN)
+			break;
+		usleep(NPU_EAGAIN_SLEEP_US);
+	}
+	npurt_prof_span(dev->rt, "submit", NPURT_PROF_THREAD, t0,
+			npurt_now_ns(), "%u job(s), %u commands, waited",
+			parts, job->num_cmds);
+	if (ret) {
+		bad = parts == 1 ? 0 : b.error_job;
+		if (ret == -EINVAL && bad < parts &&
+		    s[bad].error_index != RM_NPU_NO_INDEX)
+			return npurt_err(ret, "%s: SUBMIT rejected command %u",
+					 dev->info.name,
+					 firsts[bad] + s[bad].error_index);
+		return npurt_err(ret, "%s: %s: %s", dev->info.name,
+				 parts == 1 ? "SUBMIT" : "SUBMIT_BATCH",
+				 npurt_strerror(ret));
+	}
+
+	ret = 0;
+	for (i = 0; i < parts; i++) {
+		dur = s[i].duration_ns;
+		if (s[i].retired)
+			jret = npu_job_status(dev, s[i].job_id, firsts[i],
+					      s[i].result, s[i].result_index);
+		else
+			jret = npu_wait(dev, s[i].job_id, firsts[i], &dur);
+		npu_prof_job(dev, s[i].job_id, dur);
+		if (jret && !ret)
+			ret = jret;
+	}
+	return ret;
+}
+
+/*
+ * Programs longer than max_cmds go as several jobs; a file's jobs retire
+ * in order, so that keeps the program's sequential meaning.
+ */
+static int npu_run(npurt_device *dev, const struct npurt_job *job)
+{
+	if (job->num_cmds > (uint64_t)dev->max_cmds * NPU_MAX_PARTS)
+		return npurt_err(-E2BIG, "%s: program of %u commands is too "
+				 "long", dev->info.name, job->num_cmds);
+	if (!job->num_cmds)
+		return 0;
+	return dev->submit_sync ? npu_run_sync(dev, job) :
+	       npu_run_ver0(dev, job);
 }
 
 static void npu_close(npurt_device *dev)
@@ -240,6 +335,9 @@ static void npu_fill_info(npurt_device *dev, const struct rm_npu_info *drv,
 	dev->max_cmds = drv->max_cmds;
 	dev->max_job_bos = drv->max_job_bos < NPURT_JOB_MAX_BUFS ?
 			   drv->max_job_bos : NPURT_JOB_MAX_BUFS;
+	/* ABI 1.1: status in SUBMIT, RM_NPU_SUBMIT_WAIT, SUBMIT_BATCH. */
+	dev->submit_sync = (drv->abi_version & 0xffff) >= 1 &&
+			   drv->max_batch_jobs >= NPU_MAX_PARTS;
 }
 
 int npurt_npu_device_init(npurt_device *dev, int fd,

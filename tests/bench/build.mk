@@ -1,5 +1,6 @@
 # tests/bench/build.mk - `make bench`: rm_npu micro-benchmarks run inside
-# one VM boot (tools/npu-vm). Included by the top-level Makefile.
+# one VM boot (tools/npu-vm), then the peers (oneDNN, onnxruntime) on the
+# host. Included by the top-level Makefile.
 #
 #   $(BUILD)/bench/npu-bench   tests/bench/npu-bench.c with two builds of
 #                              kmod/ops/npu_ops.c: the userspace one
@@ -51,7 +52,48 @@ BENCH_NPURT := $(if $(NPURT_BENCH),--npurt $(NPURT_BENCH) $(BUILD)/bench/npurt)
 BENCH_NPUC = $(if $(filter $(BUILD)/bin/npuc-bench,$(BIN_TARGETS)),--npuc \
 	$(BUILD)/bin/npuc-bench $(NPUC_BENCH_MODEL) $(BUILD)/bench/npuc)
 
-bench: all $(NPU_BENCH) $(NPURT_BENCH)
+# The VM figures, then the peers on the host (one after the other: never
+# two benchmarks at once).
+bench: all $(NPU_BENCH) $(NPURT_BENCH) $(GEMM_PEERS) $(MODEL_BENCH)
 	BUILD=$(BUILD) tests/bench/run-bench --modparams "$(BENCH_MODPARAMS)" \
 		$(BENCH_NPURT) $(BENCH_NPUC) $(NPU_BENCH) $(BUILD)/bench/npu \
 		$(BENCH_ARGS)
+	$(BENCH_PEERS_CMD)
+
+# ---- peers (issue #11 item 5): libnpurt's CPU backend against oneDNN and
+# onnxruntime, on the host, after the VM part of `make bench` (or alone:
+# `make bench-peers`). Built only for these targets: oneDNN (libdnnl-dev)
+# is a benchmark-only dependency, onnxruntime-node comes from
+# tools/install-ort.
+#
+#   $(BUILD)/bench/gemm-peers    tests/bench/gemm-peers.c: oneDNN's int8
+#                                matmul vs cpu(1), cpu(2), GEMM 512^3, 1024^3
+#   $(BUILD)/bench/model-bench   tests/bench/model-bench.c: cpu(1), cpu(2) on
+#                                each model of BENCH_MODELS
+#   $(BUILD)/bench/peers.txt, peers.json, peers.log   the figures
+#
+# BENCH_MODELS: a folder of NAME/model.onnx + NAME/test_data_set_0/ (ONNX's
+# test layout): tests/models once vendored, else ../shared/models.
+GEMM_PEERS   := $(BUILD)/bench/gemm-peers
+MODEL_BENCH  := $(BUILD)/bench/model-bench
+BENCH_MODELS ?= $(firstword $(wildcard tests/models) $(wildcard ../shared/models))
+
+$(GEMM_PEERS): tests/bench/gemm-peers.c runtime/include/npurt.h \
+		| $(NPURT_SO_LNKS) $(BUILD)/bench/
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fopenmp -Iruntime/include -o $@ $< \
+		$(LDFLAGS) -L$(BUILD)/lib -lnpurt \
+		-Wl,-rpath,$(abspath $(BUILD)/lib) -ldnnl
+
+$(MODEL_BENCH): tests/bench/model-bench.c $(NPUC_LIB) runtime/include/npurt.h \
+		| $(NPURT_SO_LNKS) $(BUILD)/bench/
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(NPUC_CFLAGS) -o $@ $< $(LDFLAGS) \
+		$(NPUC_LIB) $(NPUC_LDLIBS)
+
+# onnxruntime-node installs once (npm); without it the models get a note.
+BENCH_PEERS_CMD = { BUILD=$(BUILD) tools/install-ort > /dev/null || true; } && \
+	BUILD=$(BUILD) tests/bench/run-peers --models "$(BENCH_MODELS)" \
+		$(GEMM_PEERS) $(MODEL_BENCH) $(BUILD)/bench/peers $(BENCH_ARGS)
+
+.PHONY: bench-peers
+bench-peers: all $(GEMM_PEERS) $(MODEL_BENCH)
+	$(BENCH_PEERS_CMD)

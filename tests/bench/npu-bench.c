@@ -12,13 +12,32 @@
  * -r REPS  repetitions of each measurement (default 9; medians are reported)
  * -q       quick: fewer iterations per repetition
  *
- * Figures (every one a median over REPS repetitions, after a warm-up; the
- * GEMM variants run interleaved, one of each per round):
+ * Figures (medians after a warm-up repetition; the variants of each group
+ * run interleaved: for the latency and small-job figures in slices of
+ * SLICE_CALLS calls, the median taken over every slice of REPS repetitions;
+ * for GEMM one of each per round, the median over REPS rounds):
  *   getinfo_latency          GET_INFO ioctl on an open PE node, us
- *   nop_roundtrip_latency    SUBMIT(1 NOP) + WAIT on the same node, us
+ *   nop_roundtrip_latency    SUBMIT(1 NOP) + WAIT on the same node, as a
+ *                            binary built for ABI 1.0 does it (the 1.0
+ *                            struct size, no status in SUBMIT), us
  *   nop_vs_getinfo           the ratio of the two, x
- *   small_job_throughput     1-command jobs (FILL 64 B), JOBS_IN_FLIGHT
- *                            submitted back to back, then one WAIT, jobs/s
+ *   nop_sync_latency         SUBMIT(1 NOP) with RM_NPU_SUBMIT_WAIT (ABI
+ *                            1.1): submit and status in one call, us
+ *                            (the 1.1 figures are left out, with a note,
+ *                            on an ABI 1.0 driver)
+ *   nop_sync_vs_getinfo      x
+ *   nop_fence_latency        SUBMIT(1 NOP) with an out-fence, poll(2) the
+ *                            sync_file, close it: the fence path, us
+ *   nop_fence_vs_getinfo     x
+ *   getinfo_rate             GET_INFO calls per second (1 / latency,
+ *                            measured beside the small-job figures), /s
+ *   small_job_throughput     1-command jobs (FILL 64 B) submitted back to
+ *                            back, one SUBMIT each (1.0 struct), a WAIT
+ *                            for the last of every BATCH_JOBS, jobs/s
+ *   small_job_vs_ioctl       small_job_throughput / getinfo_rate, x
+ *   small_job_batch_throughput  the same jobs through SUBMIT_BATCH,
+ *                            BATCH_JOBS per call, then a WAIT, jobs/s
+ *   small_job_batch_vs_ioctl x
  *   gemm512_pe               GEMM 512x512x512 int8 -> int8 (bias, requant),
  *                            one job on /dev/npuXpe0, wall SUBMIT..WAIT, GOPS
  *   gemm512_pe_device        same, from WAIT's duration_ns (PE time), GOPS
@@ -49,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -91,15 +111,20 @@ static int exec_scalar(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 b,
 }
 
 #define MAX_REPS		64
-#define JOBS_IN_FLIGHT		512
+#define SMALL_JOBS		512
+#define BATCH_JOBS		64
+/* SUBMIT as a binary built against ABI 1.0 calls it. */
+#define IOCTL_SUBMIT_VER0	_IOC(_IOC_READ | _IOC_WRITE, RM_NPU_IOCTL_BASE, \
+				     _IOC_NR(RM_NPU_IOCTL_SUBMIT), \
+				     RM_NPU_SUBMIT_SIZE_VER0)
 #define GEMM_DIM		512
 #define GEMM_BOS		4	/* A, B, bias, out */
 #define TIMEOUT_PARAM		"/sys/module/rm_npu/parameters/job_timeout_ms"
 #define BENCH_TIMEOUT_MS	600000u
 
 static unsigned int reps = 9;
-static unsigned int getinfo_iters = 2000;
-static unsigned int nop_iters = 200;
+static unsigned int nop_iters = 256;	/* calls of each variant per rep */
+static bool abi11;			/* the driver has ABI 1.1's calls */
 static unsigned int dev_index;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -209,22 +234,89 @@ static void bo_destroy(int fd, struct bo *bo)
 		die("BO_CLOSE: %s", strerror(errno));
 }
 
+static void submit_args(struct rm_npu_submit *s, const struct rm_npu_cmd *cmds,
+			uint32_t ncmds, const uint32_t *handles, uint32_t nbos,
+			uint32_t flags)
+{
+	memset(s, 0, sizeof(*s));
+	s->cmds = (uintptr_t)cmds;
+	s->bo_handles = (uintptr_t)handles;
+	s->num_cmds = ncmds;
+	s->num_bos = nbos;
+	s->flags = flags;
+	s->cmd_size = sizeof(struct rm_npu_cmd);
+}
+
 /* SUBMIT one job; returns its id. */
 static uint64_t submit(int fd, const struct rm_npu_cmd *cmds, uint32_t ncmds,
 		       const uint32_t *handles, uint32_t nbos)
 {
-	struct rm_npu_submit s = {
-		.cmds = (uintptr_t)cmds,
-		.bo_handles = (uintptr_t)handles,
-		.num_cmds = ncmds,
-		.num_bos = nbos,
-		.cmd_size = sizeof(struct rm_npu_cmd),
-	};
+	struct rm_npu_submit s;
 
+	submit_args(&s, cmds, ncmds, handles, nbos, 0);
 	if (ioctl(fd, RM_NPU_IOCTL_SUBMIT, &s))
 		die("SUBMIT: %s (error_index %u)", strerror(errno),
 		    s.error_index);
 	return s.job_id;
+}
+
+/* SUBMIT one job as an ABI 1.0 binary; returns its id. */
+static uint64_t submit_ver0(int fd, const struct rm_npu_cmd *cmds,
+			    uint32_t ncmds, const uint32_t *handles,
+			    uint32_t nbos)
+{
+	struct rm_npu_submit s;
+
+	submit_args(&s, cmds, ncmds, handles, nbos, 0);
+	if (ioctl(fd, IOCTL_SUBMIT_VER0, &s))
+		die("SUBMIT (1.0): %s (error_index %u)", strerror(errno),
+		    s.error_index);
+	return s.job_id;
+}
+
+/* SUBMIT one job with RM_NPU_SUBMIT_WAIT; fails unless it succeeded. */
+static void submit_sync(int fd, const struct rm_npu_cmd *cmds, uint32_t ncmds,
+			const uint32_t *handles, uint32_t nbos)
+{
+	struct rm_npu_submit s;
+
+	submit_args(&s, cmds, ncmds, handles, nbos, RM_NPU_SUBMIT_WAIT);
+	if (ioctl(fd, RM_NPU_IOCTL_SUBMIT, &s))
+		die("SUBMIT (WAIT): %s (error_index %u)", strerror(errno),
+		    s.error_index);
+	if (!s.retired || s.result)
+		die("SUBMIT (WAIT): job %llu retired %u result %d",
+		    (unsigned long long)s.job_id, s.retired, s.result);
+}
+
+/* SUBMIT one job with an out-fence, poll(2) the fence, close it. */
+static void submit_fence(int fd, const struct rm_npu_cmd *cmds,
+			 uint32_t ncmds)
+{
+	struct rm_npu_submit s;
+	struct pollfd p = { .events = POLLIN };
+
+	submit_args(&s, cmds, ncmds, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE);
+	if (ioctl(fd, RM_NPU_IOCTL_SUBMIT, &s))
+		die("SUBMIT (OUT_FENCE): %s", strerror(errno));
+	p.fd = s.out_fence_fd;
+	if (poll(&p, 1, -1) != 1 || p.revents != POLLIN)
+		die("poll of the out-fence: %s", strerror(errno));
+	close(p.fd);
+}
+
+/* SUBMIT_BATCH of @n jobs described in @jobs; returns the last id. */
+static uint64_t submit_batch(int fd, struct rm_npu_submit *jobs, uint32_t n)
+{
+	struct rm_npu_submit_batch b = {
+		.jobs = (uintptr_t)jobs,
+		.num_jobs = n,
+		.job_size = sizeof(*jobs),
+	};
+
+	if (ioctl(fd, RM_NPU_IOCTL_SUBMIT_BATCH, &b))
+		die("SUBMIT_BATCH: %s (job %u)", strerror(errno), b.error_job);
+	return jobs[n - 1].job_id;
 }
 
 /* WAIT for a job to retire; returns its duration_ns. */
@@ -242,44 +334,90 @@ static uint64_t wait_job(int fd, uint64_t id)
 
 /* ---- latency and small jobs ----------------------------------------- */
 
+/* GET_INFO @n times; returns the ns it took. */
+static uint64_t getinfo_ns(int fd, unsigned int n)
+{
+	struct rm_npu_info info;
+	unsigned int i;
+	uint64_t t0 = now_ns();
+
+	for (i = 0; i < n; i++)
+		get_info(fd, &info);
+	return now_ns() - t0;
+}
+
+/*
+ * The latency and small-job figures compare calls of a few microseconds on
+ * a shared, emulated machine whose speed drifts and whose virtual CPUs the
+ * host preempts now and then: the variants run interleaved in slices of
+ * SLICE_CALLS calls (well under a millisecond), and each figure is the
+ * median over every slice of every repetition, so a preempted slice does
+ * not count and every ratio sees the same load.
+ */
+#define SLICE_CALLS	32
+#define MAX_SLICES	(MAX_REPS * 64)
+
+enum { L_GETINFO, L_NOP, L_SYNC, L_FENCE, L_N };
+
 static void bench_latency(int fd)
 {
 	struct rm_npu_cmd nop = { .opcode = RM_NPU_OP_NOP };
-	double gi[MAX_REPS], rt[MAX_REPS], g, r;
-	struct rm_npu_info info;
-	unsigned int i, k;
+	static double v[L_N][MAX_SLICES];
+	unsigned int i, j, k, n = 0;
+	double m[L_N];
 	uint64_t t0;
 
-	/* warm-up */
-	for (i = 0; i < getinfo_iters / 10; i++)
-		get_info(fd, &info);
-	for (i = 0; i < nop_iters / 10; i++)
-		wait_job(fd, submit(fd, &nop, 1, NULL, 0));
+	for (k = 0; k <= reps; k++) {
+		for (j = 0; j < nop_iters; j += SLICE_CALLS) {
+			double r[L_N];
 
-	for (k = 0; k < reps; k++) {
-		t0 = now_ns();
-		for (i = 0; i < getinfo_iters; i++)
-			get_info(fd, &info);
-		gi[k] = (double)(now_ns() - t0) / getinfo_iters / 1e3;
+			r[L_GETINFO] = (double)getinfo_ns(fd, SLICE_CALLS);
 
-		t0 = now_ns();
-		for (i = 0; i < nop_iters; i++)
-			wait_job(fd, submit(fd, &nop, 1, NULL, 0));
-		rt[k] = (double)(now_ns() - t0) / nop_iters / 1e3;
+			t0 = now_ns();
+			for (i = 0; i < SLICE_CALLS; i++)
+				wait_job(fd, submit_ver0(fd, &nop, 1, NULL, 0));
+			r[L_NOP] = (double)(now_ns() - t0);
+
+			t0 = now_ns();
+			for (i = 0; i < SLICE_CALLS && abi11; i++)
+				submit_sync(fd, &nop, 1, NULL, 0);
+			r[L_SYNC] = (double)(now_ns() - t0);
+
+			t0 = now_ns();
+			for (i = 0; i < SLICE_CALLS; i++)
+				submit_fence(fd, &nop, 1);
+			r[L_FENCE] = (double)(now_ns() - t0);
+			/* repetition 0 is the warm-up */
+			if (!k || n == MAX_SLICES)
+				continue;
+			for (i = 0; i < L_N; i++)
+				v[i][n] = r[i] / SLICE_CALLS / 1e3;
+			n++;
+		}
 	}
-	g = median(gi, reps);
-	r = median(rt, reps);
-	figure("getinfo_latency", g, "us");
-	figure("nop_roundtrip_latency", r, "us");
-	figure("nop_vs_getinfo", r / g, "x");
+	for (i = 0; i < L_N; i++)
+		m[i] = median(v[i], n);
+	figure("getinfo_latency", m[L_GETINFO], "us");
+	figure("nop_roundtrip_latency", m[L_NOP], "us");
+	figure("nop_vs_getinfo", m[L_NOP] / m[L_GETINFO], "x");
+	if (abi11) {
+		figure("nop_sync_latency", m[L_SYNC], "us");
+		figure("nop_sync_vs_getinfo", m[L_SYNC] / m[L_GETINFO], "x");
+	}
+	figure("nop_fence_latency", m[L_FENCE], "us");
+	figure("nop_fence_vs_getinfo", m[L_FENCE] / m[L_GETINFO], "x");
 }
+
+enum { S_GETINFO, S_SINGLE, S_BATCH, S_N };
 
 static void bench_small_jobs(int fd)
 {
 	struct rm_npu_cmd fill = { .opcode = RM_NPU_OP_FILL };
-	double tp[MAX_REPS];
-	unsigned int i, k;
+	static struct rm_npu_submit jobs[BATCH_JOBS];
+	static double v[S_N][MAX_SLICES];
+	unsigned int i, j, k, n = 0;
 	uint64_t t0, last = 0;
+	double m[S_N];
 	struct bo buf;
 
 	bo_create(fd, &buf, 4096);
@@ -288,19 +426,45 @@ static void bench_small_jobs(int fd)
 	fill.fill.value = 0x5a;
 
 	for (k = 0; k <= reps; k++) {
-		t0 = now_ns();
-		for (i = 0; i < JOBS_IN_FLIGHT; i++)
-			last = submit(fd, &fill, 1, &buf.handle, 1);
-		wait_job(fd, last);
-		/* repetition 0 is the warm-up */
-		if (k)
-			tp[k - 1] = JOBS_IN_FLIGHT * 1e9 /
-				    (double)(now_ns() - t0);
+		for (j = 0; j < SMALL_JOBS; j += BATCH_JOBS) {
+			double r[S_N];
+
+			r[S_GETINFO] = (double)getinfo_ns(fd, BATCH_JOBS);
+
+			t0 = now_ns();
+			for (i = 0; i < BATCH_JOBS; i++)
+				last = submit_ver0(fd, &fill, 1, &buf.handle, 1);
+			wait_job(fd, last);
+			r[S_SINGLE] = (double)(now_ns() - t0);
+
+			t0 = now_ns();
+			for (i = 0; i < BATCH_JOBS && abi11; i++)
+				submit_args(&jobs[i], &fill, 1, &buf.handle, 1,
+					    0);
+			if (abi11)
+				wait_job(fd, submit_batch(fd, jobs, BATCH_JOBS));
+			r[S_BATCH] = (double)(now_ns() - t0);
+			/* repetition 0 is the warm-up */
+			if (!k || n == MAX_SLICES)
+				continue;
+			for (i = 0; i < S_N; i++)
+				v[i][n] = BATCH_JOBS * 1e9 / r[i];
+			n++;
+		}
 	}
 	if (buf.map[0] != 0x5a || buf.map[63] != 0x5a || buf.map[64])
 		die("FILL jobs wrote the wrong bytes");
 	bo_destroy(fd, &buf);
-	figure("small_job_throughput", median(tp, reps), "jobs/s");
+	for (i = 0; i < S_N; i++)
+		m[i] = median(v[i], n);
+	figure("getinfo_rate", m[S_GETINFO], "/s");
+	figure("small_job_throughput", m[S_SINGLE], "jobs/s");
+	figure("small_job_vs_ioctl", m[S_SINGLE] / m[S_GETINFO], "x");
+	if (abi11) {
+		figure("small_job_batch_throughput", m[S_BATCH], "jobs/s");
+		figure("small_job_batch_vs_ioctl", m[S_BATCH] / m[S_GETINFO],
+		       "x");
+	}
 }
 
 /* ---- GEMM ----------------------------------------------------------- */
@@ -634,8 +798,7 @@ int main(int argc, char **argv)
 				die("-r: 1..%d", MAX_REPS);
 			break;
 		case 'q':
-			getinfo_iters = 200;
-			nop_iters = 20;
+			nop_iters = 64;
 			break;
 		default:
 			fprintf(stderr, "usage: npu-bench [-d DEV] [-r REPS] [-q]\n");
@@ -652,10 +815,17 @@ int main(int argc, char **argv)
 	if (!(info.fw_caps & RM_NPU_CAP(RM_NPU_OP_GEMM)) ||
 	    !(info.fw_caps & RM_NPU_CAP(RM_NPU_OP_FILL)))
 		die("firmware lacks GEMM or FILL");
+	abi11 = (info.abi_version & 0xffff) >= 1 &&
+		info.max_batch_jobs >= BATCH_JOBS;
+	if (!abi11)
+		printf("# driver ABI %u.%u: no RM_NPU_SUBMIT_WAIT or SUBMIT_BATCH figures\n",
+		       info.abi_version >> 16, info.abi_version & 0xffff);
 	printf("# npu%u: arch %s, %u PEs, firmware %s, ABI %u.%u; %u reps, medians\n",
 	       dev_index, (const char *)info.arch, info.num_pes,
 	       (const char *)info.fw_version_str, info.abi_version >> 16,
 	       info.abi_version & 0xffff, reps);
+	printf("# latency: %u calls of each variant per rep; small jobs: %d per rep, SUBMIT_BATCH of %d jobs per call\n",
+	       nop_iters, SMALL_JOBS, BATCH_JOBS);
 	old_timeout = raise_timeout();
 
 	bench_latency(fd);

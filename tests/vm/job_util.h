@@ -14,8 +14,14 @@
 #include <poll.h>
 #include <sys/mount.h>
 #include <time.h>
+#include <linux/sync_file.h>
 
 #include "test_util.h"
+
+/* SUBMIT as a binary built against ABI 1.0 calls it (its struct size). */
+#define NPU_IOCTL_SUBMIT_VER0	_IOC(_IOC_READ | _IOC_WRITE, RM_NPU_IOCTL_BASE, \
+				     _IOC_NR(RM_NPU_IOCTL_SUBMIT), \
+				     RM_NPU_SUBMIT_SIZE_VER0)
 
 /* Documented limits (GET_INFO max_cmds; rm_npu_submit, rm_npu_wait). */
 #define NPU_MAX_CMDS		4096
@@ -174,6 +180,100 @@ static inline int npu_wait_raw(int fd, __u64 id, long long timeout_ns,
 	w->job_id = id;
 	w->timeout_ns = timeout_ns;
 	return ioctl(fd, RM_NPU_IOCTL_WAIT, w);
+}
+
+/* SUBMIT_BATCH of @n jobs @job_size bytes apart at @jobs; @b is filled. */
+static inline int npu_batch_raw(int fd, void *jobs, __u32 n, __u32 job_size,
+				struct rm_npu_submit_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->jobs = (__u64)(uintptr_t)jobs;
+	b->num_jobs = n;
+	b->job_size = job_size;
+	return ioctl(fd, RM_NPU_IOCTL_SUBMIT_BATCH, b);
+}
+
+/* SUBMIT_BATCH of @n jobs or fails the test; checks the out fields. */
+static inline void npu_batch(int fd, struct rm_npu_submit *jobs, __u32 n)
+{
+	struct rm_npu_submit_batch b;
+	__u32 i;
+
+	if (npu_batch_raw(fd, jobs, n, sizeof(*jobs), &b))
+		fail_msg("SUBMIT_BATCH of %u jobs: %s (job %u, error_index %u)",
+			 n, strerror(errno), b.error_job,
+			 b.error_job < n ? jobs[b.error_job].error_index : 0);
+	if (b.error_job != RM_NPU_NO_INDEX)
+		fail_msg("SUBMIT_BATCH succeeded with error_job %u", b.error_job);
+	for (i = 0; i < n; i++) {
+		if (!jobs[i].job_id || (i && jobs[i].job_id != jobs[i - 1].job_id + 1))
+			fail_msg("SUBMIT_BATCH job %u: id %llu after %llu", i,
+				 (unsigned long long)jobs[i].job_id,
+				 (unsigned long long)(i ? jobs[i - 1].job_id : 0));
+		if (jobs[i].error_index != RM_NPU_NO_INDEX || jobs[i].pad2)
+			fail_msg("SUBMIT_BATCH job %u: error_index %u pad2 %u",
+				 i, jobs[i].error_index, jobs[i].pad2);
+		if (!(jobs[i].flags & RM_NPU_SUBMIT_OUT_FENCE) &&
+		    jobs[i].out_fence_fd != -1)
+			fail_msg("SUBMIT_BATCH job %u: fd %d without OUT_FENCE",
+				 i, jobs[i].out_fence_fd);
+	}
+}
+
+/*
+ * A job of four commands whose third (a GEMM with per-channel pairs of
+ * multiplier -1) passes validation and fails when it runs: -EINVAL at
+ * index 2. Needs four 4096-byte buffers; the fourth is written by the
+ * last command only.
+ */
+static inline void npu_cmds_failing(struct rm_npu_cmd c[4])
+{
+	c[0] = npu_cmd_fill(0, 0, 128, 1, 1);
+	c[1] = npu_cmd_fill(1, 0, 16, 4, 0xffffffff);	/* mult -1 */
+	memset(&c[2], 0, sizeof(c[2]));
+	c[2].opcode = RM_NPU_OP_GEMM;
+	c[2].flags = RM_NPU_MM_PER_CHANNEL;
+	c[2].gemm.a.bo = 0;
+	c[2].gemm.b.bo = 0;
+	c[2].gemm.b.offset = 64;
+	c[2].gemm.quant.bo = 1;
+	c[2].gemm.out.bo = 2;
+	c[2].gemm.m = 8;
+	c[2].gemm.n = 8;
+	c[2].gemm.k = 8;
+	c[2].gemm.lda = 8;
+	c[2].gemm.ldb = 8;
+	c[2].gemm.ldo = 8;
+	c[2].gemm.a_dtype = RM_NPU_DT_INT8;
+	c[2].gemm.out_dtype = RM_NPU_DT_INT8;
+	c[2].gemm.rq.act_min = -128;
+	c[2].gemm.rq.act_max = 127;
+	c[3] = npu_cmd_fill(3, 0, 16, 1, 7);
+}
+
+/* Open descriptors of this process. */
+static inline int npu_count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (!access(path, F_OK))
+			n++;
+	}
+	return n;
+}
+
+/* Status of a sync_file: 1 signalled, 0 active, < 0 its error. */
+static inline int npu_fence_status(int fence_fd)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
+	assert_int_equal(info.num_fences, 1);
+	return info.status;
 }
 
 /* Waits (forever) for job @id; returns its result, error index in *@idx. */

@@ -31,15 +31,15 @@
 # frame of an injected fault (verbose=2 stack dumps; rate-limited by the
 # kernel to 10 per 5 s, so a sample).
 #
-# Environment: NPU_FI_TESTS (default "test_ioctl test_jobs test_cmds
-# test_malformed test_memexit"), NPU_FI_PROBS (percent, default "2 10 40"), NPU_FI_RUN_TIMEOUT (default 300),
+# Environment: NPU_FI_TESTS (default "test_ioctl test_jobs test_batch
+# test_cmds test_malformed test_memexit"), NPU_FI_PROBS (percent, default "2 10 40"), NPU_FI_RUN_TIMEOUT (default 300),
 # NPU_FI_AFTER (default "test_ioctl"), NPU_TESTS_DIR (default /tests/vm).
 
 DBG=/sys/kernel/debug
 FS=$DBG/failslab
 FP=$DBG/fail_page_alloc
 TESTDIR=${NPU_TESTS_DIR:-/tests/vm}
-TESTS=${NPU_FI_TESTS:-test_ioctl test_jobs test_cmds test_malformed test_memexit}
+TESTS=${NPU_FI_TESTS:-test_ioctl test_jobs test_batch test_cmds test_malformed test_memexit}
 PROBS=${NPU_FI_PROBS:-2 10 40}
 RUN_TIMEOUT=${NPU_FI_RUN_TIMEOUT:-300}
 AFTER=${NPU_FI_AFTER:-test_ioctl}

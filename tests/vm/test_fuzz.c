@@ -5,7 +5,9 @@
  * contents, argument pointers at the edge of unmapped memory, random
  * buffer object creates, closes and mmaps, plausible-but-wrong SUBMIT
  * streams (random opcodes and fields over real buffers, bad handle lists,
- * fences), WAITs on random ids, and node closes with jobs in flight.
+ * fences, RM_NPU_SUBMIT_WAIT), SUBMIT_BATCH of such jobs (element sizes of
+ * ABI 1.0 and later, nonzero tails, random header fields), WAITs on random
+ * ids, and node closes with jobs in flight.
  *
  * Nothing may crash or hang (run-tests fails on a dirty kernel log); the
  * errnos the uAPI pins down are asserted, and at the end every buffer and
@@ -261,12 +263,12 @@ static void fuzz_raw_ioctl(void)
 		if (s->flags & RM_NPU_SUBMIT_OUT_FENCE)
 			track_fence(s->out_fence_fd);
 	}
-	if (type != 0xB8 || nr > 6) {
+	if (type != 0xB8 || nr > 7) {
 		if (ret != -1 || err != ENOTTY)
 			fail_msg("ioctl %#lx: %d %s, expected ENOTTY", cmd, ret,
 				 strerror(err));
 	}
-	if (fd == mgmt_fd && type == 0xB8 && nr >= 1 && nr <= 6 &&
+	if (fd == mgmt_fd && type == 0xB8 && nr >= 1 && nr <= 7 &&
 	    (ret != -1 || err != ENOTTY))
 		fail_msg("ioctl %#lx on npu0: %d %s, expected ENOTTY", cmd, ret,
 			 strerror(err));
@@ -412,18 +414,27 @@ static void random_cmd(struct rm_npu_cmd *c, __u32 nbos, const __u64 *sizes,
 		c->opcode = (__u32)edge();
 }
 
-static struct rm_npu_cmd cmds[64];
+#define BATCH_MAX	8
 
-static void fuzz_submit(void)
+/* Commands and handle lists of the jobs being built (one per batch slot). */
+static struct rm_npu_cmd cmds[BATCH_MAX][64];
+static __u32 job_handles[BATCH_MAX][72];
+
+/*
+ * A random job on @f in @s, its commands and handles in slot @k: half well
+ * formed but for at most one command, the rest with random flags, fences
+ * and fields. Sets *@valid_args when only a command may be at fault.
+ */
+static void random_job(struct pe_file *f, unsigned int k,
+		       struct rm_npu_submit *s, int *valid_args)
 {
-	struct pe_file *f = any_open_pe();
-	__u32 handles[72] = { 0 };
+	__u32 *handles = job_handles[k];
 	__u64 sizes[72] = { 0 };
-	struct rm_npu_submit s;
 	__u32 ncmds = 1 + rn(8), nbos = f->nhandles ? rn(f->nhandles + 1) : 0;
 	__u32 i, bad;
-	int ret, err, valid;
+	int valid;
 
+	memset(job_handles[k], 0, sizeof(job_handles[k]));
 	if (!rn(16))
 		ncmds = rn(2) ? rn(70) : (__u32)edge();
 	/* Distinct handles unless mutated on purpose below. */
@@ -439,32 +450,79 @@ static void fuzz_submit(void)
 	valid = rn(2);
 	bad = valid && rn(2) ? rn(ncmds) : ~0u;
 	for (i = 0; i < ncmds && i < 64; i++)
-		random_cmd(&cmds[i], nbos, sizes, !valid || i == bad);
+		random_cmd(&cmds[k][i], nbos, sizes, !valid || i == bad);
 
-	npu_submit_args(&s, cmds, ncmds, handles, nbos, 0, 0);
+	npu_submit_args(s, cmds[k], ncmds, handles, nbos, 0, 0);
+	*valid_args = valid;
+	if (!rn(8))
+		s->flags |= RM_NPU_SUBMIT_WAIT;
 	if (valid)
-		goto submit;
+		return;
 	if (!rn(3))
-		s.flags |= RM_NPU_SUBMIT_OUT_FENCE;
+		s->flags |= RM_NPU_SUBMIT_OUT_FENCE;
 	if (!rn(4)) {
-		s.flags |= RM_NPU_SUBMIT_IN_FENCE;
-		s.in_fence_fd = random_fence_fd();
+		s->flags |= RM_NPU_SUBMIT_IN_FENCE;
+		s->in_fence_fd = random_fence_fd();
 	}
 	if (!rn(16))
-		s.flags = (__u32)edge();
+		s->flags = (__u32)edge();
 	if (!rn(16))
-		s.cmd_size = (__u32)edge();
+		s->cmd_size = (__u32)edge();
 	if (!rn(16))
-		s.pad = (__u32)edge();
+		s->pad = (__u32)edge();
 	if (!rn(16))
-		s.num_bos = (__u32)edge();
+		s->pad2 = (__u32)edge();
+	if (!rn(16))
+		s->num_bos = (__u32)edge();
 	if (!rn(32))
-		s.cmds = edge();
+		s->cmds = edge();
 	if (!rn(32))
-		s.bo_handles = edge();
+		s->bo_handles = edge();
 	if (ncmds > 64)
-		s.cmds = (__u64)(uintptr_t)(argbuf + ARG_BUF - 256 * rn(4));
-submit:
+		s->cmds = (__u64)(uintptr_t)(argbuf + ARG_BUF - 256 * rn(4));
+}
+
+/* Checks the out fields of a job that was queued, and follows it. */
+static void job_queued(struct pe_file *f, const struct rm_npu_submit *s)
+{
+	if (s->job_id != f->last_id + 1)
+		fail_msg("job id %llu after %llu", (unsigned long long)s->job_id,
+			 (unsigned long long)f->last_id);
+	f->last_id = s->job_id;
+	if (s->error_index != RM_NPU_NO_INDEX || s->pad2)
+		fail_msg("queued job %llu: error_index %u pad2 %u",
+			 (unsigned long long)s->job_id, s->error_index,
+			 s->pad2);
+	if (s->flags & RM_NPU_SUBMIT_OUT_FENCE)
+		track_fence(s->out_fence_fd);
+	else if (s->out_fence_fd != -1)
+		fail_msg("fence %d without OUT_FENCE", s->out_fence_fd);
+	if (s->retired ? (s->retired != 1 || (s->result && s->result != -EINVAL &&
+			  s->result != -ETIMEDOUT)) :
+	    (s->result || s->result_index != RM_NPU_NO_INDEX || s->duration_ns))
+		fail_msg("job %llu: retired %u result %d index %u",
+			 (unsigned long long)s->job_id, s->retired, s->result,
+			 s->result_index);
+	if (f->njobs == MAX_JOBS) {
+		struct rm_npu_wait w;
+
+		/* Bounded by the 200 ms watchdog per job ahead. */
+		if (npu_wait_raw(f->fd, f->jobs[0], -1, &w))
+			fail_msg("WAIT %llu: %s",
+				 (unsigned long long)f->jobs[0],
+				 strerror(errno));
+		memmove(f->jobs, f->jobs + 1, sizeof(f->jobs[0]) * --f->njobs);
+	}
+	f->jobs[f->njobs++] = s->job_id;
+}
+
+static void fuzz_submit(void)
+{
+	struct pe_file *f = any_open_pe();
+	struct rm_npu_submit s;
+	int ret, err, valid;
+
+	random_job(f, 0, &s, &valid);
 	errno = 0;
 	ret = npu_submit_raw(f->fd, &s);
 	err = errno;
@@ -485,25 +543,115 @@ submit:
 		return;
 	}
 	stats[4]++;
-	if (s.job_id != f->last_id + 1)
-		fail_msg("job id %llu after %llu", (unsigned long long)s.job_id,
-			 (unsigned long long)f->last_id);
-	f->last_id = s.job_id;
-	if (s.flags & RM_NPU_SUBMIT_OUT_FENCE)
-		track_fence(s.out_fence_fd);
-	else if (s.out_fence_fd != -1)
-		fail_msg("fence %d without OUT_FENCE", s.out_fence_fd);
-	if (f->njobs == MAX_JOBS) {
-		struct rm_npu_wait w;
+	job_queued(f, &s);
+}
 
-		/* Bounded by the 200 ms watchdog per job ahead. */
-		if (npu_wait_raw(f->fd, f->jobs[0], -1, &w))
-			fail_msg("WAIT %llu: %s",
-				 (unsigned long long)f->jobs[0],
-				 strerror(errno));
-		memmove(f->jobs, f->jobs + 1, sizeof(f->jobs[0]) * --f->njobs);
+/*
+ * SUBMIT_BATCH of random jobs, elements of the 1.0 size, this build's or
+ * a later one's (zero tails, or not), random header fields: on failure
+ * nothing is queued and only the failing job's error_index is written.
+ */
+static void fuzz_batch(void)
+{
+	static const __u32 esizes[] = { RM_NPU_SUBMIT_SIZE_VER0,
+		sizeof(struct rm_npu_submit), sizeof(struct rm_npu_submit),
+		sizeof(struct rm_npu_submit) + 8, 128 };
+	/*
+	 * Room for a zeroed job after the last: a larger num_jobs fails there
+	 * (its error_index is written back), not past the buffer.
+	 */
+	static unsigned char buf[(BATCH_MAX + 1) * 128]
+		__attribute__((aligned(8)));
+	struct pe_file *f = any_open_pe();
+	struct rm_npu_submit jobs[BATCH_MAX], *e;
+	struct rm_npu_submit_batch b;
+	__u32 n = 1 + rn(BATCH_MAX), esize = esizes[rn(5)], i, tail = ~0u;
+	__u32 clean = rn(2), spoilt = rn(2 * n);
+	int ret, err, valid, nfds = nfences;
+
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		random_job(f, i, &jobs[i], &valid);
+		/* Half the batches: NOP jobs but one, to get whole ones in. */
+		if (clean && i != spoilt) {
+			cmds[i][0] = npu_cmd_nop();
+			npu_submit_args(&jobs[i], cmds[i], 1, NULL, 0,
+					jobs[i].flags & (RM_NPU_SUBMIT_WAIT |
+							 RM_NPU_SUBMIT_OUT_FENCE),
+					0);
+		}
+		jobs[i].job_id = 0xabc;
+		memcpy(buf + i * esize, &jobs[i],
+		       esize < sizeof(jobs[i]) ? esize : sizeof(jobs[i]));
 	}
-	f->jobs[f->njobs++] = s.job_id;
+	if (esize > sizeof(jobs[0]) && !rn(4)) {
+		tail = rn(n);
+		buf[tail * esize + sizeof(jobs[0]) + rn(esize - sizeof(jobs[0]))] = 1;
+	}
+	memset(&b, 0, sizeof(b));
+	b.jobs = (__u64)(uintptr_t)buf;
+	b.num_jobs = n;
+	b.job_size = esize;
+	/* Header mutations whose outcome is known: a prefix, or a failure. */
+	if (!rn(16))
+		b.flags = (__u32)edge() | 1;
+	if (!rn(16))
+		b.num_jobs = (__u32)edge();
+	if (!rn(16)) {
+		b.job_size = (__u32)edge();
+		if (b.job_size >= RM_NPU_SUBMIT_SIZE_VER0 &&
+		    b.job_size <= 4096 && !(b.job_size % 8))
+			b.job_size += 4;
+	}
+	if (!rn(32))
+		b.jobs = edge() | 1;
+	errno = 0;
+	ret = ioctl(f->fd, RM_NPU_IOCTL_SUBMIT_BATCH, &b);
+	err = errno;
+	stats[6]++;
+	if (ret) {
+		if (err != EINVAL && err != ENOENT && err != EFAULT &&
+		    err != EAGAIN && err != ENOMEM && err != E2BIG &&
+		    err != EMFILE)
+			fail_msg("SUBMIT_BATCH on %s: %s", f->node,
+				 strerror(err));
+		/* All elements are read first: any of them may be at fault. */
+		if (b.error_job != RM_NPU_NO_INDEX &&
+		    b.error_job >= b.num_jobs)
+			fail_msg("SUBMIT_BATCH %s: error_job %u of %u",
+				 strerror(err), b.error_job, b.num_jobs);
+		for (i = 0; i < n && b.jobs == (__u64)(uintptr_t)buf; i++) {
+			e = (struct rm_npu_submit *)(buf + i * esize);
+			if (b.job_size != esize)
+				break;
+			if (e->job_id != 0xabc || e->out_fence_fd !=
+			    jobs[i].out_fence_fd)
+				fail_msg("failed SUBMIT_BATCH wrote job %u", i);
+			if (i != b.error_job &&
+			    e->error_index != jobs[i].error_index)
+				fail_msg("failed SUBMIT_BATCH wrote job %u's "
+					 "error_index", i);
+		}
+		if (nfences != nfds)
+			fail_msg("fences changed");
+		return;
+	}
+	if (!b.num_jobs || b.num_jobs > n || b.job_size != esize || b.flags ||
+	    b.jobs != (__u64)(uintptr_t)buf || b.error_job != RM_NPU_NO_INDEX)
+		fail_msg("SUBMIT_BATCH of %u x %u bytes succeeded with %u x %u, flags %#x, error_job %u",
+			 n, esize, b.num_jobs, b.job_size, b.flags,
+			 b.error_job);
+	if (tail < b.num_jobs)
+		fail_msg("SUBMIT_BATCH accepted job %u's nonzero tail", tail);
+	stats[7]++;
+	for (i = 0; i < b.num_jobs; i++) {
+		memset(&jobs[i], 0, sizeof(jobs[i]));
+		memcpy(&jobs[i], buf + i * esize,
+		       esize < sizeof(jobs[i]) ? esize : sizeof(jobs[i]));
+		if (esize < sizeof(jobs[i]))
+			jobs[i].result_index = RM_NPU_NO_INDEX;
+		job_queued(f, &jobs[i]);
+	}
 }
 
 static void fuzz_wait(void)
@@ -625,8 +773,10 @@ static void test_fuzz(void **state)
 			break;
 		case 5:
 		case 6:
-		case 7:
 			fuzz_submit();
+			break;
+		case 7:
+			fuzz_batch();
 			break;
 		case 8:
 			fuzz_wait();
@@ -639,9 +789,10 @@ static void test_fuzz(void **state)
 			break;
 		}
 	}
-	print_message("test_fuzz: %ld iterations in %.1f s: %lld raw ioctls, %lld BOs, %lld maps, %lld submits (%lld queued), %lld waits\n",
+	print_message("test_fuzz: %ld iterations in %.1f s: %lld raw ioctls, %lld BOs, %lld maps, %lld submits (%lld queued), %lld batches (%lld queued), %lld waits\n",
 		      iters, (double)(npu_now_ns() - t0) / 1e9, stats[0],
-		      stats[1], stats[2], stats[3], stats[4], stats[5]);
+		      stats[1], stats[2], stats[3], stats[4], stats[6],
+		      stats[7], stats[5]);
 
 	/* Everything goes back. */
 	for (k = 0; k < 3; k++)
@@ -701,6 +852,33 @@ static int race_errno_ok(int err, int queued_ok)
 	return err == EINVAL || err == ENOENT || (queued_ok && err == EAGAIN);
 }
 
+/* Up to four copies of job @s in one SUBMIT_BATCH. */
+static void race_batch(int fd, const struct rm_npu_submit *s)
+{
+	struct rm_npu_submit jobs[4];
+	struct rm_npu_submit_batch b;
+	__u32 n = 1 + rn(4), i;
+	int old;
+
+	for (i = 0; i < n; i++)
+		jobs[i] = *s;
+	if (npu_batch_raw(fd, jobs, n, sizeof(jobs[0]), &b)) {
+		if (!race_errno_ok(errno, 1))
+			race_fail(__LINE__, errno);
+		return;
+	}
+	race_queued += n;
+	for (i = 0; i < n; i++) {
+		if (jobs[i].job_id != jobs[0].job_id + i)
+			race_fail(__LINE__, 0);
+		if (jobs[i].out_fence_fd < 0)
+			continue;
+		old = atomic_exchange(&race_fence, jobs[i].out_fence_fd);
+		if (old >= 0)
+			close(old);
+	}
+}
+
 /* Small valid-looking jobs over guessed handles, fences in and out. */
 static void race_submit(int fd, int use_in_fence)
 {
@@ -731,9 +909,15 @@ static void race_submit(int fd, int use_in_fence)
 	}
 	npu_submit_args(&s, c, n, h, 3, rn(2) ? RM_NPU_SUBMIT_OUT_FENCE : 0,
 			0);
+	if (!rn(4))
+		s.flags |= RM_NPU_SUBMIT_WAIT;
 	if (use_in_fence && rn(2)) {
 		s.flags |= RM_NPU_SUBMIT_IN_FENCE;
 		s.in_fence_fd = race_fence;
+	}
+	if (!rn(3)) {
+		race_batch(fd, &s);
+		return;
 	}
 	if (npu_submit_raw(fd, &s)) {
 		if (!race_errno_ok(errno, 1))

@@ -64,7 +64,7 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 
 	assert_int_equal(info->flags, 0);
 	assert_int_equal(info->abi_version, RM_NPU_ABI_VERSION);
-	assert_int_equal(info->abi_version, 0x10000);
+	assert_int_equal(info->abi_version, 0x10001);
 	assert_int_equal(info->node_type, type);
 	assert_int_equal(info->dev_index, 0);
 	assert_int_equal(info->num_pes, npu_param("num_pes"));
@@ -82,6 +82,8 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 	assert_int_equal(info->max_job_bos, NPU_MAX_JOB_BOS);
 	assert_int_equal(info->cmd_size, RM_NPU_CMD_SIZE);
 	assert_int_equal(info->cmd_size, 256);
+	assert_int_equal(info->max_batch_jobs, 256);
+	assert_int_equal(info->pad, 0);
 	assert_string_equal((char *)info->arch, "warboy");
 	assert_int_equal(info->numa_node, npu_sysfs_ll("npu0", "numa_node"));
 	snprintf(buf, sizeof(buf),
@@ -143,7 +145,7 @@ static void test_get_info_flags(void **state)
 
 static void test_size_too_small(void **state)
 {
-	size_t sz = sizeof(struct rm_npu_info);
+	size_t sz = RM_NPU_INFO_SIZE_VER0;
 	int fd;
 
 	(void)state;

@@ -10,24 +10,12 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/time.h>
-#include <linux/sync_file.h>
 
 #include "job_util.h"
 
 #define DEBUGFS_ENGINES	"/sys/kernel/debug/rm_npu/npu0/engines"
 
 static struct npu_long lj;
-
-/* Status of a sync_file: 1 signalled, 0 active, < 0 its error. */
-static int fence_status(int fence_fd)
-{
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
-	assert_int_equal(info.num_fences, 1);
-	return info.status;
-}
 
 /* The fence's names, as SYNC_IOC_FILE_INFO reports them. */
 static void assert_fence_names(int fence_fd)
@@ -238,7 +226,7 @@ static void test_order(void **state)
 	/* Once the last signalled, every earlier one has, and retired. */
 	for (i = 0; i <= ORDER_JOBS; i++) {
 		assert_int_equal(npu_fence_signalled(fences[i], 0), 1);
-		assert_int_equal(fence_status(fences[i]), 1);
+		assert_int_equal(npu_fence_status(fences[i]), 1);
 		assert_false(npu_job_pending(fd, ids[i]));
 		npu_wait_ok(fd, ids[i]);
 		close(fences[i]);
@@ -355,7 +343,7 @@ static void test_failed_job(void **state)
 	assert_int_equal(npu_wait_result(fd, id, &idx, NULL), -EINVAL);
 	assert_int_equal(idx, 2);
 	assert_int_equal(npu_fence_signalled(fence, 0), 1);
-	assert_int_equal(fence_status(fence), -EINVAL);
+	assert_int_equal(npu_fence_status(fence), -EINVAL);
 	close(fence);
 	p = npu_bo_map(fd, h[3], 0, 4096);
 	for (i = 0; i < 16; i++)
@@ -379,14 +367,14 @@ static void test_out_fence(void **state)
 	assert_true(fence > 2);
 	assert_int_equal(fcntl(fence, F_GETFD), FD_CLOEXEC);
 	assert_int_equal(npu_fence_signalled(fence, 0), 0);
-	assert_int_equal(fence_status(fence), 0);
+	assert_int_equal(npu_fence_status(fence), 0);
 	assert_true(npu_job_pending(fd, id));
 	assert_int_equal(npu_fence_signalled(fence, 0), 0);
 	assert_fence_names(fence);
 	/* Readable exactly when the job retired. */
 	assert_int_equal(npu_fence_signalled(fence, 600000), 1);
 	assert_false(npu_job_pending(fd, id));
-	assert_int_equal(fence_status(fence), 1);
+	assert_int_equal(npu_fence_status(fence), 1);
 	assert_fence_names(fence);
 	npu_long_check(fd, &lj);
 
@@ -404,7 +392,7 @@ static void test_out_fence(void **state)
 	npu_long_submit(fd, &lj, 3000, &fence);
 	close(fd);	/* cancels the job */
 	assert_int_equal(npu_fence_signalled(fence, 0), 1);
-	assert_int_equal(fence_status(fence) < 0, 1);
+	assert_int_equal(npu_fence_status(fence) < 0, 1);
 	close(fence);
 	close(fence2);
 }
@@ -470,7 +458,7 @@ static void test_in_fence(void **state)
 		npu_long_init(fd2, &lj);
 		npu_long_submit(fd2, &lj, 3000, &ff);
 		close(fd2);
-		assert_true(fence_status(ff) < 0);
+		assert_true(npu_fence_status(ff) < 0);
 		npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, ff);
 		assert_ok(npu_submit_raw(fd1, &s));
 		npu_wait_ok(fd1, s.job_id);
@@ -555,19 +543,6 @@ static void test_bo_close_during_job(void **state)
 	close(fd);
 }
 
-static int count_fds(void)
-{
-	char path[64];
-	int fd, n = 0;
-
-	for (fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (!access(path, F_OK))
-			n++;
-	}
-	return n;
-}
-
 /*
  * SUBMIT arguments in read-only memory: the job is queued but the copy
  * back fails (EFAULT); the out-fence fd is not installed and not leaked.
@@ -587,14 +562,14 @@ static void test_submit_efault(void **state)
 	assert_true(s != MAP_FAILED);
 	npu_submit_args(s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
 	assert_ok(mprotect(s, pg, PROT_READ));
-	nfds = count_fds();
+	nfds = npu_count_fds();
 	assert_errno(npu_submit_raw(fd, s), EFAULT);
-	assert_int_equal(count_fds(), nfds);
+	assert_int_equal(npu_count_fds(), nfds);
 	/* It was queued as job 1 and runs. */
 	npu_wait_ok(fd, 1);
 	id = npu_submit(fd, &c, 1, NULL, 0, &fence);
 	assert_int_equal(id, 2);
-	assert_int_equal(count_fds(), nfds + 1);
+	assert_int_equal(npu_count_fds(), nfds + 1);
 	npu_wait_ok(fd, id);
 	close(fence);
 	/* Validation failures in read-only memory: EFAULT, nothing queued. */

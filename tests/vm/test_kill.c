@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/sync_file.h>
 
 #include "job_util.h"
 
@@ -18,15 +17,6 @@
 #define KILL_JOBS	16
 
 static struct npu_long lj;
-
-static int fence_status(int fence_fd)
-{
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
-	return info.status;
-}
 
 /* Waits up to 10 s for device memory and buffer count to reach 0. */
 static void assert_mem_drains(void)
@@ -221,7 +211,7 @@ static void test_sigkill(void **state)
 	assert_mem_drains();
 	/* The fence outlived its file and signalled the cancellation. */
 	assert_int_equal(npu_fence_signalled(fence, 10000), 1);
-	assert_int_equal(fence_status(fence), -ECANCELED);
+	assert_int_equal(npu_fence_status(fence), -ECANCELED);
 	close(fence);
 	close(sv[0]);
 
@@ -293,7 +283,7 @@ static void test_close_queued(void **state)
 	/* close() did not wait for pe0's job. */
 	assert_true(npu_job_pending(fd, a));
 	assert_int_equal(npu_fence_signalled(fb, 0), 1);
-	assert_int_equal(fence_status(fb), -ECANCELED);
+	assert_int_equal(npu_fence_status(fb), -ECANCELED);
 	close(fb);
 	npu_wait_ok(fd, a);
 	npu_long_check(fd, &lj);
@@ -320,7 +310,7 @@ static void test_close_fused(void **state)
 		fail_msg("pe1 never got partner work:\n%s", buf);
 	assert_ok(close(fd));
 	assert_int_equal(npu_fence_signalled(fence, 0), 1);
-	assert_int_equal(fence_status(fence), -ECANCELED);
+	assert_int_equal(npu_fence_status(fence), -ECANCELED);
 	close(fence);
 	assert_int_equal(npu_mem_used(0), 0);
 	assert_int_equal(npu_bo_count(0), 0);
@@ -434,7 +424,7 @@ static void test_fence_pins_module(void **state)
 	assert_int_equal(npu_fence_signalled(fence, 10000), 1);
 	assert_errno(syscall(SYS_delete_module, "rm_npu", O_NONBLOCK),
 		     EWOULDBLOCK);
-	assert_int_equal(fence_status(fence), 1);
+	assert_int_equal(npu_fence_status(fence), 1);
 	close(fence);
 	assert_ok(syscall(SYS_delete_module, "rm_npu", O_NONBLOCK));
 	assert_int_equal(access(NPU_PARAMS_DIR, F_OK), -1);

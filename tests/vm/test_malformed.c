@@ -193,7 +193,7 @@ static void test_counts(void **state)
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE - 1);
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE + 1);
 	BAD_ARGS(cmd_size, 2 * RM_NPU_CMD_SIZE);
-	BAD_ARGS(flags, 1u << 2);
+	BAD_ARGS(flags, 1u << 3);	/* the first unknown bit (ABI 1.1) */
 	BAD_ARGS(flags, 1u << 31);
 	BAD_ARGS(pad, 1);
 	BAD_ARGS(in_fence_fd, 3);
