@@ -29,7 +29,7 @@ FWDIR    ?= /lib/firmware
 UDEVDIR  ?= /lib/udev/rules.d
 DKMSDIR  ?= /usr/src/rm_npu-1.0.0
 
-INSTALL_TOOLS := npu-smi npu-mkfw npu-compile
+INSTALL_TOOLS := npu-smi npu-mkfw npu-compile npu-run
 INSTALL_MANS  := $(wildcard tools/*/*.1)
 # The module's sources, as Kbuild needs them (for DKMS).
 DKMS_SRCS := Kbuild dkms.conf $(wildcard kmod/*.[ch] kmod/ops/*.[ch]) \
