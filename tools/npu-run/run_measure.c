@@ -71,7 +71,11 @@ int run_dev_sample(const npurt_device *dev, struct run_dev_sample *s)
 			     (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
 		return 0;
 	}
-	/* Fused nodes have no counters: sum the single-PE nodes. */
+	/*
+	 * Fused nodes have no counters: busy time is the sum over the
+	 * single-PE nodes; a fused job counts once on each PE, so jobs are
+	 * the first PE's.
+	 */
 	ret = npurt_discover_nodes(info.dev_index, nodes, 32, &count);
 	if (ret)
 		return run_err(ret, "npu%u: %s", info.dev_index,
@@ -82,7 +86,8 @@ int run_dev_sample(const npurt_device *dev, struct run_dev_sample *s)
 		    nodes[i].pe_first >= info.pe_first + info.pe_count)
 			continue;
 		s->busy_ns += nodes[i].busy_ns;
-		s->jobs += nodes[i].jobs_completed;
+		if (nodes[i].pe_first == info.pe_first)
+			s->jobs = nodes[i].jobs_completed;
 	}
 	return 0;
 }
