@@ -57,6 +57,8 @@ test: deps
 	$(MAKE) check
 	$(MAKE) unit-test
 	$(MAKE) onnx-test
+	$(MAKE) npu-run-test
+	$(MAKE) python-test
 	$(MAKE) fuzz FUZZ_RUNS=1000000
 	$(MAKE) install-test
 	$(MAKE) vm-test

@@ -57,3 +57,48 @@ def test_profile(tmp_path):
     assert p.paths[-1] == str(tmp_path / f"all.{len(p.paths) - 1}.json")
     assert len(run_events(p.paths[-1])) == 2
     assert all(os.path.getsize(f) for f in p.paths)
+
+
+def test_stub_covers_the_api():
+    """__init__.pyi declares every public name, and every public method of
+    the classes, with the same parameters."""
+    import ast
+    import inspect
+    stub = os.path.join(os.path.dirname(npurt.__file__), "__init__.pyi")
+    tree = ast.parse(open(stub).read())
+    top = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)):
+            top[node.name] = node
+        elif isinstance(node, ast.AnnAssign):
+            top[node.target.id] = node
+    missing = [n for n in npurt.__all__ if n not in top]
+    assert not missing, missing
+
+    def params(fn):
+        a = fn.args
+        return [p.arg for p in a.args + ([a.vararg] if a.vararg else []) +
+                a.kwonlyargs]
+
+    for name in npurt.__all__:
+        obj = getattr(npurt, name)
+        node = top[name]
+        if inspect.isfunction(obj):
+            want = list(inspect.signature(obj).parameters)
+            assert params(node) == want, name
+        if not inspect.isclass(obj) or issubclass(obj, BaseException):
+            continue
+        methods = {}
+        for c in [node] + [top[b.id] for b in node.bases
+                           if isinstance(b, ast.Name) and b.id in top]:
+            for m in c.body:
+                if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    methods.setdefault(m.name, m)
+        for mname, member in inspect.getmembers(obj, inspect.isfunction):
+            if mname.startswith("_") and (mname != "__init__" or
+                                          mname not in methods):
+                continue    # constructors the user does not call
+            assert mname in methods, f"{name}.{mname}"
+            want = list(inspect.signature(member).parameters)
+            assert params(methods[mname]) == want, f"{name}.{mname}"
