@@ -695,7 +695,8 @@ static void device_line(const npurt_device *dev, char *buf, size_t len)
 
 	npurt_device_get_info(dev, &i);
 	if (i.kind == NPURT_DEVICE_CPU)
-		snprintf(buf, len, "%s (CPU, %u threads)", i.name, i.threads);
+		snprintf(buf, len, "%s (CPU, %u thread%s)", i.name, i.threads,
+			 i.threads == 1 ? "" : "s");
 	else if (i.pe_count > 1)
 		snprintf(buf, len, "%s (%s, PEs %u-%u fused, firmware %s)",
 			 i.name, i.arch, i.pe_first,
@@ -793,8 +794,9 @@ static void print_results(const struct ctx *c, const struct run_compare *cmp,
 			       i.name, 100 * u, c->s1[d].jobs - c->s0[d].jobs);
 		else
 			printf("utilization %s: %.2f cores busy for its %u "
-			       "threads (process CPU time)\n", i.name,
-			       u * i.threads, i.threads);
+			       "thread%s (process CPU time)\n", i.name,
+			       u * i.threads, i.threads,
+			       i.threads == 1 ? "" : "s");
 	}
 	if (c->o->trace)
 		printf("trace: %s\n", c->o->trace);
