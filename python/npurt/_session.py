@@ -230,7 +230,7 @@ class Runner(_Session):
         elif timeout <= 0:
             raise InvalidInput(_errno.EINVAL, "timeout must be > 0 seconds")
         else:
-            ms = max(1, int(timeout * 1000 + 0.999))
+            ms = min(max(1, int(timeout * 1000 + 0.999)), 2**32 - 1)
         self._c.run(ins, outs, ms, ccancel)
 
     async def run_async(self, inputs, *, timeout=None):
@@ -304,7 +304,8 @@ class Queue(_Session):
         failed run raises its error with ``.context`` set;
         :class:`SessionClosed` at the end of the stream (after
         :meth:`close_submit`) or when the queue is closed."""
-        ms = -1 if timeout is None else max(0, int(timeout * 1000 + 0.999))
+        ms = (-1 if timeout is None else
+              min(max(0, int(timeout * 1000 + 0.999)), 2**31 - 1))
         outs = prepare_outputs(self.outputs, None)
         try:
             cid = self._c.recv(outs, ms)
