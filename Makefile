@@ -58,6 +58,8 @@ test: deps
 	$(MAKE) unit-test
 	$(MAKE) onnx-test
 	$(MAKE) ort-ref-test
+	$(MAKE) npu-run-test
+	$(MAKE) python-test
 	$(MAKE) fuzz FUZZ_RUNS=1000000
 	$(MAKE) install-test
 	$(MAKE) vm-test

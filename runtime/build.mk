@@ -2,7 +2,7 @@
 # install rules, the sanitized archive the host unit tests link, examples,
 # the VM tests that link the library, and the runtime benchmark.
 #
-# $(BUILD)/lib/libnpurt.so.1.1.0 (+ .so.1, .so links)   SONAME libnpurt.so.1
+# $(BUILD)/lib/libnpurt.so.1.2.0 (+ .so.1, .so links)   SONAME libnpurt.so.1
 # $(BUILD)/lib/libnpurt.a
 # $(BUILD)/lib/pkgconfig/npurt.pc      for building against the build tree
 # $(BUILD)/runtime/npurt.pc            the installed one (PREFIX)
@@ -19,7 +19,7 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 
-NPURT_VERSION := 1.1.0
+NPURT_VERSION := 1.2.0
 NPURT_SONAME  := libnpurt.so.1
 NPURT_SRCS    := $(sort $(wildcard runtime/src/*.c)) $(NPU_OPS_SRCS)
 NPURT_HDRS    := runtime/include/npurt.h $(wildcard runtime/src/*.h) \
@@ -126,7 +126,7 @@ uninstall-runtime:
 # binary; these variables must exist before it is included, which the
 # sorted include order guarantees: runtime/ < tests/).
 NPURT_UNIT_TESTS := test_spec test_suballoc test_program test_queue \
-	test_cpu_backend test_model test_runner test_diag test_cpu_ops
+	test_cpu_backend test_model test_runner test_diag test_cpu_ops test_run_opts
 NPURT_UNIT_CFLAGS := $(NPURT_CFLAGS) -Itests/unit -Iexamples
 $(foreach t,$(NPURT_UNIT_TESTS),\
 	$(eval $(t)_CFLAGS := $(NPURT_UNIT_CFLAGS))\

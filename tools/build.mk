@@ -13,6 +13,8 @@
 #   libnpurt, npurt.h + rm_npu.h, npurt.pc  (runtime/build.mk: install-runtime)
 #   $(LIBDIR)/libnpuc.so.1         the ONNX compiler plugin libnpurt loads
 #                                  (tools/npu-compile/build.mk: install-npuc)
+#   $(PYTHON_SITEDIR)/npurt/       the Python package (python/build.mk:
+#                                  install-python)
 #
 # Without DESTDIR, install also runs depmod and reloads udev rules when it
 # can, and reminds you to create the "npu" group.
@@ -29,7 +31,7 @@ FWDIR    ?= /lib/firmware
 UDEVDIR  ?= /lib/udev/rules.d
 DKMSDIR  ?= /usr/src/rm_npu-1.0.0
 
-INSTALL_TOOLS := npu-smi npu-mkfw npu-compile
+INSTALL_TOOLS := npu-smi npu-mkfw npu-compile npu-run
 INSTALL_MANS  := $(wildcard tools/*/*.1)
 # The module's sources, as Kbuild needs them (for DKMS).
 DKMS_SRCS := Kbuild dkms.conf $(wildcard kmod/*.[ch] kmod/ops/*.[ch]) \
@@ -37,7 +39,7 @@ DKMS_SRCS := Kbuild dkms.conf $(wildcard kmod/*.[ch] kmod/ops/*.[ch]) \
 
 .PHONY: install uninstall
 
-install: all install-runtime install-npuc
+install: all install-runtime install-npuc install-python
 	@test -n "$(KVER)" || { echo "install: cannot tell the kernel release of KDIR=$(KDIR)"; exit 1; }
 	install -D -m 644 rm_npu.ko $(DESTDIR)$(MODDIR)/rm_npu.ko
 	install -D -m 644 $(BUILD)/firmware/rm_npu/warboy.bin \
@@ -60,7 +62,7 @@ install: all install-runtime install-npuc
 			echo "install: create the device group: groupadd npu"; \
 	fi
 
-uninstall: uninstall-runtime uninstall-npuc
+uninstall: uninstall-runtime uninstall-npuc uninstall-python
 	rm -f $(DESTDIR)$(MODDIR)/rm_npu.ko \
 		$(DESTDIR)$(FWDIR)/rm_npu/warboy.bin \
 		$(DESTDIR)$(UDEVDIR)/60-rm_npu.rules

@@ -15,6 +15,7 @@
  *   npurt_tensor    memory holding one tensor (host, device, or wrapped)
  *   npurt_runner    synchronous inference, thread-safe, spread over devices
  *   npurt_queue     asynchronous inference: submit / recv with contexts
+ *   npurt_cancel    a token that cancels the runs it is given to
  *
  * Conventions:
  * - Functions returning int return 0 (or a non-negative count) on success
@@ -51,7 +52,7 @@ extern "C" {
 #endif
 
 #define NPURT_VERSION_MAJOR	1
-#define NPURT_VERSION_MINOR	1
+#define NPURT_VERSION_MINOR	2
 #define NPURT_VERSION_PATCH	0
 #define NPURT_VERSION_CODE \
 	((NPURT_VERSION_MAJOR << 16) | (NPURT_VERSION_MINOR << 8) | \
@@ -69,6 +70,7 @@ typedef struct npurt_program_builder npurt_program_builder;
 typedef struct npurt_model npurt_model;
 typedef struct npurt_runner npurt_runner;
 typedef struct npurt_queue npurt_queue;
+typedef struct npurt_cancel npurt_cancel;
 
 /* ====================================================================== */
 /* Errors, version, logging                                               */
@@ -85,7 +87,8 @@ typedef struct npurt_queue npurt_queue;
  *   -EBADMSG   malformed program file
  *   -EOPNOTSUPP a device's firmware lacks an opcode the program uses
  *   -EPIPE     queue: submit side closed / end of stream
- *   -ECANCELED queue: receive side closed
+ *   -ECANCELED queue: receive side closed; a run cancelled (npurt_cancel)
+ *   -ETIMEDOUT queue: nothing to receive in time; a run past its timeout
  */
 
 /**
@@ -120,8 +123,8 @@ NPURT_API const char *npurt_version_string(void);
  * @buf: destination, NUL-terminated (truncated to @len).
  * @len: size of @buf.
  *
- * Example: "libnpurt 1.1.0 (uapi 1.0); npu0: driver abi 1.0, firmware
- * 1.0.0 (warboy)" or "libnpurt 1.1.0 (uapi 1.0); no NPU".
+ * Example: "libnpurt 1.2.0 (uapi 1.0); npu0: driver abi 1.0, firmware
+ * 1.0.0 (warboy)" or "libnpurt 1.2.0 (uapi 1.0); no NPU".
  *
  * Return: the length of the full string (as snprintf), or -EINVAL.
  */
@@ -163,7 +166,8 @@ NPURT_API enum npurt_log_level npurt_log_get_level(void);
  *   ARCH  := [a-z][a-z0-9_]*  ("warboy")
  *
  * "auto" takes every free NPU PE (as single PEs) and falls back to the CPU
- * (logged at INFO) when there is none.
+ * when there is none, saying so at WARN (the default level): no NPU
+ * present, or every PE held by other processes (since 1.2; INFO before).
  */
 
 /**
@@ -756,7 +760,15 @@ NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
 NPURT_API int npurt_model_load(npurt_runtime *rt, const char *path,
 			       npurt_model **out);
 
-/** npurt_model_load_memory() - a model from .npuprog bytes (copied). */
+/**
+ * npurt_model_load_memory() - a model from bytes in memory (copied)
+ * @data, @size: a .npuprog image (it starts with its magic "NPUPROG"), or
+ *        (since 1.2) a serialized ONNX model, compiled like a ".onnx" file
+ *        by npurt_model_load(): same plugin, cache key and target.
+ *
+ * Return: as npurt_model_load(); -EOPNOTSUPP also when the installed
+ * compiler plugin predates models in memory.
+ */
 NPURT_API int npurt_model_load_memory(npurt_runtime *rt, const void *data,
 				      size_t size, npurt_model **out);
 
@@ -777,6 +789,21 @@ NPURT_API const npurt_tensor_desc *npurt_model_input(const npurt_model *model,
 						     unsigned int index);
 NPURT_API const npurt_tensor_desc *
 npurt_model_output(const npurt_model *model, unsigned int index);
+
+/**
+ * npurt_model_input_index() - the index of the input named @name
+ * npurt_model_output_index() - the index of the output named @name
+ *
+ * Names are the tensor names of the program (for ONNX models, the graph's
+ * input and output names). Since 1.2.
+ *
+ * Return: the index (>= 0); -EINVAL (NULL argument); -ENOENT (no such
+ * name: the detail message lists the names there are).
+ */
+NPURT_API int npurt_model_input_index(const npurt_model *model,
+				      const char *name);
+NPURT_API int npurt_model_output_index(const npurt_model *model,
+				       const char *name);
 NPURT_API const npurt_program *npurt_model_program(const npurt_model *model);
 
 /**
@@ -835,6 +862,82 @@ NPURT_API int npurt_runner_create(npurt_runtime *rt, npurt_model *model,
 NPURT_API int npurt_runner_run(npurt_runner *runner,
 			       npurt_tensor *const *inputs,
 			       npurt_tensor *const *outputs);
+
+/*
+ * Options of one npurt_runner_run_opts() call (since 1.2).
+ * @size:        sizeof(struct npurt_run_opts) as the caller was built. The
+ *               struct grows at its end in later minors, like the uAPI's
+ *               structs: the library accepts any @size from
+ *               NPURT_RUN_OPTS_SIZE_1_2 on, treats fields past @size as
+ *               zero, and rejects a larger (newer) caller's tail it does
+ *               not know unless it is all zero (-E2BIG).
+ * @flags:       0 (no flag is defined yet; unknown bits are -EINVAL).
+ * @timeout_ms:  0: no limit. Else the run fails with -ETIMEDOUT when it has
+ *               not completed @timeout_ms milliseconds after the call.
+ * @reserved0:   must be 0.
+ * @cancel:      NULL, or a token: npurt_cancel_request() (from another
+ *               thread) makes the run fail with -ECANCELED.
+ * @input_names: NULL: @inputs are in model input order. Else @inputs[i]
+ *               feeds the input named @input_names[i]; every input must be
+ *               named exactly once (npurt_runner_input_count() entries).
+ * @output_names: the same for @outputs.
+ *
+ * A timed-out or cancelled run stops at once on the items (batch entries)
+ * still waiting for a worker; an item already running on a device finishes
+ * its device job (a job is not interrupted; the driver's watchdog bounds
+ * it) and its result is dropped. The call returns once no worker uses the
+ * caller's tensors any more; outputs are then unspecified.
+ */
+struct npurt_run_opts {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t timeout_ms;
+	uint32_t reserved0;
+	npurt_cancel *cancel;
+	const char *const *input_names;
+	const char *const *output_names;
+};
+
+/* The first published size of struct npurt_run_opts (libnpurt 1.2). */
+#define NPURT_RUN_OPTS_SIZE_1_2 \
+	(offsetof(struct npurt_run_opts, output_names) + sizeof(void *))
+
+/**
+ * npurt_runner_run_opts() - npurt_runner_run() with options (since 1.2)
+ * @opts: NULL behaves as npurt_runner_run().
+ *
+ * Return: as npurt_runner_run(); -EINVAL (bad options, @size below
+ * NPURT_RUN_OPTS_SIZE_1_2, an unknown or repeated name, an input or output
+ * not named), -E2BIG (unknown non-zero tail), -ETIMEDOUT, -ECANCELED.
+ */
+NPURT_API int npurt_runner_run_opts(npurt_runner *runner,
+				    npurt_tensor *const *inputs,
+				    npurt_tensor *const *outputs,
+				    const struct npurt_run_opts *opts);
+
+/**
+ * npurt_cancel_create() - a cancellation token, not requested (since 1.2)
+ *
+ * One token may be given to any number of runs, at once or in turn.
+ * Return: 0, -EINVAL.
+ */
+NPURT_API int npurt_cancel_create(npurt_cancel **out);
+
+/**
+ * npurt_cancel_request() - cancel every run that has or will be given the
+ * token, until npurt_cancel_reset(). Thread-safe; not async-signal-safe
+ * (from a signal handler, set a flag and request from a thread).
+ */
+NPURT_API void npurt_cancel_request(npurt_cancel *cancel);
+
+/** npurt_cancel_requested() - 1 when requested, else 0 (also for NULL). */
+NPURT_API int npurt_cancel_requested(const npurt_cancel *cancel);
+
+/** npurt_cancel_reset() - no longer requested: later runs go ahead. */
+NPURT_API void npurt_cancel_reset(npurt_cancel *cancel);
+
+/** npurt_cancel_destroy() - no run may be using the token. */
+NPURT_API void npurt_cancel_destroy(npurt_cancel *cancel);
 
 /** npurt_runner_destroy() - waits for runs in progress to finish. */
 NPURT_API void npurt_runner_destroy(npurt_runner *runner);

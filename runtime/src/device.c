@@ -233,8 +233,19 @@ static int resolve_auto(struct resolver *r, const struct npurt_spec_item *it)
 			   r->claims->num - before);
 		return 0;
 	}
-	npurt_info("auto: no free NPU PE, using the CPU");
-	return resolve_cpu(r, it);
+	ret = resolve_cpu(r, it);
+	if (ret)
+		return ret;
+	/* Loud: the caller asked for an NPU if there is one. */
+	if (!r->sys->num_npus)
+		npurt_warn("auto: no NPU present, running on the CPU (cpu(%u))",
+			   r->claims->items[r->claims->num - 1].threads);
+	else
+		npurt_warn("auto: no free NPU PE (every PE of %u NPU(s) is held "
+			   "by another process or unusable), running on the "
+			   "CPU (cpu(%u))", r->sys->num_npus,
+			   r->claims->items[r->claims->num - 1].threads);
+	return 0;
 }
 
 void npurt_claims_release(struct npurt_claims *claims,

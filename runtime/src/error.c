@@ -26,7 +26,7 @@ static const struct {
 	{ EBADMSG, "Malformed program" },
 	{ EOPNOTSUPP, "Operation not supported by the device" },
 	{ EPIPE, "Queue closed for submission (end of stream)" },
-	{ ECANCELED, "Queue closed for receiving (cancelled)" },
+	{ ECANCELED, "Cancelled (run cancelled, or queue closed for receiving)" },
 	{ EPROTO, "Driver ABI mismatch" },
 	{ ESHUTDOWN, "Object being destroyed" },
 };

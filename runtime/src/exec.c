@@ -544,6 +544,34 @@ unsigned int npurt_exec_cancel(struct npurt_exec *ex, int err)
 	return n;
 }
 
+unsigned int npurt_exec_cancel_run(struct npurt_exec *ex,
+				   struct npurt_run *run, int err)
+{
+	struct npurt_work **p, *w, *list = NULL;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ex->lock);
+	ex->tail = NULL;
+	for (p = &ex->head; *p;) {
+		w = *p;
+		if (w->run != run) {
+			ex->tail = w;
+			p = &w->next;
+			continue;
+		}
+		*p = w->next;
+		w->next = list;
+		list = w;
+		ex->queued--;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	for (; list; list = w, n++) {
+		w = list->next;		/* @list may be freed by completion */
+		run_item_done(list->run, err);
+	}
+	return n;
+}
+
 unsigned int npurt_exec_queued(struct npurt_exec *ex)
 {
 	unsigned int n;

@@ -60,6 +60,10 @@ void npurt_exec_destroy(struct npurt_exec *ex);
 void npurt_exec_submit(struct npurt_exec *ex, struct npurt_run *run);
 /* Complete every queued, not started item with @err. Return: how many. */
 unsigned int npurt_exec_cancel(struct npurt_exec *ex, int err);
+/* Complete the items of @run still waiting for a worker with @err (the
+ * others finish on their workers). Return: how many. */
+unsigned int npurt_exec_cancel_run(struct npurt_exec *ex,
+				   struct npurt_run *run, int err);
 /* Items waiting for a worker. */
 unsigned int npurt_exec_queued(struct npurt_exec *ex);
 unsigned int npurt_exec_batch(const struct npurt_exec *ex);

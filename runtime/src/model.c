@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * model.c - model loading (dispatch on the file type: .npuprog, .onnx
- * through the compiler plugin), metadata queries and the human summary.
+ * model.c - model loading (dispatch on the file type or the bytes' magic:
+ * .npuprog, ONNX through the compiler plugin), metadata queries (inputs
+ * and outputs by index or name) and the human summary.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@ typedef int (*model_loader_fn)(npurt_runtime *rt, const char *path,
  */
 struct npuc_plugin {
 	npuc_plugin_compile_fn compile;
+	npuc_plugin_compile_memory_fn compile_memory;	/* NULL: ABI 1.0 */
 	npuc_plugin_free_fn free;
 };
 
@@ -50,6 +52,8 @@ static int plugin_try(const char *path, struct npuc_plugin *pl, char *why,
 	abi = (npuc_plugin_abi_fn)dlsym(h, "npuc_plugin_abi");
 	pl->compile = (npuc_plugin_compile_fn)dlsym(h, "npuc_plugin_compile");
 	pl->free = (npuc_plugin_free_fn)dlsym(h, "npuc_plugin_free");
+	pl->compile_memory = (npuc_plugin_compile_memory_fn)dlsym(h,
+				"npuc_plugin_compile_memory");
 	if (!abi || !pl->compile || !pl->free || abi() != NPUC_PLUGIN_ABI) {
 		snprintf(why, whylen, "%s: not an ABI %d compiler plugin", path,
 			 NPUC_PLUGIN_ABI);
@@ -98,8 +102,11 @@ static void onnx_target(npurt_runtime *rt, char arch[16], uint64_t *caps)
 	}
 }
 
-static int model_load_onnx(npurt_runtime *rt, const char *path,
-			   npurt_program **prog)
+/* An ONNX model in a file (@path) or in memory (@data, @size; @path then
+ * names it in messages). */
+static int model_compile_onnx(npurt_runtime *rt, const char *path,
+			      const void *data, size_t size,
+			      npurt_program **prog)
 {
 	struct npuc_plugin pl;
 	char why[512], err[512], arch[16];
@@ -112,10 +119,18 @@ static int model_load_onnx(npurt_runtime *rt, const char *path,
 		return npurt_err(-EOPNOTSUPP, "%s: ONNX models need the compiler "
 				 "plugin %s, which is not installed (%s)", path,
 				 NPUC_PLUGIN_SONAME, why);
+	if (data && !pl.compile_memory)
+		return npurt_err(-EOPNOTSUPP, "%s: the installed compiler plugin "
+				 "%s cannot compile models from memory (too "
+				 "old)", path, NPUC_PLUGIN_SONAME);
 	onnx_target(rt, arch, &caps);
 	err[0] = 0;
-	ret = pl.compile(path, arch, caps, "", &bytes, &len, &hit, err,
-			 sizeof(err));
+	if (data)
+		ret = pl.compile_memory(data, size, arch, caps, "", &bytes,
+					&len, &hit, err, sizeof(err));
+	else
+		ret = pl.compile(path, arch, caps, "", &bytes, &len, &hit, err,
+				 sizeof(err));
 	if (ret < 0 || !bytes) {
 		if (bytes)
 			pl.free(bytes);
@@ -130,6 +145,12 @@ static int model_load_onnx(npurt_runtime *rt, const char *path,
 		   hit ? "loaded" : "compiled", arch, hit ? "hit" : "miss",
 		   (double)(npurt_now_ns() - t0) / 1e6);
 	return 0;
+}
+
+static int model_load_onnx(npurt_runtime *rt, const char *path,
+			   npurt_program **prog)
+{
+	return model_compile_onnx(rt, path, NULL, 0, prog);
 }
 
 static int model_load_prog(npurt_runtime *rt, const char *path,
@@ -202,11 +223,18 @@ NPURT_API int npurt_model_load_memory(npurt_runtime *rt, const void *data,
 	npurt_program *prog;
 	int ret;
 
-	(void)rt;
-	if (!out)
-		return npurt_err(-EINVAL, "npurt_model_load_memory: out is NULL");
+	if (!out || (!data && size))
+		return npurt_err(-EINVAL, "npurt_model_load_memory: NULL "
+				 "argument");
 	*out = NULL;
-	ret = npurt_program_load_memory(data, size, &prog);
+	/* .npuprog images start with their magic; anything else is offered
+	 * to the ONNX compiler. */
+	if (size >= sizeof(NPUPROG_MAGIC) &&
+	    !memcmp(data, NPUPROG_MAGIC, sizeof(NPUPROG_MAGIC)))
+		ret = npurt_program_load_memory(data, size, &prog);
+	else
+		ret = model_compile_onnx(rt, "model in memory", data, size,
+					 &prog);
 	if (ret)
 		return ret;
 	ret = model_wrap(prog, out);
@@ -281,6 +309,47 @@ npurt_model_output(const npurt_model *model, unsigned int index)
 
 	return p && index < p->num_outputs ? &p->slots[p->outputs[index]].desc :
 	       NULL;
+}
+
+static int model_io_index(const npurt_model *model, bool out,
+			  const char *name)
+{
+	const char *what = out ? "output" : "input";
+	const npurt_program *p;
+	char names[256] = "";
+	unsigned int i, n;
+	size_t used = 0;
+
+	if (!model || !name)
+		return npurt_err(-EINVAL, "npurt_model_%s_index: NULL argument",
+				 what);
+	p = model->prog;
+	n = out ? p->num_outputs : p->num_inputs;
+	for (i = 0; i < n; i++) {
+		const char *s = p->slots[out ? p->outputs[i] :
+					 p->inputs[i]].desc.name;
+
+		if (!strcmp(s, name))
+			return (int)i;
+		if (used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) -
+						 used, "%s\"%s\"", i ? ", " : "",
+						 s);
+	}
+	return npurt_err(-ENOENT, "model \"%s\" has no %s named \"%s\" (%ss: "
+			 "%s)", p->name, what, name, what, names);
+}
+
+NPURT_API int npurt_model_input_index(const npurt_model *model,
+				      const char *name)
+{
+	return model_io_index(model, false, name);
+}
+
+NPURT_API int npurt_model_output_index(const npurt_model *model,
+				       const char *name)
+{
+	return model_io_index(model, true, name);
 }
 
 NPURT_API const npurt_program *npurt_model_program(const npurt_model *model)

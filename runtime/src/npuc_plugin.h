@@ -13,6 +13,11 @@
  *       @fw_caps, @options) into .npuprog bytes (*bytes, *len; free with
  *       npuc_plugin_free()); *hit: whether the cache answered. Return 0
  *       or a negative errno with one sentence in @err.
+ *   int npuc_plugin_compile_memory(data, size, arch, fw_caps, options,
+ *                                  &bytes, &len, &hit, err, errlen);
+ *       the same for a serialized ONNX model in memory (same cache key).
+ *       Added in version node NPUC_PLUGIN_2 (libnpurt 1.2); libnpurt
+ *       looks it up on its own and copes with plugins without it.
  *   void npuc_plugin_free(void *bytes);
  */
 #ifndef NPUC_PLUGIN_H
@@ -29,6 +34,13 @@ typedef int (*npuc_plugin_compile_fn)(const char *path, const char *arch,
 				      uint64_t fw_caps, const char *options,
 				      void **prog_bytes, size_t *len, int *hit,
 				      char *err, size_t errlen);
+typedef int (*npuc_plugin_compile_memory_fn)(const void *data, size_t size,
+					     const char *arch,
+					     uint64_t fw_caps,
+					     const char *options,
+					     void **prog_bytes, size_t *len,
+					     int *hit, char *err,
+					     size_t errlen);
 typedef void (*npuc_plugin_free_fn)(void *prog_bytes);
 
 /* The plugin's definitions (plugin.c); libnpurt uses dlsym() only. */
@@ -36,6 +48,10 @@ int npuc_plugin_abi(void);
 int npuc_plugin_compile(const char *path, const char *arch, uint64_t fw_caps,
 			const char *options, void **prog_bytes, size_t *len,
 			int *hit, char *err, size_t errlen);
+int npuc_plugin_compile_memory(const void *data, size_t size,
+			       const char *arch, uint64_t fw_caps,
+			       const char *options, void **prog_bytes,
+			       size_t *len, int *hit, char *err, size_t errlen);
 void npuc_plugin_free(void *prog_bytes);
 
 #endif /* NPUC_PLUGIN_H */

@@ -4,8 +4,9 @@
  * plugin libnpuc.so.1 (NPURT_COMPILER_PLUGIN, built by
  * tools/npu-compile/build.mk) and its cache (a private NPURT_CACHE_DIR):
  * a miss then a hit, results on the CPU backend equal to the .npuprog
- * path, a missing plugin (-EOPNOTSUPP naming it), a broken model (the
- * compiler's error, no crash).
+ * path, the same model from memory (npurt_model_load_memory), a missing
+ * plugin (-EOPNOTSUPP naming it), a broken model (the compiler's error, no
+ * crash).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -160,6 +161,52 @@ static void test_load_onnx(void **state)
 	npurt_runtime_destroy(rt);
 }
 
+/* ONNX bytes in memory: the same cache entry as the file, the same
+ * results; .npuprog bytes still load as programs. */
+static void test_load_memory(void **state)
+{
+	static const int8_t want[8] = { 0, 0, 0, 0, 0, 1, 2, 3 };
+	unsigned int hits0, misses0, hits, misses;
+	npurt_runtime *rt = NULL;
+	npurt_model *m = NULL;
+	npurt_program *p = NULL;
+	void *prog = NULL;
+	size_t prog_len = 0;
+	int8_t y[8];
+	int entries;
+
+	(void)state;
+	assert_int_equal(npurt_runtime_create("cpu(1)", &rt), 0);
+	stats(&hits0, &misses0, &entries);
+	assert_int_equal(npurt_model_load_memory(rt, model_bytes, model_len,
+						 &m), 0);
+	stats(&hits, &misses, &entries);
+	assert_int_equal(hits, hits0 + 1);	/* test_load_onnx cached it */
+	assert_int_equal(misses, misses0);
+	assert_int_equal(entries, 1);
+	run(rt, m, y);
+	assert_memory_equal(y, want, 8);
+	assert_int_equal(npurt_model_input_index(m, "x"), 0);
+	npurt_model_destroy(m);
+	/* the compiled program's bytes */
+	assert_int_equal(npurt_program_load(prog_path, &p), 0);
+	assert_int_equal(npurt_program_serialize(p, &prog, &prog_len), 0);
+	npurt_program_destroy(p);
+	assert_int_equal(npurt_model_load_memory(rt, prog, prog_len, &m), 0);
+	run(rt, m, y);
+	assert_memory_equal(y, want, 8);
+	npurt_model_destroy(m);
+	free(prog);
+	/* truncated ONNX: the compiler's error, no crash */
+	m = (npurt_model *)1;
+	assert_true(npurt_model_load_memory(rt, model_bytes, model_len / 2,
+					    &m) < 0);
+	assert_null(m);
+	assert_true(strlen(npurt_last_error()) > 0);
+	assert_int_equal(npurt_model_load_memory(rt, NULL, 4, &m), -EINVAL);
+	npurt_runtime_destroy(rt);
+}
+
 static void test_missing_plugin(void **state)
 {
 	npurt_model *m = (npurt_model *)1;
@@ -196,6 +243,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_onnx),
+		cmocka_unit_test(test_load_memory),
 		cmocka_unit_test(test_missing_plugin),
 		cmocka_unit_test(test_bad_model),
 	};

@@ -6,7 +6,8 @@
  *  - NPU_DEVICES is the spec of npurt_runtime_create(NULL), an explicit
  *    spec wins over it, a bad one is -EINVAL, unset means "auto";
  *  - "auto" takes the free PEs only, and falls back to the CPU when another
- *    process holds them all, saying so in one INFO log line;
+ *    process holds them all, saying so in one WARN log line (shown at the
+ *    default level);
  *  - NPU_LOG_LEVEL (read once per process: checked in re-executed copies
  *    of this program) sets the threshold, case-insensitively, and an
  *    unknown value warns and keeps WARN;
@@ -271,14 +272,24 @@ static void test_auto(void **state)
 	release();
 
 	hold("npu0pe1,npu0pe0");
-	auto_logged("npurt: INFO: auto: no free NPU PE, using the CPU\n", 1);
+	auto_logged("npurt: WARN: auto: no free NPU PE (every PE of 1 NPU(s) "
+		    "is held by another process or unusable), running on the "
+		    "CPU (cpu(", 1);
 	must(npurt_device_get_info(npurt_runtime_device(cur.rt, 0), &info),
 	     "info");
 	assert_int_equal(info.kind, NPURT_DEVICE_CPU);
 	assert_string_equal(info.arch, "cpu");
 	destroy();
-	/* The line is INFO: not shown at the default level. */
+	/* The fallback is WARN: shown at the default level, alone. */
 	npurt_log_set_level(NPURT_LOG_WARN);
+	capture_begin();
+	create("auto");
+	capture_end(log, sizeof(log));
+	if (!strstr(log, "npurt: WARN: auto: no free NPU PE") ||
+	    strchr(log, '\n') != log + strlen(log) - 1)
+		fail_msg("log at WARN: \"%s\"", log);
+	destroy();
+	npurt_log_set_level(NPURT_LOG_ERROR);
 	capture_begin();
 	create("auto");
 	capture_end(log, sizeof(log));

@@ -224,10 +224,8 @@ int npuc_cache_put(const char *hex, const npurt_program *prog)
 int npuc_cache_compile_file(const char *path, const struct npuc_cache_key *k,
 			    npurt_program **prog, int *hit)
 {
-	struct npuc_graph *g = NULL;
 	struct stat st;
 	uint8_t *buf;
-	char hex[65];
 	size_t got = 0;
 	int fd, ret;
 
@@ -253,11 +251,27 @@ int npuc_cache_compile_file(const char *path, const struct npuc_cache_key *k,
 		got += (size_t)r;
 	}
 	close(fd);
+	ret = npuc_cache_compile_memory(buf, got, k, prog, hit);
+	free(buf);
+	return ret;
+}
+
+int npuc_cache_compile_memory(const void *buf, size_t got,
+			      const struct npuc_cache_key *k,
+			      npurt_program **prog, int *hit)
+{
+	struct npuc_graph *g = NULL;
+	char hex[65];
+	int ret;
+
+	*prog = NULL;
+	*hit = 0;
+	if (got > NPUC_MAX_MODEL_BYTES)
+		return npuc_err(-EFBIG, "model of %zu bytes, above 2 GiB", got);
 	ret = npuc_cache_key(buf, got, k, hex);
 	if (!ret && !npuc_cache_get(hex, prog)) {
 		*hit = 1;
 		count(1, 0, NULL, NULL);
-		free(buf);
 		return 0;
 	}
 	if (!ret) {
@@ -270,7 +284,6 @@ int npuc_cache_compile_file(const char *path, const struct npuc_cache_key *k,
 		fprintf(stderr, "npu-compile: %s (not cached)\n",
 			npuc_last_error());
 	npuc_graph_free(g);
-	free(buf);
 	return ret;
 }
 

@@ -48,6 +48,11 @@ int npuc_cache_put(const char *hex, const npurt_program *prog);
 int npuc_cache_compile_file(const char *path, const struct npuc_cache_key *k,
 			    npurt_program **prog, int *hit);
 
+/* The same for a serialized model in memory (@buf is not kept). */
+int npuc_cache_compile_memory(const void *buf, size_t size,
+			      const struct npuc_cache_key *k,
+			      npurt_program **prog, int *hit);
+
 struct npuc_cache_stats {
 	uint64_t entries, bytes, hits, misses;
 };
