@@ -360,10 +360,12 @@ static int cmd_labels(const struct opts *o, struct smi_sys *sys)
 	if (!o->output)
 		return smi_labels_print(stdout, sys, LABEL_PREFIX);
 	ret = smi_write_atomic(o->output, fill_labels, sys);
-	if (ret < 0)
+	if (ret < 0) {
 		fprintf(stderr, "npu-smi: cannot write %s: %s\n", o->output,
 			strerror(-ret));
-	return ret;
+		return -EIO;	/* exit status 1, whatever the cause */
+	}
+	return 0;
 }
 
 /*
