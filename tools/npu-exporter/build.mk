@@ -1,12 +1,14 @@
 # tools/npu-exporter: the Prometheus exporter ($(BUILD)/bin/npu-exporter),
-# npu-smi's collection code (libsmi.a) served over HTTP by libmicrohttpd.
-# A binary of its own so that npu-smi does not carry an HTTP server (and
-# GnuTLS, which Debian's libmicrohttpd links).
+# npu-smi's collection code (libsmi.a) served over HTTP by libevent's evhttp
+# (libevent-2.1, 440 KB, libc only; libmicrohttpd would bring GnuTLS and
+# 7 MB of its dependencies into every image and the VM's initramfs for TLS
+# that a node-local exporter does not use). A binary of its own so that
+# npu-smi carries no HTTP server.
 #
-# Without libmicrohttpd-dev it is skipped with a notice (tools/install-deps
+# Without libevent-dev it is skipped with a notice (tools/install-deps
 # installs it).
 
-NPX_OK  := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo y)
+NPX_OK  := $(shell pkg-config --exists libevent 2>/dev/null && echo y)
 NPX_BIN := $(BUILD)/bin/npu-exporter
 
 ifneq ($(NPX_OK),)
@@ -23,9 +25,9 @@ $(NPX_BIN): $(NPX_SRCS) $(NPX_HDRS) $(BUILD)/tools/npu-smi/libsmi.a \
 		| $(NPURT_SO_LNKS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itools/npu-exporter $(SMI_LIB_CFLAGS) \
-		$$(pkg-config --cflags libmicrohttpd) \
+		$$(pkg-config --cflags libevent) \
 		-DNPX_VERSION='"$(NPURT_VERSION)"' $(CFLAGS) -o $@ $(NPX_SRCS) \
-		$(LDFLAGS) $(SMI_LIB_LDLIBS) $$(pkg-config --libs libmicrohttpd) \
+		$(LDFLAGS) $(SMI_LIB_LDLIBS) $$(pkg-config --libs libevent) \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # Its VM test, tests/vm/test_exporter.c, scrapes it over loopback (a plain
@@ -33,6 +35,6 @@ $(NPX_BIN): $(NPX_SRCS) $(NPX_HDRS) $(BUILD)/tools/npu-smi/libsmi.a \
 
 else
 
-$(info npu-exporter: libmicrohttpd-dev missing; skipped (run tools/install-deps))
+$(info npu-exporter: libevent-dev missing; skipped (run tools/install-deps))
 
 endif

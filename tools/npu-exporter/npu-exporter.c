@@ -2,14 +2,14 @@
 /*
  * npu-exporter - a Prometheus exporter of the rm_npu NPUs: GET /metrics
  * collects a snapshot (npu-smi's collection code, libsmi) and answers it
- * in the text exposition format (exporter_metrics.c). HTTP is
- * libmicrohttpd's, on its own thread; this file is the command line, the
- * request handler and the wait for SIGTERM. Manual: npu-exporter(1).
+ * in the text exposition format (exporter_metrics.c). HTTP is libevent's
+ * (evhttp), on one thread; this file is the command line, the request
+ * handler and the signals that end the loop. Manual: npu-exporter(1).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <microhttpd.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "exporter.h"
 
@@ -49,52 +52,45 @@ static void usage(FILE *out)
 		NPX_DEFAULT_LISTEN, NPX_DEFAULT_SAMPLE_MS);
 }
 
-/* Parses ADDR into @ss. Return: 0 or -EINVAL. */
-static int parse_listen(const char *addr, struct sockaddr_storage *ss,
-			socklen_t *len)
+/*
+ * Splits ADDR into @host (numeric or a name; "0.0.0.0" for ":PORT") and
+ * @port. Return: 0 or -EINVAL.
+ */
+static int parse_listen(const char *addr, char *host, size_t len,
+			unsigned int *port)
 {
-	struct addrinfo hints, *res = NULL;
-	char host[256];
-	const char *port, *h = host;
+	const char *p;
 	size_t hl;
+	char *end;
+	unsigned long v;
 
 	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
+		const char *close = strchr(addr, ']');
 
-		if (!end || end[1] != ':')
+		if (!close || close[1] != ':')
 			return -EINVAL;
-		hl = (size_t)(end - addr - 1);
-		if (hl >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, addr + 1, hl);
-		port = end + 2;
+		hl = (size_t)(close - addr - 1);
+		p = close + 2;
+		addr++;
 	} else {
 		const char *colon = strrchr(addr, ':');
 
 		if (!colon)
 			return -EINVAL;
 		hl = (size_t)(colon - addr);
-		if (hl >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, addr, hl);
-		port = colon + 1;
+		p = colon + 1;
 	}
+	if (hl >= len || !*p || strspn(p, "0123456789") != strlen(p))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (errno || v > 65535)
+		return -EINVAL;
+	memcpy(host, addr, hl);
 	host[hl] = '\0';
-	if (!port[0] || strspn(port, "0123456789") != strlen(port) ||
-	    strtol(port, NULL, 10) > 65535)
-		return -EINVAL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	if (!host[0]) {
-		hints.ai_family = AF_INET;
-		h = NULL;
-	}
-	if (getaddrinfo(h, port, &hints, &res) || !res)
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
+	if (!hl)
+		snprintf(host, len, "0.0.0.0");
+	*port = (unsigned int)v;
 	return 0;
 }
 
@@ -197,111 +193,144 @@ static int scrape(const struct npx_opts *o, char **body, size_t *len)
 	return ret;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int code,
-			      const char *type, char *body, size_t len)
+static void answer(struct evhttp_request *req, int code, const char *reason,
+		   const char *type, const char *body, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body,
-		MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ret;
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = evbuffer_new();
+	char clen[32];
 
-	if (!r) {
-		free(body);
-		return MHD_NO;
+	if (!buf || evbuffer_add(buf, body, len) < 0) {
+		if (buf)
+			evbuffer_free(buf);
+		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		return;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(conn, code, r);
-	MHD_destroy_response(r);
-	return ret;
+	evhttp_add_header(hdrs, "Content-Type", type);
+	/* evhttp would send a HEAD answer's body too: headers only, with
+	 * the length GET would have. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(clen, sizeof(clen), "%zu", len);
+		evhttp_add_header(hdrs, "Content-Length", clen);
+		evbuffer_drain(buf, len);
+	}
+	evhttp_send_reply(req, code, reason, buf);
+	evbuffer_free(buf);
 }
 
-static enum MHD_Result answer_text(struct MHD_Connection *conn,
-				   unsigned int code, const char *text)
+static void answer_text(struct evhttp_request *req, int code,
+			const char *reason, const char *text)
 {
-	char *body = strdup(text);
-
-	if (!body)
-		return MHD_NO;
-	return answer(conn, code, "text/plain; charset=utf-8", body,
-		      strlen(body));
+	answer(req, code, reason, "text/plain; charset=utf-8", text,
+	       strlen(text));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-				  const char *url, const char *method,
-				  const char *version, const char *upload,
-				  size_t *upload_len, void **con_cls)
+static void on_request(struct evhttp_request *req, void *arg)
 {
-	const struct npx_opts *o = cls;
+	const struct npx_opts *o = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char *body = NULL, msg[256];
 	size_t len = 0;
 	int ret;
 
-	(void)version;
-	(void)upload;
-	(void)upload_len;
-	(void)con_cls;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-				   "only GET and HEAD\n");
-	if (!strcmp(url, "/"))
-		return answer_text(conn, MHD_HTTP_OK,
-				   "rm_npu exporter: metrics at /metrics\n");
-	if (strcmp(url, "/metrics"))
-		return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		answer_text(req, 405, "Method Not Allowed", "only GET and HEAD\n");
+		return;
+	}
+	if (!path || !strcmp(path, "/") || !path[0]) {
+		answer_text(req, HTTP_OK, "OK",
+			    "rm_npu exporter: metrics at /metrics\n");
+		return;
+	}
+	if (strcmp(path, "/metrics")) {
+		answer_text(req, HTTP_NOTFOUND, "Not Found", "not found\n");
+		return;
+	}
 	ret = scrape(o, &body, &len);
 	if (ret < 0) {
 		snprintf(msg, sizeof(msg), "cannot collect the metrics: %s\n",
 			 strerror(-ret));
-		return answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+		answer_text(req, HTTP_INTERNAL, "Internal Server Error", msg);
+		return;
 	}
-	return answer(conn, MHD_HTTP_OK, NPX_CONTENT_TYPE, body, len);
+	answer(req, HTTP_OK, "OK", NPX_CONTENT_TYPE, body, len);
+	free(body);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* The port @bs listens on (for ":0"). */
+static unsigned int bound_port(struct evhttp_bound_socket *bs)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss,
+			&len))
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_storage ss;
-	struct MHD_Daemon *d;
-	const union MHD_DaemonInfo *info;
+	struct evhttp_bound_socket *bs;
+	struct event *sigterm, *sigint;
+	struct event_base *base;
+	struct evhttp *http;
 	struct npx_opts o;
-	socklen_t sslen;
-	sigset_t sigs;
-	int ret, sig;
+	unsigned int port;
+	char host[256];
+	int ret;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if (parse_listen(o.listen, &ss, &sslen) < 0) {
+	if (parse_listen(o.listen, host, sizeof(host), &port) < 0) {
 		fprintf(stderr, "%s: bad listen address '%s' (HOST:PORT, [IPV6]:PORT or :PORT)\n",
 			prog, o.listen);
 		return 2;
 	}
 	if (!getenv("NPU_LOG_LEVEL"))
 		npurt_log_set_level(NPURT_LOG_ERROR);
-	/* Before the server's thread starts, so that it inherits the mask
-	 * and the signals wait for sigwait() here. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-			     MHD_USE_ERROR_LOG |
-			     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			     0, NULL, NULL, on_request, &o,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			     MHD_OPTION_END);
-	if (!d) {
-		fprintf(stderr, "%s: cannot listen on %s\n", prog, o.listen);
+	base = event_base_new();
+	http = base ? evhttp_new(base) : NULL;
+	if (!http) {
+		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	evhttp_set_gencb(http, on_request, &o);
+	evhttp_set_timeout(http, 30);
+	bs = evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port);
+	if (!bs) {
+		fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, o.listen,
+			strerror(errno));
+		evhttp_free(http);
+		event_base_free(base);
+		return 1;
+	}
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) ||
+	    evsignal_add(sigint, NULL)) {
+		fprintf(stderr, "%s: cannot catch signals\n", prog);
+		return 1;
+	}
 	fprintf(stderr, "%s: serving /metrics on %s (port %u)\n", prog,
-		o.listen, info ? info->port : 0);
-	do {
-		ret = sigwait(&sigs, &sig);
-	} while (ret == EINTR);
-	MHD_stop_daemon(d);
+		o.listen, bound_port(bs));
+	event_base_dispatch(base);
+	event_free(sigterm);
+	event_free(sigint);
+	evhttp_free(http);
+	event_base_free(base);
 	return 0;
 }
