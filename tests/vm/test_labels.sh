@@ -2,8 +2,8 @@
 # test_labels: `npu-smi labels` prints node-feature-discovery's feature-file
 # lines for the loaded configuration (num_devices=2 num_pes=3 mem_mib=64);
 # -o writes them atomically (mode 0644, no temporary file left); --loop
-# rewrites the file when the driver goes (count=0) and comes back; without
-# the driver, count=0 and exit status 3.
+# rewrites the file when the driver goes (count=0) and comes back, round
+# after round; without the driver, count=0 and exit status 3.
 # shellcheck source=tests/vm/npu-sh-lib.sh
 . "$(dirname "$0")/npu-sh-lib"
 
@@ -44,11 +44,15 @@ note "--loop follows the driver"
 npu-smi labels -o "$DIR/rm-npu" -l 30 2>/dev/null &
 loop=$!
 sleep 0.5
-rmmod "$MODNAME" || fail "rmmod"
-wait_file "rm-npu.io/count=0"
-# shellcheck disable=SC2086 # the parameters are split on purpose
-insmod "$MODULE" $NPU_MODPARAMS || fail "insmod"
-wait_file "$want"
+# A few rounds: snapshots taken while NPUs appear once overran a buffer
+# (smi_collect: more NPUs on the second look than on the first).
+for round in 1 2 3; do
+	rmmod "$MODNAME" || fail "rmmod ($round)"
+	wait_file "rm-npu.io/count=0"
+	# shellcheck disable=SC2086 # the parameters are split on purpose
+	insmod "$MODULE" $NPU_MODPARAMS || fail "insmod ($round)"
+	wait_file "$want"
+done
 check_eq "folder after the loop" "$(ls -A "$DIR")" "rm-npu"
 kill -TERM "$loop"
 wait "$loop"; rc=$?

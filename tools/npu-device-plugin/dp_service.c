@@ -115,9 +115,11 @@ static void list_and_watch(struct rpc_call *call, const ProtobufCMessage *req,
 	rpc_call_on_close(call, stream_closed, s);
 	if (r->dp->verbose)
 		dp_log("%s: ListAndWatch stream opened", r->name);
-	if (send_list(r, call) < 0)
+	if (send_list(r, call) < 0) {
+		stream_closed(call, s);		/* forget it first */
 		rpc_call_end(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
 			     "cannot send the device list");
+	}
 }
 
 void dp_service_broadcast(struct dp_resource *r)

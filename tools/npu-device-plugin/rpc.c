@@ -226,8 +226,14 @@ static void call_send_status(struct rpc_call *c, grpc_status_code code,
 	ops[n].data.send_status_from_server.status = code;
 	ops[n++].data.send_status_from_server.status_details =
 		details && *details ? &c->status_details : NULL;
-	if (start_batch(c->call, ops, n, &c->t_status))
+	if (start_batch(c->call, ops, n, &c->t_status)) {
 		c->ops++;
+		return;
+	}
+	if (msg)
+		grpc_byte_buffer_destroy(msg);
+	c->status_bb = NULL;
+	grpc_slice_unref(c->status_details);
 }
 
 static void call_send_next(struct rpc_call *c)
@@ -315,7 +321,10 @@ static void on_call_recv(struct rpc_tag *tag, bool ok)
 	ProtobufCMessage *req = NULL;
 
 	c->ops--;
-	if (!c->m) {
+	if (c->ended) {
+		/* The client left before its request was read: no handler
+		 * (it would keep a call that is already closed). */
+	} else if (!c->m) {
 		rpc_call_fail(c, GRPC_STATUS_UNIMPLEMENTED,
 			      "unknown method %s", c->method);
 	} else if (!ok || !c->recv_bb) {

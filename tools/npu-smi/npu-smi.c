@@ -414,6 +414,30 @@ static void wait_events(struct udev_monitor *mon, double seconds, bool quiet)
 	}
 }
 
+/* One collected snapshot through the view @o asks for; frees it. */
+static int show_snapshot(const struct opts *o, struct smi_sys *sys)
+{
+	int ret;
+
+	if (!filter_dev(sys, o->dev)) {
+		fprintf(stderr, "npu-smi: no NPU %ld (see npu-smi)\n", o->dev);
+		smi_sys_free(sys);
+		return -ENOENT;
+	}
+	if (o->cmd == CMD_INFO)
+		ret = cmd_info(o, sys);
+	else if (o->cmd == CMD_CDI)
+		ret = cmd_cdi(o, sys);
+	else if (o->cmd == CMD_LABELS)
+		ret = cmd_labels(o, sys);
+	else
+		ret = show_list(o, sys);
+	smi_sys_free(sys);
+	if (fflush(stdout) != 0)
+		ret = -EIO;
+	return ret;
+}
+
 static int run(const struct opts *o)
 {
 	struct udev_monitor *mon = NULL;
@@ -448,36 +472,28 @@ static int run(const struct opts *o)
 			if (o->cmd == CMD_LABELS) {
 				struct smi_sys none = { 0 };
 
-				if (cmd_labels(o, &none) < 0 || fflush(stdout))
+				if (cmd_labels(o, &none) < 0 ||
+				    fflush(stdout)) {
+					ret = -EIO;
 					break;
+				}
 			}
 			ret = -ENODEV;
 			if (!o->loop_s)
 				break;
 		} else {
 			ret = smi_collect(&sys, sample);
-			if (ret < 0)
-				break;
-			if (!filter_dev(&sys, o->dev)) {
-				fprintf(stderr, "npu-smi: no NPU %ld (see npu-smi)\n",
-					o->dev);
-				smi_sys_free(&sys);
-				ret = -ENOENT;
-				break;
+			if (ret < 0) {
+				/* Said why; in a loop, NPUs coming or going
+				 * under the scan are the usual cause: try
+				 * again next time. */
+				if (!o->loop_s)
+					break;
+			} else {
+				ret = show_snapshot(o, &sys);
+				if (ret < 0)
+					break;
 			}
-			if (o->cmd == CMD_INFO)
-				ret = cmd_info(o, &sys);
-			else if (o->cmd == CMD_CDI)
-				ret = cmd_cdi(o, &sys);
-			else if (o->cmd == CMD_LABELS)
-				ret = cmd_labels(o, &sys);
-			else
-				ret = show_list(o, &sys);
-			smi_sys_free(&sys);
-			if (fflush(stdout) != 0)
-				ret = -EIO;
-			if (ret < 0)
-				break;
 		}
 		if (!o->loop_s || (o->count && ++iter >= o->count))
 			break;
