@@ -17,7 +17,8 @@ DP_OK      := $(and $(shell pkg-config --exists grpc 2>/dev/null && echo y),\
 	$(shell command -v protoc-c 2>/dev/null),\
 	$(wildcard /usr/include/protobuf-c/protobuf-c.h))
 DP_BIN     := $(BUILD)/bin/npu-device-plugin
-DP_VERSION := 1.0.0
+# The stack's version, as npu-smi and npu-exporter report it.
+DP_VERSION  = $(NPURT_VERSION)
 
 ifneq ($(DP_OK),)
 

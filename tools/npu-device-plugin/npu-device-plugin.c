@@ -151,7 +151,7 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 			o->verbose = true;
 			break;
 		case 'V':
-			printf("%s %s (device-plugin API %s, libnpurt %s, gRPC %s)\n",
+			printf("%s %s (device-plugin API %s, libnpurt %s, gRPC core %s)\n",
 			       prog, NPU_DP_VERSION, DP_API_VERSION,
 			       npurt_version_string(), grpc_version_string());
 			return 1;
