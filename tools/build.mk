@@ -8,7 +8,8 @@
 #   $(UDEVDIR)/60-rm_npu.rules     /lib/udev/rules.d
 #   $(DKMSDIR)/                    /usr/src/rm_npu-1.0.0: module sources +
 #                                  dkms.conf, for `dkms add rm_npu/1.0.0`
-#   $(BINDIR)/npu-smi, npu-mkfw (and the other tools built in $(BUILD)/bin)
+#   $(BINDIR)/npu-smi, npu-mkfw, npu-device-plugin, npu-exporter (and the
+#                                  other tools built in $(BUILD)/bin)
 #   $(MANDIR)/man1/*.1
 #   libnpurt, npurt.h + rm_npu.h, npurt.pc  (runtime/build.mk: install-runtime)
 #   $(LIBDIR)/libnpuc.so.1         the ONNX compiler plugin libnpurt loads
@@ -31,7 +32,8 @@ FWDIR    ?= /lib/firmware
 UDEVDIR  ?= /lib/udev/rules.d
 DKMSDIR  ?= /usr/src/rm_npu-1.0.0
 
-INSTALL_TOOLS := npu-smi npu-mkfw npu-compile npu-run
+INSTALL_TOOLS := npu-smi npu-mkfw npu-compile npu-run npu-device-plugin \
+	npu-exporter
 INSTALL_MANS  := $(wildcard tools/*/*.1)
 # The module's sources, as Kbuild needs them (for DKMS).
 DKMS_SRCS := Kbuild dkms.conf $(wildcard kmod/*.[ch] kmod/ops/*.[ch]) \

@@ -52,6 +52,29 @@ $(foreach t,$(ONNX_UNIT_TESTS),\
 	$(eval $(BUILD)/tests/unit/$(t): $(ONNX_UNIT_PBO) $(NPURT_SAN_A)))
 endif
 
+# npu-device-plugin's inventory (pure logic): its source and the headers
+# it sees (dp.h includes gRPC's through rpc.h). Left out without libgrpc-dev,
+# as the plugin is.
+# test_rpc: its gRPC layer (rpc.c, sanitized) with the messages protoc-c
+# generates (tools/npu-device-plugin/build.mk builds that object).
+DP_UNIT_OK := $(and $(shell pkg-config --exists grpc 2>/dev/null && echo y),\
+	$(shell command -v protoc-c 2>/dev/null))
+DP_UNIT_GEN := $(BUILD)/tools/npu-device-plugin/gen
+DP_UNIT_PBO := $(BUILD)/tools/npu-device-plugin/obj/deviceplugin.pb-c.o
+ifneq ($(DP_UNIT_OK),)
+test_dp_inventory_SRCS := tools/npu-device-plugin/dp_inventory.c
+test_dp_inventory_CFLAGS := -Itools/npu-device-plugin -Itools/npu-smi \
+	-Iruntime/include $(shell pkg-config --cflags grpc 2>/dev/null)
+test_rpc_SRCS := tools/npu-device-plugin/rpc.c
+test_rpc_CFLAGS := -Itools/npu-device-plugin -I$(DP_UNIT_GEN) \
+	$(shell pkg-config --cflags grpc 2>/dev/null)
+test_rpc_LIBS := -lgrpc -lgpr -lprotobuf-c
+# (the object is a prerequisite, so the link takes it from $^)
+$(BUILD)/tests/unit/test_rpc: $(DP_UNIT_PBO)
+else
+UNIT_TEST_NAMES := $(filter-out test_dp_inventory test_rpc,$(UNIT_TEST_NAMES))
+endif
+
 # $(1): test name.  Recipe variables are escaped so that _CFLAGS and _LIBS
 # may also be set later; _SRCS must be set before the expansion below.
 define UNIT_TEST_RULES
@@ -70,6 +93,9 @@ UNIT_TESTS += $$(BUILD)/tests/unit/$(1)
 endef
 
 $(foreach t,$(UNIT_TEST_NAMES),$(eval $(call UNIT_TEST_RULES,$(t))))
+
+# test_rpc: the generated header must exist before its objects build.
+$(if $(DP_UNIT_OK),$(eval $(test_rpc_OBJS): | $(DP_UNIT_GEN)/deviceplugin.pb-c.h))
 
 # test_onnx_*: the generated header must exist before their objects build.
 $(foreach t,$(if $(ONNX_UNIT_OK),$(ONNX_UNIT_TESTS)),\

@@ -2,8 +2,8 @@
 /*
  * npu-smi - status of the rm_npu NPUs: devices, PEs, firmware, memory,
  * activity and the processes using them. Command line and main loop; the
- * data comes from smi_collect.c, the views from smi_table.c, smi_json.c and
- * smi_cdi.c. Manual: tools/npu-smi/npu-smi.1.
+ * data comes from smi_collect.c, the views from smi_table.c, smi_json.c,
+ * smi_cdi.c and smi_labels.c. Manual: tools/npu-smi/npu-smi.1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,8 +20,9 @@
 
 #define DEFAULT_SAMPLE_MS	100
 #define DEFAULT_CDI_KIND	"rm-npu.io/npu"
+#define LABEL_PREFIX		"rm-npu.io"
 
-enum cmd { CMD_LIST, CMD_INFO, CMD_PS, CMD_CDI };
+enum cmd { CMD_LIST, CMD_INFO, CMD_PS, CMD_CDI, CMD_LABELS };
 
 struct opts {
 	enum cmd cmd;
@@ -53,6 +54,8 @@ static void usage(FILE *out)
 "       npu-smi ps [--json]             processes with NPU nodes open\n"
 "       npu-smi cdi [-o FILE] [--kind VENDOR/CLASS]\n"
 "                                       Container Device Interface spec\n"
+"       npu-smi labels [-o FILE] [-l SECONDS]\n"
+"                                       node labels (node-feature-discovery)\n"
 "\n"
 "Options:\n"
 "  -d, --device N        only NPU N\n"
@@ -60,9 +63,10 @@ static void usage(FILE *out)
 "  -q, --query F1,F2...  one row per NPU with these fields (--help-query)\n"
 "  -f, --format FMT      for --query: csv (default), csv,noheader, json\n"
 "  -l, --loop SECONDS    refresh every SECONDS; reports NPUs coming and going\n"
+"                        (labels: rewrites FILE then, and when NPUs change)\n"
 "  -c, --count N         with --loop: stop after N refreshes\n"
 "  -i, --interval-ms MS  utilization sampling window (default %d, 0: off)\n"
-"  -o, --output FILE     cdi: write the spec to FILE instead of stdout\n"
+"  -o, --output FILE     cdi, labels: write FILE (atomically) instead of stdout\n"
 "      --kind KIND       cdi: device kind (default %s)\n"
 "      --help-query      list the --query fields\n"
 "  -V, --version         versions of npu-smi and libnpurt\n"
@@ -190,8 +194,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->cmd = CMD_PS;
 		} else if (!strcmp(cmd, "cdi")) {
 			o->cmd = CMD_CDI;
+		} else if (!strcmp(cmd, "labels")) {
+			o->cmd = CMD_LABELS;
 		} else {
-			fprintf(stderr, "npu-smi: unknown command '%s' (info, ps, cdi)\n",
+			fprintf(stderr, "npu-smi: unknown command '%s' (info, ps, cdi, labels)\n",
 				cmd);
 			return -EINVAL;
 		}
@@ -229,13 +235,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "npu-smi: --count goes with --loop\n");
 		return -EINVAL;
 	}
-	if (o->loop_s && o->cmd != CMD_LIST) {
-		fprintf(stderr, "npu-smi: --loop works on the device list only\n");
+	if (o->loop_s && o->cmd != CMD_LIST && o->cmd != CMD_LABELS) {
+		fprintf(stderr, "npu-smi: --loop works on the device list and labels only\n");
 		return -EINVAL;
 	}
-	if ((o->output || o->kind != (const char *)DEFAULT_CDI_KIND) &&
-	    o->cmd != CMD_CDI) {
-		fprintf(stderr, "npu-smi: --output and --kind go with 'cdi'\n");
+	if (o->output && o->cmd != CMD_CDI && o->cmd != CMD_LABELS) {
+		fprintf(stderr, "npu-smi: --output goes with 'cdi' and 'labels'\n");
+		return -EINVAL;
+	}
+	if (o->kind != (const char *)DEFAULT_CDI_KIND && o->cmd != CMD_CDI) {
+		fprintf(stderr, "npu-smi: --kind goes with 'cdi'\n");
+		return -EINVAL;
+	}
+	if (o->cmd == CMD_LABELS && (o->json || o->dev >= 0)) {
+		fprintf(stderr, "npu-smi: 'labels' takes neither --json nor -d\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -335,11 +348,33 @@ static int cmd_cdi(const struct opts *o, const struct smi_sys *sys)
 	return ret;
 }
 
+static int fill_labels(FILE *out, void *sys)
+{
+	return smi_labels_print(out, sys, LABEL_PREFIX);
+}
+
+static int cmd_labels(const struct opts *o, struct smi_sys *sys)
+{
+	int ret;
+
+	if (!o->output)
+		return smi_labels_print(stdout, sys, LABEL_PREFIX);
+	ret = smi_write_atomic(o->output, fill_labels, sys);
+	if (ret < 0) {
+		fprintf(stderr, "npu-smi: cannot write %s: %s\n", o->output,
+			strerror(-ret));
+		return -EIO;	/* exit status 1, whatever the cause */
+	}
+	return 0;
+}
+
 /*
  * Waits up to @seconds, printing the NPUs that come and go meanwhile
- * (udev "npu" events; the kernel's own events when no udevd runs).
+ * (udev "npu" events; the kernel's own events when no udevd runs). With
+ * @quiet, prints nothing and returns shortly after the last event instead
+ * (an NPU appears as a burst of events, one per node).
  */
-static void wait_events(struct udev_monitor *mon, double seconds)
+static void wait_events(struct udev_monitor *mon, double seconds, bool quiet)
 {
 	struct timespec t0, t;
 	double left = seconds;
@@ -354,7 +389,13 @@ static void wait_events(struct udev_monitor *mon, double seconds)
 		if (poll(&pfd, 1, ms) > 0 && mon) {
 			struct udev_device *ev = udev_monitor_receive_device(mon);
 
-			if (ev) {
+			if (ev && quiet) {
+				udev_device_unref(ev);
+				clock_gettime(CLOCK_MONOTONIC, &t);
+				seconds = (double)(t.tv_sec - t0.tv_sec) +
+					  (double)(t.tv_nsec - t0.tv_nsec) / 1e9 +
+					  0.2;
+			} else if (ev) {
 				const char *act = udev_device_get_action(ev);
 				const char *name = udev_device_get_sysname(ev);
 
@@ -373,25 +414,28 @@ static void wait_events(struct udev_monitor *mon, double seconds)
 	}
 }
 
-static struct udev_monitor *monitor_open(struct udev **udev)
+/* One collected snapshot through the view @o asks for; frees it. */
+static int show_snapshot(const struct opts *o, struct smi_sys *sys)
 {
-	struct udev_monitor *mon;
+	int ret;
 
-	*udev = udev_new();
-	if (!*udev)
-		return NULL;
-	/* Without udevd nothing is relayed on "udev": listen to the kernel. */
-	mon = udev_monitor_new_from_netlink(*udev,
-		access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel");
-	if (mon && (udev_monitor_filter_add_match_subsystem_devtype(mon, "npu",
-								     NULL) < 0 ||
-		    udev_monitor_enable_receiving(mon) < 0)) {
-		udev_monitor_unref(mon);
-		mon = NULL;
+	if (!filter_dev(sys, o->dev)) {
+		fprintf(stderr, "npu-smi: no NPU %ld (see npu-smi)\n", o->dev);
+		smi_sys_free(sys);
+		return -ENOENT;
 	}
-	if (!mon)
-		fprintf(stderr, "npu-smi: no udev monitor; NPUs coming and going are not reported\n");
-	return mon;
+	if (o->cmd == CMD_INFO)
+		ret = cmd_info(o, sys);
+	else if (o->cmd == CMD_CDI)
+		ret = cmd_cdi(o, sys);
+	else if (o->cmd == CMD_LABELS)
+		ret = cmd_labels(o, sys);
+	else
+		ret = show_list(o, sys);
+	smi_sys_free(sys);
+	if (fflush(stdout) != 0)
+		ret = -EIO;
+	return ret;
 }
 
 static int run(const struct opts *o)
@@ -413,7 +457,9 @@ static int run(const struct opts *o)
 
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		mon = monitor_open(&udev);
+		mon = smi_monitor_open(&udev);
+		if (!mon)
+			fprintf(stderr, "npu-smi: no udev monitor; NPUs coming and going are not reported\n");
 	}
 	do {
 		struct smi_sys sys;
@@ -422,42 +468,40 @@ static int run(const struct opts *o)
 
 		if (!smi_driver_loaded()) {
 			fprintf(stderr, "npu-smi: the rm_npu driver is not loaded (no /sys/module/rm_npu); load it with 'modprobe rm_npu' or 'insmod rm_npu.ko'\n");
+			/* Labels still say so: count=0 replaces stale ones. */
+			if (o->cmd == CMD_LABELS) {
+				struct smi_sys none = { 0 };
+
+				if (cmd_labels(o, &none) < 0 ||
+				    fflush(stdout)) {
+					ret = -EIO;
+					break;
+				}
+			}
 			ret = -ENODEV;
 			if (!o->loop_s)
 				break;
 		} else {
 			ret = smi_collect(&sys, sample);
-			if (ret < 0)
-				break;
-			if (!filter_dev(&sys, o->dev)) {
-				fprintf(stderr, "npu-smi: no NPU %ld (see npu-smi)\n",
-					o->dev);
-				smi_sys_free(&sys);
-				ret = -ENOENT;
-				break;
+			if (ret < 0) {
+				/* Said why; in a loop, NPUs coming or going
+				 * under the scan are the usual cause: try
+				 * again next time. */
+				if (!o->loop_s)
+					break;
+			} else {
+				ret = show_snapshot(o, &sys);
+				if (ret < 0)
+					break;
 			}
-			if (o->cmd == CMD_INFO)
-				ret = cmd_info(o, &sys);
-			else if (o->cmd == CMD_CDI)
-				ret = cmd_cdi(o, &sys);
-			else
-				ret = show_list(o, &sys);
-			smi_sys_free(&sys);
-			if (fflush(stdout) != 0)
-				ret = -EIO;
-			if (ret < 0)
-				break;
 		}
 		if (!o->loop_s || (o->count && ++iter >= o->count))
 			break;
-		wait_events(mon, o->loop_s);
-		if (!stop)
+		wait_events(mon, o->loop_s, o->cmd == CMD_LABELS);
+		if (!stop && o->cmd != CMD_LABELS)
 			printf("\n");
 	} while (!stop);
-	if (mon)
-		udev_monitor_unref(mon);
-	if (udev)
-		udev_unref(udev);
+	smi_monitor_close(mon, udev);
 	return ret;
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * smi.h - npu-smi's model of the system: what it collects (smi_collect.c)
- * and how each view prints it (smi_table.c, smi_json.c, smi_cdi.c).
+ * and how each view prints it (smi_table.c, smi_json.c, smi_cdi.c,
+ * smi_labels.c). The collection, CDI, labels, udev monitor and file parts
+ * also form libsmi.a, which npu-device-plugin and npu-exporter link.
  */
 #ifndef NPU_SMI_H
 #define NPU_SMI_H
@@ -96,5 +98,29 @@ void smi_query_list_fields(FILE *out);
 
 /* The Container Device Interface spec for every node. */
 struct json_object *smi_cdi_spec(const struct smi_sys *sys, const char *kind);
+
+/*
+ * Node labels "PREFIX/name=value", one a line, in node-feature-discovery's
+ * feature-file format: count (always), then arch, pes, memory-mib, firmware
+ * and driver when there is an NPU. Return: 0 or -EIO.
+ */
+int smi_labels_print(FILE *out, const struct smi_sys *sys, const char *prefix);
+
+/*
+ * Writes @path atomically: @fill(@out, @ctx) writes the content to a hidden
+ * temporary file in the same folder, renamed over @path when it returns 0.
+ * Return: 0, @fill's negative errno, or that of the file operations.
+ */
+int smi_write_atomic(const char *path, int (*fill)(FILE *out, void *ctx),
+		     void *ctx);
+
+/*
+ * A udev monitor of subsystem "npu" (the kernel's netlink events when no
+ * udevd runs), receiving. Return: NULL when there is none (*@udev NULL).
+ */
+struct udev;
+struct udev_monitor;
+struct udev_monitor *smi_monitor_open(struct udev **udev);
+void smi_monitor_close(struct udev_monitor *mon, struct udev *udev);
 
 #endif /* NPU_SMI_H */

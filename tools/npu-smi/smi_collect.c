@@ -112,21 +112,26 @@ static void collect_bus(struct smi_dev *d)
 static int collect_once(struct smi_sys *sys)
 {
 	struct npurt_npu_info *infos = NULL;
-	size_t count = 0, i, j;
+	size_t count = 0, max, i, j;
 	int ret;
 
 	ret = npurt_discover(NULL, 0, &count);
 	if (ret < 0)
 		goto err;
-	sys->devs = calloc(count ? count : 1, sizeof(*sys->devs));
-	infos = calloc(count ? count : 1, sizeof(*infos));
+	max = count;
+	sys->devs = calloc(max ? max : 1, sizeof(*sys->devs));
+	infos = calloc(max ? max : 1, sizeof(*infos));
 	if (!sys->devs || !infos) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	ret = npurt_discover(infos, count, &count);
+	ret = npurt_discover(infos, max, &count);
 	if (ret < 0)
 		goto err;
+	/* NPUs that appeared since the first call (insmod under way) are
+	 * for the next snapshot: only @max were filled in. */
+	if (count > max)
+		count = max;
 	for (i = 0; i < count; i++) {
 		struct smi_dev *d = &sys->devs[i];
 		struct npurt_node_info nodes[SMI_MAX_NODES];
