@@ -438,10 +438,10 @@ static int fuse_group(struct npuc_graph *g, struct npuc_node *n,
 		int oi = n->out[j], uses;
 
 		q[j] = NULL;
+		if (oi >= 0 && g->t[oi].is_output)
+			return 0;	/* the float result is wanted */
 		if (oi < 0 || !g->t[oi].nconsumers)
 			continue;
-		if (g->t[oi].is_output)
-			return 0;
 		if (j == 0 && (IS_OP(n, CONV) || IS_OP(n, GEMM) ||
 			       IS_OP(n, MATMUL)) &&
 		    (act = activation(g, oi, &lo, &hi))) {

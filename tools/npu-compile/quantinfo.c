@@ -88,10 +88,21 @@ bool quant_equal(const struct npuc_quant *a, const struct npuc_quant *b)
 	return true;
 }
 
+static bool zp_uniform(const struct npuc_tensor *zp)
+{
+	uint64_t i, n = npuc_tensor_elements(zp);
+
+	for (i = 1; i < n; i++)
+		if (cval(zp, i) != cval(zp, 0))
+			return false;
+	return true;
+}
+
 int quant_from(const struct npuc_node *n, const struct npuc_tensor *scale,
 	       const struct npuc_tensor *zp, int64_t axis, int rank,
 	       int32_t def_elem, struct npuc_quant *q)
 {
+	bool zp_one = false;
 	uint64_t cnt, i;
 	int ret;
 
@@ -111,7 +122,11 @@ int quant_from(const struct npuc_node *n, const struct npuc_tensor *scale,
 				"is not supported (int8, uint8, int32)",
 				n->name, n->op, npuc_elem_name(q->elem));
 	cnt = npuc_tensor_elements(scale);
-	if (!cnt || (zp && npuc_tensor_elements(zp) != cnt))
+	/* One scale with per-axis zero points that are all equal is one
+	 * per-tensor quantization (some exporters write zp per channel). */
+	if (cnt == 1 && zp && npuc_tensor_elements(zp) > 1 && zp_uniform(zp))
+		zp_one = true;
+	if (!cnt || (zp && !zp_one && npuc_tensor_elements(zp) != cnt))
 		return npuc_err(-EINVAL, "node \"%s\" (%s): %llu scales and "
 				"%llu zero points", n->name, n->op,
 				(unsigned long long)cnt,
