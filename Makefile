@@ -58,6 +58,7 @@ test: deps
 	$(MAKE) unit-test
 	$(MAKE) onnx-test
 	$(MAKE) ort-ref-test
+	$(MAKE) model-test
 	$(MAKE) npu-run-test
 	$(MAKE) python-test
 	$(MAKE) fuzz FUZZ_RUNS=1000000
