@@ -628,10 +628,11 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             cubic_coeff_a (cubic only, else 0). PROGRAM_FORMAT.md has the
  *             coordinate arithmetic.
  * QLINEAR_SOFTMAX  INT8/UINT8 [p[0] = outer][p[1] = len][p[2] = inner] ->
- *             INT8/UINT8 along the len axis: DEQUANTIZE (f[0] = input
- *             scale, p[3] = input zero point), SOFTMAX, QUANTIZE (f[1] =
- *             output scale, p[4] = output zero point) in one step, equal to
- *             those three steps; in and out dtypes may differ.
+ *             INT8/UINT8 along the len axis (f[0] = input scale, p[3] =
+ *             input zero point, f[1] = output scale, p[4] = output zero
+ *             point), computed as onnxruntime's QLinearSoftmax (an exp
+ *             table, float sums, the output scale as floor(1 / f[1])):
+ *             runtime/PROGRAM_FORMAT.md; in and out dtypes may differ.
  *
  * An absent operand has slot NPURT_CPU_NONE. @flags and unused fields are
  * zero (checked for the opcodes from ERF on: every p[] and f[] past those

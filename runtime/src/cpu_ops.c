@@ -5,6 +5,7 @@
  * to even (nearbyintf in the default rounding mode) and saturates, NaN
  * going to the lowest value, as ONNX QuantizeLinear does.
  */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1333,41 +1334,86 @@ static void resize_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 	}
 }
 
+/*
+ * QLINEAR_SOFTMAX as onnxruntime's QLinearSoftmax computes it (MLAS's
+ * lookup kernel for x86 AVX2), so that results equal the reference runtime
+ * byte for byte: a 256-entry float table of exp((i - 255 + b) * sx), b =
+ * max(0, ln(FLT_MAX / len) - 5) / sx, indexed by x - max(row) + 255; the
+ * row sum in float over eight lanes of blocks of 16 elements, then the
+ * remainder in order, then the lanes; y = RNE((e * fl32(1 / sum) *
+ * floor(1 / sy)) + zy), saturated. (MLAS wraps an int8 result of 128 in a
+ * row's last len % 16 elements; here it saturates to 127 like the others.)
+ */
+static void qsm_table(float t[256], float sx, uint64_t len, bool sgn)
+{
+	double b = log((double)(FLT_MAX / (float)len));
+	int i;
+
+	b = (b - 5 > 0 ? b - 5 : 0) / (double)sx;
+	for (i = 0; i < 256; i++)
+		t[(uint8_t)(sgn ? i - 128 : i)] =
+			(float)exp(((double)i - 255 + b) * (double)sx);
+}
+
 static void qsoftmax_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 {
 	const void *x = at(bases, &op->in[0]);
 	void *y = at(bases, &op->out);
-	uint32_t dx = op->in[0].dtype, dy = op->out.dtype;
+	bool sgn = op->in[0].dtype == NPURT_DTYPE_INT8;
 	uint64_t outer = op->p[0], len = op->p[1], inner = op->p[2];
-	int32_t zx = (int32_t)op->p[3], zy = (int32_t)op->p[4];
-	int32_t lo = dy == NPURT_DTYPE_INT8 ? -128 : 0;
-	int32_t hi = dy == NPURT_DTYPE_INT8 ? 127 : 255;
-	float sx = op->f[0], sy = op->f[1];
-	uint64_t o, i, k, e;
+	float yzp = (float)op->p[4];
+	float ys = floorf(1.0f / op->f[1]);
+	uint64_t o, i, k, tail = len - len % 16;
+	float t[256];
 
-/* the dequantized element, as DEQUANTIZE computes it */
-#define QSM_X(e)	((float)((int64_t)qload(x, dx, e) - zx) * sx)
+	qsm_table(t, op->f[0], len, sgn);
+/* the table entry of element k of the row at @base */
+#define QSM_IDX(k)	(sgn ? (uint8_t)(((const int8_t *)x)[base + (k) * inner] + adj) \
+			     : (uint8_t)(((const uint8_t *)x)[base + (k) * inner] + adj))
 	for (o = 0; o < outer; o++)
 		for (i = 0; i < inner; i++) {
 			uint64_t base = o * len * inner + i;
-			float mx = QSM_X(base);
-			double sum = 0;
+			float lane[8] = { 0 }, total = 0, scale;
+			int32_t mx = qload(x, op->in[0].dtype, base), adj;
 
 			for (k = 1; k < len; k++) {
-				float v = QSM_X(base + k * inner);
+				int32_t v = qload(x, op->in[0].dtype,
+						  base + k * inner);
 
 				mx = v > mx ? v : mx;
 			}
-			for (k = 0; k < len; k++)
-				sum += exp((double)QSM_X(base + k * inner) - mx);
+			adj = (sgn ? 127 : 255) - mx;
+			for (k = 0; k < tail; k += 16) {
+				int j;
+
+				for (j = 0; j < 8; j++)
+					lane[j] += t[QSM_IDX(k + j)];
+				for (j = 0; j < 8; j++)
+					lane[j] += t[QSM_IDX(k + 8 + j)];
+			}
+			for (k = tail; k < len; k++)
+				total += t[QSM_IDX(k)];
+			for (k = 0; k < 8; k++)
+				total += lane[k];
+			scale = (1.0f / total) * ys;
 			for (k = 0; k < len; k++) {
-				e = base + k * inner;
-				qstore(y, dy, e, quant_one(
-					(float)(exp((double)QSM_X(e) - mx) /
-						sum), sy, zy, lo, hi));
+				float v = t[QSM_IDX(k)] * scale;
+				int32_t q;
+
+				v = v + yzp;
+				q = (int32_t)nearbyintf(v);
+				if (op->out.dtype == NPURT_DTYPE_INT8) {
+					q = q < -128 ? -128 : q > 127 ? 127 : q;
+					((int8_t *)y)[base + k * inner] =
+						(int8_t)q;
+				} else {
+					q = q < 0 ? 0 : q > 255 ? 255 : q;
+					((uint8_t *)y)[base + k * inner] =
+						(uint8_t)q;
+				}
 			}
 		}
-#undef QSM_X
+#undef QSM_IDX
 }
 
 void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
