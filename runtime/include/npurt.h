@@ -593,6 +593,8 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             3-D: p[19] = D (0 for 2-D), p[20] = KD, p[21] = stride,
  *             p[22], p[23] = front and back pads, p[24] = dilation,
  *             p[25] = OD; tensors [N][C][D][H][W] (weights [..][KD][KH][KW]).
+ *             p[26] = 0 accumulates in double; 1 (2-D only) in binary32
+ *             in onnxruntime's SGEMM order (runtime/PROGRAM_FORMAT.md).
  * HARD_SIGMOID FLOAT32 -> FLOAT32: max(0, min(1, f[0] * x + f[1])).
  * HARD_SWISH  FLOAT32 -> FLOAT32: x * max(0, min(1, x / 6 + 1 / 2)).
  * POOL        FLOAT32 NCHW 2-D or 3-D pooling, parameters as CONV without OC,

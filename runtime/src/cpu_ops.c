@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_ops.h"
@@ -409,6 +410,11 @@ static int conv_ck(const struct ck *c)
 			     (long long)p[16], (long long)p[17]);
 	if ((ret = depth_ck(c, false, &d, &kd, &od)))
 		return ret;
+	if (p[26] != 0 && p[26] != 1)
+		return BADOP(c, "accumulation mode %lld (0 double, 1 binary32 "
+			     "in SGEMM order)", (long long)p[26]);
+	if (p[26] && p[19])
+		return BADOP(c, "binary32 accumulation is for 2-D only");
 	if (!npurt_mul_ok((uint64_t)p[0] * (uint64_t)p[1], (uint64_t)p[2] *
 			  (uint64_t)p[3], &nx) || !npurt_mul_ok(nx, d, &nx) ||
 	    !npurt_mul_ok((uint64_t)p[4] * (uint64_t)(p[1] / p[15]),
@@ -1030,6 +1036,131 @@ static struct geo geo_of(const int64_t *p)
 	return g;
 }
 
+/*
+ * CONV with p[26] = 1: binary32 as onnxruntime's float Conv computes it on
+ * one thread (MLAS: im2col, or the input itself for 1x1, times the
+ * filters by SGEMM): per group, K = C/group * KH * KW in (c, ky, kx) order
+ * taken in slices of a K stride (128, halved while it is at least twice
+ * K when N = OH * OW >= K, else doubled while the N stride, 128, halves
+ * above 16 and stays at least twice N); within a slice one fused
+ * multiply-add chain from zero, slices added in order; then the bias.
+ */
+#define SGEMM_CHUNK	256	/* output pixels per pass */
+
+/* acc[j] = fma(wk, col[j], acc[j]) for one chunk: vectorized with FMA where
+ * the CPU has it, fmaf() otherwise; fused multiply-adds are exact-then-
+ * rounded either way, so the results are the same. */
+__attribute__((target("avx2,fma")))
+static void fma_row_fma(float *acc, const float *col, float wk, int64_t n)
+{
+	int64_t j;
+
+	for (j = 0; j < n; j++)
+		acc[j] = fmaf(wk, col[j], acc[j]);
+}
+
+static void fma_row_plain(float *acc, const float *col, float wk, int64_t n)
+{
+	int64_t j;
+
+	for (j = 0; j < n; j++)
+		acc[j] = fmaf(wk, col[j], acc[j]);
+}
+
+static void conv_run_sgemm(const struct npurt_cpu_op *op,
+			   uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]), *w = at(bases, &op->in[1]);
+	const float *bias = at(bases, &op->in[2]);
+	float *y = at(bases, &op->out);
+	const int64_t *p = op->p;
+	int64_t N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5];
+	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
+	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
+	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
+	int64_t strn = 128, strk = 128, nb, g, oc, p0, k0, k, j;
+	void (*fma_row)(float *, const float *, float, int64_t) =
+		__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2") ?
+		fma_row_fma : fma_row_plain;
+	float acc[SGEMM_CHUNK], tot[SGEMM_CHUNK];
+	float *col = malloc((size_t)K * SGEMM_CHUNK * sizeof(float));
+
+	/* without memory for the columns (col NULL), one row at a time */
+	if (NP >= K) {
+		while (strk / 2 >= K) {
+			strn *= 2;
+			strk /= 2;
+		}
+	} else {
+		while (strn > 16 && strn / 2 >= NP) {
+			strk *= 2;
+			strn /= 2;
+		}
+	}
+	for (nb = 0; nb < N; nb++)
+	for (g = 0; g < G; g++)
+	for (p0 = 0; p0 < NP; p0 += SGEMM_CHUNK) {
+		int64_t n = NP - p0 < SGEMM_CHUNK ? NP - p0 : SGEMM_CHUNK;
+		float one[SGEMM_CHUNK];
+
+		/* the im2col rows of this chunk (zero where padded) */
+		for (k = 0; col && k < K; k++) {
+			int64_t ci = k / (KH * KW), r = k % (KH * KW);
+			const float *xc = x + (nb * C + g * cg + ci) * H * W;
+
+			for (j = 0; j < n; j++) {
+				int64_t pix = p0 + j, oy = pix / OW, ox = pix % OW;
+				int64_t iy = oy * sh - pt + (r / KW) * dh;
+				int64_t ix = ox * sw - pl + (r % KW) * dw;
+
+				col[k * SGEMM_CHUNK + j] =
+					iy >= 0 && iy < H && ix >= 0 && ix < W ?
+					xc[iy * W + ix] : 0.0f;
+			}
+		}
+		for (oc = g * og; oc < (g + 1) * og; oc++) {
+			const float *wr = w + oc * K;
+
+			for (k0 = 0; k0 < K; k0 += strk) {
+				int64_t k1 = k0 + strk < K ? k0 + strk : K;
+
+				memset(acc, 0, sizeof(acc));
+				for (k = k0; k < k1; k++) {
+					const float *row = col ?
+						col + k * SGEMM_CHUNK : one;
+
+					if (!col) {
+						int64_t ci = k / (KH * KW);
+						int64_t r = k % (KH * KW);
+						const float *xc = x +
+							(nb * C + g * cg + ci) *
+							H * W;
+
+						for (j = 0; j < n; j++) {
+							int64_t pix = p0 + j;
+							int64_t iy = pix / OW * sh - pt +
+								(r / KW) * dh;
+							int64_t ix = pix % OW * sw - pl +
+								(r % KW) * dw;
+
+							one[j] = iy >= 0 && iy < H &&
+								 ix >= 0 && ix < W ?
+								 xc[iy * W + ix] : 0.0f;
+						}
+					}
+					fma_row(acc, row, wr[k], n);
+				}
+				for (j = 0; j < n; j++)
+					tot[j] = k0 ? tot[j] + acc[j] : acc[j];
+			}
+			for (j = 0; j < n; j++)
+				y[(nb * OC + oc) * NP + p0 + j] =
+					bias ? tot[j] + bias[oc] : tot[j];
+		}
+	}
+	free(col);
+}
+
 static void conv_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 {
 	const float *x = at(bases, &op->in[0]), *w = at(bases, &op->in[1]);
@@ -1449,7 +1580,10 @@ void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 		gemm_run(op, bases);
 		break;
 	case NPURT_CPU_CONV:
-		conv_run(op, bases);
+		if (op->p[26])
+			conv_run_sgemm(op, bases);
+		else
+			conv_run(op, bases);
 		break;
 	case NPURT_CPU_POOL:
 		pool_run(op, bases);

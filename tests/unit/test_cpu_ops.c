@@ -1142,6 +1142,96 @@ static void test_qlinear_softmax(void **state)
 	qsm_case(U8, U8, 1e-3f, 0, 0.5f, 10, 2, 300, 2);	/* coarse out */
 }
 
+/* ---- CONV in binary32, SGEMM order (p[26] = 1) --------------------------- */
+
+/* The documented order (PROGRAM_FORMAT.md), from an explicit im2col. */
+static void conv_sgemm_ref(const float *x, const float *w, const float *b,
+			   float *y, const int64_t *p)
+{
+	int64_t C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5], KW = p[6];
+	int64_t G = p[15], OH = p[16], OW = p[17], cg = C / G, og = OC / G;
+	int64_t K = cg * KH * KW, NP = OH * OW, sk = 128, sn = 128;
+	int64_t oc, px, k, k0;
+
+	if (NP >= K) {
+		while (sk / 2 >= K) { sn *= 2; sk /= 2; }
+	} else {
+		while (sn > 16 && sn / 2 >= NP) { sk *= 2; sn /= 2; }
+	}
+	for (oc = 0; oc < OC; oc++)
+		for (px = 0; px < NP; px++) {
+			float tot = 0;
+
+			for (k0 = 0; k0 < K; k0 += sk) {
+				float acc = 0;
+
+				for (k = k0; k < K && k < k0 + sk; k++) {
+					int64_t ci = (oc / og) * cg + k / (KH * KW);
+					int64_t ky = k % (KH * KW) / KW, kx = k % KW;
+					int64_t iy = px / OW * p[7] - p[9] + ky * p[13];
+					int64_t ix = px % OW * p[8] - p[10] + kx * p[14];
+					float v = iy >= 0 && iy < H && ix >= 0 && ix < W ?
+						  x[(ci * H + iy) * W + ix] : 0;
+
+					acc = fmaf(w[oc * K + k], v, acc);
+				}
+				tot = k0 ? tot + acc : acc;
+			}
+			y[oc * NP + px] = b ? tot + b[oc] : tot;
+		}
+}
+
+static void conv_sgemm_case(int64_t C, int64_t H, int64_t W, int64_t OC,
+			    int64_t KH, int64_t KW, int64_t st, int64_t pad,
+			    int64_t G, bool bias)
+{
+	int64_t OH = (H + 2 * pad - KH) / st + 1, OW = (W + 2 * pad - KW) / st + 1;
+	uint64_t nx = (uint64_t)(C * H * W), nw = (uint64_t)(OC * C / G * KH * KW);
+	uint64_t ny = (uint64_t)(OC * OH * OW), i;
+	float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc(OC * 4);
+	float *y = xmalloc(ny * 4), *want = xmalloc(ny * 4), *dbl = xmalloc(ny * 4);
+	struct npurt_cpu_op op = op_new(NPURT_CPU_CONV);
+	struct harness h;
+
+	fill(x, nx, -1, 1);
+	fill(w, nw, -0.5f, 0.5f);
+	fill(b, (size_t)OC, -1, 1);
+	op.in[0] = ref(SA, F32, nx);
+	op.in[1] = ref(SB, F32, nw);
+	if (bias)
+		op.in[2] = ref(SC, F32, (uint64_t)OC);
+	op.out = ref(SY, F32, ny);
+	op.p[0] = 1; op.p[1] = C; op.p[2] = H; op.p[3] = W; op.p[4] = OC;
+	op.p[5] = KH; op.p[6] = KW; op.p[7] = op.p[8] = st;
+	op.p[9] = op.p[10] = op.p[11] = op.p[12] = pad;
+	op.p[13] = op.p[14] = 1; op.p[15] = G; op.p[16] = OH; op.p[17] = OW;
+	op.p[26] = 1;
+	h_init(&h, x, nx * 4, w, nw * 4, b, (size_t)OC * 4, y, ny * 4);
+	h_run(&h, &op);
+	conv_sgemm_ref(x, w, bias ? b : NULL, want, op.p);
+	assert_memory_equal(y, want, ny * 4);
+	/* and close to the double-accumulating step */
+	op.p[26] = 0;
+	h_init(&h, x, nx * 4, w, nw * 4, b, (size_t)OC * 4, dbl, ny * 4);
+	h_run(&h, &op);
+	for (i = 0; i < ny; i++)
+		if (fabsf(y[i] - dbl[i]) > 1e-4f * (1 + fabsf(dbl[i])))
+			fail_msg("CONV binary32 [%llu] = %g, double %g",
+				 (unsigned long long)i, y[i], dbl[i]);
+	free(x); free(w); free(b); free(y); free(want); free(dbl);
+}
+
+static void test_conv_sgemm(void **state)
+{
+	(void)state;
+	conv_sgemm_case(3, 9, 9, 4, 3, 3, 1, 1, 1, true);	/* K 27 */
+	conv_sgemm_case(32, 6, 6, 5, 3, 3, 1, 1, 1, true);	/* K 288 > N 36 */
+	conv_sgemm_case(20, 20, 20, 3, 3, 3, 2, 0, 1, false);	/* K 180, N 81 */
+	conv_sgemm_case(150, 17, 17, 4, 1, 1, 1, 0, 1, true);	/* 1x1, N 289 >= K 150 */
+	conv_sgemm_case(8, 7, 5, 8, 3, 2, 1, 1, 2, true);	/* groups */
+	conv_sgemm_case(64, 30, 30, 2, 3, 3, 1, 1, 1, true);	/* N 900 >= K 576 */
+}
+
 /* ---- malformed steps ---------------------------------------------------- */
 
 struct bad {
@@ -1360,6 +1450,7 @@ int main(void)
 		cmocka_unit_test(test_resize_modes),
 		cmocka_unit_test(test_resize_by_hand),
 		cmocka_unit_test(test_qlinear_softmax),
+		cmocka_unit_test(test_conv_sgemm),
 		cmocka_unit_test(test_malformed),
 	};
 

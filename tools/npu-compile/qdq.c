@@ -519,6 +519,51 @@ static struct npuc_node *activation(struct npuc_graph *g, int oi, double *lo,
 	return a;
 }
 
+/*
+ * Whether onnxruntime (x86 CPU) runs this int8 QDQ Conv, Add or Mul in
+ * float: it fuses those groups only with uint8 activations, and turns an int8
+ * Q -> DQ pair into uint8 only where the Q has one consumer once each
+ * consumer of a DQ has its own DQ (QDQS8ToU8Transformer after
+ * EnsureUniqueDQForNodeUnit): the integer tensor feeds one DQ whose float
+ * value feeds one node. Both the input and the output pair must convert.
+ */
+static bool one_dq_one_use(struct npuc_graph *g, int ti)
+{
+	struct npuc_node *d;
+
+	if (ti < 0 || g->t[ti].data || g->t[ti].is_output ||
+	    g->t[ti].producer < 0 || g->t[ti].nconsumers != 1)
+		return false;
+	d = only_consumer(g, ti);
+	return d && IS_OP(d, DEQUANTIZE) && d->out[0] >= 0 &&
+	       g->t[d->out[0]].nconsumers == 1 && !g->t[d->out[0]].is_output;
+}
+
+static bool ort_float_group(struct npuc_graph *g, const struct npuc_node *n,
+			    const int *src, const struct npuc_node *q)
+{
+	bool int8 = false, convert = true;
+	int i;
+
+	/* grouped (depthwise) float Convs run other MLAS kernels, whose
+	 * order is not reproduced: those stay exact int8 */
+	if (IS_OP(n, CONV) && attr_i(n, "group", 1) != 1)
+		return false;
+	if (!IS_OP(n, CONV) && !IS_OP(n, ADD) && !IS_OP(n, MUL))
+		return false;
+	for (i = 0; i < (IS_OP(n, CONV) ? 1 : n->nin); i++) {
+		if (src[i] < 0 || g->t[src[i]].data)
+			continue;	/* constants convert (lone DQ) */
+		int8 |= g->t[src[i]].elem == NPUC_INT8;
+		convert &= one_dq_one_use(g, src[i]);
+	}
+	if (!q || q->out[0] < 0)
+		return int8;
+	int8 |= g->t[q->out[0]].elem == NPUC_INT8;
+	convert &= one_dq_one_use(g, q->out[0]);
+	return int8 && !convert;
+}
+
 static int fuse_group(struct npuc_graph *g, struct npuc_node *n,
 		      struct npuc_stats *st)
 {
@@ -569,6 +614,8 @@ static int fuse_group(struct npuc_graph *g, struct npuc_node *n,
 		if (uses <= 0 || uses != g->t[oi].nconsumers)
 			return 0;
 	}
+	if (ort_float_group(g, n, src, q[0]))
+		return 0;	/* float between DQ and Q, as there */
 	for (i = 0; i < n->nin; i++)
 		n->in[i] = src[i];
 	for (j = 0; j < n->nout; j++) {
