@@ -159,11 +159,15 @@ __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
 template <bool CONV>
 __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 {
-	__shared__ g_u32 as[MM_BK / 4][MM_BM];
+	/* padded: the loads' 8 threads of one row hit 8 banks */
+	__shared__ g_u32 as[MM_BK / 4][MM_BM + 4];
 	__shared__ g_u32 bs[MM_BK / 4][MM_BN];
 	const g_u8 *a = (const g_u8 *)p.a, *b = (const g_u8 *)p.b;
 	g_u32 tx = threadIdx.x % 16, ty = threadIdx.x / 16;
 	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
+	/* whole aligned words of A rows and of B rows can be loaded as such */
+	bool a_vec = !CONV && !(p.lda % 4) && !(p.a % 4);
+	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !(p.b % 4);
 	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
 	g_u32 i, j, k0, w, r;
 
@@ -175,18 +179,47 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	for (j = 0; j < MM_TN; j++)
 		cb[j] = 0;
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
-		/* 8 words x 128 rows of A and of B: 4 words each per thread */
+		/* A: 128 rows x 8 words, 8 neighbouring threads per row */
 		for (r = threadIdx.x; r < MM_BM * (MM_BK / 4); r += G_THREADS) {
-			g_u32 row = r % MM_BM, kw = r / MM_BM, kk = k0 + 4 * kw;
+			g_u32 row = r / (MM_BK / 4), kw = r % (MM_BK / 4);
+			g_u32 m = m0 + row, kk = k0 + 4 * kw;
 
-			as[kw][row] = g_mm_a<CONV>(&p, a, m0 + row, kk) |
-				g_mm_a<CONV>(&p, a, m0 + row, kk + 1) << 8 |
-				g_mm_a<CONV>(&p, a, m0 + row, kk + 2) << 16 |
-				g_mm_a<CONV>(&p, a, m0 + row, kk + 3) << 24;
-			bs[kw][row] = g_mm_b(&p, b, kk, n0 + row) |
-				      g_mm_b(&p, b, kk + 1, n0 + row) << 8 |
-				      g_mm_b(&p, b, kk + 2, n0 + row) << 16 |
-				      g_mm_b(&p, b, kk + 3, n0 + row) << 24;
+			if (a_vec && m < p.m && kk + 3 < p.k)
+				as[kw][row] = *(const g_u32 *)(a + (g_u64)m *
+							       p.lda + kk);
+			else
+				as[kw][row] = g_mm_a<CONV>(&p, a, m, kk) |
+					g_mm_a<CONV>(&p, a, m, kk + 1) << 8 |
+					g_mm_a<CONV>(&p, a, m, kk + 2) << 16 |
+					g_mm_a<CONV>(&p, a, m, kk + 3) << 24;
+		}
+		/* B: 8 words of k x 32 groups of 4 columns, one per thread */
+		{
+			g_u32 kw = threadIdx.x / 32, n = n0 + 4 * (threadIdx.x % 32);
+			g_u32 kk = k0 + 4 * kw, c = n - n0;
+
+			if (b_vec && kk + 3 < p.k && n + 3 < p.n) {
+				const g_u8 *q = b + (g_u64)kk * p.b_ks + n;
+				g_u32 r0 = *(const g_u32 *)q;
+				g_u32 r1 = *(const g_u32 *)(q + p.b_ks);
+				g_u32 r2 = *(const g_u32 *)(q + 2 * p.b_ks);
+				g_u32 r3 = *(const g_u32 *)(q + 3 * p.b_ks);
+				g_u32 t0 = __byte_perm(r0, r1, 0x5140);
+				g_u32 t1 = __byte_perm(r2, r3, 0x5140);
+				g_u32 t2 = __byte_perm(r0, r1, 0x7362);
+				g_u32 t3 = __byte_perm(r2, r3, 0x7362);
+
+				bs[kw][c] = __byte_perm(t0, t1, 0x5410);
+				bs[kw][c + 1] = __byte_perm(t0, t1, 0x7632);
+				bs[kw][c + 2] = __byte_perm(t2, t3, 0x5410);
+				bs[kw][c + 3] = __byte_perm(t2, t3, 0x7632);
+			} else {
+				for (j = 0; j < 4; j++)
+					bs[kw][c + j] = g_mm_b(&p, b, kk, n + j) |
+						g_mm_b(&p, b, kk + 1, n + j) << 8 |
+						g_mm_b(&p, b, kk + 2, n + j) << 16 |
+						g_mm_b(&p, b, kk + 3, n + j) << 24;
+			}
 		}
 		__syncthreads();
 #pragma unroll
