@@ -57,6 +57,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) unit-test
 	$(MAKE) onnx-test
+	$(MAKE) gpu-test
 	$(MAKE) ort-ref-test
 	$(MAKE) model-test
 	$(MAKE) npu-run-test

@@ -273,6 +273,7 @@ NPURT_API npurt_device *npurt_runtime_device(const npurt_runtime *rt,
 enum npurt_device_kind {
 	NPURT_DEVICE_NPU = 1,
 	NPURT_DEVICE_CPU = 2,
+	NPURT_DEVICE_GPU = 3,		/* since 1.3: "cuda:N" */
 };
 
 struct npurt_device_info {
@@ -296,8 +297,33 @@ struct npurt_device_info {
 NPURT_API int npurt_device_get_info(const npurt_device *dev,
 				    struct npurt_device_info *info);
 
-/** npurt_device_name() - "npu0pe0", "npu0pe0-1", "cpu(4)". */
+/** npurt_device_name() - "npu0pe0", "npu0pe0-1", "cpu(4)", "cuda:0". */
 NPURT_API const char *npurt_device_name(const npurt_device *dev);
+
+/* A CUDA GPU as the driver reports it (since 1.3). */
+struct npurt_gpu_info {
+	uint32_t index;			/* N of "cuda:N" */
+	char name[96];			/* "NVIDIA H200" */
+	uint64_t mem_total;		/* bytes of device memory */
+	uint32_t cc_major;		/* compute capability */
+	uint32_t cc_minor;
+	uint32_t multiprocessors;
+	uint32_t driver_version;	/* CUDA driver API version (13000) */
+	uint32_t reserved[8];
+};
+
+/**
+ * npurt_gpu_list() - the CUDA GPUs "cuda:N" can name (since 1.3)
+ * @gpus:  receives up to @max entries (may be NULL when @max is 0).
+ * @count: receives the number of GPUs present (may exceed @max).
+ *
+ * The driver (libcuda.so.1) is loaded at run time; without it, or
+ * without a GPU, *@count is 0 and npurt_last_error() says why.
+ *
+ * Return: 0, -EINVAL.
+ */
+NPURT_API int npurt_gpu_list(struct npurt_gpu_info *gpus, size_t max,
+			     size_t *count);
 
 /* ====================================================================== */
 /* Data types and tensor descriptions                                     */
