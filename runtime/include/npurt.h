@@ -595,6 +595,9 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             p[0] = 0, f[0] = scale (finite, > 0), p[1] = zp. Per axis:
  *             p[0] = channels C, p[2] = inner I (count = outer x C x I),
  *             in[1] FLOAT32 scales [C], in[2] zero points [C] (out dtype).
+ *             Per tensor with p[3] = 1: saturate(round_half_even(
+ *             fl32(x / scale) + zp)), the zero point added in binary32
+ *             before rounding (onnxruntime's QLinear pools).
  * DEQUANTIZE  in[0] INT8/UINT8/INT32 -> out FLOAT32: (x - zp) * scale,
  *             parameters as QUANTIZE.
  * RELU, SIGMOID, TANH, EXP, ABS, NEG, SQRT   FLOAT32 -> FLOAT32, same count.
@@ -628,7 +631,8 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             1 average over the taps inside the input, 2 average over
  *             the taps inside the padded input; p[16], p[17] = OH, OW
  *             (floor or ceil mode: the last window starts inside the
- *             input or its leading pad).
+ *             input or its leading pad). p[26] = 1: averages sum in
+ *             binary32 in window order and divide once in binary32.
  * ERF         FLOAT32 -> FLOAT32, same count: erff(x).
  * GELU        FLOAT32 -> FLOAT32, same count, in double: p[0] = 0 exact,
  *             0.5 x (1 + erf(x / sqrt 2)) (as 0.5 x erfc(-x / sqrt 2));

@@ -172,6 +172,10 @@ static int quant_ck(const struct ck *c, bool quant)
 			     false, true, false);
 	if (ret)
 		return ret;
+	if (op->p[3] != 0 && (op->p[3] != 1 || !quant || op->p[0]))
+		return BADOP(c, "rounding mode %lld (1: zero point added "
+			     "before rounding, per-tensor QUANTIZE only)",
+			     (long long)op->p[3]);
 	if (!op->p[0]) {
 		if (!isfinite(op->f[0]) || !(op->f[0] > 0))
 			return BADOP(c, "scale %g not finite and positive",
@@ -457,6 +461,9 @@ static int pool_ck(const struct ck *c)
 		return ret;
 	if (p[4] || p[15] || p[18] < 0 || p[18] > 2)
 		return BADOP(c, "OC, group or mode out of range");
+	if (p[26] != 0 && p[26] != 1)
+		return BADOP(c, "accumulation mode %lld (0 double, 1 binary32)",
+			     (long long)p[26]);
 	for (k = 0; k < 2; k++) {
 		/* floor mode: the window fits the padded input; ceil mode:
 		 * one more, starting inside the input or its leading pad */
@@ -850,6 +857,19 @@ static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
 	int32_t lo = qdt == NPURT_DTYPE_INT8 ? -128 : 0;
 	int32_t hi = qdt == NPURT_DTYPE_INT8 ? 127 : 255;
 
+	if (!op->p[0] && quant && op->p[3]) {
+		/* nearbyintf(v / s + zp), as onnxruntime's QLinear pools */
+		float zf = (float)op->p[1];
+
+		for (i = 0; i < n; i++) {
+			float t = nearbyintf(((const float *)x)[i] / op->f[0] +
+					     zf);
+
+			qstore(y, qdt, i, !(t >= lo) ? lo : t > hi ? hi :
+			       (int32_t)t);
+		}
+		return;
+	}
 	if (!op->p[0] && quant) {
 		quant_tensor(x, y, n, op->f[0], (int32_t)op->p[1], lo, hi,
 			     qdt == NPURT_DTYPE_INT8);
@@ -1226,7 +1246,7 @@ static void pool_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 	for (oy = 0; oy < OH; oy++)
 	for (ox = 0; ox < OW; ox++) {
 		double acc = 0;
-		float mx = -INFINITY;
+		float mx = -INFINITY, facc = 0;
 		int64_t in = 0, padded = 0, div;
 
 		for (kz = 0; kz < g3.KD; kz++) {
@@ -1249,13 +1269,18 @@ static void pool_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 					v = x[((c * D + iz) * H + iy) * W + ix];
 					mx = v > mx ? v : mx;
 					acc += v;
+					facc += v;
 					in++;
 				}
 			}
 		}
 		div = p[18] == 1 ? in : padded;
+		div = div ? div : 1;
+		/* p[26]: a binary32 sum in window order, one float division
+		 * (onnxruntime's QLinearAveragePool) */
 		y[((c * OD + oz) * OH + oy) * OW + ox] = p[18] == 0 ? mx :
-			(float)(acc / (double)(div ? div : 1));
+			p[26] ? facc / (float)div :
+			(float)(acc / (double)div);
 	}
 }
 

@@ -785,6 +785,7 @@ int cpu_out(struct lctx *x, struct npuc_node *n, int j,
 		ret = vbuf_new(x, npuc_tensor_elements(o) * 4, &l);
 		if (!ret) {
 			x->pq[x->npq].f = l;
+			x->pq[x->npq].zp_first = false;
 			x->pq[x->npq++].tensor = (int)(o - x->g->t);
 		}
 	} else {
@@ -809,6 +810,8 @@ int cpu_finish(struct lctx *x)
 		op.in[0] = cpu_ref(x->pq[i].f, NPUC_FLOAT,
 				   npuc_tensor_elements(o));
 		ret = cpu_qparams(x, &o->q, o, &op);
+		if (!ret && x->pq[i].zp_first && !op.p[0])
+			op.p[3] = 1;
 		if (!ret)
 			ret = alloc_out(x, o, LAY_RM, &l);
 		if (!ret) {

@@ -63,6 +63,7 @@ struct undo {
 struct pending_q {			/* a float result to quantize */
 	struct loc f;
 	int tensor;
+	bool zp_first;			/* QUANTIZE p[3] = 1 */
 };
 
 struct lctx {

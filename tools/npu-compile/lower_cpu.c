@@ -450,8 +450,13 @@ int cpu_pool(struct lctx *x, struct npuc_node *n)
 	op.p[1] = in->dims[1];
 	op.p[18] = !avg ? 0 : attr_i(n, "count_include_pad", 0) ? 2 : 1;
 	geo_params(&geo, &op);
+	/* a quantized window average: onnxruntime's QLinearAveragePool,
+	 * float sums and division, the zero point added before rounding */
+	op.p[26] = avg && !global && in->q.elem;
 	if ((ret = cpu_out(x, n, 0, &op.out)))
 		return ret;
+	if (op.p[26] && x->npq && x->pq[x->npq - 1].tensor == n->out[0])
+		x->pq[x->npq - 1].zp_first = true;
 	return emit_cpu(x, &op);
 }
 

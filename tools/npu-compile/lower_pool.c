@@ -212,6 +212,9 @@ static int pool_node(struct lctx *x, struct npuc_node *n,
 	if (avg && !in->q.elem)
 		return npuc_err(-EOPNOTSUPP, "node \"%s\": integer average",
 				n->name);
+	if (avg && !global && in->q.elem)
+		return npuc_err(-EOPNOTSUPP, "node \"%s\": onnxruntime averages "
+				"a quantized window in float32", n->name);
 	if ((ret = pool_geo(n, in, global, count_pad, &p)))
 		return ret;
 	if (avg && !same) {
