@@ -727,6 +727,20 @@ static void test_caps(void **state)
 			expect_bad_at(&s, &c, 1, "disabled opcode");
 		}
 	}
+	/* the binary32 modes follow their feature bit */
+	if (caps & RM_NPU_CAP(RM_NPU_OP_GEMM)) {
+		struct rm_npu_cmd c;
+
+		base_gemm(&c);
+		c.flags = RM_NPU_MM_F32_SCALE;
+		c.gemm.rq.mult = 0x3a800000;	/* 2^-10 */
+		if (caps & RM_NPU_CAP_F32_RESCALE) {
+			expect_good(&s, &c);
+		} else {
+			expect_bad(&s, &c, "disabled F32_RESCALE");
+			expect_bad_at(&s, &c, 1, "disabled F32_RESCALE");
+		}
+	}
 	setup_close(&s);
 }
 
