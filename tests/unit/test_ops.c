@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1432,6 +1433,144 @@ static void test_f32_elt_random(void **state)
 	npu_w_free(&w);
 }
 
+static float f32_of(s32 bits)
+{
+	float f;
+
+	memcpy(&f, &bits, 4);
+	return f;
+}
+
+/*
+ * The element formula with the roundings of the other kind (fused where
+ * the mode rounds twice, twice where it fuses): what a variant that let
+ * the compiler contract, or split, an operation would compute.
+ */
+static long wrong_elt(u32 flags, const struct rm_npu_cmd_eltwise *e, s32 a,
+		      s32 b)
+{
+	float sa = f32_of(e->a.mult), sb = f32_of(e->b.mult);
+	float f = f32_of(e->rq.mult), y;
+
+	if (e->op == RM_NPU_ELT_MUL)
+		return lrintf(fmaf((float)((a - e->a.zero_point) *
+					   (b - e->b.zero_point)), f,
+				   (float)e->rq.zero_point));
+	if (flags & RM_NPU_ELT_F32_SCALAR_B)
+		y = fmaf((float)a, sa, fmaf((float)b, sb, f));
+	else if (flags & RM_NPU_ELT_F32_SCALAR_A)
+		y = fmaf((float)b, sb, fmaf((float)a, sa, f));
+	else
+		y = (float)a * sa + ((float)b * sb + f);
+	return lrintf(y);
+}
+
+static long right_elt(u32 flags, const struct rm_npu_cmd_eltwise *e, s32 a,
+		      s32 b)
+{
+	float sa = f32_of(e->a.mult), sb = f32_of(e->b.mult);
+	float f = f32_of(e->rq.mult), y, t;
+
+	if (e->op == RM_NPU_ELT_MUL) {
+		y = (float)((a - e->a.zero_point) * (b - e->b.zero_point)) * f;
+		return lrintf(y + (float)e->rq.zero_point);
+	}
+	if (flags & RM_NPU_ELT_F32_SCALAR_B) {
+		t = (float)b * sb;
+		y = fmaf((float)a, sa, f + t);
+	} else if (flags & RM_NPU_ELT_F32_SCALAR_A) {
+		t = (float)a * sa;
+		y = fmaf((float)b, sb, f + t);
+	} else {
+		y = fmaf((float)a, sa, fmaf((float)b, sb, f));
+	}
+	return lrintf(y);
+}
+
+/* As the output clamps (the zero point of ADD is 0 here). */
+static long clamp_l(long v, const struct rm_npu_cmd_eltwise *e)
+{
+	return v < e->rq.act_min ? e->rq.act_min :
+	       v > e->rq.act_max ? e->rq.act_max : v;
+}
+
+/*
+ * Every pair of input values (256 x 256, broadcast strides) with scales
+ * and F drawn until some output tells the mode's roundings from the other
+ * kind's (near ties): then every variant must give the reference's bytes.
+ */
+static void test_f32_elt_rounding(void **state)
+{
+	static const u32 modes[] = {
+		RM_NPU_ELT_F32, RM_NPU_ELT_F32 | RM_NPU_ELT_F32_SCALAR_A,
+		RM_NPU_ELT_F32 | RM_NPU_ELT_F32_SCALAR_B, RM_NPU_ELT_F32,
+	};
+	unsigned int m, tries;
+
+	(void)state;
+	for (m = 0; m < 4; m++) {
+		struct rm_npu_cmd cmd;
+		struct rm_npu_cmd_eltwise *e = &cmd.eltwise;
+		struct npu_world w;
+		u8 *pa, *pb;
+		u32 i, diff = 0;
+		s32 x, y, lo;
+
+		memset(&w, 0, sizeof(w));
+		for (tries = 0; !diff && tries < 200; tries++) {
+			npu_w_free(&w);
+			memset(&w, 0, sizeof(w));
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opcode = RM_NPU_OP_ELTWISE;
+			cmd.flags = modes[m];
+			e->op = m == 3 ? RM_NPU_ELT_MUL : RM_NPU_ELT_ADD;
+			e->dtype = npu_rnd_dt();
+			lo = npu_dt_min(e->dtype);
+			e->rows = 256;
+			e->cols = 256;
+			e->out_row_stride = 256;
+			e->a.col_stride = 1;	/* a: the column's value */
+			e->b.row_stride = 1;	/* b: the row's value */
+			e->rq.act_min = lo;
+			e->rq.act_max = npu_dt_max(e->dtype);
+			if (m == 3) {
+				e->a.zero_point = npu_rnd_zp(e->dtype);
+				e->b.zero_point = npu_rnd_zp(e->dtype);
+				e->rq.zero_point = npu_rnd_zp(e->dtype);
+				/* 2^-9 .. 2^-7: products of about a byte */
+				e->rq.mult = (s32)(npu_rr(118, 119) << 23 |
+						   (npu_rnd() & 0x7fffff));
+			} else {
+				e->a.mult = (s32)(npu_rr(121, 126) << 23 |
+						  (npu_rnd() & 0x7fffff));
+				e->b.mult = (s32)(npu_rr(121, 126) << 23 |
+						  (npu_rnd() & 0x7fffff));
+				e->rq.mult = npu_rnd_f32_fix();
+				if (fabsf(f32_of(e->rq.mult)) > 300.0f)
+					e->rq.mult = 0x3f000000;
+			}
+			npu_place(&w, &e->a.ref, 256);
+			npu_place(&w, &e->b.ref, 256);
+			npu_place(&w, &e->out, 256 * 256);
+			pa = npu_at(&w, &e->a.ref);
+			pb = npu_at(&w, &e->b.ref);
+			for (i = 0; i < 256; i++) {
+				pa[i] = (u8)(lo + (s32)i);
+				pb[i] = (u8)(lo + (s32)i);
+			}
+			for (x = lo; x < lo + 256; x++)
+				for (y = lo; y < lo + 256; y++)
+					diff += clamp_l(right_elt(cmd.flags, e, x, y),
+							e) !=
+						clamp_l(wrong_elt(cmd.flags, e, x, y),
+							e);
+		}
+		assert_true(diff > 0);
+		check_cmd(&cmd, &w, 1);
+		npu_w_free(&w);
+	}
+}
+
 /* Per-channel binary32 scales are data: bad ones fail at run time. */
 static void test_f32_bad_quant_runtime(void **state)
 {
@@ -2061,6 +2200,7 @@ int main(void)
 		cmocka_unit_test(test_f32_elt_random),
 		cmocka_unit_test(test_f32_bad_quant_runtime),
 		cmocka_unit_test(test_f32_known),
+		cmocka_unit_test(test_f32_elt_rounding),
 		cmocka_unit_test(test_validate_common),
 		cmocka_unit_test(test_validate_tail),
 		cmocka_unit_test(test_validate_extents),
