@@ -385,7 +385,12 @@ static void test_bad_cmds(void **state)
 	BAD(base_copy, c.copy.pad = 1);
 	BAD(base_copy, c.copy.src.pad = 1u << 31);
 	BAD(base_gemm, c.gemm.pad = 1);
-	BAD(base_gemm, c.flags = 1u << 2);
+	BAD(base_gemm, c.flags = 1u << 3);
+	/* binary32 scale: 2^32 is past the bound, the shift must be 0 */
+	BAD(base_gemm, (c.flags = RM_NPU_MM_F32_SCALE,
+			c.gemm.rq.mult = 0x4f800000));
+	BAD(base_gemm, (c.flags = RM_NPU_MM_F32_SCALE, c.gemm.rq.shift = 1));
+	BAD(base_elt, c.flags = RM_NPU_ELT_F32_SCALAR_A);
 	BAD(base_gemm, c.gemm.bias.pad = 1);
 	BAD(base_conv, c.conv2d.pad = 1);
 	BAD(base_pool, c.pool2d.pad = 1);
