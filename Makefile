@@ -57,7 +57,9 @@ test: deps
 	$(MAKE) check
 	$(MAKE) unit-test
 	$(MAKE) onnx-test
+	$(MAKE) gpu-test
 	$(MAKE) ort-ref-test
+	$(MAKE) model-test
 	$(MAKE) npu-run-test
 	$(MAKE) python-test
 	$(MAKE) fuzz FUZZ_RUNS=1000000

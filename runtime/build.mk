@@ -24,7 +24,8 @@ NPURT_SONAME  := libnpurt.so.1
 NPURT_SRCS    := $(sort $(wildcard runtime/src/*.c)) $(NPU_OPS_SRCS)
 NPURT_HDRS    := runtime/include/npurt.h $(wildcard runtime/src/*.h) \
 	uapi/rm_npu.h kmod/ops/npu_ops.h kmod/ops/npu_ops_shim.h
-NPURT_CFLAGS  := -Iruntime/include -Iruntime/src -pthread
+NPURT_GEN     := $(BUILD)/runtime/gen
+NPURT_CFLAGS  := -Iruntime/include -Iruntime/src -I$(NPURT_GEN) -pthread
 NPURT_LIBS    := -ludev -lnuma -ljson-c -lz -lpthread -ldl -lm
 NPURT_MAP     := runtime/libnpurt.map
 
@@ -42,6 +43,19 @@ NPURT_PC_INST := $(BUILD)/runtime/npurt.pc
 
 LIB_TARGETS += $(NPURT_SO) $(NPURT_SO_LNKS) $(NPURT_A) $(NPURT_PC) \
 	$(NPURT_PC_INST)
+
+# The GPU kernels (CUDA C, compiled at run time by NVRTC) as one C string:
+# their parameter header followed by their source.
+NPURT_GPU_SRC := $(NPURT_GEN)/gpu_kernels_src.h
+$(NPURT_GPU_SRC): runtime/src/gpu_params.h runtime/src/gpu_kernels.cu
+	@mkdir -p $(@D)
+	{ echo '/* generated from $^ */'; \
+	  echo 'static const char npurt_gpu_src[] ='; \
+	  cat $^ | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'; \
+	  echo ';'; } > $@.tmp
+	mv -f $@.tmp $@
+$(NPURT_OBJDIR)/runtime/src/gpu_backend.o \
+$(NPURT_SANDIR)/runtime/src/gpu_backend.o: $(NPURT_GPU_SRC)
 
 $(NPURT_OBJDIR)/%.o: %.c $(NPURT_HDRS)
 	@mkdir -p $(@D)

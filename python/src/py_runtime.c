@@ -102,7 +102,8 @@ static PyObject *device_dict(const npurt_device *dev)
 	if (ret)
 		return py_raise(ret, "devices");
 	return Py_BuildValue("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:s,s:K,s:K}",
-			     "kind", i.kind == NPURT_DEVICE_NPU ? "npu" : "cpu",
+			     "kind", i.kind == NPURT_DEVICE_NPU ? "npu" :
+			     i.kind == NPURT_DEVICE_GPU ? "gpu" : "cpu",
 			     "name", i.name, "arch", i.arch,
 			     "dev_index", i.dev_index, "pe_first", i.pe_first,
 			     "pe_count", i.pe_count, "threads", i.threads,

@@ -8,9 +8,10 @@ tests/vm/test_python.sh in the VM):
                           the "cpu" device's, byte for byte
   NPURT_TEST_MODELS       folder of gen-models.py's models
   NPURT_TEST_EXTRA_MODELS more models (blank-separated paths), e.g. the
-                          real models of ../shared/models once they
-                          compile: test_models.py runs each with random
-                          inputs on the device and on the CPU
+                          real models of tests/models: test_models.py runs
+                          each with random inputs on the device and on the
+                          CPU (default: tests/models/encoder.qop when
+                          present)
 """
 import os
 import shutil
@@ -27,6 +28,12 @@ MODELS = os.environ.get("NPURT_TEST_MODELS",
                                      "models"))
 DEVICE = os.environ.get("NPURT_TEST_DEVICE", "cpu")
 EXTRA_MODELS = os.environ.get("NPURT_TEST_EXTRA_MODELS", "").split()
+# A real model (tests/models: a small quantized transformer encoder) when
+# the tree is there; the VM stages only gen-models.py's models.
+REAL_MODEL = os.path.join(HERE, "..", "..", "tests", "models", "encoder.qop",
+                          "model.onnx")
+if os.path.exists(REAL_MODEL) and not EXTRA_MODELS:
+    EXTRA_MODELS = [REAL_MODEL]
 ON_NPU = not DEVICE.startswith("cpu")
 
 # A private compile cache for the session.

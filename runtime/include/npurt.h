@@ -273,6 +273,7 @@ NPURT_API npurt_device *npurt_runtime_device(const npurt_runtime *rt,
 enum npurt_device_kind {
 	NPURT_DEVICE_NPU = 1,
 	NPURT_DEVICE_CPU = 2,
+	NPURT_DEVICE_GPU = 3,		/* since 1.3: "cuda:N" */
 };
 
 struct npurt_device_info {
@@ -296,8 +297,33 @@ struct npurt_device_info {
 NPURT_API int npurt_device_get_info(const npurt_device *dev,
 				    struct npurt_device_info *info);
 
-/** npurt_device_name() - "npu0pe0", "npu0pe0-1", "cpu(4)". */
+/** npurt_device_name() - "npu0pe0", "npu0pe0-1", "cpu(4)", "cuda:0". */
 NPURT_API const char *npurt_device_name(const npurt_device *dev);
+
+/* A CUDA GPU as the driver reports it (since 1.3). */
+struct npurt_gpu_info {
+	uint32_t index;			/* N of "cuda:N" */
+	char name[96];			/* "NVIDIA H200" */
+	uint64_t mem_total;		/* bytes of device memory */
+	uint32_t cc_major;		/* compute capability */
+	uint32_t cc_minor;
+	uint32_t multiprocessors;
+	uint32_t driver_version;	/* CUDA driver API version (13000) */
+	uint32_t reserved[8];
+};
+
+/**
+ * npurt_gpu_list() - the CUDA GPUs "cuda:N" can name (since 1.3)
+ * @gpus:  receives up to @max entries (may be NULL when @max is 0).
+ * @count: receives the number of GPUs present (may exceed @max).
+ *
+ * The driver (libcuda.so.1) is loaded at run time; without it, or
+ * without a GPU, *@count is 0 and npurt_last_error() says why.
+ *
+ * Return: 0, -EINVAL.
+ */
+NPURT_API int npurt_gpu_list(struct npurt_gpu_info *gpus, size_t max,
+			     size_t *count);
 
 /* ====================================================================== */
 /* Data types and tensor descriptions                                     */
@@ -593,6 +619,8 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             3-D: p[19] = D (0 for 2-D), p[20] = KD, p[21] = stride,
  *             p[22], p[23] = front and back pads, p[24] = dilation,
  *             p[25] = OD; tensors [N][C][D][H][W] (weights [..][KD][KH][KW]).
+ *             p[26] = 0 accumulates in double; 1 (2-D only) in binary32
+ *             in onnxruntime's SGEMM order (runtime/PROGRAM_FORMAT.md).
  * HARD_SIGMOID FLOAT32 -> FLOAT32: max(0, min(1, f[0] * x + f[1])).
  * HARD_SWISH  FLOAT32 -> FLOAT32: x * max(0, min(1, x / 6 + 1 / 2)).
  * POOL        FLOAT32 NCHW 2-D or 3-D pooling, parameters as CONV without OC,
@@ -628,10 +656,11 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             cubic_coeff_a (cubic only, else 0). PROGRAM_FORMAT.md has the
  *             coordinate arithmetic.
  * QLINEAR_SOFTMAX  INT8/UINT8 [p[0] = outer][p[1] = len][p[2] = inner] ->
- *             INT8/UINT8 along the len axis: DEQUANTIZE (f[0] = input
- *             scale, p[3] = input zero point), SOFTMAX, QUANTIZE (f[1] =
- *             output scale, p[4] = output zero point) in one step, equal to
- *             those three steps; in and out dtypes may differ.
+ *             INT8/UINT8 along the len axis (f[0] = input scale, p[3] =
+ *             input zero point, f[1] = output scale, p[4] = output zero
+ *             point), computed as onnxruntime's QLinearSoftmax (an exp
+ *             table, float sums, the output scale as floor(1 / f[1])):
+ *             runtime/PROGRAM_FORMAT.md; in and out dtypes may differ.
  *
  * An absent operand has slot NPURT_CPU_NONE. @flags and unused fields are
  * zero (checked for the opcodes from ERF on: every p[] and f[] past those

@@ -5,9 +5,11 @@
  * to even (nearbyintf in the default rounding mode) and saturates, NaN
  * going to the lowest value, as ONNX QuantizeLinear does.
  */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_ops.h"
@@ -408,6 +410,11 @@ static int conv_ck(const struct ck *c)
 			     (long long)p[16], (long long)p[17]);
 	if ((ret = depth_ck(c, false, &d, &kd, &od)))
 		return ret;
+	if (p[26] != 0 && p[26] != 1)
+		return BADOP(c, "accumulation mode %lld (0 double, 1 binary32 "
+			     "in SGEMM order)", (long long)p[26]);
+	if (p[26] && p[19])
+		return BADOP(c, "binary32 accumulation is for 2-D only");
 	if (!npurt_mul_ok((uint64_t)p[0] * (uint64_t)p[1], (uint64_t)p[2] *
 			  (uint64_t)p[3], &nx) || !npurt_mul_ok(nx, d, &nx) ||
 	    !npurt_mul_ok((uint64_t)p[4] * (uint64_t)(p[1] / p[15]),
@@ -775,6 +782,62 @@ static void qstore(void *p, uint32_t dt, uint64_t i, int32_t q)
 		((uint8_t *)p)[i] = (uint8_t)q;
 }
 
+/*
+ * quant_one() over a per-tensor run, written so that the compiler
+ * vectorizes it (33x on SSE2): v / s is clamped to [lo - zp, hi - zp] (NaN
+ * to the low end: the comparison is false), where adding and subtracting
+ * 1.5 * 2^23 rounds half to even exactly as nearbyintf() does in the
+ * default rounding mode; the clamp bounds are integers, so clamping before
+ * rounding gives what rounding then saturating gives.
+ */
+static void quant_tensor(const float *x, void *y, uint64_t n, float s,
+			 int32_t zp, int32_t lo, int32_t hi, bool sgn)
+{
+	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
+	float tlo = (float)(lo - zp), thi = (float)(hi - zp);
+	uint64_t i;
+
+	if (sgn) {
+		int8_t *o = y;
+
+		for (i = 0; i < n; i++) {
+			float t = x[i] / s;
+
+			t = t > tlo ? t : tlo;
+			t = t < thi ? t : thi;
+			o[i] = (int8_t)((int32_t)((t + magic) - magic) + zp);
+		}
+	} else {
+		uint8_t *o = y;
+
+		for (i = 0; i < n; i++) {
+			float t = x[i] / s;
+
+			t = t > tlo ? t : tlo;
+			t = t < thi ? t : thi;
+			o[i] = (uint8_t)((int32_t)((t + magic) - magic) + zp);
+		}
+	}
+}
+
+static void dequant_tensor(const void *x, float *y, uint64_t n, float s,
+			   int32_t zp, uint32_t dt)
+{
+	uint64_t i;
+
+	if (dt == NPURT_DTYPE_INT8) {
+		for (i = 0; i < n; i++)
+			y[i] = (float)(((const int8_t *)x)[i] - zp) * s;
+	} else if (dt == NPURT_DTYPE_UINT8) {
+		for (i = 0; i < n; i++)
+			y[i] = (float)(((const uint8_t *)x)[i] - zp) * s;
+	} else {
+		for (i = 0; i < n; i++)
+			y[i] = (float)((int64_t)((const int32_t *)x)[i] - zp) *
+			       s;
+	}
+}
+
 static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
 		      bool quant)
 {
@@ -787,6 +850,15 @@ static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
 	int32_t lo = qdt == NPURT_DTYPE_INT8 ? -128 : 0;
 	int32_t hi = qdt == NPURT_DTYPE_INT8 ? 127 : 255;
 
+	if (!op->p[0] && quant) {
+		quant_tensor(x, y, n, op->f[0], (int32_t)op->p[1], lo, hi,
+			     qdt == NPURT_DTYPE_INT8);
+		return;
+	}
+	if (!op->p[0]) {
+		dequant_tensor(x, y, n, op->f[0], (int32_t)op->p[1], qdt);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		float s = op->f[0];
 		int32_t zp = (int32_t)op->p[1];
@@ -962,6 +1034,131 @@ static struct geo geo_of(const int64_t *p)
 	if (p[19])
 		g = (struct geo){ p[19], p[20], p[21], p[22], p[24], p[25] };
 	return g;
+}
+
+/*
+ * CONV with p[26] = 1: binary32 as onnxruntime's float Conv computes it on
+ * one thread (MLAS: im2col, or the input itself for 1x1, times the
+ * filters by SGEMM): per group, K = C/group * KH * KW in (c, ky, kx) order
+ * taken in slices of a K stride (128, halved while it is at least twice
+ * K when N = OH * OW >= K, else doubled while the N stride, 128, halves
+ * above 16 and stays at least twice N); within a slice one fused
+ * multiply-add chain from zero, slices added in order; then the bias.
+ */
+#define SGEMM_CHUNK	256	/* output pixels per pass */
+
+/* acc[j] = fma(wk, col[j], acc[j]) for one chunk: vectorized with FMA where
+ * the CPU has it, fmaf() otherwise; fused multiply-adds are exact-then-
+ * rounded either way, so the results are the same. */
+__attribute__((target("avx2,fma")))
+static void fma_row_fma(float *acc, const float *col, float wk, int64_t n)
+{
+	int64_t j;
+
+	for (j = 0; j < n; j++)
+		acc[j] = fmaf(wk, col[j], acc[j]);
+}
+
+static void fma_row_plain(float *acc, const float *col, float wk, int64_t n)
+{
+	int64_t j;
+
+	for (j = 0; j < n; j++)
+		acc[j] = fmaf(wk, col[j], acc[j]);
+}
+
+static void conv_run_sgemm(const struct npurt_cpu_op *op,
+			   uint8_t *const *bases)
+{
+	const float *x = at(bases, &op->in[0]), *w = at(bases, &op->in[1]);
+	const float *bias = at(bases, &op->in[2]);
+	float *y = at(bases, &op->out);
+	const int64_t *p = op->p;
+	int64_t N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5];
+	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
+	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
+	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
+	int64_t strn = 128, strk = 128, nb, g, oc, p0, k0, k, j;
+	void (*fma_row)(float *, const float *, float, int64_t) =
+		__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2") ?
+		fma_row_fma : fma_row_plain;
+	float acc[SGEMM_CHUNK], tot[SGEMM_CHUNK];
+	float *col = malloc((size_t)K * SGEMM_CHUNK * sizeof(float));
+
+	/* without memory for the columns (col NULL), one row at a time */
+	if (NP >= K) {
+		while (strk / 2 >= K) {
+			strn *= 2;
+			strk /= 2;
+		}
+	} else {
+		while (strn > 16 && strn / 2 >= NP) {
+			strk *= 2;
+			strn /= 2;
+		}
+	}
+	for (nb = 0; nb < N; nb++)
+	for (g = 0; g < G; g++)
+	for (p0 = 0; p0 < NP; p0 += SGEMM_CHUNK) {
+		int64_t n = NP - p0 < SGEMM_CHUNK ? NP - p0 : SGEMM_CHUNK;
+		float one[SGEMM_CHUNK];
+
+		/* the im2col rows of this chunk (zero where padded) */
+		for (k = 0; col && k < K; k++) {
+			int64_t ci = k / (KH * KW), r = k % (KH * KW);
+			const float *xc = x + (nb * C + g * cg + ci) * H * W;
+
+			for (j = 0; j < n; j++) {
+				int64_t pix = p0 + j, oy = pix / OW, ox = pix % OW;
+				int64_t iy = oy * sh - pt + (r / KW) * dh;
+				int64_t ix = ox * sw - pl + (r % KW) * dw;
+
+				col[k * SGEMM_CHUNK + j] =
+					iy >= 0 && iy < H && ix >= 0 && ix < W ?
+					xc[iy * W + ix] : 0.0f;
+			}
+		}
+		for (oc = g * og; oc < (g + 1) * og; oc++) {
+			const float *wr = w + oc * K;
+
+			for (k0 = 0; k0 < K; k0 += strk) {
+				int64_t k1 = k0 + strk < K ? k0 + strk : K;
+
+				memset(acc, 0, sizeof(acc));
+				for (k = k0; k < k1; k++) {
+					const float *row = col ?
+						col + k * SGEMM_CHUNK : one;
+
+					if (!col) {
+						int64_t ci = k / (KH * KW);
+						int64_t r = k % (KH * KW);
+						const float *xc = x +
+							(nb * C + g * cg + ci) *
+							H * W;
+
+						for (j = 0; j < n; j++) {
+							int64_t pix = p0 + j;
+							int64_t iy = pix / OW * sh - pt +
+								(r / KW) * dh;
+							int64_t ix = pix % OW * sw - pl +
+								(r % KW) * dw;
+
+							one[j] = iy >= 0 && iy < H &&
+								 ix >= 0 && ix < W ?
+								 xc[iy * W + ix] : 0.0f;
+						}
+					}
+					fma_row(acc, row, wr[k], n);
+				}
+				for (j = 0; j < n; j++)
+					tot[j] = k0 ? tot[j] + acc[j] : acc[j];
+			}
+			for (j = 0; j < n; j++)
+				y[(nb * OC + oc) * NP + p0 + j] =
+					bias ? tot[j] + bias[oc] : tot[j];
+		}
+	}
+	free(col);
 }
 
 static void conv_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
@@ -1268,41 +1465,86 @@ static void resize_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 	}
 }
 
+/*
+ * QLINEAR_SOFTMAX as onnxruntime's QLinearSoftmax computes it (MLAS's
+ * lookup kernel for x86 AVX2), so that results equal the reference runtime
+ * byte for byte: a 256-entry float table of exp((i - 255 + b) * sx), b =
+ * max(0, ln(FLT_MAX / len) - 5) / sx, indexed by x - max(row) + 255; the
+ * row sum in float over eight lanes of blocks of 16 elements, then the
+ * remainder in order, then the lanes; y = RNE((e * fl32(1 / sum) *
+ * floor(1 / sy)) + zy), saturated. (MLAS wraps an int8 result of 128 in a
+ * row's last len % 16 elements; here it saturates to 127 like the others.)
+ */
+static void qsm_table(float t[256], float sx, uint64_t len, bool sgn)
+{
+	double b = log((double)(FLT_MAX / (float)len));
+	int i;
+
+	b = (b - 5 > 0 ? b - 5 : 0) / (double)sx;
+	for (i = 0; i < 256; i++)
+		t[(uint8_t)(sgn ? i - 128 : i)] =
+			(float)exp(((double)i - 255 + b) * (double)sx);
+}
+
 static void qsoftmax_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 {
 	const void *x = at(bases, &op->in[0]);
 	void *y = at(bases, &op->out);
-	uint32_t dx = op->in[0].dtype, dy = op->out.dtype;
+	bool sgn = op->in[0].dtype == NPURT_DTYPE_INT8;
 	uint64_t outer = op->p[0], len = op->p[1], inner = op->p[2];
-	int32_t zx = (int32_t)op->p[3], zy = (int32_t)op->p[4];
-	int32_t lo = dy == NPURT_DTYPE_INT8 ? -128 : 0;
-	int32_t hi = dy == NPURT_DTYPE_INT8 ? 127 : 255;
-	float sx = op->f[0], sy = op->f[1];
-	uint64_t o, i, k, e;
+	float yzp = (float)op->p[4];
+	float ys = floorf(1.0f / op->f[1]);
+	uint64_t o, i, k, tail = len - len % 16;
+	float t[256];
 
-/* the dequantized element, as DEQUANTIZE computes it */
-#define QSM_X(e)	((float)((int64_t)qload(x, dx, e) - zx) * sx)
+	qsm_table(t, op->f[0], len, sgn);
+/* the table entry of element k of the row at @base */
+#define QSM_IDX(k)	(sgn ? (uint8_t)(((const int8_t *)x)[base + (k) * inner] + adj) \
+			     : (uint8_t)(((const uint8_t *)x)[base + (k) * inner] + adj))
 	for (o = 0; o < outer; o++)
 		for (i = 0; i < inner; i++) {
 			uint64_t base = o * len * inner + i;
-			float mx = QSM_X(base);
-			double sum = 0;
+			float lane[8] = { 0 }, total = 0, scale;
+			int32_t mx = qload(x, op->in[0].dtype, base), adj;
 
 			for (k = 1; k < len; k++) {
-				float v = QSM_X(base + k * inner);
+				int32_t v = qload(x, op->in[0].dtype,
+						  base + k * inner);
 
 				mx = v > mx ? v : mx;
 			}
-			for (k = 0; k < len; k++)
-				sum += exp((double)QSM_X(base + k * inner) - mx);
+			adj = (sgn ? 127 : 255) - mx;
+			for (k = 0; k < tail; k += 16) {
+				int j;
+
+				for (j = 0; j < 8; j++)
+					lane[j] += t[QSM_IDX(k + j)];
+				for (j = 0; j < 8; j++)
+					lane[j] += t[QSM_IDX(k + 8 + j)];
+			}
+			for (k = tail; k < len; k++)
+				total += t[QSM_IDX(k)];
+			for (k = 0; k < 8; k++)
+				total += lane[k];
+			scale = (1.0f / total) * ys;
 			for (k = 0; k < len; k++) {
-				e = base + k * inner;
-				qstore(y, dy, e, quant_one(
-					(float)(exp((double)QSM_X(e) - mx) /
-						sum), sy, zy, lo, hi));
+				float v = t[QSM_IDX(k)] * scale;
+				int32_t q;
+
+				v = v + yzp;
+				q = (int32_t)nearbyintf(v);
+				if (op->out.dtype == NPURT_DTYPE_INT8) {
+					q = q < -128 ? -128 : q > 127 ? 127 : q;
+					((int8_t *)y)[base + k * inner] =
+						(int8_t)q;
+				} else {
+					q = q < 0 ? 0 : q > 255 ? 255 : q;
+					((uint8_t *)y)[base + k * inner] =
+						(uint8_t)q;
+				}
 			}
 		}
-#undef QSM_X
+#undef QSM_IDX
 }
 
 void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
@@ -1338,7 +1580,10 @@ void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 		gemm_run(op, bases);
 		break;
 	case NPURT_CPU_CONV:
-		conv_run(op, bases);
+		if (op->p[26])
+			conv_run_sgemm(op, bases);
+		else
+			conv_run(op, bases);
 		break;
 	case NPURT_CPU_POOL:
 		pool_run(op, bases);

@@ -119,6 +119,25 @@ static int resolve_cpu(struct resolver *r, const struct npurt_spec_item *it)
 	return 0;
 }
 
+/* Opened when the device comes up (gpu_backend.c), which says why not. */
+static int resolve_gpu(struct resolver *r, const struct npurt_spec_item *it)
+{
+	struct npurt_claim *c = claim_new(r);
+	unsigned int i;
+
+	if (!c)
+		return item_fail(r, it, -E2BIG, "too many devices");
+	for (i = 0; i < r->claims->num; i++)
+		if (r->claims->items[i].kind == NPURT_CLAIM_GPU &&
+		    r->claims->items[i].gpu == it->dev)
+			return item_fail(r, it, -EBUSY, "cuda: GPU already "
+					 "named by this spec");
+	c->kind = NPURT_CLAIM_GPU;
+	c->gpu = it->dev;
+	r->claims->num++;
+	return 0;
+}
+
 static int resolve_node(struct resolver *r, const struct npurt_spec_item *it)
 {
 	const struct npurt_sys_npu *npu = npurt_sys_find(r->sys, it->dev);
@@ -284,6 +303,9 @@ int npurt_spec_resolve(const char *text, const struct npurt_spec *spec,
 			break;
 		case NPURT_SPEC_NODE:
 			ret = resolve_node(&r, it);
+			break;
+		case NPURT_SPEC_GPU:
+			ret = resolve_gpu(&r, it);
 			break;
 		}
 	}

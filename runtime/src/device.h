@@ -18,6 +18,7 @@
 
 struct npurt_profiler;
 struct npurt_cpu_pool;
+struct npurt_gpu;
 
 /*
  * One run of a program, bound to memory. Commands name buffers by index:
@@ -33,6 +34,17 @@ struct npurt_job {
 	const uint32_t *handles;
 	/* CPU: per command, its weights packed for the pool's kernels, or NULL */
 	const void *const *packed;
+	/* GPU: per slot, its device address and where its bytes are current
+	 * (enum npurt_gpu_where, updated by the backend) */
+	const uint64_t *dptrs;
+	uint8_t *where;
+};
+
+/* GPU: where the current bytes of a slot are (host shadow, device). */
+enum npurt_gpu_where {
+	NPURT_GPU_SYNCED = 0,	/* both copies equal (or contents unused) */
+	NPURT_GPU_HOST,		/* the host shadow is newer */
+	NPURT_GPU_DEVICE,	/* the device copy is newer */
 };
 
 struct npurt_backend_ops {
@@ -41,6 +53,12 @@ struct npurt_backend_ops {
 	void (*mem_free)(npurt_device *dev, struct npurt_mem *mem);
 	/* Run @job to completion. Return: 0 or the job's negative errno. */
 	int (*run)(npurt_device *dev, const struct npurt_job *job);
+	/*
+	 * GPU only (NULL elsewhere): make the host shadows of slots @slots
+	 * (@n of them) of @job current. Return: 0 or a negative errno.
+	 */
+	int (*sync_host)(npurt_device *dev, const struct npurt_job *job,
+			 const uint32_t *slots, unsigned int n);
 	void (*close)(npurt_device *dev);
 };
 
@@ -55,6 +73,7 @@ struct npurt_device {
 	int fd;				/* NPU node */
 	struct npurt_pool pool;		/* NPU buffer-object chunks */
 	struct npurt_cpu_pool *cpu;	/* CPU thread pool */
+	struct npurt_gpu *gpu;		/* GPU: context, module, streams */
 };
 
 struct npurt_runtime {
@@ -66,12 +85,13 @@ struct npurt_runtime {
 
 /* ---- spec resolution (device.c) ---- */
 
-enum npurt_claim_kind { NPURT_CLAIM_NPU, NPURT_CLAIM_CPU };
+enum npurt_claim_kind { NPURT_CLAIM_NPU, NPURT_CLAIM_CPU, NPURT_CLAIM_GPU };
 
 struct npurt_claim {
 	enum npurt_claim_kind kind;
 	int fd;				/* NPU: the opened node */
 	unsigned int threads;		/* CPU */
+	unsigned int gpu;		/* GPU: CUDA device ordinal */
 	struct npurt_node_info node;	/* NPU */
 	int numa_node;
 };
@@ -113,6 +133,11 @@ int npurt_npu_device_init(npurt_device *dev, int fd,
 uint32_t npurt_cpu_isa(const npurt_device *dev);
 int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node);
+/* gpu_backend.c: -ENODEV with the reason when CUDA device @ordinal is not
+ * usable (no driver, no such device, no NVRTC and no cached kernels). */
+int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal);
+/* GPU: the host shadow of @mem (from its mem_alloc) copied to the device. */
+int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem);
 
 /* Memory of @dev: buffer objects for NPUs, NUMA host memory for the CPU. */
 static inline int npurt_dev_mem_alloc(npurt_device *dev, uint64_t size,
@@ -131,6 +156,11 @@ static inline void npurt_dev_mem_free(npurt_device *dev,
 static inline bool npurt_dev_is_npu(const npurt_device *dev)
 {
 	return dev->info.kind == NPURT_DEVICE_NPU;
+}
+
+static inline bool npurt_dev_is_gpu(const npurt_device *dev)
+{
+	return dev->info.kind == NPURT_DEVICE_GPU;
 }
 
 #endif /* NPURT_DEVICE_H */

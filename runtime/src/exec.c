@@ -26,6 +26,7 @@ struct slot_bind {
 	uint8_t *ptr;
 	uint32_t handle;
 	uint64_t offset;
+	uint64_t dptr;			/* GPU: device address */
 	const uint8_t *copy_in;		/* copy from here before the run */
 	uint8_t *copy_out;		/* copy to here after the run */
 };
@@ -41,6 +42,8 @@ struct npurt_worker {
 	uint8_t **bases;		/* CPU: per slot */
 	uint64_t *sizes;		/* CPU: per slot */
 	uint32_t *buf_of;		/* NPU: slot -> index in @handles */
+	uint64_t *dptrs;		/* GPU: per slot */
+	uint8_t *where;			/* GPU: per slot, enum npurt_gpu_where */
 	uint32_t handles[NPURT_JOB_MAX_BUFS];
 	unsigned int num_handles;
 };
@@ -174,7 +177,13 @@ static int exec_dev_pack(struct npurt_exec *ex, struct exec_dev *ed)
 	return 0;
 }
 
-/* NPU: weights into device memory, once per device; CPU: packed. */
+/* Devices with memory of their own (NPU, GPU) keep the model's weights. */
+static bool dev_has_mem(const npurt_device *dev)
+{
+	return npurt_dev_is_npu(dev) || npurt_dev_is_gpu(dev);
+}
+
+/* NPU, GPU: weights into device memory, once per device; CPU: packed. */
 static int exec_dev_init(struct npurt_exec *ex, struct exec_dev *ed)
 {
 	const npurt_program *p = ex->prog;
@@ -184,7 +193,7 @@ static int exec_dev_init(struct npurt_exec *ex, struct exec_dev *ed)
 	ret = exec_dev_check(ex, ed->dev);
 	if (ret)
 		return ret;
-	if (!npurt_dev_is_npu(ed->dev))
+	if (!dev_has_mem(ed->dev))
 		return exec_dev_pack(ex, ed);
 	ed->weights = calloc(p->num_slots + 1, sizeof(*ed->weights));
 	if (!ed->weights)
@@ -197,6 +206,11 @@ static int exec_dev_init(struct npurt_exec *ex, struct exec_dev *ed)
 		if (ret)
 			return ret;
 		memcpy(ed->weights[i].ptr, p->slots[i].data, p->slots[i].size);
+		if (npurt_dev_is_gpu(ed->dev)) {
+			ret = npurt_gpu_upload(ed->dev, &ed->weights[i]);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -215,9 +229,11 @@ static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 	w->bases = calloc(n, sizeof(*w->bases));
 	w->sizes = calloc(n, sizeof(*w->sizes));
 	w->buf_of = calloc(n, sizeof(*w->buf_of));
+	w->dptrs = calloc(n, sizeof(*w->dptrs));
+	w->where = calloc(n, sizeof(*w->where));
 	w->cmds = calloc(p->num_cmds, sizeof(*w->cmds));
 	if (!w->mem || !w->bind || !w->bases || !w->sizes || !w->buf_of ||
-	    !w->cmds)
+	    !w->dptrs || !w->where || !w->cmds)
 		return npurt_err(-ENOMEM, "out of memory");
 	return 0;
 }
@@ -237,7 +253,7 @@ static int worker_init(struct npurt_exec *ex, struct npurt_worker *w)
 		const struct npurt_slot *s = &p->slots[i];
 
 		if (s->kind == NPURT_SLOT_SCRATCH ||
-		    (slot_is_io(s) && npurt_dev_is_npu(dev)))
+		    (slot_is_io(s) && dev_has_mem(dev)))
 			ret = npurt_dev_mem_alloc(dev, s->size, &w->mem[i]);
 	}
 	if (ret || !npurt_dev_is_npu(dev))
@@ -256,6 +272,7 @@ static void bind_mem(struct slot_bind *b, const struct npurt_mem *m)
 	b->ptr = m->ptr;
 	b->handle = m->handle;
 	b->offset = m->offset;
+	b->dptr = m->dptr;
 }
 
 /* Where slot @i of item @item lives; @zero_copy allows device tensors. */
@@ -270,7 +287,7 @@ static void bind_slot(struct npurt_worker *w, const struct npurt_run *run,
 
 	memset(b, 0, sizeof(*b));
 	if (s->kind == NPURT_SLOT_WEIGHTS) {
-		if (npurt_dev_is_npu(dev))
+		if (dev_has_mem(dev))
 			bind_mem(b, &w->ed->weights[i]);
 		else
 			b->ptr = (uint8_t *)s->data;	/* never written */
@@ -283,9 +300,9 @@ static void bind_slot(struct npurt_worker *w, const struct npurt_run *run,
 	t = (s->kind == NPURT_SLOT_INPUT ? run->inputs :
 	     run->outputs)[w->ex->slot_io[i]];
 	src = t->data + (uint64_t)item * s->size;
-	if (!npurt_dev_is_npu(dev)) {
+	if (!dev_has_mem(dev)) {
 		b->ptr = src;
-	} else if (zero_copy && t->dev == dev &&
+	} else if (zero_copy && npurt_dev_is_npu(dev) && t->dev == dev &&
 		   t->mem.kind == NPURT_MEM_POOL) {
 		b->ptr = src;
 		b->handle = t->mem.handle;
@@ -383,7 +400,47 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job)
 	job->bases = w->bases;
 	job->sizes = w->sizes;
 	job->num_bufs = p->num_slots;
-	job->packed = (const void *const *)w->ed->packed;
+	if (!npurt_dev_is_gpu(w->ed->dev)) {
+		job->packed = (const void *const *)w->ed->packed;
+		return;
+	}
+	/* GPU: inputs were just copied into their host shadows */
+	for (i = 0; i < p->num_slots; i++) {
+		w->dptrs[i] = w->bind[i].dptr;
+		w->where[i] = w->bind[i].copy_in ? NPURT_GPU_HOST :
+			      NPURT_GPU_SYNCED;
+	}
+	job->dptrs = w->dptrs;
+	job->where = w->where;
+}
+
+/* GPU: host shadows of the slots a CPU step reads or writes made current;
+ * afterwards its output is newer on the host. */
+static int gpu_step_sync(struct npurt_worker *w, const struct npurt_job *job,
+			 const struct npurt_cpu_op *op)
+{
+	uint32_t slots[NPURT_CPU_MAX_IN + 1];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
+		if (op->in[i].slot != NPURT_CPU_NONE)
+			slots[n++] = op->in[i].slot;
+	slots[n++] = op->out.slot;
+	return w->ed->dev->ops->sync_host(w->ed->dev, job, slots, n);
+}
+
+/* GPU: the output slots' host shadows made current before copy-out. */
+static int gpu_outputs_sync(struct npurt_worker *w,
+			    const struct npurt_job *job)
+{
+	const npurt_program *p = w->ex->prog;
+	uint32_t *slots = w->buf_of;	/* unused on a GPU: scratch list */
+	unsigned int i, n = 0;
+
+	for (i = 0; i < p->num_slots; i++)
+		if (w->bind[i].copy_out)
+			slots[n++] = i;
+	return w->ed->dev->ops->sync_host(w->ed->dev, job, slots, n);
 }
 
 static void copy_slots(struct npurt_worker *w, bool in)
@@ -423,8 +480,10 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 	struct npurt_job job;
 	int ret;
 
-	if (!p->num_cpuops)
-		return dev->ops->run(dev, all);
+	if (!p->num_cpuops) {
+		ret = dev->ops->run(dev, all);
+		return ret || !all->where ? ret : gpu_outputs_sync(w, all);
+	}
 	while (c < p->num_cmds || s < p->num_cpuops) {
 		end = s < p->num_cpuops ? p->cpuops[s].after_cmd : p->num_cmds;
 		if (end > c) {
@@ -439,15 +498,23 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			c = end;
 		}
 		for (; s < p->num_cpuops && p->cpuops[s].after_cmd == c; s++) {
-			uint64_t t0 = npurt_now_ns();
+			const struct npurt_cpu_op *op = &p->cpuops[s].op;
+			uint64_t t0;
 
-			npurt_cpu_op_run(&p->cpuops[s].op, w->bases);
+			if (all->where) {
+				ret = gpu_step_sync(w, all, op);
+				if (ret)
+					return ret;
+				all->where[op->out.slot] = NPURT_GPU_HOST;
+			}
+			t0 = npurt_now_ns();
+			npurt_cpu_op_run(op, w->bases);
 			npurt_prof_span(w->ex->rt, "cpu", NPURT_PROF_THREAD, t0,
 					npurt_now_ns(), "CPU step %u %s", s,
-					npurt_cpu_op_name(p->cpuops[s].op.opcode));
+					npurt_cpu_op_name(op->opcode));
 		}
 	}
-	return 0;
+	return all->where ? gpu_outputs_sync(w, all) : 0;
 }
 
 static int worker_run(struct npurt_worker *w, struct npurt_run *run,
@@ -666,6 +733,8 @@ static void exec_free(struct npurt_exec *ex)
 		free(w->bases);
 		free(w->sizes);
 		free(w->buf_of);
+		free(w->dptrs);
+		free(w->where);
 		free(w->cmds);
 	}
 	for (i = 0; i < ex->num_devs && ex->devs; i++) {

@@ -46,6 +46,7 @@ enum npurt_mem_kind {
 	NPURT_MEM_HOST,		/* aligned_alloc */
 	NPURT_MEM_NUMA,		/* numa_alloc_onnode */
 	NPURT_MEM_POOL,		/* a piece of a pool chunk (buffer object) */
+	NPURT_MEM_GPU,		/* pinned host shadow + device memory */
 };
 
 struct npurt_chunk;
@@ -56,6 +57,7 @@ struct npurt_mem {
 	uint64_t size;
 	uint32_t handle;		/* POOL: buffer object handle */
 	uint64_t offset;		/* POOL: offset in the buffer object */
+	uint64_t dptr;			/* GPU: device address */
 	struct npurt_chunk *chunk;
 };
 

@@ -30,6 +30,8 @@ static int runtime_add_device(npurt_runtime *rt, struct npurt_claim *c)
 	if (c->kind == NPURT_CLAIM_NPU) {
 		ret = npurt_npu_device_init(dev, c->fd, &c->node);
 		c->fd = -1;	/* taken over, even on failure */
+	} else if (c->kind == NPURT_CLAIM_GPU) {
+		ret = npurt_gpu_device_init(dev, c->gpu);
 	} else {
 		ret = npurt_cpu_device_init(dev, c->threads, c->numa_node);
 	}

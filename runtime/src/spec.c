@@ -158,6 +158,18 @@ static int spec_cpu(struct spec_parser *p, struct npurt_spec_item *it)
 				 "thread count must be 1..1024", &it->threads);
 }
 
+/* After "cuda": [":" N]; after "gpu": ":" N (N: CUDA device ordinal). */
+static int spec_gpu(struct spec_parser *p, struct npurt_spec_item *it,
+		    bool need_index)
+{
+	it->kind = NPURT_SPEC_GPU;
+	it->dev = 0;
+	if (!spec_accept(p, ':'))
+		return need_index ? spec_fail(p, p->pos, "expected ':' and a "
+					      "GPU number after \"gpu\"") : 0;
+	return spec_number(p, &it->dev);
+}
+
 static int spec_arch(struct spec_parser *p, struct npurt_spec_item *it,
 		     size_t start, size_t len)
 {
@@ -195,7 +207,7 @@ static int spec_item(struct spec_parser *p, struct npurt_spec_item *it)
 	it->pos = start;
 	if (!is_lower(spec_peek(p)))
 		return spec_fail(p, start, "expected a device (ARCH, npu..., "
-				 "cpu or auto)");
+				 "cpu, cuda, gpu:N or auto)");
 	if (!strncmp(p->text + start, "npu", 3)) {
 		p->pos += 3;
 		return spec_node(p, it);
@@ -210,6 +222,10 @@ static int spec_item(struct spec_parser *p, struct npurt_spec_item *it)
 	}
 	if (len == 3 && !strncmp(p->text + start, "cpu", 3))
 		return spec_cpu(p, it);
+	if (len == 4 && !strncmp(p->text + start, "cuda", 4))
+		return spec_gpu(p, it, false);
+	if (len == 3 && !strncmp(p->text + start, "gpu", 3))
+		return spec_gpu(p, it, true);
 	return spec_arch(p, it, start, len);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spec.h - device spec parsing ("warboy(2)*1", "npu0pe0-1", "cpu(4)",
- * "auto"): text to a list of items, before any device is touched.
+ * "cuda:0", "auto"): text to a list of items, before any device is touched.
  */
 #ifndef NPURT_SPEC_H
 #define NPURT_SPEC_H
@@ -17,6 +17,7 @@ enum npurt_spec_kind {
 	NPURT_SPEC_CPU,		/* threads (0: online CPUs) */
 	NPURT_SPEC_ARCH,	/* arch, fuse, count */
 	NPURT_SPEC_NODE,	/* dev, pe_first, pe_count */
+	NPURT_SPEC_GPU,		/* dev: CUDA device ordinal */
 };
 
 struct npurt_spec_item {

@@ -30,7 +30,7 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS  := $(BASE_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
-	-DNPURT_BUILD -Iruntime/include -Iruntime/src -pthread
+	-DNPURT_BUILD -Iruntime/include -Iruntime/src -I$(NPURT_GEN) -pthread
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 FUZZ_RT_OBJS := $(NPURT_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_RT_LIBS := -lz -ljson-c -ludev -lnuma -lpthread -ldl -lm
@@ -47,6 +47,9 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_ALL:%=$(FUZZ_DIR)/%)
+
+# The GPU kernels' source, generated (runtime/build.mk).
+$(FUZZ_DIR)/obj/runtime/src/gpu_backend.o: $(NPURT_GPU_SRC)
 
 $(FUZZ_DIR)/obj/%.o: %.c $(NPURT_HDRS)
 	@mkdir -p $(@D)

@@ -68,6 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case NPURT_SPEC_AUTO:
 			resolve = 0;	/* CPU fallback of every online CPU */
 			break;
+		case NPURT_SPEC_GPU:
+			resolve = 0;	/* loads the CUDA driver when present */
+			break;
 		default:
 			abort();
 		}

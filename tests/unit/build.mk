@@ -41,15 +41,14 @@ ONNX_UNIT_OK := $(and $(wildcard /usr/lib/python3/dist-packages/onnx/onnx.proto 
 	/usr/lib/python3/dist-packages/onnx/onnx-ml.proto),$(shell command -v \
 	protoc-c 2>/dev/null),$(wildcard /usr/include/protobuf-c/protobuf-c.h))
 ONNX_UNIT_TESTS := $(filter test_onnx_%,$(UNIT_TEST_NAMES))
+include tools/npu-compile/sources.mk
 ifeq ($(ONNX_UNIT_OK),)
 UNIT_TEST_NAMES := $(filter-out $(ONNX_UNIT_TESTS),$(UNIT_TEST_NAMES))
 else
 ONNX_UNIT_GEN := $(BUILD)/tools/npu-compile/gen
 ONNX_UNIT_PBO := $(BUILD)/tools/npu-compile/obj/onnx.pb-c.o
 $(foreach t,$(ONNX_UNIT_TESTS),\
-	$(eval $(t)_SRCS += tools/npu-compile/onnx_import.c \
-		tools/npu-compile/lower.c tools/npu-compile/quant.c \
-		tools/npu-compile/cache.c)\
+	$(eval $(t)_SRCS += $(NPUC_LIB_SRCS))\
 	$(eval $(t)_CFLAGS += -Iruntime/include -Itools/npu-compile \
 		-I$(ONNX_UNIT_GEN) -Itests/unit)\
 	$(eval $(t)_LIBS += $(NPURT_SAN_A) $(NPURT_LIBS) -lprotobuf-c -lcrypto -lm)\

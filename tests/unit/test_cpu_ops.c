@@ -12,6 +12,7 @@
  * is checked.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1033,8 +1034,7 @@ static void qsm_case(uint32_t dx, uint32_t dy, float sx, int32_t zx,
 {
 	uint64_t n = outer * len * inner, o, i, k;
 	uint8_t *x = xmalloc(n), *y = xmalloc(n), *y3 = xmalloc(n);
-	float *f = xmalloc(n * 4), *g = xmalloc(n * 4);
-	struct npurt_cpu_op op = op_new(NPURT_CPU_QLINEAR_SOFTMAX), s;
+	struct npurt_cpu_op op = op_new(NPURT_CPU_QLINEAR_SOFTMAX);
 	int32_t lo = dy == NPURT_DTYPE_INT8 ? -128 : 0, hi = lo + 255;
 	struct harness h;
 
@@ -1052,30 +1052,48 @@ static void qsm_case(uint32_t dx, uint32_t dy, float sx, int32_t zx,
 	op.f[1] = sy;
 	h_run(&h, &op);
 
-	/* the three steps it fuses: exactly */
-	s = op_new(NPURT_CPU_DEQUANTIZE);
-	h_init(&h, x, n, NULL, 0, NULL, 0, f, n * 4);
-	s.in[0] = ref(SA, dx, n);
-	s.out = ref(SY, F32, n);
-	s.f[0] = sx;
-	s.p[1] = zx;
-	h_run(&h, &s);
-	s = op_new(NPURT_CPU_SOFTMAX);
-	h_init(&h, f, n * 4, NULL, 0, NULL, 0, g, n * 4);
-	s.in[0] = ref(SA, F32, n);
-	s.out = ref(SY, F32, n);
-	s.p[0] = (int64_t)outer;
-	s.p[1] = (int64_t)len;
-	s.p[2] = (int64_t)inner;
-	h_run(&h, &s);
-	s = op_new(NPURT_CPU_QUANTIZE);
-	h_init(&h, g, n * 4, NULL, 0, NULL, 0, y3, n);
-	s.in[0] = ref(SA, F32, n);
-	s.out = ref(SY, dy, n);
-	s.f[0] = sy;
-	s.p[1] = zy;
-	h_run(&h, &s);
-	assert_memory_equal(y, y3, n);
+	/* the documented algorithm (PROGRAM_FORMAT.md), written plainly */
+	{
+		double bsh = log((double)(FLT_MAX / (float)len));
+		float tab[256], ys = floorf(1.0f / sy);
+		int j;
+
+		bsh = (bsh - 5 > 0 ? bsh - 5 : 0) / (double)sx;
+		for (j = 0; j < 256; j++)	/* T[i] by the value's offset */
+			tab[j] = (float)exp(((double)j - 255 + bsh) * sx);
+		for (o = 0; o < outer; o++)
+			for (i = 0; i < inner; i++) {
+				int32_t xv[512], m = -1000;
+				float lanes[8] = { 0 }, sum = 0, sc;
+
+				assert_true(len <= 512);
+				for (k = 0; k < len; k++) {
+					uint64_t e = (o * len + k) * inner + i;
+
+					xv[k] = dx == NPURT_DTYPE_INT8 ?
+						(int8_t)x[e] : x[e];
+					m = xv[k] > m ? xv[k] : m;
+				}
+				for (k = 0; k + 16 <= len; k += 16)
+					for (j = 0; j < 16; j++)
+						lanes[j % 8] +=
+							tab[xv[k + j] - m + 255];
+				for (; k < len; k++)
+					sum += tab[xv[k] - m + 255];
+				for (j = 0; j < 8; j++)
+					sum += lanes[j];
+				sc = (1.0f / sum) * ys;
+				for (k = 0; k < len; k++) {
+					uint64_t e = (o * len + k) * inner + i;
+					float v = tab[xv[k] - m + 255] * sc;
+					int32_t want = (int32_t)nearbyintf(v + (float)zy);
+
+					want = want < lo ? lo : want > hi ? hi : want;
+					y3[e] = (uint8_t)want;
+				}
+			}
+		assert_memory_equal(y, y3, n);
+	}
 
 	/* and within one unit of a long double softmax */
 	for (o = 0; o < outer; o++)
@@ -1109,8 +1127,6 @@ static void qsm_case(uint32_t dx, uint32_t dy, float sx, int32_t zx,
 	free(x);
 	free(y);
 	free(y3);
-	free(f);
-	free(g);
 }
 
 static void test_qlinear_softmax(void **state)
@@ -1124,6 +1140,96 @@ static void test_qlinear_softmax(void **state)
 	qsm_case(I8, I8, 0.3f, -128, 1.0f / 255, -128, 1, 128, 1);
 	qsm_case(U8, U8, 0.02f, 255, 0.004f, 0, 3, 1, 5);	/* len 1 */
 	qsm_case(U8, U8, 1e-3f, 0, 0.5f, 10, 2, 300, 2);	/* coarse out */
+}
+
+/* ---- CONV in binary32, SGEMM order (p[26] = 1) --------------------------- */
+
+/* The documented order (PROGRAM_FORMAT.md), from an explicit im2col. */
+static void conv_sgemm_ref(const float *x, const float *w, const float *b,
+			   float *y, const int64_t *p)
+{
+	int64_t C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5], KW = p[6];
+	int64_t G = p[15], OH = p[16], OW = p[17], cg = C / G, og = OC / G;
+	int64_t K = cg * KH * KW, NP = OH * OW, sk = 128, sn = 128;
+	int64_t oc, px, k, k0;
+
+	if (NP >= K) {
+		while (sk / 2 >= K) { sn *= 2; sk /= 2; }
+	} else {
+		while (sn > 16 && sn / 2 >= NP) { sk *= 2; sn /= 2; }
+	}
+	for (oc = 0; oc < OC; oc++)
+		for (px = 0; px < NP; px++) {
+			float tot = 0;
+
+			for (k0 = 0; k0 < K; k0 += sk) {
+				float acc = 0;
+
+				for (k = k0; k < K && k < k0 + sk; k++) {
+					int64_t ci = (oc / og) * cg + k / (KH * KW);
+					int64_t ky = k % (KH * KW) / KW, kx = k % KW;
+					int64_t iy = px / OW * p[7] - p[9] + ky * p[13];
+					int64_t ix = px % OW * p[8] - p[10] + kx * p[14];
+					float v = iy >= 0 && iy < H && ix >= 0 && ix < W ?
+						  x[(ci * H + iy) * W + ix] : 0;
+
+					acc = fmaf(w[oc * K + k], v, acc);
+				}
+				tot = k0 ? tot + acc : acc;
+			}
+			y[oc * NP + px] = b ? tot + b[oc] : tot;
+		}
+}
+
+static void conv_sgemm_case(int64_t C, int64_t H, int64_t W, int64_t OC,
+			    int64_t KH, int64_t KW, int64_t st, int64_t pad,
+			    int64_t G, bool bias)
+{
+	int64_t OH = (H + 2 * pad - KH) / st + 1, OW = (W + 2 * pad - KW) / st + 1;
+	uint64_t nx = (uint64_t)(C * H * W), nw = (uint64_t)(OC * C / G * KH * KW);
+	uint64_t ny = (uint64_t)(OC * OH * OW), i;
+	float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc(OC * 4);
+	float *y = xmalloc(ny * 4), *want = xmalloc(ny * 4), *dbl = xmalloc(ny * 4);
+	struct npurt_cpu_op op = op_new(NPURT_CPU_CONV);
+	struct harness h;
+
+	fill(x, nx, -1, 1);
+	fill(w, nw, -0.5f, 0.5f);
+	fill(b, (size_t)OC, -1, 1);
+	op.in[0] = ref(SA, F32, nx);
+	op.in[1] = ref(SB, F32, nw);
+	if (bias)
+		op.in[2] = ref(SC, F32, (uint64_t)OC);
+	op.out = ref(SY, F32, ny);
+	op.p[0] = 1; op.p[1] = C; op.p[2] = H; op.p[3] = W; op.p[4] = OC;
+	op.p[5] = KH; op.p[6] = KW; op.p[7] = op.p[8] = st;
+	op.p[9] = op.p[10] = op.p[11] = op.p[12] = pad;
+	op.p[13] = op.p[14] = 1; op.p[15] = G; op.p[16] = OH; op.p[17] = OW;
+	op.p[26] = 1;
+	h_init(&h, x, nx * 4, w, nw * 4, b, (size_t)OC * 4, y, ny * 4);
+	h_run(&h, &op);
+	conv_sgemm_ref(x, w, bias ? b : NULL, want, op.p);
+	assert_memory_equal(y, want, ny * 4);
+	/* and close to the double-accumulating step */
+	op.p[26] = 0;
+	h_init(&h, x, nx * 4, w, nw * 4, b, (size_t)OC * 4, dbl, ny * 4);
+	h_run(&h, &op);
+	for (i = 0; i < ny; i++)
+		if (fabsf(y[i] - dbl[i]) > 1e-4f * (1 + fabsf(dbl[i])))
+			fail_msg("CONV binary32 [%llu] = %g, double %g",
+				 (unsigned long long)i, y[i], dbl[i]);
+	free(x); free(w); free(b); free(y); free(want); free(dbl);
+}
+
+static void test_conv_sgemm(void **state)
+{
+	(void)state;
+	conv_sgemm_case(3, 9, 9, 4, 3, 3, 1, 1, 1, true);	/* K 27 */
+	conv_sgemm_case(32, 6, 6, 5, 3, 3, 1, 1, 1, true);	/* K 288 > N 36 */
+	conv_sgemm_case(20, 20, 20, 3, 3, 3, 2, 0, 1, false);	/* K 180, N 81 */
+	conv_sgemm_case(150, 17, 17, 4, 1, 1, 1, 0, 1, true);	/* 1x1, N 289 >= K 150 */
+	conv_sgemm_case(8, 7, 5, 8, 3, 2, 1, 1, 2, true);	/* groups */
+	conv_sgemm_case(64, 30, 30, 2, 3, 3, 1, 1, 1, true);	/* N 900 >= K 576 */
 }
 
 /* ---- malformed steps ---------------------------------------------------- */
@@ -1344,6 +1450,7 @@ int main(void)
 		cmocka_unit_test(test_resize_modes),
 		cmocka_unit_test(test_resize_by_hand),
 		cmocka_unit_test(test_qlinear_softmax),
+		cmocka_unit_test(test_conv_sgemm),
 		cmocka_unit_test(test_malformed),
 	};
 

@@ -81,6 +81,18 @@ static void test_parse_items(void **state)
 	assert_int_equal(it[0].kind, NPURT_SPEC_CPU);
 	assert_int_equal(it[0].threads, 0);
 
+	parse_ok("cuda", 1);
+	assert_int_equal(it[0].kind, NPURT_SPEC_GPU);
+	assert_int_equal(it[0].dev, 0);
+	parse_ok("cuda:3", 1);
+	assert_int_equal(it[0].kind, NPURT_SPEC_GPU);
+	assert_int_equal(it[0].dev, 3);
+	parse_ok("gpu:1", 1);
+	assert_int_equal(it[0].kind, NPURT_SPEC_GPU);
+	assert_int_equal(it[0].dev, 1);
+	parse_ok("npu0pe0, cuda:0", 2);
+	assert_int_equal(it[1].kind, NPURT_SPEC_GPU);
+
 	parse_ok("cpu(4)", 1);
 	assert_int_equal(it[0].threads, 4);
 
@@ -165,6 +177,9 @@ static const struct bad_spec bad_specs[] = {
 	{ "cpu(0)", 4, "thread count must be 1..1024" },
 	{ "cpu(1025)", 4, "number too large" },
 	{ "cpu(", 4, "expected a number" },
+	{ "gpu", 3, "expected ':' and a GPU number" },
+	{ "cuda:", 5, "expected a number" },
+	{ "cuda:x", 5, "expected a number" },
 	{ "cpu(2", 5, "expected ')'" },
 	{ "cpu(-1)", 4, "expected a number" },
 	{ "cpu*2", 3, "expected ',' or the end" },
@@ -597,6 +612,21 @@ static void test_runtime_specs(void **state)
 	expect_runtime_fails("warboy(2)*1", -ENODEV, "no NPU present");
 	expect_runtime_fails("npu0pe0", -ENODEV, "no NPU npu0");
 	expect_runtime_fails("cpu,npu0pe0", -ENODEV, "no NPU npu0");
+	expect_runtime_fails("cuda:0,gpu:0", -EBUSY, "already named");
+	{
+		size_t gpus = 99;
+
+		/* Without a GPU (CI), a cuda spec says why it cannot run. */
+		assert_int_equal(npurt_gpu_list(NULL, 0, &gpus), 0);
+		if (!gpus) {
+			expect_runtime_fails("cuda:0", -ENODEV, "cuda");
+			expect_runtime_fails("cpu,gpu:0", -ENODEV, "cuda");
+		} else {
+			expect_runtime_fails("cuda:999", -ENODEV,
+					     "no such GPU");
+		}
+		assert_int_equal(npurt_gpu_list(NULL, 1, &gpus), -EINVAL);
+	}
 	assert_int_equal(npurt_runtime_create("cpu", NULL), -EINVAL);
 	npurt_runtime_destroy(NULL);
 }

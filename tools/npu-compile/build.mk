@@ -39,16 +39,8 @@ uninstall-npuc:
 
 ifneq ($(and $(NPUC_PROTO),$(NPUC_PROTOC),$(NPUC_PBC_H)),)
 
-NPUC_SRCS := tools/npu-compile/onnx_import.c tools/npu-compile/graph.c \
-	tools/npu-compile/quantinfo.c tools/npu-compile/registry.c \
-	tools/npu-compile/prepare.c tools/npu-compile/ops_math.c \
-	tools/npu-compile/ops_shape.c tools/npu-compile/ops_nn.c \
-	tools/npu-compile/qdq.c tools/npu-compile/lower.c \
-	tools/npu-compile/lower_mm.c tools/npu-compile/lower_elt.c \
-	tools/npu-compile/lower_pool.c tools/npu-compile/lower_move.c \
-	tools/npu-compile/lower_cpu.c tools/npu-compile/memplan.c \
-	tools/npu-compile/quant.c tools/npu-compile/cache.c \
-	tools/npu-compile/testdata.c tools/npu-compile/ortmath.c
+include tools/npu-compile/sources.mk
+NPUC_SRCS := $(NPUC_LIB_SRCS)
 NPUC_OBJS := $(NPUC_SRCS:tools/npu-compile/%.c=$(NPUC_DIR)/obj/%.o) \
 	$(NPUC_DIR)/obj/onnx.pb-c.o
 NPUC_LIB := $(NPUC_DIR)/libnpuc.a

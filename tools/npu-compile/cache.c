@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +158,30 @@ static int entry_path(const char *hex, char *path, size_t len)
 	return 0;
 }
 
+/* An entry is mapped, not read: entries are only ever replaced by
+ * rename(), never truncated in place, so the mapping stays whole. */
+static int load_entry(const char *path, npurt_program **prog)
+{
+	struct stat st;
+	void *map;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		close(fd);
+		return npurt_program_load(path, prog);
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return npurt_program_load(path, prog);
+	ret = npurt_program_load_memory(map, (size_t)st.st_size, prog);
+	munmap(map, (size_t)st.st_size);
+	return ret;
+}
+
 int npuc_cache_get(const char *hex, npurt_program **prog)
 {
 	char path[4200];
@@ -165,7 +190,7 @@ int npuc_cache_get(const char *hex, npurt_program **prog)
 	*prog = NULL;
 	if (ret)
 		return ret;
-	ret = npurt_program_load(path, prog);
+	ret = load_entry(path, prog);
 	if (ret == -ENOENT)
 		return -ENOENT;
 	if (ret < 0) {	/* corrupt or unreadable: drop it, rebuild */
@@ -237,6 +262,19 @@ int npuc_cache_compile_file(const char *path, const struct npuc_cache_key *k,
 	if (fstat(fd, &st) || (uint64_t)st.st_size > NPUC_MAX_MODEL_BYTES) {
 		close(fd);
 		return npuc_err(-EFBIG, "%s: unreadable or above 2 GiB", path);
+	}
+	/* mapped, not read: a warm cache hit only hashes the bytes */
+	if (st.st_size > 0) {
+		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+				 MAP_PRIVATE, fd, 0);
+
+		if (map != MAP_FAILED) {
+			close(fd);
+			ret = npuc_cache_compile_memory(map, (size_t)st.st_size,
+							k, prog, hit);
+			munmap(map, (size_t)st.st_size);
+			return ret;
+		}
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {

@@ -13,9 +13,14 @@
 #ifndef NPUC_LOWER_H
 #define NPUC_LOWER_H
 
+#include <string.h>
+
 #include "npuc_ir.h"
 
 /* ELTWISE float32 modes (uapi/rm_npu.h) */
+#ifndef RM_NPU_MM_F32_SCALE
+#define RM_NPU_MM_F32_SCALE		(1u << 2)
+#endif
 #ifndef RM_NPU_ELT_F32
 #define RM_NPU_ELT_F32			(1u << 0)
 #define RM_NPU_ELT_F32_SCALAR_A		(1u << 1)
@@ -150,6 +155,14 @@ int cpu_qparams(struct lctx *x, const struct npuc_quant *q,
 
 /* Real multiplier to {mult, shift} (per channel in a weights buffer when
  * they differ) for a GEMM/CONV2D epilogue. */
+static inline int32_t f32_bits(float f)
+{
+	int32_t b;
+
+	memcpy(&b, &f, 4);
+	return b;
+}
+
 struct epi {
 	int32_t out_elem;		/* INT32, INT8 or UINT8 */
 	double *rmult;			/* nch real multipliers (q8 out) */

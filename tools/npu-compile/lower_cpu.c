@@ -416,6 +416,8 @@ int cpu_conv(struct lctx *x, struct npuc_node *n)
 	op.p[4] = w->dims[0];
 	op.p[15] = attr_i(n, "group", 1);
 	geo_params(&geo, &op);
+	/* 1-D and 2-D: binary32 in onnxruntime's (MLAS SGEMM) order */
+	op.p[26] = !op.p[19];
 	if ((ret = cpu_out(x, n, 0, &op.out)))
 		return ret;
 	return emit_cpu(x, &op);

@@ -384,13 +384,6 @@ static int elt_grid(struct lctx *x, const struct rm_npu_cmd *proto,
 	return elt_nest(x, proto, a, b, lo, nd, dims, ao, bo, oo);
 }
 
-static int32_t f32_bits(float f)
-{
-	int32_t b;
-
-	memcpy(&b, &f, 4);
-	return b;
-}
 
 /*
  * Quantized Add and Mul in float32, as onnxruntime's QLinearAdd (AVX2:

@@ -46,22 +46,26 @@ int epilogue(struct lctx *x, uint64_t nch, const struct epi *e,
 	rq->zero_point = e->zp;
 	rq->act_min = e->act_min;
 	rq->act_max = e->act_max;
-	for (i = 1; i < nch; i++)
+	for (i = 0; i < nch; i++) {
+		float f = (float)e->rmult[i];
+
+		/* the contract's binary32 rescale bounds */
+		if (!(f >= 0x1p-100f && f < 0x1p32f))
+			return npuc_err(-EOPNOTSUPP, "requantization scale %g "
+					"outside [2^-100, 2^32)", (double)f);
 		same = same && e->rmult[i] == e->rmult[0];
-	if (same)
-		return npuc_quantize_multiplier(e->rmult[0], &rq->mult,
-						&rq->shift);
-	pairs = malloc(8 * nch);
+	}
+	/* binary32 scales, as onnxruntime's requantization */
+	*flags |= RM_NPU_MM_F32_SCALE;
+	if (same) {
+		rq->mult = f32_bits((float)e->rmult[0]);
+		return 0;
+	}
+	pairs = calloc(2 * nch, 4);
 	if (!pairs)
 		return npuc_err(-ENOMEM, "out of memory");
-	for (i = 0; i < nch; i++) {
-		ret = npuc_quantize_multiplier(e->rmult[i], &pairs[2 * i],
-					       &pairs[2 * i + 1]);
-		if (ret) {
-			free(pairs);
-			return ret;
-		}
-	}
+	for (i = 0; i < nch; i++)
+		pairs[2 * i] = f32_bits((float)e->rmult[i]);
 	ret = weights(x, pairs, 8 * nch, &l);
 	free(pairs);
 	quant->bo = l.slot;
@@ -97,6 +101,19 @@ static int need_act(const struct npuc_node *n, const struct npuc_tensor *t)
 		return npuc_err(-EOPNOTSUPP, "node \"%s\" (%s): \"%s\" is "
 				"quantized per channel", n->name, n->op,
 				t->name);
+	return 0;
+}
+
+/* Constant weights: int8/uint8 with their quantization. */
+static int need_qweights(const struct npuc_node *n, const struct npuc_tensor *w)
+{
+	if (!w || !w->data)
+		return npuc_err(-EOPNOTSUPP, "node \"%s\" (%s): weights are not "
+				"constant", n->name, n->op);
+	if (!is_q8(w->elem) || !w->q.elem)
+		return npuc_err(-EOPNOTSUPP, "node \"%s\" (%s): weights \"%s\" "
+				"are %s without quantization", n->name, n->op,
+				w->name, npuc_elem_name(w->elem));
 	return 0;
 }
 
@@ -200,6 +217,12 @@ static int bias_acc(const struct npuc_node *n, const struct npuc_tensor *b,
 		double v = nearbyint(beta * real /
 				     (alpha * xq->q.scale[0] * qs(&w->q, i)));
 
+		/* a float bias: onnxruntime's BiasQuantization, in float32 */
+		if (!b->q.elem && alpha == 1 && beta == 1)
+			v = nearbyintf((float)real /
+				       ((float)xq->q.scale[0] *
+					(float)qs(&w->q, i)));
+
 		if (!(fabs(v) <= 2147483647.0)) {
 			free(r);
 			return npuc_err(-ERANGE, "node \"%s\" (%s): bias %llu "
@@ -269,7 +292,8 @@ int lower_conv(struct lctx *x, struct npuc_node *n)
 	struct epi e;
 	int ret, sp, k;
 
-	if ((ret = need_act(n, in)) || (ret = need_out(n, o)))
+	if ((ret = need_act(n, in)) || (ret = need_out(n, o)) ||
+	    (ret = need_qweights(n, w)))
 		return ret;
 	if (!w || !w->data)
 		return npuc_err(-EOPNOTSUPP, "node \"%s\" (%s): the weights are "
@@ -466,6 +490,8 @@ static int lower_mm(struct lctx *x, const struct npuc_node *n, struct mm *m)
 	if ((ret = need_act(n, a)) || (ret = need_out(n, o)))
 		return ret;
 	if (!b->data && (ret = need_act(n, b)))
+		return ret;
+	if (b->data && (ret = need_qweights(n, b)))
 		return ret;
 	M = ra >= 2 ? (uint64_t)a->dims[ra - 2] : 1;
 	K = (uint64_t)a->dims[ra - 1];

@@ -147,7 +147,10 @@ static int avg_as_conv(struct lctx *x, const struct npuc_node *n,
 	    (ret = alloc_out(x, o, LAY_NHWC, &lo)))
 		return ret;
 	memset(&e, 0, sizeof(e));
-	r = in->q.scale[0] / (o->q.scale[0] * (double)win);
+	/* onnxruntime's QLinearGlobalAveragePool: si / (so * count) in
+	 * binary32 */
+	r = (float)((float)in->q.scale[0] /
+		    (float)((float)o->q.scale[0] * (float)win));
 	e.out_elem = o->elem;
 	e.rmult = &r;
 	e.zp = o->q.zp[0];

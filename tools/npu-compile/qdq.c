@@ -28,6 +28,7 @@
  * group, where onnxruntime would run it quantized too.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,6 +249,116 @@ static int backward_q(struct npuc_graph *g, struct npuc_node *q,
 	return moved > 0;
 }
 
+/* ---- 0. weights left in float ------------------------------------------------- */
+
+/* @n's output reaches one QuantizeLinear through at most Relu/Clip, with
+ * no branch (onnxruntime's IsNoBranchPathToQuantizeLinear). */
+static bool path_to_quantize(struct npuc_graph *g, const struct npuc_node *n)
+{
+	int depth;
+
+	for (depth = 0; depth < 8; depth++) {
+		struct npuc_node *c;
+
+		if (n->nout != 1 || n->out[0] < 0 ||
+		    !(c = only_consumer(g, n->out[0])))
+			return false;
+		if (IS_OP(c, QUANTIZE))
+			return true;
+		if (!IS_OP(c, RELU) && !IS_OP(c, CLIP))
+			return false;
+		n = c;
+	}
+	return false;
+}
+
+/*
+ * Conv/Gemm between a per-tensor DequantizeLinear and a QuantizeLinear
+ * whose weights are a float initializer: onnxruntime quantizes them at
+ * session load (WeightBiasQuantization: int8 per tensor, the range
+ * min(w, 0)..max(w, 0) over 255 steps, computed in float32) and then runs
+ * the quantized kernel, so its results are those of these int8 weights.
+ * Do the same; a float bias is quantized in bias_acc() the same way.
+ */
+static int quantize_weights(struct npuc_graph *g, struct npuc_node *n,
+			    struct npuc_stats *st)
+{
+	struct npuc_tensor *x = in_t(g, n, 0), *w = in_t(g, n, 1);
+	const char *qn, *fn;
+	struct npuc_quant q;
+	float lo = 0, hi = 0, sc, z;
+	uint64_t cnt, i;
+	int8_t *wq;
+	float *wf;
+	int qi, fi, ret;
+
+	(void)st;
+	if (!x || !w || x->dq_of < 0 || !quant_per_tensor(&g->t[x->dq_of].q) ||
+	    w->dq_of >= 0 || !w->data || w->elem != NPUC_FLOAT ||
+	    !path_to_quantize(g, n))
+		return 0;
+	cnt = npuc_tensor_elements(w);
+	for (i = 0; i < cnt; i++) {
+		float v = ((const float *)w->data)[i];
+
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	sc = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+	z = -128.0f - lo / sc;
+	z = nearbyintf(z < -128.0f ? -128.0f : z > 127.0f ? 127.0f : z);
+	memset(&q, 0, sizeof(q));
+	q.elem = NPUC_INT8;
+	q.axis = -1;
+	q.n = 1;
+	q.scale = malloc(sizeof(double));
+	q.zp = malloc(sizeof(int32_t));
+	wq = malloc(cnt ? cnt : 1);
+	wf = malloc(cnt ? 4 * cnt : 4);
+	qn = graph_name(g, w->name, "wq");
+	fn = graph_name(g, w->name, "wdq");
+	if (!q.scale || !q.zp || !wq || !wf || !qn || !fn) {
+		ret = npuc_err(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	q.scale[0] = sc;
+	q.zp[0] = (int32_t)z;
+	for (i = 0; i < cnt; i++) {
+		wq[i] = (int8_t)ort_quant(&q, ((const float *)w->data)[i]);
+		wf[i] = ort_dequant(&q, wq[i]);
+	}
+	if ((qi = graph_add_tensor(g, qn)) < 0 ||
+	    (fi = graph_add_tensor(g, fn)) < 0) {
+		ret = qi < 0 ? qi : fi;
+		goto fail;
+	}
+	w = in_t(g, n, 1);
+	if ((ret = set_const(&g->t[qi], NPUC_INT8, w->ndim, w->dims, wq))) {
+		wq = NULL;
+		goto fail;
+	}
+	wq = NULL;
+	if ((ret = set_const(&g->t[fi], NPUC_FLOAT, w->ndim, w->dims, wf))) {
+		wf = NULL;
+		goto fail;
+	}
+	wf = NULL;
+	g->t[qi].q = q;
+	g->t[fi].dq_of = qi;
+	n->in[1] = fi;
+	return 1;
+fail:
+	free(wq);
+	free(wf);
+	quant_release(&q);
+	return ret;
+}
+
+static bool is_conv_gemm(const struct npuc_node *n)
+{
+	return !n->dead && (IS_OP(n, CONV) || IS_OP(n, GEMM));
+}
+
 /* ---- 1. pointwise chains ---------------------------------------------------- */
 
 struct chain {
@@ -408,6 +519,51 @@ static struct npuc_node *activation(struct npuc_graph *g, int oi, double *lo,
 	return a;
 }
 
+/*
+ * Whether onnxruntime (x86 CPU) runs this int8 QDQ Conv, Add or Mul in
+ * float: it fuses those groups only with uint8 activations, and turns an int8
+ * Q -> DQ pair into uint8 only where the Q has one consumer once each
+ * consumer of a DQ has its own DQ (QDQS8ToU8Transformer after
+ * EnsureUniqueDQForNodeUnit): the integer tensor feeds one DQ whose float
+ * value feeds one node. Both the input and the output pair must convert.
+ */
+static bool one_dq_one_use(struct npuc_graph *g, int ti)
+{
+	struct npuc_node *d;
+
+	if (ti < 0 || g->t[ti].data || g->t[ti].is_output ||
+	    g->t[ti].producer < 0 || g->t[ti].nconsumers != 1)
+		return false;
+	d = only_consumer(g, ti);
+	return d && IS_OP(d, DEQUANTIZE) && d->out[0] >= 0 &&
+	       g->t[d->out[0]].nconsumers == 1 && !g->t[d->out[0]].is_output;
+}
+
+static bool ort_float_group(struct npuc_graph *g, const struct npuc_node *n,
+			    const int *src, const struct npuc_node *q)
+{
+	bool int8 = false, convert = true;
+	int i;
+
+	/* grouped (depthwise) float Convs run other MLAS kernels, whose
+	 * order is not reproduced: those stay exact int8 */
+	if (IS_OP(n, CONV) && attr_i(n, "group", 1) != 1)
+		return false;
+	if (!IS_OP(n, CONV) && !IS_OP(n, ADD) && !IS_OP(n, MUL))
+		return false;
+	for (i = 0; i < (IS_OP(n, CONV) ? 1 : n->nin); i++) {
+		if (src[i] < 0 || g->t[src[i]].data)
+			continue;	/* constants convert (lone DQ) */
+		int8 |= g->t[src[i]].elem == NPUC_INT8;
+		convert &= one_dq_one_use(g, src[i]);
+	}
+	if (!q || q->out[0] < 0)
+		return int8;
+	int8 |= g->t[q->out[0]].elem == NPUC_INT8;
+	convert &= one_dq_one_use(g, q->out[0]);
+	return int8 && !convert;
+}
+
 static int fuse_group(struct npuc_graph *g, struct npuc_node *n,
 		      struct npuc_stats *st)
 {
@@ -458,6 +614,8 @@ static int fuse_group(struct npuc_graph *g, struct npuc_node *n,
 		if (uses <= 0 || uses != g->t[oi].nconsumers)
 			return 0;
 	}
+	if (ort_float_group(g, n, src, q[0]))
+		return 0;	/* float between DQ and Q, as there */
 	for (i = 0; i < n->nin; i++)
 		n->in[i] = src[i];
 	for (j = 0; j < n->nout; j++) {
@@ -559,6 +717,8 @@ int npuc_fuse_qdq(struct npuc_graph *g, struct npuc_stats *st)
 		ret = each(g, st, is_dequantize, forward_dq);
 	if (!ret)
 		ret = each(g, st, is_quantize, backward_q);
+	if (!ret)
+		ret = each(g, st, is_conv_gemm, quantize_weights);
 	if (!ret)
 		ret = each(g, st, is_quantize, fuse_chain);
 	if (!ret)

@@ -697,6 +697,9 @@ static void device_line(const npurt_device *dev, char *buf, size_t len)
 	if (i.kind == NPURT_DEVICE_CPU)
 		snprintf(buf, len, "%s (CPU, %u thread%s)", i.name, i.threads,
 			 i.threads == 1 ? "" : "s");
+	else if (i.kind == NPURT_DEVICE_GPU)
+		snprintf(buf, len, "%s (GPU, %s, %llu MiB)", i.name, i.arch,
+			 (unsigned long long)(i.mem_total >> 20));
 	else if (i.pe_count > 1)
 		snprintf(buf, len, "%s (%s, PEs %u-%u fused, firmware %s)",
 			 i.name, i.arch, i.pe_first,
@@ -864,7 +867,8 @@ static void print_json(const struct ctx *c, const struct run_compare *cmp,
 		o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(di.name));
 		json_object_object_add(o, "kind", json_object_new_string(
-			di.kind == NPURT_DEVICE_NPU ? "npu" : "cpu"));
+			di.kind == NPURT_DEVICE_NPU ? "npu" :
+			di.kind == NPURT_DEVICE_GPU ? "gpu" : "cpu"));
 		json_object_object_add(o, "arch", json_object_new_string(di.arch));
 		json_object_object_add(o, "pe_first",
 				       json_object_new_int((int)di.pe_first));

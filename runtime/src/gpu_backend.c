@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpu_backend.c - CUDA GPUs as devices ("cuda:N"): the driver and NVRTC
+ * loaded at run time (cuda_api.c), the kernels of gpu_kernels.cu compiled
+ * for the GPU's architecture on first use and kept in the compile cache,
+ * device memory with a pinned host shadow per allocation, one stream per
+ * calling thread (each runner worker), and jobs run command by command:
+ * validated by the shared validator (npu_cmd_validate()), slots uploaded
+ * when their host shadow is newer, one kernel launch per command. Results
+ * equal the CPU backend's byte for byte (the kernels follow
+ * uapi/rm_npu_commands.md exactly).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cuda_api.h"
+#include "device.h"
+#include "gpu_params.h"
+#include "npu_ops.h"
+#include "profiler.h"
+#include "program.h"
+
+#include "gpu_kernels_src.h"	/* generated: npurt_gpu_src[] */
+
+enum gpu_fn { F_MM, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT, F_FILL, F_COPY,
+	      F_COUNT };
+
+static const char *const gpu_fn_names[F_COUNT] = {
+	"k_mm", "k_mm_conv", "k_conv", "k_pool", "k_elt", "k_lut", "k_fill",
+	"k_copy",
+};
+
+#define GPU_THREADS	256
+#define GPU_MM_TILE	128
+
+/* A calling thread's stream and its error word. */
+struct gpu_stream {
+	struct gpu_stream *next;
+	CUstream s;
+	CUdeviceptr err;
+	int *err_host;			/* pinned */
+};
+
+struct npurt_gpu {
+	const struct npurt_cuda *cu;
+	CUdevice cudev;
+	CUcontext ctx;
+	CUmodule mod;
+	CUfunction fn[F_COUNT];
+	unsigned int sms;
+	pthread_key_t key;
+	bool key_ok;
+	pthread_mutex_t lock;
+	struct gpu_stream *streams;
+};
+
+static int gpu_fail(npurt_device *dev, CUresult r, const char *what)
+{
+	return npurt_err(r == 2 ? -ENOMEM : -EIO, "%s: %s: %s", dev->info.name,
+			 what, npurt_cuda_strerror(r));
+}
+
+/* ---- kernels: NVRTC and the compile cache ------------------------------ */
+
+static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+static int cache_dir(char *buf, size_t len)
+{
+	const char *e = getenv("NPURT_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (e && *e)
+		n = snprintf(buf, len, "%s/gpu", e);
+	else if (x && *x)
+		n = snprintf(buf, len, "%s/npurt/gpu", x);
+	else if (home && *home)
+		n = snprintf(buf, len, "%s/.cache/npurt/gpu", home);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[512];
+	size_t i;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (i = 1; tmp[i]; i++) {
+		if (tmp[i] != '/')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		tmp[i] = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+static void *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 &&
+	    !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		*size = (size_t)n;
+	fclose(f);
+	return buf;
+}
+
+/* Written to a temporary name, then renamed: readers never see half. */
+static void write_file(const char *dir, const char *path, const void *data,
+		       size_t size)
+{
+	char tmp[680];
+	FILE *f;
+	bool ok;
+
+	if (mkdirs(dir))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	f = fopen(tmp, "wb");
+	if (!f)
+		return;
+	ok = fwrite(data, 1, size, f) == size;
+	ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, path))
+		unlink(tmp);
+}
+
+/* Any cached image of @prefix (NVRTC absent: its version is unknown). */
+static void *cache_any(const char *dir, const char *prefix, const char *suffix,
+		       size_t *size)
+{
+	char path[640];
+	struct dirent *e;
+	void *img = NULL;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return NULL;
+	while (!img && (e = readdir(d))) {
+		size_t n = strlen(e->d_name), ls = strlen(suffix);
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)) || n < ls ||
+		    strcmp(e->d_name + n - ls, suffix))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		img = read_file(path, size);
+	}
+	closedir(d);
+	return img;
+}
+
+static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
+			 const char *arch_opt, void **img, size_t *size)
+{
+	const char *opts[] = { arch_opt, "--std=c++17", "-default-device",
+			       "--fmad=false" };
+	nvrtcProgram prog;
+	nvrtcResult r;
+	size_t n = 0;
+	char *log;
+
+	r = rtc->nvrtcCreateProgram(&prog, npurt_gpu_src, "gpu_kernels.cu", 0,
+				    NULL, NULL);
+	if (r != NVRTC_SUCCESS)
+		return npurt_err(-ENOMEM, "%s: nvrtcCreateProgram: %s",
+				 dev->info.name, rtc->nvrtcGetErrorString(r));
+	r = rtc->nvrtcCompileProgram(prog, (int)NPURT_ARRAY_SIZE(opts), opts);
+	if (r != NVRTC_SUCCESS) {
+		rtc->nvrtcGetProgramLogSize(prog, &n);
+		log = calloc(1, n + 1);
+		if (log)
+			rtc->nvrtcGetProgramLog(prog, log);
+		npurt_err(-EIO, "%s: NVRTC could not compile the kernels "
+			  "(%s): %.400s", dev->info.name,
+			  rtc->nvrtcGetErrorString(r), log ? log : "");
+		free(log);
+		rtc->nvrtcDestroyProgram(&prog);
+		return -EIO;
+	}
+	r = rtc->nvrtcGetCUBINSize(prog, &n);
+	*img = r == NVRTC_SUCCESS && n ? malloc(n) : NULL;
+	if (*img && rtc->nvrtcGetCUBIN(prog, *img) != NVRTC_SUCCESS) {
+		free(*img);
+		*img = NULL;
+	}
+	rtc->nvrtcDestroyProgram(&prog);
+	if (!*img)
+		return npurt_err(-EIO, "%s: NVRTC produced no CUBIN",
+				 dev->info.name);
+	*size = n;
+	return 0;
+}
+
+/*
+ * The kernels as a CUBIN for this GPU: from the cache (key: hash of the
+ * source, NVRTC version, architecture) or compiled now and cached.
+ */
+static int gpu_load_module(npurt_device *dev, int ccmaj, int ccmin)
+{
+	struct npurt_gpu *g = dev->gpu;
+	const struct npurt_nvrtc *rtc = npurt_nvrtc_get();
+	char dir[256], prefix[64], suffix[32], arch[32], path[640];
+	uint64_t h = fnv1a(npurt_gpu_src, sizeof(npurt_gpu_src) - 1,
+			   0xcbf29ce484222325ULL);
+	int maj = 0, min = 0, ret;
+	void *img = NULL;
+	size_t size = 0;
+	CUresult r;
+	bool have_dir = !cache_dir(dir, sizeof(dir));
+
+	snprintf(prefix, sizeof(prefix), "kernels-%016llx-nvrtc",
+		 (unsigned long long)h);
+	snprintf(suffix, sizeof(suffix), "-sm_%d%d.cubin", ccmaj, ccmin);
+	snprintf(arch, sizeof(arch), "--gpu-architecture=sm_%d%d", ccmaj,
+		 ccmin);
+	if (rtc)
+		rtc->nvrtcVersion(&maj, &min);
+	snprintf(path, sizeof(path), "%s/%s%d.%d%s", dir, prefix, maj, min,
+		 suffix);
+	if (have_dir)
+		img = rtc ? read_file(path, &size) :
+		      cache_any(dir, prefix, suffix, &size);
+	if (img) {
+		r = g->cu->cuModuleLoadData(&g->mod, img);
+		free(img);
+		if (r == CUDA_SUCCESS)
+			return 0;
+		img = NULL;	/* stale or corrupt: compile again */
+	}
+	if (!rtc)
+		return npurt_err(-ENODEV, "%s: %s, and no compiled kernels "
+				 "for sm_%d%d in the cache", dev->info.name,
+				 npurt_last_error(), ccmaj, ccmin);
+	ret = nvrtc_compile(dev, rtc, arch, &img, &size);
+	if (ret)
+		return ret;
+	r = g->cu->cuModuleLoadData(&g->mod, img);
+	if (r == CUDA_SUCCESS && have_dir)
+		write_file(dir, path, img, size);
+	free(img);
+	if (r != CUDA_SUCCESS)
+		return gpu_fail(dev, r, "loading the kernels");
+	npurt_info("%s: kernels compiled by NVRTC %d.%d for sm_%d%d", dev->info.name,
+		   maj, min, ccmaj, ccmin);
+	return 0;
+}
+
+/* ---- streams ----------------------------------------------------------- */
+
+static void gpu_stream_free(struct npurt_gpu *g, struct gpu_stream *st)
+{
+	if (st->s)
+		g->cu->cuStreamDestroy(st->s);
+	if (st->err)
+		g->cu->cuMemFree(st->err);
+	if (st->err_host)
+		g->cu->cuMemFreeHost(st->err_host);
+	free(st);
+}
+
+/* The calling thread's stream, created at its first job. */
+static struct gpu_stream *gpu_stream(npurt_device *dev)
+{
+	struct npurt_gpu *g = dev->gpu;
+	struct gpu_stream *st = g->key_ok ? pthread_getspecific(g->key) : NULL;
+	void *host = NULL;
+	CUresult r;
+
+	if (st)
+		return st;
+	st = calloc(1, sizeof(*st));
+	if (!st || !g->key_ok) {
+		free(st);
+		npurt_err(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	r = g->cu->cuStreamCreate(&st->s, CU_STREAM_NON_BLOCKING);
+	if (r == CUDA_SUCCESS)
+		r = g->cu->cuMemAlloc(&st->err, sizeof(int));
+	if (r == CUDA_SUCCESS)
+		r = g->cu->cuMemHostAlloc(&host, sizeof(int), 0);
+	st->err_host = host;
+	if (r != CUDA_SUCCESS || pthread_setspecific(g->key, st)) {
+		gpu_fail(dev, r ? r : 2, "creating a stream");
+		gpu_stream_free(g, st);
+		return NULL;
+	}
+	pthread_mutex_lock(&g->lock);
+	st->next = g->streams;
+	g->streams = st;
+	pthread_mutex_unlock(&g->lock);
+	return st;
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+static int gpu_mem_alloc(npurt_device *dev, uint64_t size,
+			 struct npurt_mem *mem)
+{
+	struct npurt_gpu *g = dev->gpu;
+	uint64_t rounded = npurt_align_up(size, NPURT_MEM_ALIGN);
+	void *host = NULL;
+	CUresult r;
+
+	memset(mem, 0, sizeof(*mem));
+	if (!size || size > NPURT_MAX_TENSOR_BYTES)
+		return npurt_err(-EINVAL, "%s: bad allocation size %llu",
+				 dev->info.name, (unsigned long long)size);
+	g->cu->cuCtxSetCurrent(g->ctx);
+	r = g->cu->cuMemAlloc(&mem->dptr, rounded);
+	if (r == CUDA_SUCCESS) {
+		r = g->cu->cuMemHostAlloc(&host, rounded,
+					  CU_MEMHOSTALLOC_PORTABLE);
+		if (r != CUDA_SUCCESS)
+			g->cu->cuMemFree(mem->dptr);
+	}
+	if (r != CUDA_SUCCESS) {
+		mem->dptr = 0;
+		return gpu_fail(dev, r, "allocating memory");
+	}
+	/* Both copies start zeroed, like host memory. */
+	memset(host, 0, rounded);
+	r = g->cu->cuMemcpyHtoD(mem->dptr, host, rounded);
+	if (r != CUDA_SUCCESS) {
+		g->cu->cuMemFree(mem->dptr);
+		g->cu->cuMemFreeHost(host);
+		mem->dptr = 0;
+		return gpu_fail(dev, r, "clearing memory");
+	}
+	mem->kind = NPURT_MEM_GPU;
+	mem->ptr = host;
+	mem->size = rounded;
+	return 0;
+}
+
+static void gpu_mem_free(npurt_device *dev, struct npurt_mem *mem)
+{
+	struct npurt_gpu *g = dev->gpu;
+
+	g->cu->cuCtxSetCurrent(g->ctx);
+	g->cu->cuMemFree(mem->dptr);
+	g->cu->cuMemFreeHost(mem->ptr);
+	memset(mem, 0, sizeof(*mem));
+}
+
+int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem)
+{
+	struct npurt_gpu *g = dev->gpu;
+	CUresult r;
+
+	g->cu->cuCtxSetCurrent(g->ctx);
+	r = g->cu->cuMemcpyHtoD(mem->dptr, mem->ptr, mem->size);
+	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, "copy to the GPU");
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+static int gpu_upload(npurt_device *dev, struct gpu_stream *st,
+		      const struct npurt_job *job, uint32_t slot)
+{
+	CUresult r;
+
+	if (job->where[slot] != NPURT_GPU_HOST)
+		return 0;
+	r = dev->gpu->cu->cuMemcpyHtoDAsync(job->dptrs[slot], job->bases[slot],
+					    job->sizes[slot], st->s);
+	if (r != CUDA_SUCCESS)
+		return gpu_fail(dev, r, "copy to the GPU");
+	job->where[slot] = NPURT_GPU_SYNCED;
+	return 0;
+}
+
+static unsigned int gpu_blocks(const npurt_device *dev, uint64_t n)
+{
+	uint64_t b = (n + GPU_THREADS - 1) / GPU_THREADS;
+	uint64_t most = (uint64_t)dev->gpu->sms * 16;
+
+	return (unsigned int)(b < 1 ? 1 : b > most ? most : b);
+}
+
+static int gpu_launch(npurt_device *dev, struct gpu_stream *st, enum gpu_fn f,
+		      unsigned int gx, unsigned int gy, void *params)
+{
+	void *args[] = { params };
+	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy, 1,
+						  GPU_THREADS, 1, 1, 0, st->s,
+						  args, NULL);
+
+	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, gpu_fn_names[f]);
+}
+
+static uint64_t ref_addr(const struct npurt_job *job,
+			 const struct rm_npu_ref *ref)
+{
+	return job->dptrs[ref->bo] + ref->offset;
+}
+
+static void epi_init(struct g_epi *e, const struct npurt_job *job,
+		     const struct rm_npu_cmd *cmd, uint32_t index,
+		     struct gpu_stream *st, const struct rm_npu_ref *bias,
+		     const struct rm_npu_ref *quant, const struct rm_npu_ref *out,
+		     uint32_t out_dtype, const struct rm_npu_requant *rq)
+{
+	e->bias = cmd->flags & RM_NPU_MM_BIAS ? ref_addr(job, bias) : 0;
+	e->quant = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_addr(job, quant) : 0;
+	e->out = ref_addr(job, out);
+	e->err = st->err;
+	e->flags = cmd->flags;
+	e->out_dtype = out_dtype;
+	e->mult = rq->mult;
+	e->shift = rq->shift;
+	e->zp = rq->zero_point;
+	e->lo = rq->act_min;
+	e->hi = rq->act_max;
+	e->cmd1 = index + 1;
+}
+
+static int run_gemm(npurt_device *dev, struct gpu_stream *st,
+		    const struct npurt_job *job, const struct rm_npu_cmd *cmd,
+		    uint32_t index)
+{
+	const struct rm_npu_cmd_gemm *c = &cmd->gemm;
+	struct g_mm p;
+
+	memset(&p, 0, sizeof(p));
+	epi_init(&p.e, job, cmd, index, st, &c->bias, &c->quant, &c->out,
+		 c->out_dtype, &c->rq);
+	p.a = ref_addr(job, &c->a);
+	p.b = ref_addr(job, &c->b);
+	p.b_ks = c->ldb;
+	p.b_ns = 1;
+	p.m = c->m;
+	p.n = c->n;
+	p.k = c->k;
+	p.lda = c->lda;
+	p.ldo = c->ldo;
+	p.a_signed = c->a_dtype == RM_NPU_DT_INT8;
+	p.za = c->a_zero_point;
+	p.zb = c->b_zero_point;
+	return gpu_launch(dev, st, F_MM, (c->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
+			  (c->n + GPU_MM_TILE - 1) / GPU_MM_TILE, &p);
+}
+
+static int run_conv(npurt_device *dev, struct gpu_stream *st,
+		    const struct npurt_job *job, const struct rm_npu_cmd *cmd,
+		    uint32_t index)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	uint64_t pix = (uint64_t)c->batch * c->out_h * c->out_w;
+	uint32_t ksz = c->k_h * c->k_w * (c->in_c / c->groups);
+	struct g_conv q;
+	struct g_mm p;
+
+	if (c->groups == 1 && pix <= (1ULL << 31)) {
+		bool pw = c->k_h == 1 && c->k_w == 1 && c->stride_h == 1 &&
+			  c->stride_w == 1 && !c->pad_top && !c->pad_left &&
+			  !c->pad_bottom && !c->pad_right;
+
+		/* an implicit GEMM: pixels x taps times taps x channels */
+		memset(&p, 0, sizeof(p));
+		epi_init(&p.e, job, cmd, index, st, &c->bias, &c->quant,
+			 &c->out, c->out_dtype, &c->rq);
+		p.a = ref_addr(job, &c->in);
+		p.b = ref_addr(job, &c->weights);
+		p.b_ks = 1;
+		p.b_ns = ksz;
+		p.m = (uint32_t)pix;
+		p.n = c->out_c;
+		p.k = ksz;
+		p.lda = c->in_c;
+		p.ldo = c->out_c;
+		p.a_signed = c->in_dtype == RM_NPU_DT_INT8;
+		p.za = c->in_zero_point;
+		p.zb = c->w_zero_point;
+		p.conv = !pw;
+		p.in_h = c->in_h;
+		p.in_w = c->in_w;
+		p.in_c = c->in_c;
+		p.out_h = c->out_h;
+		p.out_w = c->out_w;
+		p.k_w = c->k_w;
+		p.stride_h = c->stride_h;
+		p.stride_w = c->stride_w;
+		p.dil_h = c->dil_h;
+		p.dil_w = c->dil_w;
+		p.pad_top = c->pad_top;
+		p.pad_left = c->pad_left;
+		return gpu_launch(dev, st, pw ? F_MM : F_MM_CONV,
+				  (uint32_t)((pix + GPU_MM_TILE - 1) /
+					     GPU_MM_TILE),
+				  (c->out_c + GPU_MM_TILE - 1) / GPU_MM_TILE,
+				  &p);
+	}
+	memset(&q, 0, sizeof(q));
+	epi_init(&q.e, job, cmd, index, st, &c->bias, &c->quant, &c->out,
+		 c->out_dtype, &c->rq);
+	q.in = ref_addr(job, &c->in);
+	q.w = ref_addr(job, &c->weights);
+	q.total = pix * c->out_c;
+	q.in_h = c->in_h;
+	q.in_w = c->in_w;
+	q.in_c = c->in_c;
+	q.out_h = c->out_h;
+	q.out_w = c->out_w;
+	q.out_c = c->out_c;
+	q.k_h = c->k_h;
+	q.k_w = c->k_w;
+	q.stride_h = c->stride_h;
+	q.stride_w = c->stride_w;
+	q.dil_h = c->dil_h;
+	q.dil_w = c->dil_w;
+	q.pad_top = c->pad_top;
+	q.pad_left = c->pad_left;
+	q.cig = c->in_c / c->groups;
+	q.cpo = c->out_c / c->groups;
+	q.in_signed = c->in_dtype == RM_NPU_DT_INT8;
+	q.zx = c->in_zero_point;
+	q.zw = c->w_zero_point;
+	return gpu_launch(dev, st, F_CONV, gpu_blocks(dev, q.total), 1, &q);
+}
+
+static int run_pool(npurt_device *dev, struct gpu_stream *st,
+		    const struct npurt_job *job, const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_pool2d *c = &cmd->pool2d;
+	struct g_pool p;
+
+	memset(&p, 0, sizeof(p));
+	p.in = ref_addr(job, &c->in);
+	p.out = ref_addr(job, &c->out);
+	p.total = (uint64_t)c->batch * c->out_h * c->out_w * c->c;
+	p.avg = c->mode == RM_NPU_POOL_AVG;
+	p.count_pad = !!(cmd->flags & RM_NPU_POOL_COUNT_PAD);
+	p.in_signed = c->dtype == RM_NPU_DT_INT8;
+	p.in_h = c->in_h;
+	p.in_w = c->in_w;
+	p.c = c->c;
+	p.out_h = c->out_h;
+	p.out_w = c->out_w;
+	p.k_h = c->k_h;
+	p.k_w = c->k_w;
+	p.stride_h = c->stride_h;
+	p.stride_w = c->stride_w;
+	p.pad_top = c->pad_top;
+	p.pad_left = c->pad_left;
+	p.zp = c->zero_point;
+	p.lo = c->act_min;
+	p.hi = c->act_max;
+	return gpu_launch(dev, st, F_POOL, gpu_blocks(dev, p.total), 1, &p);
+}
+
+static void elt_in(struct g_elt_in *d, const struct npurt_job *job,
+		   const struct rm_npu_elt_input *s)
+{
+	d->p = ref_addr(job, &s->ref);
+	d->row_stride = s->row_stride;
+	d->col_stride = s->col_stride;
+	d->zp = s->zero_point;
+	d->mult = s->mult;
+	d->shift = s->shift;
+}
+
+static int run_elt(npurt_device *dev, struct gpu_stream *st,
+		   const struct npurt_job *job, const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_eltwise *c = &cmd->eltwise;
+	struct g_elt p;
+
+	memset(&p, 0, sizeof(p));
+	elt_in(&p.a, job, &c->a);
+	elt_in(&p.b, job, &c->b);
+	p.out = ref_addr(job, &c->out);
+	p.out_row_stride = c->out_row_stride;
+	p.op = c->op;
+	p.in_signed = c->dtype == RM_NPU_DT_INT8;
+	p.rows = c->rows;
+	p.cols = c->cols;
+	p.mult = c->rq.mult;
+	p.shift = c->rq.shift;
+	p.zp = c->rq.zero_point;
+	p.lo = c->rq.act_min;
+	p.hi = c->rq.act_max;
+	return gpu_launch(dev, st, F_ELT,
+			  gpu_blocks(dev, (uint64_t)c->rows * c->cols), 1, &p);
+}
+
+static int run_cmd(npurt_device *dev, struct gpu_stream *st,
+		   const struct npurt_job *job, const struct rm_npu_cmd *cmd,
+		   uint32_t index)
+{
+	union {
+		struct g_lut lut;
+		struct g_fill fill;
+		struct g_copy copy;
+	} p;
+	unsigned int i;
+
+	memset(&p, 0, sizeof(p));
+	switch (cmd->opcode) {
+	case RM_NPU_OP_GEMM:
+		return run_gemm(dev, st, job, cmd, index);
+	case RM_NPU_OP_CONV2D:
+		return run_conv(dev, st, job, cmd, index);
+	case RM_NPU_OP_POOL2D:
+		return run_pool(dev, st, job, cmd);
+	case RM_NPU_OP_ELTWISE:
+		return run_elt(dev, st, job, cmd);
+	case RM_NPU_OP_LUT:
+		p.lut.in = ref_addr(job, &cmd->lut.in);
+		p.lut.table = ref_addr(job, &cmd->lut.table);
+		p.lut.out = ref_addr(job, &cmd->lut.out);
+		p.lut.count = cmd->lut.count;
+		p.lut.flip = cmd->lut.dtype == RM_NPU_DT_INT8 ? 0x80 : 0;
+		return gpu_launch(dev, st, F_LUT, gpu_blocks(dev, p.lut.count),
+				  1, &p.lut);
+	case RM_NPU_OP_FILL:
+		p.fill.dst = ref_addr(job, &cmd->fill.dst);
+		p.fill.count = cmd->fill.count;
+		p.fill.elem_size = cmd->fill.elem_size;
+		p.fill.value = cmd->fill.value;
+		return gpu_launch(dev, st, F_FILL, gpu_blocks(dev, p.fill.count),
+				  1, &p.fill);
+	case RM_NPU_OP_COPY:
+		p.copy.src = ref_addr(job, &cmd->copy.src);
+		p.copy.dst = ref_addr(job, &cmd->copy.dst);
+		p.copy.total = 1;
+		for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
+			p.copy.dims[i] = cmd->copy.dims[i];
+			p.copy.src_stride[i] = cmd->copy.src_stride[i];
+			p.copy.dst_stride[i] = cmd->copy.dst_stride[i];
+			p.copy.total *= cmd->copy.dims[i];
+		}
+		p.copy.elem_size = cmd->copy.elem_size;
+		return gpu_launch(dev, st, F_COPY, gpu_blocks(dev, p.copy.total),
+				  1, &p.copy);
+	default:
+		return 0;	/* NOP */
+	}
+}
+
+static const char *const gpu_op_names[RM_NPU_OP_COUNT] = {
+	"NOP", "FILL", "COPY", "GEMM", "CONV2D", "POOL2D", "ELTWISE", "LUT",
+};
+
+static int gpu_finish(npurt_device *dev, struct gpu_stream *st, int ret)
+{
+	CUresult r = dev->gpu->cu->cuStreamSynchronize(st->s);
+
+	if (ret)
+		return ret;
+	if (r != CUDA_SUCCESS)
+		return gpu_fail(dev, r, "running the job");
+	return 0;
+}
+
+static int gpu_run(npurt_device *dev, const struct npurt_job *job)
+{
+	struct npurt_gpu *g = dev->gpu;
+	struct gpu_stream *st;
+	uint64_t t0 = npurt_now_ns();
+	struct rm_npu_ref *refs[5];
+	bool writes[5];
+	uint32_t i, n, k;
+	int ret = 0, bad;
+	CUresult r;
+
+	g->cu->cuCtxSetCurrent(g->ctx);
+	st = gpu_stream(dev);
+	if (!st)
+		return -ENOMEM;
+	r = g->cu->cuMemsetD8Async(st->err, 0, sizeof(int), st->s);
+	if (r != CUDA_SUCCESS)
+		return gpu_fail(dev, r, "clearing the error word");
+	for (i = 0; i < job->num_cmds && !ret; i++) {
+		struct rm_npu_cmd cmd = job->cmds[i];
+
+		/* Never run a command not validated against these buffers. */
+		ret = npu_cmd_validate(&cmd, job->sizes, job->num_bufs,
+				       NPURT_ALL_CAPS);
+		if (ret) {
+			ret = npurt_err(ret, "%s: command %u invalid for the "
+					"bound buffers", dev->info.name, i);
+			break;
+		}
+		n = npurt_cmd_refs(&cmd, refs, writes);
+		for (k = 0; k < n && !ret; k++)
+			ret = gpu_upload(dev, st, job, refs[k]->bo);
+		if (!ret)
+			ret = run_cmd(dev, st, job, &cmd, i);
+		for (k = 0; k < n && !ret; k++)
+			if (writes[k])
+				job->where[refs[k]->bo] = NPURT_GPU_DEVICE;
+	}
+	if (!ret) {
+		r = g->cu->cuMemcpyDtoHAsync(st->err_host, st->err, sizeof(int),
+					     st->s);
+		if (r != CUDA_SUCCESS)
+			ret = gpu_fail(dev, r, "reading the error word");
+	}
+	ret = gpu_finish(dev, st, ret);
+	if (ret)
+		return ret;
+	bad = *st->err_host;
+	if (bad > 0 && (uint32_t)bad <= job->num_cmds)
+		return npurt_err(-EINVAL, "%s: command %d (%s) failed: a "
+				 "per-channel {mult, shift} pair is out of "
+				 "range", dev->info.name, bad - 1,
+				 gpu_op_names[job->cmds[bad - 1].opcode]);
+	npurt_prof_span(dev->rt, "gpu", npurt_prof_dev_track(dev), t0,
+			npurt_now_ns(), "%u commands", job->num_cmds);
+	return 0;
+}
+
+static int gpu_sync_host(npurt_device *dev, const struct npurt_job *job,
+			 const uint32_t *slots, unsigned int n)
+{
+	struct npurt_gpu *g = dev->gpu;
+	struct gpu_stream *st;
+	unsigned int i, moved = 0;
+	int ret = 0;
+	CUresult r;
+
+	g->cu->cuCtxSetCurrent(g->ctx);
+	st = gpu_stream(dev);
+	if (!st)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++) {
+		uint32_t s = slots[i];
+
+		if (job->where[s] != NPURT_GPU_DEVICE)
+			continue;
+		r = g->cu->cuMemcpyDtoHAsync(job->bases[s], job->dptrs[s],
+					     job->sizes[s], st->s);
+		if (r != CUDA_SUCCESS)
+			ret = gpu_fail(dev, r, "copy from the GPU");
+		job->where[s] = NPURT_GPU_SYNCED;
+		moved++;
+	}
+	return moved || ret ? gpu_finish(dev, st, ret) : 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+static void gpu_close(npurt_device *dev)
+{
+	struct npurt_gpu *g = dev->gpu;
+	struct gpu_stream *st;
+
+	if (!g)
+		return;
+	if (g->ctx) {
+		g->cu->cuCtxSetCurrent(g->ctx);
+		while ((st = g->streams)) {
+			g->streams = st->next;
+			gpu_stream_free(g, st);
+		}
+		if (g->mod)
+			g->cu->cuModuleUnload(g->mod);
+		g->cu->cuDevicePrimaryCtxRelease(g->cudev);
+	}
+	if (g->key_ok)
+		pthread_key_delete(g->key);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	dev->gpu = NULL;
+}
+
+static const struct npurt_backend_ops gpu_ops = {
+	.mem_alloc = gpu_mem_alloc,
+	.mem_free = gpu_mem_free,
+	.run = gpu_run,
+	.sync_host = gpu_sync_host,
+	.close = gpu_close,
+};
+
+/* Facts about GPU @ordinal. Return: 0, or -ENODEV with the reason. */
+static int gpu_query(const struct npurt_cuda *cu, unsigned int ordinal,
+		     struct npurt_gpu_info *gi, CUdevice *out)
+{
+	int count = 0, v = 0;
+	size_t mem = 0;
+	CUdevice d;
+
+	memset(gi, 0, sizeof(*gi));
+	cu->cuDeviceGetCount(&count);
+	if (ordinal >= (unsigned int)count)
+		return npurt_err(-ENODEV, "cuda:%u: no such GPU (%d present)",
+				 ordinal, count);
+	if (cu->cuDeviceGet(&d, (int)ordinal) != CUDA_SUCCESS ||
+	    cu->cuDeviceGetName(gi->name, sizeof(gi->name), d) !=
+	    CUDA_SUCCESS || cu->cuDeviceTotalMem(&mem, d) != CUDA_SUCCESS)
+		return npurt_err(-ENODEV, "cuda:%u: the driver does not "
+				 "describe it", ordinal);
+	gi->index = ordinal;
+	gi->mem_total = mem;
+	cu->cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+				 d);
+	gi->cc_major = (uint32_t)v;
+	cu->cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+				 d);
+	gi->cc_minor = (uint32_t)v;
+	cu->cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, d);
+	gi->multiprocessors = (uint32_t)v;
+	cu->cuDriverGetVersion(&v);
+	gi->driver_version = (uint32_t)v;
+	*out = d;
+	return 0;
+}
+
+NPURT_API int npurt_gpu_list(struct npurt_gpu_info *gpus, size_t max,
+			     size_t *count)
+{
+	const struct npurt_cuda *cu;
+	struct npurt_gpu_info gi;
+	int n = 0, i;
+	CUdevice d;
+
+	if (!count || (max && !gpus))
+		return npurt_err(-EINVAL, "npurt_gpu_list: NULL argument");
+	*count = 0;
+	cu = npurt_cuda_get();
+	if (!cu)
+		return 0;	/* the reason stays in npurt_last_error() */
+	cu->cuDeviceGetCount(&n);
+	for (i = 0; i < n; i++) {
+		if (gpu_query(cu, (unsigned int)i, &gi, &d))
+			continue;
+		if (*count < max)
+			gpus[*count] = gi;
+		(*count)++;
+	}
+	return 0;
+}
+
+int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
+{
+	struct npurt_device_info *info = &dev->info;
+	const struct npurt_cuda *cu = npurt_cuda_get();
+	struct npurt_gpu_info gi;
+	struct npurt_gpu *g;
+	unsigned int i;
+	CUresult r;
+	int ret;
+
+	info->kind = NPURT_DEVICE_GPU;
+	snprintf(info->name, sizeof(info->name), "cuda:%u", ordinal);
+	if (!cu)
+		return -ENODEV;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return npurt_err(-ENOMEM, "out of memory");
+	pthread_mutex_init(&g->lock, NULL);
+	g->key_ok = !pthread_key_create(&g->key, NULL);
+	g->cu = cu;
+	dev->gpu = g;
+	ret = gpu_query(cu, ordinal, &gi, &g->cudev);
+	if (ret)
+		goto fail;
+	r = cu->cuDevicePrimaryCtxRetain(&g->ctx, g->cudev);
+	if (r != CUDA_SUCCESS) {
+		g->ctx = NULL;
+		ret = npurt_err(-ENODEV, "cuda:%u: no context: %s", ordinal,
+				npurt_cuda_strerror(r));
+		goto fail;
+	}
+	cu->cuCtxSetCurrent(g->ctx);
+	ret = gpu_load_module(dev, (int)gi.cc_major, (int)gi.cc_minor);
+	for (i = 0; i < F_COUNT && !ret; i++) {
+		r = cu->cuModuleGetFunction(&g->fn[i], g->mod, gpu_fn_names[i]);
+		if (r != CUDA_SUCCESS)
+			ret = gpu_fail(dev, r, gpu_fn_names[i]);
+	}
+	if (ret)
+		goto fail;
+	g->sms = gi.multiprocessors ? gi.multiprocessors : 1;
+	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
+		 gi.cc_minor);
+	info->dev_index = ordinal;
+	info->numa_node = -1;
+	info->fw_caps = NPURT_ALL_CAPS;
+	info->mem_total = gi.mem_total;
+	info->abi_version = gi.driver_version;
+	snprintf(info->fw_version_str, sizeof(info->fw_version_str), "%s",
+		 "nvrtc");
+	dev->max_cmds = UINT32_MAX;
+	dev->max_job_bos = NPURT_JOB_MAX_BUFS;
+	dev->ops = &gpu_ops;
+	npurt_prof_name_track(dev->rt, npurt_prof_dev_track(dev), info->name);
+	npurt_info("%s: %s, %llu MiB, compute capability %u.%u", info->name,
+		   gi.name, (unsigned long long)(gi.mem_total >> 20),
+		   gi.cc_major, gi.cc_minor);
+	return 0;
+fail:
+	gpu_close(dev);
+	return ret;
+}

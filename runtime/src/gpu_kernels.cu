@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpu_kernels.cu - the rm_npu command set in CUDA C, compiled at run time
+ * by NVRTC (gpu_backend.c prepends gpu_params.h). Every kernel computes
+ * the bytes of uapi/rm_npu_commands.md exactly: integer arithmetic in the
+ * contract's widths, the float-scale mode through __fmul_rn and
+ * __float2ll_rn only (no contraction), so results equal the CPU backend's
+ * byte for byte. Commands are validated on the host (npu_cmd_validate())
+ * before any kernel sees them.
+ */
+
+#define G_THREADS	256
+
+__device__ __forceinline__ g_s32 g_ld_s32(const g_u8 *p)
+{
+	return (g_s32)((g_u32)p[0] | (g_u32)p[1] << 8 | (g_u32)p[2] << 16 |
+		       (g_u32)p[3] << 24);
+}
+
+__device__ __forceinline__ void g_st_s32(g_u8 *p, g_s32 v)
+{
+	g_u32 u = (g_u32)v;
+
+	p[0] = (g_u8)u;
+	p[1] = (g_u8)(u >> 8);
+	p[2] = (g_u8)(u >> 16);
+	p[3] = (g_u8)(u >> 24);
+}
+
+__device__ __forceinline__ g_s32 g_clamp(g_s64 v, g_s32 lo, g_s32 hi)
+{
+	return v < lo ? lo : v > hi ? hi : (g_s32)v;
+}
+
+/* Section 2: round half up by a flooring shift, plus zero point, clamp. */
+__device__ __forceinline__ g_s32 g_requant(g_s64 acc, g_s32 mult, g_s32 shift,
+					   g_s32 zp, g_s32 lo, g_s32 hi)
+{
+	g_u32 total = (g_u32)(31 - shift);
+	g_s64 r = (acc * mult + ((g_s64)1 << (total - 1))) >> total;
+
+	return g_clamp(r + zp, lo, hi);
+}
+
+/* Float-scale mode: clamp(RNE(fl32(fl32(x) * s)) + zp, lo, hi). */
+__device__ __forceinline__ g_s32 g_requant_f32(g_s32 x, g_s32 bits, g_s32 zp,
+					       g_s32 lo, g_s32 hi)
+{
+	float y = __fmul_rn(__int2float_rn(x), __int_as_float(bits));
+
+	return g_clamp(__float2ll_rn(y) + zp, lo, hi);
+}
+
+__device__ __forceinline__ g_s32 g_ld_elem(const g_u8 *p, g_u32 sgn)
+{
+	return sgn ? (g_s32)(signed char)*p : (g_s32)*p;
+}
+
+/* Epilogue of one output element of channel @n from its exact sum. */
+__device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
+					   g_u32 n, g_u64 o)
+{
+	g_s64 x = acc;
+	g_s32 mult = e->mult, shift = e->shift;
+
+	if (e->flags & G_MM_BIAS) {
+		x += g_ld_s32((const g_u8 *)e->bias + 4 * (g_u64)n);
+		x = g_clamp(x, (g_s32)0x80000000, 0x7fffffff);
+	}
+	if (e->out_dtype == G_DT_INT32) {
+		g_st_s32((g_u8 *)e->out + 4 * o, (g_s32)x);
+		return;
+	}
+	if (e->flags & G_MM_PER_CHANNEL) {
+		const g_u8 *q = (const g_u8 *)e->quant + 8 * (g_u64)n;
+
+		mult = g_ld_s32(q);
+		shift = g_ld_s32(q + 4);
+		if ((e->flags & G_MM_F32_SCALE) ? shift != 0 :
+		    (mult < 0 || shift < -31 || shift > 30)) {
+			atomicCAS((int *)e->err, 0, (int)e->cmd1);
+			return;
+		}
+	}
+	if (e->flags & G_MM_F32_SCALE)
+		((g_u8 *)e->out)[o] = (g_u8)g_requant_f32((g_s32)x, mult, e->zp,
+							  e->lo, e->hi);
+	else
+		((g_u8 *)e->out)[o] = (g_u8)g_requant(x, mult, shift, e->zp,
+						      e->lo, e->hi);
+}
+
+/* ---- GEMM and dense CONV2D: dp4a over 128 x 128 tiles ------------------ */
+
+#define MM_BM	128
+#define MM_BN	128
+#define MM_BK	32			/* k bytes per stage: 8 words */
+#define MM_TM	8			/* rows per thread (16 x 16 threads) */
+#define MM_TN	8
+
+__device__ __forceinline__ g_s32 g_dp4a_ss(g_u32 a, g_u32 b, g_s32 c)
+{
+	g_s32 d;
+
+	asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+	return d;
+}
+
+__device__ __forceinline__ g_s32 g_dp4a_us(g_u32 a, g_u32 b, g_s32 c)
+{
+	g_s32 d;
+
+	asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+	return d;
+}
+
+/* A[m][k] as a raw byte; 0 past k (the padding adds nothing to any sum). */
+template <bool CONV>
+__device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
+					g_u32 m, g_u32 k)
+{
+	g_u32 t, kx, ky, ci, ox, oy, nb;
+	g_s32 iy, ix;
+
+	if (m >= p->m || k >= p->k)
+		return 0;
+	if (!CONV)
+		return a[(g_u64)m * p->lda + k];
+	ci = k % p->in_c;
+	t = k / p->in_c;
+	kx = t % p->k_w;
+	ky = t / p->k_w;
+	ox = m % p->out_w;
+	t = m / p->out_w;
+	oy = t % p->out_h;
+	nb = t / p->out_h;
+	iy = (g_s32)(oy * p->stride_h) - (g_s32)p->pad_top +
+	     (g_s32)(ky * p->dil_h);
+	ix = (g_s32)(ox * p->stride_w) - (g_s32)p->pad_left +
+	     (g_s32)(kx * p->dil_w);
+	if (iy < 0 || ix < 0 || iy >= (g_s32)p->in_h || ix >= (g_s32)p->in_w)
+		return (g_u32)p->za & 0xff;	/* a tap in the padding */
+	return a[(((g_u64)nb * p->in_h + iy) * p->in_w + ix) * p->in_c + ci];
+}
+
+__device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
+					g_u32 k, g_u32 n)
+{
+	if (n >= p->n || k >= p->k)
+		return 0;
+	return b[(g_u64)k * p->b_ks + (g_u64)n * p->b_ns];
+}
+
+/*
+ * acc = sum a*b - zb * sum a - za * sum b + K * za * zb over raw bytes:
+ * dp4a's integer sums are exact and the true value fits in int32, so the
+ * combination is computed modulo 2^32.
+ */
+template <bool CONV>
+__device__ __forceinline__ void g_mm_body(const struct g_mm &p)
+{
+	/* padded: the loads' 8 threads of one row hit 8 banks */
+	__shared__ g_u32 as[MM_BK / 4][MM_BM + 4];
+	__shared__ g_u32 bs[MM_BK / 4][MM_BN];
+	const g_u8 *a = (const g_u8 *)p.a, *b = (const g_u8 *)p.b;
+	g_u32 tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
+	/* whole aligned words of A rows and of B rows can be loaded as such */
+	bool a_vec = !CONV && !(p.lda % 4) && !(p.a % 4);
+	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !(p.b % 4);
+	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
+	g_u32 i, j, k0, w, r;
+
+	for (i = 0; i < MM_TM; i++) {
+		ra[i] = 0;
+		for (j = 0; j < MM_TN; j++)
+			acc[i][j] = 0;
+	}
+	for (j = 0; j < MM_TN; j++)
+		cb[j] = 0;
+	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
+		/* A: 128 rows x 8 words, 8 neighbouring threads per row */
+		for (r = threadIdx.x; r < MM_BM * (MM_BK / 4); r += G_THREADS) {
+			g_u32 row = r / (MM_BK / 4), kw = r % (MM_BK / 4);
+			g_u32 m = m0 + row, kk = k0 + 4 * kw;
+
+			if (a_vec && m < p.m && kk + 3 < p.k)
+				as[kw][row] = *(const g_u32 *)(a + (g_u64)m *
+							       p.lda + kk);
+			else
+				as[kw][row] = g_mm_a<CONV>(&p, a, m, kk) |
+					g_mm_a<CONV>(&p, a, m, kk + 1) << 8 |
+					g_mm_a<CONV>(&p, a, m, kk + 2) << 16 |
+					g_mm_a<CONV>(&p, a, m, kk + 3) << 24;
+		}
+		/* B: 8 words of k x 32 groups of 4 columns, one per thread */
+		{
+			g_u32 kw = threadIdx.x / 32, n = n0 + 4 * (threadIdx.x % 32);
+			g_u32 kk = k0 + 4 * kw, c = n - n0;
+
+			if (b_vec && kk + 3 < p.k && n + 3 < p.n) {
+				const g_u8 *q = b + (g_u64)kk * p.b_ks + n;
+				g_u32 r0 = *(const g_u32 *)q;
+				g_u32 r1 = *(const g_u32 *)(q + p.b_ks);
+				g_u32 r2 = *(const g_u32 *)(q + 2 * p.b_ks);
+				g_u32 r3 = *(const g_u32 *)(q + 3 * p.b_ks);
+				g_u32 t0 = __byte_perm(r0, r1, 0x5140);
+				g_u32 t1 = __byte_perm(r2, r3, 0x5140);
+				g_u32 t2 = __byte_perm(r0, r1, 0x7362);
+				g_u32 t3 = __byte_perm(r2, r3, 0x7362);
+
+				bs[kw][c] = __byte_perm(t0, t1, 0x5410);
+				bs[kw][c + 1] = __byte_perm(t0, t1, 0x7632);
+				bs[kw][c + 2] = __byte_perm(t2, t3, 0x5410);
+				bs[kw][c + 3] = __byte_perm(t2, t3, 0x7632);
+			} else {
+				for (j = 0; j < 4; j++)
+					bs[kw][c + j] = g_mm_b(&p, b, kk, n + j) |
+						g_mm_b(&p, b, kk + 1, n + j) << 8 |
+						g_mm_b(&p, b, kk + 2, n + j) << 16 |
+						g_mm_b(&p, b, kk + 3, n + j) << 24;
+			}
+		}
+		__syncthreads();
+#pragma unroll
+		for (w = 0; w < MM_BK / 4; w++) {
+			g_u32 av[MM_TM], bv[MM_TN];
+
+#pragma unroll
+			for (i = 0; i < MM_TM; i++)
+				av[i] = as[w][ty + 16 * i];
+#pragma unroll
+			for (j = 0; j < MM_TN; j++)
+				bv[j] = bs[w][tx + 16 * j];
+			if (p.a_signed) {
+#pragma unroll
+				for (i = 0; i < MM_TM; i++)
+#pragma unroll
+					for (j = 0; j < MM_TN; j++)
+						acc[i][j] = g_dp4a_ss(av[i], bv[j],
+								      acc[i][j]);
+				if (p.zb)
+#pragma unroll
+					for (i = 0; i < MM_TM; i++)
+						ra[i] = g_dp4a_ss(av[i],
+								  0x01010101u,
+								  ra[i]);
+			} else {
+#pragma unroll
+				for (i = 0; i < MM_TM; i++)
+#pragma unroll
+					for (j = 0; j < MM_TN; j++)
+						acc[i][j] = g_dp4a_us(av[i], bv[j],
+								      acc[i][j]);
+				if (p.zb)
+#pragma unroll
+					for (i = 0; i < MM_TM; i++)
+						ra[i] = g_dp4a_us(av[i],
+								  0x01010101u,
+								  ra[i]);
+			}
+			if (p.za)
+#pragma unroll
+				for (j = 0; j < MM_TN; j++)
+					cb[j] = g_dp4a_ss(0x01010101u, bv[j],
+							  cb[j]);
+		}
+		__syncthreads();
+	}
+	for (i = 0; i < MM_TM; i++) {
+		g_u32 m = m0 + ty + 16 * i;
+
+		if (m >= p.m)
+			break;
+		for (j = 0; j < MM_TN; j++) {
+			g_u32 n = n0 + tx + 16 * j;
+			g_u32 v;
+
+			if (n >= p.n)
+				break;
+			v = (g_u32)acc[i][j] - (g_u32)p.zb * (g_u32)ra[i] -
+			    (g_u32)p.za * (g_u32)cb[j] +
+			    p.k * (g_u32)p.za * (g_u32)p.zb;
+			g_epilogue(&p.e, (g_s32)v, n, (g_u64)m * p.ldo + n);
+		}
+	}
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_mm(const struct g_mm p)
+{
+	g_mm_body<false>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_mm_conv(const struct g_mm p)
+{
+	g_mm_body<true>(p);
+}
+
+/* ---- grouped and depthwise CONV2D -------------------------------------- */
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_conv(const struct g_conv p)
+{
+	const g_u8 *in = (const g_u8 *)p.in;
+	const signed char *wt = (const signed char *)p.w;
+	g_u64 idx;
+
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
+	     idx += (g_u64)gridDim.x * blockDim.x) {
+		g_u32 oc = (g_u32)(idx % p.out_c);
+		g_u64 pix = idx / p.out_c;
+		g_u32 ox = (g_u32)(pix % p.out_w);
+		g_u64 t = pix / p.out_w;
+		g_u32 oy = (g_u32)(t % p.out_h);
+		g_u32 nb = (g_u32)(t / p.out_h);
+		g_u32 g = oc / p.cpo, ky, kx, ci;
+		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
+		g_s32 ix0 = (g_s32)(ox * p.stride_w) - (g_s32)p.pad_left;
+		const signed char *w = wt + (g_u64)oc * p.k_h * p.k_w * p.cig;
+		g_s32 acc = 0;
+
+		for (ky = 0; ky < p.k_h; ky++) {
+			g_s32 iy = iy0 + (g_s32)(ky * p.dil_h);
+
+			if (iy < 0 || iy >= (g_s32)p.in_h)
+				continue;
+			for (kx = 0; kx < p.k_w; kx++) {
+				g_s32 ix = ix0 + (g_s32)(kx * p.dil_w);
+				const g_u8 *x;
+				const signed char *wk;
+
+				if (ix < 0 || ix >= (g_s32)p.in_w)
+					continue;
+				x = in + (((g_u64)nb * p.in_h + iy) * p.in_w +
+					  ix) * p.in_c + (g_u64)g * p.cig;
+				wk = w + ((g_u64)ky * p.k_w + kx) * p.cig;
+				for (ci = 0; ci < p.cig; ci++)
+					acc += (g_ld_elem(x + ci, p.in_signed) -
+						p.zx) * (wk[ci] - p.zw);
+			}
+		}
+		g_epilogue(&p.e, acc, oc, idx);
+	}
+}
+
+/* ---- POOL2D ------------------------------------------------------------- */
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_pool(const struct g_pool p)
+{
+	const g_u8 *in = (const g_u8 *)p.in;
+	g_u8 *out = (g_u8 *)p.out;
+	g_u64 idx;
+
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
+	     idx += (g_u64)gridDim.x * blockDim.x) {
+		g_u32 c = (g_u32)(idx % p.c);
+		g_u64 pix = idx / p.c;
+		g_u32 ox = (g_u32)(pix % p.out_w);
+		g_u64 t = pix / p.out_w;
+		g_u32 oy = (g_u32)(t % p.out_h);
+		g_u32 nb = (g_u32)(t / p.out_h);
+		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
+		g_s32 ix0 = (g_s32)(ox * p.stride_w) - (g_s32)p.pad_left;
+		g_s32 acc = p.avg ? 0 : -256, q;
+		g_u32 ky, kx, cnt = 0;
+
+		for (ky = 0; ky < p.k_h; ky++) {
+			g_s32 iy = iy0 + (g_s32)ky;
+
+			if (iy < 0 || iy >= (g_s32)p.in_h)
+				continue;
+			for (kx = 0; kx < p.k_w; kx++) {
+				g_s32 ix = ix0 + (g_s32)kx, v;
+
+				if (ix < 0 || ix >= (g_s32)p.in_w)
+					continue;
+				v = g_ld_elem(in + (((g_u64)nb * p.in_h + iy) *
+						    p.in_w + ix) * p.c + c,
+					      p.in_signed);
+				cnt++;
+				if (p.avg)
+					acc += v;
+				else if (v > acc)
+					acc = v;
+			}
+		}
+		if (!p.avg) {
+			out[idx] = (g_u8)g_clamp(acc, p.lo, p.hi);
+			continue;
+		}
+		if (p.count_pad) {
+			acc += (g_s32)(p.k_h * p.k_w - cnt) * p.zp;
+			cnt = p.k_h * p.k_w;
+		}
+		/* half away from zero */
+		if (acc >= 0)
+			q = (g_s32)(((g_u32)acc + cnt / 2) / cnt);
+		else
+			q = -(g_s32)(((g_u32)-acc + cnt / 2) / cnt);
+		out[idx] = (g_u8)g_clamp(q, p.lo, p.hi);
+	}
+}
+
+/* ---- ELTWISE ------------------------------------------------------------ */
+
+__device__ __forceinline__ g_s64 g_rescale(g_s32 x, g_s32 m, g_s32 s)
+{
+	return ((g_s64)x * m + ((g_s64)1 << (30 - s))) >> (31 - s);
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_elt(const struct g_elt p)
+{
+	const g_u8 *a = (const g_u8 *)p.a.p, *b = (const g_u8 *)p.b.p;
+	g_u8 *out = (g_u8 *)p.out;
+	g_u64 total = (g_u64)p.rows * p.cols, idx;
+
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+	     idx += (g_u64)gridDim.x * blockDim.x) {
+		g_u64 r = idx / p.cols, c = idx % p.cols;
+		g_s32 xa = g_ld_elem(a + r * p.a.row_stride + c * p.a.col_stride,
+				     p.in_signed) - p.a.zp;
+		g_s32 xb = g_ld_elem(b + r * p.b.row_stride + c * p.b.col_stride,
+				     p.in_signed) - p.b.zp;
+		g_s64 v;
+
+		if (p.op == 2) {
+			v = xa * xb;
+		} else {
+			g_s64 ra = g_rescale(xa * (1 << 20), p.a.mult, p.a.shift);
+			g_s64 rb = g_rescale(xb * (1 << 20), p.b.mult, p.b.shift);
+
+			v = p.op == 0 ? ra + rb : ra - rb;
+		}
+		out[r * p.out_row_stride + c] =
+			(g_u8)g_requant(v, p.mult, p.shift, p.zp, p.lo, p.hi);
+	}
+}
+
+/* ---- LUT, FILL, COPY ------------------------------------------------------ */
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_lut(const struct g_lut p)
+{
+	__shared__ g_u8 tab[256];
+	const g_u8 *in = (const g_u8 *)p.in;
+	g_u8 *out = (g_u8 *)p.out;
+	g_u64 idx;
+
+	tab[threadIdx.x] = ((const g_u8 *)p.table)[threadIdx.x];
+	__syncthreads();
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.count;
+	     idx += (g_u64)gridDim.x * blockDim.x)
+		out[idx] = tab[(g_u8)(in[idx] ^ p.flip)];
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_fill(const struct g_fill p)
+{
+	g_u8 *d = (g_u8 *)p.dst;
+	g_u64 idx;
+	g_u32 j;
+
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.count;
+	     idx += (g_u64)gridDim.x * blockDim.x)
+		for (j = 0; j < p.elem_size; j++)
+			d[idx * p.elem_size + j] = (g_u8)(p.value >> (8 * j));
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_copy(const struct g_copy p)
+{
+	const g_u8 *src = (const g_u8 *)p.src;
+	g_u8 *dst = (g_u8 *)p.dst;
+	g_u64 idx;
+
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
+	     idx += (g_u64)gridDim.x * blockDim.x) {
+		g_u64 t = idx, so = 0, dof = 0;
+		int d;
+		g_u32 j;
+
+		for (d = 3; d >= 0; d--) {
+			g_u64 i = t % p.dims[d];
+
+			t /= p.dims[d];
+			so += i * p.src_stride[d];
+			dof += i * p.dst_stride[d];
+		}
+		for (j = 0; j < p.elem_size; j++)
+			dst[dof + j] = src[so + j];
+	}
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpu_params.h - the parameter blocks of the GPU kernels, shared by the
+ * host (gpu_backend.c) and the CUDA C sources (gpu_kernels.cu, compiled by
+ * NVRTC with this header prepended). Operand addresses are resolved on the
+ * host (device base of the slot + the command's offset); every other field
+ * comes from the validated command unchanged.
+ */
+#ifndef NPURT_GPU_PARAMS_H
+#define NPURT_GPU_PARAMS_H
+
+typedef unsigned char g_u8;
+typedef int g_s32;
+typedef unsigned int g_u32;
+typedef long long g_s64;
+typedef unsigned long long g_u64;
+
+/* GEMM flags as the uAPI's, plus the float-scale mode of the contract. */
+#define G_MM_BIAS		(1u << 0)
+#define G_MM_PER_CHANNEL	(1u << 1)
+#define G_MM_F32_SCALE		(1u << 2)
+#define G_DT_INT8		1
+#define G_DT_UINT8		2
+#define G_DT_INT32		3
+
+/* The epilogue of GEMM and CONV2D (section 3.3 of rm_npu_commands.md). */
+struct g_epi {
+	g_u64 bias;		/* int32[n] or 0 */
+	g_u64 quant;		/* {mult, shift}[n] or 0 */
+	g_u64 out;
+	g_u64 err;		/* int: the first failing command's index + 1 */
+	g_u32 flags;
+	g_u32 out_dtype;
+	g_s32 mult, shift, zp, lo, hi;
+	g_u32 cmd1;		/* this command's index + 1 */
+};
+
+/*
+ * GEMM, and dense CONV2D as an implicit GEMM: acc[m][n] = sum_k (A[m][k] -
+ * za) * (B[k][n] - zb). B[k][n] is at b + k * b_ks + n * b_ns. A is a
+ * matrix (row stride lda) unless conv: then row m is output pixel m (NHW
+ * order) and column k is tap (ky, kx, ci) of the window, padding reading
+ * za. Output element (m, n) at out + (m * ldo + n) * osz.
+ */
+struct g_mm {
+	struct g_epi e;
+	g_u64 a, b;
+	g_u64 b_ks, b_ns;
+	g_u32 m, n, k, lda, ldo, a_signed;
+	g_s32 za, zb;
+	g_u32 conv;
+	g_u32 in_h, in_w, in_c, out_h, out_w, k_w;
+	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+};
+
+/* Grouped and depthwise CONV2D, one thread per output element. */
+struct g_conv {
+	struct g_epi e;
+	g_u64 in, w;
+	g_u64 total;		/* batch * out_h * out_w * out_c */
+	g_u32 in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+	g_u32 cig, cpo, in_signed;
+	g_s32 zx, zw;
+	g_u32 pad;
+};
+
+struct g_pool {
+	g_u64 in, out;
+	g_u64 total;		/* batch * out_h * out_w * c */
+	g_u32 avg, count_pad, in_signed;
+	g_u32 in_h, in_w, c, out_h, out_w, k_h, k_w;
+	g_u32 stride_h, stride_w, pad_top, pad_left;
+	g_s32 zp, lo, hi;
+};
+
+struct g_elt_in {
+	g_u64 p;
+	g_u64 row_stride, col_stride;
+	g_s32 zp, mult, shift;
+	g_u32 pad;
+};
+
+struct g_elt {
+	struct g_elt_in a, b;
+	g_u64 out;
+	g_u64 out_row_stride;
+	g_u32 op, in_signed, rows, cols;
+	g_s32 mult, shift, zp, lo, hi;
+	g_u32 pad;
+};
+
+struct g_lut {
+	g_u64 in, table, out;
+	g_u64 count;
+	g_u32 flip;
+	g_u32 pad;
+};
+
+struct g_fill {
+	g_u64 dst;
+	g_u64 count;
+	g_u32 elem_size, value;
+};
+
+struct g_copy {
+	g_u64 src, dst;
+	g_u64 total;		/* elements */
+	g_u64 src_stride[4], dst_stride[4];
+	g_u32 dims[4];
+	g_u32 elem_size;
+	g_u32 pad;
+};
+
+#endif /* NPURT_GPU_PARAMS_H */

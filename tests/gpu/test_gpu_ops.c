@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_gpu_ops: the GPU backend ("cuda:N") against the naive references
+ * of tests/common/npu_ref.c, command by command: random valid commands of
+ * every opcode (tests/common generators: edge dimensions, extreme zero
+ * points, multipliers, shifts, per-channel pairs), run as one-command jobs
+ * on the device; every byte of every buffer must equal the reference's
+ * (bytes a command does not write must stay as they were), and a command
+ * the reference refuses at run time (per-channel pair out of range) must
+ * fail with -EINVAL. Then the backend's own errors: a command invalid for
+ * its buffers is refused by the shared validator before anything runs.
+ *
+ *   test_gpu_ops [-d SPEC] [-n ITERS_PER_OPCODE]
+ *
+ * Environment: RM_NPU_TEST_SEED (printed). Exit status 0 all equal, 1 a
+ * mismatch (the first is described), 77 no usable GPU (skipped, with the
+ * reason).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "npu_ref.h"
+
+static const char *const op_names[RM_NPU_OP_COUNT] = {
+	"NOP", "FILL", "COPY", "GEMM", "CONV2D", "POOL2D", "ELTWISE", "LUT",
+};
+
+/* Run @cmd over @w's buffers on @dev; @w receives the results. */
+static int run_on(npurt_device *dev, const struct rm_npu_cmd *cmd,
+		  struct npu_world *w)
+{
+	struct npurt_mem mem[NPU_WORLD_MAX_BOS];
+	uint8_t *bases[NPU_WORLD_MAX_BOS];
+	uint64_t sizes[NPU_WORLD_MAX_BOS], dptrs[NPU_WORLD_MAX_BOS];
+	uint8_t where[NPU_WORLD_MAX_BOS];
+	uint32_t slots[NPU_WORLD_MAX_BOS];
+	struct npurt_job job;
+	unsigned int i, n = 0;
+	int ret = 0;
+
+	memset(mem, 0, sizeof(mem));
+	for (i = 0; i < w->n && !ret; i++, n++) {
+		ret = npurt_dev_mem_alloc(dev, w->size[i] ? w->size[i] : 1,
+					  &mem[i]);
+		if (ret)
+			break;
+		memcpy(mem[i].ptr, w->buf[i], w->size[i]);
+		bases[i] = mem[i].ptr;
+		sizes[i] = w->size[i];
+		dptrs[i] = mem[i].dptr;
+		where[i] = NPURT_GPU_HOST;
+		slots[i] = i;
+	}
+	memset(&job, 0, sizeof(job));
+	job.cmds = cmd;
+	job.num_cmds = 1;
+	job.num_bufs = w->n;
+	job.bases = bases;
+	job.sizes = sizes;
+	job.dptrs = dptrs;
+	job.where = where;
+	if (!ret)
+		ret = dev->ops->run(dev, &job);
+	if (!ret)
+		ret = dev->ops->sync_host(dev, &job, slots, w->n);
+	for (i = 0; i < n; i++) {
+		if (!ret)
+			memcpy(w->buf[i], mem[i].ptr, w->size[i]);
+		npurt_dev_mem_free(dev, &mem[i]);
+	}
+	return ret;
+}
+
+static void describe(const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_gemm *g = &cmd->gemm;
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+
+	if (cmd->opcode == RM_NPU_OP_GEMM)
+		fprintf(stderr, "  gemm m %u n %u k %u lda %u ldb %u ldo %u "
+			"a_dt %u out_dt %u za %d zb %d flags %#x rq %d %d\n",
+			g->m, g->n, g->k, g->lda, g->ldb, g->ldo, g->a_dtype,
+			g->out_dtype, g->a_zero_point, g->b_zero_point,
+			cmd->flags, g->rq.mult, g->rq.shift);
+	if (cmd->opcode == RM_NPU_OP_CONV2D)
+		fprintf(stderr, "  conv b %u in %ux%ux%u out %ux%ux%u k %ux%u "
+			"s %u,%u d %u,%u pad %u,%u,%u,%u groups %u zx %d zw %d "
+			"flags %#x\n", c->batch, c->in_h, c->in_w, c->in_c,
+			c->out_h, c->out_w, c->out_c, c->k_h, c->k_w,
+			c->stride_h, c->stride_w, c->dil_h, c->dil_w,
+			c->pad_top, c->pad_left, c->pad_bottom, c->pad_right,
+			c->groups, c->in_zero_point, c->w_zero_point,
+			cmd->flags);
+}
+
+/* One random command of @op. Return: 0 equal, 1 mismatch. */
+static int check_one(npurt_device *dev, u32 op, unsigned int iter, bool big)
+{
+	struct npu_world w = { 0 }, ref = { 0 };
+	struct rm_npu_cmd cmd;
+	int want, got, bad = 0;
+	u32 i;
+	u64 j;
+
+	if (big && op == RM_NPU_OP_GEMM)
+		npu_gen_gemm(&cmd, &w, 700, 2000);
+	else
+		npu_gen_any(&cmd, &w, op);
+	npu_w_clone(&ref, &w);
+	want = npu_ref_exec(&cmd, ref.buf);
+	got = run_on(dev, &cmd, &w);
+	if (want != got) {
+		fprintf(stderr, "FAIL %s #%u: reference %d, %s %d (%s)\n",
+			op_names[op], iter, want, dev->info.name, got,
+			npurt_last_error());
+		bad = 1;
+	}
+	for (i = 0; !want && !bad && i < w.n; i++) {
+		for (j = 0; j < w.size[i] && w.buf[i][j] == ref.buf[i][j]; j++)
+			;
+		if (j < w.size[i]) {
+			fprintf(stderr, "FAIL %s #%u: buffer %u byte %llu of "
+				"%llu: got 0x%02x, reference 0x%02x\n",
+				op_names[op], iter, i, (unsigned long long)j,
+				(unsigned long long)w.size[i], w.buf[i][j],
+				ref.buf[i][j]);
+			bad = 1;
+		}
+	}
+	if (bad)
+		describe(&cmd);
+	npu_w_free(&w);
+	npu_w_free(&ref);
+	return bad;
+}
+
+/* A command invalid for its buffers never runs: -EINVAL, nothing written. */
+static int check_invalid(npurt_device *dev)
+{
+	struct npu_world w = { 0 }, before = { 0 };
+	struct rm_npu_cmd cmd;
+	int ret, bad = 0;
+	u32 i;
+
+	npu_gen_gemm(&cmd, &w, 16, 16);
+	cmd.gemm.out.offset += w.size[cmd.gemm.out.bo];	/* past its end */
+	npu_w_clone(&before, &w);
+	ret = run_on(dev, &cmd, &w);
+	if (ret != -EINVAL) {
+		fprintf(stderr, "FAIL invalid command: got %d, want -EINVAL\n",
+			ret);
+		bad = 1;
+	}
+	for (i = 0; i < w.n; i++)
+		bad |= memcmp(w.buf[i], before.buf[i], w.size[i]) != 0;
+	npu_w_free(&w);
+	npu_w_free(&before);
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	const char *spec = "cuda:0";
+	unsigned int iters = 300, it, fails = 0, done = 0;
+	npurt_runtime *rt;
+	npurt_device *dev;
+	int opt, ret;
+	u32 op;
+
+	while ((opt = getopt(argc, argv, "d:n:")) != -1) {
+		if (opt == 'd')
+			spec = optarg;
+		else if (opt == 'n')
+			iters = (unsigned int)strtoul(optarg, NULL, 0);
+		else
+			return 2;
+	}
+	ret = npurt_runtime_create(spec, &rt);
+	if (ret == -ENODEV) {
+		printf("SKIP test_gpu_ops: %s\n", npurt_last_error());
+		return 77;
+	}
+	if (ret) {
+		fprintf(stderr, "test_gpu_ops: %s: %s\n", spec,
+			npurt_last_error());
+		return 1;
+	}
+	dev = npurt_runtime_device(rt, 0);
+	npu_seed_env("test_gpu_ops", 0x6a7e5eedULL);
+	for (op = RM_NPU_OP_FILL; op < RM_NPU_OP_COUNT; op++) {
+		unsigned int f = 0;
+
+		for (it = 0; it < iters && f < 3; it++, done++)
+			f += check_one(dev, op, it, false);
+		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, iters + it, true);
+		printf("%s %s: %s\n", dev->info.name, op_names[op],
+		       f ? "FAIL" : "ok");
+		fails += f;
+	}
+	fails += check_invalid(dev);
+	npurt_runtime_destroy(rt);
+	printf("test_gpu_ops: %u commands, %u failed\n", done, fails);
+	return fails ? 1 : 0;
+}
