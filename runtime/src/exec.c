@@ -119,9 +119,9 @@ static int exec_dev_check(const struct npurt_exec *ex, const npurt_device *dev)
 					 npurt_op_name(p->cmds[i].opcode), i);
 		if (cmd_f32(&p->cmds[i]) &&
 		    !(dev->info.fw_caps & RM_NPU_CAP_F32_RESCALE))
-			return npurt_err(-EOPNOTSUPP, "%s: the firmware lacks "
-					 "the binary32 rescale modes (command "
-					 "%u)", dev->info.name, i);
+			return npurt_err(-EOPNOTSUPP, "%s does not run the "
+					 "binary32 rescale modes (command %u)",
+					 dev->info.name, i);
 	}
 	return 0;
 }
