@@ -83,7 +83,8 @@ static void print_help(FILE *f)
 		"  -V, --fw-version X.Y.Z   firmware version, each part 0..255, optional\n"
 		"                           -SUFFIX or +SUFFIX (default " DEFAULT_VERSION ")\n"
 		"  -p, --pes N              PEs driven, 1..%d (default %d)\n"
-		"  -c, --caps HEX           capability bits (default 0x%llx: all opcodes)\n"
+		"  -c, --caps HEX           capability bits (default 0x%llx: all opcodes\n"
+		"                           and features)\n"
 		"  -m, --microcode-size N   stub microcode bytes (default %d)\n"
 		"  -C, --corrupt MODE       write a deliberately broken image\n"
 		"  -o, --output FILE        where to write the image\n"
@@ -323,6 +324,8 @@ static int do_info(const char *path, const char *expect_arch)
 	for (i = 0; i < RM_NPU_FW_OP_COUNT; i++)
 		if (d.caps & RM_NPU_FW_CAP_OP(i))
 			printf(" %s", op_names[i]);
+	if (d.caps & RM_NPU_FW_CAP_F32_RESCALE)
+		printf(" f32_rescale");
 	printf("\n");
 	printf("unknown-caps:   0x%016llx\n", (unsigned long long)d.unknown_caps);
 	printf("payload-offset: %zu\n", d.payload_offset);

@@ -66,8 +66,10 @@
 #define RM_NPU_FW_CAP_POOL2D		RM_NPU_FW_CAP_OP(RM_NPU_FW_OP_POOL2D)
 #define RM_NPU_FW_CAP_ELTWISE		RM_NPU_FW_CAP_OP(RM_NPU_FW_OP_ELTWISE)
 #define RM_NPU_FW_CAP_LUT		RM_NPU_FW_CAP_OP(RM_NPU_FW_OP_LUT)
+/* Feature bits above the opcodes: the binary32 rescale modes. */
+#define RM_NPU_FW_CAP_F32_RESCALE	(1ULL << 8)
 #define RM_NPU_FW_CAPS_ALL \
-	(RM_NPU_FW_CAP_OP(RM_NPU_FW_OP_COUNT) - 1)
+	((RM_NPU_FW_CAP_OP(RM_NPU_FW_OP_COUNT) - 1) | RM_NPU_FW_CAP_F32_RESCALE)
 
 /**
  * struct rm_npu_fw_header - rm_npu firmware image header (format 1.x)
@@ -97,7 +99,8 @@
  *	RM_NPU_FW_MAX_PES.
  * @reserved0: Must be zero.
  * @caps: Capability bits: bit N set means command opcode N is supported
- *	(RM_NPU_FW_CAP_OP(N)).  Bits outside RM_NPU_FW_CAPS_ALL are
+ *	(RM_NPU_FW_CAP_OP(N)); bit 8 (RM_NPU_FW_CAP_F32_RESCALE) the binary32
+ *	rescale modes of GEMM, CONV2D and ELTWISE.  Bits outside RM_NPU_FW_CAPS_ALL are
  *	accepted and reported as unknown; the driver must not use them.
  * @payload_offset: Offset of the payload from the start of the image.  At
  *	least @header_size; bytes between the header and the payload must be

@@ -12,6 +12,11 @@
 
 #define RM_NPU_FW_PATH	"rm_npu/" RM_NPU_ARCH ".bin"
 
+/* fw_caps passes the image's bits on: the two headers must agree. */
+static_assert(RM_NPU_FW_CAP_F32_RESCALE == RM_NPU_CAP_F32_RESCALE);
+static_assert(RM_NPU_FW_CAP_OP(RM_NPU_FW_OP_COUNT) - 1 ==
+	      RM_NPU_CAP(RM_NPU_OP_COUNT) - 1);
+
 void rm_npu_fw_load(struct rm_npu_device *ndev)
 {
 	struct device *dev = &ndev->pdev->dev;

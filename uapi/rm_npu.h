@@ -66,8 +66,9 @@
  * @fw_state:	out: RM_NPU_FW_*.
  * @fw_version:	out: (major << 16) | (minor << 8) | patch; 0 unless READY.
  * @numa_node:	out: NUMA node of the device, -1 when it has none.
- * @fw_caps:	out: bit N set = command opcode N accepted (RM_NPU_CAP()).
- *		0 unless the firmware is READY.
+ * @fw_caps:	out: bit N set = command opcode N accepted (RM_NPU_CAP()),
+ *		for N < RM_NPU_OP_COUNT; feature bits above them
+ *		(RM_NPU_CAP_F32_RESCALE). 0 unless the firmware is READY.
  * @mem_total:	out: device memory, bytes.
  * @mem_used:	out: device memory held by buffer objects, bytes.
  * @max_bo_size: out: largest buffer object accepted, bytes.
@@ -363,6 +364,12 @@ struct rm_npu_wait {
 #define RM_NPU_OP_COUNT			8
 
 #define RM_NPU_CAP(op)			(1ULL << (op))
+/*
+ * Feature bits of the capability word, above the opcode bits.
+ * RM_NPU_CAP_F32_RESCALE: the binary32 rescale modes (RM_NPU_MM_F32_SCALE,
+ * RM_NPU_ELT_F32*); commands using them are refused (EINVAL) without it.
+ */
+#define RM_NPU_CAP_F32_RESCALE		(1ULL << 8)
 #define RM_NPU_CMDSET_VERSION		1
 
 /* Element types. */
@@ -445,7 +452,16 @@ struct rm_npu_cmd_copy {
 /* GEMM and CONV2D flags. */
 #define RM_NPU_MM_BIAS			(1u << 0)	/* add int32 @bias[n] */
 #define RM_NPU_MM_PER_CHANNEL		(1u << 1)	/* @quant: n x {mult, shift} */
-#define RM_NPU_MM_FLAGS			(RM_NPU_MM_BIAS | RM_NPU_MM_PER_CHANNEL)
+/*
+ * RM_NPU_MM_F32_SCALE: the scale is a binary32 s (its bit pattern in
+ * @rq.mult, or in each per-channel pair's mult; the shifts must be 0):
+ * q = clamp(RNE(fl32(fl32(x) * s)) + zero_point, act_min, act_max), s
+ * positive and normal, 2^-100 <= s < 2^32 (rm_npu_commands.md 3.4).
+ * Needs RM_NPU_CAP_F32_RESCALE; refused with INT32 output.
+ */
+#define RM_NPU_MM_F32_SCALE		(1u << 2)
+#define RM_NPU_MM_FLAGS			(RM_NPU_MM_BIAS | RM_NPU_MM_PER_CHANNEL | \
+					 RM_NPU_MM_F32_SCALE)
 
 /**
  * struct rm_npu_cmd_gemm - out[m][n] = epilogue(sum_k A[m][k] * B[k][n])
@@ -582,14 +598,36 @@ struct rm_npu_cmd_pool2d {
 #define RM_NPU_ELT_SUB			1
 #define RM_NPU_ELT_MUL			2
 
+/*
+ * ELTWISE flags (rm_npu_commands.md 6.1), all needing
+ * RM_NPU_CAP_F32_RESCALE:
+ * RM_NPU_ELT_F32: binary32 arithmetic as onnxruntime's QLinearAdd and
+ *	QLinearMul (ADD and MUL only). ADD: @a.mult, @b.mult and @rq.mult
+ *	hold the bits of Sa, Sb and F; y = fma32(a, Sa, fma32(b, Sb, F)).
+ *	MUL: @rq.mult holds the bits of S; y = fl32(fl32(fl32(v) * S) +
+ *	@rq.zero_point), v = (a - za)(b - zb).
+ * RM_NPU_ELT_F32_SCALAR_A, RM_NPU_ELT_F32_SCALAR_B: with RM_NPU_ELT_F32
+ *	and ADD, one of them at most: the other input's product is rounded
+ *	before F is added (onnxruntime's scalar-operand kernel):
+ *	SCALAR_B: y = fma32(a, Sa, fl32(F + fl32(b * Sb))).
+ */
+#define RM_NPU_ELT_F32			(1u << 0)
+#define RM_NPU_ELT_F32_SCALAR_A		(1u << 1)
+#define RM_NPU_ELT_F32_SCALAR_B		(1u << 2)
+#define RM_NPU_ELT_FLAGS		(RM_NPU_ELT_F32 | RM_NPU_ELT_F32_SCALAR_A | \
+					 RM_NPU_ELT_F32_SCALAR_B)
+
 /**
  * struct rm_npu_elt_input - one ELTWISE input
  * @ref:	first element.
  * @row_stride: elements between rows (0 broadcasts one row to all).
  * @col_stride: elements between columns (0 broadcasts one column).
- * @zero_point: inside the input type's range.
+ * @zero_point: inside the input type's range; 0 for ADD with
+ *		RM_NPU_ELT_F32 (F holds the zero points).
  * @mult, @shift: input rescale for ADD/SUB (see rm_npu_commands.md),
  *		@mult 0..2^31-1, @shift -31..0; both must be 0 for MUL.
+ *		ADD with RM_NPU_ELT_F32: @mult is the bits of the binary32
+ *		scale (positive normal, 2^-100..2^32), @shift 0.
  * @pad:	must be 0.
  */
 struct rm_npu_elt_input {
@@ -610,7 +648,10 @@ struct rm_npu_elt_input {
  * @dtype:	RM_NPU_DT_INT8 or RM_NPU_DT_UINT8 (inputs and output).
  * @rows, @cols: grid, 1..RM_NPU_MAX_DIM each.
  * @out_row_stride: >= @cols.
- * @rq:		output requantization and clamp.
+ * @rq:		output requantization and clamp. With RM_NPU_ELT_F32:
+ *		@rq.mult is the bits of F (ADD; finite, |F| <= 2^24,
+ *		either sign) or of S (MUL; positive normal, 2^-100..2^32),
+ *		@rq.shift 0.
  */
 struct rm_npu_cmd_eltwise {
 	struct rm_npu_elt_input a;
@@ -650,7 +691,8 @@ struct rm_npu_cmd_lut {
 /**
  * struct rm_npu_cmd - one command of a job's stream (RM_NPU_CMD_SIZE bytes)
  * @opcode:	RM_NPU_OP_*.
- * @flags:	per-opcode flags (RM_NPU_MM_*, RM_NPU_POOL_*); 0 elsewhere.
+ * @flags:	per-opcode flags (RM_NPU_MM_*, RM_NPU_POOL_*, RM_NPU_ELT_*);
+ *		0 elsewhere.
  * @fill, @copy, @gemm, @conv2d, @pool2d, @eltwise, @lut: parameters; the
  *		bytes past the opcode's struct must be zero. NOP takes none.
  */

@@ -159,7 +159,7 @@ static int npu_check_epilogue(u32 out_dtype, u32 flags,
 			      const struct rm_npu_requant *rq)
 {
 	if (out_dtype == RM_NPU_DT_INT32) {
-		if (flags & RM_NPU_MM_PER_CHANNEL)
+		if (flags & (RM_NPU_MM_PER_CHANNEL | RM_NPU_MM_F32_SCALE))
 			return -EINVAL;
 		if (rq->mult || rq->shift || rq->zero_point || rq->act_min ||
 		    rq->act_max)
@@ -170,6 +170,9 @@ static int npu_check_epilogue(u32 out_dtype, u32 flags,
 		return -EINVAL;
 	if (flags & RM_NPU_MM_PER_CHANNEL) {
 		if (rq->mult || rq->shift)
+			return -EINVAL;
+	} else if (flags & RM_NPU_MM_F32_SCALE) {
+		if (!npu_f32_pair_ok(rq->mult, rq->shift))
 			return -EINVAL;
 	} else if (!npu_scale_ok(rq->mult, rq->shift)) {
 		return -EINVAL;
@@ -437,7 +440,7 @@ static int npu_pool_validate(const struct npu_vctx *v,
 }
 
 static int npu_elt_input_validate(const struct npu_vctx *v,
-				  const struct rm_npu_cmd_eltwise *e,
+				  const struct rm_npu_cmd_eltwise *e, bool f32,
 				  const struct rm_npu_elt_input *x,
 				  const struct npu_span *out)
 {
@@ -447,7 +450,11 @@ static int npu_elt_input_validate(const struct npu_vctx *v,
 
 	if (x->pad || !npu_dt_has(e->dtype, x->zero_point))
 		return -EINVAL;
-	if (e->op == RM_NPU_ELT_MUL) {
+	if (f32 && e->op == RM_NPU_ELT_ADD) {
+		/* binary32 scale; the zero points are in F */
+		if (x->zero_point || !npu_f32_pair_ok(x->mult, x->shift))
+			return -EINVAL;
+	} else if (e->op == RM_NPU_ELT_MUL) {
 		if (x->mult || x->shift)
 			return -EINVAL;
 	} else if (x->mult < 0 || x->shift < -31 || x->shift > 0) {
@@ -465,15 +472,35 @@ static int npu_elt_input_validate(const struct npu_vctx *v,
 	return npu_out_apart(out, &s, 1);
 }
 
+/*
+ * ELTWISE flags: none, or RM_NPU_ELT_F32 with ADD or MUL, plus one
+ * SCALAR_* at most with ADD.
+ */
+static int npu_elt_flags_check(const struct rm_npu_cmd *cmd)
+{
+	u32 f = cmd->flags, sc = RM_NPU_ELT_F32_SCALAR_A |
+				 RM_NPU_ELT_F32_SCALAR_B;
+
+	if (!f)
+		return 0;
+	if (f & ~RM_NPU_ELT_FLAGS || !(f & RM_NPU_ELT_F32) ||
+	    cmd->eltwise.op == RM_NPU_ELT_SUB || (f & sc) == sc)
+		return -EINVAL;
+	if (f & sc && cmd->eltwise.op != RM_NPU_ELT_ADD)
+		return -EINVAL;
+	return 0;
+}
+
 static int npu_elt_validate(const struct npu_vctx *v,
 			    const struct rm_npu_cmd *cmd)
 {
 	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
+	bool f32 = cmd->flags & RM_NPU_ELT_F32;
 	struct npu_span out;
 	u64 ext;
 	bool ok;
 
-	if (cmd->flags || e->pad || e->pad2)
+	if (e->pad || e->pad2 || npu_elt_flags_check(cmd))
 		return -EINVAL;
 	if (e->op != RM_NPU_ELT_ADD && e->op != RM_NPU_ELT_SUB &&
 	    e->op != RM_NPU_ELT_MUL)
@@ -481,15 +508,21 @@ static int npu_elt_validate(const struct npu_vctx *v,
 	if (!npu_dt_byte(e->dtype) || !npu_dim_ok(e->rows) ||
 	    !npu_dim_ok(e->cols) || e->out_row_stride < e->cols)
 		return -EINVAL;
-	if (!npu_scale_ok(e->rq.mult, e->rq.shift) ||
-	    !npu_clamp_ok(e->dtype, e->rq.zero_point, e->rq.act_min,
+	if (!npu_clamp_ok(e->dtype, e->rq.zero_point, e->rq.act_min,
 			  e->rq.act_max))
+		return -EINVAL;
+	if (!f32 && !npu_scale_ok(e->rq.mult, e->rq.shift))
+		return -EINVAL;
+	/* binary32 F (ADD) or S (MUL) in rq.mult */
+	if (f32 && (e->rq.shift ||
+		    (e->op == RM_NPU_ELT_ADD ? !npu_f32_fix_ok(e->rq.mult) :
+		     !npu_f32_scale_ok(e->rq.mult))))
 		return -EINVAL;
 	ok = npu_ext_2d(e->rows, e->out_row_stride, e->cols, 1, 1, &ext);
 	if (npu_ref_span(v, &e->out, ok, ext, &out))
 		return -EINVAL;
-	if (npu_elt_input_validate(v, e, &e->a, &out) ||
-	    npu_elt_input_validate(v, e, &e->b, &out))
+	if (npu_elt_input_validate(v, e, f32, &e->a, &out) ||
+	    npu_elt_input_validate(v, e, f32, &e->b, &out))
 		return -EINVAL;
 	return 0;
 }
@@ -524,6 +557,20 @@ static bool npu_raw_zero_from(const struct rm_npu_cmd *cmd, size_t used)
 	return true;
 }
 
+/* Does @cmd use a binary32 mode (RM_NPU_CAP_F32_RESCALE)? */
+static bool npu_cmd_f32(const struct rm_npu_cmd *cmd)
+{
+	switch (cmd->opcode) {
+	case RM_NPU_OP_GEMM:
+	case RM_NPU_OP_CONV2D:
+		return cmd->flags & RM_NPU_MM_F32_SCALE;
+	case RM_NPU_OP_ELTWISE:
+		return cmd->flags & RM_NPU_ELT_FLAGS;
+	default:
+		return false;
+	}
+}
+
 int npu_cmd_validate(const struct rm_npu_cmd *cmd, const u64 *bo_sizes,
 		     u32 num_bos, u64 caps)
 {
@@ -535,6 +582,8 @@ int npu_cmd_validate(const struct rm_npu_cmd *cmd, const u64 *bo_sizes,
 		return -EINVAL;
 	if (cmd->opcode >= RM_NPU_OP_COUNT ||
 	    !(caps & RM_NPU_CAP(cmd->opcode)))
+		return -EINVAL;
+	if (npu_cmd_f32(cmd) && !(caps & RM_NPU_CAP_F32_RESCALE))
 		return -EINVAL;
 
 	switch (cmd->opcode) {

@@ -144,6 +144,46 @@ static s32 npu_mm_rowsum(const u8 *p, u32 n, bool sgn)
 	return 0;
 }
 
+/*
+ * RM_NPU_MM_F32_SCALE, one row (contract 3.4): fl32(x) * s in binary32,
+ * clamped to [lo - zp, hi - zp] (integers: the same as clamping after the
+ * rounding), rounded to nearest even by VCVTPS2DQ, plus zp. Eight columns
+ * at a time through a buffer (the last group partly filled).
+ */
+static void npu_mm_epi_f32(const struct npu_mm_epi *e, const s32 *acc, u32 w,
+			   u8 *out)
+{
+	const __m256 lo = _mm256_cvtepi32_ps(_mm256_set1_epi32(e->lo - e->zp));
+	const __m256 hi = _mm256_cvtepi32_ps(_mm256_set1_epi32(e->hi - e->zp));
+	const __m256i zp = _mm256_set1_epi32(e->zp);
+	s32 t[8];
+	u32 j, i, n;
+
+	for (j = 0; j < w; j += 8) {
+		__m256 f, sc;
+
+		n = npu_min_u32(8, w - j);
+		for (i = 0; i < 8; i++) {
+			s64 x = i < n ? acc[j + i] : 0;
+
+			if (e->has_bias && i < n)
+				x = npu_clamp(x + e->bias[j + i], NPU_S32_MIN,
+					      NPU_S32_MAX);
+			t[i] = (s32)x;
+		}
+		sc = e->per_channel ?
+		     _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)
+							    (e->fscale + j))) :
+		     _mm256_castsi256_ps(_mm256_set1_epi32((int)e->fscale[0]));
+		f = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)t));
+		f = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(f, sc), lo), hi);
+		_mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(
+			_mm256_cvtps_epi32(f), zp));
+		for (i = 0; i < n; i++)
+			out[j + i] = (u8)t[i];
+	}
+}
+
 /* The epilogue of section 3.3 of the contract, one row. */
 static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 		       const s32 *acc, s32 rowsum, u32 w, u8 *out)
@@ -152,6 +192,10 @@ static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 
 	(void)mm;
 	(void)rowsum;
+	if (e->f32) {
+		npu_mm_epi_f32(e, acc, w, out);
+		return;
+	}
 	for (j = 0; j < w; j++) {
 		s64 x = acc[j];
 

@@ -312,6 +312,24 @@ static __always_inline void npu_epi16(const struct npu_mm_epi *e, __m512i x,
 		_mm512_mask_storeu_epi32(out + 4 * (u64)j, m, x);
 		return;
 	}
+	if (e->f32) {
+		/*
+		 * Contract 3.4: fl32(x) * s, clamped in binary32 to the
+		 * integer bounds [lo - zp, hi - zp] (the same as after the
+		 * rounding), rounded to nearest even by VCVTPS2DQ.
+		 */
+		__m512 f = _mm512_cvtepi32_ps(x);
+		__m512 sc = e->per_channel ?
+			    _mm512_castsi512_ps(_mm512_loadu_si512(e->fscale + j)) :
+			    _mm512_castsi512_ps(_mm512_set1_epi32((int)e->fscale[0]));
+
+		f = _mm512_max_ps(_mm512_mul_ps(f, sc), _mm512_cvtepi32_ps(
+			_mm512_set1_epi32(e->lo - e->zp)));
+		f = _mm512_min_ps(f, _mm512_cvtepi32_ps(
+			_mm512_set1_epi32(e->hi - e->zp)));
+		y = _mm512_cvtps_epi32(f);
+		goto clamp;
+	}
 	if (e->hi_only) {
 		__m512i mv, pe, po;
 
@@ -911,6 +929,84 @@ static inline __m512i npu_elt_ld(const u8 *p, u32 cs, __mmask16 m, bool sgn,
 	return _mm512_sub_epi32(v, _mm512_set1_epi32(zp));
 }
 
+static inline __m512 npu_ps_bits(s32 bits)
+{
+	return _mm512_castsi512_ps(_mm512_set1_epi32(bits));
+}
+
+static inline __m512 npu_ps_int(s32 v)
+{
+	return _mm512_cvtepi32_ps(_mm512_set1_epi32(v));
+}
+
+/*
+ * RM_NPU_ELT_F32 (contract 6.1), inputs with column stride 1 or 0. The
+ * products and sums use the explicit-rounding forms (round to nearest
+ * even), which the compiler never fuses into other operations.
+ */
+#define NPU_RNE	(_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+static void npu_elt_f32_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			    u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
+	const struct rm_npu_elt_input *ia = &e->a, *ib = &e->b;
+	const struct rm_npu_requant *rq = &e->rq;
+	u32 nblk = (u32)npu_ceil_div(e->cols, NPU_OPS_ELT_BLOCK);
+	bool sgn = e->dtype == RM_NPU_DT_INT8, mul = e->op == RM_NPU_ELT_MUL;
+	const __m512 sa = npu_ps_bits(ia->mult), sb = npu_ps_bits(ib->mult);
+	const __m512 f = npu_ps_bits(rq->mult), zpf = npu_ps_int(rq->zero_point);
+	/* MUL: clamp(RNE(y), lo, hi); ADD: clamp(RNE(y) + zp, lo, hi) */
+	s32 off = mul ? 0 : rq->zero_point;
+	const __m512 lo = npu_ps_int(rq->act_min - off);
+	const __m512 hi = npu_ps_int(rq->act_max - off);
+	const __m512i offv = _mm512_set1_epi32(off);
+
+	for (; u < ue; u++) {
+		u64 r = npu_div_u64(u, nblk);
+		u32 c0 = (u32)(u - r * nblk) * NPU_OPS_ELT_BLOCK;
+		u32 c1 = npu_min_u32(e->cols, c0 + NPU_OPS_ELT_BLOCK), c;
+		const u8 *pa = bo[ia->ref.bo] + ia->ref.offset + r * ia->row_stride;
+		const u8 *pb = bo[ib->ref.bo] + ib->ref.offset + r * ib->row_stride;
+		u8 *po = bo[e->out.bo] + e->out.offset + r * e->out_row_stride;
+
+		for (c = c0; c < c1; c += 16) {
+			__mmask16 m = npu_mask16(c1 - c);
+			__m512i xa = npu_elt_ld(pa + (u64)c * ia->col_stride,
+						ia->col_stride, m, sgn,
+						mul ? ia->zero_point : 0);
+			__m512i xb = npu_elt_ld(pb + (u64)c * ib->col_stride,
+						ib->col_stride, m, sgn,
+						mul ? ib->zero_point : 0);
+			__m512 fa = _mm512_cvtepi32_ps(xa);
+			__m512 fb = _mm512_cvtepi32_ps(xb);
+			__m512 y;
+
+			if (mul) {
+				/* |v| <= 65025: fl32(v) is exact */
+				y = _mm512_mul_round_ps(_mm512_cvtepi32_ps(
+					_mm512_mullo_epi32(xa, xb)), f, NPU_RNE);
+				y = _mm512_add_round_ps(y, zpf, NPU_RNE);
+			} else if (cmd->flags & RM_NPU_ELT_F32_SCALAR_B) {
+				y = _mm512_add_round_ps(f, _mm512_mul_round_ps(
+					fb, sb, NPU_RNE), NPU_RNE);
+				y = _mm512_fmadd_round_ps(fa, sa, y, NPU_RNE);
+			} else if (cmd->flags & RM_NPU_ELT_F32_SCALAR_A) {
+				y = _mm512_add_round_ps(f, _mm512_mul_round_ps(
+					fa, sa, NPU_RNE), NPU_RNE);
+				y = _mm512_fmadd_round_ps(fb, sb, y, NPU_RNE);
+			} else {
+				y = _mm512_fmadd_round_ps(fa, sa,
+					_mm512_fmadd_round_ps(fb, sb, f, NPU_RNE),
+					NPU_RNE);
+			}
+			y = _mm512_min_ps(_mm512_max_ps(y, lo), hi);
+			_mm_mask_storeu_epi8(po + c, m, _mm512_cvtepi32_epi8(
+				_mm512_add_epi32(_mm512_cvtps_epi32(y), offv)));
+		}
+	}
+}
+
 /* Inputs with column stride 1 or 0 (broadcast); false for the others. */
 static bool npu_elt_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 			u64 ue)
@@ -924,6 +1020,10 @@ static bool npu_elt_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 
 	if (ia->col_stride > 1 || ib->col_stride > 1)
 		return false;
+	if (cmd->flags & RM_NPU_ELT_F32) {
+		npu_elt_f32_run(cmd, bo, u, ue);
+		return true;
+	}
 	for (; u < ue; u++) {
 		u64 r = npu_div_u64(u, nblk);
 		u32 c0 = (u32)(u - r * nblk) * NPU_OPS_ELT_BLOCK;

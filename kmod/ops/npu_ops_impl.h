@@ -9,6 +9,7 @@
 #define _NPU_OPS_IMPL_H
 
 #include "npu_ops.h"
+#include "npu_ops_f32.h"
 
 #define NPU_S32_MAX	0x7fffffff
 #define NPU_S32_MIN	(-NPU_S32_MAX - 1)
@@ -100,6 +101,12 @@ static inline s32 npu_requant(s64 acc, s32 mult, s32 shift, s32 zp, s32 lo,
 static inline bool npu_scale_ok(s32 mult, s32 shift)
 {
 	return mult >= 0 && shift >= -31 && shift <= 30;
+}
+
+/* A per-channel pair of a command with RM_NPU_MM_F32_SCALE: bits, 0. */
+static inline bool npu_f32_pair_ok(s32 mult, s32 shift)
+{
+	return npu_f32_scale_ok(mult) && !shift;
 }
 
 static inline u64 npu_conv_pixels(const struct rm_npu_cmd_conv2d *c)

@@ -74,6 +74,9 @@ struct npu_mm_epi {
 	s32 mult32[NPU_MM_COLS];
 	s32 rnd32[NPU_MM_COLS];		/* 2^(total - 33) */
 	s32 sh32[NPU_MM_COLS];		/* total - 32 */
+	/* RM_NPU_MM_F32_SCALE: the binary32 scale of each column */
+	u32 fscale[NPU_MM_COLS];
+	bool f32;
 	bool hi_only;
 	bool bias_safe;		/* no |acc + bias| can pass int32 */
 	u32 out_dtype;
@@ -290,7 +293,9 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 	s64 room = 0x7fffffffLL - (s64)mm->k * 255 * 255;
 	u32 j;
 
-	e->hi_only = true;
+	e->f32 = mm->flags & RM_NPU_MM_F32_SCALE;
+	/* the F32 epilogue has no fixed-point fast path */
+	e->hi_only = !e->f32;
 	e->bias_safe = true;
 	e->out_dtype = mm->out_dtype;
 	e->has_bias = mm->bias;
@@ -308,9 +313,16 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 
 			mult = npu_ld_s32_once(q);
 			shift = npu_ld_s32_once(q + 4);
-			if (!npu_scale_ok(mult, shift))
+			if (e->f32 ? !npu_f32_pair_ok(mult, shift) :
+				     !npu_scale_ok(mult, shift))
 				return -EINVAL;
 		} else if (mm->quant || mm->out_dtype == RM_NPU_DT_INT32) {
+			mult = 0;
+			shift = 0;
+		}
+		e->fscale[j] = (u32)mult;
+		if (e->f32) {
+			/* the fixed-point fields are unused */
 			mult = 0;
 			shift = 0;
 		}

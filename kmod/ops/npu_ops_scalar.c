@@ -16,6 +16,7 @@ struct npu_epi {
 	const u8 *bias;		/* int32 per output channel, or NULL */
 	const u8 *quant;	/* {mult, shift} per output channel, or NULL */
 	u32 out_dtype;
+	bool f32;		/* RM_NPU_MM_F32_SCALE: mult is binary32 bits */
 	s32 mult;
 	s32 shift;
 	s32 zp;
@@ -32,6 +33,7 @@ static void npu_epi_init(struct npu_epi *e, u8 *const *bo, u32 flags,
 	e->quant = flags & RM_NPU_MM_PER_CHANNEL ?
 		   bo[quant->bo] + quant->offset : NULL;
 	e->out_dtype = out_dtype;
+	e->f32 = flags & RM_NPU_MM_F32_SCALE;
 	e->mult = rq->mult;
 	e->shift = rq->shift;
 	e->zp = rq->zero_point;
@@ -65,10 +67,16 @@ static int npu_epi_run(const struct npu_epi *e, const s32 *acc, u32 ch,
 
 			mult = npu_ld_s32_once(q);
 			shift = npu_ld_s32_once(q + 4);
-			if (!npu_scale_ok(mult, shift))
+			if (e->f32 ? !npu_f32_pair_ok(mult, shift) :
+				     !npu_scale_ok(mult, shift))
 				return -EINVAL;
 		}
-		out[j] = (u8)npu_requant(x, mult, shift, e->zp, e->lo, e->hi);
+		if (e->f32)
+			out[j] = (u8)npu_f32_requant((s32)x, (u32)mult, e->zp,
+						     e->lo, e->hi);
+		else
+			out[j] = (u8)npu_requant(x, mult, shift, e->zp, e->lo,
+						 e->hi);
 	}
 	return 0;
 }
@@ -777,6 +785,39 @@ static inline s32 npu_ld_elem(const u8 *p, bool sgn)
 	return sgn ? (s32)(s8)*p : (s32)*p;
 }
 
+/* ELTWISE with RM_NPU_ELT_F32 (binary32 emulated in integers). */
+static int npu_elt_f32_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			    u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
+	const struct rm_npu_elt_input *ia = &e->a, *ib = &e->b;
+	const u8 *a = bo[ia->ref.bo] + ia->ref.offset;
+	const u8 *b = bo[ib->ref.bo] + ib->ref.offset;
+	u8 *out = bo[e->out.bo] + e->out.offset;
+	u32 nblk = (u32)npu_ceil_div(e->cols, NPU_OPS_ELT_BLOCK);
+	bool sgn = e->dtype == RM_NPU_DT_INT8;
+	struct npu_f32_elt k;
+
+	npu_f32_elt_init(&k, cmd->flags, e);
+	for (; u < ue; u++) {
+		u64 r = npu_div_u64(u, nblk);
+		u32 c0 = (u32)(u - r * nblk) * NPU_OPS_ELT_BLOCK;
+		u32 c1 = npu_min_u32(e->cols, c0 + NPU_OPS_ELT_BLOCK), c;
+		const u8 *pa = a + r * ia->row_stride;
+		const u8 *pb = b + r * ib->row_stride;
+		u8 *po = out + r * e->out_row_stride;
+
+		for (c = c0; c < c1; c++)
+			po[c] = (u8)npu_f32_elt(&k,
+				npu_ld_elem(pa + (u64)c * ia->col_stride, sgn),
+				npu_ld_elem(pb + (u64)c * ib->col_stride, sgn),
+				ia->zero_point, ib->zero_point,
+				e->rq.zero_point, e->rq.act_min,
+				e->rq.act_max);
+	}
+	return 0;
+}
+
 /*
  * ELTWISE unit u: row u / C, columns [4096 cb, 4096 cb + 4096) & cols with
  * cb = u % C, C = ceil(cols / 4096).
@@ -793,6 +834,8 @@ static int npu_elt_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 	bool sgn = e->dtype == RM_NPU_DT_INT8;
 	const struct rm_npu_requant *rq = &e->rq;
 
+	if (cmd->flags & RM_NPU_ELT_F32)
+		return npu_elt_f32_exec(cmd, bo, u, ue);
 	for (; u < ue; u++) {
 		u64 r = npu_div_u64(u, nblk);
 		u32 c0 = (u32)(u - r * nblk) * NPU_OPS_ELT_BLOCK;

@@ -288,7 +288,7 @@ struct npurt_device_info {
 	uint32_t abi_version;		/* NPU: RM_NPU_ABI_VERSION of driver */
 	uint32_t fw_version;		/* NPU: (maj << 16)|(min << 8)|patch */
 	char fw_version_str[16];
-	uint64_t fw_caps;		/* opcodes accepted (CPU: all) */
+	uint64_t fw_caps;		/* RM_NPU_CAP bits (CPU: all) */
 	uint64_t mem_total;		/* NPU: bytes of device memory */
 	uint32_t reserved[8];
 };

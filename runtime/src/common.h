@@ -17,7 +17,8 @@
 #define NPURT_PRINTF(f, a)	__attribute__((format(printf, f, a)))
 
 /* Every opcode: what the CPU backend and the program loader accept. */
-#define NPURT_ALL_CAPS		(RM_NPU_CAP(RM_NPU_OP_COUNT) - 1)
+#define NPURT_ALL_CAPS		((RM_NPU_CAP(RM_NPU_OP_COUNT) - 1) | \
+				 RM_NPU_CAP_F32_RESCALE)
 
 /* Tensors: largest size in bytes, so that offsets and sums never wrap. */
 #define NPURT_MAX_TENSOR_BYTES	(1ULL << 48)

@@ -97,17 +97,32 @@ static int exec_descs(struct npurt_exec *ex)
 	return 0;
 }
 
+/* Does @cmd use a binary32 rescale mode (RM_NPU_CAP_F32_RESCALE)? */
+static bool cmd_f32(const struct rm_npu_cmd *cmd)
+{
+	if (cmd->opcode == RM_NPU_OP_GEMM || cmd->opcode == RM_NPU_OP_CONV2D)
+		return cmd->flags & RM_NPU_MM_F32_SCALE;
+	return cmd->opcode == RM_NPU_OP_ELTWISE &&
+	       (cmd->flags & RM_NPU_ELT_FLAGS);
+}
+
 static int exec_dev_check(const struct npurt_exec *ex, const npurt_device *dev)
 {
 	const npurt_program *p = ex->prog;
 	unsigned int i;
 
-	for (i = 0; i < p->num_cmds; i++)
+	for (i = 0; i < p->num_cmds; i++) {
 		if (!(dev->info.fw_caps & RM_NPU_CAP(p->cmds[i].opcode)))
 			return npurt_err(-EOPNOTSUPP, "%s: the firmware does "
 					 "not run %s (command %u)",
 					 dev->info.name,
 					 npurt_op_name(p->cmds[i].opcode), i);
+		if (cmd_f32(&p->cmds[i]) &&
+		    !(dev->info.fw_caps & RM_NPU_CAP_F32_RESCALE))
+			return npurt_err(-EOPNOTSUPP, "%s does not run the "
+					 "binary32 rescale modes (command %u)",
+					 dev->info.name, i);
+	}
 	return 0;
 }
 

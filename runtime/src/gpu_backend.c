@@ -28,6 +28,12 @@
 
 #include "gpu_kernels_src.h"	/* generated: npurt_gpu_src[] */
 
+/*
+ * What the GPU kernels run: every opcode, not (yet) the binary32 rescale
+ * modes, which are neither advertised nor accepted.
+ */
+#define GPU_CAPS	(NPURT_ALL_CAPS & ~RM_NPU_CAP_F32_RESCALE)
+
 enum gpu_fn { F_MM, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT, F_FILL, F_COPY,
 	      F_COUNT };
 
@@ -702,7 +708,7 @@ static int gpu_run(npurt_device *dev, const struct npurt_job *job)
 
 		/* Never run a command not validated against these buffers. */
 		ret = npu_cmd_validate(&cmd, job->sizes, job->num_bufs,
-				       NPURT_ALL_CAPS);
+				       GPU_CAPS);
 		if (ret) {
 			ret = npurt_err(ret, "%s: command %u invalid for the "
 					"bound buffers", dev->info.name, i);
@@ -903,7 +909,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 		 gi.cc_minor);
 	info->dev_index = ordinal;
 	info->numa_node = -1;
-	info->fw_caps = NPURT_ALL_CAPS;
+	info->fw_caps = GPU_CAPS;
 	info->mem_total = gi.mem_total;
 	info->abi_version = gi.driver_version;
 	snprintf(info->fw_version_str, sizeof(info->fw_version_str), "%s",

@@ -6,7 +6,7 @@
  * on the host). Prints "name value unit" lines and "# " notes; never
  * judges a timing. Exit status 1 only when variants disagree on a result.
  *
- *   ops-bench [-r REPS] [-q] [-t THREADS] [-f FILTER] [-i VARIANT]
+ *   ops-bench [-r REPS] [-q] [-t THREADS] [-f FILTER] [-i VARIANT] [-F]
  *
  * -r REPS     repetitions (median reported, default 5)
  * -q          quick: the small shapes only
@@ -14,6 +14,8 @@
  *             contiguous ranges, one context each), figure *_Nt
  * -f FILTER   only shapes whose name contains FILTER
  * -i VARIANT  only this variant (scalar, avx2, avx512)
+ * -F          each shape also with the binary32 scale (RM_NPU_MM_F32_SCALE,
+ *             same scale), figures *_f32: the epilogue's cost side by side
  *
  * Figures, GOPS (2 operations per multiply-accumulate, npu_cmd_ops()):
  *   SHAPE_VARIANT        one thread, weights packed in the scratch per run
@@ -40,6 +42,7 @@
 static unsigned int reps = 5, nthreads;
 static const char *filter;
 static int only_isa = -1;
+static bool with_f32;
 
 struct shape {
 	const char *name;
@@ -108,7 +111,7 @@ struct job {
 	u8 *buf[NBOS];
 };
 
-static void job_init(struct job *j, const struct shape *s)
+static void job_init(struct job *j, const struct shape *s, bool f32)
 {
 	struct rm_npu_cmd *cmd = &j->cmd;
 	struct rm_npu_requant *rq;
@@ -167,6 +170,12 @@ static void job_init(struct job *j, const struct shape *s)
 	cmd->flags = RM_NPU_MM_BIAS;
 	rq->mult = 1518500250;
 	rq->shift = -9;
+	if (f32) {
+		/* the same scale, 1518500250 * 2^-40, as binary32 */
+		cmd->flags |= RM_NPU_MM_F32_SCALE;
+		rq->mult = 0x3ab504f3;
+		rq->shift = 0;
+	}
 	rq->zero_point = cmd->opcode == RM_NPU_OP_GEMM ? -2 : 7;
 	rq->act_min = cmd->opcode == RM_NPU_OP_GEMM ? -128 : 0;
 	rq->act_max = cmd->opcode == RM_NPU_OP_GEMM ? 127 : 255;
@@ -262,7 +271,7 @@ static void figure(const char *shape, const char *isa, const char *suffix,
 	fflush(stdout);
 }
 
-static int bench_shape(const struct shape *s, void **scratch)
+static int bench_shape(const struct shape *s, void **scratch, bool f32)
 {
 	u8 *ref = NULL, *out;
 	u8 *bo[NBOS];
@@ -271,7 +280,7 @@ static int bench_shape(const struct shape *s, void **scratch)
 	u64 ops;
 	int bad = 0;
 
-	job_init(&j, s);
+	job_init(&j, s, f32);
 	ops = npu_cmd_ops(&j.cmd);
 	out = xalloc(j.size[3]);
 	memcpy(bo, j.buf, sizeof(bo));
@@ -290,7 +299,7 @@ static int bench_shape(const struct shape *s, void **scratch)
 			const void *pk = mode == 1 ? packed : NULL;
 			unsigned int n = mode == 2 ? nthreads : 1;
 			double t[MAX_REPS];
-			char sfx[16];
+			char sfx[24];
 
 			if ((mode == 1 && !packed) || (mode == 2 && n < 2))
 				continue;
@@ -315,8 +324,13 @@ static int bench_shape(const struct shape *s, void **scratch)
 			}
 			/* repetition 0 warms up */
 			qsort(t + 1, reps, sizeof(t[0]), cmp_double);
-			snprintf(sfx, sizeof(sfx), mode == 1 ? "_packed" :
-				 mode == 2 ? "_%ut" : "", n);
+			if (mode == 2)
+				snprintf(sfx, sizeof(sfx), "_%ut%s", n,
+					 f32 ? "_f32" : "");
+			else
+				snprintf(sfx, sizeof(sfx), "%s%s",
+					 mode == 1 ? "_packed" : "",
+					 f32 ? "_f32" : "");
 			figure(s->name, npu_isa_name(isa), sfx,
 			       (double)ops / t[1 + reps / 2] / 1e9);
 		}
@@ -337,7 +351,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int opt, bad = 0;
 
-	while ((opt = getopt(argc, argv, "r:qt:f:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:qt:f:i:F")) != -1) {
 		switch (opt) {
 		case 'r':
 			reps = (unsigned int)strtoul(optarg, NULL, 10);
@@ -358,9 +372,12 @@ int main(int argc, char **argv)
 		case 'i':
 			only_isa = npu_isa_from_name(optarg);
 			break;
+		case 'F':
+			with_f32 = true;
+			break;
 		default:
 			fprintf(stderr, "usage: ops-bench [-r REPS] [-q] "
-				"[-t THREADS] [-f FILTER] [-i VARIANT]\n");
+				"[-t THREADS] [-f FILTER] [-i VARIANT] [-F]\n");
 			return 2;
 		}
 	}
@@ -382,7 +399,9 @@ int main(int argc, char **argv)
 		if ((quick && !shapes[i].quick) ||
 		    (filter && !strstr(shapes[i].name, filter)))
 			continue;
-		bad |= bench_shape(&shapes[i], scratch);
+		bad |= bench_shape(&shapes[i], scratch, false);
+		if (with_f32)
+			bad |= bench_shape(&shapes[i], scratch, true);
 	}
 	if (nthreads > 1) {
 		workers_stop = true;

@@ -6,9 +6,13 @@
  *
  * The references are deliberately naive: int64 arithmetic over the plain
  * index formulas, no blocking, no shortcuts, and no code shared with
- * kmod/ops/npu_ops.c (only its integer type names).
+ * kmod/ops/npu_ops.c (only its integer type names). The binary32 modes
+ * use C float (ISO C: no contraction) and fmaf(), rounded to an integer in
+ * double by nearbyint() (ties to even in the default rounding mode): the
+ * FPU is the oracle of the engine's integer emulation.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +213,36 @@ static s64 ref_requant(s64 acc, s64 mult, s64 shift, s64 zp, s64 lo, s64 hi)
 	return clamp64(ref_scale(acc, mult, shift) + zp, lo, hi);
 }
 
+static float ref_f32(s64 bits)
+{
+	u32 b = (u32)bits;
+	float f;
+
+	memcpy(&f, &b, 4);
+	return f;
+}
+
+/* binary32 scale bits: positive normal in [2^-100, 2^32) */
+static bool ref_f32_scale_ok(s64 bits)
+{
+	float f = ref_f32(bits);
+
+	return bits >= 0 && bits <= INT32_MAX && isnormal(f) &&
+	       f >= 0x1p-100f && f < 0x1p32f;
+}
+
+/* RNE in double (exact for any float), then the clamp. */
+static s64 ref_rne_clamp(float y, s64 zp, s64 lo, s64 hi)
+{
+	double r = nearbyint((double)y);
+
+	if (r < -1e9)
+		r = -1e9;
+	if (r > 1e9)
+		r = 1e9;
+	return clamp64((s64)r + zp, lo, hi);
+}
+
 static int ref_epilogue(s64 acc, u32 ch, u32 flags, u32 out_dtype,
 			 const struct rm_npu_requant *rq, const u8 *bias,
 			 const u8 *quant, u8 *out)
@@ -225,8 +259,16 @@ static int ref_epilogue(s64 acc, u32 ch, u32 flags, u32 out_dtype,
 	if (flags & RM_NPU_MM_PER_CHANNEL) {
 		mult = npu_ld32(quant + 8 * (u64)ch);
 		shift = npu_ld32(quant + 8 * (u64)ch + 4);
-		if (mult < 0 || shift < -31 || shift > 30)
+		if (flags & RM_NPU_MM_F32_SCALE ?
+		    !ref_f32_scale_ok(mult) || shift :
+		    mult < 0 || shift < -31 || shift > 30)
 			return -EINVAL;
+	}
+	if (flags & RM_NPU_MM_F32_SCALE) {
+		*out = (u8)ref_rne_clamp((float)acc * ref_f32(mult),
+					 rq->zero_point, rq->act_min,
+					 rq->act_max);
+		return 0;
 	}
 	*out = (u8)ref_requant(acc, mult, shift, rq->zero_point, rq->act_min,
 			       rq->act_max);
@@ -352,6 +394,31 @@ static int ref_pool(const struct rm_npu_cmd *cmd, u8 *const *bufs)
 	return 0;
 }
 
+/* One element of ELTWISE with RM_NPU_ELT_F32, from the input values. */
+static s64 ref_elt_f32(u32 flags, const struct rm_npu_cmd_eltwise *e, s64 a,
+		       s64 b)
+{
+	const struct rm_npu_requant *rq = &e->rq;
+	float sa = ref_f32(e->a.mult), sb = ref_f32(e->b.mult);
+	float f = ref_f32(rq->mult), y, t;
+
+	if (e->op == RM_NPU_ELT_MUL) {
+		y = (float)((a - e->a.zero_point) * (b - e->b.zero_point)) * f;
+		y = y + (float)rq->zero_point;
+		return ref_rne_clamp(y, 0, rq->act_min, rq->act_max);
+	}
+	if (flags & RM_NPU_ELT_F32_SCALAR_B) {
+		t = (float)b * sb;
+		y = fmaf((float)a, sa, f + t);
+	} else if (flags & RM_NPU_ELT_F32_SCALAR_A) {
+		t = (float)a * sa;
+		y = fmaf((float)b, sb, f + t);
+	} else {
+		y = fmaf((float)a, sa, fmaf((float)b, sb, f));
+	}
+	return ref_rne_clamp(y, rq->zero_point, rq->act_min, rq->act_max);
+}
+
 static int ref_elt(const struct rm_npu_cmd *cmd, u8 *const *bufs)
 {
 	const struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
@@ -368,6 +435,12 @@ static int ref_elt(const struct rm_npu_cmd *cmd, u8 *const *bufs)
 				 b->zero_point;
 			s64 s;
 
+			if (cmd->flags & RM_NPU_ELT_F32) {
+				ref_at(bufs, &e->out)[r * e->out_row_stride + c] =
+					(u8)ref_elt_f32(cmd->flags, e, xa + a->zero_point,
+							xb + b->zero_point);
+				continue;
+			}
 			if (e->op == RM_NPU_ELT_MUL) {
 				s = xa * xb;
 			} else {
@@ -932,4 +1005,120 @@ void npu_gen_any(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op)
 		memset(cmd, 0, sizeof(*cmd));
 		break;
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Binary32 rescale modes                                              */
+/* ------------------------------------------------------------------ */
+
+static s32 ref_bits(float f)
+{
+	s32 b;
+
+	memcpy(&b, &f, 4);
+	return b;
+}
+
+s32 npu_rnd_f32_scale(void)
+{
+	switch (npu_rr(0, 9)) {
+	case 0:
+		return ref_bits(0x1p-100f);
+	case 1:
+		return ref_bits(0x1p32f) - 1;
+	case 2:
+		/* a power of two: exact products, ties */
+		return (s32)(npu_rr(27, 158) << 23);
+	case 3:
+		return (s32)(npu_rr(27, 158) << 23 | (npu_rnd() & 0x7fffff));
+	default:
+		/* the useful range: int32 sums down to bytes */
+		return (s32)(npu_rr(100, 128) << 23 | (npu_rnd() & 0x7fffff));
+	}
+}
+
+s32 npu_rnd_f32_fix(void)
+{
+	u32 s = npu_coin(50) ? 0x80000000u : 0;
+
+	switch (npu_rr(0, 7)) {
+	case 0:
+		return (s32)s;
+	case 1:
+		return (s32)(s | ref_bits(0x1p24f));
+	case 2:
+		/* an integer and a half */
+		return ref_bits((float)npu_rr(0, 400) - 200.5f);
+	default:
+		return (s32)(s | npu_rr(100, 136) << 23 |
+			     (npu_rnd() & 0x7fffff));
+	}
+}
+
+void npu_to_f32_mm(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	bool conv = cmd->opcode == RM_NPU_OP_CONV2D;
+	struct rm_npu_requant *rq = conv ? &cmd->conv2d.rq : &cmd->gemm.rq;
+	const struct rm_npu_ref *q = conv ? &cmd->conv2d.quant :
+					    &cmd->gemm.quant;
+	u32 n = conv ? cmd->conv2d.out_c : cmd->gemm.n, i;
+
+	cmd->flags |= RM_NPU_MM_F32_SCALE;
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL) {
+		for (i = 0; i < n; i++) {
+			npu_st32(npu_at(w, q) + 8 * i, npu_rnd_f32_scale());
+			npu_st32(npu_at(w, q) + 8 * i + 4, 0);
+		}
+		return;
+	}
+	rq->mult = npu_rnd_f32_scale();
+	rq->shift = 0;
+}
+
+void npu_gen_mm_f32(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op)
+{
+	do {
+		npu_w_free(w);
+		memset(w, 0, sizeof(*w));
+		if (op == RM_NPU_OP_GEMM)
+			npu_gen_gemm(cmd, w, 100, 100);
+		else
+			npu_gen_conv(cmd, w);
+	} while ((op == RM_NPU_OP_GEMM ? cmd->gemm.out_dtype :
+		  cmd->conv2d.out_dtype) == RM_NPU_DT_INT32);
+	npu_to_f32_mm(cmd, w);
+}
+
+void npu_gen_elt_f32(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_eltwise *e = &cmd->eltwise;
+
+	do {
+		npu_w_free(w);
+		memset(w, 0, sizeof(*w));
+		npu_gen_elt(cmd, w);
+	} while (e->op == RM_NPU_ELT_SUB);
+	cmd->flags = RM_NPU_ELT_F32;
+	e->rq.shift = 0;
+	e->a.shift = 0;
+	e->b.shift = 0;
+	if (e->op == RM_NPU_ELT_MUL) {
+		e->rq.mult = npu_rnd_f32_scale();
+		return;
+	}
+	switch (npu_rr(0, 2)) {
+	case 1:
+		cmd->flags |= RM_NPU_ELT_F32_SCALAR_A;
+		break;
+	case 2:
+		cmd->flags |= RM_NPU_ELT_F32_SCALAR_B;
+		break;
+	default:
+		break;
+	}
+	e->a.zero_point = 0;
+	e->b.zero_point = 0;
+	e->a.mult = npu_rnd_f32_scale();
+	e->b.mult = npu_rnd_f32_scale();
+	e->rq.mult = npu_rnd_f32_fix();
 }

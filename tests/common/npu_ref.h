@@ -110,4 +110,18 @@ void npu_gen_copy(struct rm_npu_cmd *cmd, struct npu_world *w);
 /* Any of the above by opcode (GEMM: dims up to 100); NOP otherwise. */
 void npu_gen_any(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op);
 
+/*
+ * Binary32 rescale modes (RM_NPU_MM_F32_SCALE, RM_NPU_ELT_F32*): random
+ * scale bits (positive normal, 2^-100..2^32, mostly useful sizes), F bits
+ * (|F| <= 2^24, both signs, 0 and ties sometimes); a GEMM/CONV2D made F32
+ * (flag, scale or per-channel pairs); generators of F32 GEMM/CONV2D (byte
+ * output) and ELTWISE (ADD with each SCALAR variant, or MUL) commands.
+ */
+s32 npu_rnd_f32_scale(void);
+s32 npu_rnd_f32_fix(void);
+void npu_to_f32_mm(struct rm_npu_cmd *cmd, struct npu_world *w);
+/* @w must be zeroed or hold a world (it is freed first). */
+void npu_gen_mm_f32(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op);
+void npu_gen_elt_f32(struct rm_npu_cmd *cmd, struct npu_world *w);
+
 #endif /* RM_NPU_TESTS_NPU_REF_H */

@@ -21,12 +21,16 @@ test_fw_image_LIBS := -lz
 test_cpu_ops_SRCS := tests/common/tensor_pb.c
 test_cpu_ops_CFLAGS += -Itests/common
 
+# The binary32 emulation against the FPU (fmaf() from libm).
+test_f32_emu_LIBS := -lm
+
 # The test_ops family (sources of the engine set in kmod/ops/build.mk) also
 # links the naive references and command generators of tests/common/.
 NPU_REF_SRCS := tests/common/npu_ref.c
 $(foreach t,test_ops test_ops_baseline test_ops_scalar,\
 	$(eval $(t)_SRCS += $(NPU_REF_SRCS))\
-	$(eval $(t)_CFLAGS += -Itests/common))
+	$(eval $(t)_CFLAGS += -Itests/common)\
+	$(eval $(t)_LIBS += -lm))
 
 # The ONNX compiler's tests (tests/unit/test_onnx_*.c, tools/npu-compile):
 # libnpuc's sources built with the sanitizers, the generated onnx.pb-c.o

@@ -159,7 +159,8 @@ static void test_device_info(void **state)
 	assert_string_equal(info.name, "cpu(3)");
 	assert_int_equal(info.threads, 3);
 	assert_int_equal(info.pe_count, 0);
-	assert_int_equal(info.fw_caps, (1ULL << RM_NPU_OP_COUNT) - 1);
+	assert_int_equal(info.fw_caps, ((1ULL << RM_NPU_OP_COUNT) - 1) |
+			 RM_NPU_CAP_F32_RESCALE);
 	assert_string_equal(npurt_device_name(npurt_runtime_device(rt, 1)),
 			    "cpu(1)");
 	assert_int_equal(npurt_device_get_info(NULL, &info), -EINVAL);

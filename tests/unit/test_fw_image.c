@@ -736,7 +736,7 @@ static void test_caps(void **state)
 {
 	static const uint64_t caps[] = {
 		0, RM_NPU_FW_CAP_NOP, RM_NPU_FW_CAP_GEMM | RM_NPU_FW_CAP_LUT,
-		RM_NPU_FW_CAPS_ALL, 1ULL << 8, ~0ULL,
+		RM_NPU_FW_CAPS_ALL, RM_NPU_FW_CAP_F32_RESCALE, 1ULL << 9, ~0ULL,
 	};
 	struct rm_npu_fw_desc d;
 	unsigned char *img;
@@ -744,7 +744,8 @@ static void test_caps(void **state)
 	size_t size, i;
 
 	(void)state;
-	assert_int_equal(RM_NPU_FW_CAPS_ALL, 0xff);
+	assert_int_equal(RM_NPU_FW_CAPS_ALL, 0x1ff);
+	assert_int_equal(RM_NPU_FW_CAP_F32_RESCALE, 1 << 8);
 	assert_int_equal(RM_NPU_FW_CAP_CONV2D, 1 << 4);
 	img = default_image(&size);
 	for (i = 0; i < ARRAY_SIZE(caps); i++) {
@@ -752,7 +753,7 @@ static void test_caps(void **state)
 		rm_npu_fw_seal(img, size);
 		assert_int_equal(rm_npu_fw_parse(img, size, ARCH, &d, &why), 0);
 		assert_int_equal(d.caps, caps[i]);
-		assert_int_equal(d.unknown_caps, caps[i] & ~0xffULL);
+		assert_int_equal(d.unknown_caps, caps[i] & ~0x1ffULL);
 	}
 	free(img);
 }

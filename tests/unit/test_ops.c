@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
 #include "npu_ops.h"
 #include "npu_ref.h"
 
-#define ALL_CAPS	((1ULL << RM_NPU_OP_COUNT) - 1)
+#define ALL_CAPS	(((1ULL << RM_NPU_OP_COUNT) - 1) | RM_NPU_CAP_F32_RESCALE)
 
 static unsigned int scale_pct = 100;
 
@@ -1374,6 +1375,457 @@ static void test_validate_elt(void **state)
 	       w->size[c->eltwise.out.bo] += 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* Binary32 rescale modes                                              */
+/* ------------------------------------------------------------------ */
+
+static void test_f32_mm_random(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < iters(400); i++) {
+		npu_gen_mm_f32(&cmd, &w, i % 2 ? RM_NPU_OP_CONV2D :
+						 RM_NPU_OP_GEMM);
+		check_cmd(&cmd, &w, i % 4 == 0 ? 1 : 0);
+	}
+	npu_w_free(&w);
+}
+
+/* Depthwise (the AVX-512 kernel's case) and 1x1 convolutions. */
+static void test_f32_conv_shapes(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i, found = 0;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	for (i = 0; found < iters(120) && i < 100000; i++) {
+		const struct rm_npu_cmd_conv2d *c = &cmd.conv2d;
+
+		npu_gen_mm_f32(&cmd, &w, RM_NPU_OP_CONV2D);
+		if (!(c->groups == c->in_c && c->out_c == c->in_c) &&
+		    !(c->k_h == 1 && c->k_w == 1 && c->groups == 1))
+			continue;
+		found++;
+		check_cmd(&cmd, &w, found % 4 == 0 ? 1 : 0);
+	}
+	assert_int_equal(found, iters(120));
+	npu_w_free(&w);
+}
+
+static void test_f32_elt_random(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < iters(600); i++) {
+		npu_gen_elt_f32(&cmd, &w);
+		check_cmd(&cmd, &w, i % 4 == 0 ? 1 : 0);
+	}
+	npu_w_free(&w);
+}
+
+static float f32_of(s32 bits)
+{
+	float f;
+
+	memcpy(&f, &bits, 4);
+	return f;
+}
+
+/*
+ * The element formula with the roundings of the other kind (fused where
+ * the mode rounds twice, twice where it fuses): what a variant that let
+ * the compiler contract, or split, an operation would compute.
+ */
+static long wrong_elt(u32 flags, const struct rm_npu_cmd_eltwise *e, s32 a,
+		      s32 b)
+{
+	float sa = f32_of(e->a.mult), sb = f32_of(e->b.mult);
+	float f = f32_of(e->rq.mult), y;
+
+	if (e->op == RM_NPU_ELT_MUL)
+		return lrintf(fmaf((float)((a - e->a.zero_point) *
+					   (b - e->b.zero_point)), f,
+				   (float)e->rq.zero_point));
+	if (flags & RM_NPU_ELT_F32_SCALAR_B)
+		y = fmaf((float)a, sa, fmaf((float)b, sb, f));
+	else if (flags & RM_NPU_ELT_F32_SCALAR_A)
+		y = fmaf((float)b, sb, fmaf((float)a, sa, f));
+	else
+		y = (float)a * sa + ((float)b * sb + f);
+	return lrintf(y);
+}
+
+static long right_elt(u32 flags, const struct rm_npu_cmd_eltwise *e, s32 a,
+		      s32 b)
+{
+	float sa = f32_of(e->a.mult), sb = f32_of(e->b.mult);
+	float f = f32_of(e->rq.mult), y, t;
+
+	if (e->op == RM_NPU_ELT_MUL) {
+		y = (float)((a - e->a.zero_point) * (b - e->b.zero_point)) * f;
+		return lrintf(y + (float)e->rq.zero_point);
+	}
+	if (flags & RM_NPU_ELT_F32_SCALAR_B) {
+		t = (float)b * sb;
+		y = fmaf((float)a, sa, f + t);
+	} else if (flags & RM_NPU_ELT_F32_SCALAR_A) {
+		t = (float)a * sa;
+		y = fmaf((float)b, sb, f + t);
+	} else {
+		y = fmaf((float)a, sa, fmaf((float)b, sb, f));
+	}
+	return lrintf(y);
+}
+
+/* As the output clamps (the zero point of ADD is 0 here). */
+static long clamp_l(long v, const struct rm_npu_cmd_eltwise *e)
+{
+	return v < e->rq.act_min ? e->rq.act_min :
+	       v > e->rq.act_max ? e->rq.act_max : v;
+}
+
+/*
+ * Every pair of input values (256 x 256, broadcast strides) with scales
+ * and F drawn until some output tells the mode's roundings from the other
+ * kind's (near ties): then every variant must give the reference's bytes.
+ */
+static void test_f32_elt_rounding(void **state)
+{
+	static const u32 modes[] = {
+		RM_NPU_ELT_F32, RM_NPU_ELT_F32 | RM_NPU_ELT_F32_SCALAR_A,
+		RM_NPU_ELT_F32 | RM_NPU_ELT_F32_SCALAR_B, RM_NPU_ELT_F32,
+	};
+	unsigned int m, tries;
+
+	(void)state;
+	for (m = 0; m < 4; m++) {
+		struct rm_npu_cmd cmd;
+		struct rm_npu_cmd_eltwise *e = &cmd.eltwise;
+		struct npu_world w;
+		u8 *pa, *pb;
+		u32 i, diff = 0;
+		s32 x, y, lo;
+
+		memset(&w, 0, sizeof(w));
+		for (tries = 0; !diff && tries < 200; tries++) {
+			npu_w_free(&w);
+			memset(&w, 0, sizeof(w));
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opcode = RM_NPU_OP_ELTWISE;
+			cmd.flags = modes[m];
+			e->op = m == 3 ? RM_NPU_ELT_MUL : RM_NPU_ELT_ADD;
+			e->dtype = npu_rnd_dt();
+			lo = npu_dt_min(e->dtype);
+			e->rows = 256;
+			e->cols = 256;
+			e->out_row_stride = 256;
+			e->a.col_stride = 1;	/* a: the column's value */
+			e->b.row_stride = 1;	/* b: the row's value */
+			e->rq.act_min = lo;
+			e->rq.act_max = npu_dt_max(e->dtype);
+			if (m == 3) {
+				e->a.zero_point = npu_rnd_zp(e->dtype);
+				e->b.zero_point = npu_rnd_zp(e->dtype);
+				e->rq.zero_point = npu_rnd_zp(e->dtype);
+				/* 2^-9 .. 2^-7: products of about a byte */
+				e->rq.mult = (s32)(npu_rr(118, 119) << 23 |
+						   (npu_rnd() & 0x7fffff));
+			} else {
+				e->a.mult = (s32)(npu_rr(121, 126) << 23 |
+						  (npu_rnd() & 0x7fffff));
+				e->b.mult = (s32)(npu_rr(121, 126) << 23 |
+						  (npu_rnd() & 0x7fffff));
+				e->rq.mult = npu_rnd_f32_fix();
+				if (fabsf(f32_of(e->rq.mult)) > 300.0f)
+					e->rq.mult = 0x3f000000;
+			}
+			npu_place(&w, &e->a.ref, 256);
+			npu_place(&w, &e->b.ref, 256);
+			npu_place(&w, &e->out, 256 * 256);
+			pa = npu_at(&w, &e->a.ref);
+			pb = npu_at(&w, &e->b.ref);
+			for (i = 0; i < 256; i++) {
+				pa[i] = (u8)(lo + (s32)i);
+				pb[i] = (u8)(lo + (s32)i);
+			}
+			for (x = lo; x < lo + 256; x++)
+				for (y = lo; y < lo + 256; y++)
+					diff += clamp_l(right_elt(cmd.flags, e, x, y),
+							e) !=
+						clamp_l(wrong_elt(cmd.flags, e, x, y),
+							e);
+		}
+		assert_true(diff > 0);
+		check_cmd(&cmd, &w, 1);
+		npu_w_free(&w);
+	}
+}
+
+/* Per-channel binary32 scales are data: bad ones fail at run time. */
+static void test_f32_bad_quant_runtime(void **state)
+{
+	static const s32 bad[][2] = {
+		{ 0, 0 }, { (s32)0xbf800000, 0 }, { 0x3f800000, 1 },
+		{ 0x3f800000, -1 }, { 0x7f800000, 0 }, { 0x7fc00000, 0 },
+		{ 0x0d7fffff, 0 }, { 0x4f800000, 0 }, { 1, 0 },
+	};
+	unsigned int i, r;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (r = 0; r < 2; r++) {
+			struct rm_npu_cmd cmd;
+			struct npu_world w;
+			const struct rm_npu_ref *q;
+			u32 nch, col;
+
+			memset(&w, 0, sizeof(w));
+			do {
+				npu_gen_mm_f32(&cmd, &w, r ? RM_NPU_OP_CONV2D :
+							     RM_NPU_OP_GEMM);
+			} while (!(cmd.flags & RM_NPU_MM_PER_CHANNEL));
+			nch = r ? cmd.conv2d.out_c : cmd.gemm.n;
+			q = r ? &cmd.conv2d.quant : &cmd.gemm.quant;
+			col = npu_rr(0, nch - 1);
+			npu_st32(npu_at(&w, q) + 8 * col, bad[i][0]);
+			npu_st32(npu_at(&w, q) + 8 * col + 4, bad[i][1]);
+			assert_int_equal(npu_cmd_validate(&cmd, w.size, w.n,
+							  ALL_CAPS), 0);
+			assert_int_equal(t_exec(&cmd, w.buf, 0,
+						npu_cmd_units(&cmd)), -EINVAL);
+			npu_w_free(&w);
+		}
+}
+
+/* The base commands in a binary32 mode (per-tensor for GEMM/CONV2D). */
+static void f32_mm(struct rm_npu_cmd *c)
+{
+	struct rm_npu_requant *rq = c->opcode == RM_NPU_OP_GEMM ?
+				    &c->gemm.rq : &c->conv2d.rq;
+
+	if (c->opcode == RM_NPU_OP_GEMM)
+		memset(&c->gemm.quant, 0, sizeof(c->gemm.quant));
+	c->flags = RM_NPU_MM_BIAS | RM_NPU_MM_F32_SCALE;
+	rq->mult = 0x3a800000;	/* 2^-10 */
+	rq->shift = 0;
+}
+
+static void f32_add(struct rm_npu_cmd *c, u32 flags)
+{
+	struct rm_npu_cmd_eltwise *e = &c->eltwise;
+
+	c->flags = RM_NPU_ELT_F32 | flags;
+	e->a.zero_point = 0;
+	e->a.mult = 0x3f000000;		/* 0.5 */
+	e->a.shift = 0;
+	e->b.mult = 0x3f400000;		/* 0.75 */
+	e->b.shift = 0;
+	e->rq.mult = (s32)0xc2fe0000;	/* -127 */
+	e->rq.shift = 0;
+}
+
+static void f32_mul(struct rm_npu_cmd *c)
+{
+	struct rm_npu_cmd_eltwise *e = &c->eltwise;
+
+	c->flags = RM_NPU_ELT_F32;
+	e->op = RM_NPU_ELT_MUL;
+	e->a.mult = 0;
+	e->a.shift = 0;
+	e->b.mult = 0;
+	e->b.shift = 0;
+	e->rq.mult = 0x3b800000;	/* 2^-8 */
+	e->rq.shift = 0;
+}
+
+static void test_validate_f32(void **state)
+{
+	static const u32 ops[] = { RM_NPU_OP_GEMM, RM_NPU_OP_CONV2D };
+	struct rm_npu_cmd fc;
+	struct npu_world fw;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		u32 op = ops[i];
+		struct rm_npu_requant *rq;
+
+#define MM_RQ	(c->opcode == RM_NPU_OP_GEMM ? &c->gemm.rq : &c->conv2d.rq)
+		ACCEPT(op, f32_mm(c));
+		/* the scale: positive, normal, 2^-100 <= s < 2^32 */
+		ACCEPT(op, f32_mm(c); MM_RQ->mult = 0x0d800000);
+		ACCEPT(op, f32_mm(c); MM_RQ->mult = 0x4f7fffff);
+		REJECT(op, f32_mm(c); MM_RQ->mult = 0x0d7fffff);
+		REJECT(op, f32_mm(c); MM_RQ->mult = 0x4f800000);
+		REJECT(op, f32_mm(c); MM_RQ->mult = 0);
+		REJECT(op, f32_mm(c); MM_RQ->mult = 1);
+		REJECT(op, f32_mm(c); MM_RQ->mult = (s32)0xba800000);
+		REJECT(op, f32_mm(c); MM_RQ->mult = (s32)0x80000000);
+		REJECT(op, f32_mm(c); MM_RQ->mult = 0x7f800000);
+		REJECT(op, f32_mm(c); MM_RQ->mult = 0x7fc00000);
+		/* the shift must be 0 */
+		REJECT(op, f32_mm(c); MM_RQ->shift = 1);
+		REJECT(op, f32_mm(c); MM_RQ->shift = -1);
+		/* per channel: rq's mult and shift 0 as without the flag */
+		REJECT(op, f32_mm(c); c->flags |= RM_NPU_MM_PER_CHANNEL);
+		/* INT32 output: refused */
+		REJECT(op, f32_mm(c); MM_RQ->mult = 0; MM_RQ->zero_point = 0;
+		       MM_RQ->act_min = 0; MM_RQ->act_max = 0;
+		       if (c->opcode == RM_NPU_OP_GEMM)
+				c->gemm.out_dtype = RM_NPU_DT_INT32;
+		       else
+				c->conv2d.out_dtype = RM_NPU_DT_INT32);
+#undef MM_RQ
+		/* the capability */
+		base_cmd(&fc, &fw, op);
+		f32_mm(&fc);
+		rq = op == RM_NPU_OP_GEMM ? &fc.gemm.rq : &fc.conv2d.rq;
+		assert_int_equal(rq->shift, 0);
+		assert_int_equal(npu_cmd_validate(&fc, fw.size, fw.n,
+				 ALL_CAPS & ~RM_NPU_CAP_F32_RESCALE), -EINVAL);
+		assert_int_equal(npu_cmd_validate(&fc, fw.size, fw.n,
+				 RM_NPU_CAP(op) | RM_NPU_CAP_F32_RESCALE), 0);
+		npu_w_free(&fw);
+	}
+	/* per-channel GEMM: the pairs are checked when run */
+	ACCEPT(RM_NPU_OP_GEMM, c->flags |= RM_NPU_MM_F32_SCALE;
+	       for (i = 0; i < 7; i++) {
+			npu_st32(npu_at(w, &c->gemm.quant) + 8 * i,
+				 0x3a000000 + (s32)i * 0x123457);
+			npu_st32(npu_at(w, &c->gemm.quant) + 8 * i + 4, 0);
+	       });
+
+	/* ELTWISE ADD */
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0));
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, RM_NPU_ELT_F32_SCALAR_A));
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, RM_NPU_ELT_F32_SCALAR_B));
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->eltwise.rq.mult = 0x4b800000);	/* F = 2^24 */
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->eltwise.rq.mult = (s32)0xcb800000);
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->eltwise.rq.mult = (s32)0x80000000);	/* -0 */
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.mult = 0);
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.mult = 3);
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.a.mult = 0x0d800000;
+	       c->eltwise.b.mult = 0x4f7fffff);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.mult = 0x4b800001);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->eltwise.rq.mult = (s32)0xcb800001);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.mult = 0x7f800000);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.mult = 0x7fc00000);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.a.mult = 0x0d7fffff);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.b.mult = 0x4f800000);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.a.mult = 0);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->eltwise.b.mult = (s32)0xbf000000);
+	/* must-be-zero fields */
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.a.zero_point = 1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.b.zero_point = 1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.a.shift = -1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.b.shift = -1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.shift = 1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0); c->eltwise.rq.shift = -1);
+	/* flag combinations */
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, RM_NPU_ELT_F32_SCALAR_A |
+					  RM_NPU_ELT_F32_SCALAR_B));
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->flags = RM_NPU_ELT_F32_SCALAR_A);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->flags = RM_NPU_ELT_F32_SCALAR_B);
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 1u << 3));
+	REJECT(RM_NPU_OP_ELTWISE, f32_add(c, 0);
+	       c->eltwise.op = RM_NPU_ELT_SUB);
+	/* ELTWISE MUL */
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_mul(c));
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.rq.mult = 0x0d800000);
+	ACCEPT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.rq.mult = 0x4f7fffff);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.rq.mult = 0x0d7fffff);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.rq.mult = 0x4f800000);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.rq.mult = 0);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c);
+	       c->eltwise.rq.mult = (s32)0xbb800000);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.rq.shift = 1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.a.mult = 1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c); c->eltwise.b.shift = -1);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c);
+	       c->flags |= RM_NPU_ELT_F32_SCALAR_A);
+	REJECT(RM_NPU_OP_ELTWISE, f32_mul(c);
+	       c->flags |= RM_NPU_ELT_F32_SCALAR_B);
+	/* the capability */
+	base_cmd(&fc, &fw, RM_NPU_OP_ELTWISE);
+	f32_add(&fc, RM_NPU_ELT_F32_SCALAR_B);
+	assert_int_equal(npu_cmd_validate(&fc, fw.size, fw.n,
+			 ALL_CAPS & ~RM_NPU_CAP_F32_RESCALE), -EINVAL);
+	assert_int_equal(npu_cmd_validate(&fc, fw.size, fw.n,
+			 RM_NPU_CAP(RM_NPU_OP_ELTWISE) |
+			 RM_NPU_CAP_F32_RESCALE), 0);
+	npu_w_free(&fw);
+}
+
+/*
+ * Fixed values with known answers, worked by hand: ties at .5 to even,
+ * products past the clamp, F of both signs.
+ */
+static void test_f32_known(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	struct rm_npu_cmd_eltwise *e = &cmd.eltwise;
+	static const s8 a[5] = { 1, 3, 5, -3, 127 };
+	static const s8 b[5] = { 0, 0, 100, 0, 127 };
+	/* ADD, Sa 0.5, Sb 1: a/2 + b + F, F = 0, -0.5, +0.5 */
+	static const s32 fs[3] = { 0, (s32)0xbf000000, 0x3f000000 };
+	static const s8 want[3][5] = {
+		{ 0, 2, 102, -2, 127 },		/* ties to even */
+		{ 0, 1, 102, -2, 127 },
+		{ 1, 2, 103, -1, 127 },		/* 190.5 clamped */
+	};
+	u8 *o;
+	unsigned int i, k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		memset(&cmd, 0, sizeof(cmd));
+		memset(&w, 0, sizeof(w));
+		cmd.opcode = RM_NPU_OP_ELTWISE;
+		cmd.flags = RM_NPU_ELT_F32;
+		e->op = RM_NPU_ELT_ADD;
+		e->dtype = RM_NPU_DT_INT8;
+		e->rows = 1;
+		e->cols = 5;
+		e->out_row_stride = 5;
+		e->a.col_stride = 1;
+		e->b.col_stride = 1;
+		e->a.mult = 0x3f000000;
+		e->b.mult = 0x3f800000;
+		e->rq.mult = fs[k];
+		e->rq.act_min = -128;
+		e->rq.act_max = 127;
+		npu_place(&w, &e->a.ref, 5);
+		npu_place(&w, &e->b.ref, 5);
+		npu_place(&w, &e->out, 5);
+		memcpy(npu_at(&w, &e->a.ref), a, 5);
+		memcpy(npu_at(&w, &e->b.ref), b, 5);
+		check_cmd(&cmd, &w, 0);
+		assert_int_equal(t_exec(&cmd, w.buf, 0, npu_cmd_units(&cmd)), 0);
+		o = npu_at(&w, &e->out);
+		for (i = 0; i < 5; i++)
+			assert_int_equal((s8)o[i], want[k][i]);
+		npu_w_free(&w);
+	}
+}
+
 static void test_validate_lut(void **state)
 {
 	(void)state;
@@ -1743,6 +2195,12 @@ int main(void)
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bad_quant_runtime),
 		cmocka_unit_test(test_exec_range),
+		cmocka_unit_test(test_f32_mm_random),
+		cmocka_unit_test(test_f32_conv_shapes),
+		cmocka_unit_test(test_f32_elt_random),
+		cmocka_unit_test(test_f32_bad_quant_runtime),
+		cmocka_unit_test(test_f32_known),
+		cmocka_unit_test(test_f32_elt_rounding),
 		cmocka_unit_test(test_validate_common),
 		cmocka_unit_test(test_validate_tail),
 		cmocka_unit_test(test_validate_extents),
@@ -1752,6 +2210,7 @@ int main(void)
 		cmocka_unit_test(test_validate_conv_k),
 		cmocka_unit_test(test_validate_pool),
 		cmocka_unit_test(test_validate_elt),
+		cmocka_unit_test(test_validate_f32),
 		cmocka_unit_test(test_validate_lut),
 		cmocka_unit_test(test_validate_fill),
 		cmocka_unit_test(test_validate_copy),

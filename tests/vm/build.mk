@@ -40,7 +40,7 @@ VM_NPU_REF_OBJ := $(BUILD)/tests/common/npu_ref.o
 VM_JOB_TESTS   := $(VM_TEST_DIR)/test_cmds $(VM_TEST_DIR)/test_malformed \
 	$(VM_TEST_DIR)/test_soak
 $(VM_JOB_TESTS): VM_TEST_CFLAGS += -Itests/common
-$(VM_JOB_TESTS): VM_TEST_LDLIBS += $(VM_NPU_REF_OBJ)
+$(VM_JOB_TESTS): VM_TEST_LDLIBS += $(VM_NPU_REF_OBJ) -lm
 $(VM_JOB_TESTS): $(VM_NPU_REF_OBJ)
 
 $(VM_NPU_REF_OBJ): tests/common/npu_ref.c | $(BUILD)/.deps/tests/vm/

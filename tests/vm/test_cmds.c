@@ -4,7 +4,8 @@
  * through the real uAPI. Every opcode runs on /dev/npu0pe0 on random and
  * edge shapes and is compared bit-exactly with the naive references of
  * tests/common/npu_ref.c; jobs of several dependent commands; runtime
- * errors with their command index; queued jobs; and "fused == single":
+ * errors with their command index; queued jobs; the binary32 rescale
+ * modes and their capability bit; and "fused == single":
  * the same jobs on /dev/npu0pe0-1, with commands large enough to be split
  * across both PEs, give the same bytes as on pe0.
  *
@@ -931,6 +932,38 @@ static void test_fused_small(void **state)
 	}
 }
 
+/*
+ * The binary32 rescale modes (contract 3.4, 6.1): the capability bit is
+ * reported, and random F32 GEMM, CONV2D and ELTWISE commands (ADD with each
+ * SCALAR variant, MUL) give the reference's bytes.
+ */
+static void test_f32(void **state)
+{
+	static const u32 ops[] = {
+		RM_NPU_OP_GEMM, RM_NPU_OP_CONV2D, RM_NPU_OP_ELTWISE,
+	};
+	struct rm_npu_info info;
+	int fd = npu_open(PE_NODE);
+	unsigned int i;
+
+	(void)state;
+	npu_get_info(fd, &info);
+	assert_true(info.fw_caps & RM_NPU_CAP_F32_RESCALE);
+	for (i = 0; i < iters(60); i++) {
+		struct job j = { 0 };
+		struct rm_npu_cmd *c = job_add(&j);
+		u32 op = ops[i % 3];
+
+		if (op == RM_NPU_OP_ELTWISE)
+			npu_gen_elt_f32(c, &j.w);
+		else
+			npu_gen_mm_f32(c, &j.w, op);
+		job_check(fd, &j);
+		job_free(&j);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	const char *sc = getenv("RM_NPU_TEST_SCALE");
@@ -943,6 +976,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_pool, npu_close_fds),
 		cmocka_unit_test_teardown(test_eltwise, npu_close_fds),
 		cmocka_unit_test_teardown(test_lut, npu_close_fds),
+		cmocka_unit_test_teardown(test_f32, npu_close_fds),
 		cmocka_unit_test_teardown(test_gemm_edges, npu_close_fds),
 		cmocka_unit_test_teardown(test_conv_edges, npu_close_fds),
 		cmocka_unit_test_teardown(test_misc_edges, npu_close_fds),

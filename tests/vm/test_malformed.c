@@ -385,7 +385,12 @@ static void test_bad_cmds(void **state)
 	BAD(base_copy, c.copy.pad = 1);
 	BAD(base_copy, c.copy.src.pad = 1u << 31);
 	BAD(base_gemm, c.gemm.pad = 1);
-	BAD(base_gemm, c.flags = 1u << 2);
+	BAD(base_gemm, c.flags = 1u << 3);
+	/* binary32 scale: 2^32 is past the bound, the shift must be 0 */
+	BAD(base_gemm, (c.flags = RM_NPU_MM_F32_SCALE,
+			c.gemm.rq.mult = 0x4f800000));
+	BAD(base_gemm, (c.flags = RM_NPU_MM_F32_SCALE, c.gemm.rq.shift = 1));
+	BAD(base_elt, c.flags = RM_NPU_ELT_F32_SCALAR_A);
 	BAD(base_gemm, c.gemm.bias.pad = 1);
 	BAD(base_conv, c.conv2d.pad = 1);
 	BAD(base_pool, c.pool2d.pad = 1);
@@ -725,6 +730,20 @@ static void test_caps(void **state)
 		} else {
 			expect_bad(&s, &c, "disabled opcode");
 			expect_bad_at(&s, &c, 1, "disabled opcode");
+		}
+	}
+	/* the binary32 modes follow their feature bit */
+	if (caps & RM_NPU_CAP(RM_NPU_OP_GEMM)) {
+		struct rm_npu_cmd c;
+
+		base_gemm(&c);
+		c.flags = RM_NPU_MM_F32_SCALE;
+		c.gemm.rq.mult = 0x3a800000;	/* 2^-10 */
+		if (caps & RM_NPU_CAP_F32_RESCALE) {
+			expect_good(&s, &c);
+		} else {
+			expect_bad(&s, &c, "disabled F32_RESCALE");
+			expect_bad_at(&s, &c, 1, "disabled F32_RESCALE");
 		}
 	}
 	setup_close(&s);

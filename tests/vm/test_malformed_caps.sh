@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_malformed_caps (noload): with a firmware image whose capabilities
 # leave out CONV2D, ELTWISE and LUT, GET_INFO reports exactly those caps,
-# SUBMIT rejects the disabled opcodes with EINVAL at their index, and the
+# SUBMIT rejects the disabled opcodes (and, F32_RESCALE being left out too,
+# an F32-scaled GEMM) with EINVAL at their index, and the
 # enabled ones run (test_malformed with NPU_EXPECT_CAPS). The original
 # image is restored at the end, whatever happens.
 # shellcheck source=tests/vm/npu-sh-lib.sh

@@ -63,7 +63,7 @@ static void test_mgmt_attrs(void **state)
 		assert_sysfs_ll(node, "num_pes", pes);
 		assert_sysfs(node, "fw_state", "ready");
 		assert_sysfs(node, "fw_version", NPU_FW_VERSION);
-		assert_sysfs(node, "fw_caps", "0xff");
+		assert_sysfs(node, "fw_caps", "0x1ff");
 		assert_sysfs_ll(node, "mem_total", mem);
 		assert_sysfs_ll(node, "mem_used", 0);
 		assert_sysfs_ll(node, "bo_count", 0);

@@ -32,7 +32,7 @@
 #define NPU_CLASS_DIR	"/sys/class/npu"
 #define NPU_DEV_DIR	"/dev"
 #define NPU_FW_VERSION	"1.0.0"
-#define NPU_FW_CAPS	0xffULL	/* the stub firmware accepts every opcode */
+#define NPU_FW_CAPS	0x1ffULL	/* every opcode, and F32_RESCALE */
 
 /*
  * Asserts that @expr (a syscall returning -1 on error, or MAP_FAILED) fails
