@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define NPURT_VERSION_MAJOR	1
-#define NPURT_VERSION_MINOR	2
+#define NPURT_VERSION_MINOR	3
 #define NPURT_VERSION_PATCH	0
 #define NPURT_VERSION_CODE \
 	((NPURT_VERSION_MAJOR << 16) | (NPURT_VERSION_MINOR << 8) | \
@@ -123,8 +123,8 @@ NPURT_API const char *npurt_version_string(void);
  * @buf: destination, NUL-terminated (truncated to @len).
  * @len: size of @buf.
  *
- * Example: "libnpurt 1.2.0 (uapi 1.0); npu0: driver abi 1.0, firmware
- * 1.0.0 (warboy)" or "libnpurt 1.2.0 (uapi 1.0); no NPU".
+ * Example: "libnpurt 1.3.0 (uapi 1.0); npu0: driver abi 1.0, firmware
+ * 1.0.0 (warboy)" or "libnpurt 1.3.0 (uapi 1.0); no NPU".
  *
  * Return: the length of the full string (as snprintf), or -EINVAL.
  */
@@ -753,6 +753,17 @@ npurt_program_cpu_op(const npurt_program *prog, unsigned int index,
 
 /** npurt_cpu_op_name() - "SOFTMAX", ...; "UNKNOWN" for an invalid value. */
 NPURT_API const char *npurt_cpu_op_name(uint32_t opcode);
+
+/**
+ * npurt_program_builder_set_placement() - record, for the model summary,
+ * how many graph nodes the program's commands and CPU steps run (a
+ * compiler's figures; format 1.2, since libnpurt 1.3).
+ *
+ * Return: 0 or -EINVAL.
+ */
+NPURT_API int npurt_program_builder_set_placement(npurt_program_builder *b,
+						  unsigned int npu_nodes,
+						  unsigned int cpu_nodes);
 
 /**
  * npurt_program_builder_finish() - produce the program

@@ -23,6 +23,7 @@ struct npurt_program_builder {
 	unsigned int num_cpuops;
 	unsigned int cap_cpuops;
 	struct npuprog_cpuop *cpuops;
+	uint32_t placement[2];
 };
 
 NPURT_API int npurt_program_builder_create(const char *name,
@@ -209,6 +210,18 @@ NPURT_API int npurt_program_builder_add_cpu_op(npurt_program_builder *b,
 	return (int)b->num_cpuops++;
 }
 
+NPURT_API int npurt_program_builder_set_placement(npurt_program_builder *b,
+						  unsigned int npu_nodes,
+						  unsigned int cpu_nodes)
+{
+	if (!b)
+		return npurt_err(-EINVAL, "npurt_program_builder_set_placement: "
+				 "NULL builder");
+	b->placement[0] = npu_nodes;
+	b->placement[1] = cpu_nodes;
+	return 0;
+}
+
 NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
 					   npurt_program **out)
 {
@@ -224,8 +237,8 @@ NPURT_API int npurt_program_builder_finish(npurt_program_builder *b,
 		return npurt_err(-EINVAL, "program \"%s\": no command and no "
 				 "CPU step", b->name);
 	ret = npurt_prog_write(b->name, b->slots, b->num_slots, b->cmds,
-			       b->num_cmds, b->cpuops, b->num_cpuops, &data,
-			       &size);
+			       b->num_cmds, b->cpuops, b->num_cpuops,
+			       b->placement, &data, &size);
 	if (ret)
 		return ret;
 	ret = npurt_program_load_memory(data, size, out);

@@ -462,8 +462,12 @@ static void summary_body(struct text *t, const npurt_program *p)
 		}
 		text_add(t, ")");
 	}
-	text_add(t, ", weights %llu bytes, scratch %llu bytes\n",
+	text_add(t, ", weights %llu bytes, scratch %llu bytes",
 		 (unsigned long long)weights, (unsigned long long)scratch);
+	if (p->placement[0] || p->placement[1])
+		text_add(t, "; graph nodes: %u on the NPU, %u on the CPU",
+			 p->placement[0], p->placement[1]);
+	text_add(t, "\n");
 	for (i = 0; i < p->num_inputs; i++)
 		summary_tensor(t, "input ", i, &p->slots[p->inputs[i]].desc);
 	for (i = 0; i < p->num_outputs; i++)

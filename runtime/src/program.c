@@ -160,15 +160,6 @@ static uint32_t prog_crc(const uint8_t *data, size_t size)
 	return (uint32_t)crc;
 }
 
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--)
-		if (*b++)
-			return false;
-	return true;
-}
 
 static int header_check(struct prog_reader *r)
 {
@@ -193,7 +184,8 @@ static int header_check(struct prog_reader *r)
 		return BAD("bad header size %u", h->header_size);
 	if (prog_crc(r->data, r->size) != h->checksum)
 		return BAD("checksum mismatch (file corrupted)");
-	if (h->flags || !all_zero(h->reserved, sizeof(h->reserved)))
+	if (h->flags || (h->version_minor < 2 && (h->npu_nodes ||
+						     h->cpu_nodes)))
 		return BAD("unknown flags or nonzero reserved header bytes");
 	if (h->version_minor < 1 && (h->cpuops_off || h->num_cpuops ||
 				     h->cpuop_size))
@@ -461,6 +453,8 @@ static int prog_alloc(struct prog_reader *r)
 	p->slots = calloc(h->num_slots + 1, sizeof(*p->slots));
 	p->cmds = calloc(h->num_cmds + 1, sizeof(*p->cmds));
 	p->num_cpuops = h->num_cpuops;
+	p->placement[0] = h->npu_nodes;
+	p->placement[1] = h->cpu_nodes;
 	p->cpuops = calloc(h->num_cpuops + 1, sizeof(*p->cpuops));
 	p->weights = aligned_alloc(NPUPROG_WEIGHT_ALIGN,
 				   npurt_align_up(h->weights_size + 1,
@@ -685,14 +679,17 @@ static void prog_fill(struct prog_writer *w, struct npuprog_header *h,
 int npurt_prog_write(const char *name, const struct npurt_slot *slots,
 		     unsigned int num_slots, const struct rm_npu_cmd *cmds,
 		     unsigned int num_cmds, const struct npuprog_cpuop *cpuops,
-		     unsigned int num_cpuops, void **data, size_t *size)
+		     unsigned int num_cpuops, const uint32_t placement[2],
+		     void **data, size_t *size)
 {
 	struct npuprog_header h = { .version_major = NPUPROG_MAJOR,
 		.version_minor = NPUPROG_MINOR,
 		.header_size = NPUPROG_HEADER_SIZE,
 		.cmdset_version = RM_NPU_CMDSET_VERSION,
 		.cmd_size = sizeof(struct rm_npu_cmd),
-		.num_slots = num_slots, .num_cmds = num_cmds };
+		.num_slots = num_slots, .num_cmds = num_cmds,
+		.npu_nodes = placement ? placement[0] : 0,
+		.cpu_nodes = placement ? placement[1] : 0 };
 	struct prog_writer w = { 0 };
 	uint64_t *woffs = calloc(num_slots + 1, sizeof(*woffs));
 
@@ -734,7 +731,7 @@ NPURT_API int npurt_program_serialize(const npurt_program *prog,
 				 "argument");
 	return npurt_prog_write(prog->name, prog->slots, prog->num_slots,
 				prog->cmds, prog->num_cmds, prog->cpuops,
-				prog->num_cpuops, data, size);
+				prog->num_cpuops, prog->placement, data, size);
 }
 
 static int write_all(int fd, const uint8_t *buf, size_t size)

@@ -14,7 +14,7 @@
 
 #define NPUPROG_MAGIC		"NPUPROG"	/* 8 bytes with the NUL */
 #define NPUPROG_MAJOR		1
-#define NPUPROG_MINOR		1	/* 1: CPU steps */
+#define NPUPROG_MINOR		2	/* 1: CPU steps; 2: placement counts */
 #define NPUPROG_HEADER_SIZE	128
 #define NPUPROG_SLOT_SIZE	128
 #define NPUPROG_WEIGHT_ALIGN	64
@@ -53,7 +53,10 @@ struct npuprog_header {
 	uint64_t cpuops_off;
 	uint32_t num_cpuops;
 	uint32_t cpuop_size;		/* NPUPROG_CPUOP_SIZE, 0 without steps */
-	uint8_t reserved[8];
+	/* 1.2; zero (reserved) before: the compiler's placement, for the
+	 * summary (graph nodes run by NPU commands and by CPU steps) */
+	uint32_t npu_nodes;
+	uint32_t cpu_nodes;
 };
 
 /* A CPU step in the file: it runs after the first @after_cmd commands. */
@@ -112,13 +115,15 @@ struct npurt_program {
 	unsigned int num_outputs;
 	unsigned int *inputs;		/* slot of input i */
 	unsigned int *outputs;		/* slot of output i */
+	uint32_t placement[2];		/* graph nodes on the NPU, the CPU */
 };
 
 /* Serialize a program given as parts. Return: 0 or -EINVAL/-ENOMEM. */
 int npurt_prog_write(const char *name, const struct npurt_slot *slots,
 		     unsigned int num_slots, const struct rm_npu_cmd *cmds,
 		     unsigned int num_cmds, const struct npuprog_cpuop *cpuops,
-		     unsigned int num_cpuops, void **data, size_t *size);
+		     unsigned int num_cpuops, const uint32_t placement[2],
+		     void **data, size_t *size);
 
 /*
  * The operands of @cmd that name buffers: pointers into @cmd in @refs

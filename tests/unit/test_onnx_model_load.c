@@ -125,6 +125,9 @@ static void test_load_onnx(void **state)
 	assert_int_equal(npurt_runtime_create("cpu(1)", &rt), 0);
 	/* miss: compiled and cached */
 	assert_int_equal(npurt_model_load(rt, model, &m), 0);
+	/* the compiler's placement reaches the summary (format 1.2) */
+	assert_non_null(strstr(npurt_model_summary(m),
+			       "graph nodes: 1 on the NPU, 0 on the CPU"));
 	stats(&hits, &misses, &entries);
 	assert_int_equal(hits, 0);
 	assert_int_equal(misses, 1);

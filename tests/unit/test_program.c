@@ -269,7 +269,7 @@ static void m_header_size0(uint8_t *b) { H(b)->header_size = 0; }
 static void m_header_size_odd(uint8_t *b) { H(b)->header_size = 132; }
 static void m_header_size_big(uint8_t *b) { H(b)->header_size = 0xfffffff8; }
 static void m_flags(uint8_t *b) { H(b)->flags = 1; }
-static void m_reserved(uint8_t *b) { H(b)->reserved[7] = 1; }
+static void m_reserved(uint8_t *b) { H(b)->version_minor = 1; H(b)->cpu_nodes = 1; }
 static void m_cmdset(uint8_t *b) { H(b)->cmdset_version = 2; }
 static void m_cmd_size(uint8_t *b) { H(b)->cmd_size = 128; }
 static void m_slots_many(uint8_t *b) { H(b)->num_slots = 4097; }
@@ -806,7 +806,7 @@ static void test_cpu_steps_run(void **state)
 	assert_string_equal(npurt_cpu_op_name(NPURT_CPU_SOFTMAX), "SOFTMAX");
 	assert_string_equal(npurt_cpu_op_name(99), "UNKNOWN");
 	assert_int_equal(npurt_program_serialize(p, &d1, &n1), 0);
-	assert_int_equal(hdr(d1)->version_minor, 1);
+	assert_int_equal(hdr(d1)->version_minor, 2);
 	assert_int_equal(hdr(d1)->num_cpuops, 6);
 	npurt_program_destroy(p);
 	assert_int_equal(npurt_program_load_memory(d1, n1, &p), 0);

@@ -1109,7 +1109,11 @@ static int build(struct lctx *x, const char *name, npurt_program **out)
 			}
 		}
 	}
-	ret = npurt_program_builder_finish(b, out);
+	if (ret >= 0)
+		ret = npurt_program_builder_set_placement(b, x->placement[0],
+							  x->placement[1]);
+	if (ret >= 0)
+		ret = npurt_program_builder_finish(b, out);
 	if (ret < 0)
 		ret = npuc_err(ret, "program: %s", npurt_last_error());
 	else
@@ -1232,6 +1236,8 @@ int npuc_compile_stats(struct npuc_graph *g, const struct npuc_opts *opts,
 	st.scratch_bytes = x.scratch_size;
 	st.scratch_naive = x.scratch_naive;
 	st.nodes = g->norder;
+	x.placement[0] = (unsigned int)st.npu_nodes;
+	x.placement[1] = (unsigned int)st.cpu_nodes;
 	if (!ret)
 		ret = build(&x, opts && opts->name ? opts->name : g->name, out);
 done:

@@ -86,6 +86,7 @@ struct lctx {
 	struct npuc_node *cur;
 	struct pending_q pq[8];
 	int npq;
+	unsigned int placement[2];	/* nodes on the NPU, on the CPU */
 	/* rollback of a refused NPU lowering (lower.c) */
 	struct undo *undo;
 	int nundo, capundo;
