@@ -1067,30 +1067,55 @@ static struct geo geo_of(const int64_t *p)
  */
 #define SGEMM_CHUNK	256	/* output pixels per pass */
 
-/* acc[j] = fma(wk, col[j], acc[j]) for one chunk: vectorized with FMA where
- * the CPU has it, fmaf() otherwise; fused multiply-adds are exact-then-
- * rounded either way, so the results are the same. */
-__attribute__((target("avx2,fma")))
-static void fma_row_fma(float *acc, const float *col, float wk, int64_t n)
-{
-	int64_t j;
+#define SGEMM_TILE	32	/* pixels per register tile */
 
-	for (j = 0; j < n; j++)
-		acc[j] = fmaf(wk, col[j], acc[j]);
+/*
+ * One K slice for up to four filters and SGEMM_TILE pixels: a[f][j] =
+ * fma(w[f][k], col[k][j], a[f][j]) for k in [k0, k1), in k order (each
+ * output's chain is the contract's; the tile only keeps sums in
+ * registers). Built with FMA where the CPU has it, with fmaf() otherwise;
+ * a fused multiply-add rounds once either way, so results are the same.
+ */
+#define SGEMM_TILE_BODY							\
+	float a0[SGEMM_TILE] = { 0 }, a1[SGEMM_TILE] = { 0 };		\
+	float a2[SGEMM_TILE] = { 0 }, a3[SGEMM_TILE] = { 0 };		\
+	int64_t k;							\
+	int j;								\
+									\
+	for (k = k0; k < k1; k++) {					\
+		const float *c = col + k * SGEMM_CHUNK;			\
+		float w0 = w[0][k], w1 = w[1][k];			\
+		float w2 = w[2][k], w3 = w[3][k];			\
+									\
+		for (j = 0; j < SGEMM_TILE; j++) {			\
+			a0[j] = fmaf(w0, c[j], a0[j]);			\
+			a1[j] = fmaf(w1, c[j], a1[j]);			\
+			a2[j] = fmaf(w2, c[j], a2[j]);			\
+			a3[j] = fmaf(w3, c[j], a3[j]);			\
+		}							\
+	}								\
+	memcpy(out[0], a0, sizeof(a0));					\
+	memcpy(out[1], a1, sizeof(a1));					\
+	memcpy(out[2], a2, sizeof(a2));					\
+	memcpy(out[3], a3, sizeof(a3))
+
+__attribute__((target("avx2,fma")))
+static void sgemm_tile_fma(const float *const w[4], const float *col,
+			   int64_t k0, int64_t k1, float out[4][SGEMM_TILE])
+{
+	SGEMM_TILE_BODY;
 }
 
-static void fma_row_plain(float *acc, const float *col, float wk, int64_t n)
+static void sgemm_tile_plain(const float *const w[4], const float *col,
+			     int64_t k0, int64_t k1, float out[4][SGEMM_TILE])
 {
-	int64_t j;
-
-	for (j = 0; j < n; j++)
-		acc[j] = fmaf(wk, col[j], acc[j]);
+	SGEMM_TILE_BODY;
 }
 
 static void conv_run_sgemm(const struct npurt_cpu_op *op,
 			   uint8_t *const *bases)
 {
-	const float *x = at(bases, &op->in[0]), *w = at(bases, &op->in[1]);
+	const float *x = at(bases, &op->in[0]), *wt = at(bases, &op->in[1]);
 	const float *bias = at(bases, &op->in[2]);
 	float *y = at(bases, &op->out);
 	const int64_t *p = op->p;
@@ -1099,13 +1124,13 @@ static void conv_run_sgemm(const struct npurt_cpu_op *op,
 	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
 	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
 	int64_t strn = 128, strk = 128, nb, g, oc, p0, k0, k, j;
-	void (*fma_row)(float *, const float *, float, int64_t) =
+	void (*tile)(const float *const *, const float *, int64_t, int64_t,
+		     float (*)[SGEMM_TILE]) =
 		__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2") ?
-		fma_row_fma : fma_row_plain;
-	float acc[SGEMM_CHUNK], tot[SGEMM_CHUNK];
-	float *col = malloc((size_t)K * SGEMM_CHUNK * sizeof(float));
+		sgemm_tile_fma : sgemm_tile_plain;
+	float *col = malloc((size_t)(K ? K : 1) * SGEMM_CHUNK * sizeof(float));
+	int64_t py[SGEMM_CHUNK], px[SGEMM_CHUNK];
 
-	/* without memory for the columns (col NULL), one row at a time */
 	if (NP >= K) {
 		while (strk / 2 >= K) {
 			strn *= 2;
@@ -1121,61 +1146,81 @@ static void conv_run_sgemm(const struct npurt_cpu_op *op,
 	for (g = 0; g < G; g++)
 	for (p0 = 0; p0 < NP; p0 += SGEMM_CHUNK) {
 		int64_t n = NP - p0 < SGEMM_CHUNK ? NP - p0 : SGEMM_CHUNK;
-		float one[SGEMM_CHUNK];
+		float one_col[SGEMM_CHUNK];
 
-		/* the im2col rows of this chunk (zero where padded) */
+		for (j = 0; j < n; j++) {
+			py[j] = (p0 + j) / OW * sh - pt;
+			px[j] = (p0 + j) % OW * sw - pl;
+		}
+		/* the im2col rows of this chunk, zero where padded and past
+		 * the last pixel (without memory for them: one row at a
+		 * time, below) */
 		for (k = 0; col && k < K; k++) {
 			int64_t ci = k / (KH * KW), r = k % (KH * KW);
+			int64_t dy = (r / KW) * dh, dx = (r % KW) * dw;
 			const float *xc = x + (nb * C + g * cg + ci) * H * W;
+			float *cr = col + k * SGEMM_CHUNK;
 
 			for (j = 0; j < n; j++) {
-				int64_t pix = p0 + j, oy = pix / OW, ox = pix % OW;
-				int64_t iy = oy * sh - pt + (r / KW) * dh;
-				int64_t ix = ox * sw - pl + (r % KW) * dw;
+				int64_t iy = py[j] + dy, ix = px[j] + dx;
 
-				col[k * SGEMM_CHUNK + j] =
-					iy >= 0 && iy < H && ix >= 0 && ix < W ?
+				cr[j] = iy >= 0 && iy < H && ix >= 0 && ix < W ?
 					xc[iy * W + ix] : 0.0f;
 			}
+			for (; j < SGEMM_CHUNK; j++)
+				cr[j] = 0.0f;
 		}
-		for (oc = g * og; oc < (g + 1) * og; oc++) {
-			const float *wr = w + oc * K;
+		for (oc = g * og; oc < (g + 1) * og; oc += 4) {
+			const float *w[4];
+			float tot[4][SGEMM_CHUNK], part[4][SGEMM_TILE];
+			int64_t nf = (g + 1) * og - oc < 4 ? (g + 1) * og - oc : 4;
+			int64_t f, j0;
 
+			for (f = 0; f < 4; f++)	/* a short group repeats */
+				w[f] = wt + (oc + (f < nf ? f : 0)) * K;
 			for (k0 = 0; k0 < K; k0 += strk) {
 				int64_t k1 = k0 + strk < K ? k0 + strk : K;
 
-				memset(acc, 0, sizeof(acc));
-				for (k = k0; k < k1; k++) {
-					const float *row = col ?
-						col + k * SGEMM_CHUNK : one;
+				for (j0 = 0; j0 < SGEMM_CHUNK; j0 += SGEMM_TILE) {
+					if (col) {
+						tile(w, col + j0, k0, k1, part);
+					} else {
+						int t;
 
-					if (!col) {
-						int64_t ci = k / (KH * KW);
-						int64_t r = k % (KH * KW);
-						const float *xc = x +
-							(nb * C + g * cg + ci) *
-							H * W;
+						memset(part, 0, sizeof(part));
+						for (k = k0; k < k1; k++) {
+							int64_t ci = k / (KH * KW);
+							int64_t r = k % (KH * KW);
+							const float *xc = x +
+								(nb * C + g * cg + ci) *
+								H * W;
 
-						for (j = 0; j < n; j++) {
-							int64_t pix = p0 + j;
-							int64_t iy = pix / OW * sh - pt +
-								(r / KW) * dh;
-							int64_t ix = pix % OW * sw - pl +
-								(r % KW) * dw;
+							for (t = 0; t < SGEMM_TILE; t++) {
+								int64_t jj = j0 + t;
+								int64_t iy = jj < n ? py[jj] + (r / KW) * dh : -1;
+								int64_t ix = jj < n ? px[jj] + (r % KW) * dw : -1;
 
-							one[j] = iy >= 0 && iy < H &&
-								 ix >= 0 && ix < W ?
-								 xc[iy * W + ix] : 0.0f;
+								one_col[t] = iy >= 0 && iy < H &&
+									ix >= 0 && ix < W ?
+									xc[iy * W + ix] : 0.0f;
+							}
+							for (f = 0; f < 4; f++)
+								for (t = 0; t < SGEMM_TILE; t++)
+									part[f][t] = fmaf(w[f][k], one_col[t], part[f][t]);
 						}
 					}
-					fma_row(acc, row, wr[k], n);
+					for (f = 0; f < 4; f++)
+						for (j = 0; j < SGEMM_TILE; j++)
+							tot[f][j0 + j] = k0 ?
+								tot[f][j0 + j] + part[f][j] :
+								part[f][j];
 				}
-				for (j = 0; j < n; j++)
-					tot[j] = k0 ? tot[j] + acc[j] : acc[j];
 			}
-			for (j = 0; j < n; j++)
-				y[(nb * OC + oc) * NP + p0 + j] =
-					bias ? tot[j] + bias[oc] : tot[j];
+			for (f = 0; f < nf; f++)
+				for (j = 0; j < n; j++)
+					y[(nb * OC + oc + f) * NP + p0 + j] =
+						bias ? tot[f][j] + bias[oc + f] :
+						tot[f][j];
 		}
 	}
 	free(col);
