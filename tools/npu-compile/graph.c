@@ -449,7 +449,9 @@ int attr_set_f(struct npuc_node *n, const char *name, double v)
 		return npuc_err(-E2BIG, "node \"%s\": too many attributes",
 				n->name);
 	o->f = v;
-	o->i = (int64_t)v;
+	/* the integer view, saturated (bounds like 1e300 stand for none) */
+	o->i = !(v == v) ? 0 : v >= 9.2e18 ? INT64_MAX :
+	       v <= -9.2e18 ? INT64_MIN : (int64_t)v;
 	return 0;
 }
 
