@@ -649,7 +649,7 @@ static int npu_conv_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 		     &c->quant);
 
 	while (u < ue) {
-		u64 cb = npu_div_u64(u, npix);
+		u64 cb = npu_div64_u64(u, npix);
 		u64 p = u - cb * npix;
 		u64 pend = npu_min_u64(npix, p + (ue - u));
 		u64 t = npu_div_u64(p, c->out_w);
