@@ -381,13 +381,19 @@ int rm_npu_engine_start(struct rm_npu_pe *pe)
 	return 0;
 }
 
-/* Only called with no open file, so the queue is empty. */
+/*
+ * Only called with no open file and no fence, so the queue is empty. The
+ * thread may still be finishing the last job: its fence's last reference,
+ * dropped in rm_npu_job_retire(), can be the module's last one, before
+ * rm_npu_engine_finish() frees the PE. kthread_stop() returns once the
+ * thread is out of that, so the PE is idle after it.
+ */
 void rm_npu_engine_stop(struct rm_npu_pe *pe)
 {
 	if (!pe->thread)
 		return;
-	WARN_ON(!list_empty(&pe->queue) || pe->busy);
 	kthread_stop(pe->thread);
+	WARN_ON(!list_empty(&pe->queue) || pe->busy);
 	pe->thread = NULL;
 	kvfree(pe->ops_scratch);
 	pe->ops_scratch = NULL;
