@@ -176,7 +176,10 @@ struct rm_npu_ioctl_desc {
 	void (*commit)(struct rm_npu_file *nfile, void *data, bool copied);
 };
 
-/* @min_size: the struct's first published size (its whole size unless it grew). */
+/*
+ * @min_size: the struct's first published size, RM_NPU_*_SIZE_VER0, never
+ * sizeof(): a struct that grows must keep accepting its old callers.
+ */
 #define RM_NPU_IOCTL(name, min_size_, nodes_, fn, ...)			\
 	[_IOC_NR(RM_NPU_IOCTL_##name)] = {				\
 		.cmd = RM_NPU_IOCTL_##name,				\
@@ -189,26 +192,40 @@ struct rm_npu_ioctl_desc {
 /* The ABI 1.0 structs end where they ended: old binaries keep working. */
 static_assert(offsetofend(struct rm_npu_info, fw_version_str) ==
 	      RM_NPU_INFO_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_create, alloc_size) ==
+	      RM_NPU_BO_CREATE_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_info, mmap_offset) ==
+	      RM_NPU_BO_INFO_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_mmap, offset) ==
+	      RM_NPU_BO_MMAP_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_close, flags) ==
+	      RM_NPU_BO_CLOSE_SIZE_VER0);
 static_assert(offsetofend(struct rm_npu_submit, pad) ==
 	      RM_NPU_SUBMIT_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_wait, duration_ns) ==
+	      RM_NPU_WAIT_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_submit_batch, error_job) ==
+	      RM_NPU_SUBMIT_BATCH_SIZE_VER0);
+static_assert(sizeof(struct rm_npu_cmd) >= RM_NPU_CMD_SIZE_VER0 &&
+	      sizeof(struct rm_npu_cmd) <= RM_NPU_MAX_CMD_SIZE);
 
 static const struct rm_npu_ioctl_desc rm_npu_ioctls[] = {
 	RM_NPU_IOCTL(GET_INFO, RM_NPU_INFO_SIZE_VER0,
 		     RM_NPU_ON_MGMT | RM_NPU_ON_PE, rm_npu_get_info_ioctl),
-	RM_NPU_IOCTL(BO_CREATE, sizeof(struct rm_npu_bo_create), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_CREATE, RM_NPU_BO_CREATE_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_create_ioctl),
-	RM_NPU_IOCTL(BO_INFO, sizeof(struct rm_npu_bo_info), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_INFO, RM_NPU_BO_INFO_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_info_ioctl),
-	RM_NPU_IOCTL(BO_MMAP, sizeof(struct rm_npu_bo_mmap), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_MMAP, RM_NPU_BO_MMAP_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_mmap_ioctl),
-	RM_NPU_IOCTL(BO_CLOSE, sizeof(struct rm_npu_bo_close), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_CLOSE, RM_NPU_BO_CLOSE_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_close_ioctl),
 	RM_NPU_IOCTL(SUBMIT, RM_NPU_SUBMIT_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_submit_ioctl, .out_on_error = true,
 		     .commit = rm_npu_submit_commit),
-	RM_NPU_IOCTL(WAIT, sizeof(struct rm_npu_wait), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(WAIT, RM_NPU_WAIT_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_wait_ioctl),
-	RM_NPU_IOCTL(SUBMIT_BATCH, sizeof(struct rm_npu_submit_batch),
+	RM_NPU_IOCTL(SUBMIT_BATCH, RM_NPU_SUBMIT_BATCH_SIZE_VER0,
 		     RM_NPU_ON_PE, rm_npu_submit_batch_ioctl,
 		     .out_on_error = true),
 };

@@ -384,6 +384,45 @@ static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
 	return 0;
 }
 
+/*
+ * Copies the job's commands, @cmd_size bytes apart: in one copy when they
+ * are this kernel's size, else one by one, a grown command's tail checked
+ * zero (E2BIG, *@error_index the command).
+ */
+static int rm_npu_job_copy_cmds(struct rm_npu_job *job,
+				const u8 __user *ucmds, u32 cmd_size,
+				u32 *error_index)
+{
+	unsigned long left;
+	u32 i;
+	int ret;
+
+	if (cmd_size != sizeof(*job->cmds)) {
+		for (i = 0; i < job->num_cmds; i++) {
+			ret = copy_struct_from_user(&job->cmds[i],
+						    sizeof(*job->cmds),
+						    ucmds + (size_t)i * cmd_size,
+						    cmd_size);
+			if (ret) {
+				if (ret == -E2BIG)
+					*error_index = i;
+				return ret;
+			}
+		}
+		return 0;
+	}
+	/*
+	 * One command, the common small job, is copied with a constant size,
+	 * which the usercopy hardening checks at build time, not per call.
+	 */
+	if (job->num_cmds == 1)
+		left = copy_from_user(job->cmds, ucmds, sizeof(*job->cmds));
+	else
+		left = copy_from_user(job->cmds, ucmds,
+				      job->num_cmds * sizeof(*job->cmds));
+	return left ? -EFAULT : 0;
+}
+
 static int rm_npu_job_validate(struct rm_npu_file *nfile,
 			       struct rm_npu_job *job, u32 *error_index)
 {
@@ -407,7 +446,8 @@ static int rm_npu_submit_check(const struct rm_npu_submit *args)
 {
 	if (args->flags & ~RM_NPU_SUBMIT_FLAGS || args->pad || args->pad2)
 		return -EINVAL;
-	if (args->cmd_size != sizeof(struct rm_npu_cmd))
+	if (args->cmd_size < RM_NPU_CMD_SIZE_VER0 ||
+	    args->cmd_size > RM_NPU_MAX_CMD_SIZE || args->cmd_size % 8)
 		return -EINVAL;
 	if (!(args->flags & RM_NPU_SUBMIT_IN_FENCE) && args->in_fence_fd)
 		return -EINVAL;
@@ -426,9 +466,8 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 			     struct rm_npu_submit *args, struct rm_npu_job **out)
 {
 	struct rm_npu_node *node = nfile->node;
-	struct rm_npu_cmd __user *ucmds = u64_to_user_ptr(args->cmds);
+	const u8 __user *ucmds = u64_to_user_ptr(args->cmds);
 	struct rm_npu_job *job;
-	unsigned long left;
 	int ret;
 
 	/* Counts bounded by rm_npu_submit_check(): no overflow. */
@@ -449,19 +488,10 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (ret)
 		goto err_free_job;
 
-	/*
-	 * One command, the common small job, is copied with a constant size,
-	 * which the usercopy hardening checks at build time, not per call.
-	 */
-	if (job->num_cmds == 1)
-		left = copy_from_user(job->cmds, ucmds, sizeof(*job->cmds));
-	else
-		left = copy_from_user(job->cmds, ucmds,
-				      job->num_cmds * sizeof(*job->cmds));
-	if (left) {
-		ret = -EFAULT;
+	ret = rm_npu_job_copy_cmds(job, ucmds, args->cmd_size,
+				   &args->error_index);
+	if (ret)
 		goto err_free_job;
-	}
 
 	ret = rm_npu_job_validate(nfile, job, &args->error_index);
 	if (ret)

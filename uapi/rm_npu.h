@@ -8,7 +8,7 @@
  * - Every argument struct may grow at its end in later ABI minors. The
  *   ioctl number encodes the caller's struct size; the kernel accepts any
  *   size at least as large as the first published one (RM_NPU_*_SIZE_VER0
- *   for the structs that grew since), zero-fills fields a
+ *   of each struct), zero-fills fields a
  *   shorter (older) caller did not pass, rejects a longer (newer) caller's
  *   unknown tail with E2BIG unless it is all zero, and copies back only as
  *   many bytes as the caller passed.
@@ -130,6 +130,8 @@ struct rm_npu_bo_create {
 	__u64 alloc_size;
 };
 
+#define RM_NPU_BO_CREATE_SIZE_VER0	24
+
 /**
  * struct rm_npu_bo_info - RM_NPU_IOCTL_BO_INFO: facts about a buffer object
  * @handle:	in: buffer object handle.
@@ -145,6 +147,8 @@ struct rm_npu_bo_info {
 	__u64 size;
 	__u64 mmap_offset;
 };
+
+#define RM_NPU_BO_INFO_SIZE_VER0	24
 
 /**
  * struct rm_npu_bo_mmap - RM_NPU_IOCTL_BO_MMAP: offset for mmap(2)
@@ -165,6 +169,8 @@ struct rm_npu_bo_mmap {
 	__u64 offset;
 };
 
+#define RM_NPU_BO_MMAP_SIZE_VER0	16
+
 /**
  * struct rm_npu_bo_close - RM_NPU_IOCTL_BO_CLOSE: drop a handle
  * @handle:	in: buffer object handle.
@@ -177,6 +183,8 @@ struct rm_npu_bo_close {
 	__u32 handle;
 	__u32 flags;
 };
+
+#define RM_NPU_BO_CLOSE_SIZE_VER0	8
 
 /* --- Jobs ------------------------------------------------------------- */
 
@@ -206,8 +214,12 @@ struct rm_npu_bo_close {
  *		first offending command; RM_NPU_NO_INDEX otherwise. Written
  *		back even when the ioctl fails.
  * @job_id:	out: id of the job in this file (ids count up from 1).
- * @cmd_size:	in: sizeof(struct rm_npu_cmd) the caller was built with;
- *		must equal rm_npu_info.cmd_size (256 in ABI 1.0).
+ * @cmd_size:	in: sizeof(struct rm_npu_cmd) the caller was built with:
+ *		a multiple of 8 from RM_NPU_CMD_SIZE_VER0 (256) to
+ *		RM_NPU_MAX_CMD_SIZE. Commands are @cmd_size bytes apart and
+ *		read as the argument structs are: the bytes past this
+ *		kernel's struct (rm_npu_info.cmd_size) must be zero (E2BIG,
+ *		@error_index says which command).
  * @pad:	in: must be 0.
  * @retired:	out (ABI 1.1): 1 when the job retired before the call
  *		returned, its status in the three fields below (the same
@@ -237,7 +249,7 @@ struct rm_npu_bo_close {
  *
  * Errors: EINVAL (bad command: see @error_index; bad counts, flags,
  * @cmd_size, @pad, @pad2; a handle listed twice; @in_fence_fd not a
- * sync_file), ENOENT (unknown handle in @bo_handles), EAGAIN (the file has
+ * sync_file), E2BIG (nonzero bytes past a command this kernel knows), ENOENT (unknown handle in @bo_handles), EAGAIN (the file has
  * 1024 jobs or 65536 commands in flight), ENOMEM, EMFILE (no free
  * descriptor for the out-fence; nothing queued). EFAULT on the copy back
  * means the job may have been queued (its out-fence is then not
@@ -311,6 +323,8 @@ struct rm_npu_submit_batch {
 	__u32 error_job;
 };
 
+#define RM_NPU_SUBMIT_BATCH_SIZE_VER0	24
+
 /**
  * struct rm_npu_wait - RM_NPU_IOCTL_WAIT: wait for a job and read its status
  * @job_id:	in: id returned by SUBMIT on this file.
@@ -343,6 +357,8 @@ struct rm_npu_wait {
 	__u32 pad;
 	__u64 duration_ns;
 };
+
+#define RM_NPU_WAIT_SIZE_VER0		40
 
 /* --- Command stream -------------------------------------------------- */
 
@@ -646,6 +662,9 @@ struct rm_npu_cmd_lut {
 };
 
 #define RM_NPU_CMD_SIZE			256
+/* Size of struct rm_npu_cmd in ABI 1.0; commands may grow up to the max. */
+#define RM_NPU_CMD_SIZE_VER0		256
+#define RM_NPU_MAX_CMD_SIZE		1024
 
 /**
  * struct rm_npu_cmd - one command of a job's stream (RM_NPU_CMD_SIZE bytes)

@@ -167,6 +167,63 @@ static void test_size_too_small(void **state)
 	close(fd);
 }
 
+/*
+ * Every ioctl takes its first published size (RM_NPU_*_SIZE_VER0) and
+ * refuses one below: the minimum is that size, never the struct's current
+ * one, so a struct growing in a later ABI keeps its old callers.
+ */
+static void test_size_first_published(void **state)
+{
+	struct {
+		unsigned int nr, dir;
+		size_t ver0;
+		int err;	/* what the VER0 call below gives */
+	} io[] = {
+		{ _IOC_NR(RM_NPU_IOCTL_BO_CREATE), IOC_RW,
+		  RM_NPU_BO_CREATE_SIZE_VER0, 0 },
+		{ _IOC_NR(RM_NPU_IOCTL_BO_INFO), IOC_RW,
+		  RM_NPU_BO_INFO_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_BO_MMAP), IOC_RW,
+		  RM_NPU_BO_MMAP_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_BO_CLOSE), _IOC_WRITE,
+		  RM_NPU_BO_CLOSE_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_SUBMIT), IOC_RW,
+		  RM_NPU_SUBMIT_SIZE_VER0, EINVAL },
+		{ _IOC_NR(RM_NPU_IOCTL_WAIT), IOC_RW,
+		  RM_NPU_WAIT_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_SUBMIT_BATCH), IOC_RW,
+		  RM_NPU_SUBMIT_BATCH_SIZE_VER0, EFAULT },
+	};
+	struct rm_npu_submit_batch *b = (struct rm_npu_submit_batch *)big;
+	struct rm_npu_bo_create *c = (struct rm_npu_bo_create *)big;
+	unsigned int i;
+	int fd;
+
+	(void)state;
+	fd = npu_open("npu0pe0");
+	for (i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+		memset(big, 0, sizeof(big));
+		assert_errno(ioctl(fd, NPU_IOC(io[i].dir, io[i].nr,
+					      io[i].ver0 - 1), big), EINVAL);
+		memset(big, 0, sizeof(big));
+		c->size = 4096;			/* BO_CREATE */
+		if (io[i].nr == _IOC_NR(RM_NPU_IOCTL_SUBMIT_BATCH)) {
+			b->num_jobs = 1;	/* at NULL: EFAULT */
+			b->job_size = RM_NPU_SUBMIT_SIZE_VER0;
+		}
+		if (io[i].err)
+			assert_errno(ioctl(fd, NPU_IOC(io[i].dir, io[i].nr,
+						      io[i].ver0), big),
+				     io[i].err);
+		else
+			assert_ok(ioctl(fd, NPU_IOC(io[i].dir, io[i].nr,
+						   io[i].ver0), big));
+	}
+	assert_mem(4096, 1);
+	close(fd);
+	assert_mem(0, 0);
+}
+
 /* A newer caller's zero tail is accepted and left alone. */
 static void test_size_larger_zero_tail(void **state)
 {
@@ -993,6 +1050,7 @@ int main(void)
 		T(test_get_info_nodes),
 		T(test_get_info_flags),
 		T(test_size_too_small),
+		T(test_size_first_published),
 		T(test_size_larger_zero_tail),
 		T(test_size_larger_nonzero_tail),
 		T(test_size_exact_copy_back),

@@ -151,6 +151,55 @@ static int submit_args(int fd, struct rm_npu_submit *a)
 	return ioctl(fd, RM_NPU_IOCTL_SUBMIT, a);
 }
 
+/*
+ * Commands of a newer caller (a grown struct rm_npu_cmd, @cmd_size bytes
+ * apart): a zero tail is accepted, a nonzero byte in one is E2BIG at its
+ * index and nothing runs.
+ */
+static void test_grown_cmds(void **state)
+{
+	static const __u32 sizes[] = { RM_NPU_CMD_SIZE + 8, 512,
+				       RM_NPU_MAX_CMD_SIZE };
+	static u8 buf[3 * RM_NPU_MAX_CMD_SIZE];
+	struct rm_npu_submit a;
+	struct setup s;
+	unsigned int i, j;
+	__u32 idx;
+
+	(void)state;
+	setup_open(&s);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		__u32 sz = sizes[i];
+
+		memset(buf, 0, sizeof(buf));
+		for (j = 0; j < 3; j++)
+			valid_fill((struct rm_npu_cmd *)(buf + j * sz), 1,
+				   64 * j, (u8)(0x20 + j));
+		memset(&a, 0, sizeof(a));
+		a.cmds = (__u64)(uintptr_t)buf;
+		a.bo_handles = (__u64)(uintptr_t)s.handle;
+		a.num_cmds = 3;
+		a.num_bos = NBUFS;
+		a.cmd_size = sz;
+
+		/* A nonzero byte in the last command's tail. */
+		buf[2 * sz + sz - 1] = 1;
+		assert_errno(submit_args(s.fd, &a), E2BIG);
+		assert_int_equal(a.error_index, 2);
+		assert_int_equal(a.job_id, 0);
+		assert_guard(&s);
+		buf[2 * sz + sz - 1] = 0;
+
+		assert_ok(submit_args(s.fd, &a));
+		assert_int_equal(a.error_index, RM_NPU_NO_INDEX);
+		assert_int_equal(npu_wait_job(s.fd, a.job_id, &idx), 0);
+		for (j = 0; j < 3; j++)
+			assert_int_equal(s.map[1][64 * j + 63], 0x20 + j);
+		memset(s.map[1], GUARD, BUF_SIZE);
+	}
+	setup_close(&s);
+}
+
 static void test_counts(void **state)
 {
 	static struct rm_npu_cmd cmds[NPU_MAX_CMDS + 1];
@@ -192,7 +241,10 @@ static void test_counts(void **state)
 	BAD_ARGS(cmd_size, 0);
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE - 1);
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE + 1);
-	BAD_ARGS(cmd_size, 2 * RM_NPU_CMD_SIZE);
+	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE + 4);
+	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE - 8);
+	BAD_ARGS(cmd_size, RM_NPU_MAX_CMD_SIZE + 8);
+	BAD_ARGS(cmd_size, UINT32_MAX - 7);
 	BAD_ARGS(flags, 1u << 3);	/* the first unknown bit (ABI 1.1) */
 	BAD_ARGS(flags, 1u << 31);
 	BAD_ARGS(pad, 1);
@@ -734,6 +786,7 @@ int main(void)
 {
 	const struct CMUnitTest all[] = {
 		cmocka_unit_test_teardown(test_counts, teardown),
+		cmocka_unit_test_teardown(test_grown_cmds, teardown),
 		cmocka_unit_test_teardown(test_bad_cmds, teardown),
 		cmocka_unit_test_teardown(test_handles, teardown),
 		cmocka_unit_test_teardown(test_efault, teardown),
