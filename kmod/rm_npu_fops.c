@@ -224,7 +224,7 @@ static const struct rm_npu_ioctl_desc rm_npu_ioctls[] = {
 		     rm_npu_submit_ioctl, .out_on_error = true,
 		     .commit = rm_npu_submit_commit),
 	RM_NPU_IOCTL(WAIT, RM_NPU_WAIT_SIZE_VER0, RM_NPU_ON_PE,
-		     rm_npu_wait_ioctl),
+		     rm_npu_wait_ioctl, .out_on_error = true),
 	RM_NPU_IOCTL(SUBMIT_BATCH, RM_NPU_SUBMIT_BATCH_SIZE_VER0,
 		     RM_NPU_ON_PE, rm_npu_submit_batch_ioctl,
 		     .out_on_error = true),

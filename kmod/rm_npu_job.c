@@ -13,6 +13,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -151,14 +152,21 @@ static int rm_npu_retire_wake(struct wait_queue_entry *entry,
 	return autoremove_wake_function(entry, mode, sync, key);
 }
 
+/* No deadline: wait until the job retires. */
+#define RM_NPU_NO_DEADLINE	U64_MAX
+
 /*
- * Sleeps until job @id of @nfile retired: 0, -ETIMEDOUT after @timeout
- * jiffies (MAX_SCHEDULE_TIMEOUT: none; 0 polls), -EINTR on a signal.
+ * Sleeps until job @id of @nfile retired: 0, -ETIMEDOUT once ktime_get_ns()
+ * reaches @deadline (RM_NPU_NO_DEADLINE: never; one already past polls),
+ * -ERESTARTSYS on a signal: the deadline is absolute, so a restarted call
+ * waits no longer than the first would have.
  */
 static int rm_npu_wait_retired(struct rm_npu_file *nfile, u64 id,
-			       long timeout)
+			       u64 deadline)
 {
 	struct rm_npu_retire_waiter w = { .id = id };
+	long timeout;
+	u64 now;
 	int ret = 0;
 
 	init_wait(&w.entry);
@@ -168,15 +176,23 @@ static int rm_npu_wait_retired(struct rm_npu_file *nfile, u64 id,
 				TASK_INTERRUPTIBLE);
 		if (rm_npu_job_retired(nfile, id))
 			break;
+		timeout = MAX_SCHEDULE_TIMEOUT;
+		if (deadline != RM_NPU_NO_DEADLINE) {
+			now = ktime_get_ns();
+			if (now >= deadline) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			/* Rounded up: never wake before the deadline. */
+			timeout = min_t(u64,
+					nsecs_to_jiffies64(deadline - now) + 1,
+					MAX_SCHEDULE_TIMEOUT - 1);
+		}
 		if (signal_pending(current)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
-		if (!timeout) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		timeout = schedule_timeout(timeout);
+		schedule_timeout(timeout);
 	}
 	finish_wait(&nfile->retire_wq, &w.entry);
 	return ret;
@@ -736,8 +752,9 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 	else
 		rm_npu_engine_run_claimed(pe, &inline_jobs);
 
+	/* A signal ends the wait, not the call: the job is queued. */
 	if (wait_id && !rm_npu_job_retired(nfile, wait_id))
-		rm_npu_wait_retired(nfile, wait_id, MAX_SCHEDULE_TIMEOUT);
+		rm_npu_wait_retired(nfile, wait_id, RM_NPU_NO_DEADLINE);
 	rm_npu_submit_status(nfile, args, n);
 	return 0;
 }
@@ -909,14 +926,25 @@ static bool rm_npu_record_read(struct rm_npu_file *nfile,
 	return found;
 }
 
+/* The deadline of a WAIT's timeout, RM_NPU_NO_DEADLINE for none. */
+static u64 rm_npu_wait_deadline(const struct rm_npu_wait *args)
+{
+	if (args->timeout_ns < 0)
+		return RM_NPU_NO_DEADLINE;
+	if (args->flags & RM_NPU_WAIT_ABSOLUTE)
+		return args->timeout_ns;
+	/* Both below 2^63: no overflow, never RM_NPU_NO_DEADLINE. */
+	return ktime_get_ns() + (u64)args->timeout_ns;
+}
+
 int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 {
 	struct rm_npu_wait *args = data;
-	long timeout;
+	u64 deadline, now;
 	bool unknown;
 	int ret;
 
-	if (args->flags || args->pad)
+	if (args->flags & ~RM_NPU_WAIT_FLAGS || args->pad)
 		return -EINVAL;
 	args->result = 0;
 	args->error_index = RM_NPU_NO_INDEX;
@@ -929,14 +957,18 @@ int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 		return -ENOENT;
 
 	if (!rm_npu_job_retired(nfile, args->job_id)) {
-		if (args->timeout_ns < 0)
-			timeout = MAX_SCHEDULE_TIMEOUT;
-		else
-			timeout = min_t(u64,
-					nsecs_to_jiffies64(args->timeout_ns) +
-					(args->timeout_ns ? 1 : 0),
-					MAX_SCHEDULE_TIMEOUT - 1);
-		ret = rm_npu_wait_retired(nfile, args->job_id, timeout);
+		deadline = rm_npu_wait_deadline(args);
+		ret = rm_npu_wait_retired(nfile, args->job_id, deadline);
+		/*
+		 * Interrupted: a relative timeout becomes the time left, which
+		 * the dispatcher copies back, so the restarted call (or the
+		 * caller's retry after EINTR) waits only the rest.
+		 */
+		if (ret == -ERESTARTSYS && deadline != RM_NPU_NO_DEADLINE &&
+		    !(args->flags & RM_NPU_WAIT_ABSOLUTE)) {
+			now = ktime_get_ns();
+			args->timeout_ns = now < deadline ? deadline - now : 0;
+		}
 		if (ret)
 			return ret;
 	}

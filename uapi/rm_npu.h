@@ -36,9 +36,11 @@
  * ABI version: major changes break binaries (never planned), minor adds.
  * 1.1: SUBMIT's status fields and RM_NPU_SUBMIT_WAIT, SUBMIT_BATCH,
  *      rm_npu_info.max_batch_jobs.
+ * 1.2: RM_NPU_WAIT_ABSOLUTE; WAIT restarts after a signal (SA_RESTART);
+ *      commands may grow (SUBMIT's cmd_size).
  */
 #define RM_NPU_ABI_MAJOR		1
-#define RM_NPU_ABI_MINOR		1
+#define RM_NPU_ABI_MINOR		2
 #define RM_NPU_ABI_VERSION		((RM_NPU_ABI_MAJOR << 16) | RM_NPU_ABI_MINOR)
 
 /* Kinds of node (struct rm_npu_info.node_type). */
@@ -325,11 +327,19 @@ struct rm_npu_submit_batch {
 
 #define RM_NPU_SUBMIT_BATCH_SIZE_VER0	24
 
+/* @timeout_ns is a CLOCK_MONOTONIC time, not a duration (ABI 1.2). */
+#define RM_NPU_WAIT_ABSOLUTE		(1u << 0)
+#define RM_NPU_WAIT_FLAGS		RM_NPU_WAIT_ABSOLUTE
+
 /**
  * struct rm_npu_wait - RM_NPU_IOCTL_WAIT: wait for a job and read its status
  * @job_id:	in: id returned by SUBMIT on this file.
  * @timeout_ns:	in: relative timeout; 0 polls; negative waits forever.
- * @flags:	in: must be 0.
+ *		With RM_NPU_WAIT_ABSOLUTE, the CLOCK_MONOTONIC time
+ *		(clock_gettime(2)) to wait until; a time already past polls.
+ *		out: after EINTR, a relative timeout is the time that was
+ *		left (so a retry waits only the rest); else unchanged.
+ * @flags:	in: RM_NPU_WAIT_*.
  * @result:	out: 0 when the job succeeded, else its negative errno:
  *		-ETIMEDOUT (ran past job_timeout_ms: cancelled, PE reset),
  *		-EINVAL (a command met invalid data while running, e.g. a
@@ -343,10 +353,12 @@ struct rm_npu_submit_batch {
  * @duration_ns: out: time the job spent executing on its PE(s).
  *
  * Returns 0 once the job retired (its status is in @result), ETIMEDOUT if
- * it did not retire in time (jiffy resolution), ENOENT for an id this file
- * never issued, ENODATA for a job older than the file's last 1024 jobs
- * (status is kept for those only: use fences to follow more), EINTR on a
- * signal.
+ * it did not retire in time (jiffy resolution, never early), ENOENT for an
+ * id this file never issued, ENODATA for a job older than the file's last
+ * 1024 jobs (status is kept for those only: use fences to follow more).
+ * A signal interrupts the wait: the call restarts by itself when the
+ * handler has SA_RESTART (ABI 1.2: the time already waited counts), else
+ * fails with EINTR. The struct is written back even when the call fails.
  */
 struct rm_npu_wait {
 	__u64 job_id;

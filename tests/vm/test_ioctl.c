@@ -64,7 +64,7 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 
 	assert_int_equal(info->flags, 0);
 	assert_int_equal(info->abi_version, RM_NPU_ABI_VERSION);
-	assert_int_equal(info->abi_version, 0x10001);
+	assert_int_equal(info->abi_version, 0x10002);
 	assert_int_equal(info->node_type, type);
 	assert_int_equal(info->dev_index, 0);
 	assert_int_equal(info->num_pes, npu_param("num_pes"));

@@ -125,7 +125,7 @@ static void test_wait_errors(void **state)
 	/* Flags and pad. */
 	memset(&w, 0, sizeof(w));
 	w.job_id = id;
-	w.flags = 1;
+	w.flags = 1u << 1;	/* the first unknown bit (ABI 1.2) */
 	assert_errno(ioctl(fd, RM_NPU_IOCTL_WAIT, &w), EINVAL);
 	w.flags = 0;
 	w.pad = 1;
@@ -177,6 +177,95 @@ static void test_wait_timeout(void **state)
 	assert_int_equal(w.error_index, RM_NPU_NO_INDEX);
 	assert_true(w.duration_ns > 0);
 	npu_long_check(fd, &lj);
+	close(fd);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void count_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* SIGALRM every @us microseconds to count_alarm(), @flags its sa_flags. */
+static void alarm_every(long us, int flags)
+{
+	struct sigaction sa = { .sa_handler = count_alarm, .sa_flags = flags };
+	struct itimerval it = { { 0, us }, { 0, us } };
+
+	alarms = 0;
+	assert_ok(sigaction(SIGALRM, &sa, NULL));
+	assert_ok(setitimer(ITIMER_REAL, &it, NULL));
+}
+
+static void alarm_off(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	struct itimerval it = { { 0, 0 }, { 0, 0 } };
+
+	assert_ok(setitimer(ITIMER_REAL, &it, NULL));
+	assert_ok(sigaction(SIGALRM, &sa, NULL));
+}
+
+static int wait_flags(int fd, __u64 id, long long timeout_ns, __u32 flags,
+		      struct rm_npu_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->job_id = id;
+	w->timeout_ns = timeout_ns;
+	w->flags = flags;
+	return ioctl(fd, RM_NPU_IOCTL_WAIT, w);
+}
+
+/*
+ * WAIT and signals (ABI 1.2): an SA_RESTART handler restarts it unseen;
+ * without one it fails with EINTR and a relative timeout comes back as the
+ * time left. RM_NPU_WAIT_ABSOLUTE: a CLOCK_MONOTONIC deadline, kept across
+ * restarts, never returning before it.
+ */
+static void test_wait_restart(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_wait w;
+	long long t0, deadline;
+	__u64 id;
+
+	(void)state;
+	id = npu_long_submit(fd, &lj, 1500, NULL);
+
+	/* Without SA_RESTART: EINTR, the time left written back. */
+	alarm_every(50000, 0);
+	assert_errno(wait_flags(fd, id, 600 * NS_PER_S, 0, &w), EINTR);
+	alarm_off();
+	assert_true(w.timeout_ns > 0 && w.timeout_ns < 600 * NS_PER_S);
+	assert_int_equal(w.result, 0);
+	assert_int_equal(w.error_index, RM_NPU_NO_INDEX);
+
+	/* An absolute deadline in the past polls; in 100 ms times out. */
+	assert_errno(wait_flags(fd, id, 1, RM_NPU_WAIT_ABSOLUTE, &w),
+		     ETIMEDOUT);
+	alarm_every(20000, SA_RESTART);
+	deadline = npu_now_ns() + 100 * NS_PER_MS;
+	assert_errno(wait_flags(fd, id, deadline, RM_NPU_WAIT_ABSOLUTE, &w),
+		     ETIMEDOUT);
+	t0 = npu_now_ns();
+	if (t0 < deadline)
+		fail_msg("WAIT until %lld returned at %lld", deadline, t0);
+	assert_int_equal(w.timeout_ns, deadline);
+
+	/* SA_RESTART, no timeout: signals come and go, the job retires. */
+	assert_int_equal(wait_flags(fd, id, -1, 0, &w), 0);
+	alarm_off();
+	if (alarms < 2)
+		fail_msg("only %d SIGALRM during the waits", (int)alarms);
+	assert_int_equal(w.result, 0);
+	assert_true(w.duration_ns > 0);
+	npu_long_check(fd, &lj);
+
+	/* Retired: an absolute deadline long past still reports it. */
+	assert_int_equal(wait_flags(fd, id, 0, RM_NPU_WAIT_ABSOLUTE, &w), 0);
+	assert_errno(wait_flags(fd, id, 0, 1u << 1, &w), EINVAL);
 	close(fd);
 }
 
@@ -795,6 +884,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_nop_fill, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_errors, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_timeout, npu_close_fds),
+		cmocka_unit_test_teardown(test_wait_restart, npu_close_fds),
 		cmocka_unit_test_teardown(test_order, npu_close_fds),
 		cmocka_unit_test_teardown(test_inflight_cap, npu_close_fds),
 		cmocka_unit_test_teardown(test_failed_job, npu_close_fds),
