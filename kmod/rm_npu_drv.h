@@ -158,8 +158,13 @@ struct rm_npu_file {
 	 * so "job N retired" is @retired_upto >= N.
 	 */
 	spinlock_t lock;
+	/*
+	 * Held from choosing a SUBMIT's job ids to queueing the jobs, so that
+	 * a job is built (and its fence made) with its final id.
+	 */
+	struct mutex submit_lock;
 	u64 fence_context;
-	u64 next_job_id;	/* last id issued */
+	u64 next_job_id;	/* last id issued; written under both locks */
 	u64 retired_upto;	/* last id retired; read without @lock */
 	u32 inflight;
 	u32 inflight_cmds;

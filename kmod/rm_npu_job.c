@@ -29,6 +29,7 @@
 struct rm_npu_fence {
 	struct dma_fence base;		/* first: dma_fence_free() frees it */
 	spinlock_t lock;
+	const char *timeline;		/* the node's name: lives as the module */
 };
 
 static const char *rm_npu_fence_driver_name(struct dma_fence *fence)
@@ -36,9 +37,10 @@ static const char *rm_npu_fence_driver_name(struct dma_fence *fence)
 	return RM_NPU_NAME;
 }
 
+/* One timeline per open file (its fence context), named by its node. */
 static const char *rm_npu_fence_timeline_name(struct dma_fence *fence)
 {
-	return "pe-queue";
+	return container_of(fence, struct rm_npu_fence, base)->timeline;
 }
 
 /*
@@ -52,12 +54,15 @@ static void rm_npu_fence_release(struct dma_fence *fence)
 }
 
 static const struct dma_fence_ops rm_npu_fence_ops = {
+	/* Seqnos are job ids, u64. */
+	.use_64bit_seqno = true,
 	.get_driver_name = rm_npu_fence_driver_name,
 	.get_timeline_name = rm_npu_fence_timeline_name,
 	.release = rm_npu_fence_release,
 };
 
-static struct dma_fence *rm_npu_fence_create(u64 context)
+/* The fence of job @id of @nfile: its seqno is the id. */
+static struct dma_fence *rm_npu_fence_create(struct rm_npu_file *nfile, u64 id)
 {
 	struct rm_npu_fence *f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 
@@ -65,8 +70,9 @@ static struct dma_fence *rm_npu_fence_create(u64 context)
 		return NULL;
 	__module_get(THIS_MODULE);
 	spin_lock_init(&f->lock);
-	/* The seqno becomes the job id when the job is queued. */
-	dma_fence_init(&f->base, &rm_npu_fence_ops, &f->lock, context, 0);
+	f->timeline = dev_name(nfile->node->dev);
+	dma_fence_init(&f->base, &rm_npu_fence_ops, &f->lock,
+		       nfile->fence_context, id);
 	return &f->base;
 }
 
@@ -75,6 +81,7 @@ static struct dma_fence *rm_npu_fence_create(u64 context)
 int rm_npu_file_jobs_init(struct rm_npu_file *nfile)
 {
 	spin_lock_init(&nfile->lock);
+	mutex_init(&nfile->submit_lock);
 	INIT_LIST_HEAD(&nfile->jobs);
 	init_waitqueue_head(&nfile->idle_wq);
 	init_waitqueue_head(&nfile->retire_wq);
@@ -121,6 +128,7 @@ void rm_npu_file_jobs_fini(struct rm_npu_file *nfile)
 	while (nfile->job_cached)
 		kfree(nfile->job_cache[--nfile->job_cached]);
 	kvfree(nfile->records);
+	mutex_destroy(&nfile->submit_lock);
 }
 
 /* --- Waiting for jobs to retire ---------------------------------------- */
@@ -474,12 +482,13 @@ static int rm_npu_submit_check(const struct rm_npu_submit *args)
 }
 
 /*
- * Builds a validated job from the arguments, its commands in the same
+ * Builds validated job @id from the arguments, its commands in the same
  * allocation; nothing is queued yet. A fence is made only for a job that
  * hands one out: WAIT follows jobs through their records.
  */
 static int rm_npu_job_create(struct rm_npu_file *nfile,
-			     struct rm_npu_submit *args, struct rm_npu_job **out)
+			     struct rm_npu_submit *args, u64 id,
+			     struct rm_npu_job **out)
 {
 	struct rm_npu_node *node = nfile->node;
 	const u8 __user *ucmds = u64_to_user_ptr(args->cmds);
@@ -495,6 +504,7 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	job->pe = &nfile->ndev->pes[node->pe_first];
 	if (node->pe_count == 2)
 		job->partner = &nfile->ndev->pes[node->pe_first + 1];
+	job->id = id;
 	job->error_index = RM_NPU_NO_INDEX;
 	job->num_cmds = args->num_cmds;
 	atomic_set(&job->cancel, 0);
@@ -514,7 +524,7 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 		goto err_free_job;
 
 	if (args->flags & RM_NPU_SUBMIT_OUT_FENCE) {
-		job->fence = rm_npu_fence_create(nfile->fence_context);
+		job->fence = rm_npu_fence_create(nfile, id);
 		if (!job->fence) {
 			ret = -ENOMEM;
 			goto err_free_job;
@@ -536,18 +546,10 @@ err_free_job:
 	return ret;
 }
 
-/*
- * Checks one SUBMIT argument and builds its job, with the out-fence's
- * descriptor reserved (installed once the arguments are copied back).
- * Sets the out fields to their "not queued" values first.
- */
-static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
-				 struct rm_npu_submit *args,
-				 struct rm_npu_submit_slot *slot)
+/* Sets SUBMIT's out fields to their "not queued" values. */
+static void rm_npu_submit_reset(struct rm_npu_submit *args,
+				struct rm_npu_submit_slot *slot)
 {
-	struct rm_npu_job *job;
-	int out_fd, ret;
-
 	slot->sync_file = NULL;
 	slot->job = NULL;
 	args->out_fence_fd = -1;
@@ -557,11 +559,26 @@ static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
 	args->result = 0;
 	args->result_index = RM_NPU_NO_INDEX;
 	args->duration_ns = 0;
+}
+
+/*
+ * Checks one SUBMIT argument and builds its job, to be job @id, with the
+ * out-fence's descriptor reserved (installed once the arguments are copied
+ * back). Called with submit_lock held, which keeps @id free until queued.
+ */
+static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
+				 struct rm_npu_submit *args, u64 id,
+				 struct rm_npu_submit_slot *slot)
+{
+	struct rm_npu_job *job;
+	int out_fd, ret;
+
+	rm_npu_submit_reset(args, slot);
 	ret = rm_npu_submit_check(args);
 	if (ret)
 		return ret;
 
-	ret = rm_npu_job_create(nfile, args, &job);
+	ret = rm_npu_job_create(nfile, args, id, &job);
 	if (ret)
 		return ret;
 
@@ -638,7 +655,7 @@ static bool rm_npu_job_inline_ok(struct rm_npu_job *job)
 }
 
 /*
- * Issues ids to @n prepared jobs and queues them in order, all or none
+ * Queues @n prepared jobs, their ids the next ones, in order, all or none
  * (-EAGAIN past the in-flight caps), taking them out of their slots. When
  * the PE is idle, the caller claims it for the leading jobs it may run
  * itself: those go on @inline_jobs instead of the PE queue. The others may
@@ -669,11 +686,10 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 		struct rm_npu_job *job = slots[i].job;
 		struct rm_npu_job_record *rec;
 
-		job->id = ++nfile->next_job_id;
+		/* submit_lock held since the ids were chosen: they are next. */
+		WARN_ON_ONCE(job->id != nfile->next_job_id + 1);
+		nfile->next_job_id = job->id;
 		args[i].job_id = job->id;
-		/* Not yet visible to anyone: the sync_file fd is not installed. */
-		if (job->fence)
-			job->fence->seqno = job->id;
 		/* Within the caps, the job that had the record retired. */
 		rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
 		rec->id = job->id;
@@ -716,13 +732,15 @@ static void rm_npu_submit_status(struct rm_npu_file *nfile,
 }
 
 /*
- * Queues @n prepared jobs (all or none), runs those the caller may run
- * itself, waits for the last one with RM_NPU_SUBMIT_WAIT (a signal ends
- * the wait early, not the call), and reports what retired.
+ * Queues @n prepared jobs (all or none) and releases submit_lock, runs
+ * those the caller may run itself, waits for the last one with
+ * RM_NPU_SUBMIT_WAIT (a signal ends the wait early, not the call), and
+ * reports what retired.
  */
 static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 			       struct rm_npu_submit *args,
 			       struct rm_npu_submit_slot *slots, u32 n)
+	__releases(&nfile->submit_lock)
 {
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
 	LIST_HEAD(inline_jobs);
@@ -738,6 +756,7 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 		slots[i].job->caller_waits = waits;
 	}
 	ret = rm_npu_jobs_enqueue(nfile, args, slots, n, &inline_jobs);
+	mutex_unlock(&nfile->submit_lock);
 	if (ret)
 		return ret;
 	for (i = n; i-- > 0;) {
@@ -764,9 +783,16 @@ int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_submit_karg *k = data;
 	int ret;
 
-	ret = rm_npu_submit_prepare(nfile, &k->args, &k->slot);
+	rm_npu_submit_reset(&k->args, &k->slot);
+	ret = mutex_lock_interruptible(&nfile->submit_lock);
 	if (ret)
 		return ret;
+	ret = rm_npu_submit_prepare(nfile, &k->args, nfile->next_job_id + 1,
+				    &k->slot);
+	if (ret) {
+		mutex_unlock(&nfile->submit_lock);
+		return ret;
+	}
 	ret = rm_npu_submit_queue(nfile, &k->args, &k->slot, 1);
 	if (ret)
 		rm_npu_submit_unprepare(&k->args, &k->slot);
@@ -875,9 +901,15 @@ int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
 	ret = rm_npu_batch_read(args, b, &b->error_job);
 	if (ret)
 		goto out_free;
+	ret = mutex_lock_interruptible(&nfile->submit_lock);
+	if (ret)
+		goto out_free;
 	for (i = 0; i < n; i++) {
-		ret = rm_npu_submit_prepare(nfile, &args[i], &slots[i]);
+		ret = rm_npu_submit_prepare(nfile, &args[i],
+					    nfile->next_job_id + 1 + i,
+					    &slots[i]);
 		if (ret) {
+			mutex_unlock(&nfile->submit_lock);
 			b->error_job = i;
 			/* Which command, when one was at fault. */
 			ujob = u64_to_user_ptr(b->jobs + (u64)i * b->job_size);

@@ -211,7 +211,9 @@ struct rm_npu_bo_close {
  *		RM_NPU_SUBMIT_IN_FENCE; must be 0 otherwise. The fence only
  *		orders: the job runs even if the fence signalled an error.
  * @out_fence_fd: out: with RM_NPU_SUBMIT_OUT_FENCE, a new sync_file fd
- *		signalled when the job retires (poll(2) it); else -1.
+ *		signalled when the job retires (poll(2) it); else -1. Its
+ *		fence's seqno is @job_id, on the open file's timeline (one
+ *		fence context per file, named after the node: "npu0pe0").
  * @error_index: out: on EINVAL from command validation, the index of the
  *		first offending command; RM_NPU_NO_INDEX otherwise. Written
  *		back even when the ioctl fails.

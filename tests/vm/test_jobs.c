@@ -30,7 +30,8 @@ static void assert_fence_names(int fence_fd)
 	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
 	assert_int_equal(info.num_fences, 1);
 	assert_string_equal(fi.driver_name, "rm_npu");
-	assert_string_equal(fi.obj_name, "pe-queue");
+	/* The timeline: the node's name (one per open file). */
+	assert_string_equal(fi.obj_name, "npu0pe0");
 	assert_int_equal(fi.status, info.status);
 }
 
@@ -486,6 +487,70 @@ static void test_out_fence(void **state)
 	close(fence2);
 }
 
+#define TRACEFS		NPU_DEBUGFS "/tracing"
+#define FENCE_INIT	TRACEFS "/events/dma_fence/dma_fence_init/enable"
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		fail_msg("write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * A fence is made with its job's id as seqno (the dma_fence_init event
+ * says so), on a timeline named after the node, and the sync_file's name
+ * (driver-timeline<context>-seqno) agrees.
+ */
+static void test_fence_seqno(void **state)
+{
+	static char buf[1 << 16];
+	int fd = npu_open("npu0pe0");
+	struct rm_npu_cmd nop = npu_cmd_nop();
+	struct sync_file_info info;
+	unsigned long long ctx;
+	char want[64];
+	const char *p;
+	int fence, n, tfd;
+	__u64 id;
+
+	(void)state;
+	npu_debugfs_mount();
+	write_file(TRACEFS "/trace", "");
+	write_file(FENCE_INIT, "1");
+	npu_submit(fd, &nop, 1, NULL, 0, NULL);
+	npu_submit(fd, &nop, 1, NULL, 0, NULL);
+	id = npu_submit(fd, &nop, 1, NULL, 0, &fence);
+	write_file(FENCE_INIT, "0");
+	assert_int_equal(id, 3);
+
+	tfd = open(TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
+	assert_true(tfd >= 0);
+	n = (int)read(tfd, buf, sizeof(buf) - 1);
+	close(tfd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	p = strstr(buf, "driver=rm_npu timeline=npu0pe0 context=");
+	if (!p)
+		fail_msg("no dma_fence_init of rm_npu in the trace:\n%s", buf);
+	n = sscanf(p, "driver=rm_npu timeline=npu0pe0 context=%llu seqno=%s",
+		   &ctx, want);
+	assert_int_equal(n, 2);
+	assert_string_equal(want, "3");
+	assert_null(strstr(p + 1, "driver=rm_npu"));
+
+	memset(&info, 0, sizeof(info));
+	assert_ok(ioctl(fence, SYNC_IOC_FILE_INFO, &info));
+	snprintf(want, sizeof(want), "rm_npu-npu0pe0%llu-3", ctx);
+	assert_string_equal(info.name, want);
+	close(fence);
+	close(fd);
+}
+
 static void test_in_fence(void **state)
 {
 	int fd0 = open_pe0_long();
@@ -889,6 +954,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_inflight_cap, npu_close_fds),
 		cmocka_unit_test_teardown(test_failed_job, npu_close_fds),
 		cmocka_unit_test_teardown(test_out_fence, npu_close_fds),
+		cmocka_unit_test_teardown(test_fence_seqno, npu_close_fds),
 		cmocka_unit_test_teardown(test_in_fence, npu_close_fds),
 		cmocka_unit_test_teardown(test_bo_close_during_job,
 					  npu_close_fds),
