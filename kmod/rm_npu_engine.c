@@ -45,9 +45,13 @@ static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
 	return max_t(u64, 1, div64_u64(ops, max_t(u64, 1, per_unit)));
 }
 
+/* rm_npu_run_range(): the other half of a split command failed. */
+#define RM_NPU_RANGE_ABANDONED	1
+
 /*
  * Runs units [begin, end) on @pe's kernels in chunks, stopping when
- * cancelled or late. The chunks of one range share a tag, so that weights
+ * cancelled or late, or (RM_NPU_RANGE_ABANDONED) when the other half of a
+ * split command failed. The chunks of one range share a tag, so that weights
  * packed by the first are reused by the next ones: the packing is per run,
  * as userspace may change a buffer object's bytes at any time.
  */
@@ -69,6 +73,8 @@ static int rm_npu_run_range(struct rm_npu_pe *pe, struct rm_npu_job *job,
 		/* The job's start was just read: the first chunk needs no look. */
 		if (READ_ONCE(job->ran) && rm_npu_now() > job->deadline_ns)
 			return -ETIMEDOUT;
+		if (atomic_read(&job->split_failed))
+			return RM_NPU_RANGE_ABANDONED;
 		ret = npu_cmd_exec_ctx(cmd, job->bo_base, &pe->ops_ctx, NULL,
 				       begin, stop);
 		if (ret)
@@ -111,6 +117,9 @@ static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 	WRITE_ONCE(pe->part_active, true);
 	part->result = rm_npu_run_range(pe, part->job, part->cmd, part->begin,
 					part->end, part->chunk);
+	/* The leader stops at its next chunk rather than run on in vain. */
+	if (part->result < 0)
+		atomic_set(&part->job->split_failed, 1);
 	if (!part->result)
 		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
 				  npu_cmd_units(part->cmd));
@@ -134,6 +143,7 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	int ret;
 
 	init_completion(&part.done);
+	atomic_set(&job->split_failed, 0);
 	spin_lock(&partner->lock);
 	/* The fused node owns the partner: nothing else can post to it. */
 	WARN_ON_ONCE(partner->part);
@@ -144,12 +154,18 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	ret = rm_npu_run_range(job->pe, job, cmd, 0, part.begin, chunk);
 	if (!ret)
 		rm_npu_pe_account(job->pe, cmd, 0, part.begin, units);
+	else if (ret < 0)
+		atomic_set(&job->split_failed, 1);
 	/*
-	 * The partner also stops early once it sees cancel or the deadline.
-	 * TASK_IDLE: a long split command must not look like a hung task.
+	 * The partner also stops early once it sees cancel, the deadline or
+	 * our failure. TASK_IDLE: a long split command must not look like a
+	 * hung task.
 	 */
 	wait_for_completion_state(&part.done, TASK_IDLE);
-	return ret ? ret : part.result;
+	/* The failure of either half, never "abandoned". */
+	if (ret < 0)
+		return ret;
+	return part.result < 0 ? part.result : 0;
 }
 
 /* Runs @job from @start (a rm_npu_now() reading); returns when it ended. */
@@ -180,6 +196,7 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 		    npu_cmd_ops(cmd) >= RM_NPU_SPLIT_MIN_OPS) {
 			ret = rm_npu_cmd_run_fused(job, cmd, units, chunk);
 		} else {
+			/* Alone, never abandoned (split_failed stays 0). */
 			ret = rm_npu_run_range(pe, job, cmd, 0, units, chunk);
 			if (!ret)
 				rm_npu_pe_account(pe, cmd, 0, units, units);
