@@ -121,20 +121,32 @@ int rm_npu_bo_create_ioctl(struct rm_npu_file *nfile, void *data)
 	u32 handle;
 	int ret;
 
-	if (args->flags)
+	if (args->flags) {
+		rm_npu_dbg(nfile, BO, "BO_CREATE: flags %#x unknown\n",
+			   args->flags);
 		return -EINVAL;
-	if (!args->size || args->size > ndev->mem_total)
+	}
+	if (!args->size || args->size > ndev->mem_total) {
+		rm_npu_dbg(nfile, BO, "BO_CREATE: size %llu not in 1..%llu\n",
+			   args->size, ndev->mem_total);
 		return -EINVAL;
+	}
 	size = PAGE_ALIGN(args->size);
 
 	if (atomic_inc_return(&nfile->num_bos) > RM_NPU_MAX_BOS) {
+		rm_npu_dbg(nfile, BO, "BO_CREATE: the file holds %u buffers\n",
+			   RM_NPU_MAX_BOS);
 		ret = -EMFILE;
 		goto err_count;
 	}
 
 	ret = rm_npu_mem_charge(ndev, size);
-	if (ret)
+	if (ret) {
+		rm_npu_dbg(nfile, BO, "BO_CREATE: size %llu: device memory used %lld of %llu\n",
+			   size, (s64)atomic64_read(&ndev->mem_used),
+			   ndev->mem_total);
 		goto err_count;
+	}
 
 	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
 	if (!bo) {
@@ -190,11 +202,17 @@ int rm_npu_bo_info_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_bo_info *args = data;
 	struct rm_npu_bo *bo;
 
-	if (args->flags)
+	if (args->flags) {
+		rm_npu_dbg(nfile, BO, "BO_INFO: flags %#x unknown\n",
+			   args->flags);
 		return -EINVAL;
+	}
 	bo = rm_npu_bo_lookup(nfile, args->handle);
-	if (!bo)
+	if (!bo) {
+		rm_npu_dbg(nfile, BO, "BO_INFO: handle %u unknown\n",
+			   args->handle);
 		return -ENOENT;
+	}
 	args->size = bo->size;
 	args->mmap_offset = rm_npu_bo_mmap_offset(bo);
 	rm_npu_bo_put(bo);
@@ -206,11 +224,17 @@ int rm_npu_bo_mmap_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_bo_mmap *args = data;
 	struct rm_npu_bo *bo;
 
-	if (args->flags)
+	if (args->flags) {
+		rm_npu_dbg(nfile, BO, "BO_MMAP: flags %#x unknown\n",
+			   args->flags);
 		return -EINVAL;
+	}
 	bo = rm_npu_bo_lookup(nfile, args->handle);
-	if (!bo)
+	if (!bo) {
+		rm_npu_dbg(nfile, BO, "BO_MMAP: handle %u unknown\n",
+			   args->handle);
 		return -ENOENT;
+	}
 	args->offset = rm_npu_bo_mmap_offset(bo);
 	rm_npu_bo_put(bo);
 	return 0;
@@ -221,11 +245,17 @@ int rm_npu_bo_close_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_bo_close *args = data;
 	struct rm_npu_bo *bo;
 
-	if (args->flags)
+	if (args->flags) {
+		rm_npu_dbg(nfile, BO, "BO_CLOSE: flags %#x unknown\n",
+			   args->flags);
 		return -EINVAL;
+	}
 	bo = xa_erase(&nfile->bos, args->handle);
-	if (!bo)
+	if (!bo) {
+		rm_npu_dbg(nfile, BO, "BO_CLOSE: handle %u unknown\n",
+			   args->handle);
 		return -ENOENT;
+	}
 	rm_npu_bo_offset_free(nfile, bo);
 	atomic_dec(&nfile->num_bos);
 	rm_npu_bo_put(bo);
@@ -271,15 +301,22 @@ int rm_npu_bo_mmap(struct rm_npu_file *nfile, struct vm_area_struct *vma)
 	int ret;
 
 	/* VM_MAYSHARE: a read-only MAP_SHARED of an O_RDONLY fd is shared. */
-	if (!(vma->vm_flags & VM_MAYSHARE))
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		rm_npu_dbg(nfile, BO, "mmap: not MAP_SHARED\n");
 		return -EINVAL;
+	}
 	bo = rm_npu_bo_lookup_pgoff(nfile, vma->vm_pgoff);
-	if (!bo)
+	if (!bo) {
+		rm_npu_dbg(nfile, BO, "mmap: offset %#lx is no buffer's\n",
+			   vma->vm_pgoff << PAGE_SHIFT);
 		return -EINVAL;
+	}
 	pgoff = vma->vm_pgoff - bo->mmap_pgoff;
 
 	if (pgoff >= bo->size >> PAGE_SHIFT ||
 	    npages > (bo->size >> PAGE_SHIFT) - pgoff) {
+		rm_npu_dbg(nfile, BO, "mmap: %lu pages from page %lu pass the buffer's %llu\n",
+			   npages, pgoff, bo->size >> PAGE_SHIFT);
 		ret = -EINVAL;
 		goto err_put;
 	}

@@ -186,6 +186,17 @@ struct rm_npu_bo {
 	unsigned long mmap_pgoff;	/* first page of its mmap offset range */
 };
 
+/*
+ * Why a request of @nfile was refused, for dynamic debug: one category
+ * per area at the start of the line ("IOCTL:", "BO:", "SUBMIT:", "WAIT:"),
+ * so that one area is enabled with
+ *   echo 'module rm_npu format "SUBMIT:" +p' > .../dynamic_debug/control
+ * Each line names the field and the value at fault.
+ */
+#define rm_npu_dbg(nfile, cat, fmt, ...)				\
+	dev_dbg((nfile)->node->dev, #cat ": pid %d: " fmt,		\
+		task_tgid_nr(current), ##__VA_ARGS__)
+
 /* rm_npu_drv.c */
 extern struct class *rm_npu_class;
 dev_t rm_npu_devt(u32 dev_index, u32 minor_in_dev);

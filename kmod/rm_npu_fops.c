@@ -24,6 +24,8 @@ static int rm_npu_pes_claim(struct rm_npu_file *nfile)
 	for (i = 0; i < node->pe_count; i++) {
 		if (ndev->pes[node->pe_first + i].owner) {
 			mutex_unlock(&ndev->lock);
+			dev_dbg(node->dev, "OPEN: pid %d: PE %u is in use\n",
+				task_tgid_nr(current), node->pe_first + i);
 			return -EBUSY;
 		}
 	}
@@ -62,8 +64,11 @@ static int rm_npu_open(struct inode *inode, struct file *filp)
 	int ret;
 
 	if (node->type != RM_NPU_NODE_MGMT &&
-	    node->ndev->fw_state != RM_NPU_FW_READY)
+	    node->ndev->fw_state != RM_NPU_FW_READY) {
+		dev_dbg(node->dev, "OPEN: pid %d: firmware state %u\n",
+			task_tgid_nr(current), node->ndev->fw_state);
 		return -ENODEV;
+	}
 
 	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
 	if (!nfile)
@@ -129,8 +134,11 @@ static int rm_npu_get_info_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_node *node = nfile->node;
 	struct rm_npu_info *info = data;
 
-	if (info->flags)
+	if (info->flags) {
+		rm_npu_dbg(nfile, IOCTL, "GET_INFO: flags %#x unknown\n",
+			   info->flags);
 		return -EINVAL;
+	}
 
 	/* Everything below is output: start from zero, leak nothing. */
 	memset(info, 0, sizeof(*info));
@@ -255,21 +263,37 @@ static long rm_npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	int ret;
 
 	if (_IOC_TYPE(cmd) != RM_NPU_IOCTL_BASE ||
-	    nr >= ARRAY_SIZE(rm_npu_ioctls))
+	    nr >= ARRAY_SIZE(rm_npu_ioctls) || !rm_npu_ioctls[nr].func) {
+		rm_npu_dbg(nfile, IOCTL, "cmd %#x: not an rm_npu ioctl\n", cmd);
 		return -ENOTTY;
+	}
 	desc = &rm_npu_ioctls[nr];
-	if (!desc->func || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd) ||
-	    !(desc->nodes & BIT(nfile->node->type)))
+	if (_IOC_DIR(cmd) != _IOC_DIR(desc->cmd)) {
+		rm_npu_dbg(nfile, IOCTL, "cmd %#x: direction %u, not %u\n",
+			   cmd, _IOC_DIR(cmd), _IOC_DIR(desc->cmd));
 		return -ENOTTY;
-	if (usize < desc->min_size)
+	}
+	if (!(desc->nodes & BIT(nfile->node->type))) {
+		rm_npu_dbg(nfile, IOCTL, "ioctl %u: not on a node of type %u\n",
+			   nr, nfile->node->type);
+		return -ENOTTY;
+	}
+	if (usize < desc->min_size) {
+		rm_npu_dbg(nfile, IOCTL, "ioctl %u: size %zu below %u\n", nr,
+			   usize, desc->min_size);
 		return -EINVAL;
+	}
 
 	ksize = _IOC_SIZE(desc->cmd);
 	BUILD_BUG_ON(sizeof(karg) > 256);
 	BUILD_BUG_ON(offsetof(struct rm_npu_submit_karg, args) != 0);
 	ret = copy_struct_from_user(&karg, ksize, uarg, usize);
-	if (ret)
+	if (ret) {
+		rm_npu_dbg(nfile, IOCTL, "ioctl %u: %s (size %zu, known %zu)\n",
+			   nr, ret == -E2BIG ? "nonzero tail" : "unreadable",
+			   usize, ksize);
 		return ret;
+	}
 
 	ret = desc->func(nfile, &karg);
 	if (ret && !desc->out_on_error)

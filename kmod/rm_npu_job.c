@@ -384,22 +384,31 @@ static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
 	u32 i, j, handle;
 
 	for (i = 0; i < num_bos; i++) {
-		if (get_user(handle, &uhandles[i]))
+		if (get_user(handle, &uhandles[i])) {
+			rm_npu_dbg(nfile, SUBMIT, "bo_handles[%u] unreadable\n",
+				   i);
 			return -EFAULT;
+		}
 		handles[i] = handle;
 	}
 
 	/* One buffer per index: overlap checks reason about indexes. */
 	for (i = 0; i < num_bos; i++)
 		for (j = 0; j < i; j++)
-			if (handles[i] == handles[j])
+			if (handles[i] == handles[j]) {
+				rm_npu_dbg(nfile, SUBMIT, "bo_handles[%u] = bo_handles[%u] = %llu\n",
+					   i, j, handles[i]);
 				return -EINVAL;
+			}
 
 	for (i = 0; i < num_bos; i++) {
 		struct rm_npu_bo *bo = rm_npu_bo_lookup(nfile, handles[i]);
 
-		if (!bo)
+		if (!bo) {
+			rm_npu_dbg(nfile, SUBMIT, "bo_handles[%u] = %llu unknown\n",
+				   i, handles[i]);
 			return -ENOENT;
+		}
 		job->bos[i] = bo;
 		job->num_bos = i + 1;
 		job->bo_base[i] = bo->vaddr;
@@ -413,7 +422,8 @@ static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
  * are this kernel's size, else one by one, a grown command's tail checked
  * zero (E2BIG, *@error_index the command).
  */
-static int rm_npu_job_copy_cmds(struct rm_npu_job *job,
+static int rm_npu_job_copy_cmds(struct rm_npu_file *nfile,
+				struct rm_npu_job *job,
 				const u8 __user *ucmds, u32 cmd_size,
 				u32 *error_index)
 {
@@ -428,6 +438,9 @@ static int rm_npu_job_copy_cmds(struct rm_npu_job *job,
 						    ucmds + (size_t)i * cmd_size,
 						    cmd_size);
 			if (ret) {
+				rm_npu_dbg(nfile, SUBMIT, "cmds[%u]: %s (cmd_size %u)\n",
+					   i, ret == -E2BIG ? "nonzero tail" :
+					   "unreadable", cmd_size);
 				if (ret == -E2BIG)
 					*error_index = i;
 				return ret;
@@ -444,6 +457,9 @@ static int rm_npu_job_copy_cmds(struct rm_npu_job *job,
 	else
 		left = copy_from_user(job->cmds, ucmds,
 				      job->num_cmds * sizeof(*job->cmds));
+	if (left)
+		rm_npu_dbg(nfile, SUBMIT, "cmds unreadable (%u of %u bytes)\n",
+			   (u32)left, job->num_cmds * (u32)sizeof(*job->cmds));
 	return left ? -EFAULT : 0;
 }
 
@@ -457,6 +473,14 @@ static int rm_npu_job_validate(struct rm_npu_file *nfile,
 		ret = npu_cmd_validate(&job->cmds[i], job->bo_size,
 				       job->num_bos, nfile->ndev->fw_caps);
 		if (ret) {
+			/* npu_cmd_validate() says no more than "invalid". */
+			rm_npu_dbg(nfile, SUBMIT, "cmds[%u]: opcode %u flags %#x invalid%s (%u buffers)\n",
+				   i, job->cmds[i].opcode, job->cmds[i].flags,
+				   job->cmds[i].opcode < 64 &&
+				   !(nfile->ndev->fw_caps &
+				     BIT_ULL(job->cmds[i].opcode)) ?
+				   ", not in the firmware's caps" : "",
+				   job->num_bos);
 			*error_index = i;
 			return ret;
 		}
@@ -466,18 +490,41 @@ static int rm_npu_job_validate(struct rm_npu_file *nfile,
 	return 0;
 }
 
-static int rm_npu_submit_check(const struct rm_npu_submit *args)
+static int rm_npu_submit_check(struct rm_npu_file *nfile,
+			       const struct rm_npu_submit *args)
 {
-	if (args->flags & ~RM_NPU_SUBMIT_FLAGS || args->pad || args->pad2)
+	if (args->flags & ~RM_NPU_SUBMIT_FLAGS) {
+		rm_npu_dbg(nfile, SUBMIT, "flags %#x unknown\n",
+			   args->flags & ~RM_NPU_SUBMIT_FLAGS);
 		return -EINVAL;
+	}
+	if (args->pad || args->pad2) {
+		rm_npu_dbg(nfile, SUBMIT, "pad %#x pad2 %#x not zero\n",
+			   args->pad, args->pad2);
+		return -EINVAL;
+	}
 	if (args->cmd_size < RM_NPU_CMD_SIZE_VER0 ||
-	    args->cmd_size > RM_NPU_MAX_CMD_SIZE || args->cmd_size % 8)
+	    args->cmd_size > RM_NPU_MAX_CMD_SIZE || args->cmd_size % 8) {
+		rm_npu_dbg(nfile, SUBMIT, "cmd_size %u not a multiple of 8 in %u..%u\n",
+			   args->cmd_size, RM_NPU_CMD_SIZE_VER0,
+			   RM_NPU_MAX_CMD_SIZE);
 		return -EINVAL;
-	if (!(args->flags & RM_NPU_SUBMIT_IN_FENCE) && args->in_fence_fd)
+	}
+	if (!(args->flags & RM_NPU_SUBMIT_IN_FENCE) && args->in_fence_fd) {
+		rm_npu_dbg(nfile, SUBMIT, "in_fence_fd %d without IN_FENCE\n",
+			   args->in_fence_fd);
 		return -EINVAL;
-	if (!args->num_cmds || args->num_cmds > RM_NPU_MAX_CMDS ||
-	    args->num_bos > RM_NPU_MAX_JOB_BOS)
+	}
+	if (!args->num_cmds || args->num_cmds > RM_NPU_MAX_CMDS) {
+		rm_npu_dbg(nfile, SUBMIT, "num_cmds %u not in 1..%u\n",
+			   args->num_cmds, RM_NPU_MAX_CMDS);
 		return -EINVAL;
+	}
+	if (args->num_bos > RM_NPU_MAX_JOB_BOS) {
+		rm_npu_dbg(nfile, SUBMIT, "num_bos %u above %u\n",
+			   args->num_bos, RM_NPU_MAX_JOB_BOS);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -514,7 +561,7 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (ret)
 		goto err_free_job;
 
-	ret = rm_npu_job_copy_cmds(job, ucmds, args->cmd_size,
+	ret = rm_npu_job_copy_cmds(nfile, job, ucmds, args->cmd_size,
 				   &args->error_index);
 	if (ret)
 		goto err_free_job;
@@ -534,6 +581,8 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (args->flags & RM_NPU_SUBMIT_IN_FENCE) {
 		job->in_fence = sync_file_get_fence(args->in_fence_fd);
 		if (!job->in_fence) {
+			rm_npu_dbg(nfile, SUBMIT, "in_fence_fd %d is no sync_file\n",
+				   args->in_fence_fd);
 			ret = -EINVAL;
 			goto err_free_job;
 		}
@@ -574,7 +623,7 @@ static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
 	int out_fd, ret;
 
 	rm_npu_submit_reset(args, slot);
-	ret = rm_npu_submit_check(args);
+	ret = rm_npu_submit_check(nfile, args);
 	if (ret)
 		return ret;
 
@@ -677,7 +726,12 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 	spin_lock(&nfile->lock);
 	if (nfile->inflight + n > RM_NPU_MAX_INFLIGHT ||
 	    nfile->inflight_cmds + cmds > RM_NPU_MAX_INFLIGHT_CMDS) {
+		u32 jobs = nfile->inflight, queued = nfile->inflight_cmds;
+
 		spin_unlock(&nfile->lock);
+		rm_npu_dbg(nfile, SUBMIT, "%u jobs, %llu cmds more: %u jobs, %u cmds in flight (caps %u, %u)\n",
+			   n, cmds, jobs, queued, RM_NPU_MAX_INFLIGHT,
+			   RM_NPU_MAX_INFLIGHT_CMDS);
 		return -EAGAIN;
 	}
 	spin_lock(&pe->lock);
@@ -807,15 +861,26 @@ void rm_npu_submit_commit(struct rm_npu_file *nfile, void *data, bool copied)
 	rm_npu_submit_install(&k->args, &k->slot, copied);
 }
 
-static int rm_npu_batch_check(const struct rm_npu_submit_batch *b)
+static int rm_npu_batch_check(struct rm_npu_file *nfile,
+			      const struct rm_npu_submit_batch *b)
 {
-	if (b->flags & ~RM_NPU_BATCH_FLAGS)
+	if (b->flags & ~RM_NPU_BATCH_FLAGS) {
+		rm_npu_dbg(nfile, SUBMIT, "batch: flags %#x unknown\n",
+			   b->flags);
 		return -EINVAL;
-	if (!b->num_jobs || b->num_jobs > RM_NPU_MAX_BATCH_JOBS)
+	}
+	if (!b->num_jobs || b->num_jobs > RM_NPU_MAX_BATCH_JOBS) {
+		rm_npu_dbg(nfile, SUBMIT, "batch: num_jobs %u not in 1..%u\n",
+			   b->num_jobs, RM_NPU_MAX_BATCH_JOBS);
 		return -EINVAL;
+	}
 	if (b->job_size < RM_NPU_SUBMIT_SIZE_VER0 ||
-	    b->job_size > RM_NPU_MAX_BATCH_JOB_SIZE || b->job_size % 8)
+	    b->job_size > RM_NPU_MAX_BATCH_JOB_SIZE || b->job_size % 8) {
+		rm_npu_dbg(nfile, SUBMIT, "batch: job_size %u not a multiple of 8 in %u..%u\n",
+			   b->job_size, RM_NPU_SUBMIT_SIZE_VER0,
+			   RM_NPU_MAX_BATCH_JOB_SIZE);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -824,7 +889,8 @@ static int rm_npu_batch_check(const struct rm_npu_submit_batch *b)
  * this kernel's, else (or to find the job at fault) one by one with the
  * size rules of a single SUBMIT. On failure, *@bad is the job at fault.
  */
-static int rm_npu_batch_read(struct rm_npu_submit *args,
+static int rm_npu_batch_read(struct rm_npu_file *nfile,
+			     struct rm_npu_submit *args,
 			     const struct rm_npu_submit_batch *b, u32 *bad)
 {
 	u8 __user *ujobs = u64_to_user_ptr(b->jobs);
@@ -839,6 +905,9 @@ static int rm_npu_batch_read(struct rm_npu_submit *args,
 		ret = copy_struct_from_user(&args[i], sizeof(*args),
 					    ujobs + i * esize, esize);
 		if (ret) {
+			rm_npu_dbg(nfile, SUBMIT, "batch: jobs[%u] %s\n", i,
+				   ret == -E2BIG ? "has a nonzero tail" :
+				   "unreadable");
 			*bad = i;
 			return ret;
 		}
@@ -888,7 +957,7 @@ int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
 	int ret;
 
 	b->error_job = RM_NPU_NO_INDEX;
-	ret = rm_npu_batch_check(b);
+	ret = rm_npu_batch_check(nfile, b);
 	if (ret)
 		return ret;
 	args = kvmalloc_array(n, sizeof(*args), GFP_KERNEL_ACCOUNT);
@@ -898,7 +967,7 @@ int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
 		goto out_free;
 	}
 
-	ret = rm_npu_batch_read(args, b, &b->error_job);
+	ret = rm_npu_batch_read(nfile, args, b, &b->error_job);
 	if (ret)
 		goto out_free;
 	ret = mutex_lock_interruptible(&nfile->submit_lock);
@@ -910,6 +979,8 @@ int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
 					    &slots[i]);
 		if (ret) {
 			mutex_unlock(&nfile->submit_lock);
+			rm_npu_dbg(nfile, SUBMIT, "batch: jobs[%u] refused: %d\n",
+				   i, ret);
 			b->error_job = i;
 			/* Which command, when one was at fault. */
 			ujob = u64_to_user_ptr(b->jobs + (u64)i * b->job_size);
@@ -972,21 +1043,28 @@ static u64 rm_npu_wait_deadline(const struct rm_npu_wait *args)
 int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 {
 	struct rm_npu_wait *args = data;
-	u64 deadline, now;
+	u64 deadline, now, last;
 	bool unknown;
 	int ret;
 
-	if (args->flags & ~RM_NPU_WAIT_FLAGS || args->pad)
+	if (args->flags & ~RM_NPU_WAIT_FLAGS || args->pad) {
+		rm_npu_dbg(nfile, WAIT, "flags %#x pad %#x: unknown or not zero\n",
+			   args->flags, args->pad);
 		return -EINVAL;
+	}
 	args->result = 0;
 	args->error_index = RM_NPU_NO_INDEX;
 	args->duration_ns = 0;
 
 	spin_lock(&nfile->lock);
-	unknown = !args->job_id || args->job_id > nfile->next_job_id;
+	last = nfile->next_job_id;
 	spin_unlock(&nfile->lock);
-	if (unknown)
+	unknown = !args->job_id || args->job_id > last;
+	if (unknown) {
+		rm_npu_dbg(nfile, WAIT, "job_id %llu not issued (last %llu)\n",
+			   args->job_id, last);
 		return -ENOENT;
+	}
 
 	if (!rm_npu_job_retired(nfile, args->job_id)) {
 		deadline = rm_npu_wait_deadline(args);
@@ -1004,5 +1082,10 @@ int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 		if (ret)
 			return ret;
 	}
-	return rm_npu_record_read(nfile, args) ? 0 : -ENODATA;
+	if (!rm_npu_record_read(nfile, args)) {
+		rm_npu_dbg(nfile, WAIT, "job_id %llu: status of the last %u jobs only\n",
+			   args->job_id, RM_NPU_MAX_INFLIGHT);
+		return -ENODATA;
+	}
+	return 0;
 }
