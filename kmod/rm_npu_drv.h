@@ -146,6 +146,9 @@ struct rm_npu_file {
 	struct kref ref;
 	struct rm_npu_device *ndev;
 	struct rm_npu_node *node;
+	u64 client_id;		/* fdinfo drm-client-id: unique per open */
+	/* Time its jobs ran on the node's first and second PE (fdinfo). */
+	atomic64_t busy_ns[2];
 	struct xarray bos;	/* handle -> struct rm_npu_bo */
 	u32 next_handle;	/* cyclic allocation hint */
 	atomic_t num_bos;

@@ -13,6 +13,7 @@
 #include <linux/timekeeping.h>
 
 #include "rm_npu_job.h"
+#include "rm_npu_trace.h"
 #include "npu_ops.h"
 
 /*
@@ -112,9 +113,10 @@ static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd
 
 static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 {
-	u64 start = rm_npu_now();
+	u64 start = rm_npu_now(), ns;
 
 	WRITE_ONCE(pe->part_active, true);
+	trace_rm_npu_job_start(pe, part->job);
 	part->result = rm_npu_run_range(pe, part->job, part->cmd, part->begin,
 					part->end, part->chunk);
 	/* The leader stops at its next chunk rather than run on in vain. */
@@ -123,7 +125,9 @@ static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 	if (!part->result)
 		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
 				  npu_cmd_units(part->cmd));
-	atomic64_add(rm_npu_now() - start, &pe->busy_ns);
+	ns = rm_npu_now() - start;
+	atomic64_add(ns, &pe->busy_ns);
+	atomic64_add(ns, &part->job->nfile->busy_ns[1]);
 	WRITE_ONCE(pe->part_active, false);
 	complete(&part->done);
 }
@@ -179,6 +183,7 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 
 	job->deadline_ns = start + (u64)timeout_ms * NSEC_PER_MSEC;
 	dev_dbg(pe->ndev->pe_nodes[pe->index].dev, "job %llu start\n", job->id);
+	trace_rm_npu_job_start(pe, job);
 
 	for (i = 0; i < job->num_cmds; i++) {
 		const struct rm_npu_cmd *cmd = &job->cmds[i];
@@ -209,12 +214,14 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 	job->end_ns = end;
 	job->duration_ns = end - start;
 	atomic64_add(job->duration_ns, &pe->busy_ns);
+	atomic64_add(job->duration_ns, &job->nfile->busy_ns[0]);
 	job->result = ret;
 	/* A cancelled job did not fail at a command of its own. */
 	if (ret && ret != -ECANCELED)
 		job->error_index = i;
 
 	if (ret == -ETIMEDOUT) {
+		trace_rm_npu_job_timeout(job, i, timeout_ms);
 		/* The engine holds no state across jobs: a reset is a count. */
 		atomic64_inc(&pe->resets);
 		if (job->partner)

@@ -56,6 +56,9 @@ static void rm_npu_pes_release(struct rm_npu_file *nfile)
 	mutex_unlock(&ndev->lock);
 }
 
+/* drm-client-id of the next open file. */
+static atomic64_t rm_npu_client_ids = ATOMIC64_INIT(0);
+
 static int rm_npu_open(struct inode *inode, struct file *filp)
 {
 	struct rm_npu_node *node = container_of(inode->i_cdev,
@@ -74,6 +77,7 @@ static int rm_npu_open(struct inode *inode, struct file *filp)
 	if (!nfile)
 		return -ENOMEM;
 	kref_init(&nfile->ref);
+	nfile->client_id = atomic64_inc_return(&rm_npu_client_ids);
 	nfile->ndev = node->ndev;
 	nfile->node = node;
 	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
@@ -316,17 +320,24 @@ static int rm_npu_mmap(struct file *filp, struct vm_area_struct *vma)
 }
 
 /*
- * /proc/PID/fdinfo/FD lines, read by npu-smi ps: the node, and the device
- * memory and buffer objects this open file holds. BO_CLOSE erases a handle
- * under the xarray lock before dropping its reference, so every BO found
- * with the lock held is alive.
+ * /proc/PID/fdinfo/FD lines, read by npu-smi ps: who holds a node now
+ * (every process with a descriptor of the open file, which fork and fd
+ * passing share), the node, and the device memory and buffer objects the
+ * open file holds; and the same in the keys of DRM's usage stats
+ * (Documentation/gpu/drm-usage-stats.rst) that gputop-like tools read:
+ * drm-client-id tells descriptors of one open file from another's,
+ * drm-engine-peN is the time its jobs ran on PE N. BO_CLOSE erases a
+ * handle under the xarray lock before dropping its reference, so every BO
+ * found with the lock held is alive.
  */
 static void rm_npu_show_fdinfo(struct seq_file *m, struct file *filp)
 {
 	struct rm_npu_file *nfile = filp->private_data;
+	struct rm_npu_node *node = nfile->node;
 	struct rm_npu_bo *bo;
 	unsigned long handle;
 	u64 bytes = 0, count = 0;
+	u32 i;
 
 	xa_lock(&nfile->bos);
 	xa_for_each(&nfile->bos, handle, bo) {
@@ -334,9 +345,15 @@ static void rm_npu_show_fdinfo(struct seq_file *m, struct file *filp)
 		count++;
 	}
 	xa_unlock(&nfile->bos);
-	seq_printf(m, "npu-node:\t%s\n", dev_name(nfile->node->dev));
+	seq_printf(m, "npu-node:\t%s\n", dev_name(node->dev));
 	seq_printf(m, "npu-memory:\t%llu\n", bytes);
 	seq_printf(m, "npu-buffers:\t%llu\n", count);
+	seq_printf(m, "drm-driver:\t%s\n", RM_NPU_NAME);
+	seq_printf(m, "drm-client-id:\t%llu\n", nfile->client_id);
+	for (i = 0; i < node->pe_count; i++)
+		seq_printf(m, "drm-engine-pe%u:\t%llu ns\n", node->pe_first + i,
+			   (u64)atomic64_read(&nfile->busy_ns[i]));
+	seq_printf(m, "drm-memory-device:\t%llu KiB\n", bytes >> 10);
 }
 
 const struct file_operations rm_npu_fops = {

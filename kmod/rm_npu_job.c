@@ -18,6 +18,7 @@
 #include <linux/wait.h>
 
 #include "rm_npu_job.h"
+#include "rm_npu_trace.h"
 #include "npu_ops.h"
 
 /* --- Fences ----------------------------------------------------------- */
@@ -332,6 +333,7 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	rm_npu_job_release_resources(job);
 	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
 		id, job->result, (int)job->error_index, job->duration_ns);
+	trace_rm_npu_job_done(job);
 
 	spin_lock(&nfile->lock);
 	rec = &nfile->records[id % RM_NPU_MAX_INFLIGHT];
@@ -749,6 +751,7 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 		rec->id = job->id;
 		rec->retired = false;
 		list_add_tail(&job->file_link, &nfile->jobs);
+		trace_rm_npu_job_submit(job);
 		nfile->inflight++;
 		nfile->inflight_cmds += job->num_cmds;
 
