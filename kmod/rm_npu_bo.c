@@ -288,9 +288,30 @@ static void rm_npu_bo_vm_close(struct vm_area_struct *vma)
 	rm_npu_bo_put(vma->vm_private_data);
 }
 
+/*
+ * Maps one page of the buffer at the faulting address: mappings get their
+ * pages on first touch, not all at mmap() under mmap_lock, and again after
+ * MADV_DONTNEED (or anything else that zaps them) dropped them.
+ */
+static vm_fault_t rm_npu_bo_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct rm_npu_bo *bo = vma->vm_private_data;
+	unsigned long pgoff = vmf->pgoff - bo->mmap_pgoff;
+
+	/* mmap() checked the range, which cannot grow (VM_DONTEXPAND). */
+	if (WARN_ON_ONCE(vmf->pgoff < bo->mmap_pgoff ||
+			 pgoff >= bo->size >> PAGE_SHIFT))
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_page(vma, vmf->address,
+			       vmalloc_to_page(bo->vaddr +
+					       (pgoff << PAGE_SHIFT)));
+}
+
 static const struct vm_operations_struct rm_npu_bo_vm_ops = {
 	.open = rm_npu_bo_vm_open,
 	.close = rm_npu_bo_vm_close,
+	.fault = rm_npu_bo_vm_fault,
 };
 
 int rm_npu_bo_mmap(struct rm_npu_file *nfile, struct vm_area_struct *vma)
@@ -321,10 +342,12 @@ int rm_npu_bo_mmap(struct rm_npu_file *nfile, struct vm_area_struct *vma)
 		goto err_put;
 	}
 
-	/* Sets VM_DONTEXPAND | VM_DONTDUMP: the mapping cannot grow. */
-	ret = remap_vmalloc_range(vma, bo->vaddr, pgoff);
-	if (ret)
-		goto err_put;
+	/*
+	 * Pages come in at fault time (vmf_insert_page(), which wants
+	 * VM_MIXEDMAP set now, while mmap_lock is held for writing); the
+	 * mapping cannot grow and is left out of core dumps.
+	 */
+	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
 
 	/* The lookup's reference now belongs to the mapping. */
 	vma->vm_private_data = bo;

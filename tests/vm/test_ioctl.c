@@ -4,6 +4,7 @@
  * size-versioning and error rules every ioctl shares, the buffer object
  * ioctls (BO_CREATE/INFO/MMAP/CLOSE) and mmap(2) of buffer objects.
  */
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include "test_util.h"
@@ -994,6 +995,83 @@ static void test_mmap_mgmt(void **state)
 }
 
 /* A buffer mapping cannot grow (VM_DONTEXPAND), but it can shrink. */
+/* Rss of the mapping at @p, from /proc/self/smaps, in KiB. */
+static long smaps_rss_kb(const void *p)
+{
+	char line[256], start[32];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)p);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    !strncmp(line, start, strlen(start)))
+			in = true;
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	if (kb < 0)
+		fail_msg("no smaps entry at %p", p);
+	return kb;
+}
+
+/*
+ * Pages of a mapping come in when touched, not at mmap() (a large buffer
+ * maps in no time), and come back after MADV_DONTNEED dropped them (it
+ * used to be SIGBUS): the buffer's bytes are the device's, not the
+ * mapping's. A moved mapping (mremap) and a forked one fault them in too.
+ */
+static void test_mmap_fault(void **state)
+{
+	size_t pg = npu_page_size(), len = 4096 * pg;
+	unsigned char *p, *q, *r;
+	int fd, status;
+	pid_t pid;
+	__u32 h;
+
+	(void)state;
+	fd = npu_open("npu0pe0");
+	h = npu_bo_create(fd, len, NULL);
+	p = npu_bo_map(fd, h, 0, len);
+	assert_int_equal(smaps_rss_kb(p), 0);
+	p[0] = 0x11;
+	p[len - 1] = 0x22;
+	assert_int_equal(smaps_rss_kb(p), 2 * (long)pg / 1024);
+
+	assert_ok(madvise(p, len, MADV_DONTNEED));
+	assert_int_equal(smaps_rss_kb(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)	/* a SIGBUS here ends the child, not the test */
+		_exit(p[0] == 0x11 && p[len - 1] == 0x22 ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status))
+		fail_msg("reading after MADV_DONTNEED: signal %d",
+			 WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(p[0], 0x11);
+	assert_int_equal(p[len - 1], 0x22);
+
+	/* Moved elsewhere, then its file closed: still the same bytes. */
+	r = mmap(NULL, len + pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(r != MAP_FAILED);
+	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, r + pg);
+	assert_true(q == r + pg);
+	npu_bo_close(fd, h);
+	close(fd);
+	assert_ok(madvise(q, len, MADV_DONTNEED));
+	assert_int_equal(q[0], 0x11);
+	q[pg] = 0x33;
+	assert_int_equal(q[len - 1], 0x22);
+	assert_mem((long long)len, 1);
+	assert_ok(munmap(q, len));
+	assert_ok(munmap(r, pg));
+	assert_mem(0, 0);
+}
+
 static void test_mremap(void **state)
 {
 	size_t pg = npu_page_size(), len = 2 * pg;
@@ -1074,6 +1152,7 @@ int main(void)
 		T(test_mmap_fork),
 		T(test_mmap_mgmt),
 		T(test_mremap),
+		T(test_mmap_fault),
 		T(test_bo_on_fused),
 	};
 #undef T
