@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rm_npu buffer objects: device memory accounting, per-file handles, and
+ * rm_npu buffer objects: device memory (pages on the device's NUMA node,
+ * charged to the memory cgroup) and its accounting, per-file handles, and
  * mapping into userspace. Each mapping and each job holds a reference.
  */
+#include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -26,11 +29,59 @@ static void rm_npu_mem_uncharge(struct rm_npu_device *ndev, u64 size)
 	atomic64_sub(size, &ndev->mem_used);
 }
 
+static void rm_npu_bo_pages_free(struct page **pages, unsigned long n)
+{
+	while (n)
+		__free_page(pages[--n]);
+	kvfree(pages);
+}
+
+/*
+ * The buffer's memory: zeroed pages on @node (NUMA_NO_NODE: the local
+ * one), charged to the caller's memory cgroup (__GFP_ACCOUNT), so that a
+ * container's memory.max bounds the device memory it takes too; then one
+ * kernel mapping of them for the engines.
+ */
+static int rm_npu_bo_pages_alloc(struct rm_npu_bo *bo, int node)
+{
+	/* Over memory.max: ENOMEM, never the OOM killer. */
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+			  __GFP_RETRY_MAYFAIL;
+	unsigned long i, n = bo->size >> PAGE_SHIFT;
+	struct page **pages;
+
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL_ACCOUNT |
+			       __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_pages_node(node, gfp, 0);
+		if (!pages[i])
+			goto err_free;
+		/* Gigabytes take a while: let a killed caller go. */
+		if (!(i % 1024)) {
+			if (fatal_signal_pending(current))
+				goto err_free;
+			cond_resched();
+		}
+	}
+	bo->vaddr = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	if (!bo->vaddr)
+		goto err_free;
+	bo->pages = pages;
+	return 0;
+
+err_free:
+	rm_npu_bo_pages_free(pages, i);
+	return -ENOMEM;
+}
+
 static void rm_npu_bo_free(struct kref *ref)
 {
 	struct rm_npu_bo *bo = container_of(ref, struct rm_npu_bo, ref);
 
-	vfree(bo->vaddr);
+	vunmap(bo->vaddr);
+	rm_npu_bo_pages_free(bo->pages, bo->size >> PAGE_SHIFT);
 	rm_npu_mem_uncharge(bo->ndev, bo->size);
 	atomic_dec(&bo->ndev->bo_count);
 	kfree(bo);
@@ -148,7 +199,7 @@ int rm_npu_bo_create_ioctl(struct rm_npu_file *nfile, void *data)
 		goto err_count;
 	}
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo) {
 		ret = -ENOMEM;
 		goto err_uncharge;
@@ -156,11 +207,9 @@ int rm_npu_bo_create_ioctl(struct rm_npu_file *nfile, void *data)
 	kref_init(&bo->ref);
 	bo->ndev = ndev;
 	bo->size = size;
-	bo->vaddr = vmalloc_user(size);
-	if (!bo->vaddr) {
-		ret = -ENOMEM;
+	ret = rm_npu_bo_pages_alloc(bo, ndev->numa_node);
+	if (ret)
 		goto err_free_bo;
-	}
 	atomic_inc(&ndev->bo_count);
 
 	/* The offset first: a handle is usable as soon as it exists. */
@@ -303,9 +352,7 @@ static vm_fault_t rm_npu_bo_vm_fault(struct vm_fault *vmf)
 	if (WARN_ON_ONCE(vmf->pgoff < bo->mmap_pgoff ||
 			 pgoff >= bo->size >> PAGE_SHIFT))
 		return VM_FAULT_SIGBUS;
-	return vmf_insert_page(vma, vmf->address,
-			       vmalloc_to_page(bo->vaddr +
-					       (pgoff << PAGE_SHIFT)));
+	return vmf_insert_page(vma, vmf->address, bo->pages[pgoff]);
 }
 
 static const struct vm_operations_struct rm_npu_bo_vm_ops = {

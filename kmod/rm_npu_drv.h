@@ -36,6 +36,12 @@
 #define RM_NPU_MAX_INFLIGHT	1024
 /* Commands one file may have in flight: bounds the copies it pins. */
 #define RM_NPU_MAX_INFLIGHT_CMDS	65536
+/*
+ * Operations (npu_cmd_ops()) one file may have in flight, beyond its
+ * first job: bounds the PE time its queue holds (the watchdog bounds each
+ * job's). About 20 minutes of the scalar kernels.
+ */
+#define RM_NPU_MAX_INFLIGHT_OPS		(1ULL << 40)
 /* Small job allocations a file keeps for reuse (a batch's worth). */
 #define RM_NPU_JOB_CACHE	64
 
@@ -171,6 +177,7 @@ struct rm_npu_file {
 	u64 retired_upto;	/* last id retired; read without @lock */
 	u32 inflight;
 	u32 inflight_cmds;
+	u64 inflight_ops;
 	struct list_head jobs;	/* unretired jobs, in id order */
 	wait_queue_head_t idle_wq;
 	wait_queue_head_t retire_wq;	/* WAIT: keyed by the retired id */
@@ -180,11 +187,16 @@ struct rm_npu_file {
 	u32 job_cached;
 };
 
-/* A buffer object: device memory, modelled by zeroed vmalloc_user pages. */
+/*
+ * A buffer object: device memory, modelled by zeroed pages of the device's
+ * NUMA node, charged to the creator's memory cgroup, mapped contiguously
+ * for the engines (@vaddr) and page by page into userspace mappings.
+ */
 struct rm_npu_bo {
 	struct kref ref;
 	struct rm_npu_device *ndev;
 	void *vaddr;
+	struct page **pages;
 	u64 size;
 	unsigned long mmap_pgoff;	/* first page of its mmap offset range */
 };

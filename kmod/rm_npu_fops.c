@@ -73,7 +73,7 @@ static int rm_npu_open(struct inode *inode, struct file *filp)
 		return -ENODEV;
 	}
 
-	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
+	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL_ACCOUNT);
 	if (!nfile)
 		return -ENOMEM;
 	kref_init(&nfile->ref);
@@ -168,6 +168,9 @@ static int rm_npu_get_info_ioctl(struct rm_npu_file *nfile, void *data)
 	info->max_job_bos = RM_NPU_MAX_JOB_BOS;
 	info->cmd_size = sizeof(struct rm_npu_cmd);
 	info->max_batch_jobs = RM_NPU_MAX_BATCH_JOBS;
+	info->max_inflight_jobs = RM_NPU_MAX_INFLIGHT;
+	info->max_inflight_cmds = RM_NPU_MAX_INFLIGHT_CMDS;
+	info->max_inflight_ops = RM_NPU_MAX_INFLIGHT_OPS;
 	strscpy(info->arch, RM_NPU_ARCH, sizeof(info->arch));
 	memcpy(info->uuid, ndev->uuid.b, sizeof(info->uuid));
 	return 0;

@@ -343,6 +343,7 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	rec->duration_ns = job->duration_ns;
 	nfile->inflight--;
 	nfile->inflight_cmds -= job->num_cmds;
+	nfile->inflight_ops -= job->total_ops;
 	/* The record is complete before anyone sees the job retired. */
 	smp_store_release(&nfile->retired_upto, id);
 	if (!job->fence) {
@@ -718,22 +719,29 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 			       struct list_head *inline_jobs)
 {
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
-	u64 cmds = 0;
+	u64 cmds = 0, ops = 0, total;
 	bool claim;
 	u32 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cmds += slots[i].job->num_cmds;
+		ops = size_add(ops, slots[i].job->total_ops);
+	}
 
 	spin_lock(&nfile->lock);
+	total = size_add(nfile->inflight_ops, ops);
+	/* The ops cap spares a lone job: the watchdog bounds that one. */
 	if (nfile->inflight + n > RM_NPU_MAX_INFLIGHT ||
-	    nfile->inflight_cmds + cmds > RM_NPU_MAX_INFLIGHT_CMDS) {
+	    nfile->inflight_cmds + cmds > RM_NPU_MAX_INFLIGHT_CMDS ||
+	    (nfile->inflight && total > RM_NPU_MAX_INFLIGHT_OPS)) {
 		u32 jobs = nfile->inflight, queued = nfile->inflight_cmds;
+		u64 queued_ops = nfile->inflight_ops;
 
 		spin_unlock(&nfile->lock);
-		rm_npu_dbg(nfile, SUBMIT, "%u jobs, %llu cmds more: %u jobs, %u cmds in flight (caps %u, %u)\n",
-			   n, cmds, jobs, queued, RM_NPU_MAX_INFLIGHT,
-			   RM_NPU_MAX_INFLIGHT_CMDS);
+		rm_npu_dbg(nfile, SUBMIT, "%u jobs, %llu cmds, %llu ops more: %u jobs, %u cmds, %llu ops in flight (caps %u, %u, %llu)\n",
+			   n, cmds, ops, jobs, queued, queued_ops,
+			   RM_NPU_MAX_INFLIGHT, RM_NPU_MAX_INFLIGHT_CMDS,
+			   RM_NPU_MAX_INFLIGHT_OPS);
 		return -EAGAIN;
 	}
 	spin_lock(&pe->lock);
@@ -754,6 +762,7 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 		trace_rm_npu_job_submit(job);
 		nfile->inflight++;
 		nfile->inflight_cmds += job->num_cmds;
+		nfile->inflight_ops += job->total_ops;
 
 		claim = claim && rm_npu_job_inline_ok(job);
 		list_add_tail(&job->queue_link, claim ? inline_jobs : &pe->queue);

@@ -82,6 +82,12 @@
  * @fw_version_str: out: firmware version string, NUL-terminated.
  * @max_batch_jobs: out (ABI 1.1): most jobs in one SUBMIT_BATCH.
  * @pad:	out: 0.
+ * @max_inflight_jobs: out (ABI 1.2): most jobs one file may have queued
+ *		or running (SUBMIT fails with EAGAIN past it).
+ * @max_inflight_cmds: out (ABI 1.2): most commands over those jobs.
+ * @max_inflight_ops: out (ABI 1.2): most operations (two per
+ *		multiply-accumulate, one per element otherwise) over those
+ *		jobs, a lone job excepted: the PE time a file may queue.
  */
 struct rm_npu_info {
 	__u32 flags;
@@ -108,6 +114,10 @@ struct rm_npu_info {
 	/* ABI 1.1 */
 	__u32 max_batch_jobs;
 	__u32 pad;
+	/* ABI 1.2 */
+	__u32 max_inflight_jobs;
+	__u32 max_inflight_cmds;
+	__u64 max_inflight_ops;
 };
 
 /* Size of struct rm_npu_info in ABI 1.0, the first published one. */
@@ -253,8 +263,10 @@ struct rm_npu_bo_close {
  *
  * Errors: EINVAL (bad command: see @error_index; bad counts, flags,
  * @cmd_size, @pad, @pad2; a handle listed twice; @in_fence_fd not a
- * sync_file), E2BIG (nonzero bytes past a command this kernel knows), ENOENT (unknown handle in @bo_handles), EAGAIN (the file has
- * 1024 jobs or 65536 commands in flight), ENOMEM, EMFILE (no free
+ * sync_file), E2BIG (nonzero bytes past a command this kernel knows),
+ * ENOENT (unknown handle in @bo_handles), EAGAIN (the file would pass
+ * rm_npu_info's max_inflight_jobs, _cmds or _ops: 1024 jobs, 65536
+ * commands, 2^40 operations in flight), ENOMEM, EMFILE (no free
  * descriptor for the out-fence; nothing queued). EFAULT on the copy back
  * means the job may have been queued (its out-fence is then not
  * installed).

@@ -85,6 +85,9 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 	assert_int_equal(info->cmd_size, 256);
 	assert_int_equal(info->max_batch_jobs, 256);
 	assert_int_equal(info->pad, 0);
+	assert_int_equal(info->max_inflight_jobs, 1024);
+	assert_int_equal(info->max_inflight_cmds, 65536);
+	assert_true(info->max_inflight_ops == 1ULL << 40);
 	assert_string_equal((char *)info->arch, "warboy");
 	assert_int_equal(info->numa_node, npu_sysfs_ll("npu0", "numa_node"));
 	snprintf(buf, sizeof(buf),

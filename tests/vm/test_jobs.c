@@ -270,6 +270,52 @@ static void test_wait_restart(void **state)
 	close(fd);
 }
 
+/*
+ * The operations a file may queue are bounded (GET_INFO max_inflight_ops),
+ * a lone job excepted: behind a long job, a job of 2^41 operations (eight
+ * GEMMs of 2^38) is refused with EAGAIN; alone, it is accepted (and
+ * cancelled here by closing the file, long before it could finish).
+ */
+static void test_inflight_ops(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_cmd big[8];
+	struct rm_npu_submit s;
+	struct rm_npu_info info;
+	__u32 h[3];
+	__u64 first;
+	int i;
+
+	(void)state;
+	npu_get_info(fd, &info);
+	assert_true(info.max_inflight_ops == 1ULL << 40);
+	h[0] = npu_bo_create(fd, 2048 * 32768, NULL);
+	h[1] = npu_bo_create(fd, 32768 * 2048, NULL);
+	h[2] = npu_bo_create(fd, 2048 * 2048 * 4, NULL);
+	for (i = 0; i < 8; i++)
+		big[i] = npu_cmd_gemm32(0, 1, 2, 2048, 2048, 32768);
+
+	first = npu_long_submit(fd, &lj, 3000, NULL);
+	npu_submit_args(&s, big, 8, h, 3, 0, 0);
+	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	assert_int_equal(s.job_id, 0);
+	/* Small jobs still fit beside the long one. */
+	npu_submit_args(&s, big, 1, h, 3, 0, 0);
+	assert_ok(npu_submit_raw(fd, &s));
+	assert_true(npu_job_pending(fd, first));
+	close(fd);
+
+	/* Alone, the big job is accepted. */
+	fd = npu_open("npu0pe0");
+	h[0] = npu_bo_create(fd, 2048 * 32768, NULL);
+	h[1] = npu_bo_create(fd, 32768 * 2048, NULL);
+	h[2] = npu_bo_create(fd, 2048 * 2048 * 4, NULL);
+	npu_submit_args(&s, big, 8, h, 3, 0, 0);
+	assert_ok(npu_submit_raw(fd, &s));
+	assert_int_equal(s.job_id, 1);
+	close(fd);	/* cancels it */
+}
+
 #define ORDER_JOBS	48
 
 /*
@@ -951,6 +997,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_wait_timeout, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_restart, npu_close_fds),
 		cmocka_unit_test_teardown(test_order, npu_close_fds),
+		cmocka_unit_test_teardown(test_inflight_ops, npu_close_fds),
 		cmocka_unit_test_teardown(test_inflight_cap, npu_close_fds),
 		cmocka_unit_test_teardown(test_failed_job, npu_close_fds),
 		cmocka_unit_test_teardown(test_out_fence, npu_close_fds),
