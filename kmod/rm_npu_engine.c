@@ -4,6 +4,7 @@
  * execution with a watchdog, fused execution split across two PEs, and
  * per-PE telemetry.
  */
+#include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/math64.h>
@@ -65,6 +66,18 @@ static int rm_npu_run_range(struct rm_npu_pe *pe, struct rm_npu_job *job,
 	pe->ops_ctx.tag = ++pe->cmd_seq;
 	while (begin < end) {
 		u64 stop = begin + min(chunk, end - begin);
+		u64 t;
+
+		/*
+		 * Suspend and hibernation freeze the PE threads (and a caller
+		 * running its job) here, between chunks: no job writes memory
+		 * across them. Time frozen is not the job's to answer for.
+		 */
+		if (unlikely(freezing(current))) {
+			t = rm_npu_now();
+			if (try_to_freeze())
+				job->deadline_ns += rm_npu_now() - t;
+		}
 
 		/* A dying submitter stops its job as closing its file would. */
 		if (job->in_caller && fatal_signal_pending(current))
@@ -163,9 +176,10 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	/*
 	 * The partner also stops early once it sees cancel, the deadline or
 	 * our failure. TASK_IDLE: a long split command must not look like a
-	 * hung task.
+	 * hung task; TASK_FREEZABLE: the partner may be frozen between its
+	 * chunks for suspend, and so may we meanwhile (no lock held).
 	 */
-	wait_for_completion_state(&part.done, TASK_IDLE);
+	wait_for_completion_state(&part.done, TASK_IDLE | TASK_FREEZABLE);
 	/* The failure of either half, never "abandoned". */
 	if (ret < 0)
 		return ret;
@@ -361,11 +375,13 @@ static int rm_npu_engine_thread(void *data)
 	struct rm_npu_part *part;
 	struct rm_npu_job *job;
 
+	/* Frozen for suspend and hibernation, idle or between chunks. */
+	set_freezable();
 	while (!kthread_should_stop()) {
 		/* Interruptible: an idle engine must not look like a hung task. */
-		wait_event_interruptible(pe->wq,
-					 rm_npu_engine_take(pe, &part, &job) ||
-					 kthread_should_stop());
+		wait_event_freezable(pe->wq,
+				     rm_npu_engine_take(pe, &part, &job) ||
+				     kthread_should_stop());
 		if (part) {
 			rm_npu_part_run(pe, part);
 		} else if (job) {
