@@ -798,7 +798,8 @@ static void rm_npu_submit_status(struct rm_npu_file *nfile,
 }
 
 /*
- * Queues @n prepared jobs (all or none) and releases submit_lock, runs
+ * Called with submit_lock held, which it releases once the jobs are in.
+ * Queues @n prepared jobs (all or none), runs
  * those the caller may run itself, waits for the last one with
  * RM_NPU_SUBMIT_WAIT (a signal ends the wait early, not the call), and
  * reports what retired.
@@ -806,7 +807,6 @@ static void rm_npu_submit_status(struct rm_npu_file *nfile,
 static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 			       struct rm_npu_submit *args,
 			       struct rm_npu_submit_slot *slots, u32 n)
-	__releases(&nfile->submit_lock)
 {
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
 	LIST_HEAD(inline_jobs);
