@@ -799,10 +799,9 @@ static void rm_npu_submit_status(struct rm_npu_file *nfile,
 
 /*
  * Called with submit_lock held, which it releases once the jobs are in.
- * Queues @n prepared jobs (all or none), runs
- * those the caller may run itself, waits for the last one with
- * RM_NPU_SUBMIT_WAIT (a signal ends the wait early, not the call), and
- * reports what retired.
+ * Queues @n prepared jobs (all or none), runs those the caller may run
+ * itself, waits for the last one with RM_NPU_SUBMIT_WAIT (a signal ends
+ * the wait early, not the call), and reports what retired.
  */
 static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 			       struct rm_npu_submit *args,
