@@ -101,6 +101,8 @@ static void test_wait_errors(void **state)
 	int fd = npu_open("npu0pe0");
 	struct rm_npu_cmd nop = npu_cmd_nop();
 	struct rm_npu_wait w;
+	/* Status is kept for as many jobs as may be in flight. */
+	__u32 records = npu_limits(fd).max_inflight_jobs;
 	__u64 id, i;
 
 	(void)state;
@@ -108,7 +110,7 @@ static void test_wait_errors(void **state)
 	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENOENT);
 	assert_errno(npu_wait_raw(fd, 0, -1, &w), ENOENT);
 
-	for (i = 1; i <= NPU_MAX_INFLIGHT + 5; i++) {
+	for (i = 1; i <= records + 5; i++) {
 		id = npu_submit(fd, &nop, 1, NULL, 0, NULL);
 		assert_int_equal(id, i);
 	}
@@ -118,9 +120,8 @@ static void test_wait_errors(void **state)
 	assert_errno(npu_wait_raw(fd, ~0ULL, -1, &w), ENOENT);
 	/* Records of the last 1024 jobs only. */
 	npu_wait_ok(fd, id);
-	npu_wait_ok(fd, id - NPU_MAX_INFLIGHT + 1);
-	assert_errno(npu_wait_raw(fd, id - NPU_MAX_INFLIGHT, -1, &w),
-		     ENODATA);
+	npu_wait_ok(fd, id - records + 1);
+	assert_errno(npu_wait_raw(fd, id - records, -1, &w), ENODATA);
 	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENODATA);
 
 	/* Flags and pad. */
@@ -380,19 +381,20 @@ static void test_order(void **state)
 static void test_inflight_cap(void **state)
 {
 	int fd = open_pe0_long();
-	struct rm_npu_cmd *nops = calloc(NPU_MAX_CMDS, sizeof(*nops));
+	struct npt_limits lim = npu_limits(fd);
+	struct rm_npu_cmd *nops = calloc(lim.max_cmds, sizeof(*nops));
 	struct rm_npu_submit s;
 	__u32 nlong = npu_long_cmds(&lj, 4000), left;
 	__u64 first, id, i;
 
 	(void)state;
 	assert_non_null(nops);
-	for (i = 0; i < NPU_MAX_CMDS; i++)
+	for (i = 0; i < lim.max_cmds; i++)
 		nops[i] = npu_cmd_nop();
 
 	/* 1024 jobs in flight behind a long one; the 1025th is refused. */
 	first = npu_long_submit(fd, &lj, 4000, NULL);
-	for (i = 1; i < NPU_MAX_INFLIGHT; i++)
+	for (i = 1; i < lim.max_inflight_jobs; i++)
 		assert_int_equal(npu_submit(fd, nops, 1, NULL, 0, NULL),
 				 first + i);
 	npu_submit_args(&s, nops, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
@@ -402,7 +404,7 @@ static void test_inflight_cap(void **state)
 	assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
 	/* The refusal happened with the long job in flight. */
 	assert_true(npu_job_pending(fd, first));
-	id = first + NPU_MAX_INFLIGHT - 1;
+	id = first + lim.max_inflight_jobs - 1;
 	npu_wait_ok(fd, id);
 	npu_wait_ok(fd, first);
 	/* Refused submits issued no id. */
@@ -418,12 +420,12 @@ static void test_inflight_cap(void **state)
 
 	/* 65536 commands in flight. */
 	first = npu_long_submit(fd, &lj, 4000, NULL);
-	left = NPU_MAX_INFLIGHT_CMDS - nlong;
+	left = lim.max_inflight_cmds - nlong;
 	id = first;
-	while (left >= NPU_MAX_CMDS) {
-		assert_int_equal(npu_submit(fd, nops, NPU_MAX_CMDS, NULL, 0,
+	while (left >= lim.max_cmds) {
+		assert_int_equal(npu_submit(fd, nops, lim.max_cmds, NULL, 0,
 					    NULL), ++id);
-		left -= NPU_MAX_CMDS;
+		left -= lim.max_cmds;
 	}
 	npu_submit_args(&s, nops, left + 1, NULL, 0, 0, 0);
 	assert_errno(npu_submit_raw(fd, &s), EAGAIN);

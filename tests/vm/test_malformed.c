@@ -16,14 +16,13 @@
  * Seed: RM_NPU_TEST_SEED (printed).
  */
 #include "test_util.h"
+#include "npt_dev.h"
 #include "npu_vm_job.h"
 
 #define PE_NODE		"npu0pe0"
 #define GUARD		0xa5
 #define BUF_SIZE	8192
 #define NBUFS		2	/* 0: operand buffer, 1: guard */
-#define NPU_MAX_CMDS	4096	/* GET_INFO max_cmds of this module */
-#define NPU_MAX_JOB_BOS	64	/* GET_INFO max_job_bos */
 
 struct setup {
 	int fd;
@@ -202,18 +201,23 @@ static void test_grown_cmds(void **state)
 
 static void test_counts(void **state)
 {
-	static struct rm_npu_cmd cmds[NPU_MAX_CMDS + 1];
+	struct rm_npu_cmd *cmds;
 	struct setup s;
 	struct rm_npu_submit a, base;
 	struct rm_npu_info info;
+	struct npt_limits lim;
+	__u32 max_cmds;
 	int nullfd, i;
 
 	(void)state;
 	setup_open(&s);
 	npu_get_info(s.fd, &info);
-	assert_int_equal(info.max_cmds, NPU_MAX_CMDS);
 	assert_int_equal(info.cmd_size, RM_NPU_CMD_SIZE);
-	for (i = 0; i < NPU_MAX_CMDS + 1; i++)
+	assert_int_equal(npt_limits_get(s.fd, &lim), 0);
+	max_cmds = lim.max_cmds;
+	cmds = calloc(max_cmds + 1, sizeof(*cmds));
+	assert_non_null(cmds);
+	for (i = 0; i < (int)max_cmds + 1; i++)
 		valid_fill(&cmds[i], 1, 0, 0x11);
 	memset(&base, 0, sizeof(base));
 	base.cmds = (__u64)(uintptr_t)cmds;
@@ -233,10 +237,10 @@ static void test_counts(void **state)
 	} while (0)
 
 	BAD_ARGS(num_cmds, 0);
-	BAD_ARGS(num_cmds, NPU_MAX_CMDS + 1);
+	BAD_ARGS(num_cmds, max_cmds + 1);
 	BAD_ARGS(num_cmds, UINT32_MAX);
 	BAD_ARGS(num_cmds, 1u << 31);
-	BAD_ARGS(num_bos, NPU_MAX_JOB_BOS + 1);
+	BAD_ARGS(num_bos, lim.max_job_bos + 1);
 	BAD_ARGS(num_bos, UINT32_MAX);
 	BAD_ARGS(cmd_size, 0);
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE - 1);
@@ -262,7 +266,7 @@ static void test_counts(void **state)
 
 	/* The largest job is accepted and runs. */
 	a = base;
-	a.num_cmds = NPU_MAX_CMDS;
+	a.num_cmds = max_cmds;
 	assert_ok(submit_args(s.fd, &a));
 	assert_int_equal(a.error_index, RM_NPU_NO_INDEX);
 	assert_int_equal(npu_wait_job(s.fd, a.job_id, NULL), 0);
@@ -270,11 +274,11 @@ static void test_counts(void **state)
 	memset(s.map[1], GUARD, BUF_SIZE);
 
 	/* The bad command last of the largest job. */
-	cmds[NPU_MAX_CMDS - 1].opcode = RM_NPU_OP_COUNT;
+	cmds[max_cmds - 1].opcode = RM_NPU_OP_COUNT;
 	a = base;
-	a.num_cmds = NPU_MAX_CMDS;
+	a.num_cmds = max_cmds;
 	assert_errno(submit_args(s.fd, &a), EINVAL);
-	assert_int_equal(a.error_index, NPU_MAX_CMDS - 1);
+	assert_int_equal(a.error_index, max_cmds - 1);
 	assert_guard(&s);
 
 	/* No buffers at all: NOPs run, a FILL names a missing buffer. */
@@ -289,6 +293,7 @@ static void test_counts(void **state)
 	assert_errno(submit_args(s.fd, &a), EINVAL);
 	assert_int_equal(a.error_index, 1);
 #undef BAD_ARGS
+	free(cmds);
 	setup_close(&s);
 }
 
