@@ -28,11 +28,8 @@
 
 #include "gpu_kernels_src.h"	/* generated: npurt_gpu_src[] */
 
-/*
- * What the GPU kernels run: every opcode, not (yet) the binary32 rescale
- * modes, which are neither advertised nor accepted.
- */
-#define GPU_CAPS	(NPURT_ALL_CAPS & ~RM_NPU_CAP_F32_RESCALE)
+/* What the GPU kernels run: every opcode and the binary32 rescale modes. */
+#define GPU_CAPS	NPURT_ALL_CAPS
 
 enum gpu_fn { F_MM, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT, F_FILL, F_COPY,
 	      F_COUNT };
@@ -184,8 +181,9 @@ static void *cache_any(const char *dir, const char *prefix, const char *suffix,
 static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
 			 const char *arch_opt, void **img, size_t *size)
 {
+	/* binary32: no contraction, subnormals kept (rm_npu_commands.md 6.1) */
 	const char *opts[] = { arch_opt, "--std=c++17", "-default-device",
-			       "--fmad=false" };
+			       "--fmad=false", "--ftz=false" };
 	nvrtcProgram prog;
 	nvrtcResult r;
 	size_t n = 0;
@@ -612,6 +610,7 @@ static int run_elt(npurt_device *dev, struct gpu_stream *st,
 	p.zp = c->rq.zero_point;
 	p.lo = c->rq.act_min;
 	p.hi = c->rq.act_max;
+	p.flags = cmd->flags;
 	return gpu_launch(dev, st, F_ELT,
 			  gpu_blocks(dev, (uint64_t)c->rows * c->cols), 1, &p);
 }
