@@ -57,6 +57,16 @@ static const struct sym cuda_syms[] = {
 	CU_SYM(cuGetErrorString, "cuGetErrorString"),
 };
 
+/* Optional: without them jobs are launched kernel by kernel. */
+static const struct sym cuda_graph_syms[] = {
+	CU_SYM(cuStreamBeginCapture, "cuStreamBeginCapture_v2"),
+	CU_SYM(cuStreamEndCapture, "cuStreamEndCapture"),
+	CU_SYM(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags"),
+	CU_SYM(cuGraphLaunch, "cuGraphLaunch"),
+	CU_SYM(cuGraphExecDestroy, "cuGraphExecDestroy"),
+	CU_SYM(cuGraphDestroy, "cuGraphDestroy"),
+};
+
 static const struct sym nvrtc_syms[] = {
 	RTC_SYM(nvrtcVersion),
 	RTC_SYM(nvrtcCreateProgram),
@@ -105,6 +115,9 @@ static void cuda_load(void)
 			 "libcuda.so.1 lacks %s", missing);
 		return;
 	}
+	if (resolve(cuda.lib, cuda_graph_syms,
+		    NPURT_ARRAY_SIZE(cuda_graph_syms), &cuda))
+		cuda.cuStreamBeginCapture = NULL;	/* no graphs */
 	r = cuda.cuInit(0);
 	if (r == CUDA_SUCCESS)
 		r = cuda.cuDeviceGetCount(&count);

@@ -17,6 +17,8 @@ typedef struct CUctx_st *CUcontext;
 typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
 typedef uint64_t CUdeviceptr;		/* unsigned long long: same ABI */
 typedef int nvrtcResult;
 typedef struct _nvrtcProgram *nvrtcProgram;
@@ -27,6 +29,7 @@ typedef struct _nvrtcProgram *nvrtcProgram;
 #define CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR	76
 #define CU_STREAM_NON_BLOCKING			0x1
 #define CU_MEMHOSTALLOC_PORTABLE		0x1
+#define CU_STREAM_CAPTURE_MODE_THREAD_LOCAL	1
 #define NVRTC_SUCCESS				0
 
 struct npurt_cuda {
@@ -66,6 +69,14 @@ struct npurt_cuda {
 				   unsigned int bz, unsigned int shmem,
 				   CUstream s, void **params, void **extra);
 	CUresult (*cuGetErrorString)(CUresult err, const char **str);
+	/* Graphs (CUDA 11.4+): NULL when the driver lacks one of them. */
+	CUresult (*cuStreamBeginCapture)(CUstream s, int mode);
+	CUresult (*cuStreamEndCapture)(CUstream s, CUgraph *graph);
+	CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *exec, CUgraph g,
+						unsigned long long flags);
+	CUresult (*cuGraphLaunch)(CUgraphExec exec, CUstream s);
+	CUresult (*cuGraphExecDestroy)(CUgraphExec exec);
+	CUresult (*cuGraphDestroy)(CUgraph g);
 };
 
 struct npurt_nvrtc {

@@ -6,7 +6,12 @@
  * device memory with a pinned host shadow per allocation, one stream per
  * calling thread (each runner worker), and jobs run command by command:
  * validated by the shared validator (npu_cmd_validate()), slots uploaded
- * when their host shadow is newer, one kernel launch per command. Results
+ * when their host shadow is newer, one kernel launch per command; a job
+ * of several commands is captured as a CUDA graph the first time and
+ * replayed when the same commands run on the same slots again (one
+ * launch, no validation: the commands and slot sizes compare equal, so
+ * validation would give the same answer; NPURT_GPU_GRAPHS=0 turns it
+ * off). Results
  * equal the CPU backend's byte for byte (the kernels follow
  * uapi/rm_npu_commands.md exactly).
  */
@@ -28,11 +33,8 @@
 
 #include "gpu_kernels_src.h"	/* generated: npurt_gpu_src[] */
 
-/*
- * What the GPU kernels run: every opcode, not (yet) the binary32 rescale
- * modes, which are neither advertised nor accepted.
- */
-#define GPU_CAPS	(NPURT_ALL_CAPS & ~RM_NPU_CAP_F32_RESCALE)
+/* What the GPU kernels run: every opcode and the binary32 rescale modes. */
+#define GPU_CAPS	NPURT_ALL_CAPS
 
 enum gpu_fn { F_MM, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT, F_FILL, F_COPY,
 	      F_COUNT };
@@ -44,13 +46,31 @@ static const char *const gpu_fn_names[F_COUNT] = {
 
 #define GPU_THREADS	256
 #define GPU_MM_TILE	128
+/* Jobs of fewer commands are launched directly (nothing to gain). */
+#define GPU_GRAPH_MIN_CMDS	4
+#define GPU_GRAPHS_PER_STREAM	64
 
-/* A calling thread's stream and its error word. */
+/*
+ * A job captured as a graph: its commands (a copy), the slots' device
+ * addresses and sizes it ran on, and the executable graph.
+ */
+struct gpu_graph {
+	struct gpu_graph *next;
+	struct rm_npu_cmd *cmds;
+	uint64_t *slots;		/* num_bufs addresses, num_bufs sizes */
+	uint32_t num_cmds, num_bufs;
+	CUgraphExec exec;
+};
+
+/* A calling thread's stream, its error word and its graphs. */
 struct gpu_stream {
 	struct gpu_stream *next;
 	CUstream s;
 	CUdeviceptr err;
 	int *err_host;			/* pinned */
+	struct gpu_graph *graphs;	/* most recently used first */
+	unsigned int num_graphs;
+	bool no_graphs;			/* capture failed once: launch directly */
 };
 
 struct npurt_gpu {
@@ -60,6 +80,7 @@ struct npurt_gpu {
 	CUmodule mod;
 	CUfunction fn[F_COUNT];
 	unsigned int sms;
+	bool graphs;			/* the driver has them, not turned off */
 	pthread_key_t key;
 	bool key_ok;
 	pthread_mutex_t lock;
@@ -184,8 +205,9 @@ static void *cache_any(const char *dir, const char *prefix, const char *suffix,
 static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
 			 const char *arch_opt, void **img, size_t *size)
 {
+	/* binary32: no contraction, subnormals kept (rm_npu_commands.md 6.1) */
 	const char *opts[] = { arch_opt, "--std=c++17", "-default-device",
-			       "--fmad=false" };
+			       "--fmad=false", "--ftz=false" };
 	nvrtcProgram prog;
 	nvrtcResult r;
 	size_t n = 0;
@@ -279,8 +301,23 @@ static int gpu_load_module(npurt_device *dev, int ccmaj, int ccmin)
 
 /* ---- streams ----------------------------------------------------------- */
 
+static void gpu_graph_free(const struct npurt_cuda *cu, struct gpu_graph *gr)
+{
+	if (gr->exec)
+		cu->cuGraphExecDestroy(gr->exec);
+	free(gr->cmds);
+	free(gr->slots);
+	free(gr);
+}
+
 static void gpu_stream_free(struct npurt_gpu *g, struct gpu_stream *st)
 {
+	struct gpu_graph *gr;
+
+	while ((gr = st->graphs)) {
+		st->graphs = gr->next;
+		gpu_graph_free(g->cu, gr);
+	}
 	if (st->s)
 		g->cu->cuStreamDestroy(st->s);
 	if (st->err)
@@ -612,6 +649,7 @@ static int run_elt(npurt_device *dev, struct gpu_stream *st,
 	p.zp = c->rq.zero_point;
 	p.lo = c->rq.act_min;
 	p.hi = c->rq.act_max;
+	p.flags = cmd->flags;
 	return gpu_launch(dev, st, F_ELT,
 			  gpu_blocks(dev, (uint64_t)c->rows * c->cols), 1, &p);
 }
@@ -685,24 +723,18 @@ static int gpu_finish(npurt_device *dev, struct gpu_stream *st, int ret)
 	return 0;
 }
 
-static int gpu_run(npurt_device *dev, const struct npurt_job *job)
+/*
+ * @job command by command: each validated, its slots uploaded, one launch
+ * (a job already uploaded by gpu_upload_job() finds nothing to upload).
+ */
+static int gpu_run_direct(npurt_device *dev, struct gpu_stream *st,
+			  const struct npurt_job *job)
 {
-	struct npurt_gpu *g = dev->gpu;
-	struct gpu_stream *st;
-	uint64_t t0 = npurt_now_ns();
 	struct rm_npu_ref *refs[5];
 	bool writes[5];
 	uint32_t i, n, k;
-	int ret = 0, bad;
-	CUresult r;
+	int ret = 0;
 
-	g->cu->cuCtxSetCurrent(g->ctx);
-	st = gpu_stream(dev);
-	if (!st)
-		return -ENOMEM;
-	r = g->cu->cuMemsetD8Async(st->err, 0, sizeof(int), st->s);
-	if (r != CUDA_SUCCESS)
-		return gpu_fail(dev, r, "clearing the error word");
 	for (i = 0; i < job->num_cmds && !ret; i++) {
 		struct rm_npu_cmd cmd = job->cmds[i];
 
@@ -723,6 +755,183 @@ static int gpu_run(npurt_device *dev, const struct npurt_job *job)
 			if (writes[k])
 				job->where[refs[k]->bo] = NPURT_GPU_DEVICE;
 	}
+	return ret;
+}
+
+/* Uploads and "where" updates of @job's commands, no launches. */
+static int gpu_upload_job(npurt_device *dev, struct gpu_stream *st,
+			  const struct npurt_job *job)
+{
+	struct rm_npu_ref *refs[5];
+	bool writes[5];
+	uint32_t i, n, k;
+	int ret = 0;
+
+	for (i = 0; i < job->num_cmds && !ret; i++) {
+		struct rm_npu_cmd cmd = job->cmds[i];
+
+		n = npurt_cmd_refs(&cmd, refs, writes);
+		for (k = 0; k < n && !ret; k++)
+			ret = gpu_upload(dev, st, job, refs[k]->bo);
+		for (k = 0; k < n && !ret; k++)
+			if (writes[k])
+				job->where[refs[k]->bo] = NPURT_GPU_DEVICE;
+	}
+	return ret;
+}
+
+static bool graph_matches(const struct gpu_graph *gr,
+			  const struct npurt_job *job)
+{
+	size_t nb = job->num_bufs * sizeof(uint64_t);
+
+	return gr->num_cmds == job->num_cmds && gr->num_bufs == job->num_bufs &&
+	       !memcmp(gr->slots, job->dptrs, nb) &&
+	       !memcmp(gr->slots + job->num_bufs, job->sizes, nb) &&
+	       !memcmp(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
+}
+
+/* The stream's graph of @job, moved to the front; NULL if none. */
+static struct gpu_graph *graph_find(struct gpu_stream *st,
+				    const struct npurt_job *job)
+{
+	struct gpu_graph **pp, *gr;
+
+	for (pp = &st->graphs; (gr = *pp); pp = &gr->next) {
+		if (!graph_matches(gr, job))
+			continue;
+		*pp = gr->next;
+		gr->next = st->graphs;
+		st->graphs = gr;
+		return gr;
+	}
+	return NULL;
+}
+
+/*
+ * @job (validated) captured on @st's stream and instantiated. Return: the
+ * graph (kept on the stream), or NULL: @*ret holds a launch's error, or 0
+ * when capturing is not possible (the caller launches directly).
+ */
+static struct gpu_graph *graph_capture(npurt_device *dev,
+				       struct gpu_stream *st,
+				       const struct npurt_job *job, int *ret)
+{
+	const struct npurt_cuda *cu = dev->gpu->cu;
+	size_t nb = job->num_bufs * sizeof(uint64_t);
+	struct gpu_graph *gr, **pp;
+	CUgraph graph = NULL;
+	CUresult r, r2;
+	uint32_t i;
+
+	*ret = 0;
+	gr = calloc(1, sizeof(*gr));
+	if (gr) {
+		gr->cmds = malloc(job->num_cmds * sizeof(*gr->cmds));
+		gr->slots = malloc(2 * nb);
+	}
+	if (!gr || !gr->cmds || !gr->slots) {
+		if (gr)
+			gpu_graph_free(cu, gr);
+		return NULL;
+	}
+	r = cu->cuStreamBeginCapture(st->s, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+	if (r != CUDA_SUCCESS) {
+		st->no_graphs = true;
+		gpu_graph_free(cu, gr);
+		return NULL;
+	}
+	for (i = 0; i < job->num_cmds && !*ret; i++)
+		*ret = run_cmd(dev, st, job, &job->cmds[i], i);
+	r2 = cu->cuStreamEndCapture(st->s, &graph);
+	if (!*ret && r2 == CUDA_SUCCESS && graph)
+		r2 = cu->cuGraphInstantiateWithFlags(&gr->exec, graph, 0);
+	if (graph)
+		cu->cuGraphDestroy(graph);
+	if (*ret || r2 != CUDA_SUCCESS) {
+		if (!*ret)
+			st->no_graphs = true;
+		gr->exec = NULL;
+		gpu_graph_free(cu, gr);
+		return NULL;
+	}
+	memcpy(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
+	memcpy(gr->slots, job->dptrs, nb);
+	memcpy(gr->slots + job->num_bufs, job->sizes, nb);
+	gr->num_cmds = job->num_cmds;
+	gr->num_bufs = job->num_bufs;
+	if (st->num_graphs == GPU_GRAPHS_PER_STREAM) {
+		/* drop the least recently used */
+		for (pp = &st->graphs; (*pp)->next; pp = &(*pp)->next)
+			;
+		gpu_graph_free(cu, *pp);
+		*pp = NULL;
+		st->num_graphs--;
+	}
+	gr->next = st->graphs;
+	st->graphs = gr;
+	st->num_graphs++;
+	return gr;
+}
+
+/*
+ * @job as one graph launch. Return: 1 when the job went the direct way
+ * (not captured: too short, a command invalid, capturing impossible), else
+ * 0 or an error.
+ */
+static int gpu_run_graph(npurt_device *dev, struct gpu_stream *st,
+			 const struct npurt_job *job)
+{
+	struct gpu_graph *gr;
+	uint32_t i;
+	int ret;
+	CUresult r;
+
+	if (!dev->gpu->graphs || st->no_graphs ||
+	    job->num_cmds < GPU_GRAPH_MIN_CMDS)
+		return 1;
+	gr = graph_find(st, job);
+	if (!gr) {
+		for (i = 0; i < job->num_cmds; i++) {
+			struct rm_npu_cmd cmd = job->cmds[i];
+
+			if (npu_cmd_validate(&cmd, job->sizes, job->num_bufs,
+					     GPU_CAPS))
+				return 1;	/* the direct way says which */
+		}
+	}
+	ret = gpu_upload_job(dev, st, job);
+	if (ret)
+		return ret;
+	if (!gr) {
+		gr = graph_capture(dev, st, job, &ret);
+		if (ret)
+			return ret;
+		if (!gr)	/* uploads done: launch one by one */
+			return gpu_run_direct(dev, st, job);
+	}
+	r = dev->gpu->cu->cuGraphLaunch(gr->exec, st->s);
+	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, "launching the job");
+}
+
+static int gpu_run(npurt_device *dev, const struct npurt_job *job)
+{
+	struct npurt_gpu *g = dev->gpu;
+	struct gpu_stream *st;
+	uint64_t t0 = npurt_now_ns();
+	int ret, bad;
+	CUresult r;
+
+	g->cu->cuCtxSetCurrent(g->ctx);
+	st = gpu_stream(dev);
+	if (!st)
+		return -ENOMEM;
+	r = g->cu->cuMemsetD8Async(st->err, 0, sizeof(int), st->s);
+	if (r != CUDA_SUCCESS)
+		return gpu_fail(dev, r, "clearing the error word");
+	ret = gpu_run_graph(dev, st, job);
+	if (ret == 1)
+		ret = gpu_run_direct(dev, st, job);
 	if (!ret) {
 		r = g->cu->cuMemcpyDtoHAsync(st->err_host, st->err, sizeof(int),
 					     st->s);
@@ -905,6 +1114,9 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	if (ret)
 		goto fail;
 	g->sms = gi.multiprocessors ? gi.multiprocessors : 1;
+	g->graphs = cu->cuStreamBeginCapture &&
+		    !(getenv("NPURT_GPU_GRAPHS") &&
+		      !strcmp(getenv("NPURT_GPU_GRAPHS"), "0"));
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;

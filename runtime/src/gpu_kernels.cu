@@ -3,9 +3,11 @@
  * gpu_kernels.cu - the rm_npu command set in CUDA C, compiled at run time
  * by NVRTC (gpu_backend.c prepends gpu_params.h). Every kernel computes
  * the bytes of uapi/rm_npu_commands.md exactly: integer arithmetic in the
- * contract's widths, the float-scale mode through __fmul_rn and
- * __float2ll_rn only (no contraction), so results equal the CPU backend's
- * byte for byte. Commands are validated on the host (npu_cmd_validate())
+ * contract's widths, the binary32 modes (sections 3.4 and 6.1) through the
+ * explicitly rounded intrinsics only (__int2float_rn, __fmul_rn, __fadd_rn,
+ * __fmaf_rn, __float2ll_rn; NVRTC runs with --fmad=false --ftz=false, so
+ * nothing is contracted and subnormal F values stay exact), so results
+ * equal the CPU backend's byte for byte. Commands are validated on the host (npu_cmd_validate())
  * before any kernel sees them.
  */
 
@@ -42,13 +44,28 @@ __device__ __forceinline__ g_s32 g_requant(g_s64 acc, g_s32 mult, g_s32 shift,
 	return g_clamp(r + zp, lo, hi);
 }
 
-/* Float-scale mode: clamp(RNE(fl32(fl32(x) * s)) + zp, lo, hi). */
+/*
+ * clamp(RNE(y) + zp, lo, hi) for a binary32 y: the contract bounds |y|
+ * below 2^63, so __float2ll_rn is exact RNE and the sum cannot overflow.
+ */
+__device__ __forceinline__ g_s32 g_rne_clamp(float y, g_s32 zp, g_s32 lo,
+					     g_s32 hi)
+{
+	return g_clamp(__float2ll_rn(y) + zp, lo, hi);
+}
+
+/* Section 3.4: clamp(RNE(fl32(fl32(x) * s)) + zp, lo, hi). */
 __device__ __forceinline__ g_s32 g_requant_f32(g_s32 x, g_s32 bits, g_s32 zp,
 					       g_s32 lo, g_s32 hi)
 {
-	float y = __fmul_rn(__int2float_rn(x), __int_as_float(bits));
+	return g_rne_clamp(__fmul_rn(__int2float_rn(x), __int_as_float(bits)),
+			   zp, lo, hi);
+}
 
-	return g_clamp(__float2ll_rn(y) + zp, lo, hi);
+/* A binary32 scale in [2^-100, 2^32) (bits 0x0d800000..0x4f7fffff). */
+__device__ __forceinline__ bool g_f32_scale_ok(g_s32 bits)
+{
+	return bits >= 0x0d800000 && bits < 0x4f800000;
 }
 
 __device__ __forceinline__ g_s32 g_ld_elem(const g_u8 *p, g_u32 sgn)
@@ -76,7 +93,8 @@ __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
 
 		mult = g_ld_s32(q);
 		shift = g_ld_s32(q + 4);
-		if ((e->flags & G_MM_F32_SCALE) ? shift != 0 :
+		if ((e->flags & G_MM_F32_SCALE) ?
+		    (!g_f32_scale_ok(mult) || shift != 0) :
 		    (mult < 0 || shift < -31 || shift > 30)) {
 			atomicCAS((int *)e->err, 0, (int)e->cmd1);
 			return;
@@ -411,6 +429,34 @@ __device__ __forceinline__ g_s64 g_rescale(g_s32 x, g_s32 m, g_s32 s)
 	return ((g_s64)x * m + ((g_s64)1 << (30 - s))) >> (31 - s);
 }
 
+/*
+ * Section 6.1, one element from the input values @a, @b as loaded. ADD:
+ * a.mult, b.mult, rq.mult are the bits of Sa, Sb, F (zero points 0);
+ * MUL: rq.mult is S, the inputs' zero points subtracted exactly.
+ */
+__device__ __forceinline__ g_s32 g_elt_f32(const struct g_elt &p, g_s32 a,
+					   g_s32 b)
+{
+	float sa = __int_as_float(p.a.mult), sb = __int_as_float(p.b.mult);
+	float f = __int_as_float(p.mult), y;
+
+	if (p.op == 2) {
+		y = __fmul_rn(__int2float_rn((a - p.a.zp) * (b - p.b.zp)), f);
+		y = __fadd_rn(y, __int2float_rn(p.zp));
+		return g_rne_clamp(y, 0, p.lo, p.hi);
+	}
+	if (p.flags & G_ELT_F32_SCALAR_B)
+		y = __fmaf_rn(__int2float_rn(a), sa,
+			      __fadd_rn(f, __fmul_rn(__int2float_rn(b), sb)));
+	else if (p.flags & G_ELT_F32_SCALAR_A)
+		y = __fmaf_rn(__int2float_rn(b), sb,
+			      __fadd_rn(f, __fmul_rn(__int2float_rn(a), sa)));
+	else
+		y = __fmaf_rn(__int2float_rn(a), sa,
+			      __fmaf_rn(__int2float_rn(b), sb, f));
+	return g_rne_clamp(y, p.zp, p.lo, p.hi);
+}
+
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_elt(const struct g_elt p)
 {
@@ -421,12 +467,17 @@ k_elt(const struct g_elt p)
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
 	     idx += (g_u64)gridDim.x * blockDim.x) {
 		g_u64 r = idx / p.cols, c = idx % p.cols;
-		g_s32 xa = g_ld_elem(a + r * p.a.row_stride + c * p.a.col_stride,
-				     p.in_signed) - p.a.zp;
-		g_s32 xb = g_ld_elem(b + r * p.b.row_stride + c * p.b.col_stride,
-				     p.in_signed) - p.b.zp;
+		g_s32 va = g_ld_elem(a + r * p.a.row_stride + c * p.a.col_stride,
+				     p.in_signed);
+		g_s32 vb = g_ld_elem(b + r * p.b.row_stride + c * p.b.col_stride,
+				     p.in_signed);
+		g_s32 xa = va - p.a.zp, xb = vb - p.b.zp;
 		g_s64 v;
 
+		if (p.flags & G_ELT_F32) {
+			out[r * p.out_row_stride + c] = (g_u8)g_elt_f32(p, va, vb);
+			continue;
+		}
 		if (p.op == 2) {
 			v = xa * xb;
 		} else {

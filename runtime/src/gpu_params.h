@@ -15,7 +15,7 @@ typedef unsigned int g_u32;
 typedef long long g_s64;
 typedef unsigned long long g_u64;
 
-/* GEMM flags as the uAPI's, plus the float-scale mode of the contract. */
+/* GEMM flags as the uAPI's, with the binary32 scale (section 3.4). */
 #define G_MM_BIAS		(1u << 0)
 #define G_MM_PER_CHANNEL	(1u << 1)
 #define G_MM_F32_SCALE		(1u << 2)
@@ -81,13 +81,18 @@ struct g_elt_in {
 	g_u32 pad;
 };
 
+/* ELTWISE flags as the uAPI's (binary32 modes, section 6.1). */
+#define G_ELT_F32		(1u << 0)
+#define G_ELT_F32_SCALAR_A	(1u << 1)
+#define G_ELT_F32_SCALAR_B	(1u << 2)
+
 struct g_elt {
 	struct g_elt_in a, b;
 	g_u64 out;
 	g_u64 out_row_stride;
 	g_u32 op, in_signed, rows, cols;
 	g_s32 mult, shift, zp, lo, hi;
-	g_u32 pad;
+	g_u32 flags;
 };
 
 struct g_lut {

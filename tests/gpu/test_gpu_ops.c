@@ -7,8 +7,12 @@
  * on the device; every byte of every buffer must equal the reference's
  * (bytes a command does not write must stay as they were), and a command
  * the reference refuses at run time (per-channel pair out of range) must
- * fail with -EINVAL. Then the backend's own errors: a command invalid for
- * its buffers is refused by the shared validator before anything runs.
+ * fail with -EINVAL. The same for the binary32 rescale modes
+ * (RM_NPU_MM_F32_SCALE per tensor and per channel on GEMM and CONV2D,
+ * RM_NPU_ELT_F32 ADD with each SCALAR variant and MUL), including binary32
+ * per-channel scales out of range. Then the backend's own errors: a
+ * command invalid for its buffers is refused by the shared validator
+ * before anything runs.
  *
  *   test_gpu_ops [-d SPEC] [-n ITERS_PER_OPCODE]
  *
@@ -81,7 +85,7 @@ static void describe(const struct rm_npu_cmd *cmd)
 
 	if (cmd->opcode == RM_NPU_OP_GEMM)
 		fprintf(stderr, "  gemm m %u n %u k %u lda %u ldb %u ldo %u "
-			"a_dt %u out_dt %u za %d zb %d flags %#x rq %d %d\n",
+			"a_dt %u out_dt %u za %d zb %d flags %#x rq %#x %d\n",
 			g->m, g->n, g->k, g->lda, g->ldb, g->ldo, g->a_dtype,
 			g->out_dtype, g->a_zero_point, g->b_zero_point,
 			cmd->flags, g->rq.mult, g->rq.shift);
@@ -94,10 +98,76 @@ static void describe(const struct rm_npu_cmd *cmd)
 			c->pad_top, c->pad_left, c->pad_bottom, c->pad_right,
 			c->groups, c->in_zero_point, c->w_zero_point,
 			cmd->flags);
+	if (cmd->opcode == RM_NPU_OP_ELTWISE)
+		fprintf(stderr, "  eltwise op %u %ux%u dt %u flags %#x a %#x "
+			"zp %d b %#x zp %d rq %#x %d [%d, %d]\n",
+			cmd->eltwise.op, cmd->eltwise.rows, cmd->eltwise.cols,
+			cmd->eltwise.dtype, cmd->flags, cmd->eltwise.a.mult,
+			cmd->eltwise.a.zero_point, cmd->eltwise.b.mult,
+			cmd->eltwise.b.zero_point, cmd->eltwise.rq.mult,
+			cmd->eltwise.rq.zero_point, cmd->eltwise.rq.act_min,
+			cmd->eltwise.rq.act_max);
+}
+
+enum gen_kind {
+	GEN_PLAIN,	/* the generator of the opcode */
+	GEN_BIG,	/* GEMM up to 700 x 2000: many tiles */
+	GEN_F32,	/* binary32 modes (GEMM, CONV2D, ELTWISE) */
+	GEN_F32_BIG,	/* GEMM up to 700 x 2000 with a binary32 scale */
+	GEN_F32_BAD,	/* GEMM/CONV2D, one binary32 per-channel pair bad */
+};
+
+/* Per-channel pairs the binary32 mode refuses at execution. */
+static const s32 f32_bad_pairs[][2] = {
+	{ 0, 0 }, { (s32)0xbf800000, 0 }, { 0x3f800000, 1 },
+	{ 0x3f800000, -1 }, { 0x7f800000, 0 }, { 0x7fc00000, 0 },
+	{ 0x0d7fffff, 0 }, { 0x4f800000, 0 }, { 1, 0 },
+};
+
+static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
+		enum gen_kind kind)
+{
+	const struct rm_npu_ref *q;
+	u32 nch, col, b;
+
+	switch (kind) {
+	case GEN_BIG:
+		npu_gen_gemm(cmd, w, 700, 2000);
+		return;
+	case GEN_F32_BIG:
+		do {
+			npu_w_free(w);
+			memset(w, 0, sizeof(*w));
+			npu_gen_gemm(cmd, w, 700, 2000);
+		} while (cmd->gemm.out_dtype == RM_NPU_DT_INT32);
+		npu_to_f32_mm(cmd, w);
+		return;
+	case GEN_F32:
+		if (op == RM_NPU_OP_ELTWISE)
+			npu_gen_elt_f32(cmd, w);
+		else
+			npu_gen_mm_f32(cmd, w, op);
+		return;
+	case GEN_F32_BAD:
+		do {
+			npu_gen_mm_f32(cmd, w, op);
+		} while (!(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+		nch = op == RM_NPU_OP_CONV2D ? cmd->conv2d.out_c : cmd->gemm.n;
+		q = op == RM_NPU_OP_CONV2D ? &cmd->conv2d.quant :
+					     &cmd->gemm.quant;
+		col = npu_rr(0, nch - 1);
+		b = npu_rr(0, NPURT_ARRAY_SIZE(f32_bad_pairs) - 1);
+		npu_st32(npu_at(w, q) + 8 * col, f32_bad_pairs[b][0]);
+		npu_st32(npu_at(w, q) + 8 * col + 4, f32_bad_pairs[b][1]);
+		return;
+	default:
+		npu_gen_any(cmd, w, op);
+	}
 }
 
 /* One random command of @op. Return: 0 equal, 1 mismatch. */
-static int check_one(npurt_device *dev, u32 op, unsigned int iter, bool big)
+static int check_one(npurt_device *dev, u32 op, unsigned int iter,
+		     enum gen_kind kind)
 {
 	struct npu_world w = { 0 }, ref = { 0 };
 	struct rm_npu_cmd cmd;
@@ -105,13 +175,15 @@ static int check_one(npurt_device *dev, u32 op, unsigned int iter, bool big)
 	u32 i;
 	u64 j;
 
-	if (big && op == RM_NPU_OP_GEMM)
-		npu_gen_gemm(&cmd, &w, 700, 2000);
-	else
-		npu_gen_any(&cmd, &w, op);
+	gen(&cmd, &w, op, kind);
 	npu_w_clone(&ref, &w);
 	want = npu_ref_exec(&cmd, ref.buf);
 	got = run_on(dev, &cmd, &w);
+	if (kind == GEN_F32_BAD && want != -EINVAL) {
+		fprintf(stderr, "FAIL %s #%u: the reference accepts a bad "
+			"binary32 pair (%d)\n", op_names[op], iter, want);
+		bad = 1;
+	}
 	if (want != got) {
 		fprintf(stderr, "FAIL %s #%u: reference %d, %s %d (%s)\n",
 			op_names[op], iter, want, dev->info.name, got,
@@ -193,12 +265,28 @@ int main(int argc, char **argv)
 	for (op = RM_NPU_OP_FILL; op < RM_NPU_OP_COUNT; op++) {
 		unsigned int f = 0;
 
+		bool mm = op == RM_NPU_OP_GEMM || op == RM_NPU_OP_CONV2D;
+		bool f32 = mm || op == RM_NPU_OP_ELTWISE;
+
 		for (it = 0; it < iters && f < 3; it++, done++)
-			f += check_one(dev, op, it, false);
+			f += check_one(dev, op, it, GEN_PLAIN);
 		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 10 && f < 3;
 		     it++, done++)
-			f += check_one(dev, op, iters + it, true);
+			f += check_one(dev, op, iters + it, GEN_BIG);
 		printf("%s %s: %s\n", dev->info.name, op_names[op],
+		       f ? "FAIL" : "ok");
+		fails += f;
+		if (!f32)
+			continue;
+		f = 0;
+		for (it = 0; it < iters && f < 3; it++, done++)
+			f += check_one(dev, op, it, GEN_F32);
+		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, iters + it, GEN_F32_BIG);
+		for (it = 0; mm && it < iters / 10 && f < 3; it++, done++)
+			f += check_one(dev, op, 2 * iters + it, GEN_F32_BAD);
+		printf("%s %s binary32: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
 	}
