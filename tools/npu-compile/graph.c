@@ -562,6 +562,8 @@ int set_shape(struct npuc_tensor *t, int32_t elem, int ndim,
 	uint64_t cnt = 1;
 	int i;
 
+	if (!t)		/* an absent optional output */
+		return 0;
 	if (ndim > NPUC_MAX_DIMS)
 		return npuc_err(-EINVAL, "tensor \"%s\": rank %d above %d",
 				t->name, ndim, NPUC_MAX_DIMS);
@@ -601,7 +603,7 @@ int set_const(struct npuc_tensor *t, int32_t elem, int ndim,
 {
 	int ret = set_shape(t, elem, ndim, dims);
 
-	if (ret) {
+	if (ret || !t) {
 		free(data);
 		return ret;
 	}
