@@ -432,6 +432,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scrape),
 	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	/* scraped over IPv4 loopback, which the debug tier's minimal
+	 * kernel leaves out */
+	if (fd < 0 && errno == EAFNOSUPPORT) {
+		printf("SKIP: this kernel has no IPv4 (CONFIG_INET)\n");
+		return 77;
+	}
+	if (fd >= 0)
+		close(fd);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
