@@ -36,6 +36,12 @@
 #define RM_NPU_MAX_INFLIGHT	1024
 /* Commands one file may have in flight: bounds the copies it pins. */
 #define RM_NPU_MAX_INFLIGHT_CMDS	65536
+/*
+ * Operations (npu_cmd_ops()) one file may have in flight, beyond its
+ * first job: bounds the PE time its queue holds (the watchdog bounds each
+ * job's). About 20 minutes of the scalar kernels.
+ */
+#define RM_NPU_MAX_INFLIGHT_OPS		(1ULL << 40)
 /* Small job allocations a file keeps for reuse (a batch's worth). */
 #define RM_NPU_JOB_CACHE	64
 
@@ -146,6 +152,9 @@ struct rm_npu_file {
 	struct kref ref;
 	struct rm_npu_device *ndev;
 	struct rm_npu_node *node;
+	u64 client_id;		/* fdinfo drm-client-id: unique per open */
+	/* Time its jobs ran on the node's first and second PE (fdinfo). */
+	atomic64_t busy_ns[2];
 	struct xarray bos;	/* handle -> struct rm_npu_bo */
 	u32 next_handle;	/* cyclic allocation hint */
 	atomic_t num_bos;
@@ -158,11 +167,17 @@ struct rm_npu_file {
 	 * so "job N retired" is @retired_upto >= N.
 	 */
 	spinlock_t lock;
+	/*
+	 * Held from choosing a SUBMIT's job ids to queueing the jobs, so that
+	 * a job is built (and its fence made) with its final id.
+	 */
+	struct mutex submit_lock;
 	u64 fence_context;
-	u64 next_job_id;	/* last id issued */
+	u64 next_job_id;	/* last id issued; written under both locks */
 	u64 retired_upto;	/* last id retired; read without @lock */
 	u32 inflight;
 	u32 inflight_cmds;
+	u64 inflight_ops;
 	struct list_head jobs;	/* unretired jobs, in id order */
 	wait_queue_head_t idle_wq;
 	wait_queue_head_t retire_wq;	/* WAIT: keyed by the retired id */
@@ -172,14 +187,30 @@ struct rm_npu_file {
 	u32 job_cached;
 };
 
-/* A buffer object: device memory, modelled by zeroed vmalloc_user pages. */
+/*
+ * A buffer object: device memory, modelled by zeroed pages of the device's
+ * NUMA node, charged to the creator's memory cgroup, mapped contiguously
+ * for the engines (@vaddr) and page by page into userspace mappings.
+ */
 struct rm_npu_bo {
 	struct kref ref;
 	struct rm_npu_device *ndev;
 	void *vaddr;
+	struct page **pages;
 	u64 size;
 	unsigned long mmap_pgoff;	/* first page of its mmap offset range */
 };
+
+/*
+ * Why a request of @nfile was refused, for dynamic debug: one category
+ * per area at the start of the line ("IOCTL:", "BO:", "SUBMIT:", "WAIT:"),
+ * so that one area is enabled with
+ *   echo 'module rm_npu format "SUBMIT:" +p' > .../dynamic_debug/control
+ * Each line names the field and the value at fault.
+ */
+#define rm_npu_dbg(nfile, cat, fmt, ...)				\
+	dev_dbg((nfile)->node->dev, #cat ": pid %d: " fmt,		\
+		task_tgid_nr(current), ##__VA_ARGS__)
 
 /* rm_npu_drv.c */
 extern struct class *rm_npu_class;

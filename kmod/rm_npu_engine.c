@@ -4,6 +4,7 @@
  * execution with a watchdog, fused execution split across two PEs, and
  * per-PE telemetry.
  */
+#include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/math64.h>
@@ -13,6 +14,7 @@
 #include <linux/timekeeping.h>
 
 #include "rm_npu_job.h"
+#include "rm_npu_trace.h"
 #include "npu_ops.h"
 
 /*
@@ -45,9 +47,13 @@ static u64 rm_npu_chunk_units(const struct rm_npu_cmd *cmd, u64 units)
 	return max_t(u64, 1, div64_u64(ops, max_t(u64, 1, per_unit)));
 }
 
+/* rm_npu_run_range(): the other half of a split command failed. */
+#define RM_NPU_RANGE_ABANDONED	1
+
 /*
  * Runs units [begin, end) on @pe's kernels in chunks, stopping when
- * cancelled or late. The chunks of one range share a tag, so that weights
+ * cancelled or late, or (RM_NPU_RANGE_ABANDONED) when the other half of a
+ * split command failed. The chunks of one range share a tag, so that weights
  * packed by the first are reused by the next ones: the packing is per run,
  * as userspace may change a buffer object's bytes at any time.
  */
@@ -60,6 +66,18 @@ static int rm_npu_run_range(struct rm_npu_pe *pe, struct rm_npu_job *job,
 	pe->ops_ctx.tag = ++pe->cmd_seq;
 	while (begin < end) {
 		u64 stop = begin + min(chunk, end - begin);
+		u64 t;
+
+		/*
+		 * Suspend and hibernation freeze the PE threads (and a caller
+		 * running its job) here, between chunks: no job writes memory
+		 * across them. Time frozen is not the job's to answer for.
+		 */
+		if (unlikely(freezing(current))) {
+			t = rm_npu_now();
+			if (try_to_freeze())
+				job->deadline_ns += rm_npu_now() - t;
+		}
 
 		/* A dying submitter stops its job as closing its file would. */
 		if (job->in_caller && fatal_signal_pending(current))
@@ -69,6 +87,8 @@ static int rm_npu_run_range(struct rm_npu_pe *pe, struct rm_npu_job *job,
 		/* The job's start was just read: the first chunk needs no look. */
 		if (READ_ONCE(job->ran) && rm_npu_now() > job->deadline_ns)
 			return -ETIMEDOUT;
+		if (atomic_read(&job->split_failed))
+			return RM_NPU_RANGE_ABANDONED;
 		ret = npu_cmd_exec_ctx(cmd, job->bo_base, &pe->ops_ctx, NULL,
 				       begin, stop);
 		if (ret)
@@ -106,15 +126,21 @@ static void rm_npu_pe_account(struct rm_npu_pe *pe, const struct rm_npu_cmd *cmd
 
 static void rm_npu_part_run(struct rm_npu_pe *pe, struct rm_npu_part *part)
 {
-	u64 start = rm_npu_now();
+	u64 start = rm_npu_now(), ns;
 
 	WRITE_ONCE(pe->part_active, true);
+	trace_rm_npu_job_start(pe, part->job);
 	part->result = rm_npu_run_range(pe, part->job, part->cmd, part->begin,
 					part->end, part->chunk);
+	/* The leader stops at its next chunk rather than run on in vain. */
+	if (part->result < 0)
+		atomic_set(&part->job->split_failed, 1);
 	if (!part->result)
 		rm_npu_pe_account(pe, part->cmd, part->begin, part->end,
 				  npu_cmd_units(part->cmd));
-	atomic64_add(rm_npu_now() - start, &pe->busy_ns);
+	ns = rm_npu_now() - start;
+	atomic64_add(ns, &pe->busy_ns);
+	atomic64_add(ns, &part->job->nfile->busy_ns[1]);
 	WRITE_ONCE(pe->part_active, false);
 	complete(&part->done);
 }
@@ -134,6 +160,7 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	int ret;
 
 	init_completion(&part.done);
+	atomic_set(&job->split_failed, 0);
 	spin_lock(&partner->lock);
 	/* The fused node owns the partner: nothing else can post to it. */
 	WARN_ON_ONCE(partner->part);
@@ -144,12 +171,19 @@ static int rm_npu_cmd_run_fused(struct rm_npu_job *job,
 	ret = rm_npu_run_range(job->pe, job, cmd, 0, part.begin, chunk);
 	if (!ret)
 		rm_npu_pe_account(job->pe, cmd, 0, part.begin, units);
+	else if (ret < 0)
+		atomic_set(&job->split_failed, 1);
 	/*
-	 * The partner also stops early once it sees cancel or the deadline.
-	 * TASK_IDLE: a long split command must not look like a hung task.
+	 * The partner also stops early once it sees cancel, the deadline or
+	 * our failure. TASK_IDLE: a long split command must not look like a
+	 * hung task; TASK_FREEZABLE: the partner may be frozen between its
+	 * chunks for suspend, and so may we meanwhile (no lock held).
 	 */
-	wait_for_completion_state(&part.done, TASK_IDLE);
-	return ret ? ret : part.result;
+	wait_for_completion_state(&part.done, TASK_IDLE | TASK_FREEZABLE);
+	/* The failure of either half, never "abandoned". */
+	if (ret < 0)
+		return ret;
+	return part.result < 0 ? part.result : 0;
 }
 
 /* Runs @job from @start (a rm_npu_now() reading); returns when it ended. */
@@ -163,6 +197,7 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 
 	job->deadline_ns = start + (u64)timeout_ms * NSEC_PER_MSEC;
 	dev_dbg(pe->ndev->pe_nodes[pe->index].dev, "job %llu start\n", job->id);
+	trace_rm_npu_job_start(pe, job);
 
 	for (i = 0; i < job->num_cmds; i++) {
 		const struct rm_npu_cmd *cmd = &job->cmds[i];
@@ -180,6 +215,7 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 		    npu_cmd_ops(cmd) >= RM_NPU_SPLIT_MIN_OPS) {
 			ret = rm_npu_cmd_run_fused(job, cmd, units, chunk);
 		} else {
+			/* Alone, never abandoned (split_failed stays 0). */
 			ret = rm_npu_run_range(pe, job, cmd, 0, units, chunk);
 			if (!ret)
 				rm_npu_pe_account(pe, cmd, 0, units, units);
@@ -192,12 +228,14 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 	job->end_ns = end;
 	job->duration_ns = end - start;
 	atomic64_add(job->duration_ns, &pe->busy_ns);
+	atomic64_add(job->duration_ns, &job->nfile->busy_ns[0]);
 	job->result = ret;
 	/* A cancelled job did not fail at a command of its own. */
 	if (ret && ret != -ECANCELED)
 		job->error_index = i;
 
 	if (ret == -ETIMEDOUT) {
+		trace_rm_npu_job_timeout(job, i, timeout_ms);
 		/* The engine holds no state across jobs: a reset is a count. */
 		atomic64_inc(&pe->resets);
 		if (job->partner)
@@ -337,11 +375,13 @@ static int rm_npu_engine_thread(void *data)
 	struct rm_npu_part *part;
 	struct rm_npu_job *job;
 
+	/* Frozen for suspend and hibernation, idle or between chunks. */
+	set_freezable();
 	while (!kthread_should_stop()) {
 		/* Interruptible: an idle engine must not look like a hung task. */
-		wait_event_interruptible(pe->wq,
-					 rm_npu_engine_take(pe, &part, &job) ||
-					 kthread_should_stop());
+		wait_event_freezable(pe->wq,
+				     rm_npu_engine_take(pe, &part, &job) ||
+				     kthread_should_stop());
 		if (part) {
 			rm_npu_part_run(pe, part);
 		} else if (job) {
@@ -381,13 +421,19 @@ int rm_npu_engine_start(struct rm_npu_pe *pe)
 	return 0;
 }
 
-/* Only called with no open file, so the queue is empty. */
+/*
+ * Only called with no open file and no fence, so the queue is empty. The
+ * thread may still be finishing the last job: its fence's last reference,
+ * dropped in rm_npu_job_retire(), can be the module's last one, before
+ * rm_npu_engine_finish() frees the PE. kthread_stop() returns once the
+ * thread is out of that, so the PE is idle after it.
+ */
 void rm_npu_engine_stop(struct rm_npu_pe *pe)
 {
 	if (!pe->thread)
 		return;
-	WARN_ON(!list_empty(&pe->queue) || pe->busy);
 	kthread_stop(pe->thread);
+	WARN_ON(!list_empty(&pe->queue) || pe->busy);
 	pe->thread = NULL;
 	kvfree(pe->ops_scratch);
 	pe->ops_scratch = NULL;

@@ -24,6 +24,8 @@ static int rm_npu_pes_claim(struct rm_npu_file *nfile)
 	for (i = 0; i < node->pe_count; i++) {
 		if (ndev->pes[node->pe_first + i].owner) {
 			mutex_unlock(&ndev->lock);
+			dev_dbg(node->dev, "OPEN: pid %d: PE %u is in use\n",
+				task_tgid_nr(current), node->pe_first + i);
 			return -EBUSY;
 		}
 	}
@@ -54,6 +56,9 @@ static void rm_npu_pes_release(struct rm_npu_file *nfile)
 	mutex_unlock(&ndev->lock);
 }
 
+/* drm-client-id of the next open file. */
+static atomic64_t rm_npu_client_ids = ATOMIC64_INIT(0);
+
 static int rm_npu_open(struct inode *inode, struct file *filp)
 {
 	struct rm_npu_node *node = container_of(inode->i_cdev,
@@ -62,13 +67,17 @@ static int rm_npu_open(struct inode *inode, struct file *filp)
 	int ret;
 
 	if (node->type != RM_NPU_NODE_MGMT &&
-	    node->ndev->fw_state != RM_NPU_FW_READY)
+	    node->ndev->fw_state != RM_NPU_FW_READY) {
+		dev_dbg(node->dev, "OPEN: pid %d: firmware state %u\n",
+			task_tgid_nr(current), node->ndev->fw_state);
 		return -ENODEV;
+	}
 
-	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL);
+	nfile = kzalloc(sizeof(*nfile), GFP_KERNEL_ACCOUNT);
 	if (!nfile)
 		return -ENOMEM;
 	kref_init(&nfile->ref);
+	nfile->client_id = atomic64_inc_return(&rm_npu_client_ids);
 	nfile->ndev = node->ndev;
 	nfile->node = node;
 	xa_init_flags(&nfile->bos, XA_FLAGS_ALLOC1);
@@ -129,8 +138,11 @@ static int rm_npu_get_info_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_node *node = nfile->node;
 	struct rm_npu_info *info = data;
 
-	if (info->flags)
+	if (info->flags) {
+		rm_npu_dbg(nfile, IOCTL, "GET_INFO: flags %#x unknown\n",
+			   info->flags);
 		return -EINVAL;
+	}
 
 	/* Everything below is output: start from zero, leak nothing. */
 	memset(info, 0, sizeof(*info));
@@ -156,6 +168,9 @@ static int rm_npu_get_info_ioctl(struct rm_npu_file *nfile, void *data)
 	info->max_job_bos = RM_NPU_MAX_JOB_BOS;
 	info->cmd_size = sizeof(struct rm_npu_cmd);
 	info->max_batch_jobs = RM_NPU_MAX_BATCH_JOBS;
+	info->max_inflight_jobs = RM_NPU_MAX_INFLIGHT;
+	info->max_inflight_cmds = RM_NPU_MAX_INFLIGHT_CMDS;
+	info->max_inflight_ops = RM_NPU_MAX_INFLIGHT_OPS;
 	strscpy(info->arch, RM_NPU_ARCH, sizeof(info->arch));
 	memcpy(info->uuid, ndev->uuid.b, sizeof(info->uuid));
 	return 0;
@@ -176,7 +191,10 @@ struct rm_npu_ioctl_desc {
 	void (*commit)(struct rm_npu_file *nfile, void *data, bool copied);
 };
 
-/* @min_size: the struct's first published size (its whole size unless it grew). */
+/*
+ * @min_size: the struct's first published size, RM_NPU_*_SIZE_VER0, never
+ * sizeof(): a struct that grows must keep accepting its old callers.
+ */
 #define RM_NPU_IOCTL(name, min_size_, nodes_, fn, ...)			\
 	[_IOC_NR(RM_NPU_IOCTL_##name)] = {				\
 		.cmd = RM_NPU_IOCTL_##name,				\
@@ -189,26 +207,40 @@ struct rm_npu_ioctl_desc {
 /* The ABI 1.0 structs end where they ended: old binaries keep working. */
 static_assert(offsetofend(struct rm_npu_info, fw_version_str) ==
 	      RM_NPU_INFO_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_create, alloc_size) ==
+	      RM_NPU_BO_CREATE_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_info, mmap_offset) ==
+	      RM_NPU_BO_INFO_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_mmap, offset) ==
+	      RM_NPU_BO_MMAP_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_bo_close, flags) ==
+	      RM_NPU_BO_CLOSE_SIZE_VER0);
 static_assert(offsetofend(struct rm_npu_submit, pad) ==
 	      RM_NPU_SUBMIT_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_wait, duration_ns) ==
+	      RM_NPU_WAIT_SIZE_VER0);
+static_assert(offsetofend(struct rm_npu_submit_batch, error_job) ==
+	      RM_NPU_SUBMIT_BATCH_SIZE_VER0);
+static_assert(sizeof(struct rm_npu_cmd) >= RM_NPU_CMD_SIZE_VER0 &&
+	      sizeof(struct rm_npu_cmd) <= RM_NPU_MAX_CMD_SIZE);
 
 static const struct rm_npu_ioctl_desc rm_npu_ioctls[] = {
 	RM_NPU_IOCTL(GET_INFO, RM_NPU_INFO_SIZE_VER0,
 		     RM_NPU_ON_MGMT | RM_NPU_ON_PE, rm_npu_get_info_ioctl),
-	RM_NPU_IOCTL(BO_CREATE, sizeof(struct rm_npu_bo_create), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_CREATE, RM_NPU_BO_CREATE_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_create_ioctl),
-	RM_NPU_IOCTL(BO_INFO, sizeof(struct rm_npu_bo_info), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_INFO, RM_NPU_BO_INFO_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_info_ioctl),
-	RM_NPU_IOCTL(BO_MMAP, sizeof(struct rm_npu_bo_mmap), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_MMAP, RM_NPU_BO_MMAP_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_mmap_ioctl),
-	RM_NPU_IOCTL(BO_CLOSE, sizeof(struct rm_npu_bo_close), RM_NPU_ON_PE,
+	RM_NPU_IOCTL(BO_CLOSE, RM_NPU_BO_CLOSE_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_bo_close_ioctl),
 	RM_NPU_IOCTL(SUBMIT, RM_NPU_SUBMIT_SIZE_VER0, RM_NPU_ON_PE,
 		     rm_npu_submit_ioctl, .out_on_error = true,
 		     .commit = rm_npu_submit_commit),
-	RM_NPU_IOCTL(WAIT, sizeof(struct rm_npu_wait), RM_NPU_ON_PE,
-		     rm_npu_wait_ioctl),
-	RM_NPU_IOCTL(SUBMIT_BATCH, sizeof(struct rm_npu_submit_batch),
+	RM_NPU_IOCTL(WAIT, RM_NPU_WAIT_SIZE_VER0, RM_NPU_ON_PE,
+		     rm_npu_wait_ioctl, .out_on_error = true),
+	RM_NPU_IOCTL(SUBMIT_BATCH, RM_NPU_SUBMIT_BATCH_SIZE_VER0,
 		     RM_NPU_ON_PE, rm_npu_submit_batch_ioctl,
 		     .out_on_error = true),
 };
@@ -238,21 +270,37 @@ static long rm_npu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	int ret;
 
 	if (_IOC_TYPE(cmd) != RM_NPU_IOCTL_BASE ||
-	    nr >= ARRAY_SIZE(rm_npu_ioctls))
+	    nr >= ARRAY_SIZE(rm_npu_ioctls) || !rm_npu_ioctls[nr].func) {
+		rm_npu_dbg(nfile, IOCTL, "cmd %#x: not an rm_npu ioctl\n", cmd);
 		return -ENOTTY;
+	}
 	desc = &rm_npu_ioctls[nr];
-	if (!desc->func || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd) ||
-	    !(desc->nodes & BIT(nfile->node->type)))
+	if (_IOC_DIR(cmd) != _IOC_DIR(desc->cmd)) {
+		rm_npu_dbg(nfile, IOCTL, "cmd %#x: direction %u, not %u\n",
+			   cmd, _IOC_DIR(cmd), _IOC_DIR(desc->cmd));
 		return -ENOTTY;
-	if (usize < desc->min_size)
+	}
+	if (!(desc->nodes & BIT(nfile->node->type))) {
+		rm_npu_dbg(nfile, IOCTL, "ioctl %u: not on a node of type %u\n",
+			   nr, nfile->node->type);
+		return -ENOTTY;
+	}
+	if (usize < desc->min_size) {
+		rm_npu_dbg(nfile, IOCTL, "ioctl %u: size %zu below %u\n", nr,
+			   usize, desc->min_size);
 		return -EINVAL;
+	}
 
 	ksize = _IOC_SIZE(desc->cmd);
 	BUILD_BUG_ON(sizeof(karg) > 256);
 	BUILD_BUG_ON(offsetof(struct rm_npu_submit_karg, args) != 0);
 	ret = copy_struct_from_user(&karg, ksize, uarg, usize);
-	if (ret)
+	if (ret) {
+		rm_npu_dbg(nfile, IOCTL, "ioctl %u: %s (size %zu, known %zu)\n",
+			   nr, ret == -E2BIG ? "nonzero tail" : "unreadable",
+			   usize, ksize);
 		return ret;
+	}
 
 	ret = desc->func(nfile, &karg);
 	if (ret && !desc->out_on_error)
@@ -275,17 +323,24 @@ static int rm_npu_mmap(struct file *filp, struct vm_area_struct *vma)
 }
 
 /*
- * /proc/PID/fdinfo/FD lines, read by npu-smi ps: the node, and the device
- * memory and buffer objects this open file holds. BO_CLOSE erases a handle
- * under the xarray lock before dropping its reference, so every BO found
- * with the lock held is alive.
+ * /proc/PID/fdinfo/FD lines, read by npu-smi ps: who holds a node now
+ * (every process with a descriptor of the open file, which fork and fd
+ * passing share), the node, and the device memory and buffer objects the
+ * open file holds; and the same in the keys of DRM's usage stats
+ * (Documentation/gpu/drm-usage-stats.rst) that gputop-like tools read:
+ * drm-client-id tells descriptors of one open file from another's,
+ * drm-engine-peN is the time its jobs ran on PE N. BO_CLOSE erases a
+ * handle under the xarray lock before dropping its reference, so every BO
+ * found with the lock held is alive.
  */
 static void rm_npu_show_fdinfo(struct seq_file *m, struct file *filp)
 {
 	struct rm_npu_file *nfile = filp->private_data;
+	struct rm_npu_node *node = nfile->node;
 	struct rm_npu_bo *bo;
 	unsigned long handle;
 	u64 bytes = 0, count = 0;
+	u32 i;
 
 	xa_lock(&nfile->bos);
 	xa_for_each(&nfile->bos, handle, bo) {
@@ -293,9 +348,15 @@ static void rm_npu_show_fdinfo(struct seq_file *m, struct file *filp)
 		count++;
 	}
 	xa_unlock(&nfile->bos);
-	seq_printf(m, "npu-node:\t%s\n", dev_name(nfile->node->dev));
+	seq_printf(m, "npu-node:\t%s\n", dev_name(node->dev));
 	seq_printf(m, "npu-memory:\t%llu\n", bytes);
 	seq_printf(m, "npu-buffers:\t%llu\n", count);
+	seq_printf(m, "drm-driver:\t%s\n", RM_NPU_NAME);
+	seq_printf(m, "drm-client-id:\t%llu\n", nfile->client_id);
+	for (i = 0; i < node->pe_count; i++)
+		seq_printf(m, "drm-engine-pe%u:\t%llu ns\n", node->pe_first + i,
+			   (u64)atomic64_read(&nfile->busy_ns[i]));
+	seq_printf(m, "drm-memory-device:\t%llu KiB\n", bytes >> 10);
 }
 
 const struct file_operations rm_npu_fops = {

@@ -13,10 +13,12 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include "rm_npu_job.h"
+#include "rm_npu_trace.h"
 #include "npu_ops.h"
 
 /* --- Fences ----------------------------------------------------------- */
@@ -28,6 +30,7 @@
 struct rm_npu_fence {
 	struct dma_fence base;		/* first: dma_fence_free() frees it */
 	spinlock_t lock;
+	const char *timeline;		/* the node's name: lives as the module */
 };
 
 static const char *rm_npu_fence_driver_name(struct dma_fence *fence)
@@ -35,9 +38,10 @@ static const char *rm_npu_fence_driver_name(struct dma_fence *fence)
 	return RM_NPU_NAME;
 }
 
+/* One timeline per open file (its fence context), named by its node. */
 static const char *rm_npu_fence_timeline_name(struct dma_fence *fence)
 {
-	return "pe-queue";
+	return container_of(fence, struct rm_npu_fence, base)->timeline;
 }
 
 /*
@@ -51,12 +55,15 @@ static void rm_npu_fence_release(struct dma_fence *fence)
 }
 
 static const struct dma_fence_ops rm_npu_fence_ops = {
+	/* Seqnos are job ids, u64. */
+	.use_64bit_seqno = true,
 	.get_driver_name = rm_npu_fence_driver_name,
 	.get_timeline_name = rm_npu_fence_timeline_name,
 	.release = rm_npu_fence_release,
 };
 
-static struct dma_fence *rm_npu_fence_create(u64 context)
+/* The fence of job @id of @nfile: its seqno is the id. */
+static struct dma_fence *rm_npu_fence_create(struct rm_npu_file *nfile, u64 id)
 {
 	struct rm_npu_fence *f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 
@@ -64,8 +71,9 @@ static struct dma_fence *rm_npu_fence_create(u64 context)
 		return NULL;
 	__module_get(THIS_MODULE);
 	spin_lock_init(&f->lock);
-	/* The seqno becomes the job id when the job is queued. */
-	dma_fence_init(&f->base, &rm_npu_fence_ops, &f->lock, context, 0);
+	f->timeline = dev_name(nfile->node->dev);
+	dma_fence_init(&f->base, &rm_npu_fence_ops, &f->lock,
+		       nfile->fence_context, id);
 	return &f->base;
 }
 
@@ -74,6 +82,7 @@ static struct dma_fence *rm_npu_fence_create(u64 context)
 int rm_npu_file_jobs_init(struct rm_npu_file *nfile)
 {
 	spin_lock_init(&nfile->lock);
+	mutex_init(&nfile->submit_lock);
 	INIT_LIST_HEAD(&nfile->jobs);
 	init_waitqueue_head(&nfile->idle_wq);
 	init_waitqueue_head(&nfile->retire_wq);
@@ -120,6 +129,7 @@ void rm_npu_file_jobs_fini(struct rm_npu_file *nfile)
 	while (nfile->job_cached)
 		kfree(nfile->job_cache[--nfile->job_cached]);
 	kvfree(nfile->records);
+	mutex_destroy(&nfile->submit_lock);
 }
 
 /* --- Waiting for jobs to retire ---------------------------------------- */
@@ -151,14 +161,21 @@ static int rm_npu_retire_wake(struct wait_queue_entry *entry,
 	return autoremove_wake_function(entry, mode, sync, key);
 }
 
+/* No deadline: wait until the job retires. */
+#define RM_NPU_NO_DEADLINE	U64_MAX
+
 /*
- * Sleeps until job @id of @nfile retired: 0, -ETIMEDOUT after @timeout
- * jiffies (MAX_SCHEDULE_TIMEOUT: none; 0 polls), -EINTR on a signal.
+ * Sleeps until job @id of @nfile retired: 0, -ETIMEDOUT once ktime_get_ns()
+ * reaches @deadline (RM_NPU_NO_DEADLINE: never; one already past polls),
+ * -ERESTARTSYS on a signal: the deadline is absolute, so a restarted call
+ * waits no longer than the first would have.
  */
 static int rm_npu_wait_retired(struct rm_npu_file *nfile, u64 id,
-			       long timeout)
+			       u64 deadline)
 {
 	struct rm_npu_retire_waiter w = { .id = id };
+	long timeout;
+	u64 now;
 	int ret = 0;
 
 	init_wait(&w.entry);
@@ -168,15 +185,23 @@ static int rm_npu_wait_retired(struct rm_npu_file *nfile, u64 id,
 				TASK_INTERRUPTIBLE);
 		if (rm_npu_job_retired(nfile, id))
 			break;
+		timeout = MAX_SCHEDULE_TIMEOUT;
+		if (deadline != RM_NPU_NO_DEADLINE) {
+			now = ktime_get_ns();
+			if (now >= deadline) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			/* Rounded up: never wake before the deadline. */
+			timeout = min_t(u64,
+					nsecs_to_jiffies64(deadline - now) + 1,
+					MAX_SCHEDULE_TIMEOUT - 1);
+		}
 		if (signal_pending(current)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
-		if (!timeout) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		timeout = schedule_timeout(timeout);
+		schedule_timeout(timeout);
 	}
 	finish_wait(&nfile->retire_wq, &w.entry);
 	return ret;
@@ -308,6 +333,7 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	rm_npu_job_release_resources(job);
 	dev_dbg(nfile->node->dev, "job %llu end: %d (cmd %d) %llu ns\n",
 		id, job->result, (int)job->error_index, job->duration_ns);
+	trace_rm_npu_job_done(job);
 
 	spin_lock(&nfile->lock);
 	rec = &nfile->records[id % RM_NPU_MAX_INFLIGHT];
@@ -317,6 +343,7 @@ void rm_npu_job_retire(struct rm_npu_job *job)
 	rec->duration_ns = job->duration_ns;
 	nfile->inflight--;
 	nfile->inflight_cmds -= job->num_cmds;
+	nfile->inflight_ops -= job->total_ops;
 	/* The record is complete before anyone sees the job retired. */
 	smp_store_release(&nfile->retired_upto, id);
 	if (!job->fence) {
@@ -360,28 +387,83 @@ static int rm_npu_job_lookup_bos(struct rm_npu_file *nfile,
 	u32 i, j, handle;
 
 	for (i = 0; i < num_bos; i++) {
-		if (get_user(handle, &uhandles[i]))
+		if (get_user(handle, &uhandles[i])) {
+			rm_npu_dbg(nfile, SUBMIT, "bo_handles[%u] unreadable\n",
+				   i);
 			return -EFAULT;
+		}
 		handles[i] = handle;
 	}
 
 	/* One buffer per index: overlap checks reason about indexes. */
 	for (i = 0; i < num_bos; i++)
 		for (j = 0; j < i; j++)
-			if (handles[i] == handles[j])
+			if (handles[i] == handles[j]) {
+				rm_npu_dbg(nfile, SUBMIT, "bo_handles[%u] = bo_handles[%u] = %llu\n",
+					   i, j, handles[i]);
 				return -EINVAL;
+			}
 
 	for (i = 0; i < num_bos; i++) {
 		struct rm_npu_bo *bo = rm_npu_bo_lookup(nfile, handles[i]);
 
-		if (!bo)
+		if (!bo) {
+			rm_npu_dbg(nfile, SUBMIT, "bo_handles[%u] = %llu unknown\n",
+				   i, handles[i]);
 			return -ENOENT;
+		}
 		job->bos[i] = bo;
 		job->num_bos = i + 1;
 		job->bo_base[i] = bo->vaddr;
 		job->bo_size[i] = bo->size;
 	}
 	return 0;
+}
+
+/*
+ * Copies the job's commands, @cmd_size bytes apart: in one copy when they
+ * are this kernel's size, else one by one, a grown command's tail checked
+ * zero (E2BIG, *@error_index the command).
+ */
+static int rm_npu_job_copy_cmds(struct rm_npu_file *nfile,
+				struct rm_npu_job *job,
+				const u8 __user *ucmds, u32 cmd_size,
+				u32 *error_index)
+{
+	unsigned long left;
+	u32 i;
+	int ret;
+
+	if (cmd_size != sizeof(*job->cmds)) {
+		for (i = 0; i < job->num_cmds; i++) {
+			ret = copy_struct_from_user(&job->cmds[i],
+						    sizeof(*job->cmds),
+						    ucmds + (size_t)i * cmd_size,
+						    cmd_size);
+			if (ret) {
+				rm_npu_dbg(nfile, SUBMIT, "cmds[%u]: %s (cmd_size %u)\n",
+					   i, ret == -E2BIG ? "nonzero tail" :
+					   "unreadable", cmd_size);
+				if (ret == -E2BIG)
+					*error_index = i;
+				return ret;
+			}
+		}
+		return 0;
+	}
+	/*
+	 * One command, the common small job, is copied with a constant size,
+	 * which the usercopy hardening checks at build time, not per call.
+	 */
+	if (job->num_cmds == 1)
+		left = copy_from_user(job->cmds, ucmds, sizeof(*job->cmds));
+	else
+		left = copy_from_user(job->cmds, ucmds,
+				      job->num_cmds * sizeof(*job->cmds));
+	if (left)
+		rm_npu_dbg(nfile, SUBMIT, "cmds unreadable (%u of %u bytes)\n",
+			   (u32)left, job->num_cmds * (u32)sizeof(*job->cmds));
+	return left ? -EFAULT : 0;
 }
 
 static int rm_npu_job_validate(struct rm_npu_file *nfile,
@@ -394,6 +476,14 @@ static int rm_npu_job_validate(struct rm_npu_file *nfile,
 		ret = npu_cmd_validate(&job->cmds[i], job->bo_size,
 				       job->num_bos, nfile->ndev->fw_caps);
 		if (ret) {
+			/* npu_cmd_validate() says no more than "invalid". */
+			rm_npu_dbg(nfile, SUBMIT, "cmds[%u]: opcode %u flags %#x invalid%s (%u buffers)\n",
+				   i, job->cmds[i].opcode, job->cmds[i].flags,
+				   job->cmds[i].opcode < 64 &&
+				   !(nfile->ndev->fw_caps &
+				     BIT_ULL(job->cmds[i].opcode)) ?
+				   ", not in the firmware's caps" : "",
+				   job->num_bos);
 			*error_index = i;
 			return ret;
 		}
@@ -403,32 +493,56 @@ static int rm_npu_job_validate(struct rm_npu_file *nfile,
 	return 0;
 }
 
-static int rm_npu_submit_check(const struct rm_npu_submit *args)
+static int rm_npu_submit_check(struct rm_npu_file *nfile,
+			       const struct rm_npu_submit *args)
 {
-	if (args->flags & ~RM_NPU_SUBMIT_FLAGS || args->pad || args->pad2)
+	if (args->flags & ~RM_NPU_SUBMIT_FLAGS) {
+		rm_npu_dbg(nfile, SUBMIT, "flags %#x unknown\n",
+			   args->flags & ~RM_NPU_SUBMIT_FLAGS);
 		return -EINVAL;
-	if (args->cmd_size != sizeof(struct rm_npu_cmd))
+	}
+	if (args->pad || args->pad2) {
+		rm_npu_dbg(nfile, SUBMIT, "pad %#x pad2 %#x not zero\n",
+			   args->pad, args->pad2);
 		return -EINVAL;
-	if (!(args->flags & RM_NPU_SUBMIT_IN_FENCE) && args->in_fence_fd)
+	}
+	if (args->cmd_size < RM_NPU_CMD_SIZE_VER0 ||
+	    args->cmd_size > RM_NPU_MAX_CMD_SIZE || args->cmd_size % 8) {
+		rm_npu_dbg(nfile, SUBMIT, "cmd_size %u not a multiple of 8 in %u..%u\n",
+			   args->cmd_size, RM_NPU_CMD_SIZE_VER0,
+			   RM_NPU_MAX_CMD_SIZE);
 		return -EINVAL;
-	if (!args->num_cmds || args->num_cmds > RM_NPU_MAX_CMDS ||
-	    args->num_bos > RM_NPU_MAX_JOB_BOS)
+	}
+	if (!(args->flags & RM_NPU_SUBMIT_IN_FENCE) && args->in_fence_fd) {
+		rm_npu_dbg(nfile, SUBMIT, "in_fence_fd %d without IN_FENCE\n",
+			   args->in_fence_fd);
 		return -EINVAL;
+	}
+	if (!args->num_cmds || args->num_cmds > RM_NPU_MAX_CMDS) {
+		rm_npu_dbg(nfile, SUBMIT, "num_cmds %u not in 1..%u\n",
+			   args->num_cmds, RM_NPU_MAX_CMDS);
+		return -EINVAL;
+	}
+	if (args->num_bos > RM_NPU_MAX_JOB_BOS) {
+		rm_npu_dbg(nfile, SUBMIT, "num_bos %u above %u\n",
+			   args->num_bos, RM_NPU_MAX_JOB_BOS);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 /*
- * Builds a validated job from the arguments, its commands in the same
+ * Builds validated job @id from the arguments, its commands in the same
  * allocation; nothing is queued yet. A fence is made only for a job that
  * hands one out: WAIT follows jobs through their records.
  */
 static int rm_npu_job_create(struct rm_npu_file *nfile,
-			     struct rm_npu_submit *args, struct rm_npu_job **out)
+			     struct rm_npu_submit *args, u64 id,
+			     struct rm_npu_job **out)
 {
 	struct rm_npu_node *node = nfile->node;
-	struct rm_npu_cmd __user *ucmds = u64_to_user_ptr(args->cmds);
+	const u8 __user *ucmds = u64_to_user_ptr(args->cmds);
 	struct rm_npu_job *job;
-	unsigned long left;
 	int ret;
 
 	/* Counts bounded by rm_npu_submit_check(): no overflow. */
@@ -440,6 +554,7 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	job->pe = &nfile->ndev->pes[node->pe_first];
 	if (node->pe_count == 2)
 		job->partner = &nfile->ndev->pes[node->pe_first + 1];
+	job->id = id;
 	job->error_index = RM_NPU_NO_INDEX;
 	job->num_cmds = args->num_cmds;
 	atomic_set(&job->cancel, 0);
@@ -449,26 +564,17 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (ret)
 		goto err_free_job;
 
-	/*
-	 * One command, the common small job, is copied with a constant size,
-	 * which the usercopy hardening checks at build time, not per call.
-	 */
-	if (job->num_cmds == 1)
-		left = copy_from_user(job->cmds, ucmds, sizeof(*job->cmds));
-	else
-		left = copy_from_user(job->cmds, ucmds,
-				      job->num_cmds * sizeof(*job->cmds));
-	if (left) {
-		ret = -EFAULT;
+	ret = rm_npu_job_copy_cmds(nfile, job, ucmds, args->cmd_size,
+				   &args->error_index);
+	if (ret)
 		goto err_free_job;
-	}
 
 	ret = rm_npu_job_validate(nfile, job, &args->error_index);
 	if (ret)
 		goto err_free_job;
 
 	if (args->flags & RM_NPU_SUBMIT_OUT_FENCE) {
-		job->fence = rm_npu_fence_create(nfile->fence_context);
+		job->fence = rm_npu_fence_create(nfile, id);
 		if (!job->fence) {
 			ret = -ENOMEM;
 			goto err_free_job;
@@ -478,6 +584,8 @@ static int rm_npu_job_create(struct rm_npu_file *nfile,
 	if (args->flags & RM_NPU_SUBMIT_IN_FENCE) {
 		job->in_fence = sync_file_get_fence(args->in_fence_fd);
 		if (!job->in_fence) {
+			rm_npu_dbg(nfile, SUBMIT, "in_fence_fd %d is no sync_file\n",
+				   args->in_fence_fd);
 			ret = -EINVAL;
 			goto err_free_job;
 		}
@@ -490,18 +598,10 @@ err_free_job:
 	return ret;
 }
 
-/*
- * Checks one SUBMIT argument and builds its job, with the out-fence's
- * descriptor reserved (installed once the arguments are copied back).
- * Sets the out fields to their "not queued" values first.
- */
-static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
-				 struct rm_npu_submit *args,
-				 struct rm_npu_submit_slot *slot)
+/* Sets SUBMIT's out fields to their "not queued" values. */
+static void rm_npu_submit_reset(struct rm_npu_submit *args,
+				struct rm_npu_submit_slot *slot)
 {
-	struct rm_npu_job *job;
-	int out_fd, ret;
-
 	slot->sync_file = NULL;
 	slot->job = NULL;
 	args->out_fence_fd = -1;
@@ -511,11 +611,26 @@ static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
 	args->result = 0;
 	args->result_index = RM_NPU_NO_INDEX;
 	args->duration_ns = 0;
-	ret = rm_npu_submit_check(args);
+}
+
+/*
+ * Checks one SUBMIT argument and builds its job, to be job @id, with the
+ * out-fence's descriptor reserved (installed once the arguments are copied
+ * back). Called with submit_lock held, which keeps @id free until queued.
+ */
+static int rm_npu_submit_prepare(struct rm_npu_file *nfile,
+				 struct rm_npu_submit *args, u64 id,
+				 struct rm_npu_submit_slot *slot)
+{
+	struct rm_npu_job *job;
+	int out_fd, ret;
+
+	rm_npu_submit_reset(args, slot);
+	ret = rm_npu_submit_check(nfile, args);
 	if (ret)
 		return ret;
 
-	ret = rm_npu_job_create(nfile, args, &job);
+	ret = rm_npu_job_create(nfile, args, id, &job);
 	if (ret)
 		return ret;
 
@@ -592,7 +707,7 @@ static bool rm_npu_job_inline_ok(struct rm_npu_job *job)
 }
 
 /*
- * Issues ids to @n prepared jobs and queues them in order, all or none
+ * Queues @n prepared jobs, their ids the next ones, in order, all or none
  * (-EAGAIN past the in-flight caps), taking them out of their slots. When
  * the PE is idle, the caller claims it for the leading jobs it may run
  * itself: those go on @inline_jobs instead of the PE queue. The others may
@@ -604,17 +719,29 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 			       struct list_head *inline_jobs)
 {
 	struct rm_npu_pe *pe = &nfile->ndev->pes[nfile->node->pe_first];
-	u64 cmds = 0;
+	u64 cmds = 0, ops = 0, total;
 	bool claim;
 	u32 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cmds += slots[i].job->num_cmds;
+		ops = size_add(ops, slots[i].job->total_ops);
+	}
 
 	spin_lock(&nfile->lock);
+	total = size_add(nfile->inflight_ops, ops);
+	/* The ops cap spares a lone job: the watchdog bounds that one. */
 	if (nfile->inflight + n > RM_NPU_MAX_INFLIGHT ||
-	    nfile->inflight_cmds + cmds > RM_NPU_MAX_INFLIGHT_CMDS) {
+	    nfile->inflight_cmds + cmds > RM_NPU_MAX_INFLIGHT_CMDS ||
+	    (nfile->inflight && total > RM_NPU_MAX_INFLIGHT_OPS)) {
+		u32 jobs = nfile->inflight, queued = nfile->inflight_cmds;
+		u64 queued_ops = nfile->inflight_ops;
+
 		spin_unlock(&nfile->lock);
+		rm_npu_dbg(nfile, SUBMIT, "%u jobs, %llu cmds, %llu ops more: %u jobs, %u cmds, %llu ops in flight (caps %u, %u, %llu)\n",
+			   n, cmds, ops, jobs, queued, queued_ops,
+			   RM_NPU_MAX_INFLIGHT, RM_NPU_MAX_INFLIGHT_CMDS,
+			   RM_NPU_MAX_INFLIGHT_OPS);
 		return -EAGAIN;
 	}
 	spin_lock(&pe->lock);
@@ -623,18 +750,19 @@ static int rm_npu_jobs_enqueue(struct rm_npu_file *nfile,
 		struct rm_npu_job *job = slots[i].job;
 		struct rm_npu_job_record *rec;
 
-		job->id = ++nfile->next_job_id;
+		/* submit_lock held since the ids were chosen: they are next. */
+		WARN_ON_ONCE(job->id != nfile->next_job_id + 1);
+		nfile->next_job_id = job->id;
 		args[i].job_id = job->id;
-		/* Not yet visible to anyone: the sync_file fd is not installed. */
-		if (job->fence)
-			job->fence->seqno = job->id;
 		/* Within the caps, the job that had the record retired. */
 		rec = &nfile->records[job->id % RM_NPU_MAX_INFLIGHT];
 		rec->id = job->id;
 		rec->retired = false;
 		list_add_tail(&job->file_link, &nfile->jobs);
+		trace_rm_npu_job_submit(job);
 		nfile->inflight++;
 		nfile->inflight_cmds += job->num_cmds;
+		nfile->inflight_ops += job->total_ops;
 
 		claim = claim && rm_npu_job_inline_ok(job);
 		list_add_tail(&job->queue_link, claim ? inline_jobs : &pe->queue);
@@ -670,6 +798,7 @@ static void rm_npu_submit_status(struct rm_npu_file *nfile,
 }
 
 /*
+ * Called with submit_lock held, which it releases once the jobs are in.
  * Queues @n prepared jobs (all or none), runs those the caller may run
  * itself, waits for the last one with RM_NPU_SUBMIT_WAIT (a signal ends
  * the wait early, not the call), and reports what retired.
@@ -692,6 +821,7 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 		slots[i].job->caller_waits = waits;
 	}
 	ret = rm_npu_jobs_enqueue(nfile, args, slots, n, &inline_jobs);
+	mutex_unlock(&nfile->submit_lock);
 	if (ret)
 		return ret;
 	for (i = n; i-- > 0;) {
@@ -706,8 +836,9 @@ static int rm_npu_submit_queue(struct rm_npu_file *nfile,
 	else
 		rm_npu_engine_run_claimed(pe, &inline_jobs);
 
+	/* A signal ends the wait, not the call: the job is queued. */
 	if (wait_id && !rm_npu_job_retired(nfile, wait_id))
-		rm_npu_wait_retired(nfile, wait_id, MAX_SCHEDULE_TIMEOUT);
+		rm_npu_wait_retired(nfile, wait_id, RM_NPU_NO_DEADLINE);
 	rm_npu_submit_status(nfile, args, n);
 	return 0;
 }
@@ -717,9 +848,16 @@ int rm_npu_submit_ioctl(struct rm_npu_file *nfile, void *data)
 	struct rm_npu_submit_karg *k = data;
 	int ret;
 
-	ret = rm_npu_submit_prepare(nfile, &k->args, &k->slot);
+	rm_npu_submit_reset(&k->args, &k->slot);
+	ret = mutex_lock_interruptible(&nfile->submit_lock);
 	if (ret)
 		return ret;
+	ret = rm_npu_submit_prepare(nfile, &k->args, nfile->next_job_id + 1,
+				    &k->slot);
+	if (ret) {
+		mutex_unlock(&nfile->submit_lock);
+		return ret;
+	}
 	ret = rm_npu_submit_queue(nfile, &k->args, &k->slot, 1);
 	if (ret)
 		rm_npu_submit_unprepare(&k->args, &k->slot);
@@ -734,15 +872,26 @@ void rm_npu_submit_commit(struct rm_npu_file *nfile, void *data, bool copied)
 	rm_npu_submit_install(&k->args, &k->slot, copied);
 }
 
-static int rm_npu_batch_check(const struct rm_npu_submit_batch *b)
+static int rm_npu_batch_check(struct rm_npu_file *nfile,
+			      const struct rm_npu_submit_batch *b)
 {
-	if (b->flags & ~RM_NPU_BATCH_FLAGS)
+	if (b->flags & ~RM_NPU_BATCH_FLAGS) {
+		rm_npu_dbg(nfile, SUBMIT, "batch: flags %#x unknown\n",
+			   b->flags);
 		return -EINVAL;
-	if (!b->num_jobs || b->num_jobs > RM_NPU_MAX_BATCH_JOBS)
+	}
+	if (!b->num_jobs || b->num_jobs > RM_NPU_MAX_BATCH_JOBS) {
+		rm_npu_dbg(nfile, SUBMIT, "batch: num_jobs %u not in 1..%u\n",
+			   b->num_jobs, RM_NPU_MAX_BATCH_JOBS);
 		return -EINVAL;
+	}
 	if (b->job_size < RM_NPU_SUBMIT_SIZE_VER0 ||
-	    b->job_size > RM_NPU_MAX_BATCH_JOB_SIZE || b->job_size % 8)
+	    b->job_size > RM_NPU_MAX_BATCH_JOB_SIZE || b->job_size % 8) {
+		rm_npu_dbg(nfile, SUBMIT, "batch: job_size %u not a multiple of 8 in %u..%u\n",
+			   b->job_size, RM_NPU_SUBMIT_SIZE_VER0,
+			   RM_NPU_MAX_BATCH_JOB_SIZE);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -751,7 +900,8 @@ static int rm_npu_batch_check(const struct rm_npu_submit_batch *b)
  * this kernel's, else (or to find the job at fault) one by one with the
  * size rules of a single SUBMIT. On failure, *@bad is the job at fault.
  */
-static int rm_npu_batch_read(struct rm_npu_submit *args,
+static int rm_npu_batch_read(struct rm_npu_file *nfile,
+			     struct rm_npu_submit *args,
 			     const struct rm_npu_submit_batch *b, u32 *bad)
 {
 	u8 __user *ujobs = u64_to_user_ptr(b->jobs);
@@ -766,6 +916,9 @@ static int rm_npu_batch_read(struct rm_npu_submit *args,
 		ret = copy_struct_from_user(&args[i], sizeof(*args),
 					    ujobs + i * esize, esize);
 		if (ret) {
+			rm_npu_dbg(nfile, SUBMIT, "batch: jobs[%u] %s\n", i,
+				   ret == -E2BIG ? "has a nonzero tail" :
+				   "unreadable");
 			*bad = i;
 			return ret;
 		}
@@ -815,7 +968,7 @@ int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
 	int ret;
 
 	b->error_job = RM_NPU_NO_INDEX;
-	ret = rm_npu_batch_check(b);
+	ret = rm_npu_batch_check(nfile, b);
 	if (ret)
 		return ret;
 	args = kvmalloc_array(n, sizeof(*args), GFP_KERNEL_ACCOUNT);
@@ -825,12 +978,20 @@ int rm_npu_submit_batch_ioctl(struct rm_npu_file *nfile, void *data)
 		goto out_free;
 	}
 
-	ret = rm_npu_batch_read(args, b, &b->error_job);
+	ret = rm_npu_batch_read(nfile, args, b, &b->error_job);
+	if (ret)
+		goto out_free;
+	ret = mutex_lock_interruptible(&nfile->submit_lock);
 	if (ret)
 		goto out_free;
 	for (i = 0; i < n; i++) {
-		ret = rm_npu_submit_prepare(nfile, &args[i], &slots[i]);
+		ret = rm_npu_submit_prepare(nfile, &args[i],
+					    nfile->next_job_id + 1 + i,
+					    &slots[i]);
 		if (ret) {
+			mutex_unlock(&nfile->submit_lock);
+			rm_npu_dbg(nfile, SUBMIT, "batch: jobs[%u] refused: %d\n",
+				   i, ret);
 			b->error_job = i;
 			/* Which command, when one was at fault. */
 			ujob = u64_to_user_ptr(b->jobs + (u64)i * b->job_size);
@@ -879,36 +1040,63 @@ static bool rm_npu_record_read(struct rm_npu_file *nfile,
 	return found;
 }
 
+/* The deadline of a WAIT's timeout, RM_NPU_NO_DEADLINE for none. */
+static u64 rm_npu_wait_deadline(const struct rm_npu_wait *args)
+{
+	if (args->timeout_ns < 0)
+		return RM_NPU_NO_DEADLINE;
+	if (args->flags & RM_NPU_WAIT_ABSOLUTE)
+		return args->timeout_ns;
+	/* Both below 2^63: no overflow, never RM_NPU_NO_DEADLINE. */
+	return ktime_get_ns() + (u64)args->timeout_ns;
+}
+
 int rm_npu_wait_ioctl(struct rm_npu_file *nfile, void *data)
 {
 	struct rm_npu_wait *args = data;
-	long timeout;
+	u64 deadline, now, last;
 	bool unknown;
 	int ret;
 
-	if (args->flags || args->pad)
+	if (args->flags & ~RM_NPU_WAIT_FLAGS || args->pad) {
+		rm_npu_dbg(nfile, WAIT, "flags %#x pad %#x: unknown or not zero\n",
+			   args->flags, args->pad);
 		return -EINVAL;
+	}
 	args->result = 0;
 	args->error_index = RM_NPU_NO_INDEX;
 	args->duration_ns = 0;
 
 	spin_lock(&nfile->lock);
-	unknown = !args->job_id || args->job_id > nfile->next_job_id;
+	last = nfile->next_job_id;
 	spin_unlock(&nfile->lock);
-	if (unknown)
+	unknown = !args->job_id || args->job_id > last;
+	if (unknown) {
+		rm_npu_dbg(nfile, WAIT, "job_id %llu not issued (last %llu)\n",
+			   args->job_id, last);
 		return -ENOENT;
+	}
 
 	if (!rm_npu_job_retired(nfile, args->job_id)) {
-		if (args->timeout_ns < 0)
-			timeout = MAX_SCHEDULE_TIMEOUT;
-		else
-			timeout = min_t(u64,
-					nsecs_to_jiffies64(args->timeout_ns) +
-					(args->timeout_ns ? 1 : 0),
-					MAX_SCHEDULE_TIMEOUT - 1);
-		ret = rm_npu_wait_retired(nfile, args->job_id, timeout);
+		deadline = rm_npu_wait_deadline(args);
+		ret = rm_npu_wait_retired(nfile, args->job_id, deadline);
+		/*
+		 * Interrupted: a relative timeout becomes the time left, which
+		 * the dispatcher copies back, so the restarted call (or the
+		 * caller's retry after EINTR) waits only the rest.
+		 */
+		if (ret == -ERESTARTSYS && deadline != RM_NPU_NO_DEADLINE &&
+		    !(args->flags & RM_NPU_WAIT_ABSOLUTE)) {
+			now = ktime_get_ns();
+			args->timeout_ns = now < deadline ? deadline - now : 0;
+		}
 		if (ret)
 			return ret;
 	}
-	return rm_npu_record_read(nfile, args) ? 0 : -ENODATA;
+	if (!rm_npu_record_read(nfile, args)) {
+		rm_npu_dbg(nfile, WAIT, "job_id %llu: status of the last %u jobs only\n",
+			   args->job_id, RM_NPU_MAX_INFLIGHT);
+		return -ENODATA;
+	}
+	return 0;
 }

@@ -32,6 +32,7 @@ struct rm_npu_job {
 	bool ran;			/* a chunk ran: the watchdog looks */
 	bool small;			/* a RM_NPU_JOB_SMALL_SIZE allocation */
 	atomic_t cancel;		/* file closing: stop at the next chunk */
+	atomic_t split_failed;		/* a half of the split command failed */
 	u64 deadline_ns;		/* watchdog, local_clock() based */
 	u64 total_ops;
 

@@ -179,7 +179,12 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(state);
 
-/* Process holding the node's PEs, in the reader's pid namespace; 0: none. */
+/*
+ * The process that opened the file holding the node's PEs, in the reader's
+ * pid namespace; 0: none. Only the opener: it may have exited, forked or
+ * passed the descriptor on; who holds it now is in /proc/PID/fdinfo
+ * (npu-node, drm-client-id), which npu-smi ps reads.
+ */
 static ssize_t owner_pid_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {

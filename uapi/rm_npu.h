@@ -8,7 +8,7 @@
  * - Every argument struct may grow at its end in later ABI minors. The
  *   ioctl number encodes the caller's struct size; the kernel accepts any
  *   size at least as large as the first published one (RM_NPU_*_SIZE_VER0
- *   for the structs that grew since), zero-fills fields a
+ *   of each struct), zero-fills fields a
  *   shorter (older) caller did not pass, rejects a longer (newer) caller's
  *   unknown tail with E2BIG unless it is all zero, and copies back only as
  *   many bytes as the caller passed.
@@ -36,9 +36,11 @@
  * ABI version: major changes break binaries (never planned), minor adds.
  * 1.1: SUBMIT's status fields and RM_NPU_SUBMIT_WAIT, SUBMIT_BATCH,
  *      rm_npu_info.max_batch_jobs.
+ * 1.2: RM_NPU_WAIT_ABSOLUTE; WAIT restarts after a signal (SA_RESTART);
+ *      commands may grow (SUBMIT's cmd_size).
  */
 #define RM_NPU_ABI_MAJOR		1
-#define RM_NPU_ABI_MINOR		1
+#define RM_NPU_ABI_MINOR		2
 #define RM_NPU_ABI_VERSION		((RM_NPU_ABI_MAJOR << 16) | RM_NPU_ABI_MINOR)
 
 /* Kinds of node (struct rm_npu_info.node_type). */
@@ -81,6 +83,12 @@
  * @fw_version_str: out: firmware version string, NUL-terminated.
  * @max_batch_jobs: out (ABI 1.1): most jobs in one SUBMIT_BATCH.
  * @pad:	out: 0.
+ * @max_inflight_jobs: out (ABI 1.2): most jobs one file may have queued
+ *		or running (SUBMIT fails with EAGAIN past it).
+ * @max_inflight_cmds: out (ABI 1.2): most commands over those jobs.
+ * @max_inflight_ops: out (ABI 1.2): most operations (two per
+ *		multiply-accumulate, one per element otherwise) over those
+ *		jobs, a lone job excepted: the PE time a file may queue.
  */
 struct rm_npu_info {
 	__u32 flags;
@@ -107,6 +115,10 @@ struct rm_npu_info {
 	/* ABI 1.1 */
 	__u32 max_batch_jobs;
 	__u32 pad;
+	/* ABI 1.2 */
+	__u32 max_inflight_jobs;
+	__u32 max_inflight_cmds;
+	__u64 max_inflight_ops;
 };
 
 /* Size of struct rm_npu_info in ABI 1.0, the first published one. */
@@ -131,6 +143,8 @@ struct rm_npu_bo_create {
 	__u64 alloc_size;
 };
 
+#define RM_NPU_BO_CREATE_SIZE_VER0	24
+
 /**
  * struct rm_npu_bo_info - RM_NPU_IOCTL_BO_INFO: facts about a buffer object
  * @handle:	in: buffer object handle.
@@ -146,6 +160,8 @@ struct rm_npu_bo_info {
 	__u64 size;
 	__u64 mmap_offset;
 };
+
+#define RM_NPU_BO_INFO_SIZE_VER0	24
 
 /**
  * struct rm_npu_bo_mmap - RM_NPU_IOCTL_BO_MMAP: offset for mmap(2)
@@ -166,6 +182,8 @@ struct rm_npu_bo_mmap {
 	__u64 offset;
 };
 
+#define RM_NPU_BO_MMAP_SIZE_VER0	16
+
 /**
  * struct rm_npu_bo_close - RM_NPU_IOCTL_BO_CLOSE: drop a handle
  * @handle:	in: buffer object handle.
@@ -178,6 +196,8 @@ struct rm_npu_bo_close {
 	__u32 handle;
 	__u32 flags;
 };
+
+#define RM_NPU_BO_CLOSE_SIZE_VER0	8
 
 /* --- Jobs ------------------------------------------------------------- */
 
@@ -202,13 +222,19 @@ struct rm_npu_bo_close {
  *		RM_NPU_SUBMIT_IN_FENCE; must be 0 otherwise. The fence only
  *		orders: the job runs even if the fence signalled an error.
  * @out_fence_fd: out: with RM_NPU_SUBMIT_OUT_FENCE, a new sync_file fd
- *		signalled when the job retires (poll(2) it); else -1.
+ *		signalled when the job retires (poll(2) it); else -1. Its
+ *		fence's seqno is @job_id, on the open file's timeline (one
+ *		fence context per file, named after the node: "npu0pe0").
  * @error_index: out: on EINVAL from command validation, the index of the
  *		first offending command; RM_NPU_NO_INDEX otherwise. Written
  *		back even when the ioctl fails.
  * @job_id:	out: id of the job in this file (ids count up from 1).
- * @cmd_size:	in: sizeof(struct rm_npu_cmd) the caller was built with;
- *		must equal rm_npu_info.cmd_size (256 in ABI 1.0).
+ * @cmd_size:	in: sizeof(struct rm_npu_cmd) the caller was built with:
+ *		a multiple of 8 from RM_NPU_CMD_SIZE_VER0 (256) to
+ *		RM_NPU_MAX_CMD_SIZE. Commands are @cmd_size bytes apart and
+ *		read as the argument structs are: the bytes past this
+ *		kernel's struct (rm_npu_info.cmd_size) must be zero (E2BIG,
+ *		@error_index says which command).
  * @pad:	in: must be 0.
  * @retired:	out (ABI 1.1): 1 when the job retired before the call
  *		returned, its status in the three fields below (the same
@@ -238,8 +264,10 @@ struct rm_npu_bo_close {
  *
  * Errors: EINVAL (bad command: see @error_index; bad counts, flags,
  * @cmd_size, @pad, @pad2; a handle listed twice; @in_fence_fd not a
- * sync_file), ENOENT (unknown handle in @bo_handles), EAGAIN (the file has
- * 1024 jobs or 65536 commands in flight), ENOMEM, EMFILE (no free
+ * sync_file), E2BIG (nonzero bytes past a command this kernel knows),
+ * ENOENT (unknown handle in @bo_handles), EAGAIN (the file would pass
+ * rm_npu_info's max_inflight_jobs, _cmds or _ops: 1024 jobs, 65536
+ * commands, 2^40 operations in flight), ENOMEM, EMFILE (no free
  * descriptor for the out-fence; nothing queued). EFAULT on the copy back
  * means the job may have been queued (its out-fence is then not
  * installed).
@@ -312,11 +340,21 @@ struct rm_npu_submit_batch {
 	__u32 error_job;
 };
 
+#define RM_NPU_SUBMIT_BATCH_SIZE_VER0	24
+
+/* @timeout_ns is a CLOCK_MONOTONIC time, not a duration (ABI 1.2). */
+#define RM_NPU_WAIT_ABSOLUTE		(1u << 0)
+#define RM_NPU_WAIT_FLAGS		RM_NPU_WAIT_ABSOLUTE
+
 /**
  * struct rm_npu_wait - RM_NPU_IOCTL_WAIT: wait for a job and read its status
  * @job_id:	in: id returned by SUBMIT on this file.
  * @timeout_ns:	in: relative timeout; 0 polls; negative waits forever.
- * @flags:	in: must be 0.
+ *		With RM_NPU_WAIT_ABSOLUTE, the CLOCK_MONOTONIC time
+ *		(clock_gettime(2)) to wait until; a time already past polls.
+ *		out: after EINTR, a relative timeout is the time that was
+ *		left (so a retry waits only the rest); else unchanged.
+ * @flags:	in: RM_NPU_WAIT_*.
  * @result:	out: 0 when the job succeeded, else its negative errno:
  *		-ETIMEDOUT (ran past job_timeout_ms: cancelled, PE reset),
  *		-EINVAL (a command met invalid data while running, e.g. a
@@ -330,10 +368,12 @@ struct rm_npu_submit_batch {
  * @duration_ns: out: time the job spent executing on its PE(s).
  *
  * Returns 0 once the job retired (its status is in @result), ETIMEDOUT if
- * it did not retire in time (jiffy resolution), ENOENT for an id this file
- * never issued, ENODATA for a job older than the file's last 1024 jobs
- * (status is kept for those only: use fences to follow more), EINTR on a
- * signal.
+ * it did not retire in time (jiffy resolution, never early), ENOENT for an
+ * id this file never issued, ENODATA for a job older than the file's last
+ * 1024 jobs (status is kept for those only: use fences to follow more).
+ * A signal interrupts the wait: the call restarts by itself when the
+ * handler has SA_RESTART (ABI 1.2: the time already waited counts), else
+ * fails with EINTR. The struct is written back even when the call fails.
  */
 struct rm_npu_wait {
 	__u64 job_id;
@@ -344,6 +384,8 @@ struct rm_npu_wait {
 	__u32 pad;
 	__u64 duration_ns;
 };
+
+#define RM_NPU_WAIT_SIZE_VER0		40
 
 /* --- Command stream -------------------------------------------------- */
 
@@ -687,6 +729,9 @@ struct rm_npu_cmd_lut {
 };
 
 #define RM_NPU_CMD_SIZE			256
+/* Size of struct rm_npu_cmd in ABI 1.0; commands may grow up to the max. */
+#define RM_NPU_CMD_SIZE_VER0		256
+#define RM_NPU_MAX_CMD_SIZE		1024
 
 /**
  * struct rm_npu_cmd - one command of a job's stream (RM_NPU_CMD_SIZE bytes)

@@ -694,7 +694,7 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	blk->groups = dw.groups;
 	blk->e = e;
 	while (u < ue) {
-		u64 cb = npu_div_u64(u, npix);
+		u64 cb = npu_div64_u64(u, npix);
 		u64 p = u - cb * npix;
 		u64 pend = npu_min_u64(npix, p + (ue - u));
 		u32 oc0 = (u32)cb * NPU_MM_COLS;

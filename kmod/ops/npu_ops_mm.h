@@ -549,7 +549,7 @@ static int npu_mm_run(struct npu_mm *mm, struct npu_ops_ctx *ctx,
 		   pk->k != mm->k || pk->n != mm->n))
 		pk = NULL;
 	while (u < ue) {
-		u64 cb = npu_div_u64(u, mm->m);
+		u64 cb = npu_div64_u64(u, mm->m);
 		u64 r = u - cb * mm->m;
 		u64 rend = npu_min_u64(mm->m, r + (ue - u));
 

@@ -180,8 +180,6 @@ static void npu_mm_tile_dispatch(s32 acc[][NPU_MM_COLS], const u8 *const *a,
 				 u32 nr, bool sgn, s32 za, const s8 *b,
 				 u32 ldb, u32 k, u32 w)
 {
-	const u8 *a4[NPU_MM_ROWS] = { a[0], a[1], a[2], a[2] };
-
 	if (nr == 1) {
 		if (sgn)
 			npu_mm_tile(acc, a, 1, true, za, b, ldb, k, w);
@@ -193,9 +191,10 @@ static void npu_mm_tile_dispatch(s32 acc[][NPU_MM_COLS], const u8 *const *a,
 		else
 			npu_mm_tile(acc, a, 2, false, za, b, ldb, k, w);
 	} else {
-		/* three rows run as four, the last one twice */
-		if (nr == 4)
-			a4[3] = a[3];
+		/* three rows run as four, the last one twice; a[] has @nr */
+		const u8 *a4[NPU_MM_ROWS] = { a[0], a[1], a[2],
+					      nr == 4 ? a[3] : a[2] };
+
 		if (sgn)
 			npu_mm_tile(acc, a4, 4, true, za, b, ldb, k, w);
 		else
@@ -657,7 +656,7 @@ static int npu_conv_exec(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 		     &c->quant);
 
 	while (u < ue) {
-		u64 cb = npu_div_u64(u, npix);
+		u64 cb = npu_div64_u64(u, npix);
 		u64 p = u - cb * npix;
 		u64 pend = npu_min_u64(npix, p + (ue - u));
 		u64 t = npu_div_u64(p, c->out_w);

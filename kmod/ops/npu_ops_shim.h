@@ -7,7 +7,8 @@
  * that includes kernel or C library headers; it gives both builds the same
  * names: u8..u64, s8..s64, bool, memset()/memcpy(), EINVAL,
  * __always_inline, npu_read_once() (one untorn, non-repeated load of a
- * scalar that other agents may write concurrently), npu_div_u64(),
+ * scalar that other agents may write concurrently), npu_div_u64() and
+ * npu_div64_u64(),
  * npu_simd_clones (multiversioning of the hot functions, userspace only),
  * the CPU feature tests of the SIMD variants (npu_cpu_avx2(),
  * npu_cpu_avx512()) and the brackets of SIMD code (npu_simd_begin(),
@@ -85,6 +86,12 @@ static inline u64 npu_div_u64(u64 dividend, u32 divisor)
 	return div_u64(dividend, divisor);
 }
 
+/* For divisors that may reach 2^32 (pixel counts): never truncated. */
+static inline u64 npu_div64_u64(u64 dividend, u64 divisor)
+{
+	return div64_u64(dividend, divisor);
+}
+
 #else /* !__KERNEL__ */
 
 #include <errno.h>
@@ -110,6 +117,11 @@ typedef int64_t s64;
 #define npu_read_once(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static inline u64 npu_div_u64(u64 dividend, u32 divisor)
+{
+	return dividend / divisor;
+}
+
+static inline u64 npu_div64_u64(u64 dividend, u64 divisor)
 {
 	return dividend / divisor;
 }

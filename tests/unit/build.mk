@@ -32,6 +32,9 @@ $(foreach t,test_ops test_ops_baseline test_ops_scalar,\
 	$(eval $(t)_CFLAGS += -Itests/common)\
 	$(eval $(t)_LIBS += -lm))
 
+# The command engine at the 2^32 boundaries of its unit maths.
+test_ops_bounds_SRCS := $(NPU_OPS_SRCS)
+
 # The ONNX compiler's tests (tests/unit/test_onnx_*.c, tools/npu-compile):
 # libnpuc's sources built with the sanitizers, the generated onnx.pb-c.o
 # (protoc-c output in $(BUILD), built by tools/npu-compile/build.mk) and

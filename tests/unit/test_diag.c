@@ -28,6 +28,7 @@
 #include <json-c/json.h>
 
 #include "example_mlp.h"
+#include "npt_proc.h"
 
 static const struct mlp_shape shape = { .m = 4, .k = 96, .hid = 80, .n = 24,
 					.seed = 2024 };
@@ -37,30 +38,12 @@ static const struct mlp_shape shape = { .m = 4, .k = 96, .hid = 80, .n = 24,
 
 static char tmpdir[64];
 static char path_err[96], path_out[96], path_trace[96];
-static const char *self;
 
 static void must(int ret, const char *what)
 {
 	if (ret)
 		fail_msg("%s: %s (%s)", what, npurt_strerror(ret),
 			 npurt_last_error());
-}
-
-/* The whole of a small file ("" when empty or absent). */
-static void slurp(const char *path, char *buf, size_t len)
-{
-	size_t used = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	buf[0] = 0;
-	if (fd < 0)
-		return;
-	while (used + 1 < len &&
-	       (n = read(fd, buf + used, len - 1 - used)) > 0)
-		used += (size_t)n;
-	buf[used] = 0;
-	close(fd);
 }
 
 /* ---- NPU_LOG_LEVEL ------------------------------------------------------ */
@@ -83,35 +66,20 @@ static int child_log(void)
 	return 0;
 }
 
+/* The child with NPU_LOG_LEVEL=@value (NULL: unset): its level, its stderr. */
 static int run_child(const char *value, char *err, size_t len)
 {
-	char out[64];
-	int status, fd_out, fd_err;
-	pid_t pid;
+	char out[64], set[96];
+	const char *env[3] = { "NPU_LOG_LEVEL", "NPU_PROFILE", NULL };
 
-	fd_out = open(path_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	fd_err = open(path_err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd_out >= 0 && fd_err >= 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (dup2(fd_out, 1) != 1 || dup2(fd_err, 2) != 2)
-			_exit(126);
-		if (value)
-			setenv("NPU_LOG_LEVEL", value, 1);
-		else
-			unsetenv("NPU_LOG_LEVEL");
-		unsetenv("NPU_PROFILE");
-		execl(self, "test_diag", "--child-log", (char *)NULL);
-		_exit(127);
+	if (value) {
+		snprintf(set, sizeof(set), "NPU_LOG_LEVEL=%s", value);
+		env[0] = set;
 	}
-	close(fd_out);
-	close(fd_err);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	slurp(path_err, err, len);
-	slurp(path_out, out, sizeof(out));
+	assert_int_equal(npt_run_self("test_diag", "--child-log", env,
+				      path_out, path_err), 0);
+	assert_true(npt_slurp(path_err, err, len) >= 0);
+	assert_true(npt_slurp(path_out, out, sizeof(out)) > 0);
 	assert_true(out[0] >= '0' && out[0] <= '9');
 	return atoi(out);
 }
@@ -413,7 +381,6 @@ static int group_teardown(void **state)
 
 int main(int argc, char **argv)
 {
-	static char exe[4096];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_level_env),
 		cmocka_unit_test(test_log_set_level),
@@ -421,15 +388,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_profiler_api_cpu),
 		cmocka_unit_test(test_profiler_env_cpu),
 	};
-	ssize_t n;
 
 	if (argc == 2 && !strcmp(argv[1], "--child-log"))
 		return child_log();
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return 1;
-	exe[n] = 0;
-	self = exe;
 	unsetenv("NPU_PROFILE");
 	unsetenv("NPU_DEVICES");
 	npurt_log_set_level(NPURT_LOG_OFF);

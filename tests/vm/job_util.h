@@ -17,16 +17,24 @@
 #include <linux/sync_file.h>
 
 #include "test_util.h"
+#include "npt_dev.h"
+
+/* The limits @fd's node reports (GET_INFO), or the test fails. */
+static inline struct npt_limits npu_limits(int fd)
+{
+	struct npt_limits l;
+	int ret = npt_limits_get(fd, &l);
+
+	if (ret)
+		fail_msg("GET_INFO limits: %s", strerror(-ret));
+	return l;
+}
 
 /* SUBMIT as a binary built against ABI 1.0 calls it (its struct size). */
 #define NPU_IOCTL_SUBMIT_VER0	_IOC(_IOC_READ | _IOC_WRITE, RM_NPU_IOCTL_BASE, \
 				     _IOC_NR(RM_NPU_IOCTL_SUBMIT), \
 				     RM_NPU_SUBMIT_SIZE_VER0)
 
-/* Documented limits (GET_INFO max_cmds; rm_npu_submit, rm_npu_wait). */
-#define NPU_MAX_CMDS		4096
-#define NPU_MAX_INFLIGHT	1024
-#define NPU_MAX_INFLIGHT_CMDS	65536
 
 #define NS_PER_MS	1000000LL
 #define NS_PER_S	1000000000LL
@@ -379,6 +387,7 @@ static inline int npu_file_poll(const char *path, const char *want,
 struct npu_long {
 	__u32 handles[3];	/* A, B, out */
 	__u64 cmd_ns;		/* measured duration of one GEMM */
+	__u32 max_cmds;		/* GET_INFO max_cmds */
 };
 
 /*
@@ -391,6 +400,7 @@ static inline void npu_long_init(int fd, struct npu_long *l)
 	__u64 id, dur;
 	int i;
 
+	l->max_cmds = npu_limits(fd).max_cmds;
 	l->handles[0] = npu_bo_create(fd, GEMM_AB_SIZE, NULL);
 	l->handles[1] = npu_bo_create(fd, GEMM_AB_SIZE, NULL);
 	l->handles[2] = npu_bo_create(fd, GEMM_OUT_SIZE, NULL);
@@ -416,7 +426,7 @@ static inline __u32 npu_long_cmds(const struct npu_long *l, long long ms)
 {
 	long long n = ms * NS_PER_MS / (long long)l->cmd_ns + 1;
 
-	return n > NPU_MAX_CMDS ? NPU_MAX_CMDS : (__u32)n;
+	return n > l->max_cmds ? l->max_cmds : (__u32)n;
 }
 
 /* Builds (calloc) a job of @n GEMMs over the long-job buffers. */

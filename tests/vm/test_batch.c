@@ -431,7 +431,7 @@ static void test_batch_eagain(void **state)
 	npu_batch(fd, jobs, 56);
 	assert_int_equal(jobs[0].job_id, last + 1);
 	last = jobs[55].job_id;
-	assert_int_equal(last - first + 1, NPU_MAX_INFLIGHT);
+	assert_int_equal(last - first + 1, npu_limits(fd).max_inflight_jobs);
 	assert_errno(npu_batch_raw(fd, jobs, 1, sizeof(jobs[0]), &b), EAGAIN);
 	assert_true(npu_job_pending(fd, first));
 	npu_wait_ok(fd, last);

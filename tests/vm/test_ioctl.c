@@ -4,6 +4,7 @@
  * size-versioning and error rules every ioctl shares, the buffer object
  * ioctls (BO_CREATE/INFO/MMAP/CLOSE) and mmap(2) of buffer objects.
  */
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include "test_util.h"
@@ -64,7 +65,7 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 
 	assert_int_equal(info->flags, 0);
 	assert_int_equal(info->abi_version, RM_NPU_ABI_VERSION);
-	assert_int_equal(info->abi_version, 0x10001);
+	assert_int_equal(info->abi_version, 0x10002);
 	assert_int_equal(info->node_type, type);
 	assert_int_equal(info->dev_index, 0);
 	assert_int_equal(info->num_pes, npu_param("num_pes"));
@@ -84,6 +85,9 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 	assert_int_equal(info->cmd_size, 256);
 	assert_int_equal(info->max_batch_jobs, 256);
 	assert_int_equal(info->pad, 0);
+	assert_int_equal(info->max_inflight_jobs, 1024);
+	assert_int_equal(info->max_inflight_cmds, 65536);
+	assert_true(info->max_inflight_ops == 1ULL << 40);
 	assert_string_equal((char *)info->arch, "warboy");
 	assert_int_equal(info->numa_node, npu_sysfs_ll("npu0", "numa_node"));
 	snprintf(buf, sizeof(buf),
@@ -165,6 +169,63 @@ static void test_size_too_small(void **state)
 		     EINVAL);
 	assert_mem(0, 0);
 	close(fd);
+}
+
+/*
+ * Every ioctl takes its first published size (RM_NPU_*_SIZE_VER0) and
+ * refuses one below: the minimum is that size, never the struct's current
+ * one, so a struct growing in a later ABI keeps its old callers.
+ */
+static void test_size_first_published(void **state)
+{
+	struct {
+		unsigned int nr, dir;
+		size_t ver0;
+		int err;	/* what the VER0 call below gives */
+	} io[] = {
+		{ _IOC_NR(RM_NPU_IOCTL_BO_CREATE), IOC_RW,
+		  RM_NPU_BO_CREATE_SIZE_VER0, 0 },
+		{ _IOC_NR(RM_NPU_IOCTL_BO_INFO), IOC_RW,
+		  RM_NPU_BO_INFO_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_BO_MMAP), IOC_RW,
+		  RM_NPU_BO_MMAP_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_BO_CLOSE), _IOC_WRITE,
+		  RM_NPU_BO_CLOSE_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_SUBMIT), IOC_RW,
+		  RM_NPU_SUBMIT_SIZE_VER0, EINVAL },
+		{ _IOC_NR(RM_NPU_IOCTL_WAIT), IOC_RW,
+		  RM_NPU_WAIT_SIZE_VER0, ENOENT },
+		{ _IOC_NR(RM_NPU_IOCTL_SUBMIT_BATCH), IOC_RW,
+		  RM_NPU_SUBMIT_BATCH_SIZE_VER0, EFAULT },
+	};
+	struct rm_npu_submit_batch *b = (struct rm_npu_submit_batch *)big;
+	struct rm_npu_bo_create *c = (struct rm_npu_bo_create *)big;
+	unsigned int i;
+	int fd;
+
+	(void)state;
+	fd = npu_open("npu0pe0");
+	for (i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+		memset(big, 0, sizeof(big));
+		assert_errno(ioctl(fd, NPU_IOC(io[i].dir, io[i].nr,
+					      io[i].ver0 - 1), big), EINVAL);
+		memset(big, 0, sizeof(big));
+		c->size = 4096;			/* BO_CREATE */
+		if (io[i].nr == _IOC_NR(RM_NPU_IOCTL_SUBMIT_BATCH)) {
+			b->num_jobs = 1;	/* at NULL: EFAULT */
+			b->job_size = RM_NPU_SUBMIT_SIZE_VER0;
+		}
+		if (io[i].err)
+			assert_errno(ioctl(fd, NPU_IOC(io[i].dir, io[i].nr,
+						      io[i].ver0), big),
+				     io[i].err);
+		else
+			assert_ok(ioctl(fd, NPU_IOC(io[i].dir, io[i].nr,
+						   io[i].ver0), big));
+	}
+	assert_mem(4096, 1);
+	close(fd);
+	assert_mem(0, 0);
 }
 
 /* A newer caller's zero tail is accepted and left alone. */
@@ -937,6 +998,83 @@ static void test_mmap_mgmt(void **state)
 }
 
 /* A buffer mapping cannot grow (VM_DONTEXPAND), but it can shrink. */
+/* Rss of the mapping at @p, from /proc/self/smaps, in KiB. */
+static long smaps_rss_kb(const void *p)
+{
+	char line[256], start[32];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)p);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    !strncmp(line, start, strlen(start)))
+			in = true;
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	if (kb < 0)
+		fail_msg("no smaps entry at %p", p);
+	return kb;
+}
+
+/*
+ * Pages of a mapping come in when touched, not at mmap() (a large buffer
+ * maps in no time), and come back after MADV_DONTNEED dropped them (it
+ * used to be SIGBUS): the buffer's bytes are the device's, not the
+ * mapping's. A moved mapping (mremap) and a forked one fault them in too.
+ */
+static void test_mmap_fault(void **state)
+{
+	size_t pg = npu_page_size(), len = 4096 * pg;
+	unsigned char *p, *q, *r;
+	int fd, status;
+	pid_t pid;
+	__u32 h;
+
+	(void)state;
+	fd = npu_open("npu0pe0");
+	h = npu_bo_create(fd, len, NULL);
+	p = npu_bo_map(fd, h, 0, len);
+	assert_int_equal(smaps_rss_kb(p), 0);
+	p[0] = 0x11;
+	p[len - 1] = 0x22;
+	assert_int_equal(smaps_rss_kb(p), 2 * (long)pg / 1024);
+
+	assert_ok(madvise(p, len, MADV_DONTNEED));
+	assert_int_equal(smaps_rss_kb(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)	/* a SIGBUS here ends the child, not the test */
+		_exit(p[0] == 0x11 && p[len - 1] == 0x22 ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status))
+		fail_msg("reading after MADV_DONTNEED: signal %d",
+			 WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(p[0], 0x11);
+	assert_int_equal(p[len - 1], 0x22);
+
+	/* Moved elsewhere, then its file closed: still the same bytes. */
+	r = mmap(NULL, len + pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(r != MAP_FAILED);
+	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, r + pg);
+	assert_true(q == r + pg);
+	npu_bo_close(fd, h);
+	close(fd);
+	assert_ok(madvise(q, len, MADV_DONTNEED));
+	assert_int_equal(q[0], 0x11);
+	q[pg] = 0x33;
+	assert_int_equal(q[len - 1], 0x22);
+	assert_mem((long long)len, 1);
+	assert_ok(munmap(q, len));
+	assert_ok(munmap(r, pg));
+	assert_mem(0, 0);
+}
+
 static void test_mremap(void **state)
 {
 	size_t pg = npu_page_size(), len = 2 * pg;
@@ -993,6 +1131,7 @@ int main(void)
 		T(test_get_info_nodes),
 		T(test_get_info_flags),
 		T(test_size_too_small),
+		T(test_size_first_published),
 		T(test_size_larger_zero_tail),
 		T(test_size_larger_nonzero_tail),
 		T(test_size_exact_copy_back),
@@ -1016,6 +1155,7 @@ int main(void)
 		T(test_mmap_fork),
 		T(test_mmap_mgmt),
 		T(test_mremap),
+		T(test_mmap_fault),
 		T(test_bo_on_fused),
 	};
 #undef T

@@ -30,7 +30,8 @@ static void assert_fence_names(int fence_fd)
 	assert_ok(ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info));
 	assert_int_equal(info.num_fences, 1);
 	assert_string_equal(fi.driver_name, "rm_npu");
-	assert_string_equal(fi.obj_name, "pe-queue");
+	/* The timeline: the node's name (one per open file). */
+	assert_string_equal(fi.obj_name, "npu0pe0");
 	assert_int_equal(fi.status, info.status);
 }
 
@@ -100,6 +101,8 @@ static void test_wait_errors(void **state)
 	int fd = npu_open("npu0pe0");
 	struct rm_npu_cmd nop = npu_cmd_nop();
 	struct rm_npu_wait w;
+	/* Status is kept for as many jobs as may be in flight. */
+	__u32 records = npu_limits(fd).max_inflight_jobs;
 	__u64 id, i;
 
 	(void)state;
@@ -107,7 +110,7 @@ static void test_wait_errors(void **state)
 	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENOENT);
 	assert_errno(npu_wait_raw(fd, 0, -1, &w), ENOENT);
 
-	for (i = 1; i <= NPU_MAX_INFLIGHT + 5; i++) {
+	for (i = 1; i <= records + 5; i++) {
 		id = npu_submit(fd, &nop, 1, NULL, 0, NULL);
 		assert_int_equal(id, i);
 	}
@@ -117,15 +120,14 @@ static void test_wait_errors(void **state)
 	assert_errno(npu_wait_raw(fd, ~0ULL, -1, &w), ENOENT);
 	/* Records of the last 1024 jobs only. */
 	npu_wait_ok(fd, id);
-	npu_wait_ok(fd, id - NPU_MAX_INFLIGHT + 1);
-	assert_errno(npu_wait_raw(fd, id - NPU_MAX_INFLIGHT, -1, &w),
-		     ENODATA);
+	npu_wait_ok(fd, id - records + 1);
+	assert_errno(npu_wait_raw(fd, id - records, -1, &w), ENODATA);
 	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENODATA);
 
 	/* Flags and pad. */
 	memset(&w, 0, sizeof(w));
 	w.job_id = id;
-	w.flags = 1;
+	w.flags = 1u << 1;	/* the first unknown bit (ABI 1.2) */
 	assert_errno(ioctl(fd, RM_NPU_IOCTL_WAIT, &w), EINVAL);
 	w.flags = 0;
 	w.pad = 1;
@@ -178,6 +180,141 @@ static void test_wait_timeout(void **state)
 	assert_true(w.duration_ns > 0);
 	npu_long_check(fd, &lj);
 	close(fd);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void count_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* SIGALRM every @us microseconds to count_alarm(), @flags its sa_flags. */
+static void alarm_every(long us, int flags)
+{
+	struct sigaction sa = { .sa_handler = count_alarm, .sa_flags = flags };
+	struct itimerval it = { { 0, us }, { 0, us } };
+
+	alarms = 0;
+	assert_ok(sigaction(SIGALRM, &sa, NULL));
+	assert_ok(setitimer(ITIMER_REAL, &it, NULL));
+}
+
+static void alarm_off(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	struct itimerval it = { { 0, 0 }, { 0, 0 } };
+
+	assert_ok(setitimer(ITIMER_REAL, &it, NULL));
+	assert_ok(sigaction(SIGALRM, &sa, NULL));
+}
+
+static int wait_flags(int fd, __u64 id, long long timeout_ns, __u32 flags,
+		      struct rm_npu_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->job_id = id;
+	w->timeout_ns = timeout_ns;
+	w->flags = flags;
+	return ioctl(fd, RM_NPU_IOCTL_WAIT, w);
+}
+
+/*
+ * WAIT and signals (ABI 1.2): an SA_RESTART handler restarts it unseen;
+ * without one it fails with EINTR and a relative timeout comes back as the
+ * time left. RM_NPU_WAIT_ABSOLUTE: a CLOCK_MONOTONIC deadline, kept across
+ * restarts, never returning before it.
+ */
+static void test_wait_restart(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_wait w;
+	long long t0, deadline;
+	__u64 id;
+
+	(void)state;
+	id = npu_long_submit(fd, &lj, 1500, NULL);
+
+	/* Without SA_RESTART: EINTR, the time left written back. */
+	alarm_every(50000, 0);
+	assert_errno(wait_flags(fd, id, 600 * NS_PER_S, 0, &w), EINTR);
+	alarm_off();
+	assert_true(w.timeout_ns > 0 && w.timeout_ns < 600 * NS_PER_S);
+	assert_int_equal(w.result, 0);
+	assert_int_equal(w.error_index, RM_NPU_NO_INDEX);
+
+	/* An absolute deadline in the past polls; in 100 ms times out. */
+	assert_errno(wait_flags(fd, id, 1, RM_NPU_WAIT_ABSOLUTE, &w),
+		     ETIMEDOUT);
+	alarm_every(20000, SA_RESTART);
+	deadline = npu_now_ns() + 100 * NS_PER_MS;
+	assert_errno(wait_flags(fd, id, deadline, RM_NPU_WAIT_ABSOLUTE, &w),
+		     ETIMEDOUT);
+	t0 = npu_now_ns();
+	if (t0 < deadline)
+		fail_msg("WAIT until %lld returned at %lld", deadline, t0);
+	assert_int_equal(w.timeout_ns, deadline);
+
+	/* SA_RESTART, no timeout: signals come and go, the job retires. */
+	assert_int_equal(wait_flags(fd, id, -1, 0, &w), 0);
+	alarm_off();
+	if (alarms < 2)
+		fail_msg("only %d SIGALRM during the waits", (int)alarms);
+	assert_int_equal(w.result, 0);
+	assert_true(w.duration_ns > 0);
+	npu_long_check(fd, &lj);
+
+	/* Retired: an absolute deadline long past still reports it. */
+	assert_int_equal(wait_flags(fd, id, 0, RM_NPU_WAIT_ABSOLUTE, &w), 0);
+	assert_errno(wait_flags(fd, id, 0, 1u << 1, &w), EINVAL);
+	close(fd);
+}
+
+/*
+ * The operations a file may queue are bounded (GET_INFO max_inflight_ops),
+ * a lone job excepted: behind a long job, a job of 2^41 operations (eight
+ * GEMMs of 2^38) is refused with EAGAIN; alone, it is accepted (and
+ * cancelled here by closing the file, long before it could finish).
+ */
+static void test_inflight_ops(void **state)
+{
+	int fd = open_pe0_long();
+	struct rm_npu_cmd big[8];
+	struct rm_npu_submit s;
+	struct rm_npu_info info;
+	__u32 h[3];
+	__u64 first;
+	int i;
+
+	(void)state;
+	npu_get_info(fd, &info);
+	assert_true(info.max_inflight_ops == 1ULL << 40);
+	h[0] = npu_bo_create(fd, 2048 * 32768, NULL);
+	h[1] = npu_bo_create(fd, 32768 * 2048, NULL);
+	h[2] = npu_bo_create(fd, 2048 * 2048 * 4, NULL);
+	for (i = 0; i < 8; i++)
+		big[i] = npu_cmd_gemm32(0, 1, 2, 2048, 2048, 32768);
+
+	first = npu_long_submit(fd, &lj, 3000, NULL);
+	npu_submit_args(&s, big, 8, h, 3, 0, 0);
+	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	assert_int_equal(s.job_id, 0);
+	/* Small jobs still fit beside the long one. */
+	npu_submit_args(&s, big, 1, h, 3, 0, 0);
+	assert_ok(npu_submit_raw(fd, &s));
+	assert_true(npu_job_pending(fd, first));
+	close(fd);
+
+	/* Alone, the big job is accepted. */
+	fd = npu_open("npu0pe0");
+	h[0] = npu_bo_create(fd, 2048 * 32768, NULL);
+	h[1] = npu_bo_create(fd, 32768 * 2048, NULL);
+	h[2] = npu_bo_create(fd, 2048 * 2048 * 4, NULL);
+	npu_submit_args(&s, big, 8, h, 3, 0, 0);
+	assert_ok(npu_submit_raw(fd, &s));
+	assert_int_equal(s.job_id, 1);
+	close(fd);	/* cancels it */
 }
 
 #define ORDER_JOBS	48
@@ -244,19 +381,20 @@ static void test_order(void **state)
 static void test_inflight_cap(void **state)
 {
 	int fd = open_pe0_long();
-	struct rm_npu_cmd *nops = calloc(NPU_MAX_CMDS, sizeof(*nops));
+	struct npt_limits lim = npu_limits(fd);
+	struct rm_npu_cmd *nops = calloc(lim.max_cmds, sizeof(*nops));
 	struct rm_npu_submit s;
 	__u32 nlong = npu_long_cmds(&lj, 4000), left;
 	__u64 first, id, i;
 
 	(void)state;
 	assert_non_null(nops);
-	for (i = 0; i < NPU_MAX_CMDS; i++)
+	for (i = 0; i < lim.max_cmds; i++)
 		nops[i] = npu_cmd_nop();
 
 	/* 1024 jobs in flight behind a long one; the 1025th is refused. */
 	first = npu_long_submit(fd, &lj, 4000, NULL);
-	for (i = 1; i < NPU_MAX_INFLIGHT; i++)
+	for (i = 1; i < lim.max_inflight_jobs; i++)
 		assert_int_equal(npu_submit(fd, nops, 1, NULL, 0, NULL),
 				 first + i);
 	npu_submit_args(&s, nops, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
@@ -266,7 +404,7 @@ static void test_inflight_cap(void **state)
 	assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
 	/* The refusal happened with the long job in flight. */
 	assert_true(npu_job_pending(fd, first));
-	id = first + NPU_MAX_INFLIGHT - 1;
+	id = first + lim.max_inflight_jobs - 1;
 	npu_wait_ok(fd, id);
 	npu_wait_ok(fd, first);
 	/* Refused submits issued no id. */
@@ -282,12 +420,12 @@ static void test_inflight_cap(void **state)
 
 	/* 65536 commands in flight. */
 	first = npu_long_submit(fd, &lj, 4000, NULL);
-	left = NPU_MAX_INFLIGHT_CMDS - nlong;
+	left = lim.max_inflight_cmds - nlong;
 	id = first;
-	while (left >= NPU_MAX_CMDS) {
-		assert_int_equal(npu_submit(fd, nops, NPU_MAX_CMDS, NULL, 0,
+	while (left >= lim.max_cmds) {
+		assert_int_equal(npu_submit(fd, nops, lim.max_cmds, NULL, 0,
 					    NULL), ++id);
-		left -= NPU_MAX_CMDS;
+		left -= lim.max_cmds;
 	}
 	npu_submit_args(&s, nops, left + 1, NULL, 0, 0, 0);
 	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
@@ -395,6 +533,70 @@ static void test_out_fence(void **state)
 	assert_int_equal(npu_fence_status(fence) < 0, 1);
 	close(fence);
 	close(fence2);
+}
+
+#define TRACEFS		NPU_DEBUGFS "/tracing"
+#define FENCE_INIT	TRACEFS "/events/dma_fence/dma_fence_init/enable"
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		fail_msg("write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * A fence is made with its job's id as seqno (the dma_fence_init event
+ * says so), on a timeline named after the node, and the sync_file's name
+ * (driver-timeline<context>-seqno) agrees.
+ */
+static void test_fence_seqno(void **state)
+{
+	static char buf[1 << 16];
+	int fd = npu_open("npu0pe0");
+	struct rm_npu_cmd nop = npu_cmd_nop();
+	struct sync_file_info info;
+	unsigned long long ctx;
+	char want[64];
+	const char *p;
+	int fence, n, tfd;
+	__u64 id;
+
+	(void)state;
+	npu_debugfs_mount();
+	write_file(TRACEFS "/trace", "");
+	write_file(FENCE_INIT, "1");
+	npu_submit(fd, &nop, 1, NULL, 0, NULL);
+	npu_submit(fd, &nop, 1, NULL, 0, NULL);
+	id = npu_submit(fd, &nop, 1, NULL, 0, &fence);
+	write_file(FENCE_INIT, "0");
+	assert_int_equal(id, 3);
+
+	tfd = open(TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
+	assert_true(tfd >= 0);
+	n = (int)read(tfd, buf, sizeof(buf) - 1);
+	close(tfd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	p = strstr(buf, "driver=rm_npu timeline=npu0pe0 context=");
+	if (!p)
+		fail_msg("no dma_fence_init of rm_npu in the trace:\n%s", buf);
+	n = sscanf(p, "driver=rm_npu timeline=npu0pe0 context=%llu seqno=%s",
+		   &ctx, want);
+	assert_int_equal(n, 2);
+	assert_string_equal(want, "3");
+	assert_null(strstr(p + 1, "driver=rm_npu"));
+
+	memset(&info, 0, sizeof(info));
+	assert_ok(ioctl(fence, SYNC_IOC_FILE_INFO, &info));
+	snprintf(want, sizeof(want), "rm_npu-npu0pe0%llu-3", ctx);
+	assert_string_equal(info.name, want);
+	close(fence);
+	close(fd);
 }
 
 static void test_in_fence(void **state)
@@ -795,10 +997,13 @@ int main(void)
 		cmocka_unit_test_teardown(test_nop_fill, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_errors, npu_close_fds),
 		cmocka_unit_test_teardown(test_wait_timeout, npu_close_fds),
+		cmocka_unit_test_teardown(test_wait_restart, npu_close_fds),
 		cmocka_unit_test_teardown(test_order, npu_close_fds),
+		cmocka_unit_test_teardown(test_inflight_ops, npu_close_fds),
 		cmocka_unit_test_teardown(test_inflight_cap, npu_close_fds),
 		cmocka_unit_test_teardown(test_failed_job, npu_close_fds),
 		cmocka_unit_test_teardown(test_out_fence, npu_close_fds),
+		cmocka_unit_test_teardown(test_fence_seqno, npu_close_fds),
 		cmocka_unit_test_teardown(test_in_fence, npu_close_fds),
 		cmocka_unit_test_teardown(test_bo_close_during_job,
 					  npu_close_fds),

@@ -16,14 +16,13 @@
  * Seed: RM_NPU_TEST_SEED (printed).
  */
 #include "test_util.h"
+#include "npt_dev.h"
 #include "npu_vm_job.h"
 
 #define PE_NODE		"npu0pe0"
 #define GUARD		0xa5
 #define BUF_SIZE	8192
 #define NBUFS		2	/* 0: operand buffer, 1: guard */
-#define NPU_MAX_CMDS	4096	/* GET_INFO max_cmds of this module */
-#define NPU_MAX_JOB_BOS	64	/* GET_INFO max_job_bos */
 
 struct setup {
 	int fd;
@@ -151,20 +150,74 @@ static int submit_args(int fd, struct rm_npu_submit *a)
 	return ioctl(fd, RM_NPU_IOCTL_SUBMIT, a);
 }
 
+/*
+ * Commands of a newer caller (a grown struct rm_npu_cmd, @cmd_size bytes
+ * apart): a zero tail is accepted, a nonzero byte in one is E2BIG at its
+ * index and nothing runs.
+ */
+static void test_grown_cmds(void **state)
+{
+	static const __u32 sizes[] = { RM_NPU_CMD_SIZE + 8, 512,
+				       RM_NPU_MAX_CMD_SIZE };
+	static u8 buf[3 * RM_NPU_MAX_CMD_SIZE];
+	struct rm_npu_submit a;
+	struct setup s;
+	unsigned int i, j;
+	__u32 idx;
+
+	(void)state;
+	setup_open(&s);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		__u32 sz = sizes[i];
+
+		memset(buf, 0, sizeof(buf));
+		for (j = 0; j < 3; j++)
+			valid_fill((struct rm_npu_cmd *)(buf + j * sz), 1,
+				   64 * j, (u8)(0x20 + j));
+		memset(&a, 0, sizeof(a));
+		a.cmds = (__u64)(uintptr_t)buf;
+		a.bo_handles = (__u64)(uintptr_t)s.handle;
+		a.num_cmds = 3;
+		a.num_bos = NBUFS;
+		a.cmd_size = sz;
+
+		/* A nonzero byte in the last command's tail. */
+		buf[2 * sz + sz - 1] = 1;
+		assert_errno(submit_args(s.fd, &a), E2BIG);
+		assert_int_equal(a.error_index, 2);
+		assert_int_equal(a.job_id, 0);
+		assert_guard(&s);
+		buf[2 * sz + sz - 1] = 0;
+
+		assert_ok(submit_args(s.fd, &a));
+		assert_int_equal(a.error_index, RM_NPU_NO_INDEX);
+		assert_int_equal(npu_wait_job(s.fd, a.job_id, &idx), 0);
+		for (j = 0; j < 3; j++)
+			assert_int_equal(s.map[1][64 * j + 63], 0x20 + j);
+		memset(s.map[1], GUARD, BUF_SIZE);
+	}
+	setup_close(&s);
+}
+
 static void test_counts(void **state)
 {
-	static struct rm_npu_cmd cmds[NPU_MAX_CMDS + 1];
+	struct rm_npu_cmd *cmds;
 	struct setup s;
 	struct rm_npu_submit a, base;
 	struct rm_npu_info info;
+	struct npt_limits lim;
+	__u32 max_cmds;
 	int nullfd, i;
 
 	(void)state;
 	setup_open(&s);
 	npu_get_info(s.fd, &info);
-	assert_int_equal(info.max_cmds, NPU_MAX_CMDS);
 	assert_int_equal(info.cmd_size, RM_NPU_CMD_SIZE);
-	for (i = 0; i < NPU_MAX_CMDS + 1; i++)
+	assert_int_equal(npt_limits_get(s.fd, &lim), 0);
+	max_cmds = lim.max_cmds;
+	cmds = calloc(max_cmds + 1, sizeof(*cmds));
+	assert_non_null(cmds);
+	for (i = 0; i < (int)max_cmds + 1; i++)
 		valid_fill(&cmds[i], 1, 0, 0x11);
 	memset(&base, 0, sizeof(base));
 	base.cmds = (__u64)(uintptr_t)cmds;
@@ -184,15 +237,18 @@ static void test_counts(void **state)
 	} while (0)
 
 	BAD_ARGS(num_cmds, 0);
-	BAD_ARGS(num_cmds, NPU_MAX_CMDS + 1);
+	BAD_ARGS(num_cmds, max_cmds + 1);
 	BAD_ARGS(num_cmds, UINT32_MAX);
 	BAD_ARGS(num_cmds, 1u << 31);
-	BAD_ARGS(num_bos, NPU_MAX_JOB_BOS + 1);
+	BAD_ARGS(num_bos, lim.max_job_bos + 1);
 	BAD_ARGS(num_bos, UINT32_MAX);
 	BAD_ARGS(cmd_size, 0);
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE - 1);
 	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE + 1);
-	BAD_ARGS(cmd_size, 2 * RM_NPU_CMD_SIZE);
+	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE + 4);
+	BAD_ARGS(cmd_size, RM_NPU_CMD_SIZE - 8);
+	BAD_ARGS(cmd_size, RM_NPU_MAX_CMD_SIZE + 8);
+	BAD_ARGS(cmd_size, UINT32_MAX - 7);
 	BAD_ARGS(flags, 1u << 3);	/* the first unknown bit (ABI 1.1) */
 	BAD_ARGS(flags, 1u << 31);
 	BAD_ARGS(pad, 1);
@@ -210,7 +266,7 @@ static void test_counts(void **state)
 
 	/* The largest job is accepted and runs. */
 	a = base;
-	a.num_cmds = NPU_MAX_CMDS;
+	a.num_cmds = max_cmds;
 	assert_ok(submit_args(s.fd, &a));
 	assert_int_equal(a.error_index, RM_NPU_NO_INDEX);
 	assert_int_equal(npu_wait_job(s.fd, a.job_id, NULL), 0);
@@ -218,11 +274,11 @@ static void test_counts(void **state)
 	memset(s.map[1], GUARD, BUF_SIZE);
 
 	/* The bad command last of the largest job. */
-	cmds[NPU_MAX_CMDS - 1].opcode = RM_NPU_OP_COUNT;
+	cmds[max_cmds - 1].opcode = RM_NPU_OP_COUNT;
 	a = base;
-	a.num_cmds = NPU_MAX_CMDS;
+	a.num_cmds = max_cmds;
 	assert_errno(submit_args(s.fd, &a), EINVAL);
-	assert_int_equal(a.error_index, NPU_MAX_CMDS - 1);
+	assert_int_equal(a.error_index, max_cmds - 1);
 	assert_guard(&s);
 
 	/* No buffers at all: NOPs run, a FILL names a missing buffer. */
@@ -237,6 +293,7 @@ static void test_counts(void **state)
 	assert_errno(submit_args(s.fd, &a), EINVAL);
 	assert_int_equal(a.error_index, 1);
 #undef BAD_ARGS
+	free(cmds);
 	setup_close(&s);
 }
 
@@ -753,6 +810,7 @@ int main(void)
 {
 	const struct CMUnitTest all[] = {
 		cmocka_unit_test_teardown(test_counts, teardown),
+		cmocka_unit_test_teardown(test_grown_cmds, teardown),
 		cmocka_unit_test_teardown(test_bad_cmds, teardown),
 		cmocka_unit_test_teardown(test_handles, teardown),
 		cmocka_unit_test_teardown(test_efault, teardown),

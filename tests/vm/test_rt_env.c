@@ -25,6 +25,7 @@
 
 #include "test_util.h"
 #include "example_mlp.h"
+#include "npt_proc.h"
 
 static const struct mlp_shape shape = { .m = 4, .k = 96, .hid = 80, .n = 24,
 					.seed = 2024 };
@@ -40,8 +41,8 @@ static struct {
 	npurt_tensor *in, *out;
 	pid_t child;
 	int child_fd;		/* closing it lets the child exit */
-	int saved_stderr;
-} cur = { .child_fd = -1, .saved_stderr = -1 };
+	struct npt_capture err;	/* stderr into CAPTURE */
+} cur = { .child_fd = -1, .err.saved = -1 };
 
 static void must(int ret, const char *what)
 {
@@ -50,31 +51,11 @@ static void must(int ret, const char *what)
 			 npurt_last_error());
 }
 
-static void capture_end(char *buf, size_t len);
-
-/* The whole of a small file, newlines kept ("" when empty or absent). */
-static void slurp(const char *path, char *buf, size_t len)
-{
-	size_t used = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	buf[0] = 0;
-	if (fd < 0)
-		return;
-	while (used + 1 < len &&
-	       (n = read(fd, buf + used, len - 1 - used)) > 0)
-		used += (size_t)n;
-	buf[used] = 0;
-	close(fd);
-}
-
 static int teardown(void **state)
 {
 	int status;
 
-	if (cur.saved_stderr >= 0)
-		capture_end(NULL, 0);
+	npt_capture_end(&cur.err, CAPTURE, NULL, 0);
 	npurt_tensor_destroy(cur.in);
 	npurt_tensor_destroy(cur.out);
 	npurt_queue_destroy(cur.q);
@@ -87,7 +68,7 @@ static int teardown(void **state)
 		waitpid(cur.child, &status, 0);
 	}
 	memset(&cur, 0, sizeof(cur));
-	cur.child_fd = cur.saved_stderr = -1;
+	cur.child_fd = cur.err.saved = -1;
 	unsetenv("NPU_DEVICES");
 	unsetenv("NPU_PROFILE");
 	npurt_log_set_level(NPURT_LOG_OFF);
@@ -142,25 +123,12 @@ static void release(void)
 /* stderr into CAPTURE until capture_end(). */
 static void capture_begin(void)
 {
-	int fd = open(CAPTURE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	assert_true(fd >= 0);
-	fflush(stderr);
-	cur.saved_stderr = dup(2);
-	assert_true(cur.saved_stderr >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	close(fd);
+	assert_int_equal(npt_capture_begin(&cur.err, CAPTURE), 0);
 }
 
 static void capture_end(char *buf, size_t len)
 {
-	fflush(stderr);
-	dup2(cur.saved_stderr, 2);
-	close(cur.saved_stderr);
-	cur.saved_stderr = -1;
-	if (!buf)
-		return;
-	slurp(CAPTURE, buf, len);
+	assert_int_equal(npt_capture_end(&cur.err, CAPTURE, buf, len), 0);
 }
 
 static const char *dev_name(unsigned int i)
@@ -320,34 +288,17 @@ static int child_log(void)
  * level) and stderr. */
 static int run_child(const char *value, char *err, size_t len)
 {
-	char out[64];
-	int status, fd_out, fd_err;
-	pid_t pid;
+	char out[64], set[96];
+	const char *env[2] = { "NPU_LOG_LEVEL", NULL };
 
-	fd_out = open(CAPTURE ".out", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		      0600);
-	fd_err = open(CAPTURE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd_out >= 0 && fd_err >= 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (dup2(fd_out, 1) != 1 || dup2(fd_err, 2) != 2)
-			_exit(126);
-		if (value)
-			setenv("NPU_LOG_LEVEL", value, 1);
-		else
-			unsetenv("NPU_LOG_LEVEL");
-		execl("/proc/self/exe", "test_rt_env", "--child-log",
-		      (char *)NULL);
-		_exit(127);
+	if (value) {
+		snprintf(set, sizeof(set), "NPU_LOG_LEVEL=%s", value);
+		env[0] = set;
 	}
-	close(fd_out);
-	close(fd_err);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	slurp(CAPTURE, err, len);
-	assert_int_equal(npu_read_file(CAPTURE ".out", out, sizeof(out)), 0);
+	assert_int_equal(npt_run_self("test_rt_env", "--child-log", env,
+				      CAPTURE ".out", CAPTURE), 0);
+	assert_true(npt_slurp(CAPTURE, err, len) >= 0);
+	assert_true(npt_slurp(CAPTURE ".out", out, sizeof(out)) > 0);
 	return atoi(out);
 }
 

@@ -186,6 +186,86 @@ static void test_json_matches_sysfs(void **state)
 	close(fd);
 }
 
+/* The node named @name in the first device of `npu-smi --json`. */
+static struct json_object *json_node(struct json_object *o, const char *name)
+{
+	struct json_object *nodes;
+	size_t i;
+
+	nodes = jget(json_object_array_get_idx(jget(o, "devices"), 0),
+		     "nodes");
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (!strcmp(jstr(n, "name"), name))
+			return n;
+	}
+	fail_msg("npu-smi --json has no node %s", name);
+	return NULL;
+}
+
+/*
+ * Holders, not the opener: after fork the child keeps the descriptor and
+ * the opener closes its own; sysfs owner_pid still names the opener, the
+ * table, --json's holder_pid and ps name the child, with the open file's
+ * fdinfo drm-client-id.
+ */
+static void test_holders(void **state)
+{
+	struct json_object *o, *n, *arr;
+	int fd, p[2], st;
+	char c, *out, want[64];
+	pid_t child;
+	size_t i;
+	bool seen = false;
+
+	(void)state;
+	fd = npu_open("npu0pe0");
+	assert_ok(pipe(p));
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(p[1]);
+		/* Holds fd until the parent closes its end of the pipe. */
+		_exit(read(p[0], &c, 1) == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	close(fd);
+
+	o = run_json(SMI " --json");
+	n = json_node(o, "npu0pe0");
+	assert_int_equal(jll(n, "owner_pid"), getpid());
+	assert_int_equal(jll(n, "holder_pid"), child);
+	assert_int_equal(jll(n, "holders"), 1);
+	n = json_node(o, "npu0pe0-1");
+	assert_null(jget(n, "holder_pid"));
+	json_object_put(o);
+
+	assert_int_equal(run_cmd(SMI, &out), 0);
+	snprintf(want, sizeof(want), "%d (test_smi)", (int)child);
+	if (!strstr(out, want))
+		fail_msg("the table does not name the holder \"%s\":\n%s",
+			 want, out);
+	free(out);
+
+	arr = run_json(SMI " ps --json");
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (jll(e, "pid") != child)
+			continue;
+		assert_string_equal(jstr(e, "node"), "npu0pe0");
+		assert_true(jll(e, "client_id") > 0);
+		seen = true;
+	}
+	assert_true(seen);
+	json_object_put(arr);
+
+	close(p[1]);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* `info -d N`: every "  key value" line of the device equals sysfs. */
 static void test_info_text(void **state)
 {
@@ -358,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_info_text),
 		cmocka_unit_test(test_query_csv),
 		cmocka_unit_test(test_ps),
+		cmocka_unit_test(test_holders),
 		cmocka_unit_test(test_cdi),
 		cmocka_unit_test(test_exit_codes),
 	};

@@ -71,7 +71,7 @@ static void test_mgmt_attrs(void **state)
 			 d);
 		assert_sysfs(node, "uuid", buf);
 		assert_sysfs_ll(node, "numa_node", expected_numa_node(d));
-		assert_sysfs(node, "abi_version", "1.1");
+		assert_sysfs(node, "abi_version", "1.2");
 
 		/* The same facts through GET_INFO on the management node. */
 		fd = npu_open(node);

@@ -33,6 +33,14 @@ struct smi_node {
 	struct npurt_node_info info;
 	bool fused;
 	char owner_comm[SMI_COMM_LEN];	/* "" when not open */
+	/*
+	 * Processes holding the node now (a descriptor of it or of a fused
+	 * node with its PE, seen in /proc/PID/fd): sysfs owner_pid is only
+	 * the opener, who may have exited or passed the descriptor on.
+	 */
+	int holder_pid;			/* the first, 0: none seen */
+	char holder_comm[SMI_COMM_LEN];
+	unsigned int holders;		/* distinct processes */
 	double util;			/* busy fraction over the interval, 0..1 */
 };
 
@@ -59,6 +67,8 @@ struct smi_proc {
 	int pid;
 	char comm[SMI_COMM_LEN];
 	char node[32];			/* "npu0pe0", "npu0" */
+	int64_t client_id;		/* fdinfo drm-client-id: one per open
+					 * file, shared by dup/fork; -1: none */
 	int64_t mem_bytes;		/* -1: not reported by the driver */
 	int64_t bo_count;		/* -1: not reported */
 };

@@ -165,6 +165,57 @@ err:
 	return ret;
 }
 
+/* The node of @d named @name, or NULL. */
+static const struct smi_node *find_node(const struct smi_dev *d,
+					const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < d->num_nodes; j++)
+		if (!strcmp(d->nodes[j].info.name, name))
+			return &d->nodes[j];
+	return NULL;
+}
+
+/*
+ * Fills every node's holders from @procs: the processes with a descriptor
+ * of the node, or (for a PE) of a fused node containing it.
+ */
+static void find_holders(struct smi_dev *d, const struct smi_proc *procs,
+			 size_t n)
+{
+	size_t i, j;
+
+	for (j = 0; j < d->num_nodes; j++) {
+		struct smi_node *sn = &d->nodes[j];
+		int last = 0;
+
+		for (i = 0; i < n; i++) {
+			const struct smi_node *on = find_node(d, procs[i].node);
+
+			if (!on)
+				continue;
+			if (!sn->info.pe_count || !on->info.pe_count) {
+				if (on != sn)
+					continue;
+			} else if (on->info.pe_first > sn->info.pe_first ||
+				   on->info.pe_first + on->info.pe_count <
+				   sn->info.pe_first + sn->info.pe_count) {
+				continue;
+			}
+			/* A process's descriptors are listed together. */
+			if (procs[i].pid == last)
+				continue;
+			last = procs[i].pid;
+			if (!sn->holders++) {
+				sn->holder_pid = procs[i].pid;
+				snprintf(sn->holder_comm, sizeof(sn->holder_comm),
+					 "%s", procs[i].comm);
+			}
+		}
+	}
+}
+
 /*
  * PEs held by a process: a single PE node reports its owner whether the PE
  * was opened directly or through a fused node.
@@ -276,6 +327,14 @@ int smi_collect(struct smi_sys *sys, unsigned int sample_ms)
 out:
 	for (i = 0; ret == 0 && i < sys->num_devs; i++)
 		derive(&sys->devs[i]);
+	if (ret == 0) {
+		struct smi_proc *procs = NULL;
+		int np = smi_collect_procs(&procs);
+
+		for (i = 0; np > 0 && i < sys->num_devs; i++)
+			find_holders(&sys->devs[i], procs, (size_t)np);
+		free(procs);
+	}
 	return ret;
 }
 
@@ -326,6 +385,7 @@ static void read_fdinfo(int pid, const char *fd, struct smi_proc *p)
 
 	p->mem_bytes = -1;
 	p->bo_count = -1;
+	p->client_id = -1;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
 	f = fopen(path, "r");
 	if (!f)
@@ -335,6 +395,8 @@ static void read_fdinfo(int pid, const char *fd, struct smi_proc *p)
 			p->mem_bytes = v;
 		else if (sscanf(line, "npu-buffers: %lld", &v) == 1)
 			p->bo_count = v;
+		else if (sscanf(line, "drm-client-id: %lld", &v) == 1)
+			p->client_id = v;
 	}
 	fclose(f);
 }

@@ -48,6 +48,10 @@ static struct json_object *node_json(const struct smi_sys *sys,
 	put(o, "owner_pid", json_object_new_int(n->info.owner_pid));
 	put(o, "owner_command", n->info.owner_pid > 0 ?
 	    json_object_new_string(n->owner_comm) : NULL);
+	/* Holders now (fdinfo/fd scan), unlike the opener in owner_pid. */
+	put(o, "holder_pid", n->holders ?
+	    json_object_new_int(n->holder_pid) : NULL);
+	put(o, "holders", json_object_new_int((int)n->holders));
 	put(o, "utilization", j_util(sys, n->util));
 	if (!n->fused) {
 		put(o, "busy_ns", j_u64(n->info.busy_ns));
@@ -136,6 +140,8 @@ struct json_object *smi_json_procs(const struct smi_proc *procs, size_t n)
 		put(o, "pid", json_object_new_int(procs[i].pid));
 		put(o, "command", json_object_new_string(procs[i].comm));
 		put(o, "node", json_object_new_string(procs[i].node));
+		put(o, "client_id", procs[i].client_id < 0 ? NULL :
+		    json_object_new_int64(procs[i].client_id));
 		put(o, "memory_bytes", procs[i].mem_bytes < 0 ? NULL :
 		    json_object_new_int64(procs[i].mem_bytes));
 		put(o, "buffers", procs[i].bo_count < 0 ? NULL :

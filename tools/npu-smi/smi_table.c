@@ -14,9 +14,21 @@ static const char *fmt_mib(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Who holds the node now: the first process with a descriptor of it and
+ * how many more there are; else (a mapping alone holds it, or /proc hides
+ * the holder) the opener sysfs names.
+ */
 static const char *fmt_owner(const struct smi_node *n, char *buf, size_t len)
 {
-	if (n->info.owner_pid <= 0)
+	if (n->holders > 1)
+		snprintf(buf, len, "%d (%s) +%u", n->holder_pid,
+			 n->holder_comm[0] ? n->holder_comm : "?",
+			 n->holders - 1);
+	else if (n->holders)
+		snprintf(buf, len, "%d (%s)", n->holder_pid,
+			 n->holder_comm[0] ? n->holder_comm : "?");
+	else if (n->info.owner_pid <= 0)
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%d (%s)", n->info.owner_pid,
@@ -146,11 +158,11 @@ void smi_print_procs(FILE *out, const struct smi_proc *procs, size_t n)
 {
 	size_t i;
 
-	fprintf(out, "%-8s %-16s %-12s %-14s %s\n", "PID", "Command", "Node",
-		"Memory", "Buffers");
+	fprintf(out, "%-8s %-16s %-12s %-8s %-14s %s\n", "PID", "Command",
+		"Node", "Client", "Memory", "Buffers");
 	for (i = 0; i < n; i++) {
 		const struct smi_proc *p = &procs[i];
-		char mem[32], bos[32];
+		char mem[32], bos[32], client[32];
 
 		if (p->mem_bytes < 0)
 			snprintf(mem, sizeof(mem), "-");
@@ -160,8 +172,13 @@ void smi_print_procs(FILE *out, const struct smi_proc *procs, size_t n)
 			snprintf(bos, sizeof(bos), "-");
 		else
 			snprintf(bos, sizeof(bos), "%" PRId64, p->bo_count);
-		fprintf(out, "%-8d %-16s %-12s %-14s %s\n", p->pid, p->comm,
-			p->node, mem, bos);
+		if (p->client_id < 0)
+			snprintf(client, sizeof(client), "-");
+		else
+			snprintf(client, sizeof(client), "%" PRId64,
+				 p->client_id);
+		fprintf(out, "%-8d %-16s %-12s %-8s %-14s %s\n", p->pid,
+			p->comm, p->node, client, mem, bos);
 	}
 	if (!n)
 		fprintf(out, "(no process has an NPU node open)\n");
