@@ -16,8 +16,9 @@
 # aimed.) The program may fail while injection is on; what is required:
 #   - no kernel report (BUG, WARNING, KASAN, lockdep, UBSAN, ...) and no crash;
 #   - each run ends (killed after $NPU_FI_RUN_TIMEOUT s otherwise) and, once
-#     its processes are gone, every NPU's mem_used and bo_count are 0 and no
-#     PE has an owner;
+#     its processes are gone (it runs in its own process group; what it
+#     left behind is named and killed), every NPU's mem_used and bo_count
+#     are 0 and no PE has an owner;
 #   - with injection off, test_ioctl (and $NPU_FI_AFTER) pass again;
 #   - a kmemleak scan (module still loaded) reports nothing from rm_npu.
 # Prints the number of faults injected (from the attributes' "times"
@@ -165,6 +166,35 @@ check_accounting() { # label
 	done
 }
 
+# Live processes of process group $g (zombies hold nothing).
+group_pids() {
+	for d in /proc/[0-9]*; do
+		s=$(cat "$d/stat" 2>/dev/null) || continue
+		s=${s##*\) }
+		# shellcheck disable=SC2086 # split the fields on purpose
+		set -- $s
+		[ "$1" != Z ] && [ "$3" = "$g" ] && echo "${d#/proc/}"
+	done
+}
+
+# A program that failed under injection may leave children behind (one
+# paused until its parent kills it, holding a PE and buffers): they are
+# the program's, not the driver's, so they are listed, killed and waited
+# for before the device's accounting is checked.
+reap_group() { # pgid label
+	g=$1
+	[ -n "$g" ] || return 0
+	left=$(group_pids)
+	[ -n "$left" ] || return 0
+	note "$2: left processes behind, killed:$(for p in $left; do printf ' %s(%s)' "$p" "$(cat "/proc/$p/comm" 2>/dev/null)"; done)"
+	kill -KILL -"$g" 2>/dev/null
+	i=0
+	while [ -n "$(group_pids)" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 run_injected() { # name probability
 	name=$1 prob=$2
 	before=$(injected)
@@ -173,10 +203,15 @@ run_injected() { # name probability
 	done
 	echo "$prob" > "$FS/probability"
 	echo "$prob" > "$FP/probability"
-	LD_PRELOAD=$PRELOAD timeout -s KILL "$RUN_TIMEOUT" "$TESTDIR/$name" \
-		< /dev/null > "$WORK/$name.log" 2>&1
+	# Its own session and process group (the inner sh has no job
+	# control, so setsid does not fork), so that what it leaves behind
+	# can be found and killed below.
+	sh -c 'setsid "$@" & echo $! > "$0"; wait $!' "$WORK/pgid" \
+		env LD_PRELOAD="$PRELOAD" timeout -s KILL "$RUN_TIMEOUT" \
+		"$TESTDIR/$name" < /dev/null > "$WORK/$name.log" 2>&1
 	rc=$?
 	inject_off
+	reap_group "$(cat "$WORK/pgid")" "$name at ${prob}%"
 	n=$(($(injected) - before))
 	check_log "$name at ${prob}%"
 	check_accounting "$name at ${prob}%"

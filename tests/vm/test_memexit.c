@@ -22,6 +22,26 @@ struct child_plan {
 	int close_fd;	/* close the node after mapping: mappings hold all */
 };
 
+/*
+ * The child of the running test, until reaped. A failed assertion in the
+ * parent (under fault injection a sysfs read or an open can fail with
+ * ENOMEM) leaves the test early: the teardown must then kill and reap it,
+ * or an END_KILL child pauses forever holding its PE and buffers, and every
+ * later open of the node gets EBUSY.
+ */
+static pid_t child_pid;
+
+static int reap_child(void **state)
+{
+	if (child_pid > 0) {
+		kill(child_pid, SIGKILL);
+		while (waitpid(child_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		child_pid = 0;
+	}
+	return npu_close_fds(state);
+}
+
 /* What the child holds, as it reports it to the parent. */
 struct child_report {
 	int ok;
@@ -122,11 +142,13 @@ static void run_plan(const struct child_plan *plan)
 		close(to_parent[0]);
 		child_run(plan, to_child[0], to_parent[1]);
 	}
+	child_pid = pid;
 	close(to_child[0]);
 	close(to_parent[1]);
 	if (read(to_parent[0], &rep, sizeof(rep)) != sizeof(rep) || !rep.ok) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		child_pid = 0;
 		fail_msg("child could not set up its buffers on %s", plan->node);
 	}
 	close(to_parent[0]);
@@ -141,6 +163,7 @@ static void run_plan(const struct child_plan *plan)
 		assert_ok(kill(pid, SIGKILL));
 	close(to_child[1]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	child_pid = 0;
 	if (plan->end == END_KILL) {
 		assert_true(WIFSIGNALED(status));
 		assert_int_equal(WTERMSIG(status), SIGKILL);
@@ -239,7 +262,7 @@ static void test_others_untouched(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_teardown(f, npu_close_fds)
+#define T(f) cmocka_unit_test_teardown(f, reap_child)
 	const struct CMUnitTest tests[] = {
 		T(test_exit),
 		T(test_sigkill),
