@@ -6,7 +6,8 @@
  * that they last seconds under TCG as well as on fast hosts.
  *
  * As in test_util.h, the npu_* helpers that fail the test must not run in a
- * forked child; the *_raw ones are plain syscalls and may.
+ * forked child; the npt_* calls of tests/lib (npt_job.h: SUBMIT, WAIT,
+ * SUBMIT_BATCH returning 0 or -errno) are plain syscalls and may.
  */
 #ifndef RM_NPU_VM_JOB_UTIL_H
 #define RM_NPU_VM_JOB_UTIL_H
@@ -18,6 +19,7 @@
 
 #include "test_util.h"
 #include "npt_dev.h"
+#include "npt_job.h"
 
 /* The limits @fd's node reports (GET_INFO), or the test fails. */
 static inline struct npt_limits npu_limits(int fd)
@@ -129,27 +131,6 @@ static inline struct rm_npu_cmd npu_cmd_gemm32(__u32 a, __u32 b, __u32 out,
 	return c;
 }
 
-/* Fills @s for SUBMIT; @flags RM_NPU_SUBMIT_*, @in_fd with IN_FENCE. */
-static inline void npu_submit_args(struct rm_npu_submit *s,
-				   const struct rm_npu_cmd *cmds, __u32 ncmds,
-				   const __u32 *handles, __u32 nbos,
-				   __u32 flags, int in_fd)
-{
-	memset(s, 0, sizeof(*s));
-	s->cmds = (__u64)(uintptr_t)cmds;
-	s->bo_handles = (__u64)(uintptr_t)handles;
-	s->num_cmds = ncmds;
-	s->num_bos = nbos;
-	s->flags = flags;
-	s->in_fence_fd = (flags & RM_NPU_SUBMIT_IN_FENCE) ? in_fd : 0;
-	s->cmd_size = sizeof(struct rm_npu_cmd);
-}
-
-static inline int npu_submit_raw(int fd, struct rm_npu_submit *s)
-{
-	return ioctl(fd, RM_NPU_IOCTL_SUBMIT, s);
-}
-
 /*
  * Submits a job or fails the test; returns its id. With @out_fd, asks for an
  * out-fence and stores its fd there.
@@ -160,11 +141,14 @@ static inline __u64 npu_submit(int fd, const struct rm_npu_cmd *cmds,
 {
 	struct rm_npu_submit s;
 
-	npu_submit_args(&s, cmds, ncmds, handles, nbos,
+	int ret;
+
+	npt_submit_args(&s, cmds, ncmds, handles, nbos,
 			out_fd ? RM_NPU_SUBMIT_OUT_FENCE : 0, 0);
-	if (npu_submit_raw(fd, &s))
+	ret = npt_submit(fd, &s);
+	if (ret)
 		fail_msg("SUBMIT of %u cmds: %s (error_index %u)", ncmds,
-			 strerror(errno), s.error_index);
+			 strerror(-ret), s.error_index);
 	if (!s.job_id)
 		fail_msg("SUBMIT returned job id 0");
 	if (s.error_index != RM_NPU_NO_INDEX)
@@ -181,35 +165,16 @@ static inline __u64 npu_submit(int fd, const struct rm_npu_cmd *cmds,
 	return s.job_id;
 }
 
-static inline int npu_wait_raw(int fd, __u64 id, long long timeout_ns,
-			       struct rm_npu_wait *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->job_id = id;
-	w->timeout_ns = timeout_ns;
-	return ioctl(fd, RM_NPU_IOCTL_WAIT, w);
-}
-
-/* SUBMIT_BATCH of @n jobs @job_size bytes apart at @jobs; @b is filled. */
-static inline int npu_batch_raw(int fd, void *jobs, __u32 n, __u32 job_size,
-				struct rm_npu_submit_batch *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->jobs = (__u64)(uintptr_t)jobs;
-	b->num_jobs = n;
-	b->job_size = job_size;
-	return ioctl(fd, RM_NPU_IOCTL_SUBMIT_BATCH, b);
-}
-
 /* SUBMIT_BATCH of @n jobs or fails the test; checks the out fields. */
 static inline void npu_batch(int fd, struct rm_npu_submit *jobs, __u32 n)
 {
 	struct rm_npu_submit_batch b;
+	int ret = npt_batch(fd, jobs, n, sizeof(*jobs), &b);
 	__u32 i;
 
-	if (npu_batch_raw(fd, jobs, n, sizeof(*jobs), &b))
+	if (ret)
 		fail_msg("SUBMIT_BATCH of %u jobs: %s (job %u, error_index %u)",
-			 n, strerror(errno), b.error_job,
+			 n, strerror(-ret), b.error_job,
 			 b.error_job < n ? jobs[b.error_job].error_index : 0);
 	if (b.error_job != RM_NPU_NO_INDEX)
 		fail_msg("SUBMIT_BATCH succeeded with error_job %u", b.error_job);
@@ -289,10 +254,11 @@ static inline int npu_wait_result(int fd, __u64 id, __u32 *idx,
 				  __u64 *duration_ns)
 {
 	struct rm_npu_wait w;
+	int ret = npt_wait(fd, id, -1, &w);
 
-	if (npu_wait_raw(fd, id, -1, &w))
+	if (ret)
 		fail_msg("WAIT job %llu: %s", (unsigned long long)id,
-			 strerror(errno));
+			 strerror(-ret));
 	if (w.pad)
 		fail_msg("WAIT returned pad %u", w.pad);
 	if (idx)
@@ -317,12 +283,13 @@ static inline void npu_wait_ok(int fd, __u64 id)
 static inline int npu_job_pending(int fd, __u64 id)
 {
 	struct rm_npu_wait w;
+	int ret = npt_wait(fd, id, 0, &w);
 
-	if (!npu_wait_raw(fd, id, 0, &w))
+	if (!ret)
 		return 0;
-	if (errno != ETIMEDOUT)
+	if (ret != -ETIMEDOUT)
 		fail_msg("WAIT(0) job %llu: %s", (unsigned long long)id,
-			 strerror(errno));
+			 strerror(-ret));
 	return 1;
 }
 

@@ -14,7 +14,6 @@
 
 #include "job_util.h"
 
-#define MAX_BATCH	256	/* rm_npu_info.max_batch_jobs */
 
 static struct npu_long lj;
 
@@ -34,7 +33,7 @@ static void batch_fill(struct rm_npu_submit *jobs, __u32 n,
 	__u32 i;
 
 	for (i = 0; i < n; i++)
-		npu_submit_args(&jobs[i], c, 1, handles, nbos, flags, in_fd);
+		npt_submit_args(&jobs[i], c, 1, handles, nbos, flags, in_fd);
 }
 
 /* The next id the file issues (a NOP, waited for). */
@@ -49,26 +48,26 @@ static __u64 next_id(int fd)
 
 static void test_batch_basic(void **state)
 {
-	static struct rm_npu_submit jobs[MAX_BATCH + 1];
 	static struct rm_npu_cmd c[64];
 	int fd = open_pe0_long();
+	__u32 max = npu_limits(fd).max_batch_jobs;
+	struct rm_npu_submit *jobs = calloc(max + 1, sizeof(*jobs));
 	struct rm_npu_cmd nop = npu_cmd_nop();
 	struct rm_npu_submit_batch b;
-	struct rm_npu_info info;
 	__u64 first, id;
 	uint32_t *p;
 	__u32 h;
 	int i;
 
 	(void)state;
-	npu_get_info(fd, &info);
-	assert_int_equal(info.max_batch_jobs, MAX_BATCH);
+	assert_non_null(jobs);
+	assert_true(max >= 64);
 	h = npu_bo_create(fd, 4096, NULL);
 
 	/* 64 jobs, job i writes i + 1 into word i: all ran, in order. */
 	for (i = 0; i < 64; i++) {
 		c[i] = npu_cmd_fill(0, 4 * (__u64)i, 1, 4, (__u32)i + 1);
-		npu_submit_args(&jobs[i], &c[i], 1, &h, 1, 0, 0);
+		npt_submit_args(&jobs[i], &c[i], 1, &h, 1, 0, 0);
 	}
 	first = next_id(fd) + 1;
 	npu_batch(fd, jobs, 64);
@@ -89,7 +88,7 @@ static void test_batch_basic(void **state)
 	for (i = 0; i < 64; i++)
 		c[i].fill.value = (__u32)i + 100;
 	for (i = 0; i < 64; i++)
-		npu_submit_args(&jobs[i], &c[i], 1, &h, 1, 0, 0);
+		npt_submit_args(&jobs[i], &c[i], 1, &h, 1, 0, 0);
 	npu_batch(fd, jobs, 64);
 	assert_int_equal(jobs[0].job_id, id + 1);
 	for (i = 0; i < 64; i++) {
@@ -103,15 +102,15 @@ static void test_batch_basic(void **state)
 	munmap(p, 4096);
 
 	/* max_batch_jobs jobs in one call; one more is refused. */
-	batch_fill(jobs, MAX_BATCH, &nop, NULL, 0, 0, 0);
-	npu_batch(fd, jobs, MAX_BATCH);
-	id = jobs[MAX_BATCH - 1].job_id;
+	batch_fill(jobs, max, &nop, NULL, 0, 0, 0);
+	npu_batch(fd, jobs, max);
+	id = jobs[max - 1].job_id;
 	npu_wait_ok(fd, id);
-	batch_fill(jobs, MAX_BATCH + 1, &nop, NULL, 0, 0, 0);
-	assert_errno(npu_batch_raw(fd, jobs, MAX_BATCH + 1, sizeof(jobs[0]),
-				   &b), EINVAL);
+	batch_fill(jobs, max + 1, &nop, NULL, 0, 0, 0);
+	assert_rc(npt_batch(fd, jobs, max + 1, sizeof(jobs[0]), &b), EINVAL);
 	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
 	assert_int_equal(next_id(fd), id + 1);
+	free(jobs);
 	close(fd);
 }
 
@@ -129,7 +128,7 @@ static void test_batch_sizes(void **state)
 		RM_NPU_SUBMIT_SIZE_VER0 + 4, 4104, 1u << 31 };
 
 	(void)state;
-	npu_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
+	npt_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
 
 	/* 1.0 elements, 56 bytes apart: each written back in its 56 bytes. */
 	esz = RM_NPU_SUBMIT_SIZE_VER0;
@@ -137,7 +136,7 @@ static void test_batch_sizes(void **state)
 		memcpy(buf + k * esz, &s, esz);
 	memset(buf + 4 * esz, 0xee, 64);
 	first = next_id(fd) + 1;
-	assert_ok(npu_batch_raw(fd, buf, 4, esz, &b));
+	assert_rc(npt_batch(fd, buf, 4, esz, &b), 0);
 	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
 	for (k = 0; k < 4; k++) {
 		e = (struct rm_npu_submit *)(buf + k * esz);
@@ -155,7 +154,7 @@ static void test_batch_sizes(void **state)
 	memset(buf, 0, sizeof(buf));
 	for (k = 0; k < 4; k++)
 		memcpy(buf + k * esz, &s, sizeof(s));
-	assert_ok(npu_batch_raw(fd, buf, 4, esz, &b));
+	assert_rc(npt_batch(fd, buf, 4, esz, &b), 0);
 	for (k = 0; k < 4; k++) {
 		e = (struct rm_npu_submit *)(buf + k * esz);
 		assert_int_equal(e->job_id, first + 4 + k);
@@ -165,13 +164,13 @@ static void test_batch_sizes(void **state)
 	}
 	/* A nonzero tail in job 2: E2BIG there, nothing queued. */
 	buf[2 * esz + sizeof(s) + 3] = 1;
-	assert_errno(npu_batch_raw(fd, buf, 4, esz, &b), E2BIG);
+	assert_rc(npt_batch(fd, buf, 4, esz, &b), E2BIG);
 	assert_int_equal(b.error_job, 2);
 	assert_int_equal(next_id(fd), first + 8);
 
 	/* Element sizes out of the rules. */
 	for (k = 0; k < sizeof(bad_sizes) / sizeof(bad_sizes[0]); k++) {
-		assert_errno(npu_batch_raw(fd, buf, 1, bad_sizes[k], &b),
+		assert_rc(npt_batch(fd, buf, 1, bad_sizes[k], &b),
 			     EINVAL);
 		assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
 	}
@@ -199,7 +198,7 @@ static void batch_fails_at(int fd, __u32 n, __u32 bad, int err,
 		jobs[i].job_id = 0xabc;	/* stays: nothing is written back */
 	spoil(&jobs[bad]);
 	jobs[bad].error_index = 0x1234;
-	assert_errno(npu_batch_raw(fd, jobs, n, sizeof(jobs[0]), &b), err);
+	assert_rc(npt_batch(fd, jobs, n, sizeof(jobs[0]), &b), err);
 	assert_int_equal(b.error_job, bad);
 	assert_int_equal(jobs[bad].error_index, error_index);
 	for (i = 0; i < n; i++)
@@ -303,26 +302,26 @@ static void test_batch_errors(void **state)
 	b.flags = 1;
 	assert_errno(ioctl(fd, RM_NPU_IOCTL_SUBMIT_BATCH, &b), EINVAL);
 	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
-	assert_errno(npu_batch_raw(fd, jobs, 0, sizeof(jobs[0]), &b), EINVAL);
-	assert_errno(npu_batch_raw(fd, NULL, 4, sizeof(jobs[0]), &b), EFAULT);
+	assert_rc(npt_batch(fd, jobs, 0, sizeof(jobs[0]), &b), EINVAL);
+	assert_rc(npt_batch(fd, NULL, 4, sizeof(jobs[0]), &b), EFAULT);
 	assert_int_equal(b.error_job, 0);
 	pg = npu_page_size();
 	ro = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(ro != MAP_FAILED);
 	assert_ok(mprotect((char *)ro + pg, pg, PROT_NONE));
-	assert_errno(npu_batch_raw(fd, (char *)ro + pg, 4, sizeof(jobs[0]),
+	assert_rc(npt_batch(fd, (char *)ro + pg, 4, sizeof(jobs[0]),
 				   &b), EFAULT);
 	assert_int_equal(b.error_job, 0);
 	/* This build's elements, the third one unreadable. */
 	memcpy((char *)ro + pg - 2 * sizeof(jobs[0]), jobs, 2 * sizeof(jobs[0]));
-	assert_errno(npu_batch_raw(fd, (char *)ro + pg - 2 * sizeof(jobs[0]),
+	assert_rc(npt_batch(fd, (char *)ro + pg - 2 * sizeof(jobs[0]),
 				   3, sizeof(jobs[0]), &b), EFAULT);
 	assert_int_equal(b.error_job, 2);
 	/* 1.0-sized elements, read one by one: the second one faults. */
 	memcpy((char *)ro + pg - RM_NPU_SUBMIT_SIZE_VER0, jobs,
 	       RM_NPU_SUBMIT_SIZE_VER0);
-	assert_errno(npu_batch_raw(fd, (char *)ro + pg - RM_NPU_SUBMIT_SIZE_VER0,
+	assert_rc(npt_batch(fd, (char *)ro + pg - RM_NPU_SUBMIT_SIZE_VER0,
 				   2, RM_NPU_SUBMIT_SIZE_VER0, &b), EFAULT);
 	assert_int_equal(b.error_job, 1);
 	munmap(ro, 2 * pg);
@@ -331,7 +330,7 @@ static void test_batch_errors(void **state)
 	{
 		int mfd = npu_open("npu0");
 
-		assert_errno(npu_batch_raw(mfd, jobs, 1, sizeof(jobs[0]), &b),
+		assert_rc(npt_batch(mfd, jobs, 1, sizeof(jobs[0]), &b),
 			     ENOTTY);
 		close(mfd);
 	}
@@ -378,7 +377,7 @@ static void test_batch_emfile(void **state)
 	close(fds[--n]);
 	close(fds[--n]);
 	nfds = npu_count_fds();
-	assert_errno(npu_batch_raw(fd, jobs, 3, sizeof(jobs[0]), &b), EMFILE);
+	assert_rc(npt_batch(fd, jobs, 3, sizeof(jobs[0]), &b), EMFILE);
 	assert_int_equal(b.error_job, 2);
 	assert_int_equal(npu_count_fds(), nfds);
 	/* Two fit. */
@@ -395,50 +394,61 @@ static void test_batch_emfile(void **state)
 
 /*
  * The in-flight caps hold for a batch as a whole: jobs wait on an
- * in-fence of pe1's long job; a batch past 1024 in flight is refused
+ * in-fence of pe1's long job; a batch past max_inflight_jobs is refused
  * entire (EAGAIN, no job at fault), one that fits goes in.
  */
 static void test_batch_eagain(void **state)
 {
-	static struct rm_npu_submit jobs[MAX_BATCH];
 	int fd = npu_open("npu0pe0");
 	int fd1 = npu_open("npu0pe1");
+	struct npt_limits lim = npu_limits(fd);
+	__u32 max = lim.max_batch_jobs, left = lim.max_inflight_jobs, n;
+	struct rm_npu_submit *jobs = calloc(max, sizeof(*jobs));
 	struct rm_npu_cmd nop = npu_cmd_nop();
 	struct rm_npu_submit_batch b;
 	__u64 first = 0, last = 0;
-	int f1, k;
+	int f1;
 
 	(void)state;
+	assert_non_null(jobs);
+	assert_true(max >= 4 && left > max);
 	npu_long_init(fd1, &lj);
 	npu_long_submit(fd1, &lj, 3000, &f1);
-	for (k = 0; k < 3; k++) {
-		batch_fill(jobs, MAX_BATCH, &nop, NULL, 0,
-			   RM_NPU_SUBMIT_IN_FENCE, f1);
-		npu_batch(fd, jobs, MAX_BATCH);
-		if (!k)
+	/* Whole batches while more than one is left (1024, 256: 768). */
+	while (left > max) {
+		batch_fill(jobs, max, &nop, NULL, 0, RM_NPU_SUBMIT_IN_FENCE,
+			   f1);
+		npu_batch(fd, jobs, max);
+		if (!first)
 			first = jobs[0].job_id;
 		assert_int_equal(jobs[0].retired, 0);
-		last = jobs[MAX_BATCH - 1].job_id;
+		last = jobs[max - 1].job_id;
+		left -= max;
 	}
-	/* 768 in flight: 257 do not fit, 256 do. */
-	batch_fill(jobs, 200, &nop, NULL, 0, RM_NPU_SUBMIT_IN_FENCE, f1);
-	npu_batch(fd, jobs, 200);
-	last = jobs[199].job_id;
-	batch_fill(jobs, 57, &nop, NULL, 0, RM_NPU_SUBMIT_IN_FENCE, f1);
-	assert_errno(npu_batch_raw(fd, jobs, 57, sizeof(jobs[0]), &b), EAGAIN);
+	/* Half of what is left goes in; then one more than the rest does not. */
+	n = left / 2;
+	if (n) {
+		batch_fill(jobs, n, &nop, NULL, 0, RM_NPU_SUBMIT_IN_FENCE, f1);
+		npu_batch(fd, jobs, n);
+		last = jobs[n - 1].job_id;
+		left -= n;
+	}
+	batch_fill(jobs, left + 1, &nop, NULL, 0, RM_NPU_SUBMIT_IN_FENCE, f1);
+	assert_rc(npt_batch(fd, jobs, left + 1, sizeof(jobs[0]), &b), EAGAIN);
 	assert_int_equal(b.error_job, RM_NPU_NO_INDEX);
 	assert_int_equal(jobs[0].job_id, 0);
-	npu_batch(fd, jobs, 56);
+	npu_batch(fd, jobs, left);
 	assert_int_equal(jobs[0].job_id, last + 1);
-	last = jobs[55].job_id;
-	assert_int_equal(last - first + 1, npu_limits(fd).max_inflight_jobs);
-	assert_errno(npu_batch_raw(fd, jobs, 1, sizeof(jobs[0]), &b), EAGAIN);
+	last = jobs[left - 1].job_id;
+	assert_int_equal(last - first + 1, lim.max_inflight_jobs);
+	assert_rc(npt_batch(fd, jobs, 1, sizeof(jobs[0]), &b), EAGAIN);
 	assert_true(npu_job_pending(fd, first));
 	npu_wait_ok(fd, last);
 	assert_int_equal(npu_fence_signalled(f1, 0), 1);
 	assert_int_equal(next_id(fd), last + 1);
 	close(f1);
 	close(fd1);
+	free(jobs);
 	close(fd);
 }
 
@@ -464,7 +474,7 @@ static void test_batch_efault_writeback(void **state)
 	assert_ok(mprotect(jobs, pg, PROT_READ));
 	before = next_id(fd);
 	nfds = npu_count_fds();
-	assert_errno(npu_batch_raw(fd, jobs, 4, sizeof(jobs[0]), &b), EFAULT);
+	assert_rc(npt_batch(fd, jobs, 4, sizeof(jobs[0]), &b), EFAULT);
 	assert_int_equal(npu_count_fds(), nfds);
 	/* Queued all the same: ids before + 1 .. before + 4. */
 	for (i = 1; i <= 4; i++)
@@ -545,8 +555,8 @@ static void test_batch_wait_flag(void **state)
 	(void)state;
 	cmds = npu_long_build(n);
 	/* [long, NOP with WAIT]: both retired when the call returns. */
-	npu_submit_args(&jobs[0], cmds, n, lj.handles, 3, 0, 0);
-	npu_submit_args(&jobs[1], &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
+	npt_submit_args(&jobs[0], cmds, n, lj.handles, 3, 0, 0);
+	npt_submit_args(&jobs[1], &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
 	npu_batch(fd, jobs, 2);
 	assert_int_equal(jobs[0].retired, 1);
 	assert_int_equal(jobs[1].retired, 1);
@@ -555,9 +565,9 @@ static void test_batch_wait_flag(void **state)
 	npu_long_check(fd, &lj);
 
 	/* [NOP with WAIT, long, NOP]: the long job goes on past the call. */
-	npu_submit_args(&jobs[0], &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
-	npu_submit_args(&jobs[1], cmds, n, lj.handles, 3, 0, 0);
-	npu_submit_args(&jobs[2], &nop, 1, NULL, 0, 0, 0);
+	npt_submit_args(&jobs[0], &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
+	npt_submit_args(&jobs[1], cmds, n, lj.handles, 3, 0, 0);
+	npt_submit_args(&jobs[2], &nop, 1, NULL, 0, 0, 0);
 	npu_batch(fd, jobs, 3);
 	assert_int_equal(jobs[0].retired, 1);
 	assert_int_equal(jobs[1].retired, 0);
@@ -584,7 +594,7 @@ static void *early_waiter_main(void *arg)
 	struct early_waiter *e = arg;
 	struct rm_npu_wait w;
 
-	while ((e->ret = npu_wait_raw(e->fd, e->id, -1, &w)) && errno == ENOENT)
+	while ((e->ret = npt_wait(e->fd, e->id, -1, &w)) == -ENOENT)
 		npu_sleep_ms(1);
 	npu_read_file(NPU_DEBUGFS "/rm_npu/npu0/engines", e->engines,
 		      sizeof(e->engines));
@@ -612,8 +622,8 @@ static void test_batch_completion_order(void **state)
 	cmds = npu_long_build(n);
 	e.fd = fd;
 	e.id = next_id(fd) + 1;
-	npu_submit_args(&jobs[0], &nop, 1, NULL, 0, 0, 0);
-	npu_submit_args(&jobs[1], cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT,
+	npt_submit_args(&jobs[0], &nop, 1, NULL, 0, 0, 0);
+	npt_submit_args(&jobs[1], cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT,
 			0);
 	assert_int_equal(pthread_create(&t, NULL, early_waiter_main, &e), 0);
 	npu_batch(fd, jobs, 2);

@@ -13,7 +13,7 @@
  * RM_NPU_TEST_SCALE (percent, default 100).
  */
 #include "test_util.h"
-#include "npu_vm_job.h"
+#include "world_util.h"
 
 #define PE_NODE		"npu0pe0"
 #define FUSED_NODE	"npu0pe0-1"
@@ -674,10 +674,10 @@ static void test_runtime_error(void **state)
 	assert_int_equal(npu_ref_exec(&j.cmd[2], want.buf), -EINVAL);
 
 	npu_bos_create(&b, fd, &j.w);
-	assert_int_equal(npu_submit_raw(fd, j.cmd, j.n, b.handle, b.n, &idx,
-					&id), 0);
+	assert_rc(npt_submit_cmds(fd, j.cmd, j.n, b.handle, b.n, &idx, &id),
+		  0);
 	assert_int_equal(idx, RM_NPU_NO_INDEX);
-	assert_int_equal(npu_wait_job(fd, id, &idx), -EINVAL);
+	assert_int_equal(npu_wait_result(fd, id, &idx, NULL), -EINVAL);
 	assert_int_equal(idx, 2);
 	/* command 0 ran, command 3 did not */
 	assert_memory_equal(b.map[fill_bo], want.buf[fill_bo], b.size[fill_bo]);
@@ -716,14 +716,13 @@ static void test_queued(void **state)
 		npu_bos_create(&b[i], fd, &j[i].w);
 	}
 	for (i = 0; i < NJOBS; i++) {
-		assert_int_equal(npu_submit_raw(fd, j[i].cmd, j[i].n,
-						b[i].handle, b[i].n, &idx,
-						&id[i]), 0);
+		assert_rc(npt_submit_cmds(fd, j[i].cmd, j[i].n, b[i].handle,
+					  b[i].n, &idx, &id[i]), 0);
 		if (i)
 			assert_int_equal(id[i], id[i - 1] + 1);
 	}
 	for (i = NJOBS - 1; i >= 0; i--) {
-		assert_int_equal(npu_wait_job(fd, id[i], &idx), 0);
+		assert_int_equal(npu_wait_result(fd, id[i], &idx, NULL), 0);
 		assert_int_equal(idx, RM_NPU_NO_INDEX);
 		npu_bos_assert_world(&b[i], &want[i], j[i].cmd, j[i].n,
 				     "queued job");

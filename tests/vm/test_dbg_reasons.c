@@ -68,15 +68,15 @@ static void bad_submits(int fd, __u32 h)
 
 	c[0] = npu_cmd_nop();
 	c[1] = npu_cmd_fill(0, 4096, 1, 1, 0);	/* one byte past the end */
-	npu_submit_args(&s, c, 0, NULL, 0, 0, 0);
-	assert_errno(npu_submit_raw(fd, &s), EINVAL);
-	npu_submit_args(&s, c, 1, NULL, 0, 0, 0);
+	npt_submit_args(&s, c, 0, NULL, 0, 0, 0);
+	assert_rc(npt_submit(fd, &s), EINVAL);
+	npt_submit_args(&s, c, 1, NULL, 0, 0, 0);
 	s.cmd_size = 260;
-	assert_errno(npu_submit_raw(fd, &s), EINVAL);
-	npu_submit_args(&s, c, 1, &bad, 1, 0, 0);
-	assert_errno(npu_submit_raw(fd, &s), ENOENT);
-	npu_submit_args(&s, c, 2, &h, 1, 0, 0);
-	assert_errno(npu_submit_raw(fd, &s), EINVAL);
+	assert_rc(npt_submit(fd, &s), EINVAL);
+	npt_submit_args(&s, c, 1, &bad, 1, 0, 0);
+	assert_rc(npt_submit(fd, &s), ENOENT);
+	npt_submit_args(&s, c, 2, &h, 1, 0, 0);
+	assert_rc(npt_submit(fd, &s), EINVAL);
 	assert_int_equal(s.error_index, 1);
 }
 
@@ -124,7 +124,7 @@ static void test_reasons(void **state)
 	bc.size = 1ULL << 40;
 	assert_errno(ioctl(fd, RM_NPU_IOCTL_BO_CREATE, &bc), EINVAL);
 	assert_reason("npu0pe0", "BO", "BO_CREATE: size 1099511627776 not in");
-	assert_errno(npu_wait_raw(fd, 77, 0, &w), ENOENT);
+	assert_rc(npt_wait(fd, 77, 0, &w), ENOENT);
 	assert_reason("npu0pe0", "WAIT", "job_id 77 not issued (last 0)");
 
 	ddebug("module rm_npu -p");

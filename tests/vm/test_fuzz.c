@@ -452,7 +452,7 @@ static void random_job(struct pe_file *f, unsigned int k,
 	for (i = 0; i < ncmds && i < 64; i++)
 		random_cmd(&cmds[k][i], nbos, sizes, !valid || i == bad);
 
-	npu_submit_args(s, cmds[k], ncmds, handles, nbos, 0, 0);
+	npt_submit_args(s, cmds[k], ncmds, handles, nbos, 0, 0);
 	*valid_args = valid;
 	if (!rn(8))
 		s->flags |= RM_NPU_SUBMIT_WAIT;
@@ -507,10 +507,12 @@ static void job_queued(struct pe_file *f, const struct rm_npu_submit *s)
 		struct rm_npu_wait w;
 
 		/* Bounded by the 200 ms watchdog per job ahead. */
-		if (npu_wait_raw(f->fd, f->jobs[0], -1, &w))
+		int ret = npt_wait(f->fd, f->jobs[0], -1, &w);
+
+		if (ret)
 			fail_msg("WAIT %llu: %s",
 				 (unsigned long long)f->jobs[0],
-				 strerror(errno));
+				 strerror(-ret));
 		memmove(f->jobs, f->jobs + 1, sizeof(f->jobs[0]) * --f->njobs);
 	}
 	f->jobs[f->njobs++] = s->job_id;
@@ -523,9 +525,8 @@ static void fuzz_submit(void)
 	int ret, err, valid;
 
 	random_job(f, 0, &s, &valid);
-	errno = 0;
-	ret = npu_submit_raw(f->fd, &s);
-	err = errno;
+	ret = npt_submit(f->fd, &s);
+	err = -ret;
 	stats[3]++;
 	if (ret) {
 		if (err != EINVAL && err != ENOENT && err != EFAULT &&
@@ -575,7 +576,7 @@ static void fuzz_batch(void)
 		/* Half the batches: NOP jobs but one, to get whole ones in. */
 		if (clean && i != spoilt) {
 			cmds[i][0] = npu_cmd_nop();
-			npu_submit_args(&jobs[i], cmds[i], 1, NULL, 0,
+			npt_submit_args(&jobs[i], cmds[i], 1, NULL, 0,
 					jobs[i].flags & (RM_NPU_SUBMIT_WAIT |
 							 RM_NPU_SUBMIT_OUT_FENCE),
 					0);
@@ -858,13 +859,14 @@ static void race_batch(int fd, const struct rm_npu_submit *s)
 	struct rm_npu_submit jobs[4];
 	struct rm_npu_submit_batch b;
 	__u32 n = 1 + rn(4), i;
-	int old;
+	int old, ret;
 
 	for (i = 0; i < n; i++)
 		jobs[i] = *s;
-	if (npu_batch_raw(fd, jobs, n, sizeof(jobs[0]), &b)) {
-		if (!race_errno_ok(errno, 1))
-			race_fail(__LINE__, errno);
+	ret = npt_batch(fd, jobs, n, sizeof(jobs[0]), &b);
+	if (ret) {
+		if (!race_errno_ok(-ret, 1))
+			race_fail(__LINE__, -ret);
 		return;
 	}
 	race_queued += n;
@@ -886,7 +888,7 @@ static void race_submit(int fd, int use_in_fence)
 	__u32 h[3] = { race_handle(), race_handle(), race_handle() };
 	struct rm_npu_submit s;
 	__u32 n = 1 + rn(4), i;
-	int old;
+	int old, ret;
 
 	for (i = 0; i < n; i++) {
 		switch (rn(4)) {
@@ -907,7 +909,7 @@ static void race_submit(int fd, int use_in_fence)
 			break;
 		}
 	}
-	npu_submit_args(&s, c, n, h, 3, rn(2) ? RM_NPU_SUBMIT_OUT_FENCE : 0,
+	npt_submit_args(&s, c, n, h, 3, rn(2) ? RM_NPU_SUBMIT_OUT_FENCE : 0,
 			0);
 	if (!rn(4))
 		s.flags |= RM_NPU_SUBMIT_WAIT;
@@ -919,9 +921,10 @@ static void race_submit(int fd, int use_in_fence)
 		race_batch(fd, &s);
 		return;
 	}
-	if (npu_submit_raw(fd, &s)) {
-		if (!race_errno_ok(errno, 1))
-			race_fail(__LINE__, errno);
+	ret = npt_submit(fd, &s);
+	if (ret) {
+		if (!race_errno_ok(-ret, 1))
+			race_fail(__LINE__, -ret);
 		return;
 	}
 	race_queued++;
@@ -971,11 +974,13 @@ static void *race_thread(void *arg)
 		case 3: {
 			struct rm_npu_wait w;
 
-			if (npu_wait_raw(rn(2) ? race_fd : race_fd1,
-					 1 + rn(2000), rn(2) ? 0 : 100000, &w) &&
-			    errno != ENOENT && errno != ENODATA &&
-			    errno != ETIMEDOUT)
-				race_fail(__LINE__, errno);
+			int ret = npt_wait(rn(2) ? race_fd : race_fd1,
+					   1 + rn(2000), rn(2) ? 0 : 100000,
+					   &w);
+
+			if (ret && ret != -ENOENT && ret != -ENODATA &&
+			    ret != -ETIMEDOUT)
+				race_fail(__LINE__, -ret);
 			break;
 		}
 		default: {

@@ -8,11 +8,7 @@
 #include <sys/wait.h>
 
 #include "test_util.h"
-
-/* Limits this module version reports in GET_INFO. */
-#define NPU_MAX_BOS		65536
-#define NPU_MAX_CMDS		4096
-#define NPU_MAX_JOB_BOS		64
+#include "npt_dev.h"
 
 #define IOC_RW			(_IOC_READ | _IOC_WRITE)
 #define NPU_IOC(dir, nr, size)	_IOC(dir, RM_NPU_IOCTL_BASE, nr, size)
@@ -78,9 +74,10 @@ static void check_info(const struct rm_npu_info *info, __u32 type,
 	assert_int_equal(info->mem_total, (__u64)npu_param("mem_mib") << 20);
 	assert_int_equal(info->mem_used, 0);
 	assert_int_equal(info->max_bo_size, info->mem_total);
-	assert_int_equal(info->max_bos, NPU_MAX_BOS);
-	assert_int_equal(info->max_cmds, NPU_MAX_CMDS);
-	assert_int_equal(info->max_job_bos, NPU_MAX_JOB_BOS);
+	/* The limits this module reports (other tests read them here). */
+	assert_int_equal(info->max_bos, 65536);
+	assert_int_equal(info->max_cmds, 4096);
+	assert_int_equal(info->max_job_bos, 64);
 	assert_int_equal(info->cmd_size, RM_NPU_CMD_SIZE);
 	assert_int_equal(info->cmd_size, 256);
 	assert_int_equal(info->max_batch_jobs, 256);
@@ -584,24 +581,26 @@ static void test_bo_emfile(void **state)
 {
 	struct rm_npu_bo_create c;
 	size_t pg = npu_page_size();
+	struct npt_limits lim;
 	unsigned int i;
 	int fd;
 
 	(void)state;
-	if (mem_total() < (__u64)NPU_MAX_BOS * pg)
-		skip();	/* device memory runs out first */
 	fd = npu_open("npu0pe0");
-	for (i = 0; i < NPU_MAX_BOS; i++) {
+	assert_rc(npt_limits_get(fd, &lim), 0);
+	if (mem_total() < (__u64)lim.max_bos * pg)
+		skip();	/* device memory runs out first */
+	for (i = 0; i < lim.max_bos; i++) {
 		memset(&c, 0, sizeof(c));
 		c.size = pg;
 		if (ioctl(fd, RM_NPU_IOCTL_BO_CREATE, &c))
 			fail_msg("BO_CREATE #%u: %s", i, strerror(errno));
 	}
-	assert_mem((long long)NPU_MAX_BOS * pg, NPU_MAX_BOS);
+	assert_mem((long long)lim.max_bos * pg, lim.max_bos);
 	memset(&c, 0, sizeof(c));
 	c.size = pg;
 	assert_errno(ioctl(fd, RM_NPU_IOCTL_BO_CREATE, &c), EMFILE);
-	assert_mem((long long)NPU_MAX_BOS * pg, NPU_MAX_BOS);
+	assert_mem((long long)lim.max_bos * pg, lim.max_bos);
 	/* A free slot can be used again. */
 	npu_bo_close(fd, 7);
 	npu_bo_create(fd, pg, NULL);

@@ -107,22 +107,22 @@ static void test_wait_errors(void **state)
 
 	(void)state;
 	/* No job issued yet: every id is unknown. */
-	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENOENT);
-	assert_errno(npu_wait_raw(fd, 0, -1, &w), ENOENT);
+	assert_rc(npt_wait(fd, 1, 0, &w), ENOENT);
+	assert_rc(npt_wait(fd, 0, -1, &w), ENOENT);
 
 	for (i = 1; i <= records + 5; i++) {
 		id = npu_submit(fd, &nop, 1, NULL, 0, NULL);
 		assert_int_equal(id, i);
 	}
 	id = i - 1;
-	assert_errno(npu_wait_raw(fd, 0, 0, &w), ENOENT);
-	assert_errno(npu_wait_raw(fd, id + 1, 0, &w), ENOENT);
-	assert_errno(npu_wait_raw(fd, ~0ULL, -1, &w), ENOENT);
+	assert_rc(npt_wait(fd, 0, 0, &w), ENOENT);
+	assert_rc(npt_wait(fd, id + 1, 0, &w), ENOENT);
+	assert_rc(npt_wait(fd, ~0ULL, -1, &w), ENOENT);
 	/* Records of the last 1024 jobs only. */
 	npu_wait_ok(fd, id);
 	npu_wait_ok(fd, id - records + 1);
-	assert_errno(npu_wait_raw(fd, id - records, -1, &w), ENODATA);
-	assert_errno(npu_wait_raw(fd, 1, 0, &w), ENODATA);
+	assert_rc(npt_wait(fd, id - records, -1, &w), ENODATA);
+	assert_rc(npt_wait(fd, 1, 0, &w), ENODATA);
 
 	/* Flags and pad. */
 	memset(&w, 0, sizeof(w));
@@ -137,7 +137,7 @@ static void test_wait_errors(void **state)
 	{
 		int fd1 = npu_open("npu0pe1");
 
-		assert_errno(npu_wait_raw(fd1, 1, 0, &w), ENOENT);
+		assert_rc(npt_wait(fd1, 1, 0, &w), ENOENT);
 		assert_int_equal(npu_submit(fd1, &nop, 1, NULL, 0, NULL), 1);
 		npu_wait_ok(fd1, 1);
 		close(fd1);
@@ -154,13 +154,13 @@ static void test_wait_timeout(void **state)
 
 	(void)state;
 	id = npu_long_submit(fd, &lj, 3000, NULL);
-	assert_errno(npu_wait_raw(fd, id, 0, &w), ETIMEDOUT);
+	assert_rc(npt_wait(fd, id, 0, &w), ETIMEDOUT);
 	t0 = npu_now_ns();
-	assert_errno(npu_wait_raw(fd, id, 20 * NS_PER_MS, &w), ETIMEDOUT);
+	assert_rc(npt_wait(fd, id, 20 * NS_PER_MS, &w), ETIMEDOUT);
 	dt = npu_now_ns() - t0;
 	if (dt < 20 * NS_PER_MS)
 		fail_msg("WAIT with 20 ms timeout returned after %lld ns", dt);
-	assert_errno(npu_wait_raw(fd, id, 1, &w), ETIMEDOUT);
+	assert_rc(npt_wait(fd, id, 1, &w), ETIMEDOUT);
 	/* A signal interrupts a wait: EINTR, the job goes on. */
 	{
 		struct sigaction sa = { .sa_handler = on_alarm };
@@ -168,13 +168,13 @@ static void test_wait_timeout(void **state)
 
 		assert_ok(sigaction(SIGALRM, &sa, NULL));
 		assert_ok(setitimer(ITIMER_REAL, &it, NULL));
-		assert_errno(npu_wait_raw(fd, id, -1, &w), EINTR);
+		assert_rc(npt_wait(fd, id, -1, &w), EINTR);
 		sa.sa_handler = SIG_DFL;
 		assert_ok(sigaction(SIGALRM, &sa, NULL));
 	}
 	/* Still running after all that: the wait did not end it early. */
 	assert_true(npu_job_pending(fd, id));
-	assert_int_equal(npu_wait_raw(fd, id, 600 * NS_PER_S, &w), 0);
+	assert_rc(npt_wait(fd, id, 600 * NS_PER_S, &w), 0);
 	assert_int_equal(w.result, 0);
 	assert_int_equal(w.error_index, RM_NPU_NO_INDEX);
 	assert_true(w.duration_ns > 0);
@@ -297,12 +297,12 @@ static void test_inflight_ops(void **state)
 		big[i] = npu_cmd_gemm32(0, 1, 2, 2048, 2048, 32768);
 
 	first = npu_long_submit(fd, &lj, 3000, NULL);
-	npu_submit_args(&s, big, 8, h, 3, 0, 0);
-	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	npt_submit_args(&s, big, 8, h, 3, 0, 0);
+	assert_rc(npt_submit(fd, &s), EAGAIN);
 	assert_int_equal(s.job_id, 0);
 	/* Small jobs still fit beside the long one. */
-	npu_submit_args(&s, big, 1, h, 3, 0, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, big, 1, h, 3, 0, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_true(npu_job_pending(fd, first));
 	close(fd);
 
@@ -311,8 +311,8 @@ static void test_inflight_ops(void **state)
 	h[0] = npu_bo_create(fd, 2048 * 32768, NULL);
 	h[1] = npu_bo_create(fd, 32768 * 2048, NULL);
 	h[2] = npu_bo_create(fd, 2048 * 2048 * 4, NULL);
-	npu_submit_args(&s, big, 8, h, 3, 0, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, big, 8, h, 3, 0, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_int_equal(s.job_id, 1);
 	close(fd);	/* cancels it */
 }
@@ -397,8 +397,8 @@ static void test_inflight_cap(void **state)
 	for (i = 1; i < lim.max_inflight_jobs; i++)
 		assert_int_equal(npu_submit(fd, nops, 1, NULL, 0, NULL),
 				 first + i);
-	npu_submit_args(&s, nops, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
-	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	npt_submit_args(&s, nops, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
+	assert_rc(npt_submit(fd, &s), EAGAIN);
 	assert_int_equal(s.job_id, 0);
 	assert_int_equal(s.out_fence_fd, -1);
 	assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
@@ -414,7 +414,7 @@ static void test_inflight_cap(void **state)
 	{
 		struct rm_npu_wait w;
 
-		assert_errno(npu_wait_raw(fd, first, 0, &w), ENODATA);
+		assert_rc(npt_wait(fd, first, 0, &w), ENODATA);
 	}
 	npu_long_check(fd, &lj);
 
@@ -427,13 +427,13 @@ static void test_inflight_cap(void **state)
 					    NULL), ++id);
 		left -= lim.max_cmds;
 	}
-	npu_submit_args(&s, nops, left + 1, NULL, 0, 0, 0);
-	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	npt_submit_args(&s, nops, left + 1, NULL, 0, 0, 0);
+	assert_rc(npt_submit(fd, &s), EAGAIN);
 	if (left)
 		assert_int_equal(npu_submit(fd, nops, left, NULL, 0, NULL),
 				 ++id);
-	npu_submit_args(&s, nops, 1, NULL, 0, 0, 0);
-	assert_errno(npu_submit_raw(fd, &s), EAGAIN);
+	npt_submit_args(&s, nops, 1, NULL, 0, 0, 0);
+	assert_rc(npt_submit(fd, &s), EAGAIN);
 	assert_true(npu_job_pending(fd, first));
 	npu_wait_ok(fd, id);
 	npu_wait_ok(fd, first);
@@ -617,9 +617,9 @@ static void test_in_fence(void **state)
 
 	/* B on pe1 waits for A on pe0; B2, behind B in pe1's FIFO, too. */
 	c[0] = npu_cmd_fill(0, 0, 512, 4, 0x11111111);
-	npu_submit_args(&s, c, 1, h, 1,
+	npt_submit_args(&s, c, 1, h, 1,
 			RM_NPU_SUBMIT_IN_FENCE | RM_NPU_SUBMIT_OUT_FENCE, fa);
-	assert_ok(npu_submit_raw(fd1, &s));
+	assert_rc(npt_submit(fd1, &s), 0);
 	b = s.job_id;
 	fb = s.out_fence_fd;
 	assert_int_equal(b, 1);
@@ -642,13 +642,13 @@ static void test_in_fence(void **state)
 	npu_long_check(fd0, &lj);
 
 	/* A signalled fence, a fence of the same file, a failed fence. */
-	npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, fa);
-	assert_ok(npu_submit_raw(fd1, &s));
+	npt_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, fa);
+	assert_rc(npt_submit(fd1, &s), 0);
 	assert_int_equal(s.out_fence_fd, -1);
 	npu_wait_ok(fd1, s.job_id);
-	npu_submit_args(&s, c, 1, h, 1,
+	npt_submit_args(&s, c, 1, h, 1,
 			RM_NPU_SUBMIT_IN_FENCE | RM_NPU_SUBMIT_OUT_FENCE, fb);
-	assert_ok(npu_submit_raw(fd1, &s));
+	assert_rc(npt_submit(fd1, &s), 0);
 	fc = s.out_fence_fd;
 	npu_wait_ok(fd1, s.job_id);
 	{
@@ -661,8 +661,8 @@ static void test_in_fence(void **state)
 		npu_long_submit(fd2, &lj, 3000, &ff);
 		close(fd2);
 		assert_true(npu_fence_status(ff) < 0);
-		npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, ff);
-		assert_ok(npu_submit_raw(fd1, &s));
+		npt_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE, ff);
+		assert_rc(npt_submit(fd1, &s), 0);
 		npu_wait_ok(fd1, s.job_id);
 		close(ff);
 	}
@@ -675,9 +675,9 @@ static void test_in_fence(void **state)
 		strcpy(md.name, "merged");
 		md.fd2 = fc;
 		assert_ok(ioctl(fb, SYNC_IOC_MERGE, &md));
-		npu_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE,
+		npt_submit_args(&s, c, 1, h, 1, RM_NPU_SUBMIT_IN_FENCE,
 				md.fence);
-		assert_ok(npu_submit_raw(fd1, &s));
+		assert_rc(npt_submit(fd1, &s), 0);
 		npu_wait_ok(fd1, s.job_id);
 		close(md.fence);
 	}
@@ -690,18 +690,18 @@ static void test_in_fence(void **state)
 		__u64 next = s.job_id + 1;
 
 		for (i = 0; i < 4; i++) {
-			npu_submit_args(&s, c, 1, h, 1,
+			npt_submit_args(&s, c, 1, h, 1,
 					RM_NPU_SUBMIT_IN_FENCE |
 					RM_NPU_SUBMIT_OUT_FENCE, bad_fds[i]);
-			assert_errno(npu_submit_raw(fd1, &s), EINVAL);
+			assert_rc(npt_submit(fd1, &s), EINVAL);
 			assert_int_equal(s.job_id, 0);
 			assert_int_equal(s.out_fence_fd, -1);
 			assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
 		}
 		/* A fence fd without the flag. */
-		npu_submit_args(&s, c, 1, h, 1, 0, 0);
+		npt_submit_args(&s, c, 1, h, 1, 0, 0);
 		s.in_fence_fd = fc;
-		assert_errno(npu_submit_raw(fd1, &s), EINVAL);
+		assert_rc(npt_submit(fd1, &s), EINVAL);
 		assert_int_equal(npu_submit(fd1, c, 1, h, 1, NULL), next);
 	}
 	close(fbad);
@@ -762,10 +762,10 @@ static void test_submit_efault(void **state)
 	s = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		 -1, 0);
 	assert_true(s != MAP_FAILED);
-	npu_submit_args(s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
+	npt_submit_args(s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
 	assert_ok(mprotect(s, pg, PROT_READ));
 	nfds = npu_count_fds();
-	assert_errno(npu_submit_raw(fd, s), EFAULT);
+	assert_rc(npt_submit(fd, s), EFAULT);
 	assert_int_equal(npu_count_fds(), nfds);
 	/* It was queued as job 1 and runs. */
 	npu_wait_ok(fd, 1);
@@ -778,7 +778,7 @@ static void test_submit_efault(void **state)
 	assert_ok(mprotect(s, pg, PROT_READ | PROT_WRITE));
 	s->num_cmds = 0;
 	assert_ok(mprotect(s, pg, PROT_READ));
-	assert_errno(npu_submit_raw(fd, s), EFAULT);
+	assert_rc(npt_submit(fd, s), EFAULT);
 	assert_int_equal(npu_submit(fd, &c, 1, NULL, 0, NULL), 3);
 	munmap(s, pg);
 	close(fd);
@@ -801,8 +801,8 @@ static void test_submit_emfile(void **state)
 	while (n < 64 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
 		n++;
 	assert_int_equal(errno, EMFILE);
-	npu_submit_args(&s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
-	assert_errno(npu_submit_raw(fd, &s), EMFILE);
+	npt_submit_args(&s, &c, 1, NULL, 0, RM_NPU_SUBMIT_OUT_FENCE, 0);
+	assert_rc(npt_submit(fd, &s), EMFILE);
 	assert_int_equal(s.job_id, 0);
 	assert_int_equal(s.out_fence_fd, -1);
 	/* Without an out-fence it goes. */

@@ -38,8 +38,8 @@ static int child_submit(int fd, const struct rm_npu_cmd *c, __u32 n,
 			const __u32 *h, __u32 nbos, __u32 flags, int in_fd,
 			struct rm_npu_submit *s)
 {
-	npu_submit_args(s, c, n, h, nbos, flags, in_fd);
-	return npu_submit_raw(fd, s);
+	npt_submit_args(s, c, n, h, nbos, flags, in_fd);
+	return npt_submit(fd, s);
 }
 
 /*
@@ -69,7 +69,7 @@ static int child_long_jobs(int fd, __u32 *h, int a, __u32 ncmds, int njobs,
 	c[0] = npu_cmd_fill(0, 0, GEMM_AB_SIZE, 1, (__u32)a);
 	c[1] = npu_cmd_fill(1, 0, GEMM_AB_SIZE, 1, 2);
 	if (child_submit(fd, c, 2, h, 3, 0, 0, &s) ||
-	    npu_wait_raw(fd, s.job_id, -1, &w) || w.result)
+	    npt_wait(fd, s.job_id, -1, &w) || w.result)
 		return __LINE__;
 	for (i = 0; i < ncmds; i++)
 		c[i] = npu_cmd_gemm32(0, 1, 2, GEMM_DIM, GEMM_DIM, GEMM_DIM);
@@ -274,10 +274,10 @@ static void test_close_queued(void **state)
 	fd1 = npu_open("npu0pe1");
 	h = npu_bo_create(fd1, 4096, NULL);
 	a = npu_long_submit(fd, &lj, 3000, &fences[0]);
-	npu_submit_args(&s, &c, 1, &h, 1,
+	npt_submit_args(&s, &c, 1, &h, 1,
 			RM_NPU_SUBMIT_IN_FENCE | RM_NPU_SUBMIT_OUT_FENCE,
 			fences[0]);
-	assert_ok(npu_submit_raw(fd1, &s));
+	assert_rc(npt_submit(fd1, &s), 0);
 	fb = s.out_fence_fd;
 	assert_ok(close(fd1));
 	/* close() did not wait for pe0's job. */
@@ -345,7 +345,7 @@ static void __attribute__((noreturn)) conc_child(int i, __u32 ncmds)
 
 		if (r)
 			_exit(r % 100 + 1);
-		if (npu_wait_raw(fd, last, -1, &w) || w.result)
+		if (npt_wait(fd, last, -1, &w) || w.result)
 			_exit(101);
 		m.handle = h[2];
 		if (ioctl(fd, RM_NPU_IOCTL_BO_MMAP, &m))

@@ -17,7 +17,7 @@
  */
 #include "test_util.h"
 #include "npt_dev.h"
-#include "npu_vm_job.h"
+#include "world_util.h"
 
 #define PE_NODE		"npu0pe0"
 #define GUARD		0xa5
@@ -110,10 +110,11 @@ static void expect_bad_at(struct setup *s, const struct rm_npu_cmd *bad,
 	for (i = 0; i < pre; i++)
 		valid_fill(&cmds[i], 1, 64 * i, 0x11);
 	cmds[pre] = *bad;
-	ret = npu_submit_raw(s->fd, cmds, pre + 1, s->handle, NBUFS, &idx, &id);
-	if (ret != EINVAL || idx != pre)
+	ret = npt_submit_cmds(s->fd, cmds, pre + 1, s->handle, NBUFS, &idx,
+			      &id);
+	if (ret != -EINVAL || idx != pre)
 		fail_msg("%s at index %u: got %s, error_index %u, expected "
-			 "EINVAL at %u", what, pre, ret ? strerror(ret) :
+			 "EINVAL at %u", what, pre, ret ? strerror(-ret) :
 			 "success", idx, pre);
 	assert_int_equal(id, 0);
 	assert_guard(s);
@@ -135,9 +136,9 @@ static void expect_good(struct setup *s, const struct rm_npu_cmd *good)
 
 	valid_fill(&cmds[0], 1, BUF_SIZE - 64, 0x11);
 	cmds[1] = *good;
-	assert_int_equal(npu_submit_raw(s->fd, cmds, 2, s->handle, NBUFS, &idx,
-					&id), 0);
-	assert_int_equal(npu_wait_job(s->fd, id, &idx), 0);
+	assert_rc(npt_submit_cmds(s->fd, cmds, 2, s->handle, NBUFS, &idx,
+				  &id), 0);
+	assert_int_equal(npu_wait_result(s->fd, id, &idx, NULL), 0);
 	assert_int_equal(s->map[1][BUF_SIZE - 64], 0x11);
 	memset(s->map[1], GUARD, BUF_SIZE);
 }
@@ -191,7 +192,8 @@ static void test_grown_cmds(void **state)
 
 		assert_ok(submit_args(s.fd, &a));
 		assert_int_equal(a.error_index, RM_NPU_NO_INDEX);
-		assert_int_equal(npu_wait_job(s.fd, a.job_id, &idx), 0);
+		assert_int_equal(npu_wait_result(s.fd, a.job_id, &idx, NULL),
+				 0);
 		for (j = 0; j < 3; j++)
 			assert_int_equal(s.map[1][64 * j + 63], 0x20 + j);
 		memset(s.map[1], GUARD, BUF_SIZE);
@@ -269,7 +271,7 @@ static void test_counts(void **state)
 	a.num_cmds = max_cmds;
 	assert_ok(submit_args(s.fd, &a));
 	assert_int_equal(a.error_index, RM_NPU_NO_INDEX);
-	assert_int_equal(npu_wait_job(s.fd, a.job_id, NULL), 0);
+	assert_int_equal(npu_wait_result(s.fd, a.job_id, NULL, NULL), 0);
 	assert_int_equal(s.map[1][0], 0x11);
 	memset(s.map[1], GUARD, BUF_SIZE);
 
@@ -288,7 +290,7 @@ static void test_counts(void **state)
 	a.bo_handles = 0;
 	a.num_cmds = 2;
 	assert_ok(submit_args(s.fd, &a));
-	assert_int_equal(npu_wait_job(s.fd, a.job_id, NULL), 0);
+	assert_int_equal(npu_wait_result(s.fd, a.job_id, NULL, NULL), 0);
 	valid_fill(&cmds[1], 0, 0, 1);
 	assert_errno(submit_args(s.fd, &a), EINVAL);
 	assert_int_equal(a.error_index, 1);
@@ -549,8 +551,8 @@ static void expect_handles(struct setup *s, const __u32 *handles, u32 n,
 	__u64 id;
 
 	valid_fill(&cmd, 1, 0, 0x11);
-	assert_int_equal(npu_submit_raw(s->fd, &cmd, 1, handles, n, &idx, &id),
-			 err);
+	assert_rc(npt_submit_cmds(s->fd, &cmd, 1, handles, n, &idx, &id),
+		  err);
 	assert_int_equal(idx, RM_NPU_NO_INDEX);
 	assert_int_equal(id, 0);
 	assert_guard(s);
@@ -647,7 +649,7 @@ static void test_efault(void **state)
 	/* the pointers work once valid */
 	a.bo_handles = (__u64)(uintptr_t)s.handle;
 	assert_ok(submit_args(s.fd, &a));
-	assert_int_equal(npu_wait_job(s.fd, a.job_id, NULL), 0);
+	assert_int_equal(npu_wait_result(s.fd, a.job_id, NULL, NULL), 0);
 	assert_int_equal(s.map[1][0], 0x11);
 	munmap(two, pg);
 	setup_close(&s);
@@ -712,19 +714,20 @@ static void test_random_bytes(void **state)
 			if (npu_coin(3))
 				c->raw[npu_rr(sz, sizeof(c->raw) - 1)] = 1;
 		}
-		ret = npu_submit_raw(s.fd, cmds, 2, s.handle, NBUFS, &idx, &id);
+		ret = npt_submit_cmds(s.fd, cmds, 2, s.handle, NBUFS, &idx,
+				      &id);
 		if (ret) {
-			if (ret != EINVAL || idx != 1)
+			if (ret != -EINVAL || idx != 1)
 				fail_msg("random command %u (opcode %u): %s, "
 					 "error_index %u", i, c->opcode,
-					 strerror(ret), idx);
+					 strerror(-ret), idx);
 			assert_guard(&s);
 			continue;
 		}
 		/* valid by chance: it must run (or fail on its data) */
 		accepted++;
 		assert_int_equal(idx, RM_NPU_NO_INDEX);
-		ret = npu_wait_job(s.fd, id, &idx);
+		ret = npu_wait_result(s.fd, id, &idx, NULL);
 		if (ret && !(ret == -EINVAL && idx == 1))
 			fail_msg("accepted random command %u failed: %d at %u",
 				 i, ret, idx);

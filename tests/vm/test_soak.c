@@ -152,7 +152,7 @@ static void sjob_submit(struct worker *wk, struct sjob *j)
 {
 	struct rm_npu_submit s;
 
-	npu_submit_args(&s, j->cmd, j->n, j->handle, j->w.n, 0, 0);
+	npt_submit_args(&s, j->cmd, j->n, j->handle, j->w.n, 0, 0);
 	if (ioctl(wk->fd, RM_NPU_IOCTL_SUBMIT, &s))
 		wfail(wk, "SUBMIT of %u cmds (opcode %u): %s, index %u", j->n,
 		      j->cmd[0].opcode, strerror(errno), s.error_index);
@@ -175,9 +175,11 @@ static void sjob_wait_check(struct worker *wk, struct sjob *j)
 	u32 i;
 	u64 b;
 
-	if (npu_wait_raw(wk->fd, j->id, -1, &w))
+	int ret = npt_wait(wk->fd, j->id, -1, &w);
+
+	if (ret)
 		wfail(wk, "WAIT job %llu: %s", (unsigned long long)j->id,
-		      strerror(errno));
+		      strerror(-ret));
 	if (w.result || w.error_index != RM_NPU_NO_INDEX || w.pad)
 		wfail(wk, "job %llu (opcode %u): result %d index %u",
 		      (unsigned long long)j->id, j->cmd[0].opcode, w.result,

@@ -79,26 +79,26 @@ static void test_status(void **state)
 
 	/* A small job on an idle PE has retired when SUBMIT returns. */
 	c[0] = npu_cmd_fill(0, 0, 64, 1, 0x5a);
-	npu_submit_args(&s, c, 1, h, 1, 0, 0);
+	npt_submit_args(&s, c, 1, h, 1, 0, 0);
 	/* Output fields are written whatever they held. */
 	s.retired = 7;
 	s.result = 5;
 	s.result_index = 9;
 	s.duration_ns = 11;
-	assert_ok(npu_submit_raw(fd, &s));
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_retired(&s, 0, RM_NPU_NO_INDEX);
 	assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
 	assert_int_equal(s.out_fence_fd, -1);
 	/* WAIT tells the same. */
-	assert_ok(npu_wait_raw(fd, s.job_id, 0, &w));
+	assert_rc(npt_wait(fd, s.job_id, 0, &w), 0);
 	assert_int_equal(w.result, 0);
 	assert_int_equal(w.error_index, RM_NPU_NO_INDEX);
 	assert_int_equal(w.duration_ns, s.duration_ns);
 
 	/* A failing job: the status says where, as WAIT does. */
 	npu_cmds_failing(c);
-	npu_submit_args(&s, c, 4, h, 4, 0, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, c, 4, h, 4, 0, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_retired(&s, -EINVAL, 2);
 	assert_int_equal(s.error_index, RM_NPU_NO_INDEX);
 	assert_int_equal(npu_wait_result(fd, s.job_id, &idx, NULL), -EINVAL);
@@ -107,19 +107,19 @@ static void test_status(void **state)
 	/* Behind a long job: queued, no status. */
 	id = npu_long_submit(fd, &lj, 1000, NULL);
 	c[0] = npu_cmd_fill(0, 0, 64, 1, 0x5a);
-	npu_submit_args(&s, c, 1, h, 1, 0, 0);
+	npt_submit_args(&s, c, 1, h, 1, 0, 0);
 	s.retired = 1;
 	s.duration_ns = 1;
-	assert_ok(npu_submit_raw(fd, &s));
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_int_equal(s.job_id, id + 1);
 	assert_not_retired(&s);
 	npu_wait_ok(fd, s.job_id);
 	assert_false(npu_job_pending(fd, id));
 
 	/* pad2 must be zero; nothing is queued. */
-	npu_submit_args(&s, c, 1, h, 1, 0, 0);
+	npt_submit_args(&s, c, 1, h, 1, 0, 0);
 	s.pad2 = 1;
-	assert_errno(npu_submit_raw(fd, &s), EINVAL);
+	assert_rc(npt_submit(fd, &s), EINVAL);
 	assert_int_equal(s.job_id, 0);
 	assert_int_equal(npu_submit(fd, c, 1, h, 1, NULL), id + 2);
 	close(fd);
@@ -142,16 +142,16 @@ static void test_wait_flag(void **state)
 	long_clear(fd);
 	n = npu_long_cmds(&lj, 400);
 	cmds = npu_long_build(n);
-	npu_submit_args(&s, cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_retired(&s, 0, RM_NPU_NO_INDEX);
 	assert_true(s.duration_ns > 0);
 	npu_long_check(fd, &lj);
 
 	/* Behind a job the PE thread runs: the call sleeps until both end. */
 	id = npu_long_submit(fd, &lj, 800, NULL);
-	npu_submit_args(&s, &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_int_equal(s.job_id, id + 1);
 	assert_retired(&s, 0, RM_NPU_NO_INDEX);
 	assert_false(npu_job_pending(fd, id));
@@ -161,16 +161,16 @@ static void test_wait_flag(void **state)
 	for (i = 0; i < 4; i++)
 		h[i] = npu_bo_create(fd, 4096, NULL);
 	npu_cmds_failing(c);
-	npu_submit_args(&s, c, 4, h, 4, RM_NPU_SUBMIT_WAIT, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, c, 4, h, 4, RM_NPU_SUBMIT_WAIT, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_retired(&s, -EINVAL, 2);
 
 	/* An in-fence that signals later: the call waits for it too. */
 	npu_long_init(fd1, &lj1);
 	npu_long_submit(fd1, &lj1, 800, &f1);
-	npu_submit_args(&s, &nop, 1, NULL, 0,
+	npt_submit_args(&s, &nop, 1, NULL, 0,
 			RM_NPU_SUBMIT_IN_FENCE | RM_NPU_SUBMIT_WAIT, f1);
-	assert_ok(npu_submit_raw(fd, &s));
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_retired(&s, 0, RM_NPU_NO_INDEX);
 	assert_int_equal(npu_fence_signalled(f1, 0), 1);
 	close(f1);
@@ -183,8 +183,8 @@ static void test_wait_flag(void **state)
 		id = npu_long_submit(fd, &lj, 3000, NULL);
 		assert_ok(sigaction(SIGALRM, &sa, NULL));
 		assert_ok(setitimer(ITIMER_REAL, &it, NULL));
-		npu_submit_args(&s, &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
-		assert_ok(npu_submit_raw(fd, &s));
+		npt_submit_args(&s, &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
+		assert_rc(npt_submit(fd, &s), 0);
 		sa.sa_handler = SIG_DFL;
 		assert_ok(sigaction(SIGALRM, &sa, NULL));
 		assert_int_equal(s.job_id, id + 1);
@@ -217,8 +217,8 @@ static void test_wait_flag_fused(void **state)
 	done1 = npu_sysfs_ll("npu0pe1", "jobs_completed");
 	n = npu_long_cmds(&lj, 300);
 	cmds = npu_long_build(n);
-	npu_submit_args(&s, cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, cmds, n, lj.handles, 3, RM_NPU_SUBMIT_WAIT, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_retired(&s, 0, RM_NPU_NO_INDEX);
 	npu_long_check(fd, &lj);
 	assert_int_equal(npu_sysfs_ll("npu0pe0", "jobs_completed"), done0 + 1);
@@ -266,10 +266,10 @@ static void test_wait_fatal_signal(void **state)
 		}
 		fills[0] = npu_cmd_fill(0, 0, GEMM_AB_SIZE, 1, 1);
 		fills[1] = npu_cmd_fill(1, 0, GEMM_AB_SIZE, 1, 2);
-		npu_submit_args(&s, fills, 2, h, 3, RM_NPU_SUBMIT_WAIT, 0);
+		npt_submit_args(&s, fills, 2, h, 3, RM_NPU_SUBMIT_WAIT, 0);
 		if (ioctl(cfd, RM_NPU_IOCTL_SUBMIT, &s) || !s.retired)
 			_exit(3);
-		npu_submit_args(&s, cmds, n, h, 3, RM_NPU_SUBMIT_WAIT, 0);
+		npt_submit_args(&s, cmds, n, h, 3, RM_NPU_SUBMIT_WAIT, 0);
 		if (write(p[1], "r", 1) != 1)
 			_exit(4);
 		ioctl(cfd, RM_NPU_IOCTL_SUBMIT, &s);
@@ -316,7 +316,7 @@ static void test_mixed_binaries(void **state)
 
 	(void)state;
 	/* A 1.0 binary: its fields written, nothing past its struct. */
-	npu_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
+	npt_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
 	stage(buf, sizeof(buf), &s, RM_NPU_SUBMIT_SIZE_VER0);
 	assert_ok(ioctl(fd, NPU_IOCTL_SUBMIT_VER0, buf));
 	assert_int_equal(sp->job_id, 1);
@@ -327,13 +327,13 @@ static void test_mixed_binaries(void **state)
 	npu_wait_ok(fd, 1);
 
 	/* This build (1.1) on the same file: ids go on. */
-	npu_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
-	assert_ok(npu_submit_raw(fd, &s));
+	npt_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
+	assert_rc(npt_submit(fd, &s), 0);
 	assert_int_equal(s.job_id, 2);
 	assert_retired(&s, 0, RM_NPU_NO_INDEX);
 
 	/* A 1.0 binary may pass WAIT: the job has retired on return. */
-	npu_submit_args(&s, &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
+	npt_submit_args(&s, &nop, 1, NULL, 0, RM_NPU_SUBMIT_WAIT, 0);
 	stage(buf, sizeof(buf), &s, RM_NPU_SUBMIT_SIZE_VER0);
 	assert_ok(ioctl(fd, NPU_IOCTL_SUBMIT_VER0, buf));
 	assert_int_equal(sp->job_id, 3);
@@ -341,11 +341,11 @@ static void test_mixed_binaries(void **state)
 	for (i = RM_NPU_SUBMIT_SIZE_VER0; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xee);
 	/* ... but still no bad bits: pad is checked in 1.0's struct. */
-	npu_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
+	npt_submit_args(&s, &nop, 1, NULL, 0, 0, 0);
 	s.pad = 1;
 	memcpy(buf, &s, RM_NPU_SUBMIT_SIZE_VER0);
 	assert_errno(ioctl(fd, NPU_IOCTL_SUBMIT_VER0, buf), EINVAL);
-	npu_submit_args(&s, &nop, 1, NULL, 0, 1u << 3, 0);
+	npt_submit_args(&s, &nop, 1, NULL, 0, 1u << 3, 0);
 	memcpy(buf, &s, RM_NPU_SUBMIT_SIZE_VER0);
 	assert_errno(ioctl(fd, NPU_IOCTL_SUBMIT_VER0, buf), EINVAL);
 
@@ -356,7 +356,7 @@ static void test_mixed_binaries(void **state)
 
 	/* A later binary: a zero tail is accepted and left alone ... */
 	memset(buf, 0, sizeof(buf));
-	npu_submit_args(sp, &nop, 1, NULL, 0, 0, 0);
+	npt_submit_args(sp, &nop, 1, NULL, 0, 0, 0);
 	assert_ok(ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, RM_NPU_IOCTL_BASE,
 				 _IOC_NR(RM_NPU_IOCTL_SUBMIT), 128), buf));
 	assert_int_equal(sp->job_id, 4);
@@ -395,7 +395,7 @@ struct waiter {
 	int fd;
 	__u64 id;
 	long long timeout_ns;
-	int ret, err, result;
+	int ret, result;
 };
 
 static void *waiter_main(void *arg)
@@ -403,8 +403,7 @@ static void *waiter_main(void *arg)
 	struct waiter *wt = arg;
 	struct rm_npu_wait w;
 
-	wt->ret = npu_wait_raw(wt->fd, wt->id, wt->timeout_ns, &w);
-	wt->err = errno;
+	wt->ret = npt_wait(wt->fd, wt->id, wt->timeout_ns, &w);
 	wt->result = w.result;
 	return NULL;
 }
@@ -428,7 +427,7 @@ static void test_shared_file_waits(void **state)
 		id[i] = npu_submit(fd, &nop, 1, NULL, 0, NULL);
 	/* Latest first: an earlier job's retirement must not end its wait. */
 	for (i = 0; i < 4; i++) {
-		wt[i] = (struct waiter){ fd, id[3 - i], -1, 0, 0, 1 };
+		wt[i] = (struct waiter){ fd, id[3 - i], -1, 0, 1 };
 		if (i == 3)
 			wt[i].timeout_ns = 50 * NS_PER_MS;
 		assert_int_equal(pthread_create(&th[i], NULL, waiter_main,
@@ -438,8 +437,7 @@ static void test_shared_file_waits(void **state)
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		if (i == 3) {
-			assert_int_equal(wt[i].ret, -1);
-			assert_int_equal(wt[i].err, ETIMEDOUT);
+			assert_int_equal(wt[i].ret, -ETIMEDOUT);
 			continue;
 		}
 		assert_int_equal(wt[i].ret, 0);

@@ -53,6 +53,21 @@
 				 r_, e_, strerror(e_));			\
 	} while (0)
 
+/*
+ * Asserts that @expr, a call of the tests/lib convention (0 or a negative
+ * errno, npt_*), returns -@err; @err 0: that it succeeds.
+ */
+#define assert_rc(expr, err)						\
+	do {								\
+		int r_ = (expr);					\
+									\
+		if (r_ != -(err))					\
+			fail_msg("%s:%d: %s: expected %s, got %s",	\
+				 __FILE__, __LINE__, #expr,		\
+				 (err) ? strerror(err) : "success",	\
+				 r_ ? strerror(-r_) : "success");	\
+	} while (0)
+
 /* Asserts that @expr (a syscall returning -1 on error) succeeds. */
 #define assert_ok(expr)							\
 	do {								\

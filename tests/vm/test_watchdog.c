@@ -162,8 +162,8 @@ static void test_wait_not_timed(void **state)
 	for (i = 0; i < 8; i++)
 		ids[i] = npu_long_submit(fd0, &lj, LOAD_TIMEOUT_MS / 3,
 					 i == 7 ? &fence : NULL);
-	npu_submit_args(&s, &c, 1, &h, 1, RM_NPU_SUBMIT_IN_FENCE, fence);
-	assert_ok(npu_submit_raw(fd1, &s));
+	npt_submit_args(&s, &c, 1, &h, 1, RM_NPU_SUBMIT_IN_FENCE, fence);
+	assert_rc(npt_submit(fd1, &s), 0);
 	npu_wait_ok(fd1, s.job_id);
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(npu_wait_result(fd0, ids[i], NULL, &dur), 0);

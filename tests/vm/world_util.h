@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * npu_vm_job.h - job helpers of the VM tests that submit command streams
- * (tests/vm/test_cmds.c, tests/vm/test_malformed.c): an npu_world
- * (tests/common/npu_ref.h) mirrored into buffer objects, SUBMIT and WAIT
- * wrappers, and seed handling. Include after tests/vm/test_util.h.
+ * world_util.h - VM test helpers for command streams checked against the
+ * naive references (tests/vm/test_cmds.c, tests/vm/test_malformed.c): an
+ * npu_world (tests/common/npu_ref.h) mirrored into buffer objects, a job
+ * that must succeed, and seed handling. SUBMIT and WAIT themselves are
+ * tests/lib's (npt_job.h) and job_util.h's.
  */
-#ifndef RM_NPU_TESTS_NPU_VM_JOB_H
-#define RM_NPU_TESTS_NPU_VM_JOB_H
+#ifndef RM_NPU_VM_WORLD_UTIL_H
+#define RM_NPU_VM_WORLD_UTIL_H
 
 #include <inttypes.h>
 
+#include "job_util.h"
 #include "npu_ref.h"
 
 /* Seeds npu_rnd() from $RM_NPU_TEST_SEED (default @def) and prints it. */
@@ -65,63 +67,22 @@ static inline void npu_bos_destroy(struct npu_bos *b)
 	b->n = 0;
 }
 
-/*
- * SUBMIT; returns 0 or the errno. *@error_index and *@job_id get the
- * kernel's values (written back on failure too).
- */
-static inline int npu_submit_raw(int fd, const struct rm_npu_cmd *cmds,
-				 u32 num_cmds, const __u32 *handles,
-				 u32 num_bos, __u32 *error_index,
-				 __u64 *job_id)
-{
-	struct rm_npu_submit s = {
-		.cmds = (__u64)(uintptr_t)cmds,
-		.bo_handles = (__u64)(uintptr_t)handles,
-		.num_cmds = num_cmds,
-		.num_bos = num_bos,
-		.cmd_size = sizeof(struct rm_npu_cmd),
-		.error_index = 0x5a5a5a5a,
-		.job_id = 0x5a5a5a5a,
-	};
-	int ret = ioctl(fd, RM_NPU_IOCTL_SUBMIT, &s) ? errno : 0;
-
-	if (error_index)
-		*error_index = s.error_index;
-	if (job_id)
-		*job_id = s.job_id;
-	if (!ret)
-		assert_int_equal(s.out_fence_fd, -1);
-	return ret;
-}
-
-/* WAIT forever; returns the job's result, *@error_index its index. */
-static inline int npu_wait_job(int fd, __u64 job_id, __u32 *error_index)
-{
-	struct rm_npu_wait w = { .job_id = job_id, .timeout_ns = -1 };
-
-	assert_ok(ioctl(fd, RM_NPU_IOCTL_WAIT, &w));
-	assert_int_equal(w.pad, 0);
-	if (error_index)
-		*error_index = w.error_index;
-	return w.result;
-}
-
 /* Submits and waits for a job that must be accepted and succeed. */
 static inline void npu_run_ok(int fd, const struct rm_npu_cmd *cmds,
 			      u32 num_cmds, const struct npu_bos *b)
 {
 	__u32 idx;
 	__u64 id;
-	int ret = npu_submit_raw(fd, cmds, num_cmds, b->handle, b->n, &idx,
-				 &id);
+	int ret = npt_submit_cmds(fd, cmds, num_cmds, b->handle, b->n, &idx,
+				  &id);
 
 	if (ret)
 		fail_msg("SUBMIT of %u commands (first opcode %u): %s, "
 			 "error_index %u", num_cmds, cmds[0].opcode,
-			 strerror(ret), idx);
+			 strerror(-ret), idx);
 	assert_int_equal(idx, RM_NPU_NO_INDEX);
 	assert_true(id > 0);
-	ret = npu_wait_job(fd, id, &idx);
+	ret = npu_wait_result(fd, id, &idx, NULL);
 	if (ret)
 		fail_msg("job of %u commands failed: %d at command %u",
 			 num_cmds, ret, idx);
@@ -151,4 +112,4 @@ static inline void npu_bos_assert_world(const struct npu_bos *b,
 	}
 }
 
-#endif /* RM_NPU_TESTS_NPU_VM_JOB_H */
+#endif /* RM_NPU_VM_WORLD_UTIL_H */
