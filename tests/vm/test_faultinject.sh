@@ -153,7 +153,13 @@ check_accounting() { # label
 			o=$(cat "$f")
 			case $o in
 			''|0|-1|none) ;;
-			*) bad="$bad $(basename "$(dirname "$f")"): owner_pid=$o;" ;;
+			*)	# a live owner is a process, a gone one a leak
+				if [ -d "/proc/$o" ]; then
+					o="$o (alive: $(cat "/proc/$o/comm" 2>/dev/null))"
+				else
+					o="$o (exited)"
+				fi
+				bad="$bad $(basename "$(dirname "$f")"): owner_pid=$o;" ;;
 			esac
 		done
 		[ -z "$bad" ] && return 0
