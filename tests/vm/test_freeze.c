@@ -58,12 +58,13 @@ static void freeze_during_job(const char *node, const char *pe)
 	o2 = pe_ops(pe);
 	t2 = npu_now_ns();
 	/*
-	 * pm_test's delay is an mdelay() of FROZEN_S s, which a loaded TCG
-	 * guest (TSC calibrated at boot, another clocksource for CLOCK_
-	 * MONOTONIC) may run short: what the rates below need is a freeze
-	 * of a second or more, against the moments around it.
+	 * pm_test's delay is an mdelay() of FROZEN_S s, timed by the TSC
+	 * rate the guest calibrated at boot: under TCG on a loaded host it
+	 * can run 10x short (309 ms seen). What the rates below need is a
+	 * freeze spanning many of the job's commands (each a few ms), far
+	 * longer than the moments around it.
 	 */
-	if (t2 - t1 < NS_PER_S)
+	if (t2 - t1 < 200 * NS_PER_MS)
 		fail_msg("%s: the freeze lasted %lld ms", node,
 			 (t2 - t1) / NS_PER_MS);
 	/* ops per second, running and across the freeze */
