@@ -655,6 +655,362 @@ static void npu_dw_block_vectors(struct npu_dwb *b)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Depthwise CONV2D on transformed rows (dil_w 1, a lean epilogue)     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each input row is transformed once per 64-channel block into quads: at
+ * position P the int32 lane of a channel holds the unsigned-operand bytes
+ * of pixels P .. P + 3 (the zero point outside the input), in the
+ * lane-permuted channel order of npu_dw_taps(). Output pixel ox, kernel
+ * row ky and tap group g read the quad at ix0 + 4 g of row iy0 + ky dil_h:
+ * one VPDPBUSD per 16 channels and 4 taps, no shuffle, against weights
+ * packed in the same order (taps past k_w weigh 0, and count 0 in the
+ * input sums for a weight zero point). A ring of span_h rows keeps the
+ * rows that consecutive output rows share. The sums come back to channel
+ * order through the packs of the epilogue (exact: the values are clamped
+ * to the output type before). The zero-point algebra is npu_dw_taps()'s,
+ * with T the k_h k_w real taps.
+ */
+#define NPU_DWQ_MAX_GX		2	/* tap groups per kernel row: k_w <= 8 */
+#define NPU_DWQ_MAX_SPAN	16	/* rows of the ring */
+
+struct npu_dwq {
+	__m512i w[NPU_DW_MAX_TAPS][4];	/* [ky * ngx + g][vector] */
+	__m512i ct[4];		/* colterm + bias */
+	__m512i m[4];		/* binary32 scale bits, or mult32 */
+	__m512i mo[4];		/* mult32 of the odd lanes */
+	__m512i rv[4];
+	__m512i sv[4];
+	__m512i ones[NPU_DWQ_MAX_GX];	/* 1 in the bytes of real taps */
+	s64 tag[NPU_DWQ_MAX_SPAN];	/* the ring row's nb << 32 | iy + pad */
+	u32 ngx;		/* tap groups per kernel row */
+	u32 step;		/* input pixels between quad positions */
+	u32 npos;		/* quad positions per row */
+	u32 span;		/* ring rows */
+};
+
+#define NPU_DWQ_SC_RING	((sizeof(struct npu_dwq) + 63) & ~(u64)63)
+_Static_assert(NPU_DWQ_SC_RING < NPU_MM_SC_EPI, "depthwise ring");
+
+static u32 npu_gcd(u32 a, u32 b)
+{
+	while (b) {
+		u32 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Whether the block with epilogue @e runs here; sets the geometry. */
+static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
+			     const struct npu_mm_epi *e, struct npu_dwq *q)
+{
+	u32 span;
+
+	if (c->dil_w != 1 || c->k_w > 4 * NPU_DWQ_MAX_GX ||
+	    e->out_dtype == RM_NPU_DT_INT32 || (e->has_bias && !e->bias_safe) ||
+	    !(e->f32 || e->hi_only))
+		return false;
+	span = (c->k_h - 1) * c->dil_h + 1;
+	if (span > NPU_DWQ_MAX_SPAN)
+		return false;
+	q->ngx = (c->k_w + 3) / 4;
+	q->step = q->ngx == 1 ? c->stride_w : npu_gcd(c->stride_w, 4);
+	q->npos = ((c->out_w - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
+	q->span = span;
+	return NPU_DWQ_SC_RING + (u64)span * q->npos * 256 <= NPU_MM_SC_EPI;
+}
+
+/* Channel of dword @d of permuted vector @i. */
+static inline u32 npu_dwq_ch(u32 i, u32 d)
+{
+	return 16 * (d / 4) + 4 * i + d % 4;
+}
+
+/* The block's weights and epilogue vectors, in permuted channel order. */
+static void npu_dwq_setup(const struct rm_npu_cmd_conv2d *c, const s8 *wsrc,
+			  u32 oc0, u32 w, s32 zx, const struct npu_mm_epi *e,
+			  struct npu_dwq *q)
+{
+	u32 taps = c->k_h * c->k_w, ky, g, i, d, b;
+	s32 tz = npu_mul32(npu_mul32((s32)taps, zx), c->w_zero_point);
+
+	for (i = 0; i < 4; i++) {
+		s32 ct[16], m[16], rv[16], sv[16];
+
+		for (d = 0; d < 16; d++) {
+			u32 ch = npu_dwq_ch(i, d), t;
+			s32 sw = 0;
+
+			for (t = 0; ch < w && t < taps; t++)
+				sw += wsrc[(u64)(oc0 + ch) * taps + t];
+			ct[d] = npu_add32(npu_add32(npu_mul32(-zx, sw), tz),
+					  e->bias[ch]);
+			m[d] = e->f32 ? (s32)e->fscale[ch] : e->mult32[ch];
+			rv[d] = e->rnd32[ch];
+			sv[d] = e->sh32[ch];
+		}
+		q->ct[i] = _mm512_loadu_si512(ct);
+		q->m[i] = _mm512_loadu_si512(m);
+		q->mo[i] = _mm512_srli_epi64(q->m[i], 32);
+		q->rv[i] = _mm512_loadu_si512(rv);
+		q->sv[i] = _mm512_loadu_si512(sv);
+	}
+	for (ky = 0; ky < c->k_h; ky++)
+		for (g = 0; g < q->ngx; g++)
+			for (i = 0; i < 4; i++) {
+				u8 *dst = (u8 *)&q->w[ky * q->ngx + g][i];
+
+				for (d = 0; d < 16; d++) {
+					u32 ch = npu_dwq_ch(i, d);
+
+					for (b = 0; b < 4; b++) {
+						u32 kx = 4 * g + b;
+
+						dst[4 * d + b] = ch < w && kx < c->k_w ?
+							(u8)wsrc[(u64)(oc0 + ch) * taps +
+								 ky * c->k_w + kx] : 0;
+					}
+				}
+			}
+	for (g = 0; g < q->ngx; g++) {
+		u32 real = npu_min_u32(4, c->k_w - 4 * g);
+
+		q->ones[g] = _mm512_set1_epi32((int)(0x01010101u >>
+						    (8 * (4 - real))));
+	}
+}
+
+/* Quads of input row @iy (the zero point outside the input) into @dst. */
+static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
+			const struct npu_dwq *q, const u8 *img, s32 iy,
+			__mmask64 cm, bool sgn, u8 *dst)
+{
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	const __m512i zv = _mm512_xor_si512(flip,
+		_mm512_set1_epi8((char)c->in_zero_point));
+	const u8 *row = img + (u64)iy * c->in_w * c->in_c;
+	u32 j, b;
+
+	if (iy < 0 || iy >= (s32)c->in_h) {
+		for (j = 0; j < 4 * q->npos; j++)
+			_mm512_storeu_si512(dst + 64 * (u64)j, zv);
+		return;
+	}
+	for (j = 0; j < q->npos; j++, dst += 256) {
+		s32 ix = (s32)(j * q->step) - (s32)c->pad_left;
+		__m512i x[4], t0, t1, t2, t3;
+
+		if (ix >= 0 && ix + 3 < (s32)c->in_w) {
+			const u8 *s = row + (u64)(u32)ix * c->in_c;
+
+			for (b = 0; b < 4; b++)
+				x[b] = _mm512_xor_si512(flip,
+					_mm512_maskz_loadu_epi8(cm, s +
+						(u64)b * c->in_c));
+		} else {
+			for (b = 0; b < 4; b++) {
+				s32 xb = ix + (s32)b;
+
+				x[b] = xb < 0 || xb >= (s32)c->in_w ? zv :
+				       _mm512_xor_si512(flip,
+					_mm512_maskz_loadu_epi8(cm, row +
+						(u64)(u32)xb * c->in_c));
+			}
+		}
+		t0 = _mm512_unpacklo_epi8(x[0], x[1]);
+		t1 = _mm512_unpackhi_epi8(x[0], x[1]);
+		t2 = _mm512_unpacklo_epi8(x[2], x[3]);
+		t3 = _mm512_unpackhi_epi8(x[2], x[3]);
+		_mm512_storeu_si512(dst, _mm512_unpacklo_epi16(t0, t2));
+		_mm512_storeu_si512(dst + 64, _mm512_unpackhi_epi16(t0, t2));
+		_mm512_storeu_si512(dst + 128, _mm512_unpacklo_epi16(t1, t3));
+		_mm512_storeu_si512(dst + 192, _mm512_unpackhi_epi16(t1, t3));
+	}
+}
+
+/*
+ * Output pixels [ox0, ox1) of one row, kernel rows at @rows; KH, NGX: the
+ * kernel's rows and tap groups (constants in the common cases).
+ */
+static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
+					   const struct npu_mm_epi *e,
+					   const u8 *const *rows, u32 ox0,
+					   u32 ox1, u32 inc, u32 goff, u8 *o,
+					   u32 ostride, __mmask64 cm, s32 zw,
+					   const u32 KH, const u32 NGX,
+					   const bool ZW, const bool F32,
+					   const bool SOUT)
+{
+	const __m512i lo = _mm512_set1_epi32(e->lo - e->zp);
+	const __m512i hi = _mm512_set1_epi32(e->hi - e->zp);
+	const __m512 lof = _mm512_cvtepi32_ps(lo), hif = _mm512_cvtepi32_ps(hi);
+	const __m512i zp = _mm512_set1_epi32(e->zp);
+	const __m512i zwv = _mm512_set1_epi32(zw);
+	u32 ox, ky, g, i;
+
+	for (ox = ox0; ox < ox1; ox++, o += ostride) {
+		__m512i acc[4], sx[4], y[4], p01, p23;
+
+		for (i = 0; i < 4; i++) {
+			acc[i] = _mm512_setzero_si512();
+			sx[i] = _mm512_setzero_si512();
+		}
+#pragma GCC unroll 8
+		for (ky = 0; ky < KH; ky++)
+#pragma GCC unroll 2
+			for (g = 0; g < NGX; g++) {
+				const u8 *x = rows[ky] + ((u64)ox * inc +
+							  g * goff) * 256;
+				const __m512i *wv = q->w[ky * NGX + g];
+
+#pragma GCC unroll 4
+				for (i = 0; i < 4; i++) {
+					__m512i xv = _mm512_loadu_si512(x + 64 * i);
+
+					acc[i] = _mm512_dpbusd_epi32(acc[i], xv,
+								     wv[i]);
+					if (ZW)
+						sx[i] = _mm512_dpbusd_epi32(
+							sx[i], xv, q->ones[g]);
+				}
+			}
+#pragma GCC unroll 4
+		for (i = 0; i < 4; i++) {
+			__m512i x = acc[i];
+
+			if (ZW)
+				x = _mm512_sub_epi32(x, _mm512_mullo_epi32(sx[i],
+									   zwv));
+			x = _mm512_add_epi32(x, q->ct[i]);
+			if (F32) {
+				/* contract 3.4, as npu_epi16() */
+				__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x),
+					_mm512_castsi512_ps(q->m[i]));
+
+				f = _mm512_min_ps(_mm512_max_ps(f, lof), hif);
+				y[i] = _mm512_cvtps_epi32(f);
+			} else {
+				__m512i pe = _mm512_mul_epi32(x, q->m[i]);
+				__m512i po = _mm512_mul_epi32(
+					_mm512_srli_epi64(x, 32), q->mo[i]);
+				__m512i r = _mm512_mask_blend_epi32(0xaaaa,
+					_mm512_srli_epi64(pe, 32), po);
+
+				r = _mm512_srav_epi32(_mm512_add_epi32(r,
+								       q->rv[i]),
+						      q->sv[i]);
+				y[i] = _mm512_min_epi32(_mm512_max_epi32(r, lo),
+							hi);
+			}
+			y[i] = _mm512_add_epi32(y[i], zp);
+		}
+		/* lane L: channels 16 L + 4 i .. + 3 of y[i]: in order again */
+		p01 = _mm512_packs_epi32(y[0], y[1]);
+		p23 = _mm512_packs_epi32(y[2], y[3]);
+		_mm512_mask_storeu_epi8(o, cm, SOUT ?
+					_mm512_packs_epi16(p01, p23) :
+					_mm512_packus_epi16(p01, p23));
+	}
+}
+
+#define NPU_DWQ_EPI(kh, ngx, zwf)					\
+	do {								\
+		if (e->f32 && sout)					\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       true, true);			\
+		else if (e->f32)					\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       true, false);			\
+		else if (sout)						\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       false, true);			\
+		else							\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       false, false);			\
+	} while (0)
+
+/*
+ * Pixels [p, pend) of the block of channels [oc0, oc0 + w); @q has the
+ * geometry (npu_dwq_geometry()).
+ */
+static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			  struct npu_ops_ctx *ctx, const struct npu_mm_epi *e,
+			  struct npu_dwq *q, u32 cb, u32 w, u64 p, u64 pend)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 oc0 = cb * NPU_MM_COLS;
+	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
+	bool sout = c->out_dtype == RM_NPU_DT_INT8;
+	s32 zx = c->in_zero_point + (sgn ? 128 : 0), zw = c->w_zero_point;
+	u64 key = (u64)cb << 32 | 0xfffffffeu;
+	u64 row_bytes = (u64)q->npos * 256;
+	u8 *ring = ctx->scratch + NPU_DWQ_SC_RING;
+	__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+	u32 inc = c->stride_w / q->step, goff = 4 / q->step;
+	const u8 *in = bo[c->in.bo] + c->in.offset + oc0;
+	u8 *out = bo[c->out.bo] + c->out.offset + oc0;
+	const u8 *rows[NPU_DW_MAX_TAPS];
+	u32 ox, oy, nb, ky;
+	u64 t;
+
+	if (!ctx->tag || ctx->cache_tag != ctx->tag || ctx->cache_key != key) {
+		npu_dwq_setup(c, (const s8 *)(bo[c->weights.bo] +
+					      c->weights.offset),
+			      oc0, w, zx, e, q);
+		ctx->cache_tag = ctx->tag;
+		ctx->cache_key = key;
+	}
+	for (ky = 0; ky < q->span; ky++)
+		q->tag[ky] = -1;
+	t = npu_div_u64(p, c->out_w);
+	ox = (u32)(p - t * c->out_w);
+	nb = (u32)npu_div_u64(t, c->out_h);
+	oy = (u32)(t - (u64)nb * c->out_h);
+	while (p < pend) {
+		u32 oxe = (u32)npu_min_u64(c->out_w, ox + (pend - p));
+		const u8 *img = in + (u64)nb * c->in_h * c->in_w * c->in_c;
+		u8 *o = out + (p * c->out_c);
+		u32 iyp0 = oy * c->stride_h;	/* iy0 + pad_top */
+
+		for (ky = 0; ky < c->k_h; ky++) {
+			u32 iyp = iyp0 + ky * c->dil_h, slot = iyp % q->span;
+			s64 rkey = (s64)nb << 32 | iyp;
+			u8 *r = ring + slot * row_bytes;
+
+			if (q->tag[slot] != rkey) {
+				npu_dwq_row(c, q, img,
+					    (s32)iyp - (s32)c->pad_top, cm,
+					    sgn, r);
+				q->tag[slot] = rkey;
+			}
+			rows[ky] = r;
+		}
+		if (c->k_h == 3 && q->ngx == 1 && !zw)
+			NPU_DWQ_EPI(3, 1, false);
+		else if (c->k_h == 5 && q->ngx == 2 && !zw)
+			NPU_DWQ_EPI(5, 2, false);
+		else if (zw)
+			NPU_DWQ_EPI(c->k_h, q->ngx, true);
+		else
+			NPU_DWQ_EPI(c->k_h, q->ngx, false);
+		p += oxe - ox;
+		ox = 0;
+		if (++oy == c->out_h) {
+			oy = 0;
+			nb++;
+		}
+	}
+}
+
 static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
 {
@@ -670,6 +1026,7 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	s32 zw = c->w_zero_point;
 	u8 *zbuf = ctx->scratch + NPU_MM_SC_AROWS;
 	struct npu_dwb *blk = (struct npu_dwb *)(ctx->scratch + NPU_DW_SC_BLK);
+	struct npu_dwq *dq = (struct npu_dwq *)ctx->scratch;
 	u64 *toff = blk->toff;
 	const u8 **tp = blk->tp;
 	s32 span_h = (s32)((c->k_h - 1) * c->dil_h);
@@ -705,6 +1062,10 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		ret = npu_mm_epi_load(&mm, oc0, w, e);
 		if (ret)
 			return ret;
+		if (npu_dwq_geometry(c, e, dq)) {
+			npu_dwq_block(cmd, bo, ctx, e, dq, (u32)cb, w, p, pend);
+			continue;
+		}
 		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
 		    ctx->cache_key != key) {
 			npu_dw_pack(c, wsrc, oc0, w, &dw, wpk,
