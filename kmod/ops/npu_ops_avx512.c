@@ -393,6 +393,49 @@ static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 }
 
 /*
+ * Rows of a tile with the binary32 rescale (contract 3.4, as npu_epi16())
+ * when no bias sum can saturate: every per-channel vector loaded once.
+ */
+static void npu_mm_epi_rows_f32(const struct npu_mm *mm,
+				const struct npu_mm_epi *e, const s32 *acc,
+				const s32 *rowsum, u32 nr, u32 w, u8 *out,
+				u64 stride)
+{
+	__m512i ct[4], zp = _mm512_set1_epi32(e->zp);
+	__m512 sc[4];
+	__m512 lo = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->lo - e->zp));
+	__m512 hi = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->hi - e->zp));
+	u32 nv = (w + 15) / 16, i, v;
+
+	for (v = 0; v < nv; v++) {
+		/* no sum can overflow with the bias: fold it in */
+		ct[v] = _mm512_loadu_si512(e->colterm + 16 * v);
+		if (e->has_bias)
+			ct[v] = _mm512_add_epi32(ct[v],
+				_mm512_loadu_si512(e->bias + 16 * v));
+		/* per tensor, every lane holds the one scale */
+		sc[v] = _mm512_castsi512_ps(_mm512_loadu_si512(e->fscale +
+							       16 * v));
+	}
+	for (i = 0; i < nr; i++) {
+		__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm, rowsum[i]));
+		u8 *o = out + i * stride;
+
+		for (v = 0; v < nv; v++) {
+			__m512i x = _mm512_add_epi32(_mm512_add_epi32(
+				_mm512_loadu_si512(acc + i * NPU_MM_COLS + 16 * v),
+				rt), ct[v]);
+			__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), sc[v]);
+
+			f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+			_mm_mask_storeu_epi8(o + 16 * v, npu_mask16(w - 16 * v),
+				_mm512_cvtepi32_epi8(_mm512_add_epi32(
+					_mm512_cvtps_epi32(f), zp)));
+		}
+	}
+}
+
+/*
  * Rows of a tile: the common case (per-tensor or per-channel scales with
  * total >= 33, no bias saturation, byte output) with every per-channel
  * vector loaded once for all rows; the others row by row.
@@ -405,6 +448,11 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 	__m512i ct[4], mv[4], mo[4], rv[4], sv[4], lo, hi, zp;
 	u32 nv = (w + 15) / 16, i, v;
 
+	if (e->f32 && e->out_dtype != RM_NPU_DT_INT32 &&
+	    (!e->has_bias || e->bias_safe)) {
+		npu_mm_epi_rows_f32(mm, e, acc, rowsum, nr, w, out, stride);
+		return;
+	}
 	if (!e->hi_only || e->out_dtype == RM_NPU_DT_INT32 ||
 	    (e->has_bias && !e->bias_safe)) {
 		for (i = 0; i < nr; i++)
@@ -808,11 +856,13 @@ static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
 		if (ix >= 0 && ix + 3 < (s32)c->in_w) {
 			const u8 *s = row + (u64)(u32)ix * c->in_c;
 
+#pragma GCC unroll 4
 			for (b = 0; b < 4; b++)
 				x[b] = _mm512_xor_si512(flip,
 					_mm512_maskz_loadu_epi8(cm, s +
 						(u64)b * c->in_c));
 		} else {
+#pragma GCC unroll 4
 			for (b = 0; b < 4; b++) {
 				s32 xb = ix + (s32)b;
 
