@@ -726,6 +726,9 @@ static void npu_dw_block_vectors(struct npu_dwb *b)
 
 struct npu_dwq {
 	__m512i w[NPU_DW_MAX_TAPS][4];	/* [ky * ngx + g][vector] */
+	s32 wsum[64];		/* sum of each channel's weights, permuted */
+	const __m512i *wp;	/* these weights, or the packed ones */
+	const s32 *wsp;		/* these sums, or the packed ones */
 	__m512i ct[4];		/* colterm + bias */
 	__m512i m[4];		/* binary32 scale bits, or mult32 */
 	__m512i mo[4];		/* mult32 of the odd lanes */
@@ -779,25 +782,58 @@ static inline u32 npu_dwq_ch(u32 i, u32 d)
 	return 16 * (d / 4) + 4 * i + d % 4;
 }
 
-/* The block's weights and epilogue vectors, in permuted channel order. */
-static void npu_dwq_setup(const struct rm_npu_cmd_conv2d *c, const s8 *wsrc,
-			  u32 oc0, u32 w, s32 zx, const struct npu_mm_epi *e,
-			  struct npu_dwq *q)
+/*
+ * The weights of the block of channels [oc0, oc0 + w) in permuted channel
+ * order, [ky * ngx + g][vector], and the sum of each channel's weights.
+ */
+static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
+			       const s8 *wsrc, u32 oc0, u32 w, u32 ngx,
+			       __m512i *wdst, s32 *wsum)
 {
-	u32 taps = c->k_h * c->k_w, ky, g, i, d, b;
-	s32 tz = npu_mul32(npu_mul32((s32)taps, zx), c->w_zero_point);
+	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b;
+
+	memset(wdst, 0, (u64)c->k_h * ngx * 4 * 64);
+	for (i = 0; i < 4; i++)
+		for (d = 0; d < 16; d++) {
+			u32 ch = npu_dwq_ch(i, d);
+			const s8 *ws = wsrc + (u64)(oc0 + ch) * taps;
+			s32 sw = 0;
+
+			if (ch >= w) {
+				wsum[16 * i + d] = 0;
+				continue;
+			}
+			for (ky = 0; ky < c->k_h; ky++)
+				for (kx = 0; kx < c->k_w; kx++) {
+					s8 v = ws[ky * c->k_w + kx];
+
+					g = kx / 4;
+					b = kx % 4;
+					((u8 *)&wdst[(ky * ngx + g) * 4 + i])
+						[4 * d + b] = (u8)v;
+					sw += v;
+				}
+			wsum[16 * i + d] = sw;
+		}
+}
+
+/* The block's epilogue vectors (permuted channel order) from its sums. */
+static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
+			const struct npu_mm_epi *e, struct npu_dwq *q)
+{
+	s32 tz = npu_mul32(npu_mul32((s32)(c->k_h * c->k_w), zx),
+			   c->w_zero_point);
+	u32 i, d, g;
 
 	for (i = 0; i < 4; i++) {
 		s32 ct[16], m[16], rv[16], sv[16];
 
 		for (d = 0; d < 16; d++) {
-			u32 ch = npu_dwq_ch(i, d), t;
-			s32 sw = 0;
+			u32 ch = npu_dwq_ch(i, d);
 
-			for (t = 0; ch < w && t < taps; t++)
-				sw += wsrc[(u64)(oc0 + ch) * taps + t];
-			ct[d] = npu_add32(npu_add32(npu_mul32(-zx, sw), tz),
-					  e->bias[ch]);
+			ct[d] = npu_add32(npu_add32(npu_mul32(-zx,
+							q->wsp[16 * i + d]),
+						    tz), e->bias[ch]);
 			m[d] = e->f32 ? (s32)e->fscale[ch] : e->mult32[ch];
 			rv[d] = e->rnd32[ch];
 			sv[d] = e->sh32[ch];
@@ -808,29 +844,33 @@ static void npu_dwq_setup(const struct rm_npu_cmd_conv2d *c, const s8 *wsrc,
 		q->rv[i] = _mm512_loadu_si512(rv);
 		q->sv[i] = _mm512_loadu_si512(sv);
 	}
-	for (ky = 0; ky < c->k_h; ky++)
-		for (g = 0; g < q->ngx; g++)
-			for (i = 0; i < 4; i++) {
-				u8 *dst = (u8 *)&q->w[ky * q->ngx + g][i];
-
-				for (d = 0; d < 16; d++) {
-					u32 ch = npu_dwq_ch(i, d);
-
-					for (b = 0; b < 4; b++) {
-						u32 kx = 4 * g + b;
-
-						dst[4 * d + b] = ch < w && kx < c->k_w ?
-							(u8)wsrc[(u64)(oc0 + ch) * taps +
-								 ky * c->k_w + kx] : 0;
-					}
-				}
-			}
 	for (g = 0; g < q->ngx; g++) {
 		u32 real = npu_min_u32(4, c->k_w - 4 * g);
 
 		q->ones[g] = _mm512_set1_epi32((int)(0x01010101u >>
 						    (8 * (4 - real))));
 	}
+}
+
+/* Packed depthwise weights (npu_cmd_pack()): this header, then blocks. */
+struct npu_dwq_packed {
+	u32 magic;
+	u32 isa;
+	u32 k_h;
+	u32 k_w;
+	u32 c;
+	u32 ngx;
+	u64 block_bytes;	/* weights, then the 64 sums */
+	u8 pad[32];		/* the blocks 64-byte aligned */
+};
+
+_Static_assert(sizeof(struct npu_dwq_packed) == 64, "depthwise pack header");
+
+#define NPU_DWQ_PACK_MAGIC	0x4b50574eu	/* "NWPK" */
+
+static u64 npu_dwq_block_bytes(const struct rm_npu_cmd_conv2d *c)
+{
+	return (u64)c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
 }
 
 /* Quads of input row @iy (the zero point outside the input) into @dst. */
@@ -916,7 +956,7 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 			for (g = 0; g < NGX; g++) {
 				const u8 *x = rows[ky] + ((u64)ox * inc +
 							  g * goff) * 256;
-				const __m512i *wv = q->w[ky * NGX + g];
+				const __m512i *wv = q->wp + (ky * NGX + g) * 4;
 
 #pragma GCC unroll 4
 				for (i = 0; i < 4; i++) {
@@ -993,8 +1033,10 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
  * geometry (npu_dwq_geometry()).
  */
 static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
-			  struct npu_ops_ctx *ctx, const struct npu_mm_epi *e,
-			  struct npu_dwq *q, u32 cb, u32 w, u64 p, u64 pend)
+			  struct npu_ops_ctx *ctx,
+			  const struct npu_dwq_packed *pk,
+			  const struct npu_mm_epi *e, struct npu_dwq *q,
+			  u32 cb, u32 w, u64 p, u64 pend)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
 	u32 oc0 = cb * NPU_MM_COLS;
@@ -1012,13 +1054,25 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	u32 ox, oy, nb, ky;
 	u64 t;
 
-	if (!ctx->tag || ctx->cache_tag != ctx->tag || ctx->cache_key != key) {
-		npu_dwq_setup(c, (const s8 *)(bo[c->weights.bo] +
-					      c->weights.offset),
-			      oc0, w, zx, e, q);
-		ctx->cache_tag = ctx->tag;
-		ctx->cache_key = key;
+	if (pk) {
+		const u8 *blk = (const u8 *)(pk + 1) +
+				(u64)cb * pk->block_bytes;
+
+		q->wp = (const __m512i *)blk;
+		q->wsp = (const s32 *)(blk + pk->block_bytes - 4 * 64);
+	} else {
+		q->wp = q->w[0];
+		q->wsp = q->wsum;
+		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
+		    ctx->cache_key != key) {
+			npu_dwq_pack_block(c, (const s8 *)(bo[c->weights.bo] +
+							   c->weights.offset),
+					   oc0, w, q->ngx, q->w[0], q->wsum);
+			ctx->cache_tag = ctx->tag;
+			ctx->cache_key = key;
+		}
 	}
+	npu_dwq_epi(c, zx, e, q);
 	for (ky = 0; ky < q->span; ky++)
 		q->tag[ky] = -1;
 	t = npu_div_u64(p, c->out_w);
@@ -1062,9 +1116,11 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 }
 
 static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
-		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
+		      struct npu_ops_ctx *ctx, const void *packed, u64 u,
+		      u64 ue)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	const struct npu_dwq_packed *pk = packed;
 	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
 						     NPU_MM_SC_EPI);
 	u8 *wpk = ctx->scratch + NPU_MM_SC_PANEL;
@@ -1087,6 +1143,11 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	struct npu_mm mm;
 	int ret;
 
+	if (pk && (pk->magic != NPU_DWQ_PACK_MAGIC ||
+		   pk->isa != NPU_ISA_AVX512 || pk->k_h != c->k_h ||
+		   pk->k_w != c->k_w || pk->c != c->out_c ||
+		   pk->block_bytes != npu_dwq_block_bytes(c)))
+		pk = NULL;
 	dw.groups = (taps + 3) / 4;
 	dw.zx = c->in_zero_point + (sgn ? 128 : 0);
 	/* 64 input zero points: what a tap outside the input reads */
@@ -1113,7 +1174,8 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		if (ret)
 			return ret;
 		if (npu_dwq_geometry(c, e, dq)) {
-			npu_dwq_block(cmd, bo, ctx, e, dq, (u32)cb, w, p, pend);
+			npu_dwq_block(cmd, bo, ctx, pk, e, dq, (u32)cb, w, p,
+				      pend);
 			continue;
 		}
 		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
@@ -1534,7 +1596,7 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 			return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX512, u,
 					  ue);
 		if (npu_is_dw(&cmd->conv2d))
-			return npu_dw_run(cmd, bo, ctx, u, ue);
+			return npu_dw_run(cmd, bo, ctx, packed, u, ue);
 		break;
 	case RM_NPU_OP_POOL2D:
 		return npu_pool_run(cmd, bo, u, ue);
@@ -1553,18 +1615,57 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return npu_scalar_exec(cmd, bo, u, ue);
 }
 
+/* Depthwise commands whose weights the transformed-row kernel can use. */
+static bool npu_dwq_packs(const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+
+	return cmd->opcode == RM_NPU_OP_CONV2D && c->groups != 1 &&
+	       npu_is_dw(c) && c->dil_w == 1 &&
+	       c->k_w <= 4 * NPU_DWQ_MAX_GX;
+}
+
 static u64 npu_avx512_pack_size(const struct rm_npu_cmd *cmd)
 {
 	struct npu_mm mm;
 
+	if (npu_dwq_packs(cmd))
+		return sizeof(struct npu_dwq_packed) +
+		       npu_dwq_block_bytes(&cmd->conv2d) *
+		       npu_ceil_div(cmd->conv2d.out_c, NPU_MM_COLS);
 	return npu_mm_for_pack(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
 }
 
 static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 			  void *dst)
 {
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
 	struct npu_mm mm;
 
+	if (npu_dwq_packs(cmd)) {
+		struct npu_dwq_packed *pk = dst;
+		const s8 *wsrc = (const s8 *)(bo[c->weights.bo] +
+					      c->weights.offset);
+		u32 cb, nblk = (u32)npu_ceil_div(c->out_c, NPU_MM_COLS);
+
+		pk->magic = NPU_DWQ_PACK_MAGIC;
+		pk->isa = NPU_ISA_AVX512;
+		pk->k_h = c->k_h;
+		pk->k_w = c->k_w;
+		pk->c = c->out_c;
+		pk->ngx = (c->k_w + 3) / 4;
+		pk->block_bytes = npu_dwq_block_bytes(c);
+		for (cb = 0; cb < nblk; cb++) {
+			u8 *blk = (u8 *)(pk + 1) + (u64)cb * pk->block_bytes;
+
+			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS,
+					   npu_min_u32(NPU_MM_COLS,
+						       c->out_c - cb * NPU_MM_COLS),
+					   pk->ngx, (__m512i *)blk,
+					   (s32 *)(blk + pk->block_bytes - 4 * 64));
+		}
+		return;
+	}
 	if (npu_mm_for_pack(cmd, bo, &mm))
 		npu_mm_pack_all(&mm, NPU_ISA_AVX512, dst);
 }
