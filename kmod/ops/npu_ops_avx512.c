@@ -32,6 +32,11 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 			    const struct npu_mm_epi *e, const s32 *acc,
 			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
 			    u64 stride);
+#define NPU_MM_KERNEL_EPI
+static bool npu_mm_kernel_epi(const struct npu_mm *mm,
+			      const struct npu_mm_epi *e, u32 nr, u32 nv,
+			      const u8 *const *rows, const u8 *panel, u32 kc,
+			      const s32 *rowsum, u32 w, u8 *out, u64 stride);
 
 /* Copies of up to 64 bytes in one masked load and store (no call). */
 static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
@@ -157,7 +162,11 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 
 static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 				     u32 nq, s32 *acc, bool first,
-				     const u32 NR, const u32 NV, bool sgn)
+				     const u32 NR, const u32 NV, bool sgn,
+				     const struct npu_mm *mm,
+				     const struct npu_mm_epi *e,
+				     const s32 *rowsum, u32 w, u8 *out,
+				     u64 stride, const bool EPI)
 {
 	__m512i c[NPU_MM_MR][4];
 	u32 q, i, v;
@@ -166,7 +175,7 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 	for (i = 0; i < NR; i++)
 #pragma GCC unroll 4
 		for (v = 0; v < NV; v++)
-			c[i][v] = first ? _mm512_setzero_si512() :
+			c[i][v] = first || EPI ? _mm512_setzero_si512() :
 				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
 						     16 * v);
 	for (q = 0; q < nq; q++) {
@@ -190,6 +199,74 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 					  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
 		}
 	}
+	if (EPI) {
+		/*
+		 * The binary32 epilogue (contract 3.4) of the sums in
+		 * registers, no bias sum saturating: four full vectors go out
+		 * in one store, packed (exact: clamped to the output type
+		 * first) and put back in order.
+		 */
+		const __m512 lo = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->lo -
+								       e->zp));
+		const __m512 hi = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->hi -
+								       e->zp));
+		const __m512i zp = _mm512_set1_epi32(e->zp);
+		const __m512i perm = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6,
+						      2, 13, 9, 5, 1, 12, 8,
+						      4, 0);
+		bool sout = e->out_dtype == RM_NPU_DT_INT8;
+
+#pragma GCC unroll 8
+		for (i = 0; i < NR; i++) {
+			__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm,
+								      rowsum[i]));
+			u8 *o = out + i * stride;
+			__m512i y0 = zp, y1 = zp, y2 = zp, y3 = zp, p01, p23;
+
+#pragma GCC unroll 4
+			for (v = 0; v < NV; v++) {
+				__m512i ct = _mm512_loadu_si512(e->colterm +
+								16 * v);
+				__m512 sc = _mm512_castsi512_ps(
+					_mm512_loadu_si512(e->fscale + 16 * v));
+				__m512i x;
+				__m512 f;
+
+				if (e->has_bias)
+					ct = _mm512_add_epi32(ct,
+						_mm512_loadu_si512(e->bias +
+								   16 * v));
+				x = _mm512_add_epi32(_mm512_add_epi32(c[i][v],
+								      rt), ct);
+				f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), sc);
+				f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+				x = _mm512_add_epi32(_mm512_cvtps_epi32(f), zp);
+				if (NV < 4 || w < 64) {
+					_mm_mask_storeu_epi8(o + 16 * v,
+						npu_mask16(w - 16 * v),
+						_mm512_cvtepi32_epi8(x));
+					continue;
+				}
+				if (v == 0)
+					y0 = x;
+				else if (v == 1)
+					y1 = x;
+				else if (v == 2)
+					y2 = x;
+				else
+					y3 = x;
+			}
+			if (NV < 4 || w < 64)
+				continue;
+			p01 = _mm512_packs_epi32(y0, y1);
+			p23 = _mm512_packs_epi32(y2, y3);
+			/* lane L, dword j: channels 16 j + 4 L .. + 3 */
+			_mm512_storeu_si512(o, _mm512_permutexvar_epi32(perm,
+				sout ? _mm512_packs_epi16(p01, p23) :
+				       _mm512_packus_epi16(p01, p23)));
+		}
+		return;
+	}
 #pragma GCC unroll 8
 	for (i = 0; i < NR; i++)
 #pragma GCC unroll 4
@@ -198,44 +275,48 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 					    c[i][v]);
 }
 
-#define NPU_K512_NV(nr, sgn)						\
+#define NPU_K512_1(nr, nvv, sgn, epi)					\
+	npu_k512(rows, panel, nq, acc, first, nr, nvv, sgn, mm, e,	\
+		 rowsum, w, out, stride, epi)
+
+#define NPU_K512_NV(nr, sgn, epi)					\
 	do {								\
 		switch (nv) {						\
 		case 1:							\
-			npu_k512(rows, panel, nq, acc, first, nr, 1, sgn); \
+			NPU_K512_1(nr, 1, sgn, epi);			\
 			break;						\
 		case 2:							\
-			npu_k512(rows, panel, nq, acc, first, nr, 2, sgn); \
+			NPU_K512_1(nr, 2, sgn, epi);			\
 			break;						\
 		case 3:							\
-			npu_k512(rows, panel, nq, acc, first, nr, 3, sgn); \
+			NPU_K512_1(nr, 3, sgn, epi);			\
 			break;						\
 		default:						\
-			npu_k512(rows, panel, nq, acc, first, nr, 4, sgn); \
+			NPU_K512_1(nr, 4, sgn, epi);			\
 			break;						\
 		}							\
 	} while (0)
 
-#define NPU_K512_NR(sgn)						\
+#define NPU_K512_NR(sgn, epi)						\
 	do {								\
 		switch (nr) {						\
 		case 1:							\
-			NPU_K512_NV(1, sgn);				\
+			NPU_K512_NV(1, sgn, epi);			\
 			break;						\
 		case 2:							\
-			NPU_K512_NV(2, sgn);				\
+			NPU_K512_NV(2, sgn, epi);			\
 			break;						\
 		case 3:							\
-			NPU_K512_NV(3, sgn);				\
+			NPU_K512_NV(3, sgn, epi);			\
 			break;						\
 		case 4:							\
-			NPU_K512_NV(4, sgn);				\
+			NPU_K512_NV(4, sgn, epi);			\
 			break;						\
 		case 5:							\
-			NPU_K512_NV(5, sgn);				\
+			NPU_K512_NV(5, sgn, epi);			\
 			break;						\
 		default:						\
-			NPU_K512_NV(6, sgn);				\
+			NPU_K512_NV(6, sgn, epi);			\
 			break;						\
 		}							\
 	} while (0)
@@ -245,11 +326,39 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 			  s32 *acc, bool first)
 {
 	u32 nq = npu_mm_ksteps(kc);
+	const struct npu_mm_epi *e = NULL;
+	const s32 *rowsum = NULL;
+	u8 *out = NULL;
+	u64 stride = 0;
+	u32 w = 0;
 
 	if (mm->sgn)
-		NPU_K512_NR(true);
+		NPU_K512_NR(true, false);
 	else
-		NPU_K512_NR(false);
+		NPU_K512_NR(false, false);
+}
+
+/*
+ * A tile whose sums fit one k block, straight to its output with the
+ * binary32 epilogue; false (nothing done) for the other epilogues.
+ */
+static bool npu_mm_kernel_epi(const struct npu_mm *mm,
+			      const struct npu_mm_epi *e, u32 nr, u32 nv,
+			      const u8 *const *rows, const u8 *panel, u32 kc,
+			      const s32 *rowsum, u32 w, u8 *out, u64 stride)
+{
+	u32 nq = npu_mm_ksteps(kc);
+	s32 *acc = NULL;
+	bool first = true;
+
+	if (!e->f32 || e->out_dtype == RM_NPU_DT_INT32 ||
+	    (e->has_bias && !e->bias_safe))
+		return false;
+	if (mm->sgn)
+		NPU_K512_NR(true, true);
+	else
+		NPU_K512_NR(false, true);
+	return true;
 }
 
 /* sum of @n bytes, signed or not: VPDPBUSD against ones, 64 at a time */
