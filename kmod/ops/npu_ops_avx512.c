@@ -1681,6 +1681,90 @@ static void npu_lut_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 }
 
 /* ------------------------------------------------------------------ */
+/* COPY: byte transposes, 16 x 16 tiles                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * 16 rows of 16 bytes @ss apart to 16 rows @ds apart, transposed: four
+ * rounds of the perfect shuffle (row 2i, 2i + 1 from rows i, i + 8).
+ */
+static __always_inline void npu_t16(const u8 *s, u64 ss, u8 *d, u64 ds)
+{
+	__m128i r[16], t[16];
+	u32 k, round;
+
+#pragma GCC unroll 16
+	for (k = 0; k < 16; k++)
+		r[k] = _mm_loadu_si128((const __m128i *)(s + k * ss));
+#pragma GCC unroll 4
+	for (round = 0; round < 4; round++) {
+#pragma GCC unroll 8
+		for (k = 0; k < 8; k++) {
+			t[2 * k] = _mm_unpacklo_epi8(r[k], r[k + 8]);
+			t[2 * k + 1] = _mm_unpackhi_epi8(r[k], r[k + 8]);
+		}
+#pragma GCC unroll 16
+		for (k = 0; k < 16; k++)
+			r[k] = t[k];
+	}
+#pragma GCC unroll 16
+	for (k = 0; k < 16; k++)
+		_mm_storeu_si128((__m128i *)(d + k * ds), r[k]);
+}
+
+/*
+ * dst[i * dsi + e * dse] = src[i * ssi + e * sse] for i < ni, e < ne, with
+ * sse = 1 and dsi = 1 (a transpose): whole tiles, the edges byte by byte.
+ */
+static void npu_transpose(const u8 *src, u64 ssi, u8 *dst, u64 dse, u32 ni,
+			  u32 ne)
+{
+	u32 i, e, i1 = ni & ~15u, e1 = ne & ~15u, a, b;
+
+	for (i = 0; i < i1; i += 16)
+		for (e = 0; e < e1; e += 16)
+			npu_t16(src + i * ssi + e, ssi, dst + e * dse + i, dse);
+	for (a = 0; a < ni; a++)
+		for (b = a < i1 ? e1 : 0; b < ne; b++)
+			dst[a + b * dse] = src[a * ssi + b];
+}
+
+/* Byte COPY units that transpose two dimensions; false for the others. */
+static bool npu_copy_t_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			   u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_copy *c = &cmd->copy;
+	const u8 *src = bo[c->src.bo] + c->src.offset;
+	u8 *dst = bo[c->dst.bo] + c->dst.offset;
+	u64 ss2 = c->src_stride[2], ss3 = c->src_stride[3];
+	u64 ds2 = c->dst_stride[2], ds3 = c->dst_stride[3];
+	u32 n = c->dims[3];
+
+	/* one unit per i2 (the whole of dims[3]), 16 x 16 tiles worth it */
+	if (c->elem_size != 1 || n > npu_copy_chunk(c) || n < 16 ||
+	    c->dims[2] < 16 || !((ss3 == 1 && ds2 == 1) ||
+				 (ss2 == 1 && ds3 == 1)))
+		return false;
+	while (u < ue) {
+		u64 t = npu_div_u64(u, c->dims[2]);
+		u32 i2 = (u32)(u - t * c->dims[2]);
+		u32 i0 = (u32)npu_div_u64(t, c->dims[1]);
+		u32 i1 = (u32)(t - (u64)i0 * c->dims[1]);
+		u32 m = (u32)npu_min_u64(c->dims[2] - i2, ue - u);
+		const u8 *s = src + i0 * c->src_stride[0] +
+			      i1 * c->src_stride[1];
+		u8 *d = dst + i0 * c->dst_stride[0] + i1 * c->dst_stride[1];
+
+		if (ss3 == 1 && ds2 == 1)	/* rows of src are i2 */
+			npu_transpose(s + i2 * ss2, ss2, d + i2, ds3, m, n);
+		else				/* rows of src are e */
+			npu_transpose(s + i2, ss3, d + i2 * ds2, ds2, n, m);
+		u += m;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* The variant                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1711,6 +1795,10 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		return npu_pool_run(cmd, bo, u, ue);
 	case RM_NPU_OP_ELTWISE:
 		if (npu_elt_run(cmd, bo, u, ue))
+			return 0;
+		break;
+	case RM_NPU_OP_COPY:
+		if (npu_copy_t_run(cmd, bo, u, ue))
 			return 0;
 		break;
 	case RM_NPU_OP_LUT:

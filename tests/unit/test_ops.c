@@ -1496,6 +1496,51 @@ static void test_dw_large(void **state)
 	}
 }
 
+/*
+ * Byte COPYs that transpose dims[2] and dims[3] either way (the layout
+ * changes of real models; the AVX-512 variant tiles them 16 x 16), with
+ * extents on both sides of the tile size.
+ */
+static void test_copy_transpose(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(120); i++) {
+		struct rm_npu_cmd_copy *c = &cmd.copy;
+		u32 d2 = npu_rr(1, 70), d3 = npu_rr(1, 70);
+		u64 plane = (u64)d2 * d3;
+
+		memset(&cmd, 0, sizeof(cmd));
+		memset(&w, 0, sizeof(w));
+		cmd.opcode = RM_NPU_OP_COPY;
+		c->dims[0] = npu_rr(1, 2);
+		c->dims[1] = npu_rr(1, 2);
+		c->dims[2] = d2;
+		c->dims[3] = d3;
+		c->elem_size = 1;
+		c->src_stride[1] = c->dst_stride[1] = plane;
+		c->src_stride[0] = c->dst_stride[0] = plane * c->dims[1];
+		if (npu_coin(50)) {
+			c->src_stride[2] = d3;
+			c->src_stride[3] = 1;
+			c->dst_stride[2] = 1;
+			c->dst_stride[3] = d2;
+		} else {
+			c->src_stride[2] = 1;
+			c->src_stride[3] = d2;
+			c->dst_stride[2] = d3;
+			c->dst_stride[3] = 1;
+		}
+		npu_place(&w, &c->src, plane * c->dims[0] * c->dims[1]);
+		npu_place(&w, &c->dst, plane * c->dims[0] * c->dims[1]);
+		check_cmd(&cmd, &w, i % 2);
+		npu_w_free(&w);
+	}
+}
+
 static void test_f32_elt_random(void **state)
 {
 	struct rm_npu_cmd cmd;
@@ -2276,6 +2321,7 @@ int main(void)
 		cmocka_unit_test(test_f32_mm_random),
 		cmocka_unit_test(test_f32_conv_shapes),
 		cmocka_unit_test(test_dw_large),
+		cmocka_unit_test(test_copy_transpose),
 		cmocka_unit_test(test_f32_elt_random),
 		cmocka_unit_test(test_f32_bad_quant_runtime),
 		cmocka_unit_test(test_f32_known),
