@@ -934,8 +934,10 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 			   c->w_zero_point);
 	u32 i, d, g;
 
+	/* written in place: no stack array (ASan's fake stacks misalign) */
 	for (i = 0; i < 4; i++) {
-		s32 ct[16], m[16], rv[16], sv[16];
+		s32 *ct = (s32 *)&q->ct[i], *m = (s32 *)&q->m[i];
+		s32 *rv = (s32 *)&q->rv[i], *sv = (s32 *)&q->sv[i];
 
 		for (d = 0; d < 16; d++) {
 			u32 ch = npu_dwq_ch(i, d);
@@ -947,11 +949,7 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 			rv[d] = e->rnd32[ch];
 			sv[d] = e->sh32[ch];
 		}
-		q->ct[i] = _mm512_loadu_si512(ct);
-		q->m[i] = _mm512_loadu_si512(m);
 		q->mo[i] = _mm512_srli_epi64(q->m[i], 32);
-		q->rv[i] = _mm512_loadu_si512(rv);
-		q->sv[i] = _mm512_loadu_si512(sv);
 	}
 	for (g = 0; g < q->ngx; g++) {
 		u32 real = npu_min_u32(4, c->k_w - 4 * g);
@@ -1350,6 +1348,206 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 					nb++;
 				}
 			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Depthwise CONV2D over the whole input (a global pool as a conv)      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A kernel that covers the whole unpadded input gives one output pixel per
+ * image: its taps go four at a time through the unpacks and VPDPBUSD of
+ * npu_dw_taps(), against weights packed as for a 1 x taps kernel by
+ * npu_dwq_pack_block(); the taps past the last group read the zero point
+ * and count 0 in the input sums (their weights are 0 too).
+ */
+static bool npu_dwg_ok(const struct rm_npu_cmd_conv2d *c)
+{
+	u32 taps = c->k_h * c->k_w;
+
+	return c->groups == c->in_c && c->out_c == c->in_c &&
+	       taps > NPU_DW_MAX_TAPS && c->out_h == 1 && c->out_w == 1 &&
+	       c->k_h == c->in_h && c->k_w == c->in_w && !c->pad_top &&
+	       !c->pad_left && !c->pad_bottom && !c->pad_right &&
+	       NPU_DWQ_SC_RING + (u64)(taps + 3) / 4 * 256 <= NPU_MM_SC_EPI;
+}
+
+/* The kernel as the 1 x taps one whose packing npu_dwg_run() reads. */
+static void npu_dwg_flat(const struct rm_npu_cmd_conv2d *c,
+			 struct rm_npu_cmd_conv2d *f)
+{
+	*f = *c;
+	f->k_w = c->k_h * c->k_w;
+	f->k_h = 1;
+}
+
+/* The byte output of one pixel's sums in permuted order (@sx: ZW only). */
+static __always_inline void npu_dwq_store(const struct npu_dwq *q,
+					  const struct npu_mm_epi *e,
+					  const __m512i *acc,
+					  const __m512i *sx, s32 zw, u8 *o,
+					  __mmask64 cm)
+{
+	__m512i y[4], p01, p23;
+	u32 i;
+
+#pragma GCC unroll 4
+	for (i = 0; i < 4; i++) {
+		__m512i x = acc[i];
+
+		if (zw)
+			x = _mm512_sub_epi32(x, _mm512_mullo_epi32(sx[i],
+						_mm512_set1_epi32(zw)));
+		x = _mm512_add_epi32(x, q->ct[i]);
+		if (e->f32) {
+			__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x),
+				_mm512_castsi512_ps(q->m[i]));
+
+			f = _mm512_max_ps(f, _mm512_cvtepi32_ps(
+				_mm512_set1_epi32(e->lo - e->zp)));
+			f = _mm512_min_ps(f, _mm512_cvtepi32_ps(
+				_mm512_set1_epi32(e->hi - e->zp)));
+			y[i] = _mm512_cvtps_epi32(f);
+		} else {
+			__m512i pe = _mm512_mul_epi32(x, q->m[i]);
+			__m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+						      q->mo[i]);
+			__m512i r = _mm512_mask_blend_epi32(0xaaaa,
+				_mm512_srli_epi64(pe, 32), po);
+
+			r = _mm512_srav_epi32(_mm512_add_epi32(r, q->rv[i]),
+					      q->sv[i]);
+			r = _mm512_max_epi32(r, _mm512_set1_epi32(e->lo - e->zp));
+			y[i] = _mm512_min_epi32(r, _mm512_set1_epi32(e->hi -
+								     e->zp));
+		}
+		y[i] = _mm512_add_epi32(y[i], _mm512_set1_epi32(e->zp));
+	}
+	p01 = _mm512_packs_epi32(y[0], y[1]);
+	p23 = _mm512_packs_epi32(y[2], y[3]);
+	_mm512_mask_storeu_epi8(o, cm, e->out_dtype == RM_NPU_DT_INT8 ?
+				_mm512_packs_epi16(p01, p23) :
+				_mm512_packus_epi16(p01, p23));
+}
+
+static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+		       struct npu_ops_ctx *ctx, const void *packed, u64 u,
+		       u64 ue)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	const struct npu_dwq_packed *pk = packed;
+	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
+						     NPU_MM_SC_EPI);
+	struct npu_dwq *q = (struct npu_dwq *)ctx->scratch;
+	__m512i *wloc = (__m512i *)(ctx->scratch + NPU_DWQ_SC_RING);
+	u32 taps = c->k_h * c->k_w, groups = (taps + 3) / 4, full = taps / 4;
+	u64 npix = c->batch;
+	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
+	s32 zx = c->in_zero_point + (sgn ? 128 : 0), zw = c->w_zero_point;
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	const __m512i zv = _mm512_xor_si512(flip,
+		_mm512_set1_epi8((char)c->in_zero_point));
+	const __m512i ones = _mm512_set1_epi8(1);
+	const __m512i tail1 = _mm512_set1_epi32((int)(0x01010101u >>
+						      (8 * (4 * groups - taps))));
+	struct rm_npu_cmd_conv2d flat;
+	struct npu_mm mm;
+	int ret;
+
+	npu_dwg_flat(c, &flat);
+	if (pk && (pk->magic != NPU_DWQ_PACK_MAGIC ||
+		   pk->isa != NPU_ISA_AVX512 || pk->k_h != 1 ||
+		   pk->k_w != taps || pk->c != c->out_c ||
+		   pk->block_bytes != npu_dwq_block_bytes(&flat)))
+		pk = NULL;
+	npu_mm_from_conv(cmd, bo, &mm);
+	mm.k = taps;
+	while (u < ue) {
+		u64 cb = npu_div_u64(u, npix);
+		u64 p = u - cb * npix;
+		u64 pend = npu_min_u64(npix, p + (ue - u));
+		u32 oc0 = (u32)cb * NPU_MM_COLS;
+		u32 w = npu_min_u32(NPU_MM_COLS, c->out_c - oc0);
+		__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+		u64 key = cb << 32 | 0xfffffffdu;
+
+		ret = npu_mm_epi_load(&mm, oc0, w, e);
+		if (ret)
+			return ret;
+		if (e->out_dtype == RM_NPU_DT_INT32 ||
+		    (e->has_bias && !e->bias_safe) || !(e->f32 || e->hi_only)) {
+			ret = npu_scalar_exec(cmd, bo, u, u + (pend - p));
+			if (ret)
+				return ret;
+			u += pend - p;
+			continue;
+		}
+		u += pend - p;
+		q->ngx = 1;
+		if (pk) {
+			const u8 *blk = (const u8 *)(pk + 1) +
+					cb * pk->block_bytes;
+
+			q->wp = (const __m512i *)blk;
+			q->wsp = (const s32 *)(blk + pk->block_bytes - 4 * 64);
+		} else {
+			q->wp = wloc;
+			q->wsp = q->wsum;
+			if (!ctx->tag || ctx->cache_tag != ctx->tag ||
+			    ctx->cache_key != key) {
+				npu_dwq_pack_block(&flat, (const s8 *)
+						   (bo[c->weights.bo] +
+						    c->weights.offset),
+						   oc0, w, groups, wloc, q->wsum);
+				ctx->cache_tag = ctx->tag;
+				ctx->cache_key = key;
+			}
+		}
+		npu_dwq_epi(&flat, zx, e, q);
+		for (; p < pend; p++) {
+			const u8 *img = bo[c->in.bo] + c->in.offset + oc0 +
+					p * taps * c->in_c;
+			__m512i acc[4], sx[4], x[4], t0, t1, t2, t3, qv[4];
+			u32 g, i, b;
+
+#pragma GCC unroll 4
+			for (i = 0; i < 4; i++) {
+				acc[i] = _mm512_setzero_si512();
+				sx[i] = _mm512_setzero_si512();
+			}
+			for (g = 0; g < groups; g++) {
+				const __m512i *wg = q->wp + 4 * g;
+				const u8 *s = img + (u64)4 * g * c->in_c;
+
+#pragma GCC unroll 4
+				for (b = 0; b < 4; b++)
+					x[b] = g < full || 4 * g + b < taps ?
+					       _mm512_xor_si512(flip,
+						_mm512_maskz_loadu_epi8(cm, s +
+							(u64)b * c->in_c)) : zv;
+				t0 = _mm512_unpacklo_epi8(x[0], x[1]);
+				t1 = _mm512_unpackhi_epi8(x[0], x[1]);
+				t2 = _mm512_unpacklo_epi8(x[2], x[3]);
+				t3 = _mm512_unpackhi_epi8(x[2], x[3]);
+				qv[0] = _mm512_unpacklo_epi16(t0, t2);
+				qv[1] = _mm512_unpackhi_epi16(t0, t2);
+				qv[2] = _mm512_unpacklo_epi16(t1, t3);
+				qv[3] = _mm512_unpackhi_epi16(t1, t3);
+#pragma GCC unroll 4
+				for (i = 0; i < 4; i++) {
+					acc[i] = _mm512_dpbusd_epi32(acc[i],
+						qv[i], _mm512_loadu_si512(wg + i));
+					if (zw)
+						sx[i] = _mm512_dpbusd_epi32(sx[i],
+							qv[i], g < full ? ones : tail1);
+				}
+			}
+			npu_dwq_store(q, e, acc, sx, zw,
+				      bo[c->out.bo] + c->out.offset +
+				      p * c->out_c + oc0, cm);
 		}
 	}
 	return 0;
@@ -1790,6 +1988,8 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 					  ue);
 		if (npu_is_dw(&cmd->conv2d))
 			return npu_dw_run(cmd, bo, ctx, packed, u, ue);
+		if (npu_dwg_ok(&cmd->conv2d))
+			return npu_dwg_run(cmd, bo, ctx, packed, u, ue);
 		break;
 	case RM_NPU_OP_POOL2D:
 		return npu_pool_run(cmd, bo, u, ue);
@@ -1818,27 +2018,39 @@ static bool npu_dwq_packs(const struct rm_npu_cmd *cmd)
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
 
 	return cmd->opcode == RM_NPU_OP_CONV2D && c->groups != 1 &&
-	       npu_is_dw(c) && c->dil_w == 1 &&
-	       c->k_w <= 4 * NPU_DWQ_MAX_GX;
+	       ((npu_is_dw(c) && c->dil_w == 1 &&
+		 c->k_w <= 4 * NPU_DWQ_MAX_GX) || npu_dwg_ok(c));
 }
 
 static u64 npu_avx512_pack_size(const struct rm_npu_cmd *cmd)
 {
 	struct npu_mm mm;
 
-	if (npu_dwq_packs(cmd))
+	if (npu_dwq_packs(cmd)) {
+		struct rm_npu_cmd_conv2d flat;
+
+		if (npu_dwg_ok(&cmd->conv2d))
+			npu_dwg_flat(&cmd->conv2d, &flat);
+		else
+			flat = cmd->conv2d;
 		return sizeof(struct npu_dwq_packed) +
-		       npu_dwq_block_bytes(&cmd->conv2d) *
-		       npu_ceil_div(cmd->conv2d.out_c, NPU_MM_COLS);
+		       npu_dwq_block_bytes(&flat) *
+		       npu_ceil_div(flat.out_c, NPU_MM_COLS);
+	}
 	return npu_mm_for_pack(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
 }
 
 static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 			  void *dst)
 {
-	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	struct rm_npu_cmd_conv2d flat;
+	const struct rm_npu_cmd_conv2d *c = &flat;
 	struct npu_mm mm;
 
+	if (npu_dwg_ok(&cmd->conv2d))
+		npu_dwg_flat(&cmd->conv2d, &flat);
+	else
+		flat = cmd->conv2d;
 	if (npu_dwq_packs(cmd)) {
 		struct npu_dwq_packed *pk = dst;
 		const s8 *wsrc = (const s8 *)(bo[c->weights.bo] +
