@@ -32,6 +32,11 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 			    const struct npu_mm_epi *e, const s32 *acc,
 			    const s32 *rowsum, u32 nr, u32 w, u8 *out,
 			    u64 stride);
+#define NPU_MM_KERNEL_EPI
+static bool npu_mm_kernel_epi(const struct npu_mm *mm,
+			      const struct npu_mm_epi *e, u32 nr, u32 nv,
+			      const u8 *const *rows, const u8 *panel, u32 kc,
+			      const s32 *rowsum, u32 w, u8 *out, u64 stride);
 
 /* Copies of up to 64 bytes in one masked load and store (no call). */
 static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
@@ -157,7 +162,11 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 
 static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 				     u32 nq, s32 *acc, bool first,
-				     const u32 NR, const u32 NV, bool sgn)
+				     const u32 NR, const u32 NV, bool sgn,
+				     const struct npu_mm *mm,
+				     const struct npu_mm_epi *e,
+				     const s32 *rowsum, u32 w, u8 *out,
+				     u64 stride, const bool EPI)
 {
 	__m512i c[NPU_MM_MR][4];
 	u32 q, i, v;
@@ -166,7 +175,7 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 	for (i = 0; i < NR; i++)
 #pragma GCC unroll 4
 		for (v = 0; v < NV; v++)
-			c[i][v] = first ? _mm512_setzero_si512() :
+			c[i][v] = first || EPI ? _mm512_setzero_si512() :
 				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
 						     16 * v);
 	for (q = 0; q < nq; q++) {
@@ -190,6 +199,74 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 					  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
 		}
 	}
+	if (EPI) {
+		/*
+		 * The binary32 epilogue (contract 3.4) of the sums in
+		 * registers, no bias sum saturating: four full vectors go out
+		 * in one store, packed (exact: clamped to the output type
+		 * first) and put back in order.
+		 */
+		const __m512 lo = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->lo -
+								       e->zp));
+		const __m512 hi = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->hi -
+								       e->zp));
+		const __m512i zp = _mm512_set1_epi32(e->zp);
+		const __m512i perm = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6,
+						      2, 13, 9, 5, 1, 12, 8,
+						      4, 0);
+		bool sout = e->out_dtype == RM_NPU_DT_INT8;
+
+#pragma GCC unroll 8
+		for (i = 0; i < NR; i++) {
+			__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm,
+								      rowsum[i]));
+			u8 *o = out + i * stride;
+			__m512i y0 = zp, y1 = zp, y2 = zp, y3 = zp, p01, p23;
+
+#pragma GCC unroll 4
+			for (v = 0; v < NV; v++) {
+				__m512i ct = _mm512_loadu_si512(e->colterm +
+								16 * v);
+				__m512 sc = _mm512_castsi512_ps(
+					_mm512_loadu_si512(e->fscale + 16 * v));
+				__m512i x;
+				__m512 f;
+
+				if (e->has_bias)
+					ct = _mm512_add_epi32(ct,
+						_mm512_loadu_si512(e->bias +
+								   16 * v));
+				x = _mm512_add_epi32(_mm512_add_epi32(c[i][v],
+								      rt), ct);
+				f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), sc);
+				f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+				x = _mm512_add_epi32(_mm512_cvtps_epi32(f), zp);
+				if (NV < 4 || w < 64) {
+					_mm_mask_storeu_epi8(o + 16 * v,
+						npu_mask16(w - 16 * v),
+						_mm512_cvtepi32_epi8(x));
+					continue;
+				}
+				if (v == 0)
+					y0 = x;
+				else if (v == 1)
+					y1 = x;
+				else if (v == 2)
+					y2 = x;
+				else
+					y3 = x;
+			}
+			if (NV < 4 || w < 64)
+				continue;
+			p01 = _mm512_packs_epi32(y0, y1);
+			p23 = _mm512_packs_epi32(y2, y3);
+			/* lane L, dword j: channels 16 j + 4 L .. + 3 */
+			_mm512_storeu_si512(o, _mm512_permutexvar_epi32(perm,
+				sout ? _mm512_packs_epi16(p01, p23) :
+				       _mm512_packus_epi16(p01, p23)));
+		}
+		return;
+	}
 #pragma GCC unroll 8
 	for (i = 0; i < NR; i++)
 #pragma GCC unroll 4
@@ -198,44 +275,48 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 					    c[i][v]);
 }
 
-#define NPU_K512_NV(nr, sgn)						\
+#define NPU_K512_1(nr, nvv, sgn, epi)					\
+	npu_k512(rows, panel, nq, acc, first, nr, nvv, sgn, mm, e,	\
+		 rowsum, w, out, stride, epi)
+
+#define NPU_K512_NV(nr, sgn, epi)					\
 	do {								\
 		switch (nv) {						\
 		case 1:							\
-			npu_k512(rows, panel, nq, acc, first, nr, 1, sgn); \
+			NPU_K512_1(nr, 1, sgn, epi);			\
 			break;						\
 		case 2:							\
-			npu_k512(rows, panel, nq, acc, first, nr, 2, sgn); \
+			NPU_K512_1(nr, 2, sgn, epi);			\
 			break;						\
 		case 3:							\
-			npu_k512(rows, panel, nq, acc, first, nr, 3, sgn); \
+			NPU_K512_1(nr, 3, sgn, epi);			\
 			break;						\
 		default:						\
-			npu_k512(rows, panel, nq, acc, first, nr, 4, sgn); \
+			NPU_K512_1(nr, 4, sgn, epi);			\
 			break;						\
 		}							\
 	} while (0)
 
-#define NPU_K512_NR(sgn)						\
+#define NPU_K512_NR(sgn, epi)						\
 	do {								\
 		switch (nr) {						\
 		case 1:							\
-			NPU_K512_NV(1, sgn);				\
+			NPU_K512_NV(1, sgn, epi);			\
 			break;						\
 		case 2:							\
-			NPU_K512_NV(2, sgn);				\
+			NPU_K512_NV(2, sgn, epi);			\
 			break;						\
 		case 3:							\
-			NPU_K512_NV(3, sgn);				\
+			NPU_K512_NV(3, sgn, epi);			\
 			break;						\
 		case 4:							\
-			NPU_K512_NV(4, sgn);				\
+			NPU_K512_NV(4, sgn, epi);			\
 			break;						\
 		case 5:							\
-			NPU_K512_NV(5, sgn);				\
+			NPU_K512_NV(5, sgn, epi);			\
 			break;						\
 		default:						\
-			NPU_K512_NV(6, sgn);				\
+			NPU_K512_NV(6, sgn, epi);			\
 			break;						\
 		}							\
 	} while (0)
@@ -245,11 +326,39 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 			  s32 *acc, bool first)
 {
 	u32 nq = npu_mm_ksteps(kc);
+	const struct npu_mm_epi *e = NULL;
+	const s32 *rowsum = NULL;
+	u8 *out = NULL;
+	u64 stride = 0;
+	u32 w = 0;
 
 	if (mm->sgn)
-		NPU_K512_NR(true);
+		NPU_K512_NR(true, false);
 	else
-		NPU_K512_NR(false);
+		NPU_K512_NR(false, false);
+}
+
+/*
+ * A tile whose sums fit one k block, straight to its output with the
+ * binary32 epilogue; false (nothing done) for the other epilogues.
+ */
+static bool npu_mm_kernel_epi(const struct npu_mm *mm,
+			      const struct npu_mm_epi *e, u32 nr, u32 nv,
+			      const u8 *const *rows, const u8 *panel, u32 kc,
+			      const s32 *rowsum, u32 w, u8 *out, u64 stride)
+{
+	u32 nq = npu_mm_ksteps(kc);
+	s32 *acc = NULL;
+	bool first = true;
+
+	if (!e->f32 || e->out_dtype == RM_NPU_DT_INT32 ||
+	    (e->has_bias && !e->bias_safe))
+		return false;
+	if (mm->sgn)
+		NPU_K512_NR(true, true);
+	else
+		NPU_K512_NR(false, true);
+	return true;
 }
 
 /* sum of @n bytes, signed or not: VPDPBUSD against ones, 64 at a time */
@@ -393,6 +502,49 @@ static void npu_mm_epi(const struct npu_mm *mm, const struct npu_mm_epi *e,
 }
 
 /*
+ * Rows of a tile with the binary32 rescale (contract 3.4, as npu_epi16())
+ * when no bias sum can saturate: every per-channel vector loaded once.
+ */
+static void npu_mm_epi_rows_f32(const struct npu_mm *mm,
+				const struct npu_mm_epi *e, const s32 *acc,
+				const s32 *rowsum, u32 nr, u32 w, u8 *out,
+				u64 stride)
+{
+	__m512i ct[4], zp = _mm512_set1_epi32(e->zp);
+	__m512 sc[4];
+	__m512 lo = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->lo - e->zp));
+	__m512 hi = _mm512_cvtepi32_ps(_mm512_set1_epi32(e->hi - e->zp));
+	u32 nv = (w + 15) / 16, i, v;
+
+	for (v = 0; v < nv; v++) {
+		/* no sum can overflow with the bias: fold it in */
+		ct[v] = _mm512_loadu_si512(e->colterm + 16 * v);
+		if (e->has_bias)
+			ct[v] = _mm512_add_epi32(ct[v],
+				_mm512_loadu_si512(e->bias + 16 * v));
+		/* per tensor, every lane holds the one scale */
+		sc[v] = _mm512_castsi512_ps(_mm512_loadu_si512(e->fscale +
+							       16 * v));
+	}
+	for (i = 0; i < nr; i++) {
+		__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm, rowsum[i]));
+		u8 *o = out + i * stride;
+
+		for (v = 0; v < nv; v++) {
+			__m512i x = _mm512_add_epi32(_mm512_add_epi32(
+				_mm512_loadu_si512(acc + i * NPU_MM_COLS + 16 * v),
+				rt), ct[v]);
+			__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), sc[v]);
+
+			f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+			_mm_mask_storeu_epi8(o + 16 * v, npu_mask16(w - 16 * v),
+				_mm512_cvtepi32_epi8(_mm512_add_epi32(
+					_mm512_cvtps_epi32(f), zp)));
+		}
+	}
+}
+
+/*
  * Rows of a tile: the common case (per-tensor or per-channel scales with
  * total >= 33, no bias saturation, byte output) with every per-channel
  * vector loaded once for all rows; the others row by row.
@@ -405,6 +557,11 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 	__m512i ct[4], mv[4], mo[4], rv[4], sv[4], lo, hi, zp;
 	u32 nv = (w + 15) / 16, i, v;
 
+	if (e->f32 && e->out_dtype != RM_NPU_DT_INT32 &&
+	    (!e->has_bias || e->bias_safe)) {
+		npu_mm_epi_rows_f32(mm, e, acc, rowsum, nr, w, out, stride);
+		return;
+	}
 	if (!e->hi_only || e->out_dtype == RM_NPU_DT_INT32 ||
 	    (e->has_bias && !e->bias_safe)) {
 		for (i = 0; i < nr; i++)
@@ -655,10 +812,422 @@ static void npu_dw_block_vectors(struct npu_dwb *b)
 	}
 }
 
-static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
-		      struct npu_ops_ctx *ctx, u64 u, u64 ue)
+/* ------------------------------------------------------------------ */
+/* Depthwise CONV2D on transformed rows (dil_w 1, a lean epilogue)     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each input row is transformed once per 64-channel block into quads: at
+ * position P the int32 lane of a channel holds the unsigned-operand bytes
+ * of pixels P .. P + 3 (the zero point outside the input), in the
+ * lane-permuted channel order of npu_dw_taps(). Output pixel ox, kernel
+ * row ky and tap group g read the quad at ix0 + 4 g of row iy0 + ky dil_h:
+ * one VPDPBUSD per 16 channels and 4 taps, no shuffle, against weights
+ * packed in the same order (taps past k_w weigh 0, and count 0 in the
+ * input sums for a weight zero point). A ring of span_h rows keeps the
+ * rows that consecutive output rows share. The sums come back to channel
+ * order through the packs of the epilogue (exact: the values are clamped
+ * to the output type before). The zero-point algebra is npu_dw_taps()'s,
+ * with T the k_h k_w real taps.
+ */
+#define NPU_DWQ_MAX_GX		2	/* tap groups per kernel row: k_w <= 8 */
+#define NPU_DWQ_MAX_SPAN	16	/* rows of the ring */
+
+struct npu_dwq {
+	__m512i w[NPU_DW_MAX_TAPS][4];	/* [ky * ngx + g][vector] */
+	s32 wsum[64];		/* sum of each channel's weights, permuted */
+	const __m512i *wp;	/* these weights, or the packed ones */
+	const s32 *wsp;		/* these sums, or the packed ones */
+	__m512i ct[4];		/* colterm + bias */
+	__m512i m[4];		/* binary32 scale bits, or mult32 */
+	__m512i mo[4];		/* mult32 of the odd lanes */
+	__m512i rv[4];
+	__m512i sv[4];
+	__m512i ones[NPU_DWQ_MAX_GX];	/* 1 in the bytes of real taps */
+	s64 tag[NPU_DWQ_MAX_SPAN];	/* the ring row's nb << 32 | iy + pad */
+	u32 ngx;		/* tap groups per kernel row */
+	u32 step;		/* input pixels between quad positions */
+	u32 npos;		/* quad positions per row */
+	u32 span;		/* ring rows */
+};
+
+#define NPU_DWQ_SC_RING	((sizeof(struct npu_dwq) + 63) & ~(u64)63)
+_Static_assert(NPU_DWQ_SC_RING < NPU_MM_SC_EPI, "depthwise ring");
+
+static u32 npu_gcd(u32 a, u32 b)
+{
+	while (b) {
+		u32 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Whether the block with epilogue @e runs here; sets the geometry. */
+static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
+			     const struct npu_mm_epi *e, struct npu_dwq *q)
+{
+	u32 span;
+
+	if (c->dil_w != 1 || c->k_w > 4 * NPU_DWQ_MAX_GX ||
+	    e->out_dtype == RM_NPU_DT_INT32 || (e->has_bias && !e->bias_safe) ||
+	    !(e->f32 || e->hi_only))
+		return false;
+	span = (c->k_h - 1) * c->dil_h + 1;
+	if (span > NPU_DWQ_MAX_SPAN)
+		return false;
+	q->ngx = (c->k_w + 3) / 4;
+	q->step = q->ngx == 1 ? c->stride_w : npu_gcd(c->stride_w, 4);
+	q->npos = ((c->out_w - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
+	q->span = span;
+	return NPU_DWQ_SC_RING + (u64)span * q->npos * 256 <= NPU_MM_SC_EPI;
+}
+
+/* Channel of dword @d of permuted vector @i. */
+static inline u32 npu_dwq_ch(u32 i, u32 d)
+{
+	return 16 * (d / 4) + 4 * i + d % 4;
+}
+
+/*
+ * The weights of the block of channels [oc0, oc0 + w) in permuted channel
+ * order, [ky * ngx + g][vector], and the sum of each channel's weights.
+ */
+static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
+			       const s8 *wsrc, u32 oc0, u32 w, u32 ngx,
+			       __m512i *wdst, s32 *wsum)
+{
+	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b;
+
+	memset(wdst, 0, (u64)c->k_h * ngx * 4 * 64);
+	for (i = 0; i < 4; i++)
+		for (d = 0; d < 16; d++) {
+			u32 ch = npu_dwq_ch(i, d);
+			const s8 *ws = wsrc + (u64)(oc0 + ch) * taps;
+			s32 sw = 0;
+
+			if (ch >= w) {
+				wsum[16 * i + d] = 0;
+				continue;
+			}
+			for (ky = 0; ky < c->k_h; ky++)
+				for (kx = 0; kx < c->k_w; kx++) {
+					s8 v = ws[ky * c->k_w + kx];
+
+					g = kx / 4;
+					b = kx % 4;
+					((u8 *)&wdst[(ky * ngx + g) * 4 + i])
+						[4 * d + b] = (u8)v;
+					sw += v;
+				}
+			wsum[16 * i + d] = sw;
+		}
+}
+
+/* The block's epilogue vectors (permuted channel order) from its sums. */
+static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
+			const struct npu_mm_epi *e, struct npu_dwq *q)
+{
+	s32 tz = npu_mul32(npu_mul32((s32)(c->k_h * c->k_w), zx),
+			   c->w_zero_point);
+	u32 i, d, g;
+
+	/* written in place: no stack array (ASan's fake stacks misalign) */
+	for (i = 0; i < 4; i++) {
+		s32 *ct = (s32 *)&q->ct[i], *m = (s32 *)&q->m[i];
+		s32 *rv = (s32 *)&q->rv[i], *sv = (s32 *)&q->sv[i];
+
+		for (d = 0; d < 16; d++) {
+			u32 ch = npu_dwq_ch(i, d);
+
+			ct[d] = npu_add32(npu_add32(npu_mul32(-zx,
+							q->wsp[16 * i + d]),
+						    tz), e->bias[ch]);
+			m[d] = e->f32 ? (s32)e->fscale[ch] : e->mult32[ch];
+			rv[d] = e->rnd32[ch];
+			sv[d] = e->sh32[ch];
+		}
+		q->mo[i] = _mm512_srli_epi64(q->m[i], 32);
+	}
+	for (g = 0; g < q->ngx; g++) {
+		u32 real = npu_min_u32(4, c->k_w - 4 * g);
+
+		q->ones[g] = _mm512_set1_epi32((int)(0x01010101u >>
+						    (8 * (4 - real))));
+	}
+}
+
+/* Packed depthwise weights (npu_cmd_pack()): this header, then blocks. */
+struct npu_dwq_packed {
+	u32 magic;
+	u32 isa;
+	u32 k_h;
+	u32 k_w;
+	u32 c;
+	u32 ngx;
+	u64 block_bytes;	/* weights, then the 64 sums */
+	u8 pad[32];		/* the blocks 64-byte aligned */
+};
+
+_Static_assert(sizeof(struct npu_dwq_packed) == 64, "depthwise pack header");
+
+#define NPU_DWQ_PACK_MAGIC	0x4b50574eu	/* "NWPK" */
+
+static u64 npu_dwq_block_bytes(const struct rm_npu_cmd_conv2d *c)
+{
+	return (u64)c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
+}
+
+/* Quads of input row @iy (the zero point outside the input) into @dst. */
+static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
+			const struct npu_dwq *q, const u8 *img, s32 iy,
+			__mmask64 cm, bool sgn, u8 *dst)
+{
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	const __m512i zv = _mm512_xor_si512(flip,
+		_mm512_set1_epi8((char)c->in_zero_point));
+	const u8 *row = img + (u64)iy * c->in_w * c->in_c;
+	u32 j, b;
+
+	if (iy < 0 || iy >= (s32)c->in_h) {
+		for (j = 0; j < 4 * q->npos; j++)
+			_mm512_storeu_si512(dst + 64 * (u64)j, zv);
+		return;
+	}
+	for (j = 0; j < q->npos; j++, dst += 256) {
+		s32 ix = (s32)(j * q->step) - (s32)c->pad_left;
+		__m512i x[4], t0, t1, t2, t3;
+
+		if (ix >= 0 && ix + 3 < (s32)c->in_w) {
+			const u8 *s = row + (u64)(u32)ix * c->in_c;
+
+#pragma GCC unroll 4
+			for (b = 0; b < 4; b++)
+				x[b] = _mm512_xor_si512(flip,
+					_mm512_maskz_loadu_epi8(cm, s +
+						(u64)b * c->in_c));
+		} else {
+#pragma GCC unroll 4
+			for (b = 0; b < 4; b++) {
+				s32 xb = ix + (s32)b;
+
+				x[b] = xb < 0 || xb >= (s32)c->in_w ? zv :
+				       _mm512_xor_si512(flip,
+					_mm512_maskz_loadu_epi8(cm, row +
+						(u64)(u32)xb * c->in_c));
+			}
+		}
+		t0 = _mm512_unpacklo_epi8(x[0], x[1]);
+		t1 = _mm512_unpackhi_epi8(x[0], x[1]);
+		t2 = _mm512_unpacklo_epi8(x[2], x[3]);
+		t3 = _mm512_unpackhi_epi8(x[2], x[3]);
+		_mm512_storeu_si512(dst, _mm512_unpacklo_epi16(t0, t2));
+		_mm512_storeu_si512(dst + 64, _mm512_unpackhi_epi16(t0, t2));
+		_mm512_storeu_si512(dst + 128, _mm512_unpacklo_epi16(t1, t3));
+		_mm512_storeu_si512(dst + 192, _mm512_unpackhi_epi16(t1, t3));
+	}
+}
+
+/*
+ * Output pixels [ox0, ox1) of one row, kernel rows at @rows; KH, NGX: the
+ * kernel's rows and tap groups (constants in the common cases).
+ */
+static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
+					   const struct npu_mm_epi *e,
+					   const u8 *const *rows, u32 ox0,
+					   u32 ox1, u32 inc, u32 goff, u8 *o,
+					   u32 ostride, __mmask64 cm, s32 zw,
+					   const u32 KH, const u32 NGX,
+					   const bool ZW, const bool F32,
+					   const bool SOUT)
+{
+	const __m512i lo = _mm512_set1_epi32(e->lo - e->zp);
+	const __m512i hi = _mm512_set1_epi32(e->hi - e->zp);
+	const __m512 lof = _mm512_cvtepi32_ps(lo), hif = _mm512_cvtepi32_ps(hi);
+	const __m512i zp = _mm512_set1_epi32(e->zp);
+	const __m512i zwv = _mm512_set1_epi32(zw);
+	u32 ox, ky, g, i;
+
+	for (ox = ox0; ox < ox1; ox++, o += ostride) {
+		__m512i acc[4], sx[4], y[4], p01, p23;
+
+		for (i = 0; i < 4; i++) {
+			acc[i] = _mm512_setzero_si512();
+			sx[i] = _mm512_setzero_si512();
+		}
+#pragma GCC unroll 8
+		for (ky = 0; ky < KH; ky++)
+#pragma GCC unroll 2
+			for (g = 0; g < NGX; g++) {
+				const u8 *x = rows[ky] + ((u64)ox * inc +
+							  g * goff) * 256;
+				const __m512i *wv = q->wp + (ky * NGX + g) * 4;
+
+#pragma GCC unroll 4
+				for (i = 0; i < 4; i++) {
+					__m512i xv = _mm512_loadu_si512(x + 64 * i);
+
+					acc[i] = _mm512_dpbusd_epi32(acc[i], xv,
+								     wv[i]);
+					if (ZW)
+						sx[i] = _mm512_dpbusd_epi32(
+							sx[i], xv, q->ones[g]);
+				}
+			}
+#pragma GCC unroll 4
+		for (i = 0; i < 4; i++) {
+			__m512i x = acc[i];
+
+			if (ZW)
+				x = _mm512_sub_epi32(x, _mm512_mullo_epi32(sx[i],
+									   zwv));
+			x = _mm512_add_epi32(x, q->ct[i]);
+			if (F32) {
+				/* contract 3.4, as npu_epi16() */
+				__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x),
+					_mm512_castsi512_ps(q->m[i]));
+
+				f = _mm512_min_ps(_mm512_max_ps(f, lof), hif);
+				y[i] = _mm512_cvtps_epi32(f);
+			} else {
+				__m512i pe = _mm512_mul_epi32(x, q->m[i]);
+				__m512i po = _mm512_mul_epi32(
+					_mm512_srli_epi64(x, 32), q->mo[i]);
+				__m512i r = _mm512_mask_blend_epi32(0xaaaa,
+					_mm512_srli_epi64(pe, 32), po);
+
+				r = _mm512_srav_epi32(_mm512_add_epi32(r,
+								       q->rv[i]),
+						      q->sv[i]);
+				y[i] = _mm512_min_epi32(_mm512_max_epi32(r, lo),
+							hi);
+			}
+			y[i] = _mm512_add_epi32(y[i], zp);
+		}
+		/* lane L: channels 16 L + 4 i .. + 3 of y[i]: in order again */
+		p01 = _mm512_packs_epi32(y[0], y[1]);
+		p23 = _mm512_packs_epi32(y[2], y[3]);
+		_mm512_mask_storeu_epi8(o, cm, SOUT ?
+					_mm512_packs_epi16(p01, p23) :
+					_mm512_packus_epi16(p01, p23));
+	}
+}
+
+#define NPU_DWQ_EPI(kh, ngx, zwf)					\
+	do {								\
+		if (e->f32 && sout)					\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       true, true);			\
+		else if (e->f32)					\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       true, false);			\
+		else if (sout)						\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       false, true);			\
+		else							\
+			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+				       c->out_c, cm, zw, kh, ngx, zwf,	\
+				       false, false);			\
+	} while (0)
+
+/*
+ * Pixels [p, pend) of the block of channels [oc0, oc0 + w); @q has the
+ * geometry (npu_dwq_geometry()).
+ */
+static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			  struct npu_ops_ctx *ctx,
+			  const struct npu_dwq_packed *pk,
+			  const struct npu_mm_epi *e, struct npu_dwq *q,
+			  u32 cb, u32 w, u64 p, u64 pend)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 oc0 = cb * NPU_MM_COLS;
+	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
+	bool sout = c->out_dtype == RM_NPU_DT_INT8;
+	s32 zx = c->in_zero_point + (sgn ? 128 : 0), zw = c->w_zero_point;
+	u64 key = (u64)cb << 32 | 0xfffffffeu;
+	u64 row_bytes = (u64)q->npos * 256;
+	u8 *ring = ctx->scratch + NPU_DWQ_SC_RING;
+	__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+	u32 inc = c->stride_w / q->step, goff = 4 / q->step;
+	const u8 *in = bo[c->in.bo] + c->in.offset + oc0;
+	u8 *out = bo[c->out.bo] + c->out.offset + oc0;
+	const u8 *rows[NPU_DW_MAX_TAPS];
+	u32 ox, oy, nb, ky;
+	u64 t;
+
+	if (pk) {
+		const u8 *blk = (const u8 *)(pk + 1) +
+				(u64)cb * pk->block_bytes;
+
+		q->wp = (const __m512i *)blk;
+		q->wsp = (const s32 *)(blk + pk->block_bytes - 4 * 64);
+	} else {
+		q->wp = q->w[0];
+		q->wsp = q->wsum;
+		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
+		    ctx->cache_key != key) {
+			npu_dwq_pack_block(c, (const s8 *)(bo[c->weights.bo] +
+							   c->weights.offset),
+					   oc0, w, q->ngx, q->w[0], q->wsum);
+			ctx->cache_tag = ctx->tag;
+			ctx->cache_key = key;
+		}
+	}
+	npu_dwq_epi(c, zx, e, q);
+	for (ky = 0; ky < q->span; ky++)
+		q->tag[ky] = -1;
+	t = npu_div_u64(p, c->out_w);
+	ox = (u32)(p - t * c->out_w);
+	nb = (u32)npu_div_u64(t, c->out_h);
+	oy = (u32)(t - (u64)nb * c->out_h);
+	while (p < pend) {
+		u32 oxe = (u32)npu_min_u64(c->out_w, ox + (pend - p));
+		const u8 *img = in + (u64)nb * c->in_h * c->in_w * c->in_c;
+		u8 *o = out + (p * c->out_c);
+		u32 iyp0 = oy * c->stride_h;	/* iy0 + pad_top */
+
+		for (ky = 0; ky < c->k_h; ky++) {
+			u32 iyp = iyp0 + ky * c->dil_h, slot = iyp % q->span;
+			s64 rkey = (s64)nb << 32 | iyp;
+			u8 *r = ring + slot * row_bytes;
+
+			if (q->tag[slot] != rkey) {
+				npu_dwq_row(c, q, img,
+					    (s32)iyp - (s32)c->pad_top, cm,
+					    sgn, r);
+				q->tag[slot] = rkey;
+			}
+			rows[ky] = r;
+		}
+		if (c->k_h == 3 && q->ngx == 1 && !zw)
+			NPU_DWQ_EPI(3, 1, false);
+		else if (c->k_h == 5 && q->ngx == 2 && !zw)
+			NPU_DWQ_EPI(5, 2, false);
+		else if (zw)
+			NPU_DWQ_EPI(c->k_h, q->ngx, true);
+		else
+			NPU_DWQ_EPI(c->k_h, q->ngx, false);
+		p += oxe - ox;
+		ox = 0;
+		if (++oy == c->out_h) {
+			oy = 0;
+			nb++;
+		}
+	}
+}
+
+static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+		      struct npu_ops_ctx *ctx, const void *packed, u64 u,
+		      u64 ue)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	const struct npu_dwq_packed *pk = packed;
 	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
 						     NPU_MM_SC_EPI);
 	u8 *wpk = ctx->scratch + NPU_MM_SC_PANEL;
@@ -670,6 +1239,7 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	s32 zw = c->w_zero_point;
 	u8 *zbuf = ctx->scratch + NPU_MM_SC_AROWS;
 	struct npu_dwb *blk = (struct npu_dwb *)(ctx->scratch + NPU_DW_SC_BLK);
+	struct npu_dwq *dq = (struct npu_dwq *)ctx->scratch;
 	u64 *toff = blk->toff;
 	const u8 **tp = blk->tp;
 	s32 span_h = (s32)((c->k_h - 1) * c->dil_h);
@@ -680,6 +1250,11 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	struct npu_mm mm;
 	int ret;
 
+	if (pk && (pk->magic != NPU_DWQ_PACK_MAGIC ||
+		   pk->isa != NPU_ISA_AVX512 || pk->k_h != c->k_h ||
+		   pk->k_w != c->k_w || pk->c != c->out_c ||
+		   pk->block_bytes != npu_dwq_block_bytes(c)))
+		pk = NULL;
 	dw.groups = (taps + 3) / 4;
 	dw.zx = c->in_zero_point + (sgn ? 128 : 0);
 	/* 64 input zero points: what a tap outside the input reads */
@@ -705,6 +1280,11 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		ret = npu_mm_epi_load(&mm, oc0, w, e);
 		if (ret)
 			return ret;
+		if (npu_dwq_geometry(c, e, dq)) {
+			npu_dwq_block(cmd, bo, ctx, pk, e, dq, (u32)cb, w, p,
+				      pend);
+			continue;
+		}
 		if (!ctx->tag || ctx->cache_tag != ctx->tag ||
 		    ctx->cache_key != key) {
 			npu_dw_pack(c, wsrc, oc0, w, &dw, wpk,
@@ -768,6 +1348,206 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 					nb++;
 				}
 			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Depthwise CONV2D over the whole input (a global pool as a conv)      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A kernel that covers the whole unpadded input gives one output pixel per
+ * image: its taps go four at a time through the unpacks and VPDPBUSD of
+ * npu_dw_taps(), against weights packed as for a 1 x taps kernel by
+ * npu_dwq_pack_block(); the taps past the last group read the zero point
+ * and count 0 in the input sums (their weights are 0 too).
+ */
+static bool npu_dwg_ok(const struct rm_npu_cmd_conv2d *c)
+{
+	u32 taps = c->k_h * c->k_w;
+
+	return c->groups == c->in_c && c->out_c == c->in_c &&
+	       taps > NPU_DW_MAX_TAPS && c->out_h == 1 && c->out_w == 1 &&
+	       c->k_h == c->in_h && c->k_w == c->in_w && !c->pad_top &&
+	       !c->pad_left && !c->pad_bottom && !c->pad_right &&
+	       NPU_DWQ_SC_RING + (u64)(taps + 3) / 4 * 256 <= NPU_MM_SC_EPI;
+}
+
+/* The kernel as the 1 x taps one whose packing npu_dwg_run() reads. */
+static void npu_dwg_flat(const struct rm_npu_cmd_conv2d *c,
+			 struct rm_npu_cmd_conv2d *f)
+{
+	*f = *c;
+	f->k_w = c->k_h * c->k_w;
+	f->k_h = 1;
+}
+
+/* The byte output of one pixel's sums in permuted order (@sx: ZW only). */
+static __always_inline void npu_dwq_store(const struct npu_dwq *q,
+					  const struct npu_mm_epi *e,
+					  const __m512i *acc,
+					  const __m512i *sx, s32 zw, u8 *o,
+					  __mmask64 cm)
+{
+	__m512i y[4], p01, p23;
+	u32 i;
+
+#pragma GCC unroll 4
+	for (i = 0; i < 4; i++) {
+		__m512i x = acc[i];
+
+		if (zw)
+			x = _mm512_sub_epi32(x, _mm512_mullo_epi32(sx[i],
+						_mm512_set1_epi32(zw)));
+		x = _mm512_add_epi32(x, q->ct[i]);
+		if (e->f32) {
+			__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x),
+				_mm512_castsi512_ps(q->m[i]));
+
+			f = _mm512_max_ps(f, _mm512_cvtepi32_ps(
+				_mm512_set1_epi32(e->lo - e->zp)));
+			f = _mm512_min_ps(f, _mm512_cvtepi32_ps(
+				_mm512_set1_epi32(e->hi - e->zp)));
+			y[i] = _mm512_cvtps_epi32(f);
+		} else {
+			__m512i pe = _mm512_mul_epi32(x, q->m[i]);
+			__m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32),
+						      q->mo[i]);
+			__m512i r = _mm512_mask_blend_epi32(0xaaaa,
+				_mm512_srli_epi64(pe, 32), po);
+
+			r = _mm512_srav_epi32(_mm512_add_epi32(r, q->rv[i]),
+					      q->sv[i]);
+			r = _mm512_max_epi32(r, _mm512_set1_epi32(e->lo - e->zp));
+			y[i] = _mm512_min_epi32(r, _mm512_set1_epi32(e->hi -
+								     e->zp));
+		}
+		y[i] = _mm512_add_epi32(y[i], _mm512_set1_epi32(e->zp));
+	}
+	p01 = _mm512_packs_epi32(y[0], y[1]);
+	p23 = _mm512_packs_epi32(y[2], y[3]);
+	_mm512_mask_storeu_epi8(o, cm, e->out_dtype == RM_NPU_DT_INT8 ?
+				_mm512_packs_epi16(p01, p23) :
+				_mm512_packus_epi16(p01, p23));
+}
+
+static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+		       struct npu_ops_ctx *ctx, const void *packed, u64 u,
+		       u64 ue)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	const struct npu_dwq_packed *pk = packed;
+	struct npu_mm_epi *e = (struct npu_mm_epi *)(ctx->scratch +
+						     NPU_MM_SC_EPI);
+	struct npu_dwq *q = (struct npu_dwq *)ctx->scratch;
+	__m512i *wloc = (__m512i *)(ctx->scratch + NPU_DWQ_SC_RING);
+	u32 taps = c->k_h * c->k_w, groups = (taps + 3) / 4, full = taps / 4;
+	u64 npix = c->batch;
+	bool sgn = c->in_dtype == RM_NPU_DT_INT8;
+	s32 zx = c->in_zero_point + (sgn ? 128 : 0), zw = c->w_zero_point;
+	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	const __m512i zv = _mm512_xor_si512(flip,
+		_mm512_set1_epi8((char)c->in_zero_point));
+	const __m512i ones = _mm512_set1_epi8(1);
+	const __m512i tail1 = _mm512_set1_epi32((int)(0x01010101u >>
+						      (8 * (4 * groups - taps))));
+	struct rm_npu_cmd_conv2d flat;
+	struct npu_mm mm;
+	int ret;
+
+	npu_dwg_flat(c, &flat);
+	if (pk && (pk->magic != NPU_DWQ_PACK_MAGIC ||
+		   pk->isa != NPU_ISA_AVX512 || pk->k_h != 1 ||
+		   pk->k_w != taps || pk->c != c->out_c ||
+		   pk->block_bytes != npu_dwq_block_bytes(&flat)))
+		pk = NULL;
+	npu_mm_from_conv(cmd, bo, &mm);
+	mm.k = taps;
+	while (u < ue) {
+		u64 cb = npu_div_u64(u, npix);
+		u64 p = u - cb * npix;
+		u64 pend = npu_min_u64(npix, p + (ue - u));
+		u32 oc0 = (u32)cb * NPU_MM_COLS;
+		u32 w = npu_min_u32(NPU_MM_COLS, c->out_c - oc0);
+		__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+		u64 key = cb << 32 | 0xfffffffdu;
+
+		ret = npu_mm_epi_load(&mm, oc0, w, e);
+		if (ret)
+			return ret;
+		if (e->out_dtype == RM_NPU_DT_INT32 ||
+		    (e->has_bias && !e->bias_safe) || !(e->f32 || e->hi_only)) {
+			ret = npu_scalar_exec(cmd, bo, u, u + (pend - p));
+			if (ret)
+				return ret;
+			u += pend - p;
+			continue;
+		}
+		u += pend - p;
+		q->ngx = 1;
+		if (pk) {
+			const u8 *blk = (const u8 *)(pk + 1) +
+					cb * pk->block_bytes;
+
+			q->wp = (const __m512i *)blk;
+			q->wsp = (const s32 *)(blk + pk->block_bytes - 4 * 64);
+		} else {
+			q->wp = wloc;
+			q->wsp = q->wsum;
+			if (!ctx->tag || ctx->cache_tag != ctx->tag ||
+			    ctx->cache_key != key) {
+				npu_dwq_pack_block(&flat, (const s8 *)
+						   (bo[c->weights.bo] +
+						    c->weights.offset),
+						   oc0, w, groups, wloc, q->wsum);
+				ctx->cache_tag = ctx->tag;
+				ctx->cache_key = key;
+			}
+		}
+		npu_dwq_epi(&flat, zx, e, q);
+		for (; p < pend; p++) {
+			const u8 *img = bo[c->in.bo] + c->in.offset + oc0 +
+					p * taps * c->in_c;
+			__m512i acc[4], sx[4], x[4], t0, t1, t2, t3, qv[4];
+			u32 g, i, b;
+
+#pragma GCC unroll 4
+			for (i = 0; i < 4; i++) {
+				acc[i] = _mm512_setzero_si512();
+				sx[i] = _mm512_setzero_si512();
+			}
+			for (g = 0; g < groups; g++) {
+				const __m512i *wg = q->wp + 4 * g;
+				const u8 *s = img + (u64)4 * g * c->in_c;
+
+#pragma GCC unroll 4
+				for (b = 0; b < 4; b++)
+					x[b] = g < full || 4 * g + b < taps ?
+					       _mm512_xor_si512(flip,
+						_mm512_maskz_loadu_epi8(cm, s +
+							(u64)b * c->in_c)) : zv;
+				t0 = _mm512_unpacklo_epi8(x[0], x[1]);
+				t1 = _mm512_unpackhi_epi8(x[0], x[1]);
+				t2 = _mm512_unpacklo_epi8(x[2], x[3]);
+				t3 = _mm512_unpackhi_epi8(x[2], x[3]);
+				qv[0] = _mm512_unpacklo_epi16(t0, t2);
+				qv[1] = _mm512_unpackhi_epi16(t0, t2);
+				qv[2] = _mm512_unpacklo_epi16(t1, t3);
+				qv[3] = _mm512_unpackhi_epi16(t1, t3);
+#pragma GCC unroll 4
+				for (i = 0; i < 4; i++) {
+					acc[i] = _mm512_dpbusd_epi32(acc[i],
+						qv[i], _mm512_loadu_si512(wg + i));
+					if (zw)
+						sx[i] = _mm512_dpbusd_epi32(sx[i],
+							qv[i], g < full ? ones : tail1);
+				}
+			}
+			npu_dwq_store(q, e, acc, sx, zw,
+				      bo[c->out.bo] + c->out.offset +
+				      p * c->out_c + oc0, cm);
 		}
 	}
 	return 0;
@@ -1099,6 +1879,90 @@ static void npu_lut_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 }
 
 /* ------------------------------------------------------------------ */
+/* COPY: byte transposes, 16 x 16 tiles                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * 16 rows of 16 bytes @ss apart to 16 rows @ds apart, transposed: four
+ * rounds of the perfect shuffle (row 2i, 2i + 1 from rows i, i + 8).
+ */
+static __always_inline void npu_t16(const u8 *s, u64 ss, u8 *d, u64 ds)
+{
+	__m128i r[16], t[16];
+	u32 k, round;
+
+#pragma GCC unroll 16
+	for (k = 0; k < 16; k++)
+		r[k] = _mm_loadu_si128((const __m128i *)(s + k * ss));
+#pragma GCC unroll 4
+	for (round = 0; round < 4; round++) {
+#pragma GCC unroll 8
+		for (k = 0; k < 8; k++) {
+			t[2 * k] = _mm_unpacklo_epi8(r[k], r[k + 8]);
+			t[2 * k + 1] = _mm_unpackhi_epi8(r[k], r[k + 8]);
+		}
+#pragma GCC unroll 16
+		for (k = 0; k < 16; k++)
+			r[k] = t[k];
+	}
+#pragma GCC unroll 16
+	for (k = 0; k < 16; k++)
+		_mm_storeu_si128((__m128i *)(d + k * ds), r[k]);
+}
+
+/*
+ * dst[i * dsi + e * dse] = src[i * ssi + e * sse] for i < ni, e < ne, with
+ * sse = 1 and dsi = 1 (a transpose): whole tiles, the edges byte by byte.
+ */
+static void npu_transpose(const u8 *src, u64 ssi, u8 *dst, u64 dse, u32 ni,
+			  u32 ne)
+{
+	u32 i, e, i1 = ni & ~15u, e1 = ne & ~15u, a, b;
+
+	for (i = 0; i < i1; i += 16)
+		for (e = 0; e < e1; e += 16)
+			npu_t16(src + i * ssi + e, ssi, dst + e * dse + i, dse);
+	for (a = 0; a < ni; a++)
+		for (b = a < i1 ? e1 : 0; b < ne; b++)
+			dst[a + b * dse] = src[a * ssi + b];
+}
+
+/* Byte COPY units that transpose two dimensions; false for the others. */
+static bool npu_copy_t_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			   u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_copy *c = &cmd->copy;
+	const u8 *src = bo[c->src.bo] + c->src.offset;
+	u8 *dst = bo[c->dst.bo] + c->dst.offset;
+	u64 ss2 = c->src_stride[2], ss3 = c->src_stride[3];
+	u64 ds2 = c->dst_stride[2], ds3 = c->dst_stride[3];
+	u32 n = c->dims[3];
+
+	/* one unit per i2 (the whole of dims[3]), 16 x 16 tiles worth it */
+	if (c->elem_size != 1 || n > npu_copy_chunk(c) || n < 16 ||
+	    c->dims[2] < 16 || !((ss3 == 1 && ds2 == 1) ||
+				 (ss2 == 1 && ds3 == 1)))
+		return false;
+	while (u < ue) {
+		u64 t = npu_div_u64(u, c->dims[2]);
+		u32 i2 = (u32)(u - t * c->dims[2]);
+		u32 i0 = (u32)npu_div_u64(t, c->dims[1]);
+		u32 i1 = (u32)(t - (u64)i0 * c->dims[1]);
+		u32 m = (u32)npu_min_u64(c->dims[2] - i2, ue - u);
+		const u8 *s = src + i0 * c->src_stride[0] +
+			      i1 * c->src_stride[1];
+		u8 *d = dst + i0 * c->dst_stride[0] + i1 * c->dst_stride[1];
+
+		if (ss3 == 1 && ds2 == 1)	/* rows of src are i2 */
+			npu_transpose(s + i2 * ss2, ss2, d + i2, ds3, m, n);
+		else				/* rows of src are e */
+			npu_transpose(s + i2, ss3, d + i2 * ds2, ds2, n, m);
+		u += m;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* The variant                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1123,12 +1987,18 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 			return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX512, u,
 					  ue);
 		if (npu_is_dw(&cmd->conv2d))
-			return npu_dw_run(cmd, bo, ctx, u, ue);
+			return npu_dw_run(cmd, bo, ctx, packed, u, ue);
+		if (npu_dwg_ok(&cmd->conv2d))
+			return npu_dwg_run(cmd, bo, ctx, packed, u, ue);
 		break;
 	case RM_NPU_OP_POOL2D:
 		return npu_pool_run(cmd, bo, u, ue);
 	case RM_NPU_OP_ELTWISE:
 		if (npu_elt_run(cmd, bo, u, ue))
+			return 0;
+		break;
+	case RM_NPU_OP_COPY:
+		if (npu_copy_t_run(cmd, bo, u, ue))
 			return 0;
 		break;
 	case RM_NPU_OP_LUT:
@@ -1142,18 +2012,69 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return npu_scalar_exec(cmd, bo, u, ue);
 }
 
+/* Depthwise commands whose weights the transformed-row kernel can use. */
+static bool npu_dwq_packs(const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+
+	return cmd->opcode == RM_NPU_OP_CONV2D && c->groups != 1 &&
+	       ((npu_is_dw(c) && c->dil_w == 1 &&
+		 c->k_w <= 4 * NPU_DWQ_MAX_GX) || npu_dwg_ok(c));
+}
+
 static u64 npu_avx512_pack_size(const struct rm_npu_cmd *cmd)
 {
 	struct npu_mm mm;
 
+	if (npu_dwq_packs(cmd)) {
+		struct rm_npu_cmd_conv2d flat;
+
+		if (npu_dwg_ok(&cmd->conv2d))
+			npu_dwg_flat(&cmd->conv2d, &flat);
+		else
+			flat = cmd->conv2d;
+		return sizeof(struct npu_dwq_packed) +
+		       npu_dwq_block_bytes(&flat) *
+		       npu_ceil_div(flat.out_c, NPU_MM_COLS);
+	}
 	return npu_mm_for_pack(cmd, NULL, &mm) ? npu_mm_pack_bytes(&mm) : 0;
 }
 
 static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 			  void *dst)
 {
+	struct rm_npu_cmd_conv2d flat;
+	const struct rm_npu_cmd_conv2d *c = &flat;
 	struct npu_mm mm;
 
+	if (npu_dwg_ok(&cmd->conv2d))
+		npu_dwg_flat(&cmd->conv2d, &flat);
+	else
+		flat = cmd->conv2d;
+	if (npu_dwq_packs(cmd)) {
+		struct npu_dwq_packed *pk = dst;
+		const s8 *wsrc = (const s8 *)(bo[c->weights.bo] +
+					      c->weights.offset);
+		u32 cb, nblk = (u32)npu_ceil_div(c->out_c, NPU_MM_COLS);
+
+		pk->magic = NPU_DWQ_PACK_MAGIC;
+		pk->isa = NPU_ISA_AVX512;
+		pk->k_h = c->k_h;
+		pk->k_w = c->k_w;
+		pk->c = c->out_c;
+		pk->ngx = (c->k_w + 3) / 4;
+		pk->block_bytes = npu_dwq_block_bytes(c);
+		for (cb = 0; cb < nblk; cb++) {
+			u8 *blk = (u8 *)(pk + 1) + (u64)cb * pk->block_bytes;
+
+			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS,
+					   npu_min_u32(NPU_MM_COLS,
+						       c->out_c - cb * NPU_MM_COLS),
+					   pk->ngx, (__m512i *)blk,
+					   (s32 *)(blk + pk->block_bytes - 4 * 64));
+		}
+		return;
+	}
 	if (npu_mm_for_pack(cmd, bo, &mm))
 		npu_mm_pack_all(&mm, NPU_ISA_AVX512, dst);
 }

@@ -516,6 +516,16 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 							npu_add32(rowsum[t + i - g],
 								  rs[i]) : rs[i];
 				}
+#ifdef NPU_MM_KERNEL_EPI
+				/* the epilogue straight from the registers */
+				if (nkb == 1 &&
+				    npu_mm_kernel_epi(mm, e, nr, nv, rows, panel,
+						      kc, rs, w, mm->out +
+						      (t * mm->ldo + col0) *
+						      mm->osz,
+						      mm->ldo * mm->osz))
+					continue;
+#endif
 				npu_mm_kernel(mm, nr, nv, rows, panel, kc, acc,
 					      kb == 0);
 				if (nkb > 1)

@@ -1418,6 +1418,139 @@ static void test_f32_conv_shapes(void **state)
 	npu_w_free(&w);
 }
 
+/*
+ * Depthwise convolutions of model sizes (the AVX-512 transformed-row
+ * kernel): kernels up to 7 x 7 or the whole input (a global pool), rows up
+ * to 60 pixels, channels past the 64-channel blocks, both epilogues,
+ * weight zero points sometimes.
+ */
+static void gen_dw_large(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	do {
+		c->batch = npu_rr(1, 2);
+		c->in_h = npu_rr(1, 24);
+		c->in_w = npu_rr(1, 60);
+		c->k_h = npu_rr(1, 7);
+		c->k_w = npu_rr(1, 7);
+		c->stride_h = npu_rr(1, 3);
+		c->stride_w = npu_rr(1, 3);
+		c->dil_h = npu_coin(80) ? 1 : 2;
+		c->dil_w = npu_coin(90) ? 1 : 2;
+		c->pad_top = npu_rr(0, 3);
+		c->pad_bottom = npu_rr(0, 3);
+		c->pad_left = npu_rr(0, 3);
+		c->pad_right = npu_rr(0, 3);
+	} while (c->in_h + c->pad_top + c->pad_bottom <
+		 c->dil_h * (c->k_h - 1) + 1 ||
+		 c->in_w + c->pad_left + c->pad_right <
+		 c->dil_w * (c->k_w - 1) + 1);
+	if (npu_coin(35)) {
+		/* a global pool as a convolution: the kernel is the input */
+		c->in_h = npu_rr(5, 12);
+		c->in_w = npu_rr(7, 14);
+		c->k_h = c->in_h;
+		c->k_w = c->in_w;
+		c->dil_h = c->dil_w = 1;
+		c->pad_top = c->pad_bottom = c->pad_left = c->pad_right = 0;
+	}
+	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
+		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
+	c->out_w = (c->in_w + c->pad_left + c->pad_right -
+		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+	c->groups = npu_coin(50) ? npu_rr(1, 200) : 16 * npu_rr(1, 12);
+	c->in_c = c->groups;
+	c->out_c = c->groups;
+	c->in_dtype = npu_rnd_dt();
+	c->out_dtype = npu_coin(90) ? (npu_coin(50) ? RM_NPU_DT_INT8 :
+				       RM_NPU_DT_UINT8) : RM_NPU_DT_INT32;
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(70) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	npu_place(w, &c->in, n);
+	npu_maybe_flat(npu_at(w, &c->in), n);
+	n = (u64)c->out_c * c->k_h * c->k_w;
+	npu_place(w, &c->weights, n);
+	npu_maybe_flat(npu_at(w, &c->weights), n);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  (c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(60))
+		npu_to_f32_mm(cmd, w);
+}
+
+static void test_dw_large(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(150); i++) {
+		memset(&w, 0, sizeof(w));
+		gen_dw_large(&cmd, &w);
+		check_cmd(&cmd, &w, i % 3 == 0 ? 1 : 0);
+		npu_w_free(&w);
+	}
+}
+
+/*
+ * Byte COPYs that transpose dims[2] and dims[3] either way (the layout
+ * changes of real models; the AVX-512 variant tiles them 16 x 16), with
+ * extents on both sides of the tile size.
+ */
+static void test_copy_transpose(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(120); i++) {
+		struct rm_npu_cmd_copy *c = &cmd.copy;
+		u32 d2 = npu_rr(1, 70), d3 = npu_rr(1, 70);
+		u64 plane = (u64)d2 * d3;
+
+		memset(&cmd, 0, sizeof(cmd));
+		memset(&w, 0, sizeof(w));
+		cmd.opcode = RM_NPU_OP_COPY;
+		c->dims[0] = npu_rr(1, 2);
+		c->dims[1] = npu_rr(1, 2);
+		c->dims[2] = d2;
+		c->dims[3] = d3;
+		c->elem_size = 1;
+		c->src_stride[1] = c->dst_stride[1] = plane;
+		c->src_stride[0] = c->dst_stride[0] = plane * c->dims[1];
+		if (npu_coin(50)) {
+			c->src_stride[2] = d3;
+			c->src_stride[3] = 1;
+			c->dst_stride[2] = 1;
+			c->dst_stride[3] = d2;
+		} else {
+			c->src_stride[2] = 1;
+			c->src_stride[3] = d2;
+			c->dst_stride[2] = d3;
+			c->dst_stride[3] = 1;
+		}
+		npu_place(&w, &c->src, plane * c->dims[0] * c->dims[1]);
+		npu_place(&w, &c->dst, plane * c->dims[0] * c->dims[1]);
+		check_cmd(&cmd, &w, i % 2);
+		npu_w_free(&w);
+	}
+}
+
 static void test_f32_elt_random(void **state)
 {
 	struct rm_npu_cmd cmd;
@@ -2217,6 +2350,9 @@ int main(void)
 		cmocka_unit_test(test_validate_overflow),
 		cmocka_unit_test(test_fuzz_random),
 		cmocka_unit_test(test_fuzz_mutate),
+		/* last: the random stream of the tests above stays the same */
+		cmocka_unit_test(test_dw_large),
+		cmocka_unit_test(test_copy_transpose),
 	};
 
 	if (s && *s)
