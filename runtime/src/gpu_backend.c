@@ -11,9 +11,11 @@
  * replayed when the same commands run on the same slots again (one
  * launch, no validation: the commands and slot sizes compare equal, so
  * validation would give the same answer; NPURT_GPU_GRAPHS=0 turns it
- * off). Results
- * equal the CPU backend's byte for byte (the kernels follow
- * uapi/rm_npu_commands.md exactly).
+ * off). A job may carry several batch items (batch_jobs): each command is
+ * validated once (the items share the layout) and launched once for all
+ * of them, blockIdx.z being the item, and a slot moves between host and
+ * device as one copy of all its items. Results equal the CPU backend's
+ * byte for byte (the kernels follow uapi/rm_npu_commands.md exactly).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -57,8 +59,8 @@ static const char *const gpu_fn_names[F_COUNT] = {
 struct gpu_graph {
 	struct gpu_graph *next;
 	struct rm_npu_cmd *cmds;
-	uint64_t *slots;		/* num_bufs addresses, num_bufs sizes */
-	uint32_t num_cmds, num_bufs;
+	uint64_t *slots;		/* num_bufs addresses, sizes, strides */
+	uint32_t num_cmds, num_bufs, items;
 	CUgraphExec exec;
 };
 
@@ -424,6 +426,23 @@ int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem)
 
 /* ---- jobs -------------------------------------------------------------- */
 
+static uint32_t job_items(const struct npurt_job *job)
+{
+	return job->items && job->strides ? job->items : 1;
+}
+
+/* Bytes between the items of @slot (0: shared or one item). */
+static uint64_t job_stride(const struct npurt_job *job, uint32_t slot)
+{
+	return job_items(job) > 1 ? job->strides[slot] : 0;
+}
+
+/* The bytes of @slot that @job's items cover, from its first item's. */
+static uint64_t job_span(const struct npurt_job *job, uint32_t slot)
+{
+	return job->sizes[slot] + (job_items(job) - 1) * job_stride(job, slot);
+}
+
 static int gpu_upload(npurt_device *dev, struct gpu_stream *st,
 		      const struct npurt_job *job, uint32_t slot)
 {
@@ -432,28 +451,34 @@ static int gpu_upload(npurt_device *dev, struct gpu_stream *st,
 	if (job->where[slot] != NPURT_GPU_HOST)
 		return 0;
 	r = dev->gpu->cu->cuMemcpyHtoDAsync(job->dptrs[slot], job->bases[slot],
-					    job->sizes[slot], st->s);
+					    job_span(job, slot), st->s);
 	if (r != CUDA_SUCCESS)
 		return gpu_fail(dev, r, "copy to the GPU");
 	job->where[slot] = NPURT_GPU_SYNCED;
 	return 0;
 }
 
-static unsigned int gpu_blocks(const npurt_device *dev, uint64_t n)
+/* Blocks per item of a grid-stride kernel over @n elements per item. */
+static unsigned int gpu_blocks(const npurt_device *dev,
+			       const struct npurt_job *job, uint64_t n)
 {
 	uint64_t b = (n + GPU_THREADS - 1) / GPU_THREADS;
-	uint64_t most = (uint64_t)dev->gpu->sms * 16;
+	uint64_t most = (uint64_t)dev->gpu->sms * 16 / job_items(job);
 
+	if (most < 1)
+		most = 1;
 	return (unsigned int)(b < 1 ? 1 : b > most ? most : b);
 }
 
-static int gpu_launch(npurt_device *dev, struct gpu_stream *st, enum gpu_fn f,
+/* One launch of @f over every item of @job (blockIdx.z). */
+static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
+		      const struct npurt_job *job, enum gpu_fn f,
 		      unsigned int gx, unsigned int gy, void *params)
 {
 	void *args[] = { params };
-	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy, 1,
-						  GPU_THREADS, 1, 1, 0, st->s,
-						  args, NULL);
+	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy,
+						  job_items(job), GPU_THREADS,
+						  1, 1, 0, st->s, args, NULL);
 
 	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, gpu_fn_names[f]);
 }
@@ -464,6 +489,13 @@ static uint64_t ref_addr(const struct npurt_job *job,
 	return job->dptrs[ref->bo] + ref->offset;
 }
 
+/* The item stride of @ref's slot. */
+static uint64_t ref_is(const struct npurt_job *job,
+		       const struct rm_npu_ref *ref)
+{
+	return job_stride(job, ref->bo);
+}
+
 static void epi_init(struct g_epi *e, const struct npurt_job *job,
 		     const struct rm_npu_cmd *cmd, uint32_t index,
 		     struct gpu_stream *st, const struct rm_npu_ref *bias,
@@ -471,8 +503,12 @@ static void epi_init(struct g_epi *e, const struct npurt_job *job,
 		     uint32_t out_dtype, const struct rm_npu_requant *rq)
 {
 	e->bias = cmd->flags & RM_NPU_MM_BIAS ? ref_addr(job, bias) : 0;
+	e->bias_is = cmd->flags & RM_NPU_MM_BIAS ? ref_is(job, bias) : 0;
 	e->quant = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_addr(job, quant) : 0;
+	e->quant_is = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_is(job, quant) :
+		      0;
 	e->out = ref_addr(job, out);
+	e->out_is = ref_is(job, out);
 	e->err = st->err;
 	e->flags = cmd->flags;
 	e->out_dtype = out_dtype;
@@ -496,6 +532,8 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 		 c->out_dtype, &c->rq);
 	p.a = ref_addr(job, &c->a);
 	p.b = ref_addr(job, &c->b);
+	p.a_is = ref_is(job, &c->a);
+	p.b_is = ref_is(job, &c->b);
 	p.b_ks = c->ldb;
 	p.b_ns = 1;
 	p.m = c->m;
@@ -506,7 +544,8 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 	p.a_signed = c->a_dtype == RM_NPU_DT_INT8;
 	p.za = c->a_zero_point;
 	p.zb = c->b_zero_point;
-	return gpu_launch(dev, st, F_MM, (c->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
+	return gpu_launch(dev, st, job, F_MM,
+			  (c->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
 			  (c->n + GPU_MM_TILE - 1) / GPU_MM_TILE, &p);
 }
 
@@ -531,6 +570,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 			 &c->out, c->out_dtype, &c->rq);
 		p.a = ref_addr(job, &c->in);
 		p.b = ref_addr(job, &c->weights);
+		p.a_is = ref_is(job, &c->in);
+		p.b_is = ref_is(job, &c->weights);
 		p.b_ks = 1;
 		p.b_ns = ksz;
 		p.m = (uint32_t)pix;
@@ -554,7 +595,7 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		p.dil_w = c->dil_w;
 		p.pad_top = c->pad_top;
 		p.pad_left = c->pad_left;
-		return gpu_launch(dev, st, pw ? F_MM : F_MM_CONV,
+		return gpu_launch(dev, st, job, pw ? F_MM : F_MM_CONV,
 				  (uint32_t)((pix + GPU_MM_TILE - 1) /
 					     GPU_MM_TILE),
 				  (c->out_c + GPU_MM_TILE - 1) / GPU_MM_TILE,
@@ -565,6 +606,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		 c->out_dtype, &c->rq);
 	q.in = ref_addr(job, &c->in);
 	q.w = ref_addr(job, &c->weights);
+	q.in_is = ref_is(job, &c->in);
+	q.w_is = ref_is(job, &c->weights);
 	q.total = pix * c->out_c;
 	q.in_h = c->in_h;
 	q.in_w = c->in_w;
@@ -585,7 +628,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 	q.in_signed = c->in_dtype == RM_NPU_DT_INT8;
 	q.zx = c->in_zero_point;
 	q.zw = c->w_zero_point;
-	return gpu_launch(dev, st, F_CONV, gpu_blocks(dev, q.total), 1, &q);
+	return gpu_launch(dev, st, job, F_CONV, gpu_blocks(dev, job, q.total), 1,
+			  &q);
 }
 
 static int run_pool(npurt_device *dev, struct gpu_stream *st,
@@ -597,6 +641,8 @@ static int run_pool(npurt_device *dev, struct gpu_stream *st,
 	memset(&p, 0, sizeof(p));
 	p.in = ref_addr(job, &c->in);
 	p.out = ref_addr(job, &c->out);
+	p.in_is = ref_is(job, &c->in);
+	p.out_is = ref_is(job, &c->out);
 	p.total = (uint64_t)c->batch * c->out_h * c->out_w * c->c;
 	p.avg = c->mode == RM_NPU_POOL_AVG;
 	p.count_pad = !!(cmd->flags & RM_NPU_POOL_COUNT_PAD);
@@ -615,13 +661,15 @@ static int run_pool(npurt_device *dev, struct gpu_stream *st,
 	p.zp = c->zero_point;
 	p.lo = c->act_min;
 	p.hi = c->act_max;
-	return gpu_launch(dev, st, F_POOL, gpu_blocks(dev, p.total), 1, &p);
+	return gpu_launch(dev, st, job, F_POOL, gpu_blocks(dev, job, p.total), 1,
+			  &p);
 }
 
 static void elt_in(struct g_elt_in *d, const struct npurt_job *job,
 		   const struct rm_npu_elt_input *s)
 {
 	d->p = ref_addr(job, &s->ref);
+	d->p_is = ref_is(job, &s->ref);
 	d->row_stride = s->row_stride;
 	d->col_stride = s->col_stride;
 	d->zp = s->zero_point;
@@ -639,6 +687,7 @@ static int run_elt(npurt_device *dev, struct gpu_stream *st,
 	elt_in(&p.a, job, &c->a);
 	elt_in(&p.b, job, &c->b);
 	p.out = ref_addr(job, &c->out);
+	p.out_is = ref_is(job, &c->out);
 	p.out_row_stride = c->out_row_stride;
 	p.op = c->op;
 	p.in_signed = c->dtype == RM_NPU_DT_INT8;
@@ -650,8 +699,9 @@ static int run_elt(npurt_device *dev, struct gpu_stream *st,
 	p.lo = c->rq.act_min;
 	p.hi = c->rq.act_max;
 	p.flags = cmd->flags;
-	return gpu_launch(dev, st, F_ELT,
-			  gpu_blocks(dev, (uint64_t)c->rows * c->cols), 1, &p);
+	return gpu_launch(dev, st, job, F_ELT,
+			  gpu_blocks(dev, job, (uint64_t)c->rows * c->cols), 1,
+			  &p);
 }
 
 static int run_cmd(npurt_device *dev, struct gpu_stream *st,
@@ -679,20 +729,27 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 		p.lut.in = ref_addr(job, &cmd->lut.in);
 		p.lut.table = ref_addr(job, &cmd->lut.table);
 		p.lut.out = ref_addr(job, &cmd->lut.out);
+		p.lut.in_is = ref_is(job, &cmd->lut.in);
+		p.lut.table_is = ref_is(job, &cmd->lut.table);
+		p.lut.out_is = ref_is(job, &cmd->lut.out);
 		p.lut.count = cmd->lut.count;
 		p.lut.flip = cmd->lut.dtype == RM_NPU_DT_INT8 ? 0x80 : 0;
-		return gpu_launch(dev, st, F_LUT, gpu_blocks(dev, p.lut.count),
-				  1, &p.lut);
+		return gpu_launch(dev, st, job, F_LUT,
+				  gpu_blocks(dev, job, p.lut.count), 1, &p.lut);
 	case RM_NPU_OP_FILL:
 		p.fill.dst = ref_addr(job, &cmd->fill.dst);
+		p.fill.dst_is = ref_is(job, &cmd->fill.dst);
 		p.fill.count = cmd->fill.count;
 		p.fill.elem_size = cmd->fill.elem_size;
 		p.fill.value = cmd->fill.value;
-		return gpu_launch(dev, st, F_FILL, gpu_blocks(dev, p.fill.count),
-				  1, &p.fill);
+		return gpu_launch(dev, st, job, F_FILL,
+				  gpu_blocks(dev, job, p.fill.count), 1,
+				  &p.fill);
 	case RM_NPU_OP_COPY:
 		p.copy.src = ref_addr(job, &cmd->copy.src);
 		p.copy.dst = ref_addr(job, &cmd->copy.dst);
+		p.copy.src_is = ref_is(job, &cmd->copy.src);
+		p.copy.dst_is = ref_is(job, &cmd->copy.dst);
 		p.copy.total = 1;
 		for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
 			p.copy.dims[i] = cmd->copy.dims[i];
@@ -701,8 +758,9 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 			p.copy.total *= cmd->copy.dims[i];
 		}
 		p.copy.elem_size = cmd->copy.elem_size;
-		return gpu_launch(dev, st, F_COPY, gpu_blocks(dev, p.copy.total),
-				  1, &p.copy);
+		return gpu_launch(dev, st, job, F_COPY,
+				  gpu_blocks(dev, job, p.copy.total), 1,
+				  &p.copy);
 	default:
 		return 0;	/* NOP */
 	}
@@ -780,15 +838,30 @@ static int gpu_upload_job(npurt_device *dev, struct gpu_stream *st,
 	return ret;
 }
 
+/* The item strides of @job's slots (zeros for one item) into @out. */
+static void job_strides(const struct npurt_job *job, uint64_t *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < job->num_bufs; i++)
+		out[i] = job_stride(job, i);
+}
+
 static bool graph_matches(const struct gpu_graph *gr,
 			  const struct npurt_job *job)
 {
 	size_t nb = job->num_bufs * sizeof(uint64_t);
+	uint32_t i;
 
-	return gr->num_cmds == job->num_cmds && gr->num_bufs == job->num_bufs &&
-	       !memcmp(gr->slots, job->dptrs, nb) &&
-	       !memcmp(gr->slots + job->num_bufs, job->sizes, nb) &&
-	       !memcmp(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
+	if (gr->num_cmds != job->num_cmds || gr->num_bufs != job->num_bufs ||
+	    gr->items != job_items(job) ||
+	    memcmp(gr->slots, job->dptrs, nb) ||
+	    memcmp(gr->slots + job->num_bufs, job->sizes, nb))
+		return false;
+	for (i = 0; i < job->num_bufs; i++)
+		if (gr->slots[2 * job->num_bufs + i] != job_stride(job, i))
+			return false;
+	return !memcmp(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
 }
 
 /* The stream's graph of @job, moved to the front; NULL if none. */
@@ -828,7 +901,7 @@ static struct gpu_graph *graph_capture(npurt_device *dev,
 	gr = calloc(1, sizeof(*gr));
 	if (gr) {
 		gr->cmds = malloc(job->num_cmds * sizeof(*gr->cmds));
-		gr->slots = malloc(2 * nb);
+		gr->slots = malloc(3 * nb);
 	}
 	if (!gr || !gr->cmds || !gr->slots) {
 		if (gr)
@@ -858,8 +931,10 @@ static struct gpu_graph *graph_capture(npurt_device *dev,
 	memcpy(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
 	memcpy(gr->slots, job->dptrs, nb);
 	memcpy(gr->slots + job->num_bufs, job->sizes, nb);
+	job_strides(job, gr->slots + 2 * job->num_bufs);
 	gr->num_cmds = job->num_cmds;
 	gr->num_bufs = job->num_bufs;
+	gr->items = job_items(job);
 	if (st->num_graphs == GPU_GRAPHS_PER_STREAM) {
 		/* drop the least recently used */
 		for (pp = &st->graphs; (*pp)->next; pp = &(*pp)->next)
@@ -948,7 +1023,8 @@ static int gpu_run(npurt_device *dev, const struct npurt_job *job)
 				 "range", dev->info.name, bad - 1,
 				 gpu_op_names[job->cmds[bad - 1].opcode]);
 	npurt_prof_span(dev->rt, "gpu", npurt_prof_dev_track(dev), t0,
-			npurt_now_ns(), "%u commands", job->num_cmds);
+			npurt_now_ns(), "%u commands, %u items", job->num_cmds,
+			job_items(job));
 	return 0;
 }
 
@@ -971,7 +1047,7 @@ static int gpu_sync_host(npurt_device *dev, const struct npurt_job *job,
 		if (job->where[s] != NPURT_GPU_DEVICE)
 			continue;
 		r = g->cu->cuMemcpyDtoHAsync(job->bases[s], job->dptrs[s],
-					     job->sizes[s], st->s);
+					     job_span(job, s), st->s);
 		if (r != CUDA_SUCCESS)
 			ret = gpu_fail(dev, r, "copy from the GPU");
 		job->where[s] = NPURT_GPU_SYNCED;
@@ -1128,6 +1204,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 		 "nvrtc");
 	dev->max_cmds = UINT32_MAX;
 	dev->max_job_bos = NPURT_JOB_MAX_BUFS;
+	dev->batch_jobs = true;
 	dev->ops = &gpu_ops;
 	npurt_prof_name_track(dev->rt, npurt_prof_dev_track(dev), info->name);
 	npurt_info("%s: %s, %llu MiB, compute capability %u.%u", info->name,

@@ -8,7 +8,8 @@
  * __fmaf_rn, __float2ll_rn; NVRTC runs with --fmad=false --ftz=false, so
  * nothing is contracted and subnormal F values stay exact), so results
  * equal the CPU backend's byte for byte. Commands are validated on the host (npu_cmd_validate())
- * before any kernel sees them.
+ * before any kernel sees them. blockIdx.z is the batch item: each kernel
+ * first moves its operands to that item's (gpu_params.h).
  */
 
 #define G_THREADS	256
@@ -73,23 +74,36 @@ __device__ __forceinline__ g_s32 g_ld_elem(const g_u8 *p, g_u32 sgn)
 	return sgn ? (g_s32)(signed char)*p : (g_s32)*p;
 }
 
-/* Epilogue of one output element of channel @n from its exact sum. */
+/* This block's batch item. */
+__device__ __forceinline__ g_u64 g_item(void)
+{
+	return blockIdx.z;
+}
+
+/*
+ * Epilogue of one output element of channel @n from its exact sum, for
+ * the block's batch item.
+ */
 __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
 					   g_u32 n, g_u64 o)
 {
+	g_u64 it = g_item();
 	g_s64 x = acc;
 	g_s32 mult = e->mult, shift = e->shift;
+	g_u8 *out = (g_u8 *)(e->out + it * e->out_is);
 
 	if (e->flags & G_MM_BIAS) {
-		x += g_ld_s32((const g_u8 *)e->bias + 4 * (g_u64)n);
+		x += g_ld_s32((const g_u8 *)(e->bias + it * e->bias_is) +
+			      4 * (g_u64)n);
 		x = g_clamp(x, (g_s32)0x80000000, 0x7fffffff);
 	}
 	if (e->out_dtype == G_DT_INT32) {
-		g_st_s32((g_u8 *)e->out + 4 * o, (g_s32)x);
+		g_st_s32(out + 4 * o, (g_s32)x);
 		return;
 	}
 	if (e->flags & G_MM_PER_CHANNEL) {
-		const g_u8 *q = (const g_u8 *)e->quant + 8 * (g_u64)n;
+		const g_u8 *q = (const g_u8 *)(e->quant + it * e->quant_is) +
+				8 * (g_u64)n;
 
 		mult = g_ld_s32(q);
 		shift = g_ld_s32(q + 4);
@@ -101,11 +115,10 @@ __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
 		}
 	}
 	if (e->flags & G_MM_F32_SCALE)
-		((g_u8 *)e->out)[o] = (g_u8)g_requant_f32((g_s32)x, mult, e->zp,
-							  e->lo, e->hi);
+		out[o] = (g_u8)g_requant_f32((g_s32)x, mult, e->zp, e->lo,
+					     e->hi);
 	else
-		((g_u8 *)e->out)[o] = (g_u8)g_requant(x, mult, shift, e->zp,
-						      e->lo, e->hi);
+		out[o] = (g_u8)g_requant(x, mult, shift, e->zp, e->lo, e->hi);
 }
 
 /* ---- GEMM and dense CONV2D: dp4a over 128 x 128 tiles ------------------ */
@@ -180,12 +193,13 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	/* padded: the loads' 8 threads of one row hit 8 banks */
 	__shared__ g_u32 as[MM_BK / 4][MM_BM + 4];
 	__shared__ g_u32 bs[MM_BK / 4][MM_BN];
-	const g_u8 *a = (const g_u8 *)p.a, *b = (const g_u8 *)p.b;
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
 	g_u32 tx = threadIdx.x % 16, ty = threadIdx.x / 16;
 	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
 	/* whole aligned words of A rows and of B rows can be loaded as such */
-	bool a_vec = !CONV && !(p.lda % 4) && !(p.a % 4);
-	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !(p.b % 4);
+	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4);
+	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
 	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
 	g_u32 i, j, k0, w, r;
 
@@ -321,8 +335,8 @@ k_mm_conv(const struct g_mm p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_conv(const struct g_conv p)
 {
-	const g_u8 *in = (const g_u8 *)p.in;
-	const signed char *wt = (const signed char *)p.w;
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
 	g_u64 idx;
 
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
@@ -368,8 +382,8 @@ k_conv(const struct g_conv p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_pool(const struct g_pool p)
 {
-	const g_u8 *in = (const g_u8 *)p.in;
-	g_u8 *out = (g_u8 *)p.out;
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
 	g_u64 idx;
 
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
@@ -460,8 +474,9 @@ __device__ __forceinline__ g_s32 g_elt_f32(const struct g_elt &p, g_s32 a,
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_elt(const struct g_elt p)
 {
-	const g_u8 *a = (const g_u8 *)p.a.p, *b = (const g_u8 *)p.b.p;
-	g_u8 *out = (g_u8 *)p.out;
+	const g_u8 *a = (const g_u8 *)(p.a.p + g_item() * p.a.p_is);
+	const g_u8 *b = (const g_u8 *)(p.b.p + g_item() * p.b.p_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
 	g_u64 total = (g_u64)p.rows * p.cols, idx;
 
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
@@ -497,11 +512,12 @@ extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_lut(const struct g_lut p)
 {
 	__shared__ g_u8 tab[256];
-	const g_u8 *in = (const g_u8 *)p.in;
-	g_u8 *out = (g_u8 *)p.out;
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
 	g_u64 idx;
 
-	tab[threadIdx.x] = ((const g_u8 *)p.table)[threadIdx.x];
+	tab[threadIdx.x] = ((const g_u8 *)(p.table + g_item() *
+					   p.table_is))[threadIdx.x];
 	__syncthreads();
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.count;
 	     idx += (g_u64)gridDim.x * blockDim.x)
@@ -511,7 +527,7 @@ k_lut(const struct g_lut p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_fill(const struct g_fill p)
 {
-	g_u8 *d = (g_u8 *)p.dst;
+	g_u8 *d = (g_u8 *)(p.dst + g_item() * p.dst_is);
 	g_u64 idx;
 	g_u32 j;
 
@@ -524,8 +540,8 @@ k_fill(const struct g_fill p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_copy(const struct g_copy p)
 {
-	const g_u8 *src = (const g_u8 *)p.src;
-	g_u8 *dst = (g_u8 *)p.dst;
+	const g_u8 *src = (const g_u8 *)(p.src + g_item() * p.src_is);
+	g_u8 *dst = (g_u8 *)(p.dst + g_item() * p.dst_is);
 	g_u64 idx;
 
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
