@@ -67,6 +67,16 @@ struct npurt_backend_ops {
 	 */
 	int (*sync_host)(npurt_device *dev, const struct npurt_job *job,
 			 const uint32_t *slots, unsigned int n);
+	/*
+	 * GPU only: bytes @offset..@offset + @bytes of slot @slot, every item
+	 * of @job: @to_host, copied to the host if the device's copy is newer
+	 * (what a CPU step reads); else copied to the device unless the
+	 * host's is newer anyway (what a CPU step wrote). The slot's where
+	 * stays right as it is. Return: 0 or a negative errno.
+	 */
+	int (*sync_range)(npurt_device *dev, const struct npurt_job *job,
+			  uint32_t slot, uint64_t offset, uint64_t bytes,
+			  bool to_host);
 	void (*close)(npurt_device *dev);
 };
 

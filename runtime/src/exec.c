@@ -481,19 +481,20 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job,
 	job->where = w->where;
 }
 
-/* GPU: host shadows of the slots a CPU step reads or writes made current;
- * afterwards its output is newer on the host. */
+/*
+ * GPU: the bytes of a CPU step's operand @r moved @to_host before it runs
+ * (inputs), or to the device after it ran (its output): only the step's
+ * extents travel, not whole slots.
+ */
 static int gpu_step_sync(struct npurt_worker *w, const struct npurt_job *job,
-			 const struct npurt_cpu_op *op)
+			 const struct npurt_cpu_ref *r, bool to_host)
 {
-	uint32_t slots[NPURT_CPU_MAX_IN + 1];
-	unsigned int i, n = 0;
+	npurt_device *dev = w->ed->dev;
+	uint64_t bytes = r->count *
+			 npurt_dtype_size((enum npurt_dtype)r->dtype);
 
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		if (op->in[i].slot != NPURT_CPU_NONE)
-			slots[n++] = op->in[i].slot;
-	slots[n++] = op->out.slot;
-	return w->ed->dev->ops->sync_host(w->ed->dev, job, slots, n);
+	return dev->ops->sync_range(dev, job, r->slot, r->offset, bytes,
+				    to_host);
 }
 
 /* GPU: the output slots' host sides made current. */
@@ -585,11 +586,14 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			const struct npurt_cpu_op *op = &p->cpuops[s].op;
 			uint64_t t0;
 
-			if (all->where) {
-				ret = gpu_step_sync(w, all, op);
+			unsigned int k;
+
+			for (k = 0; all->where && k < NPURT_CPU_MAX_IN; k++) {
+				if (op->in[k].slot == NPURT_CPU_NONE)
+					continue;
+				ret = gpu_step_sync(w, all, &op->in[k], true);
 				if (ret)
 					return ret;
-				all->where[op->out.slot] = NPURT_GPU_HOST;
 			}
 			t0 = npurt_now_ns();
 			cpu_step_items(w, all, op);
@@ -597,6 +601,11 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 					npurt_now_ns(), "CPU step %u %s (%u items)",
 					s, npurt_cpu_op_name(op->opcode),
 					all->items);
+			if (all->where) {
+				ret = gpu_step_sync(w, all, &op->out, false);
+				if (ret)
+					return ret;
+			}
 		}
 	}
 	return all->where ? gpu_outputs_sync(w, all) : 0;

@@ -1056,6 +1056,45 @@ static int gpu_sync_host(npurt_device *dev, const struct npurt_job *job,
 	return moved || ret ? gpu_finish(dev, st, ret) : 0;
 }
 
+static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
+			  uint32_t slot, uint64_t offset, uint64_t bytes,
+			  bool to_host)
+{
+	struct npurt_gpu *g = dev->gpu;
+	uint64_t stride = job_stride(job, slot), span = bytes;
+	uint32_t j, copies = job_items(job);
+	struct gpu_stream *st;
+	int ret = 0;
+	CUresult r;
+
+	if (!bytes || job->where[slot] == (to_host ? NPURT_GPU_SYNCED :
+					   NPURT_GPU_HOST) ||
+	    (to_host && job->where[slot] == NPURT_GPU_HOST))
+		return 0;
+	/* items back to back in this range: one copy */
+	if (!stride || (copies > 1 && bytes == stride)) {
+		span = stride * (copies - 1) + bytes;
+		copies = 1;
+	}
+	g->cu->cuCtxSetCurrent(g->ctx);
+	st = gpu_stream(dev);
+	if (!st)
+		return -ENOMEM;
+	for (j = 0; j < copies && !ret; j++) {
+		uint64_t o = offset + j * stride;
+
+		r = to_host ?
+		    g->cu->cuMemcpyDtoHAsync(job->bases[slot] + o,
+					     job->dptrs[slot] + o, span, st->s) :
+		    g->cu->cuMemcpyHtoDAsync(job->dptrs[slot] + o,
+					     job->bases[slot] + o, span, st->s);
+		if (r != CUDA_SUCCESS)
+			ret = gpu_fail(dev, r, to_host ? "copy from the GPU" :
+				       "copy to the GPU");
+	}
+	return gpu_finish(dev, st, ret);
+}
+
 /* ---- lifetime ------------------------------------------------------------ */
 
 static void gpu_close(npurt_device *dev)
@@ -1087,6 +1126,7 @@ static const struct npurt_backend_ops gpu_ops = {
 	.mem_free = gpu_mem_free,
 	.run = gpu_run,
 	.sync_host = gpu_sync_host,
+	.sync_range = gpu_sync_range,
 	.close = gpu_close,
 };
 
