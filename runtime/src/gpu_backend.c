@@ -83,6 +83,7 @@ struct npurt_gpu {
 	CUfunction fn[F_COUNT];
 	unsigned int sms;
 	bool graphs;			/* the driver has them, not turned off */
+	bool fold;			/* GEMM items folded into rows */
 	pthread_key_t key;
 	bool key_ok;
 	pthread_mutex_t lock;
@@ -470,17 +471,44 @@ static unsigned int gpu_blocks(const npurt_device *dev,
 	return (unsigned int)(b < 1 ? 1 : b > most ? most : b);
 }
 
+static int gpu_launch3(npurt_device *dev, struct gpu_stream *st,
+		       enum gpu_fn f, unsigned int gx, unsigned int gy,
+		       unsigned int gz, void *params)
+{
+	void *args[] = { params };
+	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy, gz,
+						  GPU_THREADS, 1, 1, 0, st->s,
+						  args, NULL);
+
+	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, gpu_fn_names[f]);
+}
+
 /* One launch of @f over every item of @job (blockIdx.z). */
 static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
 		      const struct npurt_job *job, enum gpu_fn f,
 		      unsigned int gx, unsigned int gy, void *params)
 {
-	void *args[] = { params };
-	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy,
-						  job_items(job), GPU_THREADS,
-						  1, 1, 0, st->s, args, NULL);
+	return gpu_launch3(dev, st, f, gx, gy, job_items(job), params);
+}
 
-	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, gpu_fn_names[f]);
+/*
+ * A plain GEMM (@p, not conv) over @job's items: with B shared and the
+ * rows of one item not filling whole tiles, the items' rows are folded
+ * into one taller GEMM (p->mi); else one item per blockIdx.z.
+ */
+static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
+			 const struct npurt_job *job, struct g_mm *p)
+{
+	uint32_t items = job_items(job);
+
+	if (items > 1 && dev->gpu->fold && !p->b_is && p->m % GPU_MM_TILE &&
+	    (uint64_t)p->m * items <= UINT32_MAX) {
+		p->mi = p->m;
+		p->m *= items;
+		items = 1;
+	}
+	return gpu_launch3(dev, st, F_MM, (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
+			   (p->n + GPU_MM_TILE - 1) / GPU_MM_TILE, items, p);
 }
 
 static uint64_t ref_addr(const struct npurt_job *job,
@@ -544,9 +572,7 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 	p.a_signed = c->a_dtype == RM_NPU_DT_INT8;
 	p.za = c->a_zero_point;
 	p.zb = c->b_zero_point;
-	return gpu_launch(dev, st, job, F_MM,
-			  (c->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
-			  (c->n + GPU_MM_TILE - 1) / GPU_MM_TILE, &p);
+	return gpu_launch_mm(dev, st, job, &p);
 }
 
 static int run_conv(npurt_device *dev, struct gpu_stream *st,
@@ -595,7 +621,9 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		p.dil_w = c->dil_w;
 		p.pad_top = c->pad_top;
 		p.pad_left = c->pad_left;
-		return gpu_launch(dev, st, job, pw ? F_MM : F_MM_CONV,
+		if (pw)
+			return gpu_launch_mm(dev, st, job, &p);
+		return gpu_launch(dev, st, job, F_MM_CONV,
 				  (uint32_t)((pix + GPU_MM_TILE - 1) /
 					     GPU_MM_TILE),
 				  (c->out_c + GPU_MM_TILE - 1) / GPU_MM_TILE,
@@ -1233,6 +1261,8 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->graphs = cu->cuStreamBeginCapture &&
 		    !(getenv("NPURT_GPU_GRAPHS") &&
 		      !strcmp(getenv("NPURT_GPU_GRAPHS"), "0"));
+	g->fold = !(getenv("NPURT_GPU_FOLD") &&
+		    !strcmp(getenv("NPURT_GPU_FOLD"), "0"));
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;

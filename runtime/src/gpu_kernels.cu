@@ -80,14 +80,10 @@ __device__ __forceinline__ g_u64 g_item(void)
 	return blockIdx.z;
 }
 
-/*
- * Epilogue of one output element of channel @n from its exact sum, for
- * the block's batch item.
- */
+/* Epilogue of one output element of channel @n of item @it from its sum. */
 __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
-					   g_u32 n, g_u64 o)
+					   g_u32 n, g_u64 o, g_u64 it)
 {
-	g_u64 it = g_item();
 	g_s64 x = acc;
 	g_s32 mult = e->mult, shift = e->shift;
 	g_u8 *out = (g_u8 *)(e->out + it * e->out_is);
@@ -145,6 +141,16 @@ __device__ __forceinline__ g_s32 g_dp4a_us(g_u32 a, g_u32 b, g_s32 c)
 	return d;
 }
 
+/* Row @m of a GEMM's A (items folded into rows when p->mi). */
+__device__ __forceinline__ const g_u8 *g_mm_row(const struct g_mm *p,
+						const g_u8 *a, g_u32 m)
+{
+	if (p->mi)
+		return a + (g_u64)(m / p->mi) * p->a_is +
+		       (g_u64)(m % p->mi) * p->lda;
+	return a + (g_u64)m * p->lda;
+}
+
 /* A[m][k] as a raw byte; 0 past k (the padding adds nothing to any sum). */
 template <bool CONV>
 __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
@@ -156,7 +162,7 @@ __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 	if (m >= p->m || k >= p->k)
 		return 0;
 	if (!CONV)
-		return a[(g_u64)m * p->lda + k];
+		return g_mm_row(p, a, m)[k];
 	ci = k % p->in_c;
 	t = k / p->in_c;
 	kx = t % p->k_w;
@@ -198,7 +204,8 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	g_u32 tx = threadIdx.x % 16, ty = threadIdx.x / 16;
 	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
 	/* whole aligned words of A rows and of B rows can be loaded as such */
-	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4);
+	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
+		     (!p.mi || !(p.a_is % 4));
 	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
 	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
 	g_u32 i, j, k0, w, r;
@@ -217,8 +224,8 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 			g_u32 m = m0 + row, kk = k0 + 4 * kw;
 
 			if (a_vec && m < p.m && kk + 3 < p.k)
-				as[kw][row] = *(const g_u32 *)(a + (g_u64)m *
-							       p.lda + kk);
+				as[kw][row] = *(const g_u32 *)(g_mm_row(&p, a,
+									m) + kk);
 			else
 				as[kw][row] = g_mm_a<CONV>(&p, a, m, kk) |
 					g_mm_a<CONV>(&p, a, m, kk + 1) << 8 |
@@ -300,10 +307,15 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 		__syncthreads();
 	}
 	for (i = 0; i < MM_TM; i++) {
-		g_u32 m = m0 + ty + 16 * i;
+		g_u32 m = m0 + ty + 16 * i, ml = m;
+		g_u64 it = g_item();
 
 		if (m >= p.m)
 			break;
+		if (!CONV && p.mi) {
+			it = m / p.mi;
+			ml = m % p.mi;
+		}
 		for (j = 0; j < MM_TN; j++) {
 			g_u32 n = n0 + tx + 16 * j;
 			g_u32 v;
@@ -313,7 +325,8 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 			v = (g_u32)acc[i][j] - (g_u32)p.zb * (g_u32)ra[i] -
 			    (g_u32)p.za * (g_u32)cb[j] +
 			    p.k * (g_u32)p.za * (g_u32)p.zb;
-			g_epilogue(&p.e, (g_s32)v, n, (g_u64)m * p.ldo + n);
+			g_epilogue(&p.e, (g_s32)v, n, (g_u64)ml * p.ldo + n,
+				   it);
 		}
 	}
 }
@@ -373,7 +386,7 @@ k_conv(const struct g_conv p)
 						p.zx) * (wk[ci] - p.zw);
 			}
 		}
-		g_epilogue(&p.e, acc, oc, idx);
+		g_epilogue(&p.e, acc, oc, idx, g_item());
 	}
 }
 

@@ -43,7 +43,9 @@ struct g_epi {
  * za) * (B[k][n] - zb). B[k][n] is at b + k * b_ks + n * b_ns. A is a
  * matrix (row stride lda) unless conv: then row m is output pixel m (NHW
  * order) and column k is tap (ky, kx, ci) of the window, padding reading
- * za. Output element (m, n) at out + (m * ldo + n) * osz.
+ * za. Output element (m, n) at out + (m * ldo + n) * osz. Items folded
+ * into rows (mi > 0, not conv, B shared): the launch has one item, m counts
+ * the rows of all items, row m being row m % mi of item m / mi.
  */
 struct g_mm {
 	struct g_epi e;
@@ -55,6 +57,7 @@ struct g_mm {
 	g_u32 conv;
 	g_u32 in_h, in_w, in_c, out_h, out_w, k_w;
 	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+	g_u32 mi;
 };
 
 /* Grouped and depthwise CONV2D, one thread per output element. */
