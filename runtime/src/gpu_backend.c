@@ -1108,6 +1108,23 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
 	st = gpu_stream(dev);
 	if (!st)
 		return -ENOMEM;
+	if (copies > 1 && g->cu->cuMemcpy2DAsync) {
+		/* one strided copy: a row per item */
+		CUDA_MEMCPY2D c;
+
+		memset(&c, 0, sizeof(c));
+		c.srcMemoryType = to_host ? CU_MEMORYTYPE_DEVICE :
+					    CU_MEMORYTYPE_HOST;
+		c.dstMemoryType = to_host ? CU_MEMORYTYPE_HOST :
+					    CU_MEMORYTYPE_DEVICE;
+		c.srcDevice = c.dstDevice = job->dptrs[slot] + offset;
+		c.srcHost = c.dstHost = job->bases[slot] + offset;
+		c.srcPitch = c.dstPitch = stride;
+		c.WidthInBytes = bytes;
+		c.Height = copies;
+		if (g->cu->cuMemcpy2DAsync(&c, st->s) == CUDA_SUCCESS)
+			copies = 0;	/* else (pitch too large) row by row */
+	}
 	for (j = 0; j < copies && !ret; j++) {
 		uint64_t o = offset + j * stride;
 
