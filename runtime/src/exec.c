@@ -52,7 +52,7 @@ struct npurt_worker {
 	uint64_t *dptrs;		/* GPU: per slot */
 	uint8_t *where;			/* GPU: per slot, enum npurt_gpu_where */
 	uint64_t *strides;		/* batch_jobs: per slot, bytes per item */
-	uint8_t **item_bases;		/* batch_jobs: one item's, CPU steps */
+	uint8_t **item_bases;		/* batch_jobs: an item's, per step thread */
 	unsigned int max_items;		/* items per job (1 unless batch_jobs) */
 	uint32_t handles[NPURT_JOB_MAX_BUFS];
 	unsigned int num_handles;
@@ -230,6 +230,11 @@ static bool slot_is_io(const struct npurt_slot *s)
 	return s->kind == NPURT_SLOT_INPUT || s->kind == NPURT_SLOT_OUTPUT;
 }
 
+/* Threads a CPU step of a batched job spreads its items over. */
+#define EXEC_STEP_THREADS	4
+/* Fewer items than this per thread are not worth a thread. */
+#define EXEC_STEP_ITEMS_MIN	4
+
 static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 {
 	size_t n = p->num_slots + 1;
@@ -242,7 +247,7 @@ static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 	w->dptrs = calloc(n, sizeof(*w->dptrs));
 	w->where = calloc(n, sizeof(*w->where));
 	w->strides = calloc(n, sizeof(*w->strides));
-	w->item_bases = calloc(n, sizeof(*w->item_bases));
+	w->item_bases = calloc(n * EXEC_STEP_THREADS, sizeof(*w->item_bases));
 	w->cmds = calloc(p->num_cmds, sizeof(*w->cmds));
 	if (!w->mem || !w->bind || !w->bases || !w->sizes || !w->buf_of ||
 	    !w->dptrs || !w->where || !w->strides || !w->item_bases || !w->cmds)
@@ -251,6 +256,7 @@ static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 }
 
 static int plan_handles(struct npurt_worker *w, bool fail);
+
 
 /* A batch_jobs worker's memory for its items, all slots together. */
 #define EXEC_GROUP_BYTES	(512ULL << 20)
@@ -534,21 +540,60 @@ static void copy_slots(struct npurt_worker *w, bool in)
 				in ? "in" : "out", (unsigned long long)bytes);
 }
 
-/* A CPU step over each item of @job, one after the other. */
+/* A CPU step over items @first .. @end - 1 of a batched job. */
+struct step_share {
+	struct npurt_worker *w;
+	const struct npurt_job *job;
+	const struct npurt_cpu_op *op;
+	uint8_t **bases;		/* num_slots, this share's */
+	unsigned int first, end;
+	pthread_t thread;
+};
+
+static void *step_share_run(void *arg)
+{
+	struct step_share *sh = arg;
+	unsigned int i, j, n = sh->w->ex->prog->num_slots;
+
+	for (j = sh->first; j < sh->end; j++) {
+		for (i = 0; i < n; i++)
+			sh->bases[i] = sh->w->bases[i] + j * sh->job->strides[i];
+		npurt_cpu_op_run(sh->op, sh->bases);
+	}
+	return NULL;
+}
+
+/*
+ * A CPU step over each item of @job: the items are independent, so a
+ * large group is shared out among up to EXEC_STEP_THREADS threads (this
+ * one included; a thread that cannot start leaves its share here).
+ */
 static void cpu_step_items(struct npurt_worker *w, const struct npurt_job *job,
 			   const struct npurt_cpu_op *op)
 {
-	unsigned int i, j, n = w->ex->prog->num_slots;
+	struct step_share sh[EXEC_STEP_THREADS];
+	unsigned int k, t, items = job->items, n = w->ex->prog->num_slots;
+	bool started[EXEC_STEP_THREADS] = { false };
 
-	if (job->items <= 1 || !job->strides) {
+	if (items <= 1 || !job->strides) {
 		npurt_cpu_op_run(op, w->bases);
 		return;
 	}
-	for (j = 0; j < job->items; j++) {
-		for (i = 0; i < n; i++)
-			w->item_bases[i] = w->bases[i] + j * job->strides[i];
-		npurt_cpu_op_run(op, w->item_bases);
+	t = items / EXEC_STEP_ITEMS_MIN;
+	t = t < 1 ? 1 : t > EXEC_STEP_THREADS ? EXEC_STEP_THREADS : t;
+	for (k = 0; k < t; k++) {
+		sh[k] = (struct step_share){ w, job, op, w->item_bases + k * n,
+					     items * k / t,
+					     items * (k + 1) / t, 0 };
+		started[k] = k && !pthread_create(&sh[k].thread, NULL,
+						  step_share_run, &sh[k]);
 	}
+	for (k = 0; k < t; k++)
+		if (!started[k])
+			step_share_run(&sh[k]);
+	for (k = 1; k < t; k++)
+		if (started[k])
+			pthread_join(sh[k].thread, NULL);
 }
 
 /*

@@ -38,12 +38,12 @@
 /* What the GPU kernels run: every opcode and the binary32 rescale modes. */
 #define GPU_CAPS	NPURT_ALL_CAPS
 
-enum gpu_fn { F_MM, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT, F_FILL, F_COPY,
-	      F_COUNT };
+enum gpu_fn { F_MM, F_MM_FOLD, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT,
+	      F_FILL, F_COPY, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
-	"k_mm", "k_mm_conv", "k_conv", "k_pool", "k_elt", "k_lut", "k_fill",
-	"k_copy",
+	"k_mm", "k_mm_fold", "k_mm_conv", "k_conv", "k_pool", "k_elt", "k_lut",
+	"k_fill", "k_copy",
 };
 
 #define GPU_THREADS	256
@@ -500,14 +500,16 @@ static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
 			 const struct npurt_job *job, struct g_mm *p)
 {
 	uint32_t items = job_items(job);
+	enum gpu_fn f = F_MM;
 
 	if (items > 1 && dev->gpu->fold && !p->b_is && p->m % GPU_MM_TILE &&
 	    (uint64_t)p->m * items <= UINT32_MAX) {
 		p->mi = p->m;
 		p->m *= items;
 		items = 1;
+		f = F_MM_FOLD;
 	}
-	return gpu_launch3(dev, st, F_MM, (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
+	return gpu_launch3(dev, st, f, (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
 			   (p->n + GPU_MM_TILE - 1) / GPU_MM_TILE, items, p);
 }
 

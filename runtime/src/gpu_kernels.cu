@@ -141,18 +141,19 @@ __device__ __forceinline__ g_s32 g_dp4a_us(g_u32 a, g_u32 b, g_s32 c)
 	return d;
 }
 
-/* Row @m of a GEMM's A (items folded into rows when p->mi). */
+/* Row @m of a GEMM's A (FOLD: items folded into rows, p->mi each). */
+template <bool FOLD>
 __device__ __forceinline__ const g_u8 *g_mm_row(const struct g_mm *p,
 						const g_u8 *a, g_u32 m)
 {
-	if (p->mi)
+	if (FOLD)
 		return a + (g_u64)(m / p->mi) * p->a_is +
 		       (g_u64)(m % p->mi) * p->lda;
 	return a + (g_u64)m * p->lda;
 }
 
 /* A[m][k] as a raw byte; 0 past k (the padding adds nothing to any sum). */
-template <bool CONV>
+template <bool CONV, bool FOLD>
 __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 					g_u32 m, g_u32 k)
 {
@@ -162,7 +163,7 @@ __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 	if (m >= p->m || k >= p->k)
 		return 0;
 	if (!CONV)
-		return g_mm_row(p, a, m)[k];
+		return g_mm_row<FOLD>(p, a, m)[k];
 	ci = k % p->in_c;
 	t = k / p->in_c;
 	kx = t % p->k_w;
@@ -193,7 +194,7 @@ __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
  * dp4a's integer sums are exact and the true value fits in int32, so the
  * combination is computed modulo 2^32.
  */
-template <bool CONV>
+template <bool CONV, bool FOLD>
 __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 {
 	/* padded: the loads' 8 threads of one row hit 8 banks */
@@ -205,7 +206,7 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
 	/* whole aligned words of A rows and of B rows can be loaded as such */
 	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
-		     (!p.mi || !(p.a_is % 4));
+		     (!FOLD || !(p.a_is % 4));
 	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
 	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
 	g_u32 i, j, k0, w, r;
@@ -224,13 +225,13 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 			g_u32 m = m0 + row, kk = k0 + 4 * kw;
 
 			if (a_vec && m < p.m && kk + 3 < p.k)
-				as[kw][row] = *(const g_u32 *)(g_mm_row(&p, a,
-									m) + kk);
+				as[kw][row] = *(const g_u32 *)(g_mm_row<FOLD>(&p,
+								a, m) + kk);
 			else
-				as[kw][row] = g_mm_a<CONV>(&p, a, m, kk) |
-					g_mm_a<CONV>(&p, a, m, kk + 1) << 8 |
-					g_mm_a<CONV>(&p, a, m, kk + 2) << 16 |
-					g_mm_a<CONV>(&p, a, m, kk + 3) << 24;
+				as[kw][row] = g_mm_a<CONV, FOLD>(&p, a, m, kk) |
+					g_mm_a<CONV, FOLD>(&p, a, m, kk + 1) << 8 |
+					g_mm_a<CONV, FOLD>(&p, a, m, kk + 2) << 16 |
+					g_mm_a<CONV, FOLD>(&p, a, m, kk + 3) << 24;
 		}
 		/* B: 8 words of k x 32 groups of 4 columns, one per thread */
 		{
@@ -312,7 +313,7 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 
 		if (m >= p.m)
 			break;
-		if (!CONV && p.mi) {
+		if (FOLD) {
 			it = m / p.mi;
 			ml = m % p.mi;
 		}
@@ -334,13 +335,19 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_mm(const struct g_mm p)
 {
-	g_mm_body<false>(p);
+	g_mm_body<false, false>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_mm_fold(const struct g_mm p)
+{
+	g_mm_body<false, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_mm_conv(const struct g_mm p)
 {
-	g_mm_body<true>(p);
+	g_mm_body<true, false>(p);
 }
 
 /* ---- grouped and depthwise CONV2D -------------------------------------- */
