@@ -211,11 +211,14 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
 	g_u32 i, j, k0, w, r;
 
+#pragma unroll
 	for (i = 0; i < MM_TM; i++) {
 		ra[i] = 0;
+#pragma unroll
 		for (j = 0; j < MM_TN; j++)
 			acc[i][j] = 0;
 	}
+#pragma unroll
 	for (j = 0; j < MM_TN; j++)
 		cb[j] = 0;
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
@@ -307,22 +310,25 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 		}
 		__syncthreads();
 	}
+	/* unrolled: acc, ra and cb stay in registers (no dynamic index) */
+#pragma unroll
 	for (i = 0; i < MM_TM; i++) {
 		g_u32 m = m0 + ty + 16 * i, ml = m;
 		g_u64 it = g_item();
 
 		if (m >= p.m)
-			break;
+			continue;
 		if (FOLD) {
 			it = m / p.mi;
 			ml = m % p.mi;
 		}
+#pragma unroll
 		for (j = 0; j < MM_TN; j++) {
 			g_u32 n = n0 + tx + 16 * j;
 			g_u32 v;
 
 			if (n >= p.n)
-				break;
+				continue;
 			v = (g_u32)acc[i][j] - (g_u32)p.zb * (g_u32)ra[i] -
 			    (g_u32)p.za * (g_u32)cb[j] +
 			    p.k * (g_u32)p.za * (g_u32)p.zb;
