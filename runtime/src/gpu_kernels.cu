@@ -358,19 +358,30 @@ k_mm_conv(const struct g_mm p)
 
 /* ---- grouped and depthwise CONV2D -------------------------------------- */
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_conv(const struct g_conv p)
+/*
+ * Can a grid-stride loop over @total elements count in 32 bits (without
+ * wrapping past the end)? Its index arithmetic is then several times
+ * cheaper than in 64 bits.
+ */
+__device__ __forceinline__ bool g_idx32(g_u64 total)
 {
-	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
-	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
-	g_u64 idx;
+	return total + (g_u64)gridDim.x * blockDim.x <= 0xffffffffULL;
+}
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
+/* One output element per thread and loop step; I: the index type. */
+template <typename I>
+__device__ __forceinline__ void g_conv_body(const struct g_conv &p,
+					    const g_u8 *in,
+					    const signed char *wt)
+{
+	I idx;
+
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
+	     idx += (I)gridDim.x * blockDim.x) {
 		g_u32 oc = (g_u32)(idx % p.out_c);
-		g_u64 pix = idx / p.out_c;
+		I pix = idx / p.out_c;
 		g_u32 ox = (g_u32)(pix % p.out_w);
-		g_u64 t = pix / p.out_w;
+		I t = pix / p.out_w;
 		g_u32 oy = (g_u32)(t % p.out_h);
 		g_u32 nb = (g_u32)(t / p.out_h);
 		g_u32 g = oc / p.cpo, ky, kx, ci;
@@ -399,25 +410,36 @@ k_conv(const struct g_conv p)
 						p.zx) * (wk[ci] - p.zw);
 			}
 		}
-		g_epilogue(&p.e, acc, oc, idx, g_item());
+		g_epilogue(&p.e, acc, oc, (g_u64)idx, g_item());
 	}
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_conv(const struct g_conv p)
+{
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
+
+	if (g_idx32(p.total))
+		g_conv_body<g_u32>(p, in, wt);
+	else
+		g_conv_body<g_u64>(p, in, wt);
 }
 
 /* ---- POOL2D ------------------------------------------------------------- */
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_pool(const struct g_pool p)
+template <typename I>
+__device__ __forceinline__ void g_pool_body(const struct g_pool &p,
+					    const g_u8 *in, g_u8 *out)
 {
-	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
-	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
-	g_u64 idx;
+	I idx;
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
+	     idx += (I)gridDim.x * blockDim.x) {
 		g_u32 c = (g_u32)(idx % p.c);
-		g_u64 pix = idx / p.c;
+		I pix = idx / p.c;
 		g_u32 ox = (g_u32)(pix % p.out_w);
-		g_u64 t = pix / p.out_w;
+		I t = pix / p.out_w;
 		g_u32 oy = (g_u32)(t % p.out_h);
 		g_u32 nb = (g_u32)(t / p.out_h);
 		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
@@ -462,6 +484,18 @@ k_pool(const struct g_pool p)
 	}
 }
 
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_pool(const struct g_pool p)
+{
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
+
+	if (g_idx32(p.total))
+		g_pool_body<g_u32>(p, in, out);
+	else
+		g_pool_body<g_u64>(p, in, out);
+}
+
 /* ---- ELTWISE ------------------------------------------------------------ */
 
 __device__ __forceinline__ g_s64 g_rescale(g_s32 x, g_s32 m, g_s32 s)
@@ -497,16 +531,15 @@ __device__ __forceinline__ g_s32 g_elt_f32(const struct g_elt &p, g_s32 a,
 	return g_rne_clamp(y, p.zp, p.lo, p.hi);
 }
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_elt(const struct g_elt p)
+template <typename I>
+__device__ __forceinline__ void g_elt_body(const struct g_elt &p,
+					   const g_u8 *a, const g_u8 *b,
+					   g_u8 *out)
 {
-	const g_u8 *a = (const g_u8 *)(p.a.p + g_item() * p.a.p_is);
-	const g_u8 *b = (const g_u8 *)(p.b.p + g_item() * p.b.p_is);
-	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
-	g_u64 total = (g_u64)p.rows * p.cols, idx;
+	I total = (I)p.rows * p.cols, idx;
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+	     idx += (I)gridDim.x * blockDim.x) {
 		g_u64 r = idx / p.cols, c = idx % p.cols;
 		g_s32 va = g_ld_elem(a + r * p.a.row_stride + c * p.a.col_stride,
 				     p.in_signed);
@@ -530,6 +563,19 @@ k_elt(const struct g_elt p)
 		out[r * p.out_row_stride + c] =
 			(g_u8)g_requant(v, p.mult, p.shift, p.zp, p.lo, p.hi);
 	}
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_elt(const struct g_elt p)
+{
+	const g_u8 *a = (const g_u8 *)(p.a.p + g_item() * p.a.p_is);
+	const g_u8 *b = (const g_u8 *)(p.b.p + g_item() * p.b.p_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
+
+	if (g_idx32((g_u64)p.rows * p.cols))
+		g_elt_body<g_u32>(p, a, b, out);
+	else
+		g_elt_body<g_u64>(p, a, b, out);
 }
 
 /* ---- LUT, FILL, COPY ------------------------------------------------------ */
