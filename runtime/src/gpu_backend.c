@@ -13,8 +13,9 @@
  * validation would give the same answer; NPURT_GPU_GRAPHS=0 turns it
  * off). A job may carry several batch items (batch_jobs): each command is
  * validated once (the items share the layout) and launched once for all
- * of them, blockIdx.z being the item, and a slot moves between host and
- * device as one copy of all its items. Results equal the CPU backend's
+ * of them, blockIdx.z being the item (a plain GEMM with shared weights may
+ * fold the items into its rows instead; NPURT_GPU_FOLD=0 turns that off),
+ * and a slot moves between host and device as one copy of all its items. Results equal the CPU backend's
  * byte for byte (the kernels follow uapi/rm_npu_commands.md exactly).
  */
 #include <dirent.h>
