@@ -67,6 +67,10 @@ static const struct sym cuda_graph_syms[] = {
 	CU_SYM(cuGraphDestroy, "cuGraphDestroy"),
 };
 
+static const struct sym cuda_2d_syms[] = {
+	CU_SYM(cuMemcpy2DAsync, "cuMemcpy2DAsync_v2"),
+};
+
 static const struct sym nvrtc_syms[] = {
 	RTC_SYM(nvrtcVersion),
 	RTC_SYM(nvrtcCreateProgram),
@@ -118,6 +122,9 @@ static void cuda_load(void)
 	if (resolve(cuda.lib, cuda_graph_syms,
 		    NPURT_ARRAY_SIZE(cuda_graph_syms), &cuda))
 		cuda.cuStreamBeginCapture = NULL;	/* no graphs */
+	if (resolve(cuda.lib, cuda_2d_syms, NPURT_ARRAY_SIZE(cuda_2d_syms),
+		    &cuda))
+		cuda.cuMemcpy2DAsync = NULL;
 	r = cuda.cuInit(0);
 	if (r == CUDA_SUCCESS)
 		r = cuda.cuDeviceGetCount(&count);

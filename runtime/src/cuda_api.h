@@ -19,6 +19,7 @@ typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphExec_st *CUgraphExec;
+typedef struct CUarray_st *CUarray;
 typedef uint64_t CUdeviceptr;		/* unsigned long long: same ABI */
 typedef int nvrtcResult;
 typedef struct _nvrtcProgram *nvrtcProgram;
@@ -31,6 +32,25 @@ typedef struct _nvrtcProgram *nvrtcProgram;
 #define CU_MEMHOSTALLOC_PORTABLE		0x1
 #define CU_STREAM_CAPTURE_MODE_THREAD_LOCAL	1
 #define NVRTC_SUCCESS				0
+#define CU_MEMORYTYPE_HOST			1
+#define CU_MEMORYTYPE_DEVICE			2
+
+/* A strided copy: Height rows of WidthInBytes, each pitch apart. */
+typedef struct {
+	size_t srcXInBytes, srcY;
+	int srcMemoryType;		/* CUmemorytype */
+	const void *srcHost;
+	CUdeviceptr srcDevice;
+	CUarray srcArray;
+	size_t srcPitch;
+	size_t dstXInBytes, dstY;
+	int dstMemoryType;
+	void *dstHost;
+	CUdeviceptr dstDevice;
+	CUarray dstArray;
+	size_t dstPitch;
+	size_t WidthInBytes, Height;
+} CUDA_MEMCPY2D;
 
 struct npurt_cuda {
 	void *lib;
@@ -77,6 +97,8 @@ struct npurt_cuda {
 	CUresult (*cuGraphLaunch)(CUgraphExec exec, CUstream s);
 	CUresult (*cuGraphExecDestroy)(CUgraphExec exec);
 	CUresult (*cuGraphDestroy)(CUgraph g);
+	/* NULL when the driver lacks it: a copy per row instead. */
+	CUresult (*cuMemcpy2DAsync)(const CUDA_MEMCPY2D *copy, CUstream s);
 };
 
 struct npurt_nvrtc {

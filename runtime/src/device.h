@@ -23,7 +23,11 @@ struct npurt_gpu;
 /*
  * One run of a program, bound to memory. Commands name buffers by index:
  * CPU jobs use @bases/@sizes, NPU jobs @handles (commands rewritten to
- * buffer-object offsets).
+ * buffer-object offsets). A device with batch_jobs may get several batch
+ * items in one job: every command runs for each of @items items, slot s
+ * of item j at bases[s] + j * strides[s] (device: dptrs[s] + j *
+ * strides[s]); a stride of 0 is a slot the items share (weights), and
+ * @sizes are one item's. Other devices always get @items 1.
  */
 struct npurt_job {
 	const struct rm_npu_cmd *cmds;
@@ -38,6 +42,8 @@ struct npurt_job {
 	 * (enum npurt_gpu_where, updated by the backend) */
 	const uint64_t *dptrs;
 	uint8_t *where;
+	uint32_t items;			/* batch items (>= 1) */
+	const uint64_t *strides;	/* per slot, bytes per item; NULL: 1 item */
 };
 
 /* GPU: where the current bytes of a slot are (host shadow, device). */
@@ -51,14 +57,26 @@ struct npurt_backend_ops {
 	int (*mem_alloc)(npurt_device *dev, uint64_t size,
 			 struct npurt_mem *mem);
 	void (*mem_free)(npurt_device *dev, struct npurt_mem *mem);
-	/* Run @job to completion. Return: 0 or the job's negative errno. */
+	/* Run @job (every item of it) to completion. Return: 0 or the
+	 * job's negative errno. */
 	int (*run)(npurt_device *dev, const struct npurt_job *job);
 	/*
 	 * GPU only (NULL elsewhere): make the host shadows of slots @slots
-	 * (@n of them) of @job current. Return: 0 or a negative errno.
+	 * (@n of them, every item) of @job current. Return: 0 or a negative
+	 * errno.
 	 */
 	int (*sync_host)(npurt_device *dev, const struct npurt_job *job,
 			 const uint32_t *slots, unsigned int n);
+	/*
+	 * GPU only: bytes @offset..@offset + @bytes of slot @slot, every item
+	 * of @job: @to_host, copied to the host if the device's copy is newer
+	 * (what a CPU step reads); else copied to the device unless the
+	 * host's is newer anyway (what a CPU step wrote). The slot's where
+	 * stays right as it is. Return: 0 or a negative errno.
+	 */
+	int (*sync_range)(npurt_device *dev, const struct npurt_job *job,
+			  uint32_t slot, uint64_t offset, uint64_t bytes,
+			  bool to_host);
 	void (*close)(npurt_device *dev);
 };
 
@@ -69,6 +87,7 @@ struct npurt_device {
 	struct npurt_device_info info;
 	uint32_t max_job_bos;		/* buffers one job may name */
 	uint32_t max_cmds;		/* commands per job */
+	bool batch_jobs;		/* runs several batch items as one job */
 	bool submit_sync;		/* NPU: driver ABI 1.1 submission */
 	int fd;				/* NPU node */
 	struct npurt_pool pool;		/* NPU buffer-object chunks */

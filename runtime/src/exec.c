@@ -3,7 +3,13 @@
  * exec.c - running program items on devices: per-device resident weights,
  * per-worker staging and scratch, slot binding (zero-copy for tensors that
  * already live where the run goes), NPU command rewriting from slots to
- * buffer objects, and the worker threads.
+ * buffer objects, and the worker threads. A worker of a device that runs
+ * whole batches (batch_jobs: the GPU) takes every consecutive queued item
+ * of a run at once, up to its capacity, and runs them as one job: its
+ * scratch, inputs and outputs are replicated per item at a fixed stride
+ * (weights shared), the user's tensors are the host side of its inputs
+ * and outputs (one upload, one download for the whole group), and the
+ * CPU steps run item by item in between.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +35,7 @@ struct slot_bind {
 	uint64_t dptr;			/* GPU: device address */
 	const uint8_t *copy_in;		/* copy from here before the run */
 	uint8_t *copy_out;		/* copy to here after the run */
+	bool host_new;			/* GPU: the host side is newer */
 };
 
 struct npurt_worker {
@@ -44,6 +51,9 @@ struct npurt_worker {
 	uint32_t *buf_of;		/* NPU: slot -> index in @handles */
 	uint64_t *dptrs;		/* GPU: per slot */
 	uint8_t *where;			/* GPU: per slot, enum npurt_gpu_where */
+	uint64_t *strides;		/* batch_jobs: per slot, bytes per item */
+	uint8_t **item_bases;		/* batch_jobs: an item's, per step thread */
+	unsigned int max_items;		/* items per job (1 unless batch_jobs) */
 	uint32_t handles[NPURT_JOB_MAX_BUFS];
 	unsigned int num_handles;
 };
@@ -220,6 +230,11 @@ static bool slot_is_io(const struct npurt_slot *s)
 	return s->kind == NPURT_SLOT_INPUT || s->kind == NPURT_SLOT_OUTPUT;
 }
 
+/* Threads a CPU step of a batched job spreads its items over. */
+#define EXEC_STEP_THREADS	4
+/* Fewer items than this per thread are not worth a thread. */
+#define EXEC_STEP_ITEMS_MIN	4
+
 static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 {
 	size_t n = p->num_slots + 1;
@@ -231,14 +246,54 @@ static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 	w->buf_of = calloc(n, sizeof(*w->buf_of));
 	w->dptrs = calloc(n, sizeof(*w->dptrs));
 	w->where = calloc(n, sizeof(*w->where));
+	w->strides = calloc(n, sizeof(*w->strides));
+	w->item_bases = calloc(n * EXEC_STEP_THREADS, sizeof(*w->item_bases));
 	w->cmds = calloc(p->num_cmds, sizeof(*w->cmds));
 	if (!w->mem || !w->bind || !w->bases || !w->sizes || !w->buf_of ||
-	    !w->dptrs || !w->where || !w->cmds)
+	    !w->dptrs || !w->where || !w->strides || !w->item_bases || !w->cmds)
 		return npurt_err(-ENOMEM, "out of memory");
 	return 0;
 }
 
 static int plan_handles(struct npurt_worker *w, bool fail);
+
+
+/* A batch_jobs worker's memory for its items, all slots together. */
+#define EXEC_GROUP_BYTES	(512ULL << 20)
+/* Scratch items start aligned for the device's wide loads. */
+#define EXEC_ITEM_ALIGN		256
+
+/*
+ * batch_jobs: the bytes between items of each slot (inputs and outputs
+ * packed like the user's tensors, scratch aligned, weights shared) and
+ * how many items fit EXEC_GROUP_BYTES (at least 1, at most the batch).
+ */
+static void worker_strides(struct npurt_exec *ex, struct npurt_worker *w)
+{
+	const npurt_program *p = ex->prog;
+	uint64_t per_item = 0;
+	unsigned int i;
+
+	w->max_items = 1;
+	if (!w->ed->dev->batch_jobs)
+		return;
+	for (i = 0; i < p->num_slots; i++) {
+		const struct npurt_slot *s = &p->slots[i];
+
+		if (s->kind == NPURT_SLOT_WEIGHTS)
+			w->strides[i] = 0;
+		else if (slot_is_io(s))
+			w->strides[i] = s->size;
+		else
+			w->strides[i] = npurt_align_up(s->size, EXEC_ITEM_ALIGN);
+		per_item += w->strides[i];
+	}
+	w->max_items = ex->batch;
+	if (per_item && EXEC_GROUP_BYTES / per_item < w->max_items)
+		w->max_items = (unsigned int)(EXEC_GROUP_BYTES / per_item);
+	if (!w->max_items)
+		w->max_items = 1;
+}
 
 /* Scratch for every device, staging for NPU inputs and outputs. */
 static int worker_init(struct npurt_exec *ex, struct npurt_worker *w)
@@ -249,12 +304,17 @@ static int worker_init(struct npurt_exec *ex, struct npurt_worker *w)
 	int ret;
 
 	ret = worker_alloc(w, p);
+	if (!ret)
+		worker_strides(ex, w);
 	for (i = 0; i < p->num_slots && !ret; i++) {
 		const struct npurt_slot *s = &p->slots[i];
+		uint64_t size = s->size;
 
+		if (w->max_items > 1)
+			size = w->strides[i] * (w->max_items - 1) + s->size;
 		if (s->kind == NPURT_SLOT_SCRATCH ||
 		    (slot_is_io(s) && dev_has_mem(dev)))
-			ret = npurt_dev_mem_alloc(dev, s->size, &w->mem[i]);
+			ret = npurt_dev_mem_alloc(dev, size, &w->mem[i]);
 	}
 	if (ret || !npurt_dev_is_npu(dev))
 		return ret;
@@ -302,6 +362,11 @@ static void bind_slot(struct npurt_worker *w, const struct npurt_run *run,
 	src = t->data + (uint64_t)item * s->size;
 	if (!dev_has_mem(dev)) {
 		b->ptr = src;
+	} else if (npurt_dev_is_gpu(dev)) {
+		/* the tensor is the host side: items at s->size, like ours */
+		bind_mem(b, &w->mem[i]);
+		b->ptr = src;
+		b->host_new = s->kind == NPURT_SLOT_INPUT;
 	} else if (zero_copy && npurt_dev_is_npu(dev) && t->dev == dev &&
 		   t->mem.kind == NPURT_MEM_POOL) {
 		b->ptr = src;
@@ -313,6 +378,7 @@ static void bind_slot(struct npurt_worker *w, const struct npurt_run *run,
 			b->copy_in = src;
 		else
 			b->copy_out = src;
+		b->host_new = b->copy_in;
 	}
 }
 
@@ -376,14 +442,21 @@ static void rewrite_cmds(struct npurt_worker *w)
 	}
 }
 
-/* The whole command stream; run_segments() narrows it per segment. */
-static void build_job(struct npurt_worker *w, struct npurt_job *job)
+/*
+ * The whole command stream for @items items; run_segments() narrows it
+ * per segment.
+ */
+static void build_job(struct npurt_worker *w, struct npurt_job *job,
+		      unsigned int items)
 {
 	const npurt_program *p = w->ex->prog;
 	unsigned int i;
 
 	memset(job, 0, sizeof(*job));
 	job->num_cmds = p->num_cmds;
+	job->items = items;
+	if (w->ed->dev->batch_jobs)
+		job->strides = w->strides;
 	/* Host addresses of the slots, for CPU steps (mapped on an NPU). */
 	for (i = 0; i < p->num_slots; i++) {
 		w->bases[i] = w->bind[i].ptr;
@@ -404,32 +477,33 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job)
 		job->packed = (const void *const *)w->ed->packed;
 		return;
 	}
-	/* GPU: inputs were just copied into their host shadows */
+	/* GPU: the inputs' host sides are newer */
 	for (i = 0; i < p->num_slots; i++) {
 		w->dptrs[i] = w->bind[i].dptr;
-		w->where[i] = w->bind[i].copy_in ? NPURT_GPU_HOST :
+		w->where[i] = w->bind[i].host_new ? NPURT_GPU_HOST :
 			      NPURT_GPU_SYNCED;
 	}
 	job->dptrs = w->dptrs;
 	job->where = w->where;
 }
 
-/* GPU: host shadows of the slots a CPU step reads or writes made current;
- * afterwards its output is newer on the host. */
+/*
+ * GPU: the bytes of a CPU step's operand @r moved @to_host before it runs
+ * (inputs), or to the device after it ran (its output): only the step's
+ * extents travel, not whole slots.
+ */
 static int gpu_step_sync(struct npurt_worker *w, const struct npurt_job *job,
-			 const struct npurt_cpu_op *op)
+			 const struct npurt_cpu_ref *r, bool to_host)
 {
-	uint32_t slots[NPURT_CPU_MAX_IN + 1];
-	unsigned int i, n = 0;
+	npurt_device *dev = w->ed->dev;
+	uint64_t bytes = r->count *
+			 npurt_dtype_size((enum npurt_dtype)r->dtype);
 
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		if (op->in[i].slot != NPURT_CPU_NONE)
-			slots[n++] = op->in[i].slot;
-	slots[n++] = op->out.slot;
-	return w->ed->dev->ops->sync_host(w->ed->dev, job, slots, n);
+	return dev->ops->sync_range(dev, job, r->slot, r->offset, bytes,
+				    to_host);
 }
 
-/* GPU: the output slots' host shadows made current before copy-out. */
+/* GPU: the output slots' host sides made current. */
 static int gpu_outputs_sync(struct npurt_worker *w,
 			    const struct npurt_job *job)
 {
@@ -438,7 +512,7 @@ static int gpu_outputs_sync(struct npurt_worker *w,
 	unsigned int i, n = 0;
 
 	for (i = 0; i < p->num_slots; i++)
-		if (w->bind[i].copy_out)
+		if (p->slots[i].kind == NPURT_SLOT_OUTPUT)
 			slots[n++] = i;
 	return w->ed->dev->ops->sync_host(w->ed->dev, job, slots, n);
 }
@@ -464,6 +538,62 @@ static void copy_slots(struct npurt_worker *w, bool in)
 		npurt_prof_span(w->ex->rt, "copy", NPURT_PROF_THREAD, t0,
 				npurt_now_ns(), "copy %s %llu bytes",
 				in ? "in" : "out", (unsigned long long)bytes);
+}
+
+/* A CPU step over items @first .. @end - 1 of a batched job. */
+struct step_share {
+	struct npurt_worker *w;
+	const struct npurt_job *job;
+	const struct npurt_cpu_op *op;
+	uint8_t **bases;		/* num_slots, this share's */
+	unsigned int first, end;
+	pthread_t thread;
+};
+
+static void *step_share_run(void *arg)
+{
+	struct step_share *sh = arg;
+	unsigned int i, j, n = sh->w->ex->prog->num_slots;
+
+	for (j = sh->first; j < sh->end; j++) {
+		for (i = 0; i < n; i++)
+			sh->bases[i] = sh->w->bases[i] + j * sh->job->strides[i];
+		npurt_cpu_op_run(sh->op, sh->bases);
+	}
+	return NULL;
+}
+
+/*
+ * A CPU step over each item of @job: the items are independent, so a
+ * large group is shared out among up to EXEC_STEP_THREADS threads (this
+ * one included; a thread that cannot start leaves its share here).
+ */
+static void cpu_step_items(struct npurt_worker *w, const struct npurt_job *job,
+			   const struct npurt_cpu_op *op)
+{
+	struct step_share sh[EXEC_STEP_THREADS];
+	unsigned int k, t, items = job->items, n = w->ex->prog->num_slots;
+	bool started[EXEC_STEP_THREADS] = { false };
+
+	if (items <= 1 || !job->strides) {
+		npurt_cpu_op_run(op, w->bases);
+		return;
+	}
+	t = items / EXEC_STEP_ITEMS_MIN;
+	t = t < 1 ? 1 : t > EXEC_STEP_THREADS ? EXEC_STEP_THREADS : t;
+	for (k = 0; k < t; k++) {
+		sh[k] = (struct step_share){ w, job, op, w->item_bases + k * n,
+					     items * k / t,
+					     items * (k + 1) / t, 0 };
+		started[k] = k && !pthread_create(&sh[k].thread, NULL,
+						  step_share_run, &sh[k]);
+	}
+	for (k = 0; k < t; k++)
+		if (!started[k])
+			step_share_run(&sh[k]);
+	for (k = 1; k < t; k++)
+		if (started[k])
+			pthread_join(sh[k].thread, NULL);
 }
 
 /*
@@ -501,41 +631,59 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			const struct npurt_cpu_op *op = &p->cpuops[s].op;
 			uint64_t t0;
 
-			if (all->where) {
-				ret = gpu_step_sync(w, all, op);
+			unsigned int k;
+
+			for (k = 0; all->where && k < NPURT_CPU_MAX_IN; k++) {
+				if (op->in[k].slot == NPURT_CPU_NONE)
+					continue;
+				ret = gpu_step_sync(w, all, &op->in[k], true);
 				if (ret)
 					return ret;
-				all->where[op->out.slot] = NPURT_GPU_HOST;
 			}
 			t0 = npurt_now_ns();
-			npurt_cpu_op_run(op, w->bases);
+			cpu_step_items(w, all, op);
 			npurt_prof_span(w->ex->rt, "cpu", NPURT_PROF_THREAD, t0,
-					npurt_now_ns(), "CPU step %u %s", s,
-					npurt_cpu_op_name(op->opcode));
+					npurt_now_ns(), "CPU step %u %s (%u items)",
+					s, npurt_cpu_op_name(op->opcode),
+					all->items);
+			if (all->where) {
+				ret = gpu_step_sync(w, all, &op->out, false);
+				if (ret)
+					return ret;
+			}
 		}
 	}
 	return all->where ? gpu_outputs_sync(w, all) : 0;
 }
 
+/* Items @item .. @item + @items - 1 of @run as one job. */
 static int worker_run(struct npurt_worker *w, struct npurt_run *run,
-		      unsigned int item)
+		      unsigned int item, unsigned int items)
 {
 	npurt_device *dev = w->ed->dev;
 	uint64_t t0 = npurt_now_ns();
 	struct npurt_job job;
+	unsigned int j;
 	int ret;
 
-	if (npurt_exec_test_hook)
-		npurt_exec_test_hook(run->inputs, item);
+	for (j = 0; npurt_exec_test_hook && j < items; j++)
+		npurt_exec_test_hook(run->inputs, item + j);
 	bind_all(w, run, item);
 	copy_slots(w, true);
-	build_job(w, &job);
+	build_job(w, &job, items);
 	ret = run_segments(w, &job);
 	if (!ret)
 		copy_slots(w, false);
-	npurt_prof_span(w->ex->rt, "run", NPURT_PROF_THREAD, t0, npurt_now_ns(),
-			"%s item %u on %s%s", w->ex->prog->name, item,
-			dev->info.name, ret ? " (failed)" : "");
+	if (items == 1)
+		npurt_prof_span(w->ex->rt, "run", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "%s item %u on %s%s",
+				w->ex->prog->name, item, dev->info.name,
+				ret ? " (failed)" : "");
+	else
+		npurt_prof_span(w->ex->rt, "run", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "%s items %u-%u on %s%s",
+				w->ex->prog->name, item, item + items - 1,
+				dev->info.name, ret ? " (failed)" : "");
 	return ret;
 }
 
@@ -558,7 +706,10 @@ static void *worker_main(void *arg)
 	struct npurt_worker *w = arg;
 	struct npurt_exec *ex = w->ex;
 	struct npurt_work *work;
+	struct npurt_run *run;
+	unsigned int first, n;
 	char name[64];
+	int ret;
 
 	snprintf(name, sizeof(name), "worker %u (%s)", w->index,
 		 w->ed->dev->info.name);
@@ -568,18 +719,25 @@ static void *worker_main(void *arg)
 		while (!ex->head && !ex->stop)
 			pthread_cond_wait(&ex->cond, &ex->lock);
 		work = ex->head;
-		if (work) {
+		run = work ? work->run : NULL;
+		first = work ? work->item : 0;
+		/* the head, and the items of its run that follow it in order */
+		for (n = 0; work && n < w->max_items && work->run == run &&
+		     work->item == first + n; work = ex->head, n++) {
 			ex->head = work->next;
 			if (!ex->head)
 				ex->tail = NULL;
 			ex->queued--;
 		}
 		pthread_mutex_unlock(&ex->lock);
-		if (!work)
+		if (!n)
 			return NULL;
-		if (!atomic_exchange(&work->run->started, true) && ex->on_start)
-			ex->on_start(work->run);
-		run_item_done(work->run, worker_run(w, work->run, work->item));
+		if (!atomic_exchange(&run->started, true) && ex->on_start)
+			ex->on_start(run);
+		ret = worker_run(w, run, first, n);
+		/* @run may be freed once its last item is done */
+		while (n--)
+			run_item_done(run, ret);
 	}
 }
 
@@ -735,6 +893,8 @@ static void exec_free(struct npurt_exec *ex)
 		free(w->buf_of);
 		free(w->dptrs);
 		free(w->where);
+		free(w->strides);
+		free(w->item_bases);
 		free(w->cmds);
 	}
 	for (i = 0; i < ex->num_devs && ex->devs; i++) {

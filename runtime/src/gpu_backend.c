@@ -11,9 +11,12 @@
  * replayed when the same commands run on the same slots again (one
  * launch, no validation: the commands and slot sizes compare equal, so
  * validation would give the same answer; NPURT_GPU_GRAPHS=0 turns it
- * off). Results
- * equal the CPU backend's byte for byte (the kernels follow
- * uapi/rm_npu_commands.md exactly).
+ * off). A job may carry several batch items (batch_jobs): each command is
+ * validated once (the items share the layout) and launched once for all
+ * of them, blockIdx.z being the item (a plain GEMM with shared weights may
+ * fold the items into its rows instead; NPURT_GPU_FOLD=0 turns that off),
+ * and a slot moves between host and device as one copy of all its items. Results equal the CPU backend's
+ * byte for byte (the kernels follow uapi/rm_npu_commands.md exactly).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -36,12 +39,12 @@
 /* What the GPU kernels run: every opcode and the binary32 rescale modes. */
 #define GPU_CAPS	NPURT_ALL_CAPS
 
-enum gpu_fn { F_MM, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT, F_FILL, F_COPY,
-	      F_COUNT };
+enum gpu_fn { F_MM, F_MM_FOLD, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT,
+	      F_FILL, F_COPY, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
-	"k_mm", "k_mm_conv", "k_conv", "k_pool", "k_elt", "k_lut", "k_fill",
-	"k_copy",
+	"k_mm", "k_mm_fold", "k_mm_conv", "k_conv", "k_pool", "k_elt", "k_lut",
+	"k_fill", "k_copy",
 };
 
 #define GPU_THREADS	256
@@ -57,8 +60,8 @@ static const char *const gpu_fn_names[F_COUNT] = {
 struct gpu_graph {
 	struct gpu_graph *next;
 	struct rm_npu_cmd *cmds;
-	uint64_t *slots;		/* num_bufs addresses, num_bufs sizes */
-	uint32_t num_cmds, num_bufs;
+	uint64_t *slots;		/* num_bufs addresses, sizes, strides */
+	uint32_t num_cmds, num_bufs, items;
 	CUgraphExec exec;
 };
 
@@ -81,6 +84,7 @@ struct npurt_gpu {
 	CUfunction fn[F_COUNT];
 	unsigned int sms;
 	bool graphs;			/* the driver has them, not turned off */
+	bool fold;			/* GEMM items folded into rows */
 	pthread_key_t key;
 	bool key_ok;
 	pthread_mutex_t lock;
@@ -424,6 +428,23 @@ int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem)
 
 /* ---- jobs -------------------------------------------------------------- */
 
+static uint32_t job_items(const struct npurt_job *job)
+{
+	return job->items && job->strides ? job->items : 1;
+}
+
+/* Bytes between the items of @slot (0: shared or one item). */
+static uint64_t job_stride(const struct npurt_job *job, uint32_t slot)
+{
+	return job_items(job) > 1 ? job->strides[slot] : 0;
+}
+
+/* The bytes of @slot that @job's items cover, from its first item's. */
+static uint64_t job_span(const struct npurt_job *job, uint32_t slot)
+{
+	return job->sizes[slot] + (job_items(job) - 1) * job_stride(job, slot);
+}
+
 static int gpu_upload(npurt_device *dev, struct gpu_stream *st,
 		      const struct npurt_job *job, uint32_t slot)
 {
@@ -432,36 +453,78 @@ static int gpu_upload(npurt_device *dev, struct gpu_stream *st,
 	if (job->where[slot] != NPURT_GPU_HOST)
 		return 0;
 	r = dev->gpu->cu->cuMemcpyHtoDAsync(job->dptrs[slot], job->bases[slot],
-					    job->sizes[slot], st->s);
+					    job_span(job, slot), st->s);
 	if (r != CUDA_SUCCESS)
 		return gpu_fail(dev, r, "copy to the GPU");
 	job->where[slot] = NPURT_GPU_SYNCED;
 	return 0;
 }
 
-static unsigned int gpu_blocks(const npurt_device *dev, uint64_t n)
+/* Blocks per item of a grid-stride kernel over @n elements per item. */
+static unsigned int gpu_blocks(const npurt_device *dev,
+			       const struct npurt_job *job, uint64_t n)
 {
 	uint64_t b = (n + GPU_THREADS - 1) / GPU_THREADS;
-	uint64_t most = (uint64_t)dev->gpu->sms * 16;
+	uint64_t most = (uint64_t)dev->gpu->sms * 16 / job_items(job);
 
+	if (most < 1)
+		most = 1;
 	return (unsigned int)(b < 1 ? 1 : b > most ? most : b);
 }
 
-static int gpu_launch(npurt_device *dev, struct gpu_stream *st, enum gpu_fn f,
-		      unsigned int gx, unsigned int gy, void *params)
+static int gpu_launch3(npurt_device *dev, struct gpu_stream *st,
+		       enum gpu_fn f, unsigned int gx, unsigned int gy,
+		       unsigned int gz, void *params)
 {
 	void *args[] = { params };
-	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy, 1,
+	CUresult r = dev->gpu->cu->cuLaunchKernel(dev->gpu->fn[f], gx, gy, gz,
 						  GPU_THREADS, 1, 1, 0, st->s,
 						  args, NULL);
 
 	return r == CUDA_SUCCESS ? 0 : gpu_fail(dev, r, gpu_fn_names[f]);
 }
 
+/* One launch of @f over every item of @job (blockIdx.z). */
+static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
+		      const struct npurt_job *job, enum gpu_fn f,
+		      unsigned int gx, unsigned int gy, void *params)
+{
+	return gpu_launch3(dev, st, f, gx, gy, job_items(job), params);
+}
+
+/*
+ * A plain GEMM (@p, not conv) over @job's items: with B shared and the
+ * rows of one item not filling whole tiles, the items' rows are folded
+ * into one taller GEMM (p->mi); else one item per blockIdx.z.
+ */
+static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
+			 const struct npurt_job *job, struct g_mm *p)
+{
+	uint32_t items = job_items(job);
+	enum gpu_fn f = F_MM;
+
+	if (items > 1 && dev->gpu->fold && !p->b_is && p->m % GPU_MM_TILE &&
+	    (uint64_t)p->m * items <= UINT32_MAX) {
+		p->mi = p->m;
+		p->m *= items;
+		items = 1;
+		f = F_MM_FOLD;
+	}
+	return gpu_launch3(dev, st, f, (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
+			   (p->n + GPU_MM_TILE - 1) / GPU_MM_TILE, items, p);
+}
+
 static uint64_t ref_addr(const struct npurt_job *job,
 			 const struct rm_npu_ref *ref)
 {
 	return job->dptrs[ref->bo] + ref->offset;
+}
+
+/* The item stride of @ref's slot. */
+static uint64_t ref_is(const struct npurt_job *job,
+		       const struct rm_npu_ref *ref)
+{
+	return job_stride(job, ref->bo);
 }
 
 static void epi_init(struct g_epi *e, const struct npurt_job *job,
@@ -471,8 +534,12 @@ static void epi_init(struct g_epi *e, const struct npurt_job *job,
 		     uint32_t out_dtype, const struct rm_npu_requant *rq)
 {
 	e->bias = cmd->flags & RM_NPU_MM_BIAS ? ref_addr(job, bias) : 0;
+	e->bias_is = cmd->flags & RM_NPU_MM_BIAS ? ref_is(job, bias) : 0;
 	e->quant = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_addr(job, quant) : 0;
+	e->quant_is = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_is(job, quant) :
+		      0;
 	e->out = ref_addr(job, out);
+	e->out_is = ref_is(job, out);
 	e->err = st->err;
 	e->flags = cmd->flags;
 	e->out_dtype = out_dtype;
@@ -496,6 +563,8 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 		 c->out_dtype, &c->rq);
 	p.a = ref_addr(job, &c->a);
 	p.b = ref_addr(job, &c->b);
+	p.a_is = ref_is(job, &c->a);
+	p.b_is = ref_is(job, &c->b);
 	p.b_ks = c->ldb;
 	p.b_ns = 1;
 	p.m = c->m;
@@ -506,8 +575,7 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 	p.a_signed = c->a_dtype == RM_NPU_DT_INT8;
 	p.za = c->a_zero_point;
 	p.zb = c->b_zero_point;
-	return gpu_launch(dev, st, F_MM, (c->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
-			  (c->n + GPU_MM_TILE - 1) / GPU_MM_TILE, &p);
+	return gpu_launch_mm(dev, st, job, &p);
 }
 
 static int run_conv(npurt_device *dev, struct gpu_stream *st,
@@ -531,6 +599,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 			 &c->out, c->out_dtype, &c->rq);
 		p.a = ref_addr(job, &c->in);
 		p.b = ref_addr(job, &c->weights);
+		p.a_is = ref_is(job, &c->in);
+		p.b_is = ref_is(job, &c->weights);
 		p.b_ks = 1;
 		p.b_ns = ksz;
 		p.m = (uint32_t)pix;
@@ -554,7 +624,9 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		p.dil_w = c->dil_w;
 		p.pad_top = c->pad_top;
 		p.pad_left = c->pad_left;
-		return gpu_launch(dev, st, pw ? F_MM : F_MM_CONV,
+		if (pw)
+			return gpu_launch_mm(dev, st, job, &p);
+		return gpu_launch(dev, st, job, F_MM_CONV,
 				  (uint32_t)((pix + GPU_MM_TILE - 1) /
 					     GPU_MM_TILE),
 				  (c->out_c + GPU_MM_TILE - 1) / GPU_MM_TILE,
@@ -565,6 +637,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		 c->out_dtype, &c->rq);
 	q.in = ref_addr(job, &c->in);
 	q.w = ref_addr(job, &c->weights);
+	q.in_is = ref_is(job, &c->in);
+	q.w_is = ref_is(job, &c->weights);
 	q.total = pix * c->out_c;
 	q.in_h = c->in_h;
 	q.in_w = c->in_w;
@@ -585,7 +659,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 	q.in_signed = c->in_dtype == RM_NPU_DT_INT8;
 	q.zx = c->in_zero_point;
 	q.zw = c->w_zero_point;
-	return gpu_launch(dev, st, F_CONV, gpu_blocks(dev, q.total), 1, &q);
+	return gpu_launch(dev, st, job, F_CONV, gpu_blocks(dev, job, q.total), 1,
+			  &q);
 }
 
 static int run_pool(npurt_device *dev, struct gpu_stream *st,
@@ -597,6 +672,8 @@ static int run_pool(npurt_device *dev, struct gpu_stream *st,
 	memset(&p, 0, sizeof(p));
 	p.in = ref_addr(job, &c->in);
 	p.out = ref_addr(job, &c->out);
+	p.in_is = ref_is(job, &c->in);
+	p.out_is = ref_is(job, &c->out);
 	p.total = (uint64_t)c->batch * c->out_h * c->out_w * c->c;
 	p.avg = c->mode == RM_NPU_POOL_AVG;
 	p.count_pad = !!(cmd->flags & RM_NPU_POOL_COUNT_PAD);
@@ -615,13 +692,15 @@ static int run_pool(npurt_device *dev, struct gpu_stream *st,
 	p.zp = c->zero_point;
 	p.lo = c->act_min;
 	p.hi = c->act_max;
-	return gpu_launch(dev, st, F_POOL, gpu_blocks(dev, p.total), 1, &p);
+	return gpu_launch(dev, st, job, F_POOL, gpu_blocks(dev, job, p.total), 1,
+			  &p);
 }
 
 static void elt_in(struct g_elt_in *d, const struct npurt_job *job,
 		   const struct rm_npu_elt_input *s)
 {
 	d->p = ref_addr(job, &s->ref);
+	d->p_is = ref_is(job, &s->ref);
 	d->row_stride = s->row_stride;
 	d->col_stride = s->col_stride;
 	d->zp = s->zero_point;
@@ -639,6 +718,7 @@ static int run_elt(npurt_device *dev, struct gpu_stream *st,
 	elt_in(&p.a, job, &c->a);
 	elt_in(&p.b, job, &c->b);
 	p.out = ref_addr(job, &c->out);
+	p.out_is = ref_is(job, &c->out);
 	p.out_row_stride = c->out_row_stride;
 	p.op = c->op;
 	p.in_signed = c->dtype == RM_NPU_DT_INT8;
@@ -650,8 +730,9 @@ static int run_elt(npurt_device *dev, struct gpu_stream *st,
 	p.lo = c->rq.act_min;
 	p.hi = c->rq.act_max;
 	p.flags = cmd->flags;
-	return gpu_launch(dev, st, F_ELT,
-			  gpu_blocks(dev, (uint64_t)c->rows * c->cols), 1, &p);
+	return gpu_launch(dev, st, job, F_ELT,
+			  gpu_blocks(dev, job, (uint64_t)c->rows * c->cols), 1,
+			  &p);
 }
 
 static int run_cmd(npurt_device *dev, struct gpu_stream *st,
@@ -679,20 +760,27 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 		p.lut.in = ref_addr(job, &cmd->lut.in);
 		p.lut.table = ref_addr(job, &cmd->lut.table);
 		p.lut.out = ref_addr(job, &cmd->lut.out);
+		p.lut.in_is = ref_is(job, &cmd->lut.in);
+		p.lut.table_is = ref_is(job, &cmd->lut.table);
+		p.lut.out_is = ref_is(job, &cmd->lut.out);
 		p.lut.count = cmd->lut.count;
 		p.lut.flip = cmd->lut.dtype == RM_NPU_DT_INT8 ? 0x80 : 0;
-		return gpu_launch(dev, st, F_LUT, gpu_blocks(dev, p.lut.count),
-				  1, &p.lut);
+		return gpu_launch(dev, st, job, F_LUT,
+				  gpu_blocks(dev, job, p.lut.count), 1, &p.lut);
 	case RM_NPU_OP_FILL:
 		p.fill.dst = ref_addr(job, &cmd->fill.dst);
+		p.fill.dst_is = ref_is(job, &cmd->fill.dst);
 		p.fill.count = cmd->fill.count;
 		p.fill.elem_size = cmd->fill.elem_size;
 		p.fill.value = cmd->fill.value;
-		return gpu_launch(dev, st, F_FILL, gpu_blocks(dev, p.fill.count),
-				  1, &p.fill);
+		return gpu_launch(dev, st, job, F_FILL,
+				  gpu_blocks(dev, job, p.fill.count), 1,
+				  &p.fill);
 	case RM_NPU_OP_COPY:
 		p.copy.src = ref_addr(job, &cmd->copy.src);
 		p.copy.dst = ref_addr(job, &cmd->copy.dst);
+		p.copy.src_is = ref_is(job, &cmd->copy.src);
+		p.copy.dst_is = ref_is(job, &cmd->copy.dst);
 		p.copy.total = 1;
 		for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
 			p.copy.dims[i] = cmd->copy.dims[i];
@@ -701,8 +789,9 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 			p.copy.total *= cmd->copy.dims[i];
 		}
 		p.copy.elem_size = cmd->copy.elem_size;
-		return gpu_launch(dev, st, F_COPY, gpu_blocks(dev, p.copy.total),
-				  1, &p.copy);
+		return gpu_launch(dev, st, job, F_COPY,
+				  gpu_blocks(dev, job, p.copy.total), 1,
+				  &p.copy);
 	default:
 		return 0;	/* NOP */
 	}
@@ -780,15 +869,30 @@ static int gpu_upload_job(npurt_device *dev, struct gpu_stream *st,
 	return ret;
 }
 
+/* The item strides of @job's slots (zeros for one item) into @out. */
+static void job_strides(const struct npurt_job *job, uint64_t *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < job->num_bufs; i++)
+		out[i] = job_stride(job, i);
+}
+
 static bool graph_matches(const struct gpu_graph *gr,
 			  const struct npurt_job *job)
 {
 	size_t nb = job->num_bufs * sizeof(uint64_t);
+	uint32_t i;
 
-	return gr->num_cmds == job->num_cmds && gr->num_bufs == job->num_bufs &&
-	       !memcmp(gr->slots, job->dptrs, nb) &&
-	       !memcmp(gr->slots + job->num_bufs, job->sizes, nb) &&
-	       !memcmp(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
+	if (gr->num_cmds != job->num_cmds || gr->num_bufs != job->num_bufs ||
+	    gr->items != job_items(job) ||
+	    memcmp(gr->slots, job->dptrs, nb) ||
+	    memcmp(gr->slots + job->num_bufs, job->sizes, nb))
+		return false;
+	for (i = 0; i < job->num_bufs; i++)
+		if (gr->slots[2 * job->num_bufs + i] != job_stride(job, i))
+			return false;
+	return !memcmp(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
 }
 
 /* The stream's graph of @job, moved to the front; NULL if none. */
@@ -828,7 +932,7 @@ static struct gpu_graph *graph_capture(npurt_device *dev,
 	gr = calloc(1, sizeof(*gr));
 	if (gr) {
 		gr->cmds = malloc(job->num_cmds * sizeof(*gr->cmds));
-		gr->slots = malloc(2 * nb);
+		gr->slots = malloc(3 * nb);
 	}
 	if (!gr || !gr->cmds || !gr->slots) {
 		if (gr)
@@ -858,8 +962,10 @@ static struct gpu_graph *graph_capture(npurt_device *dev,
 	memcpy(gr->cmds, job->cmds, job->num_cmds * sizeof(*gr->cmds));
 	memcpy(gr->slots, job->dptrs, nb);
 	memcpy(gr->slots + job->num_bufs, job->sizes, nb);
+	job_strides(job, gr->slots + 2 * job->num_bufs);
 	gr->num_cmds = job->num_cmds;
 	gr->num_bufs = job->num_bufs;
+	gr->items = job_items(job);
 	if (st->num_graphs == GPU_GRAPHS_PER_STREAM) {
 		/* drop the least recently used */
 		for (pp = &st->graphs; (*pp)->next; pp = &(*pp)->next)
@@ -948,7 +1054,8 @@ static int gpu_run(npurt_device *dev, const struct npurt_job *job)
 				 "range", dev->info.name, bad - 1,
 				 gpu_op_names[job->cmds[bad - 1].opcode]);
 	npurt_prof_span(dev->rt, "gpu", npurt_prof_dev_track(dev), t0,
-			npurt_now_ns(), "%u commands", job->num_cmds);
+			npurt_now_ns(), "%u commands, %u items", job->num_cmds,
+			job_items(job));
 	return 0;
 }
 
@@ -971,13 +1078,69 @@ static int gpu_sync_host(npurt_device *dev, const struct npurt_job *job,
 		if (job->where[s] != NPURT_GPU_DEVICE)
 			continue;
 		r = g->cu->cuMemcpyDtoHAsync(job->bases[s], job->dptrs[s],
-					     job->sizes[s], st->s);
+					     job_span(job, s), st->s);
 		if (r != CUDA_SUCCESS)
 			ret = gpu_fail(dev, r, "copy from the GPU");
 		job->where[s] = NPURT_GPU_SYNCED;
 		moved++;
 	}
 	return moved || ret ? gpu_finish(dev, st, ret) : 0;
+}
+
+static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
+			  uint32_t slot, uint64_t offset, uint64_t bytes,
+			  bool to_host)
+{
+	struct npurt_gpu *g = dev->gpu;
+	uint64_t stride = job_stride(job, slot), span = bytes;
+	uint32_t j, copies = job_items(job);
+	struct gpu_stream *st;
+	int ret = 0;
+	CUresult r;
+
+	if (!bytes || job->where[slot] == (to_host ? NPURT_GPU_SYNCED :
+					   NPURT_GPU_HOST) ||
+	    (to_host && job->where[slot] == NPURT_GPU_HOST))
+		return 0;
+	/* items back to back in this range: one copy */
+	if (!stride || (copies > 1 && bytes == stride)) {
+		span = stride * (copies - 1) + bytes;
+		copies = 1;
+	}
+	g->cu->cuCtxSetCurrent(g->ctx);
+	st = gpu_stream(dev);
+	if (!st)
+		return -ENOMEM;
+	if (copies > 1 && g->cu->cuMemcpy2DAsync) {
+		/* one strided copy: a row per item */
+		CUDA_MEMCPY2D c;
+
+		memset(&c, 0, sizeof(c));
+		c.srcMemoryType = to_host ? CU_MEMORYTYPE_DEVICE :
+					    CU_MEMORYTYPE_HOST;
+		c.dstMemoryType = to_host ? CU_MEMORYTYPE_HOST :
+					    CU_MEMORYTYPE_DEVICE;
+		c.srcDevice = c.dstDevice = job->dptrs[slot] + offset;
+		c.srcHost = c.dstHost = job->bases[slot] + offset;
+		c.srcPitch = c.dstPitch = stride;
+		c.WidthInBytes = bytes;
+		c.Height = copies;
+		if (g->cu->cuMemcpy2DAsync(&c, st->s) == CUDA_SUCCESS)
+			copies = 0;	/* else (pitch too large) row by row */
+	}
+	for (j = 0; j < copies && !ret; j++) {
+		uint64_t o = offset + j * stride;
+
+		r = to_host ?
+		    g->cu->cuMemcpyDtoHAsync(job->bases[slot] + o,
+					     job->dptrs[slot] + o, span, st->s) :
+		    g->cu->cuMemcpyHtoDAsync(job->dptrs[slot] + o,
+					     job->bases[slot] + o, span, st->s);
+		if (r != CUDA_SUCCESS)
+			ret = gpu_fail(dev, r, to_host ? "copy from the GPU" :
+				       "copy to the GPU");
+	}
+	return gpu_finish(dev, st, ret);
 }
 
 /* ---- lifetime ------------------------------------------------------------ */
@@ -1011,6 +1174,7 @@ static const struct npurt_backend_ops gpu_ops = {
 	.mem_free = gpu_mem_free,
 	.run = gpu_run,
 	.sync_host = gpu_sync_host,
+	.sync_range = gpu_sync_range,
 	.close = gpu_close,
 };
 
@@ -1117,6 +1281,8 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->graphs = cu->cuStreamBeginCapture &&
 		    !(getenv("NPURT_GPU_GRAPHS") &&
 		      !strcmp(getenv("NPURT_GPU_GRAPHS"), "0"));
+	g->fold = !(getenv("NPURT_GPU_FOLD") &&
+		    !strcmp(getenv("NPURT_GPU_FOLD"), "0"));
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;
@@ -1128,6 +1294,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 		 "nvrtc");
 	dev->max_cmds = UINT32_MAX;
 	dev->max_job_bos = NPURT_JOB_MAX_BUFS;
+	dev->batch_jobs = true;
 	dev->ops = &gpu_ops;
 	npurt_prof_name_track(dev->rt, npurt_prof_dev_track(dev), info->name);
 	npurt_info("%s: %s, %llu MiB, compute capability %u.%u", info->name,

@@ -8,7 +8,8 @@
  * __fmaf_rn, __float2ll_rn; NVRTC runs with --fmad=false --ftz=false, so
  * nothing is contracted and subnormal F values stay exact), so results
  * equal the CPU backend's byte for byte. Commands are validated on the host (npu_cmd_validate())
- * before any kernel sees them.
+ * before any kernel sees them. blockIdx.z is the batch item: each kernel
+ * first moves its operands to that item's (gpu_params.h).
  */
 
 #define G_THREADS	256
@@ -73,23 +74,32 @@ __device__ __forceinline__ g_s32 g_ld_elem(const g_u8 *p, g_u32 sgn)
 	return sgn ? (g_s32)(signed char)*p : (g_s32)*p;
 }
 
-/* Epilogue of one output element of channel @n from its exact sum. */
+/* This block's batch item. */
+__device__ __forceinline__ g_u64 g_item(void)
+{
+	return blockIdx.z;
+}
+
+/* Epilogue of one output element of channel @n of item @it from its sum. */
 __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
-					   g_u32 n, g_u64 o)
+					   g_u32 n, g_u64 o, g_u64 it)
 {
 	g_s64 x = acc;
 	g_s32 mult = e->mult, shift = e->shift;
+	g_u8 *out = (g_u8 *)(e->out + it * e->out_is);
 
 	if (e->flags & G_MM_BIAS) {
-		x += g_ld_s32((const g_u8 *)e->bias + 4 * (g_u64)n);
+		x += g_ld_s32((const g_u8 *)(e->bias + it * e->bias_is) +
+			      4 * (g_u64)n);
 		x = g_clamp(x, (g_s32)0x80000000, 0x7fffffff);
 	}
 	if (e->out_dtype == G_DT_INT32) {
-		g_st_s32((g_u8 *)e->out + 4 * o, (g_s32)x);
+		g_st_s32(out + 4 * o, (g_s32)x);
 		return;
 	}
 	if (e->flags & G_MM_PER_CHANNEL) {
-		const g_u8 *q = (const g_u8 *)e->quant + 8 * (g_u64)n;
+		const g_u8 *q = (const g_u8 *)(e->quant + it * e->quant_is) +
+				8 * (g_u64)n;
 
 		mult = g_ld_s32(q);
 		shift = g_ld_s32(q + 4);
@@ -101,11 +111,10 @@ __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
 		}
 	}
 	if (e->flags & G_MM_F32_SCALE)
-		((g_u8 *)e->out)[o] = (g_u8)g_requant_f32((g_s32)x, mult, e->zp,
-							  e->lo, e->hi);
+		out[o] = (g_u8)g_requant_f32((g_s32)x, mult, e->zp, e->lo,
+					     e->hi);
 	else
-		((g_u8 *)e->out)[o] = (g_u8)g_requant(x, mult, shift, e->zp,
-						      e->lo, e->hi);
+		out[o] = (g_u8)g_requant(x, mult, shift, e->zp, e->lo, e->hi);
 }
 
 /* ---- GEMM and dense CONV2D: dp4a over 128 x 128 tiles ------------------ */
@@ -132,8 +141,19 @@ __device__ __forceinline__ g_s32 g_dp4a_us(g_u32 a, g_u32 b, g_s32 c)
 	return d;
 }
 
+/* Row @m of a GEMM's A (FOLD: items folded into rows, p->mi each). */
+template <bool FOLD>
+__device__ __forceinline__ const g_u8 *g_mm_row(const struct g_mm *p,
+						const g_u8 *a, g_u32 m)
+{
+	if (FOLD)
+		return a + (g_u64)(m / p->mi) * p->a_is +
+		       (g_u64)(m % p->mi) * p->lda;
+	return a + (g_u64)m * p->lda;
+}
+
 /* A[m][k] as a raw byte; 0 past k (the padding adds nothing to any sum). */
-template <bool CONV>
+template <bool CONV, bool FOLD>
 __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 					g_u32 m, g_u32 k)
 {
@@ -143,7 +163,7 @@ __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 	if (m >= p->m || k >= p->k)
 		return 0;
 	if (!CONV)
-		return a[(g_u64)m * p->lda + k];
+		return g_mm_row<FOLD>(p, a, m)[k];
 	ci = k % p->in_c;
 	t = k / p->in_c;
 	kx = t % p->k_w;
@@ -174,26 +194,31 @@ __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
  * dp4a's integer sums are exact and the true value fits in int32, so the
  * combination is computed modulo 2^32.
  */
-template <bool CONV>
+template <bool CONV, bool FOLD>
 __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 {
 	/* padded: the loads' 8 threads of one row hit 8 banks */
 	__shared__ g_u32 as[MM_BK / 4][MM_BM + 4];
 	__shared__ g_u32 bs[MM_BK / 4][MM_BN];
-	const g_u8 *a = (const g_u8 *)p.a, *b = (const g_u8 *)p.b;
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
 	g_u32 tx = threadIdx.x % 16, ty = threadIdx.x / 16;
 	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
 	/* whole aligned words of A rows and of B rows can be loaded as such */
-	bool a_vec = !CONV && !(p.lda % 4) && !(p.a % 4);
-	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !(p.b % 4);
+	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
+		     (!FOLD || !(p.a_is % 4));
+	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
 	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
 	g_u32 i, j, k0, w, r;
 
+#pragma unroll
 	for (i = 0; i < MM_TM; i++) {
 		ra[i] = 0;
+#pragma unroll
 		for (j = 0; j < MM_TN; j++)
 			acc[i][j] = 0;
 	}
+#pragma unroll
 	for (j = 0; j < MM_TN; j++)
 		cb[j] = 0;
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
@@ -203,13 +228,13 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 			g_u32 m = m0 + row, kk = k0 + 4 * kw;
 
 			if (a_vec && m < p.m && kk + 3 < p.k)
-				as[kw][row] = *(const g_u32 *)(a + (g_u64)m *
-							       p.lda + kk);
+				as[kw][row] = *(const g_u32 *)(g_mm_row<FOLD>(&p,
+								a, m) + kk);
 			else
-				as[kw][row] = g_mm_a<CONV>(&p, a, m, kk) |
-					g_mm_a<CONV>(&p, a, m, kk + 1) << 8 |
-					g_mm_a<CONV>(&p, a, m, kk + 2) << 16 |
-					g_mm_a<CONV>(&p, a, m, kk + 3) << 24;
+				as[kw][row] = g_mm_a<CONV, FOLD>(&p, a, m, kk) |
+					g_mm_a<CONV, FOLD>(&p, a, m, kk + 1) << 8 |
+					g_mm_a<CONV, FOLD>(&p, a, m, kk + 2) << 16 |
+					g_mm_a<CONV, FOLD>(&p, a, m, kk + 3) << 24;
 		}
 		/* B: 8 words of k x 32 groups of 4 columns, one per thread */
 		{
@@ -285,21 +310,30 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 		}
 		__syncthreads();
 	}
+	/* unrolled: acc, ra and cb stay in registers (no dynamic index) */
+#pragma unroll
 	for (i = 0; i < MM_TM; i++) {
-		g_u32 m = m0 + ty + 16 * i;
+		g_u32 m = m0 + ty + 16 * i, ml = m;
+		g_u64 it = g_item();
 
 		if (m >= p.m)
-			break;
+			continue;
+		if (FOLD) {
+			it = m / p.mi;
+			ml = m % p.mi;
+		}
+#pragma unroll
 		for (j = 0; j < MM_TN; j++) {
 			g_u32 n = n0 + tx + 16 * j;
 			g_u32 v;
 
 			if (n >= p.n)
-				break;
+				continue;
 			v = (g_u32)acc[i][j] - (g_u32)p.zb * (g_u32)ra[i] -
 			    (g_u32)p.za * (g_u32)cb[j] +
 			    p.k * (g_u32)p.za * (g_u32)p.zb;
-			g_epilogue(&p.e, (g_s32)v, n, (g_u64)m * p.ldo + n);
+			g_epilogue(&p.e, (g_s32)v, n, (g_u64)ml * p.ldo + n,
+				   it);
 		}
 	}
 }
@@ -307,30 +341,47 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_mm(const struct g_mm p)
 {
-	g_mm_body<false>(p);
+	g_mm_body<false, false>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_mm_fold(const struct g_mm p)
+{
+	g_mm_body<false, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_mm_conv(const struct g_mm p)
 {
-	g_mm_body<true>(p);
+	g_mm_body<true, false>(p);
 }
 
 /* ---- grouped and depthwise CONV2D -------------------------------------- */
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_conv(const struct g_conv p)
+/*
+ * Can a grid-stride loop over @total elements count in 32 bits (without
+ * wrapping past the end)? Its index arithmetic is then several times
+ * cheaper than in 64 bits.
+ */
+__device__ __forceinline__ bool g_idx32(g_u64 total)
 {
-	const g_u8 *in = (const g_u8 *)p.in;
-	const signed char *wt = (const signed char *)p.w;
-	g_u64 idx;
+	return total + (g_u64)gridDim.x * blockDim.x <= 0xffffffffULL;
+}
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
+/* One output element per thread and loop step; I: the index type. */
+template <typename I>
+__device__ __forceinline__ void g_conv_body(const struct g_conv &p,
+					    const g_u8 *in,
+					    const signed char *wt)
+{
+	I idx;
+
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
+	     idx += (I)gridDim.x * blockDim.x) {
 		g_u32 oc = (g_u32)(idx % p.out_c);
-		g_u64 pix = idx / p.out_c;
+		I pix = idx / p.out_c;
 		g_u32 ox = (g_u32)(pix % p.out_w);
-		g_u64 t = pix / p.out_w;
+		I t = pix / p.out_w;
 		g_u32 oy = (g_u32)(t % p.out_h);
 		g_u32 nb = (g_u32)(t / p.out_h);
 		g_u32 g = oc / p.cpo, ky, kx, ci;
@@ -359,25 +410,36 @@ k_conv(const struct g_conv p)
 						p.zx) * (wk[ci] - p.zw);
 			}
 		}
-		g_epilogue(&p.e, acc, oc, idx);
+		g_epilogue(&p.e, acc, oc, (g_u64)idx, g_item());
 	}
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_conv(const struct g_conv p)
+{
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
+
+	if (g_idx32(p.total))
+		g_conv_body<g_u32>(p, in, wt);
+	else
+		g_conv_body<g_u64>(p, in, wt);
 }
 
 /* ---- POOL2D ------------------------------------------------------------- */
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_pool(const struct g_pool p)
+template <typename I>
+__device__ __forceinline__ void g_pool_body(const struct g_pool &p,
+					    const g_u8 *in, g_u8 *out)
 {
-	const g_u8 *in = (const g_u8 *)p.in;
-	g_u8 *out = (g_u8 *)p.out;
-	g_u64 idx;
+	I idx;
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
+	     idx += (I)gridDim.x * blockDim.x) {
 		g_u32 c = (g_u32)(idx % p.c);
-		g_u64 pix = idx / p.c;
+		I pix = idx / p.c;
 		g_u32 ox = (g_u32)(pix % p.out_w);
-		g_u64 t = pix / p.out_w;
+		I t = pix / p.out_w;
 		g_u32 oy = (g_u32)(t % p.out_h);
 		g_u32 nb = (g_u32)(t / p.out_h);
 		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
@@ -422,6 +484,18 @@ k_pool(const struct g_pool p)
 	}
 }
 
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_pool(const struct g_pool p)
+{
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
+
+	if (g_idx32(p.total))
+		g_pool_body<g_u32>(p, in, out);
+	else
+		g_pool_body<g_u64>(p, in, out);
+}
+
 /* ---- ELTWISE ------------------------------------------------------------ */
 
 __device__ __forceinline__ g_s64 g_rescale(g_s32 x, g_s32 m, g_s32 s)
@@ -457,15 +531,15 @@ __device__ __forceinline__ g_s32 g_elt_f32(const struct g_elt &p, g_s32 a,
 	return g_rne_clamp(y, p.zp, p.lo, p.hi);
 }
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_elt(const struct g_elt p)
+template <typename I>
+__device__ __forceinline__ void g_elt_body(const struct g_elt &p,
+					   const g_u8 *a, const g_u8 *b,
+					   g_u8 *out)
 {
-	const g_u8 *a = (const g_u8 *)p.a.p, *b = (const g_u8 *)p.b.p;
-	g_u8 *out = (g_u8 *)p.out;
-	g_u64 total = (g_u64)p.rows * p.cols, idx;
+	I total = (I)p.rows * p.cols, idx;
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+	     idx += (I)gridDim.x * blockDim.x) {
 		g_u64 r = idx / p.cols, c = idx % p.cols;
 		g_s32 va = g_ld_elem(a + r * p.a.row_stride + c * p.a.col_stride,
 				     p.in_signed);
@@ -491,17 +565,31 @@ k_elt(const struct g_elt p)
 	}
 }
 
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_elt(const struct g_elt p)
+{
+	const g_u8 *a = (const g_u8 *)(p.a.p + g_item() * p.a.p_is);
+	const g_u8 *b = (const g_u8 *)(p.b.p + g_item() * p.b.p_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
+
+	if (g_idx32((g_u64)p.rows * p.cols))
+		g_elt_body<g_u32>(p, a, b, out);
+	else
+		g_elt_body<g_u64>(p, a, b, out);
+}
+
 /* ---- LUT, FILL, COPY ------------------------------------------------------ */
 
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_lut(const struct g_lut p)
 {
 	__shared__ g_u8 tab[256];
-	const g_u8 *in = (const g_u8 *)p.in;
-	g_u8 *out = (g_u8 *)p.out;
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
 	g_u64 idx;
 
-	tab[threadIdx.x] = ((const g_u8 *)p.table)[threadIdx.x];
+	tab[threadIdx.x] = ((const g_u8 *)(p.table + g_item() *
+					   p.table_is))[threadIdx.x];
 	__syncthreads();
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.count;
 	     idx += (g_u64)gridDim.x * blockDim.x)
@@ -511,7 +599,7 @@ k_lut(const struct g_lut p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_fill(const struct g_fill p)
 {
-	g_u8 *d = (g_u8 *)p.dst;
+	g_u8 *d = (g_u8 *)(p.dst + g_item() * p.dst_is);
 	g_u64 idx;
 	g_u32 j;
 
@@ -524,8 +612,8 @@ k_fill(const struct g_fill p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_copy(const struct g_copy p)
 {
-	const g_u8 *src = (const g_u8 *)p.src;
-	g_u8 *dst = (g_u8 *)p.dst;
+	const g_u8 *src = (const g_u8 *)(p.src + g_item() * p.src_is);
+	g_u8 *dst = (g_u8 *)(p.dst + g_item() * p.dst_is);
 	g_u64 idx;
 
 	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;

@@ -4,7 +4,9 @@
  * host (gpu_backend.c) and the CUDA C sources (gpu_kernels.cu, compiled by
  * NVRTC with this header prepended). Operand addresses are resolved on the
  * host (device base of the slot + the command's offset); every other field
- * comes from the validated command unchanged.
+ * comes from the validated command unchanged. A launch covers a job's
+ * batch items, one per blockIdx.z: each operand of item z is at its
+ * address + z * its item stride (the *_is fields; 0 for shared operands).
  */
 #ifndef NPURT_GPU_PARAMS_H
 #define NPURT_GPU_PARAMS_H
@@ -28,6 +30,7 @@ struct g_epi {
 	g_u64 bias;		/* int32[n] or 0 */
 	g_u64 quant;		/* {mult, shift}[n] or 0 */
 	g_u64 out;
+	g_u64 bias_is, quant_is, out_is;
 	g_u64 err;		/* int: the first failing command's index + 1 */
 	g_u32 flags;
 	g_u32 out_dtype;
@@ -40,23 +43,28 @@ struct g_epi {
  * za) * (B[k][n] - zb). B[k][n] is at b + k * b_ks + n * b_ns. A is a
  * matrix (row stride lda) unless conv: then row m is output pixel m (NHW
  * order) and column k is tap (ky, kx, ci) of the window, padding reading
- * za. Output element (m, n) at out + (m * ldo + n) * osz.
+ * za. Output element (m, n) at out + (m * ldo + n) * osz. Items folded
+ * into rows (mi > 0, not conv, B shared): the launch has one item, m counts
+ * the rows of all items, row m being row m % mi of item m / mi.
  */
 struct g_mm {
 	struct g_epi e;
 	g_u64 a, b;
+	g_u64 a_is, b_is;
 	g_u64 b_ks, b_ns;
 	g_u32 m, n, k, lda, ldo, a_signed;
 	g_s32 za, zb;
 	g_u32 conv;
 	g_u32 in_h, in_w, in_c, out_h, out_w, k_w;
 	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+	g_u32 mi;
 };
 
 /* Grouped and depthwise CONV2D, one thread per output element. */
 struct g_conv {
 	struct g_epi e;
 	g_u64 in, w;
+	g_u64 in_is, w_is;
 	g_u64 total;		/* batch * out_h * out_w * out_c */
 	g_u32 in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
 	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
@@ -67,6 +75,7 @@ struct g_conv {
 
 struct g_pool {
 	g_u64 in, out;
+	g_u64 in_is, out_is;
 	g_u64 total;		/* batch * out_h * out_w * c */
 	g_u32 avg, count_pad, in_signed;
 	g_u32 in_h, in_w, c, out_h, out_w, k_h, k_w;
@@ -75,7 +84,7 @@ struct g_pool {
 };
 
 struct g_elt_in {
-	g_u64 p;
+	g_u64 p, p_is;
 	g_u64 row_stride, col_stride;
 	g_s32 zp, mult, shift;
 	g_u32 pad;
@@ -88,7 +97,7 @@ struct g_elt_in {
 
 struct g_elt {
 	struct g_elt_in a, b;
-	g_u64 out;
+	g_u64 out, out_is;
 	g_u64 out_row_stride;
 	g_u32 op, in_signed, rows, cols;
 	g_s32 mult, shift, zp, lo, hi;
@@ -97,19 +106,21 @@ struct g_elt {
 
 struct g_lut {
 	g_u64 in, table, out;
+	g_u64 in_is, table_is, out_is;
 	g_u64 count;
 	g_u32 flip;
 	g_u32 pad;
 };
 
 struct g_fill {
-	g_u64 dst;
+	g_u64 dst, dst_is;
 	g_u64 count;
 	g_u32 elem_size, value;
 };
 
 struct g_copy {
 	g_u64 src, dst;
+	g_u64 src_is, dst_is;
 	g_u64 total;		/* elements */
 	g_u64 src_stride[4], dst_stride[4];
 	g_u32 dims[4];

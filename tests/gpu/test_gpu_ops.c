@@ -12,7 +12,10 @@
  * RM_NPU_ELT_F32 ADD with each SCALAR variant and MUL), including binary32
  * per-channel scales out of range. Then the backend's own errors: a
  * command invalid for its buffers is refused by the shared validator
- * before anything runs.
+ * before anything runs. Batched jobs (what a runner's batch becomes on a
+ * GPU): one command over 2..13 items, each item's data operands and
+ * outputs its own at an odd stride (any alignment), the other operands
+ * shared (stride 0), every item equal to the reference run on its own.
  *
  *   test_gpu_ops [-d SPEC] [-n ITERS_PER_OPCODE]
  *
@@ -27,6 +30,7 @@
 
 #include "device.h"
 #include "npu_ref.h"
+#include "program.h"
 
 static const char *const op_names[RM_NPU_OP_COUNT] = {
 	"NOP", "FILL", "COPY", "GEMM", "CONV2D", "POOL2D", "ELTWISE", "LUT",
@@ -73,6 +77,64 @@ static int run_on(npurt_device *dev, const struct rm_npu_cmd *cmd,
 	for (i = 0; i < n; i++) {
 		if (!ret)
 			memcpy(w->buf[i], mem[i].ptr, w->size[i]);
+		npurt_dev_mem_free(dev, &mem[i]);
+	}
+	return ret;
+}
+
+/*
+ * Run @cmd once over @items worlds on @dev as one batched job: buffer b of
+ * item j at j * stride[b] (0: @ws[0]'s, shared). Every world receives its
+ * results.
+ */
+static int run_batch_on(npurt_device *dev, const struct rm_npu_cmd *cmd,
+			struct npu_world *ws, unsigned int items,
+			const u64 *stride)
+{
+	struct npurt_mem mem[NPU_WORLD_MAX_BOS];
+	uint8_t *bases[NPU_WORLD_MAX_BOS];
+	uint64_t sizes[NPU_WORLD_MAX_BOS], dptrs[NPU_WORLD_MAX_BOS];
+	uint8_t where[NPU_WORLD_MAX_BOS];
+	uint32_t slots[NPU_WORLD_MAX_BOS];
+	struct npu_world *w = &ws[0];
+	struct npurt_job job;
+	unsigned int i, j, n = 0;
+	int ret = 0;
+
+	memset(mem, 0, sizeof(mem));
+	for (i = 0; i < w->n && !ret; i++, n++) {
+		u64 span = stride[i] * (items - 1) + w->size[i];
+
+		ret = npurt_dev_mem_alloc(dev, span ? span : 1, &mem[i]);
+		if (ret)
+			break;
+		for (j = 0; j < items; j++)
+			memcpy(mem[i].ptr + j * stride[i], ws[j].buf[i],
+			       w->size[i]);
+		bases[i] = mem[i].ptr;
+		sizes[i] = w->size[i];
+		dptrs[i] = mem[i].dptr;
+		where[i] = NPURT_GPU_HOST;
+		slots[i] = i;
+	}
+	memset(&job, 0, sizeof(job));
+	job.cmds = cmd;
+	job.num_cmds = 1;
+	job.num_bufs = w->n;
+	job.bases = bases;
+	job.sizes = sizes;
+	job.dptrs = dptrs;
+	job.where = where;
+	job.items = items;
+	job.strides = stride;
+	if (!ret)
+		ret = dev->ops->run(dev, &job);
+	if (!ret)
+		ret = dev->ops->sync_host(dev, &job, slots, w->n);
+	for (i = 0; i < n; i++) {
+		for (j = 0; !ret && j < items; j++)
+			memcpy(ws[j].buf[i], mem[i].ptr + j * stride[i],
+			       w->size[i]);
 		npurt_dev_mem_free(dev, &mem[i]);
 	}
 	return ret;
@@ -209,6 +271,117 @@ static int check_one(npurt_device *dev, u32 op, unsigned int iter,
 	return bad;
 }
 
+/* The operands of @cmd that are data (the others: parameters, tables). */
+static unsigned int data_refs(const struct rm_npu_cmd *cmd,
+			      const struct rm_npu_ref **r)
+{
+	switch (cmd->opcode) {
+	case RM_NPU_OP_GEMM:
+		r[0] = &cmd->gemm.a;
+		r[1] = &cmd->gemm.b;
+		return 2;
+	case RM_NPU_OP_CONV2D:
+		r[0] = &cmd->conv2d.in;
+		r[1] = &cmd->conv2d.weights;
+		return 2;
+	case RM_NPU_OP_POOL2D:
+		r[0] = &cmd->pool2d.in;
+		return 1;
+	case RM_NPU_OP_ELTWISE:
+		r[0] = &cmd->eltwise.a.ref;
+		r[1] = &cmd->eltwise.b.ref;
+		return 2;
+	case RM_NPU_OP_LUT:
+		r[0] = &cmd->lut.in;
+		return 1;
+	case RM_NPU_OP_COPY:
+		r[0] = &cmd->copy.src;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * One random command of @op over 2..13 items as one job: the buffers it
+ * writes and (mostly) its data operands are per item, with other random
+ * bytes each, at a stride of their size plus 0..5; the rest are shared.
+ * Return: 0 every item equal to its own reference run, 1 a mismatch.
+ */
+static int check_batch(npurt_device *dev, u32 op, unsigned int iter,
+		       enum gen_kind kind)
+{
+	static const unsigned int counts[] = { 2, 3, 5, 7, 8, 13 };
+	struct npu_world ws[13], ref[13];
+	const struct rm_npu_ref *dr[2];
+	struct rm_npu_ref *refs[5];
+	bool writes[5], own[NPU_WORLD_MAX_BOS] = { false };
+	u64 stride[NPU_WORLD_MAX_BOS];
+	struct rm_npu_cmd cmd, tmp;
+	unsigned int items, i, j, k, n;
+	int want = 0, got, bad = 0;
+
+	items = counts[npu_rr(0, NPURT_ARRAY_SIZE(counts) - 1)];
+	memset(ws, 0, sizeof(ws));
+	gen(&cmd, &ws[0], op, kind);
+	tmp = cmd;
+	n = npurt_cmd_refs(&tmp, refs, writes);
+	for (k = 0; k < n; k++)
+		if (writes[k])
+			own[refs[k]->bo] = true;
+	n = data_refs(&cmd, dr);
+	for (k = 0; k < n; k++)
+		if (npu_coin(75))
+			own[dr[k]->bo] = true;
+	for (i = 0; i < ws[0].n; i++)
+		stride[i] = own[i] ? ws[0].size[i] + npu_rr(0, 5) : 0;
+	for (j = 1; j < items; j++) {
+		npu_w_clone(&ws[j], &ws[0]);
+		for (i = 0; i < ws[j].n; i++)
+			if (own[i])
+				npu_fill_random(ws[j].buf[i], ws[j].size[i]);
+	}
+	for (j = 0; j < items; j++) {
+		npu_w_clone(&ref[j], &ws[j]);
+		got = npu_ref_exec(&cmd, ref[j].buf);
+		want = want ? want : got;
+	}
+	got = run_batch_on(dev, &cmd, ws, items, stride);
+	if (want != got) {
+		fprintf(stderr, "FAIL %s batch #%u (%u items): reference %d, "
+			"%s %d (%s)\n", op_names[op], iter, items, want,
+			dev->info.name, got, npurt_last_error());
+		bad = 1;
+	}
+	for (j = 0; !want && !bad && j < items; j++) {
+		for (i = 0; !bad && i < ws[j].n; i++) {
+			u64 b;
+
+			for (b = 0; b < ws[j].size[i] &&
+			     ws[j].buf[i][b] == ref[j].buf[i][b]; b++)
+				;
+			if (b == ws[j].size[i])
+				continue;
+			fprintf(stderr, "FAIL %s batch #%u: item %u of %u, "
+				"buffer %u (stride %llu) byte %llu of %llu: "
+				"got 0x%02x, reference 0x%02x\n",
+				op_names[op], iter, j, items, i,
+				(unsigned long long)stride[i],
+				(unsigned long long)b,
+				(unsigned long long)ws[j].size[i],
+				ws[j].buf[i][b], ref[j].buf[i][b]);
+			bad = 1;
+		}
+	}
+	if (bad)
+		describe(&cmd);
+	for (j = 0; j < items; j++) {
+		npu_w_free(&ws[j]);
+		npu_w_free(&ref[j]);
+	}
+	return bad;
+}
+
 /* A command invalid for its buffers never runs: -EINVAL, nothing written. */
 static int check_invalid(npurt_device *dev)
 {
@@ -274,6 +447,14 @@ int main(int argc, char **argv)
 		     it++, done++)
 			f += check_one(dev, op, iters + it, GEN_BIG);
 		printf("%s %s: %s\n", dev->info.name, op_names[op],
+		       f ? "FAIL" : "ok");
+		fails += f;
+		f = 0;
+		for (it = 0; it < iters / 10 && f < 3; it++, done++)
+			f += check_batch(dev, op, it, GEN_PLAIN);
+		for (it = 0; f32 && it < iters / 10 && f < 3; it++, done++)
+			f += check_batch(dev, op, iters + it, GEN_F32);
+		printf("%s %s batched: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
 		if (!f32)
