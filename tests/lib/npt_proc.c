@@ -31,6 +31,21 @@ ssize_t npt_slurp(const char *path, char *buf, size_t len)
 	return err ? err : (ssize_t)used;
 }
 
+int npt_write_str(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	err = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return err;
+}
+
 /* In the child: @env applied, stdout and stderr moved; never returns. */
 static void npt_child(const char *argv0, const char *arg,
 		      const char *const *env, int fd_out, int fd_err)

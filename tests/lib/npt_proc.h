@@ -21,6 +21,13 @@
 ssize_t npt_slurp(const char *path, char *buf, size_t len);
 
 /*
+ * npt_write_str() - write @s to the file @path in one write(), as a sysfs
+ * or cgroup attribute wants it. Return: 0, or -errno (-EIO on a short
+ * write).
+ */
+int npt_write_str(const char *path, const char *s);
+
+/*
  * npt_run_self() - run this program (/proc/self/exe) again as
  * "@argv0 @arg" and wait for it
  * @env:	NULL-terminated "NAME=VALUE" (set) or "NAME" (unset) strings

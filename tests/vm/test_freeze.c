@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "job_util.h"
+#include "npt_proc.h"
 
 #define PM_TEST		"/sys/power/pm_test"
 #define PM_STATE	"/sys/power/state"
@@ -19,18 +20,6 @@
 #define FROZEN_S	4
 
 static struct npu_long lj;
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
 
 static long long pe_ops(const char *pe)
 {
@@ -54,7 +43,7 @@ static void freeze_during_job(const char *node, const char *pe)
 	npu_sleep_ms(1000);
 	o1 = pe_ops(pe);
 	t1 = npu_now_ns();
-	assert_ok(write_str(PM_STATE, "freeze"));
+	assert_ok(npt_write_str(PM_STATE, "freeze"));
 	o2 = pe_ops(pe);
 	t2 = npu_now_ns();
 	/*
@@ -99,12 +88,12 @@ static void test_freeze(void **state)
 
 	(void)state;
 	snprintf(delay, sizeof(delay), "%d", FROZEN_S);
-	assert_ok(write_str(PM_DELAY, delay));
-	assert_ok(write_str(PM_TEST, "freezer"));
+	assert_ok(npt_write_str(PM_DELAY, delay));
+	assert_ok(npt_write_str(PM_TEST, "freezer"));
 	freeze_during_job("npu0pe0", "npu0pe0");
 	/* Split commands: the leader waits for a frozen partner. */
 	freeze_during_job("npu0pe0-1", "npu0pe1");
-	assert_ok(write_str(PM_TEST, "none"));
+	assert_ok(npt_write_str(PM_TEST, "none"));
 }
 
 int main(void)

@@ -10,22 +10,11 @@
 #include <sys/stat.h>
 
 #include "test_util.h"
+#include "npt_proc.h"
 
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG		CG_ROOT "/npu-memcg-test"
 #define MIB		(1024LL * 1024)
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -errno;
-}
 
 static long long read_ll(const char *path)
 {
@@ -43,7 +32,7 @@ static void join(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_str(path, pid))
+	if (npt_write_str(path, pid))
 		fail_msg("join %s: %s", dir, strerror(errno));
 }
 
@@ -57,7 +46,7 @@ static void test_bo_charged(void **state)
 	(void)state;
 	if (mkdir(CG, 0755) && errno != EEXIST)
 		fail_msg("mkdir %s: %s", CG, strerror(errno));
-	assert_ok(write_str(CG "/memory.max", "50331648"));
+	assert_ok(npt_write_str(CG "/memory.max", "50331648"));
 	join(CG);
 
 	fd = npu_open("npu0pe0");
@@ -94,7 +83,7 @@ int main(void)
 		printf("test_memcg: skipped: no cgroup v2\n");
 		return 77;
 	}
-	if (write_str(CG_ROOT "/cgroup.subtree_control", "+memory")) {
+	if (npt_write_str(CG_ROOT "/cgroup.subtree_control", "+memory")) {
 		printf("test_memcg: skipped: no memory controller\n");
 		return 77;
 	}
