@@ -7,7 +7,9 @@
  * threads of a pool kept for the device's life. Results are bit-exact with
  * the PE engines because the code is the same.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,23 @@
 #include "profiler.h"
 
 /* Commands with fewer operations run on the calling thread alone. */
+#ifndef CPU_SPLIT_MIN_OPS
 #define CPU_SPLIT_MIN_OPS	(256u * 1024)
+#endif
+
+/*
+ * How long a pool thread that has just helped, and a caller waiting for
+ * its helpers, poll before sleeping on a condition variable
+ * ($NPURT_CPU_SPIN_US overrides, 0: never). The commands of one inference
+ * come microseconds apart, and a futex wake-up costs about as much as a
+ * small command, so without polling the caller has finished a command
+ * before its helpers are awake and N threads run like one.
+ */
+#define CPU_SPIN_NS_DEFAULT	(100u * 1000)
+#define CPU_SPIN_NS_MAX		(100000u * 1000)
+/* Polls with a pause between clock reads; past the first, yield the CPU. */
+#define CPU_SPIN_CHECK		64
+#define CPU_SPIN_PAUSE_NS	(2u * 1000)
 
 /*
  * One command shared by the calling thread and the pool: its units in
@@ -28,7 +46,7 @@
 struct cpu_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	unsigned int remaining;		/* helpers queued or running */
+	_Atomic unsigned int remaining;	/* helpers queued or running */
 	int err;
 	const struct rm_npu_cmd *cmd;
 	const void *packed;
@@ -54,7 +72,10 @@ struct npurt_cpu_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct cpu_task *head, *tail;
-	bool stop;
+	_Atomic unsigned int queued;	/* tasks at head, polled unlocked */
+	unsigned int sleepers;		/* threads in pthread_cond_wait() */
+	_Atomic bool stop;
+	uint64_t spin_ns;
 	unsigned int num_threads;	/* ranges per command */
 	unsigned int num_started;	/* pool threads (N - 1) */
 	pthread_t *threads;
@@ -130,6 +151,83 @@ static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
 	}
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * Polls until @ready(@arg) or @ns have passed: pauses first, then yields,
+ * so that a spinning thread gives its CPU to any other runnable one.
+ */
+static bool cpu_spin(uint64_t ns, bool (*ready)(void *), void *arg)
+{
+	uint64_t t0, now;
+	unsigned int i;
+
+	if (!ns)
+		return ready(arg);
+	t0 = npurt_now_ns();
+	for (;;) {
+		for (i = 0; i < CPU_SPIN_CHECK; i++) {
+			if (ready(arg))
+				return true;
+			cpu_relax();
+		}
+		now = npurt_now_ns();
+		if (now - t0 >= ns)
+			return ready(arg);
+		if (now - t0 >= CPU_SPIN_PAUSE_NS)
+			sched_yield();
+	}
+}
+
+static bool cpu_pool_ready(void *arg)
+{
+	struct npurt_cpu_pool *pool = arg;
+
+	return atomic_load_explicit(&pool->queued, memory_order_acquire) ||
+	       atomic_load_explicit(&pool->stop, memory_order_relaxed);
+}
+
+static bool cpu_batch_ready(void *arg)
+{
+	struct cpu_batch *b = arg;
+
+	return !atomic_load_explicit(&b->remaining, memory_order_acquire);
+}
+
+/*
+ * The next task for a pool thread, or NULL when the pool stops. @hot: the
+ * thread has just helped, so more commands of the same inference are
+ * likely to follow at once: poll for them before sleeping.
+ */
+static struct cpu_task *cpu_take(struct npurt_cpu_pool *pool, bool hot)
+{
+	struct cpu_task *t;
+
+	if (hot)
+		cpu_spin(pool->spin_ns, cpu_pool_ready, pool);
+	pthread_mutex_lock(&pool->lock);
+	while (!pool->head && !pool->stop) {
+		pool->sleepers++;
+		pthread_cond_wait(&pool->work, &pool->lock);
+		pool->sleepers--;
+	}
+	t = pool->head;
+	if (t) {
+		pool->head = t->next;
+		if (!pool->head)
+			pool->tail = NULL;
+		atomic_fetch_sub_explicit(&pool->queued, 1,
+					  memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return t;
+}
+
 static void *cpu_thread(void *arg)
 {
 	struct npurt_cpu_pool *pool = arg;
@@ -140,26 +238,19 @@ static void *cpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "%s thread", pool->dev->info.name);
 	npurt_prof_name_thread(pool->dev->rt, name);
-	for (;;) {
-		pthread_mutex_lock(&pool->lock);
-		while (!pool->head && !pool->stop)
-			pthread_cond_wait(&pool->work, &pool->lock);
-		t = pool->head;
-		if (!t) {
-			pthread_mutex_unlock(&pool->lock);
-			free(scratch);
-			return NULL;
-		}
-		pool->head = t->next;
-		if (!pool->head)
-			pool->tail = NULL;
-		pthread_mutex_unlock(&pool->lock);
-		cpu_batch_work(pool->dev, t->batch, scratch);
-		pthread_mutex_lock(&t->batch->lock);
-		if (!--t->batch->remaining)
-			pthread_cond_signal(&t->batch->done);
-		pthread_mutex_unlock(&t->batch->lock);
+	for (bool hot = false; (t = cpu_take(pool, hot)); hot = true) {
+		struct cpu_batch *b = t->batch;
+
+		cpu_batch_work(pool->dev, b, scratch);
+		/* Under the lock: the caller takes it before it reuses @b. */
+		pthread_mutex_lock(&b->lock);
+		if (atomic_fetch_sub_explicit(&b->remaining, 1,
+					      memory_order_release) == 1)
+			pthread_cond_signal(&b->done);
+		pthread_mutex_unlock(&b->lock);
 	}
+	free(scratch);
+	return NULL;
 }
 
 static void cpu_push(struct npurt_cpu_pool *pool, struct cpu_task *tasks,
@@ -176,7 +267,9 @@ static void cpu_push(struct npurt_cpu_pool *pool, struct cpu_task *tasks,
 			pool->head = &tasks[i];
 		pool->tail = &tasks[i];
 	}
-	pthread_cond_broadcast(&pool->work);
+	atomic_fetch_add_explicit(&pool->queued, n, memory_order_release);
+	if (pool->sleepers)
+		pthread_cond_broadcast(&pool->work);
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -198,6 +291,7 @@ static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
 		pp = &(*pp)->next;
 	}
 	pool->tail = prev;
+	atomic_fetch_sub_explicit(&pool->queued, n, memory_order_relaxed);
 	pthread_mutex_unlock(&pool->lock);
 	return n;
 }
@@ -232,7 +326,7 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 	b->chunk = (units + b->nchunks - 1) / b->nchunks;
 	b->nchunks = (units + b->chunk - 1) / b->chunk;
 	atomic_store(&b->next, 0);
-	b->remaining = n - 1;
+	atomic_store(&b->remaining, n - 1);
 	for (i = 0; i + 1 < n; i++)
 		tasks[i] = (struct cpu_task){ .batch = b };
 	if (n > 1)
@@ -241,9 +335,12 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 	if (n > 1) {
 		unsigned int gone = cpu_retract(dev->cpu, b);
 
+		if (gone)
+			atomic_fetch_sub(&b->remaining, gone);
+		cpu_spin(dev->cpu->spin_ns, cpu_batch_ready, b);
+		/* Also waits out a helper still signalling under the lock. */
 		pthread_mutex_lock(&b->lock);
-		b->remaining -= gone;
-		while (b->remaining)
+		while (atomic_load(&b->remaining))
 			pthread_cond_wait(&b->done, &b->lock);
 		pthread_mutex_unlock(&b->lock);
 	}
@@ -302,7 +399,7 @@ static void cpu_pool_stop(struct npurt_cpu_pool *pool)
 	unsigned int i;
 
 	pthread_mutex_lock(&pool->lock);
-	pool->stop = true;
+	atomic_store(&pool->stop, true);
 	pthread_cond_broadcast(&pool->work);
 	pthread_mutex_unlock(&pool->lock);
 	for (i = 0; i < pool->num_started; i++)
@@ -333,7 +430,7 @@ static const struct npurt_backend_ops cpu_ops = {
 };
 
 static int cpu_pool_start(npurt_device *dev, unsigned int threads,
-			  uint32_t isa)
+			  uint32_t isa, uint64_t spin_ns)
 {
 	struct npurt_cpu_pool *pool = calloc(1, sizeof(*pool));
 	unsigned int i;
@@ -346,6 +443,7 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	pool->dev = dev;
 	pool->num_threads = threads;
 	pool->isa = isa;
+	pool->spin_ns = spin_ns;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->work, NULL);
 	pool->key_ok = !pthread_key_create(&pool->caller_key, free);
@@ -369,7 +467,8 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node)
 {
 	struct npurt_device_info *info = &dev->info;
-	const char *env = getenv("NPU_OPS_ISA");
+	const char *env = getenv("NPU_OPS_ISA"), *spin;
+	uint64_t spin_ns = CPU_SPIN_NS_DEFAULT;
 	uint32_t isa;
 	int ret;
 
@@ -392,7 +491,21 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 		if (want != NPU_ISA_AUTO)
 			isa = (uint32_t)want;
 	}
-	ret = cpu_pool_start(dev, threads, isa);
+	spin = getenv("NPURT_CPU_SPIN_US");
+	if (spin && *spin) {
+		char *end;
+		unsigned long us;
+
+		errno = 0;
+		us = strtoul(spin, &end, 10);
+		if (errno || *end || spin[0] == '-' ||
+		    us > CPU_SPIN_NS_MAX / 1000)
+			return npurt_err(-EINVAL, "NPURT_CPU_SPIN_US=%s: not a "
+					 "number of microseconds from 0 to %u",
+					 spin, CPU_SPIN_NS_MAX / 1000);
+		spin_ns = (uint64_t)us * 1000;
+	}
+	ret = cpu_pool_start(dev, threads, isa, spin_ns);
 	if (ret)
 		return ret;
 	dev->ops = &cpu_ops;

@@ -144,6 +144,49 @@ static void test_reference(void **state)
 	free(y);
 }
 
+/*
+ * $NPURT_CPU_SPIN_US: 0 (helpers always sleep) and a long poll give the
+ * same bytes; anything but a number of microseconds up to 100000 is
+ * refused with -EINVAL and a message naming the variable.
+ */
+static void test_spin_env(void **state)
+{
+	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
+	static const char *const good[] = { "0", "1", "20000", "" };
+	static const char *const bad[] = { "x", "-1", "100001", "1e3", "5 ",
+					   "99999999999999999999999" };
+	int8_t *x = malloc(nx);
+	uint8_t *y1 = malloc(ny), *y = malloc(ny);
+	npurt_runtime *rt;
+	unsigned int i;
+
+	(void)state;
+	assert_true(x && y1 && y);
+	mlp_input(x, nx, 77);
+	run_on("cpu(1)", 1, x, y1);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(setenv("NPURT_CPU_SPIN_US", good[i], 1), 0);
+		memset(y, 0x55, ny);
+		run_on("cpu(3)", 3, x, y);
+		if (memcmp(y, y1, ny))
+			fail_msg("NPURT_CPU_SPIN_US=%s: differs from cpu(1)",
+				 good[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(setenv("NPURT_CPU_SPIN_US", bad[i], 1), 0);
+		rt = NULL;
+		assert_int_equal(npurt_runtime_create("cpu(2)", &rt), -EINVAL);
+		assert_null(rt);
+		if (!strstr(npurt_last_error(), "NPURT_CPU_SPIN_US="))
+			fail_msg("'%s': message '%s'", bad[i],
+				 npurt_last_error());
+	}
+	unsetenv("NPURT_CPU_SPIN_US");
+	free(x);
+	free(y1);
+	free(y);
+}
+
 /* Device info of the CPU device. */
 static void test_device_info(void **state)
 {
@@ -174,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_device_info),
+		cmocka_unit_test(test_spin_env),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);
