@@ -39,13 +39,23 @@
 /* What the GPU kernels run: every opcode and the binary32 rescale modes. */
 #define GPU_CAPS	NPURT_ALL_CAPS
 
-enum gpu_fn { F_MM, F_MM_FOLD, F_MM_CONV, F_CONV, F_POOL, F_ELT, F_LUT,
+/* Each GEMM kernel in GPU_MM_WIDTHS tile widths (gpu_mm_width()). */
+enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
+	      F_CONV = F_MM_CONV + 4, F_DW3, F_DW5, F_POOL, F_ELT, F_LUT,
 	      F_FILL, F_COPY, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
-	"k_mm", "k_mm_fold", "k_mm_conv", "k_conv", "k_pool", "k_elt", "k_lut",
-	"k_fill", "k_copy",
+	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
+	"k_mm_fold", "k_mm_fold_n64", "k_mm_fold_n32", "k_mm_fold_n16",
+	"k_mm_conv", "k_mm_conv_n64", "k_mm_conv_n32", "k_mm_conv_n16",
+	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
+	"k_copy",
 };
+
+#define GPU_MM_WIDTHS	4
+/* k_dw3/k_dw5's shared memory for weights, in words (G_DW_WORDS) */
+#define GPU_DW_WORDS	4096
+static const unsigned int gpu_mm_bn[GPU_MM_WIDTHS] = { 128, 64, 32, 16 };
 
 #define GPU_THREADS	256
 #define GPU_MM_TILE	128
@@ -85,6 +95,8 @@ struct npurt_gpu {
 	unsigned int sms;
 	bool graphs;			/* the driver has them, not turned off */
 	bool fold;			/* GEMM items folded into rows */
+	bool narrow;			/* narrow GEMM tiles for few channels */
+	bool dw;			/* k_dw3/k_dw5 for depthwise */
 	pthread_key_t key;
 	bool key_ok;
 	pthread_mutex_t lock;
@@ -493,25 +505,55 @@ static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
 }
 
 /*
- * A plain GEMM (@p, not conv) over @job's items: with B shared and the
- * rows of one item not filling whole tiles, the items' rows are folded
- * into one taller GEMM (p->mi); else one item per blockIdx.z.
+ * The tile width (index into gpu_mm_bn[]) for @p over @items: the one
+ * that pads the output channels least (the widest of those), narrower
+ * still while the grid would leave multiprocessors idle (a GEMM of few
+ * rows: more, smaller blocks). NPURT_GPU_NARROW=0: always the widest.
+ */
+static unsigned int gpu_mm_width(const npurt_device *dev, const struct g_mm *p,
+				 uint32_t items)
+{
+	uint64_t rows = (uint64_t)(p->m + GPU_MM_TILE - 1) / GPU_MM_TILE * items;
+	unsigned int w, best = 0;
+
+	if (!dev->gpu->narrow)
+		return 0;
+	for (w = 1; w < GPU_MM_WIDTHS; w++)
+		if (npurt_align_up(p->n, gpu_mm_bn[w]) <
+		    npurt_align_up(p->n, gpu_mm_bn[best]))
+			best = w;
+	while (best + 1 < GPU_MM_WIDTHS &&
+	       rows * ((p->n + gpu_mm_bn[best] - 1) / gpu_mm_bn[best]) <
+	       dev->gpu->sms)
+		best++;
+	return best;
+}
+
+/*
+ * GEMM kernel @f (F_MM or F_MM_CONV) over @job's items: a plain GEMM
+ * with B and the epilogue's vectors shared and the rows of one item not
+ * filling whole tiles has the items' rows folded into one taller GEMM
+ * (p->mi); else one item per blockIdx.z. The tile width follows p->n.
  */
 static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
-			 const struct npurt_job *job, struct g_mm *p)
+			 const struct npurt_job *job, struct g_mm *p,
+			 enum gpu_fn f)
 {
 	uint32_t items = job_items(job);
-	enum gpu_fn f = F_MM;
+	unsigned int w;
 
-	if (items > 1 && dev->gpu->fold && !p->b_is && p->m % GPU_MM_TILE &&
+	if (f == F_MM && items > 1 && dev->gpu->fold && !p->b_is &&
+	    !p->e.bias_is && !p->e.quant_is && p->m % GPU_MM_TILE &&
 	    (uint64_t)p->m * items <= UINT32_MAX) {
 		p->mi = p->m;
 		p->m *= items;
 		items = 1;
 		f = F_MM_FOLD;
 	}
-	return gpu_launch3(dev, st, f, (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
-			   (p->n + GPU_MM_TILE - 1) / GPU_MM_TILE, items, p);
+	w = gpu_mm_width(dev, p, items);
+	return gpu_launch3(dev, st, f + w,
+			   (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
+			   (p->n + gpu_mm_bn[w] - 1) / gpu_mm_bn[w], items, p);
 }
 
 static uint64_t ref_addr(const struct npurt_job *job,
@@ -575,7 +617,26 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 	p.a_signed = c->a_dtype == RM_NPU_DT_INT8;
 	p.za = c->a_zero_point;
 	p.zb = c->b_zero_point;
-	return gpu_launch_mm(dev, st, job, &p);
+	return gpu_launch_mm(dev, st, job, &p, F_MM);
+}
+
+/*
+ * Can k_dw3/k_dw5 run @c (params @q)? Depthwise, 3x3 or 5x5, channels in
+ * fours with the input's rows 4-byte aligned, every offset within 32 bits,
+ * the weights within the kernel's shared words (NPURT_GPU_DW=0: never,
+ * k_conv runs it).
+ */
+static bool gpu_dw_ok(const npurt_device *dev,
+		      const struct rm_npu_cmd_conv2d *c,
+		      const struct g_conv *q)
+{
+	uint64_t in_bytes = (uint64_t)c->batch * c->in_h * c->in_w * c->in_c;
+
+	return dev->gpu->dw && c->groups == c->in_c && c->out_c == c->in_c &&
+	       !(c->in_c % 4) && c->k_h == c->k_w &&
+	       (c->k_h == 3 || c->k_h == 5) && !(q->in % 4) && !(q->in_is % 4) &&
+	       in_bytes < (1ULL << 31) && q->total < (1ULL << 31) &&
+	       c->in_c / 4 * c->k_h * c->k_w <= GPU_DW_WORDS;
 }
 
 static int run_conv(npurt_device *dev, struct gpu_stream *st,
@@ -624,13 +685,7 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		p.dil_w = c->dil_w;
 		p.pad_top = c->pad_top;
 		p.pad_left = c->pad_left;
-		if (pw)
-			return gpu_launch_mm(dev, st, job, &p);
-		return gpu_launch(dev, st, job, F_MM_CONV,
-				  (uint32_t)((pix + GPU_MM_TILE - 1) /
-					     GPU_MM_TILE),
-				  (c->out_c + GPU_MM_TILE - 1) / GPU_MM_TILE,
-				  &p);
+		return gpu_launch_mm(dev, st, job, &p, pw ? F_MM : F_MM_CONV);
 	}
 	memset(&q, 0, sizeof(q));
 	epi_init(&q.e, job, cmd, index, st, &c->bias, &c->quant, &c->out,
@@ -659,6 +714,11 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 	q.in_signed = c->in_dtype == RM_NPU_DT_INT8;
 	q.zx = c->in_zero_point;
 	q.zw = c->w_zero_point;
+	if (gpu_dw_ok(dev, c, &q))
+		return gpu_launch(dev, st, job, c->k_h == 3 ? F_DW3 : F_DW5,
+				  gpu_blocks(dev, job, q.total / (c->k_h == 3 ?
+								 16 : 8)),
+				  1, &q);
 	return gpu_launch(dev, st, job, F_CONV, gpu_blocks(dev, job, q.total), 1,
 			  &q);
 }
@@ -1237,6 +1297,14 @@ NPURT_API int npurt_gpu_list(struct npurt_gpu_info *gpus, size_t max,
 	return 0;
 }
 
+/* A switch that is on unless the variable @name is "0". */
+static bool gpu_env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return !(v && !strcmp(v, "0"));
+}
+
 int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 {
 	struct npurt_device_info *info = &dev->info;
@@ -1281,8 +1349,9 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->graphs = cu->cuStreamBeginCapture &&
 		    !(getenv("NPURT_GPU_GRAPHS") &&
 		      !strcmp(getenv("NPURT_GPU_GRAPHS"), "0"));
-	g->fold = !(getenv("NPURT_GPU_FOLD") &&
-		    !strcmp(getenv("NPURT_GPU_FOLD"), "0"));
+	g->fold = gpu_env_on("NPURT_GPU_FOLD");
+	g->narrow = gpu_env_on("NPURT_GPU_NARROW");
+	g->dw = gpu_env_on("NPURT_GPU_DW");
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;
