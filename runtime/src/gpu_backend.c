@@ -15,8 +15,12 @@
  * validated once (the items share the layout) and launched once for all
  * of them, blockIdx.z being the item (a plain GEMM with shared weights may
  * fold the items into its rows instead; NPURT_GPU_FOLD=0 turns that off),
- * and a slot moves between host and device as one copy of all its items. Results equal the CPU backend's
- * byte for byte (the kernels follow uapi/rm_npu_commands.md exactly).
+ * and a slot moves between host and device as one copy of all its items.
+ * GEMM tiles come in four widths (gpu_mm_width(); NPURT_GPU_NARROW=0:
+ * the widest only) and depthwise 3x3/5x5 has a kernel of its own
+ * (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one). Results equal the CPU
+ * backend's byte for byte (the kernels follow uapi/rm_npu_commands.md
+ * exactly).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -1346,9 +1350,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	if (ret)
 		goto fail;
 	g->sms = gi.multiprocessors ? gi.multiprocessors : 1;
-	g->graphs = cu->cuStreamBeginCapture &&
-		    !(getenv("NPURT_GPU_GRAPHS") &&
-		      !strcmp(getenv("NPURT_GPU_GRAPHS"), "0"));
+	g->graphs = cu->cuStreamBeginCapture && gpu_env_on("NPURT_GPU_GRAPHS");
 	g->fold = gpu_env_on("NPURT_GPU_FOLD");
 	g->narrow = gpu_env_on("NPURT_GPU_NARROW");
 	g->dw = gpu_env_on("NPURT_GPU_DW");
