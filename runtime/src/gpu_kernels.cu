@@ -864,27 +864,40 @@ k_fill(const struct g_fill p)
 			d[idx * p.elem_size + j] = (g_u8)(p.value >> (8 * j));
 }
 
+/* I: the index type (32 bits where the element count allows: cheaper). */
+template <typename I>
+__device__ __forceinline__ void g_copy_body(const struct g_copy &p,
+					    const g_u8 *src, g_u8 *dst)
+{
+	I idx;
+
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
+	     idx += (I)gridDim.x * blockDim.x) {
+		I t = idx;
+		g_u64 so = 0, dof = 0;
+		int d;
+		g_u32 j;
+
+		for (d = 3; d >= 0; d--) {
+			I i = t % (I)p.dims[d];
+
+			t /= (I)p.dims[d];
+			so += (g_u64)i * p.src_stride[d];
+			dof += (g_u64)i * p.dst_stride[d];
+		}
+		for (j = 0; j < p.elem_size; j++)
+			dst[dof + j] = src[so + j];
+	}
+}
+
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_copy(const struct g_copy p)
 {
 	const g_u8 *src = (const g_u8 *)(p.src + g_item() * p.src_is);
 	g_u8 *dst = (g_u8 *)(p.dst + g_item() * p.dst_is);
-	g_u64 idx;
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
-	     idx += (g_u64)gridDim.x * blockDim.x) {
-		g_u64 t = idx, so = 0, dof = 0;
-		int d;
-		g_u32 j;
-
-		for (d = 3; d >= 0; d--) {
-			g_u64 i = t % p.dims[d];
-
-			t /= p.dims[d];
-			so += i * p.src_stride[d];
-			dof += i * p.dst_stride[d];
-		}
-		for (j = 0; j < p.elem_size; j++)
-			dst[dof + j] = src[so + j];
-	}
+	if (g_idx32(p.total))
+		g_copy_body<g_u32>(p, src, dst);
+	else
+		g_copy_body<g_u64>(p, src, dst);
 }
