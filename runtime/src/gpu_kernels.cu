@@ -65,6 +65,32 @@ __device__ __forceinline__ g_s32 g_requant_f32(g_s32 x, g_s32 bits, g_s32 zp,
 			   zp, lo, hi);
 }
 
+/*
+ * g_requant_f32() for an 8-bit output (zp, lo, hi within -128..255, as
+ * validated) without the conversion unit where the values allow:
+ * fl32(x) of |x| < 2^22 is exact by the 1.5 * 2^23 bias; y is clamped to
+ * [-512, 512] first, which changes no result (past either end the sum
+ * saturates at lo or hi anyway), and RNE of such a y is exact by the same
+ * bias (adding it rounds half to even). NaN cannot occur (finite x and s).
+ */
+__device__ __forceinline__ g_s32 g_requant_f32_8(g_s32 x, g_s32 bits, g_s32 zp,
+						 g_s32 lo, g_s32 hi)
+{
+	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
+	float fx, y;
+	g_s32 r;
+
+	if (x > -(1 << 22) && x < (1 << 22))
+		fx = __fsub_rn(__int_as_float(x + 0x4b400000), magic);
+	else
+		fx = __int2float_rn(x);
+	y = __fmul_rn(fx, __int_as_float(bits));
+	y = fminf(fmaxf(y, -512.0f), 512.0f);
+	r = __float_as_int(__fadd_rn(y, magic)) - 0x4b400000;
+	r += zp;
+	return r < lo ? lo : r > hi ? hi : r;
+}
+
 /* A binary32 scale in [2^-100, 2^32) (bits 0x0d800000..0x4f7fffff). */
 __device__ __forceinline__ bool g_f32_scale_ok(g_s32 bits)
 {
@@ -180,7 +206,7 @@ __device__ __forceinline__ void g_epi_put(const struct g_epi *e,
 	if (M == G_EPI_S32)
 		g_st_s32(out + 4 * o, x);
 	else if (M == G_EPI_F32)
-		out[o] = (g_u8)g_requant_f32(x, c.mult, e->zp, e->lo, e->hi);
+		out[o] = (g_u8)g_requant_f32_8(x, c.mult, e->zp, e->lo, e->hi);
 	else
 		out[o] = (g_u8)g_requant(x, c.mult, c.shift, e->zp, e->lo,
 					 e->hi);
