@@ -927,3 +927,29 @@ k_copy(const struct g_copy p)
 	else
 		g_copy_body<g_u64>(p, src, dst);
 }
+
+/*
+ * The QUANTIZE CPU step with one scale, as cpu_ops.c's quant_tensor():
+ * v / s rounded (IEEE division), clamped to [lo - zp, hi - zp] (NaN to
+ * the low end: the comparison is false), rounded half to even by the
+ * 1.5 * 2^23 bias, plus zp: the same bytes.
+ */
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_quant(const struct g_quant p)
+{
+	const float *in = (const float *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
+	const float magic = 12582912.0f, s = __int_as_float(p.scale);
+	float tlo = (float)(p.lo - p.zp), thi = (float)(p.hi - p.zp);
+	g_u64 idx;
+
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.count;
+	     idx += (g_u64)gridDim.x * blockDim.x) {
+		float t = __fdiv_rn(in[idx], s);
+
+		t = t > tlo ? t : tlo;
+		t = t < thi ? t : thi;
+		out[idx] = (g_u8)((g_s32)__fsub_rn(__fadd_rn(t, magic), magic) +
+				  p.zp);
+	}
+}
