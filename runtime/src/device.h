@@ -77,6 +77,14 @@ struct npurt_backend_ops {
 	int (*sync_range)(npurt_device *dev, const struct npurt_job *job,
 			  uint32_t slot, uint64_t offset, uint64_t bytes,
 			  bool to_host);
+	/*
+	 * Optional (GPU): CPU step @op over every item of @job on the
+	 * device, in order with the job's commands, with the result the
+	 * host's would be byte for byte. Return: 0 done, 1 not offered for
+	 * this step (the host runs it), or a negative errno.
+	 */
+	int (*run_step)(npurt_device *dev, const struct npurt_job *job,
+			const struct npurt_cpu_op *op);
 	void (*close)(npurt_device *dev);
 };
 

@@ -629,10 +629,22 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 		}
 		for (; s < p->num_cpuops && p->cpuops[s].after_cmd == c; s++) {
 			const struct npurt_cpu_op *op = &p->cpuops[s].op;
-			uint64_t t0;
-
+			uint64_t t0 = npurt_now_ns();
 			unsigned int k;
 
+			ret = dev->ops->run_step ?
+			      dev->ops->run_step(dev, all, op) : 1;
+			if (ret < 0)
+				return ret;
+			if (!ret) {
+				npurt_prof_span(w->ex->rt, "cpu",
+						NPURT_PROF_THREAD, t0,
+						npurt_now_ns(), "CPU step %u %s "
+						"on %s (%u items)", s,
+						npurt_cpu_op_name(op->opcode),
+						dev->info.name, all->items);
+				continue;
+			}
 			for (k = 0; all->where && k < NPURT_CPU_MAX_IN; k++) {
 				if (op->in[k].slot == NPURT_CPU_NONE)
 					continue;

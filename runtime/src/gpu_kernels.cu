@@ -16,6 +16,8 @@
 
 __device__ __forceinline__ g_s32 g_ld_s32(const g_u8 *p)
 {
+	if (!((g_u64)p % 4))
+		return *(const g_s32 *)p;
 	return (g_s32)((g_u32)p[0] | (g_u32)p[1] << 8 | (g_u32)p[2] << 16 |
 		       (g_u32)p[3] << 24);
 }
@@ -61,6 +63,32 @@ __device__ __forceinline__ g_s32 g_requant_f32(g_s32 x, g_s32 bits, g_s32 zp,
 {
 	return g_rne_clamp(__fmul_rn(__int2float_rn(x), __int_as_float(bits)),
 			   zp, lo, hi);
+}
+
+/*
+ * g_requant_f32() for an 8-bit output (zp, lo, hi within -128..255, as
+ * validated) without the conversion unit where the values allow:
+ * fl32(x) of |x| < 2^22 is exact by the 1.5 * 2^23 bias; y is clamped to
+ * [-512, 512] first, which changes no result (past either end the sum
+ * saturates at lo or hi anyway), and RNE of such a y is exact by the same
+ * bias (adding it rounds half to even). NaN cannot occur (finite x and s).
+ */
+__device__ __forceinline__ g_s32 g_requant_f32_8(g_s32 x, g_s32 bits, g_s32 zp,
+						 g_s32 lo, g_s32 hi)
+{
+	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
+	float fx, y;
+	g_s32 r;
+
+	if (x > -(1 << 22) && x < (1 << 22))
+		fx = __fsub_rn(__int_as_float(x + 0x4b400000), magic);
+	else
+		fx = __int2float_rn(x);
+	y = __fmul_rn(fx, __int_as_float(bits));
+	y = fminf(fmaxf(y, -512.0f), 512.0f);
+	r = __float_as_int(__fadd_rn(y, magic)) - 0x4b400000;
+	r += zp;
+	return r < lo ? lo : r > hi ? hi : r;
 }
 
 /* A binary32 scale in [2^-100, 2^32) (bits 0x0d800000..0x4f7fffff). */
@@ -117,13 +145,76 @@ __device__ __forceinline__ void g_epilogue(const struct g_epi *e, g_s32 acc,
 		out[o] = (g_u8)g_requant(x, mult, shift, e->zp, e->lo, e->hi);
 }
 
-/* ---- GEMM and dense CONV2D: dp4a over 128 x 128 tiles ------------------ */
+/*
+ * The epilogue split in two for kernels that compute several outputs of
+ * one channel: g_col_load() reads (and checks) channel @n's bias and
+ * {mult, shift} once, g_epi_byte() then requantizes each sum. The same
+ * arithmetic as g_epilogue(), in which a bias of 0 changes nothing.
+ */
+struct g_col {
+	g_s32 bias, mult, shift;
+};
 
-#define MM_BM	128
-#define MM_BN	128
+/* Epilogue modes: the output int32, requantized, binary32-rescaled. */
+#define G_EPI_S32	0
+#define G_EPI_FIX	1
+#define G_EPI_F32	2
+
+__device__ __forceinline__ int g_epi_mode(const struct g_epi *e)
+{
+	if (e->out_dtype == G_DT_INT32)
+		return G_EPI_S32;
+	return (e->flags & G_MM_F32_SCALE) ? G_EPI_F32 : G_EPI_FIX;
+}
+
+/* Channel @n's parameters for item @it; false (error raised) if invalid. */
+__device__ __forceinline__ bool g_col_load(const struct g_epi *e, g_u32 n,
+					   g_u64 it, struct g_col *c)
+{
+	c->bias = 0;
+	c->mult = e->mult;
+	c->shift = e->shift;
+	if (e->flags & G_MM_BIAS)
+		c->bias = g_ld_s32((const g_u8 *)(e->bias + it * e->bias_is) +
+				   4 * (g_u64)n);
+	if (e->out_dtype == G_DT_INT32 || !(e->flags & G_MM_PER_CHANNEL))
+		return true;
+	{
+		const g_u8 *q = (const g_u8 *)(e->quant + it * e->quant_is) +
+				8 * (g_u64)n;
+
+		c->mult = g_ld_s32(q);
+		c->shift = g_ld_s32(q + 4);
+	}
+	if ((e->flags & G_MM_F32_SCALE) ?
+	    (!g_f32_scale_ok(c->mult) || c->shift != 0) :
+	    (c->mult < 0 || c->shift < -31 || c->shift > 30)) {
+		atomicCAS((int *)e->err, 0, (int)e->cmd1);
+		return false;
+	}
+	return true;
+}
+
+/* Output element @o (in elements) of @out from sum @acc, in mode M. */
+template <int M>
+__device__ __forceinline__ void g_epi_put(const struct g_epi *e,
+					  const struct g_col &c, g_s32 acc,
+					  g_u8 *out, g_u64 o)
+{
+	g_s32 x = g_clamp((g_s64)acc + c.bias, (g_s32)0x80000000, 0x7fffffff);
+
+	if (M == G_EPI_S32)
+		g_st_s32(out + 4 * o, x);
+	else if (M == G_EPI_F32)
+		out[o] = (g_u8)g_requant_f32_8(x, c.mult, e->zp, e->lo, e->hi);
+	else
+		out[o] = (g_u8)g_requant(x, c.mult, c.shift, e->zp, e->lo,
+					 e->hi);
+}
+
+/* ---- GEMM and dense CONV2D: dp4a over BM x BN tiles --------------------- */
+
 #define MM_BK	32			/* k bytes per stage: 8 words */
-#define MM_TM	8			/* rows per thread (16 x 16 threads) */
-#define MM_TN	8
 
 __device__ __forceinline__ g_s32 g_dp4a_ss(g_u32 a, g_u32 b, g_s32 c)
 {
@@ -194,36 +285,88 @@ __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
  * dp4a's integer sums are exact and the true value fits in int32, so the
  * combination is computed modulo 2^32.
  */
-template <bool CONV, bool FOLD>
+/*
+ * The stores of a tile's sums in epilogue mode M: @cc, @ok: the columns'
+ * parameters (FOLD: the host folds only when they are shared by items).
+ */
+template <int M, bool FOLD, int TM, int TN, int TX, int TY>
+__device__ __forceinline__ void g_mm_store(const struct g_mm &p,
+					   g_s32 (&acc)[TM][TN],
+					   const g_s32 (&ra)[TM],
+					   const g_s32 (&cb)[TN],
+					   const struct g_col (&cc)[TN],
+					   const bool (&ok)[TN], g_u32 m0,
+					   g_u32 n0, g_u32 tx, g_u32 ty)
+{
+	g_u32 i, j;
+
+#pragma unroll
+	for (i = 0; i < TM; i++) {
+		g_u32 m = m0 + ty + TY * i, ml = m;
+		g_u64 it = g_item();
+		g_u8 *out;
+
+		if (m >= p.m)
+			continue;
+		if (FOLD) {
+			it = m / p.mi;
+			ml = m % p.mi;
+		}
+		out = (g_u8 *)(p.e.out + it * p.e.out_is);
+#pragma unroll
+		for (j = 0; j < TN; j++) {
+			g_u32 n = n0 + tx + TX * j;
+			g_u32 v;
+
+			if (!ok[j])
+				continue;
+			v = (g_u32)acc[i][j] - (g_u32)p.zb * (g_u32)ra[i] -
+			    (g_u32)p.za * (g_u32)cb[j] +
+			    p.k * (g_u32)p.za * (g_u32)p.zb;
+			g_epi_put<M>(&p.e, cc[j], (g_s32)v, out,
+				     (g_u64)ml * p.ldo + n);
+		}
+	}
+}
+
+/*
+ * One BM x BN tile, TM x TN sums per thread ((BM / TM) * (BN / TN) =
+ * G_THREADS): narrow tiles for outputs of few channels, where a 128-wide
+ * one would mostly compute padding.
+ */
+template <bool CONV, bool FOLD, int BM, int BN, int TM, int TN>
 __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 {
+	const int TX = BN / TN, TY = BM / TM;
 	/* padded: the loads' 8 threads of one row hit 8 banks */
-	__shared__ g_u32 as[MM_BK / 4][MM_BM + 4];
-	__shared__ g_u32 bs[MM_BK / 4][MM_BN];
+	__shared__ g_u32 as[MM_BK / 4][BM + 4];
+	__shared__ g_u32 bs[MM_BK / 4][BN];
 	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
 	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
-	g_u32 tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-	g_u32 m0 = blockIdx.x * MM_BM, n0 = blockIdx.y * MM_BN;
+	g_u32 tx = threadIdx.x % TX, ty = threadIdx.x / TX;
+	g_u32 m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
 	/* whole aligned words of A rows and of B rows can be loaded as such */
 	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
 		     (!FOLD || !(p.a_is % 4));
 	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
-	g_s32 acc[MM_TM][MM_TN], ra[MM_TM], cb[MM_TN];
+	g_s32 acc[TM][TN], ra[TM], cb[TN];
+	struct g_col cc[TN];
+	bool ok[TN];
 	g_u32 i, j, k0, w, r;
 
 #pragma unroll
-	for (i = 0; i < MM_TM; i++) {
+	for (i = 0; i < TM; i++) {
 		ra[i] = 0;
 #pragma unroll
-		for (j = 0; j < MM_TN; j++)
+		for (j = 0; j < TN; j++)
 			acc[i][j] = 0;
 	}
 #pragma unroll
-	for (j = 0; j < MM_TN; j++)
+	for (j = 0; j < TN; j++)
 		cb[j] = 0;
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
-		/* A: 128 rows x 8 words, 8 neighbouring threads per row */
-		for (r = threadIdx.x; r < MM_BM * (MM_BK / 4); r += G_THREADS) {
+		/* A: BM rows x 8 words, 8 neighbouring threads per row */
+		for (r = threadIdx.x; r < BM * (MM_BK / 4); r += G_THREADS) {
 			g_u32 row = r / (MM_BK / 4), kw = r % (MM_BK / 4);
 			g_u32 m = m0 + row, kk = k0 + 4 * kw;
 
@@ -236,9 +379,9 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 					g_mm_a<CONV, FOLD>(&p, a, m, kk + 2) << 16 |
 					g_mm_a<CONV, FOLD>(&p, a, m, kk + 3) << 24;
 		}
-		/* B: 8 words of k x 32 groups of 4 columns, one per thread */
-		{
-			g_u32 kw = threadIdx.x / 32, n = n0 + 4 * (threadIdx.x % 32);
+		/* B: 8 words of k x BN / 4 groups of 4 columns */
+		for (r = threadIdx.x; r < (MM_BK / 4) * (BN / 4); r += G_THREADS) {
+			g_u32 kw = r / (BN / 4), n = n0 + 4 * (r % (BN / 4));
 			g_u32 kk = k0 + 4 * kw, c = n - n0;
 
 			if (b_vec && kk + 3 < p.k && n + 3 < p.n) {
@@ -267,44 +410,44 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 		__syncthreads();
 #pragma unroll
 		for (w = 0; w < MM_BK / 4; w++) {
-			g_u32 av[MM_TM], bv[MM_TN];
+			g_u32 av[TM], bv[TN];
 
 #pragma unroll
-			for (i = 0; i < MM_TM; i++)
-				av[i] = as[w][ty + 16 * i];
+			for (i = 0; i < TM; i++)
+				av[i] = as[w][ty + TY * i];
 #pragma unroll
-			for (j = 0; j < MM_TN; j++)
-				bv[j] = bs[w][tx + 16 * j];
+			for (j = 0; j < TN; j++)
+				bv[j] = bs[w][tx + TX * j];
 			if (p.a_signed) {
 #pragma unroll
-				for (i = 0; i < MM_TM; i++)
+				for (i = 0; i < TM; i++)
 #pragma unroll
-					for (j = 0; j < MM_TN; j++)
+					for (j = 0; j < TN; j++)
 						acc[i][j] = g_dp4a_ss(av[i], bv[j],
 								      acc[i][j]);
 				if (p.zb)
 #pragma unroll
-					for (i = 0; i < MM_TM; i++)
+					for (i = 0; i < TM; i++)
 						ra[i] = g_dp4a_ss(av[i],
 								  0x01010101u,
 								  ra[i]);
 			} else {
 #pragma unroll
-				for (i = 0; i < MM_TM; i++)
+				for (i = 0; i < TM; i++)
 #pragma unroll
-					for (j = 0; j < MM_TN; j++)
+					for (j = 0; j < TN; j++)
 						acc[i][j] = g_dp4a_us(av[i], bv[j],
 								      acc[i][j]);
 				if (p.zb)
 #pragma unroll
-					for (i = 0; i < MM_TM; i++)
+					for (i = 0; i < TM; i++)
 						ra[i] = g_dp4a_us(av[i],
 								  0x01010101u,
 								  ra[i]);
 			}
 			if (p.za)
 #pragma unroll
-				for (j = 0; j < MM_TN; j++)
+				for (j = 0; j < TN; j++)
 					cb[j] = g_dp4a_ss(0x01010101u, bv[j],
 							  cb[j]);
 		}
@@ -312,49 +455,56 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	}
 	/* unrolled: acc, ra and cb stay in registers (no dynamic index) */
 #pragma unroll
-	for (i = 0; i < MM_TM; i++) {
-		g_u32 m = m0 + ty + 16 * i, ml = m;
-		g_u64 it = g_item();
+	for (j = 0; j < TN; j++) {
+		g_u32 n = n0 + tx + TX * j;
 
-		if (m >= p.m)
-			continue;
-		if (FOLD) {
-			it = m / p.mi;
-			ml = m % p.mi;
-		}
-#pragma unroll
-		for (j = 0; j < MM_TN; j++) {
-			g_u32 n = n0 + tx + 16 * j;
-			g_u32 v;
-
-			if (n >= p.n)
-				continue;
-			v = (g_u32)acc[i][j] - (g_u32)p.zb * (g_u32)ra[i] -
-			    (g_u32)p.za * (g_u32)cb[j] +
-			    p.k * (g_u32)p.za * (g_u32)p.zb;
-			g_epilogue(&p.e, (g_s32)v, n, (g_u64)ml * p.ldo + n,
-				   it);
-		}
+		ok[j] = n < p.n && g_col_load(&p.e, n, FOLD ? 0 : g_item(),
+					      &cc[j]);
+	}
+	switch (g_epi_mode(&p.e)) {
+	case G_EPI_S32:
+		g_mm_store<G_EPI_S32, FOLD, TM, TN, TX, TY>(p, acc, ra, cb, cc,
+							   ok, m0, n0, tx, ty);
+		break;
+	case G_EPI_F32:
+		g_mm_store<G_EPI_F32, FOLD, TM, TN, TX, TY>(p, acc, ra, cb, cc,
+							   ok, m0, n0, tx, ty);
+		break;
+	default:
+		g_mm_store<G_EPI_FIX, FOLD, TM, TN, TX, TY>(p, acc, ra, cb, cc,
+							   ok, m0, n0, tx, ty);
 	}
 }
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_mm(const struct g_mm p)
-{
-	g_mm_body<false, false>(p);
+/*
+ * k_mm, k_mm_fold, k_mm_conv in four tile widths (gpu_backend.c picks by
+ * the output channels): 128 x 128, 128 x 64, 128 x 32, 128 x 16.
+ */
+#define G_MM_KERNELS(name, conv, fold)					\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name(const struct g_mm p)						\
+{									\
+	g_mm_body<conv, fold, 128, 128, 8, 8>(p);			\
+}									\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name##_n64(const struct g_mm p)						\
+{									\
+	g_mm_body<conv, fold, 128, 64, 8, 4>(p);			\
+}									\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name##_n32(const struct g_mm p)						\
+{									\
+	g_mm_body<conv, fold, 128, 32, 4, 4>(p);			\
+}									\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name##_n16(const struct g_mm p)						\
+{									\
+	g_mm_body<conv, fold, 128, 16, 4, 2>(p);			\
 }
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_mm_fold(const struct g_mm p)
-{
-	g_mm_body<false, true>(p);
-}
-
-extern "C" __global__ void __launch_bounds__(G_THREADS)
-k_mm_conv(const struct g_mm p)
-{
-	g_mm_body<true, false>(p);
-}
+G_MM_KERNELS(k_mm, false, false)
+G_MM_KERNELS(k_mm_fold, false, true)
+G_MM_KERNELS(k_mm_conv, true, false)
 
 /* ---- grouped and depthwise CONV2D -------------------------------------- */
 
@@ -424,6 +574,137 @@ k_conv(const struct g_conv p)
 		g_conv_body<g_u32>(p, in, wt);
 	else
 		g_conv_body<g_u64>(p, in, wt);
+}
+
+/*
+ * Depthwise CONV2D (groups = in_c = out_c, a multiple of 4), KH x KW
+ * taps: a thread computes 4 neighbouring channels (one aligned 32-bit
+ * load per tap) at PX neighbouring output columns, so the channels'
+ * epilogue parameters are read once for PX * 4 outputs. The block first
+ * copies the weights to shared memory tap-major, 4 channels to a word,
+ * so a warp reads a tap's weights in one conflict-free load. The host
+ * checks that every offset fits 32 bits and the weights G_DW_WORDS.
+ */
+#define G_DW_WORDS	4096
+
+template <int M, int KH, int KW, int PX>
+__device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
+{
+	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
+	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
+	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
+	g_u32 c4n = p.out_c / 4, xg = (p.out_w + PX - 1) / PX;
+	g_u32 rows = (g_u32)(p.total / ((g_u64)p.out_c * p.out_w));
+	g_u32 total = rows * xg * c4n, idx, j, px, ky, kx;
+
+	for (idx = threadIdx.x; idx < KH * KW * c4n; idx += blockDim.x) {
+		g_u32 tap = idx / c4n, c = 4 * (idx % c4n);
+
+		sw[idx] = (g_u32)(g_u8)wt[c * (KH * KW) + tap] |
+			  (g_u32)(g_u8)wt[(c + 1) * (KH * KW) + tap] << 8 |
+			  (g_u32)(g_u8)wt[(c + 2) * (KH * KW) + tap] << 16 |
+			  (g_u32)(g_u8)wt[(c + 3) * (KH * KW) + tap] << 24;
+	}
+	__syncthreads();
+	for (idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+	     idx += gridDim.x * blockDim.x) {
+		g_u32 q = idx % c4n, c0 = 4 * q, t = idx / c4n;
+		g_u32 ox0 = PX * (t % xg), row = t / xg;
+		g_u32 oy = row % p.out_h, nb = row / p.out_h;
+		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
+		g_s32 ix0 = (g_s32)(ox0 * p.stride_w) - (g_s32)p.pad_left;
+		g_s32 acc[PX][4];
+		struct g_col cc[4];
+		bool ok[4];
+
+#pragma unroll
+		for (px = 0; px < PX; px++)
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				acc[px][j] = 0;
+#pragma unroll
+		for (ky = 0; ky < KH; ky++) {
+			g_s32 iy = iy0 + (g_s32)(ky * p.dil_h);
+			const g_u8 *r;
+
+			if (iy < 0 || iy >= (g_s32)p.in_h)
+				continue;
+			r = in + ((nb * p.in_h + (g_u32)iy) * p.in_w) * p.in_c + c0;
+#pragma unroll
+			for (kx = 0; kx < KW; kx++) {
+				g_u32 wp = sw[(ky * KW + kx) * c4n + q];
+				g_s32 wv[4];
+
+#pragma unroll
+				for (j = 0; j < 4; j++)
+					wv[j] = (g_s32)(signed char)(wp >> (8 * j)) -
+						p.zw;
+#pragma unroll
+				for (px = 0; px < PX; px++) {
+					g_s32 ix = ix0 + (g_s32)(px * p.stride_w +
+								 kx * p.dil_w);
+					g_u32 x;
+
+					if (ix < 0 || ix >= (g_s32)p.in_w)
+						continue;
+					x = *(const g_u32 *)(r + (g_u32)ix * p.in_c);
+#pragma unroll
+					for (j = 0; j < 4; j++) {
+						g_s32 v = p.in_signed ?
+							(g_s32)(signed char)(x >> (8 * j)) :
+							(g_s32)((x >> (8 * j)) & 0xff);
+
+						acc[px][j] += (v - p.zx) * wv[j];
+					}
+				}
+			}
+		}
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			ok[j] = g_col_load(&p.e, c0 + j, g_item(), &cc[j]);
+#pragma unroll
+		for (px = 0; px < PX; px++) {
+			g_u32 ox = ox0 + px;
+
+			if (ox >= p.out_w)
+				break;
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				if (ok[j])
+					g_epi_put<M>(&p.e, cc[j], acc[px][j], out,
+						     ((row * p.out_w + ox) *
+						      p.out_c + c0 + j));
+		}
+	}
+}
+
+template <int KH, int KW, int PX>
+__device__ __forceinline__ void g_dw(const struct g_conv &p)
+{
+	__shared__ g_u32 sw[G_DW_WORDS];	/* one array for the 3 modes */
+
+	switch (g_epi_mode(&p.e)) {
+	case G_EPI_S32:
+		g_dw_body<G_EPI_S32, KH, KW, PX>(p, sw);
+		break;
+	case G_EPI_F32:
+		g_dw_body<G_EPI_F32, KH, KW, PX>(p, sw);
+		break;
+	default:
+		g_dw_body<G_EPI_FIX, KH, KW, PX>(p, sw);
+	}
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_dw3(const struct g_conv p)
+{
+	g_dw<3, 3, 4>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_dw5(const struct g_conv p)
+{
+	g_dw<5, 5, 2>(p);
 }
 
 /* ---- POOL2D ------------------------------------------------------------- */
@@ -609,27 +890,66 @@ k_fill(const struct g_fill p)
 			d[idx * p.elem_size + j] = (g_u8)(p.value >> (8 * j));
 }
 
+/* I: the index type (32 bits where the element count allows: cheaper). */
+template <typename I>
+__device__ __forceinline__ void g_copy_body(const struct g_copy &p,
+					    const g_u8 *src, g_u8 *dst)
+{
+	I idx;
+
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
+	     idx += (I)gridDim.x * blockDim.x) {
+		I t = idx;
+		g_u64 so = 0, dof = 0;
+		int d;
+		g_u32 j;
+
+		for (d = 3; d >= 0; d--) {
+			I i = t % (I)p.dims[d];
+
+			t /= (I)p.dims[d];
+			so += (g_u64)i * p.src_stride[d];
+			dof += (g_u64)i * p.dst_stride[d];
+		}
+		for (j = 0; j < p.elem_size; j++)
+			dst[dof + j] = src[so + j];
+	}
+}
+
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_copy(const struct g_copy p)
 {
 	const g_u8 *src = (const g_u8 *)(p.src + g_item() * p.src_is);
 	g_u8 *dst = (g_u8 *)(p.dst + g_item() * p.dst_is);
+
+	if (g_idx32(p.total))
+		g_copy_body<g_u32>(p, src, dst);
+	else
+		g_copy_body<g_u64>(p, src, dst);
+}
+
+/*
+ * The QUANTIZE CPU step with one scale, as cpu_ops.c's quant_tensor():
+ * v / s rounded (IEEE division), clamped to [lo - zp, hi - zp] (NaN to
+ * the low end: the comparison is false), rounded half to even by the
+ * 1.5 * 2^23 bias, plus zp: the same bytes.
+ */
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_quant(const struct g_quant p)
+{
+	const float *in = (const float *)(p.in + g_item() * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + g_item() * p.out_is);
+	const float magic = 12582912.0f, s = __int_as_float(p.scale);
+	float tlo = (float)(p.lo - p.zp), thi = (float)(p.hi - p.zp);
 	g_u64 idx;
 
-	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.total;
+	for (idx = (g_u64)blockIdx.x * blockDim.x + threadIdx.x; idx < p.count;
 	     idx += (g_u64)gridDim.x * blockDim.x) {
-		g_u64 t = idx, so = 0, dof = 0;
-		int d;
-		g_u32 j;
+		float t = __fdiv_rn(in[idx], s);
 
-		for (d = 3; d >= 0; d--) {
-			g_u64 i = t % p.dims[d];
-
-			t /= p.dims[d];
-			so += i * p.src_stride[d];
-			dof += i * p.dst_stride[d];
-		}
-		for (j = 0; j < p.elem_size; j++)
-			dst[dof + j] = src[so + j];
+		t = t > tlo ? t : tlo;
+		t = t < thi ? t : thi;
+		out[idx] = (g_u8)((g_s32)__fsub_rn(__fadd_rn(t, magic), magic) +
+				  p.zp);
 	}
 }

@@ -128,4 +128,13 @@ struct g_copy {
 	g_u32 pad;
 };
 
+/* The QUANTIZE step, binary32 to 8 bits with one scale (cpu_ops.c). */
+struct g_quant {
+	g_u64 in, out;
+	g_u64 in_is, out_is;
+	g_u64 count;
+	g_u32 scale;		/* binary32 bits */
+	g_s32 zp, lo, hi;
+};
+
 #endif /* NPURT_GPU_PARAMS_H */

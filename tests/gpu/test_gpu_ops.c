@@ -10,7 +10,9 @@
  * fail with -EINVAL. The same for the binary32 rescale modes
  * (RM_NPU_MM_F32_SCALE per tensor and per channel on GEMM and CONV2D,
  * RM_NPU_ELT_F32 ADD with each SCALAR variant and MUL), including binary32
- * per-channel scales out of range. Then the backend's own errors: a
+ * per-channel scales out of range. Model-like depthwise CONV2Ds (3x3 and
+ * 5x5, channels in fours, input aligned: the GPU's k_dw3/k_dw5), one
+ * command and batched. Then the backend's own errors: a
  * command invalid for its buffers is refused by the shared validator
  * before anything runs. Batched jobs (what a runner's batch becomes on a
  * GPU): one command over 2..13 items, each item's data operands and
@@ -177,6 +179,7 @@ enum gen_kind {
 	GEN_F32,	/* binary32 modes (GEMM, CONV2D, ELTWISE) */
 	GEN_F32_BIG,	/* GEMM up to 700 x 2000 with a binary32 scale */
 	GEN_F32_BAD,	/* GEMM/CONV2D, one binary32 per-channel pair bad */
+	GEN_DW,		/* CONV2D: model-like depthwise (k_dw3, k_dw5) */
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
@@ -185,6 +188,62 @@ static const s32 f32_bad_pairs[][2] = {
 	{ 0x3f800000, -1 }, { 0x7f800000, 0 }, { 0x7fc00000, 0 },
 	{ 0x0d7fffff, 0 }, { 0x4f800000, 0 }, { 1, 0 },
 };
+
+/*
+ * A depthwise 3x3 or 5x5 CONV2D of model-like size (channels a multiple of
+ * 4, so the GPU's k_dw3/k_dw5 run it when the input is 4-byte aligned),
+ * half of them in a binary32 mode.
+ */
+static void gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 k = npu_coin(70) ? 3 : 5, osz;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	c->batch = npu_rr(1, 2);
+	c->in_h = npu_rr(1, 30);
+	c->in_w = npu_rr(1, 30);
+	c->k_h = c->k_w = k;
+	c->stride_h = c->stride_w = npu_rr(1, 2);
+	c->dil_h = c->dil_w = npu_coin(80) ? 1 : 2;
+	c->pad_top = c->pad_left = npu_coin(80) ? k / 2 : npu_rr(0, k - 1);
+	c->pad_bottom = c->pad_right = npu_coin(80) ? k / 2 :
+				       npu_rr(0, k - 1);
+	/* at least one output row and column */
+	while (c->in_h + c->pad_top + c->pad_bottom < c->dil_h * (k - 1) + 1)
+		c->in_h++;
+	while (c->in_w + c->pad_left + c->pad_right < c->dil_w * (k - 1) + 1)
+		c->in_w++;
+	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
+		    c->dil_h * (k - 1) - 1) / c->stride_h + 1;
+	c->out_w = (c->in_w + c->pad_left + c->pad_right -
+		    c->dil_w * (k - 1) - 1) / c->stride_w + 1;
+	c->groups = c->in_c = c->out_c = 4 * npu_rr(1, 40);
+	c->in_dtype = npu_rnd_dt();
+	c->out_dtype = npu_rnd_out_dt();
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
+	c->in.offset = w->size[c->in.bo] - n;
+	npu_place(w, &c->weights, (u64)c->out_c * k * k);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  osz);
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
+		npu_to_f32_mm(cmd, w);
+}
 
 static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		enum gen_kind kind)
@@ -195,6 +254,9 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 	switch (kind) {
 	case GEN_BIG:
 		npu_gen_gemm(cmd, w, 700, 2000);
+		return;
+	case GEN_DW:
+		gen_dw(cmd, w);
 		return;
 	case GEN_F32_BIG:
 		do {
@@ -446,6 +508,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, iters + it, GEN_BIG);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, iters + it, GEN_DW);
 		printf("%s %s: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
@@ -454,6 +519,9 @@ int main(int argc, char **argv)
 			f += check_batch(dev, op, it, GEN_PLAIN);
 		for (it = 0; f32 && it < iters / 10 && f < 3; it++, done++)
 			f += check_batch(dev, op, iters + it, GEN_F32);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 2 * iters + it, GEN_DW);
 		printf("%s %s batched: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
