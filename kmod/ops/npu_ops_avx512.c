@@ -38,16 +38,18 @@ static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const u8 *const *rows, const u8 *panel, u32 kc,
 			      const s32 *rowsum, u32 w, u8 *out, u64 stride);
 
-/* Copies of up to 64 bytes in one masked load and store (no call). */
+/*
+ * Copies of im2col runs and A rows: 64 bytes a vector, the tail in one
+ * masked load and store (no call; the runs are short).
+ */
 static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
 {
-	if (n <= 64) {
-		__mmask64 m = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+	__mmask64 m;
 
-		_mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
-	} else {
-		memcpy(dst, src, n);
-	}
+	for (; n > 64; n -= 64, dst += 64, src += 64)
+		_mm512_storeu_si512(dst, _mm512_loadu_si512(src));
+	m = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+	_mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
 }
 
 #include "npu_ops_mm.h"

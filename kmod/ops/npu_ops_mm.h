@@ -254,12 +254,68 @@ static void npu_mm_im2col(const struct npu_mm *mm, u64 p, u32 k0, u32 kc,
 	}
 }
 
+/* Output pixel of an im2col row, stepped along a tile without dividing. */
+struct npu_mm_px {
+	u32 nb;
+	u32 oy;
+	u32 ox;
+};
+
+static void npu_mm_px_set(const struct rm_npu_cmd_conv2d *c, u64 p,
+			  struct npu_mm_px *px)
+{
+	u64 t = npu_div_u64(p, c->out_w);
+
+	px->ox = (u32)(p - t * c->out_w);
+	px->nb = (u32)npu_div_u64(t, c->out_h);
+	px->oy = (u32)(t - (u64)px->nb * c->out_h);
+}
+
+static inline void npu_mm_px_next(const struct rm_npu_cmd_conv2d *c,
+				  struct npu_mm_px *px)
+{
+	if (++px->ox < c->out_w)
+		return;
+	px->ox = 0;
+	if (++px->oy < c->out_h)
+		return;
+	px->oy = 0;
+	px->nb++;
+}
+
+/*
+ * The whole im2col row (K in one block) of an output pixel whose taps are
+ * all inside the input, without dilation along x: one copy per kernel row
+ * (its k_w taps of in_c channels are contiguous). False for the others.
+ */
+static bool npu_mm_im2col_inner(const struct npu_mm *mm,
+				const struct npu_mm_px *px, u8 *dst)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	s32 iy0 = (s32)(px->oy * c->stride_h) - (s32)c->pad_top;
+	s32 ix0 = (s32)(px->ox * c->stride_w) - (s32)c->pad_left;
+	u32 cin = c->in_c, kwl = c->k_w * cin, ky;
+	const u8 *src;
+	u64 rstep;
+
+	if (iy0 < 0 || ix0 < 0 || ix0 + (s32)c->k_w > (s32)c->in_w ||
+	    iy0 + (s32)((c->k_h - 1) * c->dil_h) >= (s32)c->in_h)
+		return false;
+	rstep = (u64)c->dil_h * c->in_w * cin;
+	src = mm->a + (((u64)px->nb * c->in_h + (u32)iy0) * c->in_w +
+		       (u32)ix0) * cin;
+	for (ky = 0; ky < c->k_h; ky++, src += rstep)
+		npu_mm_copy(dst, ky * kwl, src, kwl, mm->za, mm->sgn);
+	return true;
+}
+
 /*
  * Row @r of A over [k0, k0 + kc): a pointer into A when the micro-kernel
  * can read it in place, else a copy in @buf (padded to a whole k step).
+ * @px: the output pixel of row @r (CONV2D through im2col only).
  */
 static const u8 *npu_mm_row(const struct npu_mm *mm, u64 r, u32 k0, u32 kc,
-			    u8 *buf)
+			    const struct npu_mm_px *px, u8 *buf)
 {
 	u32 kp = npu_mm_ksteps(kc) * NPU_MM_KSTEP;
 
@@ -273,7 +329,8 @@ static const u8 *npu_mm_row(const struct npu_mm *mm, u64 r, u32 k0, u32 kc,
 			return src + k0;
 #endif
 		npu_mm_copy(buf, 0, src + k0, kc, mm->za, mm->sgn);
-	} else {
+	} else if (kc < mm->k || mm->c->dil_w != 1 ||
+		   !npu_mm_im2col_inner(mm, px, buf)) {
 		npu_mm_im2col(mm, r, k0, kc, buf);
 	}
 	if (kp > kc)
@@ -498,13 +555,19 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 				s32 *acc = nkb == 1 ? accbuf :
 					   accbuf + (t - g) * NPU_MM_COLS;
 				s32 rs[NPU_MM_MR] = { 0 };
+				struct npu_mm_px px = { 0 };
+				bool im2col = mm->c && !mm->direct;
 				u32 i;
 
+				if (im2col)
+					npu_mm_px_set(mm->c, t, &px);
 				for (i = 0; i < nr; i++) {
 					u8 *buf = arows + i * NPU_MM_AROW_BYTES;
 
+					if (im2col && i)
+						npu_mm_px_next(mm->c, &px);
 					rows[i] = npu_mm_row(mm, t + i, k0, kc,
-							     buf);
+							     &px, buf);
 					/* c1 = 0 (uint8 A, zb 0): no row term */
 					if (NPU_MM_ASZ == 1 &&
 					    (mm->sgn || mm->zb))
