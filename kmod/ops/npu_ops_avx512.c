@@ -37,6 +37,10 @@ static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const struct npu_mm_epi *e, u32 nr, u32 nv,
 			      const u8 *const *rows, const u8 *panel, u32 kc,
 			      const s32 *rowsum, u32 w, u8 *out, u64 stride);
+static bool npu_mm_strip_epi(const struct npu_mm *mm,
+			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
+			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
+			     u32 w, u8 *out, u64 stride);
 
 /*
  * Copies of im2col runs and A rows: 64 bytes a vector, the tail in one
@@ -360,6 +364,37 @@ static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 		NPU_K512_NR(true, true);
 	else
 		NPU_K512_NR(false, true);
+	return true;
+}
+
+/*
+ * @ntiles whole tiles of NPU_MM_MR rows @lda bytes apart from @a (rows read
+ * in place, no row term: unsigned A, zb 0), each straight to its output
+ * with the binary32 epilogue as npu_mm_kernel_epi(): one call and one
+ * dispatch for a run of tiles, not one per tile. False (nothing done) where
+ * npu_mm_kernel_epi() would refuse.
+ */
+static bool npu_mm_strip_epi(const struct npu_mm *mm,
+			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
+			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
+			     u32 w, u8 *out, u64 stride)
+{
+	static const s32 rowsum[NPU_MM_MR];
+	u64 tl;
+
+	if (!e->f32 || e->out_dtype == RM_NPU_DT_INT32 ||
+	    (e->has_bias && !e->bias_safe) || mm->sgn || mm->zb)
+		return false;
+	for (tl = 0; tl < ntiles; tl++) {
+		const u8 *rows[NPU_MM_MR];
+		u32 i;
+
+		for (i = 0; i < NPU_MM_MR; i++)
+			rows[i] = a + (tl * NPU_MM_MR + i) * lda;
+		npu_mm_kernel_epi(mm, e, NPU_MM_MR, nv, rows, panel, kc,
+				  rowsum, w, out + tl * NPU_MM_MR * stride,
+				  stride);
+	}
 	return true;
 }
 

@@ -549,7 +549,19 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 				e->colsum[j] = npu_add32(e->colsum[j], cs[j]);
 			if (nkb == 1)
 				npu_mm_colterm(mm, e);
-			for (t = g; t < gend; t += NPU_MM_MR) {
+			t = g;
+#ifdef NPU_MM_KERNEL_EPI
+			/* whole tiles of rows read in place, in one call */
+			if (nkb == 1 && mm->lda && kc % NPU_MM_KSTEP == 0 &&
+			    gend - g >= NPU_MM_MR &&
+			    npu_mm_strip_epi(mm, e, nv, mm->a + g * mm->lda,
+					     mm->lda, (gend - g) / NPU_MM_MR,
+					     panel, kc, w, mm->out +
+					     (g * mm->ldo + col0) * mm->osz,
+					     mm->ldo * mm->osz))
+				t = g + (gend - g) / NPU_MM_MR * NPU_MM_MR;
+#endif
+			for (; t < gend; t += NPU_MM_MR) {
 				u32 nr = (u32)npu_min_u64(NPU_MM_MR, gend - t);
 				const u8 *rows[NPU_MM_MR];
 				s32 *acc = nkb == 1 ? accbuf :
