@@ -1999,6 +1999,71 @@ static bool npu_copy_t_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return true;
 }
 
+/*
+ * Byte COPY units whose runs are read densely and written @ds bytes apart
+ * (2 <= ds <= 4: a planar image interleaved into pixels of ds channels,
+ * the NCHW to NHWC input of a model; npu_copy_spread_ok()). Per 64 bytes
+ * read, output vector k takes byte j from element (64 k + j) / ds where
+ * (64 k + j) % ds == 0 (VPERMB), the other bytes untouched (masked store).
+ */
+static bool npu_copy_spread_ok(const struct rm_npu_cmd_copy *c)
+{
+	return c->elem_size == 1 && c->src_stride[3] == 1 &&
+	       c->dst_stride[3] >= 2 && c->dst_stride[3] <= 4;
+}
+
+/* VBMI for this function only, called where the CPU has it */
+__attribute__((target("avx512vbmi")))
+static void npu_copy_spread_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+				u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_copy *c = &cmd->copy;
+	const u8 *src = bo[c->src.bo] + c->src.offset;
+	u8 *dst = bo[c->dst.bo] + c->dst.offset;
+	u32 ds = (u32)c->dst_stride[3], chunk = npu_copy_chunk(c);
+	u32 nrun = (u32)npu_ceil_div(c->dims[3], chunk), k, j;
+	__m512i idx[4];
+	__mmask64 msk[4];
+
+	for (k = 0; k < ds; k++) {
+		u8 ix[64];
+
+		msk[k] = 0;
+		for (j = 0; j < 64; j++) {
+			ix[j] = (u8)npu_min_u32((64 * k + j) / ds, 63);
+			if ((64 * k + j) % ds == 0)
+				msk[k] |= 1ULL << j;
+		}
+		idx[k] = _mm512_loadu_si512(ix);
+	}
+	for (; u < ue; u++) {
+		u64 t = npu_div_u64(u, nrun);
+		u32 run = (u32)(u - t * nrun);
+		u64 t2 = npu_div_u64(t, c->dims[2]);
+		u32 i2 = (u32)(t - t2 * c->dims[2]);
+		u32 i0 = (u32)npu_div_u64(t2, c->dims[1]);
+		u32 i1 = (u32)(t2 - (u64)i0 * c->dims[1]);
+		u32 e0 = run * chunk, n = npu_min_u32(c->dims[3] - e0, chunk);
+		const u8 *s = src + i0 * c->src_stride[0] +
+			      i1 * c->src_stride[1] + i2 * c->src_stride[2] +
+			      e0;
+		u8 *d = dst + i0 * c->dst_stride[0] + i1 * c->dst_stride[1] +
+			i2 * c->dst_stride[2] + (u64)e0 * ds;
+		u32 e;
+
+		for (e = 0; e + 64 <= n; e += 64) {
+			__m512i v = _mm512_loadu_si512(s + e);
+
+			for (k = 0; k < ds; k++)
+				_mm512_mask_storeu_epi8(d + (u64)e * ds + 64 * k,
+					msk[k], _mm512_permutexvar_epi8(idx[k],
+									v));
+		}
+		for (; e < n; e++)
+			d[(u64)e * ds] = s[e];
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* The variant                                                         */
 /* ------------------------------------------------------------------ */
@@ -2037,6 +2102,10 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	case RM_NPU_OP_COPY:
 		if (npu_copy_t_run(cmd, bo, u, ue))
 			return 0;
+		if (npu_copy_spread_ok(&cmd->copy) && npu_cpu_avx512_vbmi()) {
+			npu_copy_spread_run(cmd, bo, u, ue);
+			return 0;
+		}
 		break;
 	case RM_NPU_OP_LUT:
 		if (!npu_cpu_avx512_vbmi())
