@@ -36,7 +36,8 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const struct npu_mm_epi *e, u32 nr, u32 nv,
 			      const u8 *const *rows, const u8 *panel, u32 kc,
-			      const s32 *rowsum, u32 w, u8 *out, u64 stride);
+			      u32 nseg, u64 sstride, const s32 *rowsum, u32 w,
+			      u8 *out, u64 stride);
 static bool npu_mm_strip_epi(const struct npu_mm *mm,
 			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
 			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
@@ -167,7 +168,8 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 /* ------------------------------------------------------------------ */
 
 static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
-				     u32 nq, s32 *acc, bool first,
+				     u32 nq, u32 nseg, u64 sstride,
+				     s32 *acc, bool first,
 				     const u32 NR, const u32 NV, bool sgn,
 				     const struct npu_mm *mm,
 				     const struct npu_mm_epi *e,
@@ -175,7 +177,7 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 				     u64 stride, const bool EPI)
 {
 	__m512i c[NPU_MM_MR][4];
-	u32 q, i, v;
+	u32 q, i, v, sg;
 
 #pragma GCC unroll 8
 	for (i = 0; i < NR; i++)
@@ -184,8 +186,10 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 			c[i][v] = first || EPI ? _mm512_setzero_si512() :
 				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
 						     16 * v);
+	/* nseg runs of nq quads, run sg of row i at rows[i] + sg * sstride */
+	for (sg = 0; sg < nseg; sg++)
 	for (q = 0; q < nq; q++) {
-		const u8 *p = panel + (u64)q * NV * 64;
+		const u8 *p = panel + ((u64)sg * nq + q) * NV * 64;
 		__m512i b[4];
 
 #pragma GCC unroll 4
@@ -196,7 +200,7 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 			u32 x;
 			__m512i a;
 
-			memcpy(&x, rows[i] + 4 * (u64)q, 4);
+			memcpy(&x, rows[i] + sg * sstride + 4 * (u64)q, 4);
 			a = _mm512_set1_epi32((int)x);
 #pragma GCC unroll 4
 			for (v = 0; v < NV; v++)
@@ -282,7 +286,8 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 }
 
 #define NPU_K512_1(nr, nvv, sgn, epi)					\
-	npu_k512(rows, panel, nq, acc, first, nr, nvv, sgn, mm, e,	\
+	npu_k512(rows, panel, nq, nseg, sstride, acc, first, nr, nvv,	\
+		 sgn, mm, e,						\
 		 rowsum, w, out, stride, epi)
 
 #define NPU_K512_NV(nr, sgn, epi)					\
@@ -331,8 +336,9 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 			  const u8 *const *rows, const u8 *panel, u32 kc,
 			  s32 *acc, bool first)
 {
-	u32 nq = npu_mm_ksteps(kc);
+	u32 nq = npu_mm_ksteps(kc), nseg = 1;
 	const struct npu_mm_epi *e = NULL;
+	u64 sstride = 0;
 	const s32 *rowsum = NULL;
 	u8 *out = NULL;
 	u64 stride = 0;
@@ -351,9 +357,10 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const struct npu_mm_epi *e, u32 nr, u32 nv,
 			      const u8 *const *rows, const u8 *panel, u32 kc,
-			      const s32 *rowsum, u32 w, u8 *out, u64 stride)
+			      u32 nseg, u64 sstride, const s32 *rowsum, u32 w,
+			      u8 *out, u64 stride)
 {
-	u32 nq = npu_mm_ksteps(kc);
+	u32 nq = npu_mm_ksteps(kc) / nseg;
 	s32 *acc = NULL;
 	bool first = true;
 
@@ -391,7 +398,7 @@ static bool npu_mm_strip_epi(const struct npu_mm *mm,
 
 		for (i = 0; i < NPU_MM_MR; i++)
 			rows[i] = a + (tl * NPU_MM_MR + i) * lda;
-		npu_mm_kernel_epi(mm, e, NPU_MM_MR, nv, rows, panel, kc,
+		npu_mm_kernel_epi(mm, e, NPU_MM_MR, nv, rows, panel, kc, 1, 0,
 				  rowsum, w, out + tl * NPU_MM_MR * stride,
 				  stride);
 	}

@@ -284,26 +284,40 @@ static inline void npu_mm_px_next(const struct rm_npu_cmd_conv2d *c,
 }
 
 /*
- * The whole im2col row (K in one block) of an output pixel whose taps are
- * all inside the input, without dilation along x: one copy per kernel row
- * (its k_w taps of in_c channels are contiguous). False for the others.
+ * First tap of an output pixel whose taps are all inside the input, with
+ * no dilation along x: kernel row ky then starts @ky * dil_h * in_w *
+ * in_c bytes on, its k_w taps of in_c channels contiguous. NULL for the
+ * others.
+ */
+static const u8 *npu_mm_px_src(const struct npu_mm *mm,
+			       const struct npu_mm_px *px)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	s32 iy0 = (s32)(px->oy * c->stride_h) - (s32)c->pad_top;
+	s32 ix0 = (s32)(px->ox * c->stride_w) - (s32)c->pad_left;
+
+	if (c->dil_w != 1 || iy0 < 0 || ix0 < 0 ||
+	    ix0 + (s32)c->k_w > (s32)c->in_w ||
+	    iy0 + (s32)((c->k_h - 1) * c->dil_h) >= (s32)c->in_h)
+		return NULL;
+	return mm->a + (((u64)px->nb * c->in_h + (u32)iy0) * c->in_w +
+			(u32)ix0) * c->in_c;
+}
+
+/*
+ * The whole im2col row (K in one block) of an output pixel of
+ * npu_mm_px_src(): one copy per kernel row. False for the others.
  */
 static bool npu_mm_im2col_inner(const struct npu_mm *mm,
 				const struct npu_mm_px *px, u8 *dst)
 {
 	const struct rm_npu_cmd_conv2d *c = mm->c;
-	s32 iy0 = (s32)(px->oy * c->stride_h) - (s32)c->pad_top;
-	s32 ix0 = (s32)(px->ox * c->stride_w) - (s32)c->pad_left;
-	u32 cin = c->in_c, kwl = c->k_w * cin, ky;
-	const u8 *src;
-	u64 rstep;
+	const u8 *src = npu_mm_px_src(mm, px);
+	u32 kwl = c->k_w * c->in_c, ky;
+	u64 rstep = (u64)c->dil_h * c->in_w * c->in_c;
 
-	if (iy0 < 0 || ix0 < 0 || ix0 + (s32)c->k_w > (s32)c->in_w ||
-	    iy0 + (s32)((c->k_h - 1) * c->dil_h) >= (s32)c->in_h)
+	if (!src)
 		return false;
-	rstep = (u64)c->dil_h * c->in_w * cin;
-	src = mm->a + (((u64)px->nb * c->in_h + (u32)iy0) * c->in_w +
-		       (u32)ix0) * cin;
 	for (ky = 0; ky < c->k_h; ky++, src += rstep)
 		npu_mm_copy(dst, ky * kwl, src, kwl, mm->za, mm->sgn);
 	return true;
@@ -512,6 +526,35 @@ static inline s32 npu_mm_rowterm(const struct npu_mm *mm, s32 rowsum)
 	return npu_mul32(-(mm->zb + (mm->sgn ? 128 : 0)), rowsum);
 }
 
+#ifdef NPU_MM_KERNEL_EPI
+/*
+ * Implicit im2col: the @nr rows from pixel @px read in place as k_h runs
+ * of k_w * in_c bytes (a whole number of k steps) @rstep apart, their row
+ * sums in @rs; false (nothing usable) when a pixel has a tap outside.
+ */
+static bool npu_mm_tile_inner(const struct npu_mm *mm, struct npu_mm_px px,
+			      u32 nr, const u8 **rows, s32 *rs, u64 rstep)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	u32 kwl = c->k_w * c->in_c, i, ky;
+
+	for (i = 0; i < nr; i++) {
+		if (i)
+			npu_mm_px_next(c, &px);
+		rows[i] = npu_mm_px_src(mm, &px);
+		if (!rows[i])
+			return false;
+	}
+	/* c1 = 0 (uint8 A, zb 0): no row term */
+	if (mm->sgn || mm->zb)
+		for (i = 0; i < nr; i++)
+			for (ky = 0, rs[i] = 0; ky < c->k_h; ky++)
+				rs[i] = npu_add32(rs[i], npu_mm_rowsum(
+					rows[i] + ky * rstep, kwl, mm->sgn));
+	return true;
+}
+#endif
+
 /*
  * Rows [r, rend) of column block @cb: k blocks, tiles of NPU_MM_MR rows,
  * the epilogue. Rows are taken NPU_MM_MC at a time when K needs several
@@ -530,11 +573,20 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 	u32 nv = (w + 15) / 16, kb, j;
 	s32 rowsum[NPU_MM_MC];
 	u64 g, gend, t;
+#ifdef NPU_MM_KERNEL_EPI
+	u64 seg = 0;
+#endif
 	int ret;
 
 	ret = npu_mm_epi_load(mm, col0, w, e);
 	if (ret)
 		return ret;
+#ifdef NPU_MM_KERNEL_EPI
+	/* im2col rows may be read in place: the stride of their runs */
+	if (mm->c && !mm->direct && nkb == 1 && mm->c->dil_w == 1 &&
+	    (mm->c->k_w * mm->c->in_c) % NPU_MM_KSTEP == 0)
+		seg = (u64)mm->c->dil_h * mm->c->in_w * mm->c->in_c;
+#endif
 	for (g = r; g < rend; g = gend) {
 		gend = nkb == 1 ? rend : npu_min_u64(rend, g + NPU_MM_MC);
 		for (j = 0; j < NPU_MM_COLS; j++)
@@ -573,6 +625,18 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 
 				if (im2col)
 					npu_mm_px_set(mm->c, t, &px);
+#ifdef NPU_MM_KERNEL_EPI
+				/* rows in place where the epilogue is fused */
+				if (seg && npu_mm_tile_inner(mm, px, nr, rows,
+							     rs, seg) &&
+				    npu_mm_kernel_epi(mm, e, nr, nv, rows, panel,
+						      kc, mm->c->k_h, seg, rs,
+						      w, mm->out +
+						      (t * mm->ldo + col0) *
+						      mm->osz,
+						      mm->ldo * mm->osz))
+					continue;
+#endif
 				for (i = 0; i < nr; i++) {
 					u8 *buf = arows + i * NPU_MM_AROW_BYTES;
 
@@ -595,7 +659,7 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 				/* the epilogue straight from the registers */
 				if (nkb == 1 &&
 				    npu_mm_kernel_epi(mm, e, nr, nv, rows, panel,
-						      kc, rs, w, mm->out +
+						      kc, 1, 0, rs, w, mm->out +
 						      (t * mm->ldo + col0) *
 						      mm->osz,
 						      mm->ldo * mm->osz))
