@@ -1615,6 +1615,22 @@ static inline __m512i npu_divu16(__m512i n, u32 m)
 	return _mm512_mask_blend_epi32(0xaaaa, ev, od);
 }
 
+static inline void npu_pool_step(const struct rm_npu_cmd_pool2d *p, u32 nblk,
+				 u64 *pix, u32 *cb, u32 *nb, u32 *oy, u32 *ox)
+{
+	if (++*cb < nblk)
+		return;
+	*cb = 0;
+	++*pix;
+	if (++*ox < p->out_w)
+		return;
+	*ox = 0;
+	if (++*oy < p->out_h)
+		return;
+	*oy = 0;
+	++*nb;
+}
+
 static int npu_pool_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 			u64 ue)
 {
@@ -1626,14 +1642,13 @@ static int npu_pool_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 	bool avg = p->mode == RM_NPU_POOL_AVG;
 	bool cpad = cmd->flags & RM_NPU_POOL_COUNT_PAD;
 	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	u64 pix = npu_div_u64(u, nblk), t = npu_div_u64(pix, p->out_w);
+	u32 cb = (u32)(u - pix * nblk), ox = (u32)(pix - t * p->out_w);
+	u32 nb = (u32)npu_div_u64(t, p->out_h);
+	u32 oy = (u32)(t - (u64)nb * p->out_h);
 
-	for (; u < ue; u++) {
-		u64 pix = npu_div_u64(u, nblk);
-		u32 cb = (u32)(u - pix * nblk);
-		u64 t = npu_div_u64(pix, p->out_w);
-		u32 ox = (u32)(pix - t * p->out_w);
-		u32 nb = (u32)npu_div_u64(t, p->out_h);
-		u32 oy = (u32)(t - (u64)nb * p->out_h);
+	/* unit u: channel block cb of pixel (nb, oy, ox), stepped, no division */
+	for (; u < ue; u++, npu_pool_step(p, nblk, &pix, &cb, &nb, &oy, &ox)) {
 		s32 iy0 = (s32)(oy * p->stride_h) - (s32)p->pad_top;
 		s32 ix0 = (s32)(ox * p->stride_w) - (s32)p->pad_left;
 		u32 c0 = cb * NPU_OPS_POOL_BLOCK;

@@ -289,8 +289,8 @@ static inline void npu_mm_px_next(const struct rm_npu_cmd_conv2d *c,
  * in_c bytes on, its k_w taps of in_c channels contiguous. NULL for the
  * others.
  */
-static const u8 *npu_mm_px_src(const struct npu_mm *mm,
-			       const struct npu_mm_px *px)
+static __always_inline const u8 *npu_mm_px_src(const struct npu_mm *mm,
+					       const struct npu_mm_px *px)
 {
 	const struct rm_npu_cmd_conv2d *c = mm->c;
 	s32 iy0 = (s32)(px->oy * c->stride_h) - (s32)c->pad_top;
