@@ -419,13 +419,26 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 /* Panels                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Bytes of one packed 64-column block over all of K, sums included. */
-static u64 npu_mm_block_bytes(u32 k)
+/*
+ * Offset of the column sums in one packed 64-column block: the panels of
+ * its k blocks, the last only as long as its k values (the sums sit right
+ * after the weights, not a whole NPU_MM_KC panel on).
+ */
+static u64 npu_mm_sums_off(u32 k)
 {
 	u32 nkb = (k + NPU_MM_KC - 1) / NPU_MM_KC;
 	u64 full = npu_mm_panel_bytes(NPU_MM_KC, NPU_MM_COLS);
 
-	return full * nkb + 4 * NPU_MM_COLS * (u64)nkb;
+	return full * (nkb - 1) +
+	       npu_mm_panel_bytes(k - (nkb - 1) * NPU_MM_KC, NPU_MM_COLS);
+}
+
+/* Bytes of one packed 64-column block over all of K, sums included. */
+static u64 npu_mm_block_bytes(u32 k)
+{
+	u32 nkb = (k + NPU_MM_KC - 1) / NPU_MM_KC;
+
+	return npu_mm_sums_off(k) + 4 * NPU_MM_COLS * (u64)nkb;
 }
 
 /* Panel @kb of column block @cb, and its column sums. */
@@ -433,7 +446,6 @@ static const u8 *npu_mm_panel(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 			      const struct npu_mm_packed *pk, u32 cb, u32 kb,
 			      const s32 **colsum)
 {
-	u32 nkb = (mm->k + NPU_MM_KC - 1) / NPU_MM_KC;
 	u64 full = npu_mm_panel_bytes(NPU_MM_KC, NPU_MM_COLS);
 	u32 col0 = cb * NPU_MM_COLS, k0 = kb * NPU_MM_KC;
 	u32 w = npu_min_u32(NPU_MM_COLS, mm->n - col0);
@@ -445,7 +457,8 @@ static const u8 *npu_mm_panel(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 		const u8 *blk = (const u8 *)(pk + 1) +
 				(u64)cb * pk->block_bytes;
 
-		*colsum = (const s32 *)(blk + full * nkb) + kb * NPU_MM_COLS;
+		*colsum = (const s32 *)(blk + npu_mm_sums_off(mm->k)) +
+			  kb * NPU_MM_COLS;
 		return blk + full * kb;
 	}
 	*colsum = (const s32 *)(ctx->scratch + NPU_MM_SC_COLSUM);
@@ -488,7 +501,8 @@ static void npu_mm_pack_all(const struct npu_mm *mm, u32 isa, void *dst)
 				    npu_min_u32(NPU_MM_KC,
 						mm->k - kb * NPU_MM_KC),
 				    blk + full * kb,
-				    (s32 *)(blk + full * nkb) + kb * NPU_MM_COLS);
+				    (s32 *)(blk + npu_mm_sums_off(mm->k)) +
+				    kb * NPU_MM_COLS);
 	}
 }
 
