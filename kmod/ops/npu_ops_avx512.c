@@ -187,26 +187,27 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
 						     16 * v);
 	/* nseg runs of nq quads, run sg of row i at rows[i] + sg * sstride */
-	for (sg = 0; sg < nseg; sg++)
-	for (q = 0; q < nq; q++) {
-		const u8 *p = panel + ((u64)sg * nq + q) * NV * 64;
-		__m512i b[4];
+	for (sg = 0; sg < nseg; sg++) {
+		for (q = 0; q < nq; q++) {
+			const u8 *p = panel + ((u64)sg * nq + q) * NV * 64;
+			__m512i b[4];
 
-#pragma GCC unroll 4
-		for (v = 0; v < NV; v++)
-			b[v] = _mm512_loadu_si512(p + 64 * v);
-#pragma GCC unroll 8
-		for (i = 0; i < NR; i++) {
-			u32 x;
-			__m512i a;
-
-			memcpy(&x, rows[i] + sg * sstride + 4 * (u64)q, 4);
-			a = _mm512_set1_epi32((int)x);
 #pragma GCC unroll 4
 			for (v = 0; v < NV; v++)
-				c[i][v] = sgn ?
-					  _mm512_dpbusd_epi32(c[i][v], b[v], a) :
-					  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
+				b[v] = _mm512_loadu_si512(p + 64 * v);
+#pragma GCC unroll 8
+			for (i = 0; i < NR; i++) {
+				u32 x;
+				__m512i a;
+
+				memcpy(&x, rows[i] + sg * sstride + 4 * (u64)q, 4);
+				a = _mm512_set1_epi32((int)x);
+#pragma GCC unroll 4
+				for (v = 0; v < NV; v++)
+					c[i][v] = sgn ?
+						  _mm512_dpbusd_epi32(c[i][v], b[v], a) :
+						  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
+			}
 		}
 	}
 	if (EPI) {
