@@ -36,18 +36,25 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const struct npu_mm_epi *e, u32 nr, u32 nv,
 			      const u8 *const *rows, const u8 *panel, u32 kc,
-			      const s32 *rowsum, u32 w, u8 *out, u64 stride);
+			      u32 nseg, u64 sstride, const s32 *rowsum, u32 w,
+			      u8 *out, u64 stride);
+static bool npu_mm_strip_epi(const struct npu_mm *mm,
+			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
+			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
+			     u32 w, u8 *out, u64 stride);
 
-/* Copies of up to 64 bytes in one masked load and store (no call). */
+/*
+ * Copies of im2col runs and A rows: 64 bytes a vector, the tail in one
+ * masked load and store (no call; the runs are short).
+ */
 static __always_inline void npu_mm_bytes(u8 *dst, const u8 *src, u32 n)
 {
-	if (n <= 64) {
-		__mmask64 m = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+	__mmask64 m;
 
-		_mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
-	} else {
-		memcpy(dst, src, n);
-	}
+	for (; n > 64; n -= 64, dst += 64, src += 64)
+		_mm512_storeu_si512(dst, _mm512_loadu_si512(src));
+	m = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+	_mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
 }
 
 #include "npu_ops_mm.h"
@@ -161,7 +168,8 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 /* ------------------------------------------------------------------ */
 
 static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
-				     u32 nq, s32 *acc, bool first,
+				     u32 nq, u32 nseg, u64 sstride,
+				     s32 *acc, bool first,
 				     const u32 NR, const u32 NV, bool sgn,
 				     const struct npu_mm *mm,
 				     const struct npu_mm_epi *e,
@@ -169,7 +177,7 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 				     u64 stride, const bool EPI)
 {
 	__m512i c[NPU_MM_MR][4];
-	u32 q, i, v;
+	u32 q, i, v, sg;
 
 #pragma GCC unroll 8
 	for (i = 0; i < NR; i++)
@@ -178,25 +186,28 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 			c[i][v] = first || EPI ? _mm512_setzero_si512() :
 				  _mm512_loadu_si512(acc + i * NPU_MM_COLS +
 						     16 * v);
-	for (q = 0; q < nq; q++) {
-		const u8 *p = panel + (u64)q * NV * 64;
-		__m512i b[4];
+	/* nseg runs of nq quads, run sg of row i at rows[i] + sg * sstride */
+	for (sg = 0; sg < nseg; sg++) {
+		for (q = 0; q < nq; q++) {
+			const u8 *p = panel + ((u64)sg * nq + q) * NV * 64;
+			__m512i b[4];
 
-#pragma GCC unroll 4
-		for (v = 0; v < NV; v++)
-			b[v] = _mm512_loadu_si512(p + 64 * v);
-#pragma GCC unroll 8
-		for (i = 0; i < NR; i++) {
-			u32 x;
-			__m512i a;
-
-			memcpy(&x, rows[i] + 4 * (u64)q, 4);
-			a = _mm512_set1_epi32((int)x);
 #pragma GCC unroll 4
 			for (v = 0; v < NV; v++)
-				c[i][v] = sgn ?
-					  _mm512_dpbusd_epi32(c[i][v], b[v], a) :
-					  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
+				b[v] = _mm512_loadu_si512(p + 64 * v);
+#pragma GCC unroll 8
+			for (i = 0; i < NR; i++) {
+				u32 x;
+				__m512i a;
+
+				memcpy(&x, rows[i] + sg * sstride + 4 * (u64)q, 4);
+				a = _mm512_set1_epi32((int)x);
+#pragma GCC unroll 4
+				for (v = 0; v < NV; v++)
+					c[i][v] = sgn ?
+						  _mm512_dpbusd_epi32(c[i][v], b[v], a) :
+						  _mm512_dpbusd_epi32(c[i][v], a, b[v]);
+			}
 		}
 	}
 	if (EPI) {
@@ -276,7 +287,8 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 }
 
 #define NPU_K512_1(nr, nvv, sgn, epi)					\
-	npu_k512(rows, panel, nq, acc, first, nr, nvv, sgn, mm, e,	\
+	npu_k512(rows, panel, nq, nseg, sstride, acc, first, nr, nvv,	\
+		 sgn, mm, e,						\
 		 rowsum, w, out, stride, epi)
 
 #define NPU_K512_NV(nr, sgn, epi)					\
@@ -325,8 +337,9 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 			  const u8 *const *rows, const u8 *panel, u32 kc,
 			  s32 *acc, bool first)
 {
-	u32 nq = npu_mm_ksteps(kc);
+	u32 nq = npu_mm_ksteps(kc), nseg = 1;
 	const struct npu_mm_epi *e = NULL;
+	u64 sstride = 0;
 	const s32 *rowsum = NULL;
 	u8 *out = NULL;
 	u64 stride = 0;
@@ -345,9 +358,10 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const struct npu_mm_epi *e, u32 nr, u32 nv,
 			      const u8 *const *rows, const u8 *panel, u32 kc,
-			      const s32 *rowsum, u32 w, u8 *out, u64 stride)
+			      u32 nseg, u64 sstride, const s32 *rowsum, u32 w,
+			      u8 *out, u64 stride)
 {
-	u32 nq = npu_mm_ksteps(kc);
+	u32 nq = npu_mm_ksteps(kc) / nseg;
 	s32 *acc = NULL;
 	bool first = true;
 
@@ -358,6 +372,37 @@ static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 		NPU_K512_NR(true, true);
 	else
 		NPU_K512_NR(false, true);
+	return true;
+}
+
+/*
+ * @ntiles whole tiles of NPU_MM_MR rows @lda bytes apart from @a (rows read
+ * in place, no row term: unsigned A, zb 0), each straight to its output
+ * with the binary32 epilogue as npu_mm_kernel_epi(): one call and one
+ * dispatch for a run of tiles, not one per tile. False (nothing done) where
+ * npu_mm_kernel_epi() would refuse.
+ */
+static bool npu_mm_strip_epi(const struct npu_mm *mm,
+			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
+			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
+			     u32 w, u8 *out, u64 stride)
+{
+	static const s32 rowsum[NPU_MM_MR];
+	u64 tl;
+
+	if (!e->f32 || e->out_dtype == RM_NPU_DT_INT32 ||
+	    (e->has_bias && !e->bias_safe) || mm->sgn || mm->zb)
+		return false;
+	for (tl = 0; tl < ntiles; tl++) {
+		const u8 *rows[NPU_MM_MR];
+		u32 i;
+
+		for (i = 0; i < NPU_MM_MR; i++)
+			rows[i] = a + (tl * NPU_MM_MR + i) * lda;
+		npu_mm_kernel_epi(mm, e, NPU_MM_MR, nv, rows, panel, kc, 1, 0,
+				  rowsum, w, out + tl * NPU_MM_MR * stride,
+				  stride);
+	}
 	return true;
 }
 
@@ -1571,6 +1616,22 @@ static inline __m512i npu_divu16(__m512i n, u32 m)
 	return _mm512_mask_blend_epi32(0xaaaa, ev, od);
 }
 
+static inline void npu_pool_step(const struct rm_npu_cmd_pool2d *p, u32 nblk,
+				 u64 *pix, u32 *cb, u32 *nb, u32 *oy, u32 *ox)
+{
+	if (++*cb < nblk)
+		return;
+	*cb = 0;
+	++*pix;
+	if (++*ox < p->out_w)
+		return;
+	*ox = 0;
+	if (++*oy < p->out_h)
+		return;
+	*oy = 0;
+	++*nb;
+}
+
 static int npu_pool_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 			u64 ue)
 {
@@ -1582,14 +1643,13 @@ static int npu_pool_run(const struct rm_npu_cmd *cmd, u8 *const *bo, u64 u,
 	bool avg = p->mode == RM_NPU_POOL_AVG;
 	bool cpad = cmd->flags & RM_NPU_POOL_COUNT_PAD;
 	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
+	u64 pix = npu_div_u64(u, nblk), t = npu_div_u64(pix, p->out_w);
+	u32 cb = (u32)(u - pix * nblk), ox = (u32)(pix - t * p->out_w);
+	u32 nb = (u32)npu_div_u64(t, p->out_h);
+	u32 oy = (u32)(t - (u64)nb * p->out_h);
 
-	for (; u < ue; u++) {
-		u64 pix = npu_div_u64(u, nblk);
-		u32 cb = (u32)(u - pix * nblk);
-		u64 t = npu_div_u64(pix, p->out_w);
-		u32 ox = (u32)(pix - t * p->out_w);
-		u32 nb = (u32)npu_div_u64(t, p->out_h);
-		u32 oy = (u32)(t - (u64)nb * p->out_h);
+	/* unit u: channel block cb of pixel (nb, oy, ox), stepped, no division */
+	for (; u < ue; u++, npu_pool_step(p, nblk, &pix, &cb, &nb, &oy, &ox)) {
 		s32 iy0 = (s32)(oy * p->stride_h) - (s32)p->pad_top;
 		s32 ix0 = (s32)(ox * p->stride_w) - (s32)p->pad_left;
 		u32 c0 = cb * NPU_OPS_POOL_BLOCK;
@@ -1962,6 +2022,71 @@ static bool npu_copy_t_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	return true;
 }
 
+/*
+ * Byte COPY units whose runs are read densely and written @ds bytes apart
+ * (2 <= ds <= 4: a planar image interleaved into pixels of ds channels,
+ * the NCHW to NHWC input of a model; npu_copy_spread_ok()). Per 64 bytes
+ * read, output vector k takes byte j from element (64 k + j) / ds where
+ * (64 k + j) % ds == 0 (VPERMB), the other bytes untouched (masked store).
+ */
+static bool npu_copy_spread_ok(const struct rm_npu_cmd_copy *c)
+{
+	return c->elem_size == 1 && c->src_stride[3] == 1 &&
+	       c->dst_stride[3] >= 2 && c->dst_stride[3] <= 4;
+}
+
+/* VBMI for this function only, called where the CPU has it */
+__attribute__((target("avx512vbmi")))
+static void npu_copy_spread_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+				u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_copy *c = &cmd->copy;
+	const u8 *src = bo[c->src.bo] + c->src.offset;
+	u8 *dst = bo[c->dst.bo] + c->dst.offset;
+	u32 ds = (u32)c->dst_stride[3], chunk = npu_copy_chunk(c);
+	u32 nrun = (u32)npu_ceil_div(c->dims[3], chunk), k, j;
+	__m512i idx[4];
+	__mmask64 msk[4];
+
+	for (k = 0; k < ds; k++) {
+		u8 ix[64];
+
+		msk[k] = 0;
+		for (j = 0; j < 64; j++) {
+			ix[j] = (u8)npu_min_u32((64 * k + j) / ds, 63);
+			if ((64 * k + j) % ds == 0)
+				msk[k] |= 1ULL << j;
+		}
+		idx[k] = _mm512_loadu_si512(ix);
+	}
+	for (; u < ue; u++) {
+		u64 t = npu_div_u64(u, nrun);
+		u32 run = (u32)(u - t * nrun);
+		u64 t2 = npu_div_u64(t, c->dims[2]);
+		u32 i2 = (u32)(t - t2 * c->dims[2]);
+		u32 i0 = (u32)npu_div_u64(t2, c->dims[1]);
+		u32 i1 = (u32)(t2 - (u64)i0 * c->dims[1]);
+		u32 e0 = run * chunk, n = npu_min_u32(c->dims[3] - e0, chunk);
+		const u8 *s = src + i0 * c->src_stride[0] +
+			      i1 * c->src_stride[1] + i2 * c->src_stride[2] +
+			      e0;
+		u8 *d = dst + i0 * c->dst_stride[0] + i1 * c->dst_stride[1] +
+			i2 * c->dst_stride[2] + (u64)e0 * ds;
+		u32 e;
+
+		for (e = 0; e + 64 <= n; e += 64) {
+			__m512i v = _mm512_loadu_si512(s + e);
+
+			for (k = 0; k < ds; k++)
+				_mm512_mask_storeu_epi8(d + (u64)e * ds + 64 * k,
+					msk[k], _mm512_permutexvar_epi8(idx[k],
+									v));
+		}
+		for (; e < n; e++)
+			d[(u64)e * ds] = s[e];
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* The variant                                                         */
 /* ------------------------------------------------------------------ */
@@ -2000,6 +2125,10 @@ static int npu_avx512_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	case RM_NPU_OP_COPY:
 		if (npu_copy_t_run(cmd, bo, u, ue))
 			return 0;
+		if (npu_copy_spread_ok(&cmd->copy) && npu_cpu_avx512_vbmi()) {
+			npu_copy_spread_run(cmd, bo, u, ue);
+			return 0;
+		}
 		break;
 	case RM_NPU_OP_LUT:
 		if (!npu_cpu_avx512_vbmi())

@@ -254,12 +254,82 @@ static void npu_mm_im2col(const struct npu_mm *mm, u64 p, u32 k0, u32 kc,
 	}
 }
 
+/* Output pixel of an im2col row, stepped along a tile without dividing. */
+struct npu_mm_px {
+	u32 nb;
+	u32 oy;
+	u32 ox;
+};
+
+static void npu_mm_px_set(const struct rm_npu_cmd_conv2d *c, u64 p,
+			  struct npu_mm_px *px)
+{
+	u64 t = npu_div_u64(p, c->out_w);
+
+	px->ox = (u32)(p - t * c->out_w);
+	px->nb = (u32)npu_div_u64(t, c->out_h);
+	px->oy = (u32)(t - (u64)px->nb * c->out_h);
+}
+
+static inline void npu_mm_px_next(const struct rm_npu_cmd_conv2d *c,
+				  struct npu_mm_px *px)
+{
+	if (++px->ox < c->out_w)
+		return;
+	px->ox = 0;
+	if (++px->oy < c->out_h)
+		return;
+	px->oy = 0;
+	px->nb++;
+}
+
+/*
+ * First tap of an output pixel whose taps are all inside the input, with
+ * no dilation along x: kernel row ky then starts @ky * dil_h * in_w *
+ * in_c bytes on, its k_w taps of in_c channels contiguous. NULL for the
+ * others.
+ */
+static __always_inline const u8 *npu_mm_px_src(const struct npu_mm *mm,
+					       const struct npu_mm_px *px)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	s32 iy0 = (s32)(px->oy * c->stride_h) - (s32)c->pad_top;
+	s32 ix0 = (s32)(px->ox * c->stride_w) - (s32)c->pad_left;
+
+	if (c->dil_w != 1 || iy0 < 0 || ix0 < 0 ||
+	    ix0 + (s32)c->k_w > (s32)c->in_w ||
+	    iy0 + (s32)((c->k_h - 1) * c->dil_h) >= (s32)c->in_h)
+		return NULL;
+	return mm->a + (((u64)px->nb * c->in_h + (u32)iy0) * c->in_w +
+			(u32)ix0) * c->in_c;
+}
+
+/*
+ * The whole im2col row (K in one block) of an output pixel of
+ * npu_mm_px_src(): one copy per kernel row. False for the others.
+ */
+static bool npu_mm_im2col_inner(const struct npu_mm *mm,
+				const struct npu_mm_px *px, u8 *dst)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	const u8 *src = npu_mm_px_src(mm, px);
+	u32 kwl = c->k_w * c->in_c, ky;
+	u64 rstep = (u64)c->dil_h * c->in_w * c->in_c;
+
+	if (!src)
+		return false;
+	for (ky = 0; ky < c->k_h; ky++, src += rstep)
+		npu_mm_copy(dst, ky * kwl, src, kwl, mm->za, mm->sgn);
+	return true;
+}
+
 /*
  * Row @r of A over [k0, k0 + kc): a pointer into A when the micro-kernel
  * can read it in place, else a copy in @buf (padded to a whole k step).
+ * @px: the output pixel of row @r (CONV2D through im2col only).
  */
 static const u8 *npu_mm_row(const struct npu_mm *mm, u64 r, u32 k0, u32 kc,
-			    u8 *buf)
+			    const struct npu_mm_px *px, u8 *buf)
 {
 	u32 kp = npu_mm_ksteps(kc) * NPU_MM_KSTEP;
 
@@ -273,7 +343,8 @@ static const u8 *npu_mm_row(const struct npu_mm *mm, u64 r, u32 k0, u32 kc,
 			return src + k0;
 #endif
 		npu_mm_copy(buf, 0, src + k0, kc, mm->za, mm->sgn);
-	} else {
+	} else if (kc < mm->k || mm->c->dil_w != 1 ||
+		   !npu_mm_im2col_inner(mm, px, buf)) {
 		npu_mm_im2col(mm, r, k0, kc, buf);
 	}
 	if (kp > kc)
@@ -348,13 +419,26 @@ static int npu_mm_epi_load(const struct npu_mm *mm, u32 col0, u32 w,
 /* Panels                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Bytes of one packed 64-column block over all of K, sums included. */
-static u64 npu_mm_block_bytes(u32 k)
+/*
+ * Offset of the column sums in one packed 64-column block: the panels of
+ * its k blocks, the last only as long as its k values (the sums sit right
+ * after the weights, not a whole NPU_MM_KC panel on).
+ */
+static u64 npu_mm_sums_off(u32 k)
 {
 	u32 nkb = (k + NPU_MM_KC - 1) / NPU_MM_KC;
 	u64 full = npu_mm_panel_bytes(NPU_MM_KC, NPU_MM_COLS);
 
-	return full * nkb + 4 * NPU_MM_COLS * (u64)nkb;
+	return full * (nkb - 1) +
+	       npu_mm_panel_bytes(k - (nkb - 1) * NPU_MM_KC, NPU_MM_COLS);
+}
+
+/* Bytes of one packed 64-column block over all of K, sums included. */
+static u64 npu_mm_block_bytes(u32 k)
+{
+	u32 nkb = (k + NPU_MM_KC - 1) / NPU_MM_KC;
+
+	return npu_mm_sums_off(k) + 4 * NPU_MM_COLS * (u64)nkb;
 }
 
 /* Panel @kb of column block @cb, and its column sums. */
@@ -362,7 +446,6 @@ static const u8 *npu_mm_panel(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 			      const struct npu_mm_packed *pk, u32 cb, u32 kb,
 			      const s32 **colsum)
 {
-	u32 nkb = (mm->k + NPU_MM_KC - 1) / NPU_MM_KC;
 	u64 full = npu_mm_panel_bytes(NPU_MM_KC, NPU_MM_COLS);
 	u32 col0 = cb * NPU_MM_COLS, k0 = kb * NPU_MM_KC;
 	u32 w = npu_min_u32(NPU_MM_COLS, mm->n - col0);
@@ -374,7 +457,8 @@ static const u8 *npu_mm_panel(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 		const u8 *blk = (const u8 *)(pk + 1) +
 				(u64)cb * pk->block_bytes;
 
-		*colsum = (const s32 *)(blk + full * nkb) + kb * NPU_MM_COLS;
+		*colsum = (const s32 *)(blk + npu_mm_sums_off(mm->k)) +
+			  kb * NPU_MM_COLS;
 		return blk + full * kb;
 	}
 	*colsum = (const s32 *)(ctx->scratch + NPU_MM_SC_COLSUM);
@@ -417,7 +501,8 @@ static void npu_mm_pack_all(const struct npu_mm *mm, u32 isa, void *dst)
 				    npu_min_u32(NPU_MM_KC,
 						mm->k - kb * NPU_MM_KC),
 				    blk + full * kb,
-				    (s32 *)(blk + full * nkb) + kb * NPU_MM_COLS);
+				    (s32 *)(blk + npu_mm_sums_off(mm->k)) +
+				    kb * NPU_MM_COLS);
 	}
 }
 
@@ -455,6 +540,35 @@ static inline s32 npu_mm_rowterm(const struct npu_mm *mm, s32 rowsum)
 	return npu_mul32(-(mm->zb + (mm->sgn ? 128 : 0)), rowsum);
 }
 
+#ifdef NPU_MM_KERNEL_EPI
+/*
+ * Implicit im2col: the @nr rows from pixel @px read in place as k_h runs
+ * of k_w * in_c bytes (a whole number of k steps) @rstep apart, their row
+ * sums in @rs; false (nothing usable) when a pixel has a tap outside.
+ */
+static bool npu_mm_tile_inner(const struct npu_mm *mm, struct npu_mm_px px,
+			      u32 nr, const u8 **rows, s32 *rs, u64 rstep)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	u32 kwl = c->k_w * c->in_c, i, ky;
+
+	for (i = 0; i < nr; i++) {
+		if (i)
+			npu_mm_px_next(c, &px);
+		rows[i] = npu_mm_px_src(mm, &px);
+		if (!rows[i])
+			return false;
+	}
+	/* c1 = 0 (uint8 A, zb 0): no row term */
+	if (mm->sgn || mm->zb)
+		for (i = 0; i < nr; i++)
+			for (ky = 0, rs[i] = 0; ky < c->k_h; ky++)
+				rs[i] = npu_add32(rs[i], npu_mm_rowsum(
+					rows[i] + ky * rstep, kwl, mm->sgn));
+	return true;
+}
+#endif
+
 /*
  * Rows [r, rend) of column block @cb: k blocks, tiles of NPU_MM_MR rows,
  * the epilogue. Rows are taken NPU_MM_MC at a time when K needs several
@@ -473,11 +587,20 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 	u32 nv = (w + 15) / 16, kb, j;
 	s32 rowsum[NPU_MM_MC];
 	u64 g, gend, t;
+#ifdef NPU_MM_KERNEL_EPI
+	u64 seg = 0;
+#endif
 	int ret;
 
 	ret = npu_mm_epi_load(mm, col0, w, e);
 	if (ret)
 		return ret;
+#ifdef NPU_MM_KERNEL_EPI
+	/* im2col rows may be read in place: the stride of their runs */
+	if (mm->c && !mm->direct && nkb == 1 && mm->c->dil_w == 1 &&
+	    (mm->c->k_w * mm->c->in_c) % NPU_MM_KSTEP == 0)
+		seg = (u64)mm->c->dil_h * mm->c->in_w * mm->c->in_c;
+#endif
 	for (g = r; g < rend; g = gend) {
 		gend = nkb == 1 ? rend : npu_min_u64(rend, g + NPU_MM_MC);
 		for (j = 0; j < NPU_MM_COLS; j++)
@@ -492,19 +615,49 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 				e->colsum[j] = npu_add32(e->colsum[j], cs[j]);
 			if (nkb == 1)
 				npu_mm_colterm(mm, e);
-			for (t = g; t < gend; t += NPU_MM_MR) {
+			t = g;
+#ifdef NPU_MM_KERNEL_EPI
+			/* whole tiles of rows read in place, in one call */
+			if (nkb == 1 && mm->lda && kc % NPU_MM_KSTEP == 0 &&
+			    gend - g >= NPU_MM_MR &&
+			    npu_mm_strip_epi(mm, e, nv, mm->a + g * mm->lda,
+					     mm->lda, (gend - g) / NPU_MM_MR,
+					     panel, kc, w, mm->out +
+					     (g * mm->ldo + col0) * mm->osz,
+					     mm->ldo * mm->osz))
+				t = g + (gend - g) / NPU_MM_MR * NPU_MM_MR;
+#endif
+			for (; t < gend; t += NPU_MM_MR) {
 				u32 nr = (u32)npu_min_u64(NPU_MM_MR, gend - t);
 				const u8 *rows[NPU_MM_MR];
 				s32 *acc = nkb == 1 ? accbuf :
 					   accbuf + (t - g) * NPU_MM_COLS;
 				s32 rs[NPU_MM_MR] = { 0 };
+				struct npu_mm_px px = { 0 };
+				bool im2col = mm->c && !mm->direct;
 				u32 i;
 
+				if (im2col)
+					npu_mm_px_set(mm->c, t, &px);
+#ifdef NPU_MM_KERNEL_EPI
+				/* rows in place where the epilogue is fused */
+				if (seg && npu_mm_tile_inner(mm, px, nr, rows,
+							     rs, seg) &&
+				    npu_mm_kernel_epi(mm, e, nr, nv, rows, panel,
+						      kc, mm->c->k_h, seg, rs,
+						      w, mm->out +
+						      (t * mm->ldo + col0) *
+						      mm->osz,
+						      mm->ldo * mm->osz))
+					continue;
+#endif
 				for (i = 0; i < nr; i++) {
 					u8 *buf = arows + i * NPU_MM_AROW_BYTES;
 
+					if (im2col && i)
+						npu_mm_px_next(mm->c, &px);
 					rows[i] = npu_mm_row(mm, t + i, k0, kc,
-							     buf);
+							     &px, buf);
 					/* c1 = 0 (uint8 A, zb 0): no row term */
 					if (NPU_MM_ASZ == 1 &&
 					    (mm->sgn || mm->zb))
@@ -520,7 +673,7 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 				/* the epilogue straight from the registers */
 				if (nkb == 1 &&
 				    npu_mm_kernel_epi(mm, e, nr, nv, rows, panel,
-						      kc, rs, w, mm->out +
+						      kc, 1, 0, rs, w, mm->out +
 						      (t * mm->ldo + col0) *
 						      mm->osz,
 						      mm->ldo * mm->osz))

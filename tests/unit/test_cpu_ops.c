@@ -1399,6 +1399,103 @@ static const struct bad bad_steps[] = {
 	{ "QLINEAR_SOFTMAX f[2]", NPURT_CPU_QLINEAR_SOFTMAX, b_qs_f2, "unused constant f[2]" },
 };
 
+/*
+ * Per-tensor QUANTIZE, every variant of its loop (npurt_cpu_quant_isa())
+ * against quant_one()'s definition: nearbyintf(v / s) + zp, saturated,
+ * NaN to the low end. Lengths around the vector widths (tails), values at
+ * the rounding halves, the clamp edges, infinities, NaN, -0 and denormals.
+ */
+static uint8_t quant_ref(float v, float s, int32_t zp, bool sgn)
+{
+	double t = (double)nearbyintf(v / s) + zp;
+	int32_t lo = sgn ? -128 : 0, hi = sgn ? 127 : 255;
+
+	return (uint8_t)(!(t >= lo) ? lo : t > hi ? hi : (int32_t)t);
+}
+
+static void test_quantize_variants(void **state)
+{
+	static const float scales[] = { 0.5f, 0.0186584f, 1.0f / 3, 7.25f };
+	static const int32_t zps[] = { 0, 3, 127, -128, 255, -7 };
+	enum { N = 1000 };
+	float x[N];
+	uint8_t y[N + 1], want[N];
+	unsigned int v, si, zi, sg, i, len, checked = 0;
+
+	(void)state;
+	for (v = 0; v <= 2; v++) {
+		if (npurt_cpu_quant_isa((int)v) < 0) {
+			print_message("QUANTIZE variant %u: not on this CPU\n",
+				      v);
+			continue;
+		}
+		for (si = 0; si < 4; si++)
+		for (zi = 0; zi < 6; zi++)
+		for (sg = 0; sg < 2; sg++) {
+			float s = scales[si];
+			int32_t zp = zps[zi];
+
+			if ((sg && (zp < -128 || zp > 127)) ||
+			    (!sg && (zp < 0 || zp > 255)))
+				continue;
+			for (i = 0; i < N; i++) {
+				/* halves: k + 0.5 units, and random values */
+				x[i] = i % 3 ? rndf(-300, 300) * s :
+				       ((float)((int)(rnd() % 601) - 300) +
+					0.5f) * s;
+			}
+			x[1] = NAN;
+			x[2] = INFINITY;
+			x[3] = -INFINITY;
+			x[4] = -0.0f;
+			x[5] = 1e-40f;
+			x[6] = -1e-40f;
+			x[7] = FLT_MAX;
+			x[8] = (float)(127 - zp) * s;
+			x[9] = (float)(-128 - zp) * s;
+			x[10] = (float)(255 - zp + 0.5) * s;
+			for (len = 0; len <= N; len = len < 70 ? len + 1 :
+							  len * 2 + 1) {
+				struct npurt_cpu_op op =
+					op_new(NPURT_CPU_QUANTIZE);
+				struct harness h;
+
+				if (len > N)
+					len = N;
+				h_init(&h, x, len * 4, NULL, 0, NULL, 0, y,
+				       len);
+				op.in[0] = ref(SA, F32, len);
+				op.out = ref(SY, sg ? NPURT_DTYPE_INT8 :
+					     NPURT_DTYPE_UINT8, len);
+				op.f[0] = s;
+				op.p[1] = zp;
+				for (i = 0; i < len; i++)
+					want[i] = quant_ref(x[i], s, zp, sg);
+				memset(y, 0xa5, sizeof(y));
+				if (len)
+					h_run(&h, &op);
+				for (i = 0; i < len; i++)
+					if (y[i] != want[i])
+						fail_msg("variant %u s %g zp %d "
+							 "%s len %u: x[%u] = "
+							 "%a gives %u, want %u",
+							 v, (double)s, zp,
+							 sg ? "int8" : "uint8",
+							 len, i, (double)x[i],
+							 y[i], want[i]);
+				/* nothing past the end */
+				assert_int_equal(y[len], 0xa5);
+				checked += len;
+				if (len == N)
+					break;
+			}
+		}
+	}
+	assert_int_equal(npurt_cpu_quant_isa(-1) >= 0, 1);
+	assert_int_equal(npurt_cpu_quant_isa(3), -ENODEV);
+	assert_true(checked > 0);
+}
+
 static void test_malformed(void **state)
 {
 	static uint8_t a[4096], b[4096], c[4096], y[4096];
@@ -1451,6 +1548,7 @@ int main(void)
 		cmocka_unit_test(test_resize_by_hand),
 		cmocka_unit_test(test_qlinear_softmax),
 		cmocka_unit_test(test_conv_sgemm),
+		cmocka_unit_test(test_quantize_variants),
 		cmocka_unit_test(test_malformed),
 	};
 

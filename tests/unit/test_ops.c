@@ -1551,6 +1551,46 @@ static void test_copy_transpose(void **state)
 	}
 }
 
+/*
+ * Planes interleaved into pixels of 1-5 channels (a model's NCHW input
+ * made NHWC): runs read densely, written 2-4 bytes apart take the AVX-512
+ * spread path; lengths around 64-byte blocks, up to the largest dimension.
+ */
+static void test_copy_spread(void **state)
+{
+	static const u32 lens[] = { 1, 63, 64, 65, 200, 50176, 65536 };
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(40); i++) {
+		struct rm_npu_cmd_copy *c = &cmd.copy;
+		u32 d2 = npu_rr(1, 5), d3 = i < 14 ? lens[i % 7] :
+					     npu_rr(1, 3000);
+		u64 plane = (u64)d2 * d3;
+
+		memset(&cmd, 0, sizeof(cmd));
+		memset(&w, 0, sizeof(w));
+		cmd.opcode = RM_NPU_OP_COPY;
+		c->dims[0] = npu_rr(1, 2);
+		c->dims[1] = npu_rr(1, 2);
+		c->dims[2] = d2;
+		c->dims[3] = d3;
+		c->elem_size = 1;
+		c->src_stride[1] = c->dst_stride[1] = plane;
+		c->src_stride[0] = c->dst_stride[0] = plane * c->dims[1];
+		c->src_stride[2] = d3;
+		c->src_stride[3] = 1;
+		c->dst_stride[2] = 1;
+		c->dst_stride[3] = d2;
+		npu_place(&w, &c->src, plane * c->dims[0] * c->dims[1]);
+		npu_place(&w, &c->dst, plane * c->dims[0] * c->dims[1]);
+		check_cmd(&cmd, &w, 1);
+		npu_w_free(&w);
+	}
+}
+
 static void test_f32_elt_random(void **state)
 {
 	struct rm_npu_cmd cmd;
@@ -2353,6 +2393,7 @@ int main(void)
 		/* last: the random stream of the tests above stays the same */
 		cmocka_unit_test(test_dw_large),
 		cmocka_unit_test(test_copy_transpose),
+		cmocka_unit_test(test_copy_spread),
 	};
 
 	if (s && *s)
