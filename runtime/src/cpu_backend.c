@@ -19,25 +19,10 @@
 #include "npu_ops.h"
 #include "profiler.h"
 
-/*
- * Commands with fewer operations (npu_cmd_ops()) run on the calling thread
- * alone. An operation of GEMM and CONV2D is half a multiply-accumulate,
- * which the VNNI kernels run at hundreds per nanosecond; one of the other
- * opcodes is an element, which costs about a hundred times as much. Both
- * limits are a few microseconds of work, several times what handing a
- * command to a polling pool thread costs.
- */
+/* Commands with fewer operations run on the calling thread alone. */
+#ifndef CPU_SPLIT_MIN_OPS
 #define CPU_SPLIT_MIN_OPS	(256u * 1024)
-#define CPU_SPLIT_MIN_ELEMS	(16u * 1024)
-
-static bool cpu_cmd_worth_split(const struct rm_npu_cmd *cmd)
-{
-	bool macs = cmd->opcode == RM_NPU_OP_GEMM ||
-		    cmd->opcode == RM_NPU_OP_CONV2D;
-
-	return npu_cmd_ops(cmd) >= (macs ? CPU_SPLIT_MIN_OPS :
-				    CPU_SPLIT_MIN_ELEMS);
-}
+#endif
 
 /*
  * How long a pool thread that has just helped, and a caller waiting for
@@ -327,7 +312,7 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 
 	if (!units)
 		return 0;
-	if (!cpu_cmd_worth_split(cmd))
+	if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
 		n = 1;
 	b->err = 0;
 	b->cmd = cmd;
