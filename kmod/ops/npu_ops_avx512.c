@@ -210,6 +210,38 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 			}
 		}
 	}
+	if (EPI && e->out_dtype == RM_NPU_DT_INT32) {
+		/*
+		 * INT32 output: the sums with the zero-point terms (and a
+		 * bias that cannot saturate) straight to the output rows.
+		 */
+#pragma GCC unroll 8
+		for (i = 0; i < NR; i++) {
+			__m512i rt = _mm512_set1_epi32(npu_mm_rowterm(mm,
+								      rowsum[i]));
+			u8 *o = out + i * stride;
+
+#pragma GCC unroll 4
+			for (v = 0; v < NV; v++) {
+				__m512i ct = _mm512_loadu_si512(e->colterm +
+								16 * v);
+				__m512i x;
+
+				if (e->has_bias)
+					ct = _mm512_add_epi32(ct,
+						_mm512_loadu_si512(e->bias +
+								   16 * v));
+				x = _mm512_add_epi32(_mm512_add_epi32(c[i][v],
+								      rt), ct);
+				if (NV < 4 || w < 64)
+					_mm512_mask_storeu_epi32(o + 64 * v,
+						npu_mask16(w - 16 * v), x);
+				else
+					_mm512_storeu_si512(o + 64 * v, x);
+			}
+		}
+		return;
+	}
 	if (EPI) {
 		/*
 		 * The binary32 epilogue (contract 3.4) of the sums in
@@ -352,8 +384,21 @@ static void npu_mm_kernel(const struct npu_mm *mm, u32 nr, u32 nv,
 }
 
 /*
+ * Whether the sums in registers go straight to the output: the binary32
+ * epilogue to bytes, or INT32 output; never with a bias sum that could
+ * saturate.
+ */
+static bool npu_mm_epi_fused(const struct npu_mm_epi *e)
+{
+	if (e->has_bias && !e->bias_safe)
+		return false;
+	return e->out_dtype == RM_NPU_DT_INT32 || e->f32;
+}
+
+/*
  * A tile whose sums fit one k block, straight to its output with the
- * binary32 epilogue; false (nothing done) for the other epilogues.
+ * binary32 epilogue or as INT32; false (nothing done) for the other
+ * epilogues.
  */
 static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 			      const struct npu_mm_epi *e, u32 nr, u32 nv,
@@ -365,8 +410,7 @@ static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 	s32 *acc = NULL;
 	bool first = true;
 
-	if (!e->f32 || e->out_dtype == RM_NPU_DT_INT32 ||
-	    (e->has_bias && !e->bias_safe))
+	if (!npu_mm_epi_fused(e))
 		return false;
 	if (mm->sgn)
 		NPU_K512_NR(true, true);
@@ -377,28 +421,30 @@ static bool npu_mm_kernel_epi(const struct npu_mm *mm,
 
 /*
  * @ntiles whole tiles of NPU_MM_MR rows @lda bytes apart from @a (rows read
- * in place, no row term: unsigned A, zb 0), each straight to its output
- * with the binary32 epilogue as npu_mm_kernel_epi(): one call and one
- * dispatch for a run of tiles, not one per tile. False (nothing done) where
- * npu_mm_kernel_epi() would refuse.
+ * in place), each straight to its output as npu_mm_kernel_epi(): one call
+ * for a run of tiles, not a pass of the driver per tile. False (nothing
+ * done) where npu_mm_kernel_epi() would refuse.
  */
 static bool npu_mm_strip_epi(const struct npu_mm *mm,
 			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
 			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
 			     u32 w, u8 *out, u64 stride)
 {
-	static const s32 rowsum[NPU_MM_MR];
+	s32 rowsum[NPU_MM_MR] = { 0 };
 	u64 tl;
 
-	if (!e->f32 || e->out_dtype == RM_NPU_DT_INT32 ||
-	    (e->has_bias && !e->bias_safe) || mm->sgn || mm->zb)
+	if (!npu_mm_epi_fused(e))
 		return false;
 	for (tl = 0; tl < ntiles; tl++) {
 		const u8 *rows[NPU_MM_MR];
 		u32 i;
 
-		for (i = 0; i < NPU_MM_MR; i++)
+		for (i = 0; i < NPU_MM_MR; i++) {
 			rows[i] = a + (tl * NPU_MM_MR + i) * lda;
+			/* c1 = 0 (uint8 A, zb 0): no row term */
+			if (mm->sgn || mm->zb)
+				rowsum[i] = npu_mm_rowsum(rows[i], kc, mm->sgn);
+		}
 		npu_mm_kernel_epi(mm, e, NPU_MM_MR, nv, rows, panel, kc, 1, 0,
 				  rowsum, w, out + tl * NPU_MM_MR * stride,
 				  stride);
