@@ -294,6 +294,33 @@ static void test_nop(void **state)
 	assert_int_equal(npu_cmd_bytes(&cmd), 0);
 }
 
+/*
+ * INT32 GEMMs of several whole 6-row tiles with K a multiple of 4: the
+ * AVX-512 variant reads their rows in place and writes the sums, with the
+ * zero-point terms and the bias, straight from its registers (signed and
+ * unsigned A, any zero points, partial column blocks).
+ */
+static void test_gemm_int32_tiles(void **state)
+{
+	unsigned int n = 0, tries;
+
+	(void)state;
+	for (tries = 0; n < iters(80) && tries < 100000; tries++) {
+		struct rm_npu_cmd cmd;
+		struct npu_world w;
+
+		memset(&w, 0, sizeof(w));
+		npu_gen_gemm(&cmd, &w, 100, 200);
+		if (cmd.gemm.out_dtype == RM_NPU_DT_INT32 &&
+		    cmd.gemm.k % 4 == 0 && cmd.gemm.m >= 12) {
+			check_cmd(&cmd, &w, n % 4 == 0 ? 1 : 0);
+			n++;
+		}
+		npu_w_free(&w);
+	}
+	assert_true(n >= iters(80));
+}
+
 /* Small GEMMs with K = RM_NPU_MAX_GEMM_K and the largest sums. */
 static void test_gemm_max_k(void **state)
 {
@@ -2353,6 +2380,7 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_requant_edges),
 		cmocka_unit_test(test_gemm_random),
+		cmocka_unit_test(test_gemm_int32_tiles),
 		cmocka_unit_test(test_gemm_max_k),
 		cmocka_unit_test(test_conv_random),
 		cmocka_unit_test(test_conv_max),
