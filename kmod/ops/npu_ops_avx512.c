@@ -167,6 +167,20 @@ static void npu_mm_pack(const struct npu_mm *mm, u32 col0, u32 w, u32 k0,
 /* Micro-kernel: NR rows x NV vectors of 16 columns                    */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Vector @v of one row's exact int32 result in registers: the sums @c plus
+ * the row's zero-point term @rt, the column term and the bias, if any.
+ */
+static __always_inline __m512i npu_mm_epi_acc(const struct npu_mm_epi *e,
+					      __m512i c, __m512i rt, u32 v)
+{
+	__m512i ct = _mm512_loadu_si512(e->colterm + 16 * v);
+
+	if (e->has_bias)
+		ct = _mm512_add_epi32(ct, _mm512_loadu_si512(e->bias + 16 * v));
+	return _mm512_add_epi32(_mm512_add_epi32(c, rt), ct);
+}
+
 static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 				     u32 nq, u32 nseg, u64 sstride,
 				     s32 *acc, bool first,
@@ -223,16 +237,8 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 
 #pragma GCC unroll 4
 			for (v = 0; v < NV; v++) {
-				__m512i ct = _mm512_loadu_si512(e->colterm +
-								16 * v);
-				__m512i x;
+				__m512i x = npu_mm_epi_acc(e, c[i][v], rt, v);
 
-				if (e->has_bias)
-					ct = _mm512_add_epi32(ct,
-						_mm512_loadu_si512(e->bias +
-								   16 * v));
-				x = _mm512_add_epi32(_mm512_add_epi32(c[i][v],
-								      rt), ct);
 				if (NV < 4 || w < 64)
 					_mm512_mask_storeu_epi32(o + 64 * v,
 						npu_mask16(w - 16 * v), x);
@@ -268,19 +274,11 @@ static __always_inline void npu_k512(const u8 *const *rows, const u8 *panel,
 
 #pragma GCC unroll 4
 			for (v = 0; v < NV; v++) {
-				__m512i ct = _mm512_loadu_si512(e->colterm +
-								16 * v);
 				__m512 sc = _mm512_castsi512_ps(
 					_mm512_loadu_si512(e->fscale + 16 * v));
-				__m512i x;
+				__m512i x = npu_mm_epi_acc(e, c[i][v], rt, v);
 				__m512 f;
 
-				if (e->has_bias)
-					ct = _mm512_add_epi32(ct,
-						_mm512_loadu_si512(e->bias +
-								   16 * v));
-				x = _mm512_add_epi32(_mm512_add_epi32(c[i][v],
-								      rt), ct);
 				f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), sc);
 				f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
 				x = _mm512_add_epi32(_mm512_cvtps_epi32(f), zp);
