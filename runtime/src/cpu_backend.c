@@ -2,10 +2,11 @@
 /*
  * cpu_backend.c - the CPU device: each command of a job runs through the
  * shared op kernels (npu_cmd_exec_ctx()) of the best variant this CPU has
- * ($NPU_OPS_ISA forces one: scalar, avx2, avx512); a large command's work
- * units are split into N ranges run at once by the calling thread and N - 1
- * threads of a pool kept for the device's life. Results are bit-exact with
- * the PE engines because the code is the same.
+ * ($NPU_OPS_ISA forces one: scalar, avx2, avx512); a command long enough
+ * (cpu_split.c) has its work units split into chunks run at once by the
+ * calling thread and up to N - 1 threads of a pool kept for the device's
+ * life. Results are bit-exact with the PE engines because the code is the
+ * same.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,14 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_split.h"
 #include "device.h"
 #include "npu_ops.h"
 #include "profiler.h"
-
-/* Commands with fewer operations run on the calling thread alone. */
-#ifndef CPU_SPLIT_MIN_OPS
-#define CPU_SPLIT_MIN_OPS	(256u * 1024)
-#endif
 
 /*
  * How long a pool thread that has just helped, and a caller waiting for
@@ -64,9 +61,6 @@ struct cpu_task {
 	struct cpu_batch *batch;
 };
 
-/* Chunks per thread of a shared command. */
-#define CPU_CHUNKS_PER_THREAD	4
-
 struct npurt_cpu_pool {
 	npurt_device *dev;
 	pthread_mutex_t lock;
@@ -75,7 +69,9 @@ struct npurt_cpu_pool {
 	_Atomic unsigned int queued;	/* tasks at head, polled unlocked */
 	unsigned int sleepers;		/* threads in pthread_cond_wait() */
 	_Atomic bool stop;
+	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
+	uint64_t chunk_ns;		/* least estimated time of a chunk */
 	unsigned int num_threads;	/* ranges per command */
 	unsigned int num_started;	/* pool threads (N - 1) */
 	pthread_t *threads;
@@ -297,10 +293,11 @@ static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
 }
 
 /*
- * One command: small ones here; large ones in chunks claimed by this
- * thread and up to N - 1 pool threads (contiguous units: each chunk packs
- * or reuses weights once). Pool threads that have not started when the
- * chunks run out are not waited for.
+ * One command: short ones here; long ones in chunks claimed by this thread
+ * and pool threads, as many as the estimated time is worth and the runs
+ * now using the device leave to this one (contiguous units: each chunk
+ * packs or reuses weights once). Pool threads that have not started when
+ * the chunks run out are not waited for.
  */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
@@ -308,23 +305,25 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
 	uint64_t units = npu_cmd_units(cmd);
-	unsigned int n = dev->cpu->num_threads, i;
+	struct npurt_cpu_split plan;
+	unsigned int n, i;
 
 	if (!units)
 		return 0;
-	if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
-		n = 1;
+	npurt_cpu_split_plan(units, npurt_cpu_cost_ns(cmd),
+			     dev->cpu->num_threads,
+			     atomic_load_explicit(&dev->cpu->callers,
+						  memory_order_relaxed),
+			     dev->cpu->chunk_ns, &plan);
+	n = plan.threads;
 	b->err = 0;
 	b->cmd = cmd;
 	b->packed = job->packed ? job->packed[index] : NULL;
 	b->bases = job->bases;
 	b->index = index;
 	b->units = units;
-	b->nchunks = n > 1 ? (uint64_t)n * CPU_CHUNKS_PER_THREAD : 1;
-	if (b->nchunks > units)
-		b->nchunks = units;
-	b->chunk = (units + b->nchunks - 1) / b->nchunks;
-	b->nchunks = (units + b->chunk - 1) / b->chunk;
+	b->chunk = plan.chunk;
+	b->nchunks = plan.chunks;
 	atomic_store(&b->next, 0);
 	atomic_store(&b->remaining, n - 1);
 	for (i = 0; i + 1 < n; i++)
@@ -358,6 +357,7 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 		return npurt_err(-ENOMEM, "out of memory");
 	pthread_mutex_init(&batch.lock, NULL);
 	pthread_cond_init(&batch.done, NULL);
+	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	for (i = 0; i < job->num_cmds && !ret; i++) {
 		/* Never run a command not validated against these buffers. */
 		ret = npu_cmd_validate(&job->cmds[i], job->sizes, job->num_bufs,
@@ -372,6 +372,7 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 			ret = npurt_err(ret, "%s: command %u failed: %s",
 					dev->info.name, i, npurt_strerror(ret));
 	}
+	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	pthread_cond_destroy(&batch.done);
 	pthread_mutex_destroy(&batch.lock);
 	free(tasks);
@@ -430,7 +431,7 @@ static const struct npurt_backend_ops cpu_ops = {
 };
 
 static int cpu_pool_start(npurt_device *dev, unsigned int threads,
-			  uint32_t isa, uint64_t spin_ns)
+			  uint32_t isa, uint64_t spin_ns, uint64_t chunk_ns)
 {
 	struct npurt_cpu_pool *pool = calloc(1, sizeof(*pool));
 	unsigned int i;
@@ -444,6 +445,7 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	pool->num_threads = threads;
 	pool->isa = isa;
 	pool->spin_ns = spin_ns;
+	pool->chunk_ns = chunk_ns;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->work, NULL);
 	pool->key_ok = !pthread_key_create(&pool->caller_key, free);
@@ -463,12 +465,35 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	return 0;
 }
 
+/*
+ * $@name, a number of microseconds up to @max_ns / 1000, into @ns; unset
+ * or empty leaves @ns as it is.
+ */
+static int cpu_env_us(const char *name, uint64_t max_ns, uint64_t *ns)
+{
+	const char *v = getenv(name);
+	unsigned long us;
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	us = strtoul(v, &end, 10);
+	if (errno || *end || v[0] == '-' || us > max_ns / 1000)
+		return npurt_err(-EINVAL, "%s=%s: not a number of "
+				 "microseconds from 0 to %llu", name, v,
+				 (unsigned long long)(max_ns / 1000));
+	*ns = (uint64_t)us * 1000;
+	return 0;
+}
+
 int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node)
 {
 	struct npurt_device_info *info = &dev->info;
-	const char *env = getenv("NPU_OPS_ISA"), *spin;
+	const char *env = getenv("NPU_OPS_ISA");
 	uint64_t spin_ns = CPU_SPIN_NS_DEFAULT;
+	uint64_t chunk_ns = NPURT_CPU_CHUNK_NS_DEFAULT;
 	uint32_t isa;
 	int ret;
 
@@ -491,21 +516,13 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 		if (want != NPU_ISA_AUTO)
 			isa = (uint32_t)want;
 	}
-	spin = getenv("NPURT_CPU_SPIN_US");
-	if (spin && *spin) {
-		char *end;
-		unsigned long us;
-
-		errno = 0;
-		us = strtoul(spin, &end, 10);
-		if (errno || *end || spin[0] == '-' ||
-		    us > CPU_SPIN_NS_MAX / 1000)
-			return npurt_err(-EINVAL, "NPURT_CPU_SPIN_US=%s: not a "
-					 "number of microseconds from 0 to %u",
-					 spin, CPU_SPIN_NS_MAX / 1000);
-		spin_ns = (uint64_t)us * 1000;
-	}
-	ret = cpu_pool_start(dev, threads, isa, spin_ns);
+	ret = cpu_env_us("NPURT_CPU_SPIN_US", CPU_SPIN_NS_MAX, &spin_ns);
+	if (!ret)
+		ret = cpu_env_us("NPURT_CPU_CHUNK_US", NPURT_CPU_CHUNK_NS_MAX,
+				 &chunk_ns);
+	if (ret)
+		return ret;
+	ret = cpu_pool_start(dev, threads, isa, spin_ns, chunk_ns);
 	if (ret)
 		return ret;
 	dev->ops = &cpu_ops;
