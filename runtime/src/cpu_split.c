@@ -80,8 +80,9 @@ void npurt_cpu_split_plan(uint64_t units, uint64_t cost_ns,
 		plan->chunk = units;
 		return;
 	}
-	plan->chunk = (units + want - 1) / want;
-	plan->chunks = (units + plan->chunk - 1) / plan->chunk;
+	/* rounded up without overflowing near U64_MAX units */
+	plan->chunk = units / want + !!(units % want);
+	plan->chunks = units / plan->chunk + !!(units % plan->chunk);
 	plan->threads = plan->chunks < share ? (unsigned int)plan->chunks :
 			share;
 }
