@@ -86,3 +86,39 @@ void npurt_cpu_split_plan(uint64_t units, uint64_t cost_ns,
 	plan->threads = plan->chunks < share ? (unsigned int)plan->chunks :
 			share;
 }
+
+uint64_t npurt_cpu_split_rows(const struct rm_npu_cmd *cmd, uint64_t units)
+{
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	uint64_t rows, nblk;
+
+	switch (cmd->opcode) {
+	case RM_NPU_OP_GEMM:
+		rows = cmd->gemm.m;
+		nblk = cmd->gemm.n / NPU_OPS_MM_BLOCK +
+		       !!(cmd->gemm.n % NPU_OPS_MM_BLOCK);
+		break;
+	case RM_NPU_OP_CONV2D:
+		rows = (uint64_t)c->batch * c->out_h * c->out_w;
+		nblk = c->out_c / NPU_OPS_MM_BLOCK +
+		       !!(c->out_c % NPU_OPS_MM_BLOCK);
+		break;
+	default:
+		return 0;
+	}
+	/* only when the units are exactly the blocks of rows */
+	return rows && nblk && units / nblk == rows && units % nblk == 0 ?
+	       rows : 0;
+}
+
+void npurt_cpu_split_align(struct npurt_cpu_split *plan, uint64_t rows,
+			   uint64_t align)
+{
+	if (plan->chunks < 2 || !align || plan->chunk < align ||
+	    plan->chunk > UINT64_MAX - align)
+		return;
+	plan->chunk = (plan->chunk / align + !!(plan->chunk % align)) * align;
+	plan->chunks = rows / plan->chunk + !!(rows % plan->chunk);
+	if (plan->threads > plan->chunks)
+		plan->threads = (unsigned int)plan->chunks;
+}

@@ -37,4 +37,23 @@ void npurt_cpu_split_plan(uint64_t units, uint64_t cost_ns,
 			  unsigned int threads, unsigned int callers,
 			  uint64_t chunk_ns, struct npurt_cpu_split *plan);
 
+/* Rows of a row-wise split: a multiple of the AVX-512 GEMM tile's rows. */
+#define NPURT_CPU_ROW_ALIGN	6
+
+/*
+ * GEMM and CONV2D units are column-block major (unit u: column block
+ * u / rows, row u % rows): the rows, to split by rows across all column
+ * blocks, so that a thread reads only its rows' inputs and writes whole
+ * output rows that the next command's same chunk reads from its own
+ * cache; 0 for the other opcodes (their units are already row-major).
+ */
+uint64_t npurt_cpu_split_rows(const struct rm_npu_cmd *cmd, uint64_t units);
+
+/*
+ * Rounds @plan's chunks of rows up to multiples of @align rows where they
+ * hold that many (whole tiles), with fewer chunks and threads if need be.
+ */
+void npurt_cpu_split_align(struct npurt_cpu_split *plan, uint64_t rows,
+			   uint64_t align);
+
 #endif /* NPURT_CPU_SPLIT_H */

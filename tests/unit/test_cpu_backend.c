@@ -144,19 +144,20 @@ static void test_reference(void **state)
 	free(y);
 }
 
+/* Values refused for a number of microseconds from 0 to 100000. */
+static const char *const bad_us[] = { "x", "-1", "100001", "1e3", "5 ",
+				      "99999999999999999999999", NULL };
+
 /*
- * $@name, a number of microseconds from 0 to 100000: every value in @good
- * gives the bytes of cpu(1) on each spec of @specs (with 1 and 3
- * workers); anything but such a number is refused with -EINVAL and a
- * message naming the variable.
+ * $@name: every value in @good gives the bytes of cpu(1) on each spec of
+ * @specs (with 1 and 3 workers); each of @bad (NULL-terminated) is refused
+ * with -EINVAL and a message naming the variable.
  */
-static void check_us_env(const char *name, const char *const *good,
-			 unsigned int ngood, const char *const *specs,
-			 unsigned int nspecs)
+static void check_env(const char *name, const char *const *good,
+		      unsigned int ngood, const char *const *specs,
+		      unsigned int nspecs, const char *const *bad)
 {
 	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
-	static const char *const bad[] = { "x", "-1", "100001", "1e3", "5 ",
-					   "99999999999999999999999" };
 	int8_t *x = malloc(nx);
 	uint8_t *y1 = malloc(ny), *y = malloc(ny);
 	npurt_runtime *rt;
@@ -177,7 +178,7 @@ static void check_us_env(const char *name, const char *const *good,
 						 good[i], specs[s], w);
 			}
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; bad[i]; i++) {
 		assert_int_equal(setenv(name, bad[i], 1), 0);
 		rt = NULL;
 		assert_int_equal(npurt_runtime_create("cpu(2)", &rt), -EINVAL);
@@ -199,7 +200,7 @@ static void test_spin_env(void **state)
 	static const char *const specs[] = { "cpu(3)" };
 
 	(void)state;
-	check_us_env("NPURT_CPU_SPIN_US", good, 4, specs, 1);
+	check_env("NPURT_CPU_SPIN_US", good, 4, specs, 1, bad_us);
 }
 
 /*
@@ -214,7 +215,25 @@ static void test_chunk_env(void **state)
 	static const char *const specs[] = { "cpu(2)", "cpu(3)", "cpu(64)" };
 
 	(void)state;
-	check_us_env("NPURT_CPU_CHUNK_US", good, 4, specs, 3);
+	check_env("NPURT_CPU_CHUNK_US", good, 4, specs, 3, bad_us);
+}
+
+/*
+ * $NPURT_CPU_ROWS: GEMMs split by rows across their column blocks (1) or
+ * in unit order (0, the default) give the same bytes, at the finest split
+ * ($NPURT_CPU_CHUNK_US=0); anything but 0 or 1 is refused.
+ */
+static void test_rows_env(void **state)
+{
+	static const char *const good[] = { "0", "1", "" };
+	static const char *const specs[] = { "cpu(2)", "cpu(3)", "cpu(64)" };
+	static const char *const bad[] = { "2", "yes", "-1", " 1", "01",
+					   NULL };
+
+	(void)state;
+	assert_int_equal(setenv("NPURT_CPU_CHUNK_US", "0", 1), 0);
+	check_env("NPURT_CPU_ROWS", good, 3, specs, 3, bad);
+	unsetenv("NPURT_CPU_CHUNK_US");
 }
 
 /* Device info of the CPU device. */
@@ -249,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_spin_env),
 		cmocka_unit_test(test_chunk_env),
+		cmocka_unit_test(test_rows_env),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);

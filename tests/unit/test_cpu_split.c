@@ -139,11 +139,80 @@ static void test_cost(void **state)
 	assert_int_equal(npurt_cpu_cost_ns(&c), 0);
 }
 
+/*
+ * GEMM and CONV2D split by rows (their units are column-block major);
+ * chunks of rows rounded up to whole tiles.
+ */
+static void test_rows(void **state)
+{
+	struct rm_npu_cmd c;
+	struct npurt_cpu_split p;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.opcode = RM_NPU_OP_GEMM;
+	c.gemm.m = 49;
+	c.gemm.n = 960;
+	c.gemm.k = 160;
+	assert_int_equal(npurt_cpu_split_rows(&c, 49 * 15), 49);
+	/* units not rows * blocks: not split by rows */
+	assert_int_equal(npurt_cpu_split_rows(&c, 49 * 15 + 1), 0);
+	c.gemm.n = 1;
+	assert_int_equal(npurt_cpu_split_rows(&c, 49), 49);
+	c.gemm.m = 0;
+	assert_int_equal(npurt_cpu_split_rows(&c, 0), 0);
+
+	memset(&c, 0, sizeof(c));
+	c.opcode = RM_NPU_OP_CONV2D;
+	c.conv2d.batch = 2;
+	c.conv2d.out_h = 7;
+	c.conv2d.out_w = 5;
+	c.conv2d.out_c = 65;
+	assert_int_equal(npurt_cpu_split_rows(&c, 70 * 2), 70);
+	c.opcode = RM_NPU_OP_POOL2D;
+	assert_int_equal(npurt_cpu_split_rows(&c, 70), 0);
+	c.opcode = RM_NPU_OP_ELTWISE;
+	assert_int_equal(npurt_cpu_split_rows(&c, 70), 0);
+
+	/* 49 rows in 8 chunks of 7: 5 chunks of 12, the last of 1 */
+	npurt_cpu_split_plan(49, 1000000, 2, 1, 4000, &p);
+	assert_int_equal(p.chunk, 7);
+	npurt_cpu_split_align(&p, 49, 6);
+	assert_int_equal(p.chunk, 12);
+	assert_int_equal(p.chunks, 5);
+	assert_int_equal(p.threads, 2);
+	assert_covers(&p, 49);
+	/* already whole tiles, or shorter than one: unchanged */
+	npurt_cpu_split_plan(48, 1000000, 2, 1, 4000, &p);
+	npurt_cpu_split_align(&p, 48, 6);
+	assert_int_equal(p.chunk, 6);
+	assert_int_equal(p.chunks, 8);
+	npurt_cpu_split_plan(20, 1000000, 2, 1, 4000, &p);
+	npurt_cpu_split_align(&p, 20, 6);
+	assert_int_equal(p.chunk, 3);
+	assert_int_equal(p.chunks, 7);
+	/* fewer chunks after rounding up: fewer threads */
+	npurt_cpu_split_plan(70, 20000, 16, 1, 4000, &p);
+	assert_int_equal(p.chunk, 14);
+	assert_int_equal(p.threads, 5);
+	npurt_cpu_split_align(&p, 70, 6);
+	assert_int_equal(p.chunk, 18);
+	assert_int_equal(p.chunks, 4);
+	assert_int_equal(p.threads, 4);
+	assert_covers(&p, 70);
+	/* one chunk: unchanged */
+	npurt_cpu_split_plan(100, 10, 16, 1, 4000, &p);
+	npurt_cpu_split_align(&p, 100, 6);
+	assert_int_equal(p.chunk, 100);
+	assert_int_equal(p.chunks, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_cost),
+		cmocka_unit_test(test_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
