@@ -599,8 +599,8 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 	/*
 	 * Before any run: read only by the threads calling cpu_run(). Off
 	 * by default: a chunk of rows runs one kernel call per column block,
-	 * and that set-up cost 10% more on one thread (mobilenet_v2) than
-	 * the cache it may save across cores has been shown to win.
+	 * whose set-up made mobilenet_v2 10% slower on one thread; what it
+	 * saves in cache traffic between cores is not measured yet.
 	 */
 	dev->cpu->by_rows = rows && !strcmp(rows, "1");
 	dev->ops = &cpu_ops;
