@@ -272,6 +272,61 @@ __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 	return a[(((g_u64)nb * p->in_h + iy) * p->in_w + ix) * p->in_c + ci];
 }
 
+/*
+ * A[m][k..k + 3] as a word of raw bytes (g_mm_a()'s): a convolution's
+ * output pixel and first tap divided out once, the next taps stepped to.
+ */
+template <bool CONV, bool FOLD>
+__device__ __forceinline__ g_u32 g_mm_a4(const struct g_mm *p, const g_u8 *a,
+					 g_u32 m, g_u32 k)
+{
+	g_u32 t, kx, ky, ci, ox, oy, nb, v = 0, i;
+	g_s32 iy0, ix0;
+	const g_u8 *img;
+
+	if (!CONV)
+		return g_mm_a<CONV, FOLD>(p, a, m, k) |
+		       g_mm_a<CONV, FOLD>(p, a, m, k + 1) << 8 |
+		       g_mm_a<CONV, FOLD>(p, a, m, k + 2) << 16 |
+		       g_mm_a<CONV, FOLD>(p, a, m, k + 3) << 24;
+	if (m >= p->m || k >= p->k)
+		return 0;
+	ox = m % p->out_w;
+	t = m / p->out_w;
+	oy = t % p->out_h;
+	nb = t / p->out_h;
+	iy0 = (g_s32)(oy * p->stride_h) - (g_s32)p->pad_top;
+	ix0 = (g_s32)(ox * p->stride_w) - (g_s32)p->pad_left;
+	img = a + (g_u64)nb * p->in_h * p->in_w * p->in_c;
+	ci = k % p->in_c;
+	t = k / p->in_c;
+	kx = t % p->k_w;
+	ky = t / p->k_w;
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		g_s32 iy = iy0 + (g_s32)(ky * p->dil_h);
+		g_s32 ix = ix0 + (g_s32)(kx * p->dil_w);
+		g_u32 x;
+
+		if (k + i >= p->k)
+			break;
+		if (iy < 0 || ix < 0 || iy >= (g_s32)p->in_h ||
+		    ix >= (g_s32)p->in_w)
+			x = (g_u32)p->za & 0xff;	/* a tap in the padding */
+		else
+			x = img[((g_u64)iy * p->in_w + ix) * p->in_c + ci];
+		v |= x << (8 * i);
+		if (++ci == p->in_c) {
+			ci = 0;
+			if (++kx == p->k_w) {
+				kx = 0;
+				ky++;
+			}
+		}
+	}
+	return v;
+}
+
 __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
 					g_u32 k, g_u32 n)
 {
@@ -306,10 +361,7 @@ __device__ __forceinline__ void g_mm_load(const struct g_mm &p,
 			as[kw][row] = *(const g_u32 *)(g_mm_row<FOLD>(&p,
 							a, m) + kk);
 		else
-			as[kw][row] = g_mm_a<CONV, FOLD>(&p, a, m, kk) |
-				g_mm_a<CONV, FOLD>(&p, a, m, kk + 1) << 8 |
-				g_mm_a<CONV, FOLD>(&p, a, m, kk + 2) << 16 |
-				g_mm_a<CONV, FOLD>(&p, a, m, kk + 3) << 24;
+			as[kw][row] = g_mm_a4<CONV, FOLD>(&p, a, m, kk);
 	}
 	/* B: 8 words of k x BN / 4 groups of 4 columns */
 	for (r = threadIdx.x; r < (MM_BK / 4) * (BN / 4); r += G_THREADS) {
