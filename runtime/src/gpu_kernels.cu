@@ -340,29 +340,48 @@ __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
  * k0..k0 + MM_BK - 1 into shared memory as 32-bit words of 4 k bytes,
  * k-word-major (as[kw][row], bs[kw][col]; AP, BP: row padding in words).
  * a_vec, b_vec: whole aligned words of A rows and of B rows can be
- * loaded as such.
+ * loaded as such (B's through the read-only path: no shared memory
+ * store waits for them).
  */
-template <bool CONV, bool FOLD, int BM, int BN, int AP, int BP>
-__device__ __forceinline__ void g_mm_load(const struct g_mm &p,
-					  const g_u8 *a, const g_u8 *b,
-					  g_u32 (&as)[MM_BK / 4][BM + AP],
-					  g_u32 (&bs)[MM_BK / 4][BN + BP],
-					  g_u32 m0, g_u32 n0, g_u32 k0,
-					  bool a_vec, bool b_vec)
+template <bool CONV, bool FOLD, int BM, int AP>
+__device__ __forceinline__ void g_mm_load_a(const struct g_mm &p,
+					    const g_u8 *a,
+					    g_u32 (&as)[MM_BK / 4][BM + AP],
+					    g_u32 m0, g_u32 k0, bool a_vec)
 {
-	g_u32 r, j;
+	/* words per thread; all loaded before any is stored (no waits) */
+	const int AW = BM * (MM_BK / 4) / G_THREADS;
+	g_u32 v[AW], i;
 
 	/* A: BM rows x 8 words, 8 neighbouring threads per row */
-	for (r = threadIdx.x; r < BM * (MM_BK / 4); r += G_THREADS) {
+#pragma unroll
+	for (i = 0; i < AW; i++) {
+		g_u32 r = threadIdx.x + G_THREADS * i;
 		g_u32 row = r / (MM_BK / 4), kw = r % (MM_BK / 4);
 		g_u32 m = m0 + row, kk = k0 + 4 * kw;
 
 		if (a_vec && m < p.m && kk + 3 < p.k)
-			as[kw][row] = *(const g_u32 *)(g_mm_row<FOLD>(&p,
-							a, m) + kk);
+			v[i] = __ldg((const unsigned int *)(g_mm_row<FOLD>(&p,
+							a, m) + kk));
 		else
-			as[kw][row] = g_mm_a4<CONV, FOLD>(&p, a, m, kk);
+			v[i] = g_mm_a4<CONV, FOLD>(&p, a, m, kk);
 	}
+#pragma unroll
+	for (i = 0; i < AW; i++) {
+		g_u32 r = threadIdx.x + G_THREADS * i;
+
+		as[r % (MM_BK / 4)][r / (MM_BK / 4)] = v[i];
+	}
+}
+
+template <int BN, int BP>
+__device__ __forceinline__ void g_mm_load_b(const struct g_mm &p,
+					    const g_u8 *b,
+					    g_u32 (&bs)[MM_BK / 4][BN + BP],
+					    g_u32 n0, g_u32 k0, bool b_vec)
+{
+	g_u32 r, j;
+
 	/* B: 8 words of k x BN / 4 groups of 4 columns */
 	for (r = threadIdx.x; r < (MM_BK / 4) * (BN / 4); r += G_THREADS) {
 		g_u32 kw = r / (BN / 4), n = n0 + 4 * (r % (BN / 4));
@@ -370,10 +389,10 @@ __device__ __forceinline__ void g_mm_load(const struct g_mm &p,
 
 		if (b_vec && kk + 3 < p.k && n + 3 < p.n) {
 			const g_u8 *q = b + (g_u64)kk * p.b_ks + n;
-			g_u32 r0 = *(const g_u32 *)q;
-			g_u32 r1 = *(const g_u32 *)(q + p.b_ks);
-			g_u32 r2 = *(const g_u32 *)(q + 2 * p.b_ks);
-			g_u32 r3 = *(const g_u32 *)(q + 3 * p.b_ks);
+			g_u32 r0 = __ldg((const unsigned int *)q);
+			g_u32 r1 = __ldg((const unsigned int *)(q + p.b_ks));
+			g_u32 r2 = __ldg((const unsigned int *)(q + 2 * p.b_ks));
+			g_u32 r3 = __ldg((const unsigned int *)(q + 3 * p.b_ks));
 			g_u32 t0 = __byte_perm(r0, r1, 0x5140);
 			g_u32 t1 = __byte_perm(r2, r3, 0x5140);
 			g_u32 t2 = __byte_perm(r0, r1, 0x7362);
@@ -391,6 +410,18 @@ __device__ __forceinline__ void g_mm_load(const struct g_mm &p,
 					g_mm_b(&p, b, kk + 3, n + j) << 24;
 		}
 	}
+}
+
+template <bool CONV, bool FOLD, int BM, int BN, int AP, int BP>
+__device__ __forceinline__ void g_mm_load(const struct g_mm &p,
+					  const g_u8 *a, const g_u8 *b,
+					  g_u32 (&as)[MM_BK / 4][BM + AP],
+					  g_u32 (&bs)[MM_BK / 4][BN + BP],
+					  g_u32 m0, g_u32 n0, g_u32 k0,
+					  bool a_vec, bool b_vec)
+{
+	g_mm_load_a<CONV, FOLD, BM, AP>(p, a, as, m0, k0, a_vec);
+	g_mm_load_b<BN, BP>(p, b, bs, n0, k0, b_vec);
 }
 
 /*
@@ -734,6 +765,9 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
 		     (!FOLD || !(p.a_is % 4));
 	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
+	/* A words per thread and stage, rows between a thread's words */
+	const int AW = BM * (MM_BK / 4) / G_THREADS, AR = G_THREADS / (MM_BK / 4);
+	const g_u8 *arow[AW];
 	g_s32 acc[MT][NT][4], ra[MT][2], cb[NT], cbt[NT][2];
 	struct g_col cc[NT][2];
 	bool ok[NT][2];
@@ -751,9 +785,40 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 #pragma unroll
 	for (j = 0; j < NT; j++)
 		cb[j] = 0;
+	/*
+	 * A tile of whole rows: this thread's words (rows r0 + 32i, word kw
+	 * as in g_mm_load_a()) from row addresses found once, all loads
+	 * issued before the shared memory stores.
+	 */
+	if (a_vec && m0 + BM <= p.m) {
+#pragma unroll
+		for (i = 0; i < AW; i++)
+			arow[i] = g_mm_row<FOLD>(&p, a, m0 + threadIdx.x /
+						 (MM_BK / 4) + AR * i) +
+				  4 * (threadIdx.x % (MM_BK / 4));
+	} else {
+		arow[0] = NULL;
+	}
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
-		g_mm_load<CONV, FOLD, BM, BN, 8, 8>(p, a, b, as, bs, m0, n0,
-						    k0, a_vec, b_vec);
+		if (arow[0]) {
+			g_u32 v[AW], kk = k0 + 4 * (threadIdx.x % (MM_BK / 4));
+
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				v[i] = kk + 3 < p.k ?
+				       __ldg((const unsigned int *)(arow[i] + k0)) :
+				       g_mm_a4<CONV, FOLD>(&p, a, m0 +
+					threadIdx.x / (MM_BK / 4) + AR * i, kk);
+			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec);
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				as[threadIdx.x % (MM_BK / 4)]
+				  [threadIdx.x / (MM_BK / 4) + AR * i] = v[i];
+		} else {
+			g_mm_load<CONV, FOLD, BM, BN, 8, 8>(p, a, b, as, bs,
+							    m0, n0, k0, a_vec,
+							    b_vec);
+		}
 		__syncthreads();
 		if (p.a_signed)
 			g_mma_stage<true, BM, BN, MT, NT>(as, bs, acc, ra, cb,
