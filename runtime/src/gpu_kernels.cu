@@ -1024,8 +1024,11 @@ __device__ __forceinline__ void g_tr4(g_u32 x0, g_u32 x1, g_u32 x2, g_u32 x3,
 	c[3] = __byte_perm(t2, t3, 0x7632);
 }
 
-/* XS: x signed; S1: stride and dilation 1 along x (a sliding window) */
-template <int M, int KH, int KW, int PX, bool XS, bool S1>
+/*
+ * XS: x signed; S1: stride and dilation 1 along x (a sliding window);
+ * ZW: zw != 0 (sum x needed)
+ */
+template <int M, int KH, int KW, int PX, bool XS, bool S1, bool ZW>
 __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 {
 	const int KWW = (KW + 3) / 4;	/* tap words per kernel row */
@@ -1125,7 +1128,7 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 						acc[px][j] = XS ?
 							g_dp4a_ss(xc[j], wv[j], acc[px][j]) :
 							g_dp4a_us(xc[j], wv[j], acc[px][j]);
-					if (p.zw)	/* sum x: needed for zw only */
+					if (ZW)
 #pragma unroll
 						for (j = 0; j < 4; j++)
 							sx[px][j] = XS ?
@@ -1159,19 +1162,29 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 	}
 }
 
-template <int KH, int KW, int PX, bool XS, bool S1>
-__device__ __forceinline__ void g_dw_mode(const struct g_conv &p, g_u32 *sw)
+template <int KH, int KW, int PX, bool XS, bool S1, bool ZW>
+__device__ __forceinline__ void g_dw_zw(const struct g_conv &p, g_u32 *sw)
 {
 	switch (g_epi_mode(&p.e)) {
 	case G_EPI_S32:
-		g_dw_body<G_EPI_S32, KH, KW, PX, XS, S1>(p, sw);
+		g_dw_body<G_EPI_S32, KH, KW, PX, XS, S1, ZW>(p, sw);
 		break;
 	case G_EPI_F32:
-		g_dw_body<G_EPI_F32, KH, KW, PX, XS, S1>(p, sw);
+		g_dw_body<G_EPI_F32, KH, KW, PX, XS, S1, ZW>(p, sw);
 		break;
 	default:
-		g_dw_body<G_EPI_FIX, KH, KW, PX, XS, S1>(p, sw);
+		g_dw_body<G_EPI_FIX, KH, KW, PX, XS, S1, ZW>(p, sw);
 	}
+}
+
+/* with zw != 0 half the columns a thread (the sums of x take registers) */
+template <int KH, int KW, int PX, bool XS, bool S1>
+__device__ __forceinline__ void g_dw_mode(const struct g_conv &p, g_u32 *sw)
+{
+	if (p.zw)
+		g_dw_zw<KH, KW, (PX + 1) / 2, XS, S1, true>(p, sw);
+	else
+		g_dw_zw<KH, KW, PX, XS, S1, false>(p, sw);
 }
 
 template <int KH, int KW, int PX>
@@ -1194,7 +1207,8 @@ __device__ __forceinline__ void g_dw(const struct g_conv &p)
 	}
 }
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
+/* 4 blocks a multiprocessor (64 registers): latency hidden better */
+extern "C" __global__ void __launch_bounds__(G_THREADS, 4)
 k_dw3(const struct g_conv p)
 {
 	g_dw<3, 3, 4>(p);
