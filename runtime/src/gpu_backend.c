@@ -518,23 +518,10 @@ static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
 }
 
 /*
- * The cost of @n output channels in tiles of width gpu_mm_bn[@w]: the
- * padded width; on the tensor cores, where the sums cost little, each
- * tile's own loads of A and its latency count as GPU_MM_TC_TILE columns
- * more (the 144 channels of a 56 x 56 layer: 3 tiles of 64, not 9 of 16).
- */
-#define GPU_MM_TC_TILE	64
-static uint64_t gpu_mm_cost(const npurt_device *dev, uint32_t n,
-			    unsigned int w)
-{
-	uint64_t tiles = (n + gpu_mm_bn[w] - 1) / gpu_mm_bn[w];
-
-	return tiles * (gpu_mm_bn[w] + (dev->gpu->tc ? GPU_MM_TC_TILE : 0));
-}
-
-/*
  * The tile width (index into gpu_mm_bn[]) for @p over @items: the one
- * that costs least (gpu_mm_cost(); the widest of those), narrower
+ * that pads the output channels least (the widest of those; on the
+ * tensor cores too: wider tiles, of more registers, ran slower on
+ * mobilenet_v2's 144 and 96 channels), narrower
  * still while the grid would leave multiprocessors idle (a GEMM of few
  * rows: more, smaller blocks). NPURT_GPU_NARROW=0: always the widest.
  */
@@ -547,7 +534,8 @@ static unsigned int gpu_mm_width(const npurt_device *dev, const struct g_mm *p,
 	if (!dev->gpu->narrow)
 		return 0;
 	for (w = 1; w < GPU_MM_WIDTHS; w++)
-		if (gpu_mm_cost(dev, p->n, w) < gpu_mm_cost(dev, p->n, best))
+		if (npurt_align_up(p->n, gpu_mm_bn[w]) <
+		    npurt_align_up(p->n, gpu_mm_bn[best]))
 			best = w;
 	while (best + 1 < GPU_MM_WIDTHS &&
 	       rows * ((p->n + gpu_mm_bn[best] - 1) / gpu_mm_bn[best]) <
