@@ -312,7 +312,7 @@ __device__ __forceinline__ g_u32 g_mm_a4(const struct g_mm *p, const g_u8 *a,
 			break;
 		if (iy < 0 || ix < 0 || iy >= (g_s32)p->in_h ||
 		    ix >= (g_s32)p->in_w)
-			x = (g_u32)p->za & 0xff;	/* a tap in the padding */
+			x = (g_u32)p->za & 0xff;	/* padding */
 		else
 			x = img[((g_u64)iy * p->in_w + ix) * p->in_c + ci];
 		v |= x << (8 * i);
@@ -391,8 +391,10 @@ __device__ __forceinline__ void g_mm_load_b(const struct g_mm &p,
 			const g_u8 *q = b + (g_u64)kk * p.b_ks + n;
 			g_u32 r0 = __ldg((const unsigned int *)q);
 			g_u32 r1 = __ldg((const unsigned int *)(q + p.b_ks));
-			g_u32 r2 = __ldg((const unsigned int *)(q + 2 * p.b_ks));
-			g_u32 r3 = __ldg((const unsigned int *)(q + 3 * p.b_ks));
+			g_u32 r2 = __ldg((const unsigned int *)(q +
+								2 * p.b_ks));
+			g_u32 r3 = __ldg((const unsigned int *)(q +
+								3 * p.b_ks));
 			g_u32 t0 = __byte_perm(r0, r1, 0x5140);
 			g_u32 t1 = __byte_perm(r2, r3, 0x5140);
 			g_u32 t2 = __byte_perm(r0, r1, 0x7362);
@@ -690,7 +692,7 @@ g_mma_stage(const g_u32 (&as)[MM_BK / 4][BM + 8],
 #pragma unroll
 		for (j = 0; j < NT; j++)
 			cb[j] = g_dp4a_ss(0x01010101u, bf[j][0],
-					  g_dp4a_ss(0x01010101u, bf[j][1], cb[j]));
+				g_dp4a_ss(0x01010101u, bf[j][1], cb[j]));
 }
 
 /*
@@ -737,9 +739,9 @@ __device__ __forceinline__ void g_mma_store(const struct g_mm &p,
 					    (g_u32)p.zb * (g_u32)ra[i][h] -
 					    (g_u32)p.za * (g_u32)cbt[j][c] +
 					    p.k * (g_u32)p.za * (g_u32)p.zb;
-					g_epi_put<M>(&p.e, cc[j][c], (g_s32)v, out,
-						     (g_u64)ml * p.ldo + n0 +
-						     8 * j + 2 * t + c);
+					g_epi_put<M>(&p.e, cc[j][c], (g_s32)v,
+						     out, (g_u64)ml * p.ldo +
+						     n0 + 8 * j + 2 * t + c);
 				}
 		}
 }
@@ -766,7 +768,8 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 		     (!FOLD || !(p.a_is % 4));
 	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
 	/* A words per thread and stage, rows between a thread's words */
-	const int AW = BM * (MM_BK / 4) / G_THREADS, AR = G_THREADS / (MM_BK / 4);
+	const int AW = BM * (MM_BK / 4) / G_THREADS;
+	const int AR = G_THREADS / (MM_BK / 4);
 	const g_u8 *arow[AW];
 	g_s32 acc[MT][NT][4], ra[MT][2], cb[NT], cbt[NT][2];
 	struct g_col cc[NT][2];
@@ -806,7 +809,8 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 #pragma unroll
 			for (i = 0; i < AW; i++)
 				v[i] = kk + 3 < p.k ?
-				       __ldg((const unsigned int *)(arow[i] + k0)) :
+				       __ldg((const unsigned int *)(arow[i] +
+								    k0)) :
 				       g_mm_a4<CONV, FOLD>(&p, a, m0 +
 					threadIdx.x / (MM_BK / 4) + AR * i, kk);
 			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec);
@@ -830,7 +834,7 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 							   p.zb, p.za);
 		__syncthreads();
 	}
-	/* the 4 lanes of a group hold a quarter of each row's, column's words */
+	/* a group's 4 lanes hold a quarter of each row's, column's words */
 #pragma unroll
 	for (i = 0; i < MT; i++)
 #pragma unroll
@@ -1024,6 +1028,13 @@ __device__ __forceinline__ void g_tr4(g_u32 x0, g_u32 x1, g_u32 x2, g_u32 x3,
 	c[3] = __byte_perm(t2, t3, 0x7632);
 }
 
+/* c + the dot product of x's 4 bytes (signed: XS) and w's (signed) */
+template <bool XS>
+__device__ __forceinline__ g_s32 g_dw_dot(g_u32 x, g_u32 w, g_s32 c)
+{
+	return XS ? g_dp4a_ss(x, w, c) : g_dp4a_us(x, w, c);
+}
+
 /*
  * XS: x signed; S1: stride and dilation 1 along x (a sliding window);
  * ZW: zw != 0 (sum x needed)
@@ -1103,37 +1114,39 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 					for (kx = 0; kx < KWW * 4; kx++)
 						xv[px][kx] = kx < KW ?
 							g_dw_ld(p, r, ix0 +
-							(g_s32)(px * p.stride_w +
+							(g_s32)(px *
+								p.stride_w +
 								kx * p.dil_w),
 							zx4) : 0;
 			}
 #pragma unroll
 			for (wi = 0; wi < KWW; wi++) {
-				uint4 w4 = *(const uint4 *)(sw + (ky * KWW + wi) *
-							     C + c0);
+				uint4 w4 = *(const uint4 *)(sw +
+					(ky * KWW + wi) * C + c0);
 				g_u32 wv[4] = { w4.x, w4.y, w4.z, w4.w };
 
 #pragma unroll
 				for (j = 0; j < 4; j++)
-					sumw[j] = g_dp4a_ss(one, wv[j], sumw[j]);
+					sumw[j] = g_dp4a_ss(one, wv[j],
+							    sumw[j]);
 #pragma unroll
 				for (px = 0; px < PX; px++) {
 					g_u32 xc[4];
 
-					g_tr4(xv[px][4 * wi], xv[px][4 * wi + 1],
+					g_tr4(xv[px][4 * wi],
+					      xv[px][4 * wi + 1],
 					      xv[px][4 * wi + 2],
 					      xv[px][4 * wi + 3], xc);
 #pragma unroll
 					for (j = 0; j < 4; j++)
-						acc[px][j] = XS ?
-							g_dp4a_ss(xc[j], wv[j], acc[px][j]) :
-							g_dp4a_us(xc[j], wv[j], acc[px][j]);
+						acc[px][j] = g_dw_dot<XS>(xc[j],
+							wv[j], acc[px][j]);
 					if (ZW)
 #pragma unroll
 						for (j = 0; j < 4; j++)
-							sx[px][j] = XS ?
-								g_dp4a_ss(xc[j], one, sx[px][j]) :
-								g_dp4a_us(xc[j], one, sx[px][j]);
+							sx[px][j] = g_dw_dot<XS>(
+								xc[j], one,
+								sx[px][j]);
 				}
 			}
 		}
