@@ -17,11 +17,12 @@
  * fold the items into its rows instead; NPURT_GPU_FOLD=0 turns that off),
  * and a slot moves between host and device as one copy of all its items.
  * GEMM tiles come in four widths (gpu_mm_width(); NPURT_GPU_NARROW=0:
- * the widest only) and depthwise 3x3/5x5 has a kernel of its own
- * (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one); NPURT_GPU_STEPS=1 runs
- * the input QUANTIZE step on the GPU (gpu_run_step()). Results equal the CPU
- * backend's byte for byte (the kernels follow uapi/rm_npu_commands.md
- * exactly).
+ * the widest only), on the tensor cores from sm_80 on (mma.sync int8;
+ * NPURT_GPU_TC=0: dp4a on the CUDA cores) and depthwise 3x3/5x5 has a
+ * kernel of its own (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one);
+ * NPURT_GPU_STEPS=1 runs the input QUANTIZE step on the GPU
+ * (gpu_run_step()). Results equal the CPU backend's byte for byte (the
+ * kernels follow uapi/rm_npu_commands.md exactly).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -46,20 +47,25 @@
 
 /* Each GEMM kernel in GPU_MM_WIDTHS tile widths (gpu_mm_width()). */
 enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
-	      F_CONV = F_MM_CONV + 4, F_DW3, F_DW5, F_POOL, F_ELT, F_LUT,
-	      F_FILL, F_COPY, F_QUANT, F_COUNT };
+	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
+	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
 	"k_mm_fold", "k_mm_fold_n64", "k_mm_fold_n32", "k_mm_fold_n16",
 	"k_mm_conv", "k_mm_conv_n64", "k_mm_conv_n32", "k_mm_conv_n16",
+	"k_mm_tc", "k_mm_tc_n64", "k_mm_tc_n32", "k_mm_tc_n16",
+	"k_mm_tc_fold", "k_mm_tc_fold_n64", "k_mm_tc_fold_n32",
+	"k_mm_tc_fold_n16",
+	"k_mm_tc_conv", "k_mm_tc_conv_n64", "k_mm_tc_conv_n32",
+	"k_mm_tc_conv_n16",
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant",
 };
 
 #define GPU_MM_WIDTHS	4
 /* k_dw3/k_dw5's shared memory for weights, in words (G_DW_WORDS) */
-#define GPU_DW_WORDS	4096
+#define GPU_DW_WORDS	8192
 static const unsigned int gpu_mm_bn[GPU_MM_WIDTHS] = { 128, 64, 32, 16 };
 
 #define GPU_THREADS	256
@@ -101,6 +107,7 @@ struct npurt_gpu {
 	bool graphs;			/* the driver has them, not turned off */
 	bool fold;			/* GEMM items folded into rows */
 	bool narrow;			/* narrow GEMM tiles for few channels */
+	bool tc;			/* GEMMs on the tensor cores */
 	bool dw;			/* k_dw3/k_dw5 for depthwise */
 	bool steps;			/* CPU steps it can run (run_step) */
 	pthread_key_t key;
@@ -512,7 +519,9 @@ static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
 
 /*
  * The tile width (index into gpu_mm_bn[]) for @p over @items: the one
- * that pads the output channels least (the widest of those), narrower
+ * that pads the output channels least (the widest of those; on the
+ * tensor cores too: wider tiles, of more registers, ran slower on
+ * mobilenet_v2's 144 and 96 channels), narrower
  * still while the grid would leave multiprocessors idle (a GEMM of few
  * rows: more, smaller blocks). NPURT_GPU_NARROW=0: always the widest.
  */
@@ -557,6 +566,8 @@ static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
 		f = F_MM_FOLD;
 	}
 	w = gpu_mm_width(dev, p, items);
+	if (dev->gpu->tc)
+		f += F_MM_TC - F_MM;
 	return gpu_launch3(dev, st, f + w,
 			   (p->m + GPU_MM_TILE - 1) / GPU_MM_TILE,
 			   (p->n + gpu_mm_bn[w] - 1) / gpu_mm_bn[w], items, p);
@@ -642,7 +653,7 @@ static bool gpu_dw_ok(const npurt_device *dev,
 	       !(c->in_c % 4) && c->k_h == c->k_w &&
 	       (c->k_h == 3 || c->k_h == 5) && !(q->in % 4) && !(q->in_is % 4) &&
 	       in_bytes < (1ULL << 31) && q->total < (1ULL << 31) &&
-	       c->in_c / 4 * c->k_h * c->k_w <= GPU_DW_WORDS;
+	       (uint64_t)c->in_c * c->k_h * ((c->k_w + 3) / 4) <= GPU_DW_WORDS;
 }
 
 static int run_conv(npurt_device *dev, struct gpu_stream *st,
@@ -1426,6 +1437,8 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->graphs = cu->cuStreamBeginCapture && gpu_env_on("NPURT_GPU_GRAPHS");
 	g->fold = gpu_env_on("NPURT_GPU_FOLD");
 	g->narrow = gpu_env_on("NPURT_GPU_NARROW");
+	/* mma.sync m16n8k32 on int8 needs sm_80 */
+	g->tc = gi.cc_major >= 8 && gpu_env_on("NPURT_GPU_TC");
 	g->dw = gpu_env_on("NPURT_GPU_DW");
 	g->steps = getenv("NPURT_GPU_STEPS") &&
 		   !strcmp(getenv("NPURT_GPU_STEPS"), "1");

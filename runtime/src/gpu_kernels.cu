@@ -272,12 +272,158 @@ __device__ __forceinline__ g_u32 g_mm_a(const struct g_mm *p, const g_u8 *a,
 	return a[(((g_u64)nb * p->in_h + iy) * p->in_w + ix) * p->in_c + ci];
 }
 
+/*
+ * A[m][k..k + 3] as a word of raw bytes (g_mm_a()'s): a convolution's
+ * output pixel and first tap divided out once, the next taps stepped to.
+ */
+template <bool CONV, bool FOLD>
+__device__ __forceinline__ g_u32 g_mm_a4(const struct g_mm *p, const g_u8 *a,
+					 g_u32 m, g_u32 k)
+{
+	g_u32 t, kx, ky, ci, ox, oy, nb, v = 0, i;
+	g_s32 iy0, ix0;
+	const g_u8 *img;
+
+	if (!CONV)
+		return g_mm_a<CONV, FOLD>(p, a, m, k) |
+		       g_mm_a<CONV, FOLD>(p, a, m, k + 1) << 8 |
+		       g_mm_a<CONV, FOLD>(p, a, m, k + 2) << 16 |
+		       g_mm_a<CONV, FOLD>(p, a, m, k + 3) << 24;
+	if (m >= p->m || k >= p->k)
+		return 0;
+	ox = m % p->out_w;
+	t = m / p->out_w;
+	oy = t % p->out_h;
+	nb = t / p->out_h;
+	iy0 = (g_s32)(oy * p->stride_h) - (g_s32)p->pad_top;
+	ix0 = (g_s32)(ox * p->stride_w) - (g_s32)p->pad_left;
+	img = a + (g_u64)nb * p->in_h * p->in_w * p->in_c;
+	ci = k % p->in_c;
+	t = k / p->in_c;
+	kx = t % p->k_w;
+	ky = t / p->k_w;
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		g_s32 iy = iy0 + (g_s32)(ky * p->dil_h);
+		g_s32 ix = ix0 + (g_s32)(kx * p->dil_w);
+		g_u32 x;
+
+		if (k + i >= p->k)
+			break;
+		if (iy < 0 || ix < 0 || iy >= (g_s32)p->in_h ||
+		    ix >= (g_s32)p->in_w)
+			x = (g_u32)p->za & 0xff;	/* padding */
+		else
+			x = img[((g_u64)iy * p->in_w + ix) * p->in_c + ci];
+		v |= x << (8 * i);
+		if (++ci == p->in_c) {
+			ci = 0;
+			if (++kx == p->k_w) {
+				kx = 0;
+				ky++;
+			}
+		}
+	}
+	return v;
+}
+
 __device__ __forceinline__ g_u32 g_mm_b(const struct g_mm *p, const g_u8 *b,
 					g_u32 k, g_u32 n)
 {
 	if (n >= p->n || k >= p->k)
 		return 0;
 	return b[(g_u64)k * p->b_ks + (g_u64)n * p->b_ns];
+}
+
+/*
+ * One stage of a BM x BN tile: A's rows m0.. and B's columns n0.. over k
+ * k0..k0 + MM_BK - 1 into shared memory as 32-bit words of 4 k bytes,
+ * k-word-major (as[kw][row], bs[kw][col]; AP, BP: row padding in words).
+ * a_vec, b_vec: whole aligned words of A rows and of B rows can be
+ * loaded as such (B's through the read-only path: no shared memory
+ * store waits for them).
+ */
+template <bool CONV, bool FOLD, int BM, int AP>
+__device__ __forceinline__ void g_mm_load_a(const struct g_mm &p,
+					    const g_u8 *a,
+					    g_u32 (&as)[MM_BK / 4][BM + AP],
+					    g_u32 m0, g_u32 k0, bool a_vec)
+{
+	/* words per thread; all loaded before any is stored (no waits) */
+	const int AW = BM * (MM_BK / 4) / G_THREADS;
+	g_u32 v[AW], i;
+
+	/* A: BM rows x 8 words, 8 neighbouring threads per row */
+#pragma unroll
+	for (i = 0; i < AW; i++) {
+		g_u32 r = threadIdx.x + G_THREADS * i;
+		g_u32 row = r / (MM_BK / 4), kw = r % (MM_BK / 4);
+		g_u32 m = m0 + row, kk = k0 + 4 * kw;
+
+		if (a_vec && m < p.m && kk + 3 < p.k)
+			v[i] = __ldg((const unsigned int *)(g_mm_row<FOLD>(&p,
+							a, m) + kk));
+		else
+			v[i] = g_mm_a4<CONV, FOLD>(&p, a, m, kk);
+	}
+#pragma unroll
+	for (i = 0; i < AW; i++) {
+		g_u32 r = threadIdx.x + G_THREADS * i;
+
+		as[r % (MM_BK / 4)][r / (MM_BK / 4)] = v[i];
+	}
+}
+
+template <int BN, int BP>
+__device__ __forceinline__ void g_mm_load_b(const struct g_mm &p,
+					    const g_u8 *b,
+					    g_u32 (&bs)[MM_BK / 4][BN + BP],
+					    g_u32 n0, g_u32 k0, bool b_vec)
+{
+	g_u32 r, j;
+
+	/* B: 8 words of k x BN / 4 groups of 4 columns */
+	for (r = threadIdx.x; r < (MM_BK / 4) * (BN / 4); r += G_THREADS) {
+		g_u32 kw = r / (BN / 4), n = n0 + 4 * (r % (BN / 4));
+		g_u32 kk = k0 + 4 * kw, c = n - n0;
+
+		if (b_vec && kk + 3 < p.k && n + 3 < p.n) {
+			const g_u8 *q = b + (g_u64)kk * p.b_ks + n;
+			g_u32 r0 = __ldg((const unsigned int *)q);
+			g_u32 r1 = __ldg((const unsigned int *)(q + p.b_ks));
+			g_u32 r2 = __ldg((const unsigned int *)(q +
+								2 * p.b_ks));
+			g_u32 r3 = __ldg((const unsigned int *)(q +
+								3 * p.b_ks));
+			g_u32 t0 = __byte_perm(r0, r1, 0x5140);
+			g_u32 t1 = __byte_perm(r2, r3, 0x5140);
+			g_u32 t2 = __byte_perm(r0, r1, 0x7362);
+			g_u32 t3 = __byte_perm(r2, r3, 0x7362);
+
+			bs[kw][c] = __byte_perm(t0, t1, 0x5410);
+			bs[kw][c + 1] = __byte_perm(t0, t1, 0x7632);
+			bs[kw][c + 2] = __byte_perm(t2, t3, 0x5410);
+			bs[kw][c + 3] = __byte_perm(t2, t3, 0x7632);
+		} else {
+			for (j = 0; j < 4; j++)
+				bs[kw][c + j] = g_mm_b(&p, b, kk, n + j) |
+					g_mm_b(&p, b, kk + 1, n + j) << 8 |
+					g_mm_b(&p, b, kk + 2, n + j) << 16 |
+					g_mm_b(&p, b, kk + 3, n + j) << 24;
+		}
+	}
+}
+
+template <bool CONV, bool FOLD, int BM, int BN, int AP, int BP>
+__device__ __forceinline__ void g_mm_load(const struct g_mm &p,
+					  const g_u8 *a, const g_u8 *b,
+					  g_u32 (&as)[MM_BK / 4][BM + AP],
+					  g_u32 (&bs)[MM_BK / 4][BN + BP],
+					  g_u32 m0, g_u32 n0, g_u32 k0,
+					  bool a_vec, bool b_vec)
+{
+	g_mm_load_a<CONV, FOLD, BM, AP>(p, a, as, m0, k0, a_vec);
+	g_mm_load_b<BN, BP>(p, b, bs, n0, k0, b_vec);
 }
 
 /*
@@ -352,7 +498,7 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	g_s32 acc[TM][TN], ra[TM], cb[TN];
 	struct g_col cc[TN];
 	bool ok[TN];
-	g_u32 i, j, k0, w, r;
+	g_u32 i, j, k0, w;
 
 #pragma unroll
 	for (i = 0; i < TM; i++) {
@@ -365,48 +511,8 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	for (j = 0; j < TN; j++)
 		cb[j] = 0;
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
-		/* A: BM rows x 8 words, 8 neighbouring threads per row */
-		for (r = threadIdx.x; r < BM * (MM_BK / 4); r += G_THREADS) {
-			g_u32 row = r / (MM_BK / 4), kw = r % (MM_BK / 4);
-			g_u32 m = m0 + row, kk = k0 + 4 * kw;
-
-			if (a_vec && m < p.m && kk + 3 < p.k)
-				as[kw][row] = *(const g_u32 *)(g_mm_row<FOLD>(&p,
-								a, m) + kk);
-			else
-				as[kw][row] = g_mm_a<CONV, FOLD>(&p, a, m, kk) |
-					g_mm_a<CONV, FOLD>(&p, a, m, kk + 1) << 8 |
-					g_mm_a<CONV, FOLD>(&p, a, m, kk + 2) << 16 |
-					g_mm_a<CONV, FOLD>(&p, a, m, kk + 3) << 24;
-		}
-		/* B: 8 words of k x BN / 4 groups of 4 columns */
-		for (r = threadIdx.x; r < (MM_BK / 4) * (BN / 4); r += G_THREADS) {
-			g_u32 kw = r / (BN / 4), n = n0 + 4 * (r % (BN / 4));
-			g_u32 kk = k0 + 4 * kw, c = n - n0;
-
-			if (b_vec && kk + 3 < p.k && n + 3 < p.n) {
-				const g_u8 *q = b + (g_u64)kk * p.b_ks + n;
-				g_u32 r0 = *(const g_u32 *)q;
-				g_u32 r1 = *(const g_u32 *)(q + p.b_ks);
-				g_u32 r2 = *(const g_u32 *)(q + 2 * p.b_ks);
-				g_u32 r3 = *(const g_u32 *)(q + 3 * p.b_ks);
-				g_u32 t0 = __byte_perm(r0, r1, 0x5140);
-				g_u32 t1 = __byte_perm(r2, r3, 0x5140);
-				g_u32 t2 = __byte_perm(r0, r1, 0x7362);
-				g_u32 t3 = __byte_perm(r2, r3, 0x7362);
-
-				bs[kw][c] = __byte_perm(t0, t1, 0x5410);
-				bs[kw][c + 1] = __byte_perm(t0, t1, 0x7632);
-				bs[kw][c + 2] = __byte_perm(t2, t3, 0x5410);
-				bs[kw][c + 3] = __byte_perm(t2, t3, 0x7632);
-			} else {
-				for (j = 0; j < 4; j++)
-					bs[kw][c + j] = g_mm_b(&p, b, kk, n + j) |
-						g_mm_b(&p, b, kk + 1, n + j) << 8 |
-						g_mm_b(&p, b, kk + 2, n + j) << 16 |
-						g_mm_b(&p, b, kk + 3, n + j) << 24;
-			}
-		}
+		g_mm_load<CONV, FOLD, BM, BN, 4, 0>(p, a, b, as, bs, m0, n0,
+						    k0, a_vec, b_vec);
 		__syncthreads();
 #pragma unroll
 		for (w = 0; w < MM_BK / 4; w++) {
@@ -506,6 +612,310 @@ G_MM_KERNELS(k_mm, false, false)
 G_MM_KERNELS(k_mm_fold, false, true)
 G_MM_KERNELS(k_mm_conv, true, false)
 
+/* ---- GEMM on the tensor cores: mma.sync m16n8k32, int8 (sm_80 on) ----- */
+
+#if __CUDA_ARCH__ >= 800
+/* d += A (16 x 32, u8 or AS: s8) * B (32 x 8, s8), exact int32 sums */
+template <bool AS>
+__device__ __forceinline__ void g_mma(g_s32 (&d)[4], const g_u32 (&a)[4],
+				      g_u32 b0, g_u32 b1)
+{
+	if (AS)
+		asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+			     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+			     "{%0, %1, %2, %3};"
+			     : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+			     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]),
+			       "r"(b0), "r"(b1));
+	else
+		asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32 "
+			     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+			     "{%0, %1, %2, %3};"
+			     : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+			     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]),
+			       "r"(b0), "r"(b1));
+}
+
+/*
+ * One k stage of a warp's MT x NT m16n8 tiles from shared memory (the
+ * PTX fragment layouts: lane = 4 * g + t holds A rows g and g + 8, k
+ * words t and t + 4; B column g, k words t and t + 4), with the partial
+ * row sums (ZB) and column sums (ZA) of the lane's words by dp4a.
+ */
+template <bool AS, int BM, int BN, int MT, int NT>
+__device__ __forceinline__ void
+g_mma_stage(const g_u32 (&as)[MM_BK / 4][BM + 8],
+	    const g_u32 (&bs)[MM_BK / 4][BN + 8],
+	    g_s32 (&acc)[MT][NT][4], g_s32 (&ra)[MT][2], g_s32 (&cb)[NT],
+	    g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t, bool zb, bool za)
+{
+	g_u32 af[MT][4], bf[NT][2];
+	int i, j;
+
+#pragma unroll
+	for (i = 0; i < MT; i++) {
+		g_u32 r = wm0 + 16 * i + g;
+
+		af[i][0] = as[t][r];
+		af[i][1] = as[t][r + 8];
+		af[i][2] = as[t + 4][r];
+		af[i][3] = as[t + 4][r + 8];
+	}
+#pragma unroll
+	for (j = 0; j < NT; j++) {
+		bf[j][0] = bs[t][wn0 + 8 * j + g];
+		bf[j][1] = bs[t + 4][wn0 + 8 * j + g];
+	}
+#pragma unroll
+	for (i = 0; i < MT; i++)
+#pragma unroll
+		for (j = 0; j < NT; j++)
+			g_mma<AS>(acc[i][j], af[i], bf[j][0], bf[j][1]);
+	if (zb)
+#pragma unroll
+		for (i = 0; i < MT; i++) {
+			const g_u32 one = 0x01010101u;
+
+			if (AS) {
+				ra[i][0] = g_dp4a_ss(af[i][0], one,
+					g_dp4a_ss(af[i][2], one, ra[i][0]));
+				ra[i][1] = g_dp4a_ss(af[i][1], one,
+					g_dp4a_ss(af[i][3], one, ra[i][1]));
+			} else {
+				ra[i][0] = g_dp4a_us(af[i][0], one,
+					g_dp4a_us(af[i][2], one, ra[i][0]));
+				ra[i][1] = g_dp4a_us(af[i][1], one,
+					g_dp4a_us(af[i][3], one, ra[i][1]));
+			}
+		}
+	if (za)
+#pragma unroll
+		for (j = 0; j < NT; j++)
+			cb[j] = g_dp4a_ss(0x01010101u, bf[j][0],
+				g_dp4a_ss(0x01010101u, bf[j][1], cb[j]));
+}
+
+/*
+ * The stores of a warp's tiles in epilogue mode M: lane 4 * g + t holds
+ * rows g and g + 8 of each m16 tile, columns 2t and 2t + 1 of each n8
+ * tile; @ra, @cb: the full row and column sums (the sums' combination as
+ * in g_mm_store()).
+ */
+template <int M, bool FOLD, int MT, int NT>
+__device__ __forceinline__ void g_mma_store(const struct g_mm &p,
+					    const g_s32 (&acc)[MT][NT][4],
+					    const g_s32 (&ra)[MT][2],
+					    const g_s32 (&cbt)[NT][2],
+					    const struct g_col (&cc)[NT][2],
+					    const bool (&ok)[NT][2], g_u32 m0,
+					    g_u32 n0, g_u32 g, g_u32 t)
+{
+	int i, h, j, c;
+
+#pragma unroll
+	for (i = 0; i < MT; i++)
+#pragma unroll
+		for (h = 0; h < 2; h++) {
+			g_u32 m = m0 + 16 * i + g + 8 * h, ml = m;
+			g_u64 it = g_item();
+			g_u8 *out;
+
+			if (m >= p.m)
+				continue;
+			if (FOLD) {
+				it = m / p.mi;
+				ml = m % p.mi;
+			}
+			out = (g_u8 *)(p.e.out + it * p.e.out_is);
+#pragma unroll
+			for (j = 0; j < NT; j++)
+#pragma unroll
+				for (c = 0; c < 2; c++) {
+					g_u32 v;
+
+					if (!ok[j][c])
+						continue;
+					v = (g_u32)acc[i][j][2 * h + c] -
+					    (g_u32)p.zb * (g_u32)ra[i][h] -
+					    (g_u32)p.za * (g_u32)cbt[j][c] +
+					    p.k * (g_u32)p.za * (g_u32)p.zb;
+					g_epi_put<M>(&p.e, cc[j][c], (g_s32)v,
+						     out, (g_u64)ml * p.ldo +
+						     n0 + 8 * j + 2 * t + c);
+				}
+		}
+}
+
+/*
+ * The tile of g_mm_body() on the tensor cores: the block's 8 warps as
+ * WM x WN, each computing (BM / WM) x (BN / WN) outputs as m16n8k32
+ * tiles. The integer sums are exact, so the bytes are the same.
+ */
+template <bool CONV, bool FOLD, int BM, int BN, int WM, int WN>
+__device__ __forceinline__ void g_mma_body(const struct g_mm &p)
+{
+	const int MT = BM / WM / 16, NT = BN / WN / 8;
+	/* padded by 8 words: a fragment load's 32 lanes hit 32 banks */
+	__shared__ g_u32 as[MM_BK / 4][BM + 8];
+	__shared__ g_u32 bs[MM_BK / 4][BN + 8];
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
+	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+	g_u32 g = lane / 4, t = lane % 4;
+	g_u32 wm0 = (warp / WN) * (BM / WM), wn0 = (warp % WN) * (BN / WN);
+	g_u32 m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
+		     (!FOLD || !(p.a_is % 4));
+	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
+	/* A words per thread and stage, rows between a thread's words */
+	const int AW = BM * (MM_BK / 4) / G_THREADS;
+	const int AR = G_THREADS / (MM_BK / 4);
+	const g_u8 *arow[AW];
+	g_s32 acc[MT][NT][4], ra[MT][2], cb[NT], cbt[NT][2];
+	struct g_col cc[NT][2];
+	bool ok[NT][2];
+	g_u32 k0;
+	int i, j, c;
+
+#pragma unroll
+	for (i = 0; i < MT; i++) {
+		ra[i][0] = ra[i][1] = 0;
+#pragma unroll
+		for (j = 0; j < NT; j++)
+			acc[i][j][0] = acc[i][j][1] = acc[i][j][2] =
+				acc[i][j][3] = 0;
+	}
+#pragma unroll
+	for (j = 0; j < NT; j++)
+		cb[j] = 0;
+	/*
+	 * A tile of whole rows: this thread's words (rows r0 + 32i, word kw
+	 * as in g_mm_load_a()) from row addresses found once, all loads
+	 * issued before the shared memory stores.
+	 */
+	if (a_vec && m0 + BM <= p.m) {
+#pragma unroll
+		for (i = 0; i < AW; i++)
+			arow[i] = g_mm_row<FOLD>(&p, a, m0 + threadIdx.x /
+						 (MM_BK / 4) + AR * i) +
+				  4 * (threadIdx.x % (MM_BK / 4));
+	} else {
+		arow[0] = NULL;
+	}
+	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
+		if (arow[0]) {
+			g_u32 v[AW], kk = k0 + 4 * (threadIdx.x % (MM_BK / 4));
+
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				v[i] = kk + 3 < p.k ?
+				       __ldg((const unsigned int *)(arow[i] +
+								    k0)) :
+				       g_mm_a4<CONV, FOLD>(&p, a, m0 +
+					threadIdx.x / (MM_BK / 4) + AR * i, kk);
+			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec);
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				as[threadIdx.x % (MM_BK / 4)]
+				  [threadIdx.x / (MM_BK / 4) + AR * i] = v[i];
+		} else {
+			g_mm_load<CONV, FOLD, BM, BN, 8, 8>(p, a, b, as, bs,
+							    m0, n0, k0, a_vec,
+							    b_vec);
+		}
+		__syncthreads();
+		if (p.a_signed)
+			g_mma_stage<true, BM, BN, MT, NT>(as, bs, acc, ra, cb,
+							  wm0, wn0, g, t,
+							  p.zb, p.za);
+		else
+			g_mma_stage<false, BM, BN, MT, NT>(as, bs, acc, ra, cb,
+							   wm0, wn0, g, t,
+							   p.zb, p.za);
+		__syncthreads();
+	}
+	/* a group's 4 lanes hold a quarter of each row's, column's words */
+#pragma unroll
+	for (i = 0; i < MT; i++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			ra[i][c] += __shfl_xor_sync(0xffffffffu, ra[i][c], 1);
+			ra[i][c] += __shfl_xor_sync(0xffffffffu, ra[i][c], 2);
+		}
+#pragma unroll
+	for (j = 0; j < NT; j++) {
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 1);
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 2);
+		/* column 2t + c is group 2t + c's */
+#pragma unroll
+		for (c = 0; c < 2; c++)
+			cbt[j][c] = __shfl_sync(0xffffffffu, cb[j],
+						4 * (2 * t + c));
+	}
+#pragma unroll
+	for (j = 0; j < NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
+
+			ok[j][c] = n < p.n &&
+				   g_col_load(&p.e, n, FOLD ? 0 : g_item(),
+					      &cc[j][c]);
+		}
+	switch (g_epi_mode(&p.e)) {
+	case G_EPI_S32:
+		g_mma_store<G_EPI_S32, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
+						     m0 + wm0, n0 + wn0, g, t);
+		break;
+	case G_EPI_F32:
+		g_mma_store<G_EPI_F32, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
+						     m0 + wm0, n0 + wn0, g, t);
+		break;
+	default:
+		g_mma_store<G_EPI_FIX, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
+						     m0 + wm0, n0 + wn0, g, t);
+	}
+}
+#endif
+
+/*
+ * The same kernels on the tensor cores (k_mm_tc...: gpu_backend.c uses
+ * them from sm_80 on; NPURT_GPU_TC=0: the dp4a ones). Warps: 2 x 4 at
+ * 128 x 128, 4 x 2 at 128 x 64 and 128 x 32, 8 x 1 at 128 x 16.
+ */
+#if __CUDA_ARCH__ >= 800
+#define G_MMA_BODY(conv, fold, bn, wm, wn, tm, tn)			\
+	g_mma_body<conv, fold, 128, bn, wm, wn>(p)
+#else
+#define G_MMA_BODY(conv, fold, bn, wm, wn, tm, tn)			\
+	g_mm_body<conv, fold, 128, bn, tm, tn>(p)
+#endif
+#define G_MMA_KERNELS(name, conv, fold)					\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name(const struct g_mm p)						\
+{									\
+	G_MMA_BODY(conv, fold, 128, 2, 4, 8, 8);			\
+}									\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name##_n64(const struct g_mm p)						\
+{									\
+	G_MMA_BODY(conv, fold, 64, 4, 2, 8, 4);				\
+}									\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name##_n32(const struct g_mm p)						\
+{									\
+	G_MMA_BODY(conv, fold, 32, 4, 2, 4, 4);				\
+}									\
+extern "C" __global__ void __launch_bounds__(G_THREADS)		\
+name##_n16(const struct g_mm p)						\
+{									\
+	G_MMA_BODY(conv, fold, 16, 8, 1, 4, 2);				\
+}
+
+G_MMA_KERNELS(k_mm_tc, false, false)
+G_MMA_KERNELS(k_mm_tc_fold, false, true)
+G_MMA_KERNELS(k_mm_tc_conv, true, false)
+
 /* ---- grouped and depthwise CONV2D -------------------------------------- */
 
 /*
@@ -579,31 +989,80 @@ k_conv(const struct g_conv p)
 /*
  * Depthwise CONV2D (groups = in_c = out_c, a multiple of 4), KH x KW
  * taps: a thread computes 4 neighbouring channels (one aligned 32-bit
- * load per tap) at PX neighbouring output columns, so the channels'
- * epilogue parameters are read once for PX * 4 outputs. The block first
- * copies the weights to shared memory tap-major, 4 channels to a word,
- * so a warp reads a tap's weights in one conflict-free load. The host
- * checks that every offset fits 32 bits and the weights G_DW_WORDS.
+ * load per input column) at PX neighbouring output columns, so the
+ * channels' epilogue parameters are read once for PX * 4 outputs. Per
+ * kernel row the input words of 4 channels are transposed (__byte_perm)
+ * to words of 4 taps of one channel, multiplied by dp4a with the
+ * weights', which the block first copies to shared memory as such: word
+ * (ky * KWW + g) * C + c holds taps 4g..4g+3 of row ky of channel c (0
+ * past KW), so a thread reads its 4 channels in one 16-byte load. A tap
+ * in the padding reads zx (adds nothing), a row wholly in it is skipped,
+ * and per row the raw sums are combined as
+ *   sum (x - zx)(w - zw) = sum xw - zw sum x - zx sum w + KW zx zw
+ * modulo 2^32 (exact: the true value fits in int32). The host checks
+ * that every offset fits 32 bits and the weights G_DW_WORDS.
  */
-#define G_DW_WORDS	4096
+#define G_DW_WORDS	8192
 
-template <int M, int KH, int KW, int PX>
+/* Input word of column @ix of row @r: 4 channels, or zx in the padding. */
+__device__ __forceinline__ g_u32 g_dw_ld(const struct g_conv &p,
+					 const g_u8 *r, g_s32 ix, g_u32 zx4)
+{
+	if (ix < 0 || ix >= (g_s32)p.in_w)
+		return zx4;
+	return *(const g_u32 *)(r + (g_u32)ix * p.in_c);
+}
+
+/* x0..x3 (4 channels each) to c[j] = byte j of x0, x1, x2, x3. */
+__device__ __forceinline__ void g_tr4(g_u32 x0, g_u32 x1, g_u32 x2, g_u32 x3,
+				      g_u32 (&c)[4])
+{
+	g_u32 t0 = __byte_perm(x0, x1, 0x5140);
+	g_u32 t1 = __byte_perm(x2, x3, 0x5140);
+	g_u32 t2 = __byte_perm(x0, x1, 0x7362);
+	g_u32 t3 = __byte_perm(x2, x3, 0x7362);
+
+	c[0] = __byte_perm(t0, t1, 0x5410);
+	c[1] = __byte_perm(t0, t1, 0x7632);
+	c[2] = __byte_perm(t2, t3, 0x5410);
+	c[3] = __byte_perm(t2, t3, 0x7632);
+}
+
+/* c + the dot product of x's 4 bytes (signed: XS) and w's (signed) */
+template <bool XS>
+__device__ __forceinline__ g_s32 g_dw_dot(g_u32 x, g_u32 w, g_s32 c)
+{
+	return XS ? g_dp4a_ss(x, w, c) : g_dp4a_us(x, w, c);
+}
+
+/*
+ * XS: x signed; S1: stride and dilation 1 along x (a sliding window);
+ * ZW: zw != 0 (sum x needed)
+ */
+template <int M, int KH, int KW, int PX, bool XS, bool S1, bool ZW>
 __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 {
+	const int KWW = (KW + 3) / 4;	/* tap words per kernel row */
 	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
 	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
 	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
-	g_u32 c4n = p.out_c / 4, xg = (p.out_w + PX - 1) / PX;
+	g_u32 C = p.out_c, c4n = C / 4, xg = (p.out_w + PX - 1) / PX;
 	g_u32 rows = (g_u32)(p.total / ((g_u64)p.out_c * p.out_w));
-	g_u32 total = rows * xg * c4n, idx, j, px, ky, kx;
+	g_u32 total = rows * xg * c4n, idx, j, px, ky, kx, wi;
+	g_u32 zx4 = ((g_u32)p.zx & 0xff) * 0x01010101u;
+	const g_u32 one = 0x01010101u;
 
-	for (idx = threadIdx.x; idx < KH * KW * c4n; idx += blockDim.x) {
-		g_u32 tap = idx / c4n, c = 4 * (idx % c4n);
+	for (idx = threadIdx.x; idx < KH * KWW * C; idx += blockDim.x) {
+		g_u32 c = idx % C, rg = idx / C, v = 0, b;
 
-		sw[idx] = (g_u32)(g_u8)wt[c * (KH * KW) + tap] |
-			  (g_u32)(g_u8)wt[(c + 1) * (KH * KW) + tap] << 8 |
-			  (g_u32)(g_u8)wt[(c + 2) * (KH * KW) + tap] << 16 |
-			  (g_u32)(g_u8)wt[(c + 3) * (KH * KW) + tap] << 24;
+		ky = rg / KWW;
+		for (b = 0; b < 4; b++) {
+			kx = 4 * (rg % KWW) + b;
+			if (kx < KW)
+				v |= (g_u32)(g_u8)wt[c * (KH * KW) + ky * KW +
+						     kx] << (8 * b);
+		}
+		sw[idx] = v;
 	}
 	__syncthreads();
 	for (idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
@@ -613,49 +1072,81 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 		g_u32 oy = row % p.out_h, nb = row / p.out_h;
 		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
 		g_s32 ix0 = (g_s32)(ox0 * p.stride_w) - (g_s32)p.pad_left;
-		g_s32 acc[PX][4];
+		g_s32 acc[PX][4], sx[PX][4], sumw[4];
+		g_u32 nrow = 0;
 		struct g_col cc[4];
 		bool ok[4];
 
 #pragma unroll
-		for (px = 0; px < PX; px++)
+		for (j = 0; j < 4; j++) {
+			sumw[j] = 0;
 #pragma unroll
-			for (j = 0; j < 4; j++)
-				acc[px][j] = 0;
+			for (px = 0; px < PX; px++)
+				acc[px][j] = sx[px][j] = 0;
+		}
 #pragma unroll
 		for (ky = 0; ky < KH; ky++) {
 			g_s32 iy = iy0 + (g_s32)(ky * p.dil_h);
+			g_u32 xv[PX][KWW * 4];
 			const g_u8 *r;
 
 			if (iy < 0 || iy >= (g_s32)p.in_h)
 				continue;
+			nrow++;
 			r = in + ((nb * p.in_h + (g_u32)iy) * p.in_w) * p.in_c + c0;
+			if (S1) {
+				g_u32 win[PX + KW - 1];
+
 #pragma unroll
-			for (kx = 0; kx < KW; kx++) {
-				g_u32 wp = sw[(ky * KW + kx) * c4n + q];
-				g_s32 wv[4];
+				for (kx = 0; kx < PX + KW - 1; kx++)
+					win[kx] = g_dw_ld(p, r, ix0 + (g_s32)kx,
+							  zx4);
+#pragma unroll
+				for (px = 0; px < PX; px++)
+#pragma unroll
+					for (kx = 0; kx < KWW * 4; kx++)
+						xv[px][kx] = kx < KW ?
+							win[px + kx] : 0;
+			} else {
+#pragma unroll
+				for (px = 0; px < PX; px++)
+#pragma unroll
+					for (kx = 0; kx < KWW * 4; kx++)
+						xv[px][kx] = kx < KW ?
+							g_dw_ld(p, r, ix0 +
+							(g_s32)(px *
+								p.stride_w +
+								kx * p.dil_w),
+							zx4) : 0;
+			}
+#pragma unroll
+			for (wi = 0; wi < KWW; wi++) {
+				uint4 w4 = *(const uint4 *)(sw +
+					(ky * KWW + wi) * C + c0);
+				g_u32 wv[4] = { w4.x, w4.y, w4.z, w4.w };
 
 #pragma unroll
 				for (j = 0; j < 4; j++)
-					wv[j] = (g_s32)(signed char)(wp >> (8 * j)) -
-						p.zw;
+					sumw[j] = g_dp4a_ss(one, wv[j],
+							    sumw[j]);
 #pragma unroll
 				for (px = 0; px < PX; px++) {
-					g_s32 ix = ix0 + (g_s32)(px * p.stride_w +
-								 kx * p.dil_w);
-					g_u32 x;
+					g_u32 xc[4];
 
-					if (ix < 0 || ix >= (g_s32)p.in_w)
-						continue;
-					x = *(const g_u32 *)(r + (g_u32)ix * p.in_c);
+					g_tr4(xv[px][4 * wi],
+					      xv[px][4 * wi + 1],
+					      xv[px][4 * wi + 2],
+					      xv[px][4 * wi + 3], xc);
 #pragma unroll
-					for (j = 0; j < 4; j++) {
-						g_s32 v = p.in_signed ?
-							(g_s32)(signed char)(x >> (8 * j)) :
-							(g_s32)((x >> (8 * j)) & 0xff);
-
-						acc[px][j] += (v - p.zx) * wv[j];
-					}
+					for (j = 0; j < 4; j++)
+						acc[px][j] = g_dw_dot<XS>(xc[j],
+							wv[j], acc[px][j]);
+					if (ZW)
+#pragma unroll
+						for (j = 0; j < 4; j++)
+							sx[px][j] = g_dw_dot<XS>(
+								xc[j], one,
+								sx[px][j]);
 				}
 			}
 		}
@@ -669,33 +1160,68 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 			if (ox >= p.out_w)
 				break;
 #pragma unroll
-			for (j = 0; j < 4; j++)
+			for (j = 0; j < 4; j++) {
+				g_u32 v = (g_u32)acc[px][j] -
+					  (g_u32)p.zw * (g_u32)sx[px][j] -
+					  (g_u32)p.zx * (g_u32)sumw[j] +
+					  nrow * KW * (g_u32)p.zx * (g_u32)p.zw;
+
 				if (ok[j])
-					g_epi_put<M>(&p.e, cc[j], acc[px][j], out,
+					g_epi_put<M>(&p.e, cc[j], (g_s32)v, out,
 						     ((row * p.out_w + ox) *
 						      p.out_c + c0 + j));
+			}
 		}
 	}
+}
+
+template <int KH, int KW, int PX, bool XS, bool S1, bool ZW>
+__device__ __forceinline__ void g_dw_zw(const struct g_conv &p, g_u32 *sw)
+{
+	switch (g_epi_mode(&p.e)) {
+	case G_EPI_S32:
+		g_dw_body<G_EPI_S32, KH, KW, PX, XS, S1, ZW>(p, sw);
+		break;
+	case G_EPI_F32:
+		g_dw_body<G_EPI_F32, KH, KW, PX, XS, S1, ZW>(p, sw);
+		break;
+	default:
+		g_dw_body<G_EPI_FIX, KH, KW, PX, XS, S1, ZW>(p, sw);
+	}
+}
+
+/* with zw != 0 half the columns a thread (the sums of x take registers) */
+template <int KH, int KW, int PX, bool XS, bool S1>
+__device__ __forceinline__ void g_dw_mode(const struct g_conv &p, g_u32 *sw)
+{
+	if (p.zw)
+		g_dw_zw<KH, KW, (PX + 1) / 2, XS, S1, true>(p, sw);
+	else
+		g_dw_zw<KH, KW, PX, XS, S1, false>(p, sw);
 }
 
 template <int KH, int KW, int PX>
 __device__ __forceinline__ void g_dw(const struct g_conv &p)
 {
-	__shared__ g_u32 sw[G_DW_WORDS];	/* one array for the 3 modes */
+	/* one array for every variant */
+	__shared__ __align__(16) g_u32 sw[G_DW_WORDS];
+	bool s1 = p.stride_w == 1 && p.dil_w == 1;
 
-	switch (g_epi_mode(&p.e)) {
-	case G_EPI_S32:
-		g_dw_body<G_EPI_S32, KH, KW, PX>(p, sw);
-		break;
-	case G_EPI_F32:
-		g_dw_body<G_EPI_F32, KH, KW, PX>(p, sw);
-		break;
-	default:
-		g_dw_body<G_EPI_FIX, KH, KW, PX>(p, sw);
+	if (p.in_signed) {
+		if (s1)
+			g_dw_mode<KH, KW, PX, true, true>(p, sw);
+		else
+			g_dw_mode<KH, KW, PX, true, false>(p, sw);
+	} else {
+		if (s1)
+			g_dw_mode<KH, KW, PX, false, true>(p, sw);
+		else
+			g_dw_mode<KH, KW, PX, false, false>(p, sw);
 	}
 }
 
-extern "C" __global__ void __launch_bounds__(G_THREADS)
+/* 4 blocks a multiprocessor (64 registers): latency hidden better */
+extern "C" __global__ void __launch_bounds__(G_THREADS, 4)
 k_dw3(const struct g_conv p)
 {
 	g_dw<3, 3, 4>(p);
