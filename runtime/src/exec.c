@@ -47,6 +47,7 @@ struct npurt_worker {
 	struct slot_bind *bind;		/* per slot, this item */
 	struct rm_npu_cmd *cmds;	/* NPU: commands over buffer objects */
 	uint8_t **bases;		/* CPU: per slot */
+	void *scratch;			/* CPU: the op kernels' */
 	uint64_t *sizes;		/* CPU: per slot */
 	uint32_t *buf_of;		/* NPU: slot -> index in @handles */
 	uint64_t *dptrs;		/* GPU: per slot */
@@ -318,6 +319,14 @@ static int worker_init(struct npurt_exec *ex, struct npurt_worker *w)
 		    (slot_is_io(s) && dev_has_mem(dev)))
 			ret = npurt_dev_mem_alloc(dev, size, &w->mem[i]);
 	}
+	/* CPU: the op kernels' scratch travels with the worker (a caller
+	 * that borrows it runs on it too). */
+	if (!ret && !dev_has_mem(dev)) {
+		w->scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
+					   NPU_OPS_SCRATCH_SIZE);
+		if (!w->scratch)
+			ret = npurt_err(-ENOMEM, "out of memory");
+	}
 	if (ret || !npurt_dev_is_npu(dev))
 		return ret;
 	/* Staging everywhere is the fallback binding: it must fit a job. */
@@ -477,6 +486,7 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job,
 	job->num_bufs = p->num_slots;
 	if (!npurt_dev_is_gpu(w->ed->dev)) {
 		job->packed = (const void *const *)w->ed->packed;
+		job->scratch = w->scratch;
 		return;
 	}
 	/* GPU: the inputs' host sides are newer */
@@ -967,6 +977,7 @@ static void exec_free(struct npurt_exec *ex)
 		free(w->strides);
 		free(w->item_bases);
 		free(w->cmds);
+		free(w->scratch);
 	}
 	for (i = 0; i < ex->num_devs && ex->devs; i++) {
 		for (s = 0; ex->devs[i].weights && s < ex->prog->num_slots; s++)
