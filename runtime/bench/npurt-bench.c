@@ -44,6 +44,9 @@
  *                         one thread, N = 1, 4, 16, 64, runs/s
  *   queue_inflight_N_vs_1 the ratio to N = 1, x
  *   queue_inflight_64_vs_runner  queue_inflight_64 / runner_runs_per_s, x
+ *   runner_cpu1_run_latency  npurt_runner_run() of the MLP on cpu(1) (1
+ *                         worker; host figure too): the runner's own cost
+ *                         beside a few microseconds of kernels, us
  *   gemm512_cpu1, gemm512_cpu2   one GEMM 512x512x512 int8 (bias, requant)
  *                         program through npurt_runner_run() on cpu(1) and
  *                         cpu(2), GOPS (2 operations per multiply-add)
@@ -411,16 +414,17 @@ static double bench_raw(npurt_model *m, double *pe_us)
 	return median(t + 1, reps);
 }
 
-static double bench_runner(npurt_model *m, bool zero_copy)
+/* npurt_runner_run() latency on @spec (NULL: npuDEVpe0), us. */
+static double bench_runner(npurt_model *m, const char *spec, bool zero_copy)
 {
-	char spec[32];
+	char npu[32];
 	double t[MAX_REPS + 1];
 	uint8_t y[NY];
 	struct rt_runner rr;
 	unsigned int r, i;
 
-	snprintf(spec, sizeof(spec), "npu%upe0", dev_index);
-	rr_open(&rr, spec, m, 1);
+	snprintf(npu, sizeof(npu), "npu%upe0", dev_index);
+	rr_open(&rr, spec ? spec : npu, m, 1);
 	memset(y, 0, sizeof(y));
 	if (zero_copy) {
 		npurt_device *dev = npurt_runtime_device(rr.rt, 0);
@@ -782,8 +786,8 @@ int main(int argc, char **argv)
 	mlp_reference(m);
 	if (have_npu) {
 		raw = bench_raw(m, &raw_pe);
-		runner = bench_runner(m, false);
-		zc = bench_runner(m, true);
+		runner = bench_runner(m, NULL, false);
+		zc = bench_runner(m, NULL, true);
 		figure("raw_run_latency", raw, "us");
 		figure("raw_runs_per_s", 1e6 / raw, "runs/s");
 		figure("raw_job_pe_time", raw_pe, "us");
@@ -800,6 +804,8 @@ int main(int argc, char **argv)
 	} else {
 		note("no /dev/npu%upe1: NPU figures skipped", dev_index);
 	}
+	figure("runner_cpu1_run_latency", bench_runner(m, "cpu(1)", false),
+	       "us");
 	npurt_model_destroy(m);
 	bench_gemm(have_npu);
 	if (json)

@@ -896,8 +896,12 @@ NPURT_API int npurt_runner_create(npurt_runtime *rt, npurt_model *model,
  * @outputs: npurt_runner_output_count() tensors, written.
  *
  * Safe to call from many threads at once: calls are spread over every
- * worker of every device. Inputs and outputs must not overlap. Tensors
- * allocated on the device that runs them are used in place.
+ * worker of every device. A call of one item (batch_size 1) that finds a
+ * worker idle, with nothing queued, runs on the calling thread in that
+ * worker's place (its memory, its slot in the per-device concurrency):
+ * no hand-off to another thread (GPU devices keep their own threads).
+ * Inputs and outputs must not overlap. Tensors allocated on the device
+ * that runs them are used in place.
  *
  * Return: 0; -EINVAL (NULL or too small tensor), the negative errno of a
  * failed job (detail message names the device and command), -ESHUTDOWN

@@ -389,7 +389,8 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		tasks[i] = (struct cpu_task){ .batch = b };
 	if (n > 1)
 		cpu_push(dev->cpu, tasks, n - 1);
-	cpu_batch_work(dev, b, 0, cpu_caller_scratch(dev->cpu));
+	cpu_batch_work(dev, b, 0, job->scratch ? job->scratch :
+				  cpu_caller_scratch(dev->cpu));
 	if (n > 1) {
 		unsigned int gone = cpu_retract(dev->cpu, b);
 

@@ -44,6 +44,9 @@ struct npurt_job {
 	uint8_t *where;
 	uint32_t items;			/* batch items (>= 1) */
 	const uint64_t *strides;	/* per slot, bytes per item; NULL: 1 item */
+	/* CPU: the worker's op scratch (NPU_OPS_SCRATCH_SIZE), whichever
+	 * thread runs it; NULL: the calling thread's */
+	void *scratch;
 };
 
 /* GPU: where the current bytes of a slot are (host shadow, device). */

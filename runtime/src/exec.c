@@ -47,6 +47,7 @@ struct npurt_worker {
 	struct slot_bind *bind;		/* per slot, this item */
 	struct rm_npu_cmd *cmds;	/* NPU: commands over buffer objects */
 	uint8_t **bases;		/* CPU: per slot */
+	void *scratch;			/* CPU: the op kernels' */
 	uint64_t *sizes;		/* CPU: per slot */
 	uint32_t *buf_of;		/* NPU: slot -> index in @handles */
 	uint64_t *dptrs;		/* GPU: per slot */
@@ -56,6 +57,8 @@ struct npurt_worker {
 	unsigned int max_items;		/* items per job (1 unless batch_jobs) */
 	uint32_t handles[NPURT_JOB_MAX_BUFS];
 	unsigned int num_handles;
+	bool busy;			/* running items (ex->lock) */
+	bool lent;			/* to a caller's thread (ex->lock) */
 };
 
 struct npurt_exec {
@@ -316,6 +319,14 @@ static int worker_init(struct npurt_exec *ex, struct npurt_worker *w)
 		    (slot_is_io(s) && dev_has_mem(dev)))
 			ret = npurt_dev_mem_alloc(dev, size, &w->mem[i]);
 	}
+	/* CPU: the op kernels' scratch travels with the worker (a caller
+	 * that borrows it runs on it too). */
+	if (!ret && !dev_has_mem(dev)) {
+		w->scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
+					   NPU_OPS_SCRATCH_SIZE);
+		if (!w->scratch)
+			ret = npurt_err(-ENOMEM, "out of memory");
+	}
 	if (ret || !npurt_dev_is_npu(dev))
 		return ret;
 	/* Staging everywhere is the fallback binding: it must fit a job. */
@@ -475,6 +486,7 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job,
 	job->num_bufs = p->num_slots;
 	if (!npurt_dev_is_gpu(w->ed->dev)) {
 		job->packed = (const void *const *)w->ed->packed;
+		job->scratch = w->scratch;
 		return;
 	}
 	/* GPU: the inputs' host sides are newer */
@@ -728,7 +740,9 @@ static void *worker_main(void *arg)
 	npurt_prof_name_thread(ex->rt, name);
 	for (;;) {
 		pthread_mutex_lock(&ex->lock);
-		while (!ex->head && !ex->stop)
+		w->busy = false;
+		/* lent: a caller runs on our memory; we leave only after it */
+		while (w->lent || (!ex->head && !ex->stop))
 			pthread_cond_wait(&ex->cond, &ex->lock);
 		work = ex->head;
 		run = work ? work->run : NULL;
@@ -741,6 +755,7 @@ static void *worker_main(void *arg)
 				ex->tail = NULL;
 			ex->queued--;
 		}
+		w->busy = n;
 		pthread_mutex_unlock(&ex->lock);
 		if (!n)
 			return NULL;
@@ -753,14 +768,68 @@ static void *worker_main(void *arg)
 	}
 }
 
-void npurt_exec_submit(struct npurt_exec *ex, struct npurt_run *run)
+static void run_init(struct npurt_exec *ex, struct npurt_run *run)
 {
-	unsigned int i;
-
 	atomic_init(&run->remaining, ex->batch);
 	atomic_init(&run->err, 0);
 	atomic_init(&run->started, false);
 	run->errmsg[0] = '\0';
+}
+
+/*
+ * An idle worker whose device may run a job on any thread, taken off the
+ * queue's hands (ex->lock held), or NULL: only when nothing is queued (a
+ * run never overtakes one submitted before it) and the whole run is one
+ * item (more would lose the other workers' parallelism). Batch-job
+ * devices (the GPU) keep their own threads.
+ */
+static struct npurt_worker *worker_lend(struct npurt_exec *ex)
+{
+	unsigned int k;
+
+	if (ex->head || ex->stop || ex->batch != 1)
+		return NULL;
+	for (k = 0; k < ex->started; k++) {
+		struct npurt_worker *w = &ex->workers[k];
+
+		if (!w->busy && !w->lent && !w->ed->dev->batch_jobs) {
+			w->lent = true;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+bool npurt_exec_run_here(struct npurt_exec *ex, struct npurt_run *run)
+{
+	struct npurt_worker *w;
+	int ret;
+
+	pthread_mutex_lock(&ex->lock);
+	w = worker_lend(ex);
+	pthread_mutex_unlock(&ex->lock);
+	if (!w)
+		return false;
+	run_init(ex, run);
+	atomic_store(&run->started, true);
+	if (ex->on_start)
+		ex->on_start(run);
+	ret = worker_run(w, run, 0, 1);
+	/* Back to its thread, which may have to run (or leave) meanwhile. */
+	pthread_mutex_lock(&ex->lock);
+	w->lent = false;
+	if (ex->head || ex->stop)
+		pthread_cond_broadcast(&ex->cond);
+	pthread_mutex_unlock(&ex->lock);
+	run_item_done(run, ret);	/* @run may be freed now */
+	return true;
+}
+
+void npurt_exec_submit(struct npurt_exec *ex, struct npurt_run *run)
+{
+	unsigned int i;
+
+	run_init(ex, run);
 	pthread_mutex_lock(&ex->lock);
 	for (i = 0; i < ex->batch; i++) {
 		struct npurt_work *w = &run->works[i];
@@ -908,6 +977,7 @@ static void exec_free(struct npurt_exec *ex)
 		free(w->strides);
 		free(w->item_bases);
 		free(w->cmds);
+		free(w->scratch);
 	}
 	for (i = 0; i < ex->num_devs && ex->devs; i++) {
 		for (s = 0; ex->devs[i].weights && s < ex->prog->num_slots; s++)

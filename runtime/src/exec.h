@@ -58,6 +58,14 @@ void npurt_exec_stop(struct npurt_exec *ex);
 void npurt_exec_destroy(struct npurt_exec *ex);
 /* Queue every item of @run (remaining, err set here). */
 void npurt_exec_submit(struct npurt_exec *ex, struct npurt_run *run);
+/*
+ * Run the one item of @run on the calling thread, on the memory of an idle
+ * worker lent for the run (it counts as busy: the per-device concurrency
+ * and the order of submission hold), and complete it there. Return: false
+ * (nothing done: no worker idle, something queued, a batch of several
+ * items, or a batch-job device) or true.
+ */
+bool npurt_exec_run_here(struct npurt_exec *ex, struct npurt_run *run);
 /* Complete every queued, not started item with @err. Return: how many. */
 unsigned int npurt_exec_cancel(struct npurt_exec *ex, int err);
 /* Complete the items of @run still waiting for a worker with @err (the

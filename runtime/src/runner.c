@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * runner.c - synchronous inference: npurt_runner_run() queues the batch
- * items of one call on the executor and sleeps until the last completes,
- * the run's timeout passes or its cancellation token fires. Any number of
- * threads may call it at once.
+ * runner.c - synchronous inference: npurt_runner_run() runs a one-item
+ * call on its own thread when a worker is idle (borrowing the worker: no
+ * hand-off, no wake-up), else queues the batch items of the call on the
+ * executor and sleeps until the last completes, the run's timeout passes
+ * or its cancellation token fires. Any number of threads may call it at
+ * once.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,9 +15,15 @@
 #include "cancel.h"
 #include "exec.h"
 
+/* Call objects kept for reuse: enough for this many concurrent callers. */
+#define RUNNER_CALLS_KEPT	8
+
 struct npurt_runner {
 	struct npurt_exec *ex;
 	atomic_bool closing;
+	pthread_mutex_t lock;
+	struct runner_call *kept[RUNNER_CALLS_KEPT];
+	unsigned int num_kept;
 };
 
 /* The caller's side of one call. */
@@ -80,6 +88,7 @@ NPURT_API int npurt_runner_create(npurt_runtime *rt, npurt_model *model,
 		free(r);
 		return ret;
 	}
+	pthread_mutex_init(&r->lock, NULL);
 	*out = r;
 	return 0;
 }
@@ -183,11 +192,20 @@ static int runner_wait(struct runner_call *c, const struct npurt_run_opts *o)
 	return why;
 }
 
-static struct runner_call *runner_call_new(const npurt_runner *runner)
+static struct runner_call *runner_call_new(npurt_runner *runner)
 {
-	struct runner_call *c = calloc(1, sizeof(*c));
+	struct runner_call *c = NULL;
 	pthread_condattr_t attr;
 
+	pthread_mutex_lock(&runner->lock);
+	if (runner->num_kept)
+		c = runner->kept[--runner->num_kept];
+	pthread_mutex_unlock(&runner->lock);
+	if (c) {
+		c->finished = false;
+		return c;
+	}
+	c = calloc(1, sizeof(*c));
 	if (c)
 		c->run.works = calloc(npurt_exec_batch(runner->ex),
 				      sizeof(*c->run.works));
@@ -213,17 +231,51 @@ static void runner_call_free(struct runner_call *c)
 	free(c);
 }
 
+/* @c back to @runner for the next call (completed: no thread uses it). */
+static void runner_call_put(npurt_runner *runner, struct runner_call *c)
+{
+	pthread_mutex_lock(&runner->lock);
+	if (runner->num_kept < RUNNER_CALLS_KEPT) {
+		runner->kept[runner->num_kept++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&runner->lock);
+	if (c)
+		runner_call_free(c);
+}
+
+/*
+ * The one item on this thread: the call cannot be interrupted while it
+ * runs, so a cancellation requested or a deadline passed by the time it
+ * completes fails the call as a waiting caller would have (the outputs
+ * are written either way, as when a started item is waited for).
+ */
+static int runner_here(const struct npurt_run_opts *o, uint64_t t0)
+{
+	if (npurt_cancel_requested(o->cancel))
+		return -ECANCELED;
+	if (o->timeout_ms &&
+	    npurt_now_ns() - t0 >= (uint64_t)o->timeout_ms * 1000000)
+		return -ETIMEDOUT;
+	return 0;
+}
+
 static int runner_execute(npurt_runner *runner, npurt_tensor *const *inputs,
 			  npurt_tensor *const *outputs,
 			  const struct npurt_run_opts *o)
 {
 	struct runner_call *c = runner_call_new(runner);
+	uint64_t t0 = o->timeout_ms ? npurt_now_ns() : 0;
 	int ret, why;
 
 	if (!c)
 		return npurt_err(-ENOMEM, "out of memory");
 	c->run.inputs = inputs;
 	c->run.outputs = outputs;
+	if (npurt_exec_run_here(runner->ex, &c->run)) {
+		why = runner_here(o, t0);
+		goto done;
+	}
 	npurt_cancel_watch(o->cancel, &c->waiter);
 	npurt_exec_submit(runner->ex, &c->run);
 	why = runner_wait(c, o);
@@ -237,6 +289,7 @@ static int runner_execute(npurt_runner *runner, npurt_tensor *const *inputs,
 		pthread_mutex_unlock(&c->lock);
 	}
 	npurt_cancel_unwatch(o->cancel, &c->waiter);
+done:
 	ret = atomic_load(&c->run.err);
 	if (why == -ETIMEDOUT)
 		ret = npurt_err(why, "run not completed within its timeout "
@@ -246,7 +299,7 @@ static int runner_execute(npurt_runner *runner, npurt_tensor *const *inputs,
 				"token");
 	else if (ret)
 		npurt_err(ret, "%s", c->run.errmsg);
-	runner_call_free(c);
+	runner_call_put(runner, c);
 	return ret;
 }
 
@@ -312,6 +365,9 @@ NPURT_API void npurt_runner_destroy(npurt_runner *runner)
 		return;
 	atomic_store(&runner->closing, true);
 	npurt_exec_destroy(runner->ex);
+	while (runner->num_kept)
+		runner_call_free(runner->kept[--runner->num_kept]);
+	pthread_mutex_destroy(&runner->lock);
 	free(runner);
 }
 

@@ -5,7 +5,8 @@
  * unknown tail must be zero), flags and reserved fields, inputs and
  * outputs by name (and npurt_model_{input,output}_index()), a timeout and
  * a cancellation token: runs that have not started are dropped at once,
- * a started one is waited for.
+ * a started one is waited for. A run that finds the worker idle goes on
+ * the calling thread; one that does not waits for it.
  *
  * A run is held back by the executor's test hook: the item whose input
  * starts with byte ID waits while gate ID is closed. Assertions do not
@@ -33,6 +34,8 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_closed[256];
 static unsigned int entered[256];
+static pthread_t ran_on[256];		/* the thread that ran item ID */
+static npurt_cancel *cancel_on[256];	/* requested when item ID starts */
 
 static void gate_hook(npurt_tensor *const *inputs, unsigned int item)
 {
@@ -41,6 +44,9 @@ static void gate_hook(npurt_tensor *const *inputs, unsigned int item)
 
 	pthread_mutex_lock(&gate_lock);
 	entered[id]++;
+	ran_on[id] = pthread_self();
+	if (cancel_on[id])
+		npurt_cancel_request(cancel_on[id]);
 	pthread_cond_broadcast(&gate_cond);
 	while (gate_closed[id])
 		pthread_cond_wait(&gate_cond, &gate_lock);
@@ -139,6 +145,7 @@ static int setup(void **state)
 	memset(&fx, 0, sizeof(fx));
 	memset(gate_closed, 0, sizeof(gate_closed));
 	memset(entered, 0, sizeof(entered));
+	memset(cancel_on, 0, sizeof(cancel_on));
 	npurt_exec_test_hook = gate_hook;
 	if (npurt_runtime_create("cpu(1)", &fx.rt))
 		return -1;
@@ -430,9 +437,10 @@ static void *opener_main(void *arg)
 
 /*
  * A run whose item has started when the deadline passes: the call waits
- * for the item (it writes the caller's outputs), then fails. The -ETIMEDOUT
- * assumes this thread wakes within the second between the 20 ms deadline
- * and the gate opening.
+ * for the item (it writes the caller's outputs), then fails. The worker is
+ * idle, so the item runs on this thread and the call returns when the gate
+ * opens; on a worker's thread, the -ETIMEDOUT would assume this thread
+ * wakes within the second between the 20 ms deadline and the gate opening.
  */
 static void test_timeout_started(void **state)
 {
@@ -449,6 +457,112 @@ static void test_timeout_started(void **state)
 	pthread_mutex_unlock(&gate_lock);
 	assert_int_equal(pthread_join(op.t, NULL), 0);
 	assert_int_equal(entered_count(6), 1);
+	assert_true(pthread_equal(ran_on[6], pthread_self()));
+	assert_memory_equal(npurt_tensor_data(fx.ya), npurt_tensor_data(fx.a),
+			    ELEMS);
+}
+
+struct caller {
+	pthread_t t;
+	uint8_t id;
+	npurt_tensor *a, *b, *ya, *yb;
+	int ret;
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *k = arg;
+	npurt_tensor *in[2] = { k->a, k->b }, *out[2] = { k->ya, k->yb };
+
+	k->ret = npurt_runner_run(fx.r, in, out);
+	return NULL;
+}
+
+/*
+ * With its worker idle, a run goes on the calling thread (no hand-off to
+ * the worker's) and gives the same bytes; while a caller has the only
+ * worker, another caller's run waits (one run at a time, as with the
+ * worker's thread) and completes once it is free.
+ */
+static void test_caller_thread(void **state)
+{
+	struct caller k = { .id = 7, .ret = 1 };
+	struct blocker bl;
+
+	(void)state;
+	fill(fx.a, 9);
+	fill(fx.b, 77);
+	assert_int_equal(run(NULL), 0);
+	assert_int_equal(entered_count(9), 1);
+	assert_true(pthread_equal(ran_on[9], pthread_self()));
+	assert_memory_equal(npurt_tensor_data(fx.ya), npurt_tensor_data(fx.a),
+			    ELEMS);
+	assert_memory_equal(npurt_tensor_data(fx.yb), npurt_tensor_data(fx.b),
+			    ELEMS);
+
+	/* The blocker's run holds the worker, on the blocker's thread. */
+	blocker_start(&bl);
+	assert_true(pthread_equal(ran_on[1], bl.t));
+	assert_int_equal(npurt_tensor_alloc(fx.rt, npurt_runner_input(fx.r, 0),
+					    &k.a), 0);
+	assert_int_equal(npurt_tensor_alloc(fx.rt, npurt_runner_input(fx.r, 1),
+					    &k.b), 0);
+	assert_int_equal(npurt_tensor_alloc(fx.rt,
+					    npurt_runner_output(fx.r, 0),
+					    &k.ya), 0);
+	assert_int_equal(npurt_tensor_alloc(fx.rt,
+					    npurt_runner_output(fx.r, 1),
+					    &k.yb), 0);
+	fill(k.a, 7);
+	fill(k.b, 170);
+	assert_int_equal(pthread_create(&k.t, NULL, caller_main, &k), 0);
+	nap_ms(50);		/* lets a run that ignores the limit start */
+	assert_int_equal(entered_count(7), 0);
+	blocker_finish(&bl);
+	assert_int_equal(pthread_join(k.t, NULL), 0);
+	assert_int_equal(k.ret, 0);
+	assert_int_equal(entered_count(7), 1);
+	assert_memory_equal(npurt_tensor_data(k.ya), npurt_tensor_data(k.a),
+			    ELEMS);
+	assert_memory_equal(npurt_tensor_data(k.yb), npurt_tensor_data(k.b),
+			    ELEMS);
+	npurt_tensor_destroy(k.a);
+	npurt_tensor_destroy(k.b);
+	npurt_tensor_destroy(k.ya);
+	npurt_tensor_destroy(k.yb);
+
+	/* And the next run is on this thread again. */
+	fill(fx.a, 10);
+	assert_int_equal(run(NULL), 0);
+	assert_true(pthread_equal(ran_on[10], pthread_self()));
+}
+
+/*
+ * A token requested while the run goes on the calling thread: the item
+ * completes (outputs written), the call fails as a waiting one would.
+ */
+static void test_cancel_running(void **state)
+{
+	struct npurt_run_opts o = { .size = sizeof(o) };
+
+	(void)state;
+	assert_int_equal(npurt_cancel_create(&o.cancel), 0);
+	cancel_on[11] = o.cancel;
+	fill(fx.a, 11);
+	memset(npurt_tensor_data(fx.ya), 0, ELEMS);
+	assert_int_equal(run(&o), -ECANCELED);
+	assert_string_equal(npurt_last_error(), "run cancelled through its "
+			    "npurt_cancel token");
+	assert_int_equal(entered_count(11), 1);
+	assert_true(pthread_equal(ran_on[11], pthread_self()));
+	assert_memory_equal(npurt_tensor_data(fx.ya), npurt_tensor_data(fx.a),
+			    ELEMS);
+	/* Reset: the next run goes through. */
+	npurt_cancel_reset(o.cancel);
+	fill(fx.a, 12);
+	assert_int_equal(run(&o), 0);
+	assert_int_equal(entered_count(12), 1);
+	npurt_cancel_destroy(o.cancel);
 }
 
 int main(void)
@@ -461,6 +575,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_started, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_caller_thread, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_running, setup,
 						teardown),
 	};
 

@@ -86,12 +86,41 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/*
+ * @threads threads calling npurt_runner_run() at once on @spec with
+ * @workers workers per device: a run goes to an idle worker on the
+ * caller's thread, or waits in the queue for one, and every output equals
+ * the sequential run's.
+ */
+static void threads_on(npurt_model *m, const char *spec, unsigned int workers,
+		       unsigned int threads)
+{
+	struct npurt_runner_opts o = { .worker_num = workers };
+	struct worker w[THREADS];
+	npurt_runtime *rt = NULL;
+	npurt_runner *r = NULL;
+	unsigned int i;
+
+	assert_int_equal(npurt_runtime_create(spec, &rt), 0);
+	assert_int_equal(npurt_runner_create(rt, m, &o, &r), 0);
+	for (i = 0; i < threads; i++) {
+		w[i] = (struct worker){ .r = r, .index = i };
+		assert_int_equal(pthread_create(&w[i].t, NULL, thread_main,
+						&w[i]), 0);
+	}
+	for (i = 0; i < threads; i++) {
+		assert_int_equal(pthread_join(w[i].t, NULL), 0);
+		assert_int_equal(w[i].err, 0);
+		assert_int_equal(w[i].mismatches, 0);
+	}
+	npurt_runner_destroy(r);
+	npurt_runtime_destroy(rt);
+}
+
 static void test_threads(void **state)
 {
-	struct npurt_runner_opts o = { .worker_num = 3 };
-	struct worker w[THREADS];
-	npurt_runtime *rt = NULL, *rt1 = NULL;
-	npurt_runner *r = NULL, *r1 = NULL;
+	npurt_runtime *rt1 = NULL;
+	npurt_runner *r1 = NULL;
 	npurt_model *m = mlp_model();
 	unsigned int i, distinct = 0;
 
@@ -109,22 +138,13 @@ static void test_threads(void **state)
 	npurt_runner_destroy(r1);
 	npurt_runtime_destroy(rt1);
 
-	/* Concurrent: 8 threads over two CPU devices, 3 workers each. */
-	assert_int_equal(npurt_runtime_create("cpu(2),cpu(3)", &rt), 0);
-	assert_int_equal(npurt_runner_create(rt, m, &o, &r), 0);
-	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ .r = r, .index = i };
-		assert_int_equal(pthread_create(&w[i].t, NULL, thread_main,
-						&w[i]), 0);
-	}
-	for (i = 0; i < THREADS; i++) {
-		assert_int_equal(pthread_join(w[i].t, NULL), 0);
-		assert_int_equal(w[i].err, 0);
-		assert_int_equal(w[i].mismatches, 0);
-	}
-	npurt_runner_destroy(r);
+	/* More callers than workers: most runs queue behind a busy one. */
+	threads_on(m, "cpu(1)", 1, THREADS);
+	threads_on(m, "cpu(2)", 2, THREADS);
+	threads_on(m, "cpu(1)", 3, 2);
+	/* Two CPU devices, 3 workers each. */
+	threads_on(m, "cpu(2),cpu(3)", 3, THREADS);
 	npurt_model_destroy(m);
-	npurt_runtime_destroy(rt);
 }
 
 static void test_batch(void **state)
