@@ -938,6 +938,8 @@ struct npu_dwq {
 	u32 step;		/* input pixels between quad positions */
 	u32 npos;		/* quad positions per row */
 	u32 span;		/* ring rows */
+	bool half;		/* <= 32 channels: two pixels per vector */
+	u32 hslots;		/* half: output pixels ox and ox + hslots */
 };
 
 #define NPU_DWQ_SC_RING	((sizeof(struct npu_dwq) + 63) & ~(u64)63)
@@ -956,9 +958,10 @@ static u32 npu_gcd(u32 a, u32 b)
 
 /* Whether the block with epilogue @e runs here; sets the geometry. */
 static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
-			     const struct npu_mm_epi *e, struct npu_dwq *q)
+			     const struct npu_mm_epi *e, u32 w,
+			     struct npu_dwq *q)
 {
-	u32 span;
+	u32 span, nout;
 
 	if (c->dil_w != 1 || c->k_w > 4 * NPU_DWQ_MAX_GX ||
 	    e->out_dtype == RM_NPU_DT_INT32 || (e->has_bias && !e->bias_safe) ||
@@ -969,7 +972,11 @@ static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
 		return false;
 	q->ngx = (c->k_w + 3) / 4;
 	q->step = q->ngx == 1 ? c->stride_w : npu_gcd(c->stride_w, 4);
-	q->npos = ((c->out_w - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
+	q->half = w <= NPU_MM_COLS / 2;
+	q->hslots = (c->out_w + 1) / 2;
+	/* half: the ring's positions hold the left half's quads */
+	nout = q->half ? q->hslots : c->out_w;
+	q->npos = ((nout - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
 	q->span = span;
 	return NPU_DWQ_SC_RING + (u64)span * q->npos * 256 <= NPU_MM_SC_EPI;
 }
@@ -986,14 +993,14 @@ static inline u32 npu_dwq_ch(u32 i, u32 d)
  */
 static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 			       const s8 *wsrc, u32 oc0, u32 w, u32 ngx,
-			       __m512i *wdst, s32 *wsum)
+			       bool half, __m512i *wdst, s32 *wsum)
 {
 	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b;
 
 	memset(wdst, 0, (u64)c->k_h * ngx * 4 * 64);
 	for (i = 0; i < 4; i++)
 		for (d = 0; d < 16; d++) {
-			u32 ch = npu_dwq_ch(i, d);
+			u32 ch = npu_dwq_ch(i, d) % (half ? 32 : 64);
 			const s8 *ws = wsrc + (u64)(oc0 + ch) * taps;
 			s32 sw = 0;
 
@@ -1017,7 +1024,8 @@ static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 
 /* The block's epilogue vectors (permuted channel order) from its sums. */
 static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
-			const struct npu_mm_epi *e, struct npu_dwq *q)
+			const struct npu_mm_epi *e, bool half,
+			struct npu_dwq *q)
 {
 	s32 tz = npu_mul32(npu_mul32((s32)(c->k_h * c->k_w), zx),
 			   c->w_zero_point);
@@ -1029,7 +1037,7 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 		s32 *rv = (s32 *)&q->rv[i], *sv = (s32 *)&q->sv[i];
 
 		for (d = 0; d < 16; d++) {
-			u32 ch = npu_dwq_ch(i, d);
+			u32 ch = npu_dwq_ch(i, d) % (half ? 32 : 64);
 
 			ct[d] = npu_add32(npu_add32(npu_mul32(-zx,
 							q->wsp[16 * i + d]),
@@ -1069,15 +1077,32 @@ static u64 npu_dwq_block_bytes(const struct rm_npu_cmd_conv2d *c)
 	return (u64)c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
 }
 
-/* Quads of input row @iy (the zero point outside the input) into @dst. */
-static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
-			const struct npu_dwq *q, const u8 *img, s32 iy,
-			__mmask64 cm, bool sgn, u8 *dst)
+/* The input of pixel @ix of @row (the zero point @zraw outside the input). */
+static __always_inline __m256i npu_dwq_half_px(const struct rm_npu_cmd_conv2d *c,
+					       const u8 *row, s32 ix,
+					       __mmask32 cm, __m256i zraw)
 {
-	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
-	const __m512i zv = _mm512_xor_si512(flip,
-		_mm512_set1_epi8((char)c->in_zero_point));
+	if (ix < 0 || ix >= (s32)c->in_w)
+		return zraw;
+	return _mm256_mask_loadu_epi8(zraw, cm, row + (u64)(u32)ix * c->in_c);
+}
+
+/*
+ * Quads of input row @iy (the zero point outside the input) into @dst; in
+ * a half block (q->half) the upper 32 bytes of each position hold the
+ * pixels hslots output pixels on, for the right half of the output row.
+ */
+static __always_inline void npu_dwq_row_t(const struct rm_npu_cmd_conv2d *c,
+					  const struct npu_dwq *q,
+					  const u8 *img, s32 iy, __mmask64 cm,
+					  u8 *dst, const bool SGN,
+					  const bool HALF)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	const __m512i zraw = _mm512_set1_epi8((char)c->in_zero_point);
+	const __m512i zv = SGN ? _mm512_xor_si512(flip, zraw) : zraw;
 	const u8 *row = img + (u64)iy * c->in_w * c->in_c;
+	s32 hoff = (s32)(q->hslots * c->stride_w);
 	u32 j, b;
 
 	if (iy < 0 || iy >= (s32)c->in_h) {
@@ -1089,24 +1114,40 @@ static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
 		s32 ix = (s32)(j * q->step) - (s32)c->pad_left;
 		__m512i x[4], t0, t1, t2, t3;
 
-		if (ix >= 0 && ix + 3 < (s32)c->in_w) {
+		if (HALF) {
+#pragma GCC unroll 4
+			for (b = 0; b < 4; b++) {
+				__m256i l = npu_dwq_half_px(c, row, ix + (s32)b,
+					(__mmask32)cm,
+					_mm512_castsi512_si256(zraw));
+				__m256i h = npu_dwq_half_px(c, row,
+					ix + hoff + (s32)b, (__mmask32)cm,
+					_mm512_castsi512_si256(zraw));
+
+				x[b] = _mm512_inserti64x4(
+					_mm512_castsi256_si512(l), h, 1);
+			}
+		} else if (ix >= 0 && ix + 3 < (s32)c->in_w) {
 			const u8 *s = row + (u64)(u32)ix * c->in_c;
 
 #pragma GCC unroll 4
 			for (b = 0; b < 4; b++)
-				x[b] = _mm512_xor_si512(flip,
-					_mm512_maskz_loadu_epi8(cm, s +
-						(u64)b * c->in_c));
+				x[b] = _mm512_maskz_loadu_epi8(cm, s +
+							(u64)b * c->in_c);
 		} else {
 #pragma GCC unroll 4
 			for (b = 0; b < 4; b++) {
 				s32 xb = ix + (s32)b;
 
-				x[b] = xb < 0 || xb >= (s32)c->in_w ? zv :
-				       _mm512_xor_si512(flip,
-					_mm512_maskz_loadu_epi8(cm, row +
-						(u64)(u32)xb * c->in_c));
+				x[b] = xb < 0 || xb >= (s32)c->in_w ? zraw :
+				       _mm512_maskz_loadu_epi8(cm, row +
+						(u64)(u32)xb * c->in_c);
 			}
+		}
+		if (SGN) {
+#pragma GCC unroll 4
+			for (b = 0; b < 4; b++)
+				x[b] = _mm512_xor_si512(x[b], flip);
 		}
 		t0 = _mm512_unpacklo_epi8(x[0], x[1]);
 		t1 = _mm512_unpackhi_epi8(x[0], x[1]);
@@ -1119,38 +1160,63 @@ static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
 	}
 }
 
+static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
+			const struct npu_dwq *q, const u8 *img, s32 iy,
+			__mmask64 cm, bool sgn, u8 *dst)
+{
+	if (q->half && sgn)
+		npu_dwq_row_t(c, q, img, iy, cm, dst, true, true);
+	else if (q->half)
+		npu_dwq_row_t(c, q, img, iy, cm, dst, false, true);
+	else if (sgn)
+		npu_dwq_row_t(c, q, img, iy, cm, dst, true, false);
+	else
+		npu_dwq_row_t(c, q, img, iy, cm, dst, false, false);
+}
+
 /*
- * Output pixels [ox0, ox1) of one row, kernel rows at @rows; KH, NGX: the
- * kernel's rows and tap groups (constants in the common cases).
+ * Output pixels [ox0, ox1) of one row, kernel rows at @rows, @orow the
+ * row's pixel 0; KH, NGX: the kernel's rows and tap groups (constants in
+ * the common cases). Slot s computes pixel s (and s + hslots in the upper
+ * half of a half block). The sums start at the column term and bias (the
+ * same wrapping int32 sum); the clamp to [lo, hi] is done on the bytes:
+ * the saturating packs and zero-point add keep every value outside the
+ * output type on its side of it (binary32: the rescaled value is clamped
+ * from above first, as a conversion past int32 reads INT_MIN).
  */
 static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 					   const struct npu_mm_epi *e,
 					   const u8 *const *rows, u32 ox0,
-					   u32 ox1, u32 inc, u32 goff, u8 *o,
-					   u32 ostride, __mmask64 cm, s32 zw,
-					   const u32 KH, const u32 NGX,
+					   u32 ox1, u32 inc, u32 goff,
+					   u8 *orow, u32 ostride, __mmask64 cm,
+					   s32 zw, const u32 KH, const u32 NGX,
 					   const bool ZW, const bool F32,
 					   const bool SOUT)
 {
-	const __m512i lo = _mm512_set1_epi32(e->lo - e->zp);
-	const __m512i hi = _mm512_set1_epi32(e->hi - e->zp);
-	const __m512 lof = _mm512_cvtepi32_ps(lo), hif = _mm512_cvtepi32_ps(hi);
-	const __m512i zp = _mm512_set1_epi32(e->zp);
+	const __m512 hif = _mm512_set1_ps((float)(e->hi - e->zp));
+	const __m512i zp = _mm512_set1_epi16((short)e->zp);
+	const __m512i lo = _mm512_set1_epi8((char)e->lo);
+	const __m512i hi = _mm512_set1_epi8((char)e->hi);
 	const __m512i zwv = _mm512_set1_epi32(zw);
-	u32 ox, ky, g, i;
+	u32 s, s0 = ox0, s1 = ox1, hs = q->hslots, ky, g, i;
 
-	for (ox = ox0; ox < ox1; ox++, o += ostride) {
-		__m512i acc[4], sx[4], y[4], p01, p23;
+	if (q->half) {
+		/* the slots of pixels [ox0, ox1) on either side */
+		s0 = ox0 >= hs ? ox0 - hs : ox1 > hs ? 0 : ox0;
+		s1 = ox1 <= hs ? ox1 : ox0 >= hs ? ox1 - hs : hs;
+	}
+	for (s = s0; s < s1; s++) {
+		__m512i acc[4], sx[4], y[4], p01, p23, r;
 
 		for (i = 0; i < 4; i++) {
-			acc[i] = _mm512_setzero_si512();
+			acc[i] = q->ct[i];
 			sx[i] = _mm512_setzero_si512();
 		}
 #pragma GCC unroll 8
 		for (ky = 0; ky < KH; ky++)
 #pragma GCC unroll 2
 			for (g = 0; g < NGX; g++) {
-				const u8 *x = rows[ky] + ((u64)ox * inc +
+				const u8 *x = rows[ky] + ((u64)s * inc +
 							  g * goff) * 256;
 				const __m512i *wv = q->wp + (ky * NGX + g) * 4;
 
@@ -1172,35 +1238,45 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 			if (ZW)
 				x = _mm512_sub_epi32(x, _mm512_mullo_epi32(sx[i],
 									   zwv));
-			x = _mm512_add_epi32(x, q->ct[i]);
 			if (F32) {
 				/* contract 3.4, as npu_epi16() */
 				__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x),
 					_mm512_castsi512_ps(q->m[i]));
 
-				f = _mm512_min_ps(_mm512_max_ps(f, lof), hif);
-				y[i] = _mm512_cvtps_epi32(f);
+				y[i] = _mm512_cvtps_epi32(_mm512_min_ps(f, hif));
 			} else {
 				__m512i pe = _mm512_mul_epi32(x, q->m[i]);
 				__m512i po = _mm512_mul_epi32(
 					_mm512_srli_epi64(x, 32), q->mo[i]);
-				__m512i r = _mm512_mask_blend_epi32(0xaaaa,
-					_mm512_srli_epi64(pe, 32), po);
 
-				r = _mm512_srav_epi32(_mm512_add_epi32(r,
-								       q->rv[i]),
-						      q->sv[i]);
-				y[i] = _mm512_min_epi32(_mm512_max_epi32(r, lo),
-							hi);
+				r = _mm512_mask_blend_epi32(0xaaaa,
+					_mm512_srli_epi64(pe, 32), po);
+				y[i] = _mm512_srav_epi32(_mm512_add_epi32(r,
+								q->rv[i]),
+							 q->sv[i]);
 			}
-			y[i] = _mm512_add_epi32(y[i], zp);
 		}
 		/* lane L: channels 16 L + 4 i .. + 3 of y[i]: in order again */
-		p01 = _mm512_packs_epi32(y[0], y[1]);
-		p23 = _mm512_packs_epi32(y[2], y[3]);
-		_mm512_mask_storeu_epi8(o, cm, SOUT ?
-					_mm512_packs_epi16(p01, p23) :
-					_mm512_packus_epi16(p01, p23));
+		p01 = _mm512_adds_epi16(_mm512_packs_epi32(y[0], y[1]), zp);
+		p23 = _mm512_adds_epi16(_mm512_packs_epi32(y[2], y[3]), zp);
+		if (SOUT)
+			r = _mm512_min_epi8(_mm512_max_epi8(
+				_mm512_packs_epi16(p01, p23), lo), hi);
+		else
+			r = _mm512_min_epu8(_mm512_max_epu8(
+				_mm512_packus_epi16(p01, p23), lo), hi);
+		if (!q->half) {
+			_mm512_mask_storeu_epi8(orow + (u64)s * ostride, cm, r);
+			continue;
+		}
+		if (s >= ox0 && s < ox1)
+			_mm256_mask_storeu_epi8(orow + (u64)s * ostride,
+						(__mmask32)cm,
+						_mm512_castsi512_si256(r));
+		if (s + hs >= ox0 && s + hs < ox1)
+			_mm256_mask_storeu_epi8(orow + (u64)(s + hs) * ostride,
+						(__mmask32)cm,
+						_mm512_extracti64x4_epi64(r, 1));
 	}
 }
 
@@ -1263,12 +1339,13 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		    ctx->cache_key != key) {
 			npu_dwq_pack_block(c, (const s8 *)(bo[c->weights.bo] +
 							   c->weights.offset),
-					   oc0, w, q->ngx, q->w[0], q->wsum);
+					   oc0, w, q->ngx, q->half, q->w[0],
+					   q->wsum);
 			ctx->cache_tag = ctx->tag;
 			ctx->cache_key = key;
 		}
 	}
-	npu_dwq_epi(c, zx, e, q);
+	npu_dwq_epi(c, zx, e, q->half, q);
 	for (ky = 0; ky < q->span; ky++)
 		q->tag[ky] = -1;
 	t = npu_div_u64(p, c->out_w);
@@ -1278,7 +1355,7 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	while (p < pend) {
 		u32 oxe = (u32)npu_min_u64(c->out_w, ox + (pend - p));
 		const u8 *img = in + (u64)nb * c->in_h * c->in_w * c->in_c;
-		u8 *o = out + (p * c->out_c);
+		u8 *o = out + (p - ox) * c->out_c;	/* pixel 0 */
 		u32 iyp0 = oy * c->stride_h;	/* iy0 + pad_top */
 
 		for (ky = 0; ky < c->k_h; ky++) {
@@ -1369,7 +1446,7 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		ret = npu_mm_epi_load(&mm, oc0, w, e);
 		if (ret)
 			return ret;
-		if (npu_dwq_geometry(c, e, dq)) {
+		if (npu_dwq_geometry(c, e, w, dq)) {
 			npu_dwq_block(cmd, bo, ctx, pk, e, dq, (u32)cb, w, p,
 				      pend);
 			continue;
@@ -1590,12 +1667,13 @@ static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 				npu_dwq_pack_block(&flat, (const s8 *)
 						   (bo[c->weights.bo] +
 						    c->weights.offset),
-						   oc0, w, groups, wloc, q->wsum);
+						   oc0, w, groups, false, wloc,
+						   q->wsum);
 				ctx->cache_tag = ctx->tag;
 				ctx->cache_key = key;
 			}
 		}
-		npu_dwq_epi(&flat, zx, e, q);
+		npu_dwq_epi(&flat, zx, e, false, q);
 		for (; p < pend; p++) {
 			const u8 *img = bo[c->in.bo] + c->in.offset + oc0 +
 					p * taps * c->in_c;
@@ -2240,10 +2318,14 @@ static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		for (cb = 0; cb < nblk; cb++) {
 			u8 *blk = (u8 *)(pk + 1) + (u64)cb * pk->block_bytes;
 
-			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS,
-					   npu_min_u32(NPU_MM_COLS,
-						       c->out_c - cb * NPU_MM_COLS),
-					   pk->ngx, (__m512i *)blk,
+			u32 w = npu_min_u32(NPU_MM_COLS,
+					    c->out_c - cb * NPU_MM_COLS);
+
+			/* half: as npu_dwq_geometry() decides at run time */
+			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS, w,
+					   pk->ngx, !npu_dwg_ok(&cmd->conv2d) &&
+					   w <= NPU_MM_COLS / 2,
+					   (__m512i *)blk,
 					   (s32 *)(blk + pk->block_bytes - 4 * 64));
 		}
 		return;
