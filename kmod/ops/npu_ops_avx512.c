@@ -1191,7 +1191,7 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 					   u8 *orow, u32 ostride, __mmask64 cm,
 					   s32 zw, const u32 KH, const u32 NGX,
 					   const bool ZW, const bool F32,
-					   const bool SOUT)
+					   const bool SOUT, const bool HALF)
 {
 	const __m512 hif = _mm512_set1_ps((float)(e->hi - e->zp));
 	const __m512i zp = _mm512_set1_epi16((short)e->zp);
@@ -1200,7 +1200,7 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 	const __m512i zwv = _mm512_set1_epi32(zw);
 	u32 s, s0 = ox0, s1 = ox1, hs = q->hslots, ky, g, i;
 
-	if (q->half) {
+	if (HALF) {
 		/* the slots of pixels [ox0, ox1) on either side */
 		s0 = ox0 >= hs ? ox0 - hs : ox1 > hs ? 0 : ox0;
 		s1 = ox1 <= hs ? ox1 : ox0 >= hs ? ox1 - hs : hs;
@@ -1265,7 +1265,7 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 		else
 			r = _mm512_min_epu8(_mm512_max_epu8(
 				_mm512_packus_epi16(p01, p23), lo), hi);
-		if (!q->half) {
+		if (!HALF) {
 			_mm512_mask_storeu_epi8(orow + (u64)s * ostride, cm, r);
 			continue;
 		}
@@ -1280,24 +1280,32 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 	}
 }
 
-#define NPU_DWQ_EPI(kh, ngx, zwf)					\
+#define NPU_DWQ_EPI_H(kh, ngx, zwf, half)				\
 	do {								\
 		if (e->f32 && sout)					\
 			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       true, true);			\
+				       true, true, half);		\
 		else if (e->f32)					\
 			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       true, false);			\
+				       true, false, half);		\
 		else if (sout)						\
 			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       false, true);			\
+				       false, true, half);		\
 		else							\
 			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       false, false);			\
+				       false, false, half);		\
+	} while (0)
+
+#define NPU_DWQ_EPI(kh, ngx, zwf)					\
+	do {								\
+		if (q->half)						\
+			NPU_DWQ_EPI_H(kh, ngx, zwf, true);		\
+		else							\
+			NPU_DWQ_EPI_H(kh, ngx, zwf, false);		\
 	} while (0)
 
 /*
