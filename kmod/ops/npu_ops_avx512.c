@@ -921,6 +921,7 @@ static void npu_dw_block_vectors(struct npu_dwb *b)
  */
 #define NPU_DWQ_MAX_GX		2	/* tap groups per kernel row: k_w <= 8 */
 #define NPU_DWQ_MAX_SPAN	16	/* rows of the ring */
+#define NPU_DWQ_MAX_SETS	4	/* weight sets (shifted kernels) */
 
 struct npu_dwq {
 	__m512i w[NPU_DW_MAX_TAPS][4];	/* [ky * ngx + g][vector] */
@@ -932,10 +933,14 @@ struct npu_dwq {
 	__m512i mo[4];		/* mult32 of the odd lanes */
 	__m512i rv[4];
 	__m512i sv[4];
-	__m512i ones[NPU_DWQ_MAX_GX];	/* 1 in the bytes of real taps */
+	/* [set][g]: 1 in the bytes of real taps */
+	__m512i ones[NPU_DWQ_MAX_SETS][NPU_DWQ_MAX_GX];
 	s64 tag[NPU_DWQ_MAX_SPAN];	/* the ring row's nb << 32 | iy + pad */
 	u32 ngx;		/* tap groups per kernel row */
 	u32 step;		/* input pixels between quad positions */
+	u32 nset;		/* weight sets: outputs per position */
+	u32 mshift;		/* log2(nset) */
+	u32 inc;		/* positions between nset outputs */
 	u32 npos;		/* quad positions per row */
 	u32 span;		/* ring rows */
 	bool half;		/* <= 32 channels: two pixels per vector */
@@ -956,6 +961,29 @@ static u32 npu_gcd(u32 a, u32 b)
 	return a;
 }
 
+/*
+ * Quad positions every @step input pixels. With @nset > 1 (strides 1 and
+ * 2) the nset outputs between two positions read the same quads against
+ * weights shifted by their offset (set t: taps from byte t * stride on),
+ * so a row is transformed at a position per nset outputs, not per output.
+ */
+static void npu_dwq_sets(const struct rm_npu_cmd_conv2d *c, u32 *step,
+			 u32 *nset)
+{
+	u32 ngx = (c->k_w + 3) / 4, st = c->stride_w, p;
+
+	for (p = 4; p >= 2; p /= 2)
+		if (c->k_w <= 4 * NPU_DWQ_MAX_GX && p > st && p % st == 0 &&
+		    p - st + c->k_w <= 4 * ngx &&
+		    p / st * c->k_h * ngx <= NPU_DW_MAX_TAPS) {
+			*step = p;
+			*nset = p / st;
+			return;
+		}
+	*step = ngx == 1 ? st : npu_gcd(st, 4);
+	*nset = 1;
+}
+
 /* Whether the block with epilogue @e runs here; sets the geometry. */
 static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
 			     const struct npu_mm_epi *e, u32 w,
@@ -971,9 +999,12 @@ static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
 	if (span > NPU_DWQ_MAX_SPAN)
 		return false;
 	q->ngx = (c->k_w + 3) / 4;
-	q->step = q->ngx == 1 ? c->stride_w : npu_gcd(c->stride_w, 4);
+	npu_dwq_sets(c, &q->step, &q->nset);
+	q->mshift = q->nset == 4 ? 2 : q->nset == 2 ? 1 : 0;
+	q->inc = q->nset > 1 ? 1 : c->stride_w / q->step;
 	q->half = w <= NPU_MM_COLS / 2;
-	q->hslots = (c->out_w + 1) / 2;
+	/* a multiple of nset: both halves' slots at the same weight set */
+	q->hslots = ((c->out_w + 1) / 2 + q->nset - 1) / q->nset * q->nset;
 	/* half: the ring's positions hold the left half's quads */
 	nout = q->half ? q->hslots : c->out_w;
 	q->npos = ((nout - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
@@ -993,11 +1024,11 @@ static inline u32 npu_dwq_ch(u32 i, u32 d)
  */
 static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 			       const s8 *wsrc, u32 oc0, u32 w, u32 ngx,
-			       bool half, __m512i *wdst, s32 *wsum)
+			       u32 nset, bool half, __m512i *wdst, s32 *wsum)
 {
-	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b;
+	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b, t, pos;
 
-	memset(wdst, 0, (u64)c->k_h * ngx * 4 * 64);
+	memset(wdst, 0, (u64)nset * c->k_h * ngx * 4 * 64);
 	for (i = 0; i < 4; i++)
 		for (d = 0; d < 16; d++) {
 			u32 ch = npu_dwq_ch(i, d) % (half ? 32 : 64);
@@ -1012,10 +1043,14 @@ static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 				for (kx = 0; kx < c->k_w; kx++) {
 					s8 v = ws[ky * c->k_w + kx];
 
-					g = kx / 4;
-					b = kx % 4;
-					((u8 *)&wdst[(ky * ngx + g) * 4 + i])
-						[4 * d + b] = (u8)v;
+					for (t = 0; t < nset; t++) {
+						pos = kx + t * c->stride_w;
+						g = pos / 4;
+						b = pos % 4;
+						((u8 *)&wdst[((t * c->k_h + ky) *
+							      ngx + g) * 4 + i])
+							[4 * d + b] = (u8)v;
+					}
 					sw += v;
 				}
 			wsum[16 * i + d] = sw;
@@ -1029,7 +1064,7 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 {
 	s32 tz = npu_mul32(npu_mul32((s32)(c->k_h * c->k_w), zx),
 			   c->w_zero_point);
-	u32 i, d, g;
+	u32 i, d, g, t;
 
 	/* written in place: no stack array (ASan's fake stacks misalign) */
 	for (i = 0; i < 4; i++) {
@@ -1048,12 +1083,15 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 		}
 		q->mo[i] = _mm512_srli_epi64(q->m[i], 32);
 	}
-	for (g = 0; g < q->ngx; g++) {
-		u32 real = npu_min_u32(4, c->k_w - 4 * g);
+	for (t = 0; t < q->nset; t++)
+		for (g = 0; g < q->ngx; g++) {
+			u32 m = 0, b, o = t * c->stride_w;
 
-		q->ones[g] = _mm512_set1_epi32((int)(0x01010101u >>
-						    (8 * (4 - real))));
-	}
+			for (b = 0; b < 4; b++)
+				if (4 * g + b >= o && 4 * g + b - o < c->k_w)
+					m |= 1u << (8 * b);
+			q->ones[t][g] = _mm512_set1_epi32((int)m);
+		}
 }
 
 /* Packed depthwise weights (npu_cmd_pack()): this header, then blocks. */
@@ -1065,7 +1103,8 @@ struct npu_dwq_packed {
 	u32 c;
 	u32 ngx;
 	u64 block_bytes;	/* weights, then the 64 sums */
-	u8 pad[32];		/* the blocks 64-byte aligned */
+	u32 nset;		/* npu_dwq_sets() */
+	u8 pad[28];		/* the blocks 64-byte aligned */
 };
 
 _Static_assert(sizeof(struct npu_dwq_packed) == 64, "depthwise pack header");
@@ -1074,7 +1113,10 @@ _Static_assert(sizeof(struct npu_dwq_packed) == 64, "depthwise pack header");
 
 static u64 npu_dwq_block_bytes(const struct rm_npu_cmd_conv2d *c)
 {
-	return (u64)c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
+	u32 step, nset;
+
+	npu_dwq_sets(c, &step, &nset);
+	return (u64)nset * c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
 }
 
 /* The input of pixel @ix of @row (the zero point @zraw outside the input). */
@@ -1187,7 +1229,7 @@ static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
 static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 					   const struct npu_mm_epi *e,
 					   const u8 *const *rows, u32 ox0,
-					   u32 ox1, u32 inc, u32 goff,
+					   u32 ox1, u32 goff,
 					   u8 *orow, u32 ostride, __mmask64 cm,
 					   s32 zw, const u32 KH, const u32 NGX,
 					   const bool ZW, const bool F32,
@@ -1207,6 +1249,8 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 	}
 	for (s = s0; s < s1; s++) {
 		__m512i acc[4], sx[4], y[4], p01, p23, r;
+		u32 qi = (s >> q->mshift) * q->inc, set = s & (q->nset - 1);
+		const __m512i *ws = q->wp + set * KH * NGX * 4;
 
 		for (i = 0; i < 4; i++) {
 			acc[i] = q->ct[i];
@@ -1216,9 +1260,9 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 		for (ky = 0; ky < KH; ky++)
 #pragma GCC unroll 2
 			for (g = 0; g < NGX; g++) {
-				const u8 *x = rows[ky] + ((u64)s * inc +
+				const u8 *x = rows[ky] + ((u64)qi +
 							  g * goff) * 256;
-				const __m512i *wv = q->wp + (ky * NGX + g) * 4;
+				const __m512i *wv = ws + (ky * NGX + g) * 4;
 
 #pragma GCC unroll 4
 				for (i = 0; i < 4; i++) {
@@ -1228,7 +1272,8 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 								     wv[i]);
 					if (ZW)
 						sx[i] = _mm512_dpbusd_epi32(
-							sx[i], xv, q->ones[g]);
+							sx[i], xv,
+							q->ones[set][g]);
 				}
 			}
 #pragma GCC unroll 4
@@ -1283,19 +1328,19 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 #define NPU_DWQ_EPI_H(kh, ngx, zwf, half)				\
 	do {								\
 		if (e->f32 && sout)					\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
 				       true, true, half);		\
 		else if (e->f32)					\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
 				       true, false, half);		\
 		else if (sout)						\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
 				       false, true, half);		\
 		else							\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
 				       false, false, half);		\
 	} while (0)
@@ -1327,7 +1372,7 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	u64 row_bytes = (u64)q->npos * 256;
 	u8 *ring = ctx->scratch + NPU_DWQ_SC_RING;
 	__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
-	u32 inc = c->stride_w / q->step, goff = 4 / q->step;
+	u32 goff = 4 / q->step;
 	const u8 *in = bo[c->in.bo] + c->in.offset + oc0;
 	u8 *out = bo[c->out.bo] + c->out.offset + oc0;
 	const u8 *rows[NPU_DW_MAX_TAPS];
@@ -1347,7 +1392,8 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		    ctx->cache_key != key) {
 			npu_dwq_pack_block(c, (const s8 *)(bo[c->weights.bo] +
 							   c->weights.offset),
-					   oc0, w, q->ngx, q->half, q->w[0],
+					   oc0, w, q->ngx, q->nset, q->half,
+					   q->w[0],
 					   q->wsum);
 			ctx->cache_tag = ctx->tag;
 			ctx->cache_key = key;
@@ -1661,6 +1707,7 @@ static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		}
 		u += pend - p;
 		q->ngx = 1;
+		q->nset = 1;
 		if (pk) {
 			const u8 *blk = (const u8 *)(pk + 1) +
 					cb * pk->block_bytes;
@@ -1675,7 +1722,7 @@ static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 				npu_dwq_pack_block(&flat, (const s8 *)
 						   (bo[c->weights.bo] +
 						    c->weights.offset),
-						   oc0, w, groups, false, wloc,
+						   oc0, w, groups, 1, false, wloc,
 						   q->wsum);
 				ctx->cache_tag = ctx->tag;
 				ctx->cache_key = key;
@@ -2314,7 +2361,7 @@ static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		struct npu_dwq_packed *pk = dst;
 		const s8 *wsrc = (const s8 *)(bo[c->weights.bo] +
 					      c->weights.offset);
-		u32 cb, nblk = (u32)npu_ceil_div(c->out_c, NPU_MM_COLS);
+		u32 cb, step, nblk = (u32)npu_ceil_div(c->out_c, NPU_MM_COLS);
 
 		pk->magic = NPU_DWQ_PACK_MAGIC;
 		pk->isa = NPU_ISA_AVX512;
@@ -2323,6 +2370,7 @@ static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		pk->c = c->out_c;
 		pk->ngx = (c->k_w + 3) / 4;
 		pk->block_bytes = npu_dwq_block_bytes(c);
+		npu_dwq_sets(c, &step, &pk->nset);
 		for (cb = 0; cb < nblk; cb++) {
 			u8 *blk = (u8 *)(pk + 1) + (u64)cb * pk->block_bytes;
 
@@ -2331,7 +2379,8 @@ static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 
 			/* half: as npu_dwq_geometry() decides at run time */
 			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS, w,
-					   pk->ngx, !npu_dwg_ok(&cmd->conv2d) &&
+					   pk->ngx, pk->nset,
+					   !npu_dwg_ok(&cmd->conv2d) &&
 					   w <= NPU_MM_COLS / 2,
 					   (__m512i *)blk,
 					   (s32 *)(blk + pk->block_bytes - 4 * 64));
