@@ -921,6 +921,7 @@ static void npu_dw_block_vectors(struct npu_dwb *b)
  */
 #define NPU_DWQ_MAX_GX		2	/* tap groups per kernel row: k_w <= 8 */
 #define NPU_DWQ_MAX_SPAN	16	/* rows of the ring */
+#define NPU_DWQ_MAX_SETS	4	/* weight sets (shifted kernels) */
 
 struct npu_dwq {
 	__m512i w[NPU_DW_MAX_TAPS][4];	/* [ky * ngx + g][vector] */
@@ -932,12 +933,18 @@ struct npu_dwq {
 	__m512i mo[4];		/* mult32 of the odd lanes */
 	__m512i rv[4];
 	__m512i sv[4];
-	__m512i ones[NPU_DWQ_MAX_GX];	/* 1 in the bytes of real taps */
+	/* [set][g]: 1 in the bytes of real taps */
+	__m512i ones[NPU_DWQ_MAX_SETS][NPU_DWQ_MAX_GX];
 	s64 tag[NPU_DWQ_MAX_SPAN];	/* the ring row's nb << 32 | iy + pad */
 	u32 ngx;		/* tap groups per kernel row */
 	u32 step;		/* input pixels between quad positions */
+	u32 nset;		/* weight sets: outputs per position */
+	u32 mshift;		/* log2(nset) */
+	u32 inc;		/* positions between nset outputs */
 	u32 npos;		/* quad positions per row */
 	u32 span;		/* ring rows */
+	bool half;		/* <= 32 channels: two pixels per vector */
+	u32 hslots;		/* half: output pixels ox and ox + hslots */
 };
 
 #define NPU_DWQ_SC_RING	((sizeof(struct npu_dwq) + 63) & ~(u64)63)
@@ -954,11 +961,35 @@ static u32 npu_gcd(u32 a, u32 b)
 	return a;
 }
 
+/*
+ * Quad positions every @step input pixels. With @nset > 1 (strides 1 and
+ * 2) the nset outputs between two positions read the same quads against
+ * weights shifted by their offset (set t: taps from byte t * stride on),
+ * so a row is transformed at a position per nset outputs, not per output.
+ */
+static void npu_dwq_sets(const struct rm_npu_cmd_conv2d *c, u32 *step,
+			 u32 *nset)
+{
+	u32 ngx = (c->k_w + 3) / 4, st = c->stride_w, p;
+
+	for (p = 4; p >= 2; p /= 2)
+		if (c->k_w <= 4 * NPU_DWQ_MAX_GX && p > st && p % st == 0 &&
+		    p - st + c->k_w <= 4 * ngx &&
+		    p / st * c->k_h * ngx <= NPU_DW_MAX_TAPS) {
+			*step = p;
+			*nset = p / st;
+			return;
+		}
+	*step = ngx == 1 ? st : npu_gcd(st, 4);
+	*nset = 1;
+}
+
 /* Whether the block with epilogue @e runs here; sets the geometry. */
 static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
-			     const struct npu_mm_epi *e, struct npu_dwq *q)
+			     const struct npu_mm_epi *e, u32 w,
+			     struct npu_dwq *q)
 {
-	u32 span;
+	u32 span, nout;
 
 	if (c->dil_w != 1 || c->k_w > 4 * NPU_DWQ_MAX_GX ||
 	    e->out_dtype == RM_NPU_DT_INT32 || (e->has_bias && !e->bias_safe) ||
@@ -968,8 +999,15 @@ static bool npu_dwq_geometry(const struct rm_npu_cmd_conv2d *c,
 	if (span > NPU_DWQ_MAX_SPAN)
 		return false;
 	q->ngx = (c->k_w + 3) / 4;
-	q->step = q->ngx == 1 ? c->stride_w : npu_gcd(c->stride_w, 4);
-	q->npos = ((c->out_w - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
+	npu_dwq_sets(c, &q->step, &q->nset);
+	q->mshift = q->nset == 4 ? 2 : q->nset == 2 ? 1 : 0;
+	q->inc = q->nset > 1 ? 1 : c->stride_w / q->step;
+	q->half = w <= NPU_MM_COLS / 2;
+	/* a multiple of nset: both halves' slots at the same weight set */
+	q->hslots = ((c->out_w + 1) / 2 + q->nset - 1) / q->nset * q->nset;
+	/* half: the ring's positions hold the left half's quads */
+	nout = q->half ? q->hslots : c->out_w;
+	q->npos = ((nout - 1) * c->stride_w + 4 * (q->ngx - 1)) / q->step + 1;
 	q->span = span;
 	return NPU_DWQ_SC_RING + (u64)span * q->npos * 256 <= NPU_MM_SC_EPI;
 }
@@ -986,14 +1024,14 @@ static inline u32 npu_dwq_ch(u32 i, u32 d)
  */
 static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 			       const s8 *wsrc, u32 oc0, u32 w, u32 ngx,
-			       __m512i *wdst, s32 *wsum)
+			       u32 nset, bool half, __m512i *wdst, s32 *wsum)
 {
-	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b;
+	u32 taps = c->k_h * c->k_w, ky, kx, g, i, d, b, t, pos;
 
-	memset(wdst, 0, (u64)c->k_h * ngx * 4 * 64);
+	memset(wdst, 0, (u64)nset * c->k_h * ngx * 4 * 64);
 	for (i = 0; i < 4; i++)
 		for (d = 0; d < 16; d++) {
-			u32 ch = npu_dwq_ch(i, d);
+			u32 ch = npu_dwq_ch(i, d) % (half ? 32 : 64);
 			const s8 *ws = wsrc + (u64)(oc0 + ch) * taps;
 			s32 sw = 0;
 
@@ -1005,10 +1043,14 @@ static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 				for (kx = 0; kx < c->k_w; kx++) {
 					s8 v = ws[ky * c->k_w + kx];
 
-					g = kx / 4;
-					b = kx % 4;
-					((u8 *)&wdst[(ky * ngx + g) * 4 + i])
-						[4 * d + b] = (u8)v;
+					for (t = 0; t < nset; t++) {
+						pos = kx + t * c->stride_w;
+						g = pos / 4;
+						b = pos % 4;
+						((u8 *)&wdst[((t * c->k_h + ky) *
+							      ngx + g) * 4 + i])
+							[4 * d + b] = (u8)v;
+					}
 					sw += v;
 				}
 			wsum[16 * i + d] = sw;
@@ -1017,11 +1059,12 @@ static void npu_dwq_pack_block(const struct rm_npu_cmd_conv2d *c,
 
 /* The block's epilogue vectors (permuted channel order) from its sums. */
 static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
-			const struct npu_mm_epi *e, struct npu_dwq *q)
+			const struct npu_mm_epi *e, bool half,
+			struct npu_dwq *q)
 {
 	s32 tz = npu_mul32(npu_mul32((s32)(c->k_h * c->k_w), zx),
 			   c->w_zero_point);
-	u32 i, d, g;
+	u32 i, d, g, t;
 
 	/* written in place: no stack array (ASan's fake stacks misalign) */
 	for (i = 0; i < 4; i++) {
@@ -1029,7 +1072,7 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 		s32 *rv = (s32 *)&q->rv[i], *sv = (s32 *)&q->sv[i];
 
 		for (d = 0; d < 16; d++) {
-			u32 ch = npu_dwq_ch(i, d);
+			u32 ch = npu_dwq_ch(i, d) % (half ? 32 : 64);
 
 			ct[d] = npu_add32(npu_add32(npu_mul32(-zx,
 							q->wsp[16 * i + d]),
@@ -1040,12 +1083,15 @@ static void npu_dwq_epi(const struct rm_npu_cmd_conv2d *c, s32 zx,
 		}
 		q->mo[i] = _mm512_srli_epi64(q->m[i], 32);
 	}
-	for (g = 0; g < q->ngx; g++) {
-		u32 real = npu_min_u32(4, c->k_w - 4 * g);
+	for (t = 0; t < q->nset; t++)
+		for (g = 0; g < q->ngx; g++) {
+			u32 m = 0, b, o = t * c->stride_w;
 
-		q->ones[g] = _mm512_set1_epi32((int)(0x01010101u >>
-						    (8 * (4 - real))));
-	}
+			for (b = 0; b < 4; b++)
+				if (4 * g + b >= o && 4 * g + b - o < c->k_w)
+					m |= 1u << (8 * b);
+			q->ones[t][g] = _mm512_set1_epi32((int)m);
+		}
 }
 
 /* Packed depthwise weights (npu_cmd_pack()): this header, then blocks. */
@@ -1057,7 +1103,8 @@ struct npu_dwq_packed {
 	u32 c;
 	u32 ngx;
 	u64 block_bytes;	/* weights, then the 64 sums */
-	u8 pad[32];		/* the blocks 64-byte aligned */
+	u32 nset;		/* npu_dwq_sets() */
+	u8 pad[28];		/* the blocks 64-byte aligned */
 };
 
 _Static_assert(sizeof(struct npu_dwq_packed) == 64, "depthwise pack header");
@@ -1066,18 +1113,38 @@ _Static_assert(sizeof(struct npu_dwq_packed) == 64, "depthwise pack header");
 
 static u64 npu_dwq_block_bytes(const struct rm_npu_cmd_conv2d *c)
 {
-	return (u64)c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
+	u32 step, nset;
+
+	npu_dwq_sets(c, &step, &nset);
+	return (u64)nset * c->k_h * ((c->k_w + 3) / 4) * 4 * 64 + 4 * 64;
 }
 
-/* Quads of input row @iy (the zero point outside the input) into @dst. */
-static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
-			const struct npu_dwq *q, const u8 *img, s32 iy,
-			__mmask64 cm, bool sgn, u8 *dst)
+/* The input of pixel @ix of @row (the zero point @zraw outside the input). */
+static __always_inline __m256i npu_dwq_half_px(const struct rm_npu_cmd_conv2d *c,
+					       const u8 *row, s32 ix,
+					       __mmask32 cm, __m256i zraw)
 {
-	const __m512i flip = _mm512_set1_epi8(sgn ? (char)0x80 : 0);
-	const __m512i zv = _mm512_xor_si512(flip,
-		_mm512_set1_epi8((char)c->in_zero_point));
+	if (ix < 0 || ix >= (s32)c->in_w)
+		return zraw;
+	return _mm256_mask_loadu_epi8(zraw, cm, row + (u64)(u32)ix * c->in_c);
+}
+
+/*
+ * Quads of input row @iy (the zero point outside the input) into @dst; in
+ * a half block (q->half) the upper 32 bytes of each position hold the
+ * pixels hslots output pixels on, for the right half of the output row.
+ */
+static __always_inline void npu_dwq_row_t(const struct rm_npu_cmd_conv2d *c,
+					  const struct npu_dwq *q,
+					  const u8 *img, s32 iy, __mmask64 cm,
+					  u8 *dst, const bool SGN,
+					  const bool HALF)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	const __m512i zraw = _mm512_set1_epi8((char)c->in_zero_point);
+	const __m512i zv = SGN ? _mm512_xor_si512(flip, zraw) : zraw;
 	const u8 *row = img + (u64)iy * c->in_w * c->in_c;
+	s32 hoff = (s32)(q->hslots * c->stride_w);
 	u32 j, b;
 
 	if (iy < 0 || iy >= (s32)c->in_h) {
@@ -1089,24 +1156,40 @@ static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
 		s32 ix = (s32)(j * q->step) - (s32)c->pad_left;
 		__m512i x[4], t0, t1, t2, t3;
 
-		if (ix >= 0 && ix + 3 < (s32)c->in_w) {
+		if (HALF) {
+#pragma GCC unroll 4
+			for (b = 0; b < 4; b++) {
+				__m256i l = npu_dwq_half_px(c, row, ix + (s32)b,
+					(__mmask32)cm,
+					_mm512_castsi512_si256(zraw));
+				__m256i h = npu_dwq_half_px(c, row,
+					ix + hoff + (s32)b, (__mmask32)cm,
+					_mm512_castsi512_si256(zraw));
+
+				x[b] = _mm512_inserti64x4(
+					_mm512_castsi256_si512(l), h, 1);
+			}
+		} else if (ix >= 0 && ix + 3 < (s32)c->in_w) {
 			const u8 *s = row + (u64)(u32)ix * c->in_c;
 
 #pragma GCC unroll 4
 			for (b = 0; b < 4; b++)
-				x[b] = _mm512_xor_si512(flip,
-					_mm512_maskz_loadu_epi8(cm, s +
-						(u64)b * c->in_c));
+				x[b] = _mm512_maskz_loadu_epi8(cm, s +
+							(u64)b * c->in_c);
 		} else {
 #pragma GCC unroll 4
 			for (b = 0; b < 4; b++) {
 				s32 xb = ix + (s32)b;
 
-				x[b] = xb < 0 || xb >= (s32)c->in_w ? zv :
-				       _mm512_xor_si512(flip,
-					_mm512_maskz_loadu_epi8(cm, row +
-						(u64)(u32)xb * c->in_c));
+				x[b] = xb < 0 || xb >= (s32)c->in_w ? zraw :
+				       _mm512_maskz_loadu_epi8(cm, row +
+						(u64)(u32)xb * c->in_c);
 			}
+		}
+		if (SGN) {
+#pragma GCC unroll 4
+			for (b = 0; b < 4; b++)
+				x[b] = _mm512_xor_si512(x[b], flip);
 		}
 		t0 = _mm512_unpacklo_epi8(x[0], x[1]);
 		t1 = _mm512_unpackhi_epi8(x[0], x[1]);
@@ -1119,40 +1202,67 @@ static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
 	}
 }
 
+static void npu_dwq_row(const struct rm_npu_cmd_conv2d *c,
+			const struct npu_dwq *q, const u8 *img, s32 iy,
+			__mmask64 cm, bool sgn, u8 *dst)
+{
+	if (q->half && sgn)
+		npu_dwq_row_t(c, q, img, iy, cm, dst, true, true);
+	else if (q->half)
+		npu_dwq_row_t(c, q, img, iy, cm, dst, false, true);
+	else if (sgn)
+		npu_dwq_row_t(c, q, img, iy, cm, dst, true, false);
+	else
+		npu_dwq_row_t(c, q, img, iy, cm, dst, false, false);
+}
+
 /*
- * Output pixels [ox0, ox1) of one row, kernel rows at @rows; KH, NGX: the
- * kernel's rows and tap groups (constants in the common cases).
+ * Output pixels [ox0, ox1) of one row, kernel rows at @rows, @orow the
+ * row's pixel 0; KH, NGX: the kernel's rows and tap groups (constants in
+ * the common cases). Slot s computes pixel s (and s + hslots in the upper
+ * half of a half block). The sums start at the column term and bias (the
+ * same wrapping int32 sum); the clamp to [lo, hi] is done on the bytes:
+ * the saturating packs and zero-point add keep every value outside the
+ * output type on its side of it (binary32: the rescaled value is clamped
+ * from above first, as a conversion past int32 reads INT_MIN).
  */
 static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 					   const struct npu_mm_epi *e,
 					   const u8 *const *rows, u32 ox0,
-					   u32 ox1, u32 inc, u32 goff, u8 *o,
-					   u32 ostride, __mmask64 cm, s32 zw,
-					   const u32 KH, const u32 NGX,
+					   u32 ox1, u32 goff,
+					   u8 *orow, u32 ostride, __mmask64 cm,
+					   s32 zw, const u32 KH, const u32 NGX,
 					   const bool ZW, const bool F32,
-					   const bool SOUT)
+					   const bool SOUT, const bool HALF)
 {
-	const __m512i lo = _mm512_set1_epi32(e->lo - e->zp);
-	const __m512i hi = _mm512_set1_epi32(e->hi - e->zp);
-	const __m512 lof = _mm512_cvtepi32_ps(lo), hif = _mm512_cvtepi32_ps(hi);
-	const __m512i zp = _mm512_set1_epi32(e->zp);
+	const __m512 hif = _mm512_set1_ps((float)(e->hi - e->zp));
+	const __m512i zp = _mm512_set1_epi16((short)e->zp);
+	const __m512i lo = _mm512_set1_epi8((char)e->lo);
+	const __m512i hi = _mm512_set1_epi8((char)e->hi);
 	const __m512i zwv = _mm512_set1_epi32(zw);
-	u32 ox, ky, g, i;
+	u32 s, s0 = ox0, s1 = ox1, hs = q->hslots, ky, g, i;
 
-	for (ox = ox0; ox < ox1; ox++, o += ostride) {
-		__m512i acc[4], sx[4], y[4], p01, p23;
+	if (HALF) {
+		/* the slots of pixels [ox0, ox1) on either side */
+		s0 = ox0 >= hs ? ox0 - hs : ox1 > hs ? 0 : ox0;
+		s1 = ox1 <= hs ? ox1 : ox0 >= hs ? ox1 - hs : hs;
+	}
+	for (s = s0; s < s1; s++) {
+		__m512i acc[4], sx[4], y[4], p01, p23, r;
+		u32 qi = (s >> q->mshift) * q->inc, set = s & (q->nset - 1);
+		const __m512i *ws = q->wp + set * KH * NGX * 4;
 
 		for (i = 0; i < 4; i++) {
-			acc[i] = _mm512_setzero_si512();
+			acc[i] = q->ct[i];
 			sx[i] = _mm512_setzero_si512();
 		}
 #pragma GCC unroll 8
 		for (ky = 0; ky < KH; ky++)
 #pragma GCC unroll 2
 			for (g = 0; g < NGX; g++) {
-				const u8 *x = rows[ky] + ((u64)ox * inc +
+				const u8 *x = rows[ky] + ((u64)qi +
 							  g * goff) * 256;
-				const __m512i *wv = q->wp + (ky * NGX + g) * 4;
+				const __m512i *wv = ws + (ky * NGX + g) * 4;
 
 #pragma GCC unroll 4
 				for (i = 0; i < 4; i++) {
@@ -1162,7 +1272,8 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 								     wv[i]);
 					if (ZW)
 						sx[i] = _mm512_dpbusd_epi32(
-							sx[i], xv, q->ones[g]);
+							sx[i], xv,
+							q->ones[set][g]);
 				}
 			}
 #pragma GCC unroll 4
@@ -1172,56 +1283,74 @@ static __always_inline void npu_dwq_pixels(const struct npu_dwq *q,
 			if (ZW)
 				x = _mm512_sub_epi32(x, _mm512_mullo_epi32(sx[i],
 									   zwv));
-			x = _mm512_add_epi32(x, q->ct[i]);
 			if (F32) {
 				/* contract 3.4, as npu_epi16() */
 				__m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x),
 					_mm512_castsi512_ps(q->m[i]));
 
-				f = _mm512_min_ps(_mm512_max_ps(f, lof), hif);
-				y[i] = _mm512_cvtps_epi32(f);
+				y[i] = _mm512_cvtps_epi32(_mm512_min_ps(f, hif));
 			} else {
 				__m512i pe = _mm512_mul_epi32(x, q->m[i]);
 				__m512i po = _mm512_mul_epi32(
 					_mm512_srli_epi64(x, 32), q->mo[i]);
-				__m512i r = _mm512_mask_blend_epi32(0xaaaa,
-					_mm512_srli_epi64(pe, 32), po);
 
-				r = _mm512_srav_epi32(_mm512_add_epi32(r,
-								       q->rv[i]),
-						      q->sv[i]);
-				y[i] = _mm512_min_epi32(_mm512_max_epi32(r, lo),
-							hi);
+				r = _mm512_mask_blend_epi32(0xaaaa,
+					_mm512_srli_epi64(pe, 32), po);
+				y[i] = _mm512_srav_epi32(_mm512_add_epi32(r,
+								q->rv[i]),
+							 q->sv[i]);
 			}
-			y[i] = _mm512_add_epi32(y[i], zp);
 		}
 		/* lane L: channels 16 L + 4 i .. + 3 of y[i]: in order again */
-		p01 = _mm512_packs_epi32(y[0], y[1]);
-		p23 = _mm512_packs_epi32(y[2], y[3]);
-		_mm512_mask_storeu_epi8(o, cm, SOUT ?
-					_mm512_packs_epi16(p01, p23) :
-					_mm512_packus_epi16(p01, p23));
+		p01 = _mm512_adds_epi16(_mm512_packs_epi32(y[0], y[1]), zp);
+		p23 = _mm512_adds_epi16(_mm512_packs_epi32(y[2], y[3]), zp);
+		if (SOUT)
+			r = _mm512_min_epi8(_mm512_max_epi8(
+				_mm512_packs_epi16(p01, p23), lo), hi);
+		else
+			r = _mm512_min_epu8(_mm512_max_epu8(
+				_mm512_packus_epi16(p01, p23), lo), hi);
+		if (!HALF) {
+			_mm512_mask_storeu_epi8(orow + (u64)s * ostride, cm, r);
+			continue;
+		}
+		if (s >= ox0 && s < ox1)
+			_mm256_mask_storeu_epi8(orow + (u64)s * ostride,
+						(__mmask32)cm,
+						_mm512_castsi512_si256(r));
+		if (s + hs >= ox0 && s + hs < ox1)
+			_mm256_mask_storeu_epi8(orow + (u64)(s + hs) * ostride,
+						(__mmask32)cm,
+						_mm512_extracti64x4_epi64(r, 1));
 	}
 }
 
-#define NPU_DWQ_EPI(kh, ngx, zwf)					\
+#define NPU_DWQ_EPI_H(kh, ngx, zwf, half)				\
 	do {								\
 		if (e->f32 && sout)					\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       true, true);			\
+				       true, true, half);		\
 		else if (e->f32)					\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       true, false);			\
+				       true, false, half);		\
 		else if (sout)						\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       false, true);			\
+				       false, true, half);		\
 		else							\
-			npu_dwq_pixels(q, e, rows, ox, oxe, inc, goff, o, \
+			npu_dwq_pixels(q, e, rows, ox, oxe, goff, o, \
 				       c->out_c, cm, zw, kh, ngx, zwf,	\
-				       false, false);			\
+				       false, false, half);		\
+	} while (0)
+
+#define NPU_DWQ_EPI(kh, ngx, zwf)					\
+	do {								\
+		if (q->half)						\
+			NPU_DWQ_EPI_H(kh, ngx, zwf, true);		\
+		else							\
+			NPU_DWQ_EPI_H(kh, ngx, zwf, false);		\
 	} while (0)
 
 /*
@@ -1243,7 +1372,7 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	u64 row_bytes = (u64)q->npos * 256;
 	u8 *ring = ctx->scratch + NPU_DWQ_SC_RING;
 	__mmask64 cm = w >= 64 ? ~0ULL : (1ULL << w) - 1;
-	u32 inc = c->stride_w / q->step, goff = 4 / q->step;
+	u32 goff = 4 / q->step;
 	const u8 *in = bo[c->in.bo] + c->in.offset + oc0;
 	u8 *out = bo[c->out.bo] + c->out.offset + oc0;
 	const u8 *rows[NPU_DW_MAX_TAPS];
@@ -1263,12 +1392,14 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		    ctx->cache_key != key) {
 			npu_dwq_pack_block(c, (const s8 *)(bo[c->weights.bo] +
 							   c->weights.offset),
-					   oc0, w, q->ngx, q->w[0], q->wsum);
+					   oc0, w, q->ngx, q->nset, q->half,
+					   q->w[0],
+					   q->wsum);
 			ctx->cache_tag = ctx->tag;
 			ctx->cache_key = key;
 		}
 	}
-	npu_dwq_epi(c, zx, e, q);
+	npu_dwq_epi(c, zx, e, q->half, q);
 	for (ky = 0; ky < q->span; ky++)
 		q->tag[ky] = -1;
 	t = npu_div_u64(p, c->out_w);
@@ -1278,7 +1409,7 @@ static void npu_dwq_block(const struct rm_npu_cmd *cmd, u8 *const *bo,
 	while (p < pend) {
 		u32 oxe = (u32)npu_min_u64(c->out_w, ox + (pend - p));
 		const u8 *img = in + (u64)nb * c->in_h * c->in_w * c->in_c;
-		u8 *o = out + (p * c->out_c);
+		u8 *o = out + (p - ox) * c->out_c;	/* pixel 0 */
 		u32 iyp0 = oy * c->stride_h;	/* iy0 + pad_top */
 
 		for (ky = 0; ky < c->k_h; ky++) {
@@ -1369,7 +1500,7 @@ static int npu_dw_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		ret = npu_mm_epi_load(&mm, oc0, w, e);
 		if (ret)
 			return ret;
-		if (npu_dwq_geometry(c, e, dq)) {
+		if (npu_dwq_geometry(c, e, w, dq)) {
 			npu_dwq_block(cmd, bo, ctx, pk, e, dq, (u32)cb, w, p,
 				      pend);
 			continue;
@@ -1576,6 +1707,7 @@ static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		}
 		u += pend - p;
 		q->ngx = 1;
+		q->nset = 1;
 		if (pk) {
 			const u8 *blk = (const u8 *)(pk + 1) +
 					cb * pk->block_bytes;
@@ -1590,12 +1722,13 @@ static int npu_dwg_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 				npu_dwq_pack_block(&flat, (const s8 *)
 						   (bo[c->weights.bo] +
 						    c->weights.offset),
-						   oc0, w, groups, wloc, q->wsum);
+						   oc0, w, groups, 1, false, wloc,
+						   q->wsum);
 				ctx->cache_tag = ctx->tag;
 				ctx->cache_key = key;
 			}
 		}
-		npu_dwq_epi(&flat, zx, e, q);
+		npu_dwq_epi(&flat, zx, e, false, q);
 		for (; p < pend; p++) {
 			const u8 *img = bo[c->in.bo] + c->in.offset + oc0 +
 					p * taps * c->in_c;
@@ -2228,7 +2361,7 @@ static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		struct npu_dwq_packed *pk = dst;
 		const s8 *wsrc = (const s8 *)(bo[c->weights.bo] +
 					      c->weights.offset);
-		u32 cb, nblk = (u32)npu_ceil_div(c->out_c, NPU_MM_COLS);
+		u32 cb, step, nblk = (u32)npu_ceil_div(c->out_c, NPU_MM_COLS);
 
 		pk->magic = NPU_DWQ_PACK_MAGIC;
 		pk->isa = NPU_ISA_AVX512;
@@ -2237,13 +2370,19 @@ static void npu_avx512_pack(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		pk->c = c->out_c;
 		pk->ngx = (c->k_w + 3) / 4;
 		pk->block_bytes = npu_dwq_block_bytes(c);
+		npu_dwq_sets(c, &step, &pk->nset);
 		for (cb = 0; cb < nblk; cb++) {
 			u8 *blk = (u8 *)(pk + 1) + (u64)cb * pk->block_bytes;
 
-			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS,
-					   npu_min_u32(NPU_MM_COLS,
-						       c->out_c - cb * NPU_MM_COLS),
-					   pk->ngx, (__m512i *)blk,
+			u32 w = npu_min_u32(NPU_MM_COLS,
+					    c->out_c - cb * NPU_MM_COLS);
+
+			/* half: as npu_dwq_geometry() decides at run time */
+			npu_dwq_pack_block(c, wsrc, cb * NPU_MM_COLS, w,
+					   pk->ngx, pk->nset,
+					   !npu_dwg_ok(&cmd->conv2d) &&
+					   w <= NPU_MM_COLS / 2,
+					   (__m512i *)blk,
 					   (s32 *)(blk + pk->block_bytes - 4 * 64));
 		}
 		return;

@@ -1534,6 +1534,79 @@ static void test_dw_large(void **state)
 }
 
 /*
+ * Depthwise convolutions as the models have them (3 x 3 and 5 x 5, stride
+ * 1 and 2, padding on each side alone and on all) at channel counts below,
+ * at and past the 32- and 64-channel blocks (the AVX-512 kernel computes
+ * two pixels per vector at 32 channels or fewer), rows of odd and even
+ * widths, every zero-point case, both epilogues and output types.
+ */
+static void gen_dw_model(struct rm_npu_cmd *cmd, struct npu_world *w, u32 ch,
+			 u32 k, u32 stride, u32 pads, u32 in_w, u32 zcase)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 p = k / 2;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	c->batch = 1 + (zcase & 1);
+	c->in_h = 2 * k - 1 + (pads & 3);
+	c->in_w = in_w;
+	c->k_h = c->k_w = k;
+	c->stride_h = c->stride_w = stride;
+	c->dil_h = c->dil_w = 1;
+	/* pads: bit 0 top, 1 bottom, 2 left, 3 right */
+	c->pad_top = pads & 1 ? p : 0;
+	c->pad_bottom = pads & 2 ? p : 0;
+	c->pad_left = pads & 4 ? p : 0;
+	c->pad_right = pads & 8 ? p : 0;
+	c->out_h = (c->in_h + c->pad_top + c->pad_bottom - k) / stride + 1;
+	c->out_w = (c->in_w + c->pad_left + c->pad_right - k) / stride + 1;
+	c->groups = c->in_c = c->out_c = ch;
+	c->in_dtype = zcase & 2 ? RM_NPU_DT_INT8 : RM_NPU_DT_UINT8;
+	c->out_dtype = zcase & 4 ? RM_NPU_DT_INT8 : RM_NPU_DT_UINT8;
+	/* zcase 8: no input zero point; 16: a weight zero point */
+	c->in_zero_point = zcase & 8 ? 0 : npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = zcase & 16 ? npu_rnd_zp(RM_NPU_DT_INT8) : 0;
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	npu_rnd_rq(&c->rq, c->out_dtype, !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	npu_place(w, &c->in, n);
+	n = (u64)c->out_c * k * k;
+	npu_place(w, &c->weights, n);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c);
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (zcase & 32)
+		npu_to_f32_mm(cmd, w);
+}
+
+static void test_dw_model(void **state)
+{
+	static const u32 chs[] = { 8, 16, 24, 31, 32, 33, 40, 64, 72, 96, 144 };
+	static const u32 pads[] = { 0, 1, 2, 4, 8, 15 };
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 4 * 11 * 6; i++) {
+		u32 k = i & 1 ? 5 : 3, stride = i & 2 ? 2 : 1;
+		u32 ch = chs[(i / 4) % 11], pad = pads[(i / 44) % 6];
+		u32 in_w = k + 2 + (i * 7) % 13;
+
+		memset(&w, 0, sizeof(w));
+		gen_dw_model(&cmd, &w, ch, k, stride, pad, in_w,
+			     (u32)(i * 37) % 64);
+		check_cmd(&cmd, &w, i % 2);
+		npu_w_free(&w);
+	}
+}
+
+/*
  * Byte COPYs that transpose dims[2] and dims[3] either way (the layout
  * changes of real models; the AVX-512 variant tiles them 16 x 16), with
  * extents on both sides of the tile size.
@@ -2422,6 +2495,7 @@ int main(void)
 		cmocka_unit_test(test_dw_large),
 		cmocka_unit_test(test_copy_transpose),
 		cmocka_unit_test(test_copy_spread),
+		cmocka_unit_test(test_dw_model),
 	};
 
 	if (s && *s)
