@@ -2,11 +2,10 @@
 /*
  * cpu_backend.c - the CPU device: each command of a job runs through the
  * shared op kernels (npu_cmd_exec_ctx()) of the best variant this CPU has
- * ($NPU_OPS_ISA forces one: scalar, avx2, avx512); a command long enough
- * (cpu_split.c) has its work units split into chunks run at once by the
- * calling thread and up to N - 1 threads of a pool kept for the device's
- * life. Results are bit-exact with the PE engines because the code is the
- * same.
+ * ($NPU_OPS_ISA forces one: scalar, avx2, avx512); a large command's work
+ * units are split into N ranges run at once by the calling thread and N - 1
+ * threads of a pool kept for the device's life. Results are bit-exact with
+ * the PE engines because the code is the same.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,10 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu_split.h"
 #include "device.h"
 #include "npu_ops.h"
 #include "profiler.h"
+
+/* Commands with fewer operations run on the calling thread alone. */
+#ifndef CPU_SPLIT_MIN_OPS
+#define CPU_SPLIT_MIN_OPS	(256u * 1024)
+#endif
 
 /*
  * How long a pool thread that has just helped, and a caller waiting for
@@ -35,19 +38,10 @@
 #define CPU_SPIN_CHECK		64
 #define CPU_SPIN_PAUSE_NS	(2u * 1000)
 
-/* A thread's share of the chunks: the next one it claims, on its own line. */
-struct cpu_slot {
-	_Alignas(64) _Atomic uint64_t next;
-	uint64_t end;
-};
-
 /*
  * One command shared by the calling thread and the pool: its units in
  * chunks claimed one at a time (a thread that gets no CPU time holds up at
- * most the chunk it runs, never a fixed share). Thread s (the caller 0,
- * helpers by arrival) first claims the s-th contiguous run of chunks, the
- * same rows at each command of an inference, whose inputs its own cache
- * holds from the previous one; then those left in the others' runs.
+ * most the chunk it runs, never a fixed share).
  */
 struct cpu_batch {
 	pthread_mutex_t lock;
@@ -58,14 +52,10 @@ struct cpu_batch {
 	const void *packed;
 	uint8_t *const *bases;
 	uint32_t index;			/* command index, for the trace */
-	uint64_t units;			/* units, or rows when @rows */
-	uint64_t rows;			/* GEMM/CONV2D rows split, or 0 */
-	uint64_t nblk;			/* column blocks of each row */
-	uint64_t chunk;			/* units (rows) per chunk */
+	uint64_t units;
+	uint64_t chunk;			/* units per chunk */
 	uint64_t nchunks;
-	unsigned int nslots;		/* threads invited, the caller's too */
-	_Atomic unsigned int joined;	/* slots taken */
-	struct cpu_slot *slots;		/* the pool's num_threads */
+	_Atomic uint64_t next;		/* next chunk to claim */
 };
 
 /* A pool thread's invitation to help with a batch. */
@@ -73,6 +63,9 @@ struct cpu_task {
 	struct cpu_task *next;
 	struct cpu_batch *batch;
 };
+
+/* Chunks per thread of a shared command. */
+#define CPU_CHUNKS_PER_THREAD	4
 
 struct npurt_cpu_pool {
 	npurt_device *dev;
@@ -82,10 +75,7 @@ struct npurt_cpu_pool {
 	_Atomic unsigned int queued;	/* tasks at head, polled unlocked */
 	unsigned int sleepers;		/* threads in pthread_cond_wait() */
 	_Atomic bool stop;
-	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
-	uint64_t chunk_ns;		/* least estimated time of a chunk */
-	bool by_rows;			/* $NPURT_CPU_ROWS=1 */
 	unsigned int num_threads;	/* ranges per command */
 	unsigned int num_started;	/* pool threads (N - 1) */
 	pthread_t *threads;
@@ -136,57 +126,24 @@ static void cpu_batch_error(struct cpu_batch *b, int ret)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* A chunk of @b for slot @s, its own first: true with @k while any is left. */
-static bool cpu_claim(struct cpu_batch *b, unsigned int s, uint64_t *k)
-{
-	unsigned int i;
-
-	for (i = 0; i < b->nslots; i++) {
-		struct cpu_slot *sl = &b->slots[(s + i) % b->nslots];
-
-		if (atomic_load_explicit(&sl->next, memory_order_relaxed) >=
-		    sl->end)
-			continue;
-		*k = atomic_fetch_add(&sl->next, 1);
-		if (*k < sl->end)
-			return true;
-	}
-	return false;
-}
-
-/* Units [@begin, @end) of @b, or those rows of every column block. */
-static int cpu_exec(const struct cpu_batch *b, struct npu_ops_ctx *ctx,
-		    uint64_t begin, uint64_t end)
-{
-	uint64_t cb, off;
-	int ret = 0;
-
-	for (cb = 0; cb < (b->rows ? b->nblk : 1) && !ret; cb++) {
-		off = cb * b->rows;
-		ret = ctx ? npu_cmd_exec_ctx(b->cmd, b->bases, ctx, b->packed,
-					     off + begin, off + end) :
-		      npu_cmd_exec(b->cmd, b->bases, off + begin, off + end);
-	}
-	return ret;
-}
-
 /* Claims and runs chunks of @b until none is left, on @scratch. */
 static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
-			   unsigned int slot, void *scratch)
+			   void *scratch)
 {
 	struct npu_ops_ctx c, *ctx = cpu_ctx(dev->cpu, &c, scratch);
 	uint64_t k;
 
-	while (cpu_claim(b, slot, &k)) {
+	while ((k = atomic_fetch_add(&b->next, 1)) < b->nchunks) {
 		uint64_t begin = k * b->chunk, t0 = npurt_now_ns();
 		uint64_t end = begin + b->chunk < b->units ? begin + b->chunk :
 			       b->units;
-		int ret = cpu_exec(b, ctx, begin, end);
+		int ret = ctx ? npu_cmd_exec_ctx(b->cmd, b->bases, ctx,
+						 b->packed, begin, end) :
+			  npu_cmd_exec(b->cmd, b->bases, begin, end);
 
 		npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
-				npurt_now_ns(), "cmd %u %s %s %llu-%llu",
+				npurt_now_ns(), "cmd %u %s units %llu-%llu",
 				b->index, cpu_op_names[b->cmd->opcode],
-				b->rows ? "rows" : "units",
 				(unsigned long long)begin,
 				(unsigned long long)end);
 		if (ret)
@@ -284,8 +241,7 @@ static void *cpu_thread(void *arg)
 	for (bool hot = false; (t = cpu_take(pool, hot)); hot = true) {
 		struct cpu_batch *b = t->batch;
 
-		cpu_batch_work(pool->dev, b, atomic_fetch_add(&b->joined, 1),
-			       scratch);
+		cpu_batch_work(pool->dev, b, scratch);
 		/* Under the lock: the caller takes it before it reuses @b. */
 		pthread_mutex_lock(&b->lock);
 		if (atomic_fetch_sub_explicit(&b->remaining, 1,
@@ -341,11 +297,10 @@ static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
 }
 
 /*
- * One command: short ones here; long ones in chunks claimed by this thread
- * and pool threads, as many as the estimated time is worth and the runs
- * now using the device leave to this one (contiguous units: each chunk
- * packs or reuses weights once). Pool threads that have not started when
- * the chunks run out are not waited for.
+ * One command: small ones here; large ones in chunks claimed by this
+ * thread and up to N - 1 pool threads (contiguous units: each chunk packs
+ * or reuses weights once). Pool threads that have not started when the
+ * chunks run out are not waited for.
  */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
@@ -353,44 +308,31 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
 	uint64_t units = npu_cmd_units(cmd);
-	uint64_t rows = dev->cpu->by_rows ? npurt_cpu_split_rows(cmd, units) :
-			0;
-	struct npurt_cpu_split plan;
-	unsigned int n, i;
+	unsigned int n = dev->cpu->num_threads, i;
 
 	if (!units)
 		return 0;
-	npurt_cpu_split_plan(rows ? rows : units, npurt_cpu_cost_ns(cmd),
-			     dev->cpu->num_threads,
-			     atomic_load_explicit(&dev->cpu->callers,
-						  memory_order_relaxed),
-			     dev->cpu->chunk_ns, &plan);
-	if (rows)
-		npurt_cpu_split_align(&plan, rows, NPURT_CPU_ROW_ALIGN);
-	n = plan.threads;
+	if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
+		n = 1;
 	b->err = 0;
 	b->cmd = cmd;
 	b->packed = job->packed ? job->packed[index] : NULL;
 	b->bases = job->bases;
 	b->index = index;
-	b->units = rows ? rows : units;
-	b->rows = rows;
-	b->nblk = rows ? units / rows : 1;
-	b->chunk = plan.chunk;
-	b->nchunks = plan.chunks;
-	b->nslots = n;
-	for (i = 0; i < n; i++) {
-		atomic_store(&b->slots[i].next, b->nchunks * i / n);
-		b->slots[i].end = b->nchunks * (i + 1) / n;
-	}
-	atomic_store(&b->joined, 1);
+	b->units = units;
+	b->nchunks = n > 1 ? (uint64_t)n * CPU_CHUNKS_PER_THREAD : 1;
+	if (b->nchunks > units)
+		b->nchunks = units;
+	b->chunk = (units + b->nchunks - 1) / b->nchunks;
+	b->nchunks = (units + b->chunk - 1) / b->chunk;
+	atomic_store(&b->next, 0);
 	atomic_store(&b->remaining, n - 1);
 	for (i = 0; i + 1 < n; i++)
 		tasks[i] = (struct cpu_task){ .batch = b };
 	if (n > 1)
 		cpu_push(dev->cpu, tasks, n - 1);
-	cpu_batch_work(dev, b, 0, job->scratch ? job->scratch :
-				  cpu_caller_scratch(dev->cpu));
+	cpu_batch_work(dev, b, job->scratch ? job->scratch :
+			       cpu_caller_scratch(dev->cpu));
 	if (n > 1) {
 		unsigned int gone = cpu_retract(dev->cpu, b);
 
@@ -408,22 +350,15 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 
 static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 {
-	unsigned int nt = dev->cpu->num_threads;
-	struct cpu_task *tasks = calloc(nt, sizeof(*tasks));
+	struct cpu_task *tasks = calloc(dev->cpu->num_threads, sizeof(*tasks));
 	struct cpu_batch batch;
 	uint32_t i;
 	int ret = 0;
 
-	batch.slots = aligned_alloc(_Alignof(struct cpu_slot),
-				    nt * sizeof(struct cpu_slot));
-	if (!tasks || !batch.slots) {
-		free(tasks);
-		free(batch.slots);
+	if (!tasks)
 		return npurt_err(-ENOMEM, "out of memory");
-	}
 	pthread_mutex_init(&batch.lock, NULL);
 	pthread_cond_init(&batch.done, NULL);
-	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	for (i = 0; i < job->num_cmds && !ret; i++) {
 		/* Never run a command not validated against these buffers. */
 		ret = npu_cmd_validate(&job->cmds[i], job->sizes, job->num_bufs,
@@ -438,10 +373,8 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 			ret = npurt_err(ret, "%s: command %u failed: %s",
 					dev->info.name, i, npurt_strerror(ret));
 	}
-	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	pthread_cond_destroy(&batch.done);
 	pthread_mutex_destroy(&batch.lock);
-	free(batch.slots);
 	free(tasks);
 	return ret;
 }
@@ -498,7 +431,7 @@ static const struct npurt_backend_ops cpu_ops = {
 };
 
 static int cpu_pool_start(npurt_device *dev, unsigned int threads,
-			  uint32_t isa, uint64_t spin_ns, uint64_t chunk_ns)
+			  uint32_t isa, uint64_t spin_ns)
 {
 	struct npurt_cpu_pool *pool = calloc(1, sizeof(*pool));
 	unsigned int i;
@@ -512,7 +445,6 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	pool->num_threads = threads;
 	pool->isa = isa;
 	pool->spin_ns = spin_ns;
-	pool->chunk_ns = chunk_ns;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->work, NULL);
 	pool->key_ok = !pthread_key_create(&pool->caller_key, free);
@@ -532,35 +464,12 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	return 0;
 }
 
-/*
- * $@name, a number of microseconds up to @max_ns / 1000, into @ns; unset
- * or empty leaves @ns as it is.
- */
-static int cpu_env_us(const char *name, uint64_t max_ns, uint64_t *ns)
-{
-	const char *v = getenv(name);
-	unsigned long us;
-	char *end;
-
-	if (!v || !*v)
-		return 0;
-	errno = 0;
-	us = strtoul(v, &end, 10);
-	if (errno || *end || v[0] == '-' || us > max_ns / 1000)
-		return npurt_err(-EINVAL, "%s=%s: not a number of "
-				 "microseconds from 0 to %llu", name, v,
-				 (unsigned long long)(max_ns / 1000));
-	*ns = (uint64_t)us * 1000;
-	return 0;
-}
-
 int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node)
 {
 	struct npurt_device_info *info = &dev->info;
-	const char *env = getenv("NPU_OPS_ISA"), *rows;
+	const char *env = getenv("NPU_OPS_ISA"), *spin;
 	uint64_t spin_ns = CPU_SPIN_NS_DEFAULT;
-	uint64_t chunk_ns = NPURT_CPU_CHUNK_NS_DEFAULT;
 	uint32_t isa;
 	int ret;
 
@@ -583,27 +492,23 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 		if (want != NPU_ISA_AUTO)
 			isa = (uint32_t)want;
 	}
-	ret = cpu_env_us("NPURT_CPU_SPIN_US", CPU_SPIN_NS_MAX, &spin_ns);
-	if (!ret)
-		ret = cpu_env_us("NPURT_CPU_CHUNK_US", NPURT_CPU_CHUNK_NS_MAX,
-				 &chunk_ns);
+	spin = getenv("NPURT_CPU_SPIN_US");
+	if (spin && *spin) {
+		char *end;
+		unsigned long us;
+
+		errno = 0;
+		us = strtoul(spin, &end, 10);
+		if (errno || *end || spin[0] == '-' ||
+		    us > CPU_SPIN_NS_MAX / 1000)
+			return npurt_err(-EINVAL, "NPURT_CPU_SPIN_US=%s: not a "
+					 "number of microseconds from 0 to %u",
+					 spin, CPU_SPIN_NS_MAX / 1000);
+		spin_ns = (uint64_t)us * 1000;
+	}
+	ret = cpu_pool_start(dev, threads, isa, spin_ns);
 	if (ret)
 		return ret;
-	rows = getenv("NPURT_CPU_ROWS");
-	if (rows && *rows && strcmp(rows, "0") && strcmp(rows, "1"))
-		return npurt_err(-EINVAL, "NPURT_CPU_ROWS=%s: not 0 (split "
-				 "GEMM and CONV2D units in their order, the "
-				 "default) or 1 (by rows)", rows);
-	ret = cpu_pool_start(dev, threads, isa, spin_ns, chunk_ns);
-	if (ret)
-		return ret;
-	/*
-	 * Before any run: read only by the threads calling cpu_run(). Off
-	 * by default: a chunk of rows runs one kernel call per column block,
-	 * whose set-up made mobilenet_v2 10% slower on one thread; what it
-	 * saves in cache traffic between cores is not measured yet.
-	 */
-	dev->cpu->by_rows = rows && !strcmp(rows, "1");
 	dev->ops = &cpu_ops;
 	return 0;
 }

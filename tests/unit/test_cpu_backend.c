@@ -144,96 +144,47 @@ static void test_reference(void **state)
 	free(y);
 }
 
-/* Values refused for a number of microseconds from 0 to 100000. */
-static const char *const bad_us[] = { "x", "-1", "100001", "1e3", "5 ",
-				      "99999999999999999999999", NULL };
-
 /*
- * $@name: every value in @good gives the bytes of cpu(1) on each spec of
- * @specs (with 1 and 3 workers); each of @bad (NULL-terminated) is refused
- * with -EINVAL and a message naming the variable.
+ * $NPURT_CPU_SPIN_US: 0 (helpers always sleep) and a long poll give the
+ * same bytes; anything but a number of microseconds up to 100000 is
+ * refused with -EINVAL and a message naming the variable.
  */
-static void check_env(const char *name, const char *const *good,
-		      unsigned int ngood, const char *const *specs,
-		      unsigned int nspecs, const char *const *bad)
+static void test_spin_env(void **state)
 {
 	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
+	static const char *const good[] = { "0", "1", "20000", "" };
+	static const char *const bad[] = { "x", "-1", "100001", "1e3", "5 ",
+					   "99999999999999999999999" };
 	int8_t *x = malloc(nx);
 	uint8_t *y1 = malloc(ny), *y = malloc(ny);
 	npurt_runtime *rt;
-	unsigned int i, s, w;
+	unsigned int i;
 
+	(void)state;
 	assert_true(x && y1 && y);
 	mlp_input(x, nx, 77);
 	run_on("cpu(1)", 1, x, y1);
-	for (i = 0; i < ngood; i++) {
-		assert_int_equal(setenv(name, good[i], 1), 0);
-		for (s = 0; s < nspecs; s++)
-			for (w = 1; w <= 3; w += 2) {
-				memset(y, 0x55, ny);
-				run_on(specs[s], w, x, y);
-				if (memcmp(y, y1, ny))
-					fail_msg("%s=%s: %s with %u worker(s) "
-						 "differs from cpu(1)", name,
-						 good[i], specs[s], w);
-			}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(setenv("NPURT_CPU_SPIN_US", good[i], 1), 0);
+		memset(y, 0x55, ny);
+		run_on("cpu(3)", 3, x, y);
+		if (memcmp(y, y1, ny))
+			fail_msg("NPURT_CPU_SPIN_US=%s: differs from cpu(1)",
+				 good[i]);
 	}
-	for (i = 0; bad[i]; i++) {
-		assert_int_equal(setenv(name, bad[i], 1), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(setenv("NPURT_CPU_SPIN_US", bad[i], 1), 0);
 		rt = NULL;
 		assert_int_equal(npurt_runtime_create("cpu(2)", &rt), -EINVAL);
 		assert_null(rt);
-		if (!strstr(npurt_last_error(), name))
-			fail_msg("%s='%s': message '%s'", name, bad[i],
+		if (!strstr(npurt_last_error(), "NPURT_CPU_SPIN_US="))
+			fail_msg("'%s': message '%s'", bad[i],
 				 npurt_last_error());
 	}
-	unsetenv(name);
+	unsetenv("NPURT_CPU_SPIN_US");
 	free(x);
 	free(y1);
 	free(y);
-}
-
-/* $NPURT_CPU_SPIN_US: 0 (helpers always sleep) and a long poll. */
-static void test_spin_env(void **state)
-{
-	static const char *const good[] = { "0", "1", "20000", "" };
-	static const char *const specs[] = { "cpu(3)" };
-
-	(void)state;
-	check_env("NPURT_CPU_SPIN_US", good, 4, specs, 1, bad_us);
-}
-
-/*
- * $NPURT_CPU_CHUNK_US: 0 splits every command of two units or more into
- * as many chunks as the threads allow (the MLP's GEMMs into 24 and 4
- * chunks of one unit and more, fewer units than cpu(64)'s threads);
- * 100000 splits none of them. Every chunking gives the same bytes.
- */
-static void test_chunk_env(void **state)
-{
-	static const char *const good[] = { "0", "1", "100000", "" };
-	static const char *const specs[] = { "cpu(2)", "cpu(3)", "cpu(64)" };
-
-	(void)state;
-	check_env("NPURT_CPU_CHUNK_US", good, 4, specs, 3, bad_us);
-}
-
-/*
- * $NPURT_CPU_ROWS: GEMMs split by rows across their column blocks (1) or
- * in unit order (0, the default) give the same bytes, at the finest split
- * ($NPURT_CPU_CHUNK_US=0); anything but 0 or 1 is refused.
- */
-static void test_rows_env(void **state)
-{
-	static const char *const good[] = { "0", "1", "" };
-	static const char *const specs[] = { "cpu(2)", "cpu(3)", "cpu(64)" };
-	static const char *const bad[] = { "2", "yes", "-1", " 1", "01",
-					   NULL };
-
-	(void)state;
-	assert_int_equal(setenv("NPURT_CPU_CHUNK_US", "0", 1), 0);
-	check_env("NPURT_CPU_ROWS", good, 3, specs, 3, bad);
-	unsetenv("NPURT_CPU_CHUNK_US");
 }
 
 /* Device info of the CPU device. */
@@ -267,8 +218,6 @@ int main(void)
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_spin_env),
-		cmocka_unit_test(test_chunk_env),
-		cmocka_unit_test(test_rows_env),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);
