@@ -17,8 +17,11 @@
  * fold the items into its rows instead; NPURT_GPU_FOLD=0 turns that off),
  * and a slot moves between host and device as one copy of all its items.
  * GEMM tiles come in four widths (gpu_mm_width(); NPURT_GPU_NARROW=0:
- * the widest only), on the tensor cores from sm_80 on (mma.sync int8;
- * NPURT_GPU_TC=0: dp4a on the CUDA cores) and depthwise 3x3/5x5 has a
+ * the widest only; NPURT_GPU_MM_WIDTH=0..3, for measuring: that one of
+ * 128, 64, 32, 16 always), on the tensor cores from sm_80 on (mma.sync int8;
+ * NPURT_GPU_TC=0: dp4a on the CUDA cores; their 8-bit outputs staged
+ * in shared memory and stored in whole rows, NPURT_GPU_MM_STAGE=0: byte
+ * by byte from the registers) and depthwise 3x3/5x5 has a
  * kernel of its own (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one);
  * NPURT_GPU_STEPS=1 runs the input QUANTIZE step on the GPU
  * (gpu_run_step()). Results equal the CPU backend's byte for byte (the
@@ -70,6 +73,8 @@ static const unsigned int gpu_mm_bn[GPU_MM_WIDTHS] = { 128, 64, 32, 16 };
 
 #define GPU_THREADS	256
 #define GPU_MM_TILE	128
+/* N and K up to this: a skinny GEMM (gpu_mm_width()) */
+#define GPU_MM_SKINNY	1280
 /* Jobs of fewer commands are launched directly (nothing to gain). */
 #define GPU_GRAPH_MIN_CMDS	4
 #define GPU_GRAPHS_PER_STREAM	64
@@ -107,6 +112,8 @@ struct npurt_gpu {
 	bool graphs;			/* the driver has them, not turned off */
 	bool fold;			/* GEMM items folded into rows */
 	bool narrow;			/* narrow GEMM tiles for few channels */
+	int mm_width;			/* forced tile width index, or -1 */
+	bool stage;			/* 8-bit GEMM outputs via shared memory */
 	bool tc;			/* GEMMs on the tensor cores */
 	bool dw;			/* k_dw3/k_dw5 for depthwise */
 	bool steps;			/* CPU steps it can run (run_step) */
@@ -519,11 +526,11 @@ static int gpu_launch(npurt_device *dev, struct gpu_stream *st,
 
 /*
  * The tile width (index into gpu_mm_bn[]) for @p over @items: the one
- * that pads the output channels least (the widest of those; on the
- * tensor cores too: wider tiles, of more registers, ran slower on
- * mobilenet_v2's 144 and 96 channels), narrower
+ * that pads the output channels least (the widest of those), except for
+ * skinny GEMMs on the tensor cores (128 x 32, see below), narrower
  * still while the grid would leave multiprocessors idle (a GEMM of few
- * rows: more, smaller blocks). NPURT_GPU_NARROW=0: always the widest.
+ * rows: more, smaller blocks). NPURT_GPU_NARROW=0: always the widest;
+ * NPURT_GPU_MM_WIDTH: the one it names.
  */
 static unsigned int gpu_mm_width(const npurt_device *dev, const struct g_mm *p,
 				 uint32_t items)
@@ -531,12 +538,24 @@ static unsigned int gpu_mm_width(const npurt_device *dev, const struct g_mm *p,
 	uint64_t rows = (uint64_t)(p->m + GPU_MM_TILE - 1) / GPU_MM_TILE * items;
 	unsigned int w, best = 0;
 
+	if (dev->gpu->mm_width >= 0)
+		return (unsigned int)dev->gpu->mm_width;
 	if (!dev->gpu->narrow)
 		return 0;
-	for (w = 1; w < GPU_MM_WIDTHS; w++)
-		if (npurt_align_up(p->n, gpu_mm_bn[w]) <
-		    npurt_align_up(p->n, gpu_mm_bn[best]))
-			best = w;
+	if (dev->gpu->tc && p->n <= GPU_MM_SKINNY && p->k <= GPU_MM_SKINNY) {
+		/*
+		 * measured on mobilenet_v2's GEMMs (N, K 16..1280, H200):
+		 * 128 x 32 beat the wider tiles at every N past 16 (fewer
+		 * registers, more blocks per multiprocessor); large GEMMs
+		 * keep the widest that pads least (4096^3: 128 x 128)
+		 */
+		best = p->n > 16 ? 2 : 3;
+	} else {
+		for (w = 1; w < GPU_MM_WIDTHS; w++)
+			if (npurt_align_up(p->n, gpu_mm_bn[w]) <
+			    npurt_align_up(p->n, gpu_mm_bn[best]))
+				best = w;
+	}
 	while (best + 1 < GPU_MM_WIDTHS &&
 	       rows * ((p->n + gpu_mm_bn[best] - 1) / gpu_mm_bn[best]) <
 	       dev->gpu->sms)
@@ -566,6 +585,7 @@ static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
 		f = F_MM_FOLD;
 	}
 	w = gpu_mm_width(dev, p, items);
+	p->stage = dev->gpu->stage;
 	if (dev->gpu->tc)
 		f += F_MM_TC - F_MM;
 	return gpu_launch3(dev, st, f + w,
@@ -1393,6 +1413,16 @@ static bool gpu_env_on(const char *name)
 	return !(v && !strcmp(v, "0"));
 }
 
+/* A tile width index forced by @name (0..GPU_MM_WIDTHS - 1), else -1. */
+static int gpu_env_width(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || v[0] < '0' || v[0] >= '0' + GPU_MM_WIDTHS || v[1])
+		return -1;
+	return v[0] - '0';
+}
+
 int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 {
 	struct npurt_device_info *info = &dev->info;
@@ -1436,6 +1466,8 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->sms = gi.multiprocessors ? gi.multiprocessors : 1;
 	g->graphs = cu->cuStreamBeginCapture && gpu_env_on("NPURT_GPU_GRAPHS");
 	g->fold = gpu_env_on("NPURT_GPU_FOLD");
+	g->mm_width = gpu_env_width("NPURT_GPU_MM_WIDTH");
+	g->stage = gpu_env_on("NPURT_GPU_MM_STAGE");
 	g->narrow = gpu_env_on("NPURT_GPU_NARROW");
 	/* mma.sync m16n8k32 on int8 needs sm_80 */
 	g->tc = gi.cc_major >= 8 && gpu_env_on("NPURT_GPU_TC");

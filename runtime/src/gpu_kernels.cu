@@ -374,14 +374,40 @@ __device__ __forceinline__ void g_mm_load_a(const struct g_mm &p,
 	}
 }
 
+/* B[k..k + 3][n] as a word of raw bytes (0 past k or n). */
+__device__ __forceinline__ g_u32 g_mm_b4(const struct g_mm *p, const g_u8 *b,
+					 g_u32 k, g_u32 n)
+{
+	return g_mm_b(p, b, k, n) | g_mm_b(p, b, k + 1, n) << 8 |
+	       g_mm_b(p, b, k + 2, n) << 16 | g_mm_b(p, b, k + 3, n) << 24;
+}
+
+/*
+ * bk_vec: B's k bytes are contiguous per column (b_ks == 1, as a
+ * convolution's weights [n][k]) in whole aligned words: a word of bs is
+ * one load, the 8 words of a column's stage read by neighbouring threads.
+ */
 template <int BN, int BP>
 __device__ __forceinline__ void g_mm_load_b(const struct g_mm &p,
 					    const g_u8 *b,
 					    g_u32 (&bs)[MM_BK / 4][BN + BP],
-					    g_u32 n0, g_u32 k0, bool b_vec)
+					    g_u32 n0, g_u32 k0, bool b_vec,
+					    bool bk_vec)
 {
 	g_u32 r, j;
 
+	if (bk_vec) {
+		for (r = threadIdx.x; r < (MM_BK / 4) * BN; r += G_THREADS) {
+			g_u32 kw = r % (MM_BK / 4), c = r / (MM_BK / 4);
+			g_u32 n = n0 + c, kk = k0 + 4 * kw;
+
+			bs[kw][c] = n < p.n && kk + 3 < p.k ?
+				    __ldg((const unsigned int *)(b +
+					(g_u64)n * p.b_ns + kk)) :
+				    g_mm_b4(&p, b, kk, n);
+		}
+		return;
+	}
 	/* B: 8 words of k x BN / 4 groups of 4 columns */
 	for (r = threadIdx.x; r < (MM_BK / 4) * (BN / 4); r += G_THREADS) {
 		g_u32 kw = r / (BN / 4), n = n0 + 4 * (r % (BN / 4));
@@ -406,10 +432,7 @@ __device__ __forceinline__ void g_mm_load_b(const struct g_mm &p,
 			bs[kw][c + 3] = __byte_perm(t2, t3, 0x7632);
 		} else {
 			for (j = 0; j < 4; j++)
-				bs[kw][c + j] = g_mm_b(&p, b, kk, n + j) |
-					g_mm_b(&p, b, kk + 1, n + j) << 8 |
-					g_mm_b(&p, b, kk + 2, n + j) << 16 |
-					g_mm_b(&p, b, kk + 3, n + j) << 24;
+				bs[kw][c + j] = g_mm_b4(&p, b, kk, n + j);
 		}
 	}
 }
@@ -420,10 +443,10 @@ __device__ __forceinline__ void g_mm_load(const struct g_mm &p,
 					  g_u32 (&as)[MM_BK / 4][BM + AP],
 					  g_u32 (&bs)[MM_BK / 4][BN + BP],
 					  g_u32 m0, g_u32 n0, g_u32 k0,
-					  bool a_vec, bool b_vec)
+					  bool a_vec, bool b_vec, bool bk_vec)
 {
 	g_mm_load_a<CONV, FOLD, BM, AP>(p, a, as, m0, k0, a_vec);
-	g_mm_load_b<BN, BP>(p, b, bs, n0, k0, b_vec);
+	g_mm_load_b<BN, BP>(p, b, bs, n0, k0, b_vec, bk_vec);
 }
 
 /*
@@ -495,6 +518,7 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
 		     (!FOLD || !(p.a_is % 4));
 	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
+	bool bk_vec = p.b_ks == 1 && !(p.b_ns % 4) && !((g_u64)b % 4);
 	g_s32 acc[TM][TN], ra[TM], cb[TN];
 	struct g_col cc[TN];
 	bool ok[TN];
@@ -512,7 +536,7 @@ __device__ __forceinline__ void g_mm_body(const struct g_mm &p)
 		cb[j] = 0;
 	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
 		g_mm_load<CONV, FOLD, BM, BN, 4, 0>(p, a, b, as, bs, m0, n0,
-						    k0, a_vec, b_vec);
+						    k0, a_vec, b_vec, bk_vec);
 		__syncthreads();
 #pragma unroll
 		for (w = 0; w < MM_BK / 4; w++) {
@@ -747,12 +771,234 @@ __device__ __forceinline__ void g_mma_store(const struct g_mm &p,
 }
 
 /*
- * The tile of g_mm_body() on the tensor cores: the block's 8 warps as
- * WM x WN, each computing (BM / WM) x (BN / WN) outputs as m16n8k32
- * tiles. The integer sums are exact, so the bytes are the same.
+ * The k loop of g_mma_body() for a tile of whole A rows (@arow) and B
+ * in whole words of k per column (bk_vec: a pointwise convolution's
+ * weights): each stage's global loads go to registers while the tensor
+ * cores work on the one before, then to shared memory.
+ */
+template <bool CONV, bool FOLD, int BM, int BN, int MT, int NT, int AW>
+__device__ __forceinline__ void
+g_mma_pipe(const struct g_mm &p, const g_u8 *a, const g_u8 *b,
+	   g_u32 (&as)[MM_BK / 4][BM + 8], g_u32 (&bs)[MM_BK / 4][BN + 8],
+	   const g_u8 *const (&arow)[AW], g_s32 (&acc)[MT][NT][4],
+	   g_s32 (&ra)[MT][2], g_s32 (&cb)[NT], g_u32 m0, g_u32 n0,
+	   g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
+{
+	/* B words per thread and stage (threads past BN * 8 idle) */
+	const int BW = ((MM_BK / 4) * BN + G_THREADS - 1) / G_THREADS;
+	const int AR = G_THREADS / (MM_BK / 4);
+	const g_u8 *brow[BW];
+	g_u32 va[AW], vb[BW], kw = threadIdx.x % (MM_BK / 4), k0, kk;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < BW; i++) {
+		g_u32 r = threadIdx.x + G_THREADS * i;
+		g_u32 n = n0 + r / (MM_BK / 4);
+
+		brow[i] = r < (MM_BK / 4) * BN && n < p.n ?
+			  b + (g_u64)n * p.b_ns + 4 * kw : NULL;
+	}
+	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
+		kk = k0 + 4 * kw;
+		if (k0 == 0) {
+			/* the first stage's loads; later ones are prefetched */
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				va[i] = kk + 3 < p.k ?
+					__ldg((const unsigned int *)(arow[i] +
+								     k0)) :
+					g_mm_a4<CONV, FOLD>(&p, a, m0 + threadIdx.x /
+						(MM_BK / 4) + AR * i, kk);
+#pragma unroll
+			for (i = 0; i < BW; i++)
+				vb[i] = !brow[i] ? 0 : kk + 3 < p.k ?
+					__ldg((const unsigned int *)(brow[i] +
+								     k0)) :
+					g_mm_b4(&p, b, kk, n0 + (threadIdx.x +
+						G_THREADS * i) / (MM_BK / 4));
+		}
+#pragma unroll
+		for (i = 0; i < AW; i++)
+			as[kw][threadIdx.x / (MM_BK / 4) + AR * i] = va[i];
+#pragma unroll
+		for (i = 0; i < BW; i++)
+			if (threadIdx.x + G_THREADS * i < (MM_BK / 4) * BN)
+				bs[kw][(threadIdx.x + G_THREADS * i) /
+				       (MM_BK / 4)] = vb[i];
+		__syncthreads();
+		if (k0 + MM_BK < p.k) {
+			kk += MM_BK;
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				va[i] = kk + 3 < p.k ?
+					__ldg((const unsigned int *)(arow[i] +
+								     k0 +
+								     MM_BK)) :
+					g_mm_a4<CONV, FOLD>(&p, a, m0 + threadIdx.x /
+						(MM_BK / 4) + AR * i, kk);
+#pragma unroll
+			for (i = 0; i < BW; i++)
+				vb[i] = !brow[i] ? 0 : kk + 3 < p.k ?
+					__ldg((const unsigned int *)(brow[i] +
+								     k0 +
+								     MM_BK)) :
+					g_mm_b4(&p, b, kk, n0 + (threadIdx.x +
+						G_THREADS * i) / (MM_BK / 4));
+		}
+		if (p.a_signed)
+			g_mma_stage<true, BM, BN, MT, NT>(as, bs, acc, ra, cb,
+							  wm0, wn0, g, t,
+							  p.zb, p.za);
+		else
+			g_mma_stage<false, BM, BN, MT, NT>(as, bs, acc, ra, cb,
+							   wm0, wn0, g, t,
+							   p.zb, p.za);
+		__syncthreads();
+	}
+}
+
+/*
+ * Rows m0.. of a BM x BN tile of 8-bit outputs staged in @os to the
+ * output, V bytes a store (the tile's columns n0..n0 + ncols - 1 of
+ * each row are contiguous there; V divides every offset).
+ */
+template <int V, bool FOLD, int BM, int BN>
+__device__ __forceinline__ void g_mma_copy_out(const struct g_mm &p,
+					       const g_u8 (&os)[BM][BN + 16],
+					       g_u32 m0, g_u32 n0, g_u32 ncols)
+{
+	const int VR = BN / V;
+	g_u32 idx;
+
+	for (idx = threadIdx.x; idx < BM * VR; idx += G_THREADS) {
+		g_u32 r = idx / VR, w = idx % VR, m = m0 + r, ml = m;
+		g_u64 it = g_item();
+		g_u8 *dst;
+
+		if (m >= p.m || w * V >= ncols)
+			continue;
+		if (FOLD) {
+			it = m / p.mi;
+			ml = m % p.mi;
+		}
+		dst = (g_u8 *)(p.e.out + it * p.e.out_is) +
+		      (g_u64)ml * p.ldo + n0 + w * V;
+		if (V == 16)
+			*(uint4 *)dst = *(const uint4 *)&os[r][16 * w];
+		else if (V == 8)
+			*(uint2 *)dst = *(const uint2 *)&os[r][8 * w];
+		else if (V == 4)
+			*(g_u32 *)dst = *(const g_u32 *)&os[r][4 * w];
+		else
+			*dst = os[r][w];
+	}
+}
+
+/* Are all of this lane's columns' parameters valid (@ok)? */
+template <int NT>
+__device__ __forceinline__ bool g_cols_ok(const struct g_mm &p,
+					  const bool (&ok)[NT][2], g_u32 n0,
+					  g_u32 t)
+{
+	bool mine = true;
+	int j, c;
+
+#pragma unroll
+	for (j = 0; j < NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++)
+			if (n0 + 8 * j + 2 * t + c < p.n && !ok[j][c])
+				mine = false;
+	return mine;
+}
+
+/* g_mma_stage_out() once its columns are known valid. */
+template <bool FOLD, int BM, int BN, int MT, int NT>
+__device__ __forceinline__ void
+g_mma_stage_write(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
+		  const g_s32 (&ra)[MT][2], const g_s32 (&cbt)[NT][2],
+		  const struct g_col (&cc)[NT][2], g_u32 m0, g_u32 n0,
+		  g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
+{
+	__shared__ __align__(16) g_u8 os[BM][BN + 16];
+	bool f32 = g_epi_mode(&p.e) == G_EPI_F32;
+	g_u32 ncols = p.n - n0 < BN ? p.n - n0 : BN;
+	g_u64 al;
+	int i, h, j, c;
+
+#pragma unroll
+	for (i = 0; i < MT; i++)
+#pragma unroll
+		for (h = 0; h < 2; h++)
+#pragma unroll
+			for (j = 0; j < NT; j++) {
+				g_u32 b[2];
+
+#pragma unroll
+				for (c = 0; c < 2; c++) {
+					g_u32 v = (g_u32)acc[i][j][2 * h + c] -
+						  (g_u32)p.zb * (g_u32)ra[i][h] -
+						  (g_u32)p.za * (g_u32)cbt[j][c] +
+						  p.k * (g_u32)p.za * (g_u32)p.zb;
+					g_s32 x = g_clamp((g_s64)(g_s32)v +
+							  cc[j][c].bias,
+							  (g_s32)0x80000000,
+							  0x7fffffff);
+
+					b[c] = (g_u32)(f32 ?
+						g_requant_f32_8(x, cc[j][c].mult,
+								p.e.zp, p.e.lo,
+								p.e.hi) :
+						g_requant(x, cc[j][c].mult,
+							  cc[j][c].shift,
+							  p.e.zp, p.e.lo,
+							  p.e.hi)) & 0xff;
+				}
+				*(unsigned short *)&os[wm0 + 16 * i + g + 8 * h]
+						      [wn0 + 8 * j + 2 * t] =
+					(unsigned short)(b[0] | b[1] << 8);
+			}
+	__syncthreads();
+	al = p.e.out | p.ldo | n0 | ncols | (FOLD ? p.e.out_is : 0) |
+	     (FOLD ? 0 : g_item() * p.e.out_is);
+	if (!(al % 16))
+		g_mma_copy_out<16, FOLD, BM, BN>(p, os, m0, n0, ncols);
+	else if (!(al % 8))
+		g_mma_copy_out<8, FOLD, BM, BN>(p, os, m0, n0, ncols);
+	else if (!(al % 4))
+		g_mma_copy_out<4, FOLD, BM, BN>(p, os, m0, n0, ncols);
+	else
+		g_mma_copy_out<1, FOLD, BM, BN>(p, os, m0, n0, ncols);
+}
+
+/*
+ * The epilogue of g_mma_body() for 8-bit outputs through shared memory:
+ * each warp's bytes (the arithmetic of g_epi_put()) into the block's
+ * tile, then whole rows out in wide stores, not single bytes scattered
+ * over rows. false (nothing written): some column's parameters are
+ * invalid, the caller's path (which skips those columns) runs instead.
+ */
+template <bool FOLD, int BM, int BN, int MT, int NT>
+__device__ __forceinline__ bool
+g_mma_stage_out(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
+		const g_s32 (&ra)[MT][2], const g_s32 (&cbt)[NT][2],
+		const struct g_col (&cc)[NT][2], const bool (&ok)[NT][2],
+		g_u32 m0, g_u32 n0, g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
+{
+	if (!__syncthreads_and(g_cols_ok<NT>(p, ok, n0 + wn0, t)))
+		return false;
+	g_mma_stage_write<FOLD, BM, BN, MT, NT>(p, acc, ra, cbt, cc, m0, n0,
+						wm0, wn0, g, t);
+	return true;
+}
+
+/*
+ * The 128-wide tile's body (large GEMMs: 4096^3), kept apart from the
+ * narrow tiles' paths below so that its code stays as measured.
  */
 template <bool CONV, bool FOLD, int BM, int BN, int WM, int WN>
-__device__ __forceinline__ void g_mma_body(const struct g_mm &p)
+__device__ __forceinline__ void g_mma_body_wide(const struct g_mm &p)
 {
 	const int MT = BM / WM / 16, NT = BN / WN / 8;
 	/* padded by 8 words: a fragment load's 32 lanes hit 32 banks */
@@ -813,7 +1059,7 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 								    k0)) :
 				       g_mm_a4<CONV, FOLD>(&p, a, m0 +
 					threadIdx.x / (MM_BK / 4) + AR * i, kk);
-			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec);
+			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec, false);
 #pragma unroll
 			for (i = 0; i < AW; i++)
 				as[threadIdx.x % (MM_BK / 4)]
@@ -821,7 +1067,7 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 		} else {
 			g_mm_load<CONV, FOLD, BM, BN, 8, 8>(p, a, b, as, bs,
 							    m0, n0, k0, a_vec,
-							    b_vec);
+							    b_vec, false);
 		}
 		__syncthreads();
 		if (p.a_signed)
@@ -876,6 +1122,154 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 						     m0 + wm0, n0 + wn0, g, t);
 	}
 }
+
+
+/*
+ * The tile of g_mm_body() on the tensor cores: the block's 8 warps as
+ * WM x WN, each computing (BM / WM) x (BN / WN) outputs as m16n8k32
+ * tiles. The integer sums are exact, so the bytes are the same.
+ */
+template <bool CONV, bool FOLD, int BM, int BN, int WM, int WN>
+__device__ __forceinline__ void g_mma_body(const struct g_mm &p)
+{
+	const int MT = BM / WM / 16, NT = BN / WN / 8;
+	/* padded by 8 words: a fragment load's 32 lanes hit 32 banks */
+	__shared__ g_u32 as[MM_BK / 4][BM + 8];
+	__shared__ g_u32 bs[MM_BK / 4][BN + 8];
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
+	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+	g_u32 g = lane / 4, t = lane % 4;
+	g_u32 wm0 = (warp / WN) * (BM / WM), wn0 = (warp % WN) * (BN / WN);
+	g_u32 m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+	bool a_vec = !CONV && !(p.lda % 4) && !((g_u64)a % 4) &&
+		     (!FOLD || !(p.a_is % 4));
+	bool b_vec = p.b_ns == 1 && !(p.b_ks % 4) && !((g_u64)b % 4);
+	/* the narrow tiles' paths (the 128-wide one as it was: 4096^3) */
+	bool bk_vec = BN <= 64 && p.b_ks == 1 && !(p.b_ns % 4) &&
+		      !((g_u64)b % 4);
+	/* A words per thread and stage, rows between a thread's words */
+	const int AW = BM * (MM_BK / 4) / G_THREADS;
+	const int AR = G_THREADS / (MM_BK / 4);
+	const g_u8 *arow[AW];
+	g_s32 acc[MT][NT][4], ra[MT][2], cb[NT], cbt[NT][2];
+	struct g_col cc[NT][2];
+	bool ok[NT][2];
+	g_u32 k0;
+	int i, j, c;
+
+#pragma unroll
+	for (i = 0; i < MT; i++) {
+		ra[i][0] = ra[i][1] = 0;
+#pragma unroll
+		for (j = 0; j < NT; j++)
+			acc[i][j][0] = acc[i][j][1] = acc[i][j][2] =
+				acc[i][j][3] = 0;
+	}
+#pragma unroll
+	for (j = 0; j < NT; j++)
+		cb[j] = 0;
+	/*
+	 * A tile of whole rows: this thread's words (rows r0 + 32i, word kw
+	 * as in g_mm_load_a()) from row addresses found once, all loads
+	 * issued before the shared memory stores.
+	 */
+	if (a_vec && m0 + BM <= p.m) {
+#pragma unroll
+		for (i = 0; i < AW; i++)
+			arow[i] = g_mm_row<FOLD>(&p, a, m0 + threadIdx.x /
+						 (MM_BK / 4) + AR * i) +
+				  4 * (threadIdx.x % (MM_BK / 4));
+	} else {
+		arow[0] = NULL;
+	}
+	if (arow[0] && bk_vec) {
+		g_mma_pipe<CONV, FOLD, BM, BN, MT, NT, AW>(p, a, b, as, bs,
+							    arow, acc, ra, cb,
+							    m0, n0, wm0, wn0,
+							    g, t);
+		k0 = p.k;	/* done */
+	} else {
+		k0 = 0;
+	}
+	for (; k0 < p.k; k0 += MM_BK) {
+		if (arow[0]) {
+			g_u32 v[AW], kk = k0 + 4 * (threadIdx.x % (MM_BK / 4));
+
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				v[i] = kk + 3 < p.k ?
+				       __ldg((const unsigned int *)(arow[i] +
+								    k0)) :
+				       g_mm_a4<CONV, FOLD>(&p, a, m0 +
+					threadIdx.x / (MM_BK / 4) + AR * i, kk);
+			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec, bk_vec);
+#pragma unroll
+			for (i = 0; i < AW; i++)
+				as[threadIdx.x % (MM_BK / 4)]
+				  [threadIdx.x / (MM_BK / 4) + AR * i] = v[i];
+		} else {
+			g_mm_load<CONV, FOLD, BM, BN, 8, 8>(p, a, b, as, bs,
+							    m0, n0, k0, a_vec,
+							    b_vec, bk_vec);
+		}
+		__syncthreads();
+		if (p.a_signed)
+			g_mma_stage<true, BM, BN, MT, NT>(as, bs, acc, ra, cb,
+							  wm0, wn0, g, t,
+							  p.zb, p.za);
+		else
+			g_mma_stage<false, BM, BN, MT, NT>(as, bs, acc, ra, cb,
+							   wm0, wn0, g, t,
+							   p.zb, p.za);
+		__syncthreads();
+	}
+	/* a group's 4 lanes hold a quarter of each row's, column's words */
+#pragma unroll
+	for (i = 0; i < MT; i++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			ra[i][c] += __shfl_xor_sync(0xffffffffu, ra[i][c], 1);
+			ra[i][c] += __shfl_xor_sync(0xffffffffu, ra[i][c], 2);
+		}
+#pragma unroll
+	for (j = 0; j < NT; j++) {
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 1);
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 2);
+		/* column 2t + c is group 2t + c's */
+#pragma unroll
+		for (c = 0; c < 2; c++)
+			cbt[j][c] = __shfl_sync(0xffffffffu, cb[j],
+						4 * (2 * t + c));
+	}
+#pragma unroll
+	for (j = 0; j < NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
+
+			ok[j][c] = n < p.n &&
+				   g_col_load(&p.e, n, FOLD ? 0 : g_item(),
+					      &cc[j][c]);
+		}
+	if (BN <= 64 && p.stage && g_epi_mode(&p.e) != G_EPI_S32 &&
+	    g_mma_stage_out<FOLD, BM, BN, MT, NT>(p, acc, ra, cbt, cc, ok, m0,
+						  n0, wm0, wn0, g, t))
+		return;
+	switch (g_epi_mode(&p.e)) {
+	case G_EPI_S32:
+		g_mma_store<G_EPI_S32, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
+						     m0 + wm0, n0 + wn0, g, t);
+		break;
+	case G_EPI_F32:
+		g_mma_store<G_EPI_F32, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
+						     m0 + wm0, n0 + wn0, g, t);
+		break;
+	default:
+		g_mma_store<G_EPI_FIX, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
+						     m0 + wm0, n0 + wn0, g, t);
+	}
+}
 #endif
 
 /*
@@ -885,7 +1279,10 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
  */
 #if __CUDA_ARCH__ >= 800
 #define G_MMA_BODY(conv, fold, bn, wm, wn, tm, tn)			\
-	g_mma_body<conv, fold, 128, bn, wm, wn>(p)
+	if (bn == 128)							\
+		g_mma_body_wide<conv, fold, 128, bn, wm, wn>(p);	\
+	else								\
+		g_mma_body<conv, fold, 128, bn, wm, wn>(p)
 #else
 #define G_MMA_BODY(conv, fold, bn, wm, wn, tm, tn)			\
 	g_mm_body<conv, fold, 128, bn, tm, tn>(p)
@@ -1221,7 +1618,7 @@ __device__ __forceinline__ void g_dw(const struct g_conv &p)
 }
 
 /* 4 blocks a multiprocessor (64 registers): latency hidden better */
-extern "C" __global__ void __launch_bounds__(G_THREADS, 4)
+extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_dw3(const struct g_conv p)
 {
 	g_dw<3, 3, 4>(p);

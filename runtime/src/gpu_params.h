@@ -58,6 +58,7 @@ struct g_mm {
 	g_u32 in_h, in_w, in_c, out_h, out_w, k_w;
 	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
 	g_u32 mi;
+	g_u32 stage;		/* 8-bit outputs staged in shared memory */
 };
 
 /* Grouped and depthwise CONV2D, one thread per output element. */

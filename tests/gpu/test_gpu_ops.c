@@ -180,6 +180,7 @@ enum gen_kind {
 	GEN_F32_BIG,	/* GEMM up to 700 x 2000 with a binary32 scale */
 	GEN_F32_BAD,	/* GEMM/CONV2D, one binary32 per-channel pair bad */
 	GEN_DW,		/* CONV2D: model-like depthwise (k_dw3, k_dw5) */
+	GEN_PW,		/* CONV2D: model-like pointwise (whole GEMM tiles) */
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
@@ -247,6 +248,55 @@ static void gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
 		npu_to_f32_mm(cmd, w);
 }
 
+/*
+ * A pointwise (1x1) CONV2D of model-like size: rows in many whole tiles
+ * (the GPU's pipelined tensor-core loop), input and weights 4-byte
+ * aligned, channels mostly in fours (whole words) and now and then not,
+ * half of them in a binary32 mode.
+ */
+static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 osz;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	c->batch = npu_rr(1, 2);
+	c->out_h = c->in_h = npu_rr(4, 40);
+	c->out_w = c->in_w = npu_rr(4, 40);
+	c->k_h = c->k_w = 1;
+	c->stride_h = c->stride_w = 1;
+	c->dil_h = c->dil_w = 1;
+	c->groups = 1;
+	c->in_c = npu_coin(85) ? 4 * npu_rr(1, 80) : npu_rr(1, 40);
+	c->out_c = npu_coin(50) ? 8 * npu_rr(1, 40) : npu_rr(1, 100);
+	c->in_dtype = npu_rnd_dt();
+	c->out_dtype = npu_rnd_out_dt();
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
+	c->in.offset = w->size[c->in.bo] - n;
+	n = (u64)c->out_c * c->in_c;
+	c->weights.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);
+	c->weights.offset = w->size[c->weights.bo] - n;
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  osz);
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
+		npu_to_f32_mm(cmd, w);
+}
+
 static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		enum gen_kind kind)
 {
@@ -259,6 +309,9 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		return;
 	case GEN_DW:
 		gen_dw(cmd, w);
+		return;
+	case GEN_PW:
+		gen_pw(cmd, w);
 		return;
 	case GEN_F32_BIG:
 		do {
@@ -513,6 +566,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, iters + it, GEN_DW);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, 2 * iters + it, GEN_PW);
 		printf("%s %s: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
@@ -524,6 +580,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 2 * iters + it, GEN_DW);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 3 * iters + it, GEN_PW);
 		printf("%s %s batched: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
