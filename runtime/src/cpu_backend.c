@@ -4,8 +4,9 @@
  * shared op kernels (npu_cmd_exec_ctx()) of the best variant this CPU has
  * ($NPU_OPS_ISA forces one: scalar, avx2, avx512); a large command's work
  * units are split into N ranges run at once by the calling thread and N - 1
- * threads of a pool kept for the device's life. Results are bit-exact with
- * the PE engines because the code is the same.
+ * threads of a pool kept for the device's life and shared by the runs using
+ * the device at once. Results are bit-exact with the PE engines because
+ * the code is the same.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -75,6 +76,7 @@ struct npurt_cpu_pool {
 	_Atomic unsigned int queued;	/* tasks at head, polled unlocked */
 	unsigned int sleepers;		/* threads in pthread_cond_wait() */
 	_Atomic bool stop;
+	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
 	unsigned int num_threads;	/* ranges per command */
 	unsigned int num_started;	/* pool threads (N - 1) */
@@ -202,21 +204,30 @@ static bool cpu_batch_ready(void *arg)
 /*
  * The next task for a pool thread, or NULL when the pool stops. @hot: the
  * thread has just helped, so more commands of the same inference are
- * likely to follow at once: poll for them before sleeping.
+ * likely to follow at once: poll for them before sleeping. A thread woken
+ * for a task that its caller has meanwhile taken back (it finished the
+ * command alone) polls too: an inference is under way, and sleeping again
+ * would make it late for every command after.
  */
 static struct cpu_task *cpu_take(struct npurt_cpu_pool *pool, bool hot)
 {
 	struct cpu_task *t;
 
-	if (hot)
-		cpu_spin(pool->spin_ns, cpu_pool_ready, pool);
-	pthread_mutex_lock(&pool->lock);
-	while (!pool->head && !pool->stop) {
-		pool->sleepers++;
-		pthread_cond_wait(&pool->work, &pool->lock);
-		pool->sleepers--;
+	for (;;) {
+		if (hot)
+			cpu_spin(pool->spin_ns, cpu_pool_ready, pool);
+		pthread_mutex_lock(&pool->lock);
+		if (!pool->head && !pool->stop) {
+			pool->sleepers++;
+			pthread_cond_wait(&pool->work, &pool->lock);
+			pool->sleepers--;
+		}
+		t = pool->head;
+		if (t || pool->stop)
+			break;
+		pthread_mutex_unlock(&pool->lock);
+		hot = true;
 	}
-	t = pool->head;
 	if (t) {
 		pool->head = t->next;
 		if (!pool->head)
@@ -299,8 +310,11 @@ static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
 /*
  * One command: small ones here; large ones in chunks claimed by this
  * thread and up to N - 1 pool threads (contiguous units: each chunk packs
- * or reuses weights once). Pool threads that have not started when the
- * chunks run out are not waited for.
+ * or reuses weights once). While R runs use the device at once, each
+ * splits over N / R threads: the pool's threads are shared among them
+ * rather than every run queueing N - 1 tasks for the same N - 1 threads.
+ * Pool threads that have not started when the chunks run out are not
+ * waited for.
  */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
@@ -308,11 +322,13 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
 	uint64_t units = npu_cmd_units(cmd);
-	unsigned int n = dev->cpu->num_threads, i;
+	unsigned int runs = atomic_load_explicit(&dev->cpu->callers,
+						 memory_order_relaxed);
+	unsigned int n = dev->cpu->num_threads / (runs ? runs : 1), i;
 
 	if (!units)
 		return 0;
-	if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
+	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
 		n = 1;
 	b->err = 0;
 	b->cmd = cmd;
@@ -359,6 +375,7 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 		return npurt_err(-ENOMEM, "out of memory");
 	pthread_mutex_init(&batch.lock, NULL);
 	pthread_cond_init(&batch.done, NULL);
+	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	for (i = 0; i < job->num_cmds && !ret; i++) {
 		/* Never run a command not validated against these buffers. */
 		ret = npu_cmd_validate(&job->cmds[i], job->sizes, job->num_bufs,
@@ -373,6 +390,7 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 			ret = npurt_err(ret, "%s: command %u failed: %s",
 					dev->info.name, i, npurt_strerror(ret));
 	}
+	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	pthread_cond_destroy(&batch.done);
 	pthread_mutex_destroy(&batch.lock);
 	free(tasks);

@@ -3,9 +3,11 @@
  * test_cpu_backend.c - the CPU device: the example MLP (two GEMMs with
  * requantization, a LUT) on cpu(N) for several N, several workers and
  * several CPU devices gives exactly the bytes of a naive reference written
- * from the arithmetic contract, and of a single-threaded run.
+ * from the arithmetic contract, and of a single-threaded run; so do runs
+ * from several threads at once sharing one device's pool.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,6 +146,93 @@ static void test_reference(void **state)
 	free(y);
 }
 
+/* Runs of one runner from several threads at once share cpu(4)'s pool. */
+#define SHARE_THREADS	4
+#define SHARE_RUNS	25
+
+struct share_arg {
+	npurt_runner *r;
+	const int8_t *x;	/* SHARE_RUNS inputs */
+	const uint8_t *want;	/* their cpu(1) outputs */
+	int bad;		/* runs that failed or differed */
+};
+
+static void *share_thread(void *p)
+{
+	struct share_arg *a = p;
+	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
+	uint8_t *y = malloc(ny);
+	unsigned int i;
+
+	if (!y) {
+		a->bad = SHARE_RUNS;
+		return NULL;
+	}
+	for (i = 0; i < SHARE_RUNS; i++) {
+		npurt_tensor *in = NULL, *out = NULL;
+
+		memset(y, 0x55, ny);
+		if (npurt_tensor_wrap(npurt_runner_input(a->r, 0),
+				      (void *)(a->x + i * nx), nx, &in) ||
+		    npurt_tensor_wrap(npurt_runner_output(a->r, 0), y, ny,
+				      &out) ||
+		    npurt_runner_run(a->r, &in, &out) ||
+		    memcmp(y, a->want + i * ny, ny))
+			a->bad++;
+		npurt_tensor_destroy(in);
+		npurt_tensor_destroy(out);
+	}
+	free(y);
+	return NULL;
+}
+
+static void test_runs_share_pool(void **state)
+{
+	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
+	size_t n = (size_t)SHARE_THREADS * SHARE_RUNS;
+	struct npurt_runner_opts o = { .worker_num = SHARE_THREADS };
+	struct share_arg arg[SHARE_THREADS];
+	pthread_t th[SHARE_THREADS];
+	int8_t *x = malloc(n * nx);
+	uint8_t *want = malloc(n * ny);
+	npurt_runtime *rt = NULL;
+	npurt_program *p = NULL;
+	npurt_model *m = NULL;
+	npurt_runner *r = NULL;
+	unsigned int i;
+
+	(void)state;
+	assert_true(x && want);
+	for (i = 0; i < n; i++) {
+		mlp_input(x + i * nx, nx, 500 + i);
+		run_on("cpu(1)", 1, x + i * nx, want + i * ny);
+	}
+	assert_int_equal(mlp_build(&shape, &p), 0);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	assert_int_equal(npurt_runtime_create("cpu(4)", &rt), 0);
+	assert_int_equal(npurt_runner_create(rt, m, &o, &r), 0);
+	for (i = 0; i < SHARE_THREADS; i++) {
+		arg[i] = (struct share_arg){
+			.r = r, .x = x + (size_t)i * SHARE_RUNS * nx,
+			.want = want + (size_t)i * SHARE_RUNS * ny,
+		};
+		assert_int_equal(pthread_create(&th[i], NULL, share_thread,
+						&arg[i]), 0);
+	}
+	for (i = 0; i < SHARE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		if (arg[i].bad)
+			fail_msg("thread %u: %d of %d runs failed or differ "
+				 "from cpu(1)", i, arg[i].bad, SHARE_RUNS);
+	}
+	npurt_runner_destroy(r);
+	npurt_model_destroy(m);
+	npurt_runtime_destroy(rt);
+	free(x);
+	free(want);
+}
+
 /*
  * $NPURT_CPU_SPIN_US: 0 (helpers always sleep) and a long poll give the
  * same bytes; anything but a number of microseconds up to 100000 is
@@ -218,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_spin_env),
+		cmocka_unit_test(test_runs_share_pool),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);
