@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <float.h>
-#include <immintrin.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 
 #include "cpu_ops.h"
+#include "cpu_simd.h"
 
 #define DIM_MAX		(1LL << 31)
 #define GELU_TANH_K	0.7978845608028654	/* sqrt(2 / pi) */
@@ -792,85 +792,6 @@ static void qstore(void *p, uint32_t dt, uint64_t i, int32_t q)
 }
 
 /*
- * quant_tensor()'s arithmetic 16 (AVX-512) or 8 (AVX2) floats at a time,
- * the same IEEE operations in the same order: the division, then MAX and
- * MIN, which return their second operand when the first is NaN or the
- * comparison fails (t > tlo ? t : tlo, t < thi ? t : thi), the 1.5 * 2^23
- * rounding, a truncating conversion of what is now an integer in
- * [lo - zp, hi - zp]. Both return how many leading elements they did.
- */
-__attribute__((target("avx512f,avx512bw")))
-static uint64_t quant_tensor_avx512(const float *x, uint8_t *y, uint64_t n,
-				    float s, int32_t zp, float tlo, float thi)
-{
-	const __m512 vs = _mm512_set1_ps(s), vlo = _mm512_set1_ps(tlo);
-	const __m512 vhi = _mm512_set1_ps(thi);
-	const __m512 magic = _mm512_set1_ps(12582912.0f);
-	const __m512i vzp = _mm512_set1_epi32(zp);
-	uint64_t i;
-
-	for (i = 0; i < n; i += 16) {
-		__mmask16 m = n - i >= 16 ? 0xffff :
-			      (__mmask16)((1u << (n - i)) - 1);
-		__m512 t = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
-
-		t = _mm512_min_ps(_mm512_max_ps(t, vlo), vhi);
-		t = _mm512_sub_ps(_mm512_add_ps(t, magic), magic);
-		_mm512_mask_cvtepi32_storeu_epi8(y + i, m, _mm512_add_epi32(
-			_mm512_cvttps_epi32(t), vzp));
-	}
-	return n;
-}
-
-__attribute__((target("avx2")))
-static uint64_t quant_tensor_avx2(const float *x, uint8_t *y, uint64_t n,
-				  float s, int32_t zp, float tlo, float thi,
-				  bool sgn)
-{
-	const __m256 vs = _mm256_set1_ps(s), vlo = _mm256_set1_ps(tlo);
-	const __m256 vhi = _mm256_set1_ps(thi);
-	const __m256 magic = _mm256_set1_ps(12582912.0f);
-	const __m256i vzp = _mm256_set1_epi32(zp);
-	uint64_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		__m256 t = _mm256_div_ps(_mm256_loadu_ps(x + i), vs);
-		__m256i q;
-		__m128i w;
-
-		t = _mm256_min_ps(_mm256_max_ps(t, vlo), vhi);
-		t = _mm256_sub_ps(_mm256_add_ps(t, magic), magic);
-		q = _mm256_add_epi32(_mm256_cvttps_epi32(t), vzp);
-		/* in [lo, hi]: the saturating packs change nothing */
-		w = _mm_packs_epi32(_mm256_castsi256_si128(q),
-				    _mm256_extracti128_si256(q, 1));
-		w = sgn ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-		_mm_storel_epi64((__m128i *)(y + i), w);
-	}
-	return i;
-}
-
-/* The best variant of quant_tensor() this CPU runs: 2, 1 or 0. */
-static int quant_isa_best(void)
-{
-	if (__builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512bw"))
-		return 2;
-	return __builtin_cpu_supports("avx2") ? 1 : 0;
-}
-
-/* Set by tests only (npurt_cpu_quant_isa()); -1: the best. */
-static int quant_isa = -1;
-
-int npurt_cpu_quant_isa(int isa)
-{
-	if (isa < -1 || isa > 2 || isa > quant_isa_best())
-		return -ENODEV;
-	quant_isa = isa;
-	return isa < 0 ? quant_isa_best() : isa;
-}
-
-/*
  * quant_one() over a per-tensor run, written so that the compiler
  * vectorizes it (33x on SSE2): v / s is clamped to [lo - zp, hi - zp] (NaN
  * to the low end: the comparison is false), where adding and subtracting
@@ -883,13 +804,13 @@ static void quant_tensor(const float *x, void *y, uint64_t n, float s,
 {
 	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
 	float tlo = (float)(lo - zp), thi = (float)(hi - zp);
-	int isa = quant_isa < 0 ? quant_isa_best() : quant_isa;
+	int isa = npurt_cpu_step_isa_now();
 	uint64_t i = 0;
 
 	if (isa == 2)
-		i = quant_tensor_avx512(x, y, n, s, zp, tlo, thi);
+		i = npurt_simd_quant_avx512(x, y, n, s, zp, tlo, thi);
 	else if (isa == 1)
-		i = quant_tensor_avx2(x, y, n, s, zp, tlo, thi, sgn);
+		i = npurt_simd_quant_avx2(x, y, n, s, zp, tlo, thi, sgn);
 	if (sgn) {
 		int8_t *o = y;
 
@@ -916,16 +837,17 @@ static void quant_tensor(const float *x, void *y, uint64_t n, float s,
 static void dequant_tensor(const void *x, float *y, uint64_t n, float s,
 			   int32_t zp, uint32_t dt)
 {
-	uint64_t i;
+	uint64_t i = npurt_simd_dequant(npurt_cpu_step_isa_now(), x, y, n, s,
+					zp, dt);
 
 	if (dt == NPURT_DTYPE_INT8) {
-		for (i = 0; i < n; i++)
+		for (; i < n; i++)
 			y[i] = (float)(((const int8_t *)x)[i] - zp) * s;
 	} else if (dt == NPURT_DTYPE_UINT8) {
-		for (i = 0; i < n; i++)
+		for (; i < n; i++)
 			y[i] = (float)(((const uint8_t *)x)[i] - zp) * s;
 	} else {
-		for (i = 0; i < n; i++)
+		for (; i < n; i++)
 			y[i] = (float)((int64_t)((const int32_t *)x)[i] - zp) *
 			       s;
 	}
@@ -1034,28 +956,45 @@ static void unary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 	}
 }
 
+static float binary_one(uint32_t opcode, float u, float v)
+{
+	switch (opcode) {
+	case NPURT_CPU_ADD: return u + v;
+	case NPURT_CPU_SUB: return u - v;
+	case NPURT_CPU_MUL: return u * v;
+	case NPURT_CPU_DIV: return u / v;
+	case NPURT_CPU_MAX: return u > v ? u : v;
+	case NPURT_CPU_POW: return powf(u, v);
+	default: return u < v ? u : v;
+	}
+}
+
+/*
+ * Runs of the innermost output dimension at a time (the odometer over the
+ * outer ones), vectorized where both inputs step by 0 or 1 along it.
+ */
 static void binary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 {
 	const float *a = at(bases, &op->in[0]), *b = at(bases, &op->in[1]);
 	float *y = at(bases, &op->out);
 	unsigned int r = (unsigned int)op->p[0], k;
-	uint64_t idx[NPURT_CPU_MAX_RANK] = { 0 }, n = op->out.count, i;
-	uint64_t ia = 0, ib = 0;
+	uint64_t idx[NPURT_CPU_MAX_RANK] = { 0 }, n = op->out.count, i, j;
+	uint64_t ia = 0, ib = 0, len = 1, sa = 0, sb = 0;
+	int isa = npurt_cpu_step_isa_now();
 
-	for (i = 0; i < n; i++) {
-		float u = a[ia], v = b[ib], w;
-
-		switch (op->opcode) {
-		case NPURT_CPU_ADD: w = u + v; break;
-		case NPURT_CPU_SUB: w = u - v; break;
-		case NPURT_CPU_MUL: w = u * v; break;
-		case NPURT_CPU_DIV: w = u / v; break;
-		case NPURT_CPU_MAX: w = u > v ? u : v; break;
-		case NPURT_CPU_POW: w = powf(u, v); break;
-		default: w = u < v ? u : v; break;
-		}
-		y[i] = w;
-		/* odometer over the output dims, innermost last */
+	if (r) {
+		len = (uint64_t)op->p[r];
+		sa = (uint64_t)op->p[6 + r];
+		sb = (uint64_t)op->p[12 + r];
+		r--;
+	}
+	for (i = 0; i < n; i += len) {
+		j = npurt_simd_binary(isa, op->opcode, a + ia, (unsigned int)sa,
+				      b + ib, (unsigned int)sb, y + i, len);
+		for (; j < len; j++)
+			y[i + j] = binary_one(op->opcode, a[ia + j * sa],
+					      b[ib + j * sb]);
+		/* odometer over the outer output dims, innermost last */
 		for (k = r; k-- > 0;) {
 			if (++idx[k] < (uint64_t)op->p[1 + k]) {
 				ia += (uint64_t)op->p[7 + k];
@@ -1140,176 +1079,6 @@ static struct geo geo_of(const int64_t *p)
 	if (p[19])
 		g = (struct geo){ p[19], p[20], p[21], p[22], p[24], p[25] };
 	return g;
-}
-
-/*
- * CONV with p[26] = 1: binary32 as onnxruntime's float Conv computes it on
- * one thread (MLAS: im2col, or the input itself for 1x1, times the
- * filters by SGEMM): per group, K = C/group * KH * KW in (c, ky, kx) order
- * taken in slices of a K stride (128, halved while it is at least twice
- * K when N = OH * OW >= K, else doubled while the N stride, 128, halves
- * above 16 and stays at least twice N); within a slice one fused
- * multiply-add chain from zero, slices added in order; then the bias.
- */
-#define SGEMM_CHUNK	256	/* output pixels per pass */
-
-#define SGEMM_TILE	32	/* pixels per register tile */
-
-/*
- * One K slice for up to four filters and SGEMM_TILE pixels: a[f][j] =
- * fma(w[f][k], col[k][j], a[f][j]) for k in [k0, k1), in k order (each
- * output's chain is the contract's; the tile only keeps sums in
- * registers). Built with FMA where the CPU has it, with fmaf() otherwise;
- * a fused multiply-add rounds once either way, so results are the same.
- */
-#define SGEMM_TILE_BODY							\
-	float a0[SGEMM_TILE] = { 0 }, a1[SGEMM_TILE] = { 0 };		\
-	float a2[SGEMM_TILE] = { 0 }, a3[SGEMM_TILE] = { 0 };		\
-	int64_t k;							\
-	int j;								\
-									\
-	for (k = k0; k < k1; k++) {					\
-		const float *c = col + k * SGEMM_CHUNK;			\
-		float w0 = w[0][k], w1 = w[1][k];			\
-		float w2 = w[2][k], w3 = w[3][k];			\
-									\
-		for (j = 0; j < SGEMM_TILE; j++) {			\
-			a0[j] = fmaf(w0, c[j], a0[j]);			\
-			a1[j] = fmaf(w1, c[j], a1[j]);			\
-			a2[j] = fmaf(w2, c[j], a2[j]);			\
-			a3[j] = fmaf(w3, c[j], a3[j]);			\
-		}							\
-	}								\
-	memcpy(out[0], a0, sizeof(a0));					\
-	memcpy(out[1], a1, sizeof(a1));					\
-	memcpy(out[2], a2, sizeof(a2));					\
-	memcpy(out[3], a3, sizeof(a3))
-
-__attribute__((target("avx2,fma")))
-static void sgemm_tile_fma(const float *const w[4], const float *col,
-			   int64_t k0, int64_t k1, float out[4][SGEMM_TILE])
-{
-	SGEMM_TILE_BODY;
-}
-
-static void sgemm_tile_plain(const float *const w[4], const float *col,
-			     int64_t k0, int64_t k1, float out[4][SGEMM_TILE])
-{
-	SGEMM_TILE_BODY;
-}
-
-static void conv_run_sgemm(const struct npurt_cpu_op *op,
-			   uint8_t *const *bases)
-{
-	const float *x = at(bases, &op->in[0]), *wt = at(bases, &op->in[1]);
-	const float *bias = at(bases, &op->in[2]);
-	float *y = at(bases, &op->out);
-	const int64_t *p = op->p;
-	int64_t N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5];
-	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
-	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
-	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
-	int64_t strn = 128, strk = 128, nb, g, oc, p0, k0, k, j;
-	void (*tile)(const float *const *, const float *, int64_t, int64_t,
-		     float (*)[SGEMM_TILE]) =
-		__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2") ?
-		sgemm_tile_fma : sgemm_tile_plain;
-	float *col = malloc((size_t)(K ? K : 1) * SGEMM_CHUNK * sizeof(float));
-	int64_t py[SGEMM_CHUNK], px[SGEMM_CHUNK];
-
-	if (NP >= K) {
-		while (strk / 2 >= K) {
-			strn *= 2;
-			strk /= 2;
-		}
-	} else {
-		while (strn > 16 && strn / 2 >= NP) {
-			strk *= 2;
-			strn /= 2;
-		}
-	}
-	for (nb = 0; nb < N; nb++)
-	for (g = 0; g < G; g++)
-	for (p0 = 0; p0 < NP; p0 += SGEMM_CHUNK) {
-		int64_t n = NP - p0 < SGEMM_CHUNK ? NP - p0 : SGEMM_CHUNK;
-		float one_col[SGEMM_CHUNK];
-
-		for (j = 0; j < n; j++) {
-			py[j] = (p0 + j) / OW * sh - pt;
-			px[j] = (p0 + j) % OW * sw - pl;
-		}
-		/* the im2col rows of this chunk, zero where padded and past
-		 * the last pixel (without memory for them: one row at a
-		 * time, below) */
-		for (k = 0; col && k < K; k++) {
-			int64_t ci = k / (KH * KW), r = k % (KH * KW);
-			int64_t dy = (r / KW) * dh, dx = (r % KW) * dw;
-			const float *xc = x + (nb * C + g * cg + ci) * H * W;
-			float *cr = col + k * SGEMM_CHUNK;
-
-			for (j = 0; j < n; j++) {
-				int64_t iy = py[j] + dy, ix = px[j] + dx;
-
-				cr[j] = iy >= 0 && iy < H && ix >= 0 && ix < W ?
-					xc[iy * W + ix] : 0.0f;
-			}
-			for (; j < SGEMM_CHUNK; j++)
-				cr[j] = 0.0f;
-		}
-		for (oc = g * og; oc < (g + 1) * og; oc += 4) {
-			const float *w[4];
-			float tot[4][SGEMM_CHUNK], part[4][SGEMM_TILE];
-			int64_t nf = (g + 1) * og - oc < 4 ? (g + 1) * og - oc : 4;
-			int64_t f, j0;
-
-			for (f = 0; f < 4; f++)	/* a short group repeats */
-				w[f] = wt + (oc + (f < nf ? f : 0)) * K;
-			for (k0 = 0; k0 < K; k0 += strk) {
-				int64_t k1 = k0 + strk < K ? k0 + strk : K;
-
-				for (j0 = 0; j0 < SGEMM_CHUNK; j0 += SGEMM_TILE) {
-					if (col) {
-						tile(w, col + j0, k0, k1, part);
-					} else {
-						int t;
-
-						memset(part, 0, sizeof(part));
-						for (k = k0; k < k1; k++) {
-							int64_t ci = k / (KH * KW);
-							int64_t r = k % (KH * KW);
-							const float *xc = x +
-								(nb * C + g * cg + ci) *
-								H * W;
-
-							for (t = 0; t < SGEMM_TILE; t++) {
-								int64_t jj = j0 + t;
-								int64_t iy = jj < n ? py[jj] + (r / KW) * dh : -1;
-								int64_t ix = jj < n ? px[jj] + (r % KW) * dw : -1;
-
-								one_col[t] = iy >= 0 && iy < H &&
-									ix >= 0 && ix < W ?
-									xc[iy * W + ix] : 0.0f;
-							}
-							for (f = 0; f < 4; f++)
-								for (t = 0; t < SGEMM_TILE; t++)
-									part[f][t] = fmaf(w[f][k], one_col[t], part[f][t]);
-						}
-					}
-					for (f = 0; f < 4; f++)
-						for (j = 0; j < SGEMM_TILE; j++)
-							tot[f][j0 + j] = k0 ?
-								tot[f][j0 + j] + part[f][j] :
-								part[f][j];
-				}
-			}
-			for (f = 0; f < nf; f++)
-				for (j = 0; j < n; j++)
-					y[(nb * OC + oc + f) * NP + p0 + j] =
-						bias ? tot[f][j] + bias[oc + f] :
-						tot[f][j];
-		}
-	}
-	free(col);
 }
 
 static void conv_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
@@ -1737,7 +1506,7 @@ void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 		break;
 	case NPURT_CPU_CONV:
 		if (op->p[26])
-			conv_run_sgemm(op, bases);
+			npurt_cpu_conv_sgemm(op, bases);
 		else
 			conv_run(op, bases);
 		break;

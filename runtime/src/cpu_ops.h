@@ -21,11 +21,19 @@ int npurt_cpu_op_check(const struct npurt_cpu_op *op, unsigned int index,
 void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases);
 
 /*
- * The variant of the per-tensor float -> int8/uint8 QUANTIZE loop: -1 the
- * best this CPU has (the default), 0 portable, 1 AVX2, 2 AVX-512; all give
- * the same bytes (tests force each in turn). Return: the variant now in
- * use, or -ENODEV when the CPU lacks it. Not for concurrent use with runs.
+ * The variant of the vectorized CPU steps (the per-tensor float -> 8-bit
+ * QUANTIZE loop, the binary32 CONV in SGEMM order): -1 the best this CPU
+ * has (the default), 0 portable, 1 AVX2 with FMA, 2 AVX-512; all give the
+ * same bytes (tests force each in turn). Return: the variant now in use,
+ * or -ENODEV when the CPU lacks it. Not for concurrent use with runs.
  */
-int npurt_cpu_quant_isa(int isa);
+int npurt_cpu_step_isa(int isa);
+
+/* The variant in use (npurt_cpu_step_isa()): 0, 1 or 2. */
+int npurt_cpu_step_isa_now(void);
+
+/* The binary32 CONV step in SGEMM order (p[26] = 1), cpu_sgemm.c. */
+void npurt_cpu_conv_sgemm(const struct npurt_cpu_op *op,
+			  uint8_t *const *bases);
 
 #endif /* NPURT_CPU_OPS_H */

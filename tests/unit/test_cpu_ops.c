@@ -623,15 +623,29 @@ static unsigned int bcast(const int64_t *ad, unsigned int ra,
 	return r;
 }
 
-/* y = pow(a, b) broadcast; compared exactly with powf over an index
+/* The binary steps' definitions, element by element. */
+static float binop_ref(uint32_t opcode, float u, float v)
+{
+	switch (opcode) {
+	case NPURT_CPU_ADD: return u + v;
+	case NPURT_CPU_SUB: return u - v;
+	case NPURT_CPU_MUL: return u * v;
+	case NPURT_CPU_DIV: return u / v;
+	case NPURT_CPU_MAX: return u > v ? u : v;
+	case NPURT_CPU_MIN: return u < v ? u : v;
+	default: return powf(u, v);
+	}
+}
+
+/* y = a OP b broadcast; compared exactly with binop_ref() over an index
  * computed from the multi-index (not the step's odometer). */
-static void pow_case(const float *a, const int64_t *ad, unsigned int ra,
-		     const float *b, const int64_t *bd, unsigned int rb,
-		     const float *want, const char *what)
+static void binop_case(uint32_t opcode, const float *a, const int64_t *ad,
+		       unsigned int ra, const float *b, const int64_t *bd,
+		       unsigned int rb, const float *want, const char *what)
 {
 	int64_t od[NPURT_CPU_MAX_RANK], sa[NPURT_CPU_MAX_RANK];
 	int64_t sb[NPURT_CPU_MAX_RANK], na = 1, nb = 1, ny = 1, i, t;
-	struct npurt_cpu_op op = op_new(NPURT_CPU_POW);
+	struct npurt_cpu_op op = op_new(opcode);
 	unsigned int r, k;
 	struct harness h;
 	float *y, *ref_y;
@@ -664,7 +678,7 @@ static void pow_case(const float *a, const int64_t *ad, unsigned int ra,
 			ia += (t % od[k]) * sa[k];
 			ib += (t % od[k]) * sb[k];
 		}
-		ref_y[i] = powf(a[ia], b[ib]);
+		ref_y[i] = binop_ref(opcode, a[ia], b[ib]);
 	}
 	expect_same(y, ref_y, (size_t)ny, what);
 	/* ONNX's expected values (numpy's float32 power): rtol 1e-6 */
@@ -672,6 +686,61 @@ static void pow_case(const float *a, const int64_t *ad, unsigned int ra,
 		expect_close(y, want, (size_t)ny, 0, 1e-6, what);
 	free(y);
 	free(ref_y);
+}
+
+/*
+ * ADD, SUB, MUL, DIV, MAX and MIN through every variant of their loop
+ * (npurt_cpu_step_isa()): inner runs around the vector widths, each input
+ * stepping by 1 or broadcast (0) along them or outer axes; NaN, infinities
+ * and -0 among the values (MAX and MIN keep their definitions' operand).
+ */
+static void test_binary_variants(void **state)
+{
+	static const uint32_t ops[] = { NPURT_CPU_ADD, NPURT_CPU_SUB,
+					NPURT_CPU_MUL, NPURT_CPU_DIV,
+					NPURT_CPU_MAX, NPURT_CPU_MIN };
+	static const int64_t lens[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100 };
+	enum { N = 3 * 100 };
+	float a[N], b[N];
+	unsigned int v, o, l, form, checked = 0;
+
+	(void)state;
+	for (v = 0; v <= 2; v++) {
+		if (npurt_cpu_step_isa((int)v) < 0)
+			continue;
+		for (o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+		for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (form = 0; form < 4; form++) {
+			/* a [3, len] with b [3, len], [len], [3, 1], [1] */
+			int64_t ad[2] = { 3, lens[l] }, bd[2] = { 3, lens[l] };
+			unsigned int rb = 2;
+			char what[64];
+
+			if (form == 1) {
+				bd[0] = lens[l];
+				rb = 1;
+			} else if (form == 2) {
+				bd[1] = 1;
+			} else if (form == 3) {
+				bd[0] = 1;
+				rb = 1;
+			}
+			fill(a, N, -4, 4);
+			fill(b, N, -4, 4);
+			a[1] = NAN;
+			b[2] = NAN;
+			a[3] = -0.0f;
+			b[3] = 0.0f;
+			a[4] = INFINITY;
+			b[5] = -INFINITY;
+			snprintf(what, sizeof(what), "variant %u op %u len %lld "
+				 "form %u", v, ops[o], (long long)lens[l], form);
+			binop_case(ops[o], a, ad, 2, b, bd, rb, NULL, what);
+			checked++;
+		}
+	}
+	assert_int_equal(npurt_cpu_step_isa(-1) >= 0, 1);
+	assert_true(checked > 0);
 }
 
 static void test_pow(void **state)
@@ -699,8 +768,8 @@ static void test_pow(void **state)
 		a[0] = -2;	/* negative base: NaN for fractional b */
 		a[1] = 0;
 		b[0] = 0.5f;
-		pow_case(a, shapes[i].ad, shapes[i].ra, b, shapes[i].bd,
-			 shapes[i].rb, NULL, "POW broadcast");
+		binop_case(NPURT_CPU_POW, a, shapes[i].ad, shapes[i].ra, b,
+			   shapes[i].bd, shapes[i].rb, NULL, "POW broadcast");
 	}
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		struct npu_pb_tensor ta, tb, ty;
@@ -712,8 +781,8 @@ static void test_pow(void **state)
 		assert_int_equal(tb.data_type, NPU_PB_FLOAT);
 		if (!tb.ndim)	/* a scalar: rank 1 of 1 element */
 			tb.dims[tb.ndim++] = 1;
-		pow_case(ta.data, ta.dims, ta.ndim, tb.data, tb.dims, tb.ndim,
-			 ty.data, tests[i]);
+		binop_case(NPURT_CPU_POW, ta.data, ta.dims, ta.ndim, tb.data,
+			   tb.dims, tb.ndim, ty.data, tests[i]);
 		npu_pb_free(&ta);
 		npu_pb_free(&tb);
 		npu_pb_free(&ty);
@@ -1221,15 +1290,37 @@ static void conv_sgemm_case(int64_t C, int64_t H, int64_t W, int64_t OC,
 	free(x); free(w); free(b); free(y); free(want); free(dbl);
 }
 
+/*
+ * Every variant (npurt_cpu_step_isa()): the vectorized ones run 8 or 4
+ * filters by 32 or 16 pixels, so filter counts and pixel counts around
+ * those (tails), and 1x1 convolutions read in place, with several K
+ * slices.
+ */
 static void test_conv_sgemm(void **state)
 {
+	unsigned int v, n = 0;
+
 	(void)state;
-	conv_sgemm_case(3, 9, 9, 4, 3, 3, 1, 1, 1, true);	/* K 27 */
-	conv_sgemm_case(32, 6, 6, 5, 3, 3, 1, 1, 1, true);	/* K 288 > N 36 */
-	conv_sgemm_case(20, 20, 20, 3, 3, 3, 2, 0, 1, false);	/* K 180, N 81 */
-	conv_sgemm_case(150, 17, 17, 4, 1, 1, 1, 0, 1, true);	/* 1x1, N 289 >= K 150 */
-	conv_sgemm_case(8, 7, 5, 8, 3, 2, 1, 1, 2, true);	/* groups */
-	conv_sgemm_case(64, 30, 30, 2, 3, 3, 1, 1, 1, true);	/* N 900 >= K 576 */
+	for (v = 0; v <= 2; v++) {
+		if (npurt_cpu_step_isa((int)v) < 0)
+			continue;
+		n++;
+		conv_sgemm_case(3, 9, 9, 4, 3, 3, 1, 1, 1, true);	/* K 27 */
+		conv_sgemm_case(32, 6, 6, 5, 3, 3, 1, 1, 1, true);	/* K 288 > N 36 */
+		conv_sgemm_case(20, 20, 20, 3, 3, 3, 2, 0, 1, false);	/* K 180, N 81 */
+		conv_sgemm_case(150, 17, 17, 4, 1, 1, 1, 0, 1, true);	/* 1x1, N 289 >= K 150 */
+		conv_sgemm_case(8, 7, 5, 8, 3, 2, 1, 1, 2, true);	/* groups */
+		conv_sgemm_case(64, 30, 30, 2, 3, 3, 1, 1, 1, true);	/* N 900 >= K 576 */
+		conv_sgemm_case(160, 7, 7, 13, 1, 1, 1, 0, 1, true);	/* 1x1, N 49 < K */
+		conv_sgemm_case(300, 20, 20, 9, 1, 1, 1, 0, 1, false);	/* 1x1, 3 K slices */
+		conv_sgemm_case(24, 16, 17, 17, 1, 1, 1, 0, 1, true);	/* N 272: chunk tail */
+		conv_sgemm_case(16, 1, 1, 20, 1, 1, 1, 0, 1, true);	/* one pixel */
+		conv_sgemm_case(12, 8, 8, 16, 1, 1, 2, 0, 1, true);	/* 1x1 stride 2 */
+		conv_sgemm_case(6, 5, 5, 10, 1, 1, 1, 1, 2, true);	/* 1x1 padded, groups */
+		conv_sgemm_case(4, 33, 9, 7, 3, 3, 1, 1, 1, true);	/* N 297 */
+	}
+	assert_int_equal(npurt_cpu_step_isa(-1) >= 0, 1);
+	assert_true(n > 0);
 }
 
 /* ---- malformed steps ---------------------------------------------------- */
@@ -1400,7 +1491,7 @@ static const struct bad bad_steps[] = {
 };
 
 /*
- * Per-tensor QUANTIZE, every variant of its loop (npurt_cpu_quant_isa())
+ * Per-tensor QUANTIZE, every variant of its loop (npurt_cpu_step_isa())
  * against quant_one()'s definition: nearbyintf(v / s) + zp, saturated,
  * NaN to the low end. Lengths around the vector widths (tails), values at
  * the rounding halves, the clamp edges, infinities, NaN, -0 and denormals.
@@ -1424,7 +1515,7 @@ static void test_quantize_variants(void **state)
 
 	(void)state;
 	for (v = 0; v <= 2; v++) {
-		if (npurt_cpu_quant_isa((int)v) < 0) {
+		if (npurt_cpu_step_isa((int)v) < 0) {
 			print_message("QUANTIZE variant %u: not on this CPU\n",
 				      v);
 			continue;
@@ -1491,8 +1582,63 @@ static void test_quantize_variants(void **state)
 			}
 		}
 	}
-	assert_int_equal(npurt_cpu_quant_isa(-1) >= 0, 1);
-	assert_int_equal(npurt_cpu_quant_isa(3), -ENODEV);
+	assert_int_equal(npurt_cpu_step_isa(-1) >= 0, 1);
+	assert_int_equal(npurt_cpu_step_isa(3), -ENODEV);
+	assert_true(checked > 0);
+}
+
+/*
+ * Per-tensor DEQUANTIZE of int8 and uint8, every variant of its loop,
+ * against (float)(x - zp) * s; lengths around the vector widths.
+ */
+static void test_dequantize_variants(void **state)
+{
+	static const float scales[] = { 0.5f, 0.0186584f, 1.0f / 3 };
+	static const int32_t zps[] = { 0, 3, -128, 127, 255 };
+	enum { N = 300 };
+	uint8_t x[N];
+	float y[N + 1], want;
+	unsigned int v, si, zi, sg, i, len, checked = 0;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		x[i] = (uint8_t)(i * 37 + 11);
+	for (v = 0; v <= 2; v++) {
+		if (npurt_cpu_step_isa((int)v) < 0)
+			continue;
+		for (si = 0; si < 3; si++)
+		for (zi = 0; zi < 5; zi++)
+		for (sg = 0; sg < 2; sg++)
+		for (len = 1; len <= N; len = len < 40 ? len + 1 : len * 3) {
+			struct npurt_cpu_op op = op_new(NPURT_CPU_DEQUANTIZE);
+			int32_t zp = zps[zi];
+			struct harness h;
+
+			if ((sg && (zp < -128 || zp > 127)) ||
+			    (!sg && (zp < 0 || zp > 255)))
+				continue;
+			h_init(&h, x, len, NULL, 0, NULL, 0, y, len * 4);
+			op.in[0] = ref(SA, sg ? NPURT_DTYPE_INT8 :
+				       NPURT_DTYPE_UINT8, len);
+			op.out = ref(SY, F32, len);
+			op.f[0] = scales[si];
+			op.p[1] = zp;
+			y[len] = 42.0f;
+			h_run(&h, &op);
+			for (i = 0; i < len; i++) {
+				int32_t q = sg ? (int8_t)x[i] : x[i];
+
+				want = (float)(q - zp) * scales[si];
+				if (!same(y[i], want))
+					fail_msg("variant %u len %u: [%u] = %g, "
+						 "want %g", v, len, i,
+						 (double)y[i], (double)want);
+			}
+			assert_true(y[len] == 42.0f);	/* nothing past */
+			checked++;
+		}
+	}
+	assert_int_equal(npurt_cpu_step_isa(-1) >= 0, 1);
 	assert_true(checked > 0);
 }
 
@@ -1543,6 +1689,8 @@ int main(void)
 		cmocka_unit_test(test_layer_norm),
 		cmocka_unit_test(test_reduce),
 		cmocka_unit_test(test_pow),
+		cmocka_unit_test(test_binary_variants),
+		cmocka_unit_test(test_dequantize_variants),
 		cmocka_unit_test(test_resize_onnx),
 		cmocka_unit_test(test_resize_modes),
 		cmocka_unit_test(test_resize_by_hand),
