@@ -204,16 +204,18 @@ static void sgemm_conv_portable(const struct npurt_cpu_op *op,
  * One K slice [k0, k1) of up to 8 filters (@nf; rows @w, K floats each)
  * over @n pixels whose K rows lie @ldc floats apart at @col: with @first,
  * the sums are stored at @y (filter rows @ldy floats apart), else added
- * to what @y holds. Lanes are pixels; each lane's chain is the portable
+ * to what @y holds; with @last, the filters' @bias (when there is one) is
+ * added after that. Lanes are pixels; each lane's chain is the portable
  * variant's, fused multiply-adds from zero in k order.
  */
 struct sgemm_pass {
 	const float *w[8];
 	const float *col;
+	const float *bias;
 	float *y;
 	int64_t ldc, ldy, k0, k1, n;
 	int nf;
-	bool first;
+	bool first, last;
 };
 
 #define SGEMM_AVX512_FILTERS	8	/* x 32 pixels: 16 of 32 registers */
@@ -262,6 +264,12 @@ static void sgemm_pass_avx512(const struct sgemm_pass *s)
 				a[f][1] = _mm512_add_ps(
 					_mm512_maskz_loadu_ps(m1, y + 16),
 					a[f][1]);
+			}
+			if (s->last && s->bias) {
+				__m512 bv = _mm512_set1_ps(s->bias[f]);
+
+				a[f][0] = _mm512_add_ps(a[f][0], bv);
+				a[f][1] = _mm512_add_ps(a[f][1], bv);
 			}
 			_mm512_mask_storeu_ps(y, m0, a[f][0]);
 			_mm512_mask_storeu_ps(y + 16, m1, a[f][1]);
@@ -318,6 +326,12 @@ static void sgemm_pass_avx2(const struct sgemm_pass *s)
 				a[f][1] = _mm256_add_ps(
 					_mm256_maskload_ps(y + 8, m1), a[f][1]);
 			}
+			if (s->last && s->bias) {
+				__m256 bv = _mm256_set1_ps(s->bias[f]);
+
+				a[f][0] = _mm256_add_ps(a[f][0], bv);
+				a[f][1] = _mm256_add_ps(a[f][1], bv);
+			}
 			_mm256_maskstore_ps(y, m0, a[f][0]);
 			_mm256_maskstore_ps(y + 8, m1, a[f][1]);
 		}
@@ -330,6 +344,52 @@ static bool sgemm_overlap(const float *a, int64_t an, const float *b,
 {
 	return (uintptr_t)a < (uintptr_t)(b + bn) &&
 	       (uintptr_t)b < (uintptr_t)(a + an);
+}
+
+/*
+ * Row @k of the im2col of output pixels [@p0, @p0 + @n) at @cr: the input
+ * value each pixel's tap k reads (channel k / (KH * KW) of the group at
+ * @xg), 0 where it falls in the padding; an output row's pixels at a time,
+ * a stride-1 row's inside run copied whole.
+ */
+static void sgemm_im2col_row(float *cr, const float *xg, const int64_t *p,
+			     int64_t k, int64_t p0, int64_t n)
+{
+	int64_t H = p[2], W = p[3], KH = p[5], KW = p[6], sh = p[7], sw = p[8];
+	int64_t OW = p[17], r = k % (KH * KW);
+	int64_t dy = (r / KW) * p[13] - p[9], dx = (r % KW) * p[14] - p[10];
+	int64_t oy = p0 / OW, ox = p0 % OW, j = 0, t;
+	const float *xc = xg + k / (KH * KW) * H * W;
+
+	while (j < n) {
+		int64_t run = OW - ox < n - j ? OW - ox : n - j;
+		int64_t iy = oy * sh + dy;
+		float *o = cr + j;
+
+		if (iy < 0 || iy >= H) {
+			memset(o, 0, (size_t)run * sizeof(float));
+		} else if (sw == 1) {
+			/* ix = ox + t + dx inside [0, W) for t in [lo, hi) */
+			int64_t lo = -dx - ox, hi = W - dx - ox;
+
+			lo = lo < 0 ? 0 : lo > run ? run : lo;
+			hi = hi < lo ? lo : hi > run ? run : hi;
+			memset(o, 0, (size_t)lo * sizeof(float));
+			memcpy(o + lo, xc + iy * W + ox + lo + dx,
+			       (size_t)(hi - lo) * sizeof(float));
+			memset(o + hi, 0, (size_t)(run - hi) * sizeof(float));
+		} else {
+			for (t = 0; t < run; t++) {
+				int64_t ix = (ox + t) * sw + dx;
+
+				o[t] = ix >= 0 && ix < W ? xc[iy * W + ix] :
+				       0.0f;
+			}
+		}
+		j += run;
+		ox = 0;
+		oy++;
+	}
 }
 
 /*
@@ -347,9 +407,9 @@ static bool sgemm_conv_simd(const struct npurt_cpu_op *op,
 	const int64_t *p = op->p;
 	int64_t N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5];
 	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
-	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
+	int64_t G = p[15], OH = p[16], OW = p[17];
 	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
-	int64_t strk = sgemm_kstride(K, NP), nb, g, oc, p0, k, j;
+	int64_t strk = sgemm_kstride(K, NP), nb, g, oc, p0, k;
 	int fb = isa == 2 ? SGEMM_AVX512_FILTERS : SGEMM_AVX2_FILTERS, f;
 	bool direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && !pt &&
 		      !pl && OH == H && OW == W &&
@@ -372,23 +432,9 @@ static bool sgemm_conv_simd(const struct npurt_cpu_op *op,
 			s.col = xg + p0;
 			s.ldc = NP;
 		} else {
-			/* the im2col rows of the chunk, zero where padded */
-			for (k = 0; k < K; k++) {
-				int64_t ci = k / (KH * KW), r = k % (KH * KW);
-				int64_t dy = (r / KW) * dh - pt;
-				int64_t dx = (r % KW) * dw - pl;
-				const float *xc = xg + ci * H * W;
-				float *cr = col + k * SGEMM_CHUNK;
-
-				for (j = 0; j < n; j++) {
-					int64_t q = p0 + j;
-					int64_t iy = q / OW * sh + dy;
-					int64_t ix = q % OW * sw + dx;
-
-					cr[j] = iy >= 0 && iy < H && ix >= 0 &&
-						ix < W ? xc[iy * W + ix] : 0.0f;
-				}
-			}
+			for (k = 0; k < K; k++)
+				sgemm_im2col_row(col + k * SGEMM_CHUNK, xg, p, k,
+						 p0, n);
 			s.col = col;
 			s.ldc = SGEMM_CHUNK;
 		}
@@ -398,17 +444,16 @@ static bool sgemm_conv_simd(const struct npurt_cpu_op *op,
 			for (f = 0; f < 8; f++)	/* a short block repeats */
 				s.w[f] = wt + (oc + (f < s.nf ? f : 0)) * K;
 			s.y = y + (nb * OC + oc) * NP + p0;
+			s.bias = bias ? bias + oc : NULL;
 			for (s.k0 = 0; s.k0 < K; s.k0 += strk) {
 				s.k1 = s.k0 + strk < K ? s.k0 + strk : K;
 				s.first = !s.k0;
+				s.last = s.k1 == K;
 				if (isa == 2)
 					sgemm_pass_avx512(&s);
 				else
 					sgemm_pass_avx2(&s);
 			}
-			for (f = 0; bias && f < s.nf; f++)
-				for (j = 0; j < n; j++)
-					s.y[f * NP + j] += bias[oc + f];
 		}
 	}
 	free(col);
