@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_ops.h"
 #include "device.h"
 #include "npu_ops.h"
 #include "profiler.h"
@@ -60,7 +61,8 @@ struct cpu_batch {
 	pthread_cond_t done;
 	_Atomic unsigned int remaining;	/* helpers queued or running */
 	int err;
-	const struct rm_npu_cmd *cmd;
+	const struct rm_npu_cmd *cmd;	/* a command's chunks, or */
+	const struct npurt_cpu_op *step;	/* a CPU step's (cpu_ops.h) */
 	const void *packed;
 	uint8_t *const *bases;
 	uint32_t index;			/* command index, for the trace */
@@ -172,6 +174,9 @@ static int cpu_exec(const struct cpu_batch *b, struct npu_ops_ctx *ctx,
 	uint64_t cb, off;
 	int ret = 0;
 
+	if (b->step)
+		return npurt_cpu_conv_sgemm_range(b->step, b->bases, begin,
+						  end);
 	for (cb = 0; cb < (b->nblk ? b->nblk : 1) && !ret; cb++) {
 		off = cb * (b->nblk ? b->units : 0);
 		ret = ctx ? npu_cmd_exec_ctx(b->cmd, b->bases, ctx, b->packed,
@@ -194,12 +199,20 @@ static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
 			       b->units;
 		int ret = cpu_exec(b, ctx, begin, end);
 
-		npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
-				npurt_now_ns(), "cmd %u %s %s %llu-%llu",
-				b->index, cpu_op_names[b->cmd->opcode],
-				b->nblk ? "rows" : "units",
-				(unsigned long long)begin,
-				(unsigned long long)end);
+		if (b->step)
+			npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
+					npurt_now_ns(), "CPU step %s units "
+					"%llu-%llu",
+					npurt_cpu_op_name(b->step->opcode),
+					(unsigned long long)begin,
+					(unsigned long long)end);
+		else
+			npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
+					npurt_now_ns(), "cmd %u %s %s %llu-%llu",
+					b->index, cpu_op_names[b->cmd->opcode],
+					b->nblk ? "rows" : "units",
+					(unsigned long long)begin,
+					(unsigned long long)end);
 		if (ret)
 			cpu_batch_error(b, ret);
 	}
@@ -379,42 +392,35 @@ static uint64_t cpu_row_blocks(const struct rm_npu_cmd *cmd)
 }
 
 /*
- * One command: small ones here; large ones in chunks claimed by this
- * thread and up to N - 1 pool threads (contiguous units: each chunk packs
- * or reuses weights once). While R runs use the device at once, each
- * splits over N / R threads: the pool's threads are shared among them
+ * Threads a split may use: while R runs use the device at once, each
+ * splits over N / R of them, the pool's threads being shared among them
  * rather than every run queueing N - 1 tasks for the same N - 1 threads.
- * Pool threads that have not started when the chunks run out are not
- * waited for.
  */
-static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
-		       uint32_t index, struct cpu_task *tasks,
-		       struct cpu_batch *b)
+static unsigned int cpu_share(npurt_device *dev)
 {
-	const struct rm_npu_cmd *cmd = &job->cmds[index];
-	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd), per;
 	unsigned int runs = atomic_load_explicit(&dev->cpu->callers,
 						 memory_order_relaxed);
-	unsigned int n = dev->cpu->num_threads / (runs ? runs : 1), i;
 
-	if (!units)
-		return 0;
-	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
-		n = 1;
-	/* units are block-major: split the rows, each over every block */
-	if (n > 1 && nblk && units % nblk == 0)
-		units /= nblk;
-	else
-		nblk = 0;
+	return dev->cpu->num_threads / (runs ? runs : 1);
+}
+
+/*
+ * @b's @units (rows when b->nblk) over @n threads: chunks claimed by this
+ * thread and up to @n - 1 pool threads (contiguous units: each chunk packs
+ * or reuses weights once). Pool threads that have not started when the
+ * chunks run out are not waited for.
+ */
+static int cpu_split(npurt_device *dev, struct cpu_batch *b,
+		     struct cpu_task *tasks, unsigned int n, uint64_t units,
+		     void *scratch)
+{
+	uint64_t per;
+	unsigned int i;
+
 	if (n > units)
 		n = (unsigned int)units;
 	b->err = 0;
-	b->cmd = cmd;
-	b->packed = job->packed ? job->packed[index] : NULL;
-	b->bases = job->bases;
-	b->index = index;
 	b->units = units;
-	b->nblk = nblk;
 	b->nchunks = n > 1 ? (uint64_t)n * CPU_CHUNKS_PER_THREAD : 1;
 	if (b->nchunks > units)
 		b->nchunks = units;
@@ -438,7 +444,7 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		tasks[i] = (struct cpu_task){ .batch = b };
 	if (n > 1)
 		cpu_push(dev->cpu, tasks, n - 1);
-	cpu_batch_work(dev, b, 0, job->scratch ? job->scratch :
+	cpu_batch_work(dev, b, 0, scratch ? scratch :
 				  cpu_caller_scratch(dev->cpu));
 	if (n > 1) {
 		unsigned int gone = cpu_retract(dev->cpu, b);
@@ -455,24 +461,70 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 	return b->err;
 }
 
-static int cpu_run(npurt_device *dev, const struct npurt_job *job)
+/* One command: small ones here, large ones split (cpu_split()). */
+static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
+		       uint32_t index, struct cpu_task *tasks,
+		       struct cpu_batch *b)
+{
+	const struct rm_npu_cmd *cmd = &job->cmds[index];
+	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd);
+	unsigned int n = cpu_share(dev);
+
+	if (!units)
+		return 0;
+	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
+		n = 1;
+	/* units are block-major: split the rows, each over every block */
+	if (n > 1 && nblk && units % nblk == 0)
+		units /= nblk;
+	else
+		nblk = 0;
+	b->cmd = cmd;
+	b->step = NULL;
+	b->packed = job->packed ? job->packed[index] : NULL;
+	b->bases = job->bases;
+	b->index = index;
+	b->nblk = nblk;
+	return cpu_split(dev, b, tasks, n, units, job->scratch);
+}
+
+/* The batch and tasks of one job's splits, NULL without memory. */
+static struct cpu_task *cpu_batch_init(npurt_device *dev, struct cpu_batch *b)
 {
 	unsigned int nt = dev->cpu->num_threads;
 	struct cpu_task *tasks = calloc(nt, sizeof(*tasks));
-	struct cpu_batch batch = { 0 };
+
+	memset(b, 0, sizeof(*b));
+	/* sizeof(struct cpu_slot) is its alignment: a multiple of it */
+	b->slots = aligned_alloc(_Alignof(struct cpu_slot),
+				 nt * sizeof(struct cpu_slot));
+	if (!tasks || !b->slots) {
+		free(tasks);
+		free(b->slots);
+		return NULL;
+	}
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->done, NULL);
+	return tasks;
+}
+
+static void cpu_batch_fini(struct cpu_batch *b, struct cpu_task *tasks)
+{
+	pthread_cond_destroy(&b->done);
+	pthread_mutex_destroy(&b->lock);
+	free(b->slots);
+	free(tasks);
+}
+
+static int cpu_run(npurt_device *dev, const struct npurt_job *job)
+{
+	struct cpu_batch batch;
+	struct cpu_task *tasks = cpu_batch_init(dev, &batch);
 	uint32_t i;
 	int ret = 0;
 
-	/* sizeof(struct cpu_slot) is its alignment: a multiple of it */
-	batch.slots = aligned_alloc(_Alignof(struct cpu_slot),
-				    nt * sizeof(struct cpu_slot));
-	if (!tasks || !batch.slots) {
-		free(tasks);
-		free(batch.slots);
+	if (!tasks)
 		return npurt_err(-ENOMEM, "out of memory");
-	}
-	pthread_mutex_init(&batch.lock, NULL);
-	pthread_cond_init(&batch.done, NULL);
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	for (i = 0; i < job->num_cmds && !ret; i++) {
 		/* Never run a command not validated against these buffers. */
@@ -489,11 +541,48 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 					dev->info.name, i, npurt_strerror(ret));
 	}
 	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
-	pthread_cond_destroy(&batch.done);
-	pthread_mutex_destroy(&batch.lock);
-	free(batch.slots);
-	free(tasks);
+	cpu_batch_fini(&batch, tasks);
 	return ret;
+}
+
+/*
+ * A CPU step between a program's jobs: the binary32 CONV in SGEMM order
+ * (onnxruntime's float Conv inside int8 QDQ models, milliseconds each)
+ * split over the pool like a command; its units' outputs are whole, so
+ * the bytes are those of one thread. 1 (the caller runs it) for the
+ * others, or when there is one thread or too little work.
+ */
+static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
+			const struct npurt_cpu_op *op)
+{
+	const int64_t *p = op->p;
+	uint64_t units, ops;
+	struct cpu_task *tasks;
+	struct cpu_batch b;
+	unsigned int n;
+	int ret;
+
+	if (op->opcode != NPURT_CPU_CONV || !p[26] || job->items > 1)
+		return 1;
+	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
+	n = cpu_share(dev);
+	units = npurt_cpu_conv_sgemm_units(op);
+	/* multiply-adds: outputs times C / group * KH * KW */
+	ops = (uint64_t)p[0] * (uint64_t)p[4] * (uint64_t)(p[16] * p[17]) *
+	      (uint64_t)(p[1] / p[15] * p[5] * p[6]);
+	if (n < 2 || units < 2 || ops < CPU_SPLIT_MIN_OPS ||
+	    !(tasks = cpu_batch_init(dev, &b))) {
+		atomic_fetch_sub_explicit(&dev->cpu->callers, 1,
+					  memory_order_relaxed);
+		return 1;
+	}
+	b.step = op;
+	b.bases = job->bases;
+	ret = cpu_split(dev, &b, tasks, n, units, NULL);
+	cpu_batch_fini(&b, tasks);
+	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
+	/* without memory for a chunk's im2col: all of it here, portably */
+	return ret ? 1 : 0;
 }
 
 static int cpu_mem_alloc(npurt_device *dev, uint64_t size,
@@ -544,6 +633,7 @@ static const struct npurt_backend_ops cpu_ops = {
 	.mem_alloc = cpu_mem_alloc,
 	.mem_free = cpu_mem_free,
 	.run = cpu_run,
+	.run_step = cpu_run_step,
 	.close = cpu_close,
 };
 

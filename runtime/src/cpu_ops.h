@@ -36,4 +36,15 @@ int npurt_cpu_step_isa_now(void);
 void npurt_cpu_conv_sgemm(const struct npurt_cpu_op *op,
 			  uint8_t *const *bases);
 
+/*
+ * The same step in parts, for several threads at once: its work units (0
+ * when only the portable variant runs here: the step is not split), and
+ * units [@begin, @end) of them; every unit's outputs are whole, so any
+ * split gives the same bytes. Return: 0, or -ENOMEM (nothing written).
+ */
+uint64_t npurt_cpu_conv_sgemm_units(const struct npurt_cpu_op *op);
+int npurt_cpu_conv_sgemm_range(const struct npurt_cpu_op *op,
+			       uint8_t *const *bases, uint64_t begin,
+			       uint64_t end);
+
 #endif /* NPURT_CPU_OPS_H */

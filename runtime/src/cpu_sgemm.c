@@ -14,6 +14,7 @@
  * least twice N); within a slice one fused multiply-add chain from zero,
  * slices added in order; then the bias.
  */
+#include <errno.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -392,79 +393,109 @@ static void sgemm_im2col_row(float *cr, const float *xg, const int64_t *p,
 	}
 }
 
+/* Filters per register tile of the vectorized variant @isa. */
+static int64_t sgemm_filters(int isa)
+{
+	return isa == 2 ? SGEMM_AVX512_FILTERS : SGEMM_AVX2_FILTERS;
+}
+
+uint64_t npurt_cpu_conv_sgemm_units(const struct npurt_cpu_op *op)
+{
+	const int64_t *p = op->p;
+	int isa = npurt_cpu_step_isa_now();
+	int64_t og = p[4] / p[15], NP = p[16] * p[17], fb;
+
+	if (!isa)
+		return 0;
+	fb = sgemm_filters(isa);
+	return (uint64_t)p[0] * (uint64_t)p[15] *
+	       (uint64_t)((NP + SGEMM_CHUNK - 1) / SGEMM_CHUNK) *
+	       (uint64_t)((og + fb - 1) / fb);
+}
+
 /*
- * The vectorized variant @isa (1 AVX2, 2 AVX-512): a 1x1 convolution of
- * stride 1 without padding reads its input in place (its K rows are the
- * input channels), others im2col a chunk of pixels first. False, having
- * done nothing, without memory for that.
+ * Units [@begin, @end) of the vectorized variant: a unit is one register
+ * tile's filters of a group over one chunk of pixels, numbered by (item,
+ * group, chunk, filter block), so that a range shares its chunks' im2col.
+ * A 1x1 convolution of stride 1 without padding reads its input in place
+ * (its K rows are the input channels), others im2col the chunk first.
  */
-static bool sgemm_conv_simd(const struct npurt_cpu_op *op,
-			    uint8_t *const *bases, int isa)
+int npurt_cpu_conv_sgemm_range(const struct npurt_cpu_op *op,
+			       uint8_t *const *bases, uint64_t begin,
+			       uint64_t end)
 {
 	const float *x = at(bases, &op->in[0]), *wt = at(bases, &op->in[1]);
 	const float *bias = at(bases, &op->in[2]);
 	float *y = at(bases, &op->out);
 	const int64_t *p = op->p;
+	int isa = npurt_cpu_step_isa_now();
 	int64_t N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5];
 	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
 	int64_t G = p[15], OH = p[16], OW = p[17];
 	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
-	int64_t strk = sgemm_kstride(K, NP), nb, g, oc, p0, k;
-	int fb = isa == 2 ? SGEMM_AVX512_FILTERS : SGEMM_AVX2_FILTERS, f;
+	int64_t strk = sgemm_kstride(K, NP), fb = sgemm_filters(isa), k;
+	int64_t nob = (og + fb - 1) / fb, nch = (NP + SGEMM_CHUNK - 1) /
+						SGEMM_CHUNK;
 	bool direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && !pt &&
 		      !pl && OH == H && OW == W &&
 		      !sgemm_overlap(x, N * C * H * W, y, N * OC * NP);
+	uint64_t u, prev = UINT64_MAX;
+	struct sgemm_pass s = { .ldy = NP };
 	float *col = NULL;
+	int f;
 
+	if (!isa)
+		return -EINVAL;
 	if (!direct) {
 		col = malloc((size_t)K * SGEMM_CHUNK * sizeof(float));
 		if (!col)
-			return false;
+			return -ENOMEM;
 	}
-	for (nb = 0; nb < N; nb++)
-	for (g = 0; g < G; g++)
-	for (p0 = 0; p0 < NP; p0 += SGEMM_CHUNK) {
-		int64_t n = NP - p0 < SGEMM_CHUNK ? NP - p0 : SGEMM_CHUNK;
+	for (u = begin; u < end; u++) {
+		uint64_t chunk = u / (uint64_t)nob;	/* (item, group, chunk) */
+		int64_t ob = (int64_t)(u % (uint64_t)nob);
+		int64_t p0 = (int64_t)(chunk % (uint64_t)nch) * SGEMM_CHUNK;
+		int64_t g = (int64_t)(chunk / (uint64_t)nch % (uint64_t)G);
+		int64_t nb = (int64_t)(chunk / (uint64_t)nch / (uint64_t)G);
+		int64_t oc = g * og + ob * fb;
 		const float *xg = x + (nb * C + g * cg) * H * W;
-		struct sgemm_pass s = { .n = n, .ldy = NP };
 
+		s.n = NP - p0 < SGEMM_CHUNK ? NP - p0 : SGEMM_CHUNK;
 		if (direct) {
 			s.col = xg + p0;
 			s.ldc = NP;
-		} else {
+		} else if (chunk != prev) {
 			for (k = 0; k < K; k++)
 				sgemm_im2col_row(col + k * SGEMM_CHUNK, xg, p, k,
-						 p0, n);
+						 p0, s.n);
 			s.col = col;
 			s.ldc = SGEMM_CHUNK;
 		}
-		for (oc = g * og; oc < (g + 1) * og; oc += fb) {
-			s.nf = (int)((g + 1) * og - oc < fb ? (g + 1) * og - oc :
-				     fb);
-			for (f = 0; f < 8; f++)	/* a short block repeats */
-				s.w[f] = wt + (oc + (f < s.nf ? f : 0)) * K;
-			s.y = y + (nb * OC + oc) * NP + p0;
-			s.bias = bias ? bias + oc : NULL;
-			for (s.k0 = 0; s.k0 < K; s.k0 += strk) {
-				s.k1 = s.k0 + strk < K ? s.k0 + strk : K;
-				s.first = !s.k0;
-				s.last = s.k1 == K;
-				if (isa == 2)
-					sgemm_pass_avx512(&s);
-				else
-					sgemm_pass_avx2(&s);
-			}
+		prev = chunk;
+		s.nf = (int)((g + 1) * og - oc < fb ? (g + 1) * og - oc : fb);
+		for (f = 0; f < fb; f++)	/* a short block repeats */
+			s.w[f] = wt + (oc + (f < s.nf ? f : 0)) * K;
+		s.y = y + (nb * OC + oc) * NP + p0;
+		s.bias = bias ? bias + oc : NULL;
+		for (s.k0 = 0; s.k0 < K; s.k0 += strk) {
+			s.k1 = s.k0 + strk < K ? s.k0 + strk : K;
+			s.first = !s.k0;
+			s.last = s.k1 == K;
+			if (isa == 2)
+				sgemm_pass_avx512(&s);
+			else
+				sgemm_pass_avx2(&s);
 		}
 	}
 	free(col);
-	return true;
+	return 0;
 }
 
 void npurt_cpu_conv_sgemm(const struct npurt_cpu_op *op,
 			  uint8_t *const *bases)
 {
-	int isa = npurt_cpu_step_isa_now();
+	uint64_t units = npurt_cpu_conv_sgemm_units(op);
 
-	if (!isa || !sgemm_conv_simd(op, bases, isa))
+	if (!units || npurt_cpu_conv_sgemm_range(op, bases, 0, units))
 		sgemm_conv_portable(op, bases);
 }

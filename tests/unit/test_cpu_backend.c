@@ -301,6 +301,155 @@ static void test_device_info(void **state)
 	npurt_runtime_destroy(rt);
 }
 
+/*
+ * A program of two binary32 CONV steps in SGEMM order (a 3x3 padded one
+ * through an im2col, a 1x1 one read in place), which cpu(N) splits over
+ * its pool by filter blocks and pixel chunks: every N gives the bytes of
+ * cpu(1), from one thread and from four at once.
+ */
+enum { FC_C = 16, FC_H = 21, FC_W = 20, FC_OC = 40, FC_OC2 = 13 };
+
+static npurt_model *float_conv_model(void)
+{
+	static float w1[FC_OC * FC_C * 9], b1[FC_OC], w2[FC_OC2 * FC_OC];
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 1,
+						FC_C * FC_H * FC_W, NULL);
+	npurt_program_builder *b = NULL;
+	npurt_program *p = NULL;
+	npurt_model *m = NULL;
+	struct npurt_cpu_op op;
+	int x, y, ws, bs, w2s, mid;
+	unsigned int i;
+
+	for (i = 0; i < FC_OC * FC_C * 9; i++)
+		w1[i] = (float)((int)(i * 2654435761u % 2001) - 1000) / 3000.0f;
+	for (i = 0; i < FC_OC; i++)
+		b1[i] = (float)i / 7.0f - 2.0f;
+	for (i = 0; i < FC_OC2 * FC_OC; i++)
+		w2[i] = (float)((int)(i * 40503u % 1001) - 500) / 1700.0f;
+	assert_int_equal(npurt_program_builder_create("fconv", &b), 0);
+	x = npurt_program_builder_add_input(b, &t);
+	t = mlp_tensor("y", NPURT_DTYPE_FLOAT32, 1, FC_OC2 * FC_H * FC_W,
+		       NULL);
+	y = npurt_program_builder_add_output(b, &t);
+	t = mlp_tensor("w1", NPURT_DTYPE_FLOAT32, 1, FC_OC * FC_C * 9, NULL);
+	ws = npurt_program_builder_add_weights(b, &t, w1, sizeof(w1));
+	t = mlp_tensor("b1", NPURT_DTYPE_FLOAT32, 1, FC_OC, NULL);
+	bs = npurt_program_builder_add_weights(b, &t, b1, sizeof(b1));
+	t = mlp_tensor("w2", NPURT_DTYPE_FLOAT32, 1, FC_OC2 * FC_OC, NULL);
+	w2s = npurt_program_builder_add_weights(b, &t, w2, sizeof(w2));
+	mid = npurt_program_builder_add_scratch(b, "mid", 4 * FC_OC * FC_H *
+						FC_W);
+	assert_true(x >= 0 && y >= 0 && ws >= 0 && bs >= 0 && w2s >= 0 &&
+		    mid >= 0);
+	memset(&op, 0, sizeof(op));
+	op.opcode = NPURT_CPU_CONV;
+	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
+		op.in[i].slot = NPURT_CPU_NONE;
+	op.in[0] = (struct npurt_cpu_ref){ (uint32_t)x, NPURT_DTYPE_FLOAT32, 0,
+					   FC_C * FC_H * FC_W };
+	op.in[1] = (struct npurt_cpu_ref){ (uint32_t)ws, NPURT_DTYPE_FLOAT32,
+					   0, FC_OC * FC_C * 9 };
+	op.in[2] = (struct npurt_cpu_ref){ (uint32_t)bs, NPURT_DTYPE_FLOAT32,
+					   0, FC_OC };
+	op.out = (struct npurt_cpu_ref){ (uint32_t)mid, NPURT_DTYPE_FLOAT32,
+					 0, FC_OC * FC_H * FC_W };
+	op.p[0] = 1; op.p[1] = FC_C; op.p[2] = FC_H; op.p[3] = FC_W;
+	op.p[4] = FC_OC; op.p[5] = 3; op.p[6] = 3; op.p[7] = op.p[8] = 1;
+	op.p[9] = op.p[10] = op.p[11] = op.p[12] = 1;
+	op.p[13] = op.p[14] = op.p[15] = 1;
+	op.p[16] = FC_H; op.p[17] = FC_W; op.p[26] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
+	/* then 1x1: mid [OC][H][W] -> y [OC2][H][W] */
+	op.in[0] = op.out;
+	op.in[1] = (struct npurt_cpu_ref){ (uint32_t)w2s, NPURT_DTYPE_FLOAT32,
+					   0, FC_OC2 * FC_OC };
+	op.in[2].count = FC_OC2;	/* the first of b1 */
+	op.out = (struct npurt_cpu_ref){ (uint32_t)y, NPURT_DTYPE_FLOAT32, 0,
+					 FC_OC2 * FC_H * FC_W };
+	op.p[1] = FC_OC; op.p[4] = FC_OC2; op.p[5] = op.p[6] = 1;
+	op.p[9] = op.p[10] = op.p[11] = op.p[12] = 0;
+	if (npurt_program_builder_add_cpu_op(b, &op) != 1)
+		fail_msg("%s", npurt_last_error());
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	npurt_program_builder_destroy(b);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	return m;
+}
+
+struct fconv_run {
+	npurt_runner *r;
+	const float *x;
+	float y[FC_OC2 * FC_H * FC_W];
+	int ret;
+	pthread_t thread;
+};
+
+static void *fconv_thread(void *arg)
+{
+	struct fconv_run *f = arg;
+	npurt_tensor *in = NULL, *out = NULL;
+
+	f->ret = npurt_tensor_wrap(npurt_runner_input(f->r, 0), (void *)f->x,
+				   4 * FC_C * FC_H * FC_W, &in);
+	if (!f->ret)
+		f->ret = npurt_tensor_wrap(npurt_runner_output(f->r, 0), f->y,
+					   sizeof(f->y), &out);
+	if (!f->ret)
+		f->ret = npurt_runner_run(f->r, &in, &out);
+	npurt_tensor_destroy(in);
+	npurt_tensor_destroy(out);
+	return NULL;
+}
+
+static void test_float_conv_split(void **state)
+{
+	static const char *const specs[] = { "cpu(1)", "cpu(2)", "cpu(3)",
+					     "cpu(7)" };
+	static float x[FC_C * FC_H * FC_W];
+	static struct fconv_run want, got[4];
+	npurt_model *m = float_conv_model();
+	unsigned int s, i, k;
+
+	(void)state;
+	for (i = 0; i < FC_C * FC_H * FC_W; i++)
+		x[i] = (float)((int)(i * 2246822519u % 4001) - 2000) / 999.0f;
+	for (s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
+		struct npurt_runner_opts o = { .worker_num = 4 };
+		npurt_runtime *rt = NULL;
+		struct fconv_run *f = s ? got : &want;
+
+		assert_int_equal(npurt_runtime_create(specs[s], &rt), 0);
+		assert_int_equal(npurt_runner_create(rt, m, &o, &f->r), 0);
+		f->x = x;
+		fconv_thread(f);
+		if (f->ret)
+			fail_msg("%s: %d (%s)", specs[s], f->ret,
+				 npurt_last_error());
+		if (s && memcmp(f->y, want.y, sizeof(want.y)))
+			fail_msg("%s: differs from cpu(1)", specs[s]);
+		/* four runs at once sharing the pool */
+		for (k = 1; s && k < 4; k++) {
+			got[k].r = f->r;
+			got[k].x = x;
+			assert_int_equal(pthread_create(&got[k].thread, NULL,
+							fconv_thread, &got[k]),
+					 0);
+		}
+		for (k = 1; s && k < 4; k++) {
+			pthread_join(got[k].thread, NULL);
+			assert_int_equal(got[k].ret, 0);
+			if (memcmp(got[k].y, want.y, sizeof(want.y)))
+				fail_msg("%s, 4 threads: differs from cpu(1)",
+					 specs[s]);
+		}
+		npurt_runner_destroy(f->r);
+		npurt_runtime_destroy(rt);
+	}
+	npurt_model_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_spin_env),
 		cmocka_unit_test(test_runs_share_pool),
+		cmocka_unit_test(test_float_conv_split),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);
