@@ -556,33 +556,32 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
 	const int64_t *p = op->p;
-	uint64_t units, ops;
 	struct cpu_task *tasks;
 	struct cpu_batch b;
+	uint64_t units;
 	unsigned int n;
-	int ret;
+	int ret = 1;
 
 	if (op->opcode != NPURT_CPU_CONV || !p[26] || job->items > 1)
 		return 1;
-	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
-	n = cpu_share(dev);
 	units = npurt_cpu_conv_sgemm_units(op);
 	/* multiply-adds: outputs times C / group * KH * KW */
-	ops = (uint64_t)p[0] * (uint64_t)p[4] * (uint64_t)(p[16] * p[17]) *
-	      (uint64_t)(p[1] / p[15] * p[5] * p[6]);
-	if (n < 2 || units < 2 || ops < CPU_SPLIT_MIN_OPS ||
-	    !(tasks = cpu_batch_init(dev, &b))) {
-		atomic_fetch_sub_explicit(&dev->cpu->callers, 1,
-					  memory_order_relaxed);
+	if (units < 2 || (uint64_t)p[0] * (uint64_t)p[4] *
+	    (uint64_t)(p[16] * p[17]) * (uint64_t)(p[1] / p[15] * p[5] * p[6]) <
+	    CPU_SPLIT_MIN_OPS)
 		return 1;
+	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
+	n = cpu_share(dev);
+	if (n >= 2 && (tasks = cpu_batch_init(dev, &b))) {
+		b.step = op;
+		b.bases = job->bases;
+		/* without memory for a chunk's im2col: all of it at the
+		 * caller's, portably */
+		ret = cpu_split(dev, &b, tasks, n, units, NULL) ? 1 : 0;
+		cpu_batch_fini(&b, tasks);
 	}
-	b.step = op;
-	b.bases = job->bases;
-	ret = cpu_split(dev, &b, tasks, n, units, NULL);
-	cpu_batch_fini(&b, tasks);
 	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
-	/* without memory for a chunk's im2col: all of it here, portably */
-	return ret ? 1 : 0;
+	return ret;
 }
 
 static int cpu_mem_alloc(npurt_device *dev, uint64_t size,

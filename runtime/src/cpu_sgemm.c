@@ -56,43 +56,33 @@ static int64_t sgemm_kstride(int64_t K, int64_t NP)
  * One K slice for up to four filters and SGEMM_TILE pixels: a[f][j] =
  * fma(w[f][k], col[k][j], a[f][j]) for k in [k0, k1), in k order (each
  * output's chain is the contract's; the tile only keeps sums in
- * registers). Built with FMA where the CPU has it, with fmaf() otherwise;
- * a fused multiply-add rounds once either way, so results are the same.
+ * registers). The vectorized variants below are the fast ones; this is
+ * the reference they equal, and the fallback without memory for them.
  */
-#define SGEMM_TILE_BODY							\
-	float a0[SGEMM_TILE] = { 0 }, a1[SGEMM_TILE] = { 0 };		\
-	float a2[SGEMM_TILE] = { 0 }, a3[SGEMM_TILE] = { 0 };		\
-	int64_t k;							\
-	int j;								\
-									\
-	for (k = k0; k < k1; k++) {					\
-		const float *c = col + k * SGEMM_CHUNK;			\
-		float w0 = w[0][k], w1 = w[1][k];			\
-		float w2 = w[2][k], w3 = w[3][k];			\
-									\
-		for (j = 0; j < SGEMM_TILE; j++) {			\
-			a0[j] = fmaf(w0, c[j], a0[j]);			\
-			a1[j] = fmaf(w1, c[j], a1[j]);			\
-			a2[j] = fmaf(w2, c[j], a2[j]);			\
-			a3[j] = fmaf(w3, c[j], a3[j]);			\
-		}							\
-	}								\
-	memcpy(out[0], a0, sizeof(a0));					\
-	memcpy(out[1], a1, sizeof(a1));					\
-	memcpy(out[2], a2, sizeof(a2));					\
-	memcpy(out[3], a3, sizeof(a3))
-
-__attribute__((target("avx2,fma")))
-static void sgemm_tile_fma(const float *const w[4], const float *col,
-			   int64_t k0, int64_t k1, float out[4][SGEMM_TILE])
+static void sgemm_tile(const float *const w[4], const float *col, int64_t k0,
+		       int64_t k1, float out[4][SGEMM_TILE])
 {
-	SGEMM_TILE_BODY;
-}
+	float a0[SGEMM_TILE] = { 0 }, a1[SGEMM_TILE] = { 0 };
+	float a2[SGEMM_TILE] = { 0 }, a3[SGEMM_TILE] = { 0 };
+	int64_t k;
+	int j;
 
-static void sgemm_tile_plain(const float *const w[4], const float *col,
-			     int64_t k0, int64_t k1, float out[4][SGEMM_TILE])
-{
-	SGEMM_TILE_BODY;
+	for (k = k0; k < k1; k++) {
+		const float *c = col + k * SGEMM_CHUNK;
+		float w0 = w[0][k], w1 = w[1][k];
+		float w2 = w[2][k], w3 = w[3][k];
+
+		for (j = 0; j < SGEMM_TILE; j++) {
+			a0[j] = fmaf(w0, c[j], a0[j]);
+			a1[j] = fmaf(w1, c[j], a1[j]);
+			a2[j] = fmaf(w2, c[j], a2[j]);
+			a3[j] = fmaf(w3, c[j], a3[j]);
+		}
+	}
+	memcpy(out[0], a0, sizeof(a0));
+	memcpy(out[1], a1, sizeof(a1));
+	memcpy(out[2], a2, sizeof(a2));
+	memcpy(out[3], a3, sizeof(a3));
 }
 
 static void sgemm_conv_portable(const struct npurt_cpu_op *op,
@@ -107,10 +97,6 @@ static void sgemm_conv_portable(const struct npurt_cpu_op *op,
 	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
 	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
 	int64_t strk = sgemm_kstride(K, NP), nb, g, oc, p0, k0, k, j;
-	void (*tile)(const float *const *, const float *, int64_t, int64_t,
-		     float (*)[SGEMM_TILE]) =
-		__builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2") ?
-		sgemm_tile_fma : sgemm_tile_plain;
 	float *col = malloc((size_t)(K ? K : 1) * SGEMM_CHUNK * sizeof(float));
 	int64_t py[SGEMM_CHUNK], px[SGEMM_CHUNK];
 
@@ -155,7 +141,7 @@ static void sgemm_conv_portable(const struct npurt_cpu_op *op,
 
 				for (j0 = 0; j0 < SGEMM_CHUNK; j0 += SGEMM_TILE) {
 					if (col) {
-						tile(w, col + j0, k0, k1, part);
+						sgemm_tile(w, col + j0, k0, k1, part);
 					} else {
 						int t;
 
