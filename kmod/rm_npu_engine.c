@@ -212,7 +212,8 @@ static u64 rm_npu_job_run(struct rm_npu_job *job, u64 start)
 			continue;
 		chunk = rm_npu_chunk_units(cmd, units);
 		if (job->partner && units >= 2 &&
-		    npu_cmd_ops(cmd) >= RM_NPU_SPLIT_MIN_OPS) {
+		    npu_cmd_ops(cmd) >= RM_NPU_SPLIT_MIN_OPS &&
+		    npu_cmd_split_ok(cmd)) {
 			ret = rm_npu_cmd_run_fused(job, cmd, units, chunk);
 		} else {
 			/* Alone, never abandoned (split_failed stays 0). */

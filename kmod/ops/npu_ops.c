@@ -637,6 +637,32 @@ static u64 npu_copy_elems(const struct rm_npu_cmd_copy *c)
 	return (u64)c->dims[0] * c->dims[1] * c->dims[2] * c->dims[3];
 }
 
+/*
+ * A COPY's units run in the order of its dims, the source's: they write the
+ * destination in that order only when each dimension's destination stride
+ * spans the dimensions inside it.
+ */
+static bool npu_copy_dst_ordered(const struct rm_npu_cmd_copy *c)
+{
+	u64 span = c->elem_size;
+	int i;
+
+	for (i = RM_NPU_COPY_DIMS - 1; i >= 0; i--) {
+		if (c->dims[i] == 1)
+			continue;
+		if (c->dst_stride[i] < span)
+			return false;
+		span = c->dst_stride[i] * c->dims[i];
+	}
+	return true;
+}
+
+bool npu_cmd_split_ok(const struct rm_npu_cmd *cmd)
+{
+	return cmd->opcode != RM_NPU_OP_COPY ||
+	       npu_copy_dst_ordered(&cmd->copy);
+}
+
 u64 npu_cmd_units(const struct rm_npu_cmd *cmd)
 {
 	const struct rm_npu_cmd_copy *c = &cmd->copy;

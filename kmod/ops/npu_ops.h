@@ -55,6 +55,21 @@ int npu_cmd_validate(const struct rm_npu_cmd *cmd, const u64 *bo_sizes,
 u64 npu_cmd_units(const struct rm_npu_cmd *cmd);
 
 /**
+ * npu_cmd_split_ok() - whether a valid command's units split well across CPUs
+ * @cmd:	a command npu_cmd_validate() accepted.
+ *
+ * Any partition of the units gives the same bytes; this says whether
+ * disjoint unit ranges also write disjoint memory but for the cache lines
+ * at their edges. A COPY that transposes (its units follow the source, the
+ * destination's order differs) writes every cache line of its destination
+ * from every range: run on two CPUs at once, those lines bounce between
+ * them and the copy takes several times longer than on one.
+ *
+ * Return: false for such a COPY, true otherwise.
+ */
+bool npu_cmd_split_ok(const struct rm_npu_cmd *cmd);
+
+/**
  * npu_cmd_exec() - run units [@unit_begin, @unit_end) of a valid command
  * @cmd:	a command npu_cmd_validate() accepted, unchanged since.
  * @bo_base:	base address of each buffer of the job, in the order of the

@@ -27,6 +27,14 @@
 #endif
 
 /*
+ * Elementwise CPU steps (npurt_cpu_step_elems()) split from this many
+ * elements, in units of CPU_STEP_BLOCK (16 KiB of binary32: ranges meet
+ * at cache-line edges).
+ */
+#define CPU_STEP_SPLIT_MIN	(64u * 1024)
+#define CPU_STEP_BLOCK		4096u
+
+/*
  * How long a pool thread that has just helped, and a caller waiting for
  * its helpers, poll before sleeping on a condition variable
  * ($NPURT_CPU_SPIN_US overrides, 0: never). The commands of one inference
@@ -63,6 +71,7 @@ struct cpu_batch {
 	int err;
 	const struct rm_npu_cmd *cmd;	/* a command's chunks, or */
 	const struct npurt_cpu_op *step;	/* a CPU step's (cpu_ops.h) */
+	uint64_t elems;			/* elementwise step: its elements */
 	const void *packed;
 	uint8_t *const *bases;
 	uint32_t index;			/* command index, for the trace */
@@ -174,6 +183,13 @@ static int cpu_exec(const struct cpu_batch *b, struct npu_ops_ctx *ctx,
 	uint64_t cb, off;
 	int ret = 0;
 
+	if (b->step && b->elems) {
+		npurt_cpu_step_elems_range(b->step, b->bases,
+					   begin * CPU_STEP_BLOCK,
+					   end * CPU_STEP_BLOCK < b->elems ?
+					   end * CPU_STEP_BLOCK : b->elems);
+		return 0;
+	}
 	if (b->step)
 		return npurt_cpu_conv_sgemm_range(b->step, b->bases, begin,
 						  end);
@@ -461,7 +477,7 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b,
 	return b->err;
 }
 
-/* One command: small ones here, large ones split (cpu_split()). */
+/* One command: small ones and transposing copies here, large ones split. */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
 		       struct cpu_batch *b)
@@ -472,7 +488,8 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 
 	if (!units)
 		return 0;
-	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS)
+	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS ||
+	    !npu_cmd_split_ok(cmd))
 		n = 1;
 	/* units are block-major: split the rows, each over every block */
 	if (n > 1 && nblk && units % nblk == 0)
@@ -546,34 +563,44 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 }
 
 /*
- * A CPU step between a program's jobs: the binary32 CONV in SGEMM order
- * (onnxruntime's float Conv inside int8 QDQ models, milliseconds each)
- * split over the pool like a command; its units' outputs are whole, so
- * the bytes are those of one thread. 1 (the caller runs it) for the
- * others, or when there is one thread or too little work.
+ * A CPU step between a program's jobs, split over the pool like a command
+ * when it is large: the binary32 CONV in SGEMM order (onnxruntime's float
+ * Conv inside int8 QDQ models, milliseconds each) by its units, whose
+ * outputs are whole, and elementwise steps (the QUANTIZE, DEQUANTIZE and
+ * ADD around it) by ranges of elements; so the bytes are those of one
+ * thread. 1 (the caller runs it) for the others, or when there is one
+ * thread or too little work.
  */
 static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
 	const int64_t *p = op->p;
+	uint64_t units, elems = 0;
 	struct cpu_task *tasks;
 	struct cpu_batch b;
-	uint64_t units;
 	unsigned int n;
 	int ret = 1;
 
-	if (op->opcode != NPURT_CPU_CONV || !p[26] || job->items > 1)
+	if (job->items > 1)
 		return 1;
-	units = npurt_cpu_conv_sgemm_units(op);
-	/* multiply-adds: outputs times C / group * KH * KW */
-	if (units < 2 || (uint64_t)p[0] * (uint64_t)p[4] *
-	    (uint64_t)(p[16] * p[17]) * (uint64_t)(p[1] / p[15] * p[5] * p[6]) <
-	    CPU_SPLIT_MIN_OPS)
-		return 1;
+	if (op->opcode == NPURT_CPU_CONV && p[26]) {
+		units = npurt_cpu_conv_sgemm_units(op);
+		/* multiply-adds: outputs times C / group * KH * KW */
+		if (units < 2 || (uint64_t)p[0] * (uint64_t)p[4] *
+		    (uint64_t)(p[16] * p[17]) *
+		    (uint64_t)(p[1] / p[15] * p[5] * p[6]) < CPU_SPLIT_MIN_OPS)
+			return 1;
+	} else {
+		elems = npurt_cpu_step_elems(op);
+		if (elems < CPU_STEP_SPLIT_MIN)
+			return 1;
+		units = elems / CPU_STEP_BLOCK + !!(elems % CPU_STEP_BLOCK);
+	}
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	n = cpu_share(dev);
 	if (n >= 2 && (tasks = cpu_batch_init(dev, &b))) {
 		b.step = op;
+		b.elems = elems;
 		b.bases = job->bases;
 		/* without memory for a chunk's im2col: all of it at the
 		 * caller's, portably */

@@ -1518,3 +1518,71 @@ void npurt_cpu_op_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 		break;
 	}
 }
+
+/* Whether broadcasting step @op reads both inputs in the output's order. */
+static bool binary_flat(const struct npurt_cpu_op *op)
+{
+	int64_t r = op->p[0], k, sa = 1, sb = 1;
+
+	if (op->in[0].count != op->out.count ||
+	    op->in[1].count != op->out.count)
+		return false;
+	for (k = r; k >= 1; k--) {
+		if (op->p[k] == 1)
+			continue;
+		if (op->p[6 + k] != sa || op->p[12 + k] != sb)
+			return false;
+		sa *= op->p[k];
+		sb *= op->p[k];
+	}
+	return true;
+}
+
+uint64_t npurt_cpu_step_elems(const struct npurt_cpu_op *op)
+{
+	switch (op->opcode) {
+	case NPURT_CPU_QUANTIZE: case NPURT_CPU_DEQUANTIZE:
+		return op->p[0] ? 0 : op->out.count;
+	case NPURT_CPU_ADD: case NPURT_CPU_SUB: case NPURT_CPU_MUL:
+	case NPURT_CPU_DIV: case NPURT_CPU_MAX: case NPURT_CPU_MIN:
+	case NPURT_CPU_POW:
+		return binary_flat(op) ? op->out.count : 0;
+	case NPURT_CPU_RELU: case NPURT_CPU_SIGMOID: case NPURT_CPU_TANH:
+	case NPURT_CPU_EXP: case NPURT_CPU_ABS: case NPURT_CPU_NEG:
+	case NPURT_CPU_SQRT: case NPURT_CPU_CLIP: case NPURT_CPU_LEAKY_RELU:
+	case NPURT_CPU_HARD_SIGMOID: case NPURT_CPU_HARD_SWISH:
+	case NPURT_CPU_ERF: case NPURT_CPU_GELU:
+		return op->out.count;
+	default:
+		return 0;
+	}
+}
+
+void npurt_cpu_step_elems_range(const struct npurt_cpu_op *op,
+				uint8_t *const *bases, uint64_t begin,
+				uint64_t end)
+{
+	struct npurt_cpu_op o = *op;
+	unsigned int k;
+
+	/* the operands of the output's count, moved to element @begin */
+	for (k = 0; k <= NPURT_CPU_MAX_IN; k++) {
+		struct npurt_cpu_ref *r = k < NPURT_CPU_MAX_IN ? &o.in[k] :
+					  &o.out;
+
+		if (r->slot == NPURT_CPU_NONE || r->count != op->out.count)
+			continue;
+		r->offset += begin *
+			     npurt_dtype_size((enum npurt_dtype)r->dtype);
+		r->count = end - begin;
+	}
+	if ((o.opcode >= NPURT_CPU_ADD && o.opcode <= NPURT_CPU_MIN) ||
+	    o.opcode == NPURT_CPU_POW) {
+		/* binary_flat(): the same elements as one run of rank 1 */
+		memset(o.p, 0, sizeof(o.p));
+		o.p[0] = 1;
+		o.p[1] = (int64_t)(end - begin);
+		o.p[7] = o.p[13] = 1;
+	}
+	npurt_cpu_op_run(&o, bases);
+}

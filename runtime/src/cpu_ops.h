@@ -47,4 +47,15 @@ int npurt_cpu_conv_sgemm_range(const struct npurt_cpu_op *op,
 			       uint8_t *const *bases, uint64_t begin,
 			       uint64_t end);
 
+/*
+ * Elementwise steps in parts: the elements of a step that any split of its
+ * output's elements computes the same (per-tensor QUANTIZE and DEQUANTIZE,
+ * the unary steps, binary ones whose inputs have the output's shape), 0
+ * for the others; and elements [@begin, @end) of it.
+ */
+uint64_t npurt_cpu_step_elems(const struct npurt_cpu_op *op);
+void npurt_cpu_step_elems_range(const struct npurt_cpu_op *op,
+				uint8_t *const *bases, uint64_t begin,
+				uint64_t end);
+
 #endif /* NPURT_CPU_OPS_H */

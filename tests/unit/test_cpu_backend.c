@@ -450,6 +450,157 @@ static void test_float_conv_split(void **state)
 	npurt_model_destroy(m);
 }
 
+/*
+ * Elementwise CPU steps, which cpu(N) splits by ranges of elements:
+ * QUANTIZE, DEQUANTIZE, a same-shape ADD, HARD_SWISH, then a MUL by the
+ * input read transposed (equal counts, other strides: never split). Every
+ * N gives the bytes of cpu(1), from one thread and from three at once.
+ */
+enum { EW_R = 300, EW_C = 501, EW_N = EW_R * EW_C };
+
+static struct npurt_cpu_op ew_op(uint32_t opcode, int in0, uint32_t dt0,
+				 int in1, int out, uint32_t dto)
+{
+	struct npurt_cpu_op op;
+	unsigned int i;
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = opcode;
+	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
+		op.in[i].slot = NPURT_CPU_NONE;
+	op.in[0] = (struct npurt_cpu_ref){ (uint32_t)in0, dt0, 0, EW_N };
+	if (in1 >= 0)
+		op.in[1] = (struct npurt_cpu_ref){ (uint32_t)in1,
+						   NPURT_DTYPE_FLOAT32, 0,
+						   EW_N };
+	op.out = (struct npurt_cpu_ref){ (uint32_t)out, dto, 0, EW_N };
+	return op;
+}
+
+static npurt_model *eltwise_model(void)
+{
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 1,
+						EW_N, NULL);
+	npurt_program_builder *b = NULL;
+	npurt_program *p = NULL;
+	npurt_model *m = NULL;
+	struct npurt_cpu_op op;
+	int x, y, q, d, e;
+
+	assert_int_equal(npurt_program_builder_create("eltwise", &b), 0);
+	x = npurt_program_builder_add_input(b, &t);
+	t = mlp_tensor("y", NPURT_DTYPE_FLOAT32, 1, EW_N, NULL);
+	y = npurt_program_builder_add_output(b, &t);
+	q = npurt_program_builder_add_scratch(b, "q", EW_N);
+	d = npurt_program_builder_add_scratch(b, "d", 4 * EW_N);
+	e = npurt_program_builder_add_scratch(b, "e", 4 * EW_N);
+	assert_true(x >= 0 && y >= 0 && q >= 0 && d >= 0 && e >= 0);
+	op = ew_op(NPURT_CPU_QUANTIZE, x, NPURT_DTYPE_FLOAT32, -1, q,
+		   NPURT_DTYPE_INT8);
+	op.f[0] = 0.02f;
+	op.p[1] = 3;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
+	op = ew_op(NPURT_CPU_DEQUANTIZE, q, NPURT_DTYPE_INT8, -1, d,
+		   NPURT_DTYPE_FLOAT32);
+	op.f[0] = 0.02f;
+	op.p[1] = 3;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 1);
+	op = ew_op(NPURT_CPU_ADD, d, NPURT_DTYPE_FLOAT32, x, e,
+		   NPURT_DTYPE_FLOAT32);
+	op.p[0] = 2; op.p[1] = EW_R; op.p[2] = EW_C;
+	op.p[7] = op.p[13] = EW_C; op.p[8] = op.p[14] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 2);
+	op = ew_op(NPURT_CPU_HARD_SWISH, e, NPURT_DTYPE_FLOAT32, -1, d,
+		   NPURT_DTYPE_FLOAT32);
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 3);
+	/* y[i][j] = d[i][j] * x[j][i] of x seen as [EW_C][EW_R] */
+	op = ew_op(NPURT_CPU_MUL, d, NPURT_DTYPE_FLOAT32, x, y,
+		   NPURT_DTYPE_FLOAT32);
+	op.p[0] = 2; op.p[1] = EW_R; op.p[2] = EW_C;
+	op.p[7] = EW_C; op.p[8] = 1;
+	op.p[13] = 1; op.p[14] = EW_R;
+	if (npurt_program_builder_add_cpu_op(b, &op) != 4)
+		fail_msg("%s", npurt_last_error());
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	npurt_program_builder_destroy(b);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	return m;
+}
+
+struct ew_run {
+	npurt_runner *r;
+	const float *x;
+	float y[EW_N];
+	int ret;
+	pthread_t thread;
+};
+
+static void *ew_thread(void *arg)
+{
+	struct ew_run *f = arg;
+	npurt_tensor *in = NULL, *out = NULL;
+
+	f->ret = npurt_tensor_wrap(npurt_runner_input(f->r, 0), (void *)f->x,
+				   4 * EW_N, &in);
+	if (!f->ret)
+		f->ret = npurt_tensor_wrap(npurt_runner_output(f->r, 0), f->y,
+					   sizeof(f->y), &out);
+	if (!f->ret)
+		f->ret = npurt_runner_run(f->r, &in, &out);
+	npurt_tensor_destroy(in);
+	npurt_tensor_destroy(out);
+	return NULL;
+}
+
+static void test_eltwise_step_split(void **state)
+{
+	static const char *const specs[] = { "cpu(1)", "cpu(2)", "cpu(3)",
+					     "cpu(7)" };
+	static float x[EW_N];
+	static struct ew_run want, got[3];
+	npurt_model *m = eltwise_model();
+	unsigned int s, i, k;
+
+	(void)state;
+	for (i = 0; i < EW_N; i++)
+		x[i] = (float)((int)(i * 2246822519u % 8001) - 4000) / 997.0f;
+	x[7] = -0.0f;
+	x[EW_N - 1] = 1e30f;
+	for (s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
+		struct npurt_runner_opts o = { .worker_num = 3 };
+		npurt_runtime *rt = NULL;
+		struct ew_run *f = s ? got : &want;
+
+		assert_int_equal(npurt_runtime_create(specs[s], &rt), 0);
+		assert_int_equal(npurt_runner_create(rt, m, &o, &f->r), 0);
+		f->x = x;
+		ew_thread(f);
+		if (f->ret)
+			fail_msg("%s: %d (%s)", specs[s], f->ret,
+				 npurt_last_error());
+		if (s && memcmp(f->y, want.y, sizeof(want.y)))
+			fail_msg("%s: differs from cpu(1)", specs[s]);
+		for (k = 0; s && k < 3; k++) {
+			got[k].r = f->r;
+			got[k].x = x;
+			assert_int_equal(pthread_create(&got[k].thread, NULL,
+							ew_thread, &got[k]),
+					 0);
+		}
+		for (k = 0; s && k < 3; k++) {
+			pthread_join(got[k].thread, NULL);
+			assert_int_equal(got[k].ret, 0);
+			if (memcmp(got[k].y, want.y, sizeof(want.y)))
+				fail_msg("%s, 3 threads: differs from cpu(1)",
+					 specs[s]);
+		}
+		npurt_runner_destroy(f->r);
+		npurt_runtime_destroy(rt);
+	}
+	npurt_model_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_spin_env),
 		cmocka_unit_test(test_runs_share_pool),
 		cmocka_unit_test(test_float_conv_split),
+		cmocka_unit_test(test_eltwise_step_split),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);

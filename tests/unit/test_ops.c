@@ -1651,6 +1651,56 @@ static void test_copy_transpose(void **state)
 	}
 }
 
+/* A COPY of dims @d with byte strides @ss, @ds: may it split? */
+static bool copy_split_ok(const u32 *d, const u64 *ss, const u64 *ds,
+			  u32 esz)
+{
+	struct rm_npu_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = RM_NPU_OP_COPY;
+	memcpy(cmd.copy.dims, d, sizeof(cmd.copy.dims));
+	memcpy(cmd.copy.src_stride, ss, sizeof(cmd.copy.src_stride));
+	memcpy(cmd.copy.dst_stride, ds, sizeof(cmd.copy.dst_stride));
+	cmd.copy.elem_size = esz;
+	return npu_cmd_split_ok(&cmd);
+}
+
+/*
+ * npu_cmd_split_ok(): a COPY splits when its units (source order) write
+ * the destination in order; transposes do not, whichever side is strided.
+ */
+static void test_split_ok(void **state)
+{
+	const u32 nchw[4] = { 1, 1, 144, 3136 }, d6[4] = { 1, 1, 6, 50000 };
+	const u32 d3[4] = { 2, 1, 4, 10 };
+	struct rm_npu_cmd gemm;
+
+	(void)state;
+	/* NCHW -> NHWC: channel-major units scatter over every pixel */
+	assert_false(copy_split_ok(nchw, (u64[]){ 0, 0, 3136, 1 },
+				   (u64[]){ 0, 0, 1, 144 }, 1));
+	/* NHWC -> NCHW: the destination is written plane by plane */
+	assert_true(copy_split_ok(nchw, (u64[]){ 0, 0, 1, 144 },
+				  (u64[]){ 0, 0, 3136, 1 }, 1));
+	/* a concatenation's rows, and unit dims of any stride */
+	assert_true(copy_split_ok(d6, (u64[]){ 7, 9, 50000, 1 },
+				  (u64[]){ 5, 0, 50001, 1 }, 1));
+	/* 2-byte elements 4 bytes apart: rows must span 40 bytes */
+	assert_true(copy_split_ok(d3, (u64[]){ 80, 20, 20, 2 },
+				  (u64[]){ 160, 40, 40, 4 }, 2));
+	assert_false(copy_split_ok(d3, (u64[]){ 80, 20, 20, 2 },
+				   (u64[]){ 160, 40, 39, 4 }, 2));
+	assert_false(copy_split_ok(d3, (u64[]){ 80, 20, 20, 2 },
+				   (u64[]){ 100, 40, 40, 4 }, 2));
+	/* elements overlapping their neighbours' bytes */
+	assert_false(copy_split_ok(d3, (u64[]){ 80, 20, 20, 2 },
+				   (u64[]){ 80, 20, 20, 1 }, 2));
+	memset(&gemm, 0, sizeof(gemm));
+	gemm.opcode = RM_NPU_OP_GEMM;
+	assert_true(npu_cmd_split_ok(&gemm));
+}
+
 /*
  * Planes interleaved into pixels of 1-5 channels (a model's NCHW input
  * made NHWC): runs read densely, written 2-4 bytes apart take the AVX-512
@@ -2494,6 +2544,7 @@ int main(void)
 		/* last: the random stream of the tests above stays the same */
 		cmocka_unit_test(test_dw_large),
 		cmocka_unit_test(test_copy_transpose),
+		cmocka_unit_test(test_split_ok),
 		cmocka_unit_test(test_copy_spread),
 		cmocka_unit_test(test_dw_model),
 	};

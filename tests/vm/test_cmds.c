@@ -894,6 +894,26 @@ static void test_fused_big(void **state)
 	job_buf(&j, &c->copy.dst, 300006);
 	fused_check(&j, true);
 	job_free(&j);
+
+	/*
+	 * A COPY of 300k elements that transposes (NCHW -> NHWC, 48 x 6250):
+	 * each half of its units would write every cache line of the
+	 * destination, so it runs on one PE (npu_cmd_split_ok()).
+	 */
+	c = job_add(&j);
+	c->opcode = RM_NPU_OP_COPY;
+	c->copy.elem_size = 1;
+	c->copy.dims[0] = c->copy.dims[1] = 1;
+	c->copy.dims[2] = 48;
+	c->copy.dims[3] = 6250;
+	c->copy.src_stride[2] = 6250;
+	c->copy.src_stride[3] = 1;
+	c->copy.dst_stride[2] = 1;
+	c->copy.dst_stride[3] = 48;
+	job_buf(&j, &c->copy.src, 300000);
+	job_buf(&j, &c->copy.dst, 300000);
+	fused_check(&j, false);
+	job_free(&j);
 }
 
 /* GEMM, CONV2D and POOL2D of the generators can reach the threshold. */
