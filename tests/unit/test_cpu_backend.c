@@ -19,8 +19,16 @@
 
 #include "example_mlp.h"
 
-static const struct mlp_shape shape = { .m = 8, .k = 200, .hid = 130,
-					.n = 70, .seed = 99 };
+/*
+ * The first GEMM of each is split on cpu(N): by column blocks (8 rows, 130
+ * columns), then by rows (96 rows, 40 columns).
+ */
+#define SHAPE0 { .m = 8, .k = 200, .hid = 130, .n = 70, .seed = 99 }
+static const struct mlp_shape shapes[] = {
+	SHAPE0,
+	{ .m = 96, .k = 150, .hid = 40, .n = 20, .seed = 7 },
+};
+static struct mlp_shape shape = SHAPE0;	/* the other tests' */
 
 /* round(acc * mult / 2^(31 - shift)), half up, + zp, clamped. */
 static int32_t ref_requant(int64_t acc, int32_t mult, int32_t shift,
@@ -110,7 +118,7 @@ static void run_on(const char *spec, unsigned int workers, const int8_t *x,
 	npurt_runtime_destroy(rt);
 }
 
-static void test_reference(void **state)
+static void check_reference(void)
 {
 	size_t nx = (size_t)shape.m * shape.k, ny = (size_t)shape.m * shape.n;
 	int8_t *x = malloc(nx);
@@ -120,7 +128,6 @@ static void test_reference(void **state)
 	unsigned int s, w, distinct = 0;
 	size_t i;
 
-	(void)state;
 	assert_true(x && ref && y1 && y);
 	mlp_input(x, nx, 1234);
 	ref_mlp(&shape, x, ref);
@@ -136,14 +143,27 @@ static void test_reference(void **state)
 			memset(y, 0x55, ny);
 			run_on(specs[s], w, x, y);
 			if (memcmp(y, y1, ny))
-				fail_msg("%s with %u worker(s) differs from "
-					 "cpu(1)", specs[s], w);
+				fail_msg("%ux%u: %s with %u worker(s) differs "
+					 "from cpu(1)", shape.m, shape.hid,
+					 specs[s], w);
 		}
 	}
 	free(x);
 	free(ref);
 	free(y1);
 	free(y);
+}
+
+static void test_reference(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		shape = shapes[i];
+		check_reference();
+	}
+	shape = shapes[0];
 }
 
 /* Runs of one runner from several threads at once share cpu(4)'s pool. */
