@@ -35,6 +35,20 @@
 #define CPU_STEP_BLOCK		4096u
 
 /*
+ * Whether a command large enough to split gains from it depends on the
+ * machine as much as on the command: where moving a cache line between
+ * cores is slow (the 2-vCPU CI host), small commands run slower split
+ * than alone, and so does a command whose input another core just wrote.
+ * So the first runs of a program measure it (npurt_split_tune_next()):
+ * after one untimed run (split), CPU_TUNE_SAMPLES timed runs each way,
+ * alternating (the fastest of each way counts: noise only ever slows a
+ * run); what split slower than alone runs alone from then on. Whole runs
+ * first (exec.c, tuned_run()), then, when they split, each command and
+ * step. $NPURT_CPU_TUNE=0 always splits. Any choice gives the same bytes.
+ */
+#define CPU_TUNE_SAMPLES	4
+
+/*
  * How long a pool thread that has just helped, and a caller waiting for
  * its helpers, poll before sleeping on a condition variable
  * ($NPURT_CPU_SPIN_US overrides, 0: never). The commands of one inference
@@ -109,6 +123,7 @@ struct npurt_cpu_pool {
 	_Atomic bool stop;
 	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
+	bool tune;			/* measure splits (CPU_TUNE_SAMPLES) */
 	unsigned int num_threads;	/* ranges per command */
 	unsigned int num_started;	/* pool threads (N - 1) */
 	pthread_t *threads;
@@ -496,19 +511,62 @@ static bool cpu_rows_first(const struct rm_npu_cmd *cmd, uint64_t rows)
 			cmd->conv2d.out_c);
 }
 
+void npurt_split_tune_record(struct npurt_split_tune *t, int way,
+			     uint64_t ns)
+{
+	_Atomic uint64_t *best = &t->best[way];
+	uint64_t b = atomic_load_explicit(best, memory_order_relaxed);
+
+	/* the fastest run of each way counts: noise only slows runs */
+	while ((!b || ns < b) &&
+	       !atomic_compare_exchange_weak_explicit(best, &b, ns,
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
+unsigned int npurt_split_tune_next(struct npurt_split_tune *t, int *way)
+{
+	uint32_t c = atomic_load_explicit(&t->choice, memory_order_relaxed);
+	uint32_t k;
+	uint64_t a, s;
+
+	*way = -1;
+	if (c)
+		return c;
+	k = atomic_fetch_add_explicit(&t->seen, 1, memory_order_relaxed);
+	if (!k)
+		return 2;
+	if (k <= 2 * CPU_TUNE_SAMPLES) {
+		*way = (int)(k & 1);
+		return *way ? 2 : 1;
+	}
+	a = atomic_load_explicit(&t->best[0], memory_order_relaxed);
+	s = atomic_load_explicit(&t->best[1], memory_order_relaxed);
+	/* alone only when measured both ways and split lost */
+	c = a && s && s > a ? 1 : 2;
+	atomic_store_explicit(&t->choice, c, memory_order_relaxed);
+	return c;
+}
+
 /* One command: small ones and transposing copies here, large ones split. */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
 		       struct cpu_batch *b)
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
-	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd);
+	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd), t0;
 	unsigned int n = cpu_share(dev);
+	int way = -1, ret;
 
 	if (!units)
 		return 0;
 	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS ||
 	    !npu_cmd_split_ok(cmd))
+		n = 1;
+	if (job->no_split || (n > 1 && job->tune &&
+			      npurt_split_tune_next(&job->tune[index],
+						    &way) == 1))
 		n = 1;
 	/* units are block-major: split the rows, each over every block */
 	if (n > 1 && nblk && units % nblk == 0 &&
@@ -522,7 +580,12 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 	b->bases = job->bases;
 	b->index = index;
 	b->nblk = nblk;
-	return cpu_split(dev, b, tasks, n, units, job->scratch);
+	t0 = way < 0 ? 0 : npurt_now_ns();
+	ret = cpu_split(dev, b, tasks, n, units, job->scratch);
+	if (way >= 0 && !ret)
+		npurt_split_tune_record(&job->tune[index], way,
+					npurt_now_ns() - t0);
+	return ret;
 }
 
 /* The batch and tasks of one job's splits, NULL without memory. */
@@ -595,13 +658,13 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
 	const int64_t *p = op->p;
-	uint64_t units, elems = 0;
+	uint64_t units, elems = 0, t0;
 	struct cpu_task *tasks;
 	struct cpu_batch b;
 	unsigned int n;
-	int ret = 1;
+	int ret = 1, way = -1;
 
-	if (job->items > 1)
+	if (job->items > 1 || job->no_split)
 		return 1;
 	if (op->opcode == NPURT_CPU_CONV && p[26]) {
 		units = npurt_cpu_conv_sgemm_units(op);
@@ -619,12 +682,19 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	n = cpu_share(dev);
 	if (n >= 2 && (tasks = cpu_batch_init(dev, &b))) {
+		if (job->step_tune &&
+		    npurt_split_tune_next(job->step_tune, &way) == 1)
+			n = 1;
 		b.step = op;
 		b.elems = elems;
 		b.bases = job->bases;
+		t0 = way < 0 ? 0 : npurt_now_ns();
 		/* without memory for a chunk's im2col: all of it at the
 		 * caller's, portably */
 		ret = cpu_split(dev, &b, tasks, n, units, NULL) ? 1 : 0;
+		if (way >= 0 && !ret)
+			npurt_split_tune_record(job->step_tune, way,
+						npurt_now_ns() - t0);
 		cpu_batch_fini(&b, tasks);
 	}
 	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
@@ -684,7 +754,7 @@ static const struct npurt_backend_ops cpu_ops = {
 };
 
 static int cpu_pool_start(npurt_device *dev, unsigned int threads,
-			  uint32_t isa, uint64_t spin_ns)
+			  uint32_t isa, uint64_t spin_ns, bool tune)
 {
 	struct npurt_cpu_pool *pool = calloc(1, sizeof(*pool));
 	unsigned int i;
@@ -698,6 +768,7 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	pool->num_threads = threads;
 	pool->isa = isa;
 	pool->spin_ns = spin_ns;
+	pool->tune = tune;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->work, NULL);
 	pool->key_ok = !pthread_key_create(&pool->caller_key, free);
@@ -722,6 +793,7 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 {
 	struct npurt_device_info *info = &dev->info;
 	const char *env = getenv("NPU_OPS_ISA"), *spin;
+	const char *tune = getenv("NPURT_CPU_TUNE");
 	uint64_t spin_ns = CPU_SPIN_NS_DEFAULT;
 	uint32_t isa;
 	int ret;
@@ -759,11 +831,21 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 					 spin, CPU_SPIN_NS_MAX / 1000);
 		spin_ns = (uint64_t)us * 1000;
 	}
-	ret = cpu_pool_start(dev, threads, isa, spin_ns);
+	if (tune && *tune && strcmp(tune, "0") && strcmp(tune, "1"))
+		return npurt_err(-EINVAL, "NPURT_CPU_TUNE=%s: 1 (measure "
+				 "whether each command gains from a split, the "
+				 "default) or 0 (always split)", tune);
+	ret = cpu_pool_start(dev, threads, isa, spin_ns,
+			     !tune || strcmp(tune, "0"));
 	if (ret)
 		return ret;
 	dev->ops = &cpu_ops;
 	return 0;
+}
+
+bool npurt_cpu_tunes(const npurt_device *dev)
+{
+	return dev->cpu->tune;
 }
 
 uint32_t npurt_cpu_isa(const npurt_device *dev)

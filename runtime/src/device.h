@@ -7,6 +7,9 @@
 #ifndef NPURT_DEVICE_H
 #define NPURT_DEVICE_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include <rm_npu.h>
 
 #include "discovery.h"
@@ -29,6 +32,17 @@ struct npurt_gpu;
  * strides[s]); a stride of 0 is a slot the items share (weights), and
  * @sizes are one item's. Other devices always get @items 1.
  */
+/*
+ * CPU: whether splitting one command over the pool pays, measured on its
+ * first runs (cpu_backend.c, cpu_tune()); one per command of a program on
+ * a device, zeroed at setup, shared by the runs using it at once.
+ */
+struct npurt_split_tune {
+	_Atomic uint32_t seen;		/* runs that could split it */
+	_Atomic uint64_t best[2];	/* fastest run alone, split (ns) */
+	_Atomic uint32_t choice;	/* 0 measuring, 1 alone, 2 split */
+};
+
 struct npurt_job {
 	const struct rm_npu_cmd *cmds;
 	uint32_t num_cmds;
@@ -38,6 +52,12 @@ struct npurt_job {
 	const uint32_t *handles;
 	/* CPU: per command, its weights packed for the pool's kernels, or NULL */
 	const void *const *packed;
+	/* CPU: per command, its split measurements, or NULL (always split);
+	 * and those of the CPU step run_step() is given, or NULL */
+	struct npurt_split_tune *tune;
+	struct npurt_split_tune *step_tune;
+	/* CPU: every command and step on the calling thread alone */
+	bool no_split;
 	/* GPU: per slot, its device address and where its bytes are current
 	 * (enum npurt_gpu_where, updated by the backend) */
 	const uint64_t *dptrs;
@@ -161,6 +181,17 @@ int npurt_npu_device_init(npurt_device *dev, int fd,
 /* cpu_backend.c */
 /* CPU: the op-kernel variant (enum npu_isa) the pool runs. */
 uint32_t npurt_cpu_isa(const npurt_device *dev);
+
+/*
+ * CPU: whether @dev measures where splitting pays ($NPURT_CPU_TUNE, on by
+ * default); the way to run the next run of what @t measures, 1 alone or 2
+ * split, *@way getting 0 or 1 when that run is to be timed (alone, split)
+ * and -1 otherwise; and a timed run's @ns.
+ */
+bool npurt_cpu_tunes(const npurt_device *dev);
+unsigned int npurt_split_tune_next(struct npurt_split_tune *t, int *way);
+void npurt_split_tune_record(struct npurt_split_tune *t, int way,
+			     uint64_t ns);
 int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 			  int numa_node);
 /* gpu_backend.c: -ENODEV with the reason when CUDA device @ordinal is not

@@ -26,6 +26,7 @@ struct exec_dev {
 	npurt_device *dev;
 	struct npurt_mem *weights;	/* per slot (NPU only) */
 	void **packed;			/* per command (CPU only), or NULL */
+	struct npurt_split_tune *tune;	/* per command (CPU only), or NULL */
 };
 
 struct slot_bind {
@@ -162,8 +163,12 @@ static int exec_dev_pack(struct npurt_exec *ex, struct exec_dev *ed)
 	unsigned int c, i;
 
 	ed->packed = calloc(p->num_cmds + 1, sizeof(*ed->packed));
+	/* the commands', the CPU steps', then the whole program's */
+	if (npurt_cpu_tunes(ed->dev))
+		ed->tune = calloc(p->num_cmds + p->num_cpuops + 1,
+				  sizeof(*ed->tune));
 	bases = calloc(p->num_slots + 1, sizeof(*bases));
-	if (!ed->packed || !bases) {
+	if (!ed->packed || (npurt_cpu_tunes(ed->dev) && !ed->tune) || !bases) {
 		free(bases);
 		return npurt_err(-ENOMEM, "out of memory");
 	}
@@ -493,6 +498,7 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job,
 	job->num_bufs = p->num_slots;
 	if (!npurt_dev_is_gpu(w->ed->dev)) {
 		job->packed = (const void *const *)w->ed->packed;
+		job->tune = w->ed->tune;
 		job->scratch = w->scratch;
 		return;
 	}
@@ -648,6 +654,8 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			job.num_cmds = end - c;
 			if (all->packed)
 				job.packed = all->packed + c;
+			if (all->tune)
+				job.tune = all->tune + c;
 			ret = dev->ops->run(dev, &job);
 			if (ret)
 				return ret;
@@ -658,8 +666,11 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			uint64_t t0 = npurt_now_ns();
 			unsigned int k;
 
+			job = *all;
+			job.step_tune = all->tune ? all->tune + p->num_cmds + s :
+				       NULL;
 			ret = dev->ops->run_step ?
-			      dev->ops->run_step(dev, all, op) : 1;
+			      dev->ops->run_step(dev, &job, op) : 1;
 			if (ret < 0)
 				return ret;
 			if (!ret) {
@@ -694,6 +705,36 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 	return all->where ? gpu_outputs_sync(w, all) : 0;
 }
 
+/*
+ * CPU: a split command spreads its output over the cores that ran it, and
+ * the commands and steps after it read it from there; where moving cache
+ * lines between cores is slow, a whole inference then runs slower on
+ * cpu(N) than on one thread even when each split alone gains. So a
+ * program's first runs on the device also measure it whole, split and
+ * alone (npurt_split_tune_next()); it runs alone from then on when split
+ * lost. Commands and steps measure themselves only once it splits.
+ */
+static int tuned_run(struct npurt_worker *w, struct npurt_job *job)
+{
+	const npurt_program *p = w->ex->prog;
+	struct npurt_split_tune *gate;
+	uint64_t t0;
+	int way, ret;
+
+	if (!job->tune || job->items > 1)
+		return run_segments(w, job);
+	gate = job->tune + p->num_cmds + p->num_cpuops;
+	if (npurt_split_tune_next(gate, &way) == 1)
+		job->no_split = true;
+	if (way >= 0)
+		job->tune = NULL;
+	t0 = way < 0 ? 0 : npurt_now_ns();
+	ret = run_segments(w, job);
+	if (way >= 0 && !ret)
+		npurt_split_tune_record(gate, way, npurt_now_ns() - t0);
+	return ret;
+}
+
 /* Items @item .. @item + @items - 1 of @run as one job. */
 static int worker_run(struct npurt_worker *w, struct npurt_run *run,
 		      unsigned int item, unsigned int items)
@@ -709,7 +750,7 @@ static int worker_run(struct npurt_worker *w, struct npurt_run *run,
 	bind_all(w, run, item);
 	copy_slots(w, true);
 	build_job(w, &job, items);
-	ret = run_segments(w, &job);
+	ret = tuned_run(w, &job);
 	if (!ret)
 		copy_slots(w, false);
 	if (items == 1)
@@ -1001,6 +1042,7 @@ static void exec_free(struct npurt_exec *ex)
 		for (s = 0; ex->devs[i].packed && s < ex->prog->num_cmds; s++)
 			free(ex->devs[i].packed[s]);
 		free(ex->devs[i].packed);
+		free(ex->devs[i].tune);
 	}
 	free(ex->workers);
 	free(ex->devs);

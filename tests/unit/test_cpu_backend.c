@@ -296,6 +296,82 @@ static void test_spin_env(void **state)
 	free(y);
 }
 
+/*
+ * Split measurements (NPURT_CPU_TUNE): a runner's first runs alternate
+ * split and alone, whole and per command, then keep a choice; 30 runs on
+ * cpu(2) and cpu(3), with and without, all give cpu(1)'s bytes, whichever
+ * way each one ran. Values other than 0 and 1 are refused.
+ */
+static void test_tune_env(void **state)
+{
+	static const char *const specs[] = { "cpu(2)", "cpu(3)" };
+	static const char *const bad[] = { "2", "on", "-1", "01", " 1" };
+	size_t nx = (size_t)shapes[1].m * shapes[1].k;
+	size_t ny = (size_t)shapes[1].m * shapes[1].n;
+	struct npurt_runner_opts o = { .worker_num = 1 };
+	int8_t *x = malloc(nx);
+	uint8_t *y1 = malloc(ny), *y = malloc(ny);
+	npurt_tensor *in = NULL, *out = NULL;
+	npurt_runtime *rt;
+	npurt_program *p = NULL;
+	npurt_model *m = NULL;
+	npurt_runner *r = NULL;
+	unsigned int s, t, i;
+
+	(void)state;
+	assert_true(x && y1 && y);
+	shape = shapes[1];
+	mlp_input(x, nx, 5);
+	run_on("cpu(1)", 1, x, y1);
+	assert_int_equal(mlp_build(&shape, &p), 0);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	for (t = 0; t < 3; t++) {
+		if (t < 2)
+			assert_int_equal(setenv("NPURT_CPU_TUNE", t ? "1" : "0",
+						1), 0);
+		else
+			unsetenv("NPURT_CPU_TUNE");
+		for (s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
+			rt = NULL;
+			assert_int_equal(npurt_runtime_create(specs[s], &rt),
+					 0);
+			assert_int_equal(npurt_runner_create(rt, m, &o, &r), 0);
+			assert_int_equal(npurt_tensor_wrap(npurt_runner_input(r,
+						0), x, nx, &in), 0);
+			assert_int_equal(npurt_tensor_wrap(npurt_runner_output(r,
+						0), y, ny, &out), 0);
+			for (i = 0; i < 30; i++) {
+				memset(y, 0x55, ny);
+				assert_int_equal(npurt_runner_run(r, &in, &out),
+						 0);
+				if (memcmp(y, y1, ny))
+					fail_msg("%s, run %u, tune %u: differs "
+						 "from cpu(1)", specs[s], i, t);
+			}
+			npurt_tensor_destroy(in);
+			npurt_tensor_destroy(out);
+			npurt_runner_destroy(r);
+			npurt_runtime_destroy(rt);
+		}
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(setenv("NPURT_CPU_TUNE", bad[i], 1), 0);
+		rt = NULL;
+		assert_int_equal(npurt_runtime_create("cpu(2)", &rt), -EINVAL);
+		assert_null(rt);
+		if (!strstr(npurt_last_error(), "NPURT_CPU_TUNE="))
+			fail_msg("'%s': message '%s'", bad[i],
+				 npurt_last_error());
+	}
+	unsetenv("NPURT_CPU_TUNE");
+	npurt_model_destroy(m);
+	shape = shapes[0];
+	free(x);
+	free(y1);
+	free(y);
+}
+
 /* Device info of the CPU device. */
 static void test_device_info(void **state)
 {
@@ -627,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_spin_env),
+		cmocka_unit_test(test_tune_env),
 		cmocka_unit_test(test_runs_share_pool),
 		cmocka_unit_test(test_float_conv_split),
 		cmocka_unit_test(test_eltwise_step_split),
