@@ -502,8 +502,9 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b,
  * column (a filter) are both K bytes, so the side read twice is the
  * smaller when it has the lower count: late layers (7 x 7 pixels, 960
  * channels) split by columns. Depthwise ones follow the same rule, which
- * measured better than keeping them by rows. On the 16-core machine: mobilenet_v2 cpu(2) 3.08 -> 2.80 ms,
- * mobilenet_v3_small's cpu(2) / cpu(1) 1.12 -> 1.25 (medians of 8 rounds).
+ * measured better than keeping them by rows. On the 16-core machine:
+ * mobilenet_v2 cpu(2) 3.08 -> 2.80 ms, mobilenet_v3_small's cpu(2) /
+ * cpu(1) 1.12 -> 1.25 (medians of 8 rounds).
  */
 static bool cpu_rows_first(const struct rm_npu_cmd *cmd, uint64_t rows)
 {

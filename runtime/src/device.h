@@ -24,6 +24,17 @@ struct npurt_cpu_pool;
 struct npurt_gpu;
 
 /*
+ * CPU: whether splitting over the pool pays for one command, CPU step or
+ * whole program, measured on its first runs (npurt_split_tune_next());
+ * zeroed at setup, shared by the runs using the program on the device.
+ */
+struct npurt_split_tune {
+	_Atomic uint32_t seen;		/* runs that could split it */
+	_Atomic uint64_t best[2];	/* fastest run alone, split (ns) */
+	_Atomic uint32_t choice;	/* 0 measuring, 1 alone, 2 split */
+};
+
+/*
  * One run of a program, bound to memory. Commands name buffers by index:
  * CPU jobs use @bases/@sizes, NPU jobs @handles (commands rewritten to
  * buffer-object offsets). A device with batch_jobs may get several batch
@@ -32,17 +43,6 @@ struct npurt_gpu;
  * strides[s]); a stride of 0 is a slot the items share (weights), and
  * @sizes are one item's. Other devices always get @items 1.
  */
-/*
- * CPU: whether splitting one command over the pool pays, measured on its
- * first runs (cpu_backend.c, cpu_tune()); one per command of a program on
- * a device, zeroed at setup, shared by the runs using it at once.
- */
-struct npurt_split_tune {
-	_Atomic uint32_t seen;		/* runs that could split it */
-	_Atomic uint64_t best[2];	/* fastest run alone, split (ns) */
-	_Atomic uint32_t choice;	/* 0 measuring, 1 alone, 2 split */
-};
-
 struct npurt_job {
 	const struct rm_npu_cmd *cmds;
 	uint32_t num_cmds;

@@ -26,7 +26,8 @@ struct exec_dev {
 	npurt_device *dev;
 	struct npurt_mem *weights;	/* per slot (NPU only) */
 	void **packed;			/* per command (CPU only), or NULL */
-	struct npurt_split_tune *tune;	/* per command (CPU only), or NULL */
+	/* per command, per CPU step, then the program's (CPU), or NULL */
+	struct npurt_split_tune *tune;
 };
 
 struct slot_bind {
@@ -168,7 +169,8 @@ static int exec_dev_pack(struct npurt_exec *ex, struct exec_dev *ed)
 		ed->tune = calloc(p->num_cmds + p->num_cpuops + 1,
 				  sizeof(*ed->tune));
 	bases = calloc(p->num_slots + 1, sizeof(*bases));
-	if (!ed->packed || (npurt_cpu_tunes(ed->dev) && !ed->tune) || !bases) {
+	if (!ed->packed || !bases ||
+	    (npurt_cpu_tunes(ed->dev) && !ed->tune)) {
 		free(bases);
 		return npurt_err(-ENOMEM, "out of memory");
 	}
