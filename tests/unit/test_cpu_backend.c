@@ -401,7 +401,7 @@ static void test_device_info(void **state)
  * A program of two binary32 CONV steps in SGEMM order (a 3x3 padded one
  * through an im2col, a 1x1 one read in place), which cpu(N) splits over
  * its pool by filter blocks and pixel chunks: every N gives the bytes of
- * cpu(1), from one thread and from four at once.
+ * cpu(1), from one run and from three at once.
  */
 enum { FC_C = 16, FC_H = 21, FC_W = 20, FC_OC = 40, FC_OC2 = 13 };
 
@@ -474,24 +474,26 @@ static npurt_model *float_conv_model(void)
 	return m;
 }
 
-struct fconv_run {
+/* One run of a float model of one input and one output, on its runner. */
+struct float_run {
 	npurt_runner *r;
 	const float *x;
-	float y[FC_OC2 * FC_H * FC_W];
+	size_t nx, ny;		/* elements */
+	float *y;
 	int ret;
 	pthread_t thread;
 };
 
-static void *fconv_thread(void *arg)
+static void *float_run_thread(void *arg)
 {
-	struct fconv_run *f = arg;
+	struct float_run *f = arg;
 	npurt_tensor *in = NULL, *out = NULL;
 
 	f->ret = npurt_tensor_wrap(npurt_runner_input(f->r, 0), (void *)f->x,
-				   4 * FC_C * FC_H * FC_W, &in);
+				   4 * f->nx, &in);
 	if (!f->ret)
 		f->ret = npurt_tensor_wrap(npurt_runner_output(f->r, 0), f->y,
-					   sizeof(f->y), &out);
+					   4 * f->ny, &out);
 	if (!f->ret)
 		f->ret = npurt_runner_run(f->r, &in, &out);
 	npurt_tensor_destroy(in);
@@ -499,50 +501,69 @@ static void *fconv_thread(void *arg)
 	return NULL;
 }
 
-static void test_float_conv_split(void **state)
+/*
+ * @m on cpu(2), cpu(3) and cpu(7) (@workers workers) gives cpu(1)'s bytes
+ * for input @x, from one run and from three at once sharing the pool.
+ */
+static void split_check(npurt_model *m, const float *x, size_t nx, size_t ny,
+			unsigned int workers)
 {
 	static const char *const specs[] = { "cpu(1)", "cpu(2)", "cpu(3)",
 					     "cpu(7)" };
-	static float x[FC_C * FC_H * FC_W];
-	static struct fconv_run want, got[4];
-	npurt_model *m = float_conv_model();
-	unsigned int s, i, k;
+	struct float_run want = { .x = x, .nx = nx, .ny = ny }, got[3];
+	unsigned int s, k;
 
-	(void)state;
-	for (i = 0; i < FC_C * FC_H * FC_W; i++)
-		x[i] = (float)((int)(i * 2246822519u % 4001) - 2000) / 999.0f;
+	want.y = calloc(ny, 4);
+	assert_non_null(want.y);
+	for (k = 0; k < 3; k++) {
+		got[k] = want;
+		got[k].y = calloc(ny, 4);
+		assert_non_null(got[k].y);
+	}
 	for (s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
-		struct npurt_runner_opts o = { .worker_num = 4 };
+		struct npurt_runner_opts o = { .worker_num = workers };
 		npurt_runtime *rt = NULL;
-		struct fconv_run *f = s ? got : &want;
+		struct float_run *f = s ? got : &want;
 
 		assert_int_equal(npurt_runtime_create(specs[s], &rt), 0);
 		assert_int_equal(npurt_runner_create(rt, m, &o, &f->r), 0);
-		f->x = x;
-		fconv_thread(f);
+		float_run_thread(f);
 		if (f->ret)
 			fail_msg("%s: %d (%s)", specs[s], f->ret,
 				 npurt_last_error());
-		if (s && memcmp(f->y, want.y, sizeof(want.y)))
+		if (s && memcmp(f->y, want.y, 4 * ny))
 			fail_msg("%s: differs from cpu(1)", specs[s]);
-		/* four runs at once sharing the pool */
-		for (k = 1; s && k < 4; k++) {
+		for (k = 0; s && k < 3; k++) {
 			got[k].r = f->r;
-			got[k].x = x;
 			assert_int_equal(pthread_create(&got[k].thread, NULL,
-							fconv_thread, &got[k]),
-					 0);
+							float_run_thread,
+							&got[k]), 0);
 		}
-		for (k = 1; s && k < 4; k++) {
+		for (k = 0; s && k < 3; k++) {
 			pthread_join(got[k].thread, NULL);
 			assert_int_equal(got[k].ret, 0);
-			if (memcmp(got[k].y, want.y, sizeof(want.y)))
-				fail_msg("%s, 4 threads: differs from cpu(1)",
-					 specs[s]);
+			if (memcmp(got[k].y, want.y, 4 * ny))
+				fail_msg("%s, 3 runs at once: differs from "
+					 "cpu(1)", specs[s]);
 		}
 		npurt_runner_destroy(f->r);
 		npurt_runtime_destroy(rt);
 	}
+	free(want.y);
+	for (k = 0; k < 3; k++)
+		free(got[k].y);
+}
+
+static void test_float_conv_split(void **state)
+{
+	static float x[FC_C * FC_H * FC_W];
+	npurt_model *m = float_conv_model();
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < FC_C * FC_H * FC_W; i++)
+		x[i] = (float)((int)(i * 2246822519u % 4001) - 2000) / 999.0f;
+	split_check(m, x, FC_C * FC_H * FC_W, FC_OC2 * FC_H * FC_W, 4);
 	npurt_model_destroy(m);
 }
 
@@ -624,76 +645,18 @@ static npurt_model *eltwise_model(void)
 	return m;
 }
 
-struct ew_run {
-	npurt_runner *r;
-	const float *x;
-	float y[EW_N];
-	int ret;
-	pthread_t thread;
-};
-
-static void *ew_thread(void *arg)
-{
-	struct ew_run *f = arg;
-	npurt_tensor *in = NULL, *out = NULL;
-
-	f->ret = npurt_tensor_wrap(npurt_runner_input(f->r, 0), (void *)f->x,
-				   4 * EW_N, &in);
-	if (!f->ret)
-		f->ret = npurt_tensor_wrap(npurt_runner_output(f->r, 0), f->y,
-					   sizeof(f->y), &out);
-	if (!f->ret)
-		f->ret = npurt_runner_run(f->r, &in, &out);
-	npurt_tensor_destroy(in);
-	npurt_tensor_destroy(out);
-	return NULL;
-}
-
 static void test_eltwise_step_split(void **state)
 {
-	static const char *const specs[] = { "cpu(1)", "cpu(2)", "cpu(3)",
-					     "cpu(7)" };
 	static float x[EW_N];
-	static struct ew_run want, got[3];
 	npurt_model *m = eltwise_model();
-	unsigned int s, i, k;
+	unsigned int i;
 
 	(void)state;
 	for (i = 0; i < EW_N; i++)
 		x[i] = (float)((int)(i * 2246822519u % 8001) - 4000) / 997.0f;
 	x[7] = -0.0f;
 	x[EW_N - 1] = 1e30f;
-	for (s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
-		struct npurt_runner_opts o = { .worker_num = 3 };
-		npurt_runtime *rt = NULL;
-		struct ew_run *f = s ? got : &want;
-
-		assert_int_equal(npurt_runtime_create(specs[s], &rt), 0);
-		assert_int_equal(npurt_runner_create(rt, m, &o, &f->r), 0);
-		f->x = x;
-		ew_thread(f);
-		if (f->ret)
-			fail_msg("%s: %d (%s)", specs[s], f->ret,
-				 npurt_last_error());
-		if (s && memcmp(f->y, want.y, sizeof(want.y)))
-			fail_msg("%s: differs from cpu(1)", specs[s]);
-		for (k = 0; s && k < 3; k++) {
-			got[k].r = f->r;
-			got[k].x = x;
-			assert_int_equal(pthread_create(&got[k].thread, NULL,
-							ew_thread, &got[k]),
-					 0);
-		}
-		for (k = 0; s && k < 3; k++) {
-			pthread_join(got[k].thread, NULL);
-			assert_int_equal(got[k].ret, 0);
-			if (memcmp(got[k].y, want.y, sizeof(want.y)))
-				fail_msg("%s, 3 threads: differs from cpu(1)",
-					 specs[s]);
-		}
-		npurt_runner_destroy(f->r);
-		npurt_runtime_destroy(rt);
-	}
+	split_check(m, x, EW_N, EW_N, 3);
 	npurt_model_destroy(m);
 }
 
