@@ -42,11 +42,20 @@
  * So the first runs of a program measure it (npurt_split_tune_next()):
  * after one untimed run (split), CPU_TUNE_SAMPLES timed runs each way,
  * alternating (the fastest of each way counts: noise only ever slows a
- * run); what split slower than alone runs alone from then on. Whole runs
- * first (exec.c, tuned_run()), then, when they split, each command and
- * step. $NPURT_CPU_TUNE=0 always splits. Any choice gives the same bytes.
+ * run); what split slower than alone runs that way until it is measured
+ * again. Whole runs first (exec.c, tuned_run()), then, when they split,
+ * each command and step. $NPURT_CPU_TUNE=0 always splits. Any choice
+ * gives the same bytes.
+ *
+ * A choice is measured again after CPU_TUNE_KEEP runs, then twice as many
+ * each time up to CPU_TUNE_KEEP_MAX: what the other cores do changes (on
+ * a shared host another process may hold a core for a while, and a choice
+ * measured then would stand for good). At most 2 * CPU_TUNE_SAMPLES + 1
+ * of every CPU_TUNE_KEEP_MAX runs run the slower way.
  */
 #define CPU_TUNE_SAMPLES	4
+#define CPU_TUNE_KEEP		64u
+#define CPU_TUNE_KEEP_MAX	4096u
 
 /*
  * How long a pool thread that has just helped, and a caller waiting for
@@ -82,7 +91,10 @@ struct cpu_slot {
 struct cpu_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	_Atomic unsigned int remaining;	/* helpers queued or running */
+	/* helpers queued or running, | CPU_BATCH_SLEEPS while the caller
+	 * sleeps on @done for them (set under @lock) */
+	_Atomic unsigned int remaining;
+	bool woken;			/* under @lock: the last helper left */
 	int err;
 	const struct rm_npu_cmd *cmd;	/* a command's chunks, or */
 	const struct npurt_cpu_op *step;	/* a CPU step's (cpu_ops.h) */
@@ -98,6 +110,8 @@ struct cpu_batch {
 	_Atomic unsigned int joined;	/* slots taken */
 	struct cpu_slot *slots;		/* num_threads of them */
 };
+
+#define CPU_BATCH_SLEEPS	(1u << 31)
 
 /* A pool thread's invitation to help with a batch. */
 struct cpu_task {
@@ -351,12 +365,20 @@ static void *cpu_thread(void *arg)
 		unsigned int slot = atomic_fetch_add(&b->joined, 1);
 
 		cpu_batch_work(pool->dev, b, slot, scratch);
-		/* Under the lock: the caller takes it before it reuses @b. */
-		pthread_mutex_lock(&b->lock);
+		/*
+		 * Leaving is one atomic write, no lock: the caller polls for
+		 * it and may reuse @b at once. Only a caller that stopped
+		 * polling and sleeps is woken, under the lock, and it holds
+		 * the lock again, after us, before it goes on.
+		 */
 		if (atomic_fetch_sub_explicit(&b->remaining, 1,
-					      memory_order_release) == 1)
+					      memory_order_acq_rel) ==
+		    (CPU_BATCH_SLEEPS | 1)) {
+			pthread_mutex_lock(&b->lock);
+			b->woken = true;
 			pthread_cond_signal(&b->done);
-		pthread_mutex_unlock(&b->lock);
+			pthread_mutex_unlock(&b->lock);
+		}
 	}
 	free(scratch);
 	return NULL;
@@ -389,6 +411,9 @@ static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
 	struct cpu_task **pp, *prev = NULL;
 	unsigned int n = 0;
 
+	/* none queued (every helper took its task): no lock to move here */
+	if (!atomic_load_explicit(&pool->queued, memory_order_relaxed))
+		return 0;
 	pthread_mutex_lock(&pool->lock);
 	for (pp = &pool->head; *pp;) {
 		if ((*pp)->batch == b) {
@@ -483,12 +508,15 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b,
 
 		if (gone)
 			atomic_fetch_sub(&b->remaining, gone);
-		cpu_spin(dev->cpu->spin_ns, cpu_batch_ready, b);
-		/* Also waits out a helper still signalling under the lock. */
-		pthread_mutex_lock(&b->lock);
-		while (atomic_load(&b->remaining))
-			pthread_cond_wait(&b->done, &b->lock);
-		pthread_mutex_unlock(&b->lock);
+		if (!cpu_spin(dev->cpu->spin_ns, cpu_batch_ready, b)) {
+			pthread_mutex_lock(&b->lock);
+			b->woken = false;
+			if (atomic_fetch_or(&b->remaining, CPU_BATCH_SLEEPS) &
+			    ~CPU_BATCH_SLEEPS)
+				while (!b->woken)
+					pthread_cond_wait(&b->done, &b->lock);
+			pthread_mutex_unlock(&b->lock);
+		}
 	}
 	return b->err;
 }
@@ -528,13 +556,26 @@ void npurt_split_tune_record(struct npurt_split_tune *t, int way,
 
 unsigned int npurt_split_tune_next(struct npurt_split_tune *t, int *way)
 {
-	uint32_t c = atomic_load_explicit(&t->choice, memory_order_relaxed);
-	uint32_t k;
+	uint32_t c = atomic_load_explicit(&t->choice, memory_order_acquire);
+	uint32_t k, keep;
 	uint64_t a, s;
 
 	*way = -1;
-	if (c)
-		return c;
+	if (c) {
+		keep = atomic_load_explicit(&t->keep, memory_order_relaxed);
+		k = atomic_fetch_add_explicit(&t->kept, 1,
+					      memory_order_relaxed) + 1;
+		/* the run that uses it up starts measuring it again */
+		if (k != keep)
+			return c;
+		atomic_store_explicit(&t->best[0], 0, memory_order_relaxed);
+		atomic_store_explicit(&t->best[1], 0, memory_order_relaxed);
+		atomic_store_explicit(&t->seen, 0, memory_order_relaxed);
+		atomic_store_explicit(&t->kept, 0, memory_order_relaxed);
+		atomic_store_explicit(&t->keep, keep < CPU_TUNE_KEEP_MAX ?
+				      2 * keep : keep, memory_order_relaxed);
+		atomic_store_explicit(&t->choice, 0, memory_order_release);
+	}
 	k = atomic_fetch_add_explicit(&t->seen, 1, memory_order_relaxed);
 	if (!k)
 		return 2;
@@ -546,7 +587,10 @@ unsigned int npurt_split_tune_next(struct npurt_split_tune *t, int *way)
 	s = atomic_load_explicit(&t->best[1], memory_order_relaxed);
 	/* alone only when measured both ways and split lost */
 	c = a && s && s > a ? 1 : 2;
-	atomic_store_explicit(&t->choice, c, memory_order_relaxed);
+	if (!atomic_load_explicit(&t->keep, memory_order_relaxed))
+		atomic_store_explicit(&t->keep, CPU_TUNE_KEEP,
+				      memory_order_relaxed);
+	atomic_store_explicit(&t->choice, c, memory_order_release);
 	return c;
 }
 

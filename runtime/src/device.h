@@ -25,13 +25,17 @@ struct npurt_gpu;
 
 /*
  * CPU: whether splitting over the pool pays for one command, CPU step or
- * whole program, measured on its first runs (npurt_split_tune_next());
- * zeroed at setup, shared by the runs using the program on the device.
+ * whole program, measured on its first runs and again now and then
+ * (npurt_split_tune_next()); zeroed at setup, shared by the runs using
+ * the program on the device (runs racing on it only mix measurements:
+ * either way gives the same bytes).
  */
 struct npurt_split_tune {
-	_Atomic uint32_t seen;		/* runs that could split it */
+	_Atomic uint32_t seen;		/* runs measuring it */
 	_Atomic uint64_t best[2];	/* fastest run alone, split (ns) */
 	_Atomic uint32_t choice;	/* 0 measuring, 1 alone, 2 split */
+	_Atomic uint32_t kept;		/* runs since the choice */
+	_Atomic uint32_t keep;		/* runs until measured again */
 };
 
 /*

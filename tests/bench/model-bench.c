@@ -10,11 +10,16 @@
  * layout). For each model and thread count T (default 1,2): a runtime on
  * cpu(T), the model loaded as a user loads it (npurt_model_load() of the
  * .onnx: the compiler plugin and the compile cache, $NPURT_CACHE_DIR), a
- * runner fed the test set's inputs, two warm-up runs, then REPS
- * repetitions (default 5) of as many runs as fill SECONDS / REPS (default
- * 1 s in all, at least one run each):
+ * runner fed the test set's inputs, 24 warm-up runs (past the split
+ * measurements of a cpu(N) runner's first runs), then REPS repetitions
+ * (default 5), each a slice of every thread count in turn (interleaved,
+ * the first count rotating), a slice as many runs as fill SECONDS / REPS
+ * / (thread counts) (default 1 s in all, at least one run each):
  *
  *   model_NAME_cpuT MS ms        the median over the repetitions
+ *   model_NAME_cpuT_vs_cpu1 R x  the median over the repetitions of
+ *                                cpu(1)'s ms / cpu(T)'s ms in each (with
+ *                                1 among the counts)
  *
  * NAME is MODEL_DIR's last component. A model that does not compile gets
  * "# not compiled: NAME: <reason>", one that fails to run "# NAME: ..."
@@ -200,48 +205,79 @@ static int run_open(struct run *x, const char *dir, const char *name,
 	return ret;
 }
 
-/*
- * Times @dir's model on cpu(@threads); prints its figure or a note.
- * Return: 1 when the model does not compile, else 0.
- */
-static int bench_model(const char *dir, const char *name,
-		       unsigned int threads)
+/* Runs @x for about @ms; 0 with its ms per run in *@per, or -errno. */
+static int time_slice(struct run *x, double ms, double *per)
 {
-	double per[MAX_REPS], t0, t;
-	struct run x;
-	unsigned int r, n;
+	double t0 = now_ms(), t;
+	unsigned int n = 0;
 	int ret;
 
-	ret = run_open(&x, dir, name, threads);
-	if (ret)
-		goto out;
-	for (r = 0; !ret && r < 2; r++)		/* warm-up */
-		ret = npurt_runner_run(x.r, x.in, x.out);
-	for (r = 0; !ret && r < reps; r++) {
-		t0 = now_ms();
-		n = 0;
-		do {
-			ret = npurt_runner_run(x.r, x.in, x.out);
-			n++;
-			t = now_ms() - t0;
-		} while (!ret && t < secs * 1e3 / reps);
-		per[r] = t / n;
+	do {
+		ret = npurt_runner_run(x->r, x->in, x->out);
+		n++;
+		t = now_ms() - t0;
+	} while (!ret && t < ms);
+	*per = t / n;
+	return ret;
+}
+
+/*
+ * Times @dir's model on cpu(T) for each of the @nt thread counts, their
+ * slices interleaved (repetition r starts at thread count r mod @nt): on
+ * a shared host, load that comes and goes then weighs on every count
+ * alike, and each repetition gives a ratio of counts measured side by
+ * side. Prints the figures or a note. Return: 1 when the model does not
+ * compile, else 0.
+ */
+static int bench_model(const char *dir, const char *name,
+		       const unsigned int *threads, unsigned int nt)
+{
+	static double per[MAX_THREADS][MAX_REPS];
+	struct run x[MAX_THREADS];
+	double ratio[MAX_REPS];
+	unsigned int r, i, j, one = nt;
+	int ret = 0, nc = 0;
+
+	memset(x, 0, sizeof(x));
+	for (i = 0; i < nt && !ret; i++) {
+		ret = run_open(&x[i], dir, name, threads[i]);
+		if (threads[i] == 1 && one == nt)
+			one = i;
+		/* enough for the split measurements (cpu_backend.c) */
+		for (j = 0; !ret && j < 24; j++)
+			ret = npurt_runner_run(x[i].r, x[i].in, x[i].out);
+		if (ret < 0 && x[i].r)
+			printf("# %s: cpu(%u) run failed: %s\n", name,
+			       threads[i], npurt_last_error());
 	}
-	if (ret)
-		printf("# %s: cpu(%u) run failed: %s\n", name, threads,
-		       npurt_last_error());
-	else
-		printf("model_%s_cpu%u %.6g ms\n", name, threads,
-		       median(per, reps));
-out:
+	nc = ret == 1;
+	for (r = 0; !ret && r < reps; r++)
+		for (j = 0; !ret && j < nt; j++) {
+			i = (r + j) % nt;
+			ret = time_slice(&x[i], secs * 1e3 / reps / nt,
+					 &per[i][r]);
+			if (ret)
+				printf("# %s: cpu(%u) run failed: %s\n",
+				       name, threads[i], npurt_last_error());
+		}
+	for (i = 0; !ret && i < nt; i++) {
+		for (r = 0; one < nt && r < reps; r++)
+			ratio[r] = per[one][r] / per[i][r];
+		printf("model_%s_cpu%u %.6g ms\n", name, threads[i],
+		       median(per[i], reps));
+		if (one < nt && i != one)
+			printf("model_%s_cpu%u_vs_cpu1 %.6g x\n", name,
+			       threads[i], median(ratio, reps));
+	}
 	fflush(stdout);
-	run_close(&x);
-	return ret == 1;
+	for (i = 0; i < nt; i++)
+		run_close(&x[i]);
+	return nc;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int threads[MAX_THREADS] = { 1, 2 }, nthreads = 2, i;
+	unsigned int threads[MAX_THREADS] = { 1, 2 }, nthreads = 2;
 	char *s, *tok, *save = NULL;
 	int opt, d;
 
@@ -274,15 +310,13 @@ int main(int argc, char **argv)
 	}
 	if (optind == argc)
 		goto usage;
-	printf("# model-bench: libnpurt %s, cpu(N) through npurt_model_load(), %u reps of %.3f s, medians\n",
-	       npurt_version_string(), reps, secs / reps);
+	printf("# model-bench: libnpurt %s, cpu(N) through npurt_model_load(), %u reps of %.3f s per thread count, interleaved, medians\n",
+	       npurt_version_string(), reps, secs / reps / nthreads);
 	for (d = optind; d < argc; d++) {
 		char dir[PATH_MAX];
 
 		snprintf(dir, sizeof(dir), "%s", argv[d]);
-		for (i = 0; i < nthreads; i++)
-			if (bench_model(argv[d], basename(dir), threads[i]))
-				break;	/* said once */
+		bench_model(argv[d], basename(dir), threads, nthreads);
 	}
 	return 0;
 

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "device.h"
 #include "example_mlp.h"
 
 /*
@@ -294,6 +295,63 @@ static void test_spin_env(void **state)
 	free(x);
 	free(y1);
 	free(y);
+}
+
+/*
+ * One measurement of @t: an untimed split run, then 4 timed runs each
+ * way, alternating, timed @alone_ns and @split_ns (plus noise that only
+ * slows); returns the choice the next run gets.
+ */
+static unsigned int tune_measure(struct npurt_split_tune *t,
+				 uint64_t alone_ns, uint64_t split_ns)
+{
+	unsigned int i, how;
+	int way;
+
+	assert_int_equal(npurt_split_tune_next(t, &way), 2);
+	assert_int_equal(way, -1);
+	for (i = 0; i < 8; i++) {
+		how = npurt_split_tune_next(t, &way);
+		assert_int_equal(way, (int)((i + 1) & 1));
+		assert_int_equal(how, way ? 2u : 1u);
+		npurt_split_tune_record(t, way, (way ? split_ns : alone_ns) +
+					(i < 2 ? 5000 : 0));
+	}
+	how = npurt_split_tune_next(t, &way);
+	assert_int_equal(way, -1);
+	return how;
+}
+
+/*
+ * A choice stands for 64 runs, then is measured again, and stands twice as
+ * long each time up to 4096 runs: a split that lost while another process
+ * held a core wins again once it is gone, and the other way round.
+ */
+static void test_tune_remeasure(void **state)
+{
+	struct npurt_split_tune t;
+	unsigned int keep = 64, r, i, want;
+	int way;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	for (r = 0; r < 10; r++) {
+		want = r % 3 == 1 ? 2 : 1;
+		assert_int_equal(tune_measure(&t, 1000, want == 1 ? 1500 : 600),
+				 want);
+		/* this run and keep - 1 more get the choice, untimed */
+		for (i = 0; i < keep - 1; i++) {
+			assert_int_equal(npurt_split_tune_next(&t, &way), want);
+			assert_int_equal(way, -1);
+		}
+		keep = keep < 4096 ? 2 * keep : keep;
+	}
+	assert_int_equal(keep, 4096);
+	/* split not measured (no timed run finished): split */
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < 9; i++)
+		npurt_split_tune_next(&t, &way);
+	assert_int_equal(npurt_split_tune_next(&t, &way), 2);
 }
 
 /*
@@ -667,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_spin_env),
 		cmocka_unit_test(test_tune_env),
+		cmocka_unit_test(test_tune_remeasure),
 		cmocka_unit_test(test_runs_share_pool),
 		cmocka_unit_test(test_float_conv_split),
 		cmocka_unit_test(test_eltwise_step_split),
