@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bulk_copy.h"
 #include "exec.h"
 
 #define QUEUE_DEFAULT_SIZE	8
@@ -261,7 +262,7 @@ static void copy_tensors(npurt_tensor *const *dst, npurt_tensor *const *src,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		memcpy(dst[i]->data, src[i]->data, dst[i]->desc.size);
+		npurt_bulk_copy(dst[i]->data, src[i]->data, dst[i]->desc.size);
 }
 
 NPURT_API int npurt_queue_submit(npurt_queue *q, npurt_tensor *const *inputs,
