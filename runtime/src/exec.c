@@ -75,6 +75,7 @@ struct npurt_exec {
 	unsigned int num_workers;
 	unsigned int started;
 	struct npurt_worker *workers;
+	unsigned int lend_next;		/* (lock) first worker worker_lend() tries */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct npurt_work *head, *tail;
@@ -838,19 +839,26 @@ static void run_init(struct npurt_exec *ex, struct npurt_run *run)
  * queue's hands (ex->lock held), or NULL: only when nothing is queued (a
  * run never overtakes one submitted before it) and the whole run is one
  * item (more would lose the other workers' parallelism). Batch-job
- * devices (the GPU) keep their own threads.
+ * devices (the GPU) keep their own threads. Over several devices the
+ * search starts past the last one lent (workers interleave devices), so
+ * runs that never overlap still spread over every device of the spec; on
+ * one device it starts at the first worker, whose memory is the warmest.
  */
 static struct npurt_worker *worker_lend(struct npurt_exec *ex)
 {
-	unsigned int k;
+	unsigned int i, k, n = ex->started;
 
 	if (ex->head || ex->stop || ex->batch != 1)
 		return NULL;
-	for (k = 0; k < ex->started; k++) {
-		struct npurt_worker *w = &ex->workers[k];
+	for (i = 0; i < n; i++) {
+		struct npurt_worker *w;
 
+		k = (ex->lend_next + i) % n;
+		w = &ex->workers[k];
 		if (!w->busy && !w->lent && !w->ed->dev->batch_jobs) {
 			w->lent = true;
+			if (ex->num_devs > 1)
+				ex->lend_next = (k + 1) % n;
 			return w;
 		}
 	}
