@@ -50,7 +50,7 @@ unit-test: $(UNIT_TESTS)
 	@tests/run-unit-tests $(UNIT_TESTS)
 
 vm-test: all
-	BUILD=$(BUILD) tools/npu-vm --no-load --timeout 1500 -- /tests/vm/run-tests
+	BUILD=$(BUILD) tools/npu-vm --no-load --timeout 3000 -- /tests/vm/run-tests
 
 test: deps
 	$(MAKE) all
