@@ -212,6 +212,66 @@ __device__ __forceinline__ void g_epi_put(const struct g_epi *e,
 					 e->hi);
 }
 
+/*
+ * The 8-bit epilogue with a fast path for binary32 scales (mode F32),
+ * the one the compiler emits. A column is fast when the sum plus its bias
+ * cannot leave int32: |sum| <= K * 255 * 255 < 2^30 for K <= 16384, and
+ * |bias| < 2^30, so g_epi_put()'s clamp is a no-op. Its callers then add
+ * G_F32_MAGIC to the bias once, so that one integer add gives
+ * sp = sum + bias + G_F32_MAGIC: for sum + bias in [-2^22, 2^22) these
+ * are the bits of the binary32 1.5 * 2^23 + sum + bias (exact), and one
+ * subtraction gives fl32(sum + bias), as g_requant_f32_8() computes it.
+ * The callers compute every output so and note whether each was in
+ * range; if one was not, they compute all again by g_epi_byte(), which
+ * is g_epi_put()'s arithmetic.
+ */
+#define G_F32_MAGIC	0x4b400000	/* bits of 1.5 * 2^23 */
+#define G_K_FAST	16384u
+
+/* May column @c of a K-deep sum take the fast path? */
+__device__ __forceinline__ bool g_col_fast(const struct g_epi *e,
+					   const struct g_col &c, g_u32 k)
+{
+	return g_epi_mode(e) == G_EPI_F32 && k <= G_K_FAST &&
+	       c.bias > -(1 << 30) && c.bias < (1 << 30);
+}
+
+/* The fast path's byte of @sp; @in: cleared if sp is out of its range. */
+__device__ __forceinline__ g_u32 g_epi_fast(const struct g_epi *e,
+					    const struct g_col &c, g_s32 sp,
+					    bool &in)
+{
+	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
+	float y = __fmul_rn(__fsub_rn(__int_as_float(sp), magic),
+			    __int_as_float(c.mult));
+	g_s32 r;
+
+	if ((g_u32)sp - (g_u32)(G_F32_MAGIC - (1 << 22)) >= (1u << 23))
+		in = false;
+	y = fminf(fmaxf(y, -512.0f), 512.0f);
+	r = __float_as_int(__fadd_rn(y, magic)) - G_F32_MAGIC + e->zp;
+	return (g_u32)(r < e->lo ? e->lo : r > e->hi ? e->hi : r) & 0xff;
+}
+
+/*
+ * Output byte of a sum given as @sp = sum + c.bias + G_F32_MAGIC (mod
+ * 2^32) in mode M (not G_EPI_S32), by g_epi_put()'s arithmetic.
+ */
+template <int M>
+__device__ __forceinline__ g_u32 g_epi_byte(const struct g_epi *e,
+					    const struct g_col &c, g_s32 sp)
+{
+	g_s32 x = g_clamp((g_s64)(g_s32)((g_u32)sp - (g_u32)c.bias -
+					 (g_u32)G_F32_MAGIC) + c.bias,
+			  (g_s32)0x80000000, 0x7fffffff);
+
+	if (M == G_EPI_F32)
+		return (g_u32)g_requant_f32_8(x, c.mult, e->zp, e->lo, e->hi) &
+		       0xff;
+	return (g_u32)g_requant(x, c.mult, c.shift, e->zp, e->lo, e->hi) &
+	       0xff;
+}
+
 /* ---- GEMM and dense CONV2D: dp4a over BM x BN tiles --------------------- */
 
 #define MM_BK	32			/* k bytes per stage: 8 words */
@@ -913,52 +973,83 @@ __device__ __forceinline__ bool g_cols_ok(const struct g_mm &p,
 	return mine;
 }
 
-/* g_mma_stage_out() once its columns are known valid. */
-template <bool FOLD, int BM, int BN, int MT, int NT>
+/*
+ * g_mma_stage_out() once its columns are known valid, in mode M: the
+ * sums' constant terms folded per row (@ra) and per column (@cbt, the
+ * bias, G_F32_MAGIC) first, so that an output costs one add before
+ * g_epi_byte().
+ */
+template <int M, bool FOLD, int BM, int BN, int MT, int NT>
 __device__ __forceinline__ void
 g_mma_stage_write(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
 		  const g_s32 (&ra)[MT][2], const g_s32 (&cbt)[NT][2],
-		  const struct g_col (&cc)[NT][2], g_u32 m0, g_u32 n0,
-		  g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
+		  const struct g_col (&cc)[NT][2], g_u8 (&os)[BM][BN + 16],
+		  g_u32 m0, g_u32 n0, g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
 {
-	__shared__ __align__(16) g_u8 os[BM][BN + 16];
-	bool f32 = g_epi_mode(&p.e) == G_EPI_F32;
 	g_u32 ncols = p.n - n0 < BN ? p.n - n0 : BN;
+	g_u32 cadd[NT][2], radd[MT][2];
+	bool good = M == G_EPI_F32;	/* every output on the fast path */
 	g_u64 al;
 	int i, h, j, c;
 
 #pragma unroll
+	for (j = 0; j < NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			good = good && g_col_fast(&p.e, cc[j][c], p.k);
+			cadd[j][c] = (g_u32)cc[j][c].bias + (g_u32)G_F32_MAGIC -
+				     (g_u32)p.za * (g_u32)cbt[j][c] +
+				     p.k * (g_u32)p.za * (g_u32)p.zb;
+		}
+#pragma unroll
 	for (i = 0; i < MT; i++)
 #pragma unroll
 		for (h = 0; h < 2; h++)
+			radd[i][h] = 0u - (g_u32)p.zb * (g_u32)ra[i][h];
+	if (good)
 #pragma unroll
-			for (j = 0; j < NT; j++) {
-				g_u32 b[2];
-
+		for (i = 0; i < MT; i++)
 #pragma unroll
-				for (c = 0; c < 2; c++) {
-					g_u32 v = (g_u32)acc[i][j][2 * h + c] -
-						  (g_u32)p.zb * (g_u32)ra[i][h] -
-						  (g_u32)p.za * (g_u32)cbt[j][c] +
-						  p.k * (g_u32)p.za * (g_u32)p.zb;
-					g_s32 x = g_clamp((g_s64)(g_s32)v +
-							  cc[j][c].bias,
-							  (g_s32)0x80000000,
-							  0x7fffffff);
+			for (h = 0; h < 2; h++)
+#pragma unroll
+				for (j = 0; j < NT; j++) {
+					g_u32 b0 = g_epi_fast(&p.e, cc[j][0],
+						(g_s32)((g_u32)acc[i][j][2 * h] +
+							cadd[j][0] +
+							radd[i][h]), good);
+					g_u32 b1 = g_epi_fast(&p.e, cc[j][1],
+						(g_s32)((g_u32)acc[i][j][2 * h +
+								     1] +
+							cadd[j][1] +
+							radd[i][h]), good);
 
-					b[c] = (g_u32)(f32 ?
-						g_requant_f32_8(x, cc[j][c].mult,
-								p.e.zp, p.e.lo,
-								p.e.hi) :
-						g_requant(x, cc[j][c].mult,
-							  cc[j][c].shift,
-							  p.e.zp, p.e.lo,
-							  p.e.hi)) & 0xff;
+					*(unsigned short *)
+					 &os[wm0 + 16 * i + g + 8 * h]
+					    [wn0 + 8 * j + 2 * t] =
+						(unsigned short)(b0 | b1 << 8);
 				}
-				*(unsigned short *)&os[wm0 + 16 * i + g + 8 * h]
-						      [wn0 + 8 * j + 2 * t] =
-					(unsigned short)(b[0] | b[1] << 8);
-			}
+	if (!good)
+#pragma unroll
+		for (i = 0; i < MT; i++)
+#pragma unroll
+			for (h = 0; h < 2; h++)
+#pragma unroll
+				for (j = 0; j < NT; j++) {
+					g_u32 b0 = g_epi_byte<M>(&p.e, cc[j][0],
+						(g_s32)((g_u32)acc[i][j][2 * h] +
+							cadd[j][0] +
+							radd[i][h]));
+					g_u32 b1 = g_epi_byte<M>(&p.e, cc[j][1],
+						(g_s32)((g_u32)acc[i][j][2 * h +
+								     1] +
+							cadd[j][1] +
+							radd[i][h]));
+
+					*(unsigned short *)
+					 &os[wm0 + 16 * i + g + 8 * h]
+					    [wn0 + 8 * j + 2 * t] =
+						(unsigned short)(b0 | b1 << 8);
+				}
 	__syncthreads();
 	al = p.e.out | p.ldo | n0 | ncols | (FOLD ? p.e.out_is : 0) |
 	     (FOLD ? 0 : g_item() * p.e.out_is);
@@ -986,10 +1077,16 @@ g_mma_stage_out(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
 		const struct g_col (&cc)[NT][2], const bool (&ok)[NT][2],
 		g_u32 m0, g_u32 n0, g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
 {
+	__shared__ __align__(16) g_u8 os[BM][BN + 16];
+
 	if (!__syncthreads_and(g_cols_ok<NT>(p, ok, n0 + wn0, t)))
 		return false;
-	g_mma_stage_write<FOLD, BM, BN, MT, NT>(p, acc, ra, cbt, cc, m0, n0,
-						wm0, wn0, g, t);
+	if (g_epi_mode(&p.e) == G_EPI_F32)
+		g_mma_stage_write<G_EPI_F32, FOLD, BM, BN, MT, NT>(p, acc, ra,
+			cbt, cc, os, m0, n0, wm0, wn0, g, t);
+	else
+		g_mma_stage_write<G_EPI_FIX, FOLD, BM, BN, MT, NT>(p, acc, ra,
+			cbt, cc, os, m0, n0, wm0, wn0, g, t);
 	return true;
 }
 
@@ -1172,14 +1269,18 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 	/*
 	 * A tile of whole rows: this thread's words (rows r0 + 32i, word kw
 	 * as in g_mm_load_a()) from row addresses found once, all loads
-	 * issued before the shared memory stores.
+	 * issued before the shared memory stores. Rows past the last (of
+	 * the last row tile) read the last one again: their sums are never
+	 * stored, and the column sums come from B alone.
 	 */
-	if (a_vec && m0 + BM <= p.m) {
+	if (a_vec) {
 #pragma unroll
-		for (i = 0; i < AW; i++)
-			arow[i] = g_mm_row<FOLD>(&p, a, m0 + threadIdx.x /
-						 (MM_BK / 4) + AR * i) +
+		for (i = 0; i < AW; i++) {
+			g_u32 m = m0 + threadIdx.x / (MM_BK / 4) + AR * i;
+
+			arow[i] = g_mm_row<FOLD>(&p, a, m < p.m ? m : p.m - 1) +
 				  4 * (threadIdx.x % (MM_BK / 4));
+		}
 	} else {
 		arow[0] = NULL;
 	}
@@ -1433,6 +1534,68 @@ __device__ __forceinline__ g_s32 g_dw_dot(g_u32 x, g_u32 w, g_s32 c)
 }
 
 /*
+ * The 8-bit outputs of g_dw_body(): @PX pixels (@npx of them in the
+ * image) from output pixel @pix0 on, channels c0..c0 + 3, each pixel's 4
+ * bytes in one store where @out4 and all 4 channels are valid; @taps:
+ * the taps summed (rows not in the padding times KW).
+ */
+template <int M, int PX, bool ZW>
+__device__ __forceinline__ void
+g_dw_put(const struct g_conv &p, const g_s32 (&acc)[PX][4],
+	 const g_s32 (&sx)[PX][4], const g_s32 (&sumw)[4],
+	 const struct g_col (&cc)[4], const bool (&ok)[4], g_u32 taps,
+	 bool out4, g_u8 *out, g_u32 pix0, g_u32 c0, g_u32 npx)
+{
+	g_u32 cadd[4], px, j;
+	bool fast = M == G_EPI_F32;
+	bool all = out4 && ok[0] && ok[1] && ok[2] && ok[3];
+
+#pragma unroll
+	for (j = 0; j < 4; j++) {
+		fast = fast && g_col_fast(&p.e, cc[j], taps);
+		cadd[j] = (g_u32)cc[j].bias + (g_u32)G_F32_MAGIC -
+			  (g_u32)p.zx * (g_u32)sumw[j] +
+			  taps * (g_u32)p.zx * (g_u32)p.zw;
+	}
+	/* per pixel: the fast path, then the exact one if it was left */
+#pragma unroll
+	for (px = 0; px < PX; px++) {
+		g_u8 *o = out + ((pix0 + px) * p.out_c + c0);
+		bool good = fast;
+		g_u32 sp[4], w = 0;
+
+		if (px >= npx)
+			break;
+#pragma unroll
+		for (j = 0; j < 4; j++) {
+			sp[j] = (g_u32)acc[px][j] + cadd[j];
+			if (ZW)
+				sp[j] -= (g_u32)p.zw * (g_u32)sx[px][j];
+		}
+		if (good)
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				w |= g_epi_fast(&p.e, cc[j], (g_s32)sp[j],
+						good) << (8 * j);
+		if (!good) {
+			w = 0;
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				w |= g_epi_byte<M>(&p.e, cc[j], (g_s32)sp[j]) <<
+				     (8 * j);
+		}
+		if (all) {
+			*(g_u32 *)o = w;
+			continue;
+		}
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			if (ok[j])
+				o[j] = (g_u8)(w >> (8 * j));
+	}
+}
+
+/*
  * XS: x signed; S1: stride and dilation 1 along x (a sliding window);
  * ZW: zw != 0 (sum x needed)
  */
@@ -1443,6 +1606,8 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 	const g_u8 *in = (const g_u8 *)(p.in + g_item() * p.in_is);
 	const signed char *wt = (const signed char *)(p.w + g_item() * p.w_is);
 	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
+	/* a pixel's 4 channels in one store (C is a multiple of 4) */
+	bool out4 = !((g_u64)out % 4);
 	g_u32 C = p.out_c, c4n = C / 4, xg = (p.out_w + PX - 1) / PX;
 	g_u32 rows = (g_u32)(p.total / ((g_u64)p.out_c * p.out_w));
 	g_u32 total = rows * xg * c4n, idx, j, px, ky, kx, wi;
@@ -1550,6 +1715,12 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 #pragma unroll
 		for (j = 0; j < 4; j++)
 			ok[j] = g_col_load(&p.e, c0 + j, g_item(), &cc[j]);
+		if (M != G_EPI_S32) {
+			g_dw_put<M, PX, ZW>(p, acc, sx, sumw, cc, ok, nrow * KW,
+					    out4, out, row * p.out_w + ox0, c0,
+					    p.out_w - ox0);
+			continue;
+		}
 #pragma unroll
 		for (px = 0; px < PX; px++) {
 			g_u32 ox = ox0 + px;
@@ -1617,8 +1788,11 @@ __device__ __forceinline__ void g_dw(const struct g_conv &p)
 	}
 }
 
-/* 4 blocks a multiprocessor (64 registers): latency hidden better */
-extern "C" __global__ void __launch_bounds__(G_THREADS)
+/*
+ * 4 blocks a multiprocessor (64 registers): latency hidden better; the
+ * spills this costs are cheaper than a fourth of the threads (measured)
+ */
+extern "C" __global__ void __launch_bounds__(G_THREADS, 4)
 k_dw3(const struct g_conv p)
 {
 	g_dw<3, 3, 4>(p);
