@@ -887,7 +887,9 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 		}
 		p.copy.elem_size = cmd->copy.elem_size;
 		return gpu_launch(dev, st, job, F_COPY,
-				  gpu_blocks(dev, job, p.copy.total), 1,
+				  gpu_blocks(dev, job, (p.copy.total +
+							G_COPY_RUN - 1) /
+						       G_COPY_RUN), 1,
 				  &p.copy);
 	default:
 		return 0;	/* NOP */

@@ -167,7 +167,19 @@ __device__ __forceinline__ int g_epi_mode(const struct g_epi *e)
 	return (e->flags & G_MM_F32_SCALE) ? G_EPI_F32 : G_EPI_FIX;
 }
 
-/* Channel @n's parameters for item @it; false (error raised) if invalid. */
+/* A 32-bit word at @p, 4-aligned when AL. */
+template <bool AL>
+__device__ __forceinline__ g_s32 g_ld_s32a(const g_u8 *p)
+{
+	return AL ? *(const g_s32 *)p : g_ld_s32(p);
+}
+
+/*
+ * Channel @n's parameters for item @it; false (error raised) if invalid.
+ * AL: the bias and quant vectors of the item are 4-aligned
+ * (g_cols_aligned()): every load is one word, no alignment test.
+ */
+template <bool AL = false>
 __device__ __forceinline__ bool g_col_load(const struct g_epi *e, g_u32 n,
 					   g_u64 it, struct g_col *c)
 {
@@ -175,16 +187,17 @@ __device__ __forceinline__ bool g_col_load(const struct g_epi *e, g_u32 n,
 	c->mult = e->mult;
 	c->shift = e->shift;
 	if (e->flags & G_MM_BIAS)
-		c->bias = g_ld_s32((const g_u8 *)(e->bias + it * e->bias_is) +
-				   4 * (g_u64)n);
+		c->bias = g_ld_s32a<AL>((const g_u8 *)(e->bias +
+						       it * e->bias_is) +
+					4 * (g_u64)n);
 	if (e->out_dtype == G_DT_INT32 || !(e->flags & G_MM_PER_CHANNEL))
 		return true;
 	{
 		const g_u8 *q = (const g_u8 *)(e->quant + it * e->quant_is) +
 				8 * (g_u64)n;
 
-		c->mult = g_ld_s32(q);
-		c->shift = g_ld_s32(q + 4);
+		c->mult = g_ld_s32a<AL>(q);
+		c->shift = g_ld_s32a<AL>(q + 4);
 	}
 	if ((e->flags & G_MM_F32_SCALE) ?
 	    (!g_f32_scale_ok(c->mult) || c->shift != 0) :
@@ -193,6 +206,14 @@ __device__ __forceinline__ bool g_col_load(const struct g_epi *e, g_u32 n,
 		return false;
 	}
 	return true;
+}
+
+/* Are item @it's bias and quant vectors 4-aligned (0: absent)? */
+__device__ __forceinline__ bool g_cols_aligned(const struct g_epi *e, g_u64 it)
+{
+	return !(((e->flags & G_MM_BIAS ? e->bias + it * e->bias_is : 0) |
+		  (e->flags & G_MM_PER_CHANNEL ?
+		   e->quant + it * e->quant_is : 0)) % 4);
 }
 
 /* Output element @o (in elements) of @out from sum @acc, in mode M. */
@@ -301,6 +322,46 @@ __device__ __forceinline__ const g_u8 *g_mm_row(const struct g_mm *p,
 		return a + (g_u64)(m / p->mi) * p->a_is +
 		       (g_u64)(m % p->mi) * p->lda;
 	return a + (g_u64)m * p->lda;
+}
+
+/*
+ * @arow[i]: row mb + R * i of A plus @off, for i < W; a row past the
+ * last reads the last. Folded rows step by R within their item, not
+ * dividing by p->mi again (it takes at most one wrap when mi >= R).
+ */
+template <bool FOLD, int W, int R>
+__device__ __forceinline__ void g_mm_rows(const struct g_mm &p,
+					  const g_u8 *a, g_u32 mb, g_u32 off,
+					  const g_u8 *(&arow)[W])
+{
+	g_u32 it, r;
+	int i;
+
+	if (!FOLD || p.mi < R) {
+#pragma unroll
+		for (i = 0; i < W; i++) {
+			g_u32 m = mb + R * i;
+
+			arow[i] = g_mm_row<FOLD>(&p, a, m < p.m ? m : p.m - 1) +
+				  off;
+		}
+		return;
+	}
+	it = mb / p.mi;
+	r = mb % p.mi;
+#pragma unroll
+	for (i = 0; i < W; i++) {
+		if (mb + R * i >= p.m)
+			arow[i] = g_mm_row<FOLD>(&p, a, p.m - 1) + off;
+		else
+			arow[i] = a + (g_u64)it * p.a_is + (g_u64)r * p.lda +
+				  off;
+		r += R;
+		if (r >= p.mi) {
+			r -= p.mi;
+			it++;
+		}
+	}
 }
 
 /* A[m][k] as a raw byte; 0 past k (the padding adds nothing to any sum). */
@@ -865,14 +926,15 @@ g_mma_pipe(const struct g_mm &p, const g_u8 *a, const g_u8 *b,
 			/* the first stage's loads; later ones are prefetched */
 #pragma unroll
 			for (i = 0; i < AW; i++)
-				va[i] = kk + 3 < p.k ?
+				va[i] = kk >= p.k ? 0 : kk + 3 < p.k ?
 					__ldg((const unsigned int *)(arow[i] +
 								     k0)) :
 					g_mm_a4<CONV, FOLD>(&p, a, m0 + threadIdx.x /
 						(MM_BK / 4) + AR * i, kk);
 #pragma unroll
 			for (i = 0; i < BW; i++)
-				vb[i] = !brow[i] ? 0 : kk + 3 < p.k ?
+				vb[i] = !brow[i] || kk >= p.k ? 0 :
+					kk + 3 < p.k ?
 					__ldg((const unsigned int *)(brow[i] +
 								     k0)) :
 					g_mm_b4(&p, b, kk, n0 + (threadIdx.x +
@@ -891,7 +953,7 @@ g_mma_pipe(const struct g_mm &p, const g_u8 *a, const g_u8 *b,
 			kk += MM_BK;
 #pragma unroll
 			for (i = 0; i < AW; i++)
-				va[i] = kk + 3 < p.k ?
+				va[i] = kk >= p.k ? 0 : kk + 3 < p.k ?
 					__ldg((const unsigned int *)(arow[i] +
 								     k0 +
 								     MM_BK)) :
@@ -899,7 +961,8 @@ g_mma_pipe(const struct g_mm &p, const g_u8 *a, const g_u8 *b,
 						(MM_BK / 4) + AR * i, kk);
 #pragma unroll
 			for (i = 0; i < BW; i++)
-				vb[i] = !brow[i] ? 0 : kk + 3 < p.k ?
+				vb[i] = !brow[i] || kk >= p.k ? 0 :
+					kk + 3 < p.k ?
 					__ldg((const unsigned int *)(brow[i] +
 								     k0 +
 								     MM_BK)) :
@@ -1091,6 +1154,101 @@ g_mma_stage_out(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
 }
 
 /*
+ * A dense convolution's A tile (implicit im2col) without dividing per
+ * word: g_conv_rows() finds each output pixel of the tile once per block
+ * (its top-left tap's offset into the input and its position), then a
+ * thread finds the taps of its word once per stage and reads them for
+ * each of its rows. Rows past the last read pixel 0 of item 0: their
+ * sums are never stored.
+ */
+struct g_conv_row {
+	g_s64 off;		/* element offset of tap (0, 0), channel 0 */
+	g_s32 iy, ix;		/* its position, maybe in the padding */
+};
+
+template <int BM>
+__device__ __forceinline__ void g_conv_rows(const struct g_mm &p, g_u32 m0,
+					    struct g_conv_row *rows)
+{
+	g_u32 r;
+
+	for (r = threadIdx.x; r < BM; r += G_THREADS) {
+		g_u32 m = m0 + r, ox = 0, oy = 0, nb = 0, t;
+		g_s32 iy, ix;
+
+		if (m < p.m) {
+			ox = m % p.out_w;
+			t = m / p.out_w;
+			oy = t % p.out_h;
+			nb = t / p.out_h;
+		}
+		iy = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
+		ix = (g_s32)(ox * p.stride_w) - (g_s32)p.pad_left;
+		rows[r].iy = iy;
+		rows[r].ix = ix;
+		rows[r].off = (((g_s64)nb * p.in_h + iy) * p.in_w + ix) *
+			      (g_s64)p.in_c;
+	}
+	__syncthreads();
+}
+
+template <int BM, int AW, int AR>
+__device__ __forceinline__ void
+g_conv_load_a(const struct g_mm &p, const g_u8 *a,
+	      g_u32 (&as)[MM_BK / 4][BM + 8],
+	      const struct g_conv_row *rows, g_u32 k0)
+{
+	g_u32 kw = threadIdx.x % (MM_BK / 4), kk = k0 + 4 * kw;
+	g_u32 ci, kx, ky, t, v[AW], za = (g_u32)p.za & 0xff, b;
+	g_s32 dy[4], dx[4];
+	g_s64 toff[4];
+	bool in[4];
+	int i;
+
+	ci = kk % p.in_c;
+	t = kk / p.in_c;
+	kx = t % p.k_w;
+	ky = t / p.k_w;
+#pragma unroll
+	for (b = 0; b < 4; b++) {
+		in[b] = kk + b < p.k;
+		dy[b] = (g_s32)(ky * p.dil_h);
+		dx[b] = (g_s32)(kx * p.dil_w);
+		toff[b] = ((g_s64)dy[b] * p.in_w + dx[b]) * (g_s64)p.in_c + ci;
+		if (++ci == p.in_c) {
+			ci = 0;
+			if (++kx == p.k_w) {
+				kx = 0;
+				ky++;
+			}
+		}
+	}
+#pragma unroll
+	for (i = 0; i < AW; i++) {
+		const struct g_conv_row &r = rows[threadIdx.x / (MM_BK / 4) +
+						  AR * i];
+
+		v[i] = 0;
+#pragma unroll
+		for (b = 0; b < 4; b++) {
+			g_s32 iy = r.iy + dy[b], ix = r.ix + dx[b];
+			g_u32 x;
+
+			if (!in[b])
+				x = 0;
+			else if ((g_u32)iy >= p.in_h || (g_u32)ix >= p.in_w)
+				x = za;		/* a tap in the padding */
+			else
+				x = a[r.off + toff[b]];
+			v[i] |= x << (8 * b);
+		}
+	}
+#pragma unroll
+	for (i = 0; i < AW; i++)
+		as[kw][threadIdx.x / (MM_BK / 4) + AR * i] = v[i];
+}
+
+/*
  * The 128-wide tile's body (large GEMMs: 4096^3), kept apart from the
  * narrow tiles' paths below so that its code stays as measured.
  */
@@ -1249,6 +1407,8 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 	const int AW = BM * (MM_BK / 4) / G_THREADS;
 	const int AR = G_THREADS / (MM_BK / 4);
 	const g_u8 *arow[AW];
+	/* a convolution's output pixels of the tile (g_conv_rows()) */
+	__shared__ struct g_conv_row rows[CONV ? BM : 1];
 	g_s32 acc[MT][NT][4], ra[MT][2], cb[NT], cbt[NT][2];
 	struct g_col cc[NT][2];
 	bool ok[NT][2];
@@ -1274,13 +1434,8 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 	 * stored, and the column sums come from B alone.
 	 */
 	if (a_vec) {
-#pragma unroll
-		for (i = 0; i < AW; i++) {
-			g_u32 m = m0 + threadIdx.x / (MM_BK / 4) + AR * i;
-
-			arow[i] = g_mm_row<FOLD>(&p, a, m < p.m ? m : p.m - 1) +
-				  4 * (threadIdx.x % (MM_BK / 4));
-		}
+		g_mm_rows<FOLD, AW, AR>(p, a, m0 + threadIdx.x / (MM_BK / 4),
+					4 * (threadIdx.x % (MM_BK / 4)), arow);
 	} else {
 		arow[0] = NULL;
 	}
@@ -1299,7 +1454,7 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 
 #pragma unroll
 			for (i = 0; i < AW; i++)
-				v[i] = kk + 3 < p.k ?
+				v[i] = kk >= p.k ? 0 : kk + 3 < p.k ?
 				       __ldg((const unsigned int *)(arow[i] +
 								    k0)) :
 				       g_mm_a4<CONV, FOLD>(&p, a, m0 +
@@ -1309,6 +1464,11 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 			for (i = 0; i < AW; i++)
 				as[threadIdx.x % (MM_BK / 4)]
 				  [threadIdx.x / (MM_BK / 4) + AR * i] = v[i];
+		} else if (CONV) {
+			if (k0 == 0)
+				g_conv_rows<BM>(p, m0, rows);
+			g_conv_load_a<BM, AW, AR>(p, a, as, rows, k0);
+			g_mm_load_b<BN, 8>(p, b, bs, n0, k0, b_vec, bk_vec);
 		} else {
 			g_mm_load<CONV, FOLD, BM, BN, 8, 8>(p, a, b, as, bs,
 							    m0, n0, k0, a_vec,
@@ -1343,16 +1503,29 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 			cbt[j][c] = __shfl_sync(0xffffffffu, cb[j],
 						4 * (2 * t + c));
 	}
+	if (g_cols_aligned(&p.e, FOLD ? 0 : g_item()))
 #pragma unroll
-	for (j = 0; j < NT; j++)
+		for (j = 0; j < NT; j++)
 #pragma unroll
-		for (c = 0; c < 2; c++) {
-			g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
+			for (c = 0; c < 2; c++) {
+				g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
 
-			ok[j][c] = n < p.n &&
-				   g_col_load(&p.e, n, FOLD ? 0 : g_item(),
-					      &cc[j][c]);
-		}
+				ok[j][c] = n < p.n &&
+					   g_col_load<true>(&p.e, n, FOLD ? 0 :
+							    g_item(),
+							    &cc[j][c]);
+			}
+	else
+#pragma unroll
+		for (j = 0; j < NT; j++)
+#pragma unroll
+			for (c = 0; c < 2; c++) {
+				g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
+
+				ok[j][c] = n < p.n &&
+					   g_col_load(&p.e, n, FOLD ? 0 :
+						      g_item(), &cc[j][c]);
+			}
 	if (BN <= 64 && p.stage && g_epi_mode(&p.e) != G_EPI_S32 &&
 	    g_mma_stage_out<FOLD, BM, BN, MT, NT>(p, acc, ra, cbt, cc, ok, m0,
 						  n0, wm0, wn0, g, t))
@@ -1608,6 +1781,7 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
 	/* a pixel's 4 channels in one store (C is a multiple of 4) */
 	bool out4 = !((g_u64)out % 4);
+	bool colal = g_cols_aligned(&p.e, g_item());
 	g_u32 C = p.out_c, c4n = C / 4, xg = (p.out_w + PX - 1) / PX;
 	g_u32 rows = (g_u32)(p.total / ((g_u64)p.out_c * p.out_w));
 	g_u32 total = rows * xg * c4n, idx, j, px, ky, kx, wi;
@@ -1712,9 +1886,16 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 				}
 			}
 		}
+		if (colal)
 #pragma unroll
-		for (j = 0; j < 4; j++)
-			ok[j] = g_col_load(&p.e, c0 + j, g_item(), &cc[j]);
+			for (j = 0; j < 4; j++)
+				ok[j] = g_col_load<true>(&p.e, c0 + j, g_item(),
+							 &cc[j]);
+		else
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				ok[j] = g_col_load(&p.e, c0 + j, g_item(),
+						   &cc[j]);
 		if (M != G_EPI_S32) {
 			g_dw_put<M, PX, ZW>(p, acc, sx, sumw, cc, ok, nrow * KW,
 					    out4, out, row * p.out_w + ox0, c0,
@@ -1987,29 +2168,50 @@ k_fill(const struct g_fill p)
 			d[idx * p.elem_size + j] = (g_u8)(p.value >> (8 * j));
 }
 
-/* I: the index type (32 bits where the element count allows: cheaper). */
+/*
+ * I: the index type (32 bits where the element count allows: cheaper).
+ * A thread copies G_COPY_RUN consecutive elements (in dims order) per
+ * loop step: their offsets found by division for the first only, then
+ * stepped as an odometer.
+ */
+
 template <typename I>
 __device__ __forceinline__ void g_copy_body(const struct g_copy &p,
 					    const g_u8 *src, g_u8 *dst)
 {
-	I idx;
+	I base;
 
-	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < (I)p.total;
-	     idx += (I)gridDim.x * blockDim.x) {
-		I t = idx;
+	for (base = ((I)blockIdx.x * blockDim.x + threadIdx.x) * G_COPY_RUN;
+	     base < (I)p.total;
+	     base += (I)gridDim.x * blockDim.x * G_COPY_RUN) {
+		I t = base;
 		g_u64 so = 0, dof = 0;
+		g_u32 i[4], e, j;
 		int d;
-		g_u32 j;
 
 		for (d = 3; d >= 0; d--) {
-			I i = t % (I)p.dims[d];
-
+			i[d] = (g_u32)(t % (I)p.dims[d]);
 			t /= (I)p.dims[d];
-			so += (g_u64)i * p.src_stride[d];
-			dof += (g_u64)i * p.dst_stride[d];
+			so += (g_u64)i[d] * p.src_stride[d];
+			dof += (g_u64)i[d] * p.dst_stride[d];
 		}
-		for (j = 0; j < p.elem_size; j++)
-			dst[dof + j] = src[so + j];
+		for (e = 0; e < G_COPY_RUN && base + e < (I)p.total; e++) {
+			if (p.elem_size == 1)
+				dst[dof] = src[so];
+			else
+				for (j = 0; j < p.elem_size; j++)
+					dst[dof + j] = src[so + j];
+			/* the next element: carry through the dims */
+			for (d = 3; d >= 0; d--) {
+				so += p.src_stride[d];
+				dof += p.dst_stride[d];
+				if (++i[d] < p.dims[d])
+					break;
+				so -= (g_u64)p.dims[d] * p.src_stride[d];
+				dof -= (g_u64)p.dims[d] * p.dst_stride[d];
+				i[d] = 0;
+			}
+		}
 	}
 }
 
@@ -2019,7 +2221,9 @@ k_copy(const struct g_copy p)
 	const g_u8 *src = (const g_u8 *)(p.src + g_item() * p.src_is);
 	g_u8 *dst = (g_u8 *)(p.dst + g_item() * p.dst_is);
 
-	if (g_idx32(p.total))
+	/* the loop's index passes the end by up to G_COPY_RUN strides */
+	if (g_idx32(p.total + (g_u64)gridDim.x * blockDim.x *
+		    (G_COPY_RUN - 1)))
 		g_copy_body<g_u32>(p, src, dst);
 	else
 		g_copy_body<g_u64>(p, src, dst);

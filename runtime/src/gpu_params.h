@@ -119,6 +119,9 @@ struct g_fill {
 	g_u32 elem_size, value;
 };
 
+/* Consecutive elements a thread of k_copy copies per loop step. */
+#define G_COPY_RUN	8
+
 struct g_copy {
 	g_u64 src, dst;
 	g_u64 src_is, dst_is;
