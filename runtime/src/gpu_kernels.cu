@@ -1059,7 +1059,10 @@ g_mma_stage_write(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
 	for (j = 0; j < NT; j++)
 #pragma unroll
 		for (c = 0; c < 2; c++) {
-			good = good && g_col_fast(&p.e, cc[j][c], p.k);
+			/* a column past N is never stored (its cc unset) */
+			good = good &&
+			       (n0 + wn0 + 8 * j + 2 * t + c >= p.n ||
+				g_col_fast(&p.e, cc[j][c], p.k));
 			cadd[j][c] = (g_u32)cc[j][c].bias + (g_u32)G_F32_MAGIC -
 				     (g_u32)p.za * (g_u32)cbt[j][c] +
 				     p.k * (g_u32)p.za * (g_u32)p.zb;
@@ -1503,6 +1506,11 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 			cbt[j][c] = __shfl_sync(0xffffffffu, cb[j],
 						4 * (2 * t + c));
 	}
+#pragma unroll
+	for (j = 0; j < NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++)	/* kept for columns past N */
+			cc[j][c] = { 0, p.e.mult, p.e.shift };
 	if (g_cols_aligned(&p.e, FOLD ? 0 : g_item()))
 #pragma unroll
 		for (j = 0; j < NT; j++)
@@ -2062,32 +2070,92 @@ __device__ __forceinline__ g_s64 g_rescale(g_s32 x, g_s32 m, g_s32 s)
 	return ((g_s64)x * m + ((g_s64)1 << (30 - s))) >> (31 - s);
 }
 
+/* fl32(x) of |x| < 2^22 by the 1.5 * 2^23 bias: exact, no conversion unit */
+__device__ __forceinline__ float g_i2f_small(g_s32 x)
+{
+	return __fsub_rn(__int_as_float(x + G_F32_MAGIC), 12582912.0f);
+}
+
+/*
+ * g_rne_clamp() for an 8-bit output (zp, lo, hi within -128..255, as
+ * validated) and a finite y, as g_requant_f32_8() rounds: y clamped to
+ * [-512, 512] first changes no result, and RNE of such a y is exact by
+ * the same bias.
+ */
+__device__ __forceinline__ g_s32 g_rne_clamp8(float y, g_s32 zp, g_s32 lo,
+					      g_s32 hi)
+{
+	g_s32 r;
+
+	y = fminf(fmaxf(y, -512.0f), 512.0f);
+	r = __float_as_int(__fadd_rn(y, 12582912.0f)) - G_F32_MAGIC + zp;
+	return r < lo ? lo : r > hi ? hi : r;
+}
+
 /*
  * Section 6.1, one element from the input values @a, @b as loaded. ADD:
  * a.mult, b.mult, rq.mult are the bits of Sa, Sb, F (zero points 0);
- * MUL: rq.mult is S, the inputs' zero points subtracted exactly.
+ * MUL: rq.mult is S, the inputs' zero points subtracted exactly. Every
+ * int-to-float conversion is of a value below 2^22 (8-bit inputs:
+ * g_i2f_small()), the result rounded by g_rne_clamp8().
  */
-__device__ __forceinline__ g_s32 g_elt_f32(const struct g_elt &p, g_s32 a,
-					   g_s32 b)
+__device__ __forceinline__ g_s32 g_elt_f32_8(const struct g_elt &p, g_s32 a,
+					     g_s32 b)
 {
 	float sa = __int_as_float(p.a.mult), sb = __int_as_float(p.b.mult);
 	float f = __int_as_float(p.mult), y;
 
 	if (p.op == 2) {
-		y = __fmul_rn(__int2float_rn((a - p.a.zp) * (b - p.b.zp)), f);
-		y = __fadd_rn(y, __int2float_rn(p.zp));
-		return g_rne_clamp(y, 0, p.lo, p.hi);
+		y = __fmul_rn(g_i2f_small((a - p.a.zp) * (b - p.b.zp)), f);
+		y = __fadd_rn(y, g_i2f_small(p.zp));
+		return g_rne_clamp8(y, 0, p.lo, p.hi);
 	}
 	if (p.flags & G_ELT_F32_SCALAR_B)
-		y = __fmaf_rn(__int2float_rn(a), sa,
-			      __fadd_rn(f, __fmul_rn(__int2float_rn(b), sb)));
+		y = __fmaf_rn(g_i2f_small(a), sa,
+			      __fadd_rn(f, __fmul_rn(g_i2f_small(b), sb)));
 	else if (p.flags & G_ELT_F32_SCALAR_A)
-		y = __fmaf_rn(__int2float_rn(b), sb,
-			      __fadd_rn(f, __fmul_rn(__int2float_rn(a), sa)));
+		y = __fmaf_rn(g_i2f_small(b), sb,
+			      __fadd_rn(f, __fmul_rn(g_i2f_small(a), sa)));
 	else
-		y = __fmaf_rn(__int2float_rn(a), sa,
-			      __fmaf_rn(__int2float_rn(b), sb, f));
-	return g_rne_clamp(y, p.zp, p.lo, p.hi);
+		y = __fmaf_rn(g_i2f_small(a), sa,
+			      __fmaf_rn(g_i2f_small(b), sb, f));
+	return g_rne_clamp8(y, p.zp, p.lo, p.hi);
+}
+
+/* Byte @j of word @w as an element (signed: @sgn). */
+__device__ __forceinline__ g_s32 g_byte(g_u32 w, g_u32 j, g_u32 sgn)
+{
+	return sgn ? (g_s32)(signed char)(w >> (8 * j)) :
+		     (g_s32)((w >> (8 * j)) & 0xff);
+}
+
+/*
+ * The binary32 ELTWISE over whole words: rows of a multiple of 4
+ * contiguous elements, every row 4-aligned in a, b and out; a thread
+ * reads a word of each input and writes a word of 4 outputs.
+ */
+template <typename I>
+__device__ __forceinline__ void g_elt_body4(const struct g_elt &p,
+					    const g_u8 *a, const g_u8 *b,
+					    g_u8 *out)
+{
+	g_u32 cw = p.cols / 4;
+	I total = (I)p.rows * cw, idx;
+
+	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+	     idx += (I)gridDim.x * blockDim.x) {
+		g_u64 r = idx / cw, c = 4 * (g_u64)(idx % cw);
+		g_u32 wa = *(const g_u32 *)(a + r * p.a.row_stride + c);
+		g_u32 wb = *(const g_u32 *)(b + r * p.b.row_stride + c);
+		g_u32 w = 0, j;
+
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			w |= ((g_u32)g_elt_f32_8(p, g_byte(wa, j, p.in_signed),
+						 g_byte(wb, j, p.in_signed)) &
+			      0xff) << (8 * j);
+		*(g_u32 *)(out + r * p.out_row_stride + c) = w;
+	}
 }
 
 template <typename I>
@@ -2097,6 +2165,13 @@ __device__ __forceinline__ void g_elt_body(const struct g_elt &p,
 {
 	I total = (I)p.rows * p.cols, idx;
 
+	if ((p.flags & G_ELT_F32) && p.a.col_stride == 1 &&
+	    p.b.col_stride == 1 && !(p.cols % 4) &&
+	    !(((g_u64)a | (g_u64)b | (g_u64)out | p.a.row_stride |
+	       p.b.row_stride | p.out_row_stride) % 4)) {
+		g_elt_body4<I>(p, a, b, out);
+		return;
+	}
 	for (idx = (I)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
 	     idx += (I)gridDim.x * blockDim.x) {
 		g_u64 r = idx / p.cols, c = idx % p.cols;
@@ -2108,7 +2183,8 @@ __device__ __forceinline__ void g_elt_body(const struct g_elt &p,
 		g_s64 v;
 
 		if (p.flags & G_ELT_F32) {
-			out[r * p.out_row_stride + c] = (g_u8)g_elt_f32(p, va, vb);
+			out[r * p.out_row_stride + c] =
+				(g_u8)g_elt_f32_8(p, va, vb);
 			continue;
 		}
 		if (p.op == 2) {
