@@ -65,30 +65,47 @@ __device__ __forceinline__ g_s32 g_requant_f32(g_s32 x, g_s32 bits, g_s32 zp,
 			   zp, lo, hi);
 }
 
+#define G_F32_MAGIC	0x4b400000	/* bits of 1.5 * 2^23 */
+
+/* fl32(x) of |x| < 2^22 by the 1.5 * 2^23 bias: exact, no conversion unit */
+__device__ __forceinline__ float g_i2f_small(g_s32 x)
+{
+	return __fsub_rn(__int_as_float(x + G_F32_MAGIC), 12582912.0f);
+}
+
+/*
+ * g_rne_clamp() for an 8-bit output (zp, lo, hi within -128..255, as
+ * validated) and a finite y: y is clamped to [-512, 512] first, which
+ * changes no result (past either end the sum saturates at lo or hi
+ * anyway), and RNE of such a y is exact by the 1.5 * 2^23 bias (adding
+ * it rounds half to even).
+ */
+__device__ __forceinline__ g_s32 g_rne_clamp8(float y, g_s32 zp, g_s32 lo,
+					      g_s32 hi)
+{
+	g_s32 r;
+
+	y = fminf(fmaxf(y, -512.0f), 512.0f);
+	r = __float_as_int(__fadd_rn(y, 12582912.0f)) - G_F32_MAGIC + zp;
+	return r < lo ? lo : r > hi ? hi : r;
+}
+
 /*
  * g_requant_f32() for an 8-bit output (zp, lo, hi within -128..255, as
  * validated) without the conversion unit where the values allow:
- * fl32(x) of |x| < 2^22 is exact by the 1.5 * 2^23 bias; y is clamped to
- * [-512, 512] first, which changes no result (past either end the sum
- * saturates at lo or hi anyway), and RNE of such a y is exact by the same
- * bias (adding it rounds half to even). NaN cannot occur (finite x and s).
+ * fl32(x) of |x| < 2^22 is exact by the 1.5 * 2^23 bias, and
+ * g_rne_clamp8() rounds. NaN cannot occur (finite x and s).
  */
 __device__ __forceinline__ g_s32 g_requant_f32_8(g_s32 x, g_s32 bits, g_s32 zp,
 						 g_s32 lo, g_s32 hi)
 {
-	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
-	float fx, y;
-	g_s32 r;
+	float fx;
 
 	if (x > -(1 << 22) && x < (1 << 22))
-		fx = __fsub_rn(__int_as_float(x + 0x4b400000), magic);
+		fx = g_i2f_small(x);
 	else
 		fx = __int2float_rn(x);
-	y = __fmul_rn(fx, __int_as_float(bits));
-	y = fminf(fmaxf(y, -512.0f), 512.0f);
-	r = __float_as_int(__fadd_rn(y, magic)) - 0x4b400000;
-	r += zp;
-	return r < lo ? lo : r > hi ? hi : r;
+	return g_rne_clamp8(__fmul_rn(fx, __int_as_float(bits)), zp, lo, hi);
 }
 
 /* A binary32 scale in [2^-100, 2^32) (bits 0x0d800000..0x4f7fffff). */
@@ -246,7 +263,6 @@ __device__ __forceinline__ void g_epi_put(const struct g_epi *e,
  * range; if one was not, they compute all again by g_epi_byte(), which
  * is g_epi_put()'s arithmetic.
  */
-#define G_F32_MAGIC	0x4b400000	/* bits of 1.5 * 2^23 */
 #define G_K_FAST	16384u
 
 /* May column @c of a K-deep sum take the fast path? */
@@ -1036,11 +1052,56 @@ __device__ __forceinline__ bool g_cols_ok(const struct g_mm &p,
 	return mine;
 }
 
+/* g_epi_fast() (FAST) or g_epi_byte() */
+template <int M, bool FAST>
+__device__ __forceinline__ g_u32 g_stage_byte(const struct g_epi *e,
+					      const struct g_col &c, g_s32 sp,
+					      bool &good)
+{
+	return FAST ? g_epi_fast(e, c, sp, good) : g_epi_byte<M>(e, c, sp);
+}
+
+/*
+ * A warp's bytes of g_mma_stage_write() into @os, each output from its
+ * sum plus @cadd (its column's constants) plus @radd (its row's): by
+ * g_epi_fast() (FAST, clearing @good for a sum out of its range) or by
+ * g_epi_byte().
+ */
+template <int M, bool FAST, int BM, int BN, int MT, int NT>
+__device__ __forceinline__ void
+g_mma_stage_bytes(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
+		  const struct g_col (&cc)[NT][2], const g_u32 (&cadd)[NT][2],
+		  const g_u32 (&radd)[MT][2], g_u8 (&os)[BM][BN + 16],
+		  g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t, bool &good)
+{
+	int i, h, j;
+
+#pragma unroll
+	for (i = 0; i < MT; i++)
+#pragma unroll
+		for (h = 0; h < 2; h++)
+#pragma unroll
+			for (j = 0; j < NT; j++) {
+				g_u32 b0 = g_stage_byte<M, FAST>(&p.e, cc[j][0],
+					(g_s32)((g_u32)acc[i][j][2 * h] +
+						cadd[j][0] + radd[i][h]),
+					good);
+				g_u32 b1 = g_stage_byte<M, FAST>(&p.e, cc[j][1],
+					(g_s32)((g_u32)acc[i][j][2 * h + 1] +
+						cadd[j][1] + radd[i][h]),
+					good);
+
+				*(unsigned short *)&os[wm0 + 16 * i + g + 8 * h]
+						      [wn0 + 8 * j + 2 * t] =
+					(unsigned short)(b0 | b1 << 8);
+			}
+}
+
 /*
  * g_mma_stage_out() once its columns are known valid, in mode M: the
  * sums' constant terms folded per row (@ra) and per column (@cbt, the
  * bias, G_F32_MAGIC) first, so that an output costs one add before
- * g_epi_byte().
+ * g_epi_fast().
  */
 template <int M, bool FOLD, int BM, int BN, int MT, int NT>
 __device__ __forceinline__ void
@@ -1059,7 +1120,7 @@ g_mma_stage_write(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
 	for (j = 0; j < NT; j++)
 #pragma unroll
 		for (c = 0; c < 2; c++) {
-			/* a column past N is never stored (its cc unset) */
+			/* a column past N is never stored (cc: defaults) */
 			good = good &&
 			       (n0 + wn0 + 8 * j + 2 * t + c >= p.n ||
 				g_col_fast(&p.e, cc[j][c], p.k));
@@ -1073,49 +1134,13 @@ g_mma_stage_write(const struct g_mm &p, const g_s32 (&acc)[MT][NT][4],
 		for (h = 0; h < 2; h++)
 			radd[i][h] = 0u - (g_u32)p.zb * (g_u32)ra[i][h];
 	if (good)
-#pragma unroll
-		for (i = 0; i < MT; i++)
-#pragma unroll
-			for (h = 0; h < 2; h++)
-#pragma unroll
-				for (j = 0; j < NT; j++) {
-					g_u32 b0 = g_epi_fast(&p.e, cc[j][0],
-						(g_s32)((g_u32)acc[i][j][2 * h] +
-							cadd[j][0] +
-							radd[i][h]), good);
-					g_u32 b1 = g_epi_fast(&p.e, cc[j][1],
-						(g_s32)((g_u32)acc[i][j][2 * h +
-								     1] +
-							cadd[j][1] +
-							radd[i][h]), good);
-
-					*(unsigned short *)
-					 &os[wm0 + 16 * i + g + 8 * h]
-					    [wn0 + 8 * j + 2 * t] =
-						(unsigned short)(b0 | b1 << 8);
-				}
+		g_mma_stage_bytes<M, true, BM, BN, MT, NT>(p, acc, cc, cadd,
+							   radd, os, wm0, wn0,
+							   g, t, good);
 	if (!good)
-#pragma unroll
-		for (i = 0; i < MT; i++)
-#pragma unroll
-			for (h = 0; h < 2; h++)
-#pragma unroll
-				for (j = 0; j < NT; j++) {
-					g_u32 b0 = g_epi_byte<M>(&p.e, cc[j][0],
-						(g_s32)((g_u32)acc[i][j][2 * h] +
-							cadd[j][0] +
-							radd[i][h]));
-					g_u32 b1 = g_epi_byte<M>(&p.e, cc[j][1],
-						(g_s32)((g_u32)acc[i][j][2 * h +
-								     1] +
-							cadd[j][1] +
-							radd[i][h]));
-
-					*(unsigned short *)
-					 &os[wm0 + 16 * i + g + 8 * h]
-					    [wn0 + 8 * j + 2 * t] =
-						(unsigned short)(b0 | b1 << 8);
-				}
+		g_mma_stage_bytes<M, false, BM, BN, MT, NT>(p, acc, cc, cadd,
+							    radd, os, wm0, wn0,
+							    g, t, good);
 	__syncthreads();
 	al = p.e.out | p.ldo | n0 | ncols | (FOLD ? p.e.out_is : 0) |
 	     (FOLD ? 0 : g_item() * p.e.out_is);
@@ -1240,7 +1265,7 @@ g_conv_load_a(const struct g_mm &p, const g_u8 *a,
 			if (!in[b])
 				x = 0;
 			else if ((g_u32)iy >= p.in_h || (g_u32)ix >= p.in_w)
-				x = za;		/* a tap in the padding */
+				x = za;	/* a tap in the padding */
 			else
 				x = a[r.off + toff[b]];
 			v[i] |= x << (8 * b);
@@ -1249,6 +1274,44 @@ g_conv_load_a(const struct g_mm &p, const g_u8 *a,
 #pragma unroll
 	for (i = 0; i < AW; i++)
 		as[kw][threadIdx.x / (MM_BK / 4) + AR * i] = v[i];
+}
+
+/*
+ * The parameters (@cc) of the lane's columns, 2t and 2t + 1 of each n8
+ * tile from @n0 + @wn0 on; @ok: the column exists and they are valid.
+ * @al: the vectors are 4-aligned (g_cols_aligned(), g_col_load<true>).
+ */
+template <bool FOLD, int NT>
+__device__ __forceinline__ void g_mma_cols(const struct g_mm &p, g_u32 n0,
+					   g_u32 wn0, g_u32 t, bool al,
+					   struct g_col (&cc)[NT][2],
+					   bool (&ok)[NT][2])
+{
+	int j, c;
+
+	if (al)
+#pragma unroll
+		for (j = 0; j < NT; j++)
+#pragma unroll
+			for (c = 0; c < 2; c++) {
+				g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
+
+				ok[j][c] = n < p.n &&
+					   g_col_load<true>(&p.e, n, FOLD ? 0 :
+							    g_item(),
+							    &cc[j][c]);
+			}
+	else
+#pragma unroll
+		for (j = 0; j < NT; j++)
+#pragma unroll
+			for (c = 0; c < 2; c++) {
+				g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
+
+				ok[j][c] = n < p.n &&
+					   g_col_load(&p.e, n, FOLD ? 0 :
+						      g_item(), &cc[j][c]);
+			}
 }
 
 /*
@@ -1356,16 +1419,7 @@ __device__ __forceinline__ void g_mma_body_wide(const struct g_mm &p)
 			cbt[j][c] = __shfl_sync(0xffffffffu, cb[j],
 						4 * (2 * t + c));
 	}
-#pragma unroll
-	for (j = 0; j < NT; j++)
-#pragma unroll
-		for (c = 0; c < 2; c++) {
-			g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
-
-			ok[j][c] = n < p.n &&
-				   g_col_load(&p.e, n, FOLD ? 0 : g_item(),
-					      &cc[j][c]);
-		}
+	g_mma_cols<FOLD, NT>(p, n0, wn0, t, false, cc, ok);
 	switch (g_epi_mode(&p.e)) {
 	case G_EPI_S32:
 		g_mma_store<G_EPI_S32, FOLD, MT, NT>(p, acc, ra, cbt, cc, ok,
@@ -1511,29 +1565,8 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 #pragma unroll
 		for (c = 0; c < 2; c++)	/* kept for columns past N */
 			cc[j][c] = { 0, p.e.mult, p.e.shift };
-	if (g_cols_aligned(&p.e, FOLD ? 0 : g_item()))
-#pragma unroll
-		for (j = 0; j < NT; j++)
-#pragma unroll
-			for (c = 0; c < 2; c++) {
-				g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
-
-				ok[j][c] = n < p.n &&
-					   g_col_load<true>(&p.e, n, FOLD ? 0 :
-							    g_item(),
-							    &cc[j][c]);
-			}
-	else
-#pragma unroll
-		for (j = 0; j < NT; j++)
-#pragma unroll
-			for (c = 0; c < 2; c++) {
-				g_u32 n = n0 + wn0 + 8 * j + 2 * t + c;
-
-				ok[j][c] = n < p.n &&
-					   g_col_load(&p.e, n, FOLD ? 0 :
-						      g_item(), &cc[j][c]);
-			}
+	g_mma_cols<FOLD, NT>(p, n0, wn0, t,
+			     g_cols_aligned(&p.e, FOLD ? 0 : g_item()), cc, ok);
 	if (BN <= 64 && p.stage && g_epi_mode(&p.e) != G_EPI_S32 &&
 	    g_mma_stage_out<FOLD, BM, BN, MT, NT>(p, acc, ra, cbt, cc, ok, m0,
 						  n0, wm0, wn0, g, t))
@@ -1908,25 +1941,28 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 			g_dw_put<M, PX, ZW>(p, acc, sx, sumw, cc, ok, nrow * KW,
 					    out4, out, row * p.out_w + ox0, c0,
 					    p.out_w - ox0);
-			continue;
-		}
+		} else {
 #pragma unroll
-		for (px = 0; px < PX; px++) {
-			g_u32 ox = ox0 + px;
+			for (px = 0; px < PX; px++) {
+				g_u32 ox = ox0 + px;
 
-			if (ox >= p.out_w)
-				break;
+				if (ox >= p.out_w)
+					break;
 #pragma unroll
-			for (j = 0; j < 4; j++) {
-				g_u32 v = (g_u32)acc[px][j] -
-					  (g_u32)p.zw * (g_u32)sx[px][j] -
-					  (g_u32)p.zx * (g_u32)sumw[j] +
-					  nrow * KW * (g_u32)p.zx * (g_u32)p.zw;
+				for (j = 0; j < 4; j++) {
+					g_u32 v = (g_u32)acc[px][j] -
+						  (g_u32)p.zw *
+						  (g_u32)sx[px][j] -
+						  (g_u32)p.zx * (g_u32)sumw[j] +
+						  nrow * KW * (g_u32)p.zx *
+						  (g_u32)p.zw;
 
-				if (ok[j])
-					g_epi_put<M>(&p.e, cc[j], (g_s32)v, out,
-						     ((row * p.out_w + ox) *
-						      p.out_c + c0 + j));
+					if (ok[j])
+						g_epi_put<M>(&p.e, cc[j],
+							(g_s32)v, out,
+							((row * p.out_w + ox) *
+							 p.out_c + c0 + j));
+				}
 			}
 		}
 	}
@@ -2068,28 +2104,6 @@ k_pool(const struct g_pool p)
 __device__ __forceinline__ g_s64 g_rescale(g_s32 x, g_s32 m, g_s32 s)
 {
 	return ((g_s64)x * m + ((g_s64)1 << (30 - s))) >> (31 - s);
-}
-
-/* fl32(x) of |x| < 2^22 by the 1.5 * 2^23 bias: exact, no conversion unit */
-__device__ __forceinline__ float g_i2f_small(g_s32 x)
-{
-	return __fsub_rn(__int_as_float(x + G_F32_MAGIC), 12582912.0f);
-}
-
-/*
- * g_rne_clamp() for an 8-bit output (zp, lo, hi within -128..255, as
- * validated) and a finite y, as g_requant_f32_8() rounds: y clamped to
- * [-512, 512] first changes no result, and RNE of such a y is exact by
- * the same bias.
- */
-__device__ __forceinline__ g_s32 g_rne_clamp8(float y, g_s32 zp, g_s32 lo,
-					      g_s32 hi)
-{
-	g_s32 r;
-
-	y = fminf(fmaxf(y, -512.0f), 512.0f);
-	r = __float_as_int(__fadd_rn(y, 12582912.0f)) - G_F32_MAGIC + zp;
-	return r < lo ? lo : r > hi ? hi : r;
 }
 
 /*
@@ -2250,7 +2264,6 @@ k_fill(const struct g_fill p)
  * loop step: their offsets found by division for the first only, then
  * stepped as an odometer.
  */
-
 template <typename I>
 __device__ __forceinline__ void g_copy_body(const struct g_copy &p,
 					    const g_u8 *src, g_u8 *dst)
