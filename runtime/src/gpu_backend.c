@@ -22,7 +22,9 @@
  * NPURT_GPU_TC=0: dp4a on the CUDA cores; their 8-bit outputs staged
  * in shared memory and stored in whole rows, NPURT_GPU_MM_STAGE=0: byte
  * by byte from the registers) and depthwise 3x3/5x5 has a
- * kernel of its own (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one);
+ * kernel of its own (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one), as
+ * has a pointwise convolution of K <= 32 (gpu_pw_ok(); NPURT_GPU_PW=0:
+ * the GEMM kernels);
  * NPURT_GPU_STEPS=1 runs the input QUANTIZE step on the GPU
  * (gpu_run_step()). Results equal the CPU backend's byte for byte (the
  * kernels follow uapi/rm_npu_commands.md exactly).
@@ -51,7 +53,7 @@
 /* Each GEMM kernel in GPU_MM_WIDTHS tile widths (gpu_mm_width()). */
 enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
-	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_COUNT };
+	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -63,7 +65,7 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm_tc_conv", "k_mm_tc_conv_n64", "k_mm_tc_conv_n32",
 	"k_mm_tc_conv_n16",
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
-	"k_copy", "k_quant",
+	"k_copy", "k_quant", "k_pw",
 };
 
 #define GPU_MM_WIDTHS	4
@@ -116,6 +118,7 @@ struct npurt_gpu {
 	bool stage;			/* 8-bit GEMM outputs via shared memory */
 	bool tc;			/* GEMMs on the tensor cores */
 	bool dw;			/* k_dw3/k_dw5 for depthwise */
+	bool pw;			/* k_pw for pointwise of K <= 32 */
 	bool steps;			/* CPU steps it can run (run_step) */
 	pthread_key_t key;
 	bool key_ok;
@@ -676,6 +679,53 @@ static bool gpu_dw_ok(const npurt_device *dev,
 	       (uint64_t)c->in_c * c->k_h * ((c->k_w + 3) / 4) <= GPU_DW_WORDS;
 }
 
+/*
+ * Can k_pw run pointwise GEMM @p? Tensor cores, 8-bit outputs in the
+ * binary32 mode, K <= 32 in whole words, N in sixteens,
+ * every row and column vector 4-byte aligned, and a bound on the sums
+ * that leaves room for biases: then p->blim is set (see gpu_kernels.cu).
+ */
+static bool gpu_pw_ok(const npurt_device *dev, struct g_mm *p)
+{
+	int64_t amax, bmax, bound;
+
+	if (!dev->gpu->pw || p->e.out_dtype == RM_NPU_DT_INT32 ||
+	    !(p->e.flags & RM_NPU_MM_F32_SCALE) || !p->k || p->k > 32 ||
+	    p->k % 4 || p->n % 16 || p->b_ks != 1 ||
+	    ((p->a | p->a_is | p->lda | p->b | p->b_is | p->b_ns | p->e.out |
+	      p->e.out_is | p->ldo) % 4))
+		return false;
+	amax = p->a_signed ? (p->za < 0 ? 127 - (int64_t)p->za :
+			      (int64_t)p->za + 128) :
+			     (p->za < 128 ? 255 - (int64_t)p->za : p->za);
+	bmax = p->zb < 0 ? 127 - (int64_t)p->zb : (int64_t)p->zb + 128;
+	if (amax >= (1 << 22) || bmax >= (1 << 22))
+		return false;
+	bound = (int64_t)p->k * amax * bmax;
+	if (bound >= (1 << 22) - 1)
+		return false;
+	p->blim = (int32_t)((1 << 22) - 1 - bound);
+	return true;
+}
+
+/*
+ * k_pw over @job's items: a block's 8 warps share 32 columns
+ * (blockIdx.y) and walk m16 row tiles; enough blocks for a few each per
+ * multiprocessor, so that a warp's column set-up serves several tiles.
+ */
+static int gpu_launch_pw(npurt_device *dev, struct gpu_stream *st,
+			 const struct npurt_job *job, struct g_mm *p)
+{
+	uint64_t tiles = ((uint64_t)p->m + 15) / 16;
+	uint64_t gy = (p->n + 31) / 32, items = job_items(job);
+	uint64_t gx = ((uint64_t)dev->gpu->sms * 8 + gy * items - 1) /
+		      (gy * items), most = (tiles + 7) / 8;
+
+	gx = gx < 1 ? 1 : gx > most ? most : gx;
+	return gpu_launch(dev, st, job, F_PW, (unsigned int)gx,
+			  (unsigned int)gy, p);
+}
+
 static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		    const struct npurt_job *job, const struct rm_npu_cmd *cmd,
 		    uint32_t index)
@@ -722,6 +772,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		p.dil_w = c->dil_w;
 		p.pad_top = c->pad_top;
 		p.pad_left = c->pad_left;
+		if (pw && gpu_pw_ok(dev, &p))
+			return gpu_launch_pw(dev, st, job, &p);
 		return gpu_launch_mm(dev, st, job, &p, pw ? F_MM : F_MM_CONV);
 	}
 	memset(&q, 0, sizeof(q));
@@ -1474,6 +1526,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	/* mma.sync m16n8k32 on int8 needs sm_80 */
 	g->tc = gi.cc_major >= 8 && gpu_env_on("NPURT_GPU_TC");
 	g->dw = gpu_env_on("NPURT_GPU_DW");
+	g->pw = g->tc && gpu_env_on("NPURT_GPU_PW");
 	g->steps = getenv("NPURT_GPU_STEPS") &&
 		   !strcmp(getenv("NPURT_GPU_STEPS"), "1");
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,

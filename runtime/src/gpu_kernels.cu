@@ -278,16 +278,18 @@ __device__ __forceinline__ g_u32 g_epi_fast(const struct g_epi *e,
 					    const struct g_col &c, g_s32 sp,
 					    bool &in)
 {
-	const float magic = 12582912.0f;	/* 1.5 * 2^23 */
-	float y = __fmul_rn(__fsub_rn(__int_as_float(sp), magic),
+	g_s32 odd = e->zp & 1;
+	float y = __fmul_rn(__fsub_rn(__int_as_float(sp), 12582912.0f),
 			    __int_as_float(c.mult));
 	g_s32 r;
 
 	if ((g_u32)sp - (g_u32)(G_F32_MAGIC - (1 << 22)) >= (1u << 23))
 		in = false;
-	y = fminf(fmaxf(y, -512.0f), 512.0f);
-	r = __float_as_int(__fadd_rn(y, magic)) - G_F32_MAGIC + e->zp;
-	return (g_u32)(r < e->lo ? e->lo : r > e->hi ? e->hi : r) & 0xff;
+	/* rounded with the zero point's even part, as g_pw_byte() */
+	r = __float_as_int(__fadd_rn(y, __fadd_rn(12582912.0f,
+				     __int2float_rn(e->zp - odd))));
+	r = max(min(r, G_F32_MAGIC + e->hi - odd), G_F32_MAGIC + e->lo - odd);
+	return (g_u32)(r + odd) & 0xff;
 }
 
 /*
@@ -1627,6 +1629,298 @@ name##_n16(const struct g_mm p)						\
 G_MMA_KERNELS(k_mm_tc, false, false)
 G_MMA_KERNELS(k_mm_tc_fold, false, true)
 G_MMA_KERNELS(k_mm_tc_conv, true, false)
+
+/* ---- pointwise GEMMs of small K on the tensor cores --------------------- */
+
+/*
+ * k_pw: a GEMM of K <= 32 in whole words with B in words of k per column
+ * (a pointwise convolution's weights), 8-bit outputs in the binary32
+ * mode (gpu_pw_ok()). Each warp keeps its 32 columns' B fragments and
+ * epilogue constants in registers and walks m16 row tiles, A fragments
+ * straight from global memory (the next tile's loads issued before this
+ * one's epilogue), outputs staged per warp for 16-byte rows. The body
+ * takes KS k32 steps, but only KS = 1 is built: at K = 64 and 96 on
+ * mobilenet_v2 (H200) it was no faster than the GEMM kernels, each warp's
+ * set-up (B, the columns' parameters) serving too few tiles.
+ * The expansions of mobilenet-like models are such GEMMs: a few words of
+ * k per row, many outputs per input byte, so the per-output epilogue is
+ * nearly the whole cost, and it is cut to the bone:
+ *
+ * - no range test (g_epi_fast() has one): the host bounds |sum| <=
+ *   K * max|a - za| * max|b - zb| and passes p.blim with |sum + bias| <
+ *   2^22 for every |bias| <= blim; a warp with a column past that (or
+ *   invalid) takes g_epi_put() for every output instead;
+ * - no clamp to +-512 before rounding: fl32 addition is monotonic, so a y
+ *   beyond it still rounds past [lo, hi] (|hi - zp|, |lo - zp| <= 383) and
+ *   the clamp on the integer bits gives the same byte;
+ * - the zero point's even part rides in the rounding bias: rounding
+ *   y + 1.5 * 2^23 + 2k to an integer (ties to even) is rounding y and
+ *   adding 2k, exactly; an odd zero point adds its last 1 after the clamp.
+ */
+#define G_PW_NT		4		/* n8 tiles a warp: 32 columns */
+#define G_PW_ROW	48		/* staged row bytes: no bank conflicts */
+
+#if __CUDA_ARCH__ >= 800
+/* The A fragment words of rows at @p0, @p1 (plus 4t; kv: word in K) */
+template <int KS>
+__device__ __forceinline__ void g_pw_load(const g_u8 *p0, const g_u8 *p1,
+					  const bool (&kv)[KS][2],
+					  g_u32 (&a)[KS][4])
+{
+	int s;
+
+#pragma unroll
+	for (s = 0; s < KS; s++) {
+		a[s][0] = kv[s][0] ? __ldg((const unsigned int *)(p0 + 32 * s)) :
+				     0;
+		a[s][1] = kv[s][0] ? __ldg((const unsigned int *)(p1 + 32 * s)) :
+				     0;
+		a[s][2] = kv[s][1] ? __ldg((const unsigned int *)(p0 + 32 * s +
+								  16)) : 0;
+		a[s][3] = kv[s][1] ? __ldg((const unsigned int *)(p1 + 32 * s +
+								  16)) : 0;
+	}
+}
+
+/*
+ * The output byte (low 8 bits) of @s = sum + bias + G_F32_MAGIC: y =
+ * fl32(sum + bias) * mult rounded by @rb (1.5 * 2^23 plus the zero
+ * point's even part), clamped on the bits to @lo2..@hi2 (lo, hi less the
+ * odd part, plus G_F32_MAGIC), plus the odd part.
+ */
+__device__ __forceinline__ g_u32 g_pw_byte(g_s32 s, float mult, float rb,
+					   g_s32 lo2, g_s32 hi2, g_s32 odd)
+{
+	float y = __fmul_rn(__fsub_rn(__int_as_float(s), 12582912.0f), mult);
+	g_s32 r = max(min(__float_as_int(__fadd_rn(y, rb)), hi2), lo2);
+
+	return (g_u32)(r + odd);
+}
+
+template <int KS>
+__device__ __forceinline__ void g_pw_body(const struct g_mm &p,
+					  g_u8 (*st)[G_PW_ROW])
+{
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
+	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
+	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+	g_u32 g = lane / 4, t = lane % 4, n0 = blockIdx.y * 8 * G_PW_NT;
+	g_u32 tiles = (p.m + 15) / 16, step = gridDim.x * (G_THREADS / 32);
+	g_u32 tile = blockIdx.x * (G_THREADS / 32) + warp, j, c, h;
+	/* n8 tiles inside N (a multiple of 16: the last strip may be half) */
+	g_u32 nt = p.n - n0 >= 8 * G_PW_NT ? G_PW_NT : (p.n - n0) / 8;
+	/* the lane's part of the stores: row lane / 2, bytes 16 * (lane % 2) */
+	bool sv = n0 + 16 * (lane % 2) < p.n;
+	bool v16 = !((g_u64)out % 16) && !(p.ldo % 16);
+	const g_u8 *src = &st[lane / 2][16 * (lane % 2)];
+	g_u32 bf[KS][G_PW_NT][2], a0[KS][4], a1[KS][4], cadd[G_PW_NT][2];
+	g_s32 cb[G_PW_NT], lo2, hi2;
+	float mult[G_PW_NT][2], rb;
+	bool kv[KS][2], fast = true, as = p.a_signed;
+	g_s32 odd = p.e.zp & 1;
+	int s;
+
+	if (tile >= tiles)
+		return;
+#pragma unroll
+	for (s = 0; s < KS; s++) {
+		kv[s][0] = 32 * s + 4 * t < p.k;
+		kv[s][1] = 32 * s + 16 + 4 * t < p.k;
+	}
+	/* B: column n0 + 8j + g, words 8s + t and 8s + t + 4 */
+#pragma unroll
+	for (j = 0; j < G_PW_NT; j++) {
+		g_u32 n = n0 + 8 * j + g;
+		const g_u8 *bc = b + (g_u64)(n < p.n ? n : 0) * p.b_ns + 4 * t;
+
+		cb[j] = 0;
+#pragma unroll
+		for (s = 0; s < KS; s++) {
+			bf[s][j][0] = n < p.n && kv[s][0] ?
+				__ldg((const unsigned int *)(bc + 32 * s)) : 0;
+			bf[s][j][1] = n < p.n && kv[s][1] ?
+				__ldg((const unsigned int *)(bc + 32 * s +
+							     16)) : 0;
+			cb[j] = g_dp4a_ss(0x01010101u, bf[s][j][0],
+					  g_dp4a_ss(0x01010101u, bf[s][j][1],
+						    cb[j]));
+		}
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 1);
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 2);
+	}
+	/* the lane's columns n0 + 8j + 2t + c: parameters and constants */
+#pragma unroll
+	for (j = 0; j < G_PW_NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			g_u32 n = n0 + 8 * j + 2 * t + c;
+			g_s32 cs = __shfl_sync(0xffffffffu, cb[j],
+					       4 * (2 * t + c));
+			struct g_col cc = { 0, p.e.mult, p.e.shift };
+			bool ok = n < p.n &&
+				  (g_cols_aligned(&p.e, g_item()) ?
+				   g_col_load<true>(&p.e, n, g_item(), &cc) :
+				   g_col_load(&p.e, n, g_item(), &cc));
+
+			fast = fast && (n >= p.n ||
+					(ok && cc.bias >= -p.blim &&
+					 cc.bias <= p.blim));
+			mult[j][c] = __int_as_float(cc.mult);
+			/* the sums' constant terms (g_mma_stage_write()) */
+			cadd[j][c] = (g_u32)cc.bias + (g_u32)G_F32_MAGIC -
+				     (g_u32)p.za * (g_u32)cs +
+				     p.k * (g_u32)p.za * (g_u32)p.zb;
+		}
+	fast = __all_sync(0xffffffffu, fast);
+	rb = __fadd_rn(12582912.0f, __int2float_rn(p.e.zp - odd));
+	lo2 = G_F32_MAGIC + p.e.lo - odd;
+	hi2 = G_F32_MAGIC + p.e.hi - odd;
+	g_pw_load<KS>(a + (g_u64)min(16 * tile + g, p.m - 1) * p.lda + 4 * t,
+		      a + (g_u64)min(16 * tile + g + 8, p.m - 1) * p.lda +
+		      4 * t, kv, a0);
+	for (; tile < tiles; tile += step) {
+		g_s32 acc[G_PW_NT][4], ra[2] = { 0, 0 };
+		g_u32 radd[2] = { 0, 0 }, next = tile + step, m0 = 16 * tile;
+
+#pragma unroll
+		for (j = 0; j < G_PW_NT; j++)
+			acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0;
+		/* columns past N have zero B: their sums are never stored */
+#pragma unroll
+		for (s = 0; s < KS; s++)
+#pragma unroll
+			for (j = 0; j < G_PW_NT; j++)
+				if (as)
+					g_mma<true>(acc[j], a0[s], bf[s][j][0],
+						    bf[s][j][1]);
+				else
+					g_mma<false>(acc[j], a0[s],
+						     bf[s][j][0], bf[s][j][1]);
+		if (p.zb) {
+			/* the rows' sums of a (the lane's words, the group's) */
+#pragma unroll
+			for (s = 0; s < KS; s++)
+#pragma unroll
+				for (h = 0; h < 2; h++)
+					ra[h] = as ?
+						g_dp4a_ss(a0[s][h], 0x01010101u,
+							  g_dp4a_ss(a0[s][2 + h],
+								    0x01010101u,
+								    ra[h])) :
+						g_dp4a_us(a0[s][h], 0x01010101u,
+							  g_dp4a_us(a0[s][2 + h],
+								    0x01010101u,
+								    ra[h]));
+#pragma unroll
+			for (h = 0; h < 2; h++) {
+				ra[h] += __shfl_xor_sync(0xffffffffu, ra[h], 1);
+				ra[h] += __shfl_xor_sync(0xffffffffu, ra[h], 2);
+				radd[h] = 0u - (g_u32)p.zb * (g_u32)ra[h];
+			}
+		}
+		if (next < tiles)
+			g_pw_load<KS>(a + (g_u64)min(16 * next + g, p.m - 1) *
+				      p.lda + 4 * t,
+				      a + (g_u64)min(16 * next + g + 8,
+						     p.m - 1) * p.lda + 4 * t,
+				      kv, a1);
+		if (fast) {
+#pragma unroll
+			for (j = 0; j < G_PW_NT; j++) {
+				if (j >= nt)
+					break;
+#pragma unroll
+				for (h = 0; h < 2; h++) {
+					g_u32 b0 = g_pw_byte((g_s32)(
+						(g_u32)acc[j][2 * h] +
+						cadd[j][0] + radd[h]),
+						mult[j][0], rb, lo2, hi2, odd);
+					g_u32 b1 = g_pw_byte((g_s32)(
+						(g_u32)acc[j][2 * h + 1] +
+						cadd[j][1] + radd[h]),
+						mult[j][1], rb, lo2, hi2, odd);
+
+					*(unsigned short *)&st[g + 8 * h]
+							      [8 * j + 2 * t] =
+						(unsigned short)__byte_perm(b0,
+							b1, 0x0040);
+				}
+			}
+			__syncwarp();
+			if (m0 + lane / 2 < p.m && sv) {
+				g_u8 *dst = out + (g_u64)(m0 + lane / 2) *
+					    p.ldo + n0 + 16 * (lane % 2);
+				uint4 v = *(const uint4 *)src;
+
+				if (v16) {
+					*(uint4 *)dst = v;
+				} else {
+					((g_u32 *)dst)[0] = v.x;
+					((g_u32 *)dst)[1] = v.y;
+					((g_u32 *)dst)[2] = v.z;
+					((g_u32 *)dst)[3] = v.w;
+				}
+			}
+			__syncwarp();
+		} else {
+			/*
+			 * g_mma_store()'s arithmetic, output by output, the
+			 * columns' parameters read (and checked) again
+			 */
+#pragma unroll
+			for (j = 0; j < G_PW_NT; j++)
+#pragma unroll
+				for (c = 0; c < 2; c++) {
+					g_u32 n = n0 + 8 * j + 2 * t + c;
+					struct g_col cc = { 0, p.e.mult,
+							    p.e.shift };
+
+					if (n >= p.n ||
+					    !g_col_load(&p.e, n, g_item(), &cc))
+						continue;
+#pragma unroll
+					for (h = 0; h < 2; h++) {
+						g_u32 m = m0 + g + 8 * h;
+						g_u32 v = (g_u32)acc[j][2 * h +
+									c] +
+							  cadd[j][c] -
+							  (g_u32)cc.bias -
+							  (g_u32)G_F32_MAGIC +
+							  radd[h];
+
+						if (m < p.m)
+							g_epi_put<G_EPI_F32>(
+								&p.e, cc,
+								(g_s32)v, out,
+								(g_u64)m *
+								p.ldo + n);
+					}
+				}
+		}
+#pragma unroll
+		for (s = 0; s < KS; s++)
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				a0[s][j] = a1[s][j];
+	}
+}
+
+#endif
+
+/*
+ * 3 blocks a multiprocessor (80 registers): measured faster than 2 (more
+ * warps to hide the loads) at no spills
+ */
+extern "C" __global__ void __launch_bounds__(G_THREADS, 3)
+k_pw(const struct g_mm p)
+{
+#if __CUDA_ARCH__ >= 800
+	__shared__ __align__(16) g_u8 stage[G_THREADS / 32][16][G_PW_ROW];
+
+	g_pw_body<1>(p, stage[threadIdx.x / 32]);
+#endif	/* never launched before sm_80 (gpu_pw_ok()) */
+}
 
 /* ---- grouped and depthwise CONV2D -------------------------------------- */
 

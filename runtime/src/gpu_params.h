@@ -59,6 +59,7 @@ struct g_mm {
 	g_u32 stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
 	g_u32 mi;
 	g_u32 stage;		/* 8-bit outputs staged in shared memory */
+	g_s32 blim;		/* k_pw: |bias| up to this keeps |sum + bias| < 2^22 */
 };
 
 /* Grouped and depthwise CONV2D, one thread per output element. */

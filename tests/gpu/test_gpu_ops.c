@@ -11,8 +11,9 @@
  * (RM_NPU_MM_F32_SCALE per tensor and per channel on GEMM and CONV2D,
  * RM_NPU_ELT_F32 ADD with each SCALAR variant and MUL), including binary32
  * per-channel scales out of range. Model-like depthwise CONV2Ds (3x3 and
- * 5x5, channels in fours, input aligned: the GPU's k_dw3/k_dw5), one
- * command and batched. Then the backend's own errors: a
+ * 5x5, channels in fours, input aligned: the GPU's k_dw3/k_dw5) and
+ * pointwise ones of K <= 32 (k_pw, mostly biases its fast path
+ * takes), one command and batched. Then the backend's own errors: a
  * command invalid for its buffers is refused by the shared validator
  * before anything runs. Batched jobs (what a runner's batch becomes on a
  * GPU): one command over 2..13 items, each item's data operands and
@@ -181,6 +182,7 @@ enum gen_kind {
 	GEN_F32_BAD,	/* GEMM/CONV2D, one binary32 per-channel pair bad */
 	GEN_DW,		/* CONV2D: model-like depthwise (k_dw3, k_dw5) */
 	GEN_PW,		/* CONV2D: model-like pointwise (whole GEMM tiles) */
+	GEN_PW_SMALL,	/* CONV2D: pointwise of K <= 32, binary32 (k_pw) */
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
@@ -254,10 +256,10 @@ static void gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
  * aligned, channels mostly in fours (whole words) and now and then not,
  * half of them in a binary32 mode.
  */
-static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w)
+static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u32 osz;
+	u32 osz, i;
 	u64 n;
 
 	memset(cmd, 0, sizeof(*cmd));
@@ -271,8 +273,14 @@ static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w)
 	c->groups = 1;
 	c->in_c = npu_coin(85) ? 4 * npu_rr(1, 80) : npu_rr(1, 40);
 	c->out_c = npu_coin(50) ? 8 * npu_rr(1, 40) : npu_rr(1, 100);
+	if (small) {
+		c->in_c = npu_coin(90) ? 4 * npu_rr(1, 8) : npu_rr(1, 40);
+		c->out_c = npu_coin(90) ? 16 * npu_rr(1, 12) : npu_rr(1, 100);
+	}
 	c->in_dtype = npu_rnd_dt();
-	c->out_dtype = npu_rnd_out_dt();
+	do {
+		c->out_dtype = npu_rnd_out_dt();
+	} while (small && c->out_dtype == RM_NPU_DT_INT32 && npu_coin(90));
 	c->in_zero_point = npu_rnd_zp(c->in_dtype);
 	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
 	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
@@ -293,8 +301,23 @@ static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w)
 	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
 		npu_place(w, &c->quant, 8 * (u64)c->out_c);
 	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
-	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(small ? 90 : 50))
 		npu_to_f32_mm(cmd, w);
+	if (!small)
+		return;
+	/* mostly biases that keep k_pw's fast path, now and then a bad pair */
+	if ((cmd->flags & RM_NPU_MM_BIAS) && npu_coin(70))
+		for (i = 0; i < c->out_c; i++)
+			npu_st32(npu_at(w, &c->bias) + 4 * i,
+				 (s32)npu_rnd() >> npu_rr(11, 31));
+	if ((cmd->flags & RM_NPU_MM_PER_CHANNEL) &&
+	    (cmd->flags & RM_NPU_MM_F32_SCALE) && npu_coin(10)) {
+		i = npu_rr(0, c->out_c - 1);
+		n = npu_rr(0, NPURT_ARRAY_SIZE(f32_bad_pairs) - 1);
+		npu_st32(npu_at(w, &c->quant) + 8 * i, f32_bad_pairs[n][0]);
+		npu_st32(npu_at(w, &c->quant) + 8 * i + 4,
+			 f32_bad_pairs[n][1]);
+	}
 }
 
 static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
@@ -311,7 +334,8 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		gen_dw(cmd, w);
 		return;
 	case GEN_PW:
-		gen_pw(cmd, w);
+	case GEN_PW_SMALL:
+		gen_pw(cmd, w, kind == GEN_PW_SMALL);
 		return;
 	case GEN_F32_BIG:
 		do {
@@ -569,6 +593,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, 2 * iters + it, GEN_PW);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, 3 * iters + it, GEN_PW_SMALL);
 		printf("%s %s: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
@@ -583,6 +610,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 3 * iters + it, GEN_PW);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 4 * iters + it, GEN_PW_SMALL);
 		printf("%s %s batched: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
