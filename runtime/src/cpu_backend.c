@@ -44,8 +44,14 @@
  * alternating (the fastest of each way counts: noise only ever slows a
  * run); what split slower than alone runs that way until it is measured
  * again. Whole runs first (exec.c, tuned_run()), then, when they split,
- * each command and step. $NPURT_CPU_TUNE=0 always splits. Any choice
- * gives the same bytes.
+ * each CPU step. Not each command: measured with every command alone or
+ * every one split (its neighbours as they would not run), a command next
+ * to split ones chose to run alone and then read half its input from the
+ * other core's cache, and the commands after it wrote theirs there; on
+ * this 2-vCPU host cpu(2) / cpu(1) went from 1.37 to 1.44 x on
+ * mobilenet_v2, 1.30 to 1.35 x on squeezenet1_1 without (interleaved
+ * medians). $NPURT_CPU_TUNE=0 always splits. Any choice gives the same
+ * bytes.
  *
  * A choice is measured again after CPU_TUNE_KEEP runs, then twice as many
  * each time up to CPU_TUNE_KEEP_MAX: what the other cores do changes (on
@@ -104,6 +110,7 @@ struct cpu_batch {
 	uint32_t index;			/* command index, for the trace */
 	uint64_t units;			/* units, or rows when @nblk */
 	uint64_t nblk;			/* column blocks of a row, or 0 */
+	int copy_dim;			/* COPY split by this dim, or -1 */
 	uint64_t chunk;			/* units (rows) per chunk */
 	uint64_t nchunks;
 	unsigned int nslots;		/* threads invited, the caller too */
@@ -223,6 +230,19 @@ static int cpu_exec(const struct cpu_batch *b, struct npu_ops_ctx *ctx,
 	if (b->step)
 		return npurt_cpu_conv_sgemm_range(b->step, b->bases, begin,
 						  end);
+	if (b->copy_dim >= 0) {
+		struct rm_npu_cmd sub = *b->cmd;
+		struct rm_npu_cmd_copy *c = &sub.copy;
+		int j = b->copy_dim;
+
+		/* indexes [begin, end) of dim j: a COPY of those elements */
+		c->dims[j] = (uint32_t)(end - begin);
+		c->src.offset += begin * c->src_stride[j];
+		c->dst.offset += begin * c->dst_stride[j];
+		return ctx ? npu_cmd_exec_ctx(&sub, b->bases, ctx, NULL, 0,
+					      npu_cmd_units(&sub)) :
+		       npu_cmd_exec(&sub, b->bases, 0, npu_cmd_units(&sub));
+	}
 	for (cb = 0; cb < (b->nblk ? b->nblk : 1) && !ret; cb++) {
 		off = cb * (b->nblk ? b->units : 0);
 		ret = ctx ? npu_cmd_exec_ctx(b->cmd, b->bases, ctx, b->packed,
@@ -594,25 +614,58 @@ unsigned int npurt_split_tune_next(struct npurt_split_tune *t, int *way)
 	return c;
 }
 
-/* One command: small ones and transposing copies here, large ones split. */
+/*
+ * The dimension a COPY that transposes splits along, or -1: the one
+ * outermost in the destination (the largest stride), so that each range
+ * writes a contiguous part of it. Its units follow the source (every
+ * unit writes every line of the destination); but ranges of this
+ * dimension, each a COPY of its own, write disjoint lines, and an NCHW
+ * -> NHWC input copy is then cut by the rows of the image, the rows that
+ * the same thread reads next in the stem convolution.
+ */
+static int cpu_copy_dim(const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_copy *c = &cmd->copy;
+	int i, j = -1;
+
+	if (cmd->opcode != RM_NPU_OP_COPY)
+		return -1;
+	for (i = 0; i < RM_NPU_COPY_DIMS; i++)
+		if (c->dims[i] > 1 &&
+		    (j < 0 || c->dst_stride[i] > c->dst_stride[j]))
+			j = i;
+	return j;
+}
+
+/* One command: small ones here, large ones split. */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 		       uint32_t index, struct cpu_task *tasks,
 		       struct cpu_batch *b)
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
-	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd), t0;
+	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd);
 	unsigned int n = cpu_share(dev);
-	int way = -1, ret;
+	int copy_dim = -1;
 
 	if (!units)
 		return 0;
-	if (!n || npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS ||
-	    !npu_cmd_split_ok(cmd))
+	if (!npu_cmd_split_ok(cmd)) {
+		copy_dim = cpu_copy_dim(cmd);
+		if (copy_dim < 0 || npu_cmd_ops(cmd) < CPU_STEP_SPLIT_MIN)
+			n = 1;
+		else
+			units = cmd->copy.dims[copy_dim];
+	} else if (npu_cmd_ops(cmd) < CPU_SPLIT_MIN_OPS) {
 		n = 1;
-	if (job->no_split || (n > 1 && job->tune &&
-			      npurt_split_tune_next(&job->tune[index],
-						    &way) == 1))
+	}
+	if (!n)
 		n = 1;
+	if (job->no_split)
+		n = 1;
+	if (n == 1 && copy_dim >= 0) {
+		units = npu_cmd_units(cmd);
+		copy_dim = -1;
+	}
 	/* units are block-major: split the rows, each over every block */
 	if (n > 1 && nblk && units % nblk == 0 &&
 	    cpu_rows_first(cmd, units / nblk))
@@ -625,12 +678,8 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 	b->bases = job->bases;
 	b->index = index;
 	b->nblk = nblk;
-	t0 = way < 0 ? 0 : npurt_now_ns();
-	ret = cpu_split(dev, b, tasks, n, units, job->scratch);
-	if (way >= 0 && !ret)
-		npurt_split_tune_record(&job->tune[index], way,
-					npurt_now_ns() - t0);
-	return ret;
+	b->copy_dim = copy_dim;
+	return cpu_split(dev, b, tasks, n, units, job->scratch);
 }
 
 /* The batch and tasks of one job's splits, NULL without memory. */
@@ -640,6 +689,7 @@ static struct cpu_task *cpu_batch_init(npurt_device *dev, struct cpu_batch *b)
 	struct cpu_task *tasks = calloc(nt, sizeof(*tasks));
 
 	memset(b, 0, sizeof(*b));
+	b->copy_dim = -1;
 	/* sizeof(struct cpu_slot) is its alignment: a multiple of it */
 	b->slots = aligned_alloc(_Alignof(struct cpu_slot),
 				 nt * sizeof(struct cpu_slot));

@@ -715,7 +715,8 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
  * cpu(N) than on one thread even when each split alone gains. So a
  * program's first runs on the device also measure it whole, split and
  * alone (npurt_split_tune_next()); it runs alone from then on when split
- * lost. Commands and steps measure themselves only once it splits.
+ * lost. CPU steps measure themselves only once it splits (commands do
+ * not: cpu_backend.c).
  */
 static int tuned_run(struct npurt_worker *w, struct npurt_job *job)
 {

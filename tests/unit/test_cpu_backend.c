@@ -718,6 +718,79 @@ static void test_eltwise_step_split(void **state)
 	npurt_model_destroy(m);
 }
 
+/*
+ * Two COPY commands that transpose, which cpu(N) splits by the dimension
+ * outermost in the destination, each range a COPY of its own: an NCHW ->
+ * NHWC copy (split by pixels, the source's innermost dimension), then
+ * [H][W][C] -> [W][H][C] (split by W, a middle one). Every N gives the
+ * bytes of cpu(1).
+ */
+enum { TC_C = 3, TC_H = 150, TC_W = 152, TC_N = TC_C * TC_H * TC_W };
+
+static npurt_model *transpose_copy_model(void)
+{
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_UINT8, 1,
+						TC_N, NULL);
+	npurt_program_builder *b = NULL;
+	npurt_program *p = NULL;
+	npurt_model *m = NULL;
+	struct rm_npu_cmd c;
+	int x, y, mid;
+
+	assert_int_equal(npurt_program_builder_create("tcopy", &b), 0);
+	x = npurt_program_builder_add_input(b, &t);
+	t = mlp_tensor("y", NPURT_DTYPE_UINT8, 1, TC_N, NULL);
+	y = npurt_program_builder_add_output(b, &t);
+	mid = npurt_program_builder_add_scratch(b, "mid", TC_N);
+	assert_true(x >= 0 && y >= 0 && mid >= 0);
+	memset(&c, 0, sizeof(c));
+	c.opcode = RM_NPU_OP_COPY;
+	c.copy.src.bo = (uint32_t)x;
+	c.copy.dst.bo = (uint32_t)mid;
+	c.copy.elem_size = 1;
+	c.copy.dims[0] = c.copy.dims[1] = 1;
+	c.copy.dims[2] = TC_C;
+	c.copy.dims[3] = TC_H * TC_W;
+	c.copy.src_stride[2] = TC_H * TC_W;
+	c.copy.src_stride[3] = 1;
+	c.copy.dst_stride[2] = 1;
+	c.copy.dst_stride[3] = TC_C;
+	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 0);
+	c.copy.src.bo = (uint32_t)mid;
+	c.copy.dst.bo = (uint32_t)y;
+	c.copy.dims[1] = TC_H;
+	c.copy.dims[2] = TC_W;
+	c.copy.dims[3] = TC_C;
+	c.copy.src_stride[1] = TC_W * TC_C;
+	c.copy.src_stride[2] = TC_C;
+	c.copy.src_stride[3] = 1;
+	c.copy.dst_stride[1] = TC_C;
+	c.copy.dst_stride[2] = TC_H * TC_C;
+	c.copy.dst_stride[3] = 1;
+	if (npurt_program_builder_add_cmd(b, &c) != 1)
+		fail_msg("%s", npurt_last_error());
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	npurt_program_builder_destroy(b);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	return m;
+}
+
+static void test_transpose_copy_split(void **state)
+{
+	static float x[TC_N / 4];
+	uint8_t *xb = (uint8_t *)x;
+	npurt_model *m = transpose_copy_model();
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < TC_N; i++)
+		xb[i] = (uint8_t)(i * 2654435761u >> 13);
+	/* split_check() moves floats: the same bytes, 4 at a time */
+	split_check(m, x, TC_N / 4, TC_N / 4, 3);
+	npurt_model_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_tune_remeasure),
 		cmocka_unit_test(test_runs_share_pool),
 		cmocka_unit_test(test_float_conv_split),
+		cmocka_unit_test(test_transpose_copy_split),
 		cmocka_unit_test(test_eltwise_step_split),
 	};
 
