@@ -661,6 +661,55 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 }
 
 /*
+ * k_copy's parameters for @c: the dimensions in the destination's order
+ * (outermost first, those of one element first of all), which copies the
+ * same pairs of elements (the destination's are distinct), so that a
+ * thread's consecutive elements are neighbours in the destination; and
+ * for bytes whose destination is then dense and 8-aligned, dense8 (a
+ * word store a thread, see g_copy_dense8()).
+ */
+static void gpu_copy_params(const struct npurt_job *job,
+			    const struct rm_npu_cmd_copy *c,
+			    struct g_copy *p)
+{
+	uint64_t ext = 1;
+	int i, j;
+
+	memset(p, 0, sizeof(*p));
+	p->src = ref_addr(job, &c->src);
+	p->dst = ref_addr(job, &c->dst);
+	p->src_is = ref_is(job, &c->src);
+	p->dst_is = ref_is(job, &c->dst);
+	p->total = 1;
+	for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
+		uint64_t key = c->dims[i] > 1 ? c->dst_stride[i] : UINT64_MAX;
+
+		/* insertion by key, descending: stable */
+		for (j = i; j > 0; j--) {
+			uint64_t kj = p->dims[j - 1] > 1 ?
+				      p->dst_stride[j - 1] : UINT64_MAX;
+
+			if (kj >= key)
+				break;
+			p->dims[j] = p->dims[j - 1];
+			p->src_stride[j] = p->src_stride[j - 1];
+			p->dst_stride[j] = p->dst_stride[j - 1];
+		}
+		p->dims[j] = c->dims[i];
+		p->src_stride[j] = c->src_stride[i];
+		p->dst_stride[j] = c->dst_stride[i];
+		p->total *= c->dims[i];
+	}
+	p->elem_size = c->elem_size;
+	p->dense8 = c->elem_size == 1 && !((p->dst | p->dst_is) % 8);
+	for (i = RM_NPU_COPY_DIMS - 1; i >= 0; i--) {
+		if (p->dims[i] > 1 && p->dst_stride[i] != ext)
+			p->dense8 = 0;
+		ext *= p->dims[i];
+	}
+}
+
+/*
  * Can k_dw3/k_dw5 run @c (params @q)? Depthwise, 3x3 or 5x5, channels in
  * fours with the input's rows 4-byte aligned, every offset within 32 bits,
  * the weights within the kernel's shared words (NPURT_GPU_DW=0: never,
@@ -893,7 +942,6 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 		struct g_fill fill;
 		struct g_copy copy;
 	} p;
-	unsigned int i;
 
 	memset(&p, 0, sizeof(p));
 	switch (cmd->opcode) {
@@ -926,18 +974,7 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 				  gpu_blocks(dev, job, p.fill.count), 1,
 				  &p.fill);
 	case RM_NPU_OP_COPY:
-		p.copy.src = ref_addr(job, &cmd->copy.src);
-		p.copy.dst = ref_addr(job, &cmd->copy.dst);
-		p.copy.src_is = ref_is(job, &cmd->copy.src);
-		p.copy.dst_is = ref_is(job, &cmd->copy.dst);
-		p.copy.total = 1;
-		for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
-			p.copy.dims[i] = cmd->copy.dims[i];
-			p.copy.src_stride[i] = cmd->copy.src_stride[i];
-			p.copy.dst_stride[i] = cmd->copy.dst_stride[i];
-			p.copy.total *= cmd->copy.dims[i];
-		}
-		p.copy.elem_size = cmd->copy.elem_size;
+		gpu_copy_params(job, &cmd->copy, &p.copy);
 		return gpu_launch(dev, st, job, F_COPY,
 				  gpu_blocks(dev, job, (p.copy.total +
 							G_COPY_RUN - 1) /

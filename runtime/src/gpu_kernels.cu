@@ -2598,18 +2598,71 @@ __device__ __forceinline__ void g_copy_body(const struct g_copy &p,
 	}
 }
 
+/*
+ * g_copy_body() for bytes whose destination is dense in dims order
+ * (p.dense8): element e is destination byte e, so a thread gathers its
+ * G_COPY_RUN source bytes by the odometer and stores them as one word
+ * (a warp's stores then cover whole lines, not a byte every few).
+ */
+template <typename I>
+__device__ __forceinline__ void g_copy_dense8(const struct g_copy &p,
+					      const g_u8 *src, g_u8 *dst)
+{
+	I base;
+
+	for (base = ((I)blockIdx.x * blockDim.x + threadIdx.x) * G_COPY_RUN;
+	     base < (I)p.total;
+	     base += (I)gridDim.x * blockDim.x * G_COPY_RUN) {
+		I t = base;
+		g_u64 so = 0, v = 0;
+		g_u32 i[4], e;
+		int d;
+
+		for (d = 3; d >= 0; d--) {
+			i[d] = (g_u32)(t % (I)p.dims[d]);
+			t /= (I)p.dims[d];
+			so += (g_u64)i[d] * p.src_stride[d];
+		}
+#pragma unroll
+		for (e = 0; e < G_COPY_RUN; e++) {
+			if (base + e < (I)p.total)
+				v |= (g_u64)src[so] << (8 * e);
+			for (d = 3; d >= 0; d--) {
+				so += p.src_stride[d];
+				if (++i[d] < p.dims[d])
+					break;
+				so -= (g_u64)p.dims[d] * p.src_stride[d];
+				i[d] = 0;
+			}
+		}
+		if (base + G_COPY_RUN <= (I)p.total)
+			*(g_u64 *)(dst + base) = v;
+		else
+			for (e = 0; base + e < (I)p.total; e++)
+				dst[base + e] = (g_u8)(v >> (8 * e));
+	}
+}
+
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_copy(const struct g_copy p)
 {
 	const g_u8 *src = (const g_u8 *)(p.src + g_item() * p.src_is);
 	g_u8 *dst = (g_u8 *)(p.dst + g_item() * p.dst_is);
-
 	/* the loop's index passes the end by up to G_COPY_RUN strides */
-	if (g_idx32(p.total + (g_u64)gridDim.x * blockDim.x *
-		    (G_COPY_RUN - 1)))
-		g_copy_body<g_u32>(p, src, dst);
-	else
-		g_copy_body<g_u64>(p, src, dst);
+	bool i32 = g_idx32(p.total + (g_u64)gridDim.x * blockDim.x *
+			   (G_COPY_RUN - 1));
+
+	if (p.dense8) {
+		if (i32)
+			g_copy_dense8<g_u32>(p, src, dst);
+		else
+			g_copy_dense8<g_u64>(p, src, dst);
+	} else {
+		if (i32)
+			g_copy_body<g_u32>(p, src, dst);
+		else
+			g_copy_body<g_u64>(p, src, dst);
+	}
 }
 
 /*

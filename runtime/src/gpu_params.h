@@ -130,7 +130,7 @@ struct g_copy {
 	g_u64 src_stride[4], dst_stride[4];
 	g_u32 dims[4];
 	g_u32 elem_size;
-	g_u32 pad;
+	g_u32 dense8;		/* bytes, dst dense in dims order, 8-aligned */
 };
 
 /* The QUANTIZE step, binary32 to 8 bits with one scale (cpu_ops.c). */

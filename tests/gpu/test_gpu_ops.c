@@ -13,7 +13,8 @@
  * per-channel scales out of range. Model-like depthwise CONV2Ds (3x3 and
  * 5x5, channels in fours, input aligned: the GPU's k_dw3/k_dw5) and
  * pointwise ones of K <= 32 (k_pw, mostly biases its fast path
- * takes), one command and batched. Then the backend's own errors: a
+ * takes) and NCHW to NHWC byte COPYs (k_copy's word stores), one command
+ * and batched. Then the backend's own errors: a
  * command invalid for its buffers is refused by the shared validator
  * before anything runs. Batched jobs (what a runner's batch becomes on a
  * GPU): one command over 2..13 items, each item's data operands and
@@ -183,6 +184,7 @@ enum gen_kind {
 	GEN_DW,		/* CONV2D: model-like depthwise (k_dw3, k_dw5) */
 	GEN_PW,		/* CONV2D: model-like pointwise (whole GEMM tiles) */
 	GEN_PW_SMALL,	/* CONV2D: pointwise of K <= 32, binary32 (k_pw) */
+	GEN_COPY_T,	/* COPY: NCHW to NHWC bytes, model-like (dense8) */
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
@@ -320,6 +322,38 @@ static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
 	}
 }
 
+/*
+ * A model's input transpose: NCHW bytes to NHWC (the destination dense,
+ * mostly 8-aligned: the GPU's word-store path), now and then 2-byte
+ * elements or an odd offset (the generic path).
+ */
+static void gen_copy_t(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_copy *c = &cmd->copy;
+	u32 n = npu_rr(1, 2), ch = npu_rr(1, 8), h = npu_rr(1, 40);
+	u32 wd = npu_rr(1, 70), es = npu_coin(90) ? 1 : 2;
+	u64 ext = (u64)n * ch * h * wd * es;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_COPY;
+	c->elem_size = es;
+	c->dims[0] = n;
+	c->dims[1] = ch;
+	c->dims[2] = h;
+	c->dims[3] = wd;
+	c->src_stride[3] = es;
+	c->src_stride[2] = (u64)wd * es;
+	c->src_stride[1] = (u64)h * wd * es;
+	c->src_stride[0] = (u64)ch * h * wd * es;
+	c->dst_stride[1] = es;
+	c->dst_stride[3] = (u64)ch * es;
+	c->dst_stride[2] = (u64)wd * ch * es;
+	c->dst_stride[0] = (u64)h * wd * ch * es;
+	npu_place(w, &c->src, ext);
+	c->dst.bo = npu_w_add(w, ext + 8);
+	c->dst.offset = npu_coin(80) ? 0 : npu_rr(1, 8);
+}
+
 static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		enum gen_kind kind)
 {
@@ -332,6 +366,9 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		return;
 	case GEN_DW:
 		gen_dw(cmd, w);
+		return;
+	case GEN_COPY_T:
+		gen_copy_t(cmd, w);
 		return;
 	case GEN_PW:
 	case GEN_PW_SMALL:
@@ -596,6 +633,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, 3 * iters + it, GEN_PW_SMALL);
+		for (it = 0; op == RM_NPU_OP_COPY && it < iters / 3 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, iters + it, GEN_COPY_T);
 		printf("%s %s: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
@@ -613,6 +653,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 4 * iters + it, GEN_PW_SMALL);
+		for (it = 0; op == RM_NPU_OP_COPY && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 2 * iters + it, GEN_COPY_T);
 		printf("%s %s batched: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
