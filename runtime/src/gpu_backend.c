@@ -24,7 +24,8 @@
  * by byte from the registers) and depthwise 3x3/5x5 has a
  * kernel of its own (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one), as
  * has a pointwise convolution of K <= 32 (gpu_pw_ok(); NPURT_GPU_PW=0:
- * the GEMM kernels);
+ * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
+ * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
  * NPURT_GPU_STEPS=1 runs the input QUANTIZE step on the GPU
  * (gpu_run_step()). Results equal the CPU backend's byte for byte (the
  * kernels follow uapi/rm_npu_commands.md exactly).
@@ -53,7 +54,8 @@
 /* Each GEMM kernel in GPU_MM_WIDTHS tile widths (gpu_mm_width()). */
 enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
-	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_COUNT };
+	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
+	      F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -65,7 +67,7 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm_tc_conv", "k_mm_tc_conv_n64", "k_mm_tc_conv_n32",
 	"k_mm_tc_conv_n16",
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
-	"k_copy", "k_quant", "k_pw",
+	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
 };
 
 #define GPU_MM_WIDTHS	4
@@ -75,6 +77,9 @@ static const unsigned int gpu_mm_bn[GPU_MM_WIDTHS] = { 128, 64, 32, 16 };
 
 #define GPU_THREADS	256
 #define GPU_MM_TILE	128
+/* k_mm_sk for GEMMs of at most these rows and at least this K */
+#define GPU_SK_ROWS	128
+#define GPU_SK_MIN_K	512
 /* N and K up to this: a skinny GEMM (gpu_mm_width()) */
 #define GPU_MM_SKINNY	1280
 /* Jobs of fewer commands are launched directly (nothing to gain). */
@@ -119,6 +124,7 @@ struct npurt_gpu {
 	bool tc;			/* GEMMs on the tensor cores */
 	bool dw;			/* k_dw3/k_dw5 for depthwise */
 	bool pw;			/* k_pw for pointwise of K <= 32 */
+	bool sk;			/* k_mm_sk for GEMMs of few rows */
 	bool steps;			/* CPU steps it can run (run_step) */
 	pthread_key_t key;
 	bool key_ok;
@@ -571,6 +577,8 @@ static unsigned int gpu_mm_width(const npurt_device *dev, const struct g_mm *p,
  * with B and the epilogue's vectors shared and the rows of one item not
  * filling whole tiles has the items' rows folded into one taller GEMM
  * (p->mi); else one item per blockIdx.z. The tile width follows p->n.
+ * A plain GEMM of few rows (the launch's) and a long K takes k_mm_sk, on
+ * the tensor cores.
  */
 static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
 			 const struct npurt_job *job, struct g_mm *p,
@@ -587,6 +595,10 @@ static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
 		items = 1;
 		f = F_MM_FOLD;
 	}
+	if (dev->gpu->sk && (f == F_MM || f == F_MM_FOLD) &&
+	    p->m <= GPU_SK_ROWS && p->k >= GPU_SK_MIN_K)
+		return gpu_launch3(dev, st, f == F_MM ? F_SK : F_SK_FOLD,
+				   (p->n + 15) / 16, (p->m + 63) / 64, items, p);
 	w = gpu_mm_width(dev, p, items);
 	p->stage = dev->gpu->stage;
 	if (dev->gpu->tc)
@@ -1564,6 +1576,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->tc = gi.cc_major >= 8 && gpu_env_on("NPURT_GPU_TC");
 	g->dw = gpu_env_on("NPURT_GPU_DW");
 	g->pw = g->tc && gpu_env_on("NPURT_GPU_PW");
+	g->sk = g->tc && gpu_env_on("NPURT_GPU_SK");
 	g->steps = getenv("NPURT_GPU_STEPS") &&
 		   !strcmp(getenv("NPURT_GPU_STEPS"), "1");
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,

@@ -1630,6 +1630,210 @@ G_MMA_KERNELS(k_mm_tc, false, false)
 G_MMA_KERNELS(k_mm_tc_fold, false, true)
 G_MMA_KERNELS(k_mm_tc_conv, true, false)
 
+
+/* ---- GEMMs of few rows: K split over a block's warps -------------------- */
+
+/*
+ * k_mm_sk: a GEMM of few rows and a long K (a classifier: M the batch, K
+ * 1280) on the tensor cores (gpu_launch_mm()). The GEMM kernels' tile
+ * takes its k stages one after another, a load's latency each (40 for a
+ * K of 1280, on as many blocks as N / 16); here a block computes 64 x 16
+ * outputs, each of its 8 warps summing every 8th k32 step straight from
+ * global memory, and the exact int32 partial sums (and the partial row
+ * and column sums of the zero-point terms) are added in shared memory
+ * before g_epi_put() writes each output as g_mma_store() does.
+ */
+#define G_SK_BM		64
+#define G_SK_BN		16
+#define G_SK_WARPS	(G_THREADS / 32)
+
+#if __CUDA_ARCH__ >= 800
+/* A[row][kk..kk + 3] from row pointer @r: one load where whole and aligned */
+__device__ __forceinline__ g_u32 g_sk_a4(const struct g_mm &p, const g_u8 *r,
+					 g_u32 kk, bool vec)
+{
+	g_u32 v = 0, e;
+
+	if (vec && kk + 3 < p.k)
+		return __ldg((const unsigned int *)(r + kk));
+	for (e = 0; e < 4; e++)
+		if (kk + e < p.k)
+			v |= (g_u32)r[kk + e] << (8 * e);
+	return v;
+}
+
+/* The outputs of the block's tile from the summed partials, in mode M. */
+template <int M, bool FOLD>
+__device__ __forceinline__ void
+g_sk_store(const struct g_mm &p,
+	   const g_s32 (&part)[G_SK_WARPS][G_SK_BM][G_SK_BN + 1],
+	   const g_s32 (&rpart)[G_SK_WARPS][G_SK_BM],
+	   const g_s32 (&cpart)[G_SK_WARPS][G_SK_BN], g_u32 m0, g_u32 n0)
+{
+	g_u32 idx, w;
+
+	for (idx = threadIdx.x; idx < G_SK_BM * G_SK_BN; idx += G_THREADS) {
+		g_u32 r = idx / G_SK_BN, cl = idx % G_SK_BN;
+		g_u32 m = m0 + r, n = n0 + cl, ml = m, sum = 0, rs = 0, cs = 0;
+		g_u64 it = g_item();
+		struct g_col cc;
+
+		if (m >= p.m || n >= p.n ||
+		    !g_col_load(&p.e, n, FOLD ? 0 : g_item(), &cc))
+			continue;
+#pragma unroll
+		for (w = 0; w < G_SK_WARPS; w++) {
+			sum += (g_u32)part[w][r][cl];
+			rs += (g_u32)rpart[w][r];
+			cs += (g_u32)cpart[w][cl];
+		}
+		if (FOLD) {
+			it = m / p.mi;
+			ml = m % p.mi;
+		}
+		g_epi_put<M>(&p.e, cc, (g_s32)(sum - (g_u32)p.zb * rs -
+					       (g_u32)p.za * cs +
+					       p.k * (g_u32)p.za *
+					       (g_u32)p.zb),
+			     (g_u8 *)(p.e.out + it * p.e.out_is),
+			     (g_u64)ml * p.ldo + n);
+	}
+}
+
+template <bool FOLD>
+__device__ __forceinline__ void g_sk_body(const struct g_mm &p)
+{
+	__shared__ g_s32 part[G_SK_WARPS][G_SK_BM][G_SK_BN + 1];
+	__shared__ g_s32 rpart[G_SK_WARPS][G_SK_BM];
+	__shared__ g_s32 cpart[G_SK_WARPS][G_SK_BN];
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
+	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+	g_u32 g = lane / 4, t = lane % 4;
+	g_u32 m0 = blockIdx.y * G_SK_BM, n0 = blockIdx.x * G_SK_BN;
+	g_u32 steps = (p.k + 31) / 32, s, i, j, h, c;
+	bool vec = !(p.lda % 4) && !((g_u64)a % 4) &&
+		   (!FOLD || !(p.a_is % 4));
+	const g_u8 *arow[4][2];
+	g_s32 acc[4][2][4], ra[4][2], cb[2];
+
+#pragma unroll
+	for (i = 0; i < 4; i++)
+#pragma unroll
+		for (h = 0; h < 2; h++) {
+			/* a row past the last reads the last: never stored */
+			arow[i][h] = g_mm_row<FOLD>(&p, a,
+				min(m0 + 16 * i + g + 8 * h, p.m - 1));
+			ra[i][h] = 0;
+#pragma unroll
+			for (j = 0; j < 2; j++)
+				acc[i][j][2 * h] = acc[i][j][2 * h + 1] = 0;
+		}
+	cb[0] = cb[1] = 0;
+	for (s = warp; s < steps; s += G_SK_WARPS) {
+		g_u32 af[4][4], bf[2][2], q;
+
+		/* a0/a1: rows g, g + 8 at word t; a2/a3: at word t + 4 */
+#pragma unroll
+		for (i = 0; i < 4; i++)
+#pragma unroll
+			for (q = 0; q < 2; q++)
+#pragma unroll
+				for (h = 0; h < 2; h++)
+					af[i][2 * q + h] = g_sk_a4(p,
+						arow[i][h],
+						32 * s + 16 * q + 4 * t, vec);
+#pragma unroll
+		for (j = 0; j < 2; j++)
+#pragma unroll
+			for (q = 0; q < 2; q++)
+				bf[j][q] = g_mm_b4(&p, b, 32 * s + 16 * q + 4 * t,
+						   n0 + 8 * j + g);
+#pragma unroll
+		for (i = 0; i < 4; i++)
+#pragma unroll
+			for (j = 0; j < 2; j++) {
+				if (p.a_signed)
+					g_mma<true>(acc[i][j], af[i], bf[j][0],
+						    bf[j][1]);
+				else
+					g_mma<false>(acc[i][j], af[i],
+						     bf[j][0], bf[j][1]);
+			}
+		if (p.zb)
+#pragma unroll
+			for (i = 0; i < 4; i++)
+#pragma unroll
+				for (h = 0; h < 2; h++)
+					ra[i][h] = p.a_signed ?
+						g_dp4a_ss(af[i][h], 0x01010101u,
+							  g_dp4a_ss(af[i][2 + h],
+								    0x01010101u,
+								    ra[i][h])) :
+						g_dp4a_us(af[i][h], 0x01010101u,
+							  g_dp4a_us(af[i][2 + h],
+								    0x01010101u,
+								    ra[i][h]));
+		if (p.za)
+#pragma unroll
+			for (j = 0; j < 2; j++)
+				cb[j] = g_dp4a_ss(0x01010101u, bf[j][0],
+						  g_dp4a_ss(0x01010101u,
+							    bf[j][1], cb[j]));
+	}
+	/* a group's 4 lanes hold a quarter of each row's, column's words */
+#pragma unroll
+	for (i = 0; i < 4; i++)
+#pragma unroll
+		for (h = 0; h < 2; h++) {
+			ra[i][h] += __shfl_xor_sync(0xffffffffu, ra[i][h], 1);
+			ra[i][h] += __shfl_xor_sync(0xffffffffu, ra[i][h], 2);
+#pragma unroll
+			for (j = 0; j < 2; j++)
+#pragma unroll
+				for (c = 0; c < 2; c++)
+					part[warp][16 * i + g + 8 * h]
+					    [8 * j + 2 * t + c] =
+						acc[i][j][2 * h + c];
+			if (!t)
+				rpart[warp][16 * i + g + 8 * h] = ra[i][h];
+		}
+#pragma unroll
+	for (j = 0; j < 2; j++) {
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 1);
+		cb[j] += __shfl_xor_sync(0xffffffffu, cb[j], 2);
+		if (!t)
+			cpart[warp][8 * j + g] = cb[j];	/* column 8j + g's */
+	}
+	__syncthreads();
+	switch (g_epi_mode(&p.e)) {
+	case G_EPI_S32:
+		g_sk_store<G_EPI_S32, FOLD>(p, part, rpart, cpart, m0, n0);
+		break;
+	case G_EPI_F32:
+		g_sk_store<G_EPI_F32, FOLD>(p, part, rpart, cpart, m0, n0);
+		break;
+	default:
+		g_sk_store<G_EPI_FIX, FOLD>(p, part, rpart, cpart, m0, n0);
+	}
+}
+#endif
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_mm_sk(const struct g_mm p)
+{
+#if __CUDA_ARCH__ >= 800
+	g_sk_body<false>(p);
+#endif	/* never launched before sm_80 (gpu_launch_mm()) */
+}
+
+extern "C" __global__ void __launch_bounds__(G_THREADS)
+k_mm_sk_fold(const struct g_mm p)
+{
+#if __CUDA_ARCH__ >= 800
+	g_sk_body<true>(p);
+#endif
+}
 /* ---- pointwise GEMMs of small K on the tensor cores --------------------- */
 
 /*

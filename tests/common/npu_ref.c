@@ -686,14 +686,23 @@ void npu_maybe_flat(u8 *p, u64 n)
 void npu_gen_gemm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 maxd,
 		     u32 maxk)
 {
+	u32 m = npu_rnd_dim(maxd), n = npu_rnd_dim(maxd);
+
+	npu_gen_gemm_mnk(cmd, w, m, n, npu_rnd_dim(maxk));
+}
+
+/* A random GEMM of @m x @n x @k (strides, types, epilogue random). */
+void npu_gen_gemm_mnk(struct rm_npu_cmd *cmd, struct npu_world *w, u32 m,
+		      u32 n, u32 k)
+{
 	struct rm_npu_cmd_gemm *g = &cmd->gemm;
 	u32 osz;
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->opcode = RM_NPU_OP_GEMM;
-	g->m = npu_rnd_dim(maxd);
-	g->n = npu_rnd_dim(maxd);
-	g->k = npu_rnd_dim(maxk);
+	g->m = m;
+	g->n = n;
+	g->k = k;
 	g->lda = g->k + (npu_coin(30) ? npu_rr(1, 9) : 0);
 	g->ldb = g->n + (npu_coin(30) ? npu_rr(1, 9) : 0);
 	g->ldo = g->n + (npu_coin(30) ? npu_rr(1, 9) : 0);

@@ -101,6 +101,8 @@ void npu_fill_extras(struct npu_world *w, u32 flags, u32 n,
  */
 void npu_gen_gemm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 maxd,
 		  u32 maxk);
+void npu_gen_gemm_mnk(struct rm_npu_cmd *cmd, struct npu_world *w, u32 m,
+		      u32 n, u32 k);
 void npu_gen_conv(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_pool(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_elt(struct rm_npu_cmd *cmd, struct npu_world *w);

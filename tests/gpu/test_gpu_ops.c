@@ -13,8 +13,8 @@
  * per-channel scales out of range. Model-like depthwise CONV2Ds (3x3 and
  * 5x5, channels in fours, input aligned: the GPU's k_dw3/k_dw5) and
  * pointwise ones of K <= 32 (k_pw, mostly biases its fast path
- * takes) and NCHW to NHWC byte COPYs (k_copy's word stores), one command
- * and batched. Then the backend's own errors: a
+ * takes), NCHW to NHWC byte COPYs (k_copy's word stores) and GEMMs of
+ * few rows and long K (k_mm_sk), one command and batched. Then the backend's own errors: a
  * command invalid for its buffers is refused by the shared validator
  * before anything runs. Batched jobs (what a runner's batch becomes on a
  * GPU): one command over 2..13 items, each item's data operands and
@@ -185,6 +185,7 @@ enum gen_kind {
 	GEN_PW,		/* CONV2D: model-like pointwise (whole GEMM tiles) */
 	GEN_PW_SMALL,	/* CONV2D: pointwise of K <= 32, binary32 (k_pw) */
 	GEN_COPY_T,	/* COPY: NCHW to NHWC bytes, model-like (dense8) */
+	GEN_SK,		/* GEMM: few rows, long K (k_mm_sk), binary32 half */
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
@@ -369,6 +370,12 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		return;
 	case GEN_COPY_T:
 		gen_copy_t(cmd, w);
+		return;
+	case GEN_SK:
+		npu_gen_gemm_mnk(cmd, w, npu_rr(1, 140), npu_rr(1, 300),
+				 npu_rr(500, 2100));
+		if (cmd->gemm.out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
+			npu_to_f32_mm(cmd, w);
 		return;
 	case GEN_PW:
 	case GEN_PW_SMALL:
@@ -624,6 +631,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, iters + it, GEN_BIG);
+		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 5 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, 4 * iters + it, GEN_SK);
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, iters + it, GEN_DW);
@@ -656,6 +666,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_COPY && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 2 * iters + it, GEN_COPY_T);
+		for (it = 0; op == RM_NPU_OP_GEMM && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 2 * iters + it, GEN_SK);
 		printf("%s %s batched: %s\n", dev->info.name, op_names[op],
 		       f ? "FAIL" : "ok");
 		fails += f;
