@@ -2756,6 +2756,22 @@ k_fill(const struct g_fill p)
 			d[idx * p.elem_size + j] = (g_u8)(p.value >> (8 * j));
 }
 
+/* Element @e's (in dims order) indices @i and byte offsets @so, @dof. */
+template <typename I>
+__device__ __forceinline__ void g_copy_at(const struct g_copy &p, I e,
+					  g_u32 (&i)[4], g_u64 &so, g_u64 &dof)
+{
+	int d;
+
+	so = dof = 0;
+	for (d = 3; d >= 0; d--) {
+		i[d] = (g_u32)(e % (I)p.dims[d]);
+		e /= (I)p.dims[d];
+		so += (g_u64)i[d] * p.src_stride[d];
+		dof += (g_u64)i[d] * p.dst_stride[d];
+	}
+}
+
 /*
  * I: the index type (32 bits where the element count allows: cheaper).
  * A thread copies G_COPY_RUN consecutive elements (in dims order) per
@@ -2771,17 +2787,11 @@ __device__ __forceinline__ void g_copy_body(const struct g_copy &p,
 	for (base = ((I)blockIdx.x * blockDim.x + threadIdx.x) * G_COPY_RUN;
 	     base < (I)p.total;
 	     base += (I)gridDim.x * blockDim.x * G_COPY_RUN) {
-		I t = base;
-		g_u64 so = 0, dof = 0;
+		g_u64 so, dof;
 		g_u32 i[4], e, j;
 		int d;
 
-		for (d = 3; d >= 0; d--) {
-			i[d] = (g_u32)(t % (I)p.dims[d]);
-			t /= (I)p.dims[d];
-			so += (g_u64)i[d] * p.src_stride[d];
-			dof += (g_u64)i[d] * p.dst_stride[d];
-		}
+		g_copy_at<I>(p, base, i, so, dof);
 		for (e = 0; e < G_COPY_RUN && base + e < (I)p.total; e++) {
 			if (p.elem_size == 1)
 				dst[dof] = src[so];
@@ -2817,16 +2827,11 @@ __device__ __forceinline__ void g_copy_dense8(const struct g_copy &p,
 	for (base = ((I)blockIdx.x * blockDim.x + threadIdx.x) * G_COPY_RUN;
 	     base < (I)p.total;
 	     base += (I)gridDim.x * blockDim.x * G_COPY_RUN) {
-		I t = base;
-		g_u64 so = 0, v = 0;
+		g_u64 so, dof, v = 0;
 		g_u32 i[4], e;
 		int d;
 
-		for (d = 3; d >= 0; d--) {
-			i[d] = (g_u32)(t % (I)p.dims[d]);
-			t /= (I)p.dims[d];
-			so += (g_u64)i[d] * p.src_stride[d];
-		}
+		g_copy_at<I>(p, base, i, so, dof);	/* dof is base here */
 #pragma unroll
 		for (e = 0; e < G_COPY_RUN; e++) {
 			if (base + e < (I)p.total)
