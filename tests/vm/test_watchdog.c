@@ -10,6 +10,8 @@
 #include "job_util.h"
 
 #define LOAD_TIMEOUT_MS	300
+/* test_wait_not_timed's jobs ahead of the fence: twice the limit */
+#define WAIT_JOBS	20
 #define PARAM_PATH	NPU_PARAMS_DIR "/job_timeout_ms"
 #define ENGINES		"/sys/kernel/debug/rm_npu/npu0/engines"
 
@@ -150,7 +152,7 @@ static void test_wait_not_timed(void **state)
 	int fd0 = npu_open("npu0pe0"), fd1 = npu_open("npu0pe1");
 	struct rm_npu_cmd c = npu_cmd_fill(0, 0, 16, 1, 5);
 	struct rm_npu_submit s;
-	__u64 ids[8], dur, waited = 0;
+	__u64 ids[WAIT_JOBS], dur, waited = 0;
 	int fence = -1, i;
 	__u32 h;
 
@@ -158,14 +160,18 @@ static void test_wait_not_timed(void **state)
 	assert_int_equal(npu_param("job_timeout_ms"), LOAD_TIMEOUT_MS);
 	npu_long_init(fd0, &lj);
 	h = npu_bo_create(fd1, 4096, NULL);
-	/* 8 jobs of a third of the limit each, the last with a fence. */
-	for (i = 0; i < 8; i++)
-		ids[i] = npu_long_submit(fd0, &lj, LOAD_TIMEOUT_MS / 3,
-					 i == 7 ? &fence : NULL);
+	/*
+	 * Jobs of a tenth of the limit each, the last with a fence: short,
+	 * so that none of them passes the limit itself when the host slows
+	 * the guest down after the calibration (a third did, under load).
+	 */
+	for (i = 0; i < WAIT_JOBS; i++)
+		ids[i] = npu_long_submit(fd0, &lj, LOAD_TIMEOUT_MS / 10,
+					 i == WAIT_JOBS - 1 ? &fence : NULL);
 	npt_submit_args(&s, &c, 1, &h, 1, RM_NPU_SUBMIT_IN_FENCE, fence);
 	assert_rc(npt_submit(fd1, &s), 0);
 	npu_wait_ok(fd1, s.job_id);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < WAIT_JOBS; i++) {
 		assert_int_equal(npu_wait_result(fd0, ids[i], NULL, &dur), 0);
 		waited += dur;
 	}
