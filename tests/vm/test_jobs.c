@@ -559,10 +559,19 @@ static char fault_mark(char mark)
 {
 	const char *path = "/proc/thread-self/make-it-fail";
 	char old = '0';
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd, tries = 0;
 
-	if (fd < 0)
+	/*
+	 * The open may itself meet an injected fault (ENOMEM) while the mark
+	 * is still set: try again, or the tracer would run marked.
+	 */
+	while ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 && errno != ENOENT &&
+	       ++tries < 10000)
+		;
+	if (fd < 0 && errno == ENOENT)
 		return old;	/* no fault injection in this kernel */
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
 	if (read(fd, &old, 1) != 1)
 		old = '0';
 	if (old != mark && (lseek(fd, 0, SEEK_SET) || write(fd, &mark, 1) != 1))
