@@ -455,6 +455,19 @@ static void test_device_info(void **state)
 	npurt_runtime_destroy(rt);
 }
 
+/* The model of builder @b's program (the builder destroyed). */
+static npurt_model *built_model(npurt_program_builder *b)
+{
+	npurt_program *p;
+	npurt_model *m;
+
+	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
+	npurt_program_builder_destroy(b);
+	assert_int_equal(npurt_model_from_program(p, &m), 0);
+	npurt_program_destroy(p);
+	return m;
+}
+
 /*
  * A program of two binary32 CONV steps in SGEMM order (a 3x3 padded one
  * through an im2col, a 1x1 one read in place), which cpu(N) splits over
@@ -469,8 +482,6 @@ static npurt_model *float_conv_model(void)
 	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 1,
 						FC_C * FC_H * FC_W, NULL);
 	npurt_program_builder *b = NULL;
-	npurt_program *p = NULL;
-	npurt_model *m = NULL;
 	struct npurt_cpu_op op;
 	int x, y, ws, bs, w2s, mid;
 	unsigned int i;
@@ -525,11 +536,7 @@ static npurt_model *float_conv_model(void)
 	op.p[9] = op.p[10] = op.p[11] = op.p[12] = 0;
 	if (npurt_program_builder_add_cpu_op(b, &op) != 1)
 		fail_msg("%s", npurt_last_error());
-	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
-	npurt_program_builder_destroy(b);
-	assert_int_equal(npurt_model_from_program(p, &m), 0);
-	npurt_program_destroy(p);
-	return m;
+	return built_model(b);
 }
 
 /* One run of a float model of one input and one output, on its runner. */
@@ -657,8 +664,6 @@ static npurt_model *eltwise_model(void)
 	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, 1,
 						EW_N, NULL);
 	npurt_program_builder *b = NULL;
-	npurt_program *p = NULL;
-	npurt_model *m = NULL;
 	struct npurt_cpu_op op;
 	int x, y, q, d, e;
 
@@ -696,11 +701,7 @@ static npurt_model *eltwise_model(void)
 	op.p[13] = 1; op.p[14] = EW_R;
 	if (npurt_program_builder_add_cpu_op(b, &op) != 4)
 		fail_msg("%s", npurt_last_error());
-	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
-	npurt_program_builder_destroy(b);
-	assert_int_equal(npurt_model_from_program(p, &m), 0);
-	npurt_program_destroy(p);
-	return m;
+	return built_model(b);
 }
 
 static void test_eltwise_step_split(void **state)
@@ -732,8 +733,6 @@ static npurt_model *transpose_copy_model(void)
 	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_UINT8, 1,
 						TC_N, NULL);
 	npurt_program_builder *b = NULL;
-	npurt_program *p = NULL;
-	npurt_model *m = NULL;
 	struct rm_npu_cmd c;
 	int x, y, mid;
 
@@ -769,11 +768,7 @@ static npurt_model *transpose_copy_model(void)
 	c.copy.dst_stride[3] = 1;
 	if (npurt_program_builder_add_cmd(b, &c) != 1)
 		fail_msg("%s", npurt_last_error());
-	assert_int_equal(npurt_program_builder_finish(b, &p), 0);
-	npurt_program_builder_destroy(b);
-	assert_int_equal(npurt_model_from_program(p, &m), 0);
-	npurt_program_destroy(p);
-	return m;
+	return built_model(b);
 }
 
 static void test_transpose_copy_split(void **state)
