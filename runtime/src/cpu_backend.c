@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_mbox.h"
 #include "cpu_ops.h"
 #include "device.h"
 #include "npu_ops.h"
@@ -65,7 +66,8 @@
 
 /*
  * How long a pool thread that has just helped, and a caller waiting for
- * its helpers, poll before sleeping on a condition variable
+ * its helpers, poll (npurt_cpu_spin()) before sleeping on a condition
+ * variable
  * ($NPURT_CPU_SPIN_US overrides, 0: never). The commands of one inference
  * come microseconds apart, and a futex wake-up costs about as much as a
  * small command, so without polling the caller has finished a command
@@ -73,9 +75,6 @@
  */
 #define CPU_SPIN_NS_DEFAULT	(100u * 1000)
 #define CPU_SPIN_NS_MAX		(100000u * 1000)
-/* Polls with a pause between clock reads; past the first, yield the CPU. */
-#define CPU_SPIN_CHECK		64
-#define CPU_SPIN_PAUSE_NS	(2u * 1000)
 
 /* A thread's own contiguous run of chunks [next, end) of a command. */
 struct cpu_slot {
@@ -114,17 +113,12 @@ struct cpu_batch {
 	uint64_t chunk;			/* units (rows) per chunk */
 	uint64_t nchunks;
 	unsigned int nslots;		/* threads invited, the caller too */
-	_Atomic unsigned int joined;	/* slots taken */
 	struct cpu_slot *slots;		/* num_threads of them */
+	/* per pool thread: its slot when offered @b; the mailboxes offered */
+	unsigned int *slot_of, *offered;
 };
 
 #define CPU_BATCH_SLEEPS	(1u << 31)
-
-/* A pool thread's invitation to help with a batch. */
-struct cpu_task {
-	struct cpu_task *next;
-	struct cpu_batch *batch;
-};
 
 /*
  * Chunks per thread of a shared command: each thread's own run of rows is
@@ -134,14 +128,20 @@ struct cpu_task {
  */
 #define CPU_CHUNKS_PER_THREAD	2
 
+/*
+ * A pool thread and its mailbox: a caller offers it a batch, with the
+ * slot it is to take (thread i the same slot, so the same rows, at every
+ * command when one run has the device).
+ */
+struct cpu_helper {
+	struct cpu_mbox mbox;		/* first: its alignment */
+	struct npurt_cpu_pool *pool;
+	unsigned int index;
+};
+
 struct npurt_cpu_pool {
 	npurt_device *dev;
-	pthread_mutex_t lock;
-	pthread_cond_t work;
-	struct cpu_task *head, *tail;
-	_Atomic unsigned int queued;	/* tasks at head, polled unlocked */
-	unsigned int sleepers;		/* threads in pthread_cond_wait() */
-	_Atomic bool stop;
+	struct cpu_helper *helpers;	/* num_started of them */
 	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
 	bool tune;			/* measure splits (CPU_TUNE_SAMPLES) */
@@ -284,47 +284,6 @@ static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
 	}
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/*
- * Polls until @ready(@arg) or @ns have passed: pauses first, then yields,
- * so that a spinning thread gives its CPU to any other runnable one.
- */
-static bool cpu_spin(uint64_t ns, bool (*ready)(void *), void *arg)
-{
-	uint64_t t0, now;
-	unsigned int i;
-
-	if (!ns)
-		return ready(arg);
-	t0 = npurt_now_ns();
-	for (;;) {
-		for (i = 0; i < CPU_SPIN_CHECK; i++) {
-			if (ready(arg))
-				return true;
-			cpu_relax();
-		}
-		now = npurt_now_ns();
-		if (now - t0 >= ns)
-			return ready(arg);
-		if (now - t0 >= CPU_SPIN_PAUSE_NS)
-			sched_yield();
-	}
-}
-
-static bool cpu_pool_ready(void *arg)
-{
-	struct npurt_cpu_pool *pool = arg;
-
-	return atomic_load_explicit(&pool->queued, memory_order_acquire) ||
-	       atomic_load_explicit(&pool->stop, memory_order_relaxed);
-}
-
 static bool cpu_batch_ready(void *arg)
 {
 	struct cpu_batch *b = arg;
@@ -332,59 +291,21 @@ static bool cpu_batch_ready(void *arg)
 	return !atomic_load_explicit(&b->remaining, memory_order_acquire);
 }
 
-/*
- * The next task for a pool thread, or NULL when the pool stops. @hot: the
- * thread has just helped, so more commands of the same inference are
- * likely to follow at once: poll for them before sleeping. A thread woken
- * for a task that its caller has meanwhile taken back (it finished the
- * command alone) polls too: an inference is under way, and sleeping again
- * would make it late for every command after.
- */
-static struct cpu_task *cpu_take(struct npurt_cpu_pool *pool, bool hot)
-{
-	struct cpu_task *t;
-
-	for (;;) {
-		if (hot)
-			cpu_spin(pool->spin_ns, cpu_pool_ready, pool);
-		pthread_mutex_lock(&pool->lock);
-		if (!pool->head && !pool->stop) {
-			pool->sleepers++;
-			pthread_cond_wait(&pool->work, &pool->lock);
-			pool->sleepers--;
-		}
-		t = pool->head;
-		if (t || pool->stop)
-			break;
-		pthread_mutex_unlock(&pool->lock);
-		hot = true;
-	}
-	if (t) {
-		pool->head = t->next;
-		if (!pool->head)
-			pool->tail = NULL;
-		atomic_fetch_sub_explicit(&pool->queued, 1,
-					  memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&pool->lock);
-	return t;
-}
-
 static void *cpu_thread(void *arg)
 {
-	struct npurt_cpu_pool *pool = arg;
+	struct cpu_helper *h = arg;
+	struct npurt_cpu_pool *pool = h->pool;
 	void *scratch = aligned_alloc(NPU_OPS_SCRATCH_ALIGN,
 				      NPU_OPS_SCRATCH_SIZE);
-	struct cpu_task *t;
+	struct cpu_batch *b;
 	char name[48];
 
 	snprintf(name, sizeof(name), "%s thread", pool->dev->info.name);
 	npurt_prof_name_thread(pool->dev->rt, name);
-	for (bool hot = false; (t = cpu_take(pool, hot)); hot = true) {
-		struct cpu_batch *b = t->batch;
-		unsigned int slot = atomic_fetch_add(&b->joined, 1);
-
-		cpu_batch_work(pool->dev, b, slot, scratch);
+	while ((b = npurt_cpu_mbox_take(&h->mbox, pool->spin_ns))) {
+		cpu_batch_work(pool->dev, b, b->slot_of[h->index], scratch);
+		/* empty before we leave: the caller may offer again at once */
+		npurt_cpu_mbox_done(&h->mbox);
 		/*
 		 * Leaving is one atomic write, no lock: the caller polls for
 		 * it and may reuse @b at once. Only a caller that stopped
@@ -402,52 +323,6 @@ static void *cpu_thread(void *arg)
 	}
 	free(scratch);
 	return NULL;
-}
-
-static void cpu_push(struct npurt_cpu_pool *pool, struct cpu_task *tasks,
-		     unsigned int n)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&pool->lock);
-	for (i = 0; i < n; i++) {
-		tasks[i].next = NULL;
-		if (pool->tail)
-			pool->tail->next = &tasks[i];
-		else
-			pool->head = &tasks[i];
-		pool->tail = &tasks[i];
-	}
-	atomic_fetch_add_explicit(&pool->queued, n, memory_order_release);
-	if (pool->sleepers)
-		pthread_cond_broadcast(&pool->work);
-	pthread_mutex_unlock(&pool->lock);
-}
-
-/* Takes back the tasks of @b no pool thread has started; returns how many. */
-static unsigned int cpu_retract(struct npurt_cpu_pool *pool,
-				struct cpu_batch *b)
-{
-	struct cpu_task **pp, *prev = NULL;
-	unsigned int n = 0;
-
-	/* none queued (every helper took its task): no lock to move here */
-	if (!atomic_load_explicit(&pool->queued, memory_order_relaxed))
-		return 0;
-	pthread_mutex_lock(&pool->lock);
-	for (pp = &pool->head; *pp;) {
-		if ((*pp)->batch == b) {
-			*pp = (*pp)->next;
-			n++;
-			continue;
-		}
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	pool->tail = prev;
-	atomic_fetch_sub_explicit(&pool->queued, n, memory_order_relaxed);
-	pthread_mutex_unlock(&pool->lock);
-	return n;
 }
 
 /* Column blocks of a GEMM or CONV2D's rows, 0 for the other opcodes. */
@@ -471,7 +346,7 @@ static uint64_t cpu_row_blocks(const struct rm_npu_cmd *cmd)
 /*
  * Threads a split may use: while R runs use the device at once, each
  * splits over N / R of them, the pool's threads being shared among them
- * rather than every run queueing N - 1 tasks for the same N - 1 threads.
+ * rather than every run offering its batches to the same N - 1 threads.
  */
 static unsigned int cpu_share(npurt_device *dev)
 {
@@ -487,12 +362,12 @@ static unsigned int cpu_share(npurt_device *dev)
  * or reuses weights once). Pool threads that have not started when the
  * chunks run out are not waited for.
  */
-static int cpu_split(npurt_device *dev, struct cpu_batch *b,
-		     struct cpu_task *tasks, unsigned int n, uint64_t units,
-		     void *scratch)
+static int cpu_split(npurt_device *dev, struct cpu_batch *b, unsigned int n,
+		     uint64_t units, void *scratch)
 {
+	struct npurt_cpu_pool *pool = dev->cpu;
+	unsigned int i, offered = 0, gone = 0;
 	uint64_t per;
-	unsigned int i;
 
 	if (n > units)
 		n = (unsigned int)units;
@@ -515,20 +390,24 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b,
 		b->slots[i].end = first + per < b->nchunks ? first + per :
 				  b->nchunks;
 	}
-	atomic_store(&b->joined, 1);
+	/* counted before any helper can leave; those not offered after */
 	atomic_store(&b->remaining, n - 1);
-	for (i = 0; i + 1 < n; i++)
-		tasks[i] = (struct cpu_task){ .batch = b };
-	if (n > 1)
-		cpu_push(dev->cpu, tasks, n - 1);
+	for (i = 0; i < pool->num_started && offered + 1 < n; i++) {
+		b->slot_of[i] = offered + 1;
+		if (npurt_cpu_mbox_offer(&pool->helpers[i].mbox, b))
+			b->offered[offered++] = i;
+	}
+	/* threads busy with other runs' batches: their chunks go to us */
+	gone = n - 1 - offered;
 	cpu_batch_work(dev, b, 0, scratch ? scratch :
-				  cpu_caller_scratch(dev->cpu));
+				  cpu_caller_scratch(pool));
+	for (i = 0; i < offered; i++)
+		gone += npurt_cpu_mbox_retract(&pool->helpers[b->offered[i]].mbox,
+					       b);
+	if (gone)
+		atomic_fetch_sub(&b->remaining, gone);
 	if (n > 1) {
-		unsigned int gone = cpu_retract(dev->cpu, b);
-
-		if (gone)
-			atomic_fetch_sub(&b->remaining, gone);
-		if (!cpu_spin(dev->cpu->spin_ns, cpu_batch_ready, b)) {
+		if (!npurt_cpu_spin(pool->spin_ns, cpu_batch_ready, b)) {
 			pthread_mutex_lock(&b->lock);
 			b->woken = false;
 			if (atomic_fetch_or(&b->remaining, CPU_BATCH_SLEEPS) &
@@ -639,8 +518,7 @@ static int cpu_copy_dim(const struct rm_npu_cmd *cmd)
 
 /* One command: small ones here, large ones split. */
 static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
-		       uint32_t index, struct cpu_task *tasks,
-		       struct cpu_batch *b)
+		       uint32_t index, struct cpu_batch *b)
 {
 	const struct rm_npu_cmd *cmd = &job->cmds[index];
 	uint64_t units = npu_cmd_units(cmd), nblk = cpu_row_blocks(cmd);
@@ -679,46 +557,51 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 	b->index = index;
 	b->nblk = nblk;
 	b->copy_dim = copy_dim;
-	return cpu_split(dev, b, tasks, n, units, job->scratch);
+	return cpu_split(dev, b, n, units, job->scratch);
 }
 
-/* The batch and tasks of one job's splits, NULL without memory. */
-static struct cpu_task *cpu_batch_init(npurt_device *dev, struct cpu_batch *b)
+/*
+ * The batch of one job's splits: 0, or -ENOMEM. Aligned beyond the
+ * mailbox states' values, as an offered task must be.
+ */
+static int cpu_batch_init(npurt_device *dev, struct cpu_batch *b)
 {
 	unsigned int nt = dev->cpu->num_threads;
-	struct cpu_task *tasks = calloc(nt, sizeof(*tasks));
 
 	memset(b, 0, sizeof(*b));
 	b->copy_dim = -1;
 	/* sizeof(struct cpu_slot) is its alignment: a multiple of it */
 	b->slots = aligned_alloc(_Alignof(struct cpu_slot),
 				 nt * sizeof(struct cpu_slot));
-	if (!tasks || !b->slots) {
-		free(tasks);
+	b->slot_of = calloc(nt, sizeof(*b->slot_of));
+	b->offered = calloc(nt, sizeof(*b->offered));
+	if (!b->slots || !b->slot_of || !b->offered) {
 		free(b->slots);
-		return NULL;
+		free(b->slot_of);
+		free(b->offered);
+		return -ENOMEM;
 	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
-	return tasks;
+	return 0;
 }
 
-static void cpu_batch_fini(struct cpu_batch *b, struct cpu_task *tasks)
+static void cpu_batch_fini(struct cpu_batch *b)
 {
 	pthread_cond_destroy(&b->done);
 	pthread_mutex_destroy(&b->lock);
 	free(b->slots);
-	free(tasks);
+	free(b->slot_of);
+	free(b->offered);
 }
 
 static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 {
 	struct cpu_batch batch;
-	struct cpu_task *tasks = cpu_batch_init(dev, &batch);
 	uint32_t i;
 	int ret = 0;
 
-	if (!tasks)
+	if (cpu_batch_init(dev, &batch))
 		return npurt_err(-ENOMEM, "out of memory");
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	for (i = 0; i < job->num_cmds && !ret; i++) {
@@ -730,13 +613,13 @@ static int cpu_run(npurt_device *dev, const struct npurt_job *job)
 					"bound buffers", dev->info.name, i);
 			break;
 		}
-		ret = cpu_run_cmd(dev, job, i, tasks, &batch);
+		ret = cpu_run_cmd(dev, job, i, &batch);
 		if (ret)
 			ret = npurt_err(ret, "%s: command %u failed: %s",
 					dev->info.name, i, npurt_strerror(ret));
 	}
 	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
-	cpu_batch_fini(&batch, tasks);
+	cpu_batch_fini(&batch);
 	return ret;
 }
 
@@ -754,7 +637,6 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 {
 	const int64_t *p = op->p;
 	uint64_t units, elems = 0, t0;
-	struct cpu_task *tasks;
 	struct cpu_batch b;
 	unsigned int n;
 	int ret = 1, way = -1;
@@ -776,7 +658,7 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 	}
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	n = cpu_share(dev);
-	if (n >= 2 && (tasks = cpu_batch_init(dev, &b))) {
+	if (n >= 2 && !cpu_batch_init(dev, &b)) {
 		if (job->step_tune &&
 		    npurt_split_tune_next(job->step_tune, &way) == 1)
 			n = 1;
@@ -786,11 +668,11 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		t0 = way < 0 ? 0 : npurt_now_ns();
 		/* without memory for a chunk's im2col: all of it at the
 		 * caller's, portably */
-		ret = cpu_split(dev, &b, tasks, n, units, NULL) ? 1 : 0;
+		ret = cpu_split(dev, &b, n, units, NULL) ? 1 : 0;
 		if (way >= 0 && !ret)
 			npurt_split_tune_record(job->step_tune, way,
 						npurt_now_ns() - t0);
-		cpu_batch_fini(&b, tasks);
+		cpu_batch_fini(&b);
 	}
 	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	return ret;
@@ -816,14 +698,13 @@ static void cpu_pool_stop(struct npurt_cpu_pool *pool)
 {
 	unsigned int i;
 
-	pthread_mutex_lock(&pool->lock);
-	atomic_store(&pool->stop, true);
-	pthread_cond_broadcast(&pool->work);
-	pthread_mutex_unlock(&pool->lock);
+	for (i = 0; i < pool->num_started; i++)
+		npurt_cpu_mbox_stop(&pool->helpers[i].mbox);
 	for (i = 0; i < pool->num_started; i++)
 		pthread_join(pool->threads[i], NULL);
-	pthread_cond_destroy(&pool->work);
-	pthread_mutex_destroy(&pool->lock);
+	for (i = 0; pool->helpers && i + 1 < pool->num_threads; i++)
+		npurt_cpu_mbox_destroy(&pool->helpers[i].mbox);
+	free(pool->helpers);
 	if (pool->key_ok) {
 		/* other callers' scratch goes with their threads */
 		free(pthread_getspecific(pool->caller_key));
@@ -855,7 +736,11 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	unsigned int i;
 	int ret = 0;
 
-	if (!pool || !(pool->threads = calloc(threads, sizeof(pthread_t)))) {
+	if (!pool || !(pool->threads = calloc(threads, sizeof(pthread_t))) ||
+	    !(pool->helpers = aligned_alloc(_Alignof(struct cpu_helper),
+					    threads * sizeof(struct cpu_helper)))) {
+		if (pool)
+			free(pool->threads);
 		free(pool);
 		return npurt_err(-ENOMEM, "out of memory");
 	}
@@ -864,12 +749,16 @@ static int cpu_pool_start(npurt_device *dev, unsigned int threads,
 	pool->isa = isa;
 	pool->spin_ns = spin_ns;
 	pool->tune = tune;
-	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->work, NULL);
 	pool->key_ok = !pthread_key_create(&pool->caller_key, free);
+	for (i = 0; i + 1 < threads; i++) {
+		npurt_cpu_mbox_init(&pool->helpers[i].mbox);
+		pool->helpers[i].pool = pool;
+		pool->helpers[i].index = i;
+	}
 	/* The calling thread runs one range of each command. */
 	for (i = 0; i + 1 < threads; i++) {
-		ret = -pthread_create(&pool->threads[i], NULL, cpu_thread, pool);
+		ret = -pthread_create(&pool->threads[i], NULL, cpu_thread,
+				      &pool->helpers[i]);
 		if (ret)
 			break;
 		pool->num_started++;
