@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,7 +140,7 @@ struct cpu_helper {
 
 struct npurt_cpu_pool {
 	npurt_device *dev;
-	struct cpu_helper *helpers;	/* num_started of them */
+	struct cpu_helper *helpers;	/* num_threads - 1 of them */
 	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
 	bool tune;			/* measure splits (CPU_TUNE_SAMPLES) */
@@ -406,16 +405,14 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b, unsigned int n,
 					       b);
 	if (gone)
 		atomic_fetch_sub(&b->remaining, gone);
-	if (n > 1) {
-		if (!npurt_cpu_spin(pool->spin_ns, cpu_batch_ready, b)) {
-			pthread_mutex_lock(&b->lock);
-			b->woken = false;
-			if (atomic_fetch_or(&b->remaining, CPU_BATCH_SLEEPS) &
-			    ~CPU_BATCH_SLEEPS)
-				while (!b->woken)
-					pthread_cond_wait(&b->done, &b->lock);
-			pthread_mutex_unlock(&b->lock);
-		}
+	if (n > 1 && !npurt_cpu_spin(pool->spin_ns, cpu_batch_ready, b)) {
+		pthread_mutex_lock(&b->lock);
+		b->woken = false;
+		if (atomic_fetch_or(&b->remaining, CPU_BATCH_SLEEPS) &
+		    ~CPU_BATCH_SLEEPS)
+			while (!b->woken)
+				pthread_cond_wait(&b->done, &b->lock);
+		pthread_mutex_unlock(&b->lock);
 	}
 	return b->err;
 }

@@ -501,35 +501,26 @@ static int gpu_upload(npurt_device *dev, struct gpu_stream *st,
 	return 0;
 }
 
-/* Blocks per item of a grid-stride kernel over @n elements per item. */
-static unsigned int gpu_blocks(const npurt_device *dev,
-			       const struct npurt_job *job, uint64_t n)
+/*
+ * Blocks per item of a grid-stride kernel over @n elements per item, at
+ * most @per_sm per multiprocessor over all items.
+ */
+static unsigned int gpu_blocks_at(const npurt_device *dev,
+				  const struct npurt_job *job, uint64_t n,
+				  uint64_t per_sm)
 {
 	uint64_t b = (n + GPU_THREADS - 1) / GPU_THREADS;
-	uint64_t most = (uint64_t)dev->gpu->sms * 16 / job_items(job);
+	uint64_t most = (uint64_t)dev->gpu->sms * per_sm / job_items(job);
 
 	if (most < 1)
 		most = 1;
 	return (unsigned int)(b < 1 ? 1 : b > most ? most : b);
 }
 
-/*
- * Blocks per item of k_dw3 over @n threads' work: at most one wave of
- * the 4 blocks a multiprocessor holds (its launch bounds; registers and
- * shared memory allow no more), the threads striding over the rest. A
- * grid of several waves of blocks that each stage the weights ended
- * with a partial wave: mobilenet_v2's 17 at batch 64 took 632 us, 589
- * in one wave (ncu).
- */
-static unsigned int gpu_dw3_blocks(const npurt_device *dev,
-				   const struct npurt_job *job, uint64_t n)
+static unsigned int gpu_blocks(const npurt_device *dev,
+			       const struct npurt_job *job, uint64_t n)
 {
-	uint64_t b = (n + GPU_THREADS - 1) / GPU_THREADS;
-	uint64_t most = (uint64_t)dev->gpu->sms * 4 / job_items(job);
-
-	if (most < 1)
-		most = 1;
-	return (unsigned int)(b < 1 ? 1 : b > most ? most : b);
+	return gpu_blocks_at(dev, job, n, 16);
 }
 
 static int gpu_launch3(npurt_device *dev, struct gpu_stream *st,
@@ -884,9 +875,17 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 	q.zx = c->in_zero_point;
 	q.zw = c->w_zero_point;
 	if (gpu_dw_ok(dev, c, &q))
+		/*
+		 * k_dw3: at most one wave of the 4 blocks a multiprocessor
+		 * holds (its launch bounds; registers and shared memory
+		 * allow no more), the threads striding over the rest. Over
+		 * several waves of blocks that each stage the weights, the
+		 * last was partial: mobilenet_v2's 17 at batch 64 took 632
+		 * us, 589 in one wave (ncu).
+		 */
 		return gpu_launch(dev, st, job, c->k_h == 3 ? F_DW3 : F_DW5,
 				  c->k_h == 3 ?
-				  gpu_dw3_blocks(dev, job, q.total / 16) :
+				  gpu_blocks_at(dev, job, q.total / 16, 4) :
 				  gpu_blocks(dev, job, q.total / 8), 1, &q);
 	return gpu_launch(dev, st, job, F_CONV, gpu_blocks(dev, job, q.total), 1,
 			  &q);
