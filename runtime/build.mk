@@ -141,7 +141,7 @@ uninstall-runtime:
 # sorted include order guarantees: runtime/ < tests/).
 NPURT_UNIT_TESTS := test_spec test_suballoc test_program test_queue \
 	test_cpu_backend test_model test_runner test_diag test_cpu_ops test_run_opts \
-	test_bulk_copy test_cpu_mbox
+	test_bulk_copy test_cpu_mbox test_cpu_range
 NPURT_UNIT_CFLAGS := $(NPURT_CFLAGS) -Itests/unit -Iexamples
 $(foreach t,$(NPURT_UNIT_TESTS),\
 	$(eval $(t)_CFLAGS := $(NPURT_UNIT_CFLAGS))\

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cpu_mbox.h"
+#include "cpu_range.h"
 #include "cpu_ops.h"
 #include "device.h"
 #include "npu_ops.h"
@@ -75,22 +76,17 @@
 #define CPU_SPIN_NS_DEFAULT	(100u * 1000)
 #define CPU_SPIN_NS_MAX		(100000u * 1000)
 
-/* A thread's own contiguous run of chunks [next, end) of a command. */
-struct cpu_slot {
-	_Alignas(64) _Atomic uint64_t next;
-	uint64_t end;
-};
-
 /*
  * One command shared by the calling thread and the pool, in chunks claimed
  * one at a time (a thread that gets no CPU time holds up at most the chunk
  * it runs, never a fixed share). Thread s (the caller 0, helpers by
- * arrival) first claims its own contiguous run of chunks, then what is
- * left of the others'. GEMM and CONV2D chunks are runs of output rows
- * (pixels) across every column block, so a thread writes whole rows, and
- * the same rows at every command: the next command finds most of its
- * inputs in this core's cache rather than another's; but those with fewer
- * rows than columns split by column blocks (cpu_rows_first()).
+ * arrival) first claims its own contiguous run of units (cpu_range.h),
+ * then the last parts of the others'. GEMM and CONV2D chunks are runs of
+ * output rows (pixels) across every column block, so a thread writes
+ * whole rows, and the same rows at every command: the next command finds
+ * most of its inputs in this core's cache rather than another's; but
+ * those with fewer rows than columns split by column blocks
+ * (cpu_rows_first()).
  */
 struct cpu_batch {
 	pthread_mutex_t lock;
@@ -109,10 +105,9 @@ struct cpu_batch {
 	uint64_t units;			/* units, or rows when @nblk */
 	uint64_t nblk;			/* column blocks of a row, or 0 */
 	int copy_dim;			/* COPY split by this dim, or -1 */
-	uint64_t chunk;			/* units (rows) per chunk */
-	uint64_t nchunks;
+	uint32_t part;			/* units (rows) of a run's part */
 	unsigned int nslots;		/* threads invited, the caller too */
-	struct cpu_slot *slots;		/* num_threads of them */
+	struct cpu_range *slots;	/* their runs: num_threads of them */
 	/* per pool thread: its slot when offered @b; the mailboxes offered */
 	unsigned int *slot_of, *offered;
 };
@@ -120,12 +115,18 @@ struct cpu_batch {
 #define CPU_BATCH_SLEEPS	(1u << 31)
 
 /*
- * Chunks per thread of a shared command: each thread's own run of rows is
- * cut in two, so that a thread that is late loses half its share to the
- * others, not all; finer cuts gave back the cache locality (on a 2-vCPU
- * host, mobilenet_v2 on cpu(2): 1.46-1.50 ms at 2, 1.64 at 4).
+ * A thread claims its own run of units in two chunks: all but its last
+ * two parts (of CPU_RUN_PARTS), then what is left of those. A thread
+ * that finds its own run done takes the others' last parts, a part at a
+ * time from their ends, so a thread slowed down (a core disturbed by
+ * interrupts or another process) holds the command up by less. Cut finer,
+ * the chunks lose cache locality and repeat per-chunk set-up (on a 2-vCPU
+ * host, mobilenet_v2 on cpu(2): 1.46-1.50 ms with 2 equal chunks a
+ * thread, 1.64 with 4; two parts taken one by one cost 4% in a quiet
+ * moment); with 2 equal chunks and nothing taken from the ends, a thread
+ * slowed by 15% kept the other waiting for all of it.
  */
-#define CPU_CHUNKS_PER_THREAD	2
+#define CPU_RUN_PARTS		8
 
 /*
  * A pool thread and its mailbox: a caller offers it a batch, with the
@@ -194,21 +195,19 @@ static void cpu_batch_error(struct cpu_batch *b, int ret)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* A chunk of @b for slot @s, its own first: true with @k while any is left. */
-static bool cpu_claim(struct cpu_batch *b, unsigned int s, uint64_t *k)
+/*
+ * A chunk [@begin, @end) of @b for slot @s: from its own run, else from
+ * another's; false when none is left.
+ */
+static bool cpu_claim(struct cpu_batch *b, unsigned int s, uint64_t *begin,
+		      uint64_t *end)
 {
 	unsigned int i;
 
-	for (i = 0; i < b->nslots; i++) {
-		struct cpu_slot *sl = &b->slots[(s + i) % b->nslots];
-
-		if (atomic_load_explicit(&sl->next, memory_order_relaxed) >=
-		    sl->end)
-			continue;
-		*k = atomic_fetch_add(&sl->next, 1);
-		if (*k < sl->end)
+	for (i = 0; i < b->nslots; i++)
+		if (npurt_cpu_range_claim(&b->slots[(s + i) % b->nslots], !i,
+					  b->part, begin, end))
 			return true;
-	}
 	return false;
 }
 
@@ -251,36 +250,39 @@ static int cpu_exec(const struct cpu_batch *b, struct npu_ops_ctx *ctx,
 	return ret;
 }
 
+/* Units [@begin, @end) of @b on @ctx, traced; an error kept in @b. */
+static void cpu_chunk(npurt_device *dev, struct cpu_batch *b,
+		      struct npu_ops_ctx *ctx, uint64_t begin, uint64_t end)
+{
+	uint64_t t0 = npurt_now_ns();
+	int ret = cpu_exec(b, ctx, begin, end);
+
+	if (b->step)
+		npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "CPU step %s units %llu-%llu",
+				npurt_cpu_op_name(b->step->opcode),
+				(unsigned long long)begin,
+				(unsigned long long)end);
+	else
+		npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
+				npurt_now_ns(), "cmd %u %s %s %llu-%llu",
+				b->index, cpu_op_names[b->cmd->opcode],
+				b->nblk ? "rows" : "units",
+				(unsigned long long)begin,
+				(unsigned long long)end);
+	if (ret)
+		cpu_batch_error(b, ret);
+}
+
 /* Claims and runs chunks of @b until none is left, on @scratch. */
 static void cpu_batch_work(npurt_device *dev, struct cpu_batch *b,
 			   unsigned int slot, void *scratch)
 {
 	struct npu_ops_ctx c, *ctx = cpu_ctx(dev->cpu, &c, scratch);
-	uint64_t k;
+	uint64_t begin, end;
 
-	while (cpu_claim(b, slot, &k)) {
-		uint64_t begin = k * b->chunk, t0 = npurt_now_ns();
-		uint64_t end = begin + b->chunk < b->units ? begin + b->chunk :
-			       b->units;
-		int ret = cpu_exec(b, ctx, begin, end);
-
-		if (b->step)
-			npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
-					npurt_now_ns(), "CPU step %s units "
-					"%llu-%llu",
-					npurt_cpu_op_name(b->step->opcode),
-					(unsigned long long)begin,
-					(unsigned long long)end);
-		else
-			npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0,
-					npurt_now_ns(), "cmd %u %s %s %llu-%llu",
-					b->index, cpu_op_names[b->cmd->opcode],
-					b->nblk ? "rows" : "units",
-					(unsigned long long)begin,
-					(unsigned long long)end);
-		if (ret)
-			cpu_batch_error(b, ret);
-	}
+	while (cpu_claim(b, slot, &begin, &end))
+		cpu_chunk(dev, b, ctx, begin, end);
 }
 
 static bool cpu_batch_ready(void *arg)
@@ -356,10 +358,10 @@ static unsigned int cpu_share(npurt_device *dev)
 }
 
 /*
- * @b's @units (rows when b->nblk) over @n threads: chunks claimed by this
- * thread and up to @n - 1 pool threads (contiguous units: each chunk packs
- * or reuses weights once). Pool threads that have not started when the
- * chunks run out are not waited for.
+ * @b's @units (rows when b->nblk, fewer than 2^32) over @n threads: chunks
+ * claimed by this thread and up to @n - 1 pool threads (contiguous units:
+ * each chunk packs or reuses weights once). Pool threads that have not
+ * started when the chunks run out are not waited for.
  */
 static int cpu_split(npurt_device *dev, struct cpu_batch *b, unsigned int n,
 		     uint64_t units, void *scratch)
@@ -368,26 +370,27 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b, unsigned int n,
 	unsigned int i, offered = 0, gone = 0;
 	uint64_t per;
 
-	if (n > units)
-		n = (unsigned int)units;
+	if (n > units || units > UINT32_MAX)
+		n = units > UINT32_MAX ? 1 : (unsigned int)units;
 	b->err = 0;
 	b->units = units;
-	b->nchunks = n > 1 ? (uint64_t)n * CPU_CHUNKS_PER_THREAD : 1;
-	if (b->nchunks > units)
-		b->nchunks = units;
-	b->chunk = units / b->nchunks + !!(units % b->nchunks);
-	b->nchunks = units / b->chunk + !!(units % b->chunk);
-	/* slot s owns chunks [s * per, (s + 1) * per) */
-	per = b->nchunks / n + !!(b->nchunks % n);
+	if (n == 1) {
+		struct npu_ops_ctx c;
+
+		cpu_chunk(dev, b, cpu_ctx(pool, &c, scratch ? scratch :
+					  cpu_caller_scratch(pool)), 0, units);
+		return b->err;
+	}
+	/* slot s owns units [s * per, (s + 1) * per) */
+	per = units / n + !!(units % n);
+	b->part = (uint32_t)(per / CPU_RUN_PARTS + !!(per % CPU_RUN_PARTS));
 	b->nslots = n;
 	for (i = 0; i < n; i++) {
-		uint64_t first = (uint64_t)i * per;
+		uint64_t lo = i * per < units ? i * per : units;
 
-		atomic_store_explicit(&b->slots[i].next,
-				      first < b->nchunks ? first : b->nchunks,
-				      memory_order_relaxed);
-		b->slots[i].end = first + per < b->nchunks ? first + per :
-				  b->nchunks;
+		npurt_cpu_range_set(&b->slots[i], (uint32_t)lo,
+				    (uint32_t)(lo + per < units ? lo + per :
+					       units));
 	}
 	/* counted before any helper can leave; those not offered after */
 	atomic_store(&b->remaining, n - 1);
@@ -405,7 +408,7 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b, unsigned int n,
 					       b);
 	if (gone)
 		atomic_fetch_sub(&b->remaining, gone);
-	if (n > 1 && !npurt_cpu_spin(pool->spin_ns, cpu_batch_ready, b)) {
+	if (!npurt_cpu_spin(pool->spin_ns, cpu_batch_ready, b)) {
 		pthread_mutex_lock(&b->lock);
 		b->woken = false;
 		if (atomic_fetch_or(&b->remaining, CPU_BATCH_SLEEPS) &
@@ -567,9 +570,9 @@ static int cpu_batch_init(npurt_device *dev, struct cpu_batch *b)
 
 	memset(b, 0, sizeof(*b));
 	b->copy_dim = -1;
-	/* sizeof(struct cpu_slot) is its alignment: a multiple of it */
-	b->slots = aligned_alloc(_Alignof(struct cpu_slot),
-				 nt * sizeof(struct cpu_slot));
+	/* sizeof(struct cpu_range) is its alignment: a multiple of it */
+	b->slots = aligned_alloc(_Alignof(struct cpu_range),
+				 nt * sizeof(struct cpu_range));
 	b->slot_of = calloc(nt, sizeof(*b->slot_of));
 	b->offered = calloc(nt, sizeof(*b->offered));
 	if (!b->slots || !b->slot_of || !b->offered) {
