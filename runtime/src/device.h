@@ -66,6 +66,9 @@ struct npurt_job {
 	 * (enum npurt_gpu_where, updated by the backend) */
 	const uint64_t *dptrs;
 	uint8_t *where;
+	/* GPU: per slot, whether its host side is page-locked (a tensor of
+	 * this device: npurt_device_tensor_alloc()), so copies are DMA */
+	const bool *pinned;
 	uint32_t items;			/* batch items (>= 1) */
 	const uint64_t *strides;	/* per slot, bytes per item; NULL: 1 item */
 	/* CPU: the worker's op scratch (NPU_OPS_SCRATCH_SIZE), whichever

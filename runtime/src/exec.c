@@ -38,6 +38,7 @@ struct slot_bind {
 	const uint8_t *copy_in;		/* copy from here before the run */
 	uint8_t *copy_out;		/* copy to here after the run */
 	bool host_new;			/* GPU: the host side is newer */
+	bool pinned;			/* GPU: the host side is page-locked */
 };
 
 struct npurt_worker {
@@ -54,6 +55,7 @@ struct npurt_worker {
 	uint32_t *buf_of;		/* NPU: slot -> index in @handles */
 	uint64_t *dptrs;		/* GPU: per slot */
 	uint8_t *where;			/* GPU: per slot, enum npurt_gpu_where */
+	bool *pinned;			/* GPU: per slot, slot_bind.pinned */
 	uint64_t *strides;		/* batch_jobs: per slot, bytes per item */
 	uint8_t **item_bases;		/* batch_jobs: an item's, per step thread */
 	unsigned int max_items;		/* items per job (1 unless batch_jobs) */
@@ -264,11 +266,13 @@ static int worker_alloc(struct npurt_worker *w, const npurt_program *p)
 	w->buf_of = calloc(n, sizeof(*w->buf_of));
 	w->dptrs = calloc(n, sizeof(*w->dptrs));
 	w->where = calloc(n, sizeof(*w->where));
+	w->pinned = calloc(n, sizeof(*w->pinned));
 	w->strides = calloc(n, sizeof(*w->strides));
 	w->item_bases = calloc(n * EXEC_STEP_THREADS, sizeof(*w->item_bases));
 	w->cmds = calloc(p->num_cmds, sizeof(*w->cmds));
 	if (!w->mem || !w->bind || !w->bases || !w->sizes || !w->buf_of ||
-	    !w->dptrs || !w->where || !w->strides || !w->item_bases || !w->cmds)
+	    !w->dptrs || !w->where || !w->pinned || !w->strides ||
+	    !w->item_bases || !w->cmds)
 		return npurt_err(-ENOMEM, "out of memory");
 	return 0;
 }
@@ -393,6 +397,7 @@ static void bind_slot(struct npurt_worker *w, const struct npurt_run *run,
 		bind_mem(b, &w->mem[i]);
 		b->ptr = src;
 		b->host_new = s->kind == NPURT_SLOT_INPUT;
+		b->pinned = t->dev == dev;
 	} else if (zero_copy && npurt_dev_is_npu(dev) && t->dev == dev &&
 		   t->mem.kind == NPURT_MEM_POOL) {
 		b->ptr = src;
@@ -510,9 +515,11 @@ static void build_job(struct npurt_worker *w, struct npurt_job *job,
 		w->dptrs[i] = w->bind[i].dptr;
 		w->where[i] = w->bind[i].host_new ? NPURT_GPU_HOST :
 			      NPURT_GPU_SYNCED;
+		w->pinned[i] = w->bind[i].pinned;
 	}
 	job->dptrs = w->dptrs;
 	job->where = w->where;
+	job->pinned = w->pinned;
 }
 
 /*
@@ -1040,6 +1047,7 @@ static void exec_free(struct npurt_exec *ex)
 		free(w->buf_of);
 		free(w->dptrs);
 		free(w->where);
+		free(w->pinned);
 		free(w->strides);
 		free(w->item_bases);
 		free(w->cmds);

@@ -26,8 +26,8 @@
  * has a pointwise convolution of K <= 32 (gpu_pw_ok(); NPURT_GPU_PW=0:
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
- * NPURT_GPU_STEPS=1 runs the input QUANTIZE step on the GPU
- * (gpu_run_step()). Results equal the CPU backend's byte for byte (the
+ * the input QUANTIZE step runs on the GPU when its input is page-locked
+ * (gpu_run_step(); NPURT_GPU_STEPS=1: always, 0: never). Results equal the CPU backend's byte for byte (the
  * kernels follow uapi/rm_npu_commands.md exactly).
  */
 #include <dirent.h>
@@ -125,7 +125,7 @@ struct npurt_gpu {
 	bool dw;			/* k_dw3/k_dw5 for depthwise */
 	bool pw;			/* k_pw for pointwise of K <= 32 */
 	bool sk;			/* k_mm_sk for GEMMs of few rows */
-	bool steps;			/* CPU steps it can run (run_step) */
+	int steps;			/* run_step: 1 always, 0 never, -1 auto */
 	pthread_key_t key;
 	bool key_ok;
 	pthread_mutex_t lock;
@@ -1376,16 +1376,17 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
 }
 
 /*
- * With NPURT_GPU_STEPS=1, the CPU steps the GPU runs itself: QUANTIZE of
- * binary32 to 8 bits with one scale (the input of a quantized model),
- * which the host would otherwise run item by item. Its input range moves
- * to the device if the host's is newer, the output slot becomes the
- * device's; no wait: the stream keeps it in order with the next job. Off
- * by default: the float input is 4 times the bytes of the quantized one
- * and the user's tensors are pageable memory, so with several runs in
- * flight the copies cost more than the host's quantizing (mobilenet_v2
- * batch 64 on an H200: 7% fewer inferences/s with 4 runs in flight, 14%
- * more with one).
+ * The CPU steps the GPU runs itself: QUANTIZE of binary32 to 8 bits with
+ * one scale (the input of a quantized model), which the host would
+ * otherwise run item by item. Its input range moves to the device if the
+ * host's is newer, the output slot becomes the device's; no wait: the
+ * stream keeps it in order with the next job. By default only when the
+ * input's host side is page-locked (a tensor of this device), copied by
+ * DMA: the float input is 4 times the bytes of the quantized one, and
+ * from pageable memory the driver copies it through its own staging, so
+ * with several runs in flight that cost more than the host's quantizing
+ * (mobilenet_v2 batch 64 on an H200: 7% fewer inferences/s with 4 runs
+ * in flight, 14% more with one). NPURT_GPU_STEPS=1: always; 0: never.
  */
 static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
@@ -1396,7 +1397,9 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 	struct g_quant p;
 	int ret = 0;
 
-	if (!g->steps || op->opcode != NPURT_CPU_QUANTIZE || op->p[0] ||
+	if (!g->steps || (g->steps < 0 && !(job->pinned &&
+					     job->pinned[in->slot])) ||
+	    op->opcode != NPURT_CPU_QUANTIZE || op->p[0] ||
 	    op->p[3] || in->dtype != NPURT_DTYPE_FLOAT32 ||
 	    (out->dtype != NPURT_DTYPE_INT8 && out->dtype != NPURT_DTYPE_UINT8) ||
 	    !in->count || (job->dptrs[in->slot] + in->offset) % 4 ||
@@ -1595,8 +1598,9 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->dw = gpu_env_on("NPURT_GPU_DW");
 	g->pw = g->tc && gpu_env_on("NPURT_GPU_PW");
 	g->sk = g->tc && gpu_env_on("NPURT_GPU_SK");
-	g->steps = getenv("NPURT_GPU_STEPS") &&
-		   !strcmp(getenv("NPURT_GPU_STEPS"), "1");
+	g->steps = !getenv("NPURT_GPU_STEPS") ? -1 :
+		   !strcmp(getenv("NPURT_GPU_STEPS"), "1") ? 1 :
+		   !strcmp(getenv("NPURT_GPU_STEPS"), "0") ? 0 : -1;
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;

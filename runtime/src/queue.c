@@ -129,9 +129,18 @@ static int queue_opts_check(const struct npurt_queue_opts *o)
 	return 0;
 }
 
+/*
+ * A record's inputs and outputs (the caller's copied in and out): on a
+ * runtime of one GPU, tensors of that device, page-locked, so that its
+ * copies are DMA and it quantizes a float input itself (gpu_run_step());
+ * else host memory.
+ */
 static int rec_tensors(npurt_runtime *rt, struct npurt_queue *q,
 		       struct queue_rec *r)
 {
+	npurt_device *gpu = npurt_runtime_device_count(rt) == 1 &&
+			    npurt_dev_is_gpu(npurt_runtime_device(rt, 0)) ?
+			    npurt_runtime_device(rt, 0) : NULL;
 	unsigned int k, i;
 	int ret;
 
@@ -146,7 +155,9 @@ static int rec_tensors(npurt_runtime *rt, struct npurt_queue *q,
 		else
 			r->in = v;
 		for (i = 0; i < n; i++) {
-			ret = npurt_tensor_alloc(rt, npurt_exec_io_desc(q->ex,
+			ret = gpu ? npurt_device_tensor_alloc(gpu,
+					npurt_exec_io_desc(q->ex, k, i), &v[i]) :
+			      npurt_tensor_alloc(rt, npurt_exec_io_desc(q->ex,
 							k, i), &v[i]);
 			if (ret)
 				return ret;

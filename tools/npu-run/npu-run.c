@@ -64,6 +64,8 @@ struct ctx {
 	double load_ms;
 	bool fallback;
 	bool any_npu;			/* NPUs present (for the fallback note) */
+	/* one GPU: the inputs' and outputs' device, so page-locked */
+	npurt_device *io_dev;
 	/* measured */
 	uint64_t *lat;
 	uint64_t wall_ns;
@@ -325,6 +327,8 @@ static int open_all(struct ctx *c)
 
 		npurt_device_get_info(npurt_runtime_device(c->rt, i), &info);
 		cpu += info.kind == NPURT_DEVICE_CPU;
+		if (c->ndev == 1 && info.kind == NPURT_DEVICE_GPU)
+			c->io_dev = npurt_runtime_device(c->rt, i);
 	}
 	c->fallback = !strcmp(npurt_runtime_spec(c->rt), "auto") &&
 		      cpu == c->ndev;
@@ -435,6 +439,20 @@ static int input_from_file(struct ctx *c, unsigned int i, const char *file)
 	return ret;
 }
 
+/*
+ * An input or output tensor: on a single GPU, one of that device
+ * (page-locked host memory its copies read and write by DMA, and from
+ * which it quantizes the input itself), as an application after
+ * throughput would allocate them; else host memory.
+ */
+static int io_alloc(struct ctx *c, bool out, unsigned int i,
+		    npurt_tensor **t)
+{
+	return c->io_dev ?
+	       npurt_device_tensor_alloc(c->io_dev, io_desc(c, out, i), t) :
+	       npurt_tensor_alloc(c->rt, io_desc(c, out, i), t);
+}
+
 static int setup_inputs(struct ctx *c)
 {
 	const struct opts *o = c->o;
@@ -443,12 +461,12 @@ static int setup_inputs(struct ctx *c)
 	int ret, k;
 
 	for (i = 0; i < c->nin; i++) {
-		ret = npurt_tensor_alloc(c->rt, io_desc(c, false, i), &c->in[i]);
+		ret = io_alloc(c, false, i, &c->in[i]);
 		if (ret)
 			return fail(ret, "input tensor");
 	}
 	for (i = 0; i < c->nout; i++) {
-		ret = npurt_tensor_alloc(c->rt, io_desc(c, true, i), &c->out[i]);
+		ret = io_alloc(c, true, i, &c->out[i]);
 		if (ret)
 			return fail(ret, "output tensor");
 	}
