@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "cpu_mbox.h"
-#include "cpu_range.h"
 #include "cpu_ops.h"
+#include "cpu_range.h"
 #include "device.h"
 #include "npu_ops.h"
 #include "profiler.h"
