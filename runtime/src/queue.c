@@ -133,7 +133,9 @@ static int queue_opts_check(const struct npurt_queue_opts *o)
  * A record's inputs and outputs (the caller's copied in and out): on a
  * runtime of one GPU, tensors of that device, page-locked, so that its
  * copies are DMA and it quantizes a float input itself (gpu_run_step());
- * else host memory.
+ * else, or when the GPU's memory or page-locked memory runs out, host
+ * memory. (A GPU tensor has device memory too, unused here: the worker
+ * uploads to its own.)
  */
 static int rec_tensors(npurt_runtime *rt, struct npurt_queue *q,
 		       struct queue_rec *r)
@@ -157,8 +159,11 @@ static int rec_tensors(npurt_runtime *rt, struct npurt_queue *q,
 		for (i = 0; i < n; i++) {
 			ret = gpu ? npurt_device_tensor_alloc(gpu,
 					npurt_exec_io_desc(q->ex, k, i), &v[i]) :
-			      npurt_tensor_alloc(rt, npurt_exec_io_desc(q->ex,
-							k, i), &v[i]);
+			      -ENODEV;
+			/* page-locked memory is scarcer: else as before */
+			if (ret)
+				ret = npurt_tensor_alloc(rt,
+					npurt_exec_io_desc(q->ex, k, i), &v[i]);
 			if (ret)
 				return ret;
 		}

@@ -443,14 +443,17 @@ static int input_from_file(struct ctx *c, unsigned int i, const char *file)
  * An input or output tensor: on a single GPU, one of that device
  * (page-locked host memory its copies read and write by DMA, and from
  * which it quantizes the input itself), as an application after
- * throughput would allocate them; else host memory.
+ * throughput would allocate them; else, or when that memory runs out,
+ * host memory.
  */
 static int io_alloc(struct ctx *c, bool out, unsigned int i,
 		    npurt_tensor **t)
 {
-	return c->io_dev ?
-	       npurt_device_tensor_alloc(c->io_dev, io_desc(c, out, i), t) :
-	       npurt_tensor_alloc(c->rt, io_desc(c, out, i), t);
+	/* page-locked memory is scarcer: host memory when it runs out */
+	if (c->io_dev &&
+	    !npurt_device_tensor_alloc(c->io_dev, io_desc(c, out, i), t))
+		return 0;
+	return npurt_tensor_alloc(c->rt, io_desc(c, out, i), t);
 }
 
 static int setup_inputs(struct ctx *c)
