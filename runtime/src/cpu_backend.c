@@ -380,8 +380,10 @@ static int cpu_split(npurt_device *dev, struct cpu_batch *b, unsigned int n,
 	unsigned int i, offered = 0, gone = 0;
 	uint64_t per;
 
-	if (n > units || units > UINT32_MAX)
-		n = units > UINT32_MAX ? 1 : (unsigned int)units;
+	if (units > UINT32_MAX)		/* cpu_range.h counts in 32 bits */
+		n = 1;
+	else if (n > units)
+		n = (unsigned int)units;
 	b->err = 0;
 	b->units = units;
 	if (n == 1) {

@@ -27,8 +27,9 @@
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
  * the input QUANTIZE step runs on the GPU when its input is page-locked
- * (gpu_run_step(); NPURT_GPU_STEPS=1: always, 0: never). Results equal the CPU backend's byte for byte (the
- * kernels follow uapi/rm_npu_commands.md exactly).
+ * (gpu_run_step(); NPURT_GPU_STEPS=1: always, 0: never). Results equal
+ * the CPU backend's byte for byte (the kernels follow
+ * uapi/rm_npu_commands.md exactly).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -1550,6 +1551,7 @@ static int gpu_env_width(const char *name)
 int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 {
 	struct npurt_device_info *info = &dev->info;
+	const char *steps;
 	const struct npurt_cuda *cu = npurt_cuda_get();
 	struct npurt_gpu_info gi;
 	struct npurt_gpu *g;
@@ -1598,9 +1600,9 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->dw = gpu_env_on("NPURT_GPU_DW");
 	g->pw = g->tc && gpu_env_on("NPURT_GPU_PW");
 	g->sk = g->tc && gpu_env_on("NPURT_GPU_SK");
-	g->steps = !getenv("NPURT_GPU_STEPS") ? -1 :
-		   !strcmp(getenv("NPURT_GPU_STEPS"), "1") ? 1 :
-		   !strcmp(getenv("NPURT_GPU_STEPS"), "0") ? 0 : -1;
+	steps = getenv("NPURT_GPU_STEPS");
+	g->steps = steps && !strcmp(steps, "1") ? 1 :
+		   steps && !strcmp(steps, "0") ? 0 : -1;
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;

@@ -157,13 +157,13 @@ static int rec_tensors(npurt_runtime *rt, struct npurt_queue *q,
 		else
 			r->in = v;
 		for (i = 0; i < n; i++) {
-			ret = gpu ? npurt_device_tensor_alloc(gpu,
-					npurt_exec_io_desc(q->ex, k, i), &v[i]) :
-			      -ENODEV;
+			const npurt_tensor_desc *d = npurt_exec_io_desc(q->ex,
+									k, i);
+
 			/* page-locked memory is scarcer: else as before */
-			if (ret)
-				ret = npurt_tensor_alloc(rt,
-					npurt_exec_io_desc(q->ex, k, i), &v[i]);
+			if (gpu && !npurt_device_tensor_alloc(gpu, d, &v[i]))
+				continue;
+			ret = npurt_tensor_alloc(rt, d, &v[i]);
 			if (ret)
 				return ret;
 		}
