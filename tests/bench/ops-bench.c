@@ -24,7 +24,8 @@
  *   SHAPE_VARIANT_Nt     with -t N
  * Shapes: gemm512, gemm1024 (int8 x int8 -> int8, bias, requant) and
  * mobilenet-like NHWC convolutions (conv_stem: 224x224x3 3x3/2 -> 32;
- * pw_*: 1x1 pointwise; dw_*: 3x3 depthwise).
+ * pw_*: 1x1 pointwise; dw_*: 3x3 depthwise; r18_*: resnet18's dense
+ * convolutions, the 7x7 stem and 3x3 ones).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -67,6 +68,12 @@ static const struct shape shapes[] = {
 	{ "dw_28x192", false, 0, 0, 0, 28, 192, 192, 3, 1, 192 },
 	{ "dw_14x576", false, 0, 0, 0, 14, 576, 576, 3, 1, 576 },
 	{ "dw_7x960", true, 0, 0, 0, 7, 960, 960, 3, 1, 960 },
+	/* resnet18's: the 7x7 stem and a 3x3 convolution of each stage */
+	{ "r18_stem", false, 0, 0, 0, 224, 3, 64, 7, 2, 1 },
+	{ "r18_56x64", false, 0, 0, 0, 56, 64, 64, 3, 1, 1 },
+	{ "r18_28x128", false, 0, 0, 0, 28, 128, 128, 3, 1, 1 },
+	{ "r18_14x256", false, 0, 0, 0, 14, 256, 256, 3, 1, 1 },
+	{ "r18_7x512", false, 0, 0, 0, 7, 512, 512, 3, 1, 1 },
 };
 
 static u64 now_ns(void)
