@@ -136,7 +136,7 @@ $(BUILD)/bin/quant-ulp: $(NPUC_DIR)/obj/quant-ulp.o $(NPUC_LIB) | $(NPURT_SO_LNK
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(NPUC_LIB) $(NPUC_LDLIBS)
 
-onnx-test: $(NPUC_BINS) $(NPUC_PLUGIN)
+onnx-test: $(NPUC_BINS) $(NPUC_PLUGIN) $(BUILD)/bin/npu-run
 	nice $(BUILD)/bin/onnx-conformance --device cpu --list $(ONNX_CLAIMED) \
 		$(ONNX_NODE_DIR)
 	BUILD=$(BUILD) nice tools/npu-compile/test-npu-compile

@@ -156,6 +156,46 @@ m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)])
 m.ir_version = 7
 save(m, 'mixed_mlp.onnx')
 
+# Hardswish as onnxruntime's QOperator form leaves it (mobilenet_v3):
+# HardSigmoid between DequantizeLinear and QuantizeLinear, then
+# QLinearMul(x, that). The compiler computes the Mul in the HardSigmoid's
+# table when nothing else reads the HardSigmoid (y); the second HardSigmoid
+# is also read by a graph output (h2), so y2 is a LUT then an ELTWISE.
+# test-npu-compile requires y == y2 byte for byte over all 256 values of
+# xq (the input: (k - 128) * xs for k in 0..255).
+xs, hs, ys = 0.05, 1 / 255, 0.0297
+inits = [c('xs', np.float32(xs)), c('xz', np.uint8(128)),
+         c('hs', np.float32(hs)), c('hz', np.uint8(0)),
+         c('ys', np.float32(ys)), c('yz', np.uint8(20))]
+nodes = [h.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq'], name='q')]
+for k in ('', '2'):
+    nodes += [h.make_node('DequantizeLinear', ['xq', 'xs', 'xz'], ['xf' + k],
+                          name='dq' + k),
+              h.make_node('HardSigmoid', ['xf' + k], ['hf' + k],
+                          alpha=1 / 6, beta=0.5, name='hsig' + k),
+              h.make_node('QuantizeLinear', ['hf' + k, 'hs', 'hz'],
+                          ['hq' + k], name='hq' + k),
+              h.make_node('QLinearMul', ['xq', 'xs', 'xz', 'hq' + k, 'hs',
+                                         'hz', 'ys', 'yz'], ['yq' + k],
+                          domain='com.microsoft', name='mul' + k),
+              h.make_node('DequantizeLinear', ['yq' + k, 'ys', 'yz'],
+                          ['y' + k], name='ydq' + k)]
+nodes.append(h.make_node('DequantizeLinear', ['hq2', 'hs', 'hz'], ['h2'],
+                         name='hdq2'))
+g = h.make_graph(nodes, 'hardswish',
+                 [h.make_tensor_value_info('x', T.FLOAT, [1, 256])],
+                 [h.make_tensor_value_info(n, T.FLOAT, [1, 256])
+                  for n in ('y', 'y2', 'h2')], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13),
+                                   h.make_opsetid('com.microsoft', 1)])
+m.ir_version = 7
+td = os.path.join(out, 'hardswish')
+os.makedirs(os.path.join(td, 'test_data_set_0'), exist_ok=True)
+save(m, os.path.join('hardswish', 'model.onnx'))
+x = ((np.arange(256) - 128) * np.float32(xs)).astype(np.float32)[None]
+open(os.path.join(td, 'test_data_set_0', 'input_0.pb'), 'wb').write(
+    nh.from_array(x, 'x').SerializeToString())
+
 # Malformed models
 raw = open(os.path.join(out, 'qop_cnn.onnx'), 'rb').read()
 open(os.path.join(out, 'bad_truncated.onnx'), 'wb').write(raw[:len(raw) // 2])

@@ -862,6 +862,11 @@ static int lower_node(struct lctx *x, struct npuc_node *n)
 		note(x, "constant");
 		return 0;
 	}
+	if (n->merged) {		/* lower_lut() wrote its output */
+		note(x, "(in the LUT before it)");
+		n->on_npu = true;
+		return 0;
+	}
 	x->nundo = 0;
 	x->journaling = true;
 	if (n->def->npu && !(x->opts && x->opts->cpu_only)) {
@@ -1208,6 +1213,8 @@ int npuc_compile_stats(struct npuc_graph *g, const struct npuc_opts *opts,
 	for (i = 0; i < g->noutputs; i++)
 		x.ts[g->outputs[i]].out_slot = g->ninputs + i;
 	x.nslots_io = g->ninputs + g->noutputs;
+	for (i = 0; i < g->nn; i++)	/* a graph may be compiled again */
+		g->n[i].merged = false;
 	for (i = 0; !ret && i < g->norder; i++) {
 		struct npuc_node *n = &g->n[g->order[i]];
 

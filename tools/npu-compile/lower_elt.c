@@ -4,7 +4,8 @@
  * Mul of two tensors (any multidirectional broadcast that folds into a
  * strided 2-D grid per command), and LUT for every function of one
  * quantized tensor: activations, pointwise chains (rm_npu::Lut), Add/Mul
- * with a scalar constant, requantization (rm_npu::Requant).
+ * with a scalar constant, requantization (rm_npu::Requant), and a table
+ * followed by the Mul of its input and output (hardswish).
  *
  * A table entry is computed in double from the real value of its index
  * and quantized once, so a table is as exact as the output type allows.
@@ -130,8 +131,84 @@ static int runtime_input(struct npuc_graph *g, const struct npuc_node *n)
 	return r;
 }
 
+/* ELTWISE MUL's binary32 scale (rm_npu_commands.md 6.1): Sa * Sb / Sc. */
+static float elt_mul_scale(const struct npuc_tensor *a,
+			   const struct npuc_tensor *b,
+			   const struct npuc_tensor *o)
+{
+	float sa = (float)a->q.scale[0], sb = (float)b->q.scale[0];
+	float sc = (float)o->q.scale[0];
+
+	return sa * sb / sc;
+}
+
+/*
+ * The node that multiplies table @n's input by its output, when it is
+ * the only reader of that output and the product a plain ELTWISE MUL of
+ * two same-shaped tensors (lower_eltwise()'s binary32 form): then
+ * Mul(x, f(x)) is a function of x alone. Hardswish comes as HardSigmoid
+ * then Mul this way: mobilenet_v3's every activation. NULL otherwise.
+ */
+static struct npuc_node *mul_after(struct lctx *x, const struct npuc_node *n,
+				   int r)
+{
+	struct npuc_graph *g = x->g;
+	struct npuc_tensor *in = in_t(g, n, r), *o = out_t(g, n, 0), *mo;
+	struct npuc_node *m = NULL;
+	int i, j, uses = 0;
+
+	if (n->nout != 1 || ts_of(x, o)->out_slot >= 0)
+		return NULL;
+	for (i = 0; i < g->norder; i++) {
+		struct npuc_node *c = &g->n[g->order[i]];
+
+		for (j = 0; !c->dead && j < c->nin; j++)
+			if (c->in[j] == n->out[0]) {
+				uses++;
+				m = c;
+			}
+	}
+	if (uses != 1 || !IS_OP(m, MUL) || m->nin != 2 ||
+	    !((m->in[0] == n->in[r] && m->in[1] == n->out[0]) ||
+	      (m->in[1] == n->in[r] && m->in[0] == n->out[0])))
+		return NULL;
+	mo = out_t(g, m, 0);
+	if (!mo || mo->elem != in->elem || o->elem != in->elem ||
+	    !mo->q.elem || !quant_per_tensor(&mo->q) || mo->ndim != in->ndim)
+		return NULL;
+	for (i = 0; i < in->ndim; i++)
+		if (mo->dims[i] != in->dims[i])
+			return NULL;
+	return m;
+}
+
+/*
+ * @table (input value j -> f(j)) becomes j -> Mul(j, f(j)) of @m, each
+ * entry as the ELTWISE command computes it (rm_npu_commands.md 6.1,
+ * MUL): the same bytes as the two commands.
+ */
+static void mul_table(struct npuc_graph *g, const struct npuc_tensor *in,
+		      const struct npuc_tensor *f, const struct npuc_node *m,
+		      uint8_t table[256])
+{
+	const struct npuc_tensor *mo = out_t(g, m, 0);
+	float s = elt_mul_scale(in, f, mo), y;
+	int j, a, b, lo = type_min(mo->elem), hi = type_max(mo->elem);
+
+	for (j = 0; j < 256; j++) {
+		a = idx_value(in->elem, j);
+		b = f->elem == NPUC_INT8 ? (int8_t)table[j] : table[j];
+		/* |v| <= 255 * 255: exact in binary32 */
+		y = (float)((a - in->q.zp[0]) * (b - f->q.zp[0])) * s;
+		y = nearbyintf(y + (float)mo->q.zp[0]);
+		table[j] = (uint8_t)(y < (float)lo ? lo : y > (float)hi ? hi :
+				     (int)y);
+	}
+}
+
 int lower_lut(struct lctx *x, struct npuc_node *n)
 {
+	struct npuc_node *m = NULL;
 	struct npuc_graph *g = x->g;
 	struct npuc_tensor *in, *o = out_t(g, n, 0);
 	uint8_t table[256];
@@ -183,10 +260,21 @@ int lower_lut(struct lctx *x, struct npuc_node *n)
 			table[j] = (uint8_t)ort_quant(&o->q, npuc_evalf(n, v));
 		}
 	}
+	if (in->q.elem)
+		m = mul_after(x, n, r);
+	if (m) {
+		mul_table(g, in, o, m, table);
+		o = out_t(g, m, 0);
+	}
 	if ((ret = get_any(x, in, true, &li, &lay)) ||
 	    (ret = alloc_out(x, o, lay, &lo)))
 		return ret;
-	return emit_lut(x, li, lo, npuc_tensor_elements(in), in->elem, table);
+	ret = emit_lut(x, li, lo, npuc_tensor_elements(in), in->elem, table);
+	if (!ret && m) {
+		m->merged = true;
+		note(x, "(\"%s\" too)", m->name);
+	}
+	return ret;
 }
 
 /* ---- ELTWISE over a broadcast grid ---------------------------------------------- */
@@ -328,14 +416,26 @@ static int elt_grid(struct lctx *x, const struct rm_npu_cmd *proto,
 	enum layout la, lb, lay;
 	struct loc lo;
 
-	/* the full-size operand decides the layout */
-	if ((ret = get_any(x, ta, same_shape(ta, o), &a.l, &la)))
-		return ret;
-	lay = la;
-	if (same_shape(tb, o) && lay == LAY_NHWC)
-		ret = get_nhwc(x, tb, &b.l), lb = LAY_NHWC;
-	else
-		ret = get_any(x, tb, false, &b.l, &lb);
+	/*
+	 * The full-size operand decides the layout, @ta when both are: a
+	 * broadcast one (squeeze-and-excitation's per-channel scale times
+	 * an NHWC tensor) then reads in place with stride 0, rather than
+	 * the tensor going to NCHW and back around the command.
+	 */
+	if (same_shape(ta, o) || !same_shape(tb, o)) {
+		if ((ret = get_any(x, ta, same_shape(ta, o), &a.l, &la)))
+			return ret;
+		lay = la;
+		if (same_shape(tb, o) && lay == LAY_NHWC)
+			ret = get_nhwc(x, tb, &b.l), lb = LAY_NHWC;
+		else
+			ret = get_any(x, tb, false, &b.l, &lb);
+	} else {
+		if ((ret = get_any(x, tb, true, &b.l, &lb)))
+			return ret;
+		lay = lb;
+		ret = get_any(x, ta, false, &a.l, &la);
+	}
 	if (ret || (ret = alloc_out(x, o, lay, &lo)))
 		return ret;
 	if (lay == LAY_NHWC && layout_trivial(o))
@@ -404,7 +504,7 @@ static int elt_f32(struct lctx *x, struct rm_npu_cmd *c,
 	if (c->eltwise.op == RM_NPU_ELT_MUL) {
 		c->eltwise.a.zero_point = a->q.zp[0];
 		c->eltwise.b.zero_point = b->q.zp[0];
-		c->eltwise.rq.mult = f32_bits(sa * sb / sc);
+		c->eltwise.rq.mult = f32_bits(elt_mul_scale(a, b, o));
 		c->eltwise.rq.zero_point = o->q.zp[0];
 	} else {
 		float rac = sa / sc, rbc = sb / sc;

@@ -27,7 +27,8 @@
 
 #include <npurt.h>
 
-#define NPUC_VERSION		"0.1.0"
+/* in the compile cache's key: a new one whenever programs change */
+#define NPUC_VERSION		"0.2.0"
 #define NPUC_MAX_DIMS		8
 /* Models import opset 13 or later; see onnx_import.c for the exception. */
 #define NPUC_MIN_OPSET		13
@@ -104,6 +105,7 @@ struct npuc_node {
 	int sub_in;			/* the float tensor the nodes read */
 	/* lowering */
 	bool on_npu, on_cpu;		/* emitted commands / CPU steps */
+	bool merged;			/* computed by its input's table */
 	char where[200];		/* --explain text */
 };
 
