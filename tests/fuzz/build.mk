@@ -73,7 +73,7 @@ $(FUZZ_NPUC_OBJS) $(FUZZ_DIR)/obj/tests/fuzz/fuzz_onnx.o: \
 	FUZZ_CFLAGS += -Itools/npu-compile -I$(FUZZ_NPUC_GEN) \
 	-Wno-missing-field-initializers
 $(FUZZ_NPUC_OBJS): $(FUZZ_NPUC_GEN)/onnx.pb-c.h tools/npu-compile/npuc.h \
-	tools/npu-compile/npuc_cache.h
+	tools/npu-compile/npuc_cache.h $(NPUC_BUILD_H)
 $(FUZZ_DIR)/obj/tests/fuzz/fuzz_onnx.o: $(FUZZ_NPUC_GEN)/onnx.pb-c.h
 
 # Generated code: not ours to make warning-free.

@@ -105,4 +105,4 @@ $(if $(DP_UNIT_OK),$(eval $(test_rpc_OBJS): | $(DP_UNIT_GEN)/deviceplugin.pb-c.h
 
 # test_onnx_*: the generated header must exist before their objects build.
 $(foreach t,$(if $(ONNX_UNIT_OK),$(ONNX_UNIT_TESTS)),\
-	$(eval $($(t)_OBJS): | $(ONNX_UNIT_GEN)/onnx.pb-c.h))
+	$(eval $($(t)_OBJS): | $(ONNX_UNIT_GEN)/onnx.pb-c.h $(NPUC_BUILD_H)))

@@ -108,6 +108,8 @@ $(NPUC_GEN)/onnx.pb-c.c: $(NPUC_PROTO)
 $(NPUC_GEN)/onnx.pb-c.h: $(NPUC_GEN)/onnx.pb-c.c
 	@test -f $@
 
+$(NPUC_DIR)/obj/cache.o: $(NPUC_BUILD_H)
+
 # Generated code: not ours to make warning-free.
 $(NPUC_DIR)/obj/onnx.pb-c.o: $(NPUC_GEN)/onnx.pb-c.c $(NPUC_GEN)/onnx.pb-c.h
 	@mkdir -p $(@D)

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "npuc.h"
+#include "npuc_build.h"
 #include "npuc_cache.h"
 
 #define CACHE_MAGIC	"npuc-cache-v1"
@@ -66,6 +67,11 @@ int npuc_cache_dir(char *buf, size_t len)
 	return 0;
 }
 
+const char *npuc_source_hash(void)
+{
+	return NPUC_SOURCE_HASH;
+}
+
 int npuc_cache_key(const void *model, size_t size,
 		   const struct npuc_cache_key *k, char hex[65])
 {
@@ -73,7 +79,7 @@ int npuc_cache_key(const void *model, size_t size,
 	unsigned int mdlen = 0, i;
 	uint8_t le[8];
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	const char *fields[4];
+	const char *fields[5];
 	uint64_t v;
 	int ok;
 
@@ -83,8 +89,9 @@ int npuc_cache_key(const void *model, size_t size,
 	fields[1] = NPUC_VERSION;
 	fields[2] = k && k->arch ? k->arch : "";
 	fields[3] = k && k->options ? k->options : "";
+	fields[4] = NPUC_SOURCE_HASH;
 	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	for (i = 0; ok && i < 4; i++)	/* strings with their NUL */
+	for (i = 0; ok && i < 5; i++)	/* strings with their NUL */
 		ok = EVP_DigestUpdate(c, fields[i], strlen(fields[i]) + 1);
 	v = RM_NPU_CMDSET_VERSION;
 	for (i = 0; i < 8; i++)

@@ -128,8 +128,9 @@ int main(int argc, char **argv)
 		case 'n': opts.name = optarg; break;
 		case 'c': return cache_cmd(optarg);
 		case 'u': use_cache = 1; break;
-		case 'V': printf("npu-compile %s (command set %d)\n",
-				 NPUC_VERSION, RM_NPU_CMDSET_VERSION);
+		case 'V': printf("npu-compile %s (command set %d, sources "
+				 "%.12s)\n", NPUC_VERSION,
+				 RM_NPU_CMDSET_VERSION, npuc_source_hash());
 			return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -3,7 +3,9 @@
  * npuc_cache.h - the compile cache: .onnx bytes -> .npuprog bytes.
  *
  * Key: SHA-256 (OpenSSL libcrypto) over a versioned record of the model
- * bytes, the compiler version (NPUC_VERSION), the command-set version
+ * bytes, the compiler version (NPUC_VERSION) and sources
+ * (npuc_source_hash(): a compiler changed under the same version must not
+ * reuse its predecessor's programs), the command-set version
  * (RM_NPU_CMDSET_VERSION), the target arch, the firmware capability mask
  * and the compile options. Directory: $NPURT_CACHE_DIR, else
  * $XDG_CACHE_HOME/npurt, else $HOME/.cache/npurt. Entries are
@@ -21,6 +23,14 @@
 #include <stdio.h>
 
 #include <npurt.h>
+
+/*
+ * SHA-256 (hex) of the sources that decide the programs made: the
+ * compiler's, the program builder's and the uAPI (build.mk computes it).
+ * The same for npu-compile and the plugin built from one tree, so both
+ * find each other's entries.
+ */
+const char *npuc_source_hash(void);
 
 struct npuc_cache_key {
 	const char *arch;		/* "warboy", "cpu" */
