@@ -38,6 +38,15 @@
 #define CPU_SPLIT_MIN_ELEMS	(16u * 1024)
 
 /*
+ * LUT commands split from as many elements: a lookup costs little, but a
+ * table left whole reads the half of its input the other core wrote, and
+ * its readers (split commands) read half its output from this core;
+ * split, each core keeps to its own rows. mobilenet_v3_small's
+ * hardswishes are such tables: its cpu(2) run 0.676-0.685 -> 0.654-0.661
+ * ms (NPURT_CPU_TUNE=0, 3 rounds alternated).
+ */
+
+/*
  * Elementwise CPU steps (npurt_cpu_step_elems()) split from this many
  * elements, in units of CPU_STEP_BLOCK (16 KiB of binary32: ranges meet
  * at cache-line edges).
@@ -545,7 +554,8 @@ static int cpu_run_cmd(npurt_device *dev, const struct npurt_job *job,
 			n = 1;
 		else
 			units = cmd->copy.dims[copy_dim];
-	} else if (npu_cmd_ops(cmd) < (cmd->opcode == RM_NPU_OP_ELTWISE ?
+	} else if (npu_cmd_ops(cmd) < (cmd->opcode == RM_NPU_OP_ELTWISE ||
+					cmd->opcode == RM_NPU_OP_LUT ?
 					CPU_SPLIT_MIN_ELEMS :
 					CPU_SPLIT_MIN_OPS)) {
 		n = 1;
