@@ -49,9 +49,14 @@
 /*
  * Elementwise CPU steps (npurt_cpu_step_elems()) split from this many
  * elements, in units of CPU_STEP_BLOCK (16 KiB of binary32: ranges meet
- * at cache-line edges).
+ * at cache-line edges); so does a COPY that transposes. A binary32
+ * element costs 0.3-1 ns, so 16K of them take 5-16 us; each step
+ * measures itself split and alone (CPU_TUNE_SAMPLES) and keeps to the
+ * faster. From 64K before: mobilenet_v3_small.qdq's cpu(2) / cpu(1) went
+ * 1.21, 1.21 -> 1.26, 1.27, mobilenet_v2.qdq's and squeezenet1_1.qdq's
+ * stayed within noise (1.63-1.67, 1.55-1.63; model-bench, alternated).
  */
-#define CPU_STEP_SPLIT_MIN	(64u * 1024)
+#define CPU_STEP_SPLIT_MIN	(16u * 1024)
 #define CPU_STEP_BLOCK		4096u
 
 /*
