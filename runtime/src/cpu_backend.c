@@ -28,23 +28,19 @@
 #endif
 
 /*
- * ELTWISE commands with fewer elements too: an element costs far more
- * than a multiply-add (requantization, 16 lanes a vector: about 0.4 ns on
- * this host, against 1-3 ps a multiply-add), so 16K of them take about
- * as long (7 us) as the smallest commands worth splitting. Under
- * CPU_SPLIT_MIN_OPS they ran alone, a quarter of mobilenet_v3_small's
- * time on cpu(1) and none of it shared.
+ * ELTWISE and LUT commands with fewer elements too. An ELTWISE element
+ * costs far more than a multiply-add (requantization, 16 lanes a vector:
+ * about 0.4 ns on this host, against 1-3 ps a multiply-add), so 16K of
+ * them take about as long (7 us) as the smallest commands worth
+ * splitting; under CPU_SPLIT_MIN_OPS they ran alone, a quarter of
+ * mobilenet_v3_small's time on cpu(1) and none of it shared. A lookup
+ * costs little, but a table left whole reads the half of its input the
+ * other core wrote, and its readers (split commands) read half its
+ * output from this core; split, each core keeps to its own rows
+ * (mobilenet_v3_small's hardswishes are tables: its cpu(2) run
+ * 0.676-0.685 -> 0.654-0.661 ms, NPURT_CPU_TUNE=0, 3 rounds alternated).
  */
 #define CPU_SPLIT_MIN_ELEMS	(16u * 1024)
-
-/*
- * LUT commands split from as many elements: a lookup costs little, but a
- * table left whole reads the half of its input the other core wrote, and
- * its readers (split commands) read half its output from this core;
- * split, each core keeps to its own rows. mobilenet_v3_small's
- * hardswishes are such tables: its cpu(2) run 0.676-0.685 -> 0.654-0.661
- * ms (NPURT_CPU_TUNE=0, 3 rounds alternated).
- */
 
 /*
  * Elementwise CPU steps (npurt_cpu_step_elems()) split from this many

@@ -402,6 +402,27 @@ static int elt_nest(struct lctx *x, const struct rm_npu_cmd *proto,
 	return 0;
 }
 
+/*
+ * The forms of @lead and @other, operands of an element-wise command
+ * into @o: @lead's (any form when it has @o's shape) decides the layout,
+ * and @other follows it when it has @o's shape too.
+ */
+static int elt_forms(struct lctx *x, const struct npuc_tensor *o,
+		     struct npuc_tensor *lead, struct loc *ll,
+		     enum layout *lla, struct npuc_tensor *other,
+		     struct loc *ol, enum layout *ola)
+{
+	int ret = get_any(x, lead, same_shape(lead, o), ll, lla);
+
+	if (ret)
+		return ret;
+	if (same_shape(other, o) && *lla == LAY_NHWC) {
+		*ola = LAY_NHWC;
+		return get_nhwc(x, other, ol);
+	}
+	return get_any(x, other, false, ol, ola);
+}
+
 /* a OP b into o with broadcasting: the nest over o's physical order,
  * unit dimensions dropped and contiguous ones merged. */
 static int elt_grid(struct lctx *x, const struct rm_npu_cmd *proto,
@@ -423,18 +444,11 @@ static int elt_grid(struct lctx *x, const struct rm_npu_cmd *proto,
 	 * the tensor going to NCHW and back around the command.
 	 */
 	if (same_shape(ta, o) || !same_shape(tb, o)) {
-		if ((ret = get_any(x, ta, same_shape(ta, o), &a.l, &la)))
-			return ret;
+		ret = elt_forms(x, o, ta, &a.l, &la, tb, &b.l, &lb);
 		lay = la;
-		if (same_shape(tb, o) && lay == LAY_NHWC)
-			ret = get_nhwc(x, tb, &b.l), lb = LAY_NHWC;
-		else
-			ret = get_any(x, tb, false, &b.l, &lb);
 	} else {
-		if ((ret = get_any(x, tb, true, &b.l, &lb)))
-			return ret;
+		ret = elt_forms(x, o, tb, &b.l, &lb, ta, &a.l, &la);
 		lay = lb;
-		ret = get_any(x, ta, false, &a.l, &la);
 	}
 	if (ret || (ret = alloc_out(x, o, lay, &lo)))
 		return ret;
