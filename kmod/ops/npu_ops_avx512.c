@@ -42,6 +42,7 @@ static bool npu_mm_strip_epi(const struct npu_mm *mm,
 			     const struct npu_mm_epi *e, u32 nv, const u8 *a,
 			     u64 lda, u64 ntiles, const u8 *panel, u32 kc,
 			     u32 w, u8 *out, u64 stride);
+static bool npu_mm_epi_fused(const struct npu_mm_epi *e);
 
 /*
  * Copies of im2col runs and A rows: 64 bytes a vector, the tail in one

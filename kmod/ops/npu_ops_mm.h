@@ -567,6 +567,39 @@ static bool npu_mm_tile_inner(const struct npu_mm *mm, struct npu_mm_px px,
 					rows[i] + ky * rstep, kwl, mm->sgn));
 	return true;
 }
+
+/*
+ * Implicit im2col for kernel rows of k_w * in_c bytes that are not whole
+ * k steps (a stem convolution of 3 input channels: 9 bytes): each run
+ * read in place as whole k steps, its last step reaching up to 3 bytes
+ * past the run, against a panel whose weights there are 0 (npu_mm_pack()
+ * zeroes k past its range), so those bytes add nothing; the row sums
+ * cover the run alone (npu_mm_tile_inner()). Copying each pixel's runs
+ * (npu_mm_im2col_inner()) cost more than the multiplies: a masked store
+ * then 4-byte loads of it, which the store cannot forward. The panel of
+ * block @cb goes to the upper half of the scratch's panel area; NULL when
+ * the runs' panel or the plain one would not fit its half. @pkc: its k
+ * values, @aend: the end of the input, which no read may pass.
+ */
+static const u8 *npu_mm_panel_runs(const struct npu_mm *mm,
+				   struct npu_ops_ctx *ctx, u32 cb, u32 w,
+				   u32 *pkc, const u8 **aend)
+{
+	const struct rm_npu_cmd_conv2d *c = mm->c;
+	u32 kwl = c->k_w * c->in_c, nqs = npu_mm_ksteps(kwl), ky;
+	u8 *panel = ctx->scratch + NPU_MM_SC_PANEL + NPU_MM_PANEL_MAX / 2;
+	s32 *colsum = (s32 *)(ctx->scratch + NPU_MM_SC_ACC);
+	u32 nv = (w + 15) / 16;
+
+	*pkc = c->k_h * nqs * NPU_MM_KSTEP;
+	if (2 * (u64)*pkc > NPU_MM_KC || 2 * (u64)mm->k > NPU_MM_KC)
+		return NULL;
+	for (ky = 0; ky < c->k_h; ky++)
+		npu_mm_pack(mm, cb * NPU_MM_COLS, w, ky * kwl, kwl,
+			    panel + (u64)ky * nqs * nv * 64, colsum);
+	*aend = mm->a + (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	return panel;
+}
 #endif
 
 /*
@@ -588,7 +621,9 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 	s32 rowsum[NPU_MM_MC];
 	u64 g, gend, t;
 #ifdef NPU_MM_KERNEL_EPI
-	u64 seg = 0;
+	const u8 *rpanel = NULL, *aend = NULL;
+	u64 seg = 0, rseg = 0;
+	u32 rkc = 0;
 #endif
 	int ret;
 
@@ -597,9 +632,17 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 		return ret;
 #ifdef NPU_MM_KERNEL_EPI
 	/* im2col rows may be read in place: the stride of their runs */
-	if (mm->c && !mm->direct && nkb == 1 && mm->c->dil_w == 1 &&
-	    (mm->c->k_w * mm->c->in_c) % NPU_MM_KSTEP == 0)
-		seg = (u64)mm->c->dil_h * mm->c->in_w * mm->c->in_c;
+	if (mm->c && !mm->direct && nkb == 1 && mm->c->dil_w == 1) {
+		u64 step = (u64)mm->c->dil_h * mm->c->in_w * mm->c->in_c;
+
+		if ((mm->c->k_w * mm->c->in_c) % NPU_MM_KSTEP == 0)
+			seg = step;
+		/* or as whole k steps past each run (npu_mm_panel_runs()) */
+		else if (npu_mm_epi_fused(e))
+			rpanel = npu_mm_panel_runs(mm, ctx, cb, w, &rkc, &aend);
+		if (rpanel)
+			rseg = step;
+	}
 #endif
 	for (g = r; g < rend; g = gend) {
 		gend = nkb == 1 ? rend : npu_min_u64(rend, g + NPU_MM_MC);
@@ -646,6 +689,17 @@ static int npu_mm_block(const struct npu_mm *mm, struct npu_ops_ctx *ctx,
 				    npu_mm_kernel_epi(mm, e, nr, nv, rows, panel,
 						      kc, mm->c->k_h, seg, rs,
 						      w, mm->out +
+						      (t * mm->ldo + col0) *
+						      mm->osz,
+						      mm->ldo * mm->osz))
+					continue;
+				if (rseg && npu_mm_tile_inner(mm, px, nr, rows,
+							      rs, rseg) &&
+				    rows[nr - 1] + (mm->c->k_h - 1) * rseg +
+				    rkc / mm->c->k_h <= aend &&
+				    npu_mm_kernel_epi(mm, e, nr, nv, rows,
+						      rpanel, rkc, mm->c->k_h,
+						      rseg, rs, w, mm->out +
 						      (t * mm->ldo + col0) *
 						      mm->osz,
 						      mm->ldo * mm->osz))

@@ -1534,6 +1534,89 @@ static void test_dw_large(void **state)
 }
 
 /*
+ * Dense convolutions whose kernel rows (k_w * in_c bytes) are not whole
+ * k steps of 4: a stem's 3 input channels. The AVX-512 variant reads such
+ * runs in place up to 3 bytes past their end, against zero weights; the
+ * input ends at its buffer's end, so a window on its last row and column
+ * would read past it (ASan): those must take the copying path. Both
+ * fused epilogues (binary32 and INT32 output), every zero-point case,
+ * padding or none, outputs past a 64-channel block.
+ */
+static void gen_conv_runs(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	do {
+		c->batch = npu_rr(1, 2);
+		c->in_h = npu_rr(1, 20);
+		c->in_w = npu_rr(1, 40);
+		c->in_c = npu_rr(1, 7);
+		c->k_h = npu_rr(1, 7);
+		c->k_w = npu_rr(1, 7);
+		c->stride_h = npu_rr(1, 3);
+		c->stride_w = npu_rr(1, 3);
+		c->dil_h = npu_coin(80) ? 1 : 2;
+		c->dil_w = npu_coin(90) ? 1 : 2;
+		c->pad_top = npu_coin(50) ? 0 : npu_rr(0, 3);
+		c->pad_bottom = npu_coin(50) ? 0 : npu_rr(0, 3);
+		c->pad_left = npu_coin(50) ? 0 : npu_rr(0, 3);
+		c->pad_right = npu_coin(50) ? 0 : npu_rr(0, 3);
+	} while ((c->k_w * c->in_c) % 4 == 0 ||
+		 c->in_h + c->pad_top + c->pad_bottom <
+		 c->dil_h * (c->k_h - 1) + 1 ||
+		 c->in_w + c->pad_left + c->pad_right <
+		 c->dil_w * (c->k_w - 1) + 1);
+	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
+		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
+	c->out_w = (c->in_w + c->pad_left + c->pad_right -
+		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+	c->groups = 1;
+	c->out_c = npu_coin(50) ? npu_rr(1, 80) : 16 * npu_rr(1, 5);
+	c->in_dtype = npu_rnd_dt();
+	c->out_dtype = npu_coin(85) ? (npu_coin(50) ? RM_NPU_DT_INT8 :
+				       RM_NPU_DT_UINT8) : RM_NPU_DT_INT32;
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(70) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	npu_place(w, &c->in, n);
+	npu_maybe_flat(npu_at(w, &c->in), n);
+	n = (u64)c->out_c * c->k_h * c->k_w * c->in_c;
+	npu_place(w, &c->weights, n);
+	npu_maybe_flat(npu_at(w, &c->weights), n);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  (c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(80))
+		npu_to_f32_mm(cmd, w);
+}
+
+static void test_conv_runs(void **state)
+{
+	struct rm_npu_cmd cmd;
+	struct npu_world w;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < iters(300); i++) {
+		memset(&w, 0, sizeof(w));
+		gen_conv_runs(&cmd, &w);
+		check_cmd(&cmd, &w, i % 3 == 0 ? 1 : 0);
+		npu_w_free(&w);
+	}
+}
+
+/*
  * Depthwise convolutions as the models have them (3 x 3 and 5 x 5, stride
  * 1 and 2, padding on each side alone and on all) at channel counts below,
  * at and past the 32- and 64-channel blocks (the AVX-512 kernel computes
@@ -2543,6 +2626,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_mutate),
 		/* last: the random stream of the tests above stays the same */
 		cmocka_unit_test(test_dw_large),
+		cmocka_unit_test(test_conv_runs),
 		cmocka_unit_test(test_copy_transpose),
 		cmocka_unit_test(test_split_ok),
 		cmocka_unit_test(test_copy_spread),
