@@ -430,8 +430,10 @@ NPURT_API int npurt_tensor_alloc(npurt_runtime *rt,
  * On an NPU the tensor lives in a buffer object mapped into the process
  * (sub-allocated: small tensors share one buffer object), and runs on that
  * device read and write it in place, without copies. On the CPU device it
- * is host memory on the device's NUMA node. Must be destroyed before the
- * runtime.
+ * is host memory on the device's NUMA node. On a GPU it is page-locked
+ * host memory: runs copy it to and from their own device buffers by DMA,
+ * and an input's QUANTIZE step runs on the GPU (no device memory is held
+ * for the tensor). Must be destroyed before the runtime.
  *
  * Return: 0, -EINVAL, -ENOMEM (device memory exhausted).
  */

@@ -206,6 +206,14 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal);
 /* GPU: the host shadow of @mem (from its mem_alloc) copied to the device. */
 int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem);
+/*
+ * GPU: zeroed page-locked host memory, no device memory
+ * (NPURT_MEM_GPU_HOST): a tensor of the GPU, which runs copy to and from
+ * their own device buffers by DMA. -ENOMEM when the driver refuses.
+ */
+int npurt_gpu_host_alloc(npurt_device *dev, uint64_t size,
+			 struct npurt_mem *mem);
+void npurt_gpu_host_free(npurt_device *dev, struct npurt_mem *mem);
 
 /* Memory of @dev: buffer objects for NPUs, NUMA host memory for the CPU. */
 static inline int npurt_dev_mem_alloc(npurt_device *dev, uint64_t size,

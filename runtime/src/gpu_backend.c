@@ -458,6 +458,41 @@ static void gpu_mem_free(npurt_device *dev, struct npurt_mem *mem)
 	memset(mem, 0, sizeof(*mem));
 }
 
+int npurt_gpu_host_alloc(npurt_device *dev, uint64_t size,
+			 struct npurt_mem *mem)
+{
+	struct npurt_gpu *g = dev->gpu;
+	uint64_t rounded = npurt_align_up(size, NPURT_MEM_ALIGN);
+	void *host = NULL;
+	CUresult r;
+
+	memset(mem, 0, sizeof(*mem));
+	if (!size || size > NPURT_MAX_TENSOR_BYTES)
+		return npurt_err(-EINVAL, "%s: bad allocation size %llu",
+				 dev->info.name, (unsigned long long)size);
+	g->cu->cuCtxSetCurrent(g->ctx);
+	r = g->cu->cuMemHostAlloc(&host, rounded, CU_MEMHOSTALLOC_PORTABLE);
+	if (r != CUDA_SUCCESS)
+		return npurt_err(-ENOMEM, "%s: page-locked allocation of %llu "
+				 "bytes failed (CUDA error %d)",
+				 dev->info.name, (unsigned long long)rounded,
+				 (int)r);
+	memset(host, 0, rounded);
+	mem->kind = NPURT_MEM_GPU_HOST;
+	mem->ptr = host;
+	mem->size = rounded;
+	return 0;
+}
+
+void npurt_gpu_host_free(npurt_device *dev, struct npurt_mem *mem)
+{
+	struct npurt_gpu *g = dev->gpu;
+
+	g->cu->cuCtxSetCurrent(g->ctx);
+	g->cu->cuMemFreeHost(mem->ptr);
+	memset(mem, 0, sizeof(*mem));
+}
+
 int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem)
 {
 	struct npurt_gpu *g = dev->gpu;

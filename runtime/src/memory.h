@@ -47,6 +47,7 @@ enum npurt_mem_kind {
 	NPURT_MEM_NUMA,		/* numa_alloc_onnode */
 	NPURT_MEM_POOL,		/* a piece of a pool chunk (buffer object) */
 	NPURT_MEM_GPU,		/* pinned host shadow + device memory */
+	NPURT_MEM_GPU_HOST,	/* pinned host memory alone (a GPU's tensor) */
 };
 
 struct npurt_chunk;

@@ -299,7 +299,14 @@ NPURT_API int npurt_device_tensor_alloc(npurt_device *dev,
 	t = tensor_new(desc);
 	if (!t)
 		return desc ? -ENOMEM : -EINVAL;
-	ret = npurt_dev_mem_alloc(dev, desc->size, &t->mem);
+	/*
+	 * A GPU's runs copy each item to and from their own device buffers,
+	 * so its tensors need only the page-locked host side those copies
+	 * read and write by DMA (device memory here would go unused)
+	 */
+	ret = npurt_dev_is_gpu(dev) ?
+	      npurt_gpu_host_alloc(dev, desc->size, &t->mem) :
+	      npurt_dev_mem_alloc(dev, desc->size, &t->mem);
 	if (ret) {
 		free(t);
 		return ret;
@@ -336,7 +343,9 @@ NPURT_API void npurt_tensor_destroy(npurt_tensor *t)
 {
 	if (!t)
 		return;
-	if (t->dev)
+	if (t->dev && t->mem.kind == NPURT_MEM_GPU_HOST)
+		npurt_gpu_host_free(t->dev, &t->mem);
+	else if (t->dev)
 		npurt_dev_mem_free(t->dev, &t->mem);
 	else
 		npurt_host_free(&t->mem);
