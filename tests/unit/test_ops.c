@@ -1445,6 +1445,54 @@ static void test_f32_conv_shapes(void **state)
 	npu_w_free(&w);
 }
 
+/* The output size a convolution's geometry implies. */
+static void npu_conv_out_dims(struct rm_npu_cmd_conv2d *c)
+{
+	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
+		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
+	c->out_w = (c->in_w + c->pad_left + c->pad_right -
+		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+}
+
+/*
+ * The rest of a convolution of known geometry and channels: types (8-bit
+ * output @int8_pct % of the time), zero points, flags and requantization,
+ * its buffers placed and filled, a binary32 epilogue @f32_pct % of the
+ * 8-bit ones.
+ */
+static void npu_conv_rest(struct rm_npu_cmd *cmd, struct npu_world *w,
+			  unsigned int int8_pct, unsigned int f32_pct)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u64 n;
+
+	c->in_dtype = npu_rnd_dt();
+	c->out_dtype = npu_coin(int8_pct) ? (npu_coin(50) ? RM_NPU_DT_INT8 :
+					     RM_NPU_DT_UINT8) :
+		       RM_NPU_DT_INT32;
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(70) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	npu_place(w, &c->in, n);
+	npu_maybe_flat(npu_at(w, &c->in), n);
+	n = (u64)c->out_c * c->k_h * c->k_w * (c->in_c / c->groups);
+	npu_place(w, &c->weights, n);
+	npu_maybe_flat(npu_at(w, &c->weights), n);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  (c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(f32_pct))
+		npu_to_f32_mm(cmd, w);
+}
+
 /*
  * Depthwise convolutions of model sizes (the AVX-512 transformed-row
  * kernel): kernels up to 7 x 7 or the whole input (a global pool), rows up
@@ -1454,7 +1502,6 @@ static void test_f32_conv_shapes(void **state)
 static void gen_dw_large(struct rm_npu_cmd *cmd, struct npu_world *w)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u64 n;
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->opcode = RM_NPU_OP_CONV2D;
@@ -1485,37 +1532,11 @@ static void gen_dw_large(struct rm_npu_cmd *cmd, struct npu_world *w)
 		c->dil_h = c->dil_w = 1;
 		c->pad_top = c->pad_bottom = c->pad_left = c->pad_right = 0;
 	}
-	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
-		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
-	c->out_w = (c->in_w + c->pad_left + c->pad_right -
-		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+	npu_conv_out_dims(c);
 	c->groups = npu_coin(50) ? npu_rr(1, 200) : 16 * npu_rr(1, 12);
 	c->in_c = c->groups;
 	c->out_c = c->groups;
-	c->in_dtype = npu_rnd_dt();
-	c->out_dtype = npu_coin(90) ? (npu_coin(50) ? RM_NPU_DT_INT8 :
-				       RM_NPU_DT_UINT8) : RM_NPU_DT_INT32;
-	c->in_zero_point = npu_rnd_zp(c->in_dtype);
-	c->w_zero_point = npu_coin(70) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		npu_rnd_rq(&c->rq, c->out_dtype,
-			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
-	npu_place(w, &c->in, n);
-	npu_maybe_flat(npu_at(w, &c->in), n);
-	n = (u64)c->out_c * c->k_h * c->k_w;
-	npu_place(w, &c->weights, n);
-	npu_maybe_flat(npu_at(w, &c->weights), n);
-	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
-		  (c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		npu_place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		npu_place(w, &c->quant, 8 * (u64)c->out_c);
-	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
-	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(60))
-		npu_to_f32_mm(cmd, w);
+	npu_conv_rest(cmd, w, 90, 60);
 }
 
 static void test_dw_large(void **state)
@@ -1545,7 +1566,6 @@ static void test_dw_large(void **state)
 static void gen_conv_runs(struct rm_npu_cmd *cmd, struct npu_world *w)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u64 n;
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->opcode = RM_NPU_OP_CONV2D;
@@ -1569,36 +1589,10 @@ static void gen_conv_runs(struct rm_npu_cmd *cmd, struct npu_world *w)
 		 c->dil_h * (c->k_h - 1) + 1 ||
 		 c->in_w + c->pad_left + c->pad_right <
 		 c->dil_w * (c->k_w - 1) + 1);
-	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
-		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
-	c->out_w = (c->in_w + c->pad_left + c->pad_right -
-		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+	npu_conv_out_dims(c);
 	c->groups = 1;
 	c->out_c = npu_coin(50) ? npu_rr(1, 80) : 16 * npu_rr(1, 5);
-	c->in_dtype = npu_rnd_dt();
-	c->out_dtype = npu_coin(85) ? (npu_coin(50) ? RM_NPU_DT_INT8 :
-				       RM_NPU_DT_UINT8) : RM_NPU_DT_INT32;
-	c->in_zero_point = npu_rnd_zp(c->in_dtype);
-	c->w_zero_point = npu_coin(70) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		npu_rnd_rq(&c->rq, c->out_dtype,
-			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
-	npu_place(w, &c->in, n);
-	npu_maybe_flat(npu_at(w, &c->in), n);
-	n = (u64)c->out_c * c->k_h * c->k_w * c->in_c;
-	npu_place(w, &c->weights, n);
-	npu_maybe_flat(npu_at(w, &c->weights), n);
-	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
-		  (c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		npu_place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		npu_place(w, &c->quant, 8 * (u64)c->out_c);
-	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
-	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(80))
-		npu_to_f32_mm(cmd, w);
+	npu_conv_rest(cmd, w, 85, 80);
 }
 
 static void test_conv_runs(void **state)
