@@ -786,6 +786,181 @@ static void test_transpose_copy_split(void **state)
 	npurt_model_destroy(m);
 }
 
+/*
+ * A job straight on the CPU device: split commands (large GEMMs and
+ * tables) between ones that run alone (a small table, a GEMM of a row),
+ * and one that splits only in a gang (a GEMM between 32K and 256K
+ * operations). cpu(N), in a gang or command by command
+ * ($NPURT_CPU_GANG), helpers polling or asleep, writes every buffer as
+ * cpu(1) does; a command
+ * invalid for the bound buffers stops the job there with -EINVAL and a
+ * message naming it, after the commands before it ran and before any
+ * after it.
+ */
+enum { GJ_M = 512, GJ_K = 256, GJ_N2 = 64, GJ_N3 = 128, GJ_SMALL = 8000 };
+enum { GJ_A, GJ_W1, GJ_H1, GJ_TAB, GJ_L, GJ_H2, GJ_W2, GJ_T, GJ_W3, GJ_T2,
+       GJ_O, GJ_BUFS };
+
+static const uint64_t gj_size[GJ_BUFS] = {
+	[GJ_A] = GJ_M * GJ_K, [GJ_W1] = GJ_K * GJ_K, [GJ_H1] = GJ_M * GJ_K,
+	[GJ_TAB] = 256, [GJ_L] = GJ_SMALL, [GJ_H2] = GJ_M * GJ_K,
+	[GJ_W2] = GJ_K * GJ_N2, [GJ_T] = 2 * GJ_N2, [GJ_W3] = GJ_K * GJ_N3,
+	[GJ_T2] = 16, [GJ_O] = GJ_M * GJ_N3,
+};
+
+static void gj_gemm(struct rm_npu_cmd *c, uint32_t a, uint32_t w,
+		    uint32_t out, uint32_t m, uint32_t n)
+{
+	mlp_gemm(c, a, w, 0, out, m, GJ_K, n, MLP_SHIFT1, -128);
+	c->flags = 0;
+}
+
+static void gj_lut(struct rm_npu_cmd *c, uint32_t in, uint32_t out,
+		   uint64_t count)
+{
+	memset(c, 0, sizeof(*c));
+	c->opcode = RM_NPU_OP_LUT;
+	c->lut.in.bo = in;
+	c->lut.table.bo = GJ_TAB;
+	c->lut.out.bo = out;
+	c->lut.count = count;
+	c->lut.dtype = RM_NPU_DT_INT8;
+}
+
+/* The job's commands; @bad: command 4 names a buffer past the bound ones */
+static void gj_cmds(struct rm_npu_cmd *c, bool bad)
+{
+	gj_gemm(&c[0], GJ_A, GJ_W1, GJ_H1, GJ_M, GJ_K);	/* split */
+	gj_lut(&c[1], GJ_H1, GJ_L, GJ_SMALL);		/* alone */
+	gj_lut(&c[2], GJ_H1, GJ_H2, GJ_M * GJ_K);	/* split */
+	gj_gemm(&c[3], GJ_H2, GJ_W2, GJ_T, 2, GJ_N2);	/* gang only */
+	gj_gemm(&c[4], GJ_H2, GJ_W3, GJ_T2, 1, 16);	/* alone */
+	c[4].gemm.ldb = GJ_N3;
+	if (bad)
+		c[4].gemm.out.bo = GJ_BUFS;
+	gj_gemm(&c[5], GJ_H2, GJ_W3, GJ_O, GJ_M, GJ_N3);	/* split */
+}
+
+/* Runs the job on cpu(@threads): 0 or its error; @buf its buffers. */
+static int gj_run(unsigned int threads, bool bad, uint8_t **buf)
+{
+	struct rm_npu_cmd cmds[6];
+	struct npurt_job job;
+	npurt_device dev;
+	uint32_t st = 77, i;
+	uint64_t j;
+	int ret;
+
+	for (i = 0; i < GJ_BUFS; i++) {
+		buf[i] = malloc(gj_size[i]);
+		assert_non_null(buf[i]);
+		for (j = 0; j < gj_size[i]; j++)	/* weights -16..15 */
+			buf[i][j] = (uint8_t)(i == GJ_W1 || i == GJ_W2 ||
+					      i == GJ_W3 ?
+					      (int)(mlp_rand(&st) % 32) - 16 :
+					      (int)mlp_rand(&st));
+	}
+	gj_cmds(cmds, bad);
+	memset(&job, 0, sizeof(job));
+	job.cmds = cmds;
+	job.num_cmds = 6;
+	job.num_bufs = GJ_BUFS;
+	job.bases = buf;
+	job.sizes = gj_size;
+	job.items = 1;
+	memset(&dev, 0, sizeof(dev));
+	assert_int_equal(npurt_cpu_device_init(&dev, threads, -1), 0);
+	ret = dev.ops->run(&dev, &job);
+	dev.ops->close(&dev);
+	return ret;
+}
+
+static void gj_free(uint8_t **buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < GJ_BUFS; i++)
+		free(buf[i]);
+}
+
+static void test_gang_job(void **state)
+{
+	/* spin 0: helpers asleep when offered, often taken back */
+	static const char *const gang[] = { "1", "1", "0" };
+	static const char *const spin[] = { "", "0", "" };
+	uint8_t *want[GJ_BUFS], *got[GJ_BUFS], *fresh[GJ_BUFS];
+	unsigned int g, n, i, r;
+	char msg[64];
+
+	(void)state;
+	assert_int_equal(gj_run(1, false, want), 0);
+	/* not trivial: the last GEMM's output has many distinct values */
+	for (i = 1, r = 0; i < gj_size[GJ_O]; i++)
+		r += want[GJ_O][i] != want[GJ_O][i - 1];
+	assert_true(r > gj_size[GJ_O] / 2);
+	for (g = 0; g < 3; g++) {
+		assert_int_equal(setenv("NPURT_CPU_GANG", gang[g], 1), 0);
+		assert_int_equal(setenv("NPURT_CPU_SPIN_US", spin[g], 1), 0);
+		for (n = 2; n <= 4; n++)
+			for (r = 0; r < 3; r++) {
+				assert_int_equal(gj_run(n, false, got), 0);
+				for (i = 0; i < GJ_BUFS; i++)
+					if (memcmp(got[i], want[i],
+						   gj_size[i]))
+						fail_msg("NPURT_CPU_GANG=%s "
+							 "SPIN_US=%s cpu(%u): "
+							 "buffer %u differs "
+							 "from cpu(1)",
+							 gang[g], spin[g], n,
+							 i);
+				gj_free(got);
+			}
+		for (n = 1; n <= 4; n++) {
+			assert_int_equal(gj_run(n, true, got), -EINVAL);
+			snprintf(msg, sizeof(msg), "cpu(%u): command 4 invalid "
+				 "for the bound buffers", n);
+			if (strcmp(npurt_last_error(), msg))
+				fail_msg("NPURT_CPU_GANG=%s cpu(%u): \"%s\"",
+					 gang[g], n, npurt_last_error());
+			/* commands 0-3 ran, 5 did not */
+			(void)gj_run(1, true, fresh);
+			assert_memory_equal(got[GJ_T], want[GJ_T],
+					    gj_size[GJ_T]);
+			assert_memory_equal(got[GJ_H2], want[GJ_H2],
+					    gj_size[GJ_H2]);
+			assert_memory_equal(got[GJ_L], want[GJ_L],
+					    gj_size[GJ_L]);
+			assert_memory_equal(got[GJ_O], fresh[GJ_O],
+					    gj_size[GJ_O]);
+			assert_memory_not_equal(got[GJ_O], want[GJ_O],
+						gj_size[GJ_O]);
+			gj_free(got);
+			gj_free(fresh);
+		}
+	}
+	unsetenv("NPURT_CPU_GANG");
+	unsetenv("NPURT_CPU_SPIN_US");
+	gj_free(want);
+}
+
+/* $NPURT_CPU_GANG takes 0 or 1 only, refused with -EINVAL otherwise. */
+static void test_gang_env(void **state)
+{
+	static const char *const bad[] = { "2", "yes", "-1", "01 " };
+	npurt_device dev;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(setenv("NPURT_CPU_GANG", bad[i], 1), 0);
+		memset(&dev, 0, sizeof(dev));
+		assert_int_equal(npurt_cpu_device_init(&dev, 2, -1), -EINVAL);
+		if (!strstr(npurt_last_error(), "NPURT_CPU_GANG="))
+			fail_msg("%s: \"%s\"", bad[i], npurt_last_error());
+	}
+	unsetenv("NPURT_CPU_GANG");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +973,8 @@ int main(void)
 		cmocka_unit_test(test_float_conv_split),
 		cmocka_unit_test(test_transpose_copy_split),
 		cmocka_unit_test(test_eltwise_step_split),
+		cmocka_unit_test(test_gang_job),
+		cmocka_unit_test(test_gang_env),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);
