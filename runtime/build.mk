@@ -45,9 +45,11 @@ LIB_TARGETS += $(NPURT_SO) $(NPURT_SO_LNKS) $(NPURT_A) $(NPURT_PC) \
 	$(NPURT_PC_INST)
 
 # The GPU kernels (CUDA C, compiled at run time by NVRTC) as one C string:
-# their parameter header followed by their source.
+# their parameter header followed by their sources, the commands' and the
+# float CPU steps'.
 NPURT_GPU_SRC := $(NPURT_GEN)/gpu_kernels_src.h
-$(NPURT_GPU_SRC): runtime/src/gpu_params.h runtime/src/gpu_kernels.cu
+$(NPURT_GPU_SRC): runtime/src/gpu_params.h runtime/src/gpu_kernels.cu \
+		runtime/src/gpu_steps.cu
 	@mkdir -p $(@D)
 	{ echo '/* generated from $^ */'; \
 	  echo 'static const char npurt_gpu_src[] ='; \
@@ -141,7 +143,7 @@ uninstall-runtime:
 # sorted include order guarantees: runtime/ < tests/).
 NPURT_UNIT_TESTS := test_spec test_suballoc test_program test_queue \
 	test_cpu_backend test_model test_runner test_diag test_cpu_ops test_run_opts \
-	test_bulk_copy test_cpu_mbox test_cpu_range
+	test_bulk_copy test_cpu_mbox test_cpu_range test_gpu_steps
 NPURT_UNIT_CFLAGS := $(NPURT_CFLAGS) -Itests/unit -Iexamples
 $(foreach t,$(NPURT_UNIT_TESTS),\
 	$(eval $(t)_CFLAGS := $(NPURT_UNIT_CFLAGS))\

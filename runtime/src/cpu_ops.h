@@ -32,6 +32,12 @@ int npurt_cpu_step_isa(int isa);
 /* The variant in use (npurt_cpu_step_isa()): 0, 1 or 2. */
 int npurt_cpu_step_isa_now(void);
 
+/*
+ * The K stride of the binary32 CONV's SGEMM order for a group's GEMM of
+ * @K rows by @NP pixels: each output's K is taken in slices of it.
+ */
+int64_t npurt_cpu_sgemm_kstride(int64_t K, int64_t NP);
+
 /* The binary32 CONV step in SGEMM order (p[26] = 1), cpu_sgemm.c. */
 void npurt_cpu_conv_sgemm(const struct npurt_cpu_op *op,
 			  uint8_t *const *bases);

@@ -27,8 +27,7 @@ static void *at(uint8_t *const *bases, const struct npurt_cpu_ref *r)
 	return r->slot == NPURT_CPU_NONE ? NULL : bases[r->slot] + r->offset;
 }
 
-/* The K stride of a group's GEMM of @K rows by @NP pixels. */
-static int64_t sgemm_kstride(int64_t K, int64_t NP)
+int64_t npurt_cpu_sgemm_kstride(int64_t K, int64_t NP)
 {
 	int64_t strn = 128, strk = 128;
 
@@ -96,7 +95,7 @@ static void sgemm_conv_portable(const struct npurt_cpu_op *op,
 	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
 	int64_t dh = p[13], dw = p[14], G = p[15], OH = p[16], OW = p[17];
 	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
-	int64_t strk = sgemm_kstride(K, NP), nb, g, oc, p0, k0, k, j;
+	int64_t strk = npurt_cpu_sgemm_kstride(K, NP), nb, g, oc, p0, k0, k, j;
 	float *col = malloc((size_t)(K ? K : 1) * SGEMM_CHUNK * sizeof(float));
 	int64_t py[SGEMM_CHUNK], px[SGEMM_CHUNK];
 
@@ -419,7 +418,7 @@ int npurt_cpu_conv_sgemm_range(const struct npurt_cpu_op *op,
 	int64_t KW = p[6], sh = p[7], sw = p[8], pt = p[9], pl = p[10];
 	int64_t G = p[15], OH = p[16], OW = p[17];
 	int64_t cg = C / G, og = OC / G, K = cg * KH * KW, NP = OH * OW;
-	int64_t strk = sgemm_kstride(K, NP), fb = sgemm_filters(isa), k;
+	int64_t strk = npurt_cpu_sgemm_kstride(K, NP), fb = sgemm_filters(isa), k;
 	int64_t nob = (og + fb - 1) / fb, nch = (NP + SGEMM_CHUNK - 1) /
 						SGEMM_CHUNK;
 	bool direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && !pt &&

@@ -26,8 +26,10 @@
  * has a pointwise convolution of K <= 32 (gpu_pw_ok(); NPURT_GPU_PW=0:
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
- * the input QUANTIZE step runs on the GPU when its input is page-locked
- * (gpu_run_step(); NPURT_GPU_STEPS=1: always, 0: never). Results equal
+ * the CPU steps QUANTIZE, DEQUANTIZE, the binary element-wise ones and
+ * the binary32 CONV in SGEMM order run on the GPU (gpu_steps.cu) unless
+ * their input's newer bytes are in pageable host memory (gpu_run_step();
+ * NPURT_GPU_STEPS=1: always, 0: never). Results equal
  * the CPU backend's byte for byte (the kernels follow
  * uapi/rm_npu_commands.md exactly).
  */
@@ -40,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpu_ops.h"
 #include "cuda_api.h"
 #include "device.h"
 #include "gpu_params.h"
@@ -56,7 +59,7 @@
 enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
-	      F_COUNT };
+	      F_DEQUANT, F_BINARY, F_SCONV, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -69,6 +72,7 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm_tc_conv_n16",
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
+	"k_dequant", "k_binary", "k_sconv",
 };
 
 #define GPU_MM_WIDTHS	4
@@ -1412,58 +1416,224 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
 }
 
 /*
- * The CPU steps the GPU runs itself: QUANTIZE of binary32 to 8 bits with
- * one scale (the input of a quantized model), which the host would
- * otherwise run item by item. Its input range moves to the device if the
- * host's is newer, the output slot becomes the device's; no wait: the
- * stream keeps it in order with the next job. By default only when the
- * input's host side is page-locked (a tensor of this device), copied by
- * DMA: the float input is 4 times the bytes of the quantized one, and
- * from pageable memory the driver copies it through its own staging, so
+ * The CPU steps the GPU runs itself (gpu_steps.cu and k_quant), each
+ * equal to the CPU step bit for bit: QUANTIZE of binary32 to 8 bits with
+ * one scale (the input of a quantized model), DEQUANTIZE with one scale,
+ * the binary element-wise steps but POW, and the 2-D binary32 CONV in
+ * SGEMM order; the last three are the float islands that onnxruntime's
+ * QDQ format leaves between int8 jobs, whose operands are then on the
+ * GPU already. A step's inputs move to the device where the host's bytes
+ * are newer, its output slot becomes the device's; no wait: the stream
+ * keeps it in order with the next job.
+ *
+ * By default a step whose input's host bytes are newer runs there only
+ * when they are page-locked (a tensor of this device), copied by DMA:
+ * from pageable memory the driver copies through its own staging, and
+ * for the model's float input (4 times the bytes of the quantized one)
  * with several runs in flight that cost more than the host's quantizing
- * (mobilenet_v2 batch 64 on an H200: 7% fewer inferences/s with 4 runs
- * in flight, 14% more with one). NPURT_GPU_STEPS=1: always; 0: never.
+ * (mobilenet_v2 batch 64 on an H200: 7% fewer inferences/s with 4 runs in
+ * flight, 14% more with one). NPURT_GPU_STEPS=1: always; 0: never.
  */
+
+/* Binary step opcodes in G_BIN_* order. */
+static const uint32_t gpu_bin_ops[] = {
+	NPURT_CPU_ADD, NPURT_CPU_SUB, NPURT_CPU_MUL, NPURT_CPU_DIV,
+	NPURT_CPU_MAX, NPURT_CPU_MIN,
+};
+
+static int gpu_bin_op(uint32_t opcode)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(gpu_bin_ops) / sizeof(gpu_bin_ops[0]); i++)
+		if (gpu_bin_ops[i] == opcode)
+			return (int)i;
+	return -1;
+}
+
+static uint32_t gpu_dtype(uint32_t dt)
+{
+	return dt == NPURT_DTYPE_INT8 ? G_DT_INT8 : dt == NPURT_DTYPE_UINT8 ?
+	       G_DT_UINT8 : G_DT_INT32;
+}
+
+static uint64_t gpu_elem_size(uint32_t dt)
+{
+	return dt == NPURT_DTYPE_INT8 || dt == NPURT_DTYPE_UINT8 ? 1 : 4;
+}
+
+/* Whether the kernels run @op: its form, and 4-aligned 32-bit operands. */
+static bool gpu_step_form(const struct npurt_job *job,
+			  const struct npurt_cpu_op *op)
+{
+	const int64_t *p = op->p;
+	unsigned int k;
+
+	switch (op->opcode) {
+	case NPURT_CPU_QUANTIZE:
+		if (p[0] || p[3] || op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
+		    (op->out.dtype != NPURT_DTYPE_INT8 &&
+		     op->out.dtype != NPURT_DTYPE_UINT8))
+			return false;
+		break;
+	case NPURT_CPU_DEQUANTIZE:
+		if (p[0] || op->out.dtype != NPURT_DTYPE_FLOAT32 ||
+		    (op->in[0].dtype != NPURT_DTYPE_INT8 &&
+		     op->in[0].dtype != NPURT_DTYPE_UINT8 &&
+		     op->in[0].dtype != NPURT_DTYPE_INT32))
+			return false;
+		break;
+	case NPURT_CPU_CONV:
+		/* weights and bias shared by the items */
+		if (!p[26] || p[19] || job_stride(job, op->in[1].slot) ||
+		    (op->in[2].slot != NPURT_CPU_NONE &&
+		     job_stride(job, op->in[2].slot)))
+			return false;
+		break;
+	default:
+		if (gpu_bin_op(op->opcode) < 0 || p[0] < 1 ||
+		    p[0] > G_MAX_RANK)
+			return false;
+		break;
+	}
+	for (k = 0; k <= NPURT_CPU_MAX_IN; k++) {
+		const struct npurt_cpu_ref *r = k < NPURT_CPU_MAX_IN ?
+						&op->in[k] : &op->out;
+
+		if (r->slot == NPURT_CPU_NONE || gpu_elem_size(r->dtype) == 1)
+			continue;
+		if ((job->dptrs[r->slot] + r->offset) % 4 ||
+		    job_stride(job, r->slot) % 4)
+			return false;
+	}
+	return op->in[0].count && op->out.count;
+}
+
+/* Moves the bytes @r reads to the device where the host's are newer. */
+static int gpu_step_in(npurt_device *dev, struct gpu_stream *st,
+		       const struct npurt_job *job,
+		       const struct npurt_cpu_ref *r, uint64_t *addr)
+{
+	*addr = 0;
+	if (r->slot == NPURT_CPU_NONE)
+		return 0;
+	*addr = job->dptrs[r->slot] + r->offset;
+	if (job->where[r->slot] != NPURT_GPU_HOST)
+		return 0;
+	return gpu_copy_range(dev, st, job, r->slot, r->offset,
+			      r->count * gpu_elem_size(r->dtype), false);
+}
+
 static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
 	const struct npurt_cpu_ref *in = &op->in[0], *out = &op->out;
+	const int64_t *q = op->p;
 	struct npurt_gpu *g = dev->gpu;
+	uint64_t a[NPURT_CPU_MAX_IN];
 	struct gpu_stream *st;
-	struct g_quant p;
+	union {
+		struct g_quant quant;
+		struct g_dequant dequant;
+		struct g_binary bin;
+		struct g_sconv conv;
+	} p;
+	unsigned int k, gx;
+	enum gpu_fn f;
 	int ret = 0;
 
-	if (!g->steps || (g->steps < 0 && !(job->pinned &&
-					     job->pinned[in->slot])) ||
-	    op->opcode != NPURT_CPU_QUANTIZE || op->p[0] ||
-	    op->p[3] || in->dtype != NPURT_DTYPE_FLOAT32 ||
-	    (out->dtype != NPURT_DTYPE_INT8 && out->dtype != NPURT_DTYPE_UINT8) ||
-	    !in->count || (job->dptrs[in->slot] + in->offset) % 4 ||
-	    job_stride(job, in->slot) % 4)
+	if (!g->steps || !gpu_step_form(job, op))
 		return 1;
+	for (k = 0; g->steps < 0 && k < NPURT_CPU_MAX_IN; k++)
+		if (op->in[k].slot != NPURT_CPU_NONE &&
+		    job->where[op->in[k].slot] == NPURT_GPU_HOST &&
+		    !(job->pinned && job->pinned[op->in[k].slot]))
+			return 1;
 	g->cu->cuCtxSetCurrent(g->ctx);
 	st = gpu_stream(dev);
 	if (!st)
 		return -ENOMEM;
-	if (job->where[in->slot] == NPURT_GPU_HOST)
-		ret = gpu_copy_range(dev, st, job, in->slot, in->offset,
-				     4 * in->count, false);
+	for (k = 0; k < NPURT_CPU_MAX_IN && !ret; k++)
+		ret = gpu_step_in(dev, st, job, &op->in[k], &a[k]);
 	if (!ret)
 		ret = gpu_upload(dev, st, job, out->slot);
 	if (ret)
 		return gpu_finish(dev, st, ret);
 	memset(&p, 0, sizeof(p));
-	p.in = job->dptrs[in->slot] + in->offset;
-	p.out = job->dptrs[out->slot] + out->offset;
-	p.in_is = job_stride(job, in->slot);
-	p.out_is = job_stride(job, out->slot);
-	p.count = in->count;
-	memcpy(&p.scale, &op->f[0], sizeof(p.scale));
-	p.zp = (int32_t)op->p[1];
-	p.lo = out->dtype == NPURT_DTYPE_INT8 ? -128 : 0;
-	p.hi = out->dtype == NPURT_DTYPE_INT8 ? 127 : 255;
-	ret = gpu_launch(dev, st, job, F_QUANT, gpu_blocks(dev, job, p.count),
-			 1, &p);
+	switch (op->opcode) {
+	case NPURT_CPU_QUANTIZE:
+		f = F_QUANT;
+		p.quant.in = a[0];
+		p.quant.out = job->dptrs[out->slot] + out->offset;
+		p.quant.in_is = job_stride(job, in->slot);
+		p.quant.out_is = job_stride(job, out->slot);
+		p.quant.count = in->count;
+		memcpy(&p.quant.scale, &op->f[0], sizeof(p.quant.scale));
+		p.quant.zp = (int32_t)q[1];
+		p.quant.lo = out->dtype == NPURT_DTYPE_INT8 ? -128 : 0;
+		p.quant.hi = out->dtype == NPURT_DTYPE_INT8 ? 127 : 255;
+		gx = gpu_blocks(dev, job, in->count);
+		break;
+	case NPURT_CPU_DEQUANTIZE:
+		f = F_DEQUANT;
+		p.dequant.in = a[0];
+		p.dequant.out = job->dptrs[out->slot] + out->offset;
+		p.dequant.in_is = job_stride(job, in->slot);
+		p.dequant.out_is = job_stride(job, out->slot);
+		p.dequant.count = in->count;
+		memcpy(&p.dequant.scale, &op->f[0], sizeof(p.dequant.scale));
+		p.dequant.zp = (int32_t)q[1];
+		p.dequant.dtype = gpu_dtype(in->dtype);
+		gx = gpu_blocks(dev, job, in->count);
+		break;
+	case NPURT_CPU_CONV:
+		f = F_SCONV;
+		p.conv.x = a[0];
+		p.conv.w = a[1];
+		p.conv.bias = a[2];
+		p.conv.y = job->dptrs[out->slot] + out->offset;
+		p.conv.x_is = job_stride(job, in->slot);
+		p.conv.y_is = job_stride(job, out->slot);
+		p.conv.n = q[0];
+		p.conv.c = q[1];
+		p.conv.h = q[2];
+		p.conv.wd = q[3];
+		p.conv.oc = q[4];
+		p.conv.kh = q[5];
+		p.conv.kw = q[6];
+		p.conv.sh = q[7];
+		p.conv.sw = q[8];
+		p.conv.pt = q[9];
+		p.conv.pl = q[10];
+		p.conv.dh = q[13];
+		p.conv.dw = q[14];
+		p.conv.groups = q[15];
+		p.conv.oh = q[16];
+		p.conv.ow = q[17];
+		p.conv.kstride = npurt_cpu_sgemm_kstride(q[1] / q[15] * q[5] *
+							 q[6], q[16] * q[17]);
+		gx = gpu_blocks(dev, job, out->count);
+		break;
+	default:
+		f = F_BINARY;
+		p.bin.a = a[0];
+		p.bin.b = a[1];
+		p.bin.y = job->dptrs[out->slot] + out->offset;
+		p.bin.a_is = job_stride(job, in->slot);
+		p.bin.b_is = job_stride(job, op->in[1].slot);
+		p.bin.y_is = job_stride(job, out->slot);
+		p.bin.count = out->count;
+		p.bin.rank = (uint32_t)q[0];
+		p.bin.op = (uint32_t)gpu_bin_op(op->opcode);
+		for (k = 0; k < p.bin.rank; k++) {
+			p.bin.dims[k] = (uint64_t)q[1 + k];
+			p.bin.sa[k] = (uint64_t)q[7 + k];
+			p.bin.sb[k] = (uint64_t)q[13 + k];
+		}
+		gx = gpu_blocks(dev, job, out->count);
+		break;
+	}
+	ret = gpu_launch(dev, st, job, f, gx, 1, &p);
 	if (ret)
 		return gpu_finish(dev, st, ret);
 	job->where[out->slot] = NPURT_GPU_DEVICE;

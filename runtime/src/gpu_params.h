@@ -142,4 +142,45 @@ struct g_quant {
 	g_s32 zp, lo, hi;
 };
 
+/* The DEQUANTIZE step with one scale, 8 or 32 bits to binary32. */
+struct g_dequant {
+	g_u64 in, out;
+	g_u64 in_is, out_is;
+	g_u64 count;
+	g_u32 scale;		/* binary32 bits */
+	g_s32 zp;
+	g_u32 dtype;		/* G_DT_* */
+	g_u32 pad;
+};
+
+/* The binary element-wise steps, binary32 (cpu_ops.c binary_run()). */
+#define G_BIN_ADD	0
+#define G_BIN_SUB	1
+#define G_BIN_MUL	2
+#define G_BIN_DIV	3
+#define G_BIN_MAX	4
+#define G_BIN_MIN	5
+#define G_MAX_RANK	6
+
+struct g_binary {
+	g_u64 a, b, y;
+	g_u64 a_is, b_is, y_is;
+	g_u64 count;		/* outputs: the product of @dims */
+	g_u64 dims[G_MAX_RANK];	/* output dims, outermost first */
+	g_u64 sa[G_MAX_RANK], sb[G_MAX_RANK];	/* element strides */
+	g_u32 rank, op;
+};
+
+/*
+ * The binary32 CONV step in onnxruntime's SGEMM order (cpu_sgemm.c), NCHW:
+ * each output one chain of fused multiply-adds from zero per K slice of
+ * @kstride, slices added in order, then the bias.
+ */
+struct g_sconv {
+	g_u64 x, w, bias, y;	/* bias 0: none */
+	g_u64 x_is, y_is;
+	g_s64 n, c, h, wd, oc, kh, kw, sh, sw, pt, pl, dh, dw, groups, oh, ow;
+	g_s64 kstride;
+};
+
 #endif /* NPURT_GPU_PARAMS_H */

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_gpu_steps.c - the GPU's float CPU steps (runtime/src/gpu_steps.cu)
+ * run on the host, their CUDA C compiled as C with the intrinsics defined
+ * by their IEEE operations (this file is ISO C: nothing contracted) and
+ * every thread of a small grid run in turn, against the CPU steps
+ * (npurt_cpu_op_run()) byte for byte: DEQUANTIZE of 8 and 32 bits, the
+ * binary element-wise steps with broadcast strides, and the binary32
+ * CONV in onnxruntime's SGEMM order over shapes that cross its K slices
+ * (groups, padding, strides, dilation, bias or none), with NaN, infinity,
+ * signed zero and subnormal values. Batch items (blockIdx.z) at their
+ * item strides. The GPU runs these sources through NVRTC; this checks
+ * what they compute, not the launch.
+ *
+ * Seed: RM_NPU_TEST_SEED.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cpu_ops.h"
+
+/* ---- CUDA on the host ---------------------------------------------------- */
+
+struct g_dim3 {
+	unsigned int x, y, z;
+};
+
+static struct g_dim3 blockIdx, threadIdx, blockDim, gridDim;
+
+#define G_THREADS	256
+#define G_KERNEL	static void
+#define G_DEV		static inline
+
+static inline float __int_as_float(int i)
+{
+	float f;
+
+	memcpy(&f, &i, sizeof(f));
+	return f;
+}
+
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fdiv_rn(float a, float b) { return a / b; }
+static inline float __fmaf_rn(float a, float b, float c)
+{
+	return fmaf(a, b, c);
+}
+
+static inline float __ll2float_rn(long long v) { return (float)v; }
+
+#include "gpu_params.h"
+#include "gpu_steps.cu"
+
+/* Every thread of @gx blocks of G_THREADS over @gz items, in turn. */
+#define RUN_GRID(kernel, p, gx, gz)					\
+	do {								\
+		blockDim.x = G_THREADS;					\
+		gridDim.x = (gx);					\
+		gridDim.z = (gz);					\
+		for (blockIdx.z = 0; blockIdx.z < gridDim.z;		\
+		     blockIdx.z++)					\
+			for (blockIdx.x = 0; blockIdx.x < gridDim.x;	\
+			     blockIdx.x++)				\
+				for (threadIdx.x = 0;			\
+				     threadIdx.x < G_THREADS;		\
+				     threadIdx.x++)			\
+					kernel(p);			\
+	} while (0)
+
+/* ---- values -------------------------------------------------------------- */
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 16);
+}
+
+static uint32_t rr(uint32_t lo, uint32_t hi)
+{
+	return lo + rnd() % (hi - lo + 1);
+}
+
+/* Mostly ordinary floats, sometimes the edges of binary32. */
+static float rnd_float(void)
+{
+	static const uint32_t edge[] = {
+		0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000,
+		0x00000001, 0x807fffff, 0x7f7fffff, 0x3f800000, 0xbf800001,
+	};
+	uint32_t u;
+	float f;
+
+	if (rnd() % 50 == 0) {
+		u = edge[rnd() % (sizeof(edge) / sizeof(edge[0]))];
+		memcpy(&f, &u, sizeof(f));
+		return f;
+	}
+	return ((float)(int32_t)rnd() / 2147483648.0f) *
+	       (float)(1 << rr(0, 8));
+}
+
+static float *rnd_floats(uint64_t n)
+{
+	float *v = malloc((n ? n : 1) * sizeof(float));
+	uint64_t i;
+
+	assert_non_null(v);
+	for (i = 0; i < n; i++)
+		v[i] = rnd_float();
+	return v;
+}
+
+static struct npurt_cpu_op new_op(uint32_t opcode)
+{
+	struct npurt_cpu_op op;
+	unsigned int i;
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = opcode;
+	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
+		op.in[i].slot = NPURT_CPU_NONE;
+	op.out.slot = NPURT_CPU_NONE;
+	return op;
+}
+
+static struct npurt_cpu_ref ref(uint32_t slot, uint32_t dtype, uint64_t n)
+{
+	return (struct npurt_cpu_ref){ slot, dtype, 0, n };
+}
+
+static void check_bytes(const void *got, const void *want, size_t n,
+			const char *what, unsigned int c)
+{
+	size_t i;
+
+	if (!memcmp(got, want, n))
+		return;
+	for (i = 0; i < n / 4 && !memcmp((const char *)got + 4 * i,
+					 (const char *)want + 4 * i, 4); i++)
+		;
+	fail_msg("%s case %u: float %zu differs (0x%08x, want 0x%08x)", what,
+		 c, i, ((const uint32_t *)got)[i], ((const uint32_t *)want)[i]);
+}
+
+/* ---- DEQUANTIZE ---------------------------------------------------------- */
+
+static void test_dequant(void **state)
+{
+	static const uint32_t dts[] = { NPURT_DTYPE_INT8, NPURT_DTYPE_UINT8,
+					NPURT_DTYPE_INT32 };
+	static const uint32_t gdt[] = { G_DT_INT8, G_DT_UINT8, G_DT_INT32 };
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 300; c++) {
+		unsigned int d = c % 3, items = rr(1, 3);
+		uint64_t n = rr(1, 3000), esz = d == 2 ? 4 : 1, i;
+		uint64_t in_is = n * esz + rr(0, 3) * 4, out_is = 4 * n;
+		uint8_t *x = malloc(in_is * items);
+		float *want = malloc(out_is * items), *got = malloc(out_is * items);
+		float s = rnd_float();
+		struct npurt_cpu_op op = new_op(NPURT_CPU_DEQUANTIZE);
+		struct g_dequant p;
+		unsigned int it;
+
+		assert_true(x && want && got);
+		for (i = 0; i < in_is * items; i++)
+			x[i] = (uint8_t)rnd();
+		if (c % 7 == 0)
+			s = 0.0038f;
+		op.in[0] = ref(0, dts[d], n);
+		op.out = ref(1, NPURT_DTYPE_FLOAT32, n);
+		op.f[0] = s;
+		op.p[1] = d == 2 ? (int32_t)rnd() : d == 0 ? (int)rr(0, 255) - 128 :
+			  (int)rr(0, 255);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { x + it * in_is,
+					      (uint8_t *)want + it * out_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.in = (g_u64)(uintptr_t)x;
+		p.out = (g_u64)(uintptr_t)got;
+		p.in_is = in_is;
+		p.out_is = out_is;
+		p.count = n;
+		memcpy(&p.scale, &s, 4);
+		p.zp = (g_s32)op.p[1];
+		p.dtype = gdt[d];
+		RUN_GRID(k_dequant, p, rr(1, 3), items);
+		check_bytes(got, want, out_is * items, "DEQUANTIZE", c);
+		free(x);
+		free(want);
+		free(got);
+	}
+}
+
+/* ---- binary steps -------------------------------------------------------- */
+
+static void test_binary(void **state)
+{
+	static const uint32_t ops[] = { NPURT_CPU_ADD, NPURT_CPU_SUB,
+					NPURT_CPU_MUL, NPURT_CPU_DIV,
+					NPURT_CPU_MAX, NPURT_CPU_MIN };
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 400; c++) {
+		unsigned int r = rr(1, G_MAX_RANK), k, o = c % 6, items = rr(1, 2);
+		struct npurt_cpu_op op = new_op(ops[o]);
+		uint64_t n = 1, na = 1, nb = 1, sa = 1, sb = 1;
+		float *a, *b, *want, *got;
+		struct g_binary p;
+		unsigned int it;
+
+		memset(&p, 0, sizeof(p));
+		op.p[0] = r;
+		/* innermost first: each input dense or broadcast (stride 0) */
+		for (k = r; k-- > 0;) {
+			uint64_t d = rr(1, r > 3 ? 4 : 12);
+			bool ba = rnd() % 4 == 0, bb = rnd() % 3 == 0;
+
+			op.p[1 + k] = (int64_t)d;
+			op.p[7 + k] = ba ? 0 : (int64_t)sa;
+			op.p[13 + k] = bb ? 0 : (int64_t)sb;
+			sa *= ba ? 1 : d;
+			sb *= bb ? 1 : d;
+			n *= d;
+		}
+		na = sa;
+		nb = sb;
+		a = rnd_floats(na * items);
+		b = rnd_floats(nb * items);
+		want = malloc(4 * n * items);
+		got = malloc(4 * n * items);
+		assert_true(want && got);
+		op.in[0] = ref(0, NPURT_DTYPE_FLOAT32, na);
+		op.in[1] = ref(1, NPURT_DTYPE_FLOAT32, nb);
+		op.out = ref(2, NPURT_DTYPE_FLOAT32, n);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[3] = { (uint8_t *)(a + it * na),
+					      (uint8_t *)(b + it * nb),
+					      (uint8_t *)(want + it * n) };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		p.a = (g_u64)(uintptr_t)a;
+		p.b = (g_u64)(uintptr_t)b;
+		p.y = (g_u64)(uintptr_t)got;
+		p.a_is = 4 * na;
+		p.b_is = 4 * nb;
+		p.y_is = 4 * n;
+		p.count = n;
+		p.rank = r;
+		p.op = o;	/* ops[] is in G_BIN_* order */
+		for (k = 0; k < r; k++) {
+			p.dims[k] = (g_u64)op.p[1 + k];
+			p.sa[k] = (g_u64)op.p[7 + k];
+			p.sb[k] = (g_u64)op.p[13 + k];
+		}
+		RUN_GRID(k_binary, p, rr(1, 3), items);
+		check_bytes(got, want, 4 * n * items, "binary", c);
+		free(a);
+		free(b);
+		free(want);
+		free(got);
+	}
+}
+
+/* ---- the SGEMM-order CONV ------------------------------------------------ */
+
+static void test_sconv(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 120; c++) {
+		struct npurt_cpu_op op = new_op(NPURT_CPU_CONV);
+		int64_t *q = op.p, g = rr(1, 3), cg, og, kk, np;
+		uint64_t nx, nw, ny;
+		float *x, *w, *bias, *want, *got;
+		bool has_bias = rnd() % 4 != 0;
+		struct g_sconv p;
+
+		q[0] = rr(1, 2);
+		cg = c % 5 == 0 ? rr(30, 70) : rr(1, 12);
+		og = rr(1, 6);
+		q[15] = g;
+		q[1] = g * cg;
+		q[4] = g * og;
+		q[5] = rr(1, 3);
+		q[6] = rr(1, 3);
+		q[7] = rr(1, 2);
+		q[8] = rr(1, 2);
+		q[13] = rnd() % 4 ? 1 : 2;
+		q[14] = rnd() % 4 ? 1 : 2;
+		q[9] = rr(0, 1);
+		q[10] = rr(0, 1);
+		q[11] = rr(0, 1);
+		q[12] = rr(0, 1);
+		do {
+			q[2] = rr(1, c % 3 ? 9 : 24);
+			q[3] = rr(1, c % 3 ? 9 : 24);
+		} while (q[2] + q[9] + q[11] < q[13] * (q[5] - 1) + 1 ||
+			 q[3] + q[10] + q[12] < q[14] * (q[6] - 1) + 1);
+		q[16] = (q[2] + q[9] + q[11] - q[13] * (q[5] - 1) - 1) / q[7] + 1;
+		q[17] = (q[3] + q[10] + q[12] - q[14] * (q[6] - 1) - 1) / q[8] + 1;
+		q[26] = 1;
+		kk = cg * q[5] * q[6];
+		np = q[16] * q[17];
+		nx = (uint64_t)(q[0] * q[1] * q[2] * q[3]);
+		nw = (uint64_t)(q[4] * kk);
+		ny = (uint64_t)(q[0] * q[4] * np);
+		x = rnd_floats(nx);
+		w = rnd_floats(nw);
+		bias = rnd_floats((uint64_t)q[4]);
+		want = malloc(4 * ny);
+		got = malloc(4 * ny);
+		assert_true(want && got);
+		op.in[0] = ref(0, NPURT_DTYPE_FLOAT32, nx);
+		op.in[1] = ref(1, NPURT_DTYPE_FLOAT32, nw);
+		if (has_bias)
+			op.in[2] = ref(2, NPURT_DTYPE_FLOAT32, (uint64_t)q[4]);
+		op.out = ref(3, NPURT_DTYPE_FLOAT32, ny);
+		{
+			uint8_t *bases[4] = { (uint8_t *)x, (uint8_t *)w,
+					      (uint8_t *)bias,
+					      (uint8_t *)want };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.w = (g_u64)(uintptr_t)w;
+		p.bias = has_bias ? (g_u64)(uintptr_t)bias : 0;
+		p.y = (g_u64)(uintptr_t)got;
+		p.n = q[0]; p.c = q[1]; p.h = q[2]; p.wd = q[3]; p.oc = q[4];
+		p.kh = q[5]; p.kw = q[6]; p.sh = q[7]; p.sw = q[8];
+		p.pt = q[9]; p.pl = q[10]; p.dh = q[13]; p.dw = q[14];
+		p.groups = q[15]; p.oh = q[16]; p.ow = q[17];
+		p.kstride = npurt_cpu_sgemm_kstride(kk, np);
+		RUN_GRID(k_sconv, p, rr(1, 3), 1);
+		check_bytes(got, want, 4 * ny, "CONV", c);
+		free(x);
+		free(w);
+		free(bias);
+		free(want);
+		free(got);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dequant),
+		cmocka_unit_test(test_binary),
+		cmocka_unit_test(test_sconv),
+	};
+	const char *seed = getenv("RM_NPU_TEST_SEED");
+
+	if (seed && *seed)
+		rng = strtoull(seed, NULL, 0) | 1;
+	printf("seed 0x%llx\n", (unsigned long long)rng);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
