@@ -25,6 +25,7 @@
 #include "device.h"
 #include "npu_ops.h"
 #include "profiler.h"
+#include "program.h"
 
 /* Commands with fewer operations run on the calling thread alone. */
 #ifndef CPU_SPLIT_MIN_OPS
@@ -136,8 +137,22 @@ struct cpu_work {
 };
 
 struct cpu_gang;
-static uint32_t cpu_gang_work(npurt_device *dev, struct cpu_gang *g,
-			      unsigned int s, void *scratch);
+/* A place in a job's sequence: command @c next, or step @s before it. */
+struct cpu_pos {
+	uint32_t c, s;
+};
+
+static struct cpu_pos cpu_gang_work(npurt_device *dev, struct cpu_gang *g,
+				    unsigned int s, void *scratch);
+
+/* A gang thread's slot (cpu_gang_run()). */
+struct cpu_gang_slot {
+	alignas(64) _Atomic uint32_t epoch;	/* barriers its thread passed */
+	_Atomic uint32_t sleepers;	/* threads waiting on @epoch in futex */
+	struct cpu_range run[2];	/* its run of a split command */
+};
+
+#define CPU_GANG_GONE	UINT32_MAX	/* epoch of a slot taken back */
 
 struct cpu_batch {
 	pthread_mutex_t lock;
@@ -154,6 +169,10 @@ struct cpu_batch {
 	struct cpu_range *slots;	/* their runs: num_threads of them */
 	/* per pool thread: its slot when offered @b; the mailboxes offered */
 	unsigned int *slot_of, *offered;
+	/* a gang's, num_threads of each (cpu_gang_run()) */
+	struct cpu_gang_slot *gslots;
+	bool *gone, *joined;
+	_Atomic uint32_t *leave;
 };
 
 #define CPU_BATCH_SLEEPS	(1u << 31)
@@ -683,12 +702,21 @@ static int cpu_batch_init(npurt_device *dev, struct cpu_batch *b)
 				 nt * sizeof(struct cpu_range));
 	b->slot_of = calloc(nt, sizeof(*b->slot_of));
 	b->offered = calloc(nt, sizeof(*b->offered));
-	if (!b->slots || !b->slot_of || !b->offered) {
+	b->gslots = aligned_alloc(_Alignof(struct cpu_gang_slot),
+				  nt * sizeof(*b->gslots));
+	b->gone = calloc(2 * (size_t)nt, sizeof(*b->gone));
+	b->leave = calloc(nt, sizeof(*b->leave));
+	if (!b->slots || !b->slot_of || !b->offered || !b->gslots ||
+	    !b->gone || !b->leave) {
 		free(b->slots);
 		free(b->slot_of);
 		free(b->offered);
+		free(b->gslots);
+		free(b->gone);
+		free(b->leave);
 		return -ENOMEM;
 	}
+	b->joined = b->gone + nt;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 	return 0;
@@ -701,59 +729,86 @@ static void cpu_batch_fini(struct cpu_batch *b)
 	free(b->slots);
 	free(b->slot_of);
 	free(b->offered);
+	free(b->gslots);
+	free(b->gone);
+	free(b->leave);
 }
 
 /*
- * A job's commands shared by the caller and pool threads as a gang: one
- * hand-off for the whole job rather than one per split command. Each
- * thread walks the commands itself (validating each: none runs a
- * command before checking it), runs its run of every split command (the
+ * A job's commands (with a whole program's CPU steps among them:
+ * cpu_run_program()) shared by the caller and pool threads as a gang:
+ * one hand-off for the whole job rather than one per split item. Each
+ * thread walks the items itself (validating each command: none runs a
+ * command before checking it; every thread plans every item alike, so
+ * all meet at the same barriers), runs its run of every split item (the
  * caller alone runs the others), and meets the others at a barrier
- * between a split command and the next command, or before a split
- * command; a barrier is each thread writing its own epoch and reading
- * the others', two cache-line transfers where a hand-off and a join take
- * some ten. Every thread sets its own run of the next split command
- * before it arrives (two sets of runs, alternating, so that a thread
- * still taking the last parts of another's run never sees it reset).
+ * between a split item and the next item, or before a split item; a
+ * barrier is each thread writing its own epoch and reading the others',
+ * two cache-line transfers where a hand-off and a join take some ten.
+ * Every thread sets its own run of the next split item before it arrives
+ * (two sets of runs, alternating, so that a thread still taking the last
+ * parts of another's run never sees it reset); a thread takes its own
+ * run first, then others' a part at a time.
  *
- * The caller sets the runs of the first split command and offers the
- * gang there. A helper that has not taken it by the first barrier the
- * caller waits at it for is taken back: its runs are the caller's to set
- * and claim from then on; with none left the caller goes on command by
- * command (cpu_run_cmd()), offering each again.
+ * The caller sets the runs of the first split item and offers the gang
+ * there. At each barrier it takes back helpers that have not taken the
+ * gang (their runs are the caller's to set from then on), and tells
+ * helpers beyond what cpu_share() now gives it (another run came to the
+ * device) to leave after the barrier; with no helper left it goes on
+ * item by item (cpu_run_seq()), offering a gang again at the next split
+ * item.
  */
-struct cpu_gang_slot {
-	alignas(64) _Atomic uint32_t epoch;	/* barriers its thread passed */
-	_Atomic uint32_t sleepers;	/* threads waiting on @epoch in futex */
-	struct cpu_range run[2];	/* its run of a split command */
-};
-
-#define CPU_GANG_GONE	UINT32_MAX	/* epoch of a slot taken back */
-
 struct cpu_gang {
 	const struct npurt_job *job;
+	const struct npuprog_cpuop *steps;	/* the CPU steps among them */
+	uint32_t num_steps;
 	struct cpu_batch *b;		/* the task offered, for its lock */
 	unsigned int n;			/* slots, the caller's too */
-	uint32_t first;			/* first command (split, validated) */
+	struct cpu_pos first;		/* first item (split, validated) */
 	uint64_t spin_ns;
 	_Atomic uint32_t err_at;	/* barrier after the first failure */
 	int err;			/* under b->lock: the first failure */
-	uint32_t err_cmd;
+	struct cpu_pos err_pos;
 	bool err_invalid;		/* failed validation, not execution */
 	struct cpu_gang_slot *slots;
 	bool *gone;			/* caller's: slots taken back */
 	bool *joined;			/* caller's: slots known taken */
+	/* per slot, the barrier after which its helper leaves, or 0: a
+	 * number, since a helper late out of one barrier reads it while the
+	 * caller, already at the next, may set it */
+	_Atomic uint32_t *leave;
 };
 
-static void cpu_gang_error(struct cpu_gang *g, uint32_t at, uint32_t cmd,
-			   int err, bool invalid)
+/* Whether @pos is at a step: its after_cmd is reached. */
+static bool cpu_pos_step(const struct cpu_gang *g, struct cpu_pos pos)
+{
+	return pos.s < g->num_steps && g->steps[pos.s].after_cmd <= pos.c;
+}
+
+static bool cpu_pos_end(const struct cpu_gang *g, struct cpu_pos pos)
+{
+	return pos.c >= g->job->num_cmds && !cpu_pos_step(g, pos);
+}
+
+static struct cpu_pos cpu_pos_next(const struct cpu_gang *g,
+				   struct cpu_pos pos)
+{
+	if (cpu_pos_step(g, pos))
+		pos.s++;
+	else
+		pos.c++;
+	return pos;
+}
+
+static void cpu_gang_error(struct cpu_gang *g, uint32_t at,
+			   struct cpu_pos pos, int err, bool invalid)
 {
 	uint32_t zero = 0;
 
 	pthread_mutex_lock(&g->b->lock);
-	if (!g->err || cmd < g->err_cmd) {
+	if (!g->err || pos.c + pos.s < g->err_pos.c + g->err_pos.s) {
 		g->err = err;
-		g->err_cmd = cmd;
+		g->err_pos = pos;
 		g->err_invalid = invalid;
 	}
 	pthread_mutex_unlock(&g->b->lock);
@@ -825,159 +880,279 @@ static void cpu_gang_set_runs(struct cpu_gang *g, unsigned int s,
 }
 
 /*
- * Barrier @k for slot @s, before split command @next (set @par) or
- * another. The caller takes back helpers that have not taken the gang
- * yet, setting their runs of @next: false when it has none left.
+ * The caller at barrier @k, before it arrives: takes back the helpers
+ * that have not taken the gang (setting their runs of split item @next,
+ * set @par, before any thread can pass), and tells helpers beyond what
+ * cpu_share() now gives it (another run came to the device) to leave
+ * after this barrier. The number of helpers it goes on with.
  */
-static bool cpu_gang_barrier(struct npurt_cpu_pool *pool, struct cpu_gang *g,
+static unsigned int cpu_gang_settle(npurt_device *dev, struct cpu_gang *g,
+				    uint32_t k, const struct cpu_work *next,
+				    unsigned int par)
+{
+	struct npurt_cpu_pool *pool = dev->cpu;
+	unsigned int j, live = 0, want = cpu_share(dev);
+
+	for (j = 1; j < g->n; j++) {
+		if (g->gone[j])
+			continue;
+		if (!g->joined[j] &&
+		    atomic_load_explicit(&g->slots[j].epoch,
+					 memory_order_acquire) < k &&
+		    npurt_cpu_mbox_retract(
+			    &pool->helpers[g->b->offered[j - 1]].mbox, g->b)) {
+			g->gone[j] = true;
+			atomic_fetch_sub(&g->b->remaining, 1);
+			if (next)
+				cpu_gang_set_run(&g->slots[j].run[par], j,
+						 g->n, next->units);
+			cpu_gang_set_epoch(&g->slots[j], CPU_GANG_GONE);
+			continue;
+		}
+		g->joined[j] = true;
+		if (1 + live >= want)
+			atomic_store_explicit(&g->leave[j], k,
+					      memory_order_relaxed);
+		else
+			live++;
+	}
+	return live;
+}
+
+/*
+ * Barrier @k for slot @s, before split item @next (set @par) or another:
+ * false when the caller has no helper left (it goes on alone) or a
+ * helper is to leave.
+ */
+static bool cpu_gang_barrier(npurt_device *dev, struct cpu_gang *g,
 			     unsigned int s, uint32_t k,
 			     const struct cpu_work *next, unsigned int par)
 {
-	struct cpu_gang_slot *me = &g->slots[s];
-	unsigned int j, left = 0;
+	unsigned int j, live = s ? 1 : cpu_gang_settle(dev, g, k, next, par);
 
-	cpu_gang_set_epoch(me, k);
-	for (j = 0; j < g->n; j++) {
-		if (j == s)
-			continue;
-		if (!s && !g->joined[j] && !g->gone[j] &&
-		    atomic_load_explicit(&g->slots[j].epoch,
-					 memory_order_acquire) < k) {
-			if (npurt_cpu_mbox_retract(
-				    &pool->helpers[g->b->offered[j - 1]].mbox,
-				    g->b)) {
-				g->gone[j] = true;
-				atomic_fetch_sub(&g->b->remaining, 1);
-				if (next)
-					cpu_gang_set_run(&g->slots[j].run[par],
-							 j, g->n, next->units);
-				/* its run is set before any thread passes */
-				cpu_gang_set_epoch(&g->slots[j],
-						   CPU_GANG_GONE);
-				continue;
-			}
-			g->joined[j] = true;
+	cpu_gang_set_epoch(&g->slots[s], k);
+	for (j = 0; j < g->n; j++)
+		if (j != s && (s || !g->gone[j]))
+			cpu_gang_wait_slot(&g->slots[j], k, g->spin_ns);
+	if (s)
+		return atomic_load_explicit(&g->leave[s],
+					    memory_order_relaxed) != k;
+	/* those leaving have arrived: the others no longer wait for them */
+	for (j = 1; j < g->n; j++)
+		if (atomic_load_explicit(&g->leave[j],
+					 memory_order_relaxed) == k) {
+			g->gone[j] = true;
+			cpu_gang_set_epoch(&g->slots[j], CPU_GANG_GONE);
 		}
-		if (!s && g->gone[j])
-			continue;
-		left++;
-		cpu_gang_wait_slot(&g->slots[j], k, g->spin_ns);
-	}
-	return s || left;
+	return live;
 }
 
-/* Claims a chunk of set @par for slot @s: its own run, then others'. */
+/*
+ * Claims a chunk of set @par for slot @s: of its own run (@own units a
+ * part), then a part of @part units of another's.
+ */
 static bool cpu_gang_claim(struct cpu_gang *g, unsigned int s,
-			   unsigned int par, uint32_t part, uint64_t *begin,
-			   uint64_t *end)
+			   unsigned int par, uint32_t own, uint32_t part,
+			   uint64_t *begin, uint64_t *end)
 {
 	unsigned int i;
 
 	for (i = 0; i < g->n; i++)
 		if (npurt_cpu_range_claim(&g->slots[(s + i) % g->n].run[par],
-					  !i, part, begin, end))
+					  !i, i ? part : own, begin, end))
 			return true;
 	return false;
 }
 
 /*
- * Slot @s's walk of the gang's commands. Returns the command the caller
- * goes on from alone (every helper taken back), or the job's end.
+ * Units of a CPU step split over the pool: the binary32 CONV in SGEMM
+ * order (onnxruntime's float Conv inside int8 QDQ models, milliseconds
+ * each) by its units, whose outputs are whole, elementwise steps (the
+ * QUANTIZE, DEQUANTIZE and ADD around it) by ranges of CPU_STEP_BLOCK
+ * elements (*@elems, 0 for a CONV); 0 for the others, or too little work.
  */
-static uint32_t cpu_gang_work(npurt_device *dev, struct cpu_gang *g,
-			      unsigned int s, void *scratch)
+static uint64_t cpu_step_units(const struct npurt_cpu_op *op, uint64_t *elems)
+{
+	const int64_t *p = op->p;
+	uint64_t units;
+
+	*elems = 0;
+	if (op->opcode == NPURT_CPU_CONV && p[26]) {
+		units = npurt_cpu_conv_sgemm_units(op);
+		/* multiply-adds: outputs times C / group * KH * KW */
+		if (units < 2 || (uint64_t)p[0] * (uint64_t)p[4] *
+		    (uint64_t)(p[16] * p[17]) *
+		    (uint64_t)(p[1] / p[15] * p[5] * p[6]) < CPU_SPLIT_MIN_OPS)
+			return 0;
+		return units;
+	}
+	*elems = npurt_cpu_step_elems(op);
+	if (*elems < CPU_STEP_SPLIT_MIN)
+		return 0;
+	return *elems / CPU_STEP_BLOCK + !!(*elems % CPU_STEP_BLOCK);
+}
+
+/*
+ * How step @op of @job runs over @n threads in a gang: @w set to it, and
+ * the threads it splits over returned, 1 when the caller runs it alone
+ * (npurt_cpu_op_run()). A CONV splits only where a vectorized variant
+ * runs its ranges.
+ */
+static unsigned int cpu_plan_step(const struct npurt_job *job,
+				  const struct npurt_cpu_op *op,
+				  unsigned int n, struct cpu_work *w)
+{
+	uint64_t elems, units = cpu_step_units(op, &elems);
+
+	memset(w, 0, sizeof(*w));
+	w->step = op;
+	w->elems = elems;
+	w->bases = job->bases;
+	w->units = units;
+	w->copy_dim = -1;
+	if (!units || units > UINT32_MAX ||
+	    (!elems && !npurt_cpu_step_isa_now()))
+		return 1;
+	return n > units ? (unsigned int)units : n;
+}
+
+/* A step the caller runs alone in a gang, traced. */
+static void cpu_step_alone(npurt_device *dev, const struct cpu_work *w)
+{
+	uint64_t t0 = npurt_now_ns();
+
+	npurt_cpu_op_run(w->step, w->bases);
+	npurt_prof_span(dev->rt, "cpu", NPURT_PROF_THREAD, t0, npurt_now_ns(),
+			"CPU step %s", npurt_cpu_op_name(w->step->opcode));
+}
+
+/*
+ * The item at @pos planned for the gang (a command validated first): 0
+ * with @w and *@n set, or the command's validation error.
+ */
+static int cpu_plan_item(const struct cpu_gang *g, struct cpu_pos pos,
+			 struct cpu_work *w, unsigned int *n)
+{
+	const struct npurt_job *job = g->job;
+	int ret;
+
+	if (cpu_pos_step(g, pos)) {
+		*n = cpu_plan_step(job, &g->steps[pos.s].op, g->n, w);
+		return 0;
+	}
+	ret = npu_cmd_validate(&job->cmds[pos.c], job->sizes, job->num_bufs,
+			       NPURT_ALL_CAPS);
+	if (!ret)
+		*n = cpu_plan_cmd(job, pos.c, g->n, true, w);
+	return ret;
+}
+
+/*
+ * Slot @s's walk of the gang's items. Returns where the caller goes on
+ * alone (every helper taken back), or the job's end.
+ */
+static struct cpu_pos cpu_gang_work(npurt_device *dev, struct cpu_gang *g,
+				    unsigned int s, void *scratch)
 {
 	const struct npurt_job *job = g->job;
 	struct npu_ops_ctx c, *ctx = cpu_ctx(dev->cpu, &c, scratch);
+	struct cpu_pos pos = g->first, nxt, end = { job->num_cmds,
+						    g->num_steps };
 	struct cpu_work cur, next;
-	uint32_t i = g->first, k = 0, splits = 1, par = 0, at;
-	unsigned int n = cpu_plan_cmd(job, i, g->n, true, &cur), nn;
-	uint64_t begin, end, per;
-	uint32_t part;
+	uint32_t k = 0, splits = 1, par = 0, at;
+	unsigned int n, nn;
+	uint64_t begin, stop, per;
+	uint32_t part, own;
 	int ret, bad;
 
+	cpu_plan_item(g, pos, &cur, &n);
 	for (;;) {
 		at = atomic_load_explicit(&g->err_at, memory_order_relaxed);
 		/* one context for every command: a tag for each */
-		if (i != g->first)
+		if (pos.c != g->first.c || pos.s != g->first.s)
 			cpu_ctx_retag(ctx);
 		if (n > 1 && !at) {
+			/* a small command's own run whole; others' in parts,
+			 * so that a late or gone thread's is shared out */
 			per = cur.units / g->n + !!(cur.units % g->n);
-			part = npu_cmd_ops(cur.cmd) < CPU_GANG_WHOLE_OPS ?
-			       UINT32_MAX : (uint32_t)(per / CPU_RUN_PARTS +
-						       !!(per % CPU_RUN_PARTS));
-			while (cpu_gang_claim(g, s, par, part, &begin, &end)) {
-				ret = cpu_chunk(dev, &cur, ctx, begin, end);
+			part = (uint32_t)(per / CPU_RUN_PARTS +
+					  !!(per % CPU_RUN_PARTS));
+			own = !cur.step &&
+			      npu_cmd_ops(cur.cmd) < CPU_GANG_WHOLE_OPS ?
+			      UINT32_MAX : part;
+			while (cpu_gang_claim(g, s, par, own, part, &begin,
+					      &stop)) {
+				ret = cpu_chunk(dev, &cur, ctx, begin, stop);
 				if (ret)
-					cpu_gang_error(g, k + 1, i, ret,
+					cpu_gang_error(g, k + 1, pos, ret,
 						       false);
 			}
+		} else if (!s && !at && cur.step) {
+			cpu_step_alone(dev, &cur);
 		} else if (!s && !at && cur.units) {
 			ret = cpu_chunk(dev, &cur, ctx, 0, cur.units);
 			if (ret)
-				cpu_gang_error(g, k + 1, i, ret, false);
+				cpu_gang_error(g, k + 1, pos, ret, false);
 		}
-		if (i + 1 >= job->num_cmds)
-			return job->num_cmds;
-		/* the next command, checked before any thread plans it */
+		nxt = cpu_pos_next(g, pos);
+		if (cpu_pos_end(g, nxt))
+			return end;
+		/* the next item, checked before any thread plans it */
 		nn = 1;
-		bad = npu_cmd_validate(&job->cmds[i + 1], job->sizes,
-				       job->num_bufs, NPURT_ALL_CAPS);
-		if (bad) {
-			if (!s)
-				cpu_gang_error(g, k + 1, i + 1, bad, true);
-		} else {
-			nn = cpu_plan_cmd(job, i + 1, g->n, true, &next);
-		}
+		bad = cpu_plan_item(g, nxt, &next, &nn);
+		if (bad && !s)
+			cpu_gang_error(g, k + 1, nxt, bad, true);
 		if (n > 1 || nn > 1 || bad) {
 			if (nn > 1)
 				cpu_gang_set_runs(g, s, splits & 1, &next);
-			if (!cpu_gang_barrier(dev->cpu, g, s, ++k,
+			if (!cpu_gang_barrier(dev, g, s, ++k,
 					      nn > 1 ? &next : NULL,
 					      splits & 1))
-				return i + 1;
+				return s ? end : nxt;
 			at = atomic_load_explicit(&g->err_at,
 						  memory_order_relaxed);
 			if (bad || (at && at <= k))
-				return job->num_cmds;
+				return end;
 		}
 		if (nn > 1)
 			par = splits++ & 1;
-		i++;
+		pos = nxt;
 		cur = next;
 		n = nn;
 	}
 }
 
 /*
- * Runs @job from command @first (validated, split over @n threads) as a
- * gang; *@next is where the caller goes on command by command, the end
- * when the gang ran every command. 0, an error, or 1 when no helper took
- * it (nothing run).
+ * Runs @job (with @steps among its commands) from @first (a command
+ * validated, or a step; split over @n threads) as a gang; *@next is where
+ * the caller goes on item by item, the end when the gang ran every item.
+ * *@ran false when no helper took it (nothing run). 0 or an error.
  */
 static int cpu_gang_run(npurt_device *dev, const struct npurt_job *job,
-			uint32_t first, unsigned int n, struct cpu_batch *b,
-			uint32_t *next)
+			const struct npuprog_cpuop *steps, uint32_t num_steps,
+			struct cpu_pos first, unsigned int n,
+			struct cpu_batch *b, struct cpu_pos *next, bool *ran)
 {
 	struct npurt_cpu_pool *pool = dev->cpu;
 	struct cpu_gang g = {
-		.job = job, .b = b, .n = n, .first = first,
-		.spin_ns = pool->spin_ns,
+		.job = job, .steps = steps, .num_steps = num_steps, .b = b,
+		.n = n, .first = first, .spin_ns = pool->spin_ns,
+		.slots = b->gslots, .gone = b->gone, .joined = b->joined,
+		.leave = b->leave,
 	};
-	unsigned int i, j, offered = 0, gone = 0;
+	unsigned int i, j, nf, offered = 0, gone = 0;
 	struct cpu_work w;
-	int ret = 1;
 
-	g.slots = aligned_alloc(_Alignof(struct cpu_gang_slot),
-				n * sizeof(*g.slots));
-	g.gone = calloc(n, sizeof(*g.gone));
-	g.joined = calloc(n, sizeof(*g.joined));
-	if (!g.slots || !g.gone || !g.joined)
-		goto out;
-	memset(g.slots, 0, n * sizeof(*g.slots));
-	cpu_plan_cmd(job, first, n, true, &w);
-	for (j = 0; j < n; j++)
+	*ran = false;
+	memset(g.gone, 0, 2 * (size_t)n * sizeof(*g.gone));
+	cpu_plan_item(&g, first, &w, &nf);
+	for (j = 0; j < n; j++) {
+		atomic_init(&g.leave[j], 0);
+		atomic_init(&g.slots[j].epoch, 0);
+		atomic_init(&g.slots[j].sleepers, 0);
 		cpu_gang_set_run(&g.slots[j].run[0], j, n, w.units);
+		npurt_cpu_range_set(&g.slots[j].run[1], 0, 0);
+	}
 	b->gang = &g;
 	b->err = 0;
 	atomic_store(&b->remaining, n - 1);
@@ -989,13 +1164,15 @@ static int cpu_gang_run(npurt_device *dev, const struct npurt_job *job,
 	if (!offered) {
 		atomic_store(&b->remaining, 0);
 		b->gang = NULL;
-		goto out;
+		return 0;
 	}
+	/* slots no helper was offered: the caller's, before any barrier */
 	for (j = offered + 1; j < n; j++) {
 		g.gone[j] = true;
-		atomic_store(&g.slots[j].epoch, CPU_GANG_GONE);
+		cpu_gang_set_epoch(&g.slots[j], CPU_GANG_GONE);
 	}
 	atomic_fetch_sub(&b->remaining, n - 1 - offered);
+	*ran = true;
 	*next = cpu_gang_work(dev, &g, 0, job->scratch ? job->scratch :
 						  cpu_caller_scratch(pool));
 	for (j = 1; j <= offered; j++)
@@ -1004,95 +1181,127 @@ static int cpu_gang_run(npurt_device *dev, const struct npurt_job *job,
 				&pool->helpers[b->offered[j - 1]].mbox, b);
 	cpu_batch_join(pool, b, gone);
 	b->gang = NULL;
-	ret = 0;
 	if (g.err && g.err_invalid)
-		ret = npurt_err(g.err, "%s: command %u invalid for the bound "
-				"buffers", dev->info.name, g.err_cmd);
-	else if (g.err)
-		ret = npurt_err(g.err, "%s: command %u failed: %s",
-				dev->info.name, g.err_cmd,
-				npurt_strerror(g.err));
-out:
-	free(g.slots);
-	free(g.gone);
-	free(g.joined);
-	return ret;
+		return npurt_err(g.err, "%s: command %u invalid for the bound "
+				 "buffers", dev->info.name, g.err_pos.c);
+	if (g.err && cpu_pos_step(&g, g.err_pos))
+		return npurt_err(g.err, "%s: CPU step %u failed: %s",
+				 dev->info.name, g.err_pos.s,
+				 npurt_strerror(g.err));
+	if (g.err)
+		return npurt_err(g.err, "%s: command %u failed: %s",
+				 dev->info.name, g.err_pos.c,
+				 npurt_strerror(g.err));
+	return 0;
 }
 
-static int cpu_run(npurt_device *dev, const struct npurt_job *job)
+static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
+			const struct npurt_cpu_op *op);
+
+/*
+ * @job's commands with @steps (@num_steps of them, NULL: none) among
+ * them, item by item, from the first split one on as a gang when the
+ * pool has threads for it (cpu_share()).
+ */
+static int cpu_run_seq(npurt_device *dev, const struct npurt_job *job,
+		       const struct npuprog_cpuop *steps, uint32_t num_steps)
 {
+	struct cpu_gang seq = { .job = job, .steps = steps,
+				.num_steps = num_steps, .n = 1 };
+	struct cpu_pos pos = { 0, 0 }, next;
 	struct cpu_batch batch;
-	uint32_t i, next = 0;
-	bool gang_tried = false;
-	unsigned int n;
+	bool ran;
 	int ret = 0;
 
 	if (cpu_batch_init(dev, &batch))
 		return npurt_err(-ENOMEM, "out of memory");
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
-	for (i = 0; i < job->num_cmds && !ret; i++) {
+	while (!ret && !cpu_pos_end(&seq, pos)) {
+		bool step = cpu_pos_step(&seq, pos);
+		unsigned int nf = 1;
+
 		/* Never run a command not validated against these buffers. */
-		ret = npu_cmd_validate(&job->cmds[i], job->sizes, job->num_bufs,
-				       NPURT_ALL_CAPS);
+		seq.n = cpu_share(dev);
+		ret = step ? 0 : npu_cmd_validate(&job->cmds[pos.c], job->sizes,
+						  job->num_bufs, NPURT_ALL_CAPS);
 		if (ret) {
 			ret = npurt_err(ret, "%s: command %u invalid for the "
-					"bound buffers", dev->info.name, i);
+					"bound buffers", dev->info.name, pos.c);
 			break;
 		}
-		n = cpu_share(dev);
-		if (!gang_tried && n > 1 && dev->cpu->gang && !job->no_split &&
-		    cpu_plan_cmd(job, i, n, true, &batch.w) > 1) {
-			gang_tried = true;
-			ret = cpu_gang_run(dev, job, i, n, &batch, &next);
-			if (ret <= 0) {
-				i = next - 1;
+		/* a gang from each split item on, until one runs to the end:
+		 * its helpers may leave it for other runs, and come back */
+		if (seq.n > 1 && dev->cpu->gang && !job->no_split)
+			cpu_plan_item(&seq, pos, &batch.w, &nf);
+		if (nf > 1) {
+			ret = cpu_gang_run(dev, job, steps, num_steps, pos,
+					   seq.n, &batch, &next, &ran);
+			if (ran || ret) {
+				pos = next;
 				continue;
 			}
-			ret = 0;
 		}
-		ret = cpu_run_cmd(dev, job, i, &batch);
-		if (ret)
-			ret = npurt_err(ret, "%s: command %u failed: %s",
-					dev->info.name, i, npurt_strerror(ret));
+		if (step) {
+			ret = cpu_run_step(dev, job, &steps[pos.s].op);
+			if (ret == 1) {
+				npurt_cpu_op_run(&steps[pos.s].op, job->bases);
+				ret = 0;
+			}
+		} else {
+			ret = cpu_run_cmd(dev, job, pos.c, &batch);
+			if (ret)
+				ret = npurt_err(ret, "%s: command %u failed: %s",
+						dev->info.name, pos.c,
+						npurt_strerror(ret));
+		}
+		pos = cpu_pos_next(&seq, pos);
 	}
 	atomic_fetch_sub_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	cpu_batch_fini(&batch);
 	return ret;
 }
 
+static int cpu_run(npurt_device *dev, const struct npurt_job *job)
+{
+	return cpu_run_seq(dev, job, NULL, 0);
+}
+
+/*
+ * A whole program of one item, its CPU steps among its commands, as one
+ * sequence: one gang for all of it where a program of int8 jobs between
+ * float steps (onnxruntime's QDQ format) would hand the pool each job
+ * and each step on its own. 1 (exec.c runs it job by job) without a pool
+ * to share it with, split runs measured to lose, or several items.
+ */
+static int cpu_run_program(npurt_device *dev, const struct npurt_job *job,
+			   const struct npuprog_cpuop *steps,
+			   uint32_t num_steps)
+{
+	if (job->items > 1 || job->no_split || !dev->cpu->gang ||
+	    cpu_share(dev) < 2)
+		return 1;
+	return cpu_run_seq(dev, job, steps, num_steps);
+}
+
 /*
  * A CPU step between a program's jobs, split over the pool like a command
- * when it is large: the binary32 CONV in SGEMM order (onnxruntime's float
- * Conv inside int8 QDQ models, milliseconds each) by its units, whose
- * outputs are whole, and elementwise steps (the QUANTIZE, DEQUANTIZE and
- * ADD around it) by ranges of elements; so the bytes are those of one
+ * when it is large (cpu_step_units()); so the bytes are those of one
  * thread. 1 (the caller runs it) for the others, or when there is one
  * thread or too little work.
  */
 static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
-	const int64_t *p = op->p;
-	uint64_t units, elems = 0, t0;
+	uint64_t units, elems, t0;
 	struct cpu_batch b;
 	unsigned int n;
 	int ret = 1, way = -1;
 
 	if (job->items > 1 || job->no_split)
 		return 1;
-	if (op->opcode == NPURT_CPU_CONV && p[26]) {
-		units = npurt_cpu_conv_sgemm_units(op);
-		/* multiply-adds: outputs times C / group * KH * KW */
-		if (units < 2 || (uint64_t)p[0] * (uint64_t)p[4] *
-		    (uint64_t)(p[16] * p[17]) *
-		    (uint64_t)(p[1] / p[15] * p[5] * p[6]) < CPU_SPLIT_MIN_OPS)
-			return 1;
-	} else {
-		elems = npurt_cpu_step_elems(op);
-		if (elems < CPU_STEP_SPLIT_MIN)
-			return 1;
-		units = elems / CPU_STEP_BLOCK + !!(elems % CPU_STEP_BLOCK);
-	}
+	units = cpu_step_units(op, &elems);
+	if (!units)
+		return 1;
 	atomic_fetch_add_explicit(&dev->cpu->callers, 1, memory_order_relaxed);
 	n = cpu_share(dev);
 	if (n >= 2 && !cpu_batch_init(dev, &b)) {
@@ -1163,6 +1372,7 @@ static const struct npurt_backend_ops cpu_ops = {
 	.mem_free = cpu_mem_free,
 	.run = cpu_run,
 	.run_step = cpu_run_step,
+	.run_program = cpu_run_program,
 	.close = cpu_close,
 };
 

@@ -22,6 +22,7 @@
 struct npurt_profiler;
 struct npurt_cpu_pool;
 struct npurt_gpu;
+struct npuprog_cpuop;
 
 /*
  * CPU: whether splitting over the pool pays for one command, CPU step or
@@ -115,6 +116,15 @@ struct npurt_backend_ops {
 	 */
 	int (*run_step)(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op);
+	/*
+	 * Optional: the whole program, @job's commands with the CPU steps
+	 * @steps (@num_steps, after_cmd non-decreasing) among them, for one
+	 * item. Return: 0, a negative errno, or 1 when the device runs it
+	 * job by job instead (run() and run_step(); nothing run).
+	 */
+	int (*run_program)(npurt_device *dev, const struct npurt_job *job,
+			   const struct npuprog_cpuop *steps,
+			   uint32_t num_steps);
 	void (*close)(npurt_device *dev);
 };
 

@@ -656,6 +656,13 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 		ret = dev->ops->run(dev, all);
 		return ret || !all->where ? ret : gpu_outputs_sync(w, all);
 	}
+	/* the device takes the steps with the commands (CPU: one gang) */
+	if (!all->where && all->items <= 1 && dev->ops->run_program) {
+		ret = dev->ops->run_program(dev, all, p->cpuops,
+					    p->num_cpuops);
+		if (ret != 1)
+			return ret;
+	}
 	while (c < p->num_cmds || s < p->num_cpuops) {
 		end = s < p->num_cpuops ? p->cpuops[s].after_cmd : p->num_cmds;
 		if (end > c) {

@@ -592,6 +592,8 @@ static void split_check(npurt_model *m, const float *x, size_t nx, size_t ny,
 
 		assert_int_equal(npurt_runtime_create(specs[s], &rt), 0);
 		assert_int_equal(npurt_runner_create(rt, m, &o, &f->r), 0);
+		/* no output left from the spec before */
+		memset(f->y, 0xa5, 4 * ny);
 		float_run_thread(f);
 		if (f->ret)
 			fail_msg("%s: %d (%s)", specs[s], f->ret,
@@ -600,6 +602,7 @@ static void split_check(npurt_model *m, const float *x, size_t nx, size_t ny,
 			fail_msg("%s: differs from cpu(1)", specs[s]);
 		for (k = 0; s && k < 3; k++) {
 			got[k].r = f->r;
+			memset(got[k].y, 0xa5, 4 * ny);
 			assert_int_equal(pthread_create(&got[k].thread, NULL,
 							float_run_thread,
 							&got[k]), 0);
@@ -716,6 +719,134 @@ static void test_eltwise_step_split(void **state)
 	x[7] = -0.0f;
 	x[EW_N - 1] = 1e30f;
 	split_check(m, x, EW_N, EW_N, 3);
+	npurt_model_destroy(m);
+}
+
+/*
+ * A program of commands with CPU steps among them, as a QDQ model's:
+ * QUANTIZE (split), a LUT of one row and its DEQUANTIZE (alone), a GEMM,
+ * DEQUANTIZE, an ADD of that row to every row, QUANTIZE, a LUT and a
+ * DEQUANTIZE of its uint8 output (all split). On cpu(N) it runs
+ * as one gang, steps and commands alike (cpu_run_program()), or job by
+ * job with $NPURT_CPU_GANG=0: every N gives the bytes of cpu(1), from
+ * one run and from three at once.
+ */
+enum { MX_M = 256, MX_K = 150, MX_N = 72 };
+
+static npurt_model *mixed_model(void)
+{
+	static int8_t w[MX_K * MX_N];
+	static uint8_t lut[256];
+	struct npurt_tensor_info t = mlp_tensor("x", NPURT_DTYPE_FLOAT32, MX_M,
+						MX_K, NULL);
+	npurt_program_builder *b = NULL;
+	struct npurt_cpu_op op;
+	struct rm_npu_cmd c;
+	int x, y, ws, tab, q, h, d, e, q2, z, s8, sf;
+	unsigned int i;
+
+	for (i = 0; i < MX_K * MX_N; i++)
+		w[i] = (int8_t)((int)(i * 2654435761u % 31) - 15);
+	for (i = 0; i < 256; i++)
+		lut[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(npurt_program_builder_create("mixed", &b), 0);
+	x = npurt_program_builder_add_input(b, &t);
+	t = mlp_tensor("y", NPURT_DTYPE_FLOAT32, MX_M, MX_N, NULL);
+	y = npurt_program_builder_add_output(b, &t);
+	t = mlp_tensor("w", NPURT_DTYPE_INT8, MX_K, MX_N, NULL);
+	ws = npurt_program_builder_add_weights(b, &t, w, sizeof(w));
+	t = mlp_tensor("lut", NPURT_DTYPE_UINT8, 1, 256, NULL);
+	tab = npurt_program_builder_add_weights(b, &t, lut, sizeof(lut));
+	q = npurt_program_builder_add_scratch(b, "q", MX_M * MX_K);
+	h = npurt_program_builder_add_scratch(b, "h", MX_M * MX_N);
+	d = npurt_program_builder_add_scratch(b, "d", 4 * MX_M * MX_N);
+	e = npurt_program_builder_add_scratch(b, "e", 4 * MX_M * MX_N);
+	q2 = npurt_program_builder_add_scratch(b, "q2", MX_M * MX_N);
+	z = npurt_program_builder_add_scratch(b, "z", MX_M * MX_N);
+	s8 = npurt_program_builder_add_scratch(b, "s8", MX_N);
+	sf = npurt_program_builder_add_scratch(b, "sf", 4 * MX_N);
+	assert_true(x >= 0 && y >= 0 && ws >= 0 && tab >= 0 && q >= 0 &&
+		    h >= 0 && d >= 0 && e >= 0 && q2 >= 0 && z >= 0 &&
+		    s8 >= 0 && sf >= 0);
+	op = ew_op(NPURT_CPU_QUANTIZE, x, NPURT_DTYPE_FLOAT32, -1, q,
+		   NPURT_DTYPE_INT8);
+	op.in[0].count = op.out.count = MX_M * MX_K;
+	op.f[0] = 0.02f;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
+	/* one row through the table, dequantized: alone */
+	memset(&c, 0, sizeof(c));
+	c.opcode = RM_NPU_OP_LUT;
+	c.lut.in.bo = (uint32_t)q;
+	c.lut.table.bo = (uint32_t)tab;
+	c.lut.out.bo = (uint32_t)s8;
+	c.lut.count = MX_N;
+	c.lut.dtype = RM_NPU_DT_INT8;
+	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 0);
+	op = ew_op(NPURT_CPU_DEQUANTIZE, s8, NPURT_DTYPE_UINT8, -1, sf,
+		   NPURT_DTYPE_FLOAT32);
+	op.in[0].count = op.out.count = MX_N;
+	op.f[0] = 0.5f;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 1);
+	mlp_gemm(&c, (uint32_t)q, (uint32_t)ws, 0, (uint32_t)h, MX_M, MX_K,
+		 MX_N, MLP_SHIFT1, -128);
+	c.flags = 0;
+	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 1);
+	op = ew_op(NPURT_CPU_DEQUANTIZE, h, NPURT_DTYPE_INT8, -1, d,
+		   NPURT_DTYPE_FLOAT32);
+	op.in[0].count = op.out.count = MX_M * MX_N;
+	op.f[0] = 0.125f;
+	op.p[1] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 2);
+	/* e[i][j] = d[i][j] + sf[j] */
+	op = ew_op(NPURT_CPU_ADD, d, NPURT_DTYPE_FLOAT32, sf, e,
+		   NPURT_DTYPE_FLOAT32);
+	op.in[0].count = op.out.count = MX_M * MX_N;
+	op.in[1].count = MX_N;
+	op.p[0] = 2;
+	op.p[1] = MX_M;
+	op.p[2] = MX_N;
+	op.p[7] = MX_N;
+	op.p[8] = op.p[14] = 1;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 3);
+	op = ew_op(NPURT_CPU_QUANTIZE, e, NPURT_DTYPE_FLOAT32, -1, q2,
+		   NPURT_DTYPE_INT8);
+	op.in[0].count = op.out.count = MX_M * MX_N;
+	op.f[0] = 0.25f;
+	op.p[1] = -3;
+	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 4);
+	memset(&c, 0, sizeof(c));
+	c.opcode = RM_NPU_OP_LUT;
+	c.lut.in.bo = (uint32_t)q2;
+	c.lut.table.bo = (uint32_t)tab;
+	c.lut.out.bo = (uint32_t)z;
+	c.lut.count = MX_M * MX_N;
+	c.lut.dtype = RM_NPU_DT_INT8;
+	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 2);
+	op = ew_op(NPURT_CPU_DEQUANTIZE, z, NPURT_DTYPE_UINT8, -1, y,
+		   NPURT_DTYPE_FLOAT32);
+	op.in[0].count = op.out.count = MX_M * MX_N;
+	op.f[0] = 0.5f;
+	op.p[1] = 128;
+	if (npurt_program_builder_add_cpu_op(b, &op) != 5)
+		fail_msg("%s", npurt_last_error());
+	return built_model(b);
+}
+
+static void test_mixed_program(void **state)
+{
+	static float x[MX_M * MX_K];
+	static const char *const gang[] = { "1", "0" };
+	npurt_model *m = mixed_model();
+	unsigned int i, g;
+
+	(void)state;
+	for (i = 0; i < MX_M * MX_K; i++)
+		x[i] = (float)((int)(i * 2246822519u % 6001) - 3000) / 997.0f;
+	for (g = 0; g < 2; g++) {
+		assert_int_equal(setenv("NPURT_CPU_GANG", gang[g], 1), 0);
+		split_check(m, x, MX_M * MX_K, MX_M * MX_N, 3);
+	}
+	unsetenv("NPURT_CPU_GANG");
 	npurt_model_destroy(m);
 }
 
@@ -974,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_transpose_copy_split),
 		cmocka_unit_test(test_eltwise_step_split),
 		cmocka_unit_test(test_gang_job),
+		cmocka_unit_test(test_mixed_program),
 		cmocka_unit_test(test_gang_env),
 	};
 
