@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "cpu_step_util.h"
 #include "device.h"
 #include "example_mlp.h"
 
@@ -507,10 +508,7 @@ static npurt_model *float_conv_model(void)
 						FC_W);
 	assert_true(x >= 0 && y >= 0 && ws >= 0 && bs >= 0 && w2s >= 0 &&
 		    mid >= 0);
-	memset(&op, 0, sizeof(op));
-	op.opcode = NPURT_CPU_CONV;
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		op.in[i].slot = NPURT_CPU_NONE;
+	op = cpu_step_new(NPURT_CPU_CONV);
 	op.in[0] = (struct npurt_cpu_ref){ (uint32_t)x, NPURT_DTYPE_FLOAT32, 0,
 					   FC_C * FC_H * FC_W };
 	op.in[1] = (struct npurt_cpu_ref){ (uint32_t)ws, NPURT_DTYPE_FLOAT32,
@@ -646,13 +644,8 @@ enum { EW_R = 300, EW_C = 501, EW_N = EW_R * EW_C };
 static struct npurt_cpu_op ew_op(uint32_t opcode, int in0, uint32_t dt0,
 				 int in1, int out, uint32_t dto)
 {
-	struct npurt_cpu_op op;
-	unsigned int i;
+	struct npurt_cpu_op op = cpu_step_new(opcode);
 
-	memset(&op, 0, sizeof(op));
-	op.opcode = opcode;
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		op.in[i].slot = NPURT_CPU_NONE;
 	op.in[0] = (struct npurt_cpu_ref){ (uint32_t)in0, dt0, 0, EW_N };
 	if (in1 >= 0)
 		op.in[1] = (struct npurt_cpu_ref){ (uint32_t)in1,

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "cpu_ops.h"
+#include "cpu_step_util.h"
 #include "tensor_pb.h"
 
 #define ONNX_DIR	"tests/onnx/cpu_steps"
@@ -72,24 +73,6 @@ static void h_run(const struct harness *h, const struct npurt_cpu_op *op)
 		fail_msg("%s step refused: %d %s", npurt_cpu_op_name(op->opcode),
 			 ret, npurt_last_error());
 	npurt_cpu_op_run(op, h->bases);
-}
-
-static struct npurt_cpu_op op_new(uint32_t opcode)
-{
-	struct npurt_cpu_op op;
-	unsigned int i;
-
-	memset(&op, 0, sizeof(op));
-	op.opcode = opcode;
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		op.in[i].slot = NPURT_CPU_NONE;
-	op.out.slot = NPURT_CPU_NONE;
-	return op;
-}
-
-static struct npurt_cpu_ref ref(uint32_t slot, uint32_t dtype, uint64_t count)
-{
-	return (struct npurt_cpu_ref){ slot, dtype, 0, count };
 }
 
 #define F32	NPURT_DTYPE_FLOAT32
@@ -208,7 +191,7 @@ static void unary_input(float *x)
 static void test_erf(void **state)
 {
 	float x[N_UN], y[N_UN], want[N_UN];
-	struct npurt_cpu_op op = op_new(NPURT_CPU_ERF);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_ERF);
 	struct npu_pb_tensor in, out;
 	struct harness h;
 	float *yy;
@@ -217,8 +200,8 @@ static void test_erf(void **state)
 	(void)state;
 	unary_input(x);
 	h_init(&h, x, sizeof(x), NULL, 0, NULL, 0, y, sizeof(y));
-	op.in[0] = ref(SA, F32, N_UN);
-	op.out = ref(SY, F32, N_UN);
+	op.in[0] = cpu_step_ref(SA, F32, N_UN);
+	op.out = cpu_step_ref(SY, F32, N_UN);
 	h_run(&h, &op);
 	for (i = 0; i < N_UN; i++)
 		want[i] = erff(x[i]);
@@ -230,8 +213,8 @@ static void test_erf(void **state)
 	assert_int_equal(in.count, out.count);
 	yy = xmalloc(in.count * 4);
 	h_init(&h, in.data, in.count * 4, NULL, 0, NULL, 0, yy, in.count * 4);
-	op.in[0] = ref(SA, F32, in.count);
-	op.out = ref(SY, F32, in.count);
+	op.in[0] = cpu_step_ref(SA, F32, in.count);
+	op.out = cpu_step_ref(SY, F32, in.count);
 	h_run(&h, &op);
 	expect_close(yy, out.data, out.count, 1e-6, 0, "test_erf");
 	free(yy);
@@ -262,7 +245,7 @@ static void test_gelu(void **state)
 	static const float exact3[3] = { -0.15865526f, 0, 0.84134474f };
 	static const float tanh3[3] = { -0.158808f, 0, 0.841192f };
 	float x[N_UN], y[N_UN], y3[3];
-	struct npurt_cpu_op op = op_new(NPURT_CPU_GELU);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_GELU);
 	struct harness h;
 	unsigned int v;
 	size_t i;
@@ -272,8 +255,8 @@ static void test_gelu(void **state)
 	for (v = 0; v < 2; v++) {
 		op.p[0] = v;
 		h_init(&h, x, sizeof(x), NULL, 0, NULL, 0, y, sizeof(y));
-		op.in[0] = ref(SA, F32, N_UN);
-		op.out = ref(SY, F32, N_UN);
+		op.in[0] = cpu_step_ref(SA, F32, N_UN);
+		op.out = cpu_step_ref(SY, F32, N_UN);
 		h_run(&h, &op);
 		/* within 2 float ulps of the long double value (or both
 		 * zero, or NaN for -inf and NaN) */
@@ -298,8 +281,8 @@ static void test_gelu(void **state)
 					 v, (double)x[i], (double)y[i], r);
 		}
 		h_init(&h, x3, sizeof(x3), NULL, 0, NULL, 0, y3, sizeof(y3));
-		op.in[0] = ref(SA, F32, 3);
-		op.out = ref(SY, F32, 3);
+		op.in[0] = cpu_step_ref(SA, F32, 3);
+		op.out = cpu_step_ref(SY, F32, 3);
 		h_run(&h, &op);
 		/* the printed values carry 8 (exact) and 6 (tanh) digits */
 		expect_close(y3, v ? tanh3 : exact3, 3, v ? 1e-6 : 1e-7, 0,
@@ -333,16 +316,16 @@ static void ln_ref(const float *x, const float *scale, const float *bias,
 static void ln_run(const float *x, const float *scale, const float *bias,
 		   uint64_t outer, uint64_t n, float eps, float *y)
 {
-	struct npurt_cpu_op op = op_new(NPURT_CPU_LAYER_NORM);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_LAYER_NORM);
 	struct harness h;
 
 	h_init(&h, x, outer * n * 4, scale, n * 4, bias, bias ? n * 4 : 0, y,
 	       outer * n * 4);
-	op.in[0] = ref(SA, F32, outer * n);
-	op.in[1] = ref(SB, F32, n);
+	op.in[0] = cpu_step_ref(SA, F32, outer * n);
+	op.in[1] = cpu_step_ref(SB, F32, n);
 	if (bias)
-		op.in[2] = ref(SC, F32, n);
-	op.out = ref(SY, F32, outer * n);
+		op.in[2] = cpu_step_ref(SC, F32, n);
+	op.out = cpu_step_ref(SY, F32, outer * n);
 	op.p[0] = (int64_t)outer;
 	op.p[1] = (int64_t)n;
 	op.f[0] = eps;
@@ -467,13 +450,13 @@ static float reduce_ref(const float *x, uint64_t len, uint64_t stride,
 static void reduce_run(const float *x, uint64_t outer, uint64_t len,
 		       uint64_t inner, int mode, float *y)
 {
-	struct npurt_cpu_op op = op_new(NPURT_CPU_REDUCE);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_REDUCE);
 	struct harness h;
 
 	h_init(&h, x, outer * len * inner * 4, NULL, 0, NULL, 0, y,
 	       outer * inner * 4);
-	op.in[0] = ref(SA, F32, outer * len * inner);
-	op.out = ref(SY, F32, outer * inner);
+	op.in[0] = cpu_step_ref(SA, F32, outer * len * inner);
+	op.out = cpu_step_ref(SY, F32, outer * inner);
 	op.p[0] = (int64_t)outer;
 	op.p[1] = (int64_t)len;
 	op.p[2] = (int64_t)inner;
@@ -645,7 +628,7 @@ static void binop_case(uint32_t opcode, const float *a, const int64_t *ad,
 {
 	int64_t od[NPURT_CPU_MAX_RANK], sa[NPURT_CPU_MAX_RANK];
 	int64_t sb[NPURT_CPU_MAX_RANK], na = 1, nb = 1, ny = 1, i, t;
-	struct npurt_cpu_op op = op_new(opcode);
+	struct npurt_cpu_op op = cpu_step_new(opcode);
 	unsigned int r, k;
 	struct harness h;
 	float *y, *ref_y;
@@ -661,9 +644,9 @@ static void binop_case(uint32_t opcode, const float *a, const int64_t *ad,
 	ref_y = xmalloc((size_t)ny * 4);
 	h_init(&h, a, (size_t)na * 4, b, (size_t)nb * 4, NULL, 0, y,
 	       (size_t)ny * 4);
-	op.in[0] = ref(SA, F32, (uint64_t)na);
-	op.in[1] = ref(SB, F32, (uint64_t)nb);
-	op.out = ref(SY, F32, (uint64_t)ny);
+	op.in[0] = cpu_step_ref(SA, F32, (uint64_t)na);
+	op.in[1] = cpu_step_ref(SB, F32, (uint64_t)nb);
+	op.out = cpu_step_ref(SY, F32, (uint64_t)ny);
 	op.p[0] = r;
 	for (k = 0; k < r; k++) {
 		op.p[1 + k] = od[k];
@@ -915,13 +898,13 @@ static void rs_run(const struct rs *m, const float *x, int64_t N, int64_t C,
 		   int64_t H, int64_t W, int64_t OH, int64_t OW, float fh,
 		   float fw, float *y)
 {
-	struct npurt_cpu_op op = op_new(NPURT_CPU_RESIZE);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_RESIZE);
 	struct harness h;
 
 	h_init(&h, x, (size_t)(N * C * H * W) * 4, NULL, 0, NULL, 0, y,
 	       (size_t)(N * C * OH * OW) * 4);
-	op.in[0] = ref(SA, F32, (uint64_t)(N * C * H * W));
-	op.out = ref(SY, F32, (uint64_t)(N * C * OH * OW));
+	op.in[0] = cpu_step_ref(SA, F32, (uint64_t)(N * C * H * W));
+	op.out = cpu_step_ref(SY, F32, (uint64_t)(N * C * OH * OW));
 	op.p[0] = N; op.p[1] = C; op.p[2] = H; op.p[3] = W;
 	op.p[4] = OH; op.p[5] = OW;
 	op.p[6] = m->mode; op.p[7] = m->coord; op.p[8] = m->nearest;
@@ -1103,15 +1086,15 @@ static void qsm_case(uint32_t dx, uint32_t dy, float sx, int32_t zx,
 {
 	uint64_t n = outer * len * inner, o, i, k;
 	uint8_t *x = xmalloc(n), *y = xmalloc(n), *y3 = xmalloc(n);
-	struct npurt_cpu_op op = op_new(NPURT_CPU_QLINEAR_SOFTMAX);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_QLINEAR_SOFTMAX);
 	int32_t lo = dy == NPURT_DTYPE_INT8 ? -128 : 0, hi = lo + 255;
 	struct harness h;
 
 	for (i = 0; i < n; i++)
 		x[i] = (uint8_t)rnd();
 	h_init(&h, x, n, NULL, 0, NULL, 0, y, n);
-	op.in[0] = ref(SA, dx, n);
-	op.out = ref(SY, dy, n);
+	op.in[0] = cpu_step_ref(SA, dx, n);
+	op.out = cpu_step_ref(SY, dy, n);
 	op.p[0] = (int64_t)outer;
 	op.p[1] = (int64_t)len;
 	op.p[2] = (int64_t)inner;
@@ -1259,17 +1242,17 @@ static void conv_sgemm_case(int64_t C, int64_t H, int64_t W, int64_t OC,
 	uint64_t ny = (uint64_t)(OC * OH * OW), i;
 	float *x = xmalloc(nx * 4), *w = xmalloc(nw * 4), *b = xmalloc(OC * 4);
 	float *y = xmalloc(ny * 4), *want = xmalloc(ny * 4), *dbl = xmalloc(ny * 4);
-	struct npurt_cpu_op op = op_new(NPURT_CPU_CONV);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_CONV);
 	struct harness h;
 
 	fill(x, nx, -1, 1);
 	fill(w, nw, -0.5f, 0.5f);
 	fill(b, (size_t)OC, -1, 1);
-	op.in[0] = ref(SA, F32, nx);
-	op.in[1] = ref(SB, F32, nw);
+	op.in[0] = cpu_step_ref(SA, F32, nx);
+	op.in[1] = cpu_step_ref(SB, F32, nw);
 	if (bias)
-		op.in[2] = ref(SC, F32, (uint64_t)OC);
-	op.out = ref(SY, F32, ny);
+		op.in[2] = cpu_step_ref(SC, F32, (uint64_t)OC);
+	op.out = cpu_step_ref(SY, F32, ny);
 	op.p[0] = 1; op.p[1] = C; op.p[2] = H; op.p[3] = W; op.p[4] = OC;
 	op.p[5] = KH; op.p[6] = KW; op.p[7] = op.p[8] = st;
 	op.p[9] = op.p[10] = op.p[11] = op.p[12] = pad;
@@ -1336,17 +1319,17 @@ struct bad {
  * slot: X [2][3][4][4] where a shape is needed. */
 static struct npurt_cpu_op valid_op(uint32_t opcode)
 {
-	struct npurt_cpu_op op = op_new(opcode);
+	struct npurt_cpu_op op = cpu_step_new(opcode);
 
-	op.in[0] = ref(SA, F32, 96);
-	op.out = ref(SY, F32, 96);
+	op.in[0] = cpu_step_ref(SA, F32, 96);
+	op.out = cpu_step_ref(SY, F32, 96);
 	switch (opcode) {
 	case NPURT_CPU_GELU:
 		op.p[0] = 1;
 		break;
 	case NPURT_CPU_LAYER_NORM:
-		op.in[1] = ref(SB, F32, 16);
-		op.in[2] = ref(SC, F32, 16);
+		op.in[1] = cpu_step_ref(SB, F32, 16);
+		op.in[2] = cpu_step_ref(SC, F32, 16);
 		op.p[0] = 6;
 		op.p[1] = 16;
 		op.f[0] = 1e-5f;
@@ -1356,7 +1339,7 @@ static struct npurt_cpu_op valid_op(uint32_t opcode)
 		op.p[0] = 6; op.p[1] = 4; op.p[2] = 4; op.p[3] = 6;
 		break;
 	case NPURT_CPU_POW:	/* [6][16] ^ [16] */
-		op.in[1] = ref(SB, F32, 16);
+		op.in[1] = cpu_step_ref(SB, F32, 16);
 		op.p[0] = 2; op.p[1] = 6; op.p[2] = 16;
 		op.p[7] = 16; op.p[8] = 1;
 		op.p[13] = 0; op.p[14] = 1;
@@ -1368,8 +1351,8 @@ static struct npurt_cpu_op valid_op(uint32_t opcode)
 		op.f[0] = 2; op.f[1] = 2; op.f[2] = -0.75f;
 		break;
 	case NPURT_CPU_QLINEAR_SOFTMAX:
-		op.in[0] = ref(SA, NPURT_DTYPE_INT8, 96);
-		op.out = ref(SY, NPURT_DTYPE_UINT8, 96);
+		op.in[0] = cpu_step_ref(SA, NPURT_DTYPE_INT8, 96);
+		op.out = cpu_step_ref(SY, NPURT_DTYPE_UINT8, 96);
 		op.p[0] = 6; op.p[1] = 16; op.p[2] = 1;
 		op.p[3] = -5; op.p[4] = 0;
 		op.f[0] = 0.1f; op.f[1] = 1.0f / 256;
@@ -1384,7 +1367,10 @@ static void b_erf_dtype(struct npurt_cpu_op *o) { o->in[0].dtype = NPURT_DTYPE_I
 static void b_erf_count(struct npurt_cpu_op *o) { o->out.count = 95; }
 static void b_erf_p(struct npurt_cpu_op *o) { o->p[0] = 1; }
 static void b_erf_f(struct npurt_cpu_op *o) { o->f[3] = 1; }
-static void b_erf_in1(struct npurt_cpu_op *o) { o->in[1] = ref(SB, F32, 1); }
+static void b_erf_in1(struct npurt_cpu_op *o)
+{
+	o->in[1] = cpu_step_ref(SB, F32, 1);
+}
 static void b_gelu_variant(struct npurt_cpu_op *o) { o->p[0] = 2; }
 static void b_gelu_neg(struct npurt_cpu_op *o) { o->p[0] = -1; }
 static void b_ln_eps0(struct npurt_cpu_op *o) { o->f[0] = 0; }
@@ -1408,7 +1394,10 @@ static void b_red_past(struct npurt_cpu_op *o) { o->in[0].offset = 4096 - 4 * 95
 static void b_pow_rank(struct npurt_cpu_op *o) { o->p[0] = 0; }
 static void b_pow_stride(struct npurt_cpu_op *o) { o->p[14] = 2; }
 static void b_pow_past_rank(struct npurt_cpu_op *o) { o->p[3] = 1; }
-static void b_pow_in2(struct npurt_cpu_op *o) { o->in[2] = ref(SC, F32, 1); }
+static void b_pow_in2(struct npurt_cpu_op *o)
+{
+	o->in[2] = cpu_step_ref(SC, F32, 1);
+}
 static void b_rs_mode(struct npurt_cpu_op *o) { o->p[6] = 3; }
 static void b_rs_coord(struct npurt_cpu_op *o) { o->p[7] = 5; }
 static void b_rs_nearest(struct npurt_cpu_op *o) { o->p[8] = 1; }
@@ -1548,16 +1537,16 @@ static void test_quantize_variants(void **state)
 			for (len = 0; len <= N; len = len < 70 ? len + 1 :
 							  len * 2 + 1) {
 				struct npurt_cpu_op op =
-					op_new(NPURT_CPU_QUANTIZE);
+					cpu_step_new(NPURT_CPU_QUANTIZE);
 				struct harness h;
 
 				if (len > N)
 					len = N;
 				h_init(&h, x, len * 4, NULL, 0, NULL, 0, y,
 				       len);
-				op.in[0] = ref(SA, F32, len);
-				op.out = ref(SY, sg ? NPURT_DTYPE_INT8 :
-					     NPURT_DTYPE_UINT8, len);
+				op.in[0] = cpu_step_ref(SA, F32, len);
+				op.out = cpu_step_ref(SY, sg ? NPURT_DTYPE_INT8 :
+						      NPURT_DTYPE_UINT8, len);
 				op.f[0] = s;
 				op.p[1] = zp;
 				for (i = 0; i < len; i++)
@@ -1610,7 +1599,8 @@ static void test_dequantize_variants(void **state)
 		for (zi = 0; zi < 5; zi++)
 		for (sg = 0; sg < 2; sg++)
 		for (len = 1; len <= N; len = len < 40 ? len + 1 : len * 3) {
-			struct npurt_cpu_op op = op_new(NPURT_CPU_DEQUANTIZE);
+			struct npurt_cpu_op op =
+				cpu_step_new(NPURT_CPU_DEQUANTIZE);
 			int32_t zp = zps[zi];
 			struct harness h;
 
@@ -1618,9 +1608,9 @@ static void test_dequantize_variants(void **state)
 			    (!sg && (zp < 0 || zp > 255)))
 				continue;
 			h_init(&h, x, len, NULL, 0, NULL, 0, y, len * 4);
-			op.in[0] = ref(SA, sg ? NPURT_DTYPE_INT8 :
-				       NPURT_DTYPE_UINT8, len);
-			op.out = ref(SY, F32, len);
+			op.in[0] = cpu_step_ref(SA, sg ? NPURT_DTYPE_INT8 :
+						NPURT_DTYPE_UINT8, len);
+			op.out = cpu_step_ref(SY, F32, len);
 			op.f[0] = scales[si];
 			op.p[1] = zp;
 			y[len] = 42.0f;

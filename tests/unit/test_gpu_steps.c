@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "cpu_ops.h"
+#include "cpu_step_util.h"
 
 /* ---- CUDA on the host ---------------------------------------------------- */
 
@@ -124,24 +125,6 @@ static float *rnd_floats(uint64_t n)
 	return v;
 }
 
-static struct npurt_cpu_op new_op(uint32_t opcode)
-{
-	struct npurt_cpu_op op;
-	unsigned int i;
-
-	memset(&op, 0, sizeof(op));
-	op.opcode = opcode;
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		op.in[i].slot = NPURT_CPU_NONE;
-	op.out.slot = NPURT_CPU_NONE;
-	return op;
-}
-
-static struct npurt_cpu_ref ref(uint32_t slot, uint32_t dtype, uint64_t n)
-{
-	return (struct npurt_cpu_ref){ slot, dtype, 0, n };
-}
-
 static void check_bytes(const void *got, const void *want, size_t n,
 			const char *what, unsigned int c)
 {
@@ -173,7 +156,8 @@ static void test_dequant(void **state)
 		uint8_t *x = malloc(in_is * items);
 		float *want = malloc(out_is * items), *got = malloc(out_is * items);
 		float s = rnd_float();
-		struct npurt_cpu_op op = new_op(NPURT_CPU_DEQUANTIZE);
+		struct npurt_cpu_op op =
+			cpu_step_new(NPURT_CPU_DEQUANTIZE);
 		struct g_dequant p;
 		unsigned int it;
 
@@ -182,8 +166,8 @@ static void test_dequant(void **state)
 			x[i] = (uint8_t)rnd();
 		if (c % 7 == 0)
 			s = 0.0038f;
-		op.in[0] = ref(0, dts[d], n);
-		op.out = ref(1, NPURT_DTYPE_FLOAT32, n);
+		op.in[0] = cpu_step_ref(0, dts[d], n);
+		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
 		op.f[0] = s;
 		op.p[1] = d == 2 ? (int32_t)rnd() : d == 0 ? (int)rr(0, 255) - 128 :
 			  (int)rr(0, 255);
@@ -222,7 +206,7 @@ static void test_binary(void **state)
 	(void)state;
 	for (c = 0; c < 400; c++) {
 		unsigned int r = rr(1, G_MAX_RANK), k, o = c % 6, items = rr(1, 2);
-		struct npurt_cpu_op op = new_op(ops[o]);
+		struct npurt_cpu_op op = cpu_step_new(ops[o]);
 		uint64_t n = 1, na = 1, nb = 1, sa = 1, sb = 1;
 		float *a, *b, *want, *got;
 		struct g_binary p;
@@ -249,9 +233,9 @@ static void test_binary(void **state)
 		want = malloc(4 * n * items);
 		got = malloc(4 * n * items);
 		assert_true(want && got);
-		op.in[0] = ref(0, NPURT_DTYPE_FLOAT32, na);
-		op.in[1] = ref(1, NPURT_DTYPE_FLOAT32, nb);
-		op.out = ref(2, NPURT_DTYPE_FLOAT32, n);
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, na);
+		op.in[1] = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, nb);
+		op.out = cpu_step_ref(2, NPURT_DTYPE_FLOAT32, n);
 		for (it = 0; it < items; it++) {
 			uint8_t *bases[3] = { (uint8_t *)(a + it * na),
 					      (uint8_t *)(b + it * nb),
@@ -290,7 +274,7 @@ static void test_sconv(void **state)
 
 	(void)state;
 	for (c = 0; c < 120; c++) {
-		struct npurt_cpu_op op = new_op(NPURT_CPU_CONV);
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_CONV);
 		int64_t *q = op.p, g = rr(1, 3), cg, og, kk, np;
 		uint64_t nx, nw, ny;
 		float *x, *w, *bias, *want, *got;
@@ -332,11 +316,12 @@ static void test_sconv(void **state)
 		want = malloc(4 * ny);
 		got = malloc(4 * ny);
 		assert_true(want && got);
-		op.in[0] = ref(0, NPURT_DTYPE_FLOAT32, nx);
-		op.in[1] = ref(1, NPURT_DTYPE_FLOAT32, nw);
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
+		op.in[1] = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, nw);
 		if (has_bias)
-			op.in[2] = ref(2, NPURT_DTYPE_FLOAT32, (uint64_t)q[4]);
-		op.out = ref(3, NPURT_DTYPE_FLOAT32, ny);
+			op.in[2] = cpu_step_ref(2, NPURT_DTYPE_FLOAT32,
+						(uint64_t)q[4]);
+		op.out = cpu_step_ref(3, NPURT_DTYPE_FLOAT32, ny);
 		{
 			uint8_t *bases[4] = { (uint8_t *)x, (uint8_t *)w,
 					      (uint8_t *)bias,

@@ -27,6 +27,7 @@
 
 #include "example_mlp.h"
 #include "cpu_ops.h"
+#include "cpu_step_util.h"
 #include "program.h"
 
 static const struct mlp_shape shape = { .m = 2, .k = 8, .hid = 16, .n = 4,
@@ -665,19 +666,6 @@ static void test_files(void **state)
 
 enum { CX, CY, CLUT, CS, CW, CZ, CB, CNSLOTS };
 
-static struct npurt_cpu_op cpu_op(uint32_t opcode)
-{
-	struct npurt_cpu_op op;
-	unsigned int i;
-
-	memset(&op, 0, sizeof(op));
-	op.opcode = opcode;
-	for (i = 0; i < NPURT_CPU_MAX_IN; i++)
-		op.in[i].slot = NPURT_CPU_NONE;
-	op.out.slot = NPURT_CPU_NONE;
-	return op;
-}
-
 static struct npurt_cpu_ref cref(uint32_t slot, uint32_t dtype, uint64_t off,
 				 uint64_t count)
 {
@@ -723,7 +711,7 @@ static npurt_program *cpu_program(void)
 	assert_int_equal(npurt_program_builder_add_weights(b, &t, cbias,
 							   sizeof(cbias)), CB);
 
-	op = cpu_op(NPURT_CPU_QUANTIZE);
+	op = cpu_step_new(NPURT_CPU_QUANTIZE);
 	op.in[0] = cref(CX, NPURT_DTYPE_FLOAT32, 0, 8);
 	op.out = cref(CS, NPURT_DTYPE_INT8, 0, 8);
 	op.f[0] = 0.1f;
@@ -737,12 +725,12 @@ static npurt_program *cpu_program(void)
 	c.lut.count = 8;
 	c.lut.dtype = RM_NPU_DT_INT8;
 	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 0);
-	op = cpu_op(NPURT_CPU_DEQUANTIZE);
+	op = cpu_step_new(NPURT_CPU_DEQUANTIZE);
 	op.in[0] = cref(CS, NPURT_DTYPE_INT8, 8, 8);
 	op.out = cref(CS, NPURT_DTYPE_FLOAT32, 16, 8);
 	op.f[0] = 0.1f;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 1);
-	op = cpu_op(NPURT_CPU_SOFTMAX);
+	op = cpu_step_new(NPURT_CPU_SOFTMAX);
 	op.in[0] = cref(CS, NPURT_DTYPE_FLOAT32, 16, 8);
 	op.out = cref(CY, NPURT_DTYPE_FLOAT32, 0, 8);
 	op.p[0] = 2;
@@ -750,14 +738,14 @@ static npurt_program *cpu_program(void)
 	op.p[2] = 1;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 2);
 	/* z' = x w^T (scratch 64..), z = z' + bias (row broadcast) */
-	op = cpu_op(NPURT_CPU_GEMM);
+	op = cpu_step_new(NPURT_CPU_GEMM);
 	op.in[0] = cref(CX, NPURT_DTYPE_FLOAT32, 0, 8);
 	op.in[1] = cref(CW, NPURT_DTYPE_FLOAT32, 0, 12);
 	op.out = cref(CS, NPURT_DTYPE_FLOAT32, 64, 6);
 	op.p[0] = 2; op.p[1] = 3; op.p[2] = 4; op.p[4] = 1; op.p[5] = 1;
 	op.f[0] = 1;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 3);
-	op = cpu_op(NPURT_CPU_ADD);
+	op = cpu_step_new(NPURT_CPU_ADD);
 	op.in[0] = cref(CS, NPURT_DTYPE_FLOAT32, 64, 6);
 	op.in[1] = cref(CB, NPURT_DTYPE_FLOAT32, 0, 3);
 	op.out = cref(CZ, NPURT_DTYPE_FLOAT32, 0, 6);
@@ -766,7 +754,7 @@ static npurt_program *cpu_program(void)
 	op.p[13] = 0; op.p[14] = 1;	/* bias: broadcast over rows */
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 4);
 	/* CONV: x as [1][2][2][2], w[0..4) as [2][2][1][1] -> s[128..] */
-	op = cpu_op(NPURT_CPU_CONV);
+	op = cpu_step_new(NPURT_CPU_CONV);
 	op.in[0] = cref(CX, NPURT_DTYPE_FLOAT32, 0, 8);
 	op.in[1] = cref(CW, NPURT_DTYPE_FLOAT32, 0, 4);
 	op.in[2] = cref(CB, NPURT_DTYPE_FLOAT32, 0, 2);
@@ -1065,16 +1053,16 @@ static npurt_program *float_island_program(void)
 							   sizeof(f_exp)), FE);
 	assert_int_equal(npurt_program_builder_add_scratch(b, "s", 1024), FS);
 
-	op = cpu_op(NPURT_CPU_ERF);
+	op = cpu_step_new(NPURT_CPU_ERF);
 	op.in[0] = cref(FX, NPURT_DTYPE_FLOAT32, 0, 32);
 	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 0, 32);
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
-	op = cpu_op(NPURT_CPU_GELU);
+	op = cpu_step_new(NPURT_CPU_GELU);
 	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 0, 32);
 	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 128, 32);
 	op.p[0] = 1;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 1);
-	op = cpu_op(NPURT_CPU_LAYER_NORM);
+	op = cpu_step_new(NPURT_CPU_LAYER_NORM);
 	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 128, 32);
 	op.in[1] = cref(FW, NPURT_DTYPE_FLOAT32, 0, 4);
 	op.in[2] = cref(FB, NPURT_DTYPE_FLOAT32, 0, 4);
@@ -1083,7 +1071,7 @@ static npurt_program *float_island_program(void)
 	op.p[1] = 4;
 	op.f[0] = 1e-5f;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 2);
-	op = cpu_op(NPURT_CPU_POW);
+	op = cpu_step_new(NPURT_CPU_POW);
 	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 256, 32);
 	op.in[1] = cref(FE, NPURT_DTYPE_FLOAT32, 0, 4);
 	op.out = cref(FS, NPURT_DTYPE_FLOAT32, 384, 32);
@@ -1091,7 +1079,7 @@ static npurt_program *float_island_program(void)
 	op.p[7] = 4; op.p[8] = 1;
 	op.p[13] = 0; op.p[14] = 1;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 3);
-	op = cpu_op(NPURT_CPU_RESIZE);
+	op = cpu_step_new(NPURT_CPU_RESIZE);
 	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 384, 32);
 	op.out = cref(FR, NPURT_DTYPE_FLOAT32, 0, 128);
 	op.p[0] = 1; op.p[1] = 2; op.p[2] = 4; op.p[3] = 4;
@@ -1099,17 +1087,17 @@ static npurt_program *float_island_program(void)
 	op.f[0] = 2;
 	op.f[1] = 2;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 4);
-	op = cpu_op(NPURT_CPU_REDUCE);
+	op = cpu_step_new(NPURT_CPU_REDUCE);
 	op.in[0] = cref(FS, NPURT_DTYPE_FLOAT32, 384, 32);
 	op.out = cref(FM, NPURT_DTYPE_FLOAT32, 0, 2);
 	op.p[0] = 2; op.p[1] = 16; op.p[2] = 1; op.p[3] = 6;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 5);
-	op = cpu_op(NPURT_CPU_QUANTIZE);
+	op = cpu_step_new(NPURT_CPU_QUANTIZE);
 	op.in[0] = cref(FX, NPURT_DTYPE_FLOAT32, 0, 32);
 	op.out = cref(FS, NPURT_DTYPE_INT8, 512, 32);
 	op.f[0] = 0.05f;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 6);
-	op = cpu_op(NPURT_CPU_QLINEAR_SOFTMAX);
+	op = cpu_step_new(NPURT_CPU_QLINEAR_SOFTMAX);
 	op.in[0] = cref(FS, NPURT_DTYPE_INT8, 512, 32);
 	op.out = cref(FQ, NPURT_DTYPE_UINT8, 0, 32);
 	op.p[0] = 8; op.p[1] = 4; op.p[2] = 1;
@@ -1258,7 +1246,7 @@ static void test_cpu_builder(void **state)
 						NULL);
 	npurt_program_builder *b = NULL;
 	npurt_program *p = NULL;
-	struct npurt_cpu_op op = cpu_op(NPURT_CPU_TANH);
+	struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_TANH);
 
 	(void)state;
 	assert_int_equal(npurt_program_builder_create("t", &b), 0);
