@@ -715,6 +715,19 @@ static void test_eltwise_step_split(void **state)
 	npurt_model_destroy(m);
 }
 
+/* A LUT of @count int8 values of slot @in through table @table into @out. */
+static void lut_cmd(struct rm_npu_cmd *c, uint32_t in, uint32_t table,
+		    uint32_t out, uint64_t count)
+{
+	memset(c, 0, sizeof(*c));
+	c->opcode = RM_NPU_OP_LUT;
+	c->lut.in.bo = in;
+	c->lut.table.bo = table;
+	c->lut.out.bo = out;
+	c->lut.count = count;
+	c->lut.dtype = RM_NPU_DT_INT8;
+}
+
 /*
  * A program of commands with CPU steps among them, as a QDQ model's:
  * QUANTIZE (split), a LUT of one row and its DEQUANTIZE (alone), a GEMM,
@@ -767,13 +780,7 @@ static npurt_model *mixed_model(void)
 	op.f[0] = 0.02f;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 0);
 	/* one row through the table, dequantized: alone */
-	memset(&c, 0, sizeof(c));
-	c.opcode = RM_NPU_OP_LUT;
-	c.lut.in.bo = (uint32_t)q;
-	c.lut.table.bo = (uint32_t)tab;
-	c.lut.out.bo = (uint32_t)s8;
-	c.lut.count = MX_N;
-	c.lut.dtype = RM_NPU_DT_INT8;
+	lut_cmd(&c, (uint32_t)q, (uint32_t)tab, (uint32_t)s8, MX_N);
 	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 0);
 	op = ew_op(NPURT_CPU_DEQUANTIZE, s8, NPURT_DTYPE_UINT8, -1, sf,
 		   NPURT_DTYPE_FLOAT32);
@@ -807,13 +814,7 @@ static npurt_model *mixed_model(void)
 	op.f[0] = 0.25f;
 	op.p[1] = -3;
 	assert_int_equal(npurt_program_builder_add_cpu_op(b, &op), 4);
-	memset(&c, 0, sizeof(c));
-	c.opcode = RM_NPU_OP_LUT;
-	c.lut.in.bo = (uint32_t)q2;
-	c.lut.table.bo = (uint32_t)tab;
-	c.lut.out.bo = (uint32_t)z;
-	c.lut.count = MX_M * MX_N;
-	c.lut.dtype = RM_NPU_DT_INT8;
+	lut_cmd(&c, (uint32_t)q2, (uint32_t)tab, (uint32_t)z, MX_M * MX_N);
 	assert_int_equal(npurt_program_builder_add_cmd(b, &c), 2);
 	op = ew_op(NPURT_CPU_DEQUANTIZE, z, NPURT_DTYPE_UINT8, -1, y,
 		   NPURT_DTYPE_FLOAT32);
@@ -939,24 +940,12 @@ static void gj_gemm(struct rm_npu_cmd *c, uint32_t a, uint32_t w,
 	c->flags = 0;
 }
 
-static void gj_lut(struct rm_npu_cmd *c, uint32_t in, uint32_t out,
-		   uint64_t count)
-{
-	memset(c, 0, sizeof(*c));
-	c->opcode = RM_NPU_OP_LUT;
-	c->lut.in.bo = in;
-	c->lut.table.bo = GJ_TAB;
-	c->lut.out.bo = out;
-	c->lut.count = count;
-	c->lut.dtype = RM_NPU_DT_INT8;
-}
-
 /* The job's commands; @bad: command 4 names a buffer past the bound ones */
 static void gj_cmds(struct rm_npu_cmd *c, bool bad)
 {
 	gj_gemm(&c[0], GJ_A, GJ_W1, GJ_H1, GJ_M, GJ_K);	/* split */
-	gj_lut(&c[1], GJ_H1, GJ_L, GJ_SMALL);		/* alone */
-	gj_lut(&c[2], GJ_H1, GJ_H2, GJ_M * GJ_K);	/* split */
+	lut_cmd(&c[1], GJ_H1, GJ_TAB, GJ_L, GJ_SMALL);		/* alone */
+	lut_cmd(&c[2], GJ_H1, GJ_TAB, GJ_H2, GJ_M * GJ_K);	/* split */
 	gj_gemm(&c[3], GJ_H2, GJ_W2, GJ_T, 2, GJ_N2);	/* gang only */
 	gj_gemm(&c[4], GJ_H2, GJ_W3, GJ_T2, 1, 16);	/* alone */
 	c[4].gemm.ldb = GJ_N3;
