@@ -727,6 +727,14 @@ void npu_gen_gemm_mnk(struct rm_npu_cmd *cmd, struct npu_world *w, u32 m,
 	npu_fill_extras(w, cmd->flags, g->n, &g->bias, &g->quant);
 }
 
+void npu_conv_out_dims(struct rm_npu_cmd_conv2d *c)
+{
+	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
+		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
+	c->out_w = (c->in_w + c->pad_left + c->pad_right -
+		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+}
+
 void npu_gen_conv(struct rm_npu_cmd *cmd, struct npu_world *w)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
@@ -760,10 +768,7 @@ void npu_gen_conv(struct rm_npu_cmd *cmd, struct npu_world *w)
 			continue;
 		break;
 	} while (1);
-	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
-		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
-	c->out_w = (c->in_w + c->pad_left + c->pad_right -
-		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
+	npu_conv_out_dims(c);
 	switch (kind) {
 	case 0:	/* dense, channels past the 16/64 blocks sometimes */
 		c->groups = 1;

@@ -90,6 +90,8 @@ u32 npu_rnd_mm_flags(u32 out_dtype);
 u32 npu_rnd_dim(u32 max);
 /* Sometimes (15%) sets all @n bytes to one extreme value. */
 void npu_maybe_flat(u8 *p, u64 n);
+/* The output size a CONV2D's geometry implies (floor, as validated). */
+void npu_conv_out_dims(struct rm_npu_cmd_conv2d *c);
 /* Bias values and per-channel pairs of a GEMM/CONV2D, as @flags ask. */
 void npu_fill_extras(struct npu_world *w, u32 flags, u32 n,
 		     const struct rm_npu_ref *bias,

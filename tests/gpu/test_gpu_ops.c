@@ -222,10 +222,7 @@ static void gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
 		c->in_h++;
 	while (c->in_w + c->pad_left + c->pad_right < c->dil_w * (k - 1) + 1)
 		c->in_w++;
-	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
-		    c->dil_h * (k - 1) - 1) / c->stride_h + 1;
-	c->out_w = (c->in_w + c->pad_left + c->pad_right -
-		    c->dil_w * (k - 1) - 1) / c->stride_w + 1;
+	npu_conv_out_dims(c);
 	/* now and then past k_dw3/k_dw5's weight words (the generic kernel) */
 	c->groups = c->in_c = c->out_c = 4 * (npu_coin(90) ? npu_rr(1, 40) :
 						    npu_rr(41, 600));

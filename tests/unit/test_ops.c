@@ -1445,15 +1445,6 @@ static void test_f32_conv_shapes(void **state)
 	npu_w_free(&w);
 }
 
-/* The output size a convolution's geometry implies. */
-static void npu_conv_out_dims(struct rm_npu_cmd_conv2d *c)
-{
-	c->out_h = (c->in_h + c->pad_top + c->pad_bottom -
-		    c->dil_h * (c->k_h - 1) - 1) / c->stride_h + 1;
-	c->out_w = (c->in_w + c->pad_left + c->pad_right -
-		    c->dil_w * (c->k_w - 1) - 1) / c->stride_w + 1;
-}
-
 /*
  * The rest of a convolution of known geometry and channels: types (8-bit
  * output @int8_pct % of the time), zero points, flags and requantization,
