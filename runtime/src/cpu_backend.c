@@ -1124,9 +1124,10 @@ static struct cpu_pos cpu_gang_work(npurt_device *dev, struct cpu_gang *g,
 
 /*
  * Runs @job (with @steps among its commands) from @first (a command
- * validated, or a step; split over @n threads) as a gang; *@next is where
- * the caller goes on item by item, the end when the gang ran every item.
- * *@ran false when no helper took it (nothing run). 0 or an error.
+ * validated, or a step; planned in b->w, split over @n threads) as a
+ * gang; *@next is where the caller goes on item by item, the end when
+ * the gang ran every item. *@ran false when no helper took it (nothing
+ * run). 0 or an error.
  */
 static int cpu_gang_run(npurt_device *dev, const struct npurt_job *job,
 			const struct npuprog_cpuop *steps, uint32_t num_steps,
@@ -1140,17 +1141,15 @@ static int cpu_gang_run(npurt_device *dev, const struct npurt_job *job,
 		.slots = b->gslots, .gone = b->gone, .joined = b->joined,
 		.leave = b->leave,
 	};
-	unsigned int i, j, nf, offered = 0, gone = 0;
-	struct cpu_work w;
+	unsigned int i, j, offered = 0, gone = 0;
 
 	*ran = false;
 	memset(g.gone, 0, 2 * (size_t)n * sizeof(*g.gone));
-	cpu_plan_item(&g, first, &w, &nf);
 	for (j = 0; j < n; j++) {
 		atomic_init(&g.leave[j], 0);
 		atomic_init(&g.slots[j].epoch, 0);
 		atomic_init(&g.slots[j].sleepers, 0);
-		cpu_gang_set_run(&g.slots[j].run[0], j, n, w.units);
+		cpu_gang_set_run(&g.slots[j].run[0], j, n, b->w.units);
 		npurt_cpu_range_set(&g.slots[j].run[1], 0, 0);
 	}
 	b->gang = &g;
@@ -1232,7 +1231,9 @@ static int cpu_run_seq(npurt_device *dev, const struct npurt_job *job,
 		/* a gang from each split item on, until one runs to the end:
 		 * its helpers may leave it for other runs, and come back */
 		if (seq.n > 1 && dev->cpu->gang && !job->no_split)
-			cpu_plan_item(&seq, pos, &batch.w, &nf);
+			nf = step ? cpu_plan_step(job, &steps[pos.s].op, seq.n,
+						  &batch.w) :
+			     cpu_plan_cmd(job, pos.c, seq.n, true, &batch.w);
 		if (nf > 1) {
 			ret = cpu_gang_run(dev, job, steps, num_steps, pos,
 					   seq.n, &batch, &next, &ran);
