@@ -83,11 +83,19 @@ G_KERNEL k_binary(const struct g_binary p)
 	}
 }
 
+/* Outputs per thread of k_sconv: channels x pixels, kept in registers. */
+#define G_SC_OC		8
+#define G_SC_PX		4
+
 /*
- * One output of the SGEMM-order CONV per thread, pixels innermost: for
- * each K slice of (c, ky, kx) a chain of fused multiply-adds from zero
- * over it (a padded tap multiplies 0, as the CPU's im2col row holds), the
- * slices' sums added in order, then the bias.
+ * The SGEMM-order CONV, G_SC_OC output channels of one group by G_SC_PX
+ * consecutive output pixels per thread (pixels innermost, so a warp's
+ * threads read the same weights and neighbouring inputs); every output
+ * still its own chain: for each K slice of (c, ky, kx) fused
+ * multiply-adds from zero over it in order (a padded tap multiplies 0, as
+ * the CPU's im2col row holds), the slices' sums added in order, then the
+ * bias. Channels past the group's last and pixels past the last compute
+ * on clamped or zero operands and are not stored.
  */
 G_KERNEL k_sconv(const struct g_sconv p)
 {
@@ -95,41 +103,92 @@ G_KERNEL k_sconv(const struct g_sconv p)
 	const float *wt = (const float *)p.w;
 	const float *bias = (const float *)p.bias;
 	float *y = (float *)(p.y + blockIdx.z * p.y_is);
-	g_s64 cg = p.c / p.groups, og = p.oc / p.groups, taps = p.kh * p.kw;
-	g_s64 kk = cg * taps, np = p.oh * p.ow;
-	g_u64 i, total = (g_u64)(p.n * p.oc * np);
+	const g_s64 cg = p.c / p.groups, og = p.oc / p.groups;
+	const g_s64 kk = cg * p.kh * p.kw, np = p.oh * p.ow;
+	const g_s64 ocb = (og + G_SC_OC - 1) / G_SC_OC;
+	const g_s64 pxb = (np + G_SC_PX - 1) / G_SC_PX;
+	const bool direct = p.kh == 1 && p.kw == 1 && p.sh == 1 &&
+			    p.sw == 1 && !p.pt && !p.pl && p.oh == p.h &&
+			    p.ow == p.wd;
+	g_u64 t, total = (g_u64)(p.n * p.groups * ocb * pxb);
 
-	for (i = g_first(); i < total; i += g_step()) {
-		g_s64 pix = (g_s64)(i % (g_u64)np), t = (g_s64)(i / (g_u64)np);
-		g_s64 oc = t % p.oc, nb = t / p.oc, g = oc / og;
-		g_s64 py = pix / p.ow * p.sh - p.pt, px = pix % p.ow * p.sw - p.pl;
-		const float *w = wt + oc * kk;
+	for (t = g_first(); t < total; t += g_step()) {
+		g_s64 pix0 = (g_s64)(t % (g_u64)pxb) * G_SC_PX;
+		g_s64 r = (g_s64)(t / (g_u64)pxb);
+		g_s64 oc0 = r % ocb * G_SC_OC, gn = r / ocb;
+		g_s64 g = gn % p.groups, nb = gn / p.groups;
 		const float *xg = x + (nb * p.c + g * cg) * p.h * p.wd;
-		float tot = 0.0f, part;
-		g_s64 k0, k, ci, r, iy, ix;
+		const float *wr[G_SC_OC];
+		float tot[G_SC_OC][G_SC_PX], part[G_SC_OC][G_SC_PX];
+		g_s64 py[G_SC_PX], px[G_SC_PX], k0, k, ci, ky, kx;
+		int i, j;
 
+		for (i = 0; i < G_SC_OC; i++) {
+			g_s64 o = oc0 + i < og ? oc0 + i : og - 1;
+
+			wr[i] = wt + (g * og + o) * kk;
+		}
+		for (j = 0; j < G_SC_PX; j++) {
+			py[j] = (pix0 + j) / p.ow * p.sh - p.pt;
+			px[j] = (pix0 + j) % p.ow * p.sw - p.pl;
+		}
+		for (i = 0; i < G_SC_OC; i++)
+			for (j = 0; j < G_SC_PX; j++)
+				tot[i][j] = 0.0f;
+		ci = 0;
+		ky = 0;
+		kx = 0;
 		for (k0 = 0; k0 < kk; k0 += p.kstride) {
 			g_s64 k1 = k0 + p.kstride < kk ? k0 + p.kstride : kk;
 
-			part = 0.0f;
-			ci = k0 / taps;
-			r = k0 % taps;
+			for (i = 0; i < G_SC_OC; i++)
+				for (j = 0; j < G_SC_PX; j++)
+					part[i][j] = 0.0f;
 			for (k = k0; k < k1; k++) {
-				float v = 0.0f;
+				const float *xc = xg + ci * p.h * p.wd;
+				float v[G_SC_PX], w[G_SC_OC];
 
-				iy = py + r / p.kw * p.dh;
-				ix = px + r % p.kw * p.dw;
-				if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.wd)
-					v = xg[(ci * p.h + iy) * p.wd + ix];
-				part = __fmaf_rn(w[k], v, part);
-				if (++r == taps) {
-					r = 0;
-					ci++;
+				for (j = 0; j < G_SC_PX; j++) {
+					g_s64 iy = py[j] + ky * p.dh;
+					g_s64 ix = px[j] + kx * p.dw;
+
+					v[j] = 0.0f;
+					if (pix0 + j >= np)
+						continue;
+					if (direct)
+						v[j] = xc[pix0 + j];
+					else if (iy >= 0 && iy < p.h &&
+						 ix >= 0 && ix < p.wd)
+						v[j] = xc[iy * p.wd + ix];
+				}
+				for (i = 0; i < G_SC_OC; i++)
+					w[i] = wr[i][k];
+				for (i = 0; i < G_SC_OC; i++)
+					for (j = 0; j < G_SC_PX; j++)
+						part[i][j] = __fmaf_rn(w[i], v[j],
+								      part[i][j]);
+				if (++kx == p.kw) {
+					kx = 0;
+					if (++ky == p.kh) {
+						ky = 0;
+						ci++;
+					}
 				}
 			}
-			tot = k0 ? __fadd_rn(tot, part) : part;
+			for (i = 0; i < G_SC_OC; i++)
+				for (j = 0; j < G_SC_PX; j++)
+					tot[i][j] = k0 ? __fadd_rn(tot[i][j],
+								   part[i][j]) :
+							 part[i][j];
 		}
-		y[(nb * p.oc + oc) * np + pix] = bias ? __fadd_rn(tot, bias[oc]) :
-							tot;
+		for (i = 0; i < G_SC_OC && oc0 + i < og; i++) {
+			g_s64 oc = g * og + oc0 + i;
+			float *yo = y + (nb * p.oc + oc) * np;
+
+			for (j = 0; j < G_SC_PX && pix0 + j < np; j++)
+				yo[pix0 + j] = bias ? __fadd_rn(tot[i][j],
+								bias[oc]) :
+						      tot[i][j];
+		}
 	}
 }

@@ -283,7 +283,7 @@ static void test_sconv(void **state)
 
 		q[0] = rr(1, 2);
 		cg = c % 5 == 0 ? rr(30, 70) : rr(1, 12);
-		og = rr(1, 6);
+		og = c % 4 == 1 ? rr(7, 20) : rr(1, 6);
 		q[15] = g;
 		q[1] = g * cg;
 		q[4] = g * og;
