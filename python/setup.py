@@ -49,7 +49,7 @@ INCLUDES, LIBDIR = npurt_paths()
 
 setup(
     name="npurt",
-    version="1.3.0",
+    version="1.4.0",
     description="Python access to libnpurt, the rm_npu NPU runtime",
     license="MIT",
     python_requires=">=3.9",

@@ -2,7 +2,7 @@
 # install rules, the sanitized archive the host unit tests link, examples,
 # the VM tests that link the library, and the runtime benchmark.
 #
-# $(BUILD)/lib/libnpurt.so.1.3.0 (+ .so.1, .so links)   SONAME libnpurt.so.1
+# $(BUILD)/lib/libnpurt.so.1.4.0 (+ .so.1, .so links)   SONAME libnpurt.so.1
 # $(BUILD)/lib/libnpurt.a
 # $(BUILD)/lib/pkgconfig/npurt.pc      for building against the build tree
 # $(BUILD)/runtime/npurt.pc            the installed one (PREFIX)
@@ -19,7 +19,7 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 
-NPURT_VERSION := 1.3.0
+NPURT_VERSION := 1.4.0
 NPURT_SONAME  := libnpurt.so.1
 NPURT_SRCS    := $(sort $(wildcard runtime/src/*.c)) $(NPU_OPS_SRCS)
 NPURT_HDRS    := runtime/include/npurt.h $(wildcard runtime/src/*.h) \

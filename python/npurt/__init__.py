@@ -22,7 +22,7 @@ from ._system import (Node, Npu, devices, get_log_level, profile,
                       set_log_level, version)
 from . import _npurt
 
-__version__ = "1.3.0"
+__version__ = "1.4.0"
 #: MAJOR.MINOR.PATCH of the libnpurt actually loaded.
 runtime_version = _npurt.version()
 

@@ -58,7 +58,7 @@ def devices():
 
 def version():
     """Runtime, driver ABI and firmware versions, for example
-    "libnpurt 1.3.0 (uapi 1.0); npu0: driver abi 1.0, firmware 1.0.0
+    "libnpurt 1.4.0 (uapi 1.0); npu0: driver abi 1.0, firmware 1.0.0
     (warboy)"."""
     return _npurt.version_full()
 

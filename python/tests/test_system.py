@@ -23,7 +23,7 @@ def test_devices():
 def test_version():
     v = npurt.version()
     assert v.startswith(f"libnpurt {npurt.runtime_version} (uapi ")
-    assert npurt.runtime_version == npurt.__version__ == "1.3.0"
+    assert npurt.runtime_version == npurt.__version__ == "1.4.0"
     if ON_NPU:
         assert "firmware" in v
 

@@ -4,7 +4,9 @@
  * queue (submit blocks when it is full), finished ones in a bounded output
  * queue (workers wait when it is full), received in completion order.
  * Closing the submit side drains; closing the receive side cancels. An
- * eventfd is readable exactly while recv would not block.
+ * eventfd is readable exactly while recv would not block. Inputs are
+ * copied into the run's record at submit, or borrowed from the caller
+ * (NPURT_QUEUE_BORROW_INPUTS: the record holds the caller's tensors).
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #define QUEUE_DEFAULT_SIZE	8
 #define QUEUE_MAX_SIZE		65536
 
-/* One run travelling through the queue, with copies of its tensors. */
+/* One run travelling through the queue, with its tensors. */
 struct queue_rec {
 	struct npurt_run run;		/* first: completion finds the rec */
 	struct queue_rec *next;
@@ -44,6 +46,7 @@ struct npurt_queue {
 	struct queue_rec *recs;
 	unsigned int num_recs;
 	bool submit_closed, recv_closed;
+	bool borrow;			/* NPURT_QUEUE_BORROW_INPUTS */
 	int efd;
 	bool efd_set;
 };
@@ -118,6 +121,9 @@ static int queue_opts_check(const struct npurt_queue_opts *o)
 
 	if (!o)
 		return 0;
+	if (o->flags & ~NPURT_QUEUE_BORROW_INPUTS)
+		return npurt_err(-EINVAL, "queue options: unknown flags 0x%x",
+				 o->flags & ~NPURT_QUEUE_BORROW_INPUTS);
 	for (i = 0; i < NPURT_ARRAY_SIZE(o->reserved); i++)
 		if (o->reserved[i])
 			return npurt_err(-EINVAL, "queue options: reserved "
@@ -156,7 +162,8 @@ static int rec_tensors(npurt_runtime *rt, struct npurt_queue *q,
 			r->out = v;
 		else
 			r->in = v;
-		for (i = 0; i < n; i++) {
+		/* borrowed inputs: the caller's, set by each submit */
+		for (i = 0; i < n && (k || !q->borrow); i++) {
 			const npurt_tensor_desc *d = npurt_exec_io_desc(q->ex,
 									k, i);
 
@@ -208,7 +215,8 @@ static void queue_free(struct npurt_queue *q)
 		for (k = 0; k < 2; k++) {
 			npurt_tensor **v = k ? r->out : r->in;
 
-			n = q->ex ? npurt_exec_io_count(q->ex, k) : 0;
+			n = q->ex && (k || !q->borrow) ?
+			    npurt_exec_io_count(q->ex, k) : 0;
 			while (v && n--)
 				npurt_tensor_destroy(v[n]);
 			free(v);
@@ -255,6 +263,7 @@ NPURT_API int npurt_queue_create(npurt_runtime *rt, npurt_model *model,
 		 QUEUE_DEFAULT_SIZE;
 	q->outq = opts && opts->output_queue_size ? opts->output_queue_size :
 		  QUEUE_DEFAULT_SIZE;
+	q->borrow = opts && (opts->flags & NPURT_QUEUE_BORROW_INPUTS);
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0)
 		ret = npurt_err(-errno, "eventfd: %s", npurt_strerror(errno));
@@ -308,8 +317,12 @@ NPURT_API int npurt_queue_submit(npurt_queue *q, npurt_tensor *const *inputs,
 	q->inflight++;
 	queue_efd_update(q);
 	pthread_mutex_unlock(&q->lock);
-	/* The caller may reuse its tensors as soon as we return. */
-	copy_tensors(r->in, inputs, npurt_exec_io_count(q->ex, false));
+	/* Else the caller may reuse its tensors as soon as we return. */
+	if (q->borrow)
+		memcpy(r->in, inputs,
+		       npurt_exec_io_count(q->ex, false) * sizeof(*r->in));
+	else
+		copy_tensors(r->in, inputs, npurt_exec_io_count(q->ex, false));
 	r->context = context;
 	npurt_exec_submit(q->ex, &r->run);
 	return 0;

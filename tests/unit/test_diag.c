@@ -161,7 +161,7 @@ static void test_version_full_cpu(void **state)
 		       "no NPU in the runtime", NPURT_VERSION_MAJOR,
 		       NPURT_VERSION_MINOR, NPURT_VERSION_PATCH,
 		       RM_NPU_ABI_MAJOR, RM_NPU_ABI_MINOR);
-	assert_string_equal(npurt_version_string(), "1.3.0");
+	assert_string_equal(npurt_version_string(), "1.4.0");
 	assert_int_equal(npurt_version(), NPURT_VERSION_CODE);
 	must(npurt_runtime_create("cpu(2)", &rt), "cpu(2)");
 	assert_int_equal(npurt_version_full(rt, buf, sizeof(buf)), len);
@@ -179,7 +179,7 @@ static void test_version_full_cpu(void **state)
 	/* Without a runtime: the first NPU of sysfs, if any. */
 	len = npurt_version_full(NULL, buf, sizeof(buf));
 	assert_int_equal(len, (int)strlen(buf));
-	assert_true(!strncmp(buf, expect, strlen("libnpurt 1.3.0 (uapi 1.0); ")));
+	assert_true(!strncmp(buf, expect, strlen("libnpurt 1.4.0 (uapi 1.0); ")));
 }
 
 /* ---- profiler on cpu ------------------------------------------------------ */

@@ -5,7 +5,7 @@
  * with ETIMEDOUT and waits the whole timeout, completion order differs
  * from submission order, closing the submit side drains, closing the
  * receive side cancels (also blocked callers), the fd polls readable
- * exactly while recv would not block, option checks.
+ * exactly while recv would not block, option checks, borrowed inputs.
  *
  * Runs are held back by the executor's test hook: a run whose input
  * starts with byte ID waits until gate ID is opened. No assertion depends
@@ -35,6 +35,7 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_closed[256];
 static unsigned int entered[256];
+static npurt_tensor *ran_input[256];	/* the input tensor a run read */
 
 static void gate_hook(npurt_tensor *const *inputs, unsigned int item)
 {
@@ -43,6 +44,7 @@ static void gate_hook(npurt_tensor *const *inputs, unsigned int item)
 
 	pthread_mutex_lock(&gate_lock);
 	entered[id]++;
+	ran_input[id] = inputs[0];
 	pthread_cond_broadcast(&gate_cond);
 	while (gate_closed[id])
 		pthread_cond_wait(&gate_cond, &gate_lock);
@@ -118,6 +120,7 @@ static int setup(void **state)
 	memset(&fx, 0, sizeof(fx));
 	memset(gate_closed, 0, sizeof(gate_closed));
 	memset(entered, 0, sizeof(entered));
+	memset(ran_input, 0, sizeof(ran_input));
 	npurt_exec_test_hook = gate_hook;
 	if (npurt_runtime_create("cpu(1)", &fx.rt))
 		return -1;
@@ -426,9 +429,9 @@ static void test_options_and_args(void **state)
 	void *ctx;
 
 	(void)state;
-	o.reserved[3] = 1;
+	o.reserved[2] = 1;
 	assert_int_equal(npurt_queue_create(fx.rt, fx.model, &o, &q), -EINVAL);
-	o.reserved[3] = 0;
+	o.reserved[2] = 0;
 	o.input_queue_size = 65537;
 	assert_int_equal(npurt_queue_create(fx.rt, fx.model, &o, &q), -EINVAL);
 	o.input_queue_size = 0;
@@ -500,6 +503,68 @@ static void test_batch(void **state)
 	assert_int_equal(entered[22], 1);
 }
 
+/*
+ * NPURT_QUEUE_BORROW_INPUTS: runs read the caller's tensor itself (a
+ * copying queue hands them its own), one tensor feeds several runs in
+ * flight, results as with copies; unknown flags are refused.
+ */
+static void test_borrow_inputs(void **state)
+{
+	struct npurt_queue_opts o = { .worker_num = 2,
+		.flags = NPURT_QUEUE_BORROW_INPUTS };
+	npurt_tensor *in2;
+	unsigned int i;
+	int id;
+
+	(void)state;
+	o.flags = 2;
+	assert_int_equal(npurt_queue_create(fx.rt, fx.model, &o, &fx.q),
+			 -EINVAL);
+	assert_string_equal(npurt_last_error(),
+			    "queue options: unknown flags 0x2");
+	assert_null(fx.q);
+
+	/* copying: the run reads the queue's tensor */
+	make_queue(1, 0, 0);
+	assert_int_equal(submit_id(1), 0);
+	assert_int_equal(recv_id(-1), 1);
+	assert_non_null(ran_input[1]);
+	assert_ptr_not_equal(ran_input[1], fx.in);
+	npurt_queue_destroy(fx.q);
+
+	o.flags = NPURT_QUEUE_BORROW_INPUTS;
+	assert_int_equal(npurt_queue_create(fx.rt, fx.model, &o, &fx.q), 0);
+	assert_int_equal(npurt_tensor_alloc(fx.rt, npurt_queue_input(fx.q, 0),
+					    &in2), 0);
+	/* two runs in flight on two tensors, held in the workers */
+	gate_set(2, true);
+	gate_set(3, true);
+	assert_int_equal(submit_id(2), 0);
+	memset(npurt_tensor_data(in2), 3, ELEMS);
+	for (i = 0; i < ELEMS; i++)
+		((uint8_t *)npurt_tensor_data(in2))[i] = (uint8_t)(3 + i);
+	assert_int_equal(npurt_queue_submit(fx.q, &in2, (void *)1003), 0);
+	wait_entered(2);
+	wait_entered(3);
+	assert_ptr_equal(ran_input[2], fx.in);
+	assert_ptr_equal(ran_input[3], in2);
+	gate_set(3, false);
+	assert_int_equal(recv_id(-1), 3);
+	gate_set(2, false);
+	assert_int_equal(recv_id(-1), 2);
+
+	/* one tensor feeding several runs at once */
+	for (i = 0; i < 6; i++)
+		assert_int_equal(npurt_queue_submit(fx.q, &fx.in,
+						    (void *)(uintptr_t)1002),
+				 0);
+	for (i = 0; i < 6; i++) {
+		id = recv_id(-1);
+		assert_int_equal(id, 2);
+	}
+	npurt_tensor_destroy(in2);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -513,6 +578,7 @@ int main(void)
 		T(test_many_in_flight),
 		T(test_options_and_args),
 		T(test_batch),
+		T(test_borrow_inputs),
 	};
 
 	npurt_log_set_level(NPURT_LOG_OFF);

@@ -171,7 +171,7 @@ static void test_json_matches_sysfs(void **state)
 
 	(void)state;
 	o = run_json(SMI " --json");
-	assert_string_equal(jstr(o, "runtime_version"), "1.3.0");
+	assert_string_equal(jstr(o, "runtime_version"), "1.4.0");
 	assert_true(json_object_get_double(jget(o, "utilization_interval_s")) > 0);
 	devs = jget(o, "devices");
 	assert_int_equal(json_object_array_length(devs),

@@ -348,9 +348,11 @@ static int open_all(struct ctx *c)
 		c->nin = npurt_runner_input_count(c->runner);
 		c->nout = npurt_runner_output_count(c->runner);
 	} else {
+		/* the inputs stay as they are while runs are in flight */
 		struct npurt_queue_opts qo = { .batch_size = o->batch,
 			.input_queue_size = o->in_flight,
-			.output_queue_size = o->in_flight };
+			.output_queue_size = o->in_flight,
+			.flags = NPURT_QUEUE_BORROW_INPUTS };
 
 		per_dev = (o->in_flight + c->ndev - 1) / c->ndev;
 		qo.worker_num = o->workers ? o->workers :
