@@ -75,6 +75,12 @@ struct npurt_job {
 	/* CPU: the worker's op scratch (NPU_OPS_SCRATCH_SIZE), whichever
 	 * thread runs it; NULL: the calling thread's */
 	void *scratch;
+	/* GPU: the index of cmds[0] in its program (errors name commands
+	 * by it; 0 starts a program run), and whether run() may return
+	 * with the job still running: its wait and error check then come
+	 * with the next run() that does not defer, or with sync_host() */
+	uint32_t cmd_base;
+	bool defer;
 };
 
 /* GPU: where the current bytes of a slot are (host shadow, device). */
@@ -93,8 +99,9 @@ struct npurt_backend_ops {
 	int (*run)(npurt_device *dev, const struct npurt_job *job);
 	/*
 	 * GPU only (NULL elsewhere): make the host shadows of slots @slots
-	 * (@n of them, every item) of @job current. Return: 0 or a negative
-	 * errno.
+	 * (@n of them, every item) of @job current, after every job run()
+	 * left running has finished (@n 0: that alone). Return: 0 or a
+	 * negative errno (also the error of such a job).
 	 */
 	int (*sync_host)(npurt_device *dev, const struct npurt_job *job,
 			 const uint32_t *slots, unsigned int n);

@@ -642,9 +642,11 @@ static void cpu_step_items(struct npurt_worker *w, const struct npurt_job *job,
  * The program as an ordered sequence: runs of consecutive commands go to
  * the device as one job each, CPU steps run here in between on the slots'
  * host addresses (NPU buffer objects are mapped; the job has completed
- * when run() returns, so ordering is all the coherence needed).
+ * when run() returns, so ordering is all the coherence needed; a GPU's
+ * jobs are left running, in order on the thread's stream, until a CPU
+ * step needs their bytes here or the outputs are read).
  */
-static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
+static int run_segments_in(struct npurt_worker *w, const struct npurt_job *all)
 {
 	const npurt_program *p = w->ex->prog;
 	npurt_device *dev = w->ed->dev;
@@ -669,6 +671,9 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 			job = *all;
 			job.cmds = all->cmds + c;
 			job.num_cmds = end - c;
+			/* GPU: one wait, at gpu_outputs_sync() */
+			job.cmd_base = c;
+			job.defer = all->where;
 			if (all->packed)
 				job.packed = all->packed + c;
 			if (all->tune)
@@ -720,6 +725,16 @@ static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 		}
 	}
 	return all->where ? gpu_outputs_sync(w, all) : 0;
+}
+
+static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
+{
+	int ret = run_segments_in(w, all);
+
+	/* GPU: nothing of the run still going once it has failed */
+	if (ret && all->where)
+		w->ed->dev->ops->sync_host(w->ed->dev, all, NULL, 0);
+	return ret;
 }
 
 /*

@@ -15,6 +15,7 @@
 #ifndef G_KERNEL
 #define G_KERNEL	extern "C" __global__ void __launch_bounds__(G_THREADS)
 #define G_DEV		__device__ __forceinline__
+#define G_UNROLL	_Pragma("unroll")
 #endif
 
 /* A grid-stride loop's first index and step. */
@@ -88,16 +89,17 @@ G_KERNEL k_binary(const struct g_binary p)
 #define G_SC_PX		4
 
 /*
- * The SGEMM-order CONV, G_SC_OC output channels of one group by G_SC_PX
+ * The SGEMM-order CONV, @toc output channels of one group by @tpx
  * consecutive output pixels per thread (pixels innermost, so a warp's
- * threads read the same weights and neighbouring inputs); every output
- * still its own chain: for each K slice of (c, ky, kx) fused
+ * threads read the same weights and neighbouring inputs; @toc and @tpx
+ * are constants of the kernel, at most G_SC_OC and G_SC_PX); every
+ * output still its own chain: for each K slice of (c, ky, kx) fused
  * multiply-adds from zero over it in order (a padded tap multiplies 0, as
  * the CPU's im2col row holds), the slices' sums added in order, then the
  * bias. Channels past the group's last and pixels past the last compute
  * on clamped or zero operands and are not stored.
  */
-G_KERNEL k_sconv(const struct g_sconv p)
+G_DEV void g_sconv_run(const struct g_sconv p, const int toc, const int tpx)
 {
 	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
 	const float *wt = (const float *)p.w;
@@ -105,17 +107,17 @@ G_KERNEL k_sconv(const struct g_sconv p)
 	float *y = (float *)(p.y + blockIdx.z * p.y_is);
 	const g_s64 cg = p.c / p.groups, og = p.oc / p.groups;
 	const g_s64 kk = cg * p.kh * p.kw, np = p.oh * p.ow;
-	const g_s64 ocb = (og + G_SC_OC - 1) / G_SC_OC;
-	const g_s64 pxb = (np + G_SC_PX - 1) / G_SC_PX;
+	const g_s64 ocb = (og + toc - 1) / toc;
+	const g_s64 pxb = (np + tpx - 1) / tpx;
 	const bool direct = p.kh == 1 && p.kw == 1 && p.sh == 1 &&
 			    p.sw == 1 && !p.pt && !p.pl && p.oh == p.h &&
 			    p.ow == p.wd;
 	g_u64 t, total = (g_u64)(p.n * p.groups * ocb * pxb);
 
 	for (t = g_first(); t < total; t += g_step()) {
-		g_s64 pix0 = (g_s64)(t % (g_u64)pxb) * G_SC_PX;
+		g_s64 pix0 = (g_s64)(t % (g_u64)pxb) * tpx;
 		g_s64 r = (g_s64)(t / (g_u64)pxb);
-		g_s64 oc0 = r % ocb * G_SC_OC, gn = r / ocb;
+		g_s64 oc0 = r % ocb * toc, gn = r / ocb;
 		g_s64 g = gn % p.groups, nb = gn / p.groups;
 		const float *xg = x + (nb * p.c + g * cg) * p.h * p.wd;
 		const float *wr[G_SC_OC];
@@ -123,17 +125,17 @@ G_KERNEL k_sconv(const struct g_sconv p)
 		g_s64 py[G_SC_PX], px[G_SC_PX], k0, k, ci, ky, kx;
 		int i, j;
 
-		for (i = 0; i < G_SC_OC; i++) {
+		G_UNROLL for (i = 0; i < toc; i++) {
 			g_s64 o = oc0 + i < og ? oc0 + i : og - 1;
 
 			wr[i] = wt + (g * og + o) * kk;
 		}
-		for (j = 0; j < G_SC_PX; j++) {
+		G_UNROLL for (j = 0; j < tpx; j++) {
 			py[j] = (pix0 + j) / p.ow * p.sh - p.pt;
 			px[j] = (pix0 + j) % p.ow * p.sw - p.pl;
 		}
-		for (i = 0; i < G_SC_OC; i++)
-			for (j = 0; j < G_SC_PX; j++)
+		G_UNROLL for (i = 0; i < toc; i++)
+			G_UNROLL for (j = 0; j < tpx; j++)
 				tot[i][j] = 0.0f;
 		ci = 0;
 		ky = 0;
@@ -141,14 +143,14 @@ G_KERNEL k_sconv(const struct g_sconv p)
 		for (k0 = 0; k0 < kk; k0 += p.kstride) {
 			g_s64 k1 = k0 + p.kstride < kk ? k0 + p.kstride : kk;
 
-			for (i = 0; i < G_SC_OC; i++)
-				for (j = 0; j < G_SC_PX; j++)
+			G_UNROLL for (i = 0; i < toc; i++)
+				G_UNROLL for (j = 0; j < tpx; j++)
 					part[i][j] = 0.0f;
 			for (k = k0; k < k1; k++) {
 				const float *xc = xg + ci * p.h * p.wd;
 				float v[G_SC_PX], w[G_SC_OC];
 
-				for (j = 0; j < G_SC_PX; j++) {
+				G_UNROLL for (j = 0; j < tpx; j++) {
 					g_s64 iy = py[j] + ky * p.dh;
 					g_s64 ix = px[j] + kx * p.dw;
 
@@ -161,10 +163,10 @@ G_KERNEL k_sconv(const struct g_sconv p)
 						 ix >= 0 && ix < p.wd)
 						v[j] = xc[iy * p.wd + ix];
 				}
-				for (i = 0; i < G_SC_OC; i++)
+				G_UNROLL for (i = 0; i < toc; i++)
 					w[i] = wr[i][k];
-				for (i = 0; i < G_SC_OC; i++)
-					for (j = 0; j < G_SC_PX; j++)
+				G_UNROLL for (i = 0; i < toc; i++)
+					G_UNROLL for (j = 0; j < tpx; j++)
 						part[i][j] = __fmaf_rn(w[i], v[j],
 								      part[i][j]);
 				if (++kx == p.kw) {
@@ -175,20 +177,32 @@ G_KERNEL k_sconv(const struct g_sconv p)
 					}
 				}
 			}
-			for (i = 0; i < G_SC_OC; i++)
-				for (j = 0; j < G_SC_PX; j++)
+			G_UNROLL for (i = 0; i < toc; i++)
+				G_UNROLL for (j = 0; j < tpx; j++)
 					tot[i][j] = k0 ? __fadd_rn(tot[i][j],
 								   part[i][j]) :
 							 part[i][j];
 		}
-		for (i = 0; i < G_SC_OC && oc0 + i < og; i++) {
+		G_UNROLL for (i = 0; i < toc && oc0 + i < og; i++) {
 			g_s64 oc = g * og + oc0 + i;
 			float *yo = y + (nb * p.oc + oc) * np;
 
-			for (j = 0; j < G_SC_PX && pix0 + j < np; j++)
+			G_UNROLL for (j = 0; j < tpx && pix0 + j < np; j++)
 				yo[pix0 + j] = bias ? __fadd_rn(tot[i][j],
 								bias[oc]) :
 						      tot[i][j];
 		}
 	}
+}
+
+/* 8 x 4 outputs per thread, for outputs enough to fill the GPU so */
+G_KERNEL k_sconv(const struct g_sconv p)
+{
+	g_sconv_run(p, G_SC_OC, G_SC_PX);
+}
+
+/* one output per thread: small CONVs (a batch of one) */
+G_KERNEL k_sconv1(const struct g_sconv p)
+{
+	g_sconv_run(p, 1, 1);
 }

@@ -39,6 +39,7 @@ static struct g_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define G_THREADS	256
 #define G_KERNEL	static void
 #define G_DEV		static inline
+#define G_UNROLL
 
 static inline float __int_as_float(int i)
 {
@@ -341,6 +342,9 @@ static void test_sconv(void **state)
 		p.kstride = npurt_cpu_sgemm_kstride(kk, np);
 		RUN_GRID(k_sconv, p, rr(1, 3), 1);
 		check_bytes(got, want, 4 * ny, "CONV", c);
+		memset(got, 0xa5, 4 * ny);
+		RUN_GRID(k_sconv1, p, rr(1, 3), 1);
+		check_bytes(got, want, 4 * ny, "CONV, one output a thread", c);
 		free(x);
 		free(w);
 		free(bias);
