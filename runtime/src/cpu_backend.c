@@ -42,6 +42,10 @@
  */
 #define CPU_GANG_SPLIT_MIN_OPS	(32u * 1024)
 
+/* When splits run as gangs (cpu_gang_ok()): $NPURT_CPU_GANG 0, unset, 1 */
+enum { CPU_GANG_NEVER, CPU_GANG_SMALL, CPU_GANG_ALWAYS };
+#define CPU_GANG_MAX_THREADS	4
+
 /*
  * ELTWISE and LUT commands with fewer elements too. An ELTWISE element
  * costs far more than a multiply-add (requantization, 16 lanes a vector:
@@ -219,7 +223,8 @@ struct npurt_cpu_pool {
 	_Atomic unsigned int callers;	/* threads in cpu_run() */
 	uint64_t spin_ns;
 	bool tune;			/* measure splits (CPU_TUNE_SAMPLES) */
-	bool gang;			/* jobs as gangs (cpu_gang_run()) */
+	int gang;			/* jobs as gangs (cpu_gang_run()):
+					 * CPU_GANG_{NEVER,SMALL,ALWAYS} */
 	unsigned int num_threads;	/* ranges per command */
 	unsigned int num_started;	/* pool threads (N - 1) */
 	pthread_t *threads;
@@ -1198,9 +1203,27 @@ static int cpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op);
 
 /*
+ * Whether a split over @n threads runs as a gang. A gang's every thread
+ * meets every other at each barrier, and splits every command of 32K
+ * operations or more: on 2 threads (this project's 2-vCPU host) that
+ * gained 6% on mobilenet_v2 and 6-8% on mobilenet_v3_small over one
+ * hand-off per command, on 16 (a lent GPU machine's host) it lost 28%
+ * (mobilenet_v2, one run at a time: 785 inferences/s against 1,084).
+ * Counts between were not measured; gangs stop at CPU_GANG_MAX_THREADS
+ * unless NPURT_CPU_GANG=1.
+ */
+static bool cpu_gang_ok(const npurt_device *dev, unsigned int n)
+{
+	int mode = dev->cpu->gang;
+
+	return mode == CPU_GANG_ALWAYS ||
+	       (mode == CPU_GANG_SMALL && n <= CPU_GANG_MAX_THREADS);
+}
+
+/*
  * @job's commands with @steps (@num_steps of them, NULL: none) among
  * them, item by item, from the first split one on as a gang when the
- * pool has threads for it (cpu_share()).
+ * pool has threads for it (cpu_share(), cpu_gang_ok()).
  */
 static int cpu_run_seq(npurt_device *dev, const struct npurt_job *job,
 		       const struct npuprog_cpuop *steps, uint32_t num_steps)
@@ -1230,7 +1253,7 @@ static int cpu_run_seq(npurt_device *dev, const struct npurt_job *job,
 		}
 		/* a gang from each split item on, until one runs to the end:
 		 * its helpers may leave it for other runs, and come back */
-		if (seq.n > 1 && dev->cpu->gang && !job->no_split)
+		if (seq.n > 1 && cpu_gang_ok(dev, seq.n) && !job->no_split)
 			nf = step ? cpu_plan_step(job, &steps[pos.s].op, seq.n,
 						  &batch.w) :
 			     cpu_plan_cmd(job, pos.c, seq.n, true, &batch.w);
@@ -1278,8 +1301,9 @@ static int cpu_run_program(npurt_device *dev, const struct npurt_job *job,
 			   const struct npuprog_cpuop *steps,
 			   uint32_t num_steps)
 {
-	if (job->items > 1 || job->no_split || !dev->cpu->gang ||
-	    cpu_share(dev) < 2)
+	unsigned int n = cpu_share(dev);
+
+	if (job->items > 1 || job->no_split || n < 2 || !cpu_gang_ok(dev, n))
 		return 1;
 	return cpu_run_seq(dev, job, steps, num_steps);
 }
@@ -1378,7 +1402,7 @@ static const struct npurt_backend_ops cpu_ops = {
 };
 
 static int cpu_pool_start(npurt_device *dev, unsigned int threads,
-			  uint32_t isa, uint64_t spin_ns, bool tune, bool gang)
+			  uint32_t isa, uint64_t spin_ns, bool tune, int gang)
 {
 	struct npurt_cpu_pool *pool = calloc(1, sizeof(*pool));
 	unsigned int i;
@@ -1471,11 +1495,15 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 				 "default) or 0 (always split)", tune);
 	if (gang && *gang && strcmp(gang, "0") && strcmp(gang, "1"))
 		return npurt_err(-EINVAL, "NPURT_CPU_GANG=%s: 1 (a job's "
-				 "split commands share one hand-off, the "
-				 "default) or 0 (one hand-off each)", gang);
+				 "split commands share one hand-off, on any "
+				 "number of threads) or 0 (one hand-off each); "
+				 "unset: a gang on up to %u threads", gang,
+				 CPU_GANG_MAX_THREADS);
 	ret = cpu_pool_start(dev, threads, isa, spin_ns,
 			     !tune || strcmp(tune, "0"),
-			     !gang || strcmp(gang, "0"));
+			     !gang || !*gang ? CPU_GANG_SMALL :
+			     strcmp(gang, "0") ? CPU_GANG_ALWAYS :
+			     CPU_GANG_NEVER);
 	if (ret)
 		return ret;
 	dev->ops = &cpu_ops;

@@ -916,7 +916,8 @@ static void test_transpose_copy_split(void **state)
  * tables) between ones that run alone (a small table, a GEMM of a row),
  * and one that splits only in a gang (a GEMM between 32K and 256K
  * operations). cpu(N), in a gang or command by command
- * ($NPURT_CPU_GANG), helpers polling or asleep, writes every buffer as
+ * ($NPURT_CPU_GANG; unset, cpu(6) goes command by command), helpers
+ * polling or asleep, writes every buffer as
  * cpu(1) does; a command
  * invalid for the bound buffers stops the job there with -EINVAL and a
  * message naming it, after the commands before it ran and before any
@@ -998,9 +999,10 @@ static void gj_free(uint8_t **buf)
 
 static void test_gang_job(void **state)
 {
-	/* spin 0: helpers asleep when offered, often taken back */
-	static const char *const gang[] = { "1", "1", "0" };
-	static const char *const spin[] = { "", "0", "" };
+	/* spin 0: helpers asleep when offered, often taken back; gang
+	 * unset: a gang up to 4 threads, one hand-off per command on 6 */
+	static const char *const gang[] = { "1", "1", "0", "" };
+	static const char *const spin[] = { "", "0", "", "" };
 	uint8_t *want[GJ_BUFS], *got[GJ_BUFS], *fresh[GJ_BUFS];
 	unsigned int g, n, i, r;
 	char msg[64];
@@ -1011,10 +1013,10 @@ static void test_gang_job(void **state)
 	for (i = 1, r = 0; i < gj_size[GJ_O]; i++)
 		r += want[GJ_O][i] != want[GJ_O][i - 1];
 	assert_true(r > gj_size[GJ_O] / 2);
-	for (g = 0; g < 3; g++) {
+	for (g = 0; g < 4; g++) {
 		assert_int_equal(setenv("NPURT_CPU_GANG", gang[g], 1), 0);
 		assert_int_equal(setenv("NPURT_CPU_SPIN_US", spin[g], 1), 0);
-		for (n = 2; n <= 4; n++)
+		for (n = 2; n <= 6; n += n == 4 ? 2 : 1)
 			for (r = 0; r < 3; r++) {
 				assert_int_equal(gj_run(n, false, got), 0);
 				for (i = 0; i < GJ_BUFS; i++)
