@@ -110,7 +110,9 @@ struct npurt_backend_ops {
 	 * of @job: @to_host, copied to the host if the device's copy is newer
 	 * (what a CPU step reads); else copied to the device unless the
 	 * host's is newer anyway (what a CPU step wrote). The slot's where
-	 * stays right as it is. Return: 0 or a negative errno.
+	 * stays right as it is. It waits for the stream (jobs left running
+	 * included) but leaves their error check to sync_host(). Return: 0
+	 * or a negative errno.
 	 */
 	int (*sync_range)(npurt_device *dev, const struct npurt_job *job,
 			  uint32_t slot, uint64_t offset, uint64_t bytes,

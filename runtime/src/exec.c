@@ -673,7 +673,7 @@ static int run_segments_in(struct npurt_worker *w, const struct npurt_job *all)
 			job.num_cmds = end - c;
 			/* GPU: one wait, at gpu_outputs_sync() */
 			job.cmd_base = c;
-			job.defer = all->where;
+			job.defer = all->where != NULL;
 			if (all->packed)
 				job.packed = all->packed + c;
 			if (all->tune)
@@ -730,10 +730,15 @@ static int run_segments_in(struct npurt_worker *w, const struct npurt_job *all)
 static int run_segments(struct npurt_worker *w, const struct npurt_job *all)
 {
 	int ret = run_segments_in(w, all);
+	char why[256];
 
-	/* GPU: nothing of the run still going once it has failed */
-	if (ret && all->where)
+	/* GPU: nothing of the run still going once it has failed (the
+	 * failure's message kept, whatever the wait says) */
+	if (ret && all->where) {
+		snprintf(why, sizeof(why), "%s", npurt_last_error());
 		w->ed->dev->ops->sync_host(w->ed->dev, all, NULL, 0);
+		npurt_err(ret, "%s", why);
+	}
 	return ret;
 }
 

@@ -1546,6 +1546,16 @@ static bool gpu_step_form(const struct npurt_job *job,
 	return op->in[0].count && op->out.count;
 }
 
+/* k_sconv's threads for one item: G_SC_OC channels by G_SC_PX pixels. */
+static uint64_t gpu_sconv_tiles(const struct g_sconv *p)
+{
+	uint64_t og = (uint64_t)(p->oc / p->groups);
+	uint64_t np = (uint64_t)(p->oh * p->ow);
+
+	return (uint64_t)(p->n * p->groups) * ((og + G_SC_OC - 1) / G_SC_OC) *
+	       ((np + G_SC_PX - 1) / G_SC_PX);
+}
+
 /* Moves the bytes @r reads to the device where the host's are newer. */
 static int gpu_step_in(npurt_device *dev, struct gpu_stream *st,
 		       const struct npurt_job *job,
@@ -1655,12 +1665,13 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		 * (squeezenet1_1.qdq at batch 1 ran 1.3 times slower with
 		 * tiles alone; every batch-64 model 2.3-4 times faster)
 		 */
-		tiles = (out->count + 8 * 4 - 1) / (8 * 4) * job_items(job);
-		if (tiles < (uint64_t)g->sms * GPU_SCONV_TILES_PER_SM) {
+		tiles = gpu_sconv_tiles(&p.conv);
+		if (tiles * job_items(job) <
+		    (uint64_t)g->sms * GPU_SCONV_TILES_PER_SM) {
 			f = F_SCONV1;
 			tiles = out->count;
 		}
-		gx = gpu_blocks(dev, job, tiles);
+		gx = gpu_blocks(dev, job, tiles);	/* per item */
 		break;
 	default:
 		f = F_BINARY;

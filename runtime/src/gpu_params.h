@@ -176,6 +176,10 @@ struct g_binary {
  * each output one chain of fused multiply-adds from zero per K slice of
  * @kstride, slices added in order, then the bias.
  */
+/* Outputs per thread of k_sconv: channels x pixels, kept in registers. */
+#define G_SC_OC		8
+#define G_SC_PX		4
+
 struct g_sconv {
 	g_u64 x, w, bias, y;	/* bias 0: none */
 	g_u64 x_is, y_is;

@@ -84,10 +84,6 @@ G_KERNEL k_binary(const struct g_binary p)
 	}
 }
 
-/* Outputs per thread of k_sconv: channels x pixels, kept in registers. */
-#define G_SC_OC		8
-#define G_SC_PX		4
-
 /*
  * The SGEMM-order CONV, @toc output channels of one group by @tpx
  * consecutive output pixels per thread (pixels innermost, so a warp's

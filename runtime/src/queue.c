@@ -136,7 +136,8 @@ static int queue_opts_check(const struct npurt_queue_opts *o)
 }
 
 /*
- * A record's inputs and outputs (the caller's copied in and out): on a
+ * A record's inputs and outputs (the caller's copied in and out; no
+ * inputs when it borrows the caller's): on a
  * runtime of one GPU, tensors of that device, page-locked, so that its
  * copies are DMA and it quantizes a float input itself (gpu_run_step());
  * else, or when the GPU's memory or page-locked memory runs out, host

@@ -31,7 +31,8 @@ $(BUILD)/tests/gpu/gpu-bench: tests/gpu/gpu-bench.c $(NPURT_A)
 	$(CC) $(BASE_CFLAGS) $(GPU_TEST_CFLAGS) $(CFLAGS) -o $@ $< $(NPURT_A) \
 		$(LDFLAGS) $(NPURT_LIBS)
 
-$(BUILD)/tests/gpu/nvrtc-check: tests/gpu/nvrtc-check.c $(NPURT_A)
+$(BUILD)/tests/gpu/nvrtc-check: tests/gpu/nvrtc-check.c $(NPURT_GPU_SRC) \
+		$(NPURT_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(GPU_TEST_CFLAGS) $(CFLAGS) -o $@ $< $(NPURT_A) \
 		$(LDFLAGS) $(NPURT_LIBS)

@@ -984,12 +984,13 @@ static void ctx_free(struct ctx *c)
 {
 	unsigned int i;
 
+	/* first: runs still in flight read the inputs (the queue borrows) */
+	npurt_runner_destroy(c->runner);
+	npurt_queue_destroy(c->queue);
 	for (i = 0; c->in && i < c->nin; i++)
 		npurt_tensor_destroy(c->in[i]);
 	for (i = 0; c->out && i < c->nout; i++)
 		npurt_tensor_destroy(c->out[i]);
-	npurt_runner_destroy(c->runner);
-	npurt_queue_destroy(c->queue);
 	npurt_model_destroy(c->model);
 	npurt_runtime_destroy(c->rt);
 	free(c->in);
