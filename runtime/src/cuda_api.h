@@ -123,6 +123,14 @@ struct npurt_nvrtc {
  * or NULL with the reason in npurt_last_error() (-ENODEV).
  */
 const struct npurt_cuda *npurt_cuda_get(void);
+/*
+ * The NVRTC options the kernels are compiled with, after the architecture
+ * option: binary32 without contraction, subnormals kept
+ * (rm_npu_commands.md 6.1).
+ */
+#define NPURT_NVRTC_OPTS \
+	"--std=c++17", "-default-device", "--fmad=false", "--ftz=false"
+
 /* NVRTC, loaded once ($NPURT_NVRTC names the library to try first).
  * Return: the table, or NULL with the reason in npurt_last_error(). */
 const struct npurt_nvrtc *npurt_nvrtc_get(void);

@@ -261,9 +261,7 @@ static void *cache_any(const char *dir, const char *prefix, const char *suffix,
 static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
 			 const char *arch_opt, void **img, size_t *size)
 {
-	/* binary32: no contraction, subnormals kept (rm_npu_commands.md 6.1) */
-	const char *opts[] = { arch_opt, "--std=c++17", "-default-device",
-			       "--fmad=false", "--ftz=false" };
+	const char *opts[] = { arch_opt, NPURT_NVRTC_OPTS };
 	nvrtcProgram prog;
 	nvrtcResult r;
 	size_t n = 0;

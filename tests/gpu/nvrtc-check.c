@@ -3,7 +3,7 @@
  * nvrtc-check.c - compiles the GPU backend's CUDA C (gpu_params.h,
  * gpu_kernels.cu, gpu_steps.cu: the source libnpurt embeds) with NVRTC
  * for the architectures named (default sm_90), the options the runtime
- * uses, and prints each kernel's registers and spills (ptxas -v). Needs
+ * uses (NPURT_NVRTC_OPTS), and prints each kernel's registers and spills (ptxas -v). Needs
  * NVRTC, not a GPU: a change to the kernels can be compiled where no GPU
  * is lent. Exit 0 compiled, 1 an error (the log printed), 77 no NVRTC.
  *
@@ -53,8 +53,7 @@ static void print_usage(const char *log)
 static int compile(const struct npurt_nvrtc *rtc, const char *arch)
 {
 	char opt[64];
-	const char *opts[] = { opt, "--std=c++17", "-default-device",
-			       "--fmad=false", "--ftz=false", "-Xptxas", "-v" };
+	const char *opts[] = { opt, NPURT_NVRTC_OPTS, "-Xptxas", "-v" };
 	nvrtcProgram prog;
 	nvrtcResult r;
 	size_t n = 0;
@@ -68,7 +67,8 @@ static int compile(const struct npurt_nvrtc *rtc, const char *arch)
 		       rtc->nvrtcGetErrorString(r));
 		return 1;
 	}
-	r = rtc->nvrtcCompileProgram(prog, 7, opts);
+	r = rtc->nvrtcCompileProgram(prog, (int)(sizeof(opts) / sizeof(opts[0])),
+				     opts);
 	rtc->nvrtcGetProgramLogSize(prog, &n);
 	log = calloc(1, n + 1);
 	if (log)
