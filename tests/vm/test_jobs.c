@@ -8,6 +8,7 @@
  * must not meet the watchdog on a loaded host (test_watchdog covers it).
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 
@@ -555,7 +556,7 @@ static void write_file(const char *path, const char *s)
  * test_faultinject this thread's make-it-fail mark is lifted around them,
  * so that the run tests rm_npu, not the tracer. Returns the mark before.
  */
-static char fault_mark(char mark)
+static char fault_mark_rw(char mark, bool write_it)
 {
 	const char *path = "/proc/thread-self/make-it-fail";
 	char old = '0';
@@ -574,10 +575,22 @@ static char fault_mark(char mark)
 		fail_msg("open %s: %s", path, strerror(errno));
 	if (read(fd, &old, 1) != 1)
 		old = '0';
-	if (old != mark && (lseek(fd, 0, SEEK_SET) || write(fd, &mark, 1) != 1))
+	if (write_it && old != mark &&
+	    (lseek(fd, 0, SEEK_SET) || write(fd, &mark, 1) != 1))
 		fail_msg("write %s: %s", path, strerror(errno));
 	close(fd);
 	return old;
+}
+
+static char fault_mark(char mark)
+{
+	return fault_mark_rw(mark, true);
+}
+
+/* Whether test_faultinject marked this thread. */
+static bool fault_marked(void)
+{
+	return fault_mark_rw('0', false) == '1';
 }
 
 static void trace_fence_init(const char *on)
@@ -591,7 +604,11 @@ static void trace_fence_init(const char *on)
 /*
  * A fence is made with its job's id as seqno (the dma_fence_init event
  * says so), on a timeline named after the node, and the sync_file's name
- * (driver-timeline<context>-seqno) agrees.
+ * (driver-timeline<context>-seqno) agrees. Under test_faultinject (this
+ * thread marked) the sync_file's name alone: 6.1's tracer ignores a
+ * failed registration of its cmdline probe when an event is enabled and
+ * WARNs when the event is disabled (kernel/tracepoint.c), and with the
+ * mark lifted around the toggles a debug-tier CI run still met it once.
  */
 static void test_fence_seqno(void **state)
 {
@@ -606,6 +623,20 @@ static void test_fence_seqno(void **state)
 	__u64 id;
 
 	(void)state;
+	if (fault_marked()) {
+		npu_submit(fd, &nop, 1, NULL, 0, NULL);
+		npu_submit(fd, &nop, 1, NULL, 0, NULL);
+		id = npu_submit(fd, &nop, 1, NULL, 0, &fence);
+		assert_int_equal(id, 3);
+		memset(&info, 0, sizeof(info));
+		assert_ok(ioctl(fence, SYNC_IOC_FILE_INFO, &info));
+		n = sscanf(info.name, "rm_npu-npu0pe0%llu-%63s", &ctx, want);
+		assert_int_equal(n, 2);
+		assert_string_equal(want, "3");
+		close(fence);
+		close(fd);
+		return;
+	}
 	npu_debugfs_mount();
 	write_file(TRACEFS "/trace", "");
 	trace_fence_init("1");
