@@ -209,8 +209,9 @@ static void gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->opcode = RM_NPU_OP_CONV2D;
 	c->batch = npu_rr(1, 2);
-	c->in_h = npu_rr(1, 30);
-	c->in_w = npu_rr(1, 30);
+	/* now and then larger images: many pixel groups a row */
+	c->in_h = npu_coin(90) ? npu_rr(1, 30) : npu_rr(31, 80);
+	c->in_w = npu_coin(90) ? npu_rr(1, 30) : npu_rr(31, 80);
 	c->k_h = c->k_w = k;
 	c->stride_h = c->stride_w = npu_rr(1, 2);
 	c->dil_h = c->dil_w = npu_coin(80) ? 1 : 2;
