@@ -325,20 +325,29 @@ __device__ __forceinline__ g_u32 g_epi_byte(const struct g_epi *e,
 
 #define MM_BK	32			/* k bytes per stage: 8 words */
 
+/* (G_HOST_EMU: compiled for the host by tests/unit/test_gpu_kernels.cc) */
 __device__ __forceinline__ g_s32 g_dp4a_ss(g_u32 a, g_u32 b, g_s32 c)
 {
+#ifdef G_HOST_EMU
+	return g_emu_dp4a(a, b, c, true);
+#else
 	g_s32 d;
 
 	asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
 	return d;
+#endif
 }
 
 __device__ __forceinline__ g_s32 g_dp4a_us(g_u32 a, g_u32 b, g_s32 c)
 {
+#ifdef G_HOST_EMU
+	return g_emu_dp4a(a, b, c, false);
+#else
 	g_s32 d;
 
 	asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
 	return d;
+#endif
 }
 
 /* Row @m of a GEMM's A (FOLD: items folded into rows, p->mi each). */

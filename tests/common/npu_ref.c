@@ -691,6 +691,62 @@ void npu_gen_gemm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 maxd,
 	npu_gen_gemm_mnk(cmd, w, m, n, npu_rnd_dim(maxk));
 }
 
+/*
+ * A depthwise 3x3 or 5x5 CONV2D of model-like size (channels a multiple of
+ * 4, the input 4-byte aligned in its buffer: what the GPU's k_dw3/k_dw5
+ * take), half of them in a binary32 mode.
+ */
+void npu_gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 k = npu_coin(70) ? 3 : 5, osz;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	c->batch = npu_rr(1, 2);
+	/* now and then larger images: many pixel groups a row */
+	c->in_h = npu_coin(90) ? npu_rr(1, 30) : npu_rr(31, 80);
+	c->in_w = npu_coin(90) ? npu_rr(1, 30) : npu_rr(31, 80);
+	c->k_h = c->k_w = k;
+	c->stride_h = c->stride_w = npu_rr(1, 2);
+	c->dil_h = c->dil_w = npu_coin(80) ? 1 : 2;
+	c->pad_top = c->pad_left = npu_coin(80) ? k / 2 : npu_rr(0, k - 1);
+	c->pad_bottom = c->pad_right = npu_coin(80) ? k / 2 :
+				       npu_rr(0, k - 1);
+	/* at least one output row and column */
+	while (c->in_h + c->pad_top + c->pad_bottom < c->dil_h * (k - 1) + 1)
+		c->in_h++;
+	while (c->in_w + c->pad_left + c->pad_right < c->dil_w * (k - 1) + 1)
+		c->in_w++;
+	npu_conv_out_dims(c);
+	/* now and then past k_dw3/k_dw5's weight words (the generic kernel) */
+	c->groups = c->in_c = c->out_c = 4 * (npu_coin(90) ? npu_rr(1, 40) :
+						    npu_rr(41, 600));
+	c->in_dtype = npu_rnd_dt();
+	c->out_dtype = npu_rnd_out_dt();
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
+	c->in.offset = w->size[c->in.bo] - n;
+	npu_place(w, &c->weights, (u64)c->out_c * k * k);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  osz);
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
+		npu_to_f32_mm(cmd, w);
+}
+
 /* A random GEMM of @m x @n x @k (strides, types, epilogue random). */
 void npu_gen_gemm_mnk(struct rm_npu_cmd *cmd, struct npu_world *w, u32 m,
 		      u32 n, u32 k)

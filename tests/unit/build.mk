@@ -100,6 +100,32 @@ endef
 
 $(foreach t,$(UNIT_TEST_NAMES),$(eval $(call UNIT_TEST_RULES,$(t))))
 
+# test_gpu_kernels (C++): the GPU backend's CONV2D kernels compiled for the
+# host through tests/unit/gpu_emu.h, with the naive references. Kernels
+# that need sm_80 compile empty here (their parameter unused), and CUDA's
+# #pragma unroll means nothing to g++.
+GPU_EMU_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -g -ffp-contract=off -Wall \
+	-Wextra -Werror -Wno-unknown-pragmas -Wno-unused-parameter -Iuapi \
+	-Ikmod/ops -Itests/common -Itests/unit -Iruntime/src
+GPU_EMU_OBJ := $(BUILD)/tests/unit/obj/test_gpu_kernels
+
+$(GPU_EMU_OBJ)/test_gpu_kernels.o: tests/unit/test_gpu_kernels.cc \
+		tests/unit/gpu_emu.h tests/unit/gpu_emu_float.h \
+		runtime/src/gpu_kernels.cu \
+		runtime/src/gpu_params.h tests/common/npu_ref.h
+	@mkdir -p $(@D)
+	$(CXX) $(GPU_EMU_CXXFLAGS) $(SAN_CFLAGS) -c -o $@ $<
+
+$(GPU_EMU_OBJ)/npu_ref.o: tests/common/npu_ref.c tests/common/npu_ref.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -Itests/common -c -o $@ $<
+
+$(BUILD)/tests/unit/test_gpu_kernels: $(GPU_EMU_OBJ)/test_gpu_kernels.o \
+		$(GPU_EMU_OBJ)/npu_ref.o
+	$(CXX) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_gpu_kernels
+
 # test_rpc: the generated header must exist before its objects build.
 $(if $(DP_UNIT_OK),$(eval $(test_rpc_OBJS): | $(DP_UNIT_GEN)/deviceplugin.pb-c.h))
 

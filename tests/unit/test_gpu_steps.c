@@ -41,24 +41,7 @@ static struct g_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define G_DEV		static inline
 #define G_UNROLL
 
-static inline float __int_as_float(int i)
-{
-	float f;
-
-	memcpy(&f, &i, sizeof(f));
-	return f;
-}
-
-static inline float __fadd_rn(float a, float b) { return a + b; }
-static inline float __fsub_rn(float a, float b) { return a - b; }
-static inline float __fmul_rn(float a, float b) { return a * b; }
-static inline float __fdiv_rn(float a, float b) { return a / b; }
-static inline float __fmaf_rn(float a, float b, float c)
-{
-	return fmaf(a, b, c);
-}
-
-static inline float __ll2float_rn(long long v) { return (float)v; }
+#include "gpu_emu_float.h"
 
 #include "gpu_params.h"
 #include "gpu_steps.cu"
