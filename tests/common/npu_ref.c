@@ -691,6 +691,50 @@ void npu_gen_gemm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 maxd,
 	npu_gen_gemm_mnk(cmd, w, m, n, npu_rnd_dim(maxk));
 }
 
+/* The input grown until the window fits once (an output row and column). */
+static void conv_fit_dims(struct rm_npu_cmd_conv2d *c)
+{
+	while (c->in_h + c->pad_top + c->pad_bottom <
+	       c->dil_h * (c->k_h - 1) + 1)
+		c->in_h++;
+	while (c->in_w + c->pad_left + c->pad_right <
+	       c->dil_w * (c->k_w - 1) + 1)
+		c->in_w++;
+	npu_conv_out_dims(c);
+}
+
+/*
+ * CONV2D @cmd's output type (@out_dtype), zero points (the weights' 0 in
+ * @zw0_pct % of them), flags and requantization, random (its input type
+ * set first, so that every generator draws them in one order): the
+ * output element's size.
+ */
+u32 npu_gen_conv_quant(struct rm_npu_cmd *cmd, u32 out_dtype, u32 zw0_pct)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+
+	c->out_dtype = out_dtype;
+	c->in_zero_point = npu_rnd_zp(c->in_dtype);
+	c->w_zero_point = npu_coin(zw0_pct) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
+	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
+	if (c->out_dtype != RM_NPU_DT_INT32)
+		npu_rnd_rq(&c->rq, c->out_dtype,
+			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	return c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+}
+
+/* CONV2D @cmd's bias and per-channel vectors as its flags ask, filled. */
+void npu_gen_conv_extras(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+
+	if (cmd->flags & RM_NPU_MM_BIAS)
+		npu_place(w, &c->bias, 4 * (u64)c->out_c);
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+		npu_place(w, &c->quant, 8 * (u64)c->out_c);
+	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+}
+
 /*
  * A depthwise 3x3 or 5x5 CONV2D of model-like size (channels a multiple of
  * 4, the input 4-byte aligned in its buffer: what the GPU's k_dw3/k_dw5
@@ -714,35 +758,64 @@ void npu_gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
 	c->pad_top = c->pad_left = npu_coin(80) ? k / 2 : npu_rr(0, k - 1);
 	c->pad_bottom = c->pad_right = npu_coin(80) ? k / 2 :
 				       npu_rr(0, k - 1);
-	/* at least one output row and column */
-	while (c->in_h + c->pad_top + c->pad_bottom < c->dil_h * (k - 1) + 1)
-		c->in_h++;
-	while (c->in_w + c->pad_left + c->pad_right < c->dil_w * (k - 1) + 1)
-		c->in_w++;
-	npu_conv_out_dims(c);
+	conv_fit_dims(c);
 	/* now and then past k_dw3/k_dw5's weight words (the generic kernel) */
 	c->groups = c->in_c = c->out_c = 4 * (npu_coin(90) ? npu_rr(1, 40) :
 						    npu_rr(41, 600));
 	c->in_dtype = npu_rnd_dt();
-	c->out_dtype = npu_rnd_out_dt();
-	c->in_zero_point = npu_rnd_zp(c->in_dtype);
-	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		npu_rnd_rq(&c->rq, c->out_dtype,
-			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+	osz = npu_gen_conv_quant(cmd, npu_rnd_out_dt(), 50);
 	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
 	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
 	c->in.offset = w->size[c->in.bo] - n;
 	npu_place(w, &c->weights, (u64)c->out_c * k * k);
 	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
 		  osz);
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		npu_place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		npu_place(w, &c->quant, 8 * (u64)c->out_c);
-	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	npu_gen_conv_extras(cmd, w);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
+		npu_to_f32_mm(cmd, w);
+}
+
+/*
+ * A dense CONV2D of 3 input channels (a model's RGB stem, which the GPU
+ * runs as an implicit GEMM gathering 3 * k_w-byte rows): kernels 1..9 a
+ * side, strides, dilation, padding, output channels often in sixteens,
+ * the input at any byte offset of its buffer and ending where the buffer
+ * does, half of them in a binary32 mode.
+ */
+void npu_gen_stem(struct rm_npu_cmd *cmd, struct npu_world *w)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 osz;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	c->batch = npu_rr(1, 2);
+	c->in_h = npu_coin(80) ? npu_rr(1, 24) : npu_rr(25, 60);
+	c->in_w = npu_coin(80) ? npu_rr(1, 24) : npu_rr(25, 60);
+	c->k_h = npu_coin(50) ? 3 : npu_rr(1, 9);
+	c->k_w = npu_coin(50) ? c->k_h : npu_rr(1, 9);
+	c->stride_h = npu_rr(1, 4);
+	c->stride_w = npu_coin(60) ? c->stride_h : npu_rr(1, 4);
+	c->dil_h = npu_coin(80) ? 1 : 2;
+	c->dil_w = npu_coin(90) ? 1 : 2;
+	c->pad_top = npu_rr(0, c->k_h - 1);
+	c->pad_bottom = npu_rr(0, c->k_h - 1);
+	c->pad_left = npu_rr(0, c->k_w - 1);
+	c->pad_right = npu_rr(0, c->k_w - 1);
+	conv_fit_dims(c);
+	c->groups = 1;
+	c->in_c = 3;
+	c->out_c = npu_coin(60) ? 16 * npu_rr(1, 4) : npu_rr(1, 70);
+	c->in_dtype = npu_rnd_dt();
+	osz = npu_gen_conv_quant(cmd, npu_rnd_out_dt(), 50);
+	n = (u64)c->batch * c->in_h * c->in_w * 3;
+	c->in.bo = npu_w_add(w, npu_rr(0, 9) + n);
+	c->in.offset = w->size[c->in.bo] - n;
+	npu_place(w, &c->weights, (u64)c->out_c * c->k_h * c->k_w * 3);
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  osz);
+	npu_gen_conv_extras(cmd, w);
 	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(50))
 		npu_to_f32_mm(cmd, w);
 }
@@ -845,14 +918,7 @@ void npu_gen_conv(struct rm_npu_cmd *cmd, struct npu_world *w)
 	c->in_c = c->groups * cig;
 	c->out_c = c->groups * cpo;
 	c->in_dtype = npu_rnd_dt();
-	c->out_dtype = npu_rnd_out_dt();
-	c->in_zero_point = npu_rnd_zp(c->in_dtype);
-	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		npu_rnd_rq(&c->rq, c->out_dtype,
-		       !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+	osz = npu_gen_conv_quant(cmd, npu_rnd_out_dt(), 50);
 	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
 	npu_place(w, &c->in, n);
 	npu_maybe_flat(npu_at(w, &c->in), n);
@@ -861,11 +927,7 @@ void npu_gen_conv(struct rm_npu_cmd *cmd, struct npu_world *w)
 	npu_maybe_flat(npu_at(w, &c->weights), n);
 	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
 		  osz);
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		npu_place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		npu_place(w, &c->quant, 8 * (u64)c->out_c);
-	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	npu_gen_conv_extras(cmd, w);
 }
 
 void npu_gen_pool(struct rm_npu_cmd *cmd, struct npu_world *w)

@@ -106,8 +106,13 @@ void npu_gen_gemm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 maxd,
 void npu_gen_gemm_mnk(struct rm_npu_cmd *cmd, struct npu_world *w, u32 m,
 		      u32 n, u32 k);
 void npu_gen_conv(struct rm_npu_cmd *cmd, struct npu_world *w);
+/* CONV2D set-up shared by the generators (npu_ref.c says what they draw) */
+u32 npu_gen_conv_quant(struct rm_npu_cmd *cmd, u32 out_dtype, u32 zw0_pct);
+void npu_gen_conv_extras(struct rm_npu_cmd *cmd, struct npu_world *w);
 /* depthwise 3x3/5x5, channels in fours, input 4-aligned (the GPU's k_dw) */
 void npu_gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w);
+/* an RGB stem: dense, 3 input channels, the input at any byte offset */
+void npu_gen_stem(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_pool(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_elt(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_lut(struct rm_npu_cmd *cmd, struct npu_world *w);

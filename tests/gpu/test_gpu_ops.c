@@ -13,8 +13,10 @@
  * per-channel scales out of range. Model-like depthwise CONV2Ds (3x3 and
  * 5x5, channels in fours, input aligned: the GPU's k_dw3/k_dw5) and
  * pointwise ones of K <= 32 (k_pw, mostly biases its fast path
- * takes), NCHW to NHWC byte COPYs (k_copy's word stores) and GEMMs of
- * few rows and long K (k_mm_sk), one command and batched. Then the backend's own errors: a
+ * takes), RGB stems (dense, 3 input channels, the input at any byte
+ * offset: the implicit GEMM's gather of 3 * k_w-byte rows), NCHW to NHWC
+ * byte COPYs (k_copy's word stores) and GEMMs of few rows and long K
+ * (k_mm_sk), one command and batched. Then the backend's own errors: a
  * command invalid for its buffers is refused by the shared validator
  * before anything runs. Batched jobs (what a runner's batch becomes on a
  * GPU): one command over 2..13 items, each item's data operands and
@@ -186,6 +188,7 @@ enum gen_kind {
 	GEN_PW_SMALL,	/* CONV2D: pointwise of K <= 32, binary32 (k_pw) */
 	GEN_COPY_T,	/* COPY: NCHW to NHWC bytes, model-like (dense8) */
 	GEN_SK,		/* GEMM: few rows, long K (k_mm_sk), binary32 half */
+	GEN_STEM,	/* CONV2D: RGB stems (3 channels, input at any offset) */
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
@@ -204,7 +207,7 @@ static const s32 f32_bad_pairs[][2] = {
 static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u32 osz, i;
+	u32 osz, dt, i;
 	u64 n;
 
 	memset(cmd, 0, sizeof(*cmd));
@@ -224,15 +227,9 @@ static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
 	}
 	c->in_dtype = npu_rnd_dt();
 	do {
-		c->out_dtype = npu_rnd_out_dt();
-	} while (small && c->out_dtype == RM_NPU_DT_INT32 && npu_coin(90));
-	c->in_zero_point = npu_rnd_zp(c->in_dtype);
-	c->w_zero_point = npu_coin(50) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		npu_rnd_rq(&c->rq, c->out_dtype,
-			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
-	osz = c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1;
+		dt = npu_rnd_out_dt();
+	} while (small && dt == RM_NPU_DT_INT32 && npu_coin(90));
+	osz = npu_gen_conv_quant(cmd, dt, 50);
 	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
 	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
 	c->in.offset = w->size[c->in.bo] - n;
@@ -241,11 +238,7 @@ static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
 	c->weights.offset = w->size[c->weights.bo] - n;
 	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
 		  osz);
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		npu_place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		npu_place(w, &c->quant, 8 * (u64)c->out_c);
-	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+	npu_gen_conv_extras(cmd, w);
 	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(small ? 90 : 50))
 		npu_to_f32_mm(cmd, w);
 	if (!small)
@@ -309,6 +302,9 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		return;
 	case GEN_DW:
 		npu_gen_dw(cmd, w);
+		return;
+	case GEN_STEM:
+		npu_gen_stem(cmd, w);
 		return;
 	case GEN_COPY_T:
 		gen_copy_t(cmd, w);
@@ -585,6 +581,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, 3 * iters + it, GEN_PW_SMALL);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
+		     it++, done++)
+			f += check_one(dev, op, 5 * iters + it, GEN_STEM);
 		for (it = 0; op == RM_NPU_OP_COPY && it < iters / 3 && f < 3;
 		     it++, done++)
 			f += check_one(dev, op, iters + it, GEN_COPY_T);
@@ -605,6 +604,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 4 * iters + it, GEN_PW_SMALL);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 5 * iters + it, GEN_STEM);
 		for (it = 0; op == RM_NPU_OP_COPY && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 2 * iters + it, GEN_COPY_T);

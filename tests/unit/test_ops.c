@@ -1455,18 +1455,13 @@ static void npu_conv_rest(struct rm_npu_cmd *cmd, struct npu_world *w,
 			  unsigned int int8_pct, unsigned int f32_pct)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 osz;
 	u64 n;
 
 	c->in_dtype = npu_rnd_dt();
-	c->out_dtype = npu_coin(int8_pct) ? (npu_coin(50) ? RM_NPU_DT_INT8 :
-					     RM_NPU_DT_UINT8) :
-		       RM_NPU_DT_INT32;
-	c->in_zero_point = npu_rnd_zp(c->in_dtype);
-	c->w_zero_point = npu_coin(70) ? 0 : npu_rnd_zp(RM_NPU_DT_INT8);
-	cmd->flags = npu_rnd_mm_flags(c->out_dtype);
-	if (c->out_dtype != RM_NPU_DT_INT32)
-		npu_rnd_rq(&c->rq, c->out_dtype,
-			   !(cmd->flags & RM_NPU_MM_PER_CHANNEL));
+	osz = npu_gen_conv_quant(cmd, npu_coin(int8_pct) ?
+				 (npu_coin(50) ? RM_NPU_DT_INT8 :
+				  RM_NPU_DT_UINT8) : RM_NPU_DT_INT32, 70);
 	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
 	npu_place(w, &c->in, n);
 	npu_maybe_flat(npu_at(w, &c->in), n);
@@ -1474,12 +1469,8 @@ static void npu_conv_rest(struct rm_npu_cmd *cmd, struct npu_world *w,
 	npu_place(w, &c->weights, n);
 	npu_maybe_flat(npu_at(w, &c->weights), n);
 	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
-		  (c->out_dtype == RM_NPU_DT_INT32 ? 4 : 1));
-	if (cmd->flags & RM_NPU_MM_BIAS)
-		npu_place(w, &c->bias, 4 * (u64)c->out_c);
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
-		npu_place(w, &c->quant, 8 * (u64)c->out_c);
-	npu_fill_extras(w, cmd->flags, c->out_c, &c->bias, &c->quant);
+		  osz);
+	npu_gen_conv_extras(cmd, w);
 	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(f32_pct))
 		npu_to_f32_mm(cmd, w);
 }
