@@ -74,6 +74,11 @@ static inline bool npu_cpu_avx512_vbmi(void)
 	return boot_cpu_has(X86_FEATURE_AVX512VBMI);
 }
 
+static inline bool npu_cpu_fma(void)
+{
+	return boot_cpu_has(X86_FEATURE_FMA);
+}
+
 #define npu_simd_begin()	kernel_fpu_begin()
 #define npu_simd_end()		kernel_fpu_end()
 #else
@@ -166,6 +171,12 @@ static inline bool npu_cpu_avx512_vbmi(void)
 {
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx512vbmi");
+}
+
+static inline bool npu_cpu_fma(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("fma");
 }
 #endif
 

@@ -1899,7 +1899,11 @@ static void test_f32_elt_rounding(void **state)
 		s32 x, y, lo;
 
 		memset(&w, 0, sizeof(w));
-		for (tries = 0; !diff && tries < 200; tries++) {
+		/*
+		 * about one draw in 50 to 150 tells the two apart: 200 tries
+		 * were too few for some seeds (RM_NPU_TEST_SEED=2)
+		 */
+		for (tries = 0; !diff && tries < 2000; tries++) {
 			npu_w_free(&w);
 			memset(&w, 0, sizeof(w));
 			memset(&cmd, 0, sizeof(cmd));
