@@ -5,8 +5,9 @@
  * -255..255, so each pair of products fits int32 and nothing saturates
  * (VPMADDUBSW would: u8 x s8 pairs reach 65280 > 32767, so it is not
  * used). Depthwise CONV2D takes the same products two taps at a time
- * (npu_dw2_run()), ELTWISE's binary32 modes run on FMA3 where the CPU
- * has it (npu_elt_f32_run()). Other opcodes run the portable variant. Userspace
+ * (npu_dw2_run()), POOL2D MAX on byte maxima (npu_pool_max_run()),
+ * ELTWISE's binary32 modes on FMA3 where the CPU has it
+ * (npu_elt_f32_run()). Other opcodes run the portable variant. Userspace
  * builds it with a target pragma, the kernel with Kbuild's flags, and runs
  * it between kernel_fpu_begin() and kernel_fpu_end().
  */
@@ -457,6 +458,95 @@ static int npu_dw2_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 }
 
 /* ------------------------------------------------------------------ */
+/* POOL2D MAX                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Taps t in [0, k) with 0 <= o0 + t < in: [*lo, *hi) */
+static void npu_pool_taps(s32 o0, u32 k, u32 in, u32 *lo, u32 *hi)
+{
+	s32 a = o0 < 0 ? -o0 : 0, b = (s32)in - o0;
+
+	b = b < 0 ? 0 : b > (s32)k ? (s32)k : b;
+	*lo = (u32)(a < b ? a : b);
+	*hi = (u32)b;
+}
+
+/*
+ * POOL2D MAX over the portable variant's units (output pixel, then
+ * 64-channel block): the window's largest byte, 32 channels a vector
+ * (VPMAXUB or VPMAXSB by the type), clamped to act_min..act_max
+ * (validation keeps the padding below the kernel: every window has a
+ * tap); channels past a block's last whole 32 one by one.
+ */
+static void npu_pool_max_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
+			     u64 u, u64 ue)
+{
+	const struct rm_npu_cmd_pool2d *p = &cmd->pool2d;
+	const u8 *in = bo[p->in.bo] + p->in.offset;
+	u8 *out = bo[p->out.bo] + p->out.offset;
+	u32 nblk = (u32)npu_ceil_div(p->c, NPU_OPS_POOL_BLOCK);
+	bool sgn = p->dtype == RM_NPU_DT_INT8;
+	const __m256i lo = _mm256_set1_epi8((char)p->act_min);
+	const __m256i hi = _mm256_set1_epi8((char)p->act_max);
+
+	for (; u < ue; u++) {
+		u64 pix = npu_div_u64(u, nblk);
+		u32 cb = (u32)(u - pix * nblk);
+		u64 t = npu_div_u64(pix, p->out_w);
+		u32 ox = (u32)(pix - t * p->out_w);
+		u32 nb = (u32)npu_div_u64(t, p->out_h);
+		u32 oy = (u32)(t - (u64)nb * p->out_h);
+		s32 iy0 = (s32)(oy * p->stride_h) - (s32)p->pad_top;
+		s32 ix0 = (s32)(ox * p->stride_w) - (s32)p->pad_left;
+		u32 c0 = cb * NPU_OPS_POOL_BLOCK;
+		u32 w = npu_min_u32(NPU_OPS_POOL_BLOCK, p->c - c0);
+		u32 ky_lo, ky_hi, kx_lo, kx_hi, ky, kx, j, v;
+		u8 *o = out + pix * p->c + c0;
+
+		npu_pool_taps(iy0, p->k_h, p->in_h, &ky_lo, &ky_hi);
+		npu_pool_taps(ix0, p->k_w, p->in_w, &kx_lo, &kx_hi);
+		for (v = 0; v + 32 <= w; v += 32) {
+			/* the smallest byte of the type: any tap is larger */
+			__m256i m = _mm256_set1_epi8(sgn ? (char)0x80 : 0);
+
+			for (ky = ky_lo; ky < ky_hi; ky++) {
+				u32 iy = (u32)(iy0 + (s32)ky);
+
+				for (kx = kx_lo; kx < kx_hi; kx++) {
+					u32 ix = (u32)(ix0 + (s32)kx);
+					__m256i x = _mm256_loadu_si256(
+						(const __m256i *)(in +
+						(((u64)nb * p->in_h + iy) *
+						 p->in_w + ix) * p->c + c0 +
+						v));
+
+					m = sgn ? _mm256_max_epi8(m, x) :
+						  _mm256_max_epu8(m, x);
+				}
+			}
+			m = sgn ? _mm256_min_epi8(_mm256_max_epi8(m, lo), hi) :
+				  _mm256_min_epu8(_mm256_max_epu8(m, lo), hi);
+			_mm256_storeu_si256((__m256i *)(o + v), m);
+		}
+		for (j = v; j < w; j++) {
+			s32 a = -256;
+
+			for (ky = ky_lo; ky < ky_hi; ky++)
+				for (kx = kx_lo; kx < kx_hi; kx++) {
+					const u8 *x = in + (((u64)nb * p->in_h +
+						(u32)(iy0 + (s32)ky)) * p->in_w +
+						(u32)(ix0 + (s32)kx)) * p->c +
+						c0 + j;
+					s32 b = sgn ? (s32)(s8)*x : (s32)*x;
+
+					a = b > a ? b : a;
+				}
+			o[j] = (u8)npu_clamp(a, p->act_min, p->act_max);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* ELTWISE in the binary32 modes                                       */
 /* ------------------------------------------------------------------ */
 
@@ -594,6 +684,11 @@ static int npu_avx2_exec(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		return npu_mm_run(&mm, ctx, packed, NPU_ISA_AVX2, u, ue);
 	if (npu_dw2_ok(cmd))
 		return npu_dw2_run(cmd, bo, ctx, u, ue);
+	if (cmd->opcode == RM_NPU_OP_POOL2D &&
+	    cmd->pool2d.mode == RM_NPU_POOL_MAX) {
+		npu_pool_max_run(cmd, bo, u, ue);
+		return 0;
+	}
 	if (npu_elt_f32_ok(cmd)) {
 		npu_elt_f32_run(cmd, bo, u, ue);
 		return 0;
