@@ -266,7 +266,6 @@ static void npu_mm_epi_rows(const struct npu_mm *mm,
 #define NPU_DW2_TAPS	64
 
 struct npu_dw2 {
-	const struct rm_npu_cmd_conv2d *c;
 	const u8 *in;
 	const s8 *w;
 	u32 taps;
@@ -399,7 +398,6 @@ static int npu_dw2_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 
 	npu_mm_from_conv(cmd, bo, &mm);
 	mm.k = c->k_h * c->k_w;
-	d.c = c;
 	d.in = bo[c->in.bo] + c->in.offset;
 	d.w = (const s8 *)(bo[c->weights.bo] + c->weights.offset);
 	d.taps = mm.k;
@@ -461,16 +459,6 @@ static int npu_dw2_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 /* POOL2D MAX                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Taps t in [0, k) with 0 <= o0 + t < in: [*lo, *hi) */
-static void npu_pool_taps(s32 o0, u32 k, u32 in, u32 *lo, u32 *hi)
-{
-	s32 a = o0 < 0 ? -o0 : 0, b = (s32)in - o0;
-
-	b = b < 0 ? 0 : b > (s32)k ? (s32)k : b;
-	*lo = (u32)(a < b ? a : b);
-	*hi = (u32)b;
-}
-
 /*
  * POOL2D MAX over the portable variant's units (output pixel, then
  * 64-channel block): the window's largest byte, 32 channels a vector
@@ -503,8 +491,8 @@ static void npu_pool_max_run(const struct rm_npu_cmd *cmd, u8 *const *bo,
 		u32 ky_lo, ky_hi, kx_lo, kx_hi, ky, kx, j, v;
 		u8 *o = out + pix * p->c + c0;
 
-		npu_pool_taps(iy0, p->k_h, p->in_h, &ky_lo, &ky_hi);
-		npu_pool_taps(ix0, p->k_w, p->in_w, &kx_lo, &kx_hi);
+		npu_taps(iy0, 1, p->k_h, p->in_h, &ky_lo, &ky_hi);
+		npu_taps(ix0, 1, p->k_w, p->in_w, &kx_lo, &kx_hi);
 		for (v = 0; v + 32 <= w; v += 32) {
 			/* the smallest byte of the type: any tap is larger */
 			__m256i m = _mm256_set1_epi8(sgn ? (char)0x80 : 0);

@@ -109,6 +109,19 @@ static inline bool npu_f32_pair_ok(s32 mult, s32 shift)
 	return npu_f32_scale_ok(mult) && !shift;
 }
 
+/* Valid window taps [*lo, *hi) along one axis: 0 <= o0 + t * dil < in. */
+static inline void npu_taps(s32 o0, u32 dil, u32 k, u32 in, u32 *lo, u32 *hi)
+{
+	u32 t = 0;
+
+	while (t < k && o0 + (s32)(t * dil) < 0)
+		t++;
+	*lo = t;
+	while (t < k && o0 + (s32)(t * dil) < (s32)in)
+		t++;
+	*hi = t;
+}
+
 static inline u64 npu_conv_pixels(const struct rm_npu_cmd_conv2d *c)
 {
 	return (u64)c->batch * c->out_h * c->out_w;

@@ -496,19 +496,6 @@ struct npu_conv {
 	bool sgn;
 };
 
-/* Valid window taps [*lo, *hi) along one axis: 0 <= o0 + t * dil < in. */
-static void npu_taps(s32 o0, u32 dil, u32 k, u32 in, u32 *lo, u32 *hi)
-{
-	u32 t = 0;
-
-	while (t < k && o0 + (s32)(t * dil) < 0)
-		t++;
-	*lo = t;
-	while (t < k && o0 + (s32)(t * dil) < (s32)in)
-		t++;
-	*hi = t;
-}
-
 /*
  * Sums for output channels [oc0, oc0 + w) of output pixel (nb, oy, ox):
  *   acc[o] = sum over in-range taps and group channels of
