@@ -223,6 +223,12 @@ int npurt_cpu_device_init(npurt_device *dev, unsigned int threads,
 /* gpu_backend.c: -ENODEV with the reason when CUDA device @ordinal is not
  * usable (no driver, no such device, no NVRTC and no cached kernels). */
 int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal);
+/*
+ * Compile the GPU kernels for sm_@ccmaj@ccmin with NVRTC into the
+ * compile cache, as a GPU's first use would (no GPU needed); the cache
+ * file's path in @path.
+ */
+int npurt_gpu_precompile(int ccmaj, int ccmin, char *path, size_t len);
 /* GPU: the host shadow of @mem (from its mem_alloc) copied to the device. */
 int npurt_gpu_upload(npurt_device *dev, const struct npurt_mem *mem);
 /*

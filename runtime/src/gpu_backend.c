@@ -258,7 +258,8 @@ static void *cache_any(const char *dir, const char *prefix, const char *suffix,
 	return img;
 }
 
-static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
+/* The kernels compiled for @arch_opt; @who names the target in errors. */
+static int nvrtc_compile(const char *who, const struct npurt_nvrtc *rtc,
 			 const char *arch_opt, void **img, size_t *size)
 {
 	const char *opts[] = { arch_opt, NPURT_NVRTC_OPTS };
@@ -271,7 +272,7 @@ static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
 				    NULL, NULL);
 	if (r != NVRTC_SUCCESS)
 		return npurt_err(-ENOMEM, "%s: nvrtcCreateProgram: %s",
-				 dev->info.name, rtc->nvrtcGetErrorString(r));
+				 who, rtc->nvrtcGetErrorString(r));
 	r = rtc->nvrtcCompileProgram(prog, (int)NPURT_ARRAY_SIZE(opts), opts);
 	if (r != NVRTC_SUCCESS) {
 		rtc->nvrtcGetProgramLogSize(prog, &n);
@@ -279,7 +280,7 @@ static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
 		if (log)
 			rtc->nvrtcGetProgramLog(prog, log);
 		npurt_err(-EIO, "%s: NVRTC could not compile the kernels "
-			  "(%s): %.400s", dev->info.name,
+			  "(%s): %.400s", who,
 			  rtc->nvrtcGetErrorString(r), log ? log : "");
 		free(log);
 		rtc->nvrtcDestroyProgram(&prog);
@@ -294,37 +295,50 @@ static int nvrtc_compile(npurt_device *dev, const struct npurt_nvrtc *rtc,
 	rtc->nvrtcDestroyProgram(&prog);
 	if (!*img)
 		return npurt_err(-EIO, "%s: NVRTC produced no CUBIN",
-				 dev->info.name);
+				 who);
 	*size = n;
 	return 0;
 }
 
 /*
- * The kernels as a CUBIN for this GPU: from the cache (key: hash of the
- * source, NVRTC version, architecture) or compiled now and cached.
+ * The cache file of the kernels for sm_@ccmaj@ccmin (key: hash of the
+ * source, NVRTC version, architecture) in @path, its directory in @dir;
+ * @prefix and @suffix: the name around the NVRTC version.
  */
+static int gpu_cache_path(int ccmaj, int ccmin, char (*dir)[256],
+			  char (*prefix)[64], char (*suffix)[32],
+			  char (*path)[640])
+{
+	const struct npurt_nvrtc *rtc = npurt_nvrtc_get();
+	uint64_t h = fnv1a(npurt_gpu_src, sizeof(npurt_gpu_src) - 1,
+			   0xcbf29ce484222325ULL);
+	int maj = 0, min = 0, ret = cache_dir(*dir, sizeof(*dir));
+
+	snprintf(*prefix, sizeof(*prefix), "kernels-%016llx-nvrtc",
+		 (unsigned long long)h);
+	snprintf(*suffix, sizeof(*suffix), "-sm_%d%d.cubin", ccmaj, ccmin);
+	if (rtc)
+		rtc->nvrtcVersion(&maj, &min);
+	snprintf(*path, sizeof(*path), "%s/%s%d.%d%s", *dir, *prefix, maj, min,
+		 *suffix);
+	return ret;
+}
+
+/* The kernels as a CUBIN for this GPU: from the cache or compiled now. */
 static int gpu_load_module(npurt_device *dev, int ccmaj, int ccmin)
 {
 	struct npurt_gpu *g = dev->gpu;
 	const struct npurt_nvrtc *rtc = npurt_nvrtc_get();
 	char dir[256], prefix[64], suffix[32], arch[32], path[640];
-	uint64_t h = fnv1a(npurt_gpu_src, sizeof(npurt_gpu_src) - 1,
-			   0xcbf29ce484222325ULL);
+	bool have_dir = !gpu_cache_path(ccmaj, ccmin, &dir, &prefix, &suffix,
+					&path);
 	int maj = 0, min = 0, ret;
 	void *img = NULL;
 	size_t size = 0;
 	CUresult r;
-	bool have_dir = !cache_dir(dir, sizeof(dir));
 
-	snprintf(prefix, sizeof(prefix), "kernels-%016llx-nvrtc",
-		 (unsigned long long)h);
-	snprintf(suffix, sizeof(suffix), "-sm_%d%d.cubin", ccmaj, ccmin);
 	snprintf(arch, sizeof(arch), "--gpu-architecture=sm_%d%d", ccmaj,
 		 ccmin);
-	if (rtc)
-		rtc->nvrtcVersion(&maj, &min);
-	snprintf(path, sizeof(path), "%s/%s%d.%d%s", dir, prefix, maj, min,
-		 suffix);
 	if (have_dir)
 		img = rtc ? read_file(path, &size) :
 		      cache_any(dir, prefix, suffix, &size);
@@ -339,7 +353,7 @@ static int gpu_load_module(npurt_device *dev, int ccmaj, int ccmin)
 		return npurt_err(-ENODEV, "%s: %s, and no compiled kernels "
 				 "for sm_%d%d in the cache", dev->info.name,
 				 npurt_last_error(), ccmaj, ccmin);
-	ret = nvrtc_compile(dev, rtc, arch, &img, &size);
+	ret = nvrtc_compile(dev->info.name, rtc, arch, &img, &size);
 	if (ret)
 		return ret;
 	r = g->cu->cuModuleLoadData(&g->mod, img);
@@ -348,8 +362,37 @@ static int gpu_load_module(npurt_device *dev, int ccmaj, int ccmin)
 	free(img);
 	if (r != CUDA_SUCCESS)
 		return gpu_fail(dev, r, "loading the kernels");
+	rtc->nvrtcVersion(&maj, &min);
 	npurt_info("%s: kernels compiled by NVRTC %d.%d for sm_%d%d", dev->info.name,
 		   maj, min, ccmaj, ccmin);
+	return 0;
+}
+
+int npurt_gpu_precompile(int ccmaj, int ccmin, char *out, size_t len)
+{
+	const struct npurt_nvrtc *rtc = npurt_nvrtc_get();
+	char dir[256], prefix[64], suffix[32], arch[32], path[640];
+	void *img = NULL;
+	size_t size = 0;
+	int ret;
+
+	if (!rtc)
+		return npurt_err(-ENODEV, "%s", npurt_last_error());
+	if (gpu_cache_path(ccmaj, ccmin, &dir, &prefix, &suffix, &path))
+		return npurt_err(-ENOENT, "no compile cache directory (set "
+				 "NPURT_CACHE_DIR, XDG_CACHE_HOME or HOME)");
+	snprintf(arch, sizeof(arch), "--gpu-architecture=sm_%d%d", ccmaj,
+		 ccmin);
+	ret = nvrtc_compile(arch + 19, rtc, arch, &img, &size);
+	if (ret)
+		return ret;
+	write_file(dir, path, img, size);
+	free(img);
+	img = read_file(path, &size);
+	if (!img)
+		return npurt_err(-EIO, "could not write %s", path);
+	free(img);
+	snprintf(out, len, "%s", path);
 	return 0;
 }
 

@@ -6,14 +6,19 @@
  * uses (NPURT_NVRTC_OPTS), and prints each kernel's registers and spills (ptxas -v). Needs
  * NVRTC, not a GPU: a change to the kernels can be compiled where no GPU
  * is lent. Exit 0 compiled, 1 an error (the log printed), 77 no NVRTC.
+ * With --cache, each architecture's CUBIN is also written to the compile
+ * cache under the name a GPU's first use looks for, so that GPUs of
+ * those architectures start without compiling (a lent GPU machine, a
+ * fleet's image).
  *
- *   nvrtc-check [sm_XY ...]        ($NPURT_NVRTC: the library to load)
+ *   nvrtc-check [--cache] [sm_XY ...]  ($NPURT_NVRTC: the library to load)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cuda_api.h"
+#include "device.h"
 #include "npurt.h"
 
 #include "gpu_kernels_src.h"	/* generated: npurt_gpu_src[] */
@@ -83,10 +88,30 @@ static int compile(const struct npurt_nvrtc *rtc, const char *arch)
 	return r == NVRTC_SUCCESS ? 0 : 1;
 }
 
+/* sm_XY's CUBIN into the compile cache (npurt_gpu_precompile()). */
+static int precompile(const char *arch)
+{
+	char path[640];
+	int maj, min, ret;
+
+	if (sscanf(arch, "sm_%1d%1d", &maj, &min) != 2) {
+		printf("%s: not an architecture of the form sm_XY\n", arch);
+		return 1;
+	}
+	ret = npurt_gpu_precompile(maj, min, path, sizeof(path));
+	if (ret) {
+		printf("%s: %s\n", arch, npurt_last_error());
+		return 1;
+	}
+	printf("%s: cached as %s\n", arch, path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct npurt_nvrtc *rtc = npurt_nvrtc_get();
-	int maj = 0, min = 0, i, bad = 0;
+	int maj = 0, min = 0, i = 1, bad = 0;
+	bool cache = argc > 1 && !strcmp(argv[1], "--cache");
 
 	if (!rtc) {
 		printf("nvrtc-check: skipped: %s\n", npurt_last_error());
@@ -94,9 +119,11 @@ int main(int argc, char **argv)
 	}
 	rtc->nvrtcVersion(&maj, &min);
 	printf("NVRTC %d.%d\n", maj, min);
-	if (argc < 2)
-		return compile(rtc, "sm_90");
-	for (i = 1; i < argc; i++)
-		bad |= compile(rtc, argv[i]);
+	if (cache)
+		i++;
+	if (i == argc)
+		return cache ? precompile("sm_90") : compile(rtc, "sm_90");
+	for (; i < argc; i++)
+		bad |= cache ? precompile(argv[i]) : compile(rtc, argv[i]);
 	return bad;
 }
