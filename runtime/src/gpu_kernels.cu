@@ -14,6 +14,16 @@
 
 #define G_THREADS	256
 
+/*
+ * The tensor-core kernels' code: from sm_80 on, and on the host under
+ * G_HOST_EMU (tests/unit/gpu_emu.h runs mma.sync there).
+ */
+#if defined(G_HOST_EMU) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800)
+#define G_TC	1
+#else
+#define G_TC	0
+#endif
+
 __device__ __forceinline__ g_s32 g_ld_s32(const g_u8 *p)
 {
 	if (!((g_u64)p % 4))
@@ -796,12 +806,15 @@ G_MM_KERNELS(k_mm_conv, true, false)
 
 /* ---- GEMM on the tensor cores: mma.sync m16n8k32, int8 (sm_80 on) ----- */
 
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 /* d += A (16 x 32, u8 or AS: s8) * B (32 x 8, s8), exact int32 sums */
 template <bool AS>
 __device__ __forceinline__ void g_mma(g_s32 (&d)[4], const g_u32 (&a)[4],
 				      g_u32 b0, g_u32 b1)
 {
+#ifdef G_HOST_EMU
+	g_emu_mma(d, a, b0, b1, AS);
+#else
 	if (AS)
 		asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
 			     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
@@ -816,6 +829,7 @@ __device__ __forceinline__ void g_mma(g_s32 (&d)[4], const g_u32 (&a)[4],
 			     : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
 			     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]),
 			       "r"(b0), "r"(b1));
+#endif
 }
 
 /*
@@ -1613,7 +1627,7 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
  * them from sm_80 on; NPURT_GPU_TC=0: the dp4a ones). Warps: 2 x 4 at
  * 128 x 128, 4 x 2 at 128 x 64 and 128 x 32, 8 x 1 at 128 x 16.
  */
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 #define G_MMA_BODY(conv, fold, bn, wm, wn, tm, tn)			\
 	if (bn == 128)							\
 		g_mma_body_wide<conv, fold, 128, bn, wm, wn>(p);	\
@@ -1666,7 +1680,7 @@ G_MMA_KERNELS(k_mm_tc_conv, true, false)
 #define G_SK_BN		16
 #define G_SK_WARPS	(G_THREADS / 32)
 
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 /* A[row][kk..kk + 3] from row pointer @r: one load where whole and aligned */
 __device__ __forceinline__ g_u32 g_sk_a4(const struct g_mm &p, const g_u8 *r,
 					 g_u32 kk, bool vec)
@@ -1841,7 +1855,7 @@ __device__ __forceinline__ void g_sk_body(const struct g_mm &p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_mm_sk(const struct g_mm p)
 {
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 	g_sk_body<false>(p);
 #endif	/* never launched before sm_80 (gpu_launch_mm()) */
 }
@@ -1849,7 +1863,7 @@ k_mm_sk(const struct g_mm p)
 extern "C" __global__ void __launch_bounds__(G_THREADS)
 k_mm_sk_fold(const struct g_mm p)
 {
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 	g_sk_body<true>(p);
 #endif
 }
@@ -1883,7 +1897,7 @@ k_mm_sk_fold(const struct g_mm p)
 #define G_PW_NT		4		/* n8 tiles a warp: 32 columns */
 #define G_PW_ROW	48		/* staged row bytes: no bank conflicts */
 
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 /* The A fragment words of rows at @p0, @p1 (plus 4t; kv: word in K) */
 template <int KS>
 __device__ __forceinline__ void g_pw_load(const g_u8 *p0, const g_u8 *p1,
@@ -2138,7 +2152,7 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 extern "C" __global__ void __launch_bounds__(G_THREADS, 3)
 k_pw(const struct g_mm p)
 {
-#if __CUDA_ARCH__ >= 800
+#if G_TC
 	__shared__ __align__(16) g_u8 stage[G_THREADS / 32][16][G_PW_ROW];
 
 	g_pw_body<1>(p, stage[threadIdx.x / 32]);

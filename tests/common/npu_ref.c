@@ -775,6 +775,78 @@ void npu_gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w)
 		npu_to_f32_mm(cmd, w);
 }
 
+static const s32 npu_f32_bad_pairs[][2] = {
+	{ 0, 0 }, { (s32)0xbf800000, 0 }, { 0x3f800000, 1 },
+	{ 0x3f800000, -1 }, { 0x7f800000, 0 }, { 0x7fc00000, 0 },
+	{ 0x0d7fffff, 0 }, { 0x4f800000, 0 }, { 1, 0 },
+};
+
+void npu_f32_bad_pair(u8 *pair)
+{
+	u32 b = npu_rr(0, sizeof(npu_f32_bad_pairs) /
+			  sizeof(npu_f32_bad_pairs[0]) - 1);
+
+	npu_st32(pair, npu_f32_bad_pairs[b][0]);
+	npu_st32(pair + 4, npu_f32_bad_pairs[b][1]);
+}
+
+/*
+ * A pointwise (1x1) CONV2D of model-like size: rows in many whole tiles
+ * (the GPU's pipelined tensor-core loop), input and weights 4-byte
+ * aligned, channels mostly in fours (whole words) and now and then not,
+ * half of them in a binary32 mode.
+ */
+void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
+{
+	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u32 osz, dt, i;
+	u64 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = RM_NPU_OP_CONV2D;
+	c->batch = npu_rr(1, 2);
+	c->out_h = c->in_h = npu_rr(4, 40);
+	c->out_w = c->in_w = npu_rr(4, 40);
+	c->k_h = c->k_w = 1;
+	c->stride_h = c->stride_w = 1;
+	c->dil_h = c->dil_w = 1;
+	c->groups = 1;
+	c->in_c = npu_coin(85) ? 4 * npu_rr(1, 80) : npu_rr(1, 40);
+	c->out_c = npu_coin(50) ? 8 * npu_rr(1, 40) : npu_rr(1, 100);
+	if (small) {
+		c->in_c = npu_coin(90) ? 4 * npu_rr(1, 8) : npu_rr(1, 40);
+		c->out_c = npu_coin(90) ? 16 * npu_rr(1, 12) : npu_rr(1, 100);
+	}
+	c->in_dtype = npu_rnd_dt();
+	do {
+		dt = npu_rnd_out_dt();
+	} while (small && dt == RM_NPU_DT_INT32 && npu_coin(90));
+	osz = npu_gen_conv_quant(cmd, dt, 50);
+	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
+	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
+	c->in.offset = w->size[c->in.bo] - n;
+	n = (u64)c->out_c * c->in_c;
+	c->weights.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);
+	c->weights.offset = w->size[c->weights.bo] - n;
+	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
+		  osz);
+	npu_gen_conv_extras(cmd, w);
+	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(small ? 90 : 50))
+		npu_to_f32_mm(cmd, w);
+	if (!small)
+		return;
+	/* mostly biases that keep k_pw's fast path, now and then a bad pair */
+	if ((cmd->flags & RM_NPU_MM_BIAS) && npu_coin(70))
+		for (i = 0; i < c->out_c; i++)
+			npu_st32(npu_at(w, &c->bias) + 4 * i,
+				 (s32)npu_rnd() >> npu_rr(11, 31));
+	if ((cmd->flags & RM_NPU_MM_PER_CHANNEL) &&
+	    (cmd->flags & RM_NPU_MM_F32_SCALE) && npu_coin(10)) {
+		i = npu_rr(0, c->out_c - 1);
+		npu_f32_bad_pair(npu_at(w, &c->quant) + 8 * i);
+	}
+}
+
 /*
  * A dense CONV2D of 3 input channels (a model's RGB stem, which the GPU
  * runs as an implicit GEMM gathering 3 * k_w-byte rows): kernels 1..9 a

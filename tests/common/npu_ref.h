@@ -113,6 +113,11 @@ void npu_gen_conv_extras(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w);
 /* an RGB stem: dense, 3 input channels, the input at any byte offset */
 void npu_gen_stem(struct rm_npu_cmd *cmd, struct npu_world *w);
+/*
+ * a model-like pointwise (1x1) CONV2D, 4-aligned (the GPU's pipelined
+ * tensor-core loop); @small: few input channels (the GPU's k_pw)
+ */
+void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small);
 void npu_gen_pool(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_elt(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_lut(struct rm_npu_cmd *cmd, struct npu_world *w);
@@ -134,5 +139,7 @@ void npu_to_f32_mm(struct rm_npu_cmd *cmd, struct npu_world *w);
 /* @w must be zeroed or hold a world (it is freed first). */
 void npu_gen_mm_f32(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op);
 void npu_gen_elt_f32(struct rm_npu_cmd *cmd, struct npu_world *w);
+/* An invalid per-channel binary32 pair {scale bits, F} at @pair. */
+void npu_f32_bad_pair(u8 *pair);
 
 #endif /* RM_NPU_TESTS_NPU_REF_H */

@@ -192,72 +192,6 @@ enum gen_kind {
 };
 
 /* Per-channel pairs the binary32 mode refuses at execution. */
-static const s32 f32_bad_pairs[][2] = {
-	{ 0, 0 }, { (s32)0xbf800000, 0 }, { 0x3f800000, 1 },
-	{ 0x3f800000, -1 }, { 0x7f800000, 0 }, { 0x7fc00000, 0 },
-	{ 0x0d7fffff, 0 }, { 0x4f800000, 0 }, { 1, 0 },
-};
-
-/*
- * A pointwise (1x1) CONV2D of model-like size: rows in many whole tiles
- * (the GPU's pipelined tensor-core loop), input and weights 4-byte
- * aligned, channels mostly in fours (whole words) and now and then not,
- * half of them in a binary32 mode.
- */
-static void gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
-{
-	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u32 osz, dt, i;
-	u64 n;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = RM_NPU_OP_CONV2D;
-	c->batch = npu_rr(1, 2);
-	c->out_h = c->in_h = npu_rr(4, 40);
-	c->out_w = c->in_w = npu_rr(4, 40);
-	c->k_h = c->k_w = 1;
-	c->stride_h = c->stride_w = 1;
-	c->dil_h = c->dil_w = 1;
-	c->groups = 1;
-	c->in_c = npu_coin(85) ? 4 * npu_rr(1, 80) : npu_rr(1, 40);
-	c->out_c = npu_coin(50) ? 8 * npu_rr(1, 40) : npu_rr(1, 100);
-	if (small) {
-		c->in_c = npu_coin(90) ? 4 * npu_rr(1, 8) : npu_rr(1, 40);
-		c->out_c = npu_coin(90) ? 16 * npu_rr(1, 12) : npu_rr(1, 100);
-	}
-	c->in_dtype = npu_rnd_dt();
-	do {
-		dt = npu_rnd_out_dt();
-	} while (small && dt == RM_NPU_DT_INT32 && npu_coin(90));
-	osz = npu_gen_conv_quant(cmd, dt, 50);
-	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
-	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
-	c->in.offset = w->size[c->in.bo] - n;
-	n = (u64)c->out_c * c->in_c;
-	c->weights.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);
-	c->weights.offset = w->size[c->weights.bo] - n;
-	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
-		  osz);
-	npu_gen_conv_extras(cmd, w);
-	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(small ? 90 : 50))
-		npu_to_f32_mm(cmd, w);
-	if (!small)
-		return;
-	/* mostly biases that keep k_pw's fast path, now and then a bad pair */
-	if ((cmd->flags & RM_NPU_MM_BIAS) && npu_coin(70))
-		for (i = 0; i < c->out_c; i++)
-			npu_st32(npu_at(w, &c->bias) + 4 * i,
-				 (s32)npu_rnd() >> npu_rr(11, 31));
-	if ((cmd->flags & RM_NPU_MM_PER_CHANNEL) &&
-	    (cmd->flags & RM_NPU_MM_F32_SCALE) && npu_coin(10)) {
-		i = npu_rr(0, c->out_c - 1);
-		n = npu_rr(0, NPURT_ARRAY_SIZE(f32_bad_pairs) - 1);
-		npu_st32(npu_at(w, &c->quant) + 8 * i, f32_bad_pairs[n][0]);
-		npu_st32(npu_at(w, &c->quant) + 8 * i + 4,
-			 f32_bad_pairs[n][1]);
-	}
-}
-
 /*
  * A model's input transpose: NCHW bytes to NHWC (the destination dense,
  * mostly 8-aligned: the GPU's word-store path), now and then 2-byte
@@ -294,7 +228,7 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		enum gen_kind kind)
 {
 	const struct rm_npu_ref *q;
-	u32 nch, col, b;
+	u32 nch, col;
 
 	switch (kind) {
 	case GEN_BIG:
@@ -317,7 +251,7 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		return;
 	case GEN_PW:
 	case GEN_PW_SMALL:
-		gen_pw(cmd, w, kind == GEN_PW_SMALL);
+		npu_gen_pw(cmd, w, kind == GEN_PW_SMALL);
 		return;
 	case GEN_F32_BIG:
 		do {
@@ -341,9 +275,7 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		q = op == RM_NPU_OP_CONV2D ? &cmd->conv2d.quant :
 					     &cmd->gemm.quant;
 		col = npu_rr(0, nch - 1);
-		b = npu_rr(0, NPURT_ARRAY_SIZE(f32_bad_pairs) - 1);
-		npu_st32(npu_at(w, q) + 8 * col, f32_bad_pairs[b][0]);
-		npu_st32(npu_at(w, q) + 8 * col + 4, f32_bad_pairs[b][1]);
+		npu_f32_bad_pair(npu_at(w, q) + 8 * col);
 		return;
 	default:
 		npu_gen_any(cmd, w, op);

@@ -100,10 +100,10 @@ endef
 
 $(foreach t,$(UNIT_TEST_NAMES),$(eval $(call UNIT_TEST_RULES,$(t))))
 
-# test_gpu_kernels (C++): the GPU backend's CONV2D kernels compiled for the
-# host through tests/unit/gpu_emu.h, with the naive references. Kernels
-# that need sm_80 compile empty here (their parameter unused), and CUDA's
-# #pragma unroll means nothing to g++.
+# test_gpu_kernels (C++): the GPU backend's CONV2D and GEMM kernels
+# compiled for the host through tests/unit/gpu_emu.h (tensor cores
+# included: G_TC), with the naive references. CUDA's #pragma unroll means
+# nothing to g++.
 GPU_EMU_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -g -ffp-contract=off -Wall \
 	-Wextra -Werror -Wno-unknown-pragmas -Wno-unused-parameter -Iuapi \
 	-Ikmod/ops -Itests/common -Itests/unit -Iruntime/src

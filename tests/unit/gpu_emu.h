@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gpu_emu.h - enough of CUDA C on the host to run the GPU backend's
- * kernels that use no warp-level built-ins (runtime/src/gpu_kernels.cu
- * compiled as C++ with G_HOST_EMU): each CUDA thread of a block is a host
- * thread (__syncthreads() a barrier across them), __shared__ variables are
- * static (one block runs at a time), and the built-ins are their
- * definitions: dp4a's four products, __byte_perm's selector, the
- * correctly rounded binary32 operations (gpu_emu_float.h; the test
- * compiles with -ffp-contract=off, so nothing is fused). Warp shuffles and votes abort:
- * a kernel using them needs a warp-lockstep emulation this does not have.
+ * kernels (runtime/src/gpu_kernels.cu compiled as C++ with G_HOST_EMU):
+ * each CUDA thread of a block is a host thread (__syncthreads() a barrier
+ * across them), __shared__ variables are static (one block runs at a
+ * time), and the built-ins are their definitions: dp4a's four products,
+ * __byte_perm's selector, the correctly rounded binary32 operations
+ * (gpu_emu_float.h; the test compiles with -ffp-contract=off, so nothing
+ * is fused). Warp-level built-ins meet the warp's 32 threads at the
+ * warp's own barrier and exchange values there (full masks only, as the
+ * kernels use them): shuffles, __all_sync, __syncwarp, and mma.sync
+ * m16n8k32 on int8 from the PTX fragment layouts (the 16 x 32 A and
+ * 32 x 8 B rebuilt from the 32 lanes' registers, exact sums mod 2^32).
  */
 #ifndef NPURT_GPU_EMU_H
 #define NPURT_GPU_EMU_H
@@ -41,6 +44,10 @@ struct uint4 {
 	unsigned int x, y, z, w;
 };
 
+struct uint2 {
+	unsigned int x, y;
+};
+
 template <typename T> static inline T __ldg(const T *p)
 {
 	return *p;
@@ -51,29 +58,130 @@ static inline void __syncthreads(void)
 	pthread_barrier_wait(&g_emu_barrier);
 }
 
-static inline int __syncthreads_and(int)
+/* A block's warps: their barriers and exchange slots (two, alternated). */
+#define G_EMU_MAX_WARPS	32
+#define G_EMU_XWORDS	6
+
+struct g_emu_warp {
+	pthread_barrier_t bar;
+	uint64_t x[2][32][G_EMU_XWORDS];
+};
+
+extern struct g_emu_warp g_emu_warps[G_EMU_MAX_WARPS];
+extern thread_local unsigned int g_emu_phase, g_emu_bphase;
+extern int g_emu_band[2][1024];
+
+static inline void g_emu_full(unsigned int mask)
 {
-	abort();
+	if (mask != 0xffffffffu)
+		abort();	/* the kernels' shuffles name every lane */
 }
 
-template <typename T> static inline T __shfl_xor_sync(unsigned int, T, int)
+/*
+ * This lane's @n words published and the warp met: the warp's slots.
+ * Each exchange writes the other set of slots, so a lane still reading
+ * the last one's is never overwritten (the next but one waits for it).
+ */
+static inline const uint64_t (*g_emu_exchange(const uint64_t *v,
+					      unsigned int n))[G_EMU_XWORDS]
 {
-	abort();
+	struct g_emu_warp *w = &g_emu_warps[threadIdx.x / 32];
+	uint64_t (*x)[G_EMU_XWORDS] = w->x[g_emu_phase];
+
+	memcpy(x[threadIdx.x % 32], v, 8 * n);
+	g_emu_phase ^= 1;
+	pthread_barrier_wait(&w->bar);
+	return x;
 }
 
-template <typename T> static inline T __shfl_sync(unsigned int, T, int)
+template <typename T> static inline T g_emu_lane(T v, unsigned int src)
 {
-	abort();
+	uint64_t u = 0;
+	T r;
+
+	memcpy(&u, &v, sizeof(T));
+	memcpy(&r, &g_emu_exchange(&u, 1)[src % 32][0], sizeof(T));
+	return r;
 }
 
-static inline int __all_sync(unsigned int, int)
+template <typename T> static inline T __shfl_xor_sync(unsigned int mask, T v,
+						      int lm)
 {
-	abort();
+	g_emu_full(mask);
+	return g_emu_lane(v, (threadIdx.x % 32) ^ (unsigned int)lm);
+}
+
+template <typename T> static inline T __shfl_sync(unsigned int mask, T v,
+						  int src)
+{
+	g_emu_full(mask);
+	return g_emu_lane(v, (unsigned int)src);
+}
+
+static inline int __all_sync(unsigned int mask, int p)
+{
+	uint64_t u = p != 0;
+	const uint64_t (*x)[G_EMU_XWORDS];
+	int all = 1, l;
+
+	g_emu_full(mask);
+	x = g_emu_exchange(&u, 1);
+	for (l = 0; l < 32; l++)
+		all &= x[l][0] != 0;
+	return all;
 }
 
 static inline void __syncwarp(void)
 {
-	abort();
+	pthread_barrier_wait(&g_emu_warps[threadIdx.x / 32].bar);
+}
+
+/* __syncthreads() and the AND of every thread's @p (alternate slots). */
+static inline int __syncthreads_and(int p)
+{
+	int *b = g_emu_band[g_emu_bphase], all = 1;
+	unsigned int i;
+
+	b[threadIdx.x] = p != 0;
+	g_emu_bphase ^= 1;
+	pthread_barrier_wait(&g_emu_barrier);
+	for (i = 0; i < blockDim.x; i++)
+		all &= b[i];
+	return all;
+}
+
+/*
+ * mma.sync.aligned.m16n8k32.row.col.s32.{u8,s8}.s8.s32, d += A * B:
+ * lane 4g + t holds A (row-major) rows g (a0, a2) and g + 8 (a1, a3),
+ * k bytes 4t.. (a0, a1) and 16 + 4t.. (a2, a3); B (column-major) column
+ * g, k bytes 4t.. (b0) and 16 + 4t.. (b1); D rows g (d0, d1) and g + 8
+ * (d2, d3), columns 2t and 2t + 1.
+ */
+static inline void g_emu_mma(int (&d)[4], const unsigned int (&a)[4],
+			     unsigned int b0, unsigned int b1, bool as)
+{
+	uint64_t v[G_EMU_XWORDS] = { a[0], a[1], a[2], a[3], b0, b1 };
+	const uint64_t (*x)[G_EMU_XWORDS] = g_emu_exchange(v, G_EMU_XWORDS);
+	unsigned int g = threadIdx.x % 32 / 4, t = threadIdx.x % 4, i, k;
+
+	for (i = 0; i < 4; i++) {
+		unsigned int row = g + 8 * (i / 2), col = 2 * t + i % 2;
+		unsigned int sum = (unsigned int)d[i];
+
+		for (k = 0; k < 32; k++) {
+			unsigned int kw = k / 4, sh = 8 * (k % 4);
+			unsigned int aw = (unsigned int)x[4 * (row % 8) + kw % 4]
+				[(row >= 8) + 2 * (kw >= 4)];
+			unsigned int bw = (unsigned int)x[4 * col + kw % 4]
+				[4 + (kw >= 4)];
+			int xa = as ? (int)(signed char)(aw >> sh) :
+				      (int)(aw >> sh & 0xff);
+			int xb = (int)(signed char)(bw >> sh);
+
+			sum += (unsigned int)(xa * xb);
+		}
+		d[i] = (int)sum;
+	}
 }
 
 static inline unsigned int __byte_perm(unsigned int x, unsigned int y,

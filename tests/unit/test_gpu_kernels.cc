@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_gpu_kernels.cc - the GPU backend's CONV2D kernels (k_conv, k_dw3,
- * k_dw5 of runtime/src/gpu_kernels.cu) run on the host through
- * gpu_emu.h, against the naive references (tests/common/npu_ref.c) byte
- * for byte: random grouped convolutions (npu_gen_conv) on k_conv, and
- * model-like depthwise ones (npu_gen_dw) on k_dw3/k_dw5 and k_conv, in
- * every epilogue mode, with zero points and per-channel parameters,
- * several blocks striding over the outputs. This checks the kernels'
- * arithmetic where no GPU is lent (make gpu-test checks them on one);
- * the GEMM and pointwise kernels use warp shuffles and tensor cores and
- * are not run here. Parameters are filled as gpu_backend.c's run_conv()
- * fills them, from host addresses.
+ * test_gpu_kernels.cc - the GPU backend's kernels of runtime/src/
+ * gpu_kernels.cu run on the host through gpu_emu.h (warps in lockstep,
+ * mma.sync emulated), against the naive references
+ * (tests/common/npu_ref.c) byte for byte, in every epilogue mode, with
+ * zero points and per-channel parameters, several blocks:
  *
- * Seed: RM_NPU_TEST_SEED; -n N commands of each kind (default 100).
+ * - CONV2D: random grouped convolutions (npu_gen_conv) on k_conv, and
+ *   model-like depthwise ones (npu_gen_dw) on k_dw3/k_dw5 and k_conv;
+ * - GEMM (npu_gen_gemm, and few rows with a long K), pointwise (npu_gen_pw)
+ *   and dense convolutions (npu_gen_conv, npu_gen_stem) on every tile
+ *   width of the GEMM kernels, dp4a (k_mm...) and tensor cores
+ *   (k_mm_tc...), on k_mm_sk, and on k_pw where the host would take it;
+ *   each over two batch items (blockIdx.z), and folded into one taller
+ *   GEMM (the _fold kernels) where the host may fold them.
+ *
+ * This checks the kernels' arithmetic and indexing where no GPU is lent
+ * (make gpu-test checks them on one, and their speed). Parameters are
+ * filled as gpu_backend.c's run_conv(), run_gemm() and gpu_launch_mm()
+ * fill them, from host addresses.
+ *
+ * Seed: RM_NPU_TEST_SEED; -n N commands of each CONV2D kind, N / 4 for
+ * the GEMM kernels (default 100).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,8 +39,13 @@ extern "C" {
 thread_local g_emu_dim3 threadIdx, blockIdx;
 g_emu_dim3 blockDim, gridDim;
 pthread_barrier_t g_emu_barrier;
+struct g_emu_warp g_emu_warps[G_EMU_MAX_WARPS];
+thread_local unsigned int g_emu_phase, g_emu_bphase;
+int g_emu_band[2][1024];
 
-typedef void (*kernel_fn)(const struct g_conv);
+/* GPU_MM_TILE, GPU_THREADS and the tile widths of gpu_backend.c */
+#define MM_TILE		128
+static const unsigned int mm_bn[4] = { 128, 64, 32, 16 };
 
 /*
  * G_THREADS host threads, kept for the whole test (creating them per
@@ -42,11 +56,16 @@ typedef void (*kernel_fn)(const struct g_conv);
 static struct {
 	pthread_t th[G_THREADS];
 	pthread_barrier_t start, done;
-	kernel_fn f;
-	const struct g_conv *p;
+	void (*call)(const void *f, const void *p);
+	const void *f, *p;
 	g_emu_dim3 block;
 	bool quit;
 } pool;
+
+template <typename P> static void call_kernel(const void *f, const void *p)
+{
+	((void (*)(const P))f)(*(const P *)p);
+}
 
 static void *pool_thread(void *arg)
 {
@@ -58,7 +77,7 @@ static void *pool_thread(void *arg)
 			return NULL;
 		threadIdx = { t, 0, 0 };
 		blockIdx = pool.block;
-		pool.f(*pool.p);
+		pool.call(pool.f, pool.p);
 		pthread_barrier_wait(&pool.done);
 	}
 }
@@ -71,6 +90,9 @@ static void pool_start(void)
 	    pthread_barrier_init(&pool.done, NULL, G_THREADS + 1) ||
 	    pthread_barrier_init(&g_emu_barrier, NULL, G_THREADS))
 		abort();
+	for (t = 0; t < G_THREADS / 32; t++)
+		if (pthread_barrier_init(&g_emu_warps[t].bar, NULL, 32))
+			abort();
 	for (t = 0; t < G_THREADS; t++)
 		if (pthread_create(&pool.th[t], NULL, pool_thread, (void *)t))
 			abort();
@@ -87,27 +109,73 @@ static void pool_stop(void)
 	pthread_barrier_destroy(&pool.start);
 	pthread_barrier_destroy(&pool.done);
 	pthread_barrier_destroy(&g_emu_barrier);
+	for (t = 0; t < G_THREADS / 32; t++)
+		pthread_barrier_destroy(&g_emu_warps[t].bar);
 }
 
-/* @f over @gx blocks of G_THREADS threads, one block at a time. */
-static void emu_launch(kernel_fn f, const struct g_conv *p, unsigned int gx)
+/* @f over a gx x gy x gz grid of G_THREADS threads, a block at a time. */
+template <typename P>
+static void emu_launch(void (*f)(const P), const P *p, unsigned int gx,
+		       unsigned int gy, unsigned int gz)
 {
-	unsigned int b;
+	unsigned int x, y, z;
 
 	blockDim = { G_THREADS, 1, 1 };
-	gridDim = { gx, 1, 1 };
-	pool.f = f;
+	gridDim = { gx, gy, gz };
+	pool.call = call_kernel<P>;
+	pool.f = (const void *)f;
 	pool.p = p;
-	for (b = 0; b < gx; b++) {
-		pool.block = { b, 0, 0 };
-		pthread_barrier_wait(&pool.start);
-		pthread_barrier_wait(&pool.done);
-	}
+	for (z = 0; z < gz; z++)
+		for (y = 0; y < gy; y++)
+			for (x = 0; x < gx; x++) {
+				pool.block = { x, y, z };
+				pthread_barrier_wait(&pool.start);
+				pthread_barrier_wait(&pool.done);
+			}
 }
+
+/*
+ * A command's buffers over @items batch items: item j's copy of buffer
+ * i at buf[i] + j * is[i] (is[i] = 0 for one item).
+ */
+struct items {
+	u32 n;
+	u64 is[NPU_WORLD_MAX_BOS];
+};
 
 static g_u64 addr(u8 *const *bufs, const struct rm_npu_ref *r)
 {
 	return (g_u64)(uintptr_t)(bufs[r->bo] + r->offset);
+}
+
+/* epi_init()'s fill; @shared: the epilogue's vectors read item 0's */
+static void epi_params(struct g_epi *e, const struct rm_npu_cmd *cmd,
+		       u8 *const *bufs, const struct items *it, int *err,
+		       const struct rm_npu_ref *bias,
+		       const struct rm_npu_ref *quant,
+		       const struct rm_npu_ref *out, u32 out_dtype,
+		       const struct rm_npu_requant *rq, bool shared)
+{
+	memset(e, 0, sizeof(*e));
+	if (cmd->flags & RM_NPU_MM_BIAS) {
+		e->bias = addr(bufs, bias);
+		e->bias_is = shared ? 0 : it->is[bias->bo];
+	}
+	if (cmd->flags & RM_NPU_MM_PER_CHANNEL) {
+		e->quant = addr(bufs, quant);
+		e->quant_is = shared ? 0 : it->is[quant->bo];
+	}
+	e->out = addr(bufs, out);
+	e->out_is = it->is[out->bo];
+	e->err = (g_u64)(uintptr_t)err;
+	e->flags = cmd->flags;
+	e->out_dtype = out_dtype;
+	e->mult = rq->mult;
+	e->shift = rq->shift;
+	e->zp = rq->zero_point;
+	e->lo = rq->act_min;
+	e->hi = rq->act_max;
+	e->cmd1 = 1;
 }
 
 /* run_conv()'s parameters for CONV2D @cmd over buffers @bufs */
@@ -115,21 +183,11 @@ static void conv_params(const struct rm_npu_cmd *cmd, u8 *const *bufs,
 			int *err, struct g_conv *q)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	struct items one = {};
 
 	memset(q, 0, sizeof(*q));
-	q->e.bias = cmd->flags & RM_NPU_MM_BIAS ? addr(bufs, &c->bias) : 0;
-	q->e.quant = cmd->flags & RM_NPU_MM_PER_CHANNEL ?
-		     addr(bufs, &c->quant) : 0;
-	q->e.out = addr(bufs, &c->out);
-	q->e.err = (g_u64)(uintptr_t)err;
-	q->e.flags = cmd->flags;
-	q->e.out_dtype = c->out_dtype;
-	q->e.mult = c->rq.mult;
-	q->e.shift = c->rq.shift;
-	q->e.zp = c->rq.zero_point;
-	q->e.lo = c->rq.act_min;
-	q->e.hi = c->rq.act_max;
-	q->e.cmd1 = 1;
+	epi_params(&q->e, cmd, bufs, &one, err, &c->bias, &c->quant, &c->out,
+		   c->out_dtype, &c->rq, false);
 	q->in = addr(bufs, &c->in);
 	q->w = addr(bufs, &c->weights);
 	q->total = (g_u64)c->batch * c->out_h * c->out_w * c->out_c;
@@ -154,6 +212,102 @@ static void conv_params(const struct rm_npu_cmd *cmd, u8 *const *bufs,
 	q->zw = c->w_zero_point;
 }
 
+/*
+ * The GEMM kernels' parameters for GEMM or dense CONV2D @cmd (run_gemm(),
+ * run_conv()); @shared: B and the epilogue's vectors are item 0's (what
+ * folding needs). false: a CONV2D the GEMM kernels do not take.
+ */
+static bool mm_params(const struct rm_npu_cmd *cmd, u8 *const *bufs,
+		      const struct items *it, int *err, bool shared,
+		      struct g_mm *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (cmd->opcode == RM_NPU_OP_GEMM) {
+		const struct rm_npu_cmd_gemm *c = &cmd->gemm;
+
+		epi_params(&p->e, cmd, bufs, it, err, &c->bias, &c->quant,
+			   &c->out, c->out_dtype, &c->rq, shared);
+		p->a = addr(bufs, &c->a);
+		p->b = addr(bufs, &c->b);
+		p->a_is = it->is[c->a.bo];
+		p->b_is = shared ? 0 : it->is[c->b.bo];
+		p->b_ks = c->ldb;
+		p->b_ns = 1;
+		p->m = c->m;
+		p->n = c->n;
+		p->k = c->k;
+		p->lda = c->lda;
+		p->ldo = c->ldo;
+		p->a_signed = c->a_dtype == RM_NPU_DT_INT8;
+		p->za = c->a_zero_point;
+		p->zb = c->b_zero_point;
+		return true;
+	}
+	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	u64 pix = (u64)c->batch * c->out_h * c->out_w;
+	u32 ksz = c->k_h * c->k_w * (c->in_c / c->groups);
+	bool pw = c->k_h == 1 && c->k_w == 1 && c->stride_h == 1 &&
+		  c->stride_w == 1 && !c->pad_top && !c->pad_left &&
+		  !c->pad_bottom && !c->pad_right;
+
+	if (c->groups != 1 || pix > (1ULL << 31))
+		return false;
+	epi_params(&p->e, cmd, bufs, it, err, &c->bias, &c->quant, &c->out,
+		   c->out_dtype, &c->rq, shared);
+	p->a = addr(bufs, &c->in);
+	p->b = addr(bufs, &c->weights);
+	p->a_is = it->is[c->in.bo];
+	p->b_is = shared ? 0 : it->is[c->weights.bo];
+	p->b_ks = 1;
+	p->b_ns = ksz;
+	p->m = (u32)pix;
+	p->n = c->out_c;
+	p->k = ksz;
+	p->lda = c->in_c;
+	p->ldo = c->out_c;
+	p->a_signed = c->in_dtype == RM_NPU_DT_INT8;
+	p->za = c->in_zero_point;
+	p->zb = c->w_zero_point;
+	p->conv = !pw;
+	p->in_h = c->in_h;
+	p->in_w = c->in_w;
+	p->in_c = c->in_c;
+	p->out_h = c->out_h;
+	p->out_w = c->out_w;
+	p->k_w = c->k_w;
+	p->stride_h = c->stride_h;
+	p->stride_w = c->stride_w;
+	p->dil_h = c->dil_h;
+	p->dil_w = c->dil_w;
+	p->pad_top = c->pad_top;
+	p->pad_left = c->pad_left;
+	return true;
+}
+
+/* gpu_pw_ok(): may k_pw run @p (sets p->blim)? */
+static bool pw_ok(struct g_mm *p)
+{
+	int64_t amax, bmax, bound;
+
+	if (p->e.out_dtype == RM_NPU_DT_INT32 ||
+	    !(p->e.flags & RM_NPU_MM_F32_SCALE) || !p->k || p->k > 32 ||
+	    p->k % 4 || p->n % 16 || p->b_ks != 1 || p->conv ||
+	    ((p->a | p->a_is | p->lda | p->b | p->b_is | p->b_ns | p->e.out |
+	      p->e.out_is | p->ldo) % 4))
+		return false;
+	amax = p->a_signed ? (p->za < 0 ? 127 - (int64_t)p->za :
+			      (int64_t)p->za + 128) :
+			     (p->za < 128 ? 255 - (int64_t)p->za : p->za);
+	bmax = p->zb < 0 ? 127 - (int64_t)p->zb : (int64_t)p->zb + 128;
+	if (amax >= (1 << 22) || bmax >= (1 << 22))
+		return false;
+	bound = (int64_t)p->k * amax * bmax;
+	if (bound >= (1 << 22) - 1)
+		return false;
+	p->blim = (int32_t)((1 << 22) - 1 - bound);
+	return true;
+}
+
 /* May k_dw3/k_dw5 run @c (gpu_backend.c's gpu_dw_ok())? */
 static bool dw_ok(const struct rm_npu_cmd_conv2d *c, const struct g_conv *q)
 {
@@ -166,7 +320,16 @@ static bool dw_ok(const struct rm_npu_cmd_conv2d *c, const struct g_conv *q)
 static void describe(const char *what, const struct rm_npu_cmd *cmd)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
+	const struct rm_npu_cmd_gemm *g = &cmd->gemm;
 
+	if (cmd->opcode == RM_NPU_OP_GEMM) {
+		fprintf(stderr,
+			"  %s: m %u n %u k %u lda %u ldb %u ldo %u za %d zb %d "
+			"dt %u/%u flags %#x\n", what, g->m, g->n, g->k, g->lda,
+			g->ldb, g->ldo, g->a_zero_point, g->b_zero_point,
+			g->a_dtype, g->out_dtype, cmd->flags);
+		return;
+	}
 	fprintf(stderr,
 		"  %s: b %u in %ux%ux%u out %ux%ux%u k %ux%u s %u,%u d %u,%u "
 		"pad %u,%u groups %u zx %d zw %d dt %u/%u flags %#x\n", what,
@@ -176,44 +339,262 @@ static void describe(const char *what, const struct rm_npu_cmd *cmd)
 		c->w_zero_point, c->in_dtype, c->out_dtype, cmd->flags);
 }
 
-/*
- * Kernel @f on @cmd over a copy of world @w against the reference's
- * results @ref (@want: its return): 0 equal, 1 not.
- */
-static int check(kernel_fn f, const char *name, const struct rm_npu_cmd *cmd,
-		 const struct npu_world *w, const struct npu_world *ref,
-		 unsigned int gx)
+/* 0: @got's buffers equal @ref's; else 1, the first difference told */
+static int compare(const char *name, const struct rm_npu_cmd *cmd,
+		   const struct npu_world *got, const struct npu_world *ref,
+		   int err)
 {
-	struct npu_world got = {};
-	struct g_conv q;
-	int err = 0, bad = 0;
+	int bad = 0;
 	u32 i;
 	u64 j;
 
-	npu_w_clone(&got, w);
-	conv_params(cmd, got.buf, &err, &q);
-	emu_launch(f, &q, gx);
 	if (err) {
 		fprintf(stderr, "FAIL %s: error word %d\n", name, err);
 		bad = 1;
 	}
-	for (i = 0; !bad && i < got.n; i++) {
-		for (j = 0; j < got.size[i] && got.buf[i][j] == ref->buf[i][j];
-		     j++)
+	for (i = 0; !bad && i < got->n; i++) {
+		for (j = 0; j < got->size[i] &&
+			    got->buf[i][j] == ref->buf[i][j]; j++)
 			;
-		if (j < got.size[i]) {
+		if (j < got->size[i]) {
 			fprintf(stderr, "FAIL %s: buffer %u byte %llu of %llu: "
 				"got 0x%02x, reference 0x%02x\n", name, i,
 				(unsigned long long)j,
-				(unsigned long long)got.size[i], got.buf[i][j],
-				ref->buf[i][j]);
+				(unsigned long long)got->size[i],
+				got->buf[i][j], ref->buf[i][j]);
 			bad = 1;
 		}
 	}
 	if (bad)
 		describe(name, cmd);
+	return bad;
+}
+
+/*
+ * Kernel @f on @cmd over a copy of world @w against the reference's
+ * results @ref (@want: its return): 0 equal, 1 not.
+ */
+static int check(void (*f)(const struct g_conv), const char *name,
+		 const struct rm_npu_cmd *cmd, const struct npu_world *w,
+		 const struct npu_world *ref, unsigned int gx)
+{
+	struct npu_world got = {};
+	struct g_conv q;
+	int err = 0, bad;
+
+	npu_w_clone(&got, w);
+	conv_params(cmd, got.buf, &err, &q);
+	emu_launch(f, &q, gx, 1, 1);
+	bad = compare(name, cmd, &got, ref, err);
 	npu_w_free(&got);
 	return bad;
+}
+
+/*
+ * @cmd's world @w over two items: every buffer twice, item 1's copy the
+ * same but for its input, drawn again (B, biases and per-channel pairs
+ * equal in both, as folding needs); @ref the reference run per item.
+ */
+static void two_items(const struct rm_npu_cmd *cmd, const struct npu_world *w,
+		      struct npu_world *w2, struct npu_world *ref,
+		      struct items *it)
+{
+	const struct rm_npu_ref *in = cmd->opcode == RM_NPU_OP_GEMM ?
+				      &cmd->gemm.a : &cmd->conv2d.in;
+	u64 in_size = cmd->opcode == RM_NPU_OP_GEMM ?
+		      (u64)(cmd->gemm.m - 1) * cmd->gemm.lda + cmd->gemm.k :
+		      (u64)cmd->conv2d.batch * cmd->conv2d.in_h *
+		      cmd->conv2d.in_w * cmd->conv2d.in_c;
+	u8 *bufs[NPU_WORLD_MAX_BOS];
+	u32 i, j;
+
+	memset(w2, 0, sizeof(*w2));
+	it->n = 2;
+	for (i = 0; i < w->n; i++) {
+		npu_w_add(w2, 2 * w->size[i]);
+		memcpy(w2->buf[i], w->buf[i], w->size[i]);
+		memcpy(w2->buf[i] + w->size[i], w->buf[i], w->size[i]);
+		it->is[i] = w->size[i];
+	}
+	npu_fill_random(w2->buf[in->bo] + w->size[in->bo] + in->offset,
+			in_size);
+	npu_w_clone(ref, w2);
+	for (j = 0; j < 2; j++) {
+		for (i = 0; i < w->n; i++)
+			bufs[i] = ref->buf[i] + j * it->is[i];
+		if (npu_ref_exec(cmd, bufs))
+			abort();	/* item 0's world passed */
+	}
+}
+
+struct mm_kernel {
+	void (*f)(const struct g_mm);
+	const char *name;
+	unsigned int bn;
+};
+
+#define MM_SET(k) {							\
+	{ k, #k, 128 }, { k##_n64, #k "_n64", 64 },			\
+	{ k##_n32, #k "_n32", 32 }, { k##_n16, #k "_n16", 16 } }
+
+static const struct mm_kernel mm_plain[2][4] = { MM_SET(k_mm),
+						 MM_SET(k_mm_tc) };
+static const struct mm_kernel mm_fold[2][4] = { MM_SET(k_mm_fold),
+						MM_SET(k_mm_tc_fold) };
+static const struct mm_kernel mm_conv[2][4] = { MM_SET(k_mm_conv),
+						MM_SET(k_mm_tc_conv) };
+
+/*
+ * GEMM kernel @k (@fold: folded rows) over @items of @cmd's world @w2
+ * against @ref: 0 equal, 1 not.
+ */
+static int check_mm(const struct mm_kernel *k, bool fold,
+		    const struct rm_npu_cmd *cmd, const struct npu_world *w2,
+		    const struct npu_world *ref, const struct items *it)
+{
+	struct npu_world got = {};
+	struct g_mm p;
+	u32 items = it->n;
+	int err = 0, bad;
+
+	npu_w_clone(&got, w2);
+	mm_params(cmd, got.buf, it, &err, fold, &p);
+	p.stage = npu_coin(50);
+	if (fold) {
+		p.mi = p.m;
+		p.m *= items;
+		items = 1;
+	}
+	emu_launch(k->f, &p, (p.m + MM_TILE - 1) / MM_TILE,
+		   (p.n + k->bn - 1) / k->bn, items);
+	bad = compare(k->name, cmd, &got, ref, err);
+	npu_w_free(&got);
+	return bad;
+}
+
+/* k_mm_sk / k_pw (@f, grid gx x gy) the same way */
+static int check_mm_other(void (*f)(const struct g_mm), const char *name,
+			  bool fold, const struct rm_npu_cmd *cmd,
+			  const struct npu_world *w2,
+			  const struct npu_world *ref, const struct items *it)
+{
+	struct npu_world got = {};
+	struct g_mm p;
+	u32 items = it->n;
+	unsigned int gx, gy;
+	int err = 0, bad;
+
+	npu_w_clone(&got, w2);
+	mm_params(cmd, got.buf, it, &err, fold, &p);
+	if (fold) {
+		p.mi = p.m;
+		p.m *= items;
+		items = 1;
+	}
+	if (f == k_pw) {
+		if (!pw_ok(&p)) {
+			npu_w_free(&got);
+			return -1;
+		}
+		gx = npu_rr(1, 3);
+		gy = (p.n + 31) / 32;
+	} else {
+		gx = (p.n + G_SK_BN - 1) / G_SK_BN;
+		gy = (p.m + G_SK_BM - 1) / G_SK_BM;
+	}
+	emu_launch(f, &p, gx, gy, items);
+	bad = compare(name, cmd, &got, ref, err);
+	npu_w_free(&got);
+	return bad;
+}
+
+/*
+ * The GEMM kernels that may run @cmd (GEMM or CONV2D, world @w): a tile
+ * width drawn for dp4a and for the tensor cores, over two items and
+ * folded; k_mm_sk or k_mm_sk_fold on GEMMs and pointwise ones, k_pw where
+ * gpu_pw_ok() allows. Adds the kernel runs to @runs; returns the failures.
+ */
+static unsigned int check_gemms(const struct rm_npu_cmd *cmd,
+				const struct npu_world *w, unsigned int *runs)
+{
+	struct npu_world w2, ref;
+	struct items it = {};
+	struct g_mm p;
+	unsigned int fails = 0, tc, i;
+	int err = 0, r;
+	bool plain, fold;
+
+	if (!mm_params(cmd, w->buf, &it, &err, false, &p))
+		return 0;
+	plain = !p.conv;
+	two_items(cmd, w, &w2, &ref, &it);
+	for (tc = 0; tc < 2; tc++) {
+		i = npu_rr(0, 3);
+		fails += check_mm(plain ? &mm_plain[tc][i] : &mm_conv[tc][i],
+				  false, cmd, &w2, &ref, &it);
+		++*runs;
+		if (!plain)
+			continue;
+		i = npu_rr(0, 3);
+		fails += check_mm(&mm_fold[tc][i], true, cmd, &w2, &ref, &it);
+		++*runs;
+	}
+	if (plain) {
+		fold = npu_coin(50);
+		fails += check_mm_other(fold ? k_mm_sk_fold : k_mm_sk,
+					fold ? "k_mm_sk_fold" : "k_mm_sk", fold,
+					cmd, &w2, &ref, &it);
+		++*runs;
+		r = check_mm_other(k_pw, "k_pw", false, cmd, &w2, &ref, &it);
+		if (r >= 0) {
+			fails += r;
+			++*runs;
+		}
+	}
+	npu_w_free(&w2);
+	npu_w_free(&ref);
+	return fails;
+}
+
+/*
+ * A GEMM, pointwise or dense convolution command for check_gemms(), of
+ * at most MM_ROWS x MM_COLS outputs (a block of 256 host threads costs
+ * milliseconds: warps meet at a barrier for every mma and shuffle).
+ */
+#define MM_ROWS		640
+#define MM_COLS		100
+
+static void gen_mm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
+{
+	struct items one = {};
+	struct g_mm p;
+	int err;
+
+	for (;;) {
+		switch (it % 6) {
+		case 0:
+			npu_gen_gemm(cmd, w, 200, 300);
+			break;
+		case 1:		/* few rows, a long K: k_mm_sk's kind */
+			npu_gen_gemm_mnk(cmd, w, npu_rr(1, 80), npu_rr(1, 70),
+					 npu_rr(100, 700));
+			break;
+		case 2:
+		case 3:
+			npu_gen_pw(cmd, w, it % 6 == 3);
+			break;
+		case 4:
+			npu_gen_stem(cmd, w);
+			break;
+		default:
+			npu_gen_conv(cmd, w);
+		}
+		if (!mm_params(cmd, w->buf, &one, &err, false, &p) ||
+		    (p.m <= MM_ROWS && p.n <= MM_COLS))
+			return;
+		npu_w_free(w);
+		memset(w, 0, sizeof(*w));
+	}
 }
 
 int main(int argc, char **argv)
@@ -255,6 +636,17 @@ int main(int argc, char **argv)
 				       &cmd, &w, &ref, 3);
 			runs++;
 		}
+		npu_w_free(&w);
+		npu_w_free(&ref);
+	}
+	for (it = 0; it < (n + 3) / 4 && fails < 3; it++) {
+		struct npu_world w = {}, ref = {};
+		struct rm_npu_cmd cmd;
+
+		gen_mm(&cmd, &w, it);
+		npu_w_clone(&ref, &w);
+		if (!npu_ref_exec(&cmd, ref.buf))
+			fails += check_gemms(&cmd, &w, &runs);
 		npu_w_free(&w);
 		npu_w_free(&ref);
 	}
