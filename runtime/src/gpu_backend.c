@@ -50,6 +50,7 @@
 #include "profiler.h"
 #include "program.h"
 
+#include "gpu_fill.h"
 #include "gpu_kernels_src.h"	/* generated: npurt_gpu_src[] */
 
 /* What the GPU kernels run: every opcode and the binary32 rescale modes. */
@@ -76,8 +77,6 @@ static const char *const gpu_fn_names[F_COUNT] = {
 };
 
 #define GPU_MM_WIDTHS	4
-/* k_dw3/k_dw5's shared memory for weights, in words (G_DW_WORDS) */
-#define GPU_DW_WORDS	8192
 static const unsigned int gpu_mm_bn[GPU_MM_WIDTHS] = { 128, 64, 32, 16 };
 
 #define GPU_THREADS	256
@@ -718,54 +717,25 @@ static uint64_t ref_is(const struct npurt_job *job,
 	return job_stride(job, ref->bo);
 }
 
-static void epi_init(struct g_epi *e, const struct npurt_job *job,
-		     const struct rm_npu_cmd *cmd, uint32_t index,
-		     struct gpu_stream *st, const struct rm_npu_ref *bias,
-		     const struct rm_npu_ref *quant, const struct rm_npu_ref *out,
-		     uint32_t out_dtype, const struct rm_npu_requant *rq)
+/* Where @job's slots are, for gpu_fill.c. */
+static struct gpu_slots job_slots(const struct npurt_job *job,
+				  const struct gpu_stream *st)
 {
-	e->bias = cmd->flags & RM_NPU_MM_BIAS ? ref_addr(job, bias) : 0;
-	e->bias_is = cmd->flags & RM_NPU_MM_BIAS ? ref_is(job, bias) : 0;
-	e->quant = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_addr(job, quant) : 0;
-	e->quant_is = cmd->flags & RM_NPU_MM_PER_CHANNEL ? ref_is(job, quant) :
-		      0;
-	e->out = ref_addr(job, out);
-	e->out_is = ref_is(job, out);
-	e->err = st->err;
-	e->flags = cmd->flags;
-	e->out_dtype = out_dtype;
-	e->mult = rq->mult;
-	e->shift = rq->shift;
-	e->zp = rq->zero_point;
-	e->lo = rq->act_min;
-	e->hi = rq->act_max;
-	e->cmd1 = index + 1;
+	struct gpu_slots s = { job->dptrs,
+			       job_items(job) > 1 ? job->strides : NULL,
+			       st->err };
+
+	return s;
 }
 
 static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 		    const struct npurt_job *job, const struct rm_npu_cmd *cmd,
 		    uint32_t index)
 {
-	const struct rm_npu_cmd_gemm *c = &cmd->gemm;
+	struct gpu_slots slots = job_slots(job, st);
 	struct g_mm p;
 
-	memset(&p, 0, sizeof(p));
-	epi_init(&p.e, job, cmd, index, st, &c->bias, &c->quant, &c->out,
-		 c->out_dtype, &c->rq);
-	p.a = ref_addr(job, &c->a);
-	p.b = ref_addr(job, &c->b);
-	p.a_is = ref_is(job, &c->a);
-	p.b_is = ref_is(job, &c->b);
-	p.b_ks = c->ldb;
-	p.b_ns = 1;
-	p.m = c->m;
-	p.n = c->n;
-	p.k = c->k;
-	p.lda = c->lda;
-	p.ldo = c->ldo;
-	p.a_signed = c->a_dtype == RM_NPU_DT_INT8;
-	p.za = c->a_zero_point;
-	p.zb = c->b_zero_point;
+	gpu_fill_gemm(&p, &slots, cmd, index);
 	return gpu_launch_mm(dev, st, job, &p, F_MM);
 }
 
@@ -818,52 +788,18 @@ static void gpu_copy_params(const struct npurt_job *job,
 	}
 }
 
-/*
- * Can k_dw3/k_dw5 run @c (params @q)? Depthwise, 3x3 or 5x5, channels in
- * fours with the input's rows 4-byte aligned, every offset within 32 bits,
- * the weights within the kernel's shared words (NPURT_GPU_DW=0: never,
- * k_conv runs it).
- */
+/* k_dw3/k_dw5 for @c (gpu_dw_fits()), unless NPURT_GPU_DW=0 */
 static bool gpu_dw_ok(const npurt_device *dev,
 		      const struct rm_npu_cmd_conv2d *c,
 		      const struct g_conv *q)
 {
-	uint64_t in_bytes = (uint64_t)c->batch * c->in_h * c->in_w * c->in_c;
-
-	return dev->gpu->dw && c->groups == c->in_c && c->out_c == c->in_c &&
-	       !(c->in_c % 4) && c->k_h == c->k_w &&
-	       (c->k_h == 3 || c->k_h == 5) && !(q->in % 4) && !(q->in_is % 4) &&
-	       in_bytes < (1ULL << 31) && q->total < (1ULL << 31) &&
-	       (uint64_t)c->in_c * c->k_h * ((c->k_w + 3) / 4) <= GPU_DW_WORDS;
+	return dev->gpu->dw && gpu_dw_fits(c, q);
 }
 
-/*
- * Can k_pw run pointwise GEMM @p? Tensor cores, 8-bit outputs in the
- * binary32 mode, K <= 32 in whole words, N in sixteens,
- * every row and column vector 4-byte aligned, and a bound on the sums
- * that leaves room for biases: then p->blim is set (see gpu_kernels.cu).
- */
+/* k_pw for @p (gpu_pw_fits(): sets p->blim), unless NPURT_GPU_PW=0 */
 static bool gpu_pw_ok(const npurt_device *dev, struct g_mm *p)
 {
-	int64_t amax, bmax, bound;
-
-	if (!dev->gpu->pw || p->e.out_dtype == RM_NPU_DT_INT32 ||
-	    !(p->e.flags & RM_NPU_MM_F32_SCALE) || !p->k || p->k > 32 ||
-	    p->k % 4 || p->n % 16 || p->b_ks != 1 ||
-	    ((p->a | p->a_is | p->lda | p->b | p->b_is | p->b_ns | p->e.out |
-	      p->e.out_is | p->ldo) % 4))
-		return false;
-	amax = p->a_signed ? (p->za < 0 ? 127 - (int64_t)p->za :
-			      (int64_t)p->za + 128) :
-			     (p->za < 128 ? 255 - (int64_t)p->za : p->za);
-	bmax = p->zb < 0 ? 127 - (int64_t)p->zb : (int64_t)p->zb + 128;
-	if (amax >= (1 << 22) || bmax >= (1 << 22))
-		return false;
-	bound = (int64_t)p->k * amax * bmax;
-	if (bound >= (1 << 22) - 1)
-		return false;
-	p->blim = (int32_t)((1 << 22) - 1 - bound);
-	return true;
+	return dev->gpu->pw && gpu_pw_fits(p);
 }
 
 /*
@@ -889,78 +825,17 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		    uint32_t index)
 {
 	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	uint64_t pix = (uint64_t)c->batch * c->out_h * c->out_w;
-	uint32_t ksz = c->k_h * c->k_w * (c->in_c / c->groups);
+	struct gpu_slots slots = job_slots(job, st);
 	struct g_conv q;
 	struct g_mm p;
 
-	if (c->groups == 1 && pix <= (1ULL << 31)) {
-		bool pw = c->k_h == 1 && c->k_w == 1 && c->stride_h == 1 &&
-			  c->stride_w == 1 && !c->pad_top && !c->pad_left &&
-			  !c->pad_bottom && !c->pad_right;
-
-		/* an implicit GEMM: pixels x taps times taps x channels */
-		memset(&p, 0, sizeof(p));
-		epi_init(&p.e, job, cmd, index, st, &c->bias, &c->quant,
-			 &c->out, c->out_dtype, &c->rq);
-		p.a = ref_addr(job, &c->in);
-		p.b = ref_addr(job, &c->weights);
-		p.a_is = ref_is(job, &c->in);
-		p.b_is = ref_is(job, &c->weights);
-		p.b_ks = 1;
-		p.b_ns = ksz;
-		p.m = (uint32_t)pix;
-		p.n = c->out_c;
-		p.k = ksz;
-		p.lda = c->in_c;
-		p.ldo = c->out_c;
-		p.a_signed = c->in_dtype == RM_NPU_DT_INT8;
-		p.za = c->in_zero_point;
-		p.zb = c->w_zero_point;
-		p.conv = !pw;
-		p.in_h = c->in_h;
-		p.in_w = c->in_w;
-		p.in_c = c->in_c;
-		p.out_h = c->out_h;
-		p.out_w = c->out_w;
-		p.k_w = c->k_w;
-		p.stride_h = c->stride_h;
-		p.stride_w = c->stride_w;
-		p.dil_h = c->dil_h;
-		p.dil_w = c->dil_w;
-		p.pad_top = c->pad_top;
-		p.pad_left = c->pad_left;
-		if (pw && gpu_pw_ok(dev, &p))
+	if (gpu_fill_conv_mm(&p, &slots, cmd, index)) {
+		if (!p.conv && gpu_pw_ok(dev, &p))
 			return gpu_launch_pw(dev, st, job, &p);
-		return gpu_launch_mm(dev, st, job, &p, pw ? F_MM : F_MM_CONV);
+		return gpu_launch_mm(dev, st, job, &p,
+				     p.conv ? F_MM_CONV : F_MM);
 	}
-	memset(&q, 0, sizeof(q));
-	epi_init(&q.e, job, cmd, index, st, &c->bias, &c->quant, &c->out,
-		 c->out_dtype, &c->rq);
-	q.in = ref_addr(job, &c->in);
-	q.w = ref_addr(job, &c->weights);
-	q.in_is = ref_is(job, &c->in);
-	q.w_is = ref_is(job, &c->weights);
-	q.total = pix * c->out_c;
-	q.in_h = c->in_h;
-	q.in_w = c->in_w;
-	q.in_c = c->in_c;
-	q.out_h = c->out_h;
-	q.out_w = c->out_w;
-	q.out_c = c->out_c;
-	q.k_h = c->k_h;
-	q.k_w = c->k_w;
-	q.stride_h = c->stride_h;
-	q.stride_w = c->stride_w;
-	q.dil_h = c->dil_h;
-	q.dil_w = c->dil_w;
-	q.pad_top = c->pad_top;
-	q.pad_left = c->pad_left;
-	q.cig = c->in_c / c->groups;
-	q.cpo = c->out_c / c->groups;
-	q.in_signed = c->in_dtype == RM_NPU_DT_INT8;
-	q.zx = c->in_zero_point;
-	q.zw = c->w_zero_point;
+	gpu_fill_conv(&q, &slots, cmd, index);
 	if (gpu_dw_ok(dev, c, &q))
 		/*
 		 * k_dw3: at most one wave of the 4 blocks a multiprocessor

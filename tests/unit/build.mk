@@ -111,7 +111,7 @@ GPU_EMU_OBJ := $(BUILD)/tests/unit/obj/test_gpu_kernels
 
 $(GPU_EMU_OBJ)/test_gpu_kernels.o: tests/unit/test_gpu_kernels.cc \
 		tests/unit/gpu_emu.h tests/unit/gpu_emu_float.h \
-		runtime/src/gpu_kernels.cu \
+		runtime/src/gpu_kernels.cu runtime/src/gpu_fill.h \
 		runtime/src/gpu_params.h tests/common/npu_ref.h
 	@mkdir -p $(@D)
 	$(CXX) $(GPU_EMU_CXXFLAGS) $(SAN_CFLAGS) -c -o $@ $<
@@ -120,8 +120,13 @@ $(GPU_EMU_OBJ)/npu_ref.o: tests/common/npu_ref.c tests/common/npu_ref.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -Itests/common -c -o $@ $<
 
+$(GPU_EMU_OBJ)/gpu_fill.o: runtime/src/gpu_fill.c runtime/src/gpu_fill.h \
+		runtime/src/gpu_params.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -Iruntime/src -c -o $@ $<
+
 $(BUILD)/tests/unit/test_gpu_kernels: $(GPU_EMU_OBJ)/test_gpu_kernels.o \
-		$(GPU_EMU_OBJ)/npu_ref.o
+		$(GPU_EMU_OBJ)/npu_ref.o $(GPU_EMU_OBJ)/gpu_fill.o
 	$(CXX) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_gpu_kernels

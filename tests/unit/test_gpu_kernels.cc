@@ -16,9 +16,9 @@
  *   GEMM (the _fold kernels) where the host may fold them.
  *
  * This checks the kernels' arithmetic and indexing where no GPU is lent
- * (make gpu-test checks them on one, and their speed). Parameters are
- * filled as gpu_backend.c's run_conv(), run_gemm() and gpu_launch_mm()
- * fill them, from host addresses.
+ * (make gpu-test checks them on one, and their speed). Parameters come
+ * from gpu_fill.c, as in gpu_backend.c, over host addresses; the grids
+ * and the folding are gpu_launch_mm()'s.
  *
  * Seed: RM_NPU_TEST_SEED; -n N commands of each CONV2D kind, N / 4 for
  * the GEMM kernels (default 100).
@@ -30,6 +30,7 @@
 #include "gpu_emu.h"
 
 extern "C" {
+#include "gpu_fill.h"
 #include "npu_ref.h"
 }
 
@@ -143,178 +144,58 @@ struct items {
 	u64 is[NPU_WORLD_MAX_BOS];
 };
 
-static g_u64 addr(u8 *const *bufs, const struct rm_npu_ref *r)
+/*
+ * Where @bufs' buffers are for gpu_fill.c: @it's strides (NULL: one
+ * item), the error word @err; @addr the caller's array.
+ */
+static struct gpu_slots slots_of(u8 *const *bufs, u32 n, uint64_t *addr,
+				 const uint64_t *is, int *err)
 {
-	return (g_u64)(uintptr_t)(bufs[r->bo] + r->offset);
+	struct gpu_slots s;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		addr[i] = (uintptr_t)bufs[i];
+	s.addr = addr;
+	s.is = is;
+	s.err = (uintptr_t)err;
+	return s;
 }
 
-/* epi_init()'s fill; @shared: the epilogue's vectors read item 0's */
-static void epi_params(struct g_epi *e, const struct rm_npu_cmd *cmd,
-		       u8 *const *bufs, const struct items *it, int *err,
-		       const struct rm_npu_ref *bias,
-		       const struct rm_npu_ref *quant,
-		       const struct rm_npu_ref *out, u32 out_dtype,
-		       const struct rm_npu_requant *rq, bool shared)
-{
-	memset(e, 0, sizeof(*e));
-	if (cmd->flags & RM_NPU_MM_BIAS) {
-		e->bias = addr(bufs, bias);
-		e->bias_is = shared ? 0 : it->is[bias->bo];
-	}
-	if (cmd->flags & RM_NPU_MM_PER_CHANNEL) {
-		e->quant = addr(bufs, quant);
-		e->quant_is = shared ? 0 : it->is[quant->bo];
-	}
-	e->out = addr(bufs, out);
-	e->out_is = it->is[out->bo];
-	e->err = (g_u64)(uintptr_t)err;
-	e->flags = cmd->flags;
-	e->out_dtype = out_dtype;
-	e->mult = rq->mult;
-	e->shift = rq->shift;
-	e->zp = rq->zero_point;
-	e->lo = rq->act_min;
-	e->hi = rq->act_max;
-	e->cmd1 = 1;
-}
-
-/* run_conv()'s parameters for CONV2D @cmd over buffers @bufs */
-static void conv_params(const struct rm_npu_cmd *cmd, u8 *const *bufs,
+/* gpu_fill_conv()'s parameters for CONV2D @cmd over @n buffers @bufs */
+static void conv_params(const struct rm_npu_cmd *cmd, u8 *const *bufs, u32 n,
 			int *err, struct g_conv *q)
 {
-	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	struct items one = {};
+	uint64_t addr[NPU_WORLD_MAX_BOS];
+	struct gpu_slots s = slots_of(bufs, n, addr, NULL, err);
 
-	memset(q, 0, sizeof(*q));
-	epi_params(&q->e, cmd, bufs, &one, err, &c->bias, &c->quant, &c->out,
-		   c->out_dtype, &c->rq, false);
-	q->in = addr(bufs, &c->in);
-	q->w = addr(bufs, &c->weights);
-	q->total = (g_u64)c->batch * c->out_h * c->out_w * c->out_c;
-	q->in_h = c->in_h;
-	q->in_w = c->in_w;
-	q->in_c = c->in_c;
-	q->out_h = c->out_h;
-	q->out_w = c->out_w;
-	q->out_c = c->out_c;
-	q->k_h = c->k_h;
-	q->k_w = c->k_w;
-	q->stride_h = c->stride_h;
-	q->stride_w = c->stride_w;
-	q->dil_h = c->dil_h;
-	q->dil_w = c->dil_w;
-	q->pad_top = c->pad_top;
-	q->pad_left = c->pad_left;
-	q->cig = c->in_c / c->groups;
-	q->cpo = c->out_c / c->groups;
-	q->in_signed = c->in_dtype == RM_NPU_DT_INT8;
-	q->zx = c->in_zero_point;
-	q->zw = c->w_zero_point;
+	gpu_fill_conv(q, &s, cmd, 0);
 }
 
 /*
- * The GEMM kernels' parameters for GEMM or dense CONV2D @cmd (run_gemm(),
- * run_conv()); @shared: B and the epilogue's vectors are item 0's (what
- * folding needs). false: a CONV2D the GEMM kernels do not take.
+ * The GEMM kernels' parameters for GEMM or dense CONV2D @cmd over @n
+ * buffers @bufs and @it's items (gpu_fill.c); @fold: B and the
+ * epilogue's vectors shared by the items (strides 0), as folding needs.
+ * false: a CONV2D the GEMM kernels do not take.
  */
-static bool mm_params(const struct rm_npu_cmd *cmd, u8 *const *bufs,
-		      const struct items *it, int *err, bool shared,
+static bool mm_params(const struct rm_npu_cmd *cmd, u8 *const *bufs, u32 n,
+		      const struct items *it, int *err, bool fold,
 		      struct g_mm *p)
 {
-	memset(p, 0, sizeof(*p));
-	if (cmd->opcode == RM_NPU_OP_GEMM) {
-		const struct rm_npu_cmd_gemm *c = &cmd->gemm;
+	uint64_t addr[NPU_WORLD_MAX_BOS];
+	struct gpu_slots s = slots_of(bufs, n, addr,
+				      it->n > 1 ? it->is : NULL, err);
 
-		epi_params(&p->e, cmd, bufs, it, err, &c->bias, &c->quant,
-			   &c->out, c->out_dtype, &c->rq, shared);
-		p->a = addr(bufs, &c->a);
-		p->b = addr(bufs, &c->b);
-		p->a_is = it->is[c->a.bo];
-		p->b_is = shared ? 0 : it->is[c->b.bo];
-		p->b_ks = c->ldb;
-		p->b_ns = 1;
-		p->m = c->m;
-		p->n = c->n;
-		p->k = c->k;
-		p->lda = c->lda;
-		p->ldo = c->ldo;
-		p->a_signed = c->a_dtype == RM_NPU_DT_INT8;
-		p->za = c->a_zero_point;
-		p->zb = c->b_zero_point;
-		return true;
+	if (cmd->opcode == RM_NPU_OP_GEMM)
+		gpu_fill_gemm(p, &s, cmd, 0);
+	else if (!gpu_fill_conv_mm(p, &s, cmd, 0))
+		return false;
+	if (fold) {
+		p->b_is = 0;
+		p->e.bias_is = 0;
+		p->e.quant_is = 0;
 	}
-	const struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u64 pix = (u64)c->batch * c->out_h * c->out_w;
-	u32 ksz = c->k_h * c->k_w * (c->in_c / c->groups);
-	bool pw = c->k_h == 1 && c->k_w == 1 && c->stride_h == 1 &&
-		  c->stride_w == 1 && !c->pad_top && !c->pad_left &&
-		  !c->pad_bottom && !c->pad_right;
-
-	if (c->groups != 1 || pix > (1ULL << 31))
-		return false;
-	epi_params(&p->e, cmd, bufs, it, err, &c->bias, &c->quant, &c->out,
-		   c->out_dtype, &c->rq, shared);
-	p->a = addr(bufs, &c->in);
-	p->b = addr(bufs, &c->weights);
-	p->a_is = it->is[c->in.bo];
-	p->b_is = shared ? 0 : it->is[c->weights.bo];
-	p->b_ks = 1;
-	p->b_ns = ksz;
-	p->m = (u32)pix;
-	p->n = c->out_c;
-	p->k = ksz;
-	p->lda = c->in_c;
-	p->ldo = c->out_c;
-	p->a_signed = c->in_dtype == RM_NPU_DT_INT8;
-	p->za = c->in_zero_point;
-	p->zb = c->w_zero_point;
-	p->conv = !pw;
-	p->in_h = c->in_h;
-	p->in_w = c->in_w;
-	p->in_c = c->in_c;
-	p->out_h = c->out_h;
-	p->out_w = c->out_w;
-	p->k_w = c->k_w;
-	p->stride_h = c->stride_h;
-	p->stride_w = c->stride_w;
-	p->dil_h = c->dil_h;
-	p->dil_w = c->dil_w;
-	p->pad_top = c->pad_top;
-	p->pad_left = c->pad_left;
 	return true;
-}
-
-/* gpu_pw_ok(): may k_pw run @p (sets p->blim)? */
-static bool pw_ok(struct g_mm *p)
-{
-	int64_t amax, bmax, bound;
-
-	if (p->e.out_dtype == RM_NPU_DT_INT32 ||
-	    !(p->e.flags & RM_NPU_MM_F32_SCALE) || !p->k || p->k > 32 ||
-	    p->k % 4 || p->n % 16 || p->b_ks != 1 || p->conv ||
-	    ((p->a | p->a_is | p->lda | p->b | p->b_is | p->b_ns | p->e.out |
-	      p->e.out_is | p->ldo) % 4))
-		return false;
-	amax = p->a_signed ? (p->za < 0 ? 127 - (int64_t)p->za :
-			      (int64_t)p->za + 128) :
-			     (p->za < 128 ? 255 - (int64_t)p->za : p->za);
-	bmax = p->zb < 0 ? 127 - (int64_t)p->zb : (int64_t)p->zb + 128;
-	if (amax >= (1 << 22) || bmax >= (1 << 22))
-		return false;
-	bound = (int64_t)p->k * amax * bmax;
-	if (bound >= (1 << 22) - 1)
-		return false;
-	p->blim = (int32_t)((1 << 22) - 1 - bound);
-	return true;
-}
-
-/* May k_dw3/k_dw5 run @c (gpu_backend.c's gpu_dw_ok())? */
-static bool dw_ok(const struct rm_npu_cmd_conv2d *c, const struct g_conv *q)
-{
-	return c->groups == c->in_c && c->out_c == c->in_c && !(c->in_c % 4) &&
-	       c->k_h == c->k_w && (c->k_h == 3 || c->k_h == 5) &&
-	       !(q->in % 4) &&
-	       (uint64_t)c->in_c * c->k_h * ((c->k_w + 3) / 4) <= G_DW_WORDS;
 }
 
 static void describe(const char *what, const struct rm_npu_cmd *cmd)
@@ -383,7 +264,7 @@ static int check(void (*f)(const struct g_conv), const char *name,
 	int err = 0, bad;
 
 	npu_w_clone(&got, w);
-	conv_params(cmd, got.buf, &err, &q);
+	conv_params(cmd, got.buf, got.n, &err, &q);
 	emu_launch(f, &q, gx, 1, 1);
 	bad = compare(name, cmd, &got, ref, err);
 	npu_w_free(&got);
@@ -458,7 +339,7 @@ static int check_mm(const struct mm_kernel *k, bool fold,
 	int err = 0, bad;
 
 	npu_w_clone(&got, w2);
-	mm_params(cmd, got.buf, it, &err, fold, &p);
+	mm_params(cmd, got.buf, got.n, it, &err, fold, &p);
 	p.stage = npu_coin(50);
 	if (fold) {
 		p.mi = p.m;
@@ -485,14 +366,14 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 	int err = 0, bad;
 
 	npu_w_clone(&got, w2);
-	mm_params(cmd, got.buf, it, &err, fold, &p);
+	mm_params(cmd, got.buf, got.n, it, &err, fold, &p);
 	if (fold) {
 		p.mi = p.m;
 		p.m *= items;
 		items = 1;
 	}
 	if (f == k_pw) {
-		if (!pw_ok(&p)) {
+		if (!gpu_pw_fits(&p)) {
 			npu_w_free(&got);
 			return -1;
 		}
@@ -512,7 +393,7 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
  * The GEMM kernels that may run @cmd (GEMM or CONV2D, world @w): a tile
  * width drawn for dp4a and for the tensor cores, over two items and
  * folded; k_mm_sk or k_mm_sk_fold on GEMMs and pointwise ones, k_pw where
- * gpu_pw_ok() allows. Adds the kernel runs to @runs; returns the failures.
+ * gpu_pw_fits() allows. Adds the kernel runs to @runs; returns the failures.
  */
 static unsigned int check_gemms(const struct rm_npu_cmd *cmd,
 				const struct npu_world *w, unsigned int *runs)
@@ -524,7 +405,7 @@ static unsigned int check_gemms(const struct rm_npu_cmd *cmd,
 	int err = 0, r;
 	bool plain, fold;
 
-	if (!mm_params(cmd, w->buf, &it, &err, false, &p))
+	if (!mm_params(cmd, w->buf, w->n, &it, &err, false, &p))
 		return 0;
 	plain = !p.conv;
 	two_items(cmd, w, &w2, &ref, &it);
@@ -589,7 +470,7 @@ static void gen_mm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
 		default:
 			npu_gen_conv(cmd, w);
 		}
-		if (!mm_params(cmd, w->buf, &one, &err, false, &p) ||
+		if (!mm_params(cmd, w->buf, w->n, &one, &err, false, &p) ||
 		    (p.m <= MM_ROWS && p.n <= MM_COLS))
 			return;
 		npu_w_free(w);
@@ -629,8 +510,8 @@ int main(int argc, char **argv)
 		}
 		fails += check(k_conv, "k_conv", &cmd, &w, &ref, 2);
 		runs++;
-		conv_params(&cmd, w.buf, &err, &q);
-		if (dw && dw_ok(&cmd.conv2d, &q)) {
+		conv_params(&cmd, w.buf, w.n, &err, &q);
+		if (dw && gpu_dw_fits(&cmd.conv2d, &q)) {
 			fails += check(cmd.conv2d.k_h == 3 ? k_dw3 : k_dw5,
 				       cmd.conv2d.k_h == 3 ? "k_dw3" : "k_dw5",
 				       &cmd, &w, &ref, 3);
