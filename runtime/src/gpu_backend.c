@@ -704,19 +704,6 @@ static int gpu_launch_mm(npurt_device *dev, struct gpu_stream *st,
 			   (p->n + gpu_mm_bn[w] - 1) / gpu_mm_bn[w], items, p);
 }
 
-static uint64_t ref_addr(const struct npurt_job *job,
-			 const struct rm_npu_ref *ref)
-{
-	return job->dptrs[ref->bo] + ref->offset;
-}
-
-/* The item stride of @ref's slot. */
-static uint64_t ref_is(const struct npurt_job *job,
-		       const struct rm_npu_ref *ref)
-{
-	return job_stride(job, ref->bo);
-}
-
 /* Where @job's slots are, for gpu_fill.c. */
 static struct gpu_slots job_slots(const struct npurt_job *job,
 				  const struct gpu_stream *st)
@@ -737,55 +724,6 @@ static int run_gemm(npurt_device *dev, struct gpu_stream *st,
 
 	gpu_fill_gemm(&p, &slots, cmd, index);
 	return gpu_launch_mm(dev, st, job, &p, F_MM);
-}
-
-/*
- * k_copy's parameters for @c: the dimensions in the destination's order
- * (outermost first, those of one element first of all), which copies the
- * same pairs of elements (the destination's are distinct), so that a
- * thread's consecutive elements are neighbours in the destination; and
- * for bytes whose destination is then dense and 8-aligned, dense8 (a
- * word store a thread, see g_copy_dense8()).
- */
-static void gpu_copy_params(const struct npurt_job *job,
-			    const struct rm_npu_cmd_copy *c,
-			    struct g_copy *p)
-{
-	uint64_t ext = 1;
-	int i, j;
-
-	memset(p, 0, sizeof(*p));
-	p->src = ref_addr(job, &c->src);
-	p->dst = ref_addr(job, &c->dst);
-	p->src_is = ref_is(job, &c->src);
-	p->dst_is = ref_is(job, &c->dst);
-	p->total = 1;
-	for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
-		uint64_t key = c->dims[i] > 1 ? c->dst_stride[i] : UINT64_MAX;
-
-		/* insertion by key, descending: stable */
-		for (j = i; j > 0; j--) {
-			uint64_t kj = p->dims[j - 1] > 1 ?
-				      p->dst_stride[j - 1] : UINT64_MAX;
-
-			if (kj >= key)
-				break;
-			p->dims[j] = p->dims[j - 1];
-			p->src_stride[j] = p->src_stride[j - 1];
-			p->dst_stride[j] = p->dst_stride[j - 1];
-		}
-		p->dims[j] = c->dims[i];
-		p->src_stride[j] = c->src_stride[i];
-		p->dst_stride[j] = c->dst_stride[i];
-		p->total *= c->dims[i];
-	}
-	p->elem_size = c->elem_size;
-	p->dense8 = c->elem_size == 1 && !((p->dst | p->dst_is) % 8);
-	for (i = RM_NPU_COPY_DIMS - 1; i >= 0; i--) {
-		if (p->dims[i] > 1 && p->dst_stride[i] != ext)
-			p->dense8 = 0;
-		ext *= p->dims[i];
-	}
 }
 
 /* k_dw3/k_dw5 for @c (gpu_dw_fits()), unless NPURT_GPU_DW=0 */
@@ -856,72 +794,23 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 static int run_pool(npurt_device *dev, struct gpu_stream *st,
 		    const struct npurt_job *job, const struct rm_npu_cmd *cmd)
 {
-	const struct rm_npu_cmd_pool2d *c = &cmd->pool2d;
+	struct gpu_slots slots = job_slots(job, st);
 	struct g_pool p;
 
-	memset(&p, 0, sizeof(p));
-	p.in = ref_addr(job, &c->in);
-	p.out = ref_addr(job, &c->out);
-	p.in_is = ref_is(job, &c->in);
-	p.out_is = ref_is(job, &c->out);
-	p.total = (uint64_t)c->batch * c->out_h * c->out_w * c->c;
-	p.avg = c->mode == RM_NPU_POOL_AVG;
-	p.count_pad = !!(cmd->flags & RM_NPU_POOL_COUNT_PAD);
-	p.in_signed = c->dtype == RM_NPU_DT_INT8;
-	p.in_h = c->in_h;
-	p.in_w = c->in_w;
-	p.c = c->c;
-	p.out_h = c->out_h;
-	p.out_w = c->out_w;
-	p.k_h = c->k_h;
-	p.k_w = c->k_w;
-	p.stride_h = c->stride_h;
-	p.stride_w = c->stride_w;
-	p.pad_top = c->pad_top;
-	p.pad_left = c->pad_left;
-	p.zp = c->zero_point;
-	p.lo = c->act_min;
-	p.hi = c->act_max;
+	gpu_fill_pool(&p, &slots, cmd);
 	return gpu_launch(dev, st, job, F_POOL, gpu_blocks(dev, job, p.total), 1,
 			  &p);
-}
-
-static void elt_in(struct g_elt_in *d, const struct npurt_job *job,
-		   const struct rm_npu_elt_input *s)
-{
-	d->p = ref_addr(job, &s->ref);
-	d->p_is = ref_is(job, &s->ref);
-	d->row_stride = s->row_stride;
-	d->col_stride = s->col_stride;
-	d->zp = s->zero_point;
-	d->mult = s->mult;
-	d->shift = s->shift;
 }
 
 static int run_elt(npurt_device *dev, struct gpu_stream *st,
 		   const struct npurt_job *job, const struct rm_npu_cmd *cmd)
 {
-	const struct rm_npu_cmd_eltwise *c = &cmd->eltwise;
+	struct gpu_slots slots = job_slots(job, st);
 	struct g_elt p;
 
-	memset(&p, 0, sizeof(p));
-	elt_in(&p.a, job, &c->a);
-	elt_in(&p.b, job, &c->b);
-	p.out = ref_addr(job, &c->out);
-	p.out_is = ref_is(job, &c->out);
-	p.out_row_stride = c->out_row_stride;
-	p.op = c->op;
-	p.in_signed = c->dtype == RM_NPU_DT_INT8;
-	p.rows = c->rows;
-	p.cols = c->cols;
-	p.mult = c->rq.mult;
-	p.shift = c->rq.shift;
-	p.zp = c->rq.zero_point;
-	p.lo = c->rq.act_min;
-	p.hi = c->rq.act_max;
-	p.flags = cmd->flags;
+	gpu_fill_elt(&p, &slots, cmd);
 	return gpu_launch(dev, st, job, F_ELT,
-			  gpu_blocks(dev, job, (uint64_t)c->rows * c->cols), 1,
+			  gpu_blocks(dev, job, (uint64_t)p.rows * p.cols), 1,
 			  &p);
 }
 
@@ -929,13 +818,13 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 		   const struct npurt_job *job, const struct rm_npu_cmd *cmd,
 		   uint32_t index)
 {
+	struct gpu_slots slots = job_slots(job, st);
 	union {
 		struct g_lut lut;
 		struct g_fill fill;
 		struct g_copy copy;
 	} p;
 
-	memset(&p, 0, sizeof(p));
 	switch (cmd->opcode) {
 	case RM_NPU_OP_GEMM:
 		return run_gemm(dev, st, job, cmd, index);
@@ -946,27 +835,16 @@ static int run_cmd(npurt_device *dev, struct gpu_stream *st,
 	case RM_NPU_OP_ELTWISE:
 		return run_elt(dev, st, job, cmd);
 	case RM_NPU_OP_LUT:
-		p.lut.in = ref_addr(job, &cmd->lut.in);
-		p.lut.table = ref_addr(job, &cmd->lut.table);
-		p.lut.out = ref_addr(job, &cmd->lut.out);
-		p.lut.in_is = ref_is(job, &cmd->lut.in);
-		p.lut.table_is = ref_is(job, &cmd->lut.table);
-		p.lut.out_is = ref_is(job, &cmd->lut.out);
-		p.lut.count = cmd->lut.count;
-		p.lut.flip = cmd->lut.dtype == RM_NPU_DT_INT8 ? 0x80 : 0;
+		gpu_fill_lut(&p.lut, &slots, cmd);
 		return gpu_launch(dev, st, job, F_LUT,
 				  gpu_blocks(dev, job, p.lut.count), 1, &p.lut);
 	case RM_NPU_OP_FILL:
-		p.fill.dst = ref_addr(job, &cmd->fill.dst);
-		p.fill.dst_is = ref_is(job, &cmd->fill.dst);
-		p.fill.count = cmd->fill.count;
-		p.fill.elem_size = cmd->fill.elem_size;
-		p.fill.value = cmd->fill.value;
+		gpu_fill_fill(&p.fill, &slots, cmd);
 		return gpu_launch(dev, st, job, F_FILL,
 				  gpu_blocks(dev, job, p.fill.count), 1,
 				  &p.fill);
 	case RM_NPU_OP_COPY:
-		gpu_copy_params(job, &cmd->copy, &p.copy);
+		gpu_fill_copy(&p.copy, &slots, cmd);
 		return gpu_launch(dev, st, job, F_COPY,
 				  gpu_blocks(dev, job, (p.copy.total +
 							G_COPY_RUN - 1) /

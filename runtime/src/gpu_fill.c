@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * gpu_fill.c - the GPU kernels' parameters for GEMM and CONV2D commands
- * (gpu_fill.h), and the shape tests that pick the specialized kernels.
+ * gpu_fill.c - the GPU kernels' parameters for the commands (gpu_fill.h),
+ * and the shape tests that pick the specialized kernels.
  */
 #include <string.h>
 
@@ -182,4 +182,147 @@ bool gpu_dw_fits(const struct rm_npu_cmd_conv2d *c, const struct g_conv *q)
 	       (c->k_h == 3 || c->k_h == 5) && !(q->in % 4) && !(q->in_is % 4) &&
 	       in_bytes < (1ULL << 31) && q->total < (1ULL << 31) &&
 	       (uint64_t)c->in_c * c->k_h * ((c->k_w + 3) / 4) <= GPU_DW_WORDS;
+}
+
+void gpu_fill_pool(struct g_pool *p, const struct gpu_slots *s,
+		   const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_pool2d *c = &cmd->pool2d;
+
+	memset(p, 0, sizeof(*p));
+	p->in = fill_addr(s, &c->in);
+	p->out = fill_addr(s, &c->out);
+	p->in_is = fill_is(s, &c->in);
+	p->out_is = fill_is(s, &c->out);
+	p->total = (uint64_t)c->batch * c->out_h * c->out_w * c->c;
+	p->avg = c->mode == RM_NPU_POOL_AVG;
+	p->count_pad = !!(cmd->flags & RM_NPU_POOL_COUNT_PAD);
+	p->in_signed = c->dtype == RM_NPU_DT_INT8;
+	p->in_h = c->in_h;
+	p->in_w = c->in_w;
+	p->c = c->c;
+	p->out_h = c->out_h;
+	p->out_w = c->out_w;
+	p->k_h = c->k_h;
+	p->k_w = c->k_w;
+	p->stride_h = c->stride_h;
+	p->stride_w = c->stride_w;
+	p->pad_top = c->pad_top;
+	p->pad_left = c->pad_left;
+	p->zp = c->zero_point;
+	p->lo = c->act_min;
+	p->hi = c->act_max;
+}
+
+static void fill_elt_in(struct g_elt_in *d, const struct gpu_slots *s,
+			const struct rm_npu_elt_input *in)
+{
+	d->p = fill_addr(s, &in->ref);
+	d->p_is = fill_is(s, &in->ref);
+	d->row_stride = in->row_stride;
+	d->col_stride = in->col_stride;
+	d->zp = in->zero_point;
+	d->mult = in->mult;
+	d->shift = in->shift;
+}
+
+void gpu_fill_elt(struct g_elt *p, const struct gpu_slots *s,
+		  const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_eltwise *c = &cmd->eltwise;
+
+	memset(p, 0, sizeof(*p));
+	fill_elt_in(&p->a, s, &c->a);
+	fill_elt_in(&p->b, s, &c->b);
+	p->out = fill_addr(s, &c->out);
+	p->out_is = fill_is(s, &c->out);
+	p->out_row_stride = c->out_row_stride;
+	p->op = c->op;
+	p->in_signed = c->dtype == RM_NPU_DT_INT8;
+	p->rows = c->rows;
+	p->cols = c->cols;
+	p->mult = c->rq.mult;
+	p->shift = c->rq.shift;
+	p->zp = c->rq.zero_point;
+	p->lo = c->rq.act_min;
+	p->hi = c->rq.act_max;
+	p->flags = cmd->flags;
+}
+
+void gpu_fill_lut(struct g_lut *p, const struct gpu_slots *s,
+		  const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_lut *c = &cmd->lut;
+
+	memset(p, 0, sizeof(*p));
+	p->in = fill_addr(s, &c->in);
+	p->table = fill_addr(s, &c->table);
+	p->out = fill_addr(s, &c->out);
+	p->in_is = fill_is(s, &c->in);
+	p->table_is = fill_is(s, &c->table);
+	p->out_is = fill_is(s, &c->out);
+	p->count = c->count;
+	p->flip = c->dtype == RM_NPU_DT_INT8 ? 0x80 : 0;
+}
+
+void gpu_fill_fill(struct g_fill *p, const struct gpu_slots *s,
+		   const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_fill *c = &cmd->fill;
+
+	memset(p, 0, sizeof(*p));
+	p->dst = fill_addr(s, &c->dst);
+	p->dst_is = fill_is(s, &c->dst);
+	p->count = c->count;
+	p->elem_size = c->elem_size;
+	p->value = c->value;
+}
+
+/*
+ * k_copy's parameters: the dimensions in the destination's order
+ * (outermost first, those of one element first of all), which copies the
+ * same pairs of elements (the destination's are distinct), so that a
+ * thread's consecutive elements are neighbours in the destination; and
+ * for bytes whose destination is then dense and 8-aligned, dense8 (a
+ * word store a thread, see g_copy_dense8()).
+ */
+void gpu_fill_copy(struct g_copy *p, const struct gpu_slots *s,
+		   const struct rm_npu_cmd *cmd)
+{
+	const struct rm_npu_cmd_copy *c = &cmd->copy;
+	uint64_t ext = 1;
+	int i, j;
+
+	memset(p, 0, sizeof(*p));
+	p->src = fill_addr(s, &c->src);
+	p->dst = fill_addr(s, &c->dst);
+	p->src_is = fill_is(s, &c->src);
+	p->dst_is = fill_is(s, &c->dst);
+	p->total = 1;
+	for (i = 0; i < RM_NPU_COPY_DIMS; i++) {
+		uint64_t key = c->dims[i] > 1 ? c->dst_stride[i] : UINT64_MAX;
+
+		/* insertion by key, descending: stable */
+		for (j = i; j > 0; j--) {
+			uint64_t kj = p->dims[j - 1] > 1 ?
+				      p->dst_stride[j - 1] : UINT64_MAX;
+
+			if (kj >= key)
+				break;
+			p->dims[j] = p->dims[j - 1];
+			p->src_stride[j] = p->src_stride[j - 1];
+			p->dst_stride[j] = p->dst_stride[j - 1];
+		}
+		p->dims[j] = c->dims[i];
+		p->src_stride[j] = c->src_stride[i];
+		p->dst_stride[j] = c->dst_stride[i];
+		p->total *= c->dims[i];
+	}
+	p->elem_size = c->elem_size;
+	p->dense8 = c->elem_size == 1 && !((p->dst | p->dst_is) % 8);
+	for (i = RM_NPU_COPY_DIMS - 1; i >= 0; i--) {
+		if (p->dims[i] > 1 && p->dst_stride[i] != ext)
+			p->dense8 = 0;
+		ext *= p->dims[i];
+	}
 }

@@ -42,6 +42,22 @@ bool gpu_fill_conv_mm(struct g_mm *p, const struct gpu_slots *s,
 void gpu_fill_conv(struct g_conv *q, const struct gpu_slots *s,
 		   const struct rm_npu_cmd *cmd, uint32_t index);
 
+/* POOL2D, ELTWISE, LUT, FILL @cmd for k_pool, k_elt, k_lut, k_fill. */
+void gpu_fill_pool(struct g_pool *p, const struct gpu_slots *s,
+		   const struct rm_npu_cmd *cmd);
+void gpu_fill_elt(struct g_elt *p, const struct gpu_slots *s,
+		  const struct rm_npu_cmd *cmd);
+void gpu_fill_lut(struct g_lut *p, const struct gpu_slots *s,
+		  const struct rm_npu_cmd *cmd);
+void gpu_fill_fill(struct g_fill *p, const struct gpu_slots *s,
+		   const struct rm_npu_cmd *cmd);
+/*
+ * COPY @cmd for k_copy: the dimensions reordered by the destination's
+ * strides, dense8 where bytes land dense and 8-aligned.
+ */
+void gpu_fill_copy(struct g_copy *p, const struct gpu_slots *s,
+		   const struct rm_npu_cmd *cmd);
+
 /*
  * Does k_pw take pointwise GEMM @p? 8-bit outputs in the binary32 mode,
  * K <= 32 in whole words, N in sixteens, every row and column vector

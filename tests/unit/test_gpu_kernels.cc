@@ -8,20 +8,23 @@
  *
  * - CONV2D: random grouped convolutions (npu_gen_conv) on k_conv, and
  *   model-like depthwise ones (npu_gen_dw) on k_dw3/k_dw5 and k_conv;
- * - GEMM (npu_gen_gemm, and few rows with a long K), pointwise (npu_gen_pw)
- *   and dense convolutions (npu_gen_conv, npu_gen_stem) on every tile
- *   width of the GEMM kernels, dp4a (k_mm...) and tensor cores
- *   (k_mm_tc...), on k_mm_sk, and on k_pw where the host would take it;
+ * - GEMM (npu_gen_gemm, and few rows with a long K), pointwise
+ *   (npu_gen_pw) and dense convolutions (npu_gen_conv, npu_gen_stem) on
+ *   every tile width of the GEMM kernels, dp4a (k_mm...) and tensor
+ *   cores (k_mm_tc...), on k_mm_sk, and on k_pw where the host would take
+ *   it;
  *   each over two batch items (blockIdx.z), and folded into one taller
- *   GEMM (the _fold kernels) where the host may fold them.
+ *   GEMM (the _fold kernels) where the host may fold them;
+ * - POOL2D, ELTWISE (fixed-point and binary32), LUT, FILL and COPY
+ *   (npu_gen_*) on k_pool, k_elt, k_lut, k_fill and k_copy.
  *
  * This checks the kernels' arithmetic and indexing where no GPU is lent
  * (make gpu-test checks them on one, and their speed). Parameters come
  * from gpu_fill.c, as in gpu_backend.c, over host addresses; the grids
  * and the folding are gpu_launch_mm()'s.
  *
- * Seed: RM_NPU_TEST_SEED; -n N commands of each CONV2D kind, N / 4 for
- * the GEMM kernels (default 100).
+ * Seed: RM_NPU_TEST_SEED; -n N commands of each CONV2D kind and of the
+ * others, N / 4 for the GEMM kernels (default 100).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -478,6 +481,80 @@ static void gen_mm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
 	}
 }
 
+/*
+ * Grid-stride kernel @f on @cmd with parameters from @fill (one item,
+ * @gx blocks) over a copy of world @w against @ref: 0 equal, 1 not.
+ */
+template <typename P>
+static int check_k(void (*f)(const P),
+		   void (*fill)(P *, const struct gpu_slots *,
+				const struct rm_npu_cmd *),
+		   const char *name, const struct rm_npu_cmd *cmd,
+		   const struct npu_world *w, const struct npu_world *ref,
+		   unsigned int gx)
+{
+	struct npu_world got = {};
+	uint64_t addr[NPU_WORLD_MAX_BOS];
+	struct gpu_slots s;
+	int err = 0, bad;
+	P p;
+
+	npu_w_clone(&got, w);
+	s = slots_of(got.buf, got.n, addr, NULL, &err);
+	fill(&p, &s, cmd);
+	emu_launch(f, &p, gx, 1, 1);
+	bad = compare(name, cmd, &got, ref, err);
+	npu_w_free(&got);
+	return bad;
+}
+
+/* A POOL2D, ELTWISE (both rescale modes), LUT, FILL or COPY command. */
+static void gen_other(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
+{
+	switch (it % 6) {
+	case 0:
+		npu_gen_pool(cmd, w);
+		break;
+	case 1:
+		npu_gen_elt(cmd, w);
+		break;
+	case 2:
+		npu_gen_elt_f32(cmd, w);
+		break;
+	case 3:
+		npu_gen_lut(cmd, w);
+		break;
+	case 4:
+		npu_gen_fill(cmd, w);
+		break;
+	default:
+		npu_gen_copy(cmd, w);
+	}
+}
+
+/* @cmd (gen_other()) on its kernel */
+static int check_other(const struct rm_npu_cmd *cmd, const struct npu_world *w,
+		       const struct npu_world *ref)
+{
+	unsigned int gx = npu_rr(1, 3);
+
+	switch (cmd->opcode) {
+	case RM_NPU_OP_POOL2D:
+		return check_k(k_pool, gpu_fill_pool, "k_pool", cmd, w, ref,
+			       gx);
+	case RM_NPU_OP_ELTWISE:
+		return check_k(k_elt, gpu_fill_elt, "k_elt", cmd, w, ref, gx);
+	case RM_NPU_OP_LUT:
+		return check_k(k_lut, gpu_fill_lut, "k_lut", cmd, w, ref, gx);
+	case RM_NPU_OP_FILL:
+		return check_k(k_fill, gpu_fill_fill, "k_fill", cmd, w, ref,
+			       gx);
+	default:
+		return check_k(k_copy, gpu_fill_copy, "k_copy", cmd, w, ref,
+			       gx);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int n = 100, it, runs = 0, fails = 0;
@@ -528,6 +605,19 @@ int main(int argc, char **argv)
 		npu_w_clone(&ref, &w);
 		if (!npu_ref_exec(&cmd, ref.buf))
 			fails += check_gemms(&cmd, &w, &runs);
+		npu_w_free(&w);
+		npu_w_free(&ref);
+	}
+	for (it = 0; it < n && fails < 3; it++) {
+		struct npu_world w = {}, ref = {};
+		struct rm_npu_cmd cmd;
+
+		gen_other(&cmd, &w, it);
+		npu_w_clone(&ref, &w);
+		if (!npu_ref_exec(&cmd, ref.buf)) {
+			fails += check_other(&cmd, &w, &ref);
+			runs++;
+		}
 		npu_w_free(&w);
 		npu_w_free(&ref);
 	}
