@@ -213,8 +213,11 @@ static void *read_file(const char *path, size_t *size)
 	return buf;
 }
 
-/* Written to a temporary name, then renamed: readers never see half. */
-static void write_file(const char *dir, const char *path, const void *data,
+/*
+ * Written to a temporary name, then renamed: readers never see half.
+ * false: not written (a cache that cannot be written only costs time).
+ */
+static bool write_file(const char *dir, const char *path, const void *data,
 		       size_t size)
 {
 	char tmp[680];
@@ -222,15 +225,18 @@ static void write_file(const char *dir, const char *path, const void *data,
 	bool ok;
 
 	if (mkdirs(dir))
-		return;
+		return false;
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	f = fopen(tmp, "wb");
 	if (!f)
-		return;
+		return false;
 	ok = fwrite(data, 1, size, f) == size;
 	ok = !fclose(f) && ok;
-	if (!ok || rename(tmp, path))
+	if (!ok || rename(tmp, path)) {
 		unlink(tmp);
+		return false;
+	}
+	return true;
 }
 
 /* Any cached image of @prefix (NVRTC absent: its version is unknown). */
@@ -373,6 +379,7 @@ int npurt_gpu_precompile(int ccmaj, int ccmin, char *out, size_t len)
 	char dir[256], prefix[64], suffix[32], arch[32], path[640];
 	void *img = NULL;
 	size_t size = 0;
+	bool ok;
 	int ret;
 
 	if (!rtc)
@@ -385,12 +392,10 @@ int npurt_gpu_precompile(int ccmaj, int ccmin, char *out, size_t len)
 	ret = nvrtc_compile(arch + 19, rtc, arch, &img, &size);
 	if (ret)
 		return ret;
-	write_file(dir, path, img, size);
+	ok = write_file(dir, path, img, size);
 	free(img);
-	img = read_file(path, &size);
-	if (!img)
+	if (!ok)
 		return npurt_err(-EIO, "could not write %s", path);
-	free(img);
 	snprintf(out, len, "%s", path);
 	return 0;
 }

@@ -254,25 +254,6 @@ static int compare(const char *name, const struct rm_npu_cmd *cmd,
 	return bad;
 }
 
-/*
- * Kernel @f on @cmd over a copy of world @w against the reference's
- * results @ref (@want: its return): 0 equal, 1 not.
- */
-static int check(void (*f)(const struct g_conv), const char *name,
-		 const struct rm_npu_cmd *cmd, const struct npu_world *w,
-		 const struct npu_world *ref, unsigned int gx)
-{
-	struct npu_world got = {};
-	struct g_conv q;
-	int err = 0, bad;
-
-	npu_w_clone(&got, w);
-	conv_params(cmd, got.buf, got.n, &err, &q);
-	emu_launch(f, &q, gx, 1, 1);
-	bad = compare(name, cmd, &got, ref, err);
-	npu_w_free(&got);
-	return bad;
-}
 
 /*
  * @cmd's world @w over two items: every buffer twice, item 1's copy the
@@ -482,8 +463,9 @@ static void gen_mm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
 }
 
 /*
- * Grid-stride kernel @f on @cmd with parameters from @fill (one item,
- * @gx blocks) over a copy of world @w against @ref: 0 equal, 1 not.
+ * Kernel @f on @cmd with parameters from @fill (one item, @gx blocks
+ * striding over the outputs) over a copy of world @w against the
+ * reference's results @ref: 0 equal, 1 not.
  */
 template <typename P>
 static int check_k(void (*f)(const P),
@@ -506,6 +488,13 @@ static int check_k(void (*f)(const P),
 	bad = compare(name, cmd, &got, ref, err);
 	npu_w_free(&got);
 	return bad;
+}
+
+/* gpu_fill_conv() in check_k()'s form (the job's first command) */
+static void fill_conv(struct g_conv *q, const struct gpu_slots *s,
+		      const struct rm_npu_cmd *cmd)
+{
+	gpu_fill_conv(q, s, cmd, 0);
 }
 
 /* A POOL2D, ELTWISE (both rescale modes), LUT, FILL or COPY command. */
@@ -585,13 +574,14 @@ int main(int argc, char **argv)
 			npu_w_free(&ref);
 			continue;
 		}
-		fails += check(k_conv, "k_conv", &cmd, &w, &ref, 2);
+		fails += check_k(k_conv, fill_conv, "k_conv", &cmd, &w, &ref,
+				 2);
 		runs++;
 		conv_params(&cmd, w.buf, w.n, &err, &q);
 		if (dw && gpu_dw_fits(&cmd.conv2d, &q)) {
-			fails += check(cmd.conv2d.k_h == 3 ? k_dw3 : k_dw5,
-				       cmd.conv2d.k_h == 3 ? "k_dw3" : "k_dw5",
-				       &cmd, &w, &ref, 3);
+			fails += check_k(cmd.conv2d.k_h == 3 ? k_dw3 : k_dw5,
+					 fill_conv, cmd.conv2d.k_h == 3 ?
+					 "k_dw3" : "k_dw5", &cmd, &w, &ref, 3);
 			runs++;
 		}
 		npu_w_free(&w);
