@@ -16,7 +16,7 @@
 
 /*
  * The tensor-core kernels' code: from sm_80 on, and on the host under
- * G_HOST_EMU (tests/unit/gpu_emu.h runs mma.sync there).
+ * G_HOST_EMU (tests/unit/gpu_emu.h runs mma.sync and cp.async there).
  */
 #if defined(G_HOST_EMU) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800)
 #define G_TC	1
@@ -942,25 +942,71 @@ __device__ __forceinline__ void g_mma_store(const struct g_mm &p,
 		}
 }
 
+/* k stages of the narrow tiles' ring in shared memory (g_mma_pipe()) */
+#define G_MMA_STAGES	4
+
+/*
+ * One 4-byte cp.async from @src to the shared word @dst: its first @n
+ * bytes (0..4) copied, the rest zero-filled, nothing read past them.
+ */
+__device__ __forceinline__ void g_cp_async4(g_u32 *dst, const g_u8 *src,
+					    g_u32 n)
+{
+#ifdef G_HOST_EMU
+	g_emu_cp_async4(dst, src, n);
+#else
+	asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;"
+		     :: "r"((g_u32)__cvta_generic_to_shared(dst)), "l"(src),
+		        "r"(n) : "memory");
+#endif
+}
+
+__device__ __forceinline__ void g_cp_async_commit(void)
+{
+#ifdef G_HOST_EMU
+	g_emu_cp_commit();
+#else
+	asm volatile("cp.async.commit_group;" ::: "memory");
+#endif
+}
+
+/* Wait until at most @N of this thread's groups are still in flight. */
+template <int N>
+__device__ __forceinline__ void g_cp_async_wait(void)
+{
+#ifdef G_HOST_EMU
+	g_emu_cp_wait(N);
+#else
+	asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory");
+#endif
+}
+
 /*
  * The k loop of g_mma_body() for a tile of whole A rows (@arow) and B
  * in whole words of k per column (bk_vec: a pointwise convolution's
- * weights): each stage's global loads go to registers while the tensor
- * cores work on the one before, then to shared memory.
+ * weights). A k stage is a load's latency and a few mma each, so the
+ * loads run G_MMA_STAGES - 1 stages ahead through cp.async into a ring
+ * of stages in shared memory (a stage's slot is written again only
+ * after the barrier that follows every warp's use of it). Words past K
+ * (a K not a multiple of 4, or of MM_BK) and columns past N are zero
+ * filled, as g_mm_a4() and g_mm_b4() read them.
  */
 template <bool CONV, bool FOLD, int BM, int BN, int MT, int NT, int AW>
 __device__ __forceinline__ void
-g_mma_pipe(const struct g_mm &p, const g_u8 *a, const g_u8 *b,
-	   g_u32 (&as)[MM_BK / 4][BM + 8], g_u32 (&bs)[MM_BK / 4][BN + 8],
+g_mma_pipe(const struct g_mm &p, const g_u8 *b,
+	   g_u32 (&as)[G_MMA_STAGES][MM_BK / 4][BM + 8],
+	   g_u32 (&bs)[G_MMA_STAGES][MM_BK / 4][BN + 8],
 	   const g_u8 *const (&arow)[AW], g_s32 (&acc)[MT][NT][4],
-	   g_s32 (&ra)[MT][2], g_s32 (&cb)[NT], g_u32 m0, g_u32 n0,
-	   g_u32 wm0, g_u32 wn0, g_u32 g, g_u32 t)
+	   g_s32 (&ra)[MT][2], g_s32 (&cb)[NT], g_u32 n0, g_u32 wm0,
+	   g_u32 wn0, g_u32 g, g_u32 t)
 {
 	/* B words per thread and stage (threads past BN * 8 idle) */
 	const int BW = ((MM_BK / 4) * BN + G_THREADS - 1) / G_THREADS;
 	const int AR = G_THREADS / (MM_BK / 4);
+	const int S = G_MMA_STAGES;
 	const g_u8 *brow[BW];
-	g_u32 va[AW], vb[BW], kw = threadIdx.x % (MM_BK / 4), k0, kk;
+	g_u32 kw = threadIdx.x % (MM_BK / 4);
+	g_u32 ns = (p.k + MM_BK - 1) / MM_BK, s;
 	int i;
 
 #pragma unroll
@@ -971,65 +1017,45 @@ g_mma_pipe(const struct g_mm &p, const g_u8 *a, const g_u8 *b,
 		brow[i] = r < (MM_BK / 4) * BN && n < p.n ?
 			  b + (g_u64)n * p.b_ns + 4 * kw : NULL;
 	}
-	for (k0 = 0; k0 < p.k; k0 += MM_BK) {
-		kk = k0 + 4 * kw;
-		if (k0 == 0) {
-			/* the first stage's loads; later ones are prefetched */
+	for (s = 0; s < ns + S - 1; s++) {
+		if (s >= S - 1) {
+			/* stage s - S + 1 is in; every warp is done with s - S */
+			g_cp_async_wait<S - 2>();
+			__syncthreads();
+		}
+		if (s < ns) {
+			g_u32 k0 = s * MM_BK, kk = k0 + 4 * kw, sl = s % S;
+			g_u32 nb = kk >= p.k ? 0 : p.k - kk < 4 ? p.k - kk : 4;
+
 #pragma unroll
 			for (i = 0; i < AW; i++)
-				va[i] = kk >= p.k ? 0 : kk + 3 < p.k ?
-					__ldg((const unsigned int *)(arow[i] +
-								     k0)) :
-					g_mm_a4<CONV, FOLD>(&p, a, m0 + threadIdx.x /
-						(MM_BK / 4) + AR * i, kk);
+				g_cp_async4(&as[sl][kw][threadIdx.x /
+							(MM_BK / 4) + AR * i],
+					    arow[i] + k0, nb);
 #pragma unroll
 			for (i = 0; i < BW; i++)
-				vb[i] = !brow[i] || kk >= p.k ? 0 :
-					kk + 3 < p.k ?
-					__ldg((const unsigned int *)(brow[i] +
-								     k0)) :
-					g_mm_b4(&p, b, kk, n0 + (threadIdx.x +
-						G_THREADS * i) / (MM_BK / 4));
+				if (threadIdx.x + G_THREADS * i <
+				    (MM_BK / 4) * BN)
+					g_cp_async4(&bs[sl][kw][(threadIdx.x +
+						G_THREADS * i) / (MM_BK / 4)],
+						brow[i] ? brow[i] + k0 : b,
+						brow[i] ? nb : 0);
 		}
-#pragma unroll
-		for (i = 0; i < AW; i++)
-			as[kw][threadIdx.x / (MM_BK / 4) + AR * i] = va[i];
-#pragma unroll
-		for (i = 0; i < BW; i++)
-			if (threadIdx.x + G_THREADS * i < (MM_BK / 4) * BN)
-				bs[kw][(threadIdx.x + G_THREADS * i) /
-				       (MM_BK / 4)] = vb[i];
-		__syncthreads();
-		if (k0 + MM_BK < p.k) {
-			kk += MM_BK;
-#pragma unroll
-			for (i = 0; i < AW; i++)
-				va[i] = kk >= p.k ? 0 : kk + 3 < p.k ?
-					__ldg((const unsigned int *)(arow[i] +
-								     k0 +
-								     MM_BK)) :
-					g_mm_a4<CONV, FOLD>(&p, a, m0 + threadIdx.x /
-						(MM_BK / 4) + AR * i, kk);
-#pragma unroll
-			for (i = 0; i < BW; i++)
-				vb[i] = !brow[i] || kk >= p.k ? 0 :
-					kk + 3 < p.k ?
-					__ldg((const unsigned int *)(brow[i] +
-								     k0 +
-								     MM_BK)) :
-					g_mm_b4(&p, b, kk, n0 + (threadIdx.x +
-						G_THREADS * i) / (MM_BK / 4));
+		g_cp_async_commit();	/* empty past the last: counts stay */
+		if (s >= S - 1) {
+			g_u32 sl = (s - S + 1) % S;
+
+			if (p.a_signed)
+				g_mma_stage<true, BM, BN, MT, NT>(as[sl],
+					bs[sl], acc, ra, cb, wm0, wn0, g, t,
+					p.zb, p.za);
+			else
+				g_mma_stage<false, BM, BN, MT, NT>(as[sl],
+					bs[sl], acc, ra, cb, wm0, wn0, g, t,
+					p.zb, p.za);
 		}
-		if (p.a_signed)
-			g_mma_stage<true, BM, BN, MT, NT>(as, bs, acc, ra, cb,
-							  wm0, wn0, g, t,
-							  p.zb, p.za);
-		else
-			g_mma_stage<false, BM, BN, MT, NT>(as, bs, acc, ra, cb,
-							   wm0, wn0, g, t,
-							   p.zb, p.za);
-		__syncthreads();
 	}
+	__syncthreads();	/* the ring is free for the epilogue */
 }
 
 /*
@@ -1480,9 +1506,14 @@ template <bool CONV, bool FOLD, int BM, int BN, int WM, int WN>
 __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 {
 	const int MT = BM / WM / 16, NT = BN / WN / 8;
-	/* padded by 8 words: a fragment load's 32 lanes hit 32 banks */
-	__shared__ g_u32 as[MM_BK / 4][BM + 8];
-	__shared__ g_u32 bs[MM_BK / 4][BN + 8];
+	/*
+	 * padded by 8 words: a fragment load's 32 lanes hit 32 banks; a
+	 * ring of stages for g_mma_pipe(), the first for the other paths
+	 */
+	__shared__ g_u32 asr[G_MMA_STAGES][MM_BK / 4][BM + 8];
+	__shared__ g_u32 bsr[G_MMA_STAGES][MM_BK / 4][BN + 8];
+	g_u32 (&as)[MM_BK / 4][BM + 8] = asr[0];
+	g_u32 (&bs)[MM_BK / 4][BN + 8] = bsr[0];
 	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
 	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
 	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -1532,10 +1563,10 @@ __device__ __forceinline__ void g_mma_body(const struct g_mm &p)
 		arow[0] = NULL;
 	}
 	if (arow[0] && bk_vec) {
-		g_mma_pipe<CONV, FOLD, BM, BN, MT, NT, AW>(p, a, b, as, bs,
+		g_mma_pipe<CONV, FOLD, BM, BN, MT, NT, AW>(p, b, asr, bsr,
 							    arow, acc, ra, cb,
-							    m0, n0, wm0, wn0,
-							    g, t);
+							    n0, wm0, wn0, g,
+							    t);
 		k0 = p.k;	/* done */
 	} else {
 		k0 = 0;

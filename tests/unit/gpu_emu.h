@@ -12,6 +12,9 @@
  * kernels use them): shuffles, __all_sync, __syncwarp, and mma.sync
  * m16n8k32 on int8 from the PTX fragment layouts (the 16 x 32 A and
  * 32 x 8 B rebuilt from the 32 lanes' registers, exact sums mod 2^32).
+ * cp.async reads its source when issued and writes shared memory when
+ * waited for (or at once, g_emu_cp_early), the two ends of the window
+ * the hardware may use.
  */
 #ifndef NPURT_GPU_EMU_H
 #define NPURT_GPU_EMU_H
@@ -21,6 +24,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <vector>
 
 #include "gpu_emu_float.h"
 
@@ -70,6 +75,7 @@ struct g_emu_warp {
 extern struct g_emu_warp g_emu_warps[G_EMU_MAX_WARPS];
 extern thread_local unsigned int g_emu_phase, g_emu_bphase;
 extern int g_emu_band[2][1024];
+extern bool g_emu_cp_early;
 
 static inline void g_emu_full(unsigned int mask)
 {
@@ -181,6 +187,45 @@ static inline void g_emu_mma(int (&d)[4], const unsigned int (&a)[4],
 			sum += (unsigned int)(xa * xb);
 		}
 		d[i] = (int)sum;
+	}
+}
+
+/* cp.async of 4 bytes: @n read now (the rest zero), landing later. */
+struct g_emu_cp {
+	unsigned int *dst, v;
+};
+
+extern thread_local std::vector<std::vector<g_emu_cp>> g_emu_cp_groups;
+extern thread_local std::vector<g_emu_cp> g_emu_cp_open;
+
+static inline void g_emu_cp_async4(unsigned int *dst, const unsigned char *src,
+				   unsigned int n)
+{
+	unsigned int v = 0, i;
+
+	if (n > 4)
+		abort();
+	for (i = 0; i < n; i++)
+		v |= (unsigned int)src[i] << (8 * i);
+	if (g_emu_cp_early)
+		*dst = v;
+	else
+		g_emu_cp_open.push_back({ dst, v });
+}
+
+static inline void g_emu_cp_commit(void)
+{
+	g_emu_cp_groups.push_back(g_emu_cp_open);
+	g_emu_cp_open.clear();
+}
+
+/* The oldest groups land until at most @n are in flight. */
+static inline void g_emu_cp_wait(unsigned int n)
+{
+	while (g_emu_cp_groups.size() > n) {
+		for (const g_emu_cp &c : g_emu_cp_groups.front())
+			*c.dst = c.v;
+		g_emu_cp_groups.erase(g_emu_cp_groups.begin());
 	}
 }
 

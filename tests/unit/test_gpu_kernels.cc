@@ -2,7 +2,7 @@
 /*
  * test_gpu_kernels.cc - the GPU backend's kernels of runtime/src/
  * gpu_kernels.cu run on the host through gpu_emu.h (warps in lockstep,
- * mma.sync emulated), against the naive references
+ * mma.sync and cp.async emulated), against the naive references
  * (tests/common/npu_ref.c) byte for byte, in every epilogue mode, with
  * zero points and per-channel parameters, several blocks:
  *
@@ -46,6 +46,9 @@ pthread_barrier_t g_emu_barrier;
 struct g_emu_warp g_emu_warps[G_EMU_MAX_WARPS];
 thread_local unsigned int g_emu_phase, g_emu_bphase;
 int g_emu_band[2][1024];
+bool g_emu_cp_early;
+thread_local std::vector<std::vector<g_emu_cp>> g_emu_cp_groups;
+thread_local std::vector<g_emu_cp> g_emu_cp_open;
 
 /* GPU_MM_TILE, GPU_THREADS and the tile widths of gpu_backend.c */
 #define MM_TILE		128
@@ -81,6 +84,8 @@ static void *pool_thread(void *arg)
 			return NULL;
 		threadIdx = { t, 0, 0 };
 		blockIdx = pool.block;
+		g_emu_cp_groups.clear();
+		g_emu_cp_open.clear();
 		pool.call(pool.f, pool.p);
 		pthread_barrier_wait(&pool.done);
 	}
@@ -330,6 +335,7 @@ static int check_mm(const struct mm_kernel *k, bool fold,
 		p.m *= items;
 		items = 1;
 	}
+	g_emu_cp_early = npu_coin(50);
 	emu_launch(k->f, &p, (p.m + MM_TILE - 1) / MM_TILE,
 		   (p.n + k->bn - 1) / k->bn, items);
 	bad = compare(k->name, cmd, &got, ref, err);
