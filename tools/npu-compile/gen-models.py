@@ -229,3 +229,14 @@ g = h.make_graph([h.make_node('Relu', ['x'], ['y'])], 'undef',
                  [h.make_tensor_value_info('y', T.INT8, [4])])
 g.node[0].input[0] = 'nope'
 save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]), 'bad_undefined.onnx')
+# ConvInteger of binary32 weights and zero point (found by fuzz_onnx: the
+# zero point's values were read as integers)
+g = h.make_graph([h.make_node('ConvInteger', ['x', 'w', 'xz', 'wz'], ['y'])],
+                 'convint_float',
+                 [h.make_tensor_value_info('x', T.UINT8, [1, 1, 4, 4])],
+                 [h.make_tensor_value_info('y', T.INT32, [1, 1, 2, 2])],
+                 [c('w', np.full((1, 1, 3, 3), -3e32, np.float32)),
+                  c('xz', np.array(0, np.uint8)),
+                  c('wz', np.array([-3e32], np.float32))])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]),
+     'bad_convinteger_float.onnx')

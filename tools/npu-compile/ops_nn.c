@@ -505,6 +505,11 @@ static int annotate_int(struct npuc_graph *g, struct npuc_node *n, int i,
 	if (!t)
 		return npuc_err(-EINVAL, "node \"%s\": input %d is missing",
 				n->name, i);
+	/* the zero point has x's type: its values are read as integers */
+	if (!is_q8(t->elem))
+		return npuc_err(-EINVAL,
+				"node \"%s\" (%s): input %d is not int8 or uint8",
+				n->name, n->op, i);
 	memset(&q, 0, sizeof(q));
 	q.elem = t->elem;
 	q.n = z ? npuc_tensor_elements(z) : 1;
