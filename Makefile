@@ -62,6 +62,7 @@ test: deps
 	$(MAKE) model-test
 	$(MAKE) npu-run-test
 	$(MAKE) python-test
+	$(MAKE) tsan-test
 	$(MAKE) fuzz FUZZ_RUNS=1000000
 	$(MAKE) install-test
 	$(MAKE) vm-test
