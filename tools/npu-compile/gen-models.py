@@ -240,3 +240,23 @@ g = h.make_graph([h.make_node('ConvInteger', ['x', 'w', 'xz', 'wz'], ['y'])],
                   c('wz', np.array([-3e32], np.float32))])
 save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]),
      'bad_convinteger_float.onnx')
+# A unary operator given a second input, both constants (found by
+# fuzz_onnx: folding read the second, an int64 pair, over the output's 8
+# elements), and a Clip whose constant minimum does not broadcast to its
+# input (the same read past the end, through a parameter input)
+g = h.make_graph([h.make_node('Sigmoid', ['k', 'shape'], ['s']),
+                  h.make_node('Add', ['x', 's'], ['y'])], 'unary_two',
+                 [h.make_tensor_value_info('x', T.FLOAT, [8])],
+                 [h.make_tensor_value_info('y', T.FLOAT, [8])],
+                 [c('k', np.arange(8, dtype=np.float32)),
+                  c('shape', np.array([2, 4], np.int64))])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]),
+     'bad_unary_two_inputs.onnx')
+g = h.make_graph([h.make_node('Clip', ['k', 'lo'], ['s']),
+                  h.make_node('Add', ['x', 's'], ['y'])], 'clip_bcast',
+                 [h.make_tensor_value_info('x', T.FLOAT, [8])],
+                 [h.make_tensor_value_info('y', T.FLOAT, [8])],
+                 [c('k', np.arange(8, dtype=np.float32)),
+                  c('lo', np.array([1, 2], np.float32))])
+save(h.make_model(g, opset_imports=[h.make_opsetid('', 14)]),
+     'bad_clip_min_shape.onnx')

@@ -231,8 +231,15 @@ double npuc_eval1(const struct npuc_node *n, const double *v)
 
 int infer_same(struct npuc_graph *g, struct npuc_node *n)
 {
+	/* the value, then its parameter inputs (Clip's min and max) */
+	int most = 1 + __builtin_popcount(n->def->params);
 	struct npuc_tensor *a;
-	int ret = need_in(g, n, 0, &a);
+	int ret;
+
+	if (n->nin > most)
+		return npuc_err(-EINVAL, "node \"%s\" (%s): %d inputs, at most "
+				"%d", n->name, n->op, n->nin, most);
+	ret = need_in(g, n, 0, &a);
 
 	if (!ret)
 		ret = need_shape(n, a);
@@ -356,6 +363,19 @@ static void store(void *dst, int32_t elem, uint64_t i, double v)
 	}
 }
 
+/* Whether @t's shape broadcasts to @o's (which the inputs' give). */
+static bool bcasts_to(const struct npuc_tensor *t, const struct npuc_tensor *o)
+{
+	int k, off = o->ndim - t->ndim;
+
+	if (off < 0)
+		return false;
+	for (k = 0; k < t->ndim; k++)
+		if (t->dims[k] != 1 && t->dims[k] != o->dims[k + off])
+			return false;
+	return true;
+}
+
 /*
  * Folding of an element-wise node: the scalar function over broadcast
  * inputs. Integer results truncate toward zero (shape arithmetic: Div of
@@ -373,9 +393,18 @@ int fold_pointwise(struct npuc_graph *g, struct npuc_node *n)
 	    o->elem == NPUC_FLOAT16)
 		return -EOPNOTSUPP;
 	r = o->ndim;
-	for (i = 0; i < n->nin; i++)
-		if ((t = in_t(g, n, i)))
-			bstrides(t, r, str[i]);
+	for (i = 0; i < n->nin; i++) {
+		t = in_t(g, n, i);
+		if (!t)
+			continue;
+		/* the output's shape came from some of them (infer_same(),
+		 * infer_cast()): the others must fit it */
+		if (!bcasts_to(t, o))
+			return npuc_err(-EINVAL, "node \"%s\" (%s): input %d "
+					"does not broadcast to the output's "
+					"shape", n->name, n->op, i);
+		bstrides(t, r, str[i]);
+	}
 	cnt = npuc_tensor_elements(o);
 	d = calloc(cnt ? cnt : 1, npuc_elem_size(o->elem));
 	if (!d)
@@ -414,7 +443,9 @@ int infer_cast(struct npuc_graph *g, struct npuc_node *n)
 {
 	struct npuc_tensor *a;
 	int64_t to = attr_i(n, "to", 0);
-	int ret = need_in(g, n, 0, &a);
+	int ret = n->nin > 1 ? npuc_err(-EINVAL, "node \"%s\" (Cast): %d "
+					"inputs, at most 1", n->name, n->nin) :
+		  need_in(g, n, 0, &a);
 
 	if (ret || (ret = need_shape(n, a)))
 		return ret;
