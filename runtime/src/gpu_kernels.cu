@@ -2310,27 +2310,24 @@ __device__ __forceinline__ g_s32 g_dw_dot(g_u32 x, g_u32 w, g_s32 c)
 }
 
 /*
- * The 8-bit outputs of g_dw_body(): @PX pixels (@npx of them in the
- * image) from output pixel @pix0 on, channels c0..c0 + 3, each pixel's 4
- * bytes in one store where @out4 and all 4 channels are valid; @taps:
- * the taps summed (rows not in the padding times KW). No range test per
- * output: |acc| <= taps * 255 * 128 and |zw * sx| <= taps * 255 * |zw|,
- * so a channel whose other terms (cadd) are within the rest of 2^22 has
- * every sum + bias in the fast path's range, and one that is not takes
- * the exact path for all its pixels.
+ * The terms of channels c0..c0 + 3 other than the sums of x w and of x
+ * (zw's): cadd[j] = bias + G_F32_MAGIC - zx * sumw[j] + taps * zx * zw
+ * (mod 2^32), where @sumw holds the sums of the weights on the rows not
+ * in the padding and @taps those rows times KW; and whether every sum of
+ * these channels may take the binary32 fast path. No range test per
+ * output: |sum xw| <= taps * 255 * 128 and |zw sum x| <= taps * 255 * |zw|,
+ * so a channel whose other terms are within the rest of 2^22 has every
+ * sum + bias in the fast path's range.
  */
-template <int M, int PX, bool ZW>
-__device__ __forceinline__ void
-g_dw_put(const struct g_conv &p, const g_s32 (&acc)[PX][4],
-	 const g_s32 (&sx)[PX][4], const g_s32 (&sumw)[4],
-	 const struct g_col (&cc)[4], const bool (&ok)[4], g_u32 taps,
-	 bool out4, g_u8 *out, g_u32 pix0, g_u32 c0, g_u32 npx)
+__device__ __forceinline__ bool g_dw_cadd(const struct g_conv &p,
+					  const struct g_col (&cc)[4],
+					  const g_s32 (&sumw)[4], g_u32 taps,
+					  g_u32 (&cadd)[4])
 {
-	g_u32 cadd[4], px, j;
-	bool fast = M == G_EPI_F32;
-	bool all = out4 && ok[0] && ok[1] && ok[2] && ok[3];
+	bool fast = true;
 	g_s32 lim = (1 << 22) - 1 -
 		    (g_s32)(taps * 255u * (128u + (g_u32)abs(p.zw)));
+	int j;
 
 #pragma unroll
 	for (j = 0; j < 4; j++) {
@@ -2340,10 +2337,29 @@ g_dw_put(const struct g_conv &p, const g_s32 (&acc)[PX][4],
 		cadd[j] = (g_u32)cc[j].bias + (g_u32)G_F32_MAGIC -
 			  (g_u32)p.zx * (g_u32)sumw[j] +
 			  taps * (g_u32)p.zx * (g_u32)p.zw;
-		/* the terms other than the sums; exact: |bias| < 2^30 */
+		/* exact: |bias| < 2^30 */
 		d = (g_s32)(cadd[j] - (g_u32)G_F32_MAGIC);
 		fast = fast && d <= lim && d >= -lim;
 	}
+	return fast;
+}
+
+/*
+ * The outputs of g_dw_body(): @PX pixels (@npx of them in the image) from
+ * output pixel @pix0 on, channels c0..c0 + 3, sum + bias + G_F32_MAGIC =
+ * acc + cadd - zw * sx; 8-bit ones with each pixel's 4 bytes in one store
+ * where @out4 and all 4 channels are valid.
+ */
+template <int M, int PX, bool ZW>
+__device__ __forceinline__ void
+g_dw_put(const struct g_conv &p, const g_s32 (&acc)[PX][4],
+	 const g_s32 (&sx)[PX][4], const g_u32 (&cadd)[4], bool fast,
+	 const struct g_col (&cc)[4], const bool (&ok)[4], bool out4,
+	 g_u8 *out, g_u32 pix0, g_u32 c0, g_u32 npx)
+{
+	bool all = out4 && ok[0] && ok[1] && ok[2] && ok[3];
+	g_u32 px, j;
+
 #pragma unroll
 	for (px = 0; px < PX; px++) {
 		g_u8 *o = out + ((pix0 + px) * p.out_c + c0);
@@ -2356,6 +2372,18 @@ g_dw_put(const struct g_conv &p, const g_s32 (&acc)[PX][4],
 			sp[j] = (g_u32)acc[px][j] + cadd[j];
 			if (ZW)
 				sp[j] -= (g_u32)p.zw * (g_u32)sx[px][j];
+		}
+		if (M == G_EPI_S32) {
+#pragma unroll
+			for (j = 0; j < 4; j++)
+				if (ok[j])
+					g_epi_put<M>(&p.e, cc[j],
+						(g_s32)(sp[j] -
+							(g_u32)cc[j].bias -
+							(g_u32)G_F32_MAGIC),
+						out, (pix0 + px) * p.out_c +
+						c0 + j);
+			continue;
 		}
 		if (fast)
 #pragma unroll
@@ -2378,9 +2406,90 @@ g_dw_put(const struct g_conv &p, const g_s32 (&acc)[PX][4],
 	}
 }
 
+/* Channels c0..c0 + 3's epilogue parameters (@ok: in range). */
+__device__ __forceinline__ void g_dw_cols(const struct g_conv &p, bool colal,
+					  g_u32 c0, struct g_col (&cc)[4],
+					  bool (&ok)[4])
+{
+	int j;
+
+	if (colal)
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			ok[j] = g_col_load<true>(&p.e, c0 + j, g_item(),
+						 &cc[j]);
+	else
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			ok[j] = g_col_load(&p.e, c0 + j, g_item(), &cc[j]);
+}
+
 /*
- * XS: x signed; S1: stride and dilation 1 along x (a sliding window);
- * ZW: zw != 0 (sum x needed)
+ * g_dw_put() in mode G_EPI_F32 where every sum takes the fast path: of
+ * @cc only the scales are read.
+ */
+template <int PX, bool ZW>
+__device__ __forceinline__ void
+g_dw_put_fast(const struct g_conv &p, const g_s32 (&acc)[PX][4],
+	      const g_s32 (&sx)[PX][4], const g_u32 (&cadd)[4],
+	      const struct g_col (&cc)[4], const bool (&ok)[4], bool out4,
+	      g_u8 *out, g_u32 pix0, g_u32 c0, g_u32 npx)
+{
+	bool all = out4 && ok[0] && ok[1] && ok[2] && ok[3];
+	g_u32 px, j;
+
+#pragma unroll
+	for (px = 0; px < PX; px++) {
+		g_u8 *o = out + ((pix0 + px) * p.out_c + c0);
+		g_u32 w = 0;
+
+		if (px >= npx)
+			break;
+#pragma unroll
+		for (j = 0; j < 4; j++) {
+			g_u32 sp = (g_u32)acc[px][j] + cadd[j];
+
+			if (ZW)
+				sp -= (g_u32)p.zw * (g_u32)sx[px][j];
+			w |= g_epi_fast_in(&p.e, cc[j], (g_s32)sp) << (8 * j);
+		}
+		if (all) {
+			*(g_u32 *)o = w;
+			continue;
+		}
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			if (ok[j])
+				o[j] = (g_u8)(w >> (8 * j));
+	}
+}
+
+/* Channels c0..c0 + 3's sums of the weights of kernel row @ky (@sw). */
+template <int KH, int KW>
+__device__ __forceinline__ void g_dw_wsum(const g_u32 *sw, g_u32 C,
+					  g_u32 c0, g_u32 ky,
+					  g_s32 (&sumw)[4])
+{
+	const int KWW = (KW + 3) / 4;
+	int wi, j;
+
+#pragma unroll
+	for (wi = 0; wi < KWW; wi++) {
+		uint4 w4 = *(const uint4 *)(sw + (ky * KWW + wi) * C + c0);
+		g_u32 wv[4] = { w4.x, w4.y, w4.z, w4.w };
+
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			sumw[j] = g_dp4a_ss(0x01010101u, wv[j], sumw[j]);
+	}
+}
+
+/*
+ * The threads of a launch as cl channel lanes (of 4 channels: consecutive
+ * threads read consecutive words) times pl pixel lanes: a thread keeps its
+ * channels over the pixel groups it takes, so their epilogue parameters
+ * and weight sums are read once, and it steps through the pixel groups by
+ * additions (no division a group).
  */
 template <int M, int KH, int KW, int PX, bool XS, bool S1, bool ZW>
 __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
@@ -2393,10 +2502,14 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 	bool out4 = !((g_u64)out % 4);
 	bool colal = g_cols_aligned(&p.e, g_item());
 	g_u32 C = p.out_c, c4n = C / 4, xg = (p.out_w + PX - 1) / PX;
-	g_u32 rows = (g_u32)(p.total / ((g_u64)p.out_c * p.out_w));
-	g_u32 total = rows * xg * c4n, idx, j, px, ky, kx, wi;
+	g_u32 nbat = (g_u32)(p.total / ((g_u64)p.out_c * p.out_w * p.out_h));
+	g_u32 nthr = gridDim.x * blockDim.x;
+	g_u32 gid = blockIdx.x * blockDim.x + threadIdx.x;
+	g_u32 cl = min(nthr, c4n), pl = cl ? nthr / cl : 0;
 	g_u32 zx4 = ((g_u32)p.zx & 0xff) * 0x01010101u;
 	const g_u32 one = 0x01010101u;
+	g_u32 idx, j, px, ky, kx, wi, q;
+	g_u32 dx, doy, dnb, x00, oy00, nb00;
 
 	/*
 	 * A thread a channel: its KH * KW loads are independent, so they are
@@ -2426,156 +2539,189 @@ __device__ __forceinline__ void g_dw_body(const struct g_conv &p, g_u32 *sw)
 			}
 	}
 	__syncthreads();
-	for (idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-	     idx += gridDim.x * blockDim.x) {
-		g_u32 q = idx % c4n, c0 = 4 * q, t = idx / c4n;
-		g_u32 ox0 = PX * (t % xg), row = t / xg;
-		g_u32 oy = row % p.out_h, nb = row / p.out_h;
-		g_s32 iy0 = (g_s32)(oy * p.stride_h) - (g_s32)p.pad_top;
-		g_s32 ix0 = (g_s32)(ox0 * p.stride_w) - (g_s32)p.pad_left;
-		g_s32 acc[PX][4], sx[PX][4], sumw[4];
-		g_u32 nrow = 0;
-		/* the whole window in the image: loads without tests */
-		bool inner = ix0 >= 0 &&
-			     ix0 + (g_s32)((PX - 1) * p.stride_w +
-					   (KW - 1) * p.dil_w) <
-			     (g_s32)p.in_w;
-		struct g_col cc[4];
-		bool ok[4];
+	if (!c4n || gid >= cl * pl)
+		return;
+	/* the step of pl pixel groups and this thread's first group */
+	dx = pl % xg;
+	doy = pl / xg % p.out_h;
+	dnb = pl / xg / p.out_h;
+	idx = gid / cl;
+	x00 = idx % xg;
+	oy00 = idx / xg % p.out_h;
+	nb00 = idx / xg / p.out_h;
+	for (q = gid % cl; q < c4n; q += cl) {
+		g_u32 c0 = 4 * q, xi = x00, oy = oy00, nb = nb00;
+		g_u32 cfull[4];
+		struct g_col cf[4];
+		g_s32 sumw[4] = { 0, 0, 0, 0 };
+		bool ok[4], ffull;
+
+		/*
+		 * kept: what the fast path of a group with every kernel row
+		 * in the image needs; the rest is read again (registers)
+		 */
+		g_dw_cols(p, colal, c0, cf, ok);
+#pragma unroll
+		for (ky = 0; ky < KH; ky++)
+			g_dw_wsum<KH, KW>(sw, C, c0, ky, sumw);
+		ffull = g_dw_cadd(p, cf, sumw, KH * KW, cfull);
+		for (; nb < nbat;) {
+			g_u32 ox0 = PX * xi, row = nb * p.out_h + oy;
+			g_s32 iy0 = (g_s32)(oy * p.stride_h) -
+				    (g_s32)p.pad_top;
+			g_s32 ix0 = (g_s32)(ox0 * p.stride_w) -
+				    (g_s32)p.pad_left;
+			g_s32 acc[PX][4], sx[PX][4];
+			g_u32 nrow = 0;
+			/* the whole window in the image: loads without tests */
+			bool inner = ix0 >= 0 &&
+				     ix0 + (g_s32)((PX - 1) * p.stride_w +
+						   (KW - 1) * p.dil_w) <
+				     (g_s32)p.in_w;
 
 #pragma unroll
-		for (j = 0; j < 4; j++) {
-			sumw[j] = 0;
+			for (j = 0; j < 4; j++)
 #pragma unroll
-			for (px = 0; px < PX; px++)
-				acc[px][j] = sx[px][j] = 0;
-		}
+				for (px = 0; px < PX; px++)
+					acc[px][j] = sx[px][j] = 0;
 #pragma unroll
-		for (ky = 0; ky < KH; ky++) {
-			g_s32 iy = iy0 + (g_s32)(ky * p.dil_h);
-			g_u32 xv[PX][KWW * 4];
-			const g_u8 *r;
+			for (ky = 0; ky < KH; ky++) {
+				g_s32 iy = iy0 + (g_s32)(ky * p.dil_h);
+				g_u32 xv[PX][KWW * 4];
+				const g_u8 *r;
 
-			if (iy < 0 || iy >= (g_s32)p.in_h)
-				continue;
-			nrow++;
-			r = in + ((nb * p.in_h + (g_u32)iy) * p.in_w) * p.in_c + c0;
-			if (S1) {
-				g_u32 win[PX + KW - 1];
+				if (iy < 0 || iy >= (g_s32)p.in_h)
+					continue;
+				nrow++;
+				r = in + ((nb * p.in_h + (g_u32)iy) * p.in_w) *
+					 p.in_c + c0;
+				if (S1) {
+					g_u32 win[PX + KW - 1];
 
-				if (inner) {
-					const g_u8 *q = r + (g_u32)ix0 * p.in_c;
+					if (inner) {
+						const g_u8 *s = r + (g_u32)ix0 *
+								p.in_c;
 
 #pragma unroll
-					for (kx = 0; kx < PX + KW - 1; kx++)
-						win[kx] = __ldg((const unsigned
-							int *)(q + kx *
-							p.in_c));
+						for (kx = 0; kx < PX + KW - 1;
+						     kx++)
+							win[kx] = __ldg((const
+								unsigned int *)
+								(s + kx *
+								 p.in_c));
+					} else {
+#pragma unroll
+						for (kx = 0; kx < PX + KW - 1;
+						     kx++)
+							win[kx] = g_dw_ld(p, r,
+								ix0 +
+								(g_s32)kx,
+								zx4);
+					}
+#pragma unroll
+					for (px = 0; px < PX; px++)
+#pragma unroll
+						for (kx = 0; kx < KWW * 4; kx++)
+							xv[px][kx] = kx < KW ?
+								win[px + kx] :
+								0;
+				} else if (inner) {
+					const g_u8 *s = r + (g_u32)ix0 * p.in_c;
+
+#pragma unroll
+					for (px = 0; px < PX; px++)
+#pragma unroll
+						for (kx = 0; kx < KWW * 4; kx++)
+							xv[px][kx] = kx < KW ?
+								__ldg((const
+								unsigned int *)
+								(s + (px *
+								p.stride_w +
+								kx * p.dil_w) *
+								p.in_c)) : 0;
 				} else {
 #pragma unroll
-					for (kx = 0; kx < PX + KW - 1; kx++)
-						win[kx] = g_dw_ld(p, r,
-							ix0 + (g_s32)kx, zx4);
-				}
+					for (px = 0; px < PX; px++)
 #pragma unroll
-				for (px = 0; px < PX; px++)
-#pragma unroll
-					for (kx = 0; kx < KWW * 4; kx++)
-						xv[px][kx] = kx < KW ?
-							win[px + kx] : 0;
-			} else if (inner) {
-				const g_u8 *q = r + (g_u32)ix0 * p.in_c;
-
-#pragma unroll
-				for (px = 0; px < PX; px++)
-#pragma unroll
-					for (kx = 0; kx < KWW * 4; kx++)
-						xv[px][kx] = kx < KW ?
-							__ldg((const unsigned
-							int *)(q + (px *
-							p.stride_w + kx *
-							p.dil_w) * p.in_c)) :
-							0;
-			} else {
-#pragma unroll
-				for (px = 0; px < PX; px++)
-#pragma unroll
-					for (kx = 0; kx < KWW * 4; kx++)
-						xv[px][kx] = kx < KW ?
-							g_dw_ld(p, r, ix0 +
-							(g_s32)(px *
+						for (kx = 0; kx < KWW * 4; kx++)
+							xv[px][kx] = kx < KW ?
+								g_dw_ld(p, r,
+								ix0 + (g_s32)(
+								px *
 								p.stride_w +
 								kx * p.dil_w),
-							zx4) : 0;
-			}
+								zx4) : 0;
+				}
 #pragma unroll
-			for (wi = 0; wi < KWW; wi++) {
-				uint4 w4 = *(const uint4 *)(sw +
-					(ky * KWW + wi) * C + c0);
-				g_u32 wv[4] = { w4.x, w4.y, w4.z, w4.w };
+				for (wi = 0; wi < KWW; wi++) {
+					uint4 w4 = *(const uint4 *)(sw +
+						(ky * KWW + wi) * C + c0);
+					g_u32 wv[4] = { w4.x, w4.y, w4.z,
+							w4.w };
 
 #pragma unroll
-				for (j = 0; j < 4; j++)
-					sumw[j] = g_dp4a_ss(one, wv[j],
-							    sumw[j]);
-#pragma unroll
-				for (px = 0; px < PX; px++) {
-					g_u32 xc[4];
+					for (px = 0; px < PX; px++) {
+						g_u32 xc[4];
 
-					g_tr4(xv[px][4 * wi],
-					      xv[px][4 * wi + 1],
-					      xv[px][4 * wi + 2],
-					      xv[px][4 * wi + 3], xc);
-#pragma unroll
-					for (j = 0; j < 4; j++)
-						acc[px][j] = g_dw_dot<XS>(xc[j],
-							wv[j], acc[px][j]);
-					if (ZW)
+						g_tr4(xv[px][4 * wi],
+						      xv[px][4 * wi + 1],
+						      xv[px][4 * wi + 2],
+						      xv[px][4 * wi + 3], xc);
 #pragma unroll
 						for (j = 0; j < 4; j++)
-							sx[px][j] = g_dw_dot<XS>(
+							acc[px][j] =
+								g_dw_dot<XS>(
+								xc[j], wv[j],
+								acc[px][j]);
+						if (ZW)
+#pragma unroll
+							for (j = 0; j < 4; j++)
+								sx[px][j] =
+								g_dw_dot<XS>(
 								xc[j], one,
 								sx[px][j]);
+					}
 				}
 			}
-		}
-		if (colal)
-#pragma unroll
-			for (j = 0; j < 4; j++)
-				ok[j] = g_col_load<true>(&p.e, c0 + j, g_item(),
-							 &cc[j]);
-		else
-#pragma unroll
-			for (j = 0; j < 4; j++)
-				ok[j] = g_col_load(&p.e, c0 + j, g_item(),
-						   &cc[j]);
-		if (M != G_EPI_S32) {
-			g_dw_put<M, PX, ZW>(p, acc, sx, sumw, cc, ok, nrow * KW,
-					    out4, out, row * p.out_w + ox0, c0,
-					    p.out_w - ox0);
-		} else {
-#pragma unroll
-			for (px = 0; px < PX; px++) {
-				g_u32 ox = ox0 + px;
+			if (nrow == KH && ffull) {
+				g_dw_put_fast<PX, ZW>(p, acc, sx, cfull, cf, ok,
+						      out4, out,
+						      row * p.out_w + ox0, c0,
+						      p.out_w - ox0);
+			} else {
+				/* rows in the padding, or another mode */
+				g_s32 sw2[4] = { 0, 0, 0, 0 };
+				struct g_col cc[4];
+				g_u32 cadd[4];
+				bool fast;
 
-				if (ox >= p.out_w)
-					break;
-#pragma unroll
-				for (j = 0; j < 4; j++) {
-					g_u32 v = (g_u32)acc[px][j] -
-						  (g_u32)p.zw *
-						  (g_u32)sx[px][j] -
-						  (g_u32)p.zx * (g_u32)sumw[j] +
-						  nrow * KW * (g_u32)p.zx *
-						  (g_u32)p.zw;
+				g_dw_cols(p, colal, c0, cc, ok);
+				for (ky = 0; ky < KH; ky++) {
+					g_s32 iy = iy0 +
+						   (g_s32)(ky * p.dil_h);
 
-					if (ok[j])
-						g_epi_put<M>(&p.e, cc[j],
-							(g_s32)v, out,
-							((row * p.out_w + ox) *
-							 p.out_c + c0 + j));
+					if (iy >= 0 && iy < (g_s32)p.in_h)
+						g_dw_wsum<KH, KW>(sw, C, c0, ky,
+								  sw2);
 				}
+				fast = g_dw_cadd(p, cc, sw2, nrow * KW, cadd);
+				g_dw_put<M, PX, ZW>(p, acc, sx, cadd, fast, cc,
+						    ok, out4, out,
+						    row * p.out_w + ox0, c0,
+						    p.out_w - ox0);
 			}
+			/* the next group: pl on */
+			xi += dx;
+			if (xi >= xg) {
+				xi -= xg;
+				oy++;
+			}
+			oy += doy;
+			if (oy >= p.out_h) {
+				oy -= p.out_h;
+				nb++;
+			}
+			nb += dnb;
 		}
 	}
 }
