@@ -52,6 +52,11 @@ BENCH_NPURT := $(if $(NPURT_BENCH),--npurt $(NPURT_BENCH) $(BUILD)/bench/npurt)
 BENCH_NPUC = $(if $(filter $(BUILD)/bin/npuc-bench,$(BIN_TARGETS)),--npuc \
 	$(BUILD)/bin/npuc-bench $(NPUC_BENCH_MODEL) $(BUILD)/bench/npuc)
 
+# The peers' programs (below), named here: a rule's prerequisites are
+# expanded where it is read.
+GEMM_PEERS   := $(BUILD)/bench/gemm-peers
+MODEL_BENCH  := $(BUILD)/bench/model-bench
+
 # The VM figures, then the peers on the host (one after the other: never
 # two benchmarks at once).
 bench: all $(NPU_BENCH) $(NPURT_BENCH) $(GEMM_PEERS) $(MODEL_BENCH)
@@ -74,8 +79,6 @@ bench: all $(NPU_BENCH) $(NPURT_BENCH) $(GEMM_PEERS) $(MODEL_BENCH)
 #
 # BENCH_MODELS: a folder of NAME/model.onnx + NAME/test_data_set_0/ (ONNX's
 # test layout): tests/models once vendored, else ../shared/models.
-GEMM_PEERS   := $(BUILD)/bench/gemm-peers
-MODEL_BENCH  := $(BUILD)/bench/model-bench
 BENCH_MODELS ?= $(firstword $(wildcard tests/models) $(wildcard ../shared/models))
 
 $(GEMM_PEERS): tests/bench/gemm-peers.c runtime/include/npurt.h \
