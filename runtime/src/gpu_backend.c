@@ -24,6 +24,7 @@
  * by byte from the registers) and depthwise 3x3/5x5 has a
  * kernel of its own (gpu_dw_ok(); NPURT_GPU_DW=0: the generic one), as
  * has a pointwise convolution of K <= 32 (gpu_pw_ok(); NPURT_GPU_PW=0:
+ * the GEMM kernels) and of larger K (gpu_pwk_fits(); NPURT_GPU_PWK=0:
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
  * the CPU steps QUANTIZE, DEQUANTIZE, the binary element-wise ones and
@@ -60,7 +61,7 @@
 enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
-	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_COUNT };
+	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -73,7 +74,7 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm_tc_conv_n16",
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
-	"k_dequant", "k_binary", "k_sconv", "k_sconv1",
+	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk",
 };
 
 #define GPU_MM_WIDTHS	4
@@ -134,6 +135,7 @@ struct npurt_gpu {
 	bool tc;			/* GEMMs on the tensor cores */
 	bool dw;			/* k_dw3/k_dw5 for depthwise */
 	bool pw;			/* k_pw for pointwise of K <= 32 */
+	bool pwk;			/* k_pwk for pointwise of larger K */
 	bool sk;			/* k_mm_sk for GEMMs of few rows */
 	int steps;			/* run_step: 1 always, 0 never, -1 auto */
 	pthread_key_t key;
@@ -763,6 +765,27 @@ static int gpu_launch_pw(npurt_device *dev, struct gpu_stream *st,
 			  (unsigned int)gy, p);
 }
 
+/*
+ * k_pwk over @job's items, in one grid where they share the weights and
+ * the epilogue's vectors (gpu_pwk_fold()): a block's 8 warps share 32
+ * columns (blockIdx.y) and walk m16 row tiles of every item; one wave of
+ * the 3 blocks a multiprocessor holds, so that a block's set-up (its
+ * columns' weights into shared memory) serves as many tiles as it can.
+ */
+static int gpu_launch_pwk(npurt_device *dev, struct gpu_stream *st,
+			  const struct npurt_job *job, struct g_mm *p)
+{
+	uint64_t items = job_items(job), gy = (p->n + 31) / 32, gx, most;
+
+	if (gpu_pwk_fold(p, (uint32_t)items))
+		items = 1;
+	most = ((uint64_t)(p->mi + 15) / 16 * (p->m / p->mi) + 7) / 8;
+	gx = (uint64_t)dev->gpu->sms * 3 / (gy * items);
+	gx = gx < 1 ? 1 : gx > most ? most : gx;
+	return gpu_launch3(dev, st, F_PWK, (unsigned int)gx, (unsigned int)gy,
+			   (unsigned int)items, p);
+}
+
 static int run_conv(npurt_device *dev, struct gpu_stream *st,
 		    const struct npurt_job *job, const struct rm_npu_cmd *cmd,
 		    uint32_t index)
@@ -775,6 +798,8 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 	if (gpu_fill_conv_mm(&p, &slots, cmd, index)) {
 		if (!p.conv && gpu_pw_ok(dev, &p))
 			return gpu_launch_pw(dev, st, job, &p);
+		if (dev->gpu->pwk && gpu_pwk_fits(&p))
+			return gpu_launch_pwk(dev, st, job, &p);
 		return gpu_launch_mm(dev, st, job, &p,
 				     p.conv ? F_MM_CONV : F_MM);
 	}
@@ -1662,6 +1687,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	g->tc = gi.cc_major >= 8 && gpu_env_on("NPURT_GPU_TC");
 	g->dw = gpu_env_on("NPURT_GPU_DW");
 	g->pw = g->tc && gpu_env_on("NPURT_GPU_PW");
+	g->pwk = g->tc && gpu_env_on("NPURT_GPU_PWK");
 	g->sk = g->tc && gpu_env_on("NPURT_GPU_SK");
 	steps = getenv("NPURT_GPU_STEPS");
 	g->steps = steps && !strcmp(steps, "1") ? 1 :

@@ -173,6 +173,26 @@ bool gpu_pw_fits(struct g_mm *p)
 	return true;
 }
 
+bool gpu_pwk_fits(const struct g_mm *p)
+{
+	return !p->conv && p->e.out_dtype != RM_NPU_DT_INT32 &&
+	       (p->e.flags & RM_NPU_MM_F32_SCALE) && p->k > 32 &&
+	       p->k <= G_PK_KMAX && !(p->k % 16) && p->n && !(p->n % 8) &&
+	       p->b_ks == 1 &&
+	       !((p->a | p->a_is | p->lda | p->b | p->b_is | p->b_ns) % 16) &&
+	       !((p->e.out | p->e.out_is | p->ldo) % 8);
+}
+
+bool gpu_pwk_fold(struct g_mm *p, uint32_t items)
+{
+	p->mi = p->m;
+	if (items < 2 || p->b_is || p->e.bias_is || p->e.quant_is ||
+	    (uint64_t)p->m * items > UINT32_MAX)
+		return false;
+	p->m *= items;
+	return true;
+}
+
 bool gpu_dw_fits(const struct rm_npu_cmd_conv2d *c, const struct g_conv *q)
 {
 	uint64_t in_bytes = (uint64_t)c->batch * c->in_h * c->in_w * c->in_c;

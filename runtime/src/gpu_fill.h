@@ -66,6 +66,18 @@ void gpu_fill_copy(struct g_copy *p, const struct gpu_slots *s,
  */
 bool gpu_pw_fits(struct g_mm *p);
 /*
+ * Does k_pwk take pointwise GEMM @p? 8-bit outputs in the binary32 mode,
+ * 32 < K <= G_PK_KMAX in 16-byte pieces, N in eights, A rows and B
+ * columns 16-byte aligned, the output rows 8-byte aligned.
+ */
+bool gpu_pwk_fits(const struct g_mm *p);
+/*
+ * k_pwk over @items of @p in one grid, where they share the weights and
+ * the epilogue's vectors: true, p->m the rows of all, p->mi of one item
+ * (else p->mi = p->m, the items on blockIdx.z).
+ */
+bool gpu_pwk_fold(struct g_mm *p, uint32_t items);
+/*
  * Does k_dw3/k_dw5 take @c (parameters @q)? Depthwise, 3x3 or 5x5,
  * channels in fours, the input 4-byte aligned, sizes below 2^31, the
  * weights within the kernels' shared memory.

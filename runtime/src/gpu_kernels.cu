@@ -1965,6 +1965,47 @@ __device__ __forceinline__ g_u32 g_pw_byte(g_s32 s, float mult, float rb,
 	return (g_u32)(r + odd);
 }
 
+/*
+ * A warp's m16 x 32 tile of k_pw or k_pwk (rows m0.. of @rows at @out,
+ * columns n0..) where their fast epilogue may not run: g_mma_store()'s
+ * arithmetic, output by output, the columns' parameters read (and
+ * checked) again; @cadd holds each column's bias and G_F32_MAGIC, which
+ * are taken out again.
+ */
+__device__ __forceinline__ void g_pw_slow(const struct g_mm &p,
+					  const g_s32 (&acc)[G_PW_NT][4],
+					  const g_u32 (&cadd)[G_PW_NT][2],
+					  const g_u32 (&radd)[2], g_u8 *out,
+					  g_u32 n0, g_u32 m0, g_u32 rows,
+					  g_u32 g, g_u32 t)
+{
+	int j, c, h;
+
+#pragma unroll
+	for (j = 0; j < G_PW_NT; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			g_u32 n = n0 + 8 * j + 2 * t + c;
+			struct g_col cc = { 0, p.e.mult, p.e.shift };
+
+			if (n >= p.n || !g_col_load(&p.e, n, g_item(), &cc))
+				continue;
+#pragma unroll
+			for (h = 0; h < 2; h++) {
+				g_u32 m = m0 + g + 8 * h;
+				g_u32 v = (g_u32)acc[j][2 * h + c] + cadd[j][c] -
+					  (g_u32)cc.bias - (g_u32)G_F32_MAGIC +
+					  radd[h];
+
+				if (m < rows)
+					g_epi_put<G_EPI_F32>(&p.e, cc, (g_s32)v,
+							     out,
+							     (g_u64)m * p.ldo +
+							     n);
+			}
+		}
+}
+
 template <int KS>
 __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 					  g_u8 (*st)[G_PW_ROW])
@@ -2132,39 +2173,7 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 			}
 			__syncwarp();
 		} else {
-			/*
-			 * g_mma_store()'s arithmetic, output by output, the
-			 * columns' parameters read (and checked) again
-			 */
-#pragma unroll
-			for (j = 0; j < G_PW_NT; j++)
-#pragma unroll
-				for (c = 0; c < 2; c++) {
-					g_u32 n = n0 + 8 * j + 2 * t + c;
-					struct g_col cc = { 0, p.e.mult,
-							    p.e.shift };
-
-					if (n >= p.n ||
-					    !g_col_load(&p.e, n, g_item(), &cc))
-						continue;
-#pragma unroll
-					for (h = 0; h < 2; h++) {
-						g_u32 m = m0 + g + 8 * h;
-						g_u32 v = (g_u32)acc[j][2 * h +
-									c] +
-							  cadd[j][c] -
-							  (g_u32)cc.bias -
-							  (g_u32)G_F32_MAGIC +
-							  radd[h];
-
-						if (m < p.m)
-							g_epi_put<G_EPI_F32>(
-								&p.e, cc,
-								(g_s32)v, out,
-								(g_u64)m *
-								p.ldo + n);
-					}
-				}
+			g_pw_slow(p, acc, cadd, radd, out, n0, m0, p.m, g, t);
 		}
 #pragma unroll
 		for (s = 0; s < KS; s++)
@@ -2188,6 +2197,333 @@ k_pw(const struct g_mm p)
 
 	g_pw_body<1>(p, stage[threadIdx.x / 32]);
 #endif	/* never launched before sm_80 (gpu_pw_ok()) */
+}
+
+/* ---- pointwise GEMMs of larger K on the tensor cores -------------------- */
+
+/*
+ * k_pwk: a GEMM of 32 < K <= G_PK_KMAX, K in 16-byte pieces, B in whole
+ * rows of k per column (a pointwise convolution's weights), 8-bit outputs
+ * in the binary32 mode (gpu_pwk_fits()): the projections of mobilenet-
+ * like models, and their expansions past K = 32. ncu put the GEMM
+ * kernels at ~1,080 instructions a warp per 128 x 32 tile of such a layer
+ * (K 96), 12 of them mma: index arithmetic and per-element tests written
+ * for every GEMM and convolution. Here a block holds its 32 columns'
+ * weights in shared memory and each warp walks m16 row tiles with no
+ * per-element work but the epilogue:
+ *
+ * - A straight from global memory in 16-byte loads: lane 4g + t reads
+ *   bytes 16t..16t + 15 of a 64-byte k chunk of rows g and g + 8, and
+ *   feeds words 0, 1 to one m16n8k32 as its k words t, t + 4 and words 2,
+ *   3 to a second. That is a permutation of the chunk's k, and lane t's
+ *   B words come from the same bytes of the column (one 16-byte shared
+ *   load for both), so every product is the one of the plain order and
+ *   the exact int32 sums are the same. A piece past K reads as zero.
+ * - The epilogue of k_pw (g_pw_byte()), with g_epi_fast()'s range test:
+ *   a tile with a sum out of it (or a warp with a column whose parameters
+ *   are invalid or not fast) takes g_epi_put() for each output instead.
+ * - The bytes staged per warp, stored in 16 or 8-byte pieces of a row.
+ */
+#define G_PK_NB		32		/* columns a block */
+/* a column's bytes in shared memory: a multiple of 128, plus 64 */
+#define G_PK_STRIDE	(G_PK_KMAX + 64)
+
+#if G_TC
+/* bytes 64c + 16t.. of the rows at @r0, @r1 (zero past @k) */
+__device__ __forceinline__ void g_pk_load(const g_u8 *r0, const g_u8 *r1,
+					  g_u32 c, g_u32 t, g_u32 k,
+					  uint4 &x0, uint4 &x1)
+{
+	const uint4 z = { 0, 0, 0, 0 };
+	bool in = 64 * c + 16 * t < k;
+
+	x0 = in ? __ldg((const uint4 *)(r0 + 64 * c)) : z;
+	x1 = in ? __ldg((const uint4 *)(r1 + 64 * c)) : z;
+}
+
+/* One 64-byte k chunk of the warp's m16 x 32 tile (n8 tiles below @nt) */
+template <bool AS>
+__device__ __forceinline__ void g_pk_chunk(g_s32 (&acc)[4][4],
+					   const uint4 &x0, const uint4 &x1,
+					   const g_u8 *bq, g_u32 stride,
+					   g_u32 nt)
+{
+	const g_u32 a0[4] = { x0.x, x1.x, x0.y, x1.y };
+	const g_u32 a1[4] = { x0.z, x1.z, x0.w, x1.w };
+	int j;
+
+#pragma unroll
+	for (j = 0; j < 4; j++) {
+		uint4 bv;
+
+		if ((g_u32)j >= nt)
+			break;
+		bv = *(const uint4 *)(bq + 8 * j * stride);
+		g_mma<AS>(acc[j], a0, bv.x, bv.y);
+		g_mma<AS>(acc[j], a1, bv.z, bv.w);
+	}
+}
+
+/* (x, y, z) = (y, z, x) */
+__device__ __forceinline__ void g_pk_rot(uint4 &x, uint4 &y, uint4 &z)
+{
+	uint4 v = x;
+
+	x = y;
+	y = z;
+	z = v;
+}
+
+/* the sum of a row's bytes in @x (signed or not) plus @s */
+__device__ __forceinline__ g_s32 g_pk_rsum(const uint4 &x, bool as, g_s32 s)
+{
+	const g_u32 one = 0x01010101u;
+
+	if (as)
+		return g_dp4a_ss(x.x, one, g_dp4a_ss(x.y, one,
+			g_dp4a_ss(x.z, one, g_dp4a_ss(x.w, one, s))));
+	return g_dp4a_us(x.x, one, g_dp4a_us(x.y, one,
+		g_dp4a_us(x.z, one, g_dp4a_us(x.w, one, s))));
+}
+
+/*
+ * The rows g and g + 8 of row tile @lt (of @tpi a batch item, items
+ * folded: mi rows each) at byte 16t, the last row for those past it.
+ */
+__device__ __forceinline__ void g_pk_rows(const struct g_mm &p, const g_u8 *a,
+					  g_u32 lt, g_u32 tpi, g_u32 g,
+					  g_u32 t, const g_u8 *&r0,
+					  const g_u8 *&r1)
+{
+	g_u32 r = lt % tpi * 16 + g;
+
+	a += (g_u64)(lt / tpi) * p.a_is + 16 * t;
+	r0 = a + (g_u64)min(r, p.mi - 1) * p.lda;
+	r1 = a + (g_u64)min(r + 8, p.mi - 1) * p.lda;
+}
+
+/* a block's columns: their weights' sums and their parameters */
+struct g_pk_cols {
+	g_s32 csum[G_PK_NB], bias[G_PK_NB], mult[G_PK_NB];
+	bool fast[G_PK_NB];
+};
+
+__device__ __forceinline__ void g_pk_body(const struct g_mm &p, g_u8 *bsm,
+					  struct g_pk_cols &cs,
+					  g_u8 (*st)[G_PW_ROW])
+{
+	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
+	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
+	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
+	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+	g_u32 g = lane / 4, t = lane % 4, n0 = blockIdx.y * G_PK_NB;
+	g_u32 ncols = p.n - n0 < G_PK_NB ? p.n - n0 : G_PK_NB;
+	g_u32 nt = ncols / 8, nch = (p.k + 63) / 64, pieces = 4 * nch;
+	g_u32 stride = (p.k + 127) / 128 * 128 + 64;
+	/* row tiles of an item, and of all (p.m / p.mi items folded) */
+	g_u32 tpi = (p.mi + 15) / 16, tiles = tpi * (p.m / p.mi);
+	g_u32 step = gridDim.x * (G_THREADS / 32);
+	g_u32 tile = blockIdx.x * (G_THREADS / 32) + warp, idx, j, c, h;
+	/* the lane's stores: row lane / 2, bytes 16 * (lane % 2).. */
+	g_u32 sb = 16 * (lane % 2);
+	bool v16 = !((p.e.out + g_item() * p.e.out_is) % 16) &&
+		   !(p.e.out_is % 16) && !(p.ldo % 16) && sb + 16 <= ncols;
+	g_u32 cadd[G_PW_NT][2];
+	float mult[G_PW_NT][2], rb;
+	g_s32 lo2, hi2, odd = p.e.zp & 1;
+	bool fast = true, as = p.a_signed;
+	const g_u8 *bq = bsm + g * stride + 16 * t, *l0, *l1;
+	/* A chunks: this one (x), the next two in flight (y, z) */
+	uint4 x0, x1, y0, y1, z0, z1;
+	g_u32 lt, lc;
+
+	/* the block's columns, zero past N and K */
+	for (idx = threadIdx.x; idx < G_PK_NB * pieces; idx += G_THREADS) {
+		g_u32 col = idx / pieces, pc = idx % pieces;
+		uint4 v = { 0, 0, 0, 0 };
+
+		if (col < ncols && 16 * pc < p.k)
+			v = __ldg((const uint4 *)(b + (g_u64)(n0 + col) *
+						  p.b_ns + 16 * pc));
+		*(uint4 *)(bsm + col * stride + 16 * pc) = v;
+	}
+	__syncthreads();
+	/* their sums (the za term): 8 lanes a column */
+	{
+		g_u32 col = threadIdx.x / 8, w;
+		g_s32 s = 0;
+
+		for (w = threadIdx.x % 8; w < 16 * nch; w += 8)
+			s = g_dp4a_ss(0x01010101u,
+				      *(const g_u32 *)(bsm + col * stride +
+						       4 * w), s);
+		s += __shfl_xor_sync(0xffffffffu, s, 1);
+		s += __shfl_xor_sync(0xffffffffu, s, 2);
+		s += __shfl_xor_sync(0xffffffffu, s, 4);
+		if (threadIdx.x % 8 == 0)
+			cs.csum[col] = s;
+	}
+	/* their parameters, read (and checked) once a block */
+	if (threadIdx.x < G_PK_NB) {
+		g_u32 n = n0 + threadIdx.x;
+		struct g_col cc = { 0, p.e.mult, p.e.shift };
+		bool ok = n < p.n &&
+			  (g_cols_aligned(&p.e, g_item()) ?
+			   g_col_load<true>(&p.e, n, g_item(), &cc) :
+			   g_col_load(&p.e, n, g_item(), &cc));
+
+		cs.bias[threadIdx.x] = cc.bias;
+		cs.mult[threadIdx.x] = cc.mult;
+		cs.fast[threadIdx.x] = n >= p.n ||
+				       (ok && g_col_fast(&p.e, cc, p.k));
+	}
+	__syncthreads();
+	if (tile >= tiles)
+		return;
+	/*
+	 * The load cursor (tile lt, chunk lc, rows l0, l1) runs two chunks
+	 * ahead of the sums, over the warp's tiles in turn.
+	 */
+	lt = tile;
+	lc = 0;
+	g_pk_rows(p, a, lt, tpi, g, t, l0, l1);
+	g_pk_load(l0, l1, lc, t, p.k, x0, x1);
+	for (j = 0; j < 2; j++) {
+		if (++lc == nch) {
+			lc = 0;
+			lt += step;
+			g_pk_rows(p, a, lt < tiles ? lt : tile, tpi, g, t, l0,
+				  l1);
+		}
+		if (j)
+			g_pk_load(l0, l1, lc, t, lt < tiles ? p.k : 0, z0, z1);
+		else
+			g_pk_load(l0, l1, lc, t, lt < tiles ? p.k : 0, y0, y1);
+	}
+	/* the lane's columns n0 + 8j + 2t + c: parameters and constants */
+#pragma unroll
+	for (j = 0; j < 4; j++)
+#pragma unroll
+		for (c = 0; c < 2; c++) {
+			g_u32 col = 8 * j + 2 * t + c;
+
+			fast = fast && cs.fast[col];
+			mult[j][c] = __int_as_float(cs.mult[col]);
+			cadd[j][c] = (g_u32)cs.bias[col] + (g_u32)G_F32_MAGIC -
+				     (g_u32)p.za * (g_u32)cs.csum[col] +
+				     p.k * (g_u32)p.za * (g_u32)p.zb;
+		}
+	fast = __all_sync(0xffffffffu, fast);
+	rb = __fadd_rn(12582912.0f, __int2float_rn(p.e.zp - odd));
+	lo2 = G_F32_MAGIC + p.e.lo - odd;
+	hi2 = G_F32_MAGIC + p.e.hi - odd;
+	for (; tile < tiles; tile += step) {
+		/* the tile's item and first row in it */
+		g_u32 m0 = tile % tpi * 16;
+		g_u8 *o = out + (g_u64)(tile / tpi) * p.e.out_is;
+		g_s32 acc[G_PW_NT][4], ra[2] = { 0, 0 };
+		g_u32 radd[2] = { 0, 0 };
+		bool in = true;
+
+#pragma unroll
+		for (j = 0; j < 4; j++)
+			acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0;
+		for (c = 0; c < nch; c++) {
+			if (as)
+				g_pk_chunk<true>(acc, x0, x1, bq + 64 * c,
+						 stride, nt);
+			else
+				g_pk_chunk<false>(acc, x0, x1, bq + 64 * c,
+						  stride, nt);
+			if (p.zb) {
+				ra[0] = g_pk_rsum(x0, as, ra[0]);
+				ra[1] = g_pk_rsum(x1, as, ra[1]);
+			}
+			/* x done: the chunk three on takes its place */
+			if (++lc == nch) {
+				lc = 0;
+				lt += step;
+				if (lt < tiles)
+					g_pk_rows(p, a, lt, tpi, g, t, l0, l1);
+			}
+			g_pk_load(l0, l1, lc, t, lt < tiles ? p.k : 0, x0, x1);
+			g_pk_rot(x0, y0, z0);
+			g_pk_rot(x1, y1, z1);
+		}
+		if (p.zb)
+#pragma unroll
+			for (h = 0; h < 2; h++) {
+				ra[h] += __shfl_xor_sync(0xffffffffu, ra[h], 1);
+				ra[h] += __shfl_xor_sync(0xffffffffu, ra[h], 2);
+				radd[h] = 0u - (g_u32)p.zb * (g_u32)ra[h];
+			}
+		if (fast) {
+#pragma unroll
+			for (j = 0; j < 4; j++) {
+				if (j >= nt)
+					break;
+#pragma unroll
+				for (h = 0; h < 2; h++) {
+					g_s32 s0 = (g_s32)((g_u32)acc[j][2 * h] +
+							   cadd[j][0] + radd[h]);
+					g_s32 s1 = (g_s32)((g_u32)acc[j][2 * h +
+									 1] +
+							   cadd[j][1] + radd[h]);
+					g_u32 b0 = g_pw_byte(s0, mult[j][0], rb,
+							     lo2, hi2, odd);
+					g_u32 b1 = g_pw_byte(s1, mult[j][1], rb,
+							     lo2, hi2, odd);
+
+					in = in && (g_u32)s0 - (g_u32)(G_F32_MAGIC -
+						(1 << 22)) < (1u << 23) &&
+					     (g_u32)s1 - (g_u32)(G_F32_MAGIC -
+						(1 << 22)) < (1u << 23);
+					*(unsigned short *)&st[g + 8 * h]
+							      [8 * j + 2 * t] =
+						(unsigned short)__byte_perm(b0,
+							b1, 0x0040);
+				}
+			}
+			in = __all_sync(0xffffffffu, in);
+		}
+		if (fast && in) {
+			g_u32 m = m0 + lane / 2;
+
+			__syncwarp();
+			if (m < p.mi && sb < ncols) {
+				g_u8 *dst = o + (g_u64)m * p.ldo + n0 + sb;
+				uint4 v = *(const uint4 *)&st[lane / 2][sb];
+
+				if (v16) {
+					*(uint4 *)dst = v;
+				} else {
+					const uint2 lo = { v.x, v.y };
+					const uint2 hi = { v.z, v.w };
+
+					*(uint2 *)dst = lo;
+					if (sb + 8 < ncols)
+						*(uint2 *)(dst + 8) = hi;
+				}
+			}
+			__syncwarp();
+			continue;
+		}
+		g_pw_slow(p, acc, cadd, radd, o, n0, m0, p.mi, g, t);
+	}
+}
+#endif
+
+/* 3 blocks a multiprocessor, as k_pw */
+extern "C" __global__ void __launch_bounds__(G_THREADS, 3)
+k_pwk(const struct g_mm p)
+{
+#if G_TC
+	__shared__ __align__(16) g_u8 bsm[G_PK_NB * G_PK_STRIDE];
+	__shared__ struct g_pk_cols cols;
+	__shared__ __align__(16) g_u8 stage[G_THREADS / 32][16][G_PW_ROW];
+
+	g_pk_body(p, bsm, cols, stage[threadIdx.x / 32]);
+#endif	/* never launched before sm_80 (gpu_pwk_ok()) */
 }
 
 /* ---- grouped and depthwise CONV2D -------------------------------------- */

@@ -47,6 +47,9 @@ struct g_epi {
  * into rows (mi > 0, not conv, B shared): the launch has one item, m counts
  * the rows of all items, row m being row m % mi of item m / mi.
  */
+/* k_pwk: K up to this (its weights in shared memory, gpu_pwk_fits()) */
+#define G_PK_KMAX	1024
+
 struct g_mm {
 	struct g_epi e;
 	g_u64 a, b;

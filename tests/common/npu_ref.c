@@ -796,10 +796,11 @@ void npu_f32_bad_pair(u8 *pair)
  * aligned, channels mostly in fours (whole words) and now and then not,
  * half of them in a binary32 mode.
  */
-void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
+void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, int kind)
 {
 	struct rm_npu_cmd_conv2d *c = &cmd->conv2d;
-	u32 osz, dt, i;
+	bool small = kind == NPU_PW_SMALL, wide = kind == NPU_PW_WIDE;
+	u32 osz, dt, i, al = wide ? 16 : 4;
 	u64 n;
 
 	memset(cmd, 0, sizeof(*cmd));
@@ -817,29 +818,62 @@ void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small)
 		c->in_c = npu_coin(90) ? 4 * npu_rr(1, 8) : npu_rr(1, 40);
 		c->out_c = npu_coin(90) ? 16 * npu_rr(1, 12) : npu_rr(1, 100);
 	}
+	if (wide) {
+		/* a few pixels where K is large: the emulation's time */
+		c->in_c = npu_coin(85) ? 16 * npu_rr(3, 20) :
+			  16 * npu_rr(21, 64);
+		c->out_c = npu_coin(90) ? 8 * npu_rr(1, 12) : npu_rr(1, 100);
+		c->out_h = c->in_h = npu_rr(1, c->in_c > 320 ? 6 : 16);
+		c->out_w = c->in_w = npu_rr(1, 16);
+	}
 	c->in_dtype = npu_rnd_dt();
 	do {
 		dt = npu_rnd_out_dt();
-	} while (small && dt == RM_NPU_DT_INT32 && npu_coin(90));
+	} while ((small || wide) && dt == RM_NPU_DT_INT32 && npu_coin(90));
 	osz = npu_gen_conv_quant(cmd, dt, 50);
 	n = (u64)c->batch * c->in_h * c->in_w * c->in_c;
-	c->in.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);	/* aligned */
+	c->in.bo = npu_w_add(w, al * (wide && npu_coin(50) ? 0 :
+				      npu_rr(0, 3)) + n);	/* aligned */
 	c->in.offset = w->size[c->in.bo] - n;
 	n = (u64)c->out_c * c->in_c;
-	c->weights.bo = npu_w_add(w, 4 * npu_rr(0, 3) + n);
+	c->weights.bo = npu_w_add(w, al * npu_rr(0, 3) + n);
 	c->weights.offset = w->size[c->weights.bo] - n;
-	npu_place(w, &c->out, (u64)c->batch * c->out_h * c->out_w * c->out_c *
-		  osz);
+	n = (u64)c->batch * c->out_h * c->out_w * c->out_c * osz;
+	if (wide) {
+		c->out.bo = npu_w_add(w, 8 * (npu_coin(50) ? 0 :
+					      npu_rr(1, 3)) + n);
+		c->out.offset = w->size[c->out.bo] - n;
+	} else {
+		npu_place(w, &c->out, n);
+	}
 	npu_gen_conv_extras(cmd, w);
-	if (c->out_dtype != RM_NPU_DT_INT32 && npu_coin(small ? 90 : 50))
+	if (c->out_dtype != RM_NPU_DT_INT32 &&
+	    npu_coin(small || wide ? 90 : 50))
 		npu_to_f32_mm(cmd, w);
-	if (!small)
+	if (!small && !wide)
 		return;
-	/* mostly biases that keep k_pw's fast path, now and then a bad pair */
+	/* mostly biases that keep the fast paths, now and then a bad pair */
 	if ((cmd->flags & RM_NPU_MM_BIAS) && npu_coin(70))
 		for (i = 0; i < c->out_c; i++)
 			npu_st32(npu_at(w, &c->bias) + 4 * i,
 				 (s32)npu_rnd() >> npu_rr(11, 31));
+	/*
+	 * biases at the fast path's edge, some sums past it and some not,
+	 * with a scale of 2^-16 that maps them inside the output's range
+	 */
+	if (wide && (cmd->flags & RM_NPU_MM_BIAS) &&
+	    (cmd->flags & RM_NPU_MM_F32_SCALE) && npu_coin(40)) {
+		for (i = 0; i < c->out_c; i++) {
+			npu_st32(npu_at(w, &c->bias) + 4 * i,
+				 (npu_coin(50) ? 1 : -1) *
+				 ((1 << 22) - (s32)npu_rr(0, 1 << 17)));
+			if (cmd->flags & RM_NPU_MM_PER_CHANNEL)
+				npu_st32(npu_at(w, &c->quant) + 8 * i,
+					 0x37800000);
+		}
+		if (!(cmd->flags & RM_NPU_MM_PER_CHANNEL))
+			c->rq.mult = 0x37800000;
+	}
 	if ((cmd->flags & RM_NPU_MM_PER_CHANNEL) &&
 	    (cmd->flags & RM_NPU_MM_F32_SCALE) && npu_coin(10)) {
 		i = npu_rr(0, c->out_c - 1);

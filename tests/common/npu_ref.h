@@ -115,9 +115,15 @@ void npu_gen_dw(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_stem(struct rm_npu_cmd *cmd, struct npu_world *w);
 /*
  * a model-like pointwise (1x1) CONV2D, 4-aligned (the GPU's pipelined
- * tensor-core loop); @small: few input channels (the GPU's k_pw)
+ * tensor-core loop), of kind NPU_PW_SMALL: few input channels (the GPU's
+ * k_pw), NPU_PW_WIDE: 48..1024 input channels in sixteens, output
+ * channels mostly in eights, 16-aligned input and weights and an 8-aligned
+ * output, now and then one that fills its buffer (the GPU's k_pwk)
  */
-void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, bool small);
+#define NPU_PW_ANY	0
+#define NPU_PW_SMALL	1
+#define NPU_PW_WIDE	2
+void npu_gen_pw(struct rm_npu_cmd *cmd, struct npu_world *w, int kind);
 void npu_gen_pool(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_elt(struct rm_npu_cmd *cmd, struct npu_world *w);
 void npu_gen_lut(struct rm_npu_cmd *cmd, struct npu_world *w);

@@ -186,6 +186,7 @@ enum gen_kind {
 	GEN_DW,		/* CONV2D: model-like depthwise (k_dw3, k_dw5) */
 	GEN_PW,		/* CONV2D: model-like pointwise (whole GEMM tiles) */
 	GEN_PW_SMALL,	/* CONV2D: pointwise of K <= 32, binary32 (k_pw) */
+	GEN_PW_WIDE,	/* CONV2D: pointwise of K in 48..1024 (k_pwk) */
 	GEN_COPY_T,	/* COPY: NCHW to NHWC bytes, model-like (dense8) */
 	GEN_SK,		/* GEMM: few rows, long K (k_mm_sk), binary32 half */
 	GEN_STEM,	/* CONV2D: RGB stems (3 channels, input at any offset) */
@@ -251,7 +252,9 @@ static void gen(struct rm_npu_cmd *cmd, struct npu_world *w, u32 op,
 		return;
 	case GEN_PW:
 	case GEN_PW_SMALL:
-		npu_gen_pw(cmd, w, kind == GEN_PW_SMALL);
+	case GEN_PW_WIDE:
+		npu_gen_pw(cmd, w, kind == GEN_PW_SMALL ? NPU_PW_SMALL :
+			   kind == GEN_PW_WIDE ? NPU_PW_WIDE : NPU_PW_ANY);
 		return;
 	case GEN_F32_BIG:
 		do {
@@ -515,6 +518,9 @@ int main(int argc, char **argv)
 			f += check_one(dev, op, 3 * iters + it, GEN_PW_SMALL);
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
 		     it++, done++)
+			f += check_one(dev, op, 6 * iters + it, GEN_PW_WIDE);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 3 && f < 3;
+		     it++, done++)
 			f += check_one(dev, op, 5 * iters + it, GEN_STEM);
 		for (it = 0; op == RM_NPU_OP_COPY && it < iters / 3 && f < 3;
 		     it++, done++)
@@ -536,6 +542,9 @@ int main(int argc, char **argv)
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 4 * iters + it, GEN_PW_SMALL);
+		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
+		     it++, done++)
+			f += check_batch(dev, op, 6 * iters + it, GEN_PW_WIDE);
 		for (it = 0; op == RM_NPU_OP_CONV2D && it < iters / 10 && f < 3;
 		     it++, done++)
 			f += check_batch(dev, op, 5 * iters + it, GEN_STEM);

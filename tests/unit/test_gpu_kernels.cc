@@ -11,8 +11,8 @@
  * - GEMM (npu_gen_gemm, and few rows with a long K), pointwise
  *   (npu_gen_pw) and dense convolutions (npu_gen_conv, npu_gen_stem) on
  *   every tile width of the GEMM kernels, dp4a (k_mm...) and tensor
- *   cores (k_mm_tc...), on k_mm_sk, and on k_pw where the host would take
- *   it;
+ *   cores (k_mm_tc...), on k_mm_sk, and on k_pw and k_pwk where the host
+ *   would take them;
  *   each over two batch items (blockIdx.z), and folded into one taller
  *   GEMM (the _fold kernels) where the host may fold them;
  * - POOL2D, ELTWISE (fixed-point and binary32), LUT, FILL and COPY
@@ -343,7 +343,10 @@ static int check_mm(const struct mm_kernel *k, bool fold,
 	return bad;
 }
 
-/* k_mm_sk / k_pw (@f, grid gx x gy) the same way */
+/*
+ * k_mm_sk / k_pw / k_pwk (@f, grid gx x gy) the same way; k_pwk @fold:
+ * its items as one taller GEMM where gpu_pwk_fold() allows
+ */
 static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 			  bool fold, const struct rm_npu_cmd *cmd,
 			  const struct npu_world *w2,
@@ -357,12 +360,22 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 
 	npu_w_clone(&got, w2);
 	mm_params(cmd, got.buf, got.n, it, &err, fold, &p);
-	if (fold) {
+	if (fold && f != k_pwk) {
 		p.mi = p.m;
 		p.m *= items;
 		items = 1;
 	}
-	if (f == k_pw) {
+	if (f == k_pwk) {
+		if (!gpu_pwk_fits(&p) || (fold ? !gpu_pwk_fold(&p, items) :
+					  gpu_pwk_fold(&p, 1))) {
+			npu_w_free(&got);
+			return -1;
+		}
+		if (fold)
+			items = 1;
+		gx = npu_rr(1, 3);
+		gy = (p.n + 31) / 32;
+	} else if (f == k_pw) {
 		if (!gpu_pw_fits(&p)) {
 			npu_w_free(&got);
 			return -1;
@@ -377,6 +390,26 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 	bad = compare(name, cmd, &got, ref, err);
 	npu_w_free(&got);
 	return bad;
+}
+
+/* k_pwk on @cmd over @it's items, alone and folded where it may be */
+static unsigned int check_pwk(const struct rm_npu_cmd *cmd,
+			      const struct npu_world *w2,
+			      const struct npu_world *ref,
+			      const struct items *it, unsigned int *runs)
+{
+	unsigned int fails = 0, i;
+	int r;
+
+	for (i = 0; i < 2; i++) {
+		r = check_mm_other(k_pwk, i ? "k_pwk folded" : "k_pwk", i, cmd,
+				   w2, ref, it);
+		if (r >= 0) {
+			fails += r;
+			++*runs;
+		}
+	}
+	return fails;
 }
 
 /*
@@ -421,9 +454,34 @@ static unsigned int check_gemms(const struct rm_npu_cmd *cmd,
 			fails += r;
 			++*runs;
 		}
+		fails += check_pwk(cmd, &w2, &ref, &it, runs);
 	}
 	npu_w_free(&w2);
 	npu_w_free(&ref);
+	return fails;
+}
+
+/* Model-like pointwise convolutions of larger K on k_pwk alone. */
+static unsigned int check_pwks(unsigned int n, unsigned int *runs)
+{
+	unsigned int fails = 0, i;
+
+	for (i = 0; i < n && fails < 3; i++) {
+		struct npu_world w = {}, one = {}, w2, ref;
+		struct rm_npu_cmd cmd;
+		struct items it = {};
+
+		npu_gen_pw(&cmd, &w, NPU_PW_WIDE);
+		npu_w_clone(&one, &w);
+		if (!npu_ref_exec(&cmd, one.buf)) {
+			two_items(&cmd, &w, &w2, &ref, &it);
+			fails += check_pwk(&cmd, &w2, &ref, &it, runs);
+			npu_w_free(&w2);
+			npu_w_free(&ref);
+		}
+		npu_w_free(&w);
+		npu_w_free(&one);
+	}
 	return fails;
 }
 
@@ -442,7 +500,7 @@ static void gen_mm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
 	int err;
 
 	for (;;) {
-		switch (it % 6) {
+		switch (it % 7) {
 		case 0:
 			npu_gen_gemm(cmd, w, 200, 300);
 			break;
@@ -451,8 +509,13 @@ static void gen_mm(struct rm_npu_cmd *cmd, struct npu_world *w, u32 it)
 					 npu_rr(100, 700));
 			break;
 		case 2:
+			npu_gen_pw(cmd, w, NPU_PW_ANY);
+			break;
 		case 3:
-			npu_gen_pw(cmd, w, it % 6 == 3);
+			npu_gen_pw(cmd, w, NPU_PW_SMALL);
+			break;
+		case 6:
+			npu_gen_pw(cmd, w, NPU_PW_WIDE);
 			break;
 		case 4:
 			npu_gen_stem(cmd, w);
@@ -609,6 +672,7 @@ int main(int argc, char **argv)
 		npu_w_free(&w);
 		npu_w_free(&ref);
 	}
+	fails += check_pwks((n + 3) / 4, &runs);
 	for (it = 0; it < n && fails < 3; it++) {
 		struct npu_world w = {}, ref = {};
 		struct rm_npu_cmd cmd;
