@@ -748,26 +748,29 @@ static bool gpu_pw_ok(const npurt_device *dev, struct g_mm *p)
 }
 
 /*
- * k_pw over @job's items: a block's 8 warps share 32 columns
- * (blockIdx.y) and walk m16 row tiles; enough blocks for a few each per
- * multiprocessor, so that a warp's column set-up serves several tiles.
+ * k_pw over @job's items, in one grid where they share the weights and
+ * the epilogue's vectors (gpu_pw_fold()): a block's 8 warps share 32
+ * columns (blockIdx.y) and walk m16 row tiles of every item; one wave
+ * of the 3 blocks a multiprocessor holds, so that a block's set-up (its
+ * columns' parameters) serves as many tiles as it can.
  */
 static int gpu_launch_pw(npurt_device *dev, struct gpu_stream *st,
 			 const struct npurt_job *job, struct g_mm *p)
 {
-	uint64_t tiles = ((uint64_t)p->m + 15) / 16;
-	uint64_t gy = (p->n + 31) / 32, items = job_items(job);
-	uint64_t gx = ((uint64_t)dev->gpu->sms * 8 + gy * items - 1) /
-		      (gy * items), most = (tiles + 7) / 8;
+	uint64_t items = job_items(job), gy = (p->n + 31) / 32, gx, most;
 
+	if (gpu_pw_fold(p, (uint32_t)items))
+		items = 1;
+	most = ((uint64_t)(p->mi + 15) / 16 * (p->m / p->mi) + 7) / 8;
+	gx = (uint64_t)dev->gpu->sms * 3 / (gy * items);
 	gx = gx < 1 ? 1 : gx > most ? most : gx;
-	return gpu_launch(dev, st, job, F_PW, (unsigned int)gx,
-			  (unsigned int)gy, p);
+	return gpu_launch3(dev, st, F_PW, (unsigned int)gx, (unsigned int)gy,
+			   (unsigned int)items, p);
 }
 
 /*
  * k_pwk over @job's items, in one grid where they share the weights and
- * the epilogue's vectors (gpu_pwk_fold()): a block's 8 warps share 32
+ * the epilogue's vectors (gpu_pw_fold()): a block's 8 warps share 32
  * columns (blockIdx.y) and walk m16 row tiles of every item; one wave of
  * the 3 blocks a multiprocessor holds, so that a block's set-up (its
  * columns' weights into shared memory) serves as many tiles as it can.
@@ -777,7 +780,7 @@ static int gpu_launch_pwk(npurt_device *dev, struct gpu_stream *st,
 {
 	uint64_t items = job_items(job), gy = (p->n + 31) / 32, gx, most;
 
-	if (gpu_pwk_fold(p, (uint32_t)items))
+	if (gpu_pw_fold(p, (uint32_t)items))
 		items = 1;
 	most = ((uint64_t)(p->mi + 15) / 16 * (p->m / p->mi) + 7) / 8;
 	gx = (uint64_t)dev->gpu->sms * 3 / (gy * items);

@@ -183,7 +183,7 @@ bool gpu_pwk_fits(const struct g_mm *p)
 	       !((p->e.out | p->e.out_is | p->ldo) % 8);
 }
 
-bool gpu_pwk_fold(struct g_mm *p, uint32_t items)
+bool gpu_pw_fold(struct g_mm *p, uint32_t items)
 {
 	p->mi = p->m;
 	if (items < 2 || p->b_is || p->e.bias_is || p->e.quant_is ||

@@ -72,11 +72,11 @@ bool gpu_pw_fits(struct g_mm *p);
  */
 bool gpu_pwk_fits(const struct g_mm *p);
 /*
- * k_pwk over @items of @p in one grid, where they share the weights and
- * the epilogue's vectors: true, p->m the rows of all, p->mi of one item
- * (else p->mi = p->m, the items on blockIdx.z).
+ * k_pw or k_pwk over @items of @p in one grid, where they share the
+ * weights and the epilogue's vectors: true, p->m the rows of all, p->mi
+ * of one item (else p->mi = p->m, the items on blockIdx.z).
  */
-bool gpu_pwk_fold(struct g_mm *p, uint32_t items);
+bool gpu_pw_fold(struct g_mm *p, uint32_t items);
 /*
  * Does k_dw3/k_dw5 take @c (parameters @q)? Depthwise, 3x3 or 5x5,
  * channels in fours, the input 4-byte aligned, sizes below 2^31, the

@@ -1928,6 +1928,17 @@ k_mm_sk_fold(const struct g_mm p)
 #define G_PW_NT		4		/* n8 tiles a warp: 32 columns */
 #define G_PW_ROW	48		/* staged row bytes: no bank conflicts */
 
+/*
+ * A block's 32 columns (k_pw, k_pwk): their weights' sums (k_pwk) and
+ * their parameters, read (and checked) once a block, not once a lane
+ * (ncu: the lanes' reads and checks were 7 instructions an output of
+ * k_pw at 112 x 112, its warps having few tiles each)
+ */
+struct g_pw_cols {
+	g_s32 csum[8 * G_PW_NT], bias[8 * G_PW_NT], mult[8 * G_PW_NT];
+	bool fast[8 * G_PW_NT];
+};
+
 #if G_TC
 /* The A fragment words of rows at @p0, @p1 (plus 4t; kv: word in K) */
 template <int KS>
@@ -2006,22 +2017,66 @@ __device__ __forceinline__ void g_pw_slow(const struct g_mm &p,
 		}
 }
 
+/*
+ * The block's columns' parameters into @cs (k_pw, k_pwk), @fast: the
+ * column may take the fast epilogue, |bias| <= @blim (k_pw) or
+ * g_col_fast() (k_pwk, @blim < 0)
+ */
+__device__ __forceinline__ void g_pw_cols(const struct g_mm &p, g_u32 n0,
+					  g_s32 blim, struct g_pw_cols &cs)
+{
+	if (threadIdx.x < 8 * G_PW_NT) {
+		g_u32 n = n0 + threadIdx.x;
+		struct g_col cc = { 0, p.e.mult, p.e.shift };
+		bool ok = n < p.n &&
+			  (g_cols_aligned(&p.e, g_item()) ?
+			   g_col_load<true>(&p.e, n, g_item(), &cc) :
+			   g_col_load(&p.e, n, g_item(), &cc));
+
+		cs.bias[threadIdx.x] = cc.bias;
+		cs.mult[threadIdx.x] = cc.mult;
+		cs.fast[threadIdx.x] = n >= p.n ||
+			(ok && (blim >= 0 ? cc.bias >= -blim && cc.bias <= blim :
+				g_col_fast(&p.e, cc, p.k)));
+	}
+}
+
+/*
+ * The rows g and g + 8 of row tile @tile (of @tpi an item: items folded,
+ * p.mi rows each) at byte @off, the last row for those past it.
+ */
+__device__ __forceinline__ void g_pw_rows(const struct g_mm &p, const g_u8 *a,
+					  g_u32 tile, g_u32 tpi, g_u32 g,
+					  g_u32 off, const g_u8 *&r0,
+					  const g_u8 *&r1)
+{
+	g_u32 r = tile % tpi * 16 + g;
+
+	a += (g_u64)(tile / tpi) * p.a_is + off;
+	r0 = a + (g_u64)min(r, p.mi - 1) * p.lda;
+	r1 = a + (g_u64)min(r + 8, p.mi - 1) * p.lda;
+}
+
 template <int KS>
 __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
-					  g_u8 (*st)[G_PW_ROW])
+					  g_u8 (*st)[G_PW_ROW],
+					  struct g_pw_cols &cs)
 {
 	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
 	const g_u8 *b = (const g_u8 *)(p.b + g_item() * p.b_is);
 	g_u8 *out = (g_u8 *)(p.e.out + g_item() * p.e.out_is);
 	g_u32 lane = threadIdx.x % 32, warp = threadIdx.x / 32;
 	g_u32 g = lane / 4, t = lane % 4, n0 = blockIdx.y * 8 * G_PW_NT;
-	g_u32 tiles = (p.m + 15) / 16, step = gridDim.x * (G_THREADS / 32);
+	/* row tiles of an item, and of all (p.m / p.mi items folded) */
+	g_u32 tpi = (p.mi + 15) / 16, tiles = tpi * (p.m / p.mi);
+	g_u32 step = gridDim.x * (G_THREADS / 32);
 	g_u32 tile = blockIdx.x * (G_THREADS / 32) + warp, j, c, h;
+	const g_u8 *r0, *r1;
 	/* n8 tiles inside N (a multiple of 16: the last strip may be half) */
 	g_u32 nt = p.n - n0 >= 8 * G_PW_NT ? G_PW_NT : (p.n - n0) / 8;
 	/* the lane's part of the stores: row lane / 2, bytes 16 * (lane % 2) */
 	bool sv = n0 + 16 * (lane % 2) < p.n;
-	bool v16 = !((g_u64)out % 16) && !(p.ldo % 16);
+	bool v16 = !((g_u64)out % 16) && !(p.e.out_is % 16) && !(p.ldo % 16);
 	const g_u8 *src = &st[lane / 2][16 * (lane % 2)];
 	g_u32 bf[KS][G_PW_NT][2], a0[KS][4], a1[KS][4], cadd[G_PW_NT][2];
 	g_s32 cb[G_PW_NT], lo2, hi2;
@@ -2030,6 +2085,8 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 	g_s32 odd = p.e.zp & 1;
 	int s;
 
+	g_pw_cols(p, n0, p.blim, cs);
+	__syncthreads();
 	if (tile >= tiles)
 		return;
 #pragma unroll
@@ -2063,34 +2120,29 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 	for (j = 0; j < G_PW_NT; j++)
 #pragma unroll
 		for (c = 0; c < 2; c++) {
-			g_u32 n = n0 + 8 * j + 2 * t + c;
-			g_s32 cs = __shfl_sync(0xffffffffu, cb[j],
-					       4 * (2 * t + c));
-			struct g_col cc = { 0, p.e.mult, p.e.shift };
-			bool ok = n < p.n &&
-				  (g_cols_aligned(&p.e, g_item()) ?
-				   g_col_load<true>(&p.e, n, g_item(), &cc) :
-				   g_col_load(&p.e, n, g_item(), &cc));
+			g_u32 col = 8 * j + 2 * t + c;
+			g_s32 sum = __shfl_sync(0xffffffffu, cb[j],
+						4 * (2 * t + c));
 
-			fast = fast && (n >= p.n ||
-					(ok && cc.bias >= -p.blim &&
-					 cc.bias <= p.blim));
-			mult[j][c] = __int_as_float(cc.mult);
+			fast = fast && cs.fast[col];
+			mult[j][c] = __int_as_float(cs.mult[col]);
 			/* the sums' constant terms (g_mma_stage_write()) */
-			cadd[j][c] = (g_u32)cc.bias + (g_u32)G_F32_MAGIC -
-				     (g_u32)p.za * (g_u32)cs +
+			cadd[j][c] = (g_u32)cs.bias[col] + (g_u32)G_F32_MAGIC -
+				     (g_u32)p.za * (g_u32)sum +
 				     p.k * (g_u32)p.za * (g_u32)p.zb;
 		}
 	fast = __all_sync(0xffffffffu, fast);
 	rb = __fadd_rn(12582912.0f, __int2float_rn(p.e.zp - odd));
 	lo2 = G_F32_MAGIC + p.e.lo - odd;
 	hi2 = G_F32_MAGIC + p.e.hi - odd;
-	g_pw_load<KS>(a + (g_u64)min(16 * tile + g, p.m - 1) * p.lda + 4 * t,
-		      a + (g_u64)min(16 * tile + g + 8, p.m - 1) * p.lda +
-		      4 * t, kv, a0);
+	g_pw_rows(p, a, tile, tpi, g, 4 * t, r0, r1);
+	g_pw_load<KS>(r0, r1, kv, a0);
 	for (; tile < tiles; tile += step) {
 		g_s32 acc[G_PW_NT][4], ra[2] = { 0, 0 };
-		g_u32 radd[2] = { 0, 0 }, next = tile + step, m0 = 16 * tile;
+		g_u32 radd[2] = { 0, 0 }, next = tile + step;
+		/* the tile's item and first row in it */
+		g_u32 m0 = tile % tpi * 16;
+		g_u8 *o = out + (g_u64)(tile / tpi) * p.e.out_is;
 
 #pragma unroll
 		for (j = 0; j < G_PW_NT; j++)
@@ -2128,12 +2180,10 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 				radd[h] = 0u - (g_u32)p.zb * (g_u32)ra[h];
 			}
 		}
-		if (next < tiles)
-			g_pw_load<KS>(a + (g_u64)min(16 * next + g, p.m - 1) *
-				      p.lda + 4 * t,
-				      a + (g_u64)min(16 * next + g + 8,
-						     p.m - 1) * p.lda + 4 * t,
-				      kv, a1);
+		if (next < tiles) {
+			g_pw_rows(p, a, next, tpi, g, 4 * t, r0, r1);
+			g_pw_load<KS>(r0, r1, kv, a1);
+		}
 		if (fast) {
 #pragma unroll
 			for (j = 0; j < G_PW_NT; j++) {
@@ -2157,8 +2207,8 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 				}
 			}
 			__syncwarp();
-			if (m0 + lane / 2 < p.m && sv) {
-				g_u8 *dst = out + (g_u64)(m0 + lane / 2) *
+			if (m0 + lane / 2 < p.mi && sv) {
+				g_u8 *dst = o + (g_u64)(m0 + lane / 2) *
 					    p.ldo + n0 + 16 * (lane % 2);
 				uint4 v = *(const uint4 *)src;
 
@@ -2173,7 +2223,7 @@ __device__ __forceinline__ void g_pw_body(const struct g_mm &p,
 			}
 			__syncwarp();
 		} else {
-			g_pw_slow(p, acc, cadd, radd, out, n0, m0, p.m, g, t);
+			g_pw_slow(p, acc, cadd, radd, o, n0, m0, p.mi, g, t);
 		}
 #pragma unroll
 		for (s = 0; s < KS; s++)
@@ -2194,8 +2244,9 @@ k_pw(const struct g_mm p)
 {
 #if G_TC
 	__shared__ __align__(16) g_u8 stage[G_THREADS / 32][16][G_PW_ROW];
+	__shared__ struct g_pw_cols cols;
 
-	g_pw_body<1>(p, stage[threadIdx.x / 32]);
+	g_pw_body<1>(p, stage[threadIdx.x / 32], cols);
 #endif	/* never launched before sm_80 (gpu_pw_ok()) */
 }
 
@@ -2286,30 +2337,8 @@ __device__ __forceinline__ g_s32 g_pk_rsum(const uint4 &x, bool as, g_s32 s)
 		g_dp4a_us(x.z, one, g_dp4a_us(x.w, one, s))));
 }
 
-/*
- * The rows g and g + 8 of row tile @lt (of @tpi a batch item, items
- * folded: mi rows each) at byte 16t, the last row for those past it.
- */
-__device__ __forceinline__ void g_pk_rows(const struct g_mm &p, const g_u8 *a,
-					  g_u32 lt, g_u32 tpi, g_u32 g,
-					  g_u32 t, const g_u8 *&r0,
-					  const g_u8 *&r1)
-{
-	g_u32 r = lt % tpi * 16 + g;
-
-	a += (g_u64)(lt / tpi) * p.a_is + 16 * t;
-	r0 = a + (g_u64)min(r, p.mi - 1) * p.lda;
-	r1 = a + (g_u64)min(r + 8, p.mi - 1) * p.lda;
-}
-
-/* a block's columns: their weights' sums and their parameters */
-struct g_pk_cols {
-	g_s32 csum[G_PK_NB], bias[G_PK_NB], mult[G_PK_NB];
-	bool fast[G_PK_NB];
-};
-
 __device__ __forceinline__ void g_pk_body(const struct g_mm &p, g_u8 *bsm,
-					  struct g_pk_cols &cs,
+					  struct g_pw_cols &cs,
 					  g_u8 (*st)[G_PW_ROW])
 {
 	const g_u8 *a = (const g_u8 *)(p.a + g_item() * p.a_is);
@@ -2363,20 +2392,7 @@ __device__ __forceinline__ void g_pk_body(const struct g_mm &p, g_u8 *bsm,
 		if (threadIdx.x % 8 == 0)
 			cs.csum[col] = s;
 	}
-	/* their parameters, read (and checked) once a block */
-	if (threadIdx.x < G_PK_NB) {
-		g_u32 n = n0 + threadIdx.x;
-		struct g_col cc = { 0, p.e.mult, p.e.shift };
-		bool ok = n < p.n &&
-			  (g_cols_aligned(&p.e, g_item()) ?
-			   g_col_load<true>(&p.e, n, g_item(), &cc) :
-			   g_col_load(&p.e, n, g_item(), &cc));
-
-		cs.bias[threadIdx.x] = cc.bias;
-		cs.mult[threadIdx.x] = cc.mult;
-		cs.fast[threadIdx.x] = n >= p.n ||
-				       (ok && g_col_fast(&p.e, cc, p.k));
-	}
+	g_pw_cols(p, n0, -1, cs);
 	__syncthreads();
 	if (tile >= tiles)
 		return;
@@ -2386,14 +2402,14 @@ __device__ __forceinline__ void g_pk_body(const struct g_mm &p, g_u8 *bsm,
 	 */
 	lt = tile;
 	lc = 0;
-	g_pk_rows(p, a, lt, tpi, g, t, l0, l1);
+	g_pw_rows(p, a, lt, tpi, g, 16 * t, l0, l1);
 	g_pk_load(l0, l1, lc, t, p.k, x0, x1);
 	for (j = 0; j < 2; j++) {
 		if (++lc == nch) {
 			lc = 0;
 			lt += step;
-			g_pk_rows(p, a, lt < tiles ? lt : tile, tpi, g, t, l0,
-				  l1);
+			g_pw_rows(p, a, lt < tiles ? lt : tile, tpi, g, 16 * t,
+				  l0, l1);
 		}
 		if (j)
 			g_pk_load(l0, l1, lc, t, lt < tiles ? p.k : 0, z0, z1);
@@ -2444,7 +2460,8 @@ __device__ __forceinline__ void g_pk_body(const struct g_mm &p, g_u8 *bsm,
 				lc = 0;
 				lt += step;
 				if (lt < tiles)
-					g_pk_rows(p, a, lt, tpi, g, t, l0, l1);
+					g_pw_rows(p, a, lt, tpi, g, 16 * t,
+						  l0, l1);
 			}
 			g_pk_load(l0, l1, lc, t, lt < tiles ? p.k : 0, x0, x1);
 			g_pk_rot(x0, y0, z0);
@@ -2519,7 +2536,7 @@ k_pwk(const struct g_mm p)
 {
 #if G_TC
 	__shared__ __align__(16) g_u8 bsm[G_PK_NB * G_PK_STRIDE];
-	__shared__ struct g_pk_cols cols;
+	__shared__ struct g_pw_cols cols;
 	__shared__ __align__(16) g_u8 stage[G_THREADS / 32][16][G_PW_ROW];
 
 	g_pk_body(p, bsm, cols, stage[threadIdx.x / 32]);

@@ -345,7 +345,7 @@ static int check_mm(const struct mm_kernel *k, bool fold,
 
 /*
  * k_mm_sk / k_pw / k_pwk (@f, grid gx x gy) the same way; k_pwk @fold:
- * its items as one taller GEMM where gpu_pwk_fold() allows
+ * its items as one taller GEMM where gpu_pw_fold() allows
  */
 static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 			  bool fold, const struct rm_npu_cmd *cmd,
@@ -360,14 +360,14 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 
 	npu_w_clone(&got, w2);
 	mm_params(cmd, got.buf, got.n, it, &err, fold, &p);
-	if (fold && f != k_pwk) {
+	if (fold && f != k_pwk && f != k_pw) {
 		p.mi = p.m;
 		p.m *= items;
 		items = 1;
 	}
 	if (f == k_pwk) {
-		if (!gpu_pwk_fits(&p) || (fold ? !gpu_pwk_fold(&p, items) :
-					  gpu_pwk_fold(&p, 1))) {
+		if (!gpu_pwk_fits(&p) || (fold ? !gpu_pw_fold(&p, items) :
+					  gpu_pw_fold(&p, 1))) {
 			npu_w_free(&got);
 			return -1;
 		}
@@ -376,10 +376,13 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 		gx = npu_rr(1, 3);
 		gy = (p.n + 31) / 32;
 	} else if (f == k_pw) {
-		if (!gpu_pw_fits(&p)) {
+		if (!gpu_pw_fits(&p) || (fold ? !gpu_pw_fold(&p, items) :
+					 gpu_pw_fold(&p, 1))) {
 			npu_w_free(&got);
 			return -1;
 		}
+		if (fold)
+			items = 1;
 		gx = npu_rr(1, 3);
 		gy = (p.n + 31) / 32;
 	} else {
@@ -449,7 +452,9 @@ static unsigned int check_gemms(const struct rm_npu_cmd *cmd,
 					fold ? "k_mm_sk_fold" : "k_mm_sk", fold,
 					cmd, &w2, &ref, &it);
 		++*runs;
-		r = check_mm_other(k_pw, "k_pw", false, cmd, &w2, &ref, &it);
+		fold = npu_coin(50);
+		r = check_mm_other(k_pw, fold ? "k_pw folded" : "k_pw", fold,
+				   cmd, &w2, &ref, &it);
 		if (r >= 0) {
 			fails += r;
 			++*runs;
