@@ -1400,7 +1400,7 @@ static void resize_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
  * floor(1 / sy)) + zy), saturated. (MLAS wraps an int8 result of 128 in a
  * row's last len % 16 elements; here it saturates to 127 like the others.)
  */
-static void qsm_table(float t[256], float sx, uint64_t len, bool sgn)
+void npurt_cpu_qsm_table(float t[256], float sx, uint64_t len, bool sgn)
 {
 	double b = log((double)(FLT_MAX / (float)len));
 	int i;
@@ -1422,7 +1422,7 @@ static void qsoftmax_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 	uint64_t o, i, k, tail = len - len % 16;
 	float t[256];
 
-	qsm_table(t, op->f[0], len, sgn);
+	npurt_cpu_qsm_table(t, op->f[0], len, sgn);
 /* the table entry of element k of the row at @base */
 #define QSM_IDX(k)	(sgn ? (uint8_t)(((const int8_t *)x)[base + (k) * inner] + adj) \
 			     : (uint8_t)(((const uint8_t *)x)[base + (k) * inner] + adj))

@@ -64,4 +64,11 @@ void npurt_cpu_step_elems_range(const struct npurt_cpu_op *op,
 				uint8_t *const *bases, uint64_t begin,
 				uint64_t end);
 
+/*
+ * QLINEAR_SOFTMAX's table (MLAS's): @t[(uint8_t)x] = exp((i - 255 + b) *
+ * @sx) for the input byte x of index i, over rows of @len; @sgn: int8
+ * input. The GPU backend passes it to its kernel, so both use one table.
+ */
+void npurt_cpu_qsm_table(float t[256], float sx, uint64_t len, bool sgn);
+
 #endif /* NPURT_CPU_OPS_H */

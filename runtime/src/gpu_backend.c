@@ -27,8 +27,9 @@
  * the GEMM kernels) and of larger K (gpu_pwk_fits(); NPURT_GPU_PWK=0:
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
- * the CPU steps QUANTIZE, DEQUANTIZE, the binary element-wise ones and
- * the binary32 CONV in SGEMM order run on the GPU (gpu_steps.cu) unless
+ * the CPU steps QUANTIZE, DEQUANTIZE, the binary element-wise ones, the
+ * binary32 CONV in SGEMM order, LAYER_NORM and QLINEAR_SOFTMAX run on the
+ * GPU (gpu_steps.cu; the other steps on the host) unless
  * their input's newer bytes are in pageable host memory (gpu_run_step();
  * NPURT_GPU_STEPS=1: always, 0: never). Results equal
  * the CPU backend's byte for byte (the kernels follow
@@ -36,6 +37,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +63,8 @@
 enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
-	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_COUNT };
+	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_LNORM, F_QSM,
+	      F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -74,7 +77,8 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm_tc_conv_n16",
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
-	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk",
+	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk", "k_lnorm",
+	"k_qsm",
 };
 
 #define GPU_MM_WIDTHS	4
@@ -1354,6 +1358,15 @@ static bool gpu_step_form(const struct npurt_job *job,
 		     job_stride(job, op->in[2].slot)))
 			return false;
 		break;
+	case NPURT_CPU_LAYER_NORM:
+		/* scale and bias shared by the items */
+		if (job_stride(job, op->in[1].slot) ||
+		    (op->in[2].slot != NPURT_CPU_NONE &&
+		     job_stride(job, op->in[2].slot)))
+			return false;
+		break;
+	case NPURT_CPU_QLINEAR_SOFTMAX:
+		break;
 	default:
 		if (gpu_bin_op(op->opcode) < 0 || p[0] < 1 ||
 		    p[0] > G_MAX_RANK)
@@ -1411,6 +1424,8 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		struct g_dequant dequant;
 		struct g_binary bin;
 		struct g_sconv conv;
+		struct g_lnorm lnorm;
+		struct g_qsm qsm;
 	} p;
 	unsigned int k, gx;
 	uint64_t tiles;
@@ -1500,6 +1515,38 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		}
 		gx = gpu_blocks(dev, job, tiles);	/* per item */
 		break;
+	case NPURT_CPU_LAYER_NORM:
+		f = F_LNORM;
+		p.lnorm.x = a[0];
+		p.lnorm.scale = a[1];
+		p.lnorm.bias = a[2];
+		p.lnorm.y = job->dptrs[out->slot] + out->offset;
+		p.lnorm.x_is = job_stride(job, in->slot);
+		p.lnorm.y_is = job_stride(job, out->slot);
+		p.lnorm.rows = (uint64_t)q[0];
+		p.lnorm.n = (uint64_t)q[1];
+		memcpy(&p.lnorm.eps, &op->f[0], sizeof(p.lnorm.eps));
+		gx = gpu_blocks(dev, job, p.lnorm.rows);
+		break;
+	case NPURT_CPU_QLINEAR_SOFTMAX: {
+		float ys = floorf(1.0f / op->f[1]), yzp = (float)q[4];
+
+		f = F_QSM;
+		p.qsm.x = a[0];
+		p.qsm.y = job->dptrs[out->slot] + out->offset;
+		p.qsm.x_is = job_stride(job, in->slot);
+		p.qsm.y_is = job_stride(job, out->slot);
+		p.qsm.outer = (uint64_t)q[0];
+		p.qsm.len = (uint64_t)q[1];
+		p.qsm.inner = (uint64_t)q[2];
+		p.qsm.sgn = in->dtype == NPURT_DTYPE_INT8;
+		p.qsm.out_sgn = out->dtype == NPURT_DTYPE_INT8;
+		memcpy(&p.qsm.ys, &ys, sizeof(ys));
+		memcpy(&p.qsm.yzp, &yzp, sizeof(yzp));
+		npurt_cpu_qsm_table(p.qsm.t, op->f[0], p.qsm.len, p.qsm.sgn);
+		gx = gpu_blocks(dev, job, p.qsm.outer * p.qsm.inner);
+		break;
+	}
 	default:
 		f = F_BINARY;
 		p.bin.a = a[0];

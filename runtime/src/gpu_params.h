@@ -190,4 +190,30 @@ struct g_sconv {
 	g_s64 kstride;
 };
 
+/*
+ * LAYER_NORM (cpu_ops.c layer_norm_run()): @rows rows of @n binary32,
+ * each normalized in binary64 in the step's order; @scale and @bias
+ * (0: none) shared by the items.
+ */
+struct g_lnorm {
+	g_u64 x, y, scale, bias;
+	g_u64 x_is, y_is;
+	g_u64 rows, n;
+	g_u32 eps;		/* binary32 bits */
+	g_u32 pad;
+};
+
+/*
+ * QLINEAR_SOFTMAX (cpu_ops.c qsoftmax_run()): @outer x @inner rows of
+ * @len 8-bit elements @inner apart, by the host's table @t
+ * (npurt_cpu_qsm_table()).
+ */
+struct g_qsm {
+	g_u64 x, y, x_is, y_is;
+	g_u64 outer, len, inner;
+	g_u32 sgn, out_sgn;	/* int8 input, output */
+	g_u32 ys, yzp;		/* binary32 bits: floor(1 / sy), zero point */
+	float t[256];
+};
+
 #endif /* NPURT_GPU_PARAMS_H */

@@ -2,8 +2,9 @@
 /*
  * gpu_steps.cu - the float CPU steps a quantized model runs between its
  * commands (onnxruntime's QDQ format leaves them in float), in CUDA C:
- * DEQUANTIZE, the binary element-wise steps and the binary32 CONV in
- * onnxruntime's SGEMM order. NVRTC compiles them after gpu_params.h and
+ * DEQUANTIZE, the binary element-wise steps, the binary32 CONV in
+ * onnxruntime's SGEMM order, and a transformer's LAYER_NORM and
+ * QLINEAR_SOFTMAX. NVRTC compiles them after gpu_params.h and
  * gpu_kernels.cu. Each output is the CPU step's (cpu_ops.c, cpu_sgemm.c)
  * bit for bit: the same operations in the same order, each rounded once
  * by an explicitly rounded intrinsic. Written so that a C compiler with
@@ -201,4 +202,118 @@ G_KERNEL k_sconv(const struct g_sconv p)
 G_KERNEL k_sconv1(const struct g_sconv p)
 {
 	g_sconv_run(p, 1, 1);
+}
+
+/*
+ * LAYER_NORM, a row a thread: the mean and the variance summed in
+ * binary64 in the row's order, then each output as the step computes it,
+ * every operation rounded once (__d*_rn; sqrt and division are correctly
+ * rounded in IEEE 754, as the host's are).
+ */
+G_KERNEL k_lnorm(const struct g_lnorm p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	const float *scale = (const float *)p.scale;
+	const float *bias = (const float *)p.bias;
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	const double n = (double)p.n;
+	g_u64 o, k;
+
+	for (o = g_first(); o < p.rows; o += g_step()) {
+		const float *xr = x + o * p.n;
+		float *yr = y + o * p.n;
+		double mean = 0, var = 0, inv;
+
+		for (k = 0; k < p.n; k++)
+			mean = __dadd_rn(mean, (double)xr[k]);
+		mean = __ddiv_rn(mean, n);
+		for (k = 0; k < p.n; k++) {
+			double d = __dsub_rn((double)xr[k], mean);
+
+			var = __dadd_rn(var, __dmul_rn(d, d));
+		}
+		var = __ddiv_rn(var, n);
+		inv = __ddiv_rn(1.0, __dsqrt_rn(__dadd_rn(var,
+				(double)__int_as_float((int)p.eps))));
+		for (k = 0; k < p.n; k++) {
+			double v = __dmul_rn(__dmul_rn(__dsub_rn((double)xr[k],
+								 mean), inv),
+					     (double)scale[k]);
+
+			/* the step adds 0 without a bias: -0 becomes +0 */
+			yr[k] = __double2float_rn(__dadd_rn(v, bias ?
+						  (double)bias[k] : 0.0));
+		}
+	}
+}
+
+/* the table index of the 8-bit element at @r + @k (@sgn: int8) */
+G_DEV g_u32 g_qsm_idx(g_u32 sgn, const g_u8 *r, g_u64 k, g_s32 adj)
+{
+	return (g_u8)((sgn ? (g_s32)(signed char)r[k] : (g_s32)r[k]) + adj);
+}
+
+/*
+ * QLINEAR_SOFTMAX, a row a thread, in the step's order: the maximum, the
+ * table entries summed in binary32 over 8 lanes of blocks of 16, then
+ * the rest in order, then the lanes; each output RNE(e * fl32(1 / sum) *
+ * ys + zy) saturated, where a value past the int32 range (or NaN) gives
+ * INT32_MIN as the host's conversion does.
+ */
+G_KERNEL k_qsm(const struct g_qsm p)
+{
+	const g_u8 *x = (const g_u8 *)(p.x + blockIdx.z * p.x_is);
+	g_u8 *y = (g_u8 *)(p.y + blockIdx.z * p.y_is);
+	const float ys = __int_as_float((int)p.ys);
+	const float yzp = __int_as_float((int)p.yzp);
+	g_u64 row, k, tail = p.len - p.len % 16;
+
+	for (row = g_first(); row < p.outer * p.inner; row += g_step()) {
+		g_u64 base = row / p.inner * p.len * p.inner + row % p.inner;
+		const g_u8 *r = x + base;
+		float lane[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, total = 0, scale;
+		g_s32 mx = p.sgn ? (g_s32)(signed char)r[0] : (g_s32)r[0];
+		g_s32 adj;
+		int j;
+
+		for (k = 1; k < p.len; k++) {
+			g_s32 v = p.sgn ? (g_s32)(signed char)r[k * p.inner] :
+					  (g_s32)r[k * p.inner];
+
+			mx = v > mx ? v : mx;
+		}
+		adj = (p.sgn ? 127 : 255) - mx;
+		for (k = 0; k < tail; k += 16) {
+			G_UNROLL for (j = 0; j < 8; j++)
+				lane[j] = __fadd_rn(lane[j],
+					p.t[g_qsm_idx(p.sgn, r,
+						      (k + j) * p.inner,
+						      adj)]);
+			G_UNROLL for (j = 0; j < 8; j++)
+				lane[j] = __fadd_rn(lane[j],
+					p.t[g_qsm_idx(p.sgn, r,
+						      (k + 8 + j) * p.inner,
+						      adj)]);
+		}
+		for (k = tail; k < p.len; k++)
+			total = __fadd_rn(total, p.t[g_qsm_idx(p.sgn, r,
+							       k * p.inner,
+							       adj)]);
+		G_UNROLL for (j = 0; j < 8; j++)
+			total = __fadd_rn(total, lane[j]);
+		scale = __fmul_rn(__fdiv_rn(1.0f, total), ys);
+		for (k = 0; k < p.len; k++) {
+			float v = __fadd_rn(__fmul_rn(p.t[g_qsm_idx(p.sgn, r,
+							k * p.inner, adj)],
+						      scale), yzp);
+			g_s32 q = fabsf(v) < 2147483648.0f ?
+				  (g_s32)__float2ll_rn(v) : (g_s32)0x80000000;
+
+			if (p.out_sgn)
+				q = q < -128 ? -128 : q > 127 ? 127 : q;
+			else
+				q = q < 0 ? 0 : q > 255 ? 255 : q;
+			y[base + k * p.inner] = (g_u8)q;
+		}
+	}
 }

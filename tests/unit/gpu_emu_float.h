@@ -41,5 +41,11 @@ static inline float __int2float_rn(int i) { return (float)i; }
 static inline float __ll2float_rn(long long v) { return (float)v; }
 /* (the default rounding mode: to nearest, ties to even) */
 static inline long long __float2ll_rn(float f) { return llrintf(f); }
+static inline double __dadd_rn(double a, double b) { return a + b; }
+static inline double __dsub_rn(double a, double b) { return a - b; }
+static inline double __dmul_rn(double a, double b) { return a * b; }
+static inline double __ddiv_rn(double a, double b) { return a / b; }
+static inline double __dsqrt_rn(double a) { return sqrt(a); }
+static inline float __double2float_rn(double a) { return (float)a; }
 
 #endif

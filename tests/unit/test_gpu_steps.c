@@ -7,8 +7,10 @@
  * (npurt_cpu_op_run()) byte for byte: DEQUANTIZE of 8 and 32 bits, the
  * binary element-wise steps with broadcast strides, and the binary32
  * CONV in onnxruntime's SGEMM order over shapes that cross its K slices
- * (groups, padding, strides, dilation, bias or none), with NaN, infinity,
- * signed zero and subnormal values. Batch items (blockIdx.z) at their
+ * (groups, padding, strides, dilation, bias or none), LAYER_NORM (bias
+ * or none) and QLINEAR_SOFTMAX (int8 and uint8 each way, rows strided,
+ * outputs past the int32 range), with NaN, infinity, signed zero and
+ * subnormal values. Batch items (blockIdx.z) at their
  * item strides. The GPU runs these sources through NVRTC; this checks
  * what they compute, not the launch.
  *
@@ -361,12 +363,149 @@ static void test_sconv(void **state)
 	edge_every = 50;
 }
 
+/* ---- LAYER_NORM -------------------------------------------------------- */
+
+static void test_lnorm(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 200; c++) {
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_LAYER_NORM);
+		uint64_t rows = rr(1, 40), n = rr(1, c % 5 ? 200 : 1000);
+		uint64_t nx = rows * n, x_is = 4 * nx + 4 * rr(0, 3);
+		unsigned int it, items = rr(1, 3);
+		bool has_bias = rnd() % 4 != 0;
+		float *x, *scale, *bias, *want, *got;
+		struct g_lnorm p;
+
+		/* edges in a few rows only: a NaN or infinity fills its row */
+		edge_every = c % 4 == 0 ? 300 : 0;
+		x = rnd_floats(x_is / 4 * items);
+		scale = rnd_floats(n);
+		bias = rnd_floats(n);
+		want = malloc(x_is * items);
+		got = malloc(x_is * items);
+		assert_true(want && got);
+		op.p[0] = (int64_t)rows;
+		op.p[1] = (int64_t)n;
+		op.f[0] = c % 3 ? 1e-5f : 1e-12f;
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
+		op.in[1] = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
+		if (has_bias)
+			op.in[2] = cpu_step_ref(2, NPURT_DTYPE_FLOAT32, n);
+		op.out = cpu_step_ref(3, NPURT_DTYPE_FLOAT32, nx);
+		memset(want, 0xa5, x_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[4] = { (uint8_t *)x + it * x_is,
+					      (uint8_t *)scale,
+					      (uint8_t *)bias,
+					      (uint8_t *)want + it * x_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.scale = (g_u64)(uintptr_t)scale;
+		p.bias = has_bias ? (g_u64)(uintptr_t)bias : 0;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = x_is;
+		p.y_is = x_is;
+		p.rows = rows;
+		p.n = n;
+		memcpy(&p.eps, &op.f[0], 4);
+		memset(got, 0xa5, x_is * items);
+		RUN_GRID(k_lnorm, p, rr(1, 2), items);
+		check_bytes(got, want, x_is * items, "LAYER_NORM", c);
+		free(x);
+		free(scale);
+		free(bias);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
+/* ---- QLINEAR_SOFTMAX --------------------------------------------------- */
+
+static void test_qsm(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 300; c++) {
+		struct npurt_cpu_op op =
+			cpu_step_new(NPURT_CPU_QLINEAR_SOFTMAX);
+		uint64_t outer = rr(1, 6), len = rr(1, c % 3 ? 40 : 300);
+		uint64_t inner = rr(1, c % 2 ? 1 : 4), n = outer * len * inner;
+		uint64_t is = n + rr(0, 5), i;
+		unsigned int it, items = rr(1, 3);
+		bool sgn = rnd() % 2, osgn = rnd() % 2;
+		uint8_t *x = malloc(is * items), *want = malloc(is * items);
+		uint8_t *got = malloc(is * items);
+		float ys, yzp;
+		struct g_qsm p;
+
+		assert_true(x && want && got);
+		for (i = 0; i < is * items; i++)
+			x[i] = (uint8_t)(c % 5 == 0 ? rr(0, 3) : rnd());
+		op.p[0] = (int64_t)outer;
+		op.p[1] = (int64_t)len;
+		op.p[2] = (int64_t)inner;
+		op.p[3] = sgn ? (int)rr(0, 255) - 128 : (int)rr(0, 255);
+		op.p[4] = osgn ? (int)rr(0, 255) - 128 : (int)rr(0, 255);
+		op.f[0] = c % 4 ? 0.05f + (float)rr(0, 1000) / 4000.0f :
+			  (float)rr(1, 1000) / 1e6f;
+		/* now and then an output scale so small that values pass
+		 * the int32 range (the host's conversion's edge) */
+		op.f[1] = c % 9 == 0 ? 1e-12f : 1.0f / (float)rr(200, 256);
+		op.in[0] = cpu_step_ref(0, sgn ? NPURT_DTYPE_INT8 :
+					NPURT_DTYPE_UINT8, n);
+		op.out = cpu_step_ref(1, osgn ? NPURT_DTYPE_INT8 :
+				      NPURT_DTYPE_UINT8, n);
+		memset(want, 0xa5, is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { x + it * is, want + it * is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = is;
+		p.y_is = is;
+		p.outer = outer;
+		p.len = len;
+		p.inner = inner;
+		p.sgn = sgn;
+		p.out_sgn = osgn;
+		ys = floorf(1.0f / op.f[1]);
+		yzp = (float)op.p[4];
+		memcpy(&p.ys, &ys, 4);
+		memcpy(&p.yzp, &yzp, 4);
+		npurt_cpu_qsm_table(p.t, op.f[0], len, sgn);
+		memset(got, 0xa5, is * items);
+		RUN_GRID(k_qsm, p, rr(1, 2), items);
+		for (i = 0; i < is * items; i++)
+			if (got[i] != want[i])
+				fail_msg("QLINEAR_SOFTMAX case %u: byte %llu "
+					 "is 0x%02x, want 0x%02x", c,
+					 (unsigned long long)i, got[i],
+					 want[i]);
+		free(x);
+		free(want);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dequant),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_sconv),
+		cmocka_unit_test(test_lnorm),
+		cmocka_unit_test(test_qsm),
 	};
 	const char *seed = getenv("RM_NPU_TEST_SEED");
 
