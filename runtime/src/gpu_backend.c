@@ -28,8 +28,10 @@
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
  * the CPU steps QUANTIZE, DEQUANTIZE, the binary element-wise ones, the
- * binary32 CONV in SGEMM order, LAYER_NORM and QLINEAR_SOFTMAX run on the
- * GPU (gpu_steps.cu; the other steps on the host) unless
+ * binary32 CONV in SGEMM order, LAYER_NORM, QLINEAR_SOFTMAX and the
+ * unary steps of exact binary32 arithmetic (RELU, ABS, NEG, SQRT, CLIP,
+ * LEAKY_RELU, HARD_SIGMOID, HARD_SWISH) run on the GPU (gpu_steps.cu;
+ * the other steps on the host) unless
  * their input's newer bytes are in pageable host memory (gpu_run_step();
  * NPURT_GPU_STEPS=1: always, 0: never). Results equal
  * the CPU backend's byte for byte (the kernels follow
@@ -64,7 +66,7 @@ enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
 	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_LNORM, F_QSM,
-	      F_COUNT };
+	      F_UNARY, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -78,8 +80,17 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
 	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk", "k_lnorm",
-	"k_qsm",
+	"k_qsm", "k_unary",
 };
+
+/* k_unary takes the steps' opcodes as they are */
+_Static_assert(G_UN_RELU == NPURT_CPU_RELU && G_UN_ABS == NPURT_CPU_ABS &&
+	       G_UN_NEG == NPURT_CPU_NEG && G_UN_SQRT == NPURT_CPU_SQRT &&
+	       G_UN_CLIP == NPURT_CPU_CLIP &&
+	       G_UN_LEAKY_RELU == NPURT_CPU_LEAKY_RELU &&
+	       G_UN_HARD_SIGMOID == NPURT_CPU_HARD_SIGMOID &&
+	       G_UN_HARD_SWISH == NPURT_CPU_HARD_SWISH,
+	       "k_unary's opcodes");
 
 #define GPU_MM_WIDTHS	4
 static const unsigned int gpu_mm_bn[GPU_MM_WIDTHS] = { 128, 64, 32, 16 };
@@ -1367,6 +1378,14 @@ static bool gpu_step_form(const struct npurt_job *job,
 		break;
 	case NPURT_CPU_QLINEAR_SOFTMAX:
 		break;
+	case NPURT_CPU_RELU: case NPURT_CPU_ABS: case NPURT_CPU_NEG:
+	case NPURT_CPU_SQRT: case NPURT_CPU_CLIP: case NPURT_CPU_LEAKY_RELU:
+	case NPURT_CPU_HARD_SIGMOID: case NPURT_CPU_HARD_SWISH:
+		if (op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
+		    op->out.dtype != NPURT_DTYPE_FLOAT32 ||
+		    op->in[0].count != op->out.count)
+			return false;
+		break;
 	default:
 		if (gpu_bin_op(op->opcode) < 0 || p[0] < 1 ||
 		    p[0] > G_MAX_RANK)
@@ -1426,6 +1445,7 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		struct g_sconv conv;
 		struct g_lnorm lnorm;
 		struct g_qsm qsm;
+		struct g_unary un;
 	} p;
 	unsigned int k, gx;
 	uint64_t tiles;
@@ -1514,6 +1534,20 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			tiles = out->count;
 		}
 		gx = gpu_blocks(dev, job, tiles);	/* per item */
+		break;
+	case NPURT_CPU_RELU: case NPURT_CPU_ABS: case NPURT_CPU_NEG:
+	case NPURT_CPU_SQRT: case NPURT_CPU_CLIP: case NPURT_CPU_LEAKY_RELU:
+	case NPURT_CPU_HARD_SIGMOID: case NPURT_CPU_HARD_SWISH:
+		f = F_UNARY;
+		p.un.x = a[0];
+		p.un.y = job->dptrs[out->slot] + out->offset;
+		p.un.x_is = job_stride(job, in->slot);
+		p.un.y_is = job_stride(job, out->slot);
+		p.un.count = out->count;
+		p.un.op = op->opcode;
+		memcpy(&p.un.f0, &op->f[0], sizeof(p.un.f0));
+		memcpy(&p.un.f1, &op->f[1], sizeof(p.un.f1));
+		gx = gpu_blocks(dev, job, out->count);
 		break;
 	case NPURT_CPU_LAYER_NORM:
 		f = F_LNORM;

@@ -191,6 +191,28 @@ struct g_sconv {
 };
 
 /*
+ * The unary steps whose binary32 arithmetic is exact to reproduce
+ * (cpu_ops.c unary_run()): RELU, ABS, NEG, SQRT, CLIP, LEAKY_RELU,
+ * HARD_SIGMOID, HARD_SWISH; @op the step's opcode (npurt.h).
+ */
+#define G_UN_RELU		3	/* the npurt.h values: gpu_backend.c */
+#define G_UN_ABS		7	/* asserts they agree */
+#define G_UN_NEG		8
+#define G_UN_SQRT		9
+#define G_UN_CLIP		10
+#define G_UN_LEAKY_RELU		11
+#define G_UN_HARD_SIGMOID	22
+#define G_UN_HARD_SWISH		23
+
+struct g_unary {
+	g_u64 x, y, x_is, y_is;
+	g_u64 count;
+	g_u32 op;
+	g_u32 f0, f1;		/* binary32 bits: the step's f[0], f[1] */
+	g_u32 pad;
+};
+
+/*
  * LAYER_NORM (cpu_ops.c layer_norm_run()): @rows rows of @n binary32,
  * each normalized in binary64 in the step's order; @scale and @bias
  * (0: none) shared by the items.

@@ -205,6 +205,55 @@ G_KERNEL k_sconv1(const struct g_sconv p)
 }
 
 /*
+ * The unary steps of exact binary32 arithmetic, an element a thread, as
+ * unary_run() computes them (comparisons first where it compares, so NaN
+ * takes the same branch; one rounding an operation).
+ */
+G_KERNEL k_unary(const struct g_unary p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	const float f0 = __int_as_float((int)p.f0);
+	const float f1 = __int_as_float((int)p.f1);
+	g_u64 i;
+
+	for (i = g_first(); i < p.count; i += g_step()) {
+		float v = x[i], h;
+
+		switch (p.op) {
+		case G_UN_RELU:
+			v = v > 0 ? v : 0.0f;
+			break;
+		case G_UN_ABS:
+			v = fabsf(v);
+			break;
+		case G_UN_NEG:
+			v = -v;
+			break;
+		case G_UN_SQRT:
+			v = __fsqrt_rn(v);
+			break;
+		case G_UN_CLIP:
+			v = v < f0 ? f0 : v;
+			v = v > f1 ? f1 : v;
+			break;
+		case G_UN_LEAKY_RELU:
+			v = v < 0 ? __fmul_rn(f0, v) : v;
+			break;
+		case G_UN_HARD_SIGMOID:
+			v = __fadd_rn(__fmul_rn(f0, v), f1);
+			v = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+			break;
+		default:	/* G_UN_HARD_SWISH */
+			h = __fadd_rn(__fdiv_rn(v, 6.0f), 0.5f);
+			v = __fmul_rn(v, h < 0 ? 0.0f : h > 1 ? 1.0f : h);
+			break;
+		}
+		y[i] = v;
+	}
+}
+
+/*
  * LAYER_NORM, a row a thread: the mean and the variance summed in
  * binary64 in the row's order, then each output as the step computes it,
  * every operation rounded once (__d*_rn; sqrt and division are correctly

@@ -7,7 +7,9 @@
  * (npurt_cpu_op_run()) byte for byte: DEQUANTIZE of 8 and 32 bits, the
  * binary element-wise steps with broadcast strides, and the binary32
  * CONV in onnxruntime's SGEMM order over shapes that cross its K slices
- * (groups, padding, strides, dilation, bias or none), LAYER_NORM (bias
+ * (groups, padding, strides, dilation, bias or none), the unary steps of
+ * exact arithmetic (RELU, ABS, NEG, SQRT, CLIP, LEAKY_RELU, HARD_SIGMOID,
+ * HARD_SWISH), LAYER_NORM (bias
  * or none) and QLINEAR_SOFTMAX (int8 and uint8 each way, rows strided,
  * outputs past the int32 range), with NaN, infinity, signed zero and
  * subnormal values. Batch items (blockIdx.z) at their
@@ -363,6 +365,66 @@ static void test_sconv(void **state)
 	edge_every = 50;
 }
 
+/* ---- the exact unary steps ----------------------------------------------- */
+
+static void test_unary(void **state)
+{
+	static const uint32_t ops[] = {
+		NPURT_CPU_RELU, NPURT_CPU_ABS, NPURT_CPU_NEG, NPURT_CPU_SQRT,
+		NPURT_CPU_CLIP, NPURT_CPU_LEAKY_RELU, NPURT_CPU_HARD_SIGMOID,
+		NPURT_CPU_HARD_SWISH,
+	};
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 240; c++) {
+		struct npurt_cpu_op op = cpu_step_new(ops[c % 8]);
+		uint64_t n = rr(1, 2000), is = 4 * n + 4 * rr(0, 3);
+		unsigned int it, items = rr(1, 3);
+		float *x = rnd_floats(is / 4 * items);
+		float *want = malloc(is * items), *got = malloc(is * items);
+		struct g_unary p;
+
+		assert_true(want && got);
+		op.f[0] = rnd_float();
+		op.f[1] = rnd_float();
+		if (ops[c % 8] == NPURT_CPU_CLIP && op.f[0] > op.f[1]) {
+			float t = op.f[0];
+
+			op.f[0] = op.f[1];
+			op.f[1] = t;
+		}
+		if (ops[c % 8] == NPURT_CPU_HARD_SIGMOID && c % 3) {
+			op.f[0] = 0.2f;		/* ONNX's defaults */
+			op.f[1] = 0.5f;
+		}
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
+		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
+		memset(want, 0xa5, is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { (uint8_t *)x + it * is,
+					      (uint8_t *)want + it * is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = is;
+		p.y_is = is;
+		p.count = n;
+		p.op = ops[c % 8];
+		memcpy(&p.f0, &op.f[0], 4);
+		memcpy(&p.f1, &op.f[1], 4);
+		memset(got, 0xa5, is * items);
+		RUN_GRID(k_unary, p, rr(1, 3), items);
+		check_bytes(got, want, is * items, npurt_cpu_op_name(p.op), c);
+		free(x);
+		free(want);
+		free(got);
+	}
+}
+
 /* ---- LAYER_NORM -------------------------------------------------------- */
 
 static void test_lnorm(void **state)
@@ -504,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_dequant),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_sconv),
+		cmocka_unit_test(test_unary),
 		cmocka_unit_test(test_lnorm),
 		cmocka_unit_test(test_qsm),
 	};
