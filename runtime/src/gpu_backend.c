@@ -763,14 +763,16 @@ static bool gpu_pw_ok(const npurt_device *dev, struct g_mm *p)
 }
 
 /*
- * k_pw over @job's items, in one grid where they share the weights and
- * the epilogue's vectors (gpu_pw_fold()): a block's 8 warps share 32
- * columns (blockIdx.y) and walk m16 row tiles of every item; one wave
- * of the 3 blocks a multiprocessor holds, so that a block's set-up (its
- * columns' parameters) serves as many tiles as it can.
+ * k_pw or k_pwk (@f) over @job's items, in one grid where they share the
+ * weights and the epilogue's vectors (gpu_pw_fold()): a block's 8 warps
+ * share 32 columns (blockIdx.y) and walk m16 row tiles of every item;
+ * one wave of the 3 blocks a multiprocessor holds, so that a block's
+ * set-up (its columns' parameters, and k_pwk's weights in shared memory)
+ * serves as many tiles as it can.
  */
 static int gpu_launch_pw(npurt_device *dev, struct gpu_stream *st,
-			 const struct npurt_job *job, struct g_mm *p)
+			 const struct npurt_job *job, struct g_mm *p,
+			 enum gpu_fn f)
 {
 	uint64_t items = job_items(job), gy = (p->n + 31) / 32, gx, most;
 
@@ -779,28 +781,7 @@ static int gpu_launch_pw(npurt_device *dev, struct gpu_stream *st,
 	most = ((uint64_t)(p->mi + 15) / 16 * (p->m / p->mi) + 7) / 8;
 	gx = (uint64_t)dev->gpu->sms * 3 / (gy * items);
 	gx = gx < 1 ? 1 : gx > most ? most : gx;
-	return gpu_launch3(dev, st, F_PW, (unsigned int)gx, (unsigned int)gy,
-			   (unsigned int)items, p);
-}
-
-/*
- * k_pwk over @job's items, in one grid where they share the weights and
- * the epilogue's vectors (gpu_pw_fold()): a block's 8 warps share 32
- * columns (blockIdx.y) and walk m16 row tiles of every item; one wave of
- * the 3 blocks a multiprocessor holds, so that a block's set-up (its
- * columns' weights into shared memory) serves as many tiles as it can.
- */
-static int gpu_launch_pwk(npurt_device *dev, struct gpu_stream *st,
-			  const struct npurt_job *job, struct g_mm *p)
-{
-	uint64_t items = job_items(job), gy = (p->n + 31) / 32, gx, most;
-
-	if (gpu_pw_fold(p, (uint32_t)items))
-		items = 1;
-	most = ((uint64_t)(p->mi + 15) / 16 * (p->m / p->mi) + 7) / 8;
-	gx = (uint64_t)dev->gpu->sms * 3 / (gy * items);
-	gx = gx < 1 ? 1 : gx > most ? most : gx;
-	return gpu_launch3(dev, st, F_PWK, (unsigned int)gx, (unsigned int)gy,
+	return gpu_launch3(dev, st, f, (unsigned int)gx, (unsigned int)gy,
 			   (unsigned int)items, p);
 }
 
@@ -815,9 +796,9 @@ static int run_conv(npurt_device *dev, struct gpu_stream *st,
 
 	if (gpu_fill_conv_mm(&p, &slots, cmd, index)) {
 		if (!p.conv && gpu_pw_ok(dev, &p))
-			return gpu_launch_pw(dev, st, job, &p);
+			return gpu_launch_pw(dev, st, job, &p, F_PW);
 		if (dev->gpu->pwk && gpu_pwk_fits(&p))
-			return gpu_launch_pwk(dev, st, job, &p);
+			return gpu_launch_pw(dev, st, job, &p, F_PWK);
 		return gpu_launch_mm(dev, st, job, &p,
 				     p.conv ? F_MM_CONV : F_MM);
 	}

@@ -365,19 +365,11 @@ static int check_mm_other(void (*f)(const struct g_mm), const char *name,
 		p.m *= items;
 		items = 1;
 	}
-	if (f == k_pwk) {
-		if (!gpu_pwk_fits(&p) || (fold ? !gpu_pw_fold(&p, items) :
-					  gpu_pw_fold(&p, 1))) {
-			npu_w_free(&got);
-			return -1;
-		}
-		if (fold)
-			items = 1;
-		gx = npu_rr(1, 3);
-		gy = (p.n + 31) / 32;
-	} else if (f == k_pw) {
-		if (!gpu_pw_fits(&p) || (fold ? !gpu_pw_fold(&p, items) :
-					 gpu_pw_fold(&p, 1))) {
+	if (f == k_pw || f == k_pwk) {
+		bool fits = f == k_pw ? gpu_pw_fits(&p) : gpu_pwk_fits(&p);
+
+		if (!fits || (fold ? !gpu_pw_fold(&p, items) :
+			      gpu_pw_fold(&p, 1))) {
 			npu_w_free(&got);
 			return -1;
 		}
