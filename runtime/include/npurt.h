@@ -602,7 +602,9 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             before rounding (onnxruntime's QLinear pools).
  * DEQUANTIZE  in[0] INT8/UINT8/INT32 -> out FLOAT32: (x - zp) * scale,
  *             parameters as QUANTIZE.
- * RELU, SIGMOID, TANH, EXP, ABS, NEG, SQRT   FLOAT32 -> FLOAT32, same count.
+ * RELU, SIGMOID, TANH, EXP, ABS, NEG, SQRT   FLOAT32 -> FLOAT32, same count;
+ *             SIGMOID 1 / (1 + e), e = exp(-x) in binary64 rounded to
+ *             binary32 (TANH, EXP: tanh, exp so), the rest in binary32.
  * CLIP        FLOAT32 -> FLOAT32: min(max(x, f[0]), f[1]).
  * LEAKY_RELU  FLOAT32 -> FLOAT32: x < 0 ? f[0] * x : x.
  * ADD, SUB, MUL, DIV, MAX, MIN   FLOAT32 (in[0], in[1]) -> FLOAT32 with
@@ -635,7 +637,7 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             (floor or ceil mode: the last window starts inside the
  *             input or its leading pad). p[26] = 1: averages sum in
  *             binary32 in window order and divide once in binary32.
- * ERF         FLOAT32 -> FLOAT32, same count: erff(x).
+ * ERF         FLOAT32 -> FLOAT32, same count: erf(x) in binary64, rounded.
  * GELU        FLOAT32 -> FLOAT32, same count, in double: p[0] = 0 exact,
  *             0.5 x (1 + erf(x / sqrt 2)) (as 0.5 x erfc(-x / sqrt 2));
  *             p[0] = 1 the tanh approximation, 0.5 x (1 + tanh(u)), u =
@@ -648,7 +650,8 @@ NPURT_API int npurt_program_builder_add_cmd(npurt_program_builder *b,
  *             [outer][inner], in double; p[3] = 0 mean, 1 sum, 2 max, 3 min
  *             (both propagate NaN), 4 product, 5 sum of squares, 6 L2 norm,
  *             7 L1 norm, 8 log of the sum, 9 log of the sum of exp.
- * POW         FLOAT32 powf(in[0], in[1]), broadcasting as ADD (same p[]).
+ * POW         FLOAT32 pow(in[0], in[1]) in binary64, rounded, broadcasting
+ *             as ADD (same p[]).
  * RESIZE      FLOAT32 NCHW over H and W, as ONNX Resize (opset 11+) and
  *             Upsample: p[0..3] = N, C, H, W; p[4], p[5] = OH, OW;
  *             p[6] mode: 0 nearest, 1 linear, 2 cubic; p[7] coordinate

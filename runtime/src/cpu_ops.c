@@ -906,6 +906,19 @@ static void quant_run(const struct npurt_cpu_op *op, uint8_t *const *bases,
 	}
 }
 
+/*
+ * A math function's binary64 value rounded once to binary32, where the
+ * step could call the binary32 function: that is correctly rounded but
+ * for about one value in 2^28 (glibc's tanhf is 1-2 units off for about
+ * one value in 9, its erff one in 60), and another library's binary64
+ * function (CUDA's, on the GPU backend) then almost never rounds to other
+ * bytes.
+ */
+static float fl32_of(double v)
+{
+	return (float)v;
+}
+
 static void unary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 {
 	const float *x = at(bases, &op->in[0]);
@@ -917,9 +930,12 @@ static void unary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 
 		switch (op->opcode) {
 		case NPURT_CPU_RELU: v = v > 0 ? v : 0; break;
-		case NPURT_CPU_SIGMOID: v = 1.0f / (1.0f + expf(-v)); break;
-		case NPURT_CPU_TANH: v = tanhf(v); break;
-		case NPURT_CPU_EXP: v = expf(v); break;
+		/* binary64 functions rounded once (fl32_of()) */
+		case NPURT_CPU_SIGMOID:
+			v = 1.0f / (1.0f + fl32_of(exp(-(double)v)));
+			break;
+		case NPURT_CPU_TANH: v = fl32_of(tanh(v)); break;
+		case NPURT_CPU_EXP: v = fl32_of(exp(v)); break;
 		case NPURT_CPU_ABS: v = fabsf(v); break;
 		case NPURT_CPU_NEG: v = -v; break;
 		case NPURT_CPU_SQRT: v = sqrtf(v); break;
@@ -938,7 +954,7 @@ static void unary_run(const struct npurt_cpu_op *op, uint8_t *const *bases)
 			v = v * (h < 0 ? 0 : h > 1 ? 1 : h);
 			break;
 		}
-		case NPURT_CPU_ERF: v = erff(v); break;
+		case NPURT_CPU_ERF: v = fl32_of(erf(v)); break;
 		case NPURT_CPU_GELU: {
 			/* 1 + erf(u) = erfc(-u) and 1 + tanh(u) = 2 / (1 +
 			 * exp(-2u)) stay accurate where the tails cancel */
@@ -964,7 +980,7 @@ static float binary_one(uint32_t opcode, float u, float v)
 	case NPURT_CPU_MUL: return u * v;
 	case NPURT_CPU_DIV: return u / v;
 	case NPURT_CPU_MAX: return u > v ? u : v;
-	case NPURT_CPU_POW: return powf(u, v);
+	case NPURT_CPU_POW: return fl32_of(pow(u, v));
 	default: return u < v ? u : v;
 	}
 }

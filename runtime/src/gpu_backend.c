@@ -27,15 +27,16 @@
  * the GEMM kernels) and of larger K (gpu_pwk_fits(); NPURT_GPU_PWK=0:
  * the GEMM kernels) and a GEMM of few rows and long K (k_mm_sk, its K
  * split over a block's warps; NPURT_GPU_SK=0: the GEMM kernels);
- * the CPU steps QUANTIZE, DEQUANTIZE, the binary element-wise ones, the
- * binary32 CONV in SGEMM order, LAYER_NORM, QLINEAR_SOFTMAX and the
- * unary steps of exact binary32 arithmetic (RELU, ABS, NEG, SQRT, CLIP,
- * LEAKY_RELU, HARD_SIGMOID, HARD_SWISH) run on the GPU (gpu_steps.cu;
- * the other steps on the host) unless
- * their input's newer bytes are in pageable host memory (gpu_run_step();
- * NPURT_GPU_STEPS=1: always, 0: never). Results equal
+ * the CPU steps QUANTIZE, DEQUANTIZE, the element-wise ones, the
+ * binary32 CONV in SGEMM order, LAYER_NORM, QLINEAR_SOFTMAX, SOFTMAX and
+ * LOG_SOFTMAX run on the GPU (gpu_steps.cu; the other steps on the host)
+ * unless their input's newer bytes are in pageable host memory
+ * (gpu_run_step(); NPURT_GPU_STEPS=1: always, 0: never). Results equal
  * the CPU backend's byte for byte (the kernels follow
- * uapi/rm_npu_commands.md exactly).
+ * uapi/rm_npu_commands.md exactly), but for the steps the program format
+ * defines by a math function (gpu_step_libm()): those are within 1-2
+ * units in the last place, as two math libraries are; NPURT_GPU_LIBM=0
+ * keeps them on the host.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -66,7 +67,7 @@ enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
 	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_LNORM, F_QSM,
-	      F_UNARY, F_COUNT };
+	      F_UNARY, F_SOFTMAX, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -80,11 +81,14 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
 	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk", "k_lnorm",
-	"k_qsm", "k_unary",
+	"k_qsm", "k_unary", "k_softmax",
 };
 
 /* k_unary takes the steps' opcodes as they are */
 _Static_assert(G_UN_RELU == NPURT_CPU_RELU && G_UN_ABS == NPURT_CPU_ABS &&
+	       G_UN_SIGMOID == NPURT_CPU_SIGMOID &&
+	       G_UN_TANH == NPURT_CPU_TANH && G_UN_EXP == NPURT_CPU_EXP &&
+	       G_UN_ERF == NPURT_CPU_ERF && G_UN_GELU == NPURT_CPU_GELU &&
 	       G_UN_NEG == NPURT_CPU_NEG && G_UN_SQRT == NPURT_CPU_SQRT &&
 	       G_UN_CLIP == NPURT_CPU_CLIP &&
 	       G_UN_LEAKY_RELU == NPURT_CPU_LEAKY_RELU &&
@@ -153,6 +157,7 @@ struct npurt_gpu {
 	bool pwk;			/* k_pwk for pointwise of larger K */
 	bool sk;			/* k_mm_sk for GEMMs of few rows */
 	int steps;			/* run_step: 1 always, 0 never, -1 auto */
+	bool libm;			/* steps of math functions too */
 	pthread_key_t key;
 	bool key_ok;
 	pthread_mutex_t lock;
@@ -1298,7 +1303,7 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
 /* Binary step opcodes in G_BIN_* order. */
 static const uint32_t gpu_bin_ops[] = {
 	NPURT_CPU_ADD, NPURT_CPU_SUB, NPURT_CPU_MUL, NPURT_CPU_DIV,
-	NPURT_CPU_MAX, NPURT_CPU_MIN,
+	NPURT_CPU_MAX, NPURT_CPU_MIN, NPURT_CPU_POW,
 };
 
 static int gpu_bin_op(uint32_t opcode)
@@ -1320,6 +1325,24 @@ static uint32_t gpu_dtype(uint32_t dt)
 static uint64_t gpu_elem_size(uint32_t dt)
 {
 	return dt == NPURT_DTYPE_INT8 || dt == NPURT_DTYPE_UINT8 ? 1 : 4;
+}
+
+/*
+ * Whether @op's result is a math library's (exp, log, tanh, erf, pow):
+ * the GPU's is then within a unit or two in the last place of the host's.
+ */
+static bool gpu_step_libm(const struct npurt_cpu_op *op)
+{
+	switch (op->opcode) {
+	case NPURT_CPU_SIGMOID: case NPURT_CPU_TANH: case NPURT_CPU_EXP:
+	case NPURT_CPU_ERF: case NPURT_CPU_GELU: case NPURT_CPU_POW:
+	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
+		return true;
+	case NPURT_CPU_REDUCE:	/* LOGSUM, LOGSUMEXP */
+		return op->p[3] >= 8;
+	default:
+		return false;
+	}
 }
 
 /* Whether the kernels run @op: its form, and 4-aligned 32-bit operands. */
@@ -1358,10 +1381,13 @@ static bool gpu_step_form(const struct npurt_job *job,
 			return false;
 		break;
 	case NPURT_CPU_QLINEAR_SOFTMAX:
+	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
 		break;
 	case NPURT_CPU_RELU: case NPURT_CPU_ABS: case NPURT_CPU_NEG:
 	case NPURT_CPU_SQRT: case NPURT_CPU_CLIP: case NPURT_CPU_LEAKY_RELU:
 	case NPURT_CPU_HARD_SIGMOID: case NPURT_CPU_HARD_SWISH:
+	case NPURT_CPU_SIGMOID: case NPURT_CPU_TANH: case NPURT_CPU_EXP:
+	case NPURT_CPU_ERF: case NPURT_CPU_GELU:
 		if (op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
 		    op->out.dtype != NPURT_DTYPE_FLOAT32 ||
 		    op->in[0].count != op->out.count)
@@ -1427,13 +1453,15 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		struct g_lnorm lnorm;
 		struct g_qsm qsm;
 		struct g_unary un;
+		struct g_softmax sm;
 	} p;
 	unsigned int k, gx;
 	uint64_t tiles;
 	enum gpu_fn f;
 	int ret = 0;
 
-	if (!g->steps || !gpu_step_form(job, op))
+	if (!g->steps || !gpu_step_form(job, op) ||
+	    (!g->libm && gpu_step_libm(op)))
 		return 1;
 	for (k = 0; g->steps < 0 && k < NPURT_CPU_MAX_IN; k++)
 		if (op->in[k].slot != NPURT_CPU_NONE &&
@@ -1519,6 +1547,8 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 	case NPURT_CPU_RELU: case NPURT_CPU_ABS: case NPURT_CPU_NEG:
 	case NPURT_CPU_SQRT: case NPURT_CPU_CLIP: case NPURT_CPU_LEAKY_RELU:
 	case NPURT_CPU_HARD_SIGMOID: case NPURT_CPU_HARD_SWISH:
+	case NPURT_CPU_SIGMOID: case NPURT_CPU_TANH: case NPURT_CPU_EXP:
+	case NPURT_CPU_ERF: case NPURT_CPU_GELU:
 		f = F_UNARY;
 		p.un.x = a[0];
 		p.un.y = job->dptrs[out->slot] + out->offset;
@@ -1528,7 +1558,20 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		p.un.op = op->opcode;
 		memcpy(&p.un.f0, &op->f[0], sizeof(p.un.f0));
 		memcpy(&p.un.f1, &op->f[1], sizeof(p.un.f1));
+		p.un.gelu_tanh = q[0] != 0;
 		gx = gpu_blocks(dev, job, out->count);
+		break;
+	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
+		f = F_SOFTMAX;
+		p.sm.x = a[0];
+		p.sm.y = job->dptrs[out->slot] + out->offset;
+		p.sm.x_is = job_stride(job, in->slot);
+		p.sm.y_is = job_stride(job, out->slot);
+		p.sm.outer = (uint64_t)q[0];
+		p.sm.len = (uint64_t)q[1];
+		p.sm.inner = (uint64_t)q[2];
+		p.sm.log = op->opcode == NPURT_CPU_LOG_SOFTMAX;
+		gx = gpu_blocks(dev, job, p.sm.outer * p.sm.inner);
 		break;
 	case NPURT_CPU_LAYER_NORM:
 		f = F_LNORM;
@@ -1757,6 +1800,7 @@ int npurt_gpu_device_init(npurt_device *dev, unsigned int ordinal)
 	steps = getenv("NPURT_GPU_STEPS");
 	g->steps = steps && !strcmp(steps, "1") ? 1 :
 		   steps && !strcmp(steps, "0") ? 0 : -1;
+	g->libm = gpu_env_on("NPURT_GPU_LIBM");
 	snprintf(info->arch, sizeof(info->arch), "sm_%u%u", gi.cc_major,
 		 gi.cc_minor);
 	info->dev_index = ordinal;

@@ -156,13 +156,17 @@ struct g_dequant {
 	g_u32 pad;
 };
 
-/* The binary element-wise steps, binary32 (cpu_ops.c binary_run()). */
+/*
+ * The binary element-wise steps, binary32 (cpu_ops.c binary_run()); POW
+ * the binary64 pow() rounded once.
+ */
 #define G_BIN_ADD	0
 #define G_BIN_SUB	1
 #define G_BIN_MUL	2
 #define G_BIN_DIV	3
 #define G_BIN_MAX	4
 #define G_BIN_MIN	5
+#define G_BIN_POW	6
 #define G_MAX_RANK	6
 
 struct g_binary {
@@ -191,25 +195,30 @@ struct g_sconv {
 };
 
 /*
- * The unary steps whose binary32 arithmetic is exact to reproduce
- * (cpu_ops.c unary_run()): RELU, ABS, NEG, SQRT, CLIP, LEAKY_RELU,
- * HARD_SIGMOID, HARD_SWISH; @op the step's opcode (npurt.h).
+ * The unary steps (cpu_ops.c unary_run()), @op the step's opcode
+ * (npurt.h). Exact: RELU, ABS, NEG, SQRT, CLIP, LEAKY_RELU, HARD_SIGMOID,
+ * HARD_SWISH. By a binary64 math function: SIGMOID, TANH, EXP, ERF, GELU.
  */
 #define G_UN_RELU		3	/* the npurt.h values: gpu_backend.c */
-#define G_UN_ABS		7	/* asserts they agree */
+#define G_UN_SIGMOID		4	/* asserts they agree */
+#define G_UN_TANH		5
+#define G_UN_EXP		6
+#define G_UN_ABS		7
 #define G_UN_NEG		8
 #define G_UN_SQRT		9
 #define G_UN_CLIP		10
 #define G_UN_LEAKY_RELU		11
 #define G_UN_HARD_SIGMOID	22
 #define G_UN_HARD_SWISH		23
+#define G_UN_ERF		25
+#define G_UN_GELU		26
 
 struct g_unary {
 	g_u64 x, y, x_is, y_is;
 	g_u64 count;
 	g_u32 op;
 	g_u32 f0, f1;		/* binary32 bits: the step's f[0], f[1] */
-	g_u32 pad;
+	g_u32 gelu_tanh;	/* GELU: the tanh form (p[0]) */
 };
 
 /*
@@ -236,6 +245,18 @@ struct g_qsm {
 	g_u32 sgn, out_sgn;	/* int8 input, output */
 	g_u32 ys, yzp;		/* binary32 bits: floor(1 / sy), zero point */
 	float t[256];
+};
+
+/*
+ * SOFTMAX and LOG_SOFTMAX (cpu_ops.c softmax_run()): @outer x @inner rows
+ * of @len binary32 @inner apart; the maximum, then binary64 exp() and
+ * log() as the step calls them.
+ */
+struct g_softmax {
+	g_u64 x, y, x_is, y_is;
+	g_u64 outer, len, inner;
+	g_u32 log;		/* LOG_SOFTMAX */
+	g_u32 pad;
 };
 
 #endif /* NPURT_GPU_PARAMS_H */

@@ -2,12 +2,16 @@
 /*
  * gpu_steps.cu - the float CPU steps a quantized model runs between its
  * commands (onnxruntime's QDQ format leaves them in float), in CUDA C:
- * DEQUANTIZE, the binary element-wise steps, the binary32 CONV in
- * onnxruntime's SGEMM order, and a transformer's LAYER_NORM and
- * QLINEAR_SOFTMAX. NVRTC compiles them after gpu_params.h and
+ * DEQUANTIZE, the element-wise steps, the binary32 CONV in onnxruntime's
+ * SGEMM order, a transformer's LAYER_NORM and QLINEAR_SOFTMAX, SOFTMAX
+ * and LOG_SOFTMAX. NVRTC compiles them after gpu_params.h and
  * gpu_kernels.cu. Each output is the CPU step's (cpu_ops.c, cpu_sgemm.c)
  * bit for bit: the same operations in the same order, each rounded once
- * by an explicitly rounded intrinsic. Written so that a C compiler with
+ * by an explicitly rounded intrinsic; but where the step calls a binary64
+ * math function (exp, log, tanh, erf, erfc, pow), whose last bits are the
+ * math library's: CUDA's rounds to other binary32 bytes than glibc's only
+ * where its value lies within a unit or two of binary64 of a rounding
+ * boundary. Written so that a C compiler with
  * G_KERNEL, G_DEV, the intrinsics and the thread indexes defined
  * otherwise runs them too (tests/unit/test_gpu_steps.c checks them on the
  * host against the CPU steps).
@@ -50,6 +54,17 @@ G_KERNEL k_dequant(const struct g_dequant p)
 	}
 }
 
+/*
+ * A math function's binary64 value rounded once, as the step's fl32_of():
+ * CUDA's exp, tanh, erf, pow are within 1-2 units of binary64 of glibc's,
+ * so the binary32 bytes differ only where that straddles a rounding
+ * boundary.
+ */
+G_DEV float g_libm1(double v)
+{
+	return __double2float_rn(v);
+}
+
 G_DEV float g_binary_one(g_u32 op, float u, float v)
 {
 	switch (op) {
@@ -58,6 +73,7 @@ G_DEV float g_binary_one(g_u32 op, float u, float v)
 	case G_BIN_MUL: return __fmul_rn(u, v);
 	case G_BIN_DIV: return __fdiv_rn(u, v);
 	case G_BIN_MAX: return u > v ? u : v;
+	case G_BIN_POW: return g_libm1(pow((double)u, (double)v));
 	default: return u < v ? u : v;
 	}
 }
@@ -205,9 +221,39 @@ G_KERNEL k_sconv1(const struct g_sconv p)
 }
 
 /*
- * The unary steps of exact binary32 arithmetic, an element a thread, as
- * unary_run() computes them (comparisons first where it compares, so NaN
- * takes the same branch; one rounding an operation).
+ * The unary steps by a math function, as unary_run() computes them; GELU
+ * in binary64 in the step's order (-2 sqrt(2 / pi) and 0.5 x are exact,
+ * as the host's constant folding makes them).
+ */
+G_DEV float g_unary_libm(g_u32 op, float v, g_u32 gelu_tanh)
+{
+	double d = (double)v, u;
+
+	switch (op) {
+	case G_UN_SIGMOID:
+		return __fdiv_rn(1.0f, __fadd_rn(1.0f, g_libm1(exp(-d))));
+	case G_UN_TANH:
+		return g_libm1(tanh(d));
+	case G_UN_EXP:
+		return g_libm1(exp(d));
+	case G_UN_ERF:
+		return g_libm1(erf(d));
+	default:	/* G_UN_GELU */
+		if (gelu_tanh) {
+			u = __dmul_rn(__dmul_rn(__dmul_rn(0.044715, d), d), d);
+			u = __dmul_rn(-2 * 0.7978845608028654, __dadd_rn(d, u));
+			return __double2float_rn(__ddiv_rn(d,
+						 __dadd_rn(1.0, exp(u))));
+		}
+		return __double2float_rn(__dmul_rn(__dmul_rn(0.5, d),
+				erfc(__dmul_rn(-d, 0.70710678118654752440))));
+	}
+}
+
+/*
+ * The unary steps, an element a thread, as unary_run() computes them
+ * (comparisons first where it compares, so NaN takes the same branch; one
+ * rounding an operation): exact but for those of g_unary_libm().
  */
 G_KERNEL k_unary(const struct g_unary p)
 {
@@ -244,9 +290,12 @@ G_KERNEL k_unary(const struct g_unary p)
 			v = __fadd_rn(__fmul_rn(f0, v), f1);
 			v = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
 			break;
-		default:	/* G_UN_HARD_SWISH */
+		case G_UN_HARD_SWISH:
 			h = __fadd_rn(__fdiv_rn(v, 6.0f), 0.5f);
 			v = __fmul_rn(v, h < 0 ? 0.0f : h > 1 ? 1.0f : h);
+			break;
+		default:
+			v = g_unary_libm(p.op, v, p.gelu_tanh);
 			break;
 		}
 		y[i] = v;
@@ -363,6 +412,40 @@ G_KERNEL k_qsm(const struct g_qsm p)
 			else
 				q = q < 0 ? 0 : q > 255 ? 255 : q;
 			y[base + k * p.inner] = (g_u8)q;
+		}
+	}
+}
+
+/*
+ * SOFTMAX and LOG_SOFTMAX, a row a thread, in the step's order: the
+ * maximum in binary32, the binary64 sum of exp(x - max), then each
+ * output (exp() and log() CUDA's: see g_libm1()).
+ */
+G_KERNEL k_softmax(const struct g_softmax p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	g_u64 row, k;
+
+	for (row = g_first(); row < p.outer * p.inner; row += g_step()) {
+		g_u64 base = row / p.inner * p.len * p.inner + row % p.inner;
+		const float *xs = x + base;
+		float *ys = y + base;
+		float mx = xs[0];
+		double sum = 0, ls;
+
+		for (k = 1; k < p.len; k++)
+			mx = xs[k * p.inner] > mx ? xs[k * p.inner] : mx;
+		for (k = 0; k < p.len; k++)
+			sum = __dadd_rn(sum, exp(__dsub_rn((double)xs[k * p.inner],
+							   (double)mx)));
+		ls = p.log ? log(sum) : 0.0;
+		for (k = 0; k < p.len; k++) {
+			double d = __dsub_rn((double)xs[k * p.inner],
+					     (double)mx);
+
+			ys[k * p.inner] = __double2float_rn(p.log ?
+				__dsub_rn(d, ls) : __ddiv_rn(exp(d), sum));
 		}
 	}
 }

@@ -16,7 +16,7 @@
 GPU_SPEC ?= cuda:0
 GPU_ARCHS ?= sm_90
 GPU_TEST_BINS := $(BUILD)/tests/gpu/test_gpu_ops $(BUILD)/tests/gpu/gpu-bench \
-		 $(BUILD)/tests/gpu/nvrtc-check
+		 $(BUILD)/tests/gpu/nvrtc-check $(BUILD)/tests/gpu/test_gpu_libm
 GPU_TEST_CFLAGS := $(NPURT_CFLAGS) -Itests/common
 
 $(BUILD)/tests/gpu/test_gpu_ops: tests/gpu/test_gpu_ops.c \
@@ -24,6 +24,11 @@ $(BUILD)/tests/gpu/test_gpu_ops: tests/gpu/test_gpu_ops.c \
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(GPU_TEST_CFLAGS) $(CFLAGS) -o $@ \
 		tests/gpu/test_gpu_ops.c tests/common/npu_ref.c $(NPURT_A) \
+		$(LDFLAGS) $(NPURT_LIBS)
+
+$(BUILD)/tests/gpu/test_gpu_libm: tests/gpu/test_gpu_libm.c $(NPURT_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(GPU_TEST_CFLAGS) $(CFLAGS) -o $@ $< $(NPURT_A) \
 		$(LDFLAGS) $(NPURT_LIBS)
 
 $(BUILD)/tests/gpu/gpu-bench: tests/gpu/gpu-bench.c $(NPURT_A)

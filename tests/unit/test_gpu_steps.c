@@ -9,7 +9,10 @@
  * CONV in onnxruntime's SGEMM order over shapes that cross its K slices
  * (groups, padding, strides, dilation, bias or none), the unary steps of
  * exact arithmetic (RELU, ABS, NEG, SQRT, CLIP, LEAKY_RELU, HARD_SIGMOID,
- * HARD_SWISH), LAYER_NORM (bias
+ * HARD_SWISH) and those of binary64 math functions (SIGMOID, TANH, EXP,
+ * ERF, GELU, POW, SOFTMAX, LOG_SOFTMAX: here glibc's functions on both
+ * sides, so this checks the order of everything around them; on a GPU,
+ * CUDA's: tests/gpu/run-gpu-tests), LAYER_NORM (bias
  * or none) and QLINEAR_SOFTMAX (int8 and uint8 each way, rows strided,
  * outputs past the int32 range), with NaN, infinity, signed zero and
  * subnormal values. Batch items (blockIdx.z) at their
@@ -200,12 +203,13 @@ static void test_binary(void **state)
 {
 	static const uint32_t ops[] = { NPURT_CPU_ADD, NPURT_CPU_SUB,
 					NPURT_CPU_MUL, NPURT_CPU_DIV,
-					NPURT_CPU_MAX, NPURT_CPU_MIN };
+					NPURT_CPU_MAX, NPURT_CPU_MIN,
+					NPURT_CPU_POW };
 	unsigned int c;
 
 	(void)state;
-	for (c = 0; c < 400; c++) {
-		unsigned int r = rr(1, G_MAX_RANK), k, o = c % 6, items = rr(1, 2);
+	for (c = 0; c < 420; c++) {
+		unsigned int r = rr(1, G_MAX_RANK), k, o = c % 7, items = rr(1, 2);
 		struct npurt_cpu_op op = cpu_step_new(ops[o]);
 		uint64_t n = 1, na = 1, nb = 1, sa = 1, sb = 1;
 		float *a, *b, *want, *got;
@@ -230,6 +234,10 @@ static void test_binary(void **state)
 		nb = sb;
 		a = rnd_floats(na * items);
 		b = rnd_floats(nb * items);
+		/* POW: exponents mostly small, some integral */
+		for (k = 0; ops[o] == NPURT_CPU_POW && k < nb * items; k++)
+			if (rnd() % 4)
+				b[k] = rnd() % 3 ? b[k] / 64 : (float)rr(0, 8) - 4;
 		want = malloc(4 * n * items);
 		got = malloc(4 * n * items);
 		assert_true(want && got);
@@ -372,13 +380,16 @@ static void test_unary(void **state)
 	static const uint32_t ops[] = {
 		NPURT_CPU_RELU, NPURT_CPU_ABS, NPURT_CPU_NEG, NPURT_CPU_SQRT,
 		NPURT_CPU_CLIP, NPURT_CPU_LEAKY_RELU, NPURT_CPU_HARD_SIGMOID,
-		NPURT_CPU_HARD_SWISH,
+		NPURT_CPU_HARD_SWISH, NPURT_CPU_SIGMOID, NPURT_CPU_TANH,
+		NPURT_CPU_EXP, NPURT_CPU_ERF, NPURT_CPU_GELU,
 	};
+	const unsigned int nops = sizeof(ops) / sizeof(ops[0]);
 	unsigned int c;
 
 	(void)state;
-	for (c = 0; c < 240; c++) {
-		struct npurt_cpu_op op = cpu_step_new(ops[c % 8]);
+	for (c = 0; c < 20 * nops; c++) {
+		uint32_t opc = ops[c % nops];
+		struct npurt_cpu_op op = cpu_step_new(opc);
 		uint64_t n = rr(1, 2000), is = 4 * n + 4 * rr(0, 3);
 		unsigned int it, items = rr(1, 3);
 		float *x = rnd_floats(is / 4 * items);
@@ -388,15 +399,21 @@ static void test_unary(void **state)
 		assert_true(want && got);
 		op.f[0] = rnd_float();
 		op.f[1] = rnd_float();
-		if (ops[c % 8] == NPURT_CPU_CLIP && op.f[0] > op.f[1]) {
+		if (opc == NPURT_CPU_CLIP && op.f[0] > op.f[1]) {
 			float t = op.f[0];
 
 			op.f[0] = op.f[1];
 			op.f[1] = t;
 		}
-		if (ops[c % 8] == NPURT_CPU_HARD_SIGMOID && c % 3) {
+		if (opc == NPURT_CPU_HARD_SIGMOID && c % 3) {
 			op.f[0] = 0.2f;		/* ONNX's defaults */
 			op.f[1] = 0.5f;
+		}
+		if (opc == NPURT_CPU_GELU) {
+			op.f[0] = op.f[1] = 0;
+			op.p[0] = c / nops % 2;	/* exact or tanh */
+		} else if (opc >= NPURT_CPU_SIGMOID && opc <= NPURT_CPU_ERF) {
+			op.f[0] = op.f[1] = 0;
 		}
 		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
 		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
@@ -413,7 +430,8 @@ static void test_unary(void **state)
 		p.x_is = is;
 		p.y_is = is;
 		p.count = n;
-		p.op = ops[c % 8];
+		p.op = opc;
+		p.gelu_tanh = op.p[0] != 0;
 		memcpy(&p.f0, &op.f[0], 4);
 		memcpy(&p.f1, &op.f[1], 4);
 		memset(got, 0xa5, is * items);
@@ -560,6 +578,60 @@ static void test_qsm(void **state)
 	}
 }
 
+/* ---- SOFTMAX, LOG_SOFTMAX ------------------------------------------------ */
+
+static void test_softmax(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 200; c++) {
+		uint32_t opc = c % 2 ? NPURT_CPU_LOG_SOFTMAX : NPURT_CPU_SOFTMAX;
+		struct npurt_cpu_op op = cpu_step_new(opc);
+		uint64_t outer = rr(1, 6), len = rr(1, c % 5 ? 40 : 1100);
+		uint64_t inner = rr(1, c % 3 ? 1 : 7), n = outer * len * inner;
+		uint64_t is = 4 * n + 4 * rr(0, 3);
+		unsigned int it, items = rr(1, 3);
+		float *x, *want, *got;
+		struct g_softmax p;
+
+		/* edges in a few rows only: a NaN or infinity fills its row */
+		edge_every = c % 4 == 0 ? 300 : 0;
+		x = rnd_floats(is / 4 * items);
+		want = malloc(is * items);
+		got = malloc(is * items);
+		assert_true(want && got);
+		op.p[0] = (int64_t)outer;
+		op.p[1] = (int64_t)len;
+		op.p[2] = (int64_t)inner;
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
+		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
+		memset(want, 0xa5, is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { (uint8_t *)x + it * is,
+					      (uint8_t *)want + it * is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = is;
+		p.y_is = is;
+		p.outer = outer;
+		p.len = len;
+		p.inner = inner;
+		p.log = opc == NPURT_CPU_LOG_SOFTMAX;
+		memset(got, 0xa5, is * items);
+		RUN_GRID(k_softmax, p, rr(1, 2), items);
+		check_bytes(got, want, is * items, npurt_cpu_op_name(opc), c);
+		free(x);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_unary),
 		cmocka_unit_test(test_lnorm),
 		cmocka_unit_test(test_qsm),
+		cmocka_unit_test(test_softmax),
 	};
 	const char *seed = getenv("RM_NPU_TEST_SEED");
 

@@ -4,8 +4,8 @@
  * model.onnx, test_data_set_N/input_K.pb, output_K.pb) through npu-compile
  * and libnpurt on a device spec ("cpu", "warboy(1)*1", ...).
  *
- *   onnx-conformance [--device SPEC] [--verbose] [--all] [--list FILE]
- *                    NODE_DIR [TEST...]
+ *   onnx-conformance [--device SPEC] [--against SPEC2] [--verbose] [--all]
+ *                    [--list FILE] NODE_DIR [TEST...]
  *
  * --list FILE runs the tests named in FILE (one a line, '#' comments), the
  * claimed list (tests/onnx/claimed.list): there a claimed test that is
@@ -20,6 +20,13 @@
  * Integer outputs must match exactly; float outputs (data movement on the
  * NPU, float operators in CPU steps) within rtol 1e-3, atol 1e-7. Ends
  * with "N passed, N failed".
+ *
+ * --against SPEC2 runs every passing set on SPEC2 too (the same program,
+ * the same inputs): its outputs must equal SPEC's byte for byte, but where
+ * the program has a step of a math function (SIGMOID, TANH, EXP, ERF,
+ * GELU, POW, SOFTMAX, LOG_SOFTMAX, REDUCE's log modes: runtime/
+ * PROGRAM_FORMAT.md), whose last bits are each math library's: those
+ * report how many elements differ, by how many units in the last place.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +42,122 @@
 #include "npuc.h"
 
 static int verbose;
+static npurt_runtime *against_rt;
+static const char *against_spec;
+/* --against: sets equal byte for byte, sets of math functions that differ */
+static int against_equal, against_libm;
+
+/* Whether a step of @prog is a math function's (PROGRAM_FORMAT.md). */
+static bool prog_has_libm(const npurt_program *prog)
+{
+	unsigned int i;
+
+	for (i = 0; i < npurt_program_cpu_op_count(prog); i++) {
+		const struct npurt_cpu_op *op = npurt_program_cpu_op(prog, i,
+								      NULL);
+
+		switch (op->opcode) {
+		case NPURT_CPU_SIGMOID: case NPURT_CPU_TANH:
+		case NPURT_CPU_EXP: case NPURT_CPU_ERF: case NPURT_CPU_GELU:
+		case NPURT_CPU_POW: case NPURT_CPU_SOFTMAX:
+		case NPURT_CPU_LOG_SOFTMAX:
+			return true;
+		case NPURT_CPU_REDUCE:
+			if (op->p[3] >= 8)	/* LOGSUM, LOGSUMEXP */
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+/* @f's place on a line where adjacent binary32 values are 1 apart */
+static int64_t ulp_line(float f)
+{
+	int32_t i;
+
+	memcpy(&i, &f, sizeof(i));
+	return i < 0 ? -(int64_t)(i & 0x7fffffff) : i;
+}
+
+/*
+ * Runs @model on against_rt with @ins; its outputs against @obuf (SPEC's).
+ * Returns 1 equal (or within the math functions' units), 0 not; @why
+ * gets the detail.
+ */
+static int run_against(npurt_model *model, const npurt_program *prog,
+		       npurt_tensor **ins, const struct npuc_tensor *exp,
+		       void *const *obuf, int nout, char *why, size_t wl)
+{
+	npurt_runner *runner = NULL;
+	npurt_tensor *outs[64] = { 0 };
+	void *o2[64] = { 0 };
+	uint64_t diff = 0, elems = 0, k, n;
+	int64_t most = 0, d;
+	int i, ret, r = 0;
+
+	ret = npurt_runner_create(against_rt, model, NULL, &runner);
+	for (i = 0; i < nout && !ret; i++) {
+		o2[i] = calloc(1, exp[i].nbytes + 1);
+		ret = o2[i] ? npurt_tensor_wrap(npurt_runner_output(runner,
+							(unsigned int)i),
+						o2[i], exp[i].nbytes,
+						&outs[i]) : -ENOMEM;
+	}
+	if (!ret)
+		ret = npurt_runner_run(runner, ins, outs);
+	if (ret) {
+		snprintf(why, wl, "%s: %s: %s", against_spec,
+			 npurt_strerror(ret), npurt_last_error());
+		goto out;
+	}
+	for (i = 0; i < nout; i++) {
+		if (!memcmp(obuf[i], o2[i], exp[i].nbytes))
+			continue;
+		if (exp[i].elem != NPUC_FLOAT) {
+			diff++;
+			continue;
+		}
+		n = exp[i].nbytes / 4;
+		for (k = 0; k < n; k++) {
+			float a, b;
+
+			memcpy(&a, (const uint8_t *)obuf[i] + 4 * k, 4);
+			memcpy(&b, (const uint8_t *)o2[i] + 4 * k, 4);
+			if (!memcmp(&a, &b, 4) || (isnan(a) && isnan(b)))
+				continue;
+			d = isnan(a) || isnan(b) ? INT32_MAX :
+			    llabs(ulp_line(a) - ulp_line(b));
+			most = d > most ? d : most;
+			diff++;
+		}
+		elems += n;
+	}
+	if (!diff) {
+		against_equal++;
+		r = 1;
+	} else if (prog_has_libm(prog) && most <= 4) {
+		against_libm++;
+		snprintf(why, wl, "%llu of %llu elements differ from %s by "
+			 "<= %lld units (math functions)",
+			 (unsigned long long)diff, (unsigned long long)elems,
+			 against_spec, (long long)most);
+		r = 1;
+	} else {
+		snprintf(why, wl, "differs from %s: %llu elements (most %lld "
+			 "units apart)", against_spec,
+			 (unsigned long long)diff, (long long)most);
+	}
+out:
+	for (i = 0; i < 64; i++) {
+		npurt_tensor_destroy(outs[i]);
+		free(o2[i]);
+	}
+	npurt_runner_destroy(runner);
+	return r;
+}
 
 static bool close_enough(const struct npuc_tensor *exp, const void *got)
 {
@@ -171,6 +294,8 @@ static int run_set(npurt_runtime *rt, const char *dir, int set, char *why,
 		snprintf(why, wl, "%u commands, %u CPU steps",
 			 npurt_program_cmd_count(prog),
 			 npurt_program_cpu_op_count(prog));
+	if (r && against_rt)
+		r = run_against(model, prog, ins, exp, obuf, nout, why, wl);
 	goto out;
 out_rt:
 	snprintf(why, wl, "runtime: %s: %s", npurt_strerror(ret),
@@ -205,6 +330,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "list", required_argument, NULL, 'l' },
+		{ "against", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *spec = "cpu";
@@ -216,16 +342,17 @@ int main(int argc, char **argv)
 	struct dirent *de;
 	DIR *d;
 
-	while ((c = getopt_long(argc, argv, "d:val:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:val:A:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': spec = optarg; break;
+		case 'A': against_spec = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'a': show_all = 1; break;
 		case 'l': listp = optarg; break;
 		default:
 			fprintf(stderr, "usage: onnx-conformance [--device SPEC] "
-				"[--verbose] [--all] [--list FILE] NODE_DIR "
-				"[TEST...]\n");
+				"[--against SPEC2] [--verbose] [--all] "
+				"[--list FILE] NODE_DIR [TEST...]\n");
 			return 2;
 		}
 	}
@@ -286,6 +413,13 @@ int main(int argc, char **argv)
 			npurt_last_error());
 		return 1;
 	}
+	if (against_spec && npurt_runtime_create(against_spec,
+						 &against_rt) < 0) {
+		fprintf(stderr, "onnx-conformance: device \"%s\": %s\n",
+			against_spec, npurt_last_error());
+		npurt_runtime_destroy(rt);
+		return 1;
+	}
 	printf("%-58s %-6s %s\n", "test", "result", "detail");
 	for (i = 0; i < ntests; i++) {
 		int set, r = -1, sets = 0;
@@ -324,6 +458,11 @@ int main(int argc, char **argv)
 			       r == 1 ? "pass" : r == 0 ? "FAIL" : "skip", why);
 	}
 	npurt_runtime_destroy(rt);
+	npurt_runtime_destroy(against_rt);
+	if (against_rt)
+		printf("against %s: %d sets equal byte for byte, %d of math "
+		       "functions within their units\n", against_spec,
+		       against_equal, against_libm);
 	for (i = 0; owned && i < ntests; i++)
 		free(tests[i]);
 	if (owned)
