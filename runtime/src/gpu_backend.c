@@ -67,7 +67,7 @@ enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
 	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_LNORM, F_QSM,
-	      F_UNARY, F_SOFTMAX, F_COUNT };
+	      F_UNARY, F_SOFTMAX, F_REDUCE, F_RESIZE, F_QSTEP, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -81,7 +81,7 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_conv", "k_dw3", "k_dw5", "k_pool", "k_elt", "k_lut", "k_fill",
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
 	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk", "k_lnorm",
-	"k_qsm", "k_unary", "k_softmax",
+	"k_qsm", "k_unary", "k_softmax", "k_reduce", "k_resize", "k_qstep",
 };
 
 /* k_unary takes the steps' opcodes as they are */
@@ -1282,14 +1282,17 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
 
 /*
  * The CPU steps the GPU runs itself (gpu_steps.cu and k_quant), each
- * equal to the CPU step bit for bit: QUANTIZE of binary32 to 8 bits with
- * one scale (the input of a quantized model), DEQUANTIZE with one scale,
- * the binary element-wise steps but POW, and the 2-D binary32 CONV in
- * SGEMM order; the last three are the float islands that onnxruntime's
- * QDQ format leaves between int8 jobs, whose operands are then on the
- * GPU already. A step's inputs move to the device where the host's bytes
- * are newer, its output slot becomes the device's; no wait: the stream
- * keeps it in order with the next job.
+ * equal to the CPU step bit for bit but those of a math function
+ * (gpu_step_libm()): QUANTIZE of binary32 to 8 bits with one scale (the
+ * input of a quantized model), DEQUANTIZE with one scale, the
+ * element-wise steps and the 2-D binary32 CONV in SGEMM order (the float
+ * islands that onnxruntime's QDQ format leaves between int8 jobs, whose
+ * operands are then on the GPU already), LAYER_NORM, QLINEAR_SOFTMAX,
+ * SOFTMAX, LOG_SOFTMAX, REDUCE, RESIZE (every mode), per-axis QUANTIZE
+ * and DEQUANTIZE and QUANTIZE's p[3] form (k_qstep).
+ * A step's inputs move to the device where the host's bytes are newer,
+ * its output slot becomes the device's; no wait: the stream keeps it in
+ * order with the next job.
  *
  * By default a step whose input's host bytes are newer runs there only
  * when they are page-locked (a tensor of this device), copied by DMA:
@@ -1345,6 +1348,26 @@ static bool gpu_step_libm(const struct npurt_cpu_op *op)
 	}
 }
 
+/*
+ * A per-axis QUANTIZE or DEQUANTIZE as k_qstep runs it: binary32 scales,
+ * zero points (if any) of the @qdt side's dtype, channels and inner
+ * length positive.
+ */
+static bool gpu_qaxis_form(const struct npurt_cpu_op *op, uint32_t qdt)
+{
+	return op->p[0] > 0 && op->p[2] >= 0 &&
+	       op->in[1].slot != NPURT_CPU_NONE &&
+	       op->in[1].dtype == NPURT_DTYPE_FLOAT32 &&
+	       (op->in[2].slot == NPURT_CPU_NONE || op->in[2].dtype == qdt);
+}
+
+/* Bytes between the items of @r's operand; 0 for an absent one. */
+static uint64_t gpu_ref_stride(const struct npurt_job *job,
+			       const struct npurt_cpu_ref *r)
+{
+	return r->slot == NPURT_CPU_NONE ? 0 : job_stride(job, r->slot);
+}
+
 /* Whether the kernels run @op: its form, and 4-aligned 32-bit operands. */
 static bool gpu_step_form(const struct npurt_job *job,
 			  const struct npurt_cpu_op *op)
@@ -1354,16 +1377,37 @@ static bool gpu_step_form(const struct npurt_job *job,
 
 	switch (op->opcode) {
 	case NPURT_CPU_QUANTIZE:
-		if (p[0] || p[3] || op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
+		/* per tensor (k_quant, p[3]: k_qstep) or per axis (k_qstep) */
+		if ((p[3] && p[0]) || p[3] < 0 || p[3] > 1 || p[0] < 0 ||
+		    op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
 		    (op->out.dtype != NPURT_DTYPE_INT8 &&
-		     op->out.dtype != NPURT_DTYPE_UINT8))
+		     op->out.dtype != NPURT_DTYPE_UINT8) ||
+		    (p[0] && !gpu_qaxis_form(op, op->out.dtype)))
 			return false;
 		break;
 	case NPURT_CPU_DEQUANTIZE:
-		if (p[0] || op->out.dtype != NPURT_DTYPE_FLOAT32 ||
+		/* per tensor (k_dequant) or per axis (k_qstep) */
+		if (p[3] || p[0] < 0 || op->out.dtype != NPURT_DTYPE_FLOAT32 ||
 		    (op->in[0].dtype != NPURT_DTYPE_INT8 &&
 		     op->in[0].dtype != NPURT_DTYPE_UINT8 &&
-		     op->in[0].dtype != NPURT_DTYPE_INT32))
+		     op->in[0].dtype != NPURT_DTYPE_INT32) ||
+		    (p[0] && !gpu_qaxis_form(op, op->in[0].dtype)))
+			return false;
+		break;
+	case NPURT_CPU_REDUCE:
+		if (p[3] < 0 || p[3] > 9 || p[0] < 1 || p[1] < 1 || p[2] < 1 ||
+		    op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
+		    op->out.dtype != NPURT_DTYPE_FLOAT32)
+			return false;
+		break;
+	case NPURT_CPU_RESIZE:
+		/* OH, OW < 2^31: k_resize converts indexes exactly */
+		if (p[6] < 0 || p[6] > 2 || p[7] < 0 || p[7] > 4 ||
+		    p[8] < 0 || p[8] > 3 || p[9] < 0 || p[9] > 1 ||
+		    p[2] < 1 || p[3] < 1 || p[4] < 1 || p[5] < 1 ||
+		    p[4] >= (1LL << 31) || p[5] >= (1LL << 31) ||
+		    op->in[0].dtype != NPURT_DTYPE_FLOAT32 ||
+		    op->out.dtype != NPURT_DTYPE_FLOAT32)
 			return false;
 		break;
 	case NPURT_CPU_CONV:
@@ -1437,6 +1481,37 @@ static int gpu_step_in(npurt_device *dev, struct gpu_stream *st,
 			      r->count * gpu_elem_size(r->dtype), false);
 }
 
+/*
+ * k_qstep's parameters for the QUANTIZE or DEQUANTIZE step @op, its
+ * operands at @a; returns the launch's blocks.
+ */
+static unsigned int gpu_qstep_params(npurt_device *dev,
+				     const struct npurt_job *job,
+				     const struct npurt_cpu_op *op,
+				     const uint64_t *a, struct g_qstep *p)
+{
+	const struct npurt_cpu_ref *in = &op->in[0], *out = &op->out;
+	const int64_t *q = op->p;
+	bool quant = op->opcode == NPURT_CPU_QUANTIZE;
+
+	p->in = a[0];
+	p->out = job->dptrs[out->slot] + out->offset;
+	p->scales = a[1];
+	p->zps = a[2];
+	p->in_is = job_stride(job, in->slot);
+	p->out_is = job_stride(job, out->slot);
+	p->scales_is = gpu_ref_stride(job, &op->in[1]);
+	p->zps_is = gpu_ref_stride(job, &op->in[2]);
+	p->count = in->count;
+	p->channels = (uint64_t)q[0];
+	p->inner = q[2] ? (uint64_t)q[2] : 1;
+	p->form = q[3] ? G_QS_QUANT_ZF : quant ? G_QS_QUANT : G_QS_DEQUANT;
+	p->dtype = gpu_dtype(quant ? out->dtype : in->dtype);
+	memcpy(&p->scale, &op->f[0], sizeof(p->scale));
+	p->zp = q[3] ? (int32_t)q[1] : 0;
+	return gpu_blocks(dev, job, in->count);
+}
+
 static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
@@ -1454,6 +1529,9 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		struct g_qsm qsm;
 		struct g_unary un;
 		struct g_softmax sm;
+		struct g_reduce red;
+		struct g_resize rs;
+		struct g_qstep qs;
 	} p;
 	unsigned int k, gx;
 	uint64_t tiles;
@@ -1481,6 +1559,11 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 	memset(&p, 0, sizeof(p));
 	switch (op->opcode) {
 	case NPURT_CPU_QUANTIZE:
+		if (q[0] || q[3]) {	/* per axis, or p[3]'s rounding */
+			f = F_QSTEP;
+			gx = gpu_qstep_params(dev, job, op, a, &p.qs);
+			break;
+		}
 		f = F_QUANT;
 		p.quant.in = a[0];
 		p.quant.out = job->dptrs[out->slot] + out->offset;
@@ -1494,6 +1577,11 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		gx = gpu_blocks(dev, job, in->count);
 		break;
 	case NPURT_CPU_DEQUANTIZE:
+		if (q[0]) {		/* per axis */
+			f = F_QSTEP;
+			gx = gpu_qstep_params(dev, job, op, a, &p.qs);
+			break;
+		}
 		f = F_DEQUANT;
 		p.dequant.in = a[0];
 		p.dequant.out = job->dptrs[out->slot] + out->offset;
@@ -1504,6 +1592,38 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		p.dequant.zp = (int32_t)q[1];
 		p.dequant.dtype = gpu_dtype(in->dtype);
 		gx = gpu_blocks(dev, job, in->count);
+		break;
+	case NPURT_CPU_REDUCE:
+		f = F_REDUCE;
+		p.red.x = a[0];
+		p.red.y = job->dptrs[out->slot] + out->offset;
+		p.red.x_is = job_stride(job, in->slot);
+		p.red.y_is = job_stride(job, out->slot);
+		p.red.outer = (uint64_t)q[0];
+		p.red.len = (uint64_t)q[1];
+		p.red.inner = (uint64_t)q[2];
+		p.red.mode = (uint32_t)q[3];
+		gx = gpu_blocks(dev, job, p.red.outer * p.red.inner);
+		break;
+	case NPURT_CPU_RESIZE:
+		f = F_RESIZE;
+		p.rs.x = a[0];
+		p.rs.y = job->dptrs[out->slot] + out->offset;
+		p.rs.x_is = job_stride(job, in->slot);
+		p.rs.y_is = job_stride(job, out->slot);
+		p.rs.nc = q[0] * q[1];
+		p.rs.h = q[2];
+		p.rs.w = q[3];
+		p.rs.oh = q[4];
+		p.rs.ow = q[5];
+		p.rs.mode = (uint32_t)q[6];
+		p.rs.coord = (uint32_t)q[7];
+		p.rs.nearest = (uint32_t)q[8];
+		p.rs.exclude = (uint32_t)q[9];
+		memcpy(&p.rs.fh, &op->f[0], sizeof(p.rs.fh));
+		memcpy(&p.rs.fw, &op->f[1], sizeof(p.rs.fw));
+		memcpy(&p.rs.cubic, &op->f[2], sizeof(p.rs.cubic));
+		gx = gpu_blocks(dev, job, out->count);
 		break;
 	case NPURT_CPU_CONV:
 		f = F_SCONV;

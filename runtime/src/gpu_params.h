@@ -259,4 +259,61 @@ struct g_softmax {
 	g_u32 pad;
 };
 
+/*
+ * REDUCE (cpu_ops.c reduce_one()): @outer x @inner rows of @len binary32
+ * @inner apart, each summed (or compared) in binary64 in the row's order;
+ * @mode the step's p[3] (G_RED_*).
+ */
+#define G_RED_MEAN		0
+#define G_RED_SUM		1
+#define G_RED_MAX		2
+#define G_RED_MIN		3
+#define G_RED_PROD		4
+#define G_RED_SUMSQ		5
+#define G_RED_L2		6
+#define G_RED_L1		7
+#define G_RED_LOGSUM		8
+#define G_RED_LOGSUMEXP		9
+
+struct g_reduce {
+	g_u64 x, y, x_is, y_is;
+	g_u64 outer, len, inner;
+	g_u32 mode;
+	g_u32 pad;
+};
+
+/*
+ * RESIZE (cpu_ops.c resize_run()): @nc planes of @h x @w binary32 to
+ * @oh x @ow; @mode, @coord, @nearest and @exclude the step's p[6..9];
+ * @fh, @fw, @cubic its f[0..2] as binary32 bits (a scale 0: from sizes).
+ */
+struct g_resize {
+	g_u64 x, y, x_is, y_is;
+	g_s64 nc, h, w, oh, ow;
+	g_u32 mode, coord, nearest, exclude;
+	g_u32 fh, fw, cubic;
+	g_u32 pad;
+};
+
+/*
+ * The QUANTIZE and DEQUANTIZE forms k_quant and k_dequant leave
+ * (cpu_ops.c quant_run()): per axis (@channels > 0: element i's scale
+ * and zero point those of channel (i / @inner) % @channels, from @scales
+ * and @zps, 0: zero points 0), and per-tensor QUANTIZE with the zero
+ * point added in binary32 before rounding (@channels 0: @scale, @zp).
+ */
+#define G_QS_QUANT		0	/* binary32 to 8 bits, per axis */
+#define G_QS_DEQUANT		1	/* 8 or 32 bits to binary32, per axis */
+#define G_QS_QUANT_ZF		2	/* QUANTIZE's p[3] = 1 form */
+
+struct g_qstep {
+	g_u64 in, out, scales, zps;
+	g_u64 in_is, out_is, scales_is, zps_is;
+	g_u64 count, channels, inner;
+	g_u32 form;		/* G_QS_* */
+	g_u32 dtype;		/* G_DT_* of the 8- or 32-bit side */
+	g_u32 scale;		/* binary32 bits (G_QS_QUANT_ZF) */
+	g_s32 zp;		/* (G_QS_QUANT_ZF) */
+};
+
 #endif /* NPURT_GPU_PARAMS_H */

@@ -2,16 +2,18 @@
 /*
  * gpu_steps.cu - the float CPU steps a quantized model runs between its
  * commands (onnxruntime's QDQ format leaves them in float), in CUDA C:
- * DEQUANTIZE, the element-wise steps, the binary32 CONV in onnxruntime's
- * SGEMM order, a transformer's LAYER_NORM and QLINEAR_SOFTMAX, SOFTMAX
- * and LOG_SOFTMAX. NVRTC compiles them after gpu_params.h and
- * gpu_kernels.cu. Each output is the CPU step's (cpu_ops.c, cpu_sgemm.c)
- * bit for bit: the same operations in the same order, each rounded once
- * by an explicitly rounded intrinsic; but where the step calls a binary64
- * math function (exp, log, tanh, erf, erfc, pow), whose last bits are the
- * math library's: CUDA's rounds to other binary32 bytes than glibc's only
+ * the QUANTIZE and DEQUANTIZE forms k_quant and k_dequant leave (per
+ * axis; QUANTIZE's p[3]), the element-wise steps, the binary32 CONV in
+ * onnxruntime's SGEMM order, a transformer's LAYER_NORM and
+ * QLINEAR_SOFTMAX, SOFTMAX, LOG_SOFTMAX, REDUCE and RESIZE. NVRTC
+ * compiles them after gpu_params.h and gpu_kernels.cu. Each output is
+ * the CPU step's (cpu_ops.c, cpu_sgemm.c) bit for bit: the same
+ * operations in the same order, each rounded once by an explicitly
+ * rounded intrinsic; but where the step calls a binary64 math function
+ * (exp, log, tanh, erf, erfc, pow), whose last bits are the math
+ * library's: CUDA's rounds to other binary32 bytes than glibc's only
  * where its value lies within a unit or two of binary64 of a rounding
- * boundary. Written so that a C compiler with
+ * boundary (runtime/PROGRAM_FORMAT.md). Written so that a C compiler with
  * G_KERNEL, G_DEV, the intrinsics and the thread indexes defined
  * otherwise runs them too (tests/unit/test_gpu_steps.c checks them on the
  * host against the CPU steps).
@@ -447,5 +449,306 @@ G_KERNEL k_softmax(const struct g_softmax p)
 			ys[k * p.inner] = __double2float_rn(p.log ?
 				__dsub_rn(d, ls) : __ddiv_rn(exp(d), sum));
 		}
+	}
+}
+
+/* NaN, and not finite, by comparisons (no libm classification needed) */
+G_DEV bool g_isnan(double v)
+{
+	return v != v;
+}
+
+G_DEV bool g_isfinite(double v)
+{
+	return fabs(v) <= 1.7976931348623157e308;
+}
+
+/*
+ * REDUCE, an output a thread, as reduce_one(): MAX, MIN and LOGSUMEXP's
+ * maximum by the step's comparisons (a NaN wins and ends the scan; a
+ * maximum of +-inf or NaN shifts nothing), then the row accumulated in
+ * binary64 in order, each operation rounded once. MEAN, SUM, MAX, MIN,
+ * PROD, SUMSQ, L2 (sqrt correctly rounded), L1 are the CPU's bit for bit;
+ * LOGSUM and LOGSUMEXP call CUDA's binary64 log and exp (within 1 ulp of
+ * binary64, where glibc's are within 1 ulp too), so they equal the CPU's
+ * once rounded to binary32 but for a rare tie: within the step's
+ * tolerance (rtol 1e-3, atol 1e-7), not bit for bit.
+ */
+G_KERNEL k_reduce(const struct g_reduce p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	g_u64 o, k;
+
+	for (o = g_first(); o < p.outer * p.inner; o += g_step()) {
+		const float *r = x + o / p.inner * p.len * p.inner +
+				 o % p.inner;
+		double acc = p.mode == G_RED_PROD ? 1.0 : 0.0, mx = r[0], v;
+
+		if (p.mode == G_RED_MAX || p.mode == G_RED_MIN ||
+		    p.mode == G_RED_LOGSUMEXP) {
+			for (k = 1; k < p.len && !g_isnan(mx); k++) {
+				v = r[k * p.inner];
+				if (g_isnan(v) || (p.mode == G_RED_MIN ?
+						   v < mx : v > mx))
+					mx = v;
+			}
+			if (p.mode != G_RED_LOGSUMEXP) {
+				y[o] = __double2float_rn(mx);
+				continue;
+			}
+			if (!g_isfinite(mx))	/* +-inf or NaN: no shift */
+				mx = 0;
+		}
+		for (k = 0; k < p.len; k++) {
+			v = r[k * p.inner];
+			switch (p.mode) {
+			case G_RED_PROD:
+				acc = __dmul_rn(acc, v);
+				break;
+			case G_RED_SUMSQ: case G_RED_L2:
+				acc = __dadd_rn(acc, __dmul_rn(v, v));
+				break;
+			case G_RED_L1:
+				acc = __dadd_rn(acc, fabs(v));
+				break;
+			case G_RED_LOGSUMEXP:
+				acc = __dadd_rn(acc, exp(__dsub_rn(v, mx)));
+				break;
+			default:
+				acc = __dadd_rn(acc, v);
+				break;
+			}
+		}
+		switch (p.mode) {
+		case G_RED_MEAN:
+			acc = __ddiv_rn(acc, __ull2double_rn(p.len));
+			break;
+		case G_RED_L2:
+			acc = __dsqrt_rn(acc);
+			break;
+		case G_RED_LOGSUM:
+			acc = log(acc);
+			break;
+		case G_RED_LOGSUMEXP:
+			acc = __dadd_rn(mx, log(acc));
+			break;
+		default:
+			break;
+		}
+		y[o] = __double2float_rn(acc);
+	}
+}
+
+/* One axis of RESIZE as resize_axis(): its input length, scale, length */
+struct g_rs_axis {
+	g_s64 in;
+	double scale, len;
+};
+
+G_DEV struct g_rs_axis g_rs_axis_of(g_s64 in, g_s64 out, g_u32 fbits)
+{
+	const float f = __int_as_float((int)fbits);
+	struct g_rs_axis a;
+
+	/* lengths below 2^53: their conversions are exact */
+	a.in = in;
+	a.scale = f > 0 ? (double)f : __ddiv_rn((double)out, (double)in);
+	a.len = __dmul_rn(a.scale, (double)in);
+	return a;
+}
+
+/* ((A * s - 5 * A) * s + 8 * A) * s - 4 * A, an outer cubic weight */
+G_DEV double g_cubic_outer(double A, double s)
+{
+	double v = __dsub_rn(__dmul_rn(A, s), __dmul_rn(5.0, A));
+
+	v = __dadd_rn(__dmul_rn(v, s), __dmul_rn(8.0, A));
+	return __dsub_rn(__dmul_rn(v, s), __dmul_rn(4.0, A));
+}
+
+/* ((A + 2) * r - (A + 3)) * r * r + 1, an inner cubic weight */
+G_DEV double g_cubic_inner(double A, double r)
+{
+	double v = __dsub_rn(__dmul_rn(__dadd_rn(A, 2.0), r),
+			     __dadd_rn(A, 3.0));
+
+	return __dadd_rn(__dmul_rn(__dmul_rn(v, r), r), 1.0);
+}
+
+/*
+ * resize_taps(): output index @o's source coordinate by the coordinate
+ * transformation, then its taps (indexes clamped into [0, in)) and their
+ * weights, every binary64 operation in the CPU's order; floor, fmin and
+ * fmax are exact. Returns the number of taps.
+ */
+G_DEV int g_rs_taps(const struct g_resize *p, const struct g_rs_axis *a,
+		    g_s64 o, g_s64 *idx, double *w)
+{
+	const double x = (double)o;	/* o < 2^31: exact */
+	double xo, fl, r, sum;
+	g_s64 i0;
+	int n, k;
+
+	switch (p->coord) {
+	case 1:
+		xo = __ddiv_rn(x, a->scale);
+		break;
+	case 2:
+		xo = a->len == 1 ? 0.0 :
+		     __ddiv_rn(__dmul_rn(x, (double)(a->in - 1)),
+			       __dsub_rn(a->len, 1.0));
+		break;
+	case 3:
+		xo = a->len == 1 ? -0.5 :
+		     __dsub_rn(__ddiv_rn(__dadd_rn(x, 0.5), a->scale), 0.5);
+		break;
+	case 4:
+		xo = __ddiv_rn(__dadd_rn(x, 0.5), a->scale);
+		break;
+	default:
+		xo = __dsub_rn(__ddiv_rn(__dadd_rn(x, 0.5), a->scale), 0.5);
+		break;
+	}
+	xo = fmax(-8.0, fmin(xo, __dadd_rn((double)a->in, 8.0)));
+	fl = floor(xo);
+	r = __dsub_rn(xo, fl);
+	i0 = (g_s64)fl;
+	if (p->mode == 0) {
+		if (r != 0 && (p->nearest == 3 ||
+			       (p->nearest == 0 && r > 0.5) ||
+			       (p->nearest == 1 && r >= 0.5)))
+			i0++;
+		idx[0] = i0;
+		w[0] = 1;
+		n = 1;
+	} else if (p->mode == 1) {
+		idx[0] = i0;
+		idx[1] = i0 + 1;
+		w[0] = __dsub_rn(1.0, r);
+		w[1] = r;
+		n = 2;
+	} else {
+		const double A = (double)__int_as_float((int)p->cubic);
+
+		for (k = 0; k < 4; k++)
+			idx[k] = i0 - 1 + k;
+		w[0] = g_cubic_outer(A, __dadd_rn(r, 1.0));
+		w[1] = g_cubic_inner(A, r);
+		w[2] = g_cubic_inner(A, __dsub_rn(1.0, r));
+		w[3] = g_cubic_outer(A, __dsub_rn(2.0, r));
+		n = 4;
+		if (p->exclude) {
+			for (sum = 0, k = 0; k < 4; k++) {
+				if (idx[k] < 0 || idx[k] >= a->in)
+					w[k] = 0;
+				sum = __dadd_rn(sum, w[k]);
+			}
+			for (k = 0; k < 4; k++)	/* (NaN divides as the CPU) */
+				w[k] = __ddiv_rn(w[k], sum != 0 ? sum : 1.0);
+		}
+	}
+	for (k = 0; k < n; k++)
+		idx[k] = idx[k] < 0 ? 0 : idx[k] >= a->in ? a->in - 1 : idx[k];
+	return n;
+}
+
+/*
+ * RESIZE, an output a thread computing its own taps along H and W: the
+ * nearest tap's value, or the taps summed in binary64 along H for each
+ * tap along W, then along W, as resize_run() (ONNX's reference) does;
+ * the CPU's bit for bit in every mode.
+ */
+G_KERNEL k_resize(const struct g_resize p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	const struct g_rs_axis ah = g_rs_axis_of(p.h, p.oh, p.fh);
+	const struct g_rs_axis aw = g_rs_axis_of(p.w, p.ow, p.fw);
+	const g_u64 total = (g_u64)(p.nc * p.oh * p.ow);
+	g_u64 t;
+
+	for (t = g_first(); t < total; t += g_step()) {
+		g_s64 ox = (g_s64)(t % (g_u64)p.ow);
+		g_s64 oy = (g_s64)(t / (g_u64)p.ow % (g_u64)p.oh);
+		g_s64 c = (g_s64)(t / (g_u64)p.ow / (g_u64)p.oh);
+		const float *xc = x + c * p.h * p.w;
+		g_s64 iy[4], ix[4];
+		double wy[4], wx[4], acc = 0;
+		int ny, nx, i, j;
+
+		ny = g_rs_taps(&p, &ah, oy, iy, wy);
+		nx = g_rs_taps(&p, &aw, ox, ix, wx);
+		if (p.mode == 0) {
+			y[t] = xc[iy[0] * p.w + ix[0]];
+			continue;
+		}
+		for (j = 0; j < nx; j++) {
+			double col = 0;
+
+			for (i = 0; i < ny; i++)
+				col = __dadd_rn(col, __dmul_rn(wy[i],
+					(double)xc[iy[i] * p.w + ix[j]]));
+			acc = __dadd_rn(acc, __dmul_rn(wx[j], col));
+		}
+		y[t] = __double2float_rn(acc);
+	}
+}
+
+/* the @dt (G_DT_*) element @i of @v */
+G_DEV g_s32 g_qload(const g_u8 *v, g_u32 dt, g_u64 i)
+{
+	if (dt == G_DT_INT8)
+		return (signed char)v[i];
+	if (dt == G_DT_UINT8)
+		return v[i];
+	return ((const g_s32 *)v)[i];
+}
+
+/*
+ * The QUANTIZE and DEQUANTIZE forms of g_qstep, an element a thread, as
+ * quant_run(): per axis, quant_one()'s RNE(fl32(v / s)) + zp in binary64
+ * saturated (NaN to the low end), or (float)(x - zp) * s with the int64
+ * difference rounded once; the p[3] form RNE(fl32(fl32(v / s) + zp))
+ * saturated. rintf rounds half to even, as nearbyintf() in the default
+ * mode. The CPU's bit for bit.
+ */
+G_KERNEL k_qstep(const struct g_qstep p)
+{
+	const g_u8 *in = (const g_u8 *)(p.in + blockIdx.z * p.in_is);
+	g_u8 *out = (g_u8 *)(p.out + blockIdx.z * p.out_is);
+	const float *scales = (const float *)(p.scales +
+					      blockIdx.z * p.scales_is);
+	const g_u8 *zps = p.zps ? (const g_u8 *)(p.zps +
+						 blockIdx.z * p.zps_is) : 0;
+	const g_s32 lo = p.dtype == G_DT_INT8 ? -128 : 0;
+	const g_s32 hi = p.dtype == G_DT_INT8 ? 127 : 255;
+	g_u64 i, ch;
+
+	for (i = g_first(); i < p.count; i += g_step()) {
+		float s = __int_as_float((int)p.scale), v;
+		g_s32 zp = p.zp, q;
+		double t;
+
+		if (p.form == G_QS_QUANT_ZF) {
+			v = rintf(__fadd_rn(__fdiv_rn(((const float *)in)[i],
+						      s), (float)zp));
+			q = !(v >= (float)lo) ? lo : v > (float)hi ? hi :
+			    (g_s32)v;
+			out[i] = (g_u8)q;
+			continue;
+		}
+		ch = i / p.inner % p.channels;
+		s = scales[ch];
+		zp = zps ? g_qload(zps, p.dtype, ch) : 0;
+		if (p.form == G_QS_DEQUANT) {
+			((float *)out)[i] = __fmul_rn(__ll2float_rn(
+				(g_s64)g_qload(in, p.dtype, i) - zp), s);
+			continue;
+		}
+		t = __dadd_rn((double)rintf(__fdiv_rn(((const float *)in)[i],
+						      s)), (double)zp);
+		q = !(t >= lo) ? lo : t > hi ? hi : (g_s32)t;
+		out[i] = (g_u8)q;
 	}
 }

@@ -48,5 +48,9 @@ static inline double __ddiv_rn(double a, double b) { return a / b; }
 static inline double __dsqrt_rn(double a) { return sqrt(a); }
 static inline float __fsqrt_rn(float a) { return sqrtf(a); }
 static inline float __double2float_rn(double a) { return (float)a; }
+static inline double __ull2double_rn(unsigned long long v)
+{
+	return (double)v;
+}
 
 #endif

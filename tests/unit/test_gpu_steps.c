@@ -12,12 +12,20 @@
  * HARD_SWISH) and those of binary64 math functions (SIGMOID, TANH, EXP,
  * ERF, GELU, POW, SOFTMAX, LOG_SOFTMAX: here glibc's functions on both
  * sides, so this checks the order of everything around them; on a GPU,
- * CUDA's: tests/gpu/run-gpu-tests), LAYER_NORM (bias
- * or none) and QLINEAR_SOFTMAX (int8 and uint8 each way, rows strided,
- * outputs past the int32 range), with NaN, infinity, signed zero and
- * subnormal values. Batch items (blockIdx.z) at their
- * item strides. The GPU runs these sources through NVRTC; this checks
- * what they compute, not the launch.
+ * CUDA's: tests/gpu/run-gpu-tests), LAYER_NORM (bias or none),
+ * QLINEAR_SOFTMAX (int8 and uint8 each way, rows strided,
+ * outputs past the int32 range), REDUCE (every mode, len 1, rows strided,
+ * rows of NaN and infinity, rows whose binary64 sums show their order;
+ * on the host LOGSUM and LOGSUMEXP use glibc's log and exp, so they
+ * compare exactly here too), RESIZE (nearest in each rounding mode,
+ * linear, cubic with and without exclude_outside and several
+ * coefficients, every coordinate transformation, up and down, from
+ * scales or sizes) and per-axis QUANTIZE and DEQUANTIZE (int8, uint8,
+ * int32, with and without zero points, inner lengths, scales shared or
+ * per item) and QUANTIZE's p[3] form (with rounding ties), with NaN,
+ * infinity, signed zero and subnormal values. Batch items (blockIdx.z)
+ * at their item strides. The GPU runs these sources through NVRTC; this
+ * checks what they compute, not the launch.
  *
  * Seed: RM_NPU_TEST_SEED.
  */
@@ -578,6 +586,303 @@ static void test_qsm(void **state)
 	}
 }
 
+/* ---- REDUCE ------------------------------------------------------------ */
+
+static void test_reduce(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 600; c++) {
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_REDUCE);
+		uint64_t outer = rr(1, 5), inner = rr(1, c % 2 ? 1 : 5);
+		uint64_t len = c % 11 == 0 ? 1 : rr(1, c % 3 ? 40 : 400);
+		uint64_t n = outer * len * inner, x_is = 4 * n + 4 * rr(0, 3);
+		uint64_t ny = outer * inner, y_is = 4 * ny + 4 * rr(0, 2), i;
+		unsigned int it, items = rr(1, 3), mode = c % 10;
+		float *x, *want, *got;
+		struct g_reduce p;
+
+		/* NaN and infinity in some rows (every mode in turn); most
+		 * cases without, and in some +-2^60 here and there, where
+		 * binary64 loses the small values that the order puts next
+		 * to them: then the order shows in binary32 */
+		edge_every = c / 10 % 3 == 0 ? 30 : 0;
+		x = rnd_floats(x_is / 4 * items);
+		for (i = 0; c / 10 % 3 == 1 && i < x_is / 4 * items; i++)
+			if (rnd() % 8 == 0)
+				x[i] = rnd() % 2 ? 0x1p60f : -0x1p60f;
+		want = malloc(y_is * items);
+		got = malloc(y_is * items);
+		assert_true(want && got);
+		op.p[0] = (int64_t)outer;
+		op.p[1] = (int64_t)len;
+		op.p[2] = (int64_t)inner;
+		op.p[3] = mode;
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
+		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ny);
+		memset(want, 0xa5, y_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
+					      (uint8_t *)want + it * y_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = x_is;
+		p.y_is = y_is;
+		p.outer = outer;
+		p.len = len;
+		p.inner = inner;
+		p.mode = mode;
+		memset(got, 0xa5, y_is * items);
+		RUN_GRID(k_reduce, p, rr(1, 2), items);
+		check_bytes(got, want, y_is * items, "REDUCE", c);
+		free(x);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
+/* ---- RESIZE ------------------------------------------------------------ */
+
+/* An output length of @in and the scale f giving it (0: from sizes). */
+static int64_t rs_len(int64_t in, float *f)
+{
+	int64_t out;
+
+	if (rnd() % 2) {
+		*f = 0;
+		return rr(1, (uint32_t)(3 * in));
+	}
+	do {	/* ONNX's floor(scale x in), at least 1 */
+		*f = rnd() % 2 ? (float)rr(1, 32) / 8.0f :
+		     (float)rr(1, 40) / (float)rr(3, 17);
+		out = (int64_t)floor((double)*f * (double)in);
+	} while (out < 1);
+	return out;
+}
+
+static void test_resize(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 900; c++) {
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_RESIZE);
+		int64_t *q = op.p;
+		unsigned int it, items = rr(1, 3), mode = c % 3;
+		uint64_t nx, ny, x_is, y_is, i;
+		float *x, *want, *got;
+		struct g_resize p;
+
+		edge_every = c % 5 == 0 ? 40 : 0;
+		q[0] = rr(1, 2);
+		q[1] = rr(1, 3);
+		q[2] = rr(1, c % 4 ? 9 : 20);
+		q[3] = rr(1, c % 4 ? 9 : 20);
+		q[4] = rs_len(q[2], &op.f[0]);
+		q[5] = rs_len(q[3], &op.f[1]);
+		q[6] = mode;
+		q[7] = c / 3 % 5;
+		q[8] = mode == 0 ? rr(0, 3) : 0;
+		q[9] = mode == 2 ? rr(0, 1) : 0;
+		/* ONNX's -0.75, PyTorch's -0.5, or any other */
+		op.f[2] = mode != 2 ? 0.0f : c % 4 == 1 ? -0.75f :
+			  c % 4 == 2 ? -0.5f : -(float)rr(1, 1000) / 999.0f;
+		nx = (uint64_t)(q[0] * q[1] * q[2] * q[3]);
+		ny = (uint64_t)(q[0] * q[1] * q[4] * q[5]);
+		x_is = 4 * nx + 4 * rr(0, 3);
+		y_is = 4 * ny + 4 * rr(0, 3);
+		x = rnd_floats(x_is / 4 * items);
+		/* in some, +-2^60 here and there: sums that cancel show
+		 * the weights' last bits */
+		for (i = 0; c % 4 == 3 && i < x_is / 4 * items; i++)
+			if (rnd() % 3 == 0)
+				x[i] = rnd() % 2 ? 0x1p60f : -0x1p60f;
+		want = malloc(y_is * items);
+		got = malloc(y_is * items);
+		assert_true(want && got);
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
+		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ny);
+		memset(want, 0xa5, y_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
+					      (uint8_t *)want + it * y_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = x_is;
+		p.y_is = y_is;
+		p.nc = q[0] * q[1];
+		p.h = q[2];
+		p.w = q[3];
+		p.oh = q[4];
+		p.ow = q[5];
+		p.mode = mode;
+		p.coord = (g_u32)q[7];
+		p.nearest = (g_u32)q[8];
+		p.exclude = (g_u32)q[9];
+		memcpy(&p.fh, &op.f[0], 4);
+		memcpy(&p.fw, &op.f[1], 4);
+		memcpy(&p.cubic, &op.f[2], 4);
+		memset(got, 0xa5, y_is * items);
+		RUN_GRID(k_resize, p, rr(1, 3), items);
+		check_bytes(got, want, y_is * items, "RESIZE", c);
+		free(x);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
+/* ---- per-axis QUANTIZE and DEQUANTIZE, QUANTIZE's p[3] form ------------ */
+
+/* A zero point of @dt (NPURT_DTYPE_*). */
+static int32_t rnd_zp(uint32_t dt)
+{
+	return dt == NPURT_DTYPE_INT8 ? (int32_t)rr(0, 255) - 128 :
+	       dt == NPURT_DTYPE_UINT8 ? (int32_t)rr(0, 255) :
+	       (int32_t)rnd();
+}
+
+static void test_qstep(void **state)
+{
+	static const uint32_t q8[] = { NPURT_DTYPE_INT8, NPURT_DTYPE_UINT8 };
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 600; c++) {
+		unsigned int form = c % 4, it, items = rr(1, 3);
+		bool quant = form != 1 && form != 2, zf = form == 3;
+		uint32_t qdt = form == 2 ? NPURT_DTYPE_INT32 : q8[c / 4 % 2];
+		uint32_t gdt = qdt == NPURT_DTYPE_INT8 ? G_DT_INT8 :
+			       qdt == NPURT_DTYPE_UINT8 ? G_DT_UINT8 :
+			       G_DT_INT32;
+		struct npurt_cpu_op op = cpu_step_new(quant ?
+						      NPURT_CPU_QUANTIZE :
+						      NPURT_CPU_DEQUANTIZE);
+		uint64_t ch = rr(1, 8), inner = c % 3 ? rr(1, 5) : 0;
+		uint64_t n = rr(1, 30) * ch * (inner ? inner : 1), i;
+		uint64_t qsz = qdt == NPURT_DTYPE_INT32 ? 4 : 1;
+		uint64_t isz = quant ? 4 : qsz, osz = quant ? qsz : 4;
+		uint64_t in_is = (n * isz + 3) / 4 * 4 + 4 * rr(0, 2);
+		uint64_t out_is = (n * osz + 3) / 4 * 4 + 4 * rr(0, 2);
+		uint64_t s_is = rnd() % 2 ? 4 * ch : 0;	/* 0: shared */
+		uint64_t z_is = rnd() % 2 ? 4 * ch : 0;
+		bool has_zp = !zf && rnd() % 3 != 0;
+		uint8_t *x = malloc(in_is * items);
+		uint8_t *want = malloc(out_is * items);
+		uint8_t *got = malloc(out_is * items);
+		uint8_t *zps = malloc(4 * ch * items);
+		float *scales = rnd_floats(ch * items);
+		struct g_qstep p;
+
+		assert_true(x && want && got && zps);
+		if (quant) {
+			float *xf = rnd_floats(in_is / 4 * items);
+
+			memcpy(x, xf, in_is * items);
+			free(xf);
+		} else {
+			for (i = 0; i < in_is * items; i++)
+				x[i] = (uint8_t)rnd();
+		}
+		/* ordinary scales in most cases; any float in some */
+		for (i = 0; i < ch * items; i++)
+			if (c % 5 || zf)
+				scales[i] = c % 7 == 0 ? 0.0038f :
+					    (float)rr(1, 4000) / 1e4f;
+		for (i = 0; i < ch * items; i++) {
+			int32_t z = rnd_zp(qdt);
+
+			if (qsz == 4)
+				memcpy(zps + 4 * i, &z, 4);
+			else
+				zps[i] = (uint8_t)z;
+		}
+		if (zf && c % 8 == 7) {
+			/* halves and quarters of a scale of 2^-k: ties
+			 * that show where the zero point is added */
+			scales[0] = ldexpf(1.0f, -(int)rr(0, 4));
+			for (i = 0; i < in_is / 4 * items; i++) {
+				float v = (float)((int)rr(0, 400) - 200) +
+					  (rnd() % 2 ? 0.5f : 0.25f);
+
+				v *= scales[0];
+				memcpy(x + 4 * i, &v, 4);
+			}
+		}
+		if (zf) {
+			op.f[0] = scales[0];
+			op.p[1] = rnd_zp(qdt);
+			op.p[3] = 1;
+		} else {
+			op.p[0] = (int64_t)ch;
+			op.p[2] = (int64_t)inner;
+			op.in[1] = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ch);
+			if (has_zp)
+				op.in[2] = cpu_step_ref(2, qdt, ch);
+		}
+		op.in[0] = cpu_step_ref(0, quant ? NPURT_DTYPE_FLOAT32 : qdt, n);
+		op.out = cpu_step_ref(3, quant ? qdt : NPURT_DTYPE_FLOAT32, n);
+		memset(want, 0xa5, out_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[4] = { x + it * in_is,
+					      (uint8_t *)scales + it * s_is,
+					      zps + it * z_is,
+					      want + it * out_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.in = (g_u64)(uintptr_t)x;
+		p.out = (g_u64)(uintptr_t)got;
+		p.in_is = in_is;
+		p.out_is = out_is;
+		p.count = n;
+		p.dtype = gdt;
+		if (zf) {
+			p.form = G_QS_QUANT_ZF;
+			memcpy(&p.scale, &op.f[0], 4);
+			p.zp = (g_s32)op.p[1];
+		} else {
+			p.form = quant ? G_QS_QUANT : G_QS_DEQUANT;
+			p.scales = (g_u64)(uintptr_t)scales;
+			p.scales_is = s_is;
+			p.zps = has_zp ? (g_u64)(uintptr_t)zps : 0;
+			p.zps_is = has_zp ? z_is : 0;
+			p.channels = ch;
+			p.inner = inner ? inner : 1;
+		}
+		memset(got, 0xa5, out_is * items);
+		RUN_GRID(k_qstep, p, rr(1, 2), items);
+		if (!quant) {
+			check_bytes(got, want, out_is * items, "DEQUANTIZE "
+				    "per axis", c);
+		} else {
+			for (i = 0; i < out_is * items; i++)
+				if (got[i] != want[i])
+					fail_msg("QUANTIZE %s case %u: byte "
+						 "%llu is 0x%02x, want 0x%02x",
+						 zf ? "p[3]" : "per axis", c,
+						 (unsigned long long)i, got[i],
+						 want[i]);
+		}
+		free(x);
+		free(want);
+		free(got);
+		free(zps);
+		free(scales);
+	}
+}
+
 /* ---- SOFTMAX, LOG_SOFTMAX ------------------------------------------------ */
 
 static void test_softmax(void **state)
@@ -642,6 +947,9 @@ int main(void)
 		cmocka_unit_test(test_lnorm),
 		cmocka_unit_test(test_qsm),
 		cmocka_unit_test(test_softmax),
+		cmocka_unit_test(test_reduce),
+		cmocka_unit_test(test_resize),
+		cmocka_unit_test(test_qstep),
 	};
 	const char *seed = getenv("RM_NPU_TEST_SEED");
 
