@@ -67,7 +67,8 @@ enum gpu_fn { F_MM, F_MM_FOLD = F_MM + 4, F_MM_CONV = F_MM_FOLD + 4,
 	      F_MM_TC = F_MM_CONV + 4, F_CONV = F_MM_TC + 12, F_DW3, F_DW5,
 	      F_POOL, F_ELT, F_LUT, F_FILL, F_COPY, F_QUANT, F_PW, F_SK, F_SK_FOLD,
 	      F_DEQUANT, F_BINARY, F_SCONV, F_SCONV1, F_PWK, F_LNORM, F_QSM,
-	      F_UNARY, F_SOFTMAX, F_REDUCE, F_RESIZE, F_QSTEP, F_COUNT };
+	      F_UNARY, F_SOFTMAX, F_REDUCE, F_RESIZE, F_QSTEP, F_FPOOL,
+	      F_FCONV, F_FGEMM, F_COUNT };
 
 static const char *const gpu_fn_names[F_COUNT] = {
 	"k_mm", "k_mm_n64", "k_mm_n32", "k_mm_n16",
@@ -82,6 +83,7 @@ static const char *const gpu_fn_names[F_COUNT] = {
 	"k_copy", "k_quant", "k_pw", "k_mm_sk", "k_mm_sk_fold",
 	"k_dequant", "k_binary", "k_sconv", "k_sconv1", "k_pwk", "k_lnorm",
 	"k_qsm", "k_unary", "k_softmax", "k_reduce", "k_resize", "k_qstep",
+	"k_fpool", "k_fconv", "k_fgemm",
 };
 
 /* k_unary takes the steps' opcodes as they are */
@@ -1287,9 +1289,11 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
  * input of a quantized model), DEQUANTIZE with one scale, the
  * element-wise steps and the 2-D binary32 CONV in SGEMM order (the float
  * islands that onnxruntime's QDQ format leaves between int8 jobs, whose
- * operands are then on the GPU already), LAYER_NORM, QLINEAR_SOFTMAX,
- * SOFTMAX, LOG_SOFTMAX, REDUCE, RESIZE (every mode), per-axis QUANTIZE
- * and DEQUANTIZE and QUANTIZE's p[3] form (k_qstep).
+ * operands are then on the GPU already), the naive CONV (1-D to 3-D,
+ * binary64 sums), POOL (max and average, 1-D to 3-D), the float GEMM
+ * (binary64 sums), LAYER_NORM, QLINEAR_SOFTMAX, SOFTMAX, LOG_SOFTMAX,
+ * REDUCE, RESIZE (every mode), per-axis QUANTIZE and DEQUANTIZE and
+ * QUANTIZE's p[3] form (k_qstep): every step.
  * A step's inputs move to the device where the host's bytes are newer,
  * its output slot becomes the device's; no wait: the stream keeps it in
  * order with the next job.
@@ -1368,6 +1372,18 @@ static uint64_t gpu_ref_stride(const struct npurt_job *job,
 	return r->slot == NPURT_CPU_NONE ? 0 : job_stride(job, r->slot);
 }
 
+/* Whether @op's operands are all binary32. */
+static bool gpu_f32_io(const struct npurt_cpu_op *op)
+{
+	unsigned int k;
+
+	for (k = 0; k < NPURT_CPU_MAX_IN; k++)
+		if (op->in[k].slot != NPURT_CPU_NONE &&
+		    op->in[k].dtype != NPURT_DTYPE_FLOAT32)
+			return false;
+	return op->out.dtype == NPURT_DTYPE_FLOAT32;
+}
+
 /* Whether the kernels run @op: its form, and 4-aligned 32-bit operands. */
 static bool gpu_step_form(const struct npurt_job *job,
 			  const struct npurt_cpu_op *op)
@@ -1411,10 +1427,23 @@ static bool gpu_step_form(const struct npurt_job *job,
 			return false;
 		break;
 	case NPURT_CPU_CONV:
-		/* weights and bias shared by the items */
-		if (!p[26] || p[19] || job_stride(job, op->in[1].slot) ||
-		    (op->in[2].slot != NPURT_CPU_NONE &&
-		     job_stride(job, op->in[2].slot)))
+		/*
+		 * naive (k_fconv): any form; SGEMM order (k_sconv): 2-D,
+		 * weights and bias shared by the items
+		 */
+		if (p[26] && (p[19] || job_stride(job, op->in[1].slot) ||
+			      (op->in[2].slot != NPURT_CPU_NONE &&
+			       job_stride(job, op->in[2].slot))))
+			return false;
+		if (!gpu_f32_io(op))
+			return false;
+		break;
+	case NPURT_CPU_POOL:
+		if (p[18] < 0 || p[18] > 2 || !gpu_f32_io(op))
+			return false;
+		break;
+	case NPURT_CPU_GEMM:
+		if (p[5] < 1 || !gpu_f32_io(op))
 			return false;
 		break;
 	case NPURT_CPU_LAYER_NORM:
@@ -1512,6 +1541,104 @@ static unsigned int gpu_qstep_params(npurt_device *dev,
 	return gpu_blocks(dev, job, in->count);
 }
 
+/* A CONV's or POOL's depth (cpu_ops.c geo_of()): a 2-D step's is 1. */
+struct gpu_geo3 {
+	int64_t d, kd, sd, pf, pk, dd, od;
+};
+
+static struct gpu_geo3 gpu_geo3_of(const int64_t *q)
+{
+	struct gpu_geo3 g = { 1, 1, 1, 0, 0, 1, 1 };
+
+	if (q[19]) {
+		g.d = q[19];
+		g.kd = q[20];
+		g.sd = q[21];
+		g.pf = q[22];
+		g.pk = q[23];
+		g.dd = q[24];
+		g.od = q[25];
+	}
+	return g;
+}
+
+static void gpu_fpool_params(struct g_fpool *p, const int64_t *q)
+{
+	const struct gpu_geo3 g3 = gpu_geo3_of(q);
+
+	p->nc = q[0] * q[1];
+	p->d = g3.d;
+	p->h = q[2];
+	p->w = q[3];
+	p->od = g3.od;
+	p->oh = q[16];
+	p->ow = q[17];
+	p->kd = g3.kd;
+	p->kh = q[5];
+	p->kw = q[6];
+	p->sd = g3.sd;
+	p->sh = q[7];
+	p->sw = q[8];
+	p->dd = g3.dd;
+	p->dh = q[13];
+	p->dw = q[14];
+	p->pf = g3.pf;
+	p->pt = q[9];
+	p->pl = q[10];
+	p->pk = g3.pk;
+	p->pb = q[11];
+	p->pr = q[12];
+	p->avg = q[18] != 0;
+	p->count_in = q[18] == 1;
+	p->f32 = q[26] != 0;
+}
+
+static void gpu_fconv_params(struct g_fconv *p, const int64_t *q)
+{
+	const struct gpu_geo3 g3 = gpu_geo3_of(q);
+
+	p->n = q[0];
+	p->c = q[1];
+	p->d = g3.d;
+	p->h = q[2];
+	p->wd = q[3];
+	p->oc = q[4];
+	p->od = g3.od;
+	p->oh = q[16];
+	p->ow = q[17];
+	p->kd = g3.kd;
+	p->kh = q[5];
+	p->kw = q[6];
+	p->sd = g3.sd;
+	p->sh = q[7];
+	p->sw = q[8];
+	p->dd = g3.dd;
+	p->dh = q[13];
+	p->dw = q[14];
+	p->pf = g3.pf;
+	p->pt = q[9];
+	p->pl = q[10];
+	p->groups = q[15];
+}
+
+static void gpu_fgemm_params(struct g_fgemm *p, const struct npurt_cpu_op *op)
+{
+	const int64_t *q = op->p;
+
+	p->m = (uint64_t)q[0];
+	p->n = (uint64_t)q[1];
+	p->k = (uint64_t)q[2];
+	p->ta = q[3] != 0;
+	p->tb = q[4] != 0;
+	p->batch = (uint64_t)q[5];
+	p->sa = (uint64_t)q[6];
+	p->sb = (uint64_t)q[7];
+	p->cm = (uint64_t)q[8];
+	p->cn = (uint64_t)q[9];
+	memcpy(&p->alpha, &op->f[0], sizeof(p->alpha));
+	memcpy(&p->beta, &op->f[1], sizeof(p->beta));
+}
+
 static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op)
 {
@@ -1532,6 +1659,9 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		struct g_reduce red;
 		struct g_resize rs;
 		struct g_qstep qs;
+		struct g_fpool fpool;
+		struct g_fconv fconv;
+		struct g_fgemm fgemm;
 	} p;
 	unsigned int k, gx;
 	uint64_t tiles;
@@ -1625,7 +1755,46 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		memcpy(&p.rs.cubic, &op->f[2], sizeof(p.rs.cubic));
 		gx = gpu_blocks(dev, job, out->count);
 		break;
+	case NPURT_CPU_POOL:
+		f = F_FPOOL;
+		gpu_fpool_params(&p.fpool, q);
+		p.fpool.x = a[0];
+		p.fpool.y = job->dptrs[out->slot] + out->offset;
+		p.fpool.x_is = job_stride(job, in->slot);
+		p.fpool.y_is = job_stride(job, out->slot);
+		gx = gpu_blocks(dev, job, out->count);
+		break;
+	case NPURT_CPU_GEMM:
+		f = F_FGEMM;
+		gpu_fgemm_params(&p.fgemm, op);
+		p.fgemm.a = a[0];
+		p.fgemm.b = a[1];
+		p.fgemm.c = a[2];
+		p.fgemm.y = job->dptrs[out->slot] + out->offset;
+		p.fgemm.a_is = job_stride(job, in->slot);
+		p.fgemm.b_is = job_stride(job, op->in[1].slot);
+		if (op->in[2].slot != NPURT_CPU_NONE)
+			p.fgemm.c_is = job_stride(job, op->in[2].slot);
+		p.fgemm.y_is = job_stride(job, out->slot);
+		gx = gpu_blocks(dev, job, out->count);
+		break;
 	case NPURT_CPU_CONV:
+		if (!q[26]) {
+			f = F_FCONV;
+			gpu_fconv_params(&p.fconv, q);
+			p.fconv.x = a[0];
+			p.fconv.w = a[1];
+			p.fconv.bias = a[2];
+			p.fconv.y = job->dptrs[out->slot] + out->offset;
+			p.fconv.x_is = job_stride(job, in->slot);
+			p.fconv.w_is = job_stride(job, op->in[1].slot);
+			if (op->in[2].slot != NPURT_CPU_NONE)
+				p.fconv.bias_is = job_stride(job,
+							     op->in[2].slot);
+			p.fconv.y_is = job_stride(job, out->slot);
+			gx = gpu_blocks(dev, job, out->count);
+			break;
+		}
 		f = F_SCONV;
 		p.conv.x = a[0];
 		p.conv.w = a[1];

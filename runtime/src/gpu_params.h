@@ -316,4 +316,48 @@ struct g_qstep {
 	g_s32 zp;		/* (G_QS_QUANT_ZF) */
 };
 
+/*
+ * POOL (cpu_ops.c pool_run()), NCHW 1-D to 3-D (a 2-D step has depth 1:
+ * @d = @kd = @sd = @dd = @od = 1, @pf = @pk = 0), an output a thread:
+ * @nc planes of @d x @h x @w binary32 to @od x @oh x @ow; pads front,
+ * top, left (@pf, @pt, @pl) and back, bottom, right (@pk, @pb, @pr).
+ */
+struct g_fpool {
+	g_u64 x, y, x_is, y_is;
+	g_s64 nc, d, h, w, od, oh, ow, kd, kh, kw;
+	g_s64 sd, sh, sw, dd, dh, dw, pf, pt, pl, pk, pb, pr;
+	g_u32 avg;		/* 0: max; 1: average */
+	g_u32 count_in;		/* average over the taps in the input */
+	g_u32 f32;		/* binary32 sum and division (p[26]) */
+	g_u32 pad;
+};
+
+/*
+ * The naive binary32 CONV (cpu_ops.c conv_run(), p[26] = 0), NCHW 1-D to
+ * 3-D with groups, an output a thread: binary64 sums from the bias over
+ * the taps inside the input in (ci, kz, ky, kx) order. Depth as g_fpool's;
+ * weights and bias (0: none) at their own item strides.
+ */
+struct g_fconv {
+	g_u64 x, w, bias, y;
+	g_u64 x_is, w_is, bias_is, y_is;
+	g_s64 n, c, d, h, wd, oc, od, oh, ow, kd, kh, kw;
+	g_s64 sd, sh, sw, dd, dh, dw, pf, pt, pl, groups;
+};
+
+/*
+ * The binary32 GEMM step (cpu_ops.c gemm_run()), an output a thread:
+ * @batch products of @m x @k by @k x @n (A, B transposed where @ta, @tb;
+ * @sa, @sb elements between the batch's matrices, 0: shared), summed in
+ * binary64 in k order, times alpha, plus beta C[m * @cm + n * @cn] (@c 0:
+ * none), rounded once to binary32.
+ */
+struct g_fgemm {
+	g_u64 a, b, c, y;
+	g_u64 a_is, b_is, c_is, y_is;
+	g_u64 m, n, k, batch, sa, sb, cm, cn;
+	g_u32 ta, tb;
+	g_u32 alpha, beta;	/* binary32 bits: the step's f[0], f[1] */
+};
+
 #endif /* NPURT_GPU_PARAMS_H */

@@ -5,7 +5,8 @@
  * the QUANTIZE and DEQUANTIZE forms k_quant and k_dequant leave (per
  * axis; QUANTIZE's p[3]), the element-wise steps, the binary32 CONV in
  * onnxruntime's SGEMM order, a transformer's LAYER_NORM and
- * QLINEAR_SOFTMAX, SOFTMAX, LOG_SOFTMAX, REDUCE and RESIZE. NVRTC
+ * QLINEAR_SOFTMAX, SOFTMAX, LOG_SOFTMAX, REDUCE, RESIZE, and POOL, the
+ * naive CONV and the float GEMM (binary64 sums): every step. NVRTC
  * compiles them after gpu_params.h and gpu_kernels.cu. Each output is
  * the CPU step's (cpu_ops.c, cpu_sgemm.c) bit for bit: the same
  * operations in the same order, each rounded once by an explicitly
@@ -750,5 +751,163 @@ G_KERNEL k_qstep(const struct g_qstep p)
 						      s)), (double)zp);
 		q = !(t >= lo) ? lo : t > hi ? hi : (g_s32)t;
 		out[i] = (g_u8)q;
+	}
+}
+
+/*
+ * POOL, an output a thread, the window in pool_run()'s order: the taps
+ * inside the padded input counted, those inside the input taken; the
+ * maximum from -infinity by v > mx (a NaN never taken, +0 not over -0),
+ * or the sum in binary64 divided in binary64 and rounded once, or (@f32)
+ * the sum in binary32 divided once in binary32.
+ */
+G_KERNEL k_fpool(const struct g_fpool p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	g_u64 o, total = (g_u64)(p.nc * p.od * p.oh * p.ow);
+
+	for (o = g_first(); o < total; o += g_step()) {
+		g_s64 ox = (g_s64)(o % (g_u64)p.ow);
+		g_s64 r = (g_s64)(o / (g_u64)p.ow), oy = r % p.oh;
+		g_s64 oz = r / p.oh % p.od, c = r / p.oh / p.od;
+		const float *xc = x + c * p.d * p.h * p.w;
+		double acc = 0;
+		float mx = -__int_as_float(0x7f800000);	/* -inf */
+		float facc = 0;
+		g_s64 in = 0, padded = 0, div, kz, ky, kx;
+
+		for (kz = 0; kz < p.kd; kz++) {
+			g_s64 iz = oz * p.sd - p.pf + kz * p.dd;
+
+			for (ky = 0; ky < p.kh; ky++) {
+				g_s64 iy = oy * p.sh - p.pt + ky * p.dh;
+
+				for (kx = 0; kx < p.kw; kx++) {
+					g_s64 ix = ox * p.sw - p.pl + kx * p.dw;
+					float v;
+
+					if (iz >= -p.pf && iz < p.d + p.pk &&
+					    iy >= -p.pt && iy < p.h + p.pb &&
+					    ix >= -p.pl && ix < p.w + p.pr)
+						padded++;
+					if (iz < 0 || iz >= p.d || iy < 0 ||
+					    iy >= p.h || ix < 0 || ix >= p.w)
+						continue;
+					v = xc[(iz * p.h + iy) * p.w + ix];
+					if (!p.avg)
+						mx = v > mx ? v : mx;
+					else if (p.f32)
+						facc = __fadd_rn(facc, v);
+					else
+						acc = __dadd_rn(acc, (double)v);
+					in++;
+				}
+			}
+		}
+		div = p.count_in ? in : padded;
+		div = div ? div : 1;
+		y[o] = !p.avg ? mx : p.f32 ?
+		       __fdiv_rn(facc, __ll2float_rn(div)) :
+		       __double2float_rn(__ddiv_rn(acc, (double)div));
+	}
+}
+
+/* acc + x * w in binary64: the product exact, the sum rounded once */
+G_DEV double g_dmadd(double acc, float x, float w)
+{
+	return __dadd_rn(acc, __dmul_rn((double)x, (double)w));
+}
+
+/*
+ * The naive CONV, an output a thread, in conv_run()'s order: from the
+ * bias (or +0), each tap inside the input (ci, kz, ky, kx) added in
+ * binary64 (its product exact there), rounded once to binary32.
+ */
+G_KERNEL k_fconv(const struct g_fconv p)
+{
+	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
+	const float *wt = (const float *)(p.w + blockIdx.z * p.w_is);
+	const float *bias = p.bias ? (const float *)(p.bias +
+						     blockIdx.z * p.bias_is) :
+			    (const float *)0;
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	const g_s64 cg = p.c / p.groups, og = p.oc / p.groups;
+	const g_s64 np = p.od * p.oh * p.ow;
+	g_u64 o, total = (g_u64)(p.n * p.oc * np);
+
+	for (o = g_first(); o < total; o += g_step()) {
+		g_s64 ox = (g_s64)(o % (g_u64)p.ow);
+		g_s64 r = (g_s64)(o / (g_u64)p.ow), oy = r % p.oh;
+		g_s64 oz = r / p.oh % p.od, nco = r / p.oh / p.od;
+		g_s64 oc = nco % p.oc, nb = nco / p.oc, g = oc / og;
+		const float *xg = x + (nb * p.c + g * cg) * p.d * p.h * p.wd;
+		const float *wo = wt + oc * cg * p.kd * p.kh * p.kw;
+		const g_s64 iy0 = oy * p.sh - p.pt, ix0 = ox * p.sw - p.pl;
+		double acc = bias ? (double)bias[oc] : 0.0;
+		g_s64 cz, ky, kx;
+
+		/* ci and kz as one index: (ci, kz) in order */
+		for (cz = 0; cz < cg * p.kd; cz++) {
+			g_s64 iz = oz * p.sd - p.pf + cz % p.kd * p.dd;
+			const float *xz, *wz;
+
+			if (iz < 0 || iz >= p.d)
+				continue;
+			xz = xg + (cz / p.kd * p.d + iz) * p.h * p.wd;
+			wz = wo + cz * p.kh * p.kw;
+			for (ky = 0; ky < p.kh; ky++) {
+				g_s64 iy = iy0 + ky * p.dh;
+				const float *xr, *wr;
+
+				if (iy < 0 || iy >= p.h)
+					continue;
+				xr = xz + iy * p.wd;
+				wr = wz + ky * p.kw;
+				for (kx = 0; kx < p.kw; kx++) {
+					g_s64 ix = ix0 + kx * p.dw;
+
+					if (ix < 0 || ix >= p.wd)
+						continue;
+					acc = g_dmadd(acc, xr[ix], wr[kx]);
+				}
+			}
+		}
+		y[o] = __double2float_rn(acc);
+	}
+}
+
+/*
+ * The GEMM step, an output a thread, in gemm_run()'s order: the products
+ * (exact in binary64) summed in k order from +0, times alpha, plus beta
+ * times C, each rounded once in binary64, then rounded to binary32.
+ */
+G_KERNEL k_fgemm(const struct g_fgemm p)
+{
+	const float *a0 = (const float *)(p.a + blockIdx.z * p.a_is);
+	const float *b0 = (const float *)(p.b + blockIdx.z * p.b_is);
+	const float *cc = p.c ? (const float *)(p.c + blockIdx.z * p.c_is) :
+			  (const float *)0;
+	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	const double alpha = (double)__int_as_float((int)p.alpha);
+	const double beta = (double)__int_as_float((int)p.beta);
+	const g_u64 am = p.ta ? 1 : p.k, ak = p.ta ? p.m : 1;
+	const g_u64 bk = p.tb ? 1 : p.n, bn = p.tb ? p.k : 1;
+	g_u64 o, total = p.batch * p.m * p.n;
+
+	for (o = g_first(); o < total; o += g_step()) {
+		g_u64 n = o % p.n, m = o / p.n % p.m, bt = o / p.n / p.m, k;
+		const float *a = a0 + bt * p.sa + m * am;
+		const float *b = b0 + bt * p.sb + n * bn;
+		double acc = 0;
+
+		for (k = 0; k < p.k; k++)
+			acc = g_dmadd(acc, a[k * ak], b[k * bk]);
+		acc = __dmul_rn(acc, alpha);
+		if (cc)
+			acc = __dadd_rn(acc, __dmul_rn(beta,
+						       (double)cc[m * p.cm +
+								  n * p.cn]));
+		y[o] = __double2float_rn(acc);
 	}
 }

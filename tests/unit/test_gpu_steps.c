@@ -24,8 +24,15 @@
  * int32, with and without zero points, inner lengths, scales shared or
  * per item) and QUANTIZE's p[3] form (with rounding ties), with NaN,
  * infinity, signed zero and subnormal values. Batch items (blockIdx.z)
- * at their item strides. The GPU runs these sources through NVRTC; this
- * checks what they compute, not the launch.
+ * at their item strides. Also POOL (1-D to 3-D, max and average counting
+ * pads or not, both accumulation modes, pads, strides, dilations,
+ * ceil-mode output sizes), the naive CONV (1-D to 3-D, groups, pads,
+ * strides, dilations, bias or none, and sums that cancel so that their
+ * order shows) and the float GEMM (A and B transposed or not, batches
+ * with shared or strided matrices, C dense, broadcast or transposed or
+ * none, alpha and beta, sums that cancel), with weights, bias and C per
+ * item or shared. The GPU runs these sources through NVRTC; this checks
+ * what they compute, not the launch.
  *
  * Seed: RM_NPU_TEST_SEED.
  */
@@ -937,6 +944,380 @@ static void test_softmax(void **state)
 	edge_every = 50;
 }
 
+/* ---- POOL, the naive CONV: geometry ------------------------------------ */
+
+/*
+ * A random window along one axis: input @n, kernel @k, stride @s, pads
+ * @pa, @pb, dilation @d, output @o (floor mode, or one more in ceil mode
+ * where the last window still starts inside the input or its leading
+ * pad, as pool_ck() allows; @ceil 0 for CONV).
+ */
+static void rnd_axis(bool ceil, int64_t *n, int64_t *k, int64_t *s,
+		     int64_t *pa, int64_t *pb, int64_t *d, int64_t *o)
+{
+	int64_t span;
+
+	*k = rr(1, 4);
+	*s = rr(1, 3);
+	*d = rnd() % 4 ? 1 : 2;
+	*pa = rnd() % 2 ? 0 : rr(0, 2);
+	*pb = rnd() % 2 ? 0 : rr(0, 2);
+	do
+		*n = rr(1, 12);
+	while (*n + *pa + *pb < *d * (*k - 1) + 1);
+	span = *n + *pa + *pb - *d * (*k - 1) - 1;
+	*o = span / *s + 1;
+	if (ceil && rnd() % 2 && *o * *s < *n + *pa)
+		++*o;
+}
+
+/* A 1-D axis: one element, a kernel of one, nothing else. */
+static void one_axis(int64_t *n, int64_t *k, int64_t *s, int64_t *pa,
+		     int64_t *pb, int64_t *d, int64_t *o)
+{
+	*n = *k = *s = *d = *o = 1;
+	*pa = *pb = 0;
+}
+
+/*
+ * Step @q's geometry, @dims (1 to 3) axes: H and W (p[2..17]), and D
+ * (p[19..25]) for 3 axes; a 1-D step has H = 1.
+ */
+static void rnd_geometry(int64_t *q, unsigned int dims, bool ceil)
+{
+	if (dims == 1)
+		one_axis(&q[2], &q[5], &q[7], &q[9], &q[11], &q[13], &q[16]);
+	else
+		rnd_axis(ceil, &q[2], &q[5], &q[7], &q[9], &q[11], &q[13],
+			 &q[16]);
+	rnd_axis(ceil, &q[3], &q[6], &q[8], &q[10], &q[12], &q[14], &q[17]);
+	if (dims == 3)
+		rnd_axis(ceil, &q[19], &q[20], &q[21], &q[22], &q[23], &q[24],
+			 &q[25]);
+}
+
+/* The depth of step @q as geo_of() in cpu_ops.c (2-D: 1). */
+static void depth_of(const int64_t *q, int64_t *g)
+{
+	int64_t two_d[7] = { 1, 1, 1, 0, 0, 1, 1 };
+	unsigned int i;
+
+	for (i = 0; i < 7; i++)
+		g[i] = q[19] ? q[19 + i] : two_d[i];
+}
+
+/* ---- POOL -------------------------------------------------------------- */
+
+static void test_fpool(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 400; c++) {
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_POOL);
+		int64_t *q = op.p, g[7];	/* D, KD, sd, pf, pk, dd, OD */
+		unsigned int it, items = rr(1, 3), dims = c % 5 == 0 ? 1 :
+							   c % 3 == 0 ? 3 : 2;
+		uint64_t nx, ny, x_is, y_is;
+		float *x, *want, *got;
+		struct g_fpool p;
+
+		q[0] = rr(1, 2);
+		q[1] = rr(1, 4);
+		rnd_geometry(q, dims, true);
+		q[18] = rr(0, 2);
+		q[26] = rnd() % 2;
+		depth_of(q, g);
+		/*
+		 * max: every edge; sums: edges in few cases (a NaN or an
+		 * infinity fills its windows)
+		 */
+		edge_every = !q[18] ? 8 : c % 4 == 0 ? 60 : 0;
+		nx = (uint64_t)(q[0] * q[1] * g[0] * q[2] * q[3]);
+		ny = (uint64_t)(q[0] * q[1] * g[6] * q[16] * q[17]);
+		x_is = 4 * nx + 4 * rr(0, 3);
+		y_is = 4 * ny + 4 * rr(0, 3);
+		x = rnd_floats(x_is / 4 * items);
+		want = malloc(y_is * items);
+		got = malloc(y_is * items);
+		assert_true(want && got);
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
+		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ny);
+		memset(want, 0xa5, y_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
+					      (uint8_t *)want + it * y_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = x_is;
+		p.y_is = y_is;
+		p.nc = q[0] * q[1];
+		p.d = g[0]; p.h = q[2]; p.w = q[3];
+		p.od = g[6]; p.oh = q[16]; p.ow = q[17];
+		p.kd = g[1]; p.kh = q[5]; p.kw = q[6];
+		p.sd = g[2]; p.sh = q[7]; p.sw = q[8];
+		p.dd = g[5]; p.dh = q[13]; p.dw = q[14];
+		p.pf = g[3]; p.pt = q[9]; p.pl = q[10];
+		p.pk = g[4]; p.pb = q[11]; p.pr = q[12];
+		p.avg = q[18] != 0;
+		p.count_in = q[18] == 1;
+		p.f32 = q[26] != 0;
+		memset(got, 0xa5, y_is * items);
+		RUN_GRID(k_fpool, p, rr(1, 3), items);
+		check_bytes(got, want, y_is * items, "POOL", c);
+		free(x);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
+/* ---- the naive CONV ---------------------------------------------------- */
+
+/*
+ * Makes the naive CONV's sums cancel: half the inputs +-2^50, the weights
+ * +-1 or +-2, so that a sum's large terms often cancel to 0 and leave
+ * what of the small ones its roundings kept, which the order of its
+ * additions decides.
+ */
+static void conv_cancel(float *x, uint64_t nx, float *w, uint64_t nw)
+{
+	uint64_t i;
+
+	for (i = 0; i < nx; i++)
+		if (rnd() % 2)
+			x[i] = rnd() % 2 ? ldexpf(1, 50) : -ldexpf(1, 50);
+	for (i = 0; i < nw; i++)
+		w[i] = (float)((rnd() % 2 ? 1 : -1) * (int)rr(1, 2));
+}
+
+static void test_fconv(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 300; c++) {
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_CONV);
+		int64_t *q = op.p, g[7], grp = rr(1, 3), cg, og;
+		unsigned int it, items = rr(1, 3), dims = c % 5 == 0 ? 1 :
+							   c % 3 == 0 ? 3 : 2;
+		bool has_bias = rnd() % 4 != 0;
+		uint64_t nx, nw, ny, x_is, w_is, b_is, y_is;
+		float *x, *w, *bias, *want, *got;
+		struct g_fconv p;
+
+		edge_every = c % 3 == 0 ? 50 : 0;
+		cg = c % 7 == 0 ? rr(8, 24) : rr(1, 4);
+		og = rr(1, 4);
+		q[0] = rr(1, 2);
+		q[15] = grp;
+		q[1] = grp * cg;
+		q[4] = grp * og;
+		rnd_geometry(q, dims, false);
+		depth_of(q, g);
+		nx = (uint64_t)(q[0] * q[1] * g[0] * q[2] * q[3]);
+		nw = (uint64_t)(q[4] * cg * g[1] * q[5] * q[6]);
+		ny = (uint64_t)(q[0] * q[4] * g[6] * q[16] * q[17]);
+		/* weights and bias shared or per item */
+		x_is = 4 * nx + 4 * rr(0, 3);
+		w_is = rnd() % 2 ? 0 : 4 * nw + 4 * rr(0, 3);
+		b_is = rnd() % 2 ? 0 : 4 * (uint64_t)q[4] + 4 * rr(0, 3);
+		y_is = 4 * ny + 4 * rr(0, 3);
+		x = rnd_floats(x_is / 4 * items);
+		w = rnd_floats(w_is ? w_is / 4 * items : nw);
+		bias = rnd_floats(b_is ? b_is / 4 * items : (uint64_t)q[4]);
+		if (c % 4 == 2)
+			conv_cancel(x, x_is / 4 * items, w,
+				    w_is ? w_is / 4 * items : nw);
+		want = malloc(y_is * items);
+		got = malloc(y_is * items);
+		assert_true(want && got);
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
+		op.in[1] = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, nw);
+		if (has_bias)
+			op.in[2] = cpu_step_ref(2, NPURT_DTYPE_FLOAT32,
+						(uint64_t)q[4]);
+		op.out = cpu_step_ref(3, NPURT_DTYPE_FLOAT32, ny);
+		memset(want, 0xa5, y_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[4] = { (uint8_t *)x + it * x_is,
+					      (uint8_t *)w + it * w_is,
+					      (uint8_t *)bias + it * b_is,
+					      (uint8_t *)want + it * y_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.x = (g_u64)(uintptr_t)x;
+		p.w = (g_u64)(uintptr_t)w;
+		p.bias = has_bias ? (g_u64)(uintptr_t)bias : 0;
+		p.y = (g_u64)(uintptr_t)got;
+		p.x_is = x_is;
+		p.w_is = w_is;
+		p.bias_is = b_is;
+		p.y_is = y_is;
+		p.n = q[0]; p.c = q[1]; p.oc = q[4]; p.groups = q[15];
+		p.d = g[0]; p.h = q[2]; p.wd = q[3];
+		p.od = g[6]; p.oh = q[16]; p.ow = q[17];
+		p.kd = g[1]; p.kh = q[5]; p.kw = q[6];
+		p.sd = g[2]; p.sh = q[7]; p.sw = q[8];
+		p.dd = g[5]; p.dh = q[13]; p.dw = q[14];
+		p.pf = g[3]; p.pt = q[9]; p.pl = q[10];
+		memset(got, 0xa5, y_is * items);
+		RUN_GRID(k_fconv, p, rr(1, 3), items);
+		check_bytes(got, want, y_is * items, "naive CONV", c);
+		free(x);
+		free(w);
+		free(bias);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
+/* ---- the float GEMM ---------------------------------------------------- */
+
+/*
+ * Makes the sums of GEMM @q cancel: for k >= h = K / 2, A[m][k] =
+ * -A[m][k - h] and B[k][n] = B[k - h][n], A's values scaled by up to 2^60
+ * (where @scale: once for a shared A), so that each binary64 sum is what
+ * its rounding errors leave, which the order of its additions decides
+ * (their bits show in binary32).
+ */
+static void gemm_cancel(const int64_t *q, float *a, float *b, bool scale)
+{
+	uint64_t M = (uint64_t)q[0], N = (uint64_t)q[1], K = (uint64_t)q[2];
+	uint64_t h = K / 2, bt, m, n, k, i, j;
+
+	for (bt = 0; bt < (uint64_t)q[5]; bt++) {
+		float *ab = a + bt * (uint64_t)q[6];
+		float *bb = b + bt * (uint64_t)q[7];
+
+		for (m = 0; m < M; m++)
+			for (k = 0; k < h; k++) {
+				i = q[3] ? k * M + m : m * K + k;
+				j = q[3] ? (k + h) * M + m : m * K + k + h;
+				if (scale && (!bt || q[6]))
+					ab[i] = ldexpf(ab[i], (int)rr(0, 60));
+				ab[j] = -ab[i];
+			}
+		for (n = 0; n < N; n++)
+			for (k = 0; k < h; k++) {
+				i = q[4] ? n * K + k : k * N + n;
+				j = q[4] ? n * K + k + h : (k + h) * N + n;
+				bb[j] = bb[i];
+			}
+	}
+}
+
+static void test_fgemm(void **state)
+{
+	unsigned int c;
+
+	(void)state;
+	for (c = 0; c < 300; c++) {
+		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_GEMM);
+		int64_t *q = op.p;
+		uint64_t M = rr(1, 24), N = rr(1, 24), K, bt, na, nb, nc, ny;
+		uint64_t a_is, b_is, c_is, y_is;
+		unsigned int it, items = rr(1, 3), cm = c % 6;
+		float *a, *b, *cc, *want, *got;
+		struct g_fgemm p;
+
+		edge_every = c % 3 == 0 && c % 5 != 3 ? 50 : 0;
+		K = c % 5 == 0 ? rr(100, 400) : rr(1, 30);
+		bt = rr(1, 3);
+		q[0] = (int64_t)M;
+		q[1] = (int64_t)N;
+		q[2] = (int64_t)K;
+		q[3] = rnd() % 2;
+		q[4] = rnd() % 2;
+		q[5] = (int64_t)bt;
+		/* batch strides: shared (0), dense, or apart */
+		q[6] = rnd() % 3 == 0 ? 0 : (int64_t)(M * K + rr(0, 2));
+		q[7] = rnd() % 3 == 0 ? 0 : (int64_t)(K * N + rr(0, 2));
+		na = (bt - 1) * (uint64_t)q[6] + M * K;
+		nb = (bt - 1) * (uint64_t)q[7] + K * N;
+		/*
+		 * C's strides (m, n): dense, a row for all, a value a row,
+		 * a scalar, C^T; 5: no C
+		 */
+		if (cm < 5) {
+			q[8] = cm == 0 ? (int64_t)N : cm == 2 || cm == 4;
+			q[9] = cm == 4 ? (int64_t)M : cm < 2;
+		}
+		nc = (M - 1) * (uint64_t)q[8] + (N - 1) * (uint64_t)q[9] + 1;
+		ny = bt * M * N;
+		op.f[0] = c % 4 == 0 ? 1.0f : rnd_float();
+		op.f[1] = c % 4 == 1 ? 1.0f : c % 4 == 2 ? 0.0f : rnd_float();
+		a_is = rnd() % 4 == 0 ? 0 : 4 * na + 4 * rr(0, 3);
+		b_is = rnd() % 4 == 0 ? 0 : 4 * nb + 4 * rr(0, 3);
+		c_is = rnd() % 2 ? 0 : 4 * nc + 4 * rr(0, 3);
+		y_is = 4 * ny + 4 * rr(0, 3);
+		a = rnd_floats(a_is ? a_is / 4 * items : na);
+		b = rnd_floats(b_is ? b_is / 4 * items : nb);
+		/* sums that cancel, from wide values */
+		if (c % 5 == 3)
+			for (it = 0; it < items; it++)
+				gemm_cancel(q, (float *)((uint8_t *)a +
+							 it * a_is),
+					    (float *)((uint8_t *)b + it * b_is),
+					    !it || a_is);
+		cc = rnd_floats(c_is ? c_is / 4 * items : nc);
+		want = malloc(y_is * items);
+		got = malloc(y_is * items);
+		assert_true(want && got);
+		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, na);
+		op.in[1] = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, nb);
+		if (cm < 5)
+			op.in[2] = cpu_step_ref(2, NPURT_DTYPE_FLOAT32, nc);
+		op.out = cpu_step_ref(3, NPURT_DTYPE_FLOAT32, ny);
+		memset(want, 0xa5, y_is * items);
+		for (it = 0; it < items; it++) {
+			uint8_t *bases[4] = { (uint8_t *)a + it * a_is,
+					      (uint8_t *)b + it * b_is,
+					      (uint8_t *)cc + it * c_is,
+					      (uint8_t *)want + it * y_is };
+
+			npurt_cpu_op_run(&op, bases);
+		}
+		memset(&p, 0, sizeof(p));
+		p.a = (g_u64)(uintptr_t)a;
+		p.b = (g_u64)(uintptr_t)b;
+		p.c = cm < 5 ? (g_u64)(uintptr_t)cc : 0;
+		p.y = (g_u64)(uintptr_t)got;
+		p.a_is = a_is;
+		p.b_is = b_is;
+		p.c_is = c_is;
+		p.y_is = y_is;
+		p.m = M;
+		p.n = N;
+		p.k = K;
+		p.batch = bt;
+		p.sa = (g_u64)q[6];
+		p.sb = (g_u64)q[7];
+		p.cm = (g_u64)q[8];
+		p.cn = (g_u64)q[9];
+		p.ta = (g_u32)q[3];
+		p.tb = (g_u32)q[4];
+		memcpy(&p.alpha, &op.f[0], 4);
+		memcpy(&p.beta, &op.f[1], 4);
+		memset(got, 0xa5, y_is * items);
+		RUN_GRID(k_fgemm, p, rr(1, 3), items);
+		check_bytes(got, want, y_is * items, "GEMM", c);
+		free(a);
+		free(b);
+		free(cc);
+		free(want);
+		free(got);
+	}
+	edge_every = 50;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +1331,9 @@ int main(void)
 		cmocka_unit_test(test_reduce),
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_qstep),
+		cmocka_unit_test(test_fpool),
+		cmocka_unit_test(test_fconv),
+		cmocka_unit_test(test_fgemm),
 	};
 	const char *seed = getenv("RM_NPU_TEST_SEED");
 
