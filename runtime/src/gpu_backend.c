@@ -1541,53 +1541,32 @@ static unsigned int gpu_qstep_params(npurt_device *dev,
 	return gpu_blocks(dev, job, in->count);
 }
 
-/* A CONV's or POOL's depth (cpu_ops.c geo_of()): a 2-D step's is 1. */
-struct gpu_geo3 {
-	int64_t d, kd, sd, pf, pk, dd, od;
-};
-
-static struct gpu_geo3 gpu_geo3_of(const int64_t *q)
+/* A CONV's or POOL's window (cpu_ops.c geo_of(): a 2-D step's depth 1) */
+static struct g_win gpu_win_of(const int64_t *q)
 {
-	struct gpu_geo3 g = { 1, 1, 1, 0, 0, 1, 1 };
+	struct g_win w = {
+		.d = 1, .h = q[2], .w = q[3], .od = 1, .oh = q[16],
+		.ow = q[17], .kd = 1, .kh = q[5], .kw = q[6], .sd = 1,
+		.sh = q[7], .sw = q[8], .dd = 1, .dh = q[13], .dw = q[14],
+		.pt = q[9], .pl = q[10], .pb = q[11], .pr = q[12],
+	};
 
 	if (q[19]) {
-		g.d = q[19];
-		g.kd = q[20];
-		g.sd = q[21];
-		g.pf = q[22];
-		g.pk = q[23];
-		g.dd = q[24];
-		g.od = q[25];
+		w.d = q[19];
+		w.kd = q[20];
+		w.sd = q[21];
+		w.pf = q[22];
+		w.pk = q[23];
+		w.dd = q[24];
+		w.od = q[25];
 	}
-	return g;
+	return w;
 }
 
 static void gpu_fpool_params(struct g_fpool *p, const int64_t *q)
 {
-	const struct gpu_geo3 g3 = gpu_geo3_of(q);
-
 	p->nc = q[0] * q[1];
-	p->d = g3.d;
-	p->h = q[2];
-	p->w = q[3];
-	p->od = g3.od;
-	p->oh = q[16];
-	p->ow = q[17];
-	p->kd = g3.kd;
-	p->kh = q[5];
-	p->kw = q[6];
-	p->sd = g3.sd;
-	p->sh = q[7];
-	p->sw = q[8];
-	p->dd = g3.dd;
-	p->dh = q[13];
-	p->dw = q[14];
-	p->pf = g3.pf;
-	p->pt = q[9];
-	p->pl = q[10];
-	p->pk = g3.pk;
-	p->pb = q[11];
-	p->pr = q[12];
+	p->win = gpu_win_of(q);
 	p->avg = q[18] != 0;
 	p->count_in = q[18] == 1;
 	p->f32 = q[26] != 0;
@@ -1595,30 +1574,11 @@ static void gpu_fpool_params(struct g_fpool *p, const int64_t *q)
 
 static void gpu_fconv_params(struct g_fconv *p, const int64_t *q)
 {
-	const struct gpu_geo3 g3 = gpu_geo3_of(q);
-
 	p->n = q[0];
 	p->c = q[1];
-	p->d = g3.d;
-	p->h = q[2];
-	p->wd = q[3];
 	p->oc = q[4];
-	p->od = g3.od;
-	p->oh = q[16];
-	p->ow = q[17];
-	p->kd = g3.kd;
-	p->kh = q[5];
-	p->kw = q[6];
-	p->sd = g3.sd;
-	p->sh = q[7];
-	p->sw = q[8];
-	p->dd = g3.dd;
-	p->dh = q[13];
-	p->dw = q[14];
-	p->pf = g3.pf;
-	p->pt = q[9];
-	p->pl = q[10];
 	p->groups = q[15];
+	p->win = gpu_win_of(q);
 }
 
 static void gpu_fgemm_params(struct g_fgemm *p, const struct npurt_cpu_op *op)
@@ -1773,8 +1733,7 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 		p.fgemm.y = job->dptrs[out->slot] + out->offset;
 		p.fgemm.a_is = job_stride(job, in->slot);
 		p.fgemm.b_is = job_stride(job, op->in[1].slot);
-		if (op->in[2].slot != NPURT_CPU_NONE)
-			p.fgemm.c_is = job_stride(job, op->in[2].slot);
+		p.fgemm.c_is = gpu_ref_stride(job, &op->in[2]);
 		p.fgemm.y_is = job_stride(job, out->slot);
 		gx = gpu_blocks(dev, job, out->count);
 		break;
@@ -1788,9 +1747,7 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 			p.fconv.y = job->dptrs[out->slot] + out->offset;
 			p.fconv.x_is = job_stride(job, in->slot);
 			p.fconv.w_is = job_stride(job, op->in[1].slot);
-			if (op->in[2].slot != NPURT_CPU_NONE)
-				p.fconv.bias_is = job_stride(job,
-							     op->in[2].slot);
+			p.fconv.bias_is = gpu_ref_stride(job, &op->in[2]);
 			p.fconv.y_is = job_stride(job, out->slot);
 			gx = gpu_blocks(dev, job, out->count);
 			break;

@@ -317,15 +317,25 @@ struct g_qstep {
 };
 
 /*
- * POOL (cpu_ops.c pool_run()), NCHW 1-D to 3-D (a 2-D step has depth 1:
- * @d = @kd = @sd = @dd = @od = 1, @pf = @pk = 0), an output a thread:
- * @nc planes of @d x @h x @w binary32 to @od x @oh x @ow; pads front,
- * top, left (@pf, @pt, @pl) and back, bottom, right (@pk, @pb, @pr).
+ * The window of a float POOL or CONV step, 1-D to 3-D (a 2-D step has
+ * depth 1: @d = @kd = @sd = @dd = @od = 1, @pf = @pk = 0): planes of
+ * @d x @h x @w to @od x @oh x @ow, kernel @kd x @kh x @kw, strides,
+ * dilations; pads front, top, left (@pf, @pt, @pl) and back, bottom,
+ * right (@pk, @pb, @pr).
+ */
+struct g_win {
+	g_s64 d, h, w, od, oh, ow, kd, kh, kw;
+	g_s64 sd, sh, sw, dd, dh, dw, pf, pt, pl, pk, pb, pr;
+};
+
+/*
+ * POOL (cpu_ops.c pool_run()), NCHW 1-D to 3-D, an output a thread: @nc
+ * planes through @win.
  */
 struct g_fpool {
 	g_u64 x, y, x_is, y_is;
-	g_s64 nc, d, h, w, od, oh, ow, kd, kh, kw;
-	g_s64 sd, sh, sw, dd, dh, dw, pf, pt, pl, pk, pb, pr;
+	g_s64 nc;
+	struct g_win win;
 	g_u32 avg;		/* 0: max; 1: average */
 	g_u32 count_in;		/* average over the taps in the input */
 	g_u32 f32;		/* binary32 sum and division (p[26]) */
@@ -335,14 +345,15 @@ struct g_fpool {
 /*
  * The naive binary32 CONV (cpu_ops.c conv_run(), p[26] = 0), NCHW 1-D to
  * 3-D with groups, an output a thread: binary64 sums from the bias over
- * the taps inside the input in (ci, kz, ky, kx) order. Depth as g_fpool's;
- * weights and bias (0: none) at their own item strides.
+ * the taps inside the input in (ci, kz, ky, kx) order, through @win (its
+ * back, bottom and right pads unused); weights and bias (0: none) at
+ * their own item strides.
  */
 struct g_fconv {
 	g_u64 x, w, bias, y;
 	g_u64 x_is, w_is, bias_is, y_is;
-	g_s64 n, c, d, h, wd, oc, od, oh, ow, kd, kh, kw;
-	g_s64 sd, sh, sw, dd, dh, dw, pf, pt, pl, groups;
+	g_s64 n, c, oc, groups;
+	struct g_win win;
 };
 
 /*

@@ -440,8 +440,8 @@ G_KERNEL k_softmax(const struct g_softmax p)
 		for (k = 1; k < p.len; k++)
 			mx = xs[k * p.inner] > mx ? xs[k * p.inner] : mx;
 		for (k = 0; k < p.len; k++)
-			sum = __dadd_rn(sum, exp(__dsub_rn((double)xs[k * p.inner],
-							   (double)mx)));
+			sum = __dadd_rn(sum, exp(__dsub_rn(
+					(double)xs[k * p.inner], (double)mx)));
 		ls = p.log ? log(sum) : 0.0;
 		for (k = 0; k < p.len; k++) {
 			double d = __dsub_rn((double)xs[k * p.inner],
@@ -765,36 +765,38 @@ G_KERNEL k_fpool(const struct g_fpool p)
 {
 	const float *x = (const float *)(p.x + blockIdx.z * p.x_is);
 	float *y = (float *)(p.y + blockIdx.z * p.y_is);
-	g_u64 o, total = (g_u64)(p.nc * p.od * p.oh * p.ow);
+	const struct g_win wn = p.win;
+	g_u64 o, total = (g_u64)(p.nc * wn.od * wn.oh * wn.ow);
 
 	for (o = g_first(); o < total; o += g_step()) {
-		g_s64 ox = (g_s64)(o % (g_u64)p.ow);
-		g_s64 r = (g_s64)(o / (g_u64)p.ow), oy = r % p.oh;
-		g_s64 oz = r / p.oh % p.od, c = r / p.oh / p.od;
-		const float *xc = x + c * p.d * p.h * p.w;
+		g_s64 ox = (g_s64)(o % (g_u64)wn.ow);
+		g_s64 r = (g_s64)(o / (g_u64)wn.ow), oy = r % wn.oh;
+		g_s64 oz = r / wn.oh % wn.od, c = r / wn.oh / wn.od;
+		const float *xc = x + c * wn.d * wn.h * wn.w;
 		double acc = 0;
 		float mx = -__int_as_float(0x7f800000);	/* -inf */
 		float facc = 0;
 		g_s64 in = 0, padded = 0, div, kz, ky, kx;
 
-		for (kz = 0; kz < p.kd; kz++) {
-			g_s64 iz = oz * p.sd - p.pf + kz * p.dd;
+		for (kz = 0; kz < wn.kd; kz++) {
+			g_s64 iz = oz * wn.sd - wn.pf + kz * wn.dd;
 
-			for (ky = 0; ky < p.kh; ky++) {
-				g_s64 iy = oy * p.sh - p.pt + ky * p.dh;
+			for (ky = 0; ky < wn.kh; ky++) {
+				g_s64 iy = oy * wn.sh - wn.pt + ky * wn.dh;
 
-				for (kx = 0; kx < p.kw; kx++) {
-					g_s64 ix = ox * p.sw - p.pl + kx * p.dw;
+				for (kx = 0; kx < wn.kw; kx++) {
+					g_s64 ix = ox * wn.sw - wn.pl +
+						   kx * wn.dw;
 					float v;
 
-					if (iz >= -p.pf && iz < p.d + p.pk &&
-					    iy >= -p.pt && iy < p.h + p.pb &&
-					    ix >= -p.pl && ix < p.w + p.pr)
+					if (iz >= -wn.pf && iz < wn.d + wn.pk &&
+					    iy >= -wn.pt && iy < wn.h + wn.pb &&
+					    ix >= -wn.pl && ix < wn.w + wn.pr)
 						padded++;
-					if (iz < 0 || iz >= p.d || iy < 0 ||
-					    iy >= p.h || ix < 0 || ix >= p.w)
+					if (iz < 0 || iz >= wn.d || iy < 0 ||
+					    iy >= wn.h || ix < 0 || ix >= wn.w)
 						continue;
-					v = xc[(iz * p.h + iy) * p.w + ix];
+					v = xc[(iz * wn.h + iy) * wn.w + ix];
 					if (!p.avg)
 						mx = v > mx ? v : mx;
 					else if (p.f32)
@@ -832,42 +834,43 @@ G_KERNEL k_fconv(const struct g_fconv p)
 						     blockIdx.z * p.bias_is) :
 			    (const float *)0;
 	float *y = (float *)(p.y + blockIdx.z * p.y_is);
+	const struct g_win wn = p.win;
 	const g_s64 cg = p.c / p.groups, og = p.oc / p.groups;
-	const g_s64 np = p.od * p.oh * p.ow;
+	const g_s64 np = wn.od * wn.oh * wn.ow;
 	g_u64 o, total = (g_u64)(p.n * p.oc * np);
 
 	for (o = g_first(); o < total; o += g_step()) {
-		g_s64 ox = (g_s64)(o % (g_u64)p.ow);
-		g_s64 r = (g_s64)(o / (g_u64)p.ow), oy = r % p.oh;
-		g_s64 oz = r / p.oh % p.od, nco = r / p.oh / p.od;
+		g_s64 ox = (g_s64)(o % (g_u64)wn.ow);
+		g_s64 r = (g_s64)(o / (g_u64)wn.ow), oy = r % wn.oh;
+		g_s64 oz = r / wn.oh % wn.od, nco = r / wn.oh / wn.od;
 		g_s64 oc = nco % p.oc, nb = nco / p.oc, g = oc / og;
-		const float *xg = x + (nb * p.c + g * cg) * p.d * p.h * p.wd;
-		const float *wo = wt + oc * cg * p.kd * p.kh * p.kw;
-		const g_s64 iy0 = oy * p.sh - p.pt, ix0 = ox * p.sw - p.pl;
+		const float *xg = x + (nb * p.c + g * cg) * wn.d * wn.h * wn.w;
+		const float *wo = wt + oc * cg * wn.kd * wn.kh * wn.kw;
+		const g_s64 iy0 = oy * wn.sh - wn.pt, ix0 = ox * wn.sw - wn.pl;
 		double acc = bias ? (double)bias[oc] : 0.0;
 		g_s64 cz, ky, kx;
 
 		/* ci and kz as one index: (ci, kz) in order */
-		for (cz = 0; cz < cg * p.kd; cz++) {
-			g_s64 iz = oz * p.sd - p.pf + cz % p.kd * p.dd;
+		for (cz = 0; cz < cg * wn.kd; cz++) {
+			g_s64 iz = oz * wn.sd - wn.pf + cz % wn.kd * wn.dd;
 			const float *xz, *wz;
 
-			if (iz < 0 || iz >= p.d)
+			if (iz < 0 || iz >= wn.d)
 				continue;
-			xz = xg + (cz / p.kd * p.d + iz) * p.h * p.wd;
-			wz = wo + cz * p.kh * p.kw;
-			for (ky = 0; ky < p.kh; ky++) {
-				g_s64 iy = iy0 + ky * p.dh;
+			xz = xg + (cz / wn.kd * wn.d + iz) * wn.h * wn.w;
+			wz = wo + cz * wn.kh * wn.kw;
+			for (ky = 0; ky < wn.kh; ky++) {
+				g_s64 iy = iy0 + ky * wn.dh;
 				const float *xr, *wr;
 
-				if (iy < 0 || iy >= p.h)
+				if (iy < 0 || iy >= wn.h)
 					continue;
-				xr = xz + iy * p.wd;
-				wr = wz + ky * p.kw;
-				for (kx = 0; kx < p.kw; kx++) {
-					g_s64 ix = ix0 + kx * p.dw;
+				xr = xz + iy * wn.w;
+				wr = wz + ky * wn.kw;
+				for (kx = 0; kx < wn.kw; kx++) {
+					g_s64 ix = ix0 + kx * wn.dw;
 
-					if (ix < 0 || ix >= p.wd)
+					if (ix < 0 || ix >= wn.w)
 						continue;
 					acc = g_dmadd(acc, xr[ix], wr[kx]);
 				}

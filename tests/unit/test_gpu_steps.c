@@ -157,6 +157,24 @@ static void check_bytes(const void *got, const void *want, size_t n,
 	}
 }
 
+/*
+ * The CPU step @op over @items items: its input at @x + it * @x_is, its
+ * output at @want + it * @y_is, the bytes between them 0xa5 first.
+ */
+static void cpu_items(const struct npurt_cpu_op *op, void *x, uint64_t x_is,
+		      void *want, uint64_t y_is, unsigned int items)
+{
+	unsigned int it;
+
+	memset(want, 0xa5, y_is * items);
+	for (it = 0; it < items; it++) {
+		uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
+				      (uint8_t *)want + it * y_is };
+
+		npurt_cpu_op_run(op, bases);
+	}
+}
+
 /* ---- DEQUANTIZE ---------------------------------------------------------- */
 
 static void test_dequant(void **state)
@@ -406,7 +424,7 @@ static void test_unary(void **state)
 		uint32_t opc = ops[c % nops];
 		struct npurt_cpu_op op = cpu_step_new(opc);
 		uint64_t n = rr(1, 2000), is = 4 * n + 4 * rr(0, 3);
-		unsigned int it, items = rr(1, 3);
+		unsigned int items = rr(1, 3);
 		float *x = rnd_floats(is / 4 * items);
 		float *want = malloc(is * items), *got = malloc(is * items);
 		struct g_unary p;
@@ -432,13 +450,7 @@ static void test_unary(void **state)
 		}
 		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
 		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
-		memset(want, 0xa5, is * items);
-		for (it = 0; it < items; it++) {
-			uint8_t *bases[2] = { (uint8_t *)x + it * is,
-					      (uint8_t *)want + it * is };
-
-			npurt_cpu_op_run(&op, bases);
-		}
+		cpu_items(&op, x, is, want, is, items);
 		memset(&p, 0, sizeof(p));
 		p.x = (g_u64)(uintptr_t)x;
 		p.y = (g_u64)(uintptr_t)got;
@@ -534,7 +546,7 @@ static void test_qsm(void **state)
 		uint64_t outer = rr(1, 6), len = rr(1, c % 3 ? 40 : 300);
 		uint64_t inner = rr(1, c % 2 ? 1 : 4), n = outer * len * inner;
 		uint64_t is = n + rr(0, 5), i;
-		unsigned int it, items = rr(1, 3);
+		unsigned int items = rr(1, 3);
 		bool sgn = rnd() % 2, osgn = rnd() % 2;
 		uint8_t *x = malloc(is * items), *want = malloc(is * items);
 		uint8_t *got = malloc(is * items);
@@ -558,12 +570,7 @@ static void test_qsm(void **state)
 					NPURT_DTYPE_UINT8, n);
 		op.out = cpu_step_ref(1, osgn ? NPURT_DTYPE_INT8 :
 				      NPURT_DTYPE_UINT8, n);
-		memset(want, 0xa5, is * items);
-		for (it = 0; it < items; it++) {
-			uint8_t *bases[2] = { x + it * is, want + it * is };
-
-			npurt_cpu_op_run(&op, bases);
-		}
+		cpu_items(&op, x, is, want, is, items);
 		memset(&p, 0, sizeof(p));
 		p.x = (g_u64)(uintptr_t)x;
 		p.y = (g_u64)(uintptr_t)got;
@@ -606,7 +613,7 @@ static void test_reduce(void **state)
 		uint64_t len = c % 11 == 0 ? 1 : rr(1, c % 3 ? 40 : 400);
 		uint64_t n = outer * len * inner, x_is = 4 * n + 4 * rr(0, 3);
 		uint64_t ny = outer * inner, y_is = 4 * ny + 4 * rr(0, 2), i;
-		unsigned int it, items = rr(1, 3), mode = c % 10;
+		unsigned int items = rr(1, 3), mode = c % 10;
 		float *x, *want, *got;
 		struct g_reduce p;
 
@@ -628,13 +635,7 @@ static void test_reduce(void **state)
 		op.p[3] = mode;
 		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
 		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ny);
-		memset(want, 0xa5, y_is * items);
-		for (it = 0; it < items; it++) {
-			uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
-					      (uint8_t *)want + it * y_is };
-
-			npurt_cpu_op_run(&op, bases);
-		}
+		cpu_items(&op, x, x_is, want, y_is, items);
 		memset(&p, 0, sizeof(p));
 		p.x = (g_u64)(uintptr_t)x;
 		p.y = (g_u64)(uintptr_t)got;
@@ -681,7 +682,7 @@ static void test_resize(void **state)
 	for (c = 0; c < 900; c++) {
 		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_RESIZE);
 		int64_t *q = op.p;
-		unsigned int it, items = rr(1, 3), mode = c % 3;
+		unsigned int items = rr(1, 3), mode = c % 3;
 		uint64_t nx, ny, x_is, y_is, i;
 		float *x, *want, *got;
 		struct g_resize p;
@@ -715,13 +716,7 @@ static void test_resize(void **state)
 		assert_true(want && got);
 		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
 		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ny);
-		memset(want, 0xa5, y_is * items);
-		for (it = 0; it < items; it++) {
-			uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
-					      (uint8_t *)want + it * y_is };
-
-			npurt_cpu_op_run(&op, bases);
-		}
+		cpu_items(&op, x, x_is, want, y_is, items);
 		memset(&p, 0, sizeof(p));
 		p.x = (g_u64)(uintptr_t)x;
 		p.y = (g_u64)(uintptr_t)got;
@@ -903,7 +898,7 @@ static void test_softmax(void **state)
 		uint64_t outer = rr(1, 6), len = rr(1, c % 5 ? 40 : 1100);
 		uint64_t inner = rr(1, c % 3 ? 1 : 7), n = outer * len * inner;
 		uint64_t is = 4 * n + 4 * rr(0, 3);
-		unsigned int it, items = rr(1, 3);
+		unsigned int items = rr(1, 3);
 		float *x, *want, *got;
 		struct g_softmax p;
 
@@ -918,13 +913,7 @@ static void test_softmax(void **state)
 		op.p[2] = (int64_t)inner;
 		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, n);
 		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, n);
-		memset(want, 0xa5, is * items);
-		for (it = 0; it < items; it++) {
-			uint8_t *bases[2] = { (uint8_t *)x + it * is,
-					      (uint8_t *)want + it * is };
-
-			npurt_cpu_op_run(&op, bases);
-		}
+		cpu_items(&op, x, is, want, is, items);
 		memset(&p, 0, sizeof(p));
 		p.x = (g_u64)(uintptr_t)x;
 		p.y = (g_u64)(uintptr_t)got;
@@ -1006,6 +995,21 @@ static void depth_of(const int64_t *q, int64_t *g)
 		g[i] = q[19] ? q[19 + i] : two_d[i];
 }
 
+/* The kernels' window of step parameters @q with depth @g (depth_of()) */
+static struct g_win win_of(const int64_t *q, const int64_t *g)
+{
+	struct g_win w;
+
+	w.d = g[0]; w.h = q[2]; w.w = q[3];
+	w.od = g[6]; w.oh = q[16]; w.ow = q[17];
+	w.kd = g[1]; w.kh = q[5]; w.kw = q[6];
+	w.sd = g[2]; w.sh = q[7]; w.sw = q[8];
+	w.dd = g[5]; w.dh = q[13]; w.dw = q[14];
+	w.pf = g[3]; w.pt = q[9]; w.pl = q[10];
+	w.pk = g[4]; w.pb = q[11]; w.pr = q[12];
+	return w;
+}
+
 /* ---- POOL -------------------------------------------------------------- */
 
 static void test_fpool(void **state)
@@ -1016,7 +1020,7 @@ static void test_fpool(void **state)
 	for (c = 0; c < 400; c++) {
 		struct npurt_cpu_op op = cpu_step_new(NPURT_CPU_POOL);
 		int64_t *q = op.p, g[7];	/* D, KD, sd, pf, pk, dd, OD */
-		unsigned int it, items = rr(1, 3), dims = c % 5 == 0 ? 1 :
+		unsigned int items = rr(1, 3), dims = c % 5 == 0 ? 1 :
 							   c % 3 == 0 ? 3 : 2;
 		uint64_t nx, ny, x_is, y_is;
 		float *x, *want, *got;
@@ -1043,26 +1047,14 @@ static void test_fpool(void **state)
 		assert_true(want && got);
 		op.in[0] = cpu_step_ref(0, NPURT_DTYPE_FLOAT32, nx);
 		op.out = cpu_step_ref(1, NPURT_DTYPE_FLOAT32, ny);
-		memset(want, 0xa5, y_is * items);
-		for (it = 0; it < items; it++) {
-			uint8_t *bases[2] = { (uint8_t *)x + it * x_is,
-					      (uint8_t *)want + it * y_is };
-
-			npurt_cpu_op_run(&op, bases);
-		}
+		cpu_items(&op, x, x_is, want, y_is, items);
 		memset(&p, 0, sizeof(p));
 		p.x = (g_u64)(uintptr_t)x;
 		p.y = (g_u64)(uintptr_t)got;
 		p.x_is = x_is;
 		p.y_is = y_is;
 		p.nc = q[0] * q[1];
-		p.d = g[0]; p.h = q[2]; p.w = q[3];
-		p.od = g[6]; p.oh = q[16]; p.ow = q[17];
-		p.kd = g[1]; p.kh = q[5]; p.kw = q[6];
-		p.sd = g[2]; p.sh = q[7]; p.sw = q[8];
-		p.dd = g[5]; p.dh = q[13]; p.dw = q[14];
-		p.pf = g[3]; p.pt = q[9]; p.pl = q[10];
-		p.pk = g[4]; p.pb = q[11]; p.pr = q[12];
+		p.win = win_of(q, g);
 		p.avg = q[18] != 0;
 		p.count_in = q[18] == 1;
 		p.f32 = q[26] != 0;
@@ -1161,12 +1153,7 @@ static void test_fconv(void **state)
 		p.bias_is = b_is;
 		p.y_is = y_is;
 		p.n = q[0]; p.c = q[1]; p.oc = q[4]; p.groups = q[15];
-		p.d = g[0]; p.h = q[2]; p.wd = q[3];
-		p.od = g[6]; p.oh = q[16]; p.ow = q[17];
-		p.kd = g[1]; p.kh = q[5]; p.kw = q[6];
-		p.sd = g[2]; p.sh = q[7]; p.sw = q[8];
-		p.dd = g[5]; p.dh = q[13]; p.dw = q[14];
-		p.pf = g[3]; p.pt = q[9]; p.pl = q[10];
+		p.win = win_of(q, g);
 		memset(got, 0xa5, y_is * items);
 		RUN_GRID(k_fconv, p, rr(1, 3), items);
 		check_bytes(got, want, y_is * items, "naive CONV", c);
