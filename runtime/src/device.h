@@ -120,8 +120,9 @@ struct npurt_backend_ops {
 	/*
 	 * Optional (GPU): CPU step @op over every item of @job on the
 	 * device, in order with the job's commands, with the result the
-	 * host's would be byte for byte. Return: 0 done, 1 not offered for
-	 * this step (the host runs it), or a negative errno.
+	 * host's would be byte for byte (but the last bits of a math
+	 * function's, runtime/PROGRAM_FORMAT.md). Return: 0 done, 1 not
+	 * offered for this step (the host runs it), or a negative errno.
 	 */
 	int (*run_step)(npurt_device *dev, const struct npurt_job *job,
 			const struct npurt_cpu_op *op);

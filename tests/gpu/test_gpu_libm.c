@@ -6,10 +6,14 @@
  * values. Both evaluate the binary64 function and round once, but CUDA's
  * and glibc's last binary64 bits differ, so the binary32 bytes may too
  * where a value lies next to a rounding boundary: every element must be
- * within 4 units in the last place (NaN for NaN), and the table says how
- * many differ at all. Each step is a one-step program run through the
- * public API with NPURT_GPU_STEPS=1 (the step on the GPU although its
- * input comes from the host).
+ * within 4 units in the last place (NaN for NaN, +0 and -0 one apart),
+ * and the table says how many differ at all. Inputs: the edges of binary32
+ * (zeros, infinities, NaN, subnormals, the largest finite; POW: negative
+ * bases with integral exponents, pow(-0, -3), pow(-1, inf), pow(NaN, 0)),
+ * then values of |x| < 64. Each step is a one-step program run through
+ * the public API with NPURT_GPU_STEPS=1 and NPURT_GPU_LIBM=1 (the step
+ * on the GPU although its input comes from the host); the profiler's
+ * trace must show it ran there.
  *
  *   test_gpu_libm [-d SPEC] [-n ELEMENTS]
  *
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "npurt.h"
 
@@ -50,6 +55,56 @@ static int64_t ulp_line(float f)
 
 	memcpy(&i, &f, sizeof(i));
 	return i < 0 ? -(int64_t)(i & 0x7fffffff) : i;
+}
+
+/* Units apart: NaN equals NaN, +0 and -0 are 1 apart. */
+static int64_t units(float a, float b)
+{
+	int64_t d;
+
+	if (!memcmp(&a, &b, 4))
+		return 0;
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b) ? 0 : INT32_MAX;
+	d = llabs(ulp_line(a) - ulp_line(b));
+	return d ? d : 1;
+}
+
+/* Pairs (x, e) from the edges of binary32; e is POW's exponent. */
+static const uint32_t edges[][2] = {
+	{ 0x00000000, 0x3f800000 }, { 0x80000000, 0xc0400000 },
+	{ 0x7f800000, 0x3f000000 }, { 0xff800000, 0x40400000 },
+	{ 0x7fc00000, 0x00000000 }, { 0x00000001, 0x3f800000 },
+	{ 0x807fffff, 0x40000000 }, { 0x7f7fffff, 0x3f800000 },
+	{ 0xff7fffff, 0x40000000 }, { 0x3f800000, 0x7f800000 },
+	{ 0xbf800000, 0x7f800000 }, { 0xc0000000, 0x40400000 },
+	{ 0xc0000000, 0xc0400000 }, { 0xc1200000, 0x41000000 },
+	{ 0xbf000000, 0x3f000000 }, { 0x80000000, 0x3f000000 },
+	{ 0x42b17218, 0x3f800000 }, { 0xc2ce8ed0, 0x3f800000 },
+	{ 0x41100000, 0x42c80000 }, { 0x3f800001, 0x4b000000 },
+};
+#define N_EDGES	(sizeof(edges) / sizeof(edges[0]))
+
+/* Whether the trace at @path shows step @name run on a GPU. */
+static bool ran_on_gpu(const char *path, const char *name)
+{
+	char want[64], *buf;
+	size_t n;
+	bool ok;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	buf = malloc(1 << 20);
+	n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (!buf)
+		return false;
+	buf[n] = 0;
+	snprintf(want, sizeof(want), "CPU step 0 %s on cuda:", name);
+	ok = strstr(buf, want) != NULL;
+	free(buf);
+	return ok;
 }
 
 struct step_case {
@@ -164,9 +219,10 @@ int main(int argc, char **argv)
 	const char *spec = "cuda:0";
 	uint64_t n = 1u << 22, i;
 	npurt_runtime *cpu = NULL, *gpu = NULL;
+	char trace[] = "/tmp/test_gpu_libm.XXXXXX";
 	float *x, *e, *yc, *yg;
 	unsigned int k;
-	int c, ret, bad = 0;
+	int c, ret, fd, bad = 0;
 
 	while ((c = getopt(argc, argv, "d:n:")) != -1) {
 		switch (c) {
@@ -182,6 +238,7 @@ int main(int argc, char **argv)
 	if (!n)
 		n = 1000;
 	setenv("NPURT_GPU_STEPS", "1", 1);
+	setenv("NPURT_GPU_LIBM", "1", 1);
 	ret = npurt_runtime_create(spec, &gpu);
 	if (ret) {
 		printf("test_gpu_libm: %s: %s: skipped\n", spec,
@@ -190,14 +247,20 @@ int main(int argc, char **argv)
 	}
 	if (npurt_runtime_create("cpu", &cpu)) {
 		fprintf(stderr, "test_gpu_libm: cpu: %s\n", npurt_last_error());
+		npurt_runtime_destroy(gpu);
 		return 1;
 	}
 	x = malloc(4 * n);
 	e = malloc(4 * n);
 	yc = malloc(4 * n);
 	yg = malloc(4 * n);
-	if (!x || !e || !yc || !yg)
-		return 1;
+	fd = mkstemp(trace);
+	if (!x || !e || !yc || !yg || fd < 0) {
+		fprintf(stderr, "test_gpu_libm: out of memory or no temp file\n");
+		bad = 1;
+		goto out;
+	}
+	close(fd);
 	printf("%-12s %10s %10s %6s\n", "step", "elements", "differ",
 	       "units");
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -209,16 +272,27 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < n; i++) {
 			x[i] = rnd_val();
-			/* POW: positive bases, exponents within +-8 */
-			if (pw)
-				x[i] = fabsf(x[i]);
+			/* POW: exponents within +-8; negative bases with
+			 * integral ones */
 			e[i] = rnd_val() / 8;
+			if (pw && x[i] < 0)
+				e[i] = nearbyintf(e[i]);
+		}
+		/* the edges in the first row, as (x, e) pairs */
+		for (i = 0; i < N_EDGES && i < n; i++) {
+			memcpy(&x[i], &edges[i][0], 4);
+			memcpy(&e[i], &edges[i][1], 4);
 		}
 		ret = build(sc, n, &m);
 		if (!ret)
 			ret = run(cpu, m, x, pw ? e : NULL, yc, n);
 		if (!ret)
+			ret = npurt_profiler_start(gpu, trace);
+		if (!ret) {
 			ret = run(gpu, m, x, pw ? e : NULL, yg, n);
+			if (npurt_profiler_stop(gpu) && !ret)
+				ret = -EIO;
+		}
 		npurt_model_destroy(m);
 		if (ret) {
 			printf("%-12s FAIL: %s: %s\n", sc->name,
@@ -226,20 +300,25 @@ int main(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
+		if (!ran_on_gpu(trace, npurt_cpu_op_name(sc->opcode))) {
+			printf("%-12s FAIL: the step did not run on %s\n",
+			       sc->name, spec);
+			bad = 1;
+			continue;
+		}
 		for (i = 0; i < n; i++) {
-			if (!memcmp(&yc[i], &yg[i], 4) ||
-			    (isnan(yc[i]) && isnan(yg[i])))
-				continue;
-			d = isnan(yc[i]) || isnan(yg[i]) ? INT32_MAX :
-			    llabs(ulp_line(yc[i]) - ulp_line(yg[i]));
+			d = units(yc[i], yg[i]);
 			most = d > most ? d : most;
-			diff++;
+			diff += d != 0;
 		}
 		printf("%-12s %10llu %10llu %6lld%s\n", sc->name,
 		       (unsigned long long)n, (unsigned long long)diff,
 		       (long long)most, most > MAX_ULPS ? "  FAIL" : "");
 		bad |= most > MAX_ULPS;
 	}
+out:
+	if (fd >= 0)
+		unlink(trace);
 	free(x);
 	free(e);
 	free(yc);
