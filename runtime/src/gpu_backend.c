@@ -1304,7 +1304,8 @@ static int gpu_sync_range(npurt_device *dev, const struct npurt_job *job,
  * for the model's float input (4 times the bytes of the quantized one)
  * with several runs in flight that cost more than the host's quantizing
  * (mobilenet_v2 batch 64 on an H200: 7% fewer inferences/s with 4 runs in
- * flight, 14% more with one). NPURT_GPU_STEPS=1: always; 0: never.
+ * flight, 14% more with one), and so do REDUCE and SOFTMAX over few long
+ * rows (gpu_step_few_rows()). NPURT_GPU_STEPS=1: always; 0: never.
  */
 
 /* Binary step opcodes in G_BIN_* order. */
@@ -1382,6 +1383,41 @@ static bool gpu_f32_io(const struct npurt_cpu_op *op)
 		    op->in[k].dtype != NPURT_DTYPE_FLOAT32)
 			return false;
 	return op->out.dtype == NPURT_DTYPE_FLOAT32;
+}
+
+/*
+ * Whether @op is REDUCE, SOFTMAX or LOG_SOFTMAX over too few rows for the
+ * GPU: their kernels give each row to one thread (the sums' order is the
+ * step's), which works through it far slower than a host core. A run of
+ * the one step on a lent H100, GPU against host (its copies included):
+ *
+ *   SOFTMAX rows x len  1 x 1000     302 us    32 us
+ *                       64 x 1000    442      951
+ *                       1 x 100000   29,390   1,211
+ *   REDUCE (MEAN)       1 x 1M       80,351   1,010
+ *                       64 x 4096    609      258
+ *                       4096 x 64    129      333
+ *
+ * So in auto mode SOFTMAX of fewer than 32 rows and REDUCE of fewer than
+ * 256, rows longer than 64, run on the host.
+ */
+static bool gpu_step_few_rows(const struct npurt_job *job,
+			      const struct npurt_cpu_op *op)
+{
+	uint64_t rows = (uint64_t)(op->p[0] * op->p[2]) * job_items(job);
+	uint64_t least;
+
+	switch (op->opcode) {
+	case NPURT_CPU_SOFTMAX: case NPURT_CPU_LOG_SOFTMAX:
+		least = 32;
+		break;
+	case NPURT_CPU_REDUCE:
+		least = 256;
+		break;
+	default:
+		return false;
+	}
+	return op->p[1] > 64 && rows < least;
 }
 
 /* Whether the kernels run @op: its form, and 4-aligned 32-bit operands. */
@@ -1629,7 +1665,8 @@ static int gpu_run_step(npurt_device *dev, const struct npurt_job *job,
 	int ret = 0;
 
 	if (!g->steps || !gpu_step_form(job, op) ||
-	    (!g->libm && gpu_step_libm(op)))
+	    (!g->libm && gpu_step_libm(op)) ||
+	    (g->steps < 0 && gpu_step_few_rows(job, op)))
 		return 1;
 	for (k = 0; g->steps < 0 && k < NPURT_CPU_MAX_IN; k++)
 		if (op->in[k].slot != NPURT_CPU_NONE &&
